@@ -1,0 +1,19 @@
+import type { TaskEither } from 'fp-ts/TaskEither';
+import type { StorageFailure } from './StoragePort.js';
+
+/**
+ * Where checkpoints live, as opaque text (core encodes and decodes them: what is read back is untrusted, R22).
+ *
+ * Contract:
+ * - `save` is atomic: after a crash at any instant, `load` returns either the previous text or the new one, whole,
+ *   never a mix or a prefix (temp file, fsync, rename; or one IndexedDB transaction) (R20).
+ * - `save` is durable when it resolves.
+ * - `load` of a key never saved, or removed, resolves `Right(null)`.
+ * - `remove` of a missing key succeeds.
+ * - No call throws or rejects.
+ */
+export interface CheckpointStore {
+  load(target: string): TaskEither<StorageFailure, string | null>;
+  save(target: string, text: string): TaskEither<StorageFailure, void>;
+  remove(target: string): TaskEither<StorageFailure, void>;
+}

@@ -1,0 +1,52 @@
+import type { TaskEither } from 'fp-ts/TaskEither';
+import type { AbortSignalLike } from '../abort.js';
+
+/** Response headers, names lower-cased. A header sent more than once is joined with `, ` as RFC 9110 §5.3 allows. */
+export type HeaderMap = Readonly<Record<string, string>>;
+
+export interface HttpRequest {
+  readonly method: 'HEAD' | 'GET';
+  readonly url: string;
+  /** Request headers to send verbatim. Core always sets `accept-encoding: identity` on a GET (R5). */
+  readonly headers: HeaderMap;
+  /** Aborting ends the request and the body: the body iterator then rejects or ends, and never yields again. */
+  readonly signal: AbortSignalLike;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** The URL that answered, after redirects (R17). Equal to the request URL when there was none. */
+  readonly url: string;
+  readonly headers: HeaderMap;
+  /**
+   * The body as it arrives, each chunk exactly the bytes the server sent (no decoding: the adapter must not
+   * decompress). Empty for HEAD. Iterating it at most once is allowed. A cut connection makes the iterator reject
+   * (the rejection is a network failure); an abort makes it reject or end. Breaking out of the loop (`return()`)
+   * must release the connection.
+   */
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
+/** Why a request produced no response at all. */
+export type HttpFailure =
+  | { readonly _tag: 'NetworkError'; readonly message: string }
+  | { readonly _tag: 'Aborted' }
+  /** A redirect that R17 forbids (a non-http(s) scheme, too many hops). */
+  | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string };
+
+/**
+ * HTTP transport.
+ *
+ * Contract:
+ * - `request` resolves to `Right` for every status the server answers, 4xx and 5xx included: classifying an
+ *   answer is core's job, never the adapter's.
+ * - It resolves to `Left` only when no response head arrived (connection refused or reset, DNS, abort, refused
+ *   redirect). It never rejects.
+ * - Redirects are followed by the adapter with R17: only to http(s), `authorization` and `cookie` dropped on a
+ *   change of origin, at most 10 hops (`redirectStep` in core says what to do at each hop).
+ * - No automatic decompression and no retries: core retries (R25, R26).
+ * - Aborting `signal` before the head arrives resolves `Left({ _tag: 'Aborted' })`.
+ */
+export interface HttpPort {
+  request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse>;
+}

@@ -1,0 +1,52 @@
+import type { TaskEither } from 'fp-ts/TaskEither';
+
+/** Why a storage operation failed. `NoSpace` and `QuotaExceeded` are kept apart from other I/O failures (R29). */
+export type StorageFailure =
+  | { readonly _tag: 'TargetBusy'; readonly target: string }
+  | { readonly _tag: 'NoSpace'; readonly message: string }
+  | { readonly _tag: 'QuotaExceeded'; readonly message: string }
+  | { readonly _tag: 'PermissionDenied'; readonly message: string }
+  | { readonly _tag: 'IoError'; readonly message: string };
+
+/**
+ * The partial file `<target>.part` of one download, opened and locked.
+ *
+ * Contract:
+ * - `write(offset, bytes)` writes every byte at that offset or fails; a failed write may have written a prefix,
+ *   which is why only `flush`ed bytes counted by a saved checkpoint are trusted after a crash (R20).
+ * - Writes past the end extend the file; the gap, if any, reads as zeros.
+ * - `flush` makes every completed write durable (fsync, `SyncAccessHandle.flush`).
+ * - `commit` flushes, closes, and atomically moves the part file to the target name (the target, if any, is
+ *   replaced), then makes the move durable (fsync of the folder where the platform has one). After `commit`,
+ *   `<target>` is the whole file and no `.part` remains.
+ * - `discard` closes and deletes the part file. `close` releases the handle and the lock, keeping the file.
+ * - After `commit`, `discard` or `close`, every other call fails with `IoError`; calling `close` again succeeds.
+ * - No call throws or rejects: failures are `Left`.
+ */
+export interface PartFile {
+  /** The current size in bytes of the part file. */
+  size(): TaskEither<StorageFailure, number>;
+  write(offset: number, bytes: Uint8Array): TaskEither<StorageFailure, void>;
+  /** Reads up to `length` bytes at `offset`; fewer only at the end of the file. */
+  read(offset: number, length: number): TaskEither<StorageFailure, Uint8Array>;
+  truncate(length: number): TaskEither<StorageFailure, void>;
+  flush(): TaskEither<StorageFailure, void>;
+  commit(): TaskEither<StorageFailure, void>;
+  discard(): TaskEither<StorageFailure, void>;
+  close(): TaskEither<StorageFailure, void>;
+}
+
+/**
+ * Where downloads keep their bytes.
+ *
+ * Contract:
+ * - `open(target)` opens `<target>.part`, creating an empty one when missing, and takes the download's lock: while
+ *   a `PartFile` of that target is open (in this process or another), a second `open` fails with `TargetBusy` (R23).
+ *   The lock is released by `commit`, `discard` or `close`, and by the death of the process that held it.
+ * - `remove(target)` deletes `<target>.part` if it exists, without a handle (cancel of a paused download); it fails
+ *   with `TargetBusy` while the part file is open.
+ */
+export interface StoragePort {
+  open(target: string): TaskEither<StorageFailure, PartFile>;
+  remove(target: string): TaskEither<StorageFailure, void>;
+}
