@@ -9,3 +9,4 @@ export * from './ports/Clock.js';
 export * from './ports/Hasher.js';
 export * from './ports/HttpPort.js';
 export * from './ports/StoragePort.js';
+export * from './url.js';

@@ -9,7 +9,7 @@ export type TimerId = unknown;
  * actor system.
  */
 export interface Clock {
-  /** Milliseconds since an arbitrary, fixed origin; never goes backwards. */
+  /** Milliseconds since the Unix epoch (`Date.now()` on a real platform). Used for speed, and `Retry-After` dates. */
   now(): number;
   setTimeout(callback: () => void, ms: number): TimerId;
   clearTimeout(id: TimerId): void;
