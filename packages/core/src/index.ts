@@ -9,4 +9,5 @@ export * from './ports/Clock.js';
 export * from './ports/Hasher.js';
 export * from './ports/HttpPort.js';
 export * from './ports/StoragePort.js';
+export * from './rangeHeader.js';
 export * from './url.js';
