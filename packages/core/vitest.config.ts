@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    reporters: ['default', ['json', { outputFile: '../../.test-results/core.json' }]],
     include: ['test/**/*.test.ts'],
     coverage: {
       provider: 'v8',
