@@ -3,6 +3,7 @@ export * from './checkpoint.js';
 export * from './decision.js';
 export * from './download.js';
 export * from './errors.js';
+export * from './memory/index.js';
 export * from './options.js';
 export * from './ports/CheckpointStore.js';
 export * from './ports/Clock.js';

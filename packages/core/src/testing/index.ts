@@ -1,0 +1,3 @@
+export * from './checkpointStoreContract.js';
+export * from './storageContract.js';
+export * from './taskEitherAssertions.js';
