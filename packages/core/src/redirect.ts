@@ -1,0 +1,51 @@
+import * as E from 'fp-ts/Either';
+import type { HeaderMap, HttpFailure } from './ports/HttpPort.js';
+import { isHttpUrl, parseUrl } from './url.js';
+
+/** Redirects followed in one request before giving up (R17). */
+export const MAX_REDIRECTS = 10;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Credentials that must not follow a redirect to another origin (R17). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie']);
+
+const refuse = (location: string, message: string): E.Either<HttpFailure, never> =>
+  E.left({ _tag: 'RedirectRefused', location, message });
+
+/**
+ * One redirect hop (R17), for adapters that follow redirects by hand. `hop` counts the redirects already followed
+ * in this request (0 at the first), so the 11th is refused.
+ *
+ * - Only 301, 302, 303, 307 and 308 with a `Location` are followed; a relative `Location` is resolved against `from`,
+ *   and a `Location` without a fragment keeps the fragment of `from` (RFC 9110 §10.2.2).
+ * - Only to http(s).
+ * - A change of origin (scheme, host or port) drops `authorization` and `cookie`, in any letter case.
+ * - The method stays: `HEAD` and `GET` are both safe, and a 303 asks for a GET, which keeps a HEAD a HEAD.
+ */
+export const redirectStep = (input: {
+  readonly from: string;
+  readonly location: string | undefined;
+  readonly status: number;
+  readonly method: 'HEAD' | 'GET';
+  readonly headers: HeaderMap;
+  readonly hop: number;
+}): E.Either<HttpFailure, { readonly url: string; readonly headers: Record<string, string> }> => {
+  const location = input.location?.trim() ?? '';
+  if (!REDIRECT_STATUSES.has(input.status))
+    return refuse(location, `status ${input.status} is not a redirect`);
+  if (location === '') return refuse(location, 'redirect without a Location header');
+  if (input.hop >= MAX_REDIRECTS) return refuse(location, `more than ${MAX_REDIRECTS} redirects`);
+  const from = parseUrl(input.from);
+  if (from === null) return refuse(location, `invalid URL ${input.from}`);
+  const target = parseUrl(location, from.href);
+  if (target === null) return refuse(location, 'Location is not a valid URL');
+  if (!isHttpUrl(target)) return refuse(location, `scheme ${target.protocol} is not http(s)`);
+  if (target.hash === '' && from.hash !== '') target.hash = from.hash;
+  const crossOrigin = target.origin !== from.origin;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.headers)) {
+    if (crossOrigin && CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
+    headers[name] = value;
+  }
+  return E.right({ url: target.href, headers });
+};
