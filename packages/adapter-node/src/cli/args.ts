@@ -1,0 +1,180 @@
+import { parseArgs } from 'node:util';
+import { type DownloadFailure, isHttpUrl, parseUrl } from '@rdl/core';
+import * as E from 'fp-ts/Either';
+
+/** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
+export interface CliArgs {
+  readonly url: string;
+  /** `--head-url`: the URL of the HEAD probe (presigned URLs sign HEAD and GET apart). Default: `url`. */
+  readonly headUrl: string | null;
+  /** `-o, --output`: as typed, `null` for the default name taken from the URL. */
+  readonly output: string | null;
+  /** `--on-change`. Default `'restart'`. */
+  readonly onChange: 'restart' | 'fail';
+  /** `--retries`: attempts in a row without a byte. Default: core's (8). */
+  readonly retries: number | null;
+  /** `--stall-timeout` in seconds, as milliseconds. Default: core's (30 s). */
+  readonly stallTimeoutMs: number | null;
+  /** `--sha256`, lower-cased. */
+  readonly sha256: string | null;
+  readonly quiet: boolean;
+  readonly json: boolean;
+}
+
+export type Command =
+  | { readonly _tag: 'Download'; readonly args: CliArgs }
+  | { readonly _tag: 'Help' }
+  | { readonly _tag: 'Version' };
+
+export const usage = `Usage: rdl <url> [-o <file>] [options]
+
+Downloads <url> to <file>; running the same command again after any interruption resumes.
+
+Options:
+  -o, --output <file>        where the file goes (default: the URL's last path segment, in this folder)
+      --head-url <url>       URL of the HEAD probe, for presigned URLs (default: <url>)
+      --on-change <policy>   restart | fail, when the file changed on the server (default: restart)
+      --retries <n>          attempts in a row without a byte before giving up (default: 8)
+      --stall-timeout <s>    seconds without a byte before the connection is retried (default: 30)
+      --sha256 <hex>         expected SHA-256 of the file, checked before it appears
+  -q, --quiet                print nothing but errors
+      --json                 one JSON event a line on stdout
+  -h, --help                 this help
+  -v, --version              the version
+`;
+
+const options = {
+  output: { type: 'string', short: 'o' },
+  'head-url': { type: 'string' },
+  'on-change': { type: 'string' },
+  retries: { type: 'string' },
+  'stall-timeout': { type: 'string' },
+  sha256: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+const valued = new Set(
+  Object.entries(options).flatMap(([name, o]) =>
+    o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : [],
+  ),
+);
+
+const invalid = (field: string, message: string): DownloadFailure => ({
+  _tag: 'InvalidInput',
+  field,
+  message,
+});
+
+/**
+ * `parseArgs` refuses `--retries -1` as ambiguous; joining a negative number to its option lets the value check
+ * say what is wrong with it (a negative count) instead.
+ */
+const joinNegativeValues = (argv: readonly string[]): string[] => {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && valued.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+};
+
+const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string> => {
+  const url = parseUrl(value);
+  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(value)}`));
+  if (!isHttpUrl(url)) {
+    return E.left(invalid(field, `unsupported scheme ${url.protocol} (rdl fetches http and https)`));
+  }
+  return E.right(url.href);
+};
+
+const count = (field: string, value: string | undefined): E.Either<DownloadFailure, number | null> => {
+  if (value === undefined) return E.right(null);
+  if (!/^\d+$/.test(value.trim())) {
+    return E.left(invalid(field, `expected a whole number 0 or more, got ${JSON.stringify(value)}`));
+  }
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? E.right(n) : E.left(invalid(field, `${value} is too large`));
+};
+
+const seconds = (field: string, value: string | undefined): E.Either<DownloadFailure, number | null> => {
+  if (value === undefined) return E.right(null);
+  const n = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0) {
+    return E.left(invalid(field, `expected a number of seconds above 0, got ${JSON.stringify(value)}`));
+  }
+  return E.right(Math.round(n * 1000));
+};
+
+const onChangePolicy = (value: string | undefined): E.Either<DownloadFailure, 'restart' | 'fail'> => {
+  if (value === undefined || value === 'restart') return E.right('restart');
+  if (value === 'fail') return E.right('fail');
+  return E.left(invalid('--on-change', `expected restart or fail, got ${JSON.stringify(value)}`));
+};
+
+const sha256Hex = (value: string | undefined): E.Either<DownloadFailure, string | null> => {
+  if (value === undefined) return E.right(null);
+  return /^[0-9a-fA-F]{64}$/.test(value)
+    ? E.right(value.toLowerCase())
+    : E.left(invalid('--sha256', 'expected 64 hexadecimal digits'));
+};
+
+/** Whether `--json` was asked for, read without parsing, so that a parse error can still be reported as JSON. */
+export const wantsJson = (argv: readonly string[]): boolean => argv.includes('--json');
+
+/** Reads the command line. Every failure is `InvalidInput` (R30), found before any request. */
+export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure, Command> => {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: joinNegativeValues(argv), options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    return E.left(invalid('arguments', message));
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return E.right({ _tag: 'Help' });
+  if (values.version === true) return E.right({ _tag: 'Version' });
+  if (positionals.length === 0) return E.left(invalid('arguments', 'missing <url> (see rdl --help)'));
+  if (positionals.length > 1) {
+    return E.left(invalid('arguments', `expected one <url>, got ${positionals.length} (see rdl --help)`));
+  }
+  if (values.output === '') return E.left(invalid('--output', 'empty file name'));
+
+  const url = httpUrl('url', positionals[0]!);
+  const headUrl =
+    values['head-url'] === undefined ? E.right(null) : httpUrl('--head-url', values['head-url']);
+  const onChange = onChangePolicy(values['on-change']);
+  const retries = count('--retries', values.retries);
+  const stallTimeoutMs = seconds('--stall-timeout', values['stall-timeout']);
+  const sha256 = sha256Hex(values.sha256);
+
+  if (E.isLeft(url)) return url;
+  if (E.isLeft(headUrl)) return headUrl;
+  if (E.isLeft(onChange)) return onChange;
+  if (E.isLeft(retries)) return retries;
+  if (E.isLeft(stallTimeoutMs)) return stallTimeoutMs;
+  if (E.isLeft(sha256)) return sha256;
+
+  return E.right({
+    _tag: 'Download',
+    args: {
+      url: url.right,
+      headUrl: headUrl.right,
+      output: values.output ?? null,
+      onChange: onChange.right,
+      retries: retries.right,
+      stallTimeoutMs: stallTimeoutMs.right,
+      sha256: sha256.right,
+      quiet: values.quiet === true,
+      json: values.json === true,
+    },
+  });
+};

@@ -1,0 +1,14 @@
+/** How `rdl` ends. Signals follow the shell convention 128 + signal number. */
+export const exitCodes = {
+  ok: 0,
+  /** The download failed (R29). */
+  failed: 1,
+  /** Bad input, found before any request (R30). */
+  invalidInput: 2,
+  /** A bug: an exception where none is expected. */
+  internal: 70,
+  /** SIGINT (Ctrl-C): paused, checkpoint saved. */
+  SIGINT: 130,
+  /** SIGTERM: paused, checkpoint saved. */
+  SIGTERM: 143,
+} as const;

@@ -1,0 +1,56 @@
+import type { DownloadError, DownloadEvent, DownloadFailure } from '@rdl/core';
+import { describeFailure, failureCode } from '@rdl/core';
+
+/** The lines `--json` prints, one object each, in the shape the command documents. */
+export type JsonLine =
+  | { readonly event: 'start'; readonly resumedFrom: number; readonly total: number | null }
+  | {
+      readonly event: 'progress';
+      readonly bytes: number;
+      readonly total: number | null;
+      readonly bytesPerSecond: number;
+      readonly etaSeconds: number | null;
+    }
+  | { readonly event: 'restart'; readonly reason: string }
+  | { readonly event: 'done'; readonly bytes: number; readonly sha256: string | null }
+  | { readonly event: 'error'; readonly code: string; readonly message: string };
+
+/** The JSON line of a download event, `null` for the events `--json` does not print (state, retry, notice). */
+export const jsonLineOf = (event: DownloadEvent): JsonLine | null => {
+  switch (event.type) {
+    case 'start':
+      return { event: 'start', resumedFrom: event.resumedFrom, total: event.total };
+    case 'progress': {
+      const p = event.progress;
+      return {
+        event: 'progress',
+        bytes: p.bytes,
+        total: p.total,
+        bytesPerSecond: Math.round(p.bytesPerSecond),
+        etaSeconds: p.etaSeconds === null ? null : Math.round(p.etaSeconds * 10) / 10,
+      };
+    }
+    case 'restart':
+      return { event: 'restart', reason: event.reason };
+    case 'done':
+      return { event: 'done', bytes: event.result.bytes, sha256: event.result.sha256 };
+    case 'error':
+      return errorLine(event.error);
+    default:
+      return null;
+  }
+};
+
+export const errorLine = (error: Pick<DownloadError, 'code' | 'message'>): JsonLine => ({
+  event: 'error',
+  code: error.code,
+  message: error.message,
+});
+
+export const failureLine = (failure: DownloadFailure): JsonLine => ({
+  event: 'error',
+  code: failureCode(failure),
+  message: describeFailure(failure),
+});
+
+export const formatJsonLine = (line: JsonLine): string => `${JSON.stringify(line)}\n`;

@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Download, DownloadFailure, DownloadOptions } from '@rdl/core';
+import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
+import * as E from 'fp-ts/Either';
+import { createDownload } from '../createDownload.js';
+import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
+import { exitCodes } from './exitCodes.js';
+import { resolveOutputPath } from './outputPath.js';
+import { messages } from './render/messages.js';
+import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
+import { resumeCommand } from './resumeCommand.js';
+
+type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** How long a signal waits for the pause (network stopped, checkpoint saved) before the process ends anyway. */
+const pauseGraceMs = 10_000;
+
+/** Where the command runs: its streams, folder and signals. Tests and `main` fill it with the process's own. */
+export interface CliEnvironment extends Output {
+  readonly cwd: string;
+  /** Calls `handler` on SIGINT and SIGTERM; returns the function that stops listening. */
+  readonly onSignal: (handler: (signal: StopSignal) => void) => () => void;
+  /** Ends the process at once: a second signal while pausing. */
+  readonly exit: (code: number) => never;
+}
+
+const processEnvironment = (): CliEnvironment => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  cwd: process.cwd(),
+  onSignal: (handler) => {
+    const onInt = (): void => handler('SIGINT');
+    const onTerm = (): void => handler('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    return () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    };
+  },
+  exit: (code) => process.exit(code),
+});
+
+const version = (): string => {
+  const pkg: unknown = JSON.parse(
+    readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../package.json'), 'utf8'),
+  );
+  return (pkg as { version?: string }).version ?? 'unknown';
+};
+
+/** The failure line on stderr (R29) and, with `--json`, the error event; the exit code that goes with it. */
+const fail = (env: CliEnvironment, reporter: Reporter, code: string, message: string): number => {
+  reporter.failed(code, message);
+  env.stderr.write(`${messages.failure(code, message)}\n`);
+  return code === failureCode({ _tag: 'InvalidInput', field: '', message: '' })
+    ? exitCodes.invalidInput
+    : exitCodes.failed;
+};
+
+const failWith = (env: CliEnvironment, reporter: Reporter, failure: DownloadFailure): number =>
+  fail(env, reporter, failureCode(failure), describeFailure(failure));
+
+const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
+  url: args.url,
+  target,
+  onChange: args.onChange,
+  computeSha256: true,
+  ...(args.headUrl === null ? {} : { headUrl: args.headUrl }),
+  ...(args.retries === null ? {} : { retry: { retries: args.retries } }),
+  ...(args.stallTimeoutMs === null ? {} : { stallTimeoutMs: args.stallTimeoutMs }),
+  ...(args.sha256 === null ? {} : { expectedSha256: args.sha256 }),
+});
+
+type Outcome =
+  | { readonly _tag: 'Done' }
+  | { readonly _tag: 'Failed'; readonly error: unknown }
+  | { readonly _tag: 'Stopped'; readonly signal: StopSignal };
+
+/**
+ * Runs one download to its end: done, failed, or paused by a signal. A signal pauses (R24: network stopped,
+ * checkpoint saved, file closed) and the command ends with 128 + the signal number; a second signal ends it at
+ * once, which is safe too: the last saved checkpoint only counts flushed bytes (R20).
+ */
+const runDownload = async (
+  env: CliEnvironment,
+  download: Download,
+  reporter: Reporter,
+  argv: readonly string[],
+): Promise<number> => {
+  let signal: StopSignal | null = null;
+  let stopped: (signal: StopSignal) => void = () => undefined;
+  const stoppedBySignal = new Promise<Outcome>((resolve) => {
+    stopped = (s) => resolve({ _tag: 'Stopped', signal: s });
+  });
+
+  const unsubscribe = download.subscribe((event) => {
+    // The outcome comes from `result`, so that it is reported once whatever the order of events.
+    if (event.type === 'done' || event.type === 'error') return;
+    reporter.event(event);
+    if (event.type === 'state' && event.state === 'paused' && signal !== null) stopped(signal);
+  });
+  const stopListening = env.onSignal((received) => {
+    if (signal !== null) env.exit(exitCodes[signal]);
+    signal = received;
+    download.pause();
+    setTimeout(() => stopped(received), pauseGraceMs).unref();
+  });
+
+  download.start();
+  const outcome = await Promise.race<Outcome>([
+    download.result.then(
+      (result) => {
+        reporter.event({ type: 'done', result });
+        return { _tag: 'Done' };
+      },
+      (error: unknown) => ({ _tag: 'Failed', error }),
+    ),
+    stoppedBySignal,
+  ]);
+  stopListening();
+  unsubscribe();
+
+  switch (outcome._tag) {
+    case 'Done':
+      reporter.close();
+      return exitCodes.ok;
+    case 'Stopped':
+      reporter.paused(download.getSnapshot().progress, resumeCommand(argv));
+      reporter.close();
+      return exitCodes[outcome.signal];
+    case 'Failed': {
+      reporter.close();
+      if (isDownloadError(outcome.error))
+        return fail(env, reporter, outcome.error.code, outcome.error.message);
+      throw outcome.error;
+    }
+  }
+};
+
+/**
+ * `rdl <url> [-o <file>] [options]`: downloads, or goes on with an interrupted download of the same target.
+ * Resolves the exit code; never throws for an expected failure (R29), whose one line it prints on stderr.
+ */
+export const runCli = async (argv: readonly string[], env: CliEnvironment): Promise<number> => {
+  const json = wantsJson(argv);
+  const early = json ? jsonReporter(env) : quietReporter;
+  const command = parseCommand(argv);
+  if (E.isLeft(command)) return failWith(env, early, command.left);
+  switch (command.right._tag) {
+    case 'Help':
+      env.stdout.write(usage);
+      return exitCodes.ok;
+    case 'Version':
+      env.stdout.write(`rdl ${version()}\n`);
+      return exitCodes.ok;
+    case 'Download':
+      break;
+  }
+  const args = command.right.args;
+  const target = resolveOutputPath(args.output, args.url, env.cwd);
+  if (E.isLeft(target)) return failWith(env, early, target.left);
+
+  const reporter = args.json
+    ? jsonReporter(env)
+    : args.quiet
+      ? quietReporter
+      : textReporter(env, { url: args.url, target: target.right });
+  return runDownload(env, createDownload(downloadOptions(args, target.right)), reporter, argv);
+};
+
+/** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */
+export const main = async (argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
+  const env = processEnvironment();
+  let code: number;
+  try {
+    code = await runCli(argv, env);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    env.stderr.write(`${messages.failure('ERR_INTERNAL', `internal error: ${message}`)}\n`);
+    if (process.env.RDL_DEBUG !== undefined && error instanceof Error) env.stderr.write(`${error.stack}\n`);
+    code = exitCodes.internal;
+  }
+  // Keep-alive sockets would hold the process open: end it once stdout has taken every line.
+  process.stdout.write('', () => process.exit(code));
+};

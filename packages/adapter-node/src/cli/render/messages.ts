@@ -1,0 +1,36 @@
+import type { DownloadFailure, DownloadResult, Progress, RestartReason } from '@rdl/core';
+import { describeFailure } from '@rdl/core';
+import { formatBytes, formatPercent } from './units.js';
+
+const restartReasons: { readonly [K in RestartReason]: string } = {
+  RANGE_IGNORED: 'the server ignored the range and sent the whole file',
+  RESOURCE_CHANGED: 'the file changed on the server',
+  NO_STRONG_VALIDATOR: 'the server gives no strong validator, so the partial bytes cannot be trusted',
+  CONTENT_ENCODED: 'the server compresses the body, so byte offsets do not match the file',
+  NOT_RANGEABLE: 'the server does not support ranges',
+  CHECKPOINT_INVALID: 'the checkpoint could not be read',
+  PART_FILE_MISSING: 'the partial file is missing',
+  INTEGRITY_MISMATCH: 'the finished file failed its check and was discarded',
+};
+
+const sizeOf = (total: number | null): string => (total === null ? 'size unknown' : formatBytes(total));
+
+/** The human lines the command prints on stderr, each one line, prefixed like every rdl message. */
+export const messages = {
+  start: (url: string, target: string, resumedFrom: number, total: number | null): string =>
+    resumedFrom > 0
+      ? `rdl: resuming ${target} at ${formatBytes(resumedFrom)} of ${sizeOf(total)}`
+      : `rdl: downloading ${url} to ${target} (${sizeOf(total)})`,
+  restart: (reason: RestartReason): string => `rdl: starting again from byte 0: ${restartReasons[reason]}`,
+  retry: (failure: DownloadFailure, attempt: number, delayMs: number): string =>
+    `rdl: ${describeFailure(failure)}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`,
+  notice: (message: string): string => `rdl: ${message}`,
+  done: (result: DownloadResult): string =>
+    `rdl: saved ${result.target} (${formatBytes(result.bytes)}${result.sha256 === null ? '' : `, sha256 ${result.sha256}`})`,
+  paused: (progress: Progress, resumeCommand: string): string => {
+    const percent = formatPercent(progress.bytes, progress.total);
+    const at = `${formatBytes(progress.bytes)} of ${sizeOf(progress.total)}${percent === '' ? '' : ` (${percent})`}`;
+    return `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:\n  ${resumeCommand}`;
+  },
+  failure: (code: string, message: string): string => `rdl: ${message} (${code})`,
+};

@@ -1,0 +1,56 @@
+import type { Progress } from '@rdl/core';
+import cliProgress from 'cli-progress';
+import { formatBytes, formatEta, formatPercent, formatRate } from './units.js';
+
+const knownTotal = '{bar} {percent} | {done} / {size} | {speed} | ETA {eta}';
+const unknownTotal = '{done} | {speed}';
+
+const payloadOf = (p: Progress) => ({
+  percent: formatPercent(p.bytes, p.total).padStart(7),
+  done: formatBytes(p.bytes),
+  size: p.total === null ? '?' : formatBytes(p.total),
+  speed: formatRate(p.bytesPerSecond),
+  eta: formatEta(p.etaSeconds),
+});
+
+/**
+ * The terminal progress bar (cli-progress) on stderr: bytes, percent, speed and ETA as core reports them (R28).
+ * Only for a TTY; `clear` takes it off the screen so that a message can be printed in its place.
+ */
+export class ProgressBar {
+  private bar: cliProgress.SingleBar | null = null;
+  private total: number | null = null;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  update(progress: Progress): void {
+    if (this.bar === null || progress.total !== this.total) {
+      this.clear();
+      this.total = progress.total;
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream: this.stream,
+          format: progress.total === null ? unknownTotal : knownTotal,
+          barsize: 30,
+          hideCursor: true,
+          clearOnComplete: true,
+          linewrap: false,
+          // The command pauses the download on a signal itself; cli-progress would exit at once.
+          gracefulExit: false,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(progress.total ?? 1, progress.bytes, payloadOf(progress));
+      return;
+    }
+    this.bar.update(progress.bytes, payloadOf(progress));
+  }
+
+  /** Removes the bar from the screen; the next `update` draws a new one. */
+  clear(): void {
+    if (this.bar === null) return;
+    this.bar.stop();
+    this.bar = null;
+    this.total = null;
+  }
+}

@@ -1,0 +1,102 @@
+import type { DownloadEvent, Progress } from '@rdl/core';
+import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
+import { messages } from './messages.js';
+import { ProgressBar } from './progress.js';
+
+/** Where the command shows what happens. Failures are printed by the command itself (one line, R29). */
+export interface Reporter {
+  /** Every event of the download, in order. */
+  event(event: DownloadEvent): void;
+  /** The download stopped on a signal with its checkpoint saved. */
+  paused(progress: Progress, resumeCommand: string): void;
+  /** The download (or the command line) failed; `--json` prints it as an event. */
+  failed(code: string, message: string): void;
+  /** Takes any bar off the screen before the process ends. */
+  close(): void;
+}
+
+export interface Output {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+/** How often `--json` prints progress at most, so that a fast download does not flood the reader. */
+const jsonProgressIntervalMs = 200;
+
+/** `--json`: the documented events on stdout, one object a line; the resume hint still goes to stderr. */
+export const jsonReporter = (
+  out: Output,
+  now: () => number = performance.now.bind(performance),
+): Reporter => {
+  let lastProgressAt = Number.NEGATIVE_INFINITY;
+  const print = (line: JsonLine): void => {
+    out.stdout.write(formatJsonLine(line));
+  };
+  return {
+    event: (event) => {
+      if (event.type === 'error') return;
+      const line = jsonLineOf(event);
+      if (line === null) return;
+      if (line.event === 'progress') {
+        const last = line.total !== null && line.bytes >= line.total;
+        if (!last && now() - lastProgressAt < jsonProgressIntervalMs) return;
+        lastProgressAt = now();
+      }
+      print(line);
+    },
+    paused: (progress, resumeCommand) => {
+      out.stderr.write(`${messages.paused(progress, resumeCommand)}\n`);
+    },
+    failed: (code, message) => print({ event: 'error', code, message }),
+    close: () => {},
+  };
+};
+
+/** `--quiet`: nothing but the failure line the command prints. */
+export const quietReporter: Reporter = {
+  event: () => {},
+  paused: () => {},
+  failed: () => {},
+  close: () => {},
+};
+
+/**
+ * For people: one line a step on stderr, and on a terminal a progress bar. Not on a terminal (a log, a pipe) there
+ * is no bar and no progress line, only the steps.
+ */
+export const textReporter = (out: Output, context: { url: string; target: string }): Reporter => {
+  const bar = out.stderr.isTTY === true ? new ProgressBar(out.stderr) : null;
+  const say = (line: string): void => {
+    bar?.clear();
+    out.stderr.write(`${line}\n`);
+  };
+  return {
+    event: (event) => {
+      switch (event.type) {
+        case 'start':
+          say(messages.start(context.url, context.target, event.resumedFrom, event.total));
+          return;
+        case 'progress':
+          bar?.update(event.progress);
+          return;
+        case 'restart':
+          say(messages.restart(event.reason));
+          return;
+        case 'retry':
+          say(messages.retry(event.failure, event.attempt, event.delayMs));
+          return;
+        case 'notice':
+          say(messages.notice(event.message));
+          return;
+        case 'done':
+          say(messages.done(event.result));
+          return;
+        default:
+          return;
+      }
+    },
+    paused: (progress, resumeCommand) => say(messages.paused(progress, resumeCommand)),
+    failed: () => bar?.clear(),
+    close: () => bar?.clear(),
+  };
+};
