@@ -1,0 +1,131 @@
+import type { HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
+import type * as TE from 'fp-ts/TaskEither';
+
+/** How `FetchHttp` calls `fetch`. */
+export interface FetchHttpOptions {
+  /** The `fetch` to use. Default: the global one. */
+  readonly fetch?: typeof fetch;
+  /** Whether cookies and HTTP auth go with the request. Default `'same-origin'` (the Fetch default). */
+  readonly credentials?: RequestCredentials;
+}
+
+/**
+ * Request headers a page may not set (Fetch's "forbidden request-header names"). The browser would drop them in
+ * silence; they are dropped here so the request says what is really sent. `accept-encoding` is the one core sets
+ * (R5): browsers send `Accept-Encoding: identity` by themselves on a request with a `Range` header, and a plain GET
+ * from offset 0 that comes back encoded is caught by core from its `Content-Encoding` (R5).
+ */
+const forbidden = new Set([
+  'accept-charset',
+  'accept-encoding',
+  'access-control-request-headers',
+  'access-control-request-method',
+  'connection',
+  'content-length',
+  'cookie',
+  'cookie2',
+  'date',
+  'dnt',
+  'expect',
+  'host',
+  'keep-alive',
+  'origin',
+  'referer',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
+]);
+
+async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+  if (body === null) return;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      // A cut connection rejects here with a TypeError, an abort with an AbortError: both reach core as a throw.
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    // Breaking out of the loop lands here: cancelling releases the connection.
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/**
+ * `HttpPort` through the page's (or worker's) `fetch`, with `AbortController`, `cache: 'no-store'` (the HTTP cache
+ * must never answer a range from an older version) and no decompression of ranged answers.
+ *
+ * Redirects: a page can only ask `redirect: 'follow'`, so R17 is the browser's own policy, which is as strict:
+ * only http(s) (any other scheme fails the request, reported as a `NetworkError`, not `RedirectRefused`), at most
+ * 20 hops (not 10), `Authorization` removed on a cross-origin hop (Fetch standard, Chromium 119+), and cookies sent
+ * only under the `credentials` mode for the origin each hop lands on. The final URL is `Response.url`.
+ *
+ * A request the CORS policy blocks fails like a network error: the browser hides why. That is why a cross-origin
+ * server must allow `Range` and expose `ETag, Content-Range, Content-Length` (see the README).
+ */
+export class FetchHttp implements HttpPort {
+  readonly #fetch: typeof fetch;
+  readonly #credentials: RequestCredentials;
+
+  constructor(options: FetchHttpOptions = {}) {
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#credentials = options.credentials ?? 'same-origin';
+  }
+
+  request(request: HttpRequest): TE.TaskEither<HttpFailure, HttpResponse> {
+    return async () => {
+      if (request.signal.aborted) return { _tag: 'Left', left: { _tag: 'Aborted' } };
+      const controller = new AbortController();
+      const abort = () => controller.abort();
+      request.signal.addEventListener('abort', abort, { once: true });
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (!forbidden.has(name.toLowerCase())) headers.set(name, value);
+      }
+      try {
+        const response = await this.#fetch(request.url, {
+          method: request.method,
+          headers,
+          signal: controller.signal,
+          redirect: 'follow',
+          cache: 'no-store',
+          credentials: this.#credentials,
+          mode: 'cors',
+        });
+        const head: Record<string, string> = {};
+        response.headers.forEach((value, name) => {
+          head[name.toLowerCase()] = value;
+        });
+        if (request.method === 'HEAD') await response.body?.cancel().catch(() => {});
+        return {
+          _tag: 'Right',
+          right: {
+            status: response.status,
+            url: response.url === '' ? request.url : response.url,
+            headers: head,
+            body: request.method === 'HEAD' ? chunksOf(null) : chunksOf(response.body),
+          },
+        };
+      } catch (error) {
+        if (controller.signal.aborted) return { _tag: 'Left', left: { _tag: 'Aborted' } };
+        const message = error instanceof Error ? error.message : String(error);
+        return {
+          _tag: 'Left',
+          left: { _tag: 'NetworkError', message: `${message} (network failure, or blocked by CORS)` },
+        };
+      }
+    };
+  }
+}
+
+/** Whether `url` is on another origin than this page or worker, i.e. whether its requests are CORS requests. */
+export const isCrossOrigin = (url: string): boolean => {
+  try {
+    return new URL(url, globalThis.location.href).origin !== globalThis.location.origin;
+  } catch {
+    return false;
+  }
+};

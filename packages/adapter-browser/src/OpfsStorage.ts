@@ -1,0 +1,178 @@
+import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
+import * as TE from 'fp-ts/TaskEither';
+import type { OpfsFileHandle, SyncAccessHandle } from './fileSystemAccess.js';
+import { moveFile } from './moveFile.js';
+import { type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
+import { closedFailure, toStorageFailure } from './storageFailure.js';
+import { type HeldLock, tryLockTarget } from './targetLock.js';
+
+/** Where an `OpfsStorage` keeps its files and takes its locks. */
+export interface OpfsStorageOptions {
+  /** The folder targets are resolved in. Default: the origin's OPFS root. */
+  readonly root?: () => Promise<FileSystemDirectoryHandle>;
+  /** The lock manager for R23. Default: `navigator.locks`. */
+  readonly locks?: LockManager;
+}
+
+const busy = (target: string): StorageFailure => ({ _tag: 'TargetBusy', target });
+
+/**
+ * A `StoragePort` on the Origin Private File System through `FileSystemSyncAccessHandle`: writes land in place at
+ * their offset, `flush()` makes them durable before a checkpoint counts them (R20), and the handle is exclusive.
+ * Sync handles exist only in dedicated workers, so this class runs there (`createDownload` runs the whole download
+ * in a worker); where they are missing use `WritableStorage`.
+ *
+ * R23: `open` takes the origin-wide Web Lock `rdl:<target>` with `ifAvailable`, so a second tab (or a second
+ * download in this one) fails at once with `TargetBusy` instead of waiting or corrupting the first. The lock dies
+ * with the worker, so a reload or a crash never leaves a target locked.
+ */
+export class OpfsStorage implements StoragePort {
+  readonly #root: () => Promise<FileSystemDirectoryHandle>;
+  readonly #locks: LockManager;
+
+  constructor(options: OpfsStorageOptions = {}) {
+    this.#root = options.root ?? opfsRoot;
+    this.#locks = options.locks ?? navigator.locks;
+  }
+
+  open(target: string): TE.TaskEither<StorageFailure, PartFile> {
+    return async () => {
+      let lock: HeldLock | null = null;
+      try {
+        lock = await tryLockTarget(this.#locks, target);
+        if (lock === null) return { _tag: 'Left', left: busy(target) };
+        const location = await resolveTarget(await this.#root(), target, true);
+        const file = (await location.directory.getFileHandle(`${location.name}${PART_SUFFIX}`, {
+          create: true,
+        })) as OpfsFileHandle;
+        if (file.createSyncAccessHandle === undefined) {
+          throw new DOMException(
+            'FileSystemSyncAccessHandle is missing here (not a dedicated worker?)',
+            'NotSupportedError',
+          );
+        }
+        const handle = await file.createSyncAccessHandle();
+        return { _tag: 'Right', right: new OpfsPartFile(target, location, handle, lock) };
+      } catch (error) {
+        lock?.release();
+        return { _tag: 'Left', left: toStorageFailure(error, target) };
+      }
+    };
+  }
+
+  remove(target: string): TE.TaskEither<StorageFailure, void> {
+    return async () => {
+      const lock = await tryLockTarget(this.#locks, target).catch(() => null);
+      if (lock === null) return { _tag: 'Left', left: busy(target) };
+      try {
+        const location = await resolveTarget(await this.#root(), target, false);
+        await location.directory.removeEntry(`${location.name}${PART_SUFFIX}`);
+        return { _tag: 'Right', right: undefined };
+      } catch (error) {
+        if (error instanceof DOMException && error.name === 'NotFoundError')
+          return { _tag: 'Right', right: undefined };
+        return { _tag: 'Left', left: toStorageFailure(error, target) };
+      } finally {
+        lock.release();
+      }
+    };
+  }
+}
+
+/** One open `<target>.part` with its sync handle and its lock. Every call is synchronous underneath. */
+class OpfsPartFile implements PartFile {
+  #handle: SyncAccessHandle | null;
+
+  constructor(
+    private readonly target: string,
+    private readonly location: OpfsLocation,
+    handle: SyncAccessHandle,
+    private readonly lock: HeldLock,
+  ) {
+    this.#handle = handle;
+  }
+
+  /** Runs `f` on the open handle, mapping a throw to a typed failure. */
+  #sync<A>(f: (handle: SyncAccessHandle) => A): TE.TaskEither<StorageFailure, A> {
+    return async () => {
+      const handle = this.#handle;
+      if (handle === null) return { _tag: 'Left', left: closedFailure(this.target) };
+      try {
+        return { _tag: 'Right', right: f(handle) };
+      } catch (error) {
+        return { _tag: 'Left', left: toStorageFailure(error, this.target) };
+      }
+    };
+  }
+
+  /** Closes the handle and lets the lock go, then runs `after` (the handle is gone even if `after` fails). */
+  #finish(after: () => Promise<void>): TE.TaskEither<StorageFailure, void> {
+    return async () => {
+      const handle = this.#handle;
+      if (handle === null) return { _tag: 'Left', left: closedFailure(this.target) };
+      this.#handle = null;
+      try {
+        handle.flush();
+        handle.close();
+        await after();
+        return { _tag: 'Right', right: undefined };
+      } catch (error) {
+        return { _tag: 'Left', left: toStorageFailure(error, this.target) };
+      } finally {
+        this.lock.release();
+      }
+    };
+  }
+
+  size(): TE.TaskEither<StorageFailure, number> {
+    return this.#sync((handle) => handle.getSize());
+  }
+
+  write(offset: number, bytes: Uint8Array): TE.TaskEither<StorageFailure, void> {
+    return this.#sync((handle) => {
+      let done = 0;
+      while (done < bytes.length) {
+        const written = handle.write(bytes.subarray(done), { at: offset + done });
+        if (written <= 0)
+          throw new DOMException(`wrote ${done} of ${bytes.length} bytes`, 'InvalidStateError');
+        done += written;
+      }
+    });
+  }
+
+  read(offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
+    return this.#sync((handle) => {
+      const buffer = new Uint8Array(Math.max(0, Math.min(length, handle.getSize() - offset)));
+      let done = 0;
+      while (done < buffer.length) {
+        const read = handle.read(buffer.subarray(done), { at: offset + done });
+        if (read <= 0) break;
+        done += read;
+      }
+      return buffer.subarray(0, done);
+    });
+  }
+
+  truncate(length: number): TE.TaskEither<StorageFailure, void> {
+    return this.#sync((handle) => handle.truncate(length));
+  }
+
+  flush(): TE.TaskEither<StorageFailure, void> {
+    return this.#sync((handle) => handle.flush());
+  }
+
+  commit(): TE.TaskEither<StorageFailure, void> {
+    const { directory, name } = this.location;
+    return this.#finish(() => moveFile(directory, `${name}${PART_SUFFIX}`, name));
+  }
+
+  discard(): TE.TaskEither<StorageFailure, void> {
+    const { directory, name } = this.location;
+    return this.#finish(() => directory.removeEntry(`${name}${PART_SUFFIX}`));
+  }
+
+  close(): TE.TaskEither<StorageFailure, void> {
+    if (this.#handle === null) return TE.right(undefined);
+    return this.#finish(async () => {});
+  }
+}
