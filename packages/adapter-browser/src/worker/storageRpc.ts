@@ -8,7 +8,8 @@ export interface MessageEndpoint {
 }
 
 type StorageCall =
-  | { readonly op: 'open' | 'remove'; readonly target: string }
+  | { readonly op: 'open'; readonly target: string }
+  | { readonly op: 'remove'; readonly target: string }
   | { readonly op: 'size' | 'flush' | 'commit' | 'discard' | 'close'; readonly file: number }
   | { readonly op: 'write'; readonly file: number; readonly offset: number; readonly bytes: Uint8Array }
   | { readonly op: 'read'; readonly file: number; readonly offset: number; readonly length: number }
