@@ -1,0 +1,181 @@
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { acquireLock, isLockHeld, releaseLock } from './fileLock.js';
+import { errnoOf, toStorageFailure } from './fsFailure.js';
+import { fsyncDirectory } from './fsync.js';
+
+/** `<target>.part`: where the bytes go until every one is there and verified (R19). */
+export const partPathOf = (target: string): string => `${target}.part`;
+
+/** `<target>.lock`: held while a download of `target` has its part file open (R23). */
+export const lockPathOf = (target: string): string => `${target}.lock`;
+
+const attempt = <A>(
+  operation: string,
+  path: string,
+  run: () => Promise<A>,
+): TE.TaskEither<StorageFailure, A> => TE.tryCatch(run, toStorageFailure(operation, path));
+
+const unlinkIfPresent = async (path: string): Promise<void> => {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (errnoOf(error) !== 'ENOENT') throw error;
+  }
+};
+
+/** Opens the part file for positional reads and writes, creating it empty when missing. */
+const openOrCreate = async (path: string): Promise<FileHandle> => {
+  try {
+    return await open(path, 'r+');
+  } catch (error) {
+    if (errnoOf(error) !== 'ENOENT') throw error;
+    return open(path, 'w+');
+  }
+};
+
+/**
+ * Downloads on a local file system: the bytes in `<target>.part`, written in place at their offsets; the lock in
+ * `<target>.lock` (R23); the final name given by an atomic rename followed by an fsync of the folder (R19).
+ * `target` is a path, absolute or relative to the working directory.
+ */
+export class FsStorage implements StoragePort {
+  open(target: string): TE.TaskEither<StorageFailure, PartFile> {
+    const lockPath = lockPathOf(target);
+    const partPath = partPathOf(target);
+    return async () => {
+      const locked = await attempt('lock', lockPath, () => acquireLock(lockPath))();
+      if (E.isLeft(locked)) return locked;
+      if (!locked.right) return E.left({ _tag: 'TargetBusy', target });
+      const opened = await attempt('open', partPath, () => openOrCreate(partPath))();
+      if (E.isLeft(opened)) {
+        await releaseLock(lockPath).catch(() => undefined);
+        return opened;
+      }
+      return E.right(new FsPartFile(target, partPath, lockPath, opened.right));
+    };
+  }
+
+  remove(target: string): TE.TaskEither<StorageFailure, void> {
+    const lockPath = lockPathOf(target);
+    const partPath = partPathOf(target);
+    return async () => {
+      const held = await attempt('lock', lockPath, () => isLockHeld(lockPath))();
+      if (E.isLeft(held)) return held;
+      if (held.right) return E.left({ _tag: 'TargetBusy', target });
+      return attempt('remove', partPath, async () => {
+        await unlinkIfPresent(partPath);
+        await releaseLock(lockPath);
+      })();
+    };
+  }
+}
+
+/** One open `<target>.part` and the lock that goes with it. */
+class FsPartFile implements PartFile {
+  private handle: FileHandle | null;
+
+  constructor(
+    private readonly target: string,
+    private readonly partPath: string,
+    private readonly lockPath: string,
+    handle: FileHandle,
+  ) {
+    this.handle = handle;
+  }
+
+  size(): TE.TaskEither<StorageFailure, number> {
+    return this.withHandle('stat', async (handle) => (await handle.stat()).size);
+  }
+
+  write(offset: number, bytes: Uint8Array): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('write', async (handle) => {
+      // A positional write may be partial (a signal, a nearly full disk): go on until every byte is written.
+      let done = 0;
+      while (done < bytes.byteLength) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, offset + done);
+        done += bytesWritten;
+      }
+    });
+  }
+
+  read(offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
+    return this.withHandle('read', async (handle) => {
+      const buffer = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === length ? buffer : buffer.subarray(0, done);
+    });
+  }
+
+  truncate(length: number): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('truncate', (handle) => handle.truncate(length));
+  }
+
+  flush(): TE.TaskEither<StorageFailure, void> {
+    // fdatasync: the data and the size that reaches it, without the timestamps a full fsync would also write.
+    return this.withHandle('flush', (handle) => handle.datasync());
+  }
+
+  commit(): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('commit', async (handle) => {
+      this.handle = null;
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      try {
+        await rename(this.partPath, this.target);
+        await fsyncDirectory(dirname(this.target));
+      } finally {
+        await releaseLock(this.lockPath);
+      }
+    });
+  }
+
+  discard(): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('discard', async (handle) => {
+      this.handle = null;
+      try {
+        await handle.close();
+        await unlinkIfPresent(this.partPath);
+      } finally {
+        await releaseLock(this.lockPath);
+      }
+    });
+  }
+
+  close(): TE.TaskEither<StorageFailure, void> {
+    const handle = this.handle;
+    if (handle === null) return TE.right(undefined);
+    this.handle = null;
+    return attempt('close', this.partPath, async () => {
+      try {
+        await handle.close();
+      } finally {
+        await releaseLock(this.lockPath);
+      }
+    });
+  }
+
+  private withHandle<A>(
+    operation: string,
+    run: (handle: FileHandle) => Promise<A>,
+  ): TE.TaskEither<StorageFailure, A> {
+    return async () => {
+      const handle = this.handle;
+      if (handle === null) {
+        return E.left({ _tag: 'IoError', message: `${operation} ${this.partPath}: the part file is closed` });
+      }
+      return attempt(operation, this.partPath, () => run(handle))();
+    };
+  }
+}

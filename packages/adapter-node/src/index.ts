@@ -1,0 +1,17 @@
+export {
+  type Download,
+  DownloadError,
+  type DownloadEvent,
+  type DownloadFailure,
+  type DownloadOptions,
+  type DownloadPorts,
+  type DownloadResult,
+  isDownloadError,
+  type Progress,
+} from '@rdl/core';
+export { checkpointPathOf, FileCheckpointStore } from './FileCheckpointStore.js';
+export { FsStorage, lockPathOf, partPathOf } from './FsStorage.js';
+export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';
+export { NodeHasher } from './NodeHasher.js';
+export { systemClock } from './systemClock.js';
+export { targetProblem } from './targetPath.js';

@@ -1,0 +1,351 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { URL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { parseRangeHeader } from '@rdl/core';
+
+/** What one scripted request gets instead of a correct answer. */
+export type Fault =
+  /** The headers and `at` body bytes, then the socket is destroyed. */
+  | { readonly kind: 'cut'; readonly at: number }
+  /** The headers and `at` body bytes, then nothing: the socket stays open and silent. */
+  | { readonly kind: 'stall'; readonly at: number }
+  /** This status with an empty body, and a `Retry-After` when given. */
+  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string }
+  /** Range ignored: 200 with the whole body. */
+  | { readonly kind: 'ignoreRange' }
+  /** A 206 whose Content-Range (and body) start `by` bytes away from the range asked. */
+  | { readonly kind: 'shiftStart'; readonly by: number }
+  /** A 206 whose Content-Range announces another total. */
+  | { readonly kind: 'wrongTotal'; readonly total: number }
+  /** A 206 without Content-Range. */
+  | { readonly kind: 'noContentRange' }
+  /** A `multipart/byteranges` 206 for a single range. */
+  | { readonly kind: 'multipart' }
+  /** A 206 whose Content-Range is right but whose body (and Content-Length) is `by` bytes short. */
+  | { readonly kind: 'shortBody'; readonly by: number }
+  /** A 206 whose Content-Range is right but whose body (and Content-Length) has `by` bytes of junk more. */
+  | { readonly kind: 'longBody'; readonly by: number }
+  /** The whole body gzipped, `Content-Encoding: gzip`, status 200. */
+  | { readonly kind: 'gzip' };
+
+/** A file the server serves. */
+export interface Resource {
+  body: Buffer;
+  /** The strong (or weak) ETag, quotes included; `null` sends none. */
+  etag: string | null;
+  /** `null` sends none. */
+  lastModified: string | null;
+  /** Answer HEAD with this status (405: refused, R16) instead of the headers. */
+  headStatus: number | null;
+  /** No Content-Length and no ranges: a chunked 200 every time (R15). */
+  chunked: boolean;
+  /** When set, the query `token` must be one of these, else 403 (presigned URL, R18). */
+  tokens: Set<string> | null;
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+interface ScriptedFault {
+  readonly method: 'GET' | 'HEAD' | undefined;
+  readonly fault: Fault;
+  readonly after: (() => void) | undefined;
+}
+
+interface Redirect {
+  readonly status: number;
+  readonly location: string;
+}
+
+/** Deterministic pseudo-random bytes, the same for the same seed. */
+export const generateBytes = (size: number, seed = 1): Buffer => {
+  const out = Buffer.allocUnsafe(size);
+  let block = createHash('sha256').update(`seed:${seed}`).digest();
+  for (let offset = 0; offset < size; offset += block.length) {
+    block.copy(out, offset, 0, Math.min(block.length, size - offset));
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+};
+
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+const longAgo = new Date(Date.UTC(2020, 0, 1)).toUTCString();
+
+/**
+ * A fault-injecting HTTP/1.1 server on 127.0.0.1: serves files with ETag, Last-Modified and Accept-Ranges,
+ * honours Range, If-Range and If-Match as RFC 9110 says, and answers scripted requests wrongly on purpose. Every
+ * request is recorded.
+ */
+export class FaultServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly resources = new Map<string, Resource>();
+  private readonly redirects = new Map<string, Redirect>();
+  private readonly script: ScriptedFault[] = [];
+  private readonly server: Server;
+  private port = 0;
+
+  private constructor() {
+    this.server = createServer((request, response) => this.handle(request, response));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  static async start(): Promise<FaultServer> {
+    const instance = new FaultServer();
+    await new Promise<void>((resolve) => instance.server.listen(0, '127.0.0.1', resolve));
+    instance.port = (instance.server.address() as AddressInfo).port;
+    return instance;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  url(path: string): string {
+    return `${this.origin}${path}`;
+  }
+
+  /** Serves `body` at `path` with a fresh strong ETag and an old Last-Modified, unless `options` say otherwise. */
+  serve(path: string, body: Buffer, options: Partial<Resource> = {}): Resource {
+    const resource: Resource = {
+      body,
+      etag: `"${randomBytes(8).toString('hex')}"`,
+      lastModified: longAgo,
+      headStatus: null,
+      chunked: false,
+      tokens: null,
+      ...options,
+    };
+    this.resources.set(path, resource);
+    return resource;
+  }
+
+  /** Replaces the file at `path` by a new version (a new body and a new ETag). */
+  replace(path: string, body: Buffer): void {
+    const resource = this.resource(path);
+    resource.body = body;
+    resource.etag = resource.etag === null ? null : `"${randomBytes(8).toString('hex')}"`;
+    resource.lastModified = new Date(Date.UTC(2021, 0, 1)).toUTCString();
+  }
+
+  resource(path: string): Resource {
+    const resource = this.resources.get(path);
+    if (resource === undefined) throw new Error(`no resource at ${path}`);
+    return resource;
+  }
+
+  redirect(path: string, status: number, location: string): void {
+    this.redirects.set(path, { status, location });
+  }
+
+  /**
+   * The next request with this method (any when not given) gets `fault`; faults are taken in the order given.
+   * `after` runs once that answer is sent or cut.
+   */
+  fail(fault: Fault, options: { method?: 'GET' | 'HEAD'; after?: () => void } = {}): void {
+    this.script.push({ method: options.method, fault, after: options.after });
+  }
+
+  /** The recorded GET requests, the probes' ranged GETs included. */
+  gets(): RecordedRequest[] {
+    return this.requests.filter((request) => request.method === 'GET');
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private takeFault(method: string): ScriptedFault | null {
+    const index = this.script.findIndex((entry) => entry.method === undefined || entry.method === method);
+    if (index < 0) return null;
+    const [entry] = this.script.splice(index, 1);
+    return entry ?? null;
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const method = request.method ?? 'GET';
+    const target = new URL(request.url ?? '/', this.origin);
+    this.requests.push({ method, url: target.href, headers: { ...request.headers } });
+    response.setHeader('date', new Date().toUTCString());
+
+    const redirect = this.redirects.get(target.pathname);
+    if (redirect !== undefined) {
+      response.writeHead(redirect.status, { location: redirect.location, 'content-length': '0' }).end();
+      return;
+    }
+    const resource = this.resources.get(target.pathname);
+    if (resource === undefined) {
+      response.writeHead(404, { 'content-length': '0' }).end();
+      return;
+    }
+    if (resource.tokens !== null && !resource.tokens.has(target.searchParams.get('token') ?? '')) {
+      response.writeHead(403, { 'content-length': '0' }).end();
+      return;
+    }
+    if (method === 'HEAD' && resource.headStatus !== null) {
+      response.writeHead(resource.headStatus, { 'content-length': '0' }).end();
+      return;
+    }
+    const scripted = this.takeFault(method);
+    if (scripted?.after !== undefined) response.once('close', scripted.after);
+    this.answer(method, request, response, resource, scripted?.fault ?? null);
+  }
+
+  private answer(
+    method: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+    resource: Resource,
+    fault: Fault | null,
+  ): void {
+    const body = resource.body;
+    const total = body.length;
+    const head = method === 'HEAD';
+    if (resource.etag !== null) response.setHeader('etag', resource.etag);
+    if (resource.lastModified !== null) response.setHeader('last-modified', resource.lastModified);
+    response.setHeader('content-type', 'application/octet-stream');
+
+    if (fault?.kind === 'status') {
+      if (fault.retryAfter !== undefined) response.setHeader('retry-after', fault.retryAfter);
+      response.writeHead(fault.status, { 'content-length': '0' }).end();
+      return;
+    }
+    if (fault?.kind === 'gzip') {
+      const zipped = gzipSync(body);
+      response.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
+      response.end(head ? undefined : zipped);
+      return;
+    }
+    if (resource.chunked) {
+      response.writeHead(200);
+      this.send(response, head ? Buffer.alloc(0) : body, fault);
+      return;
+    }
+    response.setHeader('accept-ranges', 'bytes');
+
+    const ifMatch = headerText(request.headers['if-match']);
+    if (ifMatch !== undefined && !matchesStrongly(ifMatch, resource.etag)) {
+      response.writeHead(412, { 'content-length': '0' }).end();
+      return;
+    }
+    const ifRange = headerText(request.headers['if-range']);
+    const rangeHonoured =
+      fault?.kind !== 'ignoreRange' && (ifRange === undefined || ifRangeHolds(ifRange, resource));
+    const range = rangeHonoured ? parseRangeHeader(request.headers.range, total) : { _tag: 'None' as const };
+
+    switch (range._tag) {
+      case 'None':
+        response.writeHead(200, { 'content-length': String(total) });
+        this.send(response, head ? Buffer.alloc(0) : body, fault);
+        return;
+      case 'Unsatisfiable':
+        response.writeHead(416, { 'content-range': `bytes */${total}`, 'content-length': '0' }).end();
+        return;
+      case 'Multiple':
+        this.multipart(response, body, range.ranges, head);
+        return;
+      case 'Single':
+        this.partial(response, body, range.first, range.last, head, fault);
+        return;
+    }
+  }
+
+  private partial(
+    response: ServerResponse,
+    body: Buffer,
+    first: number,
+    last: number,
+    head: boolean,
+    fault: Fault | null,
+  ): void {
+    const total = body.length;
+    if (fault?.kind === 'multipart') {
+      this.multipart(response, body, [{ first, last }], head);
+      return;
+    }
+    let start = first;
+    let end = last;
+    let announcedTotal: number = total;
+    let payload: Buffer;
+    if (fault?.kind === 'shiftStart') {
+      start = Math.max(0, first + fault.by);
+      end = Math.max(start, last);
+    }
+    if (fault?.kind === 'wrongTotal') announcedTotal = fault.total;
+    payload = body.subarray(start, end + 1);
+    if (fault?.kind === 'shortBody') payload = payload.subarray(0, Math.max(0, payload.length - fault.by));
+    if (fault?.kind === 'longBody') payload = Buffer.concat([payload, Buffer.alloc(fault.by, 0xee)]);
+    const headers: Record<string, string> = { 'content-length': String(payload.length) };
+    if (fault?.kind !== 'noContentRange')
+      headers['content-range'] = `bytes ${start}-${end}/${announcedTotal}`;
+    response.writeHead(206, headers);
+    this.send(response, head ? Buffer.alloc(0) : payload, fault);
+  }
+
+  private multipart(
+    response: ServerResponse,
+    body: Buffer,
+    ranges: readonly { first: number; last: number }[],
+    head: boolean,
+  ): void {
+    const boundary = 'rdl-fault-boundary';
+    const parts: Buffer[] = [];
+    for (const { first, last } of ranges) {
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\ncontent-type: application/octet-stream\r\n` +
+            `content-range: bytes ${first}-${last}/${body.length}\r\n\r\n`,
+        ),
+        body.subarray(first, last + 1),
+        Buffer.from('\r\n'),
+      );
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    const payload = Buffer.concat(parts);
+    response.writeHead(206, {
+      'content-type': `multipart/byteranges; boundary=${boundary}`,
+      'content-length': String(payload.length),
+    });
+    response.end(head ? undefined : payload);
+  }
+
+  /** Sends `payload`, or the part of it a `cut` or `stall` fault lets through. */
+  private send(response: ServerResponse, payload: Buffer, fault: Fault | null): void {
+    if (fault?.kind === 'cut') {
+      response.write(payload.subarray(0, fault.at), () => response.socket?.destroy());
+      return;
+    }
+    if (fault?.kind === 'stall') {
+      response.write(payload.subarray(0, fault.at));
+      return;
+    }
+    response.end(payload);
+  }
+}
+
+const headerText = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value.join(', ') : value;
+
+/** Strong comparison (RFC 9110 §8.8.3.2): neither side weak, same opaque string; `*` matches any current ETag. */
+const matchesStrongly = (header: string, etag: string | null): boolean => {
+  if (etag === null || etag.startsWith('W/')) return false;
+  return header
+    .split(',')
+    .map((candidate) => candidate.trim())
+    .some((candidate) => candidate === '*' || candidate === etag);
+};
+
+/** If-Range holds with a strong ETag match, or an HTTP-date equal to Last-Modified (RFC 9110 §13.1.5). */
+const ifRangeHolds = (header: string, resource: Resource): boolean => {
+  const value = header.trim();
+  if (value.startsWith('"') || value.startsWith('W/')) {
+    return resource.etag !== null && !value.startsWith('W/') && value === resource.etag;
+  }
+  return resource.lastModified !== null && value === resource.lastModified;
+};
