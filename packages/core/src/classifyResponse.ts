@@ -183,6 +183,7 @@ export const classifyResponse = (
     start: range.first,
     end,
     totalLength: range.total ?? checkpoint.totalLength,
-    validators: validatorsOfAnswer(checkpoint.validators, seen),
+    // The bytes belong to the version the checkpoint names (proven, or checked by the server through If-Range/If-Match).
+    validators: checkpoint.validators,
   };
 };
