@@ -1,0 +1,106 @@
+import type { AbortSignalLike } from '../abort.js';
+import type { Clock } from '../ports/Clock.js';
+
+export interface MemoryBodyOptions {
+  readonly chunkSize: number;
+  /** Reject (a cut connection) once this many bytes were yielded. */
+  readonly cutAfter: number | null;
+  /** Yield nothing more, until abort or `return()`, once this many bytes were yielded. */
+  readonly stallAfter: number | null;
+  readonly signal: AbortSignalLike;
+  /** With `delayMs > 0`, each chunk waits that long on `clock`. */
+  readonly clock: Clock;
+  readonly delayMs: number;
+  /** Called with each chunk's length as it is handed out. */
+  readonly onBytes: (count: number) => void;
+}
+
+/** An error as a broken socket would give it: the body iterator rejects with it. */
+const networkError = (message: string): Error => Object.assign(new Error(message), { name: 'NetworkError' });
+const abortError = (): Error => Object.assign(new Error('the request was aborted'), { name: 'AbortError' });
+
+const finished: IteratorResult<Uint8Array> = { done: true, value: undefined };
+
+/**
+ * A response body handed out in small chunks, so cuts land mid-stream. It honours the request's signal (an abort
+ * rejects a pending or later `next()`), and `return()` ends it at once, even while it stalls.
+ */
+export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
+  readonly #bytes: Uint8Array;
+  readonly #options: MemoryBodyOptions;
+  #position = 0;
+  #done = false;
+  #pending: {
+    resolve: (r: IteratorResult<Uint8Array>) => void;
+    reject: (e: Error) => void;
+    timer: unknown;
+  } | null = null;
+  readonly #onAbort = (): void => this.#settle(abortError());
+
+  constructor(bytes: Uint8Array, options: MemoryBodyOptions) {
+    this.#bytes = bytes;
+    this.#options = options;
+    options.signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.#done) return Promise.resolve(finished);
+    if (this.#options.signal.aborted) return this.#end(Promise.reject(abortError()));
+    const { cutAfter, stallAfter, chunkSize, delayMs } = this.#options;
+    if (cutAfter !== null && this.#position >= cutAfter) {
+      return this.#end(Promise.reject(networkError(`connection reset after ${this.#position} bytes`)));
+    }
+    if (stallAfter !== null && this.#position >= stallAfter) return this.#wait(null);
+    if (this.#position >= this.#bytes.length) return this.#end(Promise.resolve(finished));
+    const limit = Math.min(
+      this.#bytes.length,
+      cutAfter ?? Number.POSITIVE_INFINITY,
+      stallAfter ?? Number.POSITIVE_INFINITY,
+    );
+    const chunk = this.#bytes.slice(this.#position, Math.min(limit, this.#position + Math.max(1, chunkSize)));
+    this.#position += chunk.length;
+    this.#options.onBytes(chunk.length);
+    if (delayMs <= 0) return Promise.resolve({ done: false, value: chunk });
+    return this.#wait(chunk);
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.#settle(null);
+    return this.#end(Promise.resolve(finished));
+  }
+
+  /** A `next()` that resolves later: with `chunk` after the delay, or (a stall, `chunk` null) only by abort/return. */
+  #wait(chunk: Uint8Array | null): Promise<IteratorResult<Uint8Array>> {
+    return new Promise((resolve, reject) => {
+      const timer =
+        chunk === null
+          ? null
+          : this.#options.clock.setTimeout(() => {
+              this.#pending = null;
+              resolve({ done: false, value: chunk });
+            }, this.#options.delayMs);
+      this.#pending = { resolve, reject, timer };
+    });
+  }
+
+  /** Settles a waiting `next()`: rejects with `error`, or ends the body when `error` is null. */
+  #settle(error: Error | null): void {
+    const pending = this.#pending;
+    this.#pending = null;
+    if (pending === null) return;
+    if (pending.timer !== null) this.#options.clock.clearTimeout(pending.timer);
+    this.#done = true;
+    if (error === null) pending.resolve(finished);
+    else pending.reject(error);
+  }
+
+  #end<T>(result: Promise<T>): Promise<T> {
+    this.#done = true;
+    this.#options.signal.removeEventListener('abort', this.#onAbort);
+    return result;
+  }
+}
