@@ -1,0 +1,153 @@
+import * as E from 'fp-ts/Either';
+import { type Actor, createActor, type SnapshotFrom } from 'xstate';
+import type {
+  Download,
+  DownloadEvent,
+  DownloadPorts,
+  DownloadResult,
+  DownloadState,
+  Progress,
+} from './download.js';
+import { DownloadError, type DownloadFailure } from './errors.js';
+import type { DownloadMachine } from './machine/downloadMachine.js';
+import { machineFor } from './machine/machineFor.js';
+import { type DownloadOptions, resolveOptions } from './options.js';
+
+const PUBLIC_STATES: ReadonlySet<string> = new Set<DownloadState>([
+  'idle',
+  'preparing',
+  'heading',
+  'downloading',
+  'waiting',
+  'verifying',
+  'paused',
+  'cancelling',
+  'cancelled',
+  'failed',
+  'done',
+]);
+
+const noProgress: Progress = { bytes: 0, total: null, fraction: null, bytesPerSecond: 0, etaSeconds: null };
+
+/** The listeners of one download, called in order of subscription. */
+class Listeners {
+  readonly #listeners = new Set<(event: DownloadEvent) => void>();
+
+  add(listener: (event: DownloadEvent) => void): () => void {
+    const entry = (event: DownloadEvent) => listener(event);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  publish(event: DownloadEvent): void {
+    for (const listener of [...this.#listeners]) listener(event);
+  }
+}
+
+/**
+ * Creates one download over the given platform ports. Nothing happens before `start()`. Options are checked first
+ * (R30): bad input rejects `result` with `ERR_INVALID_INPUT` before any request, without touching storage.
+ */
+export const createDownload = (options: DownloadOptions, ports: DownloadPorts): Download => {
+  const listeners = new Listeners();
+  let settle!: { resolve: (result: DownloadResult) => void; reject: (error: unknown) => void };
+  const result = new Promise<DownloadResult>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
+  result.catch(() => undefined);
+
+  const resolved = resolveOptions(options);
+  if (E.isLeft(resolved)) return rejectedDownload(resolved.left, listeners, settle.reject, result);
+
+  const { machine, progress } = machineFor(resolved.right, ports, (p) =>
+    listeners.publish({ type: 'progress', progress: p }),
+  );
+  const actor: Actor<DownloadMachine> = createActor(machine, {
+    input: { options: resolved.right, refreshable: ports.refreshUrl !== undefined },
+    clock: ports.clock,
+  });
+
+  let state: DownloadState = 'idle';
+  actor.on('*', (event) => {
+    if (event.type === 'restart') {
+      listeners.publish(event);
+      progress.restart();
+      return;
+    }
+    listeners.publish(event);
+  });
+  const onSnapshot = (snapshot: SnapshotFrom<DownloadMachine>) => {
+    const name = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0];
+    if (name !== undefined && PUBLIC_STATES.has(name) && name !== state) {
+      state = name as DownloadState;
+      listeners.publish({ type: 'state', state });
+    }
+    if (snapshot.status !== 'done') return;
+    const context = snapshot.context;
+    if (state === 'done' && context.result !== null) {
+      const done: DownloadResult = {
+        target: context.options.target,
+        bytes: context.result.bytes,
+        sha256: context.result.sha256,
+        validators: context.checkpoint?.validators ?? { etag: null, lastModified: null, date: null },
+      };
+      progress.report(done.bytes, context.checkpoint?.totalLength ?? done.bytes, true);
+      listeners.publish({ type: 'done', result: done });
+      settle.resolve(done);
+      return;
+    }
+    const failure: DownloadFailure =
+      state === 'cancelled'
+        ? { _tag: 'Cancelled' }
+        : (context.failure ?? { _tag: 'IoError', message: 'the download failed for an unknown reason' });
+    const error = new DownloadError(failure);
+    listeners.publish({ type: 'error', error });
+    settle.reject(error);
+  };
+  actor.subscribe({
+    next: onSnapshot,
+    // Only a broken invariant gets here: expected failures are values, handled above.
+    error: (error) => settle.reject(error),
+  });
+  actor.start();
+
+  const send = (type: 'START' | 'PAUSE' | 'RESUME' | 'CANCEL' | 'ONLINE' | 'OFFLINE') => {
+    if (actor.getSnapshot().status === 'active') actor.send({ type });
+  };
+  return {
+    start: () => send('START'),
+    pause: () => send('PAUSE'),
+    resume: () => send('RESUME'),
+    cancel: () => send('CANCEL'),
+    online: () => send('ONLINE'),
+    offline: () => send('OFFLINE'),
+    subscribe: (listener) => listeners.add(listener),
+    getSnapshot: () => ({ state, progress: progress.latest }),
+    result,
+  };
+};
+
+/** A download whose options were refused: every method is a no-op, `result` has already rejected (R30). */
+const rejectedDownload = (
+  failure: DownloadFailure,
+  listeners: Listeners,
+  reject: (error: unknown) => void,
+  result: Promise<DownloadResult>,
+): Download => {
+  reject(new DownloadError(failure));
+  const noop = () => undefined;
+  return {
+    start: noop,
+    pause: noop,
+    resume: noop,
+    cancel: noop,
+    online: noop,
+    offline: noop,
+    subscribe: (listener) => listeners.add(listener),
+    getSnapshot: () => ({ state: 'failed', progress: noProgress }),
+    result,
+  };
+};

@@ -1,0 +1,79 @@
+import type { Checkpoint } from '../checkpoint.js';
+import type { ProbeResult } from '../decision.js';
+import type { DownloadFailure } from '../errors.js';
+import type { RefreshedUrls, ResolvedOptions } from '../options.js';
+
+/**
+ * The effects the machine invokes, as contracts: what each actor gets and what it answers. The implementations
+ * (`prepareActor.ts`, `probeActor.ts`, …) close over the ports and are given per download by `machine.provide()`.
+ * Every output is a value: no actor rejects for an expected failure.
+ */
+
+export interface PrepareInput {
+  readonly target: string;
+}
+
+/** The part file is open and locked (R23); the checkpoint was loaded and decoded (R22). */
+export type PrepareOutput =
+  | {
+      readonly _tag: 'Ready';
+      /** `null` when there was none, or it could not be decoded (then `notice` says why). */
+      readonly checkpoint: Checkpoint | null;
+      readonly partSize: number;
+      readonly notice: { readonly code: string; readonly message: string } | null;
+    }
+  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+
+export interface ProbeInput {
+  readonly headUrl: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly stallTimeoutMs: number;
+}
+
+/** The probe (R16) learnt the resource, or failed; a retryable failure carries its backoff inputs (R25). */
+export type ProbeOutput =
+  | { readonly _tag: 'Probed'; readonly probe: ProbeResult }
+  | {
+      readonly _tag: 'Failed';
+      readonly failure: DownloadFailure;
+      readonly retryable: boolean;
+      readonly retryAfterMs: number | null;
+      readonly random: number;
+    };
+
+export interface TransferInput {
+  /** Where this run's data requests go: the probe's final URL (R17). */
+  readonly url: string;
+  readonly offset: number;
+  readonly checkpoint: Checkpoint;
+  readonly options: ResolvedOptions;
+  readonly refreshable: boolean;
+}
+
+export interface VerifyInput {
+  readonly checkpoint: Checkpoint;
+  readonly options: ResolvedOptions;
+}
+
+/** The file was checked (R27) and committed under its final name, the checkpoint removed (R19). */
+export type VerifyOutput =
+  | { readonly _tag: 'Verified'; readonly bytes: number; readonly sha256: string | null }
+  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+
+export interface RefreshInput {
+  readonly url: string;
+  readonly status: number;
+}
+
+export type RefreshOutput =
+  | { readonly _tag: 'Refreshed'; readonly urls: RefreshedUrls }
+  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+
+export interface ReleaseInput {
+  readonly target: string;
+}
+
+/** Closing (pause, failure) or discarding (cancel) is best effort: a failure is reported, never thrown. */
+export type ReleaseOutput =
+  | { readonly _tag: 'Released' }
+  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };

@@ -1,0 +1,83 @@
+import type { Hasher, HashState } from '../ports/Hasher.js';
+import type { PartFile } from '../ports/StoragePort.js';
+
+/** Digests of the part file's first `upTo` bytes, kept while they are written in order (R27 without a re-read). */
+export interface RunningHash {
+  readonly sha256: HashState | null;
+  readonly md5: HashState | null;
+  upTo: number;
+}
+
+/**
+ * What one download holds outside the machine's JSON context: the open part file, the running hash, and the work
+ * in flight. The actors of one download share it; the machine never sees it.
+ */
+export class DownloadSession {
+  /** The open, locked part file, or `null` when closed. */
+  part: PartFile | null = null;
+  #hash: RunningHash | null = null;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #hasher: Hasher;
+  readonly #algorithms: { readonly sha256: boolean; readonly md5: boolean };
+
+  constructor(hasher: Hasher, algorithms: { readonly sha256: boolean; readonly md5: boolean }) {
+    this.#hasher = hasher;
+    this.#algorithms = algorithms;
+  }
+
+  /** Runs `work` as part of the download: `quiet()` waits for it. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.#pending.add(work);
+    const forget = () => {
+      this.#pending.delete(work);
+    };
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Resolves once no tracked work is in flight (a stop waits here before it closes the file). */
+  async quiet(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Whether the finished file is hashed at all. */
+  get hashing(): boolean {
+    return this.#algorithms.sha256 || this.#algorithms.md5;
+  }
+
+  /**
+   * The running hash for a stream that begins writing at `offset`. A hash that went past `offset` counts bytes that
+   * are about to be overwritten, so it begins again at 0 and verification reads back what it missed.
+   */
+  hashFrom(offset: number): RunningHash | null {
+    if (!this.hashing) return null;
+    if (this.#hash === null || this.#hash.upTo > offset) this.#hash = this.#freshHash();
+    return this.#hash;
+  }
+
+  /** Counts bytes just written at `offset` when they extend the hash; other writes leave it for verification. */
+  hashWritten(offset: number, bytes: Uint8Array): void {
+    const hash = this.#hash;
+    if (hash === null || hash.upTo !== offset) return;
+    hash.sha256?.update(bytes);
+    hash.md5?.update(bytes);
+    hash.upTo += bytes.length;
+  }
+
+  /** Hands the running hash of a file of `length` bytes over to verification (it digests it) and forgets it. */
+  takeHash(length: number): RunningHash | null {
+    if (!this.hashing) return null;
+    const kept = this.#hash;
+    const hash = kept !== null && kept.upTo <= length ? kept : this.#freshHash();
+    this.#hash = null;
+    return hash;
+  }
+
+  #freshHash(): RunningHash {
+    return {
+      sha256: this.#algorithms.sha256 ? this.#hasher.create('sha256') : null,
+      md5: this.#algorithms.md5 ? this.#hasher.create('md5') : null,
+      upTo: 0,
+    };
+  }
+}

@@ -1,0 +1,101 @@
+import * as E from 'fp-ts/Either';
+import { fromPromise } from 'xstate';
+import { committedPrefix } from '../checkpoint.js';
+import type { DownloadFailure } from '../errors.js';
+import type { CheckpointStore } from '../ports/CheckpointStore.js';
+import type { PartFile } from '../ports/StoragePort.js';
+import type { VerifyInput, VerifyOutput } from './effects.js';
+import type { DownloadSession, RunningHash } from './session.js';
+
+export interface VerifyDeps {
+  readonly checkpoints: CheckpointStore;
+  readonly session: DownloadSession;
+}
+
+/** Bytes read back a time when the running hash missed some. */
+const READ_CHUNK_BYTES = 1 << 20;
+
+/**
+ * R27 then R19: the bytes counted must be the whole resource; the checksums asked for must match (the running hash
+ * of the transfer, completed by reading back only what it missed). A mismatch discards the data and the checkpoint,
+ * so the next start begins afresh. Then the atomic rename, then the checkpoint's removal.
+ */
+export const createVerifyActor = (deps: VerifyDeps) =>
+  fromPromise<VerifyOutput, VerifyInput>(({ input }) => deps.session.track(verify(deps, input)));
+
+const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutput> => {
+  const { checkpoint, options } = input;
+  const part = deps.session.part;
+  if (part === null) return failed({ _tag: 'IoError', message: 'the part file is not open' });
+  const bytes = committedPrefix(checkpoint);
+  if (checkpoint.totalLength !== null && bytes !== checkpoint.totalLength) {
+    return discard(deps, part, options.target, {
+      _tag: 'IntegrityError',
+      check: 'length',
+      expected: String(checkpoint.totalLength),
+      actual: String(bytes),
+    });
+  }
+  // Bytes past those counted were never trusted (R20, R21).
+  const trimmed = await part.truncate(bytes)();
+  if (E.isLeft(trimmed)) return failed(trimmed.left);
+
+  let sha256: string | null = null;
+  const hash = deps.session.takeHash(bytes);
+  if (hash !== null) {
+    const caughtUp = await catchUp(part, hash, bytes);
+    if (caughtUp !== null) return failed(caughtUp);
+    sha256 = hash.sha256?.digest() ?? null;
+    const md5 = hash.md5?.digest() ?? null;
+    const checks = [
+      { check: 'sha256' as const, expected: options.expectedSha256, actual: sha256 },
+      { check: 'md5' as const, expected: options.expectedMd5, actual: md5 },
+    ];
+    for (const { check, expected, actual } of checks) {
+      if (expected !== null && actual !== null && expected.toLowerCase() !== actual) {
+        return discard(deps, part, options.target, { _tag: 'IntegrityError', check, expected, actual });
+      }
+    }
+  }
+
+  const committed = await part.commit()();
+  deps.session.part = null;
+  if (E.isLeft(committed)) return failed(committed.left);
+  // The file is whole under its name; a checkpoint left by a failed removal counts no part file, so a later
+  // start of the same target just begins afresh.
+  await deps.checkpoints.remove(options.target)();
+  return { _tag: 'Verified', bytes, sha256 };
+};
+
+/** Feeds the hash the bytes `[hash.upTo, length)` read back from the part file. */
+const catchUp = async (
+  part: PartFile,
+  hash: RunningHash,
+  length: number,
+): Promise<DownloadFailure | null> => {
+  while (hash.upTo < length) {
+    const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, length - hash.upTo))();
+    if (E.isLeft(read)) return read.left;
+    if (read.right.length === 0)
+      return { _tag: 'IoError', message: `the part file ends before byte ${length}` };
+    hash.sha256?.update(read.right);
+    hash.md5?.update(read.right);
+    hash.upTo += read.right.length;
+  }
+  return null;
+};
+
+/** R27: the data is thrown away (part file emptied, then the checkpoint removed) and the failure names both values. */
+const discard = async (
+  deps: VerifyDeps,
+  part: PartFile,
+  target: string,
+  failure: DownloadFailure,
+): Promise<VerifyOutput> => {
+  const emptied = await part.truncate(0)();
+  if (E.isRight(emptied)) await part.flush()();
+  await deps.checkpoints.remove(target)();
+  return failed(failure);
+};
+
+const failed = (failure: DownloadFailure): VerifyOutput => ({ _tag: 'Failed', failure });

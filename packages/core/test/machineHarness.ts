@@ -1,0 +1,118 @@
+import { createDownload } from '../src/createDownload.js';
+import type { Download, DownloadEvent, DownloadPorts, DownloadState } from '../src/download.js';
+import { ManualClock } from '../src/memory/ManualClock.js';
+import { MemoryCheckpointStore } from '../src/memory/MemoryCheckpointStore.js';
+import { MemoryHasher } from '../src/memory/MemoryHasher.js';
+import { MemoryServer } from '../src/memory/MemoryServer.js';
+import { MemoryStorage } from '../src/memory/MemoryStorage.js';
+import type { DownloadOptions } from '../src/options.js';
+
+// Tests run on Node; core's tsconfig has no platform types, so the one macrotask hook the harness uses is named here.
+declare function setImmediate(callback: () => void): unknown;
+
+/** Lets every queued promise callback run (the memory ports only use microtasks). */
+export const idle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export const URL_A = 'https://files.example/a.bin';
+export const TARGET = 'a.bin';
+
+/** Deterministic bytes of `length`, different for each `seed`. */
+export const bytesOf = (length: number, seed = 1): Uint8Array => {
+  const out = new Uint8Array(length);
+  let x = seed * 2654435761;
+  for (let i = 0; i < length; i += 1) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+};
+
+export interface World {
+  readonly clock: ManualClock;
+  readonly server: MemoryServer;
+  readonly storage: MemoryStorage;
+  readonly checkpoints: MemoryCheckpointStore;
+  readonly ports: DownloadPorts;
+}
+
+export const world = (extra: Partial<DownloadPorts> = {}, chunkSize = 4096): World => {
+  const clock = new ManualClock();
+  const server = new MemoryServer({ clock, chunkSize });
+  const storage = new MemoryStorage();
+  const checkpoints = new MemoryCheckpointStore();
+  const ports: DownloadPorts = {
+    http: server,
+    storage,
+    checkpoints,
+    clock,
+    hasher: new MemoryHasher(),
+    ...extra,
+  };
+  return { clock, server, storage, checkpoints, ports };
+};
+
+export interface Run {
+  readonly download: Download;
+  readonly events: DownloadEvent[];
+  readonly states: DownloadState[];
+  settled: boolean;
+}
+
+export const begin = (w: World, options: Partial<DownloadOptions> = {}, start = true): Run => {
+  const download = createDownload(
+    { url: URL_A, target: TARGET, writeBufferBytes: 8192, stallTimeoutMs: 5_000, ...options },
+    w.ports,
+  );
+  const run: Run = { download, events: [], states: [], settled: false };
+  download.subscribe((event) => {
+    run.events.push(event);
+    if (event.type === 'state') run.states.push(event.state);
+  });
+  download.result.then(
+    () => {
+      run.settled = true;
+    },
+    () => {
+      run.settled = true;
+    },
+  );
+  if (start) download.start();
+  return run;
+};
+
+/**
+ * Runs the world until `until` holds (default: the result settled): drains promise callbacks, and when nothing
+ * moves, advances the clock to the next timer. Throws when stuck with no timer left.
+ */
+export const drive = async (
+  w: World,
+  run: Run,
+  until: () => boolean = () => run.settled,
+  maxSteps = 5_000,
+) => {
+  for (let step = 0; step < maxSteps; step += 1) {
+    await idle();
+    if (until()) return;
+    const due = w.clock.nextDue();
+    if (due === null) throw new Error(`stuck in ${run.download.getSnapshot().state} with no timer pending`);
+    w.clock.advance(due - w.clock.now());
+  }
+  throw new Error('drive: too many steps');
+};
+
+/** Runs to the end and returns the result, or the error's code. */
+export const finish = async (w: World, run: Run) => {
+  await drive(w, run);
+  return run.download.result.then(
+    (result) => ({ ok: true as const, result, code: null }),
+    (error: { code?: string; message?: string }) => ({
+      ok: false as const,
+      result: null,
+      code: error.code ?? String(error),
+      error,
+    }),
+  );
+};
+
+export const eventsOf = <T extends DownloadEvent['type']>(run: Run, type: T) =>
+  run.events.filter((e): e is Extract<DownloadEvent, { type: T }> => e.type === type);
