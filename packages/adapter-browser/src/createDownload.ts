@@ -1,0 +1,150 @@
+import {
+  type Download,
+  DownloadError,
+  type DownloadEvent,
+  type DownloadOptions,
+  type DownloadPorts,
+  type DownloadResult,
+  type DownloadState,
+  type Progress,
+} from '@rdl/core';
+import { createDownloadHere } from './createDownloadHere.js';
+import { hasSyncAccessHandles } from './fileSystemAccess.js';
+import { refusedDownload, targetProblem } from './refusedDownload.js';
+import type { DownloadCommand, FromWorker, ToWorker } from './worker/protocol.js';
+
+/** How `createWorkerDownload` runs its worker. */
+export interface WorkerDownloadSettings {
+  /** Makes the worker. Default: this package's `worker/downloadWorker.js` as a module worker. */
+  readonly worker?: () => Worker;
+  /** Asked for new URLs when a presigned URL expired (R18); runs in the page, the worker asks it by message. */
+  readonly refreshUrl?: DownloadPorts['refreshUrl'];
+  /** Called each time a checkpoint is saved, with the bytes it counts from 0: what a reload would resume from. */
+  readonly onCheckpoint?: (bytes: number) => void;
+}
+
+const defaultWorker = (): Worker =>
+  new Worker(new URL('./worker/downloadWorker.js', import.meta.url), {
+    type: 'module',
+    name: 'rdl-download',
+  });
+
+const noProgress: Progress = { bytes: 0, total: null, fraction: null, bytesPerSecond: 0, etaSeconds: null };
+const terminal: readonly DownloadState[] = ['done', 'failed', 'cancelled'];
+
+/**
+ * A `Download` whose fetch, OPFS writes and machine run in a dedicated worker (where sync access handles exist),
+ * mirrored here from the worker's messages: `subscribe`, `getSnapshot` and `result` behave as core's. The worker
+ * ends once the download is done, failed or cancelled.
+ */
+export const createWorkerDownload = (
+  options: DownloadOptions,
+  settings: WorkerDownloadSettings = {},
+): Download => {
+  const worker = (settings.worker ?? defaultWorker)();
+  const listeners = new Set<(event: DownloadEvent) => void>();
+  let state: DownloadState = 'idle';
+  let progress = noProgress;
+  let settled = false;
+  let resolve: (result: DownloadResult) => void = () => {};
+  let reject: (error: DownloadError) => void = () => {};
+  const result = new Promise<DownloadResult>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  result.catch(() => {});
+  const post = (message: ToWorker) => worker.postMessage(message);
+  const endIfFinished = () => {
+    if (settled && terminal.includes(state)) worker.terminate();
+  };
+  const emit = (event: DownloadEvent) => {
+    if (event.type === 'state') state = event.state;
+    if (event.type === 'progress') progress = event.progress;
+    for (const listener of [...listeners]) listener(event);
+  };
+  worker.addEventListener('message', ({ data }: MessageEvent<FromWorker>) => {
+    switch (data.type) {
+      case 'event':
+        emit(
+          data.event.type === 'error'
+            ? { type: 'error', error: new DownloadError(data.event.failure) }
+            : data.event,
+        );
+        endIfFinished();
+        return;
+      case 'snapshot':
+        state = data.state;
+        progress = data.progress;
+        return;
+      case 'checkpoint':
+        settings.onCheckpoint?.(data.bytes);
+        return;
+      case 'refreshUrl': {
+        const hook = settings.refreshUrl;
+        const answer = (urls: { url: string; headUrl?: string } | null) =>
+          post({ type: 'refreshed', id: data.id, urls });
+        if (hook === undefined) answer(null);
+        else hook(data.failed).then(answer, () => answer(null));
+        return;
+      }
+      case 'settled':
+        settled = true;
+        if (data.outcome.ok) resolve(data.outcome.result);
+        else reject(new DownloadError(data.outcome.failure));
+        endIfFinished();
+        return;
+    }
+  });
+  worker.addEventListener('error', (event) => {
+    if (settled) return;
+    settled = true;
+    const error = new DownloadError({
+      _tag: 'IoError',
+      message: `the download worker failed: ${event.message}`,
+    });
+    emit({ type: 'state', state: 'failed' });
+    emit({ type: 'error', error });
+    reject(error);
+    worker.terminate();
+  });
+  post({ type: 'open', options, refreshable: settings.refreshUrl !== undefined });
+  const command = (name: DownloadCommand) => () => {
+    if (!settled) post({ type: 'command', command: name });
+  };
+  return {
+    start: command('start'),
+    pause: command('pause'),
+    resume: command('resume'),
+    cancel: command('cancel'),
+    online: command('online'),
+    offline: command('offline'),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    getSnapshot: () => ({ state, progress }),
+    result,
+  };
+};
+
+/**
+ * Downloads `options.url` into the Origin Private File System as `options.target` (a file name, folders split by
+ * `/`), resumably across lost networks and page reloads: the same surface as core's and the Node adapter's
+ * `createDownload`. Get the finished file with `getDownloadedFile(target)`.
+ *
+ * With no port overrides the download runs in a dedicated worker (OPFS sync access handles, no jank on the page);
+ * `overrides.refreshUrl` still works there (the worker asks the page). Overriding any port runs the download in
+ * this realm instead, with `WritableStorage` as the default storage outside a worker.
+ */
+export const createDownload = (
+  options: DownloadOptions,
+  overrides: Partial<DownloadPorts> = {},
+): Download => {
+  const problem = targetProblem(options.target);
+  if (problem !== null) return refusedDownload(problem);
+  const { refreshUrl, ...ports } = overrides;
+  if (Object.keys(ports).length > 0 || hasSyncAccessHandles() || typeof Worker === 'undefined') {
+    return createDownloadHere(options, overrides);
+  }
+  return createWorkerDownload(options, refreshUrl === undefined ? {} : { refreshUrl });
+};

@@ -1,0 +1,82 @@
+/**
+ * The dedicated worker a browser download runs in: the fetch, the OPFS writes through a sync access handle and the
+ * whole core machine live here, off the page's main thread. The page drives it with `ToWorker` messages and
+ * mirrors it from `FromWorker` messages (`createDownload` in `../createDownload.ts`).
+ */
+import { committedPrefix, type Download, decodeCheckpoint } from '@rdl/core';
+import { createDownloadHere } from '../createDownloadHere.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+const scope = self as unknown as {
+  postMessage(message: FromWorker): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<ToWorker>) => void): void;
+};
+
+let download: Download | null = null;
+let nextRefresh = 1;
+const refreshes = new Map<number, (urls: { url: string; headUrl?: string } | null) => void>();
+
+const open = (message: Extract<ToWorker, { type: 'open' }>): Download => {
+  const created = createDownloadHere(
+    message.options,
+    message.refreshable
+      ? {
+          refreshUrl: (failed) =>
+            new Promise((resolve, reject) => {
+              const id = nextRefresh++;
+              refreshes.set(id, (urls) =>
+                urls === null ? reject(new Error('refreshUrl failed')) : resolve(urls),
+              );
+              scope.postMessage({
+                type: 'refreshUrl',
+                id,
+                failed: { url: failed.url, status: failed.status },
+              });
+            }),
+        }
+      : {},
+    {
+      onCheckpointSaved: (text) => {
+        const decoded = decodeCheckpoint(text);
+        if (decoded._tag === 'Right')
+          scope.postMessage({ type: 'checkpoint', bytes: committedPrefix(decoded.right) });
+      },
+    },
+  );
+  created.subscribe((event) => {
+    scope.postMessage({
+      type: 'event',
+      event: event.type === 'error' ? { type: 'error', failure: event.error.failure } : event,
+    });
+  });
+  created.result.then(
+    (result) => scope.postMessage({ type: 'settled', outcome: { ok: true, result } }),
+    (error: { failure?: unknown }) =>
+      scope.postMessage({
+        type: 'settled',
+        outcome: {
+          ok: false,
+          failure:
+            error.failure !== undefined
+              ? (error.failure as never)
+              : { _tag: 'IoError', message: `unexpected: ${String(error)}` },
+        },
+      }),
+  );
+  return created;
+};
+
+scope.addEventListener('message', ({ data: message }) => {
+  switch (message.type) {
+    case 'open':
+      download ??= open(message);
+      return;
+    case 'command':
+      download?.[message.command]();
+      return;
+    case 'refreshed':
+      refreshes.get(message.id)?.(message.urls);
+      refreshes.delete(message.id);
+      return;
+  }
+});

@@ -1,0 +1,38 @@
+import type {
+  DownloadEvent,
+  DownloadFailure,
+  DownloadOptions,
+  DownloadResult,
+  DownloadState,
+  Progress,
+} from '@rdl/core';
+
+/** A `DownloadEvent` as it crosses `postMessage`: an `Error` loses its class there, so errors travel as data. */
+export type WireEvent =
+  | Exclude<DownloadEvent, { type: 'error' }>
+  | { readonly type: 'error'; readonly failure: DownloadFailure };
+
+/** The commands of `Download`, sent by the page. */
+export type DownloadCommand = 'start' | 'pause' | 'resume' | 'cancel' | 'online' | 'offline';
+
+/** Page → worker. */
+export type ToWorker =
+  | { readonly type: 'open'; readonly options: DownloadOptions; readonly refreshable: boolean }
+  | { readonly type: 'command'; readonly command: DownloadCommand }
+  | {
+      readonly type: 'refreshed';
+      readonly id: number;
+      readonly urls: { url: string; headUrl?: string } | null;
+    };
+
+/** Worker → page. */
+export type FromWorker =
+  | { readonly type: 'event'; readonly event: WireEvent }
+  | { readonly type: 'snapshot'; readonly state: DownloadState; readonly progress: Progress }
+  /** A checkpoint was saved counting `bytes` from byte 0 (R20): what a reload would resume from. */
+  | { readonly type: 'checkpoint'; readonly bytes: number }
+  | { readonly type: 'refreshUrl'; readonly id: number; readonly failed: { url: string; status: number } }
+  | {
+      readonly type: 'settled';
+      readonly outcome: { ok: true; result: DownloadResult } | { ok: false; failure: DownloadFailure };
+    };
