@@ -83,3 +83,19 @@ describe('ManualClock', () => {
     await settle();
   });
 });
+
+describe('ManualClock methods passed around detached', () => {
+  it('still work', () => {
+    const clock = new ManualClock({ now: 0 });
+    const { setTimeout, now, random, clearTimeout } = clock;
+    let fired = false;
+    setTimeout(() => {
+      fired = true;
+    }, 5);
+    clearTimeout(setTimeout(() => undefined, 1));
+    clock.advance(5);
+    expect(fired).toBe(true);
+    expect(now()).toBe(5);
+    expect(random()).toBeLessThan(1);
+  });
+});

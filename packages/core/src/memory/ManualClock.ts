@@ -38,6 +38,11 @@ export class ManualClock implements Clock {
   constructor(options: ManualClockOptions = {}) {
     this.#now = options.now ?? 1_704_067_200_000;
     this.#random = mulberry32(options.seed ?? 1);
+    // Bound, so the clock still works when its methods are passed around detached (as timer libraries do).
+    this.now = this.now.bind(this);
+    this.setTimeout = this.setTimeout.bind(this);
+    this.clearTimeout = this.clearTimeout.bind(this);
+    this.random = this.random.bind(this);
   }
 
   now(): number {
