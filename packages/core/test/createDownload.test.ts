@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { begin, bytesOf, eventsOf, finish, TARGET, URL_A, world } from './machineHarness.js';
+import { begin, bytesDiff, bytesOf, eventsOf, finish, same, TARGET, URL_A, world } from './machineHarness.js';
 
 describe('createDownload', () => {
   it('downloads a whole file and commits it under its name', async () => {
@@ -9,7 +9,7 @@ describe('createDownload', () => {
     const run = begin(w);
     const end = await finish(w, run);
     expect(end.code).toBeNull();
-    expect(w.storage.fileOf(TARGET)).toEqual(content);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
     expect(w.storage.list()).toEqual([TARGET]);
     expect(w.checkpoints.keys()).toEqual([]);
     expect(run.states.at(-1)).toBe('done');

@@ -116,3 +116,22 @@ export const finish = async (w: World, run: Run) => {
 
 export const eventsOf = <T extends DownloadEvent['type']>(run: Run, type: T) =>
   run.events.filter((e): e is Extract<DownloadEvent, { type: T }> => e.type === type);
+
+/**
+ * A cheap comparison of two byte arrays (deep equality of large typed arrays is slow in the test runner): the
+ * lengths and the first differing offset, `-1` when equal.
+ */
+export const bytesDiff = (actual: Uint8Array | null, expected: Uint8Array) => {
+  if (actual === null) return { length: null, firstDiff: 0 };
+  const n = Math.min(actual.length, expected.length);
+  let firstDiff = actual.length === expected.length ? -1 : n;
+  for (let i = 0; i < n; i += 1) {
+    if (actual[i] !== expected[i]) {
+      firstDiff = i;
+      break;
+    }
+  }
+  return { length: actual.length, firstDiff };
+};
+
+export const same = (expected: Uint8Array) => ({ length: expected.length, firstDiff: -1 });
