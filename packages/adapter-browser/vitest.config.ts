@@ -1,22 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-
-/** The Chromium from apt: `playwright install` is never run here. */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-sync',
-];
+import { chromiumArgs, chromiumPath } from './test/chromium.js';
 
 const coreSrc = fileURLToPath(new URL('../core/src/', import.meta.url));
 
+// Two projects, both in the Chromium from apt (`playwright install` is never run): `chromium` runs the unit and
+// contract tests inside the browser (vitest browser mode); `e2e` drives the demo page from Node with playwright-core
+// (reloads, offline, two tabs: what a test inside the page cannot do to itself).
 export default defineConfig({
   resolve: {
     alias: [
@@ -25,15 +16,35 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/browser/**/*.test.ts'],
+    reporters: ['default', ['json', { outputFile: '../../.test-results/adapter-browser.json' }]],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    browser: {
-      enabled: true,
-      headless: true,
-      screenshotFailures: false,
-      provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
-      instances: [{ browser: 'chromium' }],
-    },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/browser/globalSetup.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          // One Chromium a file; files one after another keep the machine's load (and the timings) calm.
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 // Core's own range parser, from its source: this file runs in plain Node (vite's config loader), where core's
 // dist cannot load yet (its `fp-ts/Either` subpath imports are directory imports Node ESM refuses).
 import { parseRangeHeader } from '../../core/src/rangeHeader.js';
+import { patternBytes } from './patternBytes.js';
 
 /** One version of a file the server offers. */
 interface Version {
@@ -37,6 +38,9 @@ export interface LoggedRequest {
   readonly authorization: string | null;
   readonly origin: string | null;
   readonly accessControlRequestHeaders: string | null;
+  readonly acceptEncoding: string | null;
+  /** The connection closed before the whole body was sent (the client aborted, or a fault cut it). */
+  closedEarly: boolean;
   /** Body bytes sent (updated as they go). */
   sent: number;
   readonly status: number;
@@ -59,19 +63,6 @@ const noFaults = (): Faults => ({
   holdAt: null,
 });
 
-/** Deterministic pseudo-random bytes (xorshift32) so a file's SHA-256 is known without storing it. */
-export const patternBytes = (length: number, seed: number): Uint8Array => {
-  const out = new Uint8Array(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-};
-
 const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export interface FaultServer {
@@ -86,6 +77,8 @@ export interface FaultServer {
   sizeOf(name: string): number | null;
   /** Lets held bodies go on (see `Faults.holdAt`), and clears the hold. */
   release(): void;
+  /** Destroys every open connection, as a network that goes away does. */
+  dropConnections(): void;
   /** Resets the faults and the request log. */
   reset(): void;
   close(): Promise<void>;
@@ -179,9 +172,14 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
         authorization: header('authorization'),
         origin: header('origin'),
         accessControlRequestHeaders: null,
+        acceptEncoding: header('accept-encoding'),
+        closedEarly: false,
         sent: 0,
         status,
       };
+      res.on('close', () => {
+        if (!res.writableFinished) entry.closedEarly = true;
+      });
       requests.push(entry);
       return entry;
     };
@@ -243,6 +241,7 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     };
     if (asked.reset === true) faults = noFaults();
     if (asked.release === true) server.release();
+    if (asked.reset === true) requests.length = 0;
     const { reset: _reset, release: _release, ...changes } = asked;
     Object.assign(faults, changes);
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(faults));
@@ -266,6 +265,10 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
         status: 204,
       });
       res.writeHead(204).end();
+      return;
+    }
+    if (path === '/_requests') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(requests));
       return;
     }
     if (path === '/_control' && req.method === 'POST') {
@@ -306,6 +309,9 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
       releaseHold();
       hold = newHold();
     },
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
+    },
     reset: () => {
       server.release();
       faults = noFaults();
@@ -320,3 +326,5 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
   };
   return server;
 };
+
+export { patternBytes };

@@ -1,0 +1,149 @@
+import { createAbortHandle, type HttpResponse } from '@rdl/core';
+import { describe, expect, inject, it } from 'vitest';
+import type { LoggedRequest } from '../../demo/faultServer.js';
+import { patternBytes } from '../../demo/patternBytes.js';
+import { FetchHttp, isCrossOrigin } from '../../src/FetchHttp.js';
+
+const files = inject('filesOrigin');
+const other = inject('otherOrigin');
+const SMALL = patternBytes(1048576 + 17, 7);
+const http = new FetchHttp();
+
+const control = (origin: string, body: object) =>
+  fetch(`${origin}/_control`, { method: 'POST', body: JSON.stringify(body) });
+const requestsOf = async (origin: string): Promise<LoggedRequest[]> =>
+  (await fetch(`${origin}/_requests`)).json() as Promise<LoggedRequest[]>;
+
+const get = async (url: string, headers: Record<string, string> = {}): Promise<HttpResponse> => {
+  const result = await http.request({ method: 'GET', url, headers, signal: createAbortHandle().signal })();
+  if (result._tag === 'Left') throw new Error(`request failed: ${JSON.stringify(result.left)}`);
+  return result.right;
+};
+
+const readAll = async (body: AsyncIterable<Uint8Array>): Promise<Uint8Array> => {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+};
+
+describe('FetchHttp in Chromium', () => {
+  it('R6: a cross-origin `Range: bytes=N-` needs no preflight and shows ETag and Content-Range', async () => {
+    await control(files, { reset: true });
+    expect(isCrossOrigin(`${files}/files/small.bin`)).toBe(true);
+    const response = await get(`${files}/files/small.bin`, {
+      range: 'bytes=1000-',
+      'accept-encoding': 'identity',
+    });
+    expect(response.status).toBe(206);
+    expect(response.headers['content-range']).toBe(`bytes 1000-${SMALL.length - 1}/${SMALL.length}`);
+    expect(response.headers.etag).toMatch(/^"/);
+    expect(await readAll(response.body)).toEqual(SMALL.subarray(1000));
+    const log = await requestsOf(files);
+    expect(log.map((r) => r.method)).toEqual(['GET']);
+    // R5: the page may not set Accept-Encoding; Chromium sends identity by itself on a ranged request.
+    expect(log[0]?.acceptEncoding).toBe('identity');
+  });
+
+  it('R6: If-Range on a cross-origin request costs a preflight (why the adapter leaves it out there)', async () => {
+    await control(files, { reset: true });
+    const head = await http.request({
+      method: 'HEAD',
+      url: `${files}/files/small.bin`,
+      headers: {},
+      signal: createAbortHandle().signal,
+    })();
+    if (head._tag === 'Left') throw new Error('HEAD failed');
+    const etag = head.right.headers.etag ?? '';
+    const response = await get(`${files}/files/small.bin`, { range: 'bytes=10-', 'if-range': etag });
+    expect(response.status).toBe(206);
+    await readAll(response.body);
+    const log = await requestsOf(files);
+    expect(log.map((r) => r.method)).toEqual(['HEAD', 'OPTIONS', 'GET']);
+    expect(log[1]?.accessControlRequestHeaders).toContain('if-range');
+  });
+
+  it('R17: a cross-origin redirect drops Authorization; the final URL is reported', async () => {
+    await control(files, { reset: true });
+    await control(other, { reset: true });
+    const target = `${other}/files/small.bin`;
+    const response = await get(`${files}/redirect/${encodeURIComponent(target)}`, {
+      authorization: 'Bearer secret',
+    });
+    expect(response.status).toBe(200);
+    expect(response.url).toBe(target);
+    await readAll(response.body);
+    const landed = (await requestsOf(other)).filter((r) => r.method === 'GET');
+    expect(landed).toHaveLength(1);
+    expect(landed[0]?.authorization).toBeNull();
+  });
+
+  it('R17: a same-origin redirect keeps Authorization', async () => {
+    await control(files, { reset: true });
+    const target = `${files}/files/small.bin`;
+    const response = await get(`${files}/redirect/${encodeURIComponent(target)}`, {
+      authorization: 'Bearer secret',
+    });
+    expect(response.url).toBe(target);
+    await readAll(response.body);
+    const landed = (await requestsOf(files)).filter(
+      (r) => r.method === 'GET' && r.path === '/files/small.bin',
+    );
+    expect(landed[0]?.authorization).toBe('Bearer secret');
+  });
+
+  it('R17: a redirect to a non-http scheme fails the request, as a network failure', async () => {
+    const result = await http.request({
+      method: 'GET',
+      url: `${files}/redirect/${encodeURIComponent('data:text/plain,hi')}`,
+      headers: {},
+      signal: createAbortHandle().signal,
+    })();
+    expect(result._tag).toBe('Left');
+    if (result._tag === 'Left') expect(result.left._tag).toBe('NetworkError');
+  });
+
+  it('R25: a connection cut mid-body makes the body iterator reject', async () => {
+    await control(files, { reset: true, cutTimes: 1, cutAfterBytes: 300_000 });
+    const response = await get(`${files}/files/small.bin`);
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const chunk of response.body) seen.push(chunk.length);
+      })(),
+    ).rejects.toThrow();
+    expect(seen.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(300_000);
+  });
+
+  it('an abort before the head resolves Left Aborted; an abort mid-body ends the iterator', async () => {
+    const before = createAbortHandle();
+    before.abort();
+    const early = await http.request({
+      method: 'GET',
+      url: `${files}/files/small.bin`,
+      headers: {},
+      signal: before.signal,
+    })();
+    expect(early).toEqual({ _tag: 'Left', left: { _tag: 'Aborted' } });
+
+    await control(files, { reset: true, holdAt: 100_000 });
+    const during = createAbortHandle();
+    const result = await http.request({
+      method: 'GET',
+      url: `${files}/files/small.bin`,
+      headers: {},
+      signal: during.signal,
+    })();
+    if (result._tag === 'Left') throw new Error('no head');
+    const reading = (async () => {
+      for await (const _chunk of result.right.body) during.abort();
+    })();
+    await expect(reading).rejects.toThrow();
+    await control(files, { release: true });
+  });
+});

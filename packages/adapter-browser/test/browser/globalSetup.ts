@@ -1,0 +1,26 @@
+import type { TestProject } from 'vitest/node';
+import { type FaultServer, patternBytes, startFaultServer } from '../../demo/faultServer.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Origin of the first fault server (cross-origin to the test page). */
+    filesOrigin: string;
+    /** Origin of a second fault server, for cross-origin redirects. */
+    otherOrigin: string;
+  }
+}
+
+/** Files the browser tests read: `/files/small.bin` (1 MiB + 17 bytes) on both servers. */
+export const SMALL = patternBytes(1048576 + 17, 7);
+
+let servers: FaultServer[] = [];
+
+export default async function setup(project: TestProject) {
+  servers = [await startFaultServer(), await startFaultServer()];
+  for (const server of servers) server.setFile('small.bin', SMALL);
+  project.provide('filesOrigin', servers[0]?.origin ?? '');
+  project.provide('otherOrigin', servers[1]?.origin ?? '');
+  return async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  };
+}
