@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/Either';
 import { createDownload } from '../src/createDownload.js';
 import type { Download, DownloadEvent, DownloadPorts, DownloadState } from '../src/download.js';
 import { ManualClock } from '../src/memory/ManualClock.js';
@@ -35,9 +36,16 @@ export interface World {
   readonly ports: DownloadPorts;
 }
 
-export const world = (extra: Partial<DownloadPorts> = {}, chunkSize = 4096): World => {
+export const world = (
+  extra: Partial<DownloadPorts> = {},
+  serving: { readonly chunkSize?: number; readonly chunkDelayMs?: number } = {},
+): World => {
   const clock = new ManualClock();
-  const server = new MemoryServer({ clock, chunkSize });
+  const server = new MemoryServer({
+    clock,
+    chunkSize: serving.chunkSize ?? 4096,
+    chunkDelayMs: serving.chunkDelayMs ?? 0,
+  });
   const storage = new MemoryStorage();
   const checkpoints = new MemoryCheckpointStore();
   const ports: DownloadPorts = {
@@ -58,10 +66,15 @@ export interface Run {
   settled: boolean;
 }
 
-export const begin = (w: World, options: Partial<DownloadOptions> = {}, start = true): Run => {
+export const begin = (
+  w: World,
+  options: Partial<DownloadOptions> = {},
+  start = true,
+  ports: DownloadPorts = w.ports,
+): Run => {
   const download = createDownload(
     { url: URL_A, target: TARGET, writeBufferBytes: 8192, stallTimeoutMs: 5_000, ...options },
-    w.ports,
+    ports,
   );
   const run: Run = { download, events: [], states: [], settled: false };
   download.subscribe((event) => {
@@ -135,3 +148,31 @@ export const bytesDiff = (actual: Uint8Array | null, expected: Uint8Array) => {
 };
 
 export const same = (expected: Uint8Array) => ({ length: expected.length, firstDiff: -1 });
+
+/**
+ * The ports of one process, which `kill()` makes dead: from then on its checkpoint store and network fail, as a
+ * killed process would do nothing more. (Its part file handles already fail after `storage.crash()`.)
+ */
+export const processPorts = (w: World): { readonly ports: DownloadPorts; kill(): void } => {
+  let alive = true;
+  const dead = { _tag: 'IoError' as const, message: 'the process is dead' };
+  const { checkpoints, server } = w;
+  const ports: DownloadPorts = {
+    ...w.ports,
+    checkpoints: {
+      load: (target) => (alive ? checkpoints.load(target) : async () => E.left(dead)),
+      save: (target, text) => (alive ? checkpoints.save(target, text) : async () => E.left(dead)),
+      remove: (target) => (alive ? checkpoints.remove(target) : async () => E.left(dead)),
+    },
+    http: {
+      request: (request) =>
+        alive ? server.request(request) : async () => E.left({ _tag: 'NetworkError', message: 'dead' }),
+    },
+  };
+  return {
+    ports,
+    kill: () => {
+      alive = false;
+    },
+  };
+};

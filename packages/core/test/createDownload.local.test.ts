@@ -1,0 +1,247 @@
+import * as E from 'fp-ts/Either';
+import { describe, expect, it } from 'vitest';
+import { type Checkpoint, committedPrefix, decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint.js';
+import { fault } from '../src/memory/faults.js';
+import {
+  begin,
+  bytesDiff,
+  bytesOf,
+  drive,
+  eventsOf,
+  finish,
+  processPorts,
+  type Run,
+  same,
+  TARGET,
+  URL_A,
+  type World,
+  world,
+} from './machineHarness.js';
+
+const SIZE = 60_000;
+
+const checkpointOf = (w: World): Checkpoint | null => {
+  const raw = w.checkpoints.raw(TARGET);
+  if (raw === null) return null;
+  const decoded = decodeCheckpoint(raw);
+  return E.isRight(decoded) ? decoded.right : null;
+};
+
+const savedCheckpoint = (w: World, content: Uint8Array, prefix: number): string => {
+  const version = w.server.resource(URL_A)!.current;
+  const checkpoint: Checkpoint = {
+    version: 1,
+    url: URL_A,
+    validators: { etag: version.etag, lastModified: version.lastModified, date: null },
+    totalLength: content.length,
+    ranges: prefix > 0 ? [[0, prefix]] : [],
+  };
+  return encodeCheckpoint(checkpoint);
+};
+
+const bytesSoFar = (run: Run) => eventsOf(run, 'progress').at(-1)?.progress.bytes ?? 0;
+
+describe('createDownload: local state', () => {
+  it('R19: the final name appears only when every byte is verified, then the checkpoint goes; nothing else stays', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    const run = begin(w, { checkpointIntervalMs: 50 });
+    await drive(w, run, () => bytesSoFar(run) >= SIZE / 2);
+    expect(w.storage.fileOf(TARGET)).toBeNull();
+    expect(w.storage.list()).toEqual([`${TARGET}.part`]);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(w.storage.list()).toEqual([TARGET]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R20: every checkpoint saved counts only bytes already flushed, and they are the right bytes', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    const save = w.checkpoints.save.bind(w.checkpoints);
+    const seen: number[] = [];
+    w.checkpoints.save = (target, text) => {
+      const decoded = decodeCheckpoint(text);
+      if (E.isLeft(decoded)) throw new Error(decoded.left);
+      const prefix = committedPrefix(decoded.right);
+      const durable = w.storage.durablePartOf(target) ?? new Uint8Array(0);
+      expect(durable.length).toBeGreaterThanOrEqual(prefix);
+      expect(bytesDiff(durable.subarray(0, prefix), content.subarray(0, prefix))).toEqual(
+        same(content.subarray(0, prefix)),
+      );
+      seen.push(prefix);
+      return save(target, text);
+    };
+    const run = begin(w, { checkpointIntervalMs: 30 });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(seen.filter((n) => n > 0 && n < SIZE).length).toBeGreaterThan(2);
+  });
+
+  it('R20: a crash at any instant leaves a state that resumes to the right bytes', async () => {
+    const content = bytesOf(SIZE);
+    for (const crashAt of [1, 3, 7, 11, 14]) {
+      const w = world({}, { chunkDelayMs: 10 });
+      w.server.publish(URL_A, content);
+      const process = processPorts(w);
+      const first = begin(w, { checkpointIntervalMs: 25 }, true, process.ports);
+      await drive(w, first, () => w.clock.now() - 1_704_067_200_000 >= crashAt * 10);
+      expect(first.settled).toBe(false);
+      w.storage.crash();
+      process.kill();
+      const second = begin(w, { checkpointIntervalMs: 25 });
+      const resumedFrom = committedPrefix(checkpointOf(w) ?? ({ ranges: [] } as unknown as Checkpoint));
+      expect((await finish(w, second)).code).toBeNull();
+      expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+      expect(eventsOf(second, 'start')[0]?.resumedFrom).toBe(resumedFrom);
+    }
+  });
+
+  it('R21: a part file longer than the checkpoint is cut back to the checkpoint and resumed from there', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    const junk = new Uint8Array(30_000).fill(7);
+    junk.set(content.subarray(0, 20_000));
+    w.storage.putPart(TARGET, junk);
+    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, content, 20_000));
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'notice').map((e) => e.code)).toEqual(['PART_TRIMMED']);
+    expect(eventsOf(run, 'start')[0]?.resumedFrom).toBe(20_000);
+    expect(w.server.bytesSent).toBe(SIZE - 20_000);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R21: a part file shorter than the checkpoint resumes from what is really there', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.storage.putPart(TARGET, content.slice(0, 12_000));
+    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, content, 20_000));
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'start')[0]?.resumedFrom).toBe(12_000);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R21: a missing part file restarts from 0 and says so', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, content, 20_000));
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['PART_FILE_MISSING']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it.each([
+    ['torn JSON', '{"version":1,"url":"https://files.exa'],
+    ['a wrong version', '{"version":9}'],
+    ['tampered numbers', null],
+  ])('R22: a checkpoint with %s is reported and replaced by a fresh start', async (_name, text) => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.storage.putPart(TARGET, new Uint8Array(20_000).fill(9));
+    const tampered = savedCheckpoint(w, content, 20_000).replace('[[0,20000]]', '[[0,90000]]');
+    w.checkpoints.setRaw(TARGET, text ?? tampered);
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'notice').map((e) => e.code)).toEqual(['CHECKPOINT_INVALID']);
+    expect(eventsOf(run, 'start')[0]?.resumedFrom).toBe(0);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R22: a checkpoint of another URL is replaced by a fresh start', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.storage.putPart(TARGET, new Uint8Array(20_000).fill(9));
+    w.checkpoints.setRaw(
+      TARGET,
+      savedCheckpoint(w, content, 20_000).replace(URL_A, 'https://other.example/x'),
+    );
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['CHECKPOINT_INVALID']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R23: a second download of the same target fails "busy" and does not touch the first', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    const first = begin(w);
+    await drive(w, first, () => bytesSoFar(first) > 0);
+    const second = begin(w);
+    await drive(w, second);
+    const error = await second.download.result.catch((e: { code: string; message: string }) => e);
+    expect(error).toMatchObject({ code: 'ERR_TARGET_BUSY' });
+    expect((await finish(w, first)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R24: pause stops the network, saves a checkpoint and closes the file; resume goes on from it', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    const run = begin(w, { checkpointIntervalMs: 10_000 });
+    await drive(w, run, () => bytesSoFar(run) >= 20_000);
+    run.download.pause();
+    await drive(w, run, () => run.download.getSnapshot().state === 'paused');
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    const saved = committedPrefix(checkpointOf(w)!);
+    expect(saved).toBeGreaterThanOrEqual(20_000);
+    expect(w.storage.durablePartOf(TARGET)?.length).toBe(saved);
+    const sent = w.server.bytesSent;
+    w.clock.advance(60_000);
+    expect(w.server.bytesSent).toBe(sent);
+    run.download.resume();
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'start').map((e) => e.resumedFrom)).toEqual([0, saved]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R24: cancel deletes the part file and the checkpoint; result rejects with ERR_CANCELLED', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
+    w.server.publish(URL_A, bytesOf(SIZE));
+    const run = begin(w, { checkpointIntervalMs: 20 });
+    await drive(w, run, () => bytesSoFar(run) >= 20_000);
+    run.download.cancel();
+    expect((await finish(w, run)).code).toBe('ERR_CANCELLED');
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(run.states.slice(-2)).toEqual(['cancelling', 'cancelled']);
+  });
+
+  it('R24: cancel of a paused download deletes what the pause kept', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
+    w.server.publish(URL_A, bytesOf(SIZE));
+    const run = begin(w);
+    await drive(w, run, () => bytesSoFar(run) >= 20_000);
+    run.download.pause();
+    await drive(w, run, () => run.download.getSnapshot().state === 'paused');
+    expect(w.storage.list()).toEqual([`${TARGET}.part`]);
+    run.download.cancel();
+    expect((await finish(w, run)).code).toBe('ERR_CANCELLED');
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+  });
+
+  it('R24: pause while waiting to retry, then resume', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.server.inject(fault.status(503), { method: 'HEAD' });
+    const run = begin(w);
+    await drive(w, run, () => run.download.getSnapshot().state === 'waiting');
+    run.download.pause();
+    await drive(w, run, () => run.download.getSnapshot().state === 'paused');
+    run.download.resume();
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+});
