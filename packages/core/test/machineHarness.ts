@@ -1,6 +1,13 @@
 import * as E from 'fp-ts/Either';
+import { encodeCheckpoint } from '../src/checkpoint.js';
 import { createDownload } from '../src/createDownload.js';
-import type { Download, DownloadEvent, DownloadPorts, DownloadState } from '../src/download.js';
+import type {
+  Download,
+  DownloadEvent,
+  DownloadPorts,
+  DownloadResult,
+  DownloadState,
+} from '../src/download.js';
 import { ManualClock } from '../src/memory/ManualClock.js';
 import { MemoryCheckpointStore } from '../src/memory/MemoryCheckpointStore.js';
 import { MemoryHasher } from '../src/memory/MemoryHasher.js';
@@ -113,18 +120,29 @@ export const drive = async (
   throw new Error('drive: too many steps');
 };
 
-/** Runs to the end and returns the result, or the error's code. */
-export const finish = async (w: World, run: Run) => {
+/** Runs to the end and returns the result, or the error and its code. */
+export const finish = async (
+  w: World,
+  run: Run,
+): Promise<{ result: DownloadResult | null; code: string | null; error: unknown }> => {
   await drive(w, run);
   return run.download.result.then(
-    (result) => ({ ok: true as const, result, code: null }),
-    (error: { code?: string; message?: string }) => ({
-      ok: false as const,
-      result: null,
-      code: error.code ?? String(error),
-      error,
-    }),
+    (result) => ({ result, code: null, error: null }),
+    (error: { code?: string }) => ({ result: null, code: error.code ?? String(error), error }),
   );
+};
+
+/** A checkpoint a previous run would have saved for the current version at `URL_A`, counting `[0, prefix)`. */
+export const savedCheckpoint = (w: World, totalLength: number, prefix: number): string => {
+  const version = w.server.resource(URL_A)?.current;
+  if (version === undefined) throw new Error('publish the resource first');
+  return encodeCheckpoint({
+    version: 1,
+    url: URL_A,
+    validators: { etag: version.etag, lastModified: version.lastModified, date: null },
+    totalLength,
+    ranges: prefix > 0 ? [[0, prefix]] : [],
+  });
 };
 
 export const eventsOf = <T extends DownloadEvent['type']>(run: Run, type: T) =>

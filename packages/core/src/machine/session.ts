@@ -1,5 +1,9 @@
+import * as E from 'fp-ts/Either';
 import type { Hasher, HashState } from '../ports/Hasher.js';
-import type { PartFile } from '../ports/StoragePort.js';
+import type { PartFile, StorageFailure } from '../ports/StoragePort.js';
+
+/** Bytes read back at a time when the running hash missed some. */
+const READ_CHUNK_BYTES = 1 << 20;
 
 /** Digests of the part file's first `upTo` bytes, kept while they are written in order (R27 without a re-read). */
 export interface RunningHash {
@@ -53,6 +57,23 @@ export class DownloadSession {
     if (!this.hashing) return null;
     if (this.#hash === null || this.#hash.upTo > offset) this.#hash = this.#freshHash();
     return this.#hash;
+  }
+
+  /**
+   * Feeds the running hash the bytes `[upTo, length)` read back from the part file, so that it extends to `length`
+   * (a resume, or bytes written out of order). `null` when it worked.
+   */
+  async catchUp(part: PartFile, hash: RunningHash, length: number): Promise<StorageFailure | null> {
+    while (hash.upTo < length) {
+      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, length - hash.upTo))();
+      if (E.isLeft(read)) return read.left;
+      if (read.right.length === 0)
+        return { _tag: 'IoError', message: `the part file ends before byte ${length}` };
+      hash.sha256?.update(read.right);
+      hash.md5?.update(read.right);
+      hash.upTo += read.right.length;
+    }
+    return null;
   }
 
   /** Counts bytes just written at `offset` when they extend the hash; other writes leave it for verification. */

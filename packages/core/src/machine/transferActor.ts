@@ -96,6 +96,12 @@ class Transfer {
       const saved = await this.#deps.checkpoints.save(options.target, encodeCheckpoint(this.#checkpoint))();
       if (E.isLeft(saved)) return fail(saved.left);
     }
+    // The running hash reads back what it has not seen before this request, so it can follow the stream (R27).
+    const hash = this.#deps.session.hashFrom(offset);
+    if (hash !== null) {
+      const caughtUp = await this.#deps.session.catchUp(part, hash, offset);
+      if (caughtUp !== null) return fail(caughtUp);
+    }
     if (this.#cause === 'stop') return { _tag: 'Stopped' };
 
     const { headers, range } = buildDataRequest({
@@ -170,7 +176,6 @@ class Transfer {
     const { options } = this.#input;
     const { start, end, totalLength } = decision;
     const session = this.#deps.session;
-    session.hashFrom(start);
     const buffer = new Uint8Array(Math.max(1, options.writeBufferBytes));
     let filled = 0;
     let storageFailure: StorageFailure | null = null;

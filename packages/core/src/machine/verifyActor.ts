@@ -5,15 +5,12 @@ import type { DownloadFailure } from '../errors.js';
 import type { CheckpointStore } from '../ports/CheckpointStore.js';
 import type { PartFile } from '../ports/StoragePort.js';
 import type { VerifyInput, VerifyOutput } from './effects.js';
-import type { DownloadSession, RunningHash } from './session.js';
+import type { DownloadSession } from './session.js';
 
 export interface VerifyDeps {
   readonly checkpoints: CheckpointStore;
   readonly session: DownloadSession;
 }
-
-/** Bytes read back a time when the running hash missed some. */
-const READ_CHUNK_BYTES = 1 << 20;
 
 /**
  * R27 then R19: the bytes counted must be the whole resource; the checksums asked for must match (the running hash
@@ -43,7 +40,7 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
   let sha256: string | null = null;
   const hash = deps.session.takeHash(bytes);
   if (hash !== null) {
-    const caughtUp = await catchUp(part, hash, bytes);
+    const caughtUp = await deps.session.catchUp(part, hash, bytes);
     if (caughtUp !== null) return failed(caughtUp);
     sha256 = hash.sha256?.digest() ?? null;
     const md5 = hash.md5?.digest() ?? null;
@@ -65,24 +62,6 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
   // start of the same target just begins afresh.
   await deps.checkpoints.remove(options.target)();
   return { _tag: 'Verified', bytes, sha256 };
-};
-
-/** Feeds the hash the bytes `[hash.upTo, length)` read back from the part file. */
-const catchUp = async (
-  part: PartFile,
-  hash: RunningHash,
-  length: number,
-): Promise<DownloadFailure | null> => {
-  while (hash.upTo < length) {
-    const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, length - hash.upTo))();
-    if (E.isLeft(read)) return read.left;
-    if (read.right.length === 0)
-      return { _tag: 'IoError', message: `the part file ends before byte ${length}` };
-    hash.sha256?.update(read.right);
-    hash.md5?.update(read.right);
-    hash.upTo += read.right.length;
-  }
-  return null;
 };
 
 /** R27: the data is thrown away (part file emptied, then the checkpoint removed) and the failure names both values. */
