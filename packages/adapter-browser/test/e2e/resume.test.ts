@@ -1,0 +1,198 @@
+import type { BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { patternBytes } from '../../demo/patternBytes.js';
+import { type Demo, DemoTab, MiB, startDemo } from './demoHarness.js';
+
+let demo: Demo;
+let context: BrowserContext;
+let seed = 100;
+
+beforeAll(async () => {
+  demo = await startDemo();
+});
+afterAll(async () => {
+  await demo?.close();
+});
+beforeEach(async () => {
+  demo.files.reset();
+  // A fresh profile a test: its own OPFS, IndexedDB and Web Locks.
+  context = await demo.browser.newContext();
+});
+afterEach(async () => {
+  demo.files.release();
+  await context.close();
+});
+
+/** Puts a new 16 MiB file on the server; returns its name and SHA-256. */
+const serve = (size = 16 * MiB): { name: string; sha256: string } => {
+  seed += 1;
+  const name = `file-${seed}.bin`;
+  return { name, sha256: demo.files.setFile(name, patternBytes(size, seed)) };
+};
+
+/** Opens the demo on `name`: cross-origin by default, frequent checkpoints, small write buffer. */
+const openTab = (name: string, origin = demo.files.origin) =>
+  DemoTab.open(demo, context, {
+    url: `${origin}/files/${name}`,
+    target: name,
+    checkpointIntervalMs: '50',
+    writeBufferBytes: String(64 * 1024),
+  });
+
+/** Slows the server down so a download is still running when a test acts, and holds it at `holdAt`. */
+const throttle = (holdAt: number | null) => {
+  Object.assign(demo.files.faults, { bytesPerTick: 64 * 1024, tickMs: 5, holdAt });
+};
+
+const dataRequests = (name: string) =>
+  demo.files.requests.filter((r) => r.method === 'GET' && r.path === `/files/${name}`);
+
+describe('the demo page in headless Chromium', () => {
+  it('R6: a cross-origin download sends only the CORS-safelisted Range and compares validators itself', async () => {
+    const file = serve();
+    // One cut at 4 MiB forces a resume on the cross-origin URL.
+    Object.assign(demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    const gets = dataRequests(file.name);
+    const resumed = gets.filter((r) => r.range !== null && r.range !== 'bytes=0-');
+    expect(resumed.length).toBeGreaterThanOrEqual(1);
+    expect(resumed[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(gets.every((r) => r.ifRange === null && r.ifMatch === null)).toBe(true);
+    expect(demo.files.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
+    expect(await tab.field('restarts')).toBe('none');
+  });
+
+  it('R6: a same-origin download resumes with Range and If-Range', async () => {
+    const file = serve();
+    Object.assign(demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
+    const tab = await openTab(file.name, demo.pageOrigin);
+    await tab.click('Start');
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    const resumed = dataRequests(file.name).filter((r) => r.range !== null && r.range !== 'bytes=0-');
+    expect(resumed[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(resumed[0]?.ifRange).toMatch(/^"/);
+  });
+
+  it('R25, R26: the network taken away mid-download and given back: it goes on from its bytes', async () => {
+    const file = serve();
+    throttle(6 * MiB);
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    await tab.waitFor('checkpointed', `Number(v) >= ${4 * MiB}`);
+    await context.setOffline(true);
+    // Going offline does not end a response already streaming; a network that goes away does: cut it.
+    demo.files.dropConnections();
+    await tab.waitFor('state', `v === 'waiting' || v === 'paused'`);
+    const before = dataRequests(file.name).length;
+    demo.files.release();
+    await context.setOffline(false);
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    const after = dataRequests(file.name).slice(before);
+    expect(after.length).toBeGreaterThanOrEqual(1);
+    const offset = Number(/^bytes=(\d+)-$/.exec(after[0]?.range ?? '')?.[1]);
+    expect(offset).toBeGreaterThanOrEqual(4 * MiB);
+    expect(await tab.field('restarts')).toBe('none');
+  });
+
+  it('R19, R20, R21: the page reloaded mid-download resumes from OPFS and the checkpoint; SHA-256 matches', async () => {
+    const file = serve();
+    throttle(8 * MiB);
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    const saved = Number(await tab.waitFor('checkpointed', `Number(v) >= ${4 * MiB}`));
+    await tab.reload();
+    expect(await tab.field('state')).toBe('idle');
+    const left = await tab.leftovers(file.name);
+    expect(left.final).toBeNull();
+    expect(left.part).toBeGreaterThanOrEqual(saved);
+    expect(left.checkpoint).not.toBeNull();
+    demo.files.release();
+    await tab.click('Start');
+    const resumedFrom = Number(await tab.waitFor('resumed-from', `Number(v) > 0`));
+    expect(resumedFrom).toBeGreaterThanOrEqual(saved);
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    const last = dataRequests(file.name).at(-1);
+    expect(last?.range).toBe(`bytes=${resumedFrom}-`);
+    expect(await tab.field('restarts')).toBe('none');
+    expect((await tab.leftovers(file.name)).part).toBeNull();
+  });
+
+  it('R11, R13: the file changed on the server between two runs: restart from 0 against the new version', async () => {
+    const file = serve();
+    throttle(8 * MiB);
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
+    await tab.reload();
+    seed += 1;
+    const changed = demo.files.setFile(file.name, patternBytes(16 * MiB, seed));
+    demo.files.release();
+    await tab.click('Start');
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(changed);
+    expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
+  });
+
+  it('R7: a 200 answer to a resume truncates the part file and restarts from 0', async () => {
+    const file = serve();
+    throttle(8 * MiB);
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
+    await tab.click('Pause');
+    await tab.waitForState('paused');
+    demo.files.faults.ignoreRangeTimes = 1;
+    demo.files.release();
+    await tab.click('Resume');
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    expect(await tab.field('restarts')).toContain('RANGE_IGNORED');
+    expect((await tab.leftovers(file.name)).final).toBe(16 * MiB);
+  });
+
+  it('R24: pause stops the network and keeps a checkpoint; resume goes on from it', async () => {
+    const file = serve();
+    throttle(8 * MiB);
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
+    await tab.click('Pause');
+    await tab.waitForState('paused');
+    const paused = dataRequests(file.name).at(-1);
+    expect(paused?.closedEarly).toBe(true);
+    const left = await tab.leftovers(file.name);
+    expect(left.checkpoint).not.toBeNull();
+    expect(left.part).toBeGreaterThan(0);
+    const count = dataRequests(file.name).length;
+    demo.files.release();
+    await tab.click('Resume');
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    const resumed = dataRequests(file.name).slice(count);
+    expect(resumed[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+
+  it('R24: cancel removes the OPFS part file and the checkpoint', async () => {
+    const file = serve();
+    throttle(8 * MiB);
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
+    await tab.click('Cancel');
+    await tab.waitForState('cancelled');
+    expect(await tab.field('error')).toContain('ERR_CANCELLED');
+    expect(await tab.leftovers(file.name)).toEqual({ part: null, final: null, checkpoint: null });
+  });
+
+  it('R23: a second tab on the same target fails with TargetBusy; the first goes on', async () => {
+    const file = serve();
+    throttle(6 * MiB);
+    const first = await openTab(file.name);
+    await first.click('Start');
+    await first.waitFor('checkpointed', `Number(v) >= ${MiB}`);
+    const second = await openTab(file.name);
+    await second.click('Start');
+    expect(await second.waitFor('error', `v !== ''`)).toContain('ERR_TARGET_BUSY');
+    demo.files.release();
+    expect(await first.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+  });
+});
