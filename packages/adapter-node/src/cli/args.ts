@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type DownloadFailure, isHttpUrl, parseUrl } from '@rdl/core';
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
 export interface CliArgs {

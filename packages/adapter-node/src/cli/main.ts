@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Download, DownloadFailure, DownloadOptions } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { createDownload } from '../createDownload.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';

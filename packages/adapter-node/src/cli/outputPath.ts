@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { targetProblem } from '../targetPath.js';
 
 /** The name used when the URL's path gives none (`https://host/`). */

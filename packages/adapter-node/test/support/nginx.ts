@@ -70,7 +70,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 256; }
 http {
     ${tempPaths(binary, dir)}
-    log_format rdl '$request_method $uri $status range=$http_range if-range=$http_if_range if-match=$http_if_match sent=$body_bytes_sent';
+    log_format rdl escape=none '$request_method $uri $status range=$http_range if-range=$http_if_range if-match=$http_if_match sent=$body_bytes_sent';
     access_log ${dir}/access.log rdl;
     default_type application/octet-stream;
     sendfile on;

@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The launcher of the built command: the tests run `rdl` exactly as a user does, as its own process. */
+export const rdlBin = join(packageDir, 'bin/rdl.js');
+const builtMain = join(packageDir, 'dist/cli/main.js');
+
+/** The CLI tests drive the compiled command: fail with the reason rather than with a module error. */
+export const assertBuilt = (): void => {
+  if (!existsSync(builtMain))
+    throw new Error(`${builtMain} is missing: run \`pnpm build\` before these tests`);
+};
+
+/** One `--json` line of the command. */
+export type JsonEvent = { readonly event: string } & Record<string, unknown>;
+
+export interface RdlExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The `--json` lines of stdout, parsed. */
+  readonly events: readonly JsonEvent[];
+}
+
+export interface RdlProcess {
+  readonly child: ChildProcess;
+  /** The `--json` events so far. */
+  readonly events: readonly JsonEvent[];
+  /** Resolves with the first event `predicate` accepts (seen or to come), or `null` if the process ends first. */
+  waitFor(predicate: (event: JsonEvent) => boolean): Promise<JsonEvent | null>;
+  readonly exit: Promise<RdlExit>;
+}
+
+const parseLines = (text: string): JsonEvent[] =>
+  text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as JsonEvent);
+
+/** Starts `rdl args…` in `cwd`, stdout and stderr piped (not a TTY: no bar). */
+export const spawnRdl = (args: readonly string[], cwd: string): RdlProcess => {
+  assertBuilt();
+  const child = spawn(process.execPath, [rdlBin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  const events: JsonEvent[] = [];
+  const waiters = new Set<{ predicate: (e: JsonEvent) => boolean; resolve: (e: JsonEvent | null) => void }>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    stdout += text;
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const event of parseLines(lines.join('\n'))) {
+      events.push(event);
+      for (const waiter of [...waiters]) {
+        if (waiter.predicate(event)) {
+          waiters.delete(waiter);
+          waiter.resolve(event);
+        }
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exit = new Promise<RdlExit>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      for (const waiter of waiters) waiter.resolve(null);
+      waiters.clear();
+      resolve({ code, signal, stdout, stderr, events: parseLines(stdout) });
+    });
+  });
+  return {
+    child,
+    events,
+    exit,
+    waitFor: (predicate) => {
+      const seen = events.find(predicate);
+      if (seen !== undefined) return Promise.resolve(seen);
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(null);
+      return new Promise((resolve) => waiters.add({ predicate, resolve }));
+    },
+  };
+};
+
+/** Runs `rdl args…` in `cwd` to its end. */
+export const runRdl = (args: readonly string[], cwd: string): Promise<RdlExit> => spawnRdl(args, cwd).exit;
+
+/** The progress of an event, or -1 for other events. */
+export const bytesOf = (event: JsonEvent): number => (event.event === 'progress' ? Number(event.bytes) : -1);
+
+export const sha256File = (path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+
+/** Writes `size` random bytes to `path` in 4 MiB writes; resolves their SHA-256. */
+export const writeRandomFile = async (path: string, size: number): Promise<string> => {
+  const hash = createHash('sha256');
+  const handle = await open(path, 'w');
+  try {
+    for (let written = 0; written < size; ) {
+      const chunk = randomBytes(Math.min(4 * 1024 * 1024, size - written));
+      hash.update(chunk);
+      await handle.write(chunk, 0, chunk.length, written);
+      written += chunk.length;
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+};
+
+/** The names in `dir`, sorted. */
+export const listDir = async (dir: string): Promise<string[]> => (await readdir(dir)).sort();
