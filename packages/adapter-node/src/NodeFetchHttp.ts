@@ -21,10 +21,10 @@ export interface NodeFetchHttpOptions {
   /** Sockets kept per origin, busy and idle. Default 16. */
   readonly maxSockets?: number;
   /**
-   * Bytes node-fetch buffers in the body stream before it stops reading the socket. Default 1 MiB: large enough
-   * that a disk write does not stall the socket, small enough that memory stays flat.
+   * Bytes of a body received ahead of the reader before the socket is paused. Default 1 MiB: enough that a disk
+   * write does not stall the socket, small enough that memory stays flat.
    */
-  readonly highWaterMark?: number;
+  readonly maxQueuedBytes?: number;
 }
 
 /**
@@ -35,7 +35,7 @@ export interface NodeFetchHttpOptions {
 export class NodeFetchHttp implements HttpPort {
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
-  private readonly highWaterMark: number;
+  private readonly maxQueued: number;
 
   constructor(options: NodeFetchHttpOptions = {}) {
     const agentOptions = {
@@ -45,7 +45,7 @@ export class NodeFetchHttp implements HttpPort {
     };
     this.httpAgent = new HttpAgent(agentOptions);
     this.httpsAgent = new HttpsAgent(agentOptions);
-    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.maxQueued = options.maxQueuedBytes ?? 1024 * 1024;
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
@@ -75,7 +75,6 @@ export class NodeFetchHttp implements HttpPort {
           headers,
           redirect: 'manual',
           compress: false,
-          highWaterMark: this.highWaterMark,
           signal: controller.signal,
           agent: (parsed: URL) => (parsed.protocol === 'http:' ? this.httpAgent : this.httpsAgent),
         });
@@ -89,7 +88,7 @@ export class NodeFetchHttp implements HttpPort {
           status: response.status,
           url,
           headers: head,
-          body: bodyOf(response.body as Readable | null, controller, release),
+          body: bodyOf(response.body as Readable | null, request.signal, controller, release, this.maxQueued),
         });
       }
       discard(response.body as Readable | null);
@@ -131,24 +130,83 @@ const discard = (body: Readable | null): void => {
 };
 
 /**
- * The body as the socket's own Buffers. Leaving the loop early (`return()`), or an abort, aborts the request, which
- * destroys the socket rather than draining an unwanted body into a pooled connection.
+ * The body as the socket's own Buffers (no copy), read in flowing mode into a queue of at most `maxQueued` bytes
+ * (the stream is paused beyond it). A Node stream drops what it buffered when it is destroyed, so a cut would lose
+ * bytes that had already arrived; the queue keeps them, and they are yielded before the cut's error, so a retry
+ * resumes from every byte received (R26). After an abort nothing more is yielded. Leaving the loop early
+ * (`return()`) aborts the request, which destroys the socket rather than draining an unwanted body into the pool.
  */
 async function* bodyOf(
   body: Readable | null,
+  signal: AbortSignalLike,
   controller: AbortController,
   release: () => void,
+  maxQueued: number,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   if (body === null) {
     release();
     return;
   }
+  const queue: Buffer[] = [];
+  let queued = 0;
   let ended = false;
-  try {
-    for await (const chunk of body) yield chunk as Buffer;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  };
+  const onData = (chunk: Buffer): void => {
+    queue.push(chunk);
+    queued += chunk.byteLength;
+    if (queued >= maxQueued) body.pause();
+    notify();
+  };
+  const onEnd = (): void => {
     ended = true;
+    notify();
+  };
+  const onError = (error: unknown): void => {
+    failure ??= error;
+    notify();
+  };
+  const onClose = (): void => {
+    if (!ended) failure ??= new Error('the connection closed before the end of the body');
+    notify();
+  };
+  body.on('data', onData);
+  body.on('end', onEnd);
+  body.on('error', onError);
+  body.on('close', onClose);
+  let finished = false;
+  try {
+    while (!signal.aborted) {
+      const chunk = queue.shift();
+      if (chunk !== undefined) {
+        queued -= chunk.byteLength;
+        if (queued < maxQueued && body.isPaused()) body.resume();
+        yield chunk;
+        continue;
+      }
+      if (failure !== null) throw failure;
+      if (ended) {
+        finished = true;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
   } finally {
-    if (!ended) controller.abort();
+    body.off('data', onData);
+    body.off('end', onEnd);
+    body.off('error', onError);
+    body.off('close', onClose);
+    if (!finished) {
+      controller.abort();
+      body.destroy();
+    }
     release();
   }
 }

@@ -9,6 +9,7 @@ export {
   isDownloadError,
   type Progress,
 } from '@rdl/core';
+export { createDownload, nodePorts } from './createDownload.js';
 export { checkpointPathOf, FileCheckpointStore } from './FileCheckpointStore.js';
 export { FsStorage, lockPathOf, partPathOf } from './FsStorage.js';
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';

@@ -148,7 +148,12 @@ describe('NodeFetchHttp', () => {
     })();
     const response = right(await pending);
     late.abort();
-    await expect(readAll(response)).rejects.toThrow();
+    // After an abort the body rejects or ends, and never yields again.
+    const received = await readAll(response).then(
+      (bytes) => bytes.length,
+      () => 'rejected',
+    );
+    expect(received === 'rejected' || received === 0).toBe(true);
   });
 
   it('a cut connection makes the body iterator reject', async () => {

@@ -11,8 +11,16 @@ export type Fault =
   | { readonly kind: 'cut'; readonly at: number }
   /** The headers and `at` body bytes, then nothing: the socket stays open and silent. */
   | { readonly kind: 'stall'; readonly at: number }
-  /** This status with an empty body, and a `Retry-After` when given. */
-  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string }
+  /** This status, with a `Retry-After`, a `Content-Range` and a body when given (empty by default). */
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly retryAfter?: string;
+      readonly contentRange?: string;
+      readonly body?: string;
+    }
+  /** A correct answer, but carrying another ETag than the resource's (a server that ignored If-Range, R13). */
+  | { readonly kind: 'foreignEtag' }
   /** Range ignored: 200 with the whole body. */
   | { readonly kind: 'ignoreRange' }
   /** A 206 whose Content-Range (and body) start `by` bytes away from the range asked. */
@@ -23,10 +31,13 @@ export type Fault =
   | { readonly kind: 'noContentRange' }
   /** A `multipart/byteranges` 206 for a single range. */
   | { readonly kind: 'multipart' }
-  /** A 206 whose Content-Range is right but whose body (and Content-Length) is `by` bytes short. */
-  | { readonly kind: 'shortBody'; readonly by: number }
-  /** A 206 whose Content-Range is right but whose body (and Content-Length) has `by` bytes of junk more. */
-  | { readonly kind: 'longBody'; readonly by: number }
+  /**
+   * A 206 whose Content-Range is right but whose body is `by` bytes short. `framing: 'length'` sends a matching
+   * (lying) Content-Length; `'chunked'` sends none, so only the body's end tells.
+   */
+  | { readonly kind: 'shortBody'; readonly by: number; readonly framing: 'length' | 'chunked' }
+  /** A 206 whose Content-Range is right but whose body has `by` bytes of junk more (framing as for `shortBody`). */
+  | { readonly kind: 'longBody'; readonly by: number; readonly framing: 'length' | 'chunked' }
   /** The whole body gzipped, `Content-Encoding: gzip`, status 200. */
   | { readonly kind: 'gzip' };
 
@@ -207,13 +218,17 @@ export class FaultServer {
     const body = resource.body;
     const total = body.length;
     const head = method === 'HEAD';
-    if (resource.etag !== null) response.setHeader('etag', resource.etag);
+    if (fault?.kind === 'foreignEtag')
+      response.setHeader('etag', `"foreign-${randomBytes(4).toString('hex')}"`);
+    else if (resource.etag !== null) response.setHeader('etag', resource.etag);
     if (resource.lastModified !== null) response.setHeader('last-modified', resource.lastModified);
     response.setHeader('content-type', 'application/octet-stream');
 
     if (fault?.kind === 'status') {
       if (fault.retryAfter !== undefined) response.setHeader('retry-after', fault.retryAfter);
-      response.writeHead(fault.status, { 'content-length': '0' }).end();
+      if (fault.contentRange !== undefined) response.setHeader('content-range', fault.contentRange);
+      const payload = Buffer.from(fault.body ?? '');
+      response.writeHead(fault.status, { 'content-length': String(payload.length) }).end(payload);
       return;
     }
     if (fault?.kind === 'gzip') {
@@ -224,7 +239,7 @@ export class FaultServer {
     }
     if (resource.chunked) {
       response.writeHead(200);
-      this.send(response, head ? Buffer.alloc(0) : body, fault);
+      this.send(response, head ? Buffer.alloc(0) : body, fault, true);
       return;
     }
     response.setHeader('accept-ranges', 'bytes');
@@ -281,11 +296,13 @@ export class FaultServer {
     payload = body.subarray(start, end + 1);
     if (fault?.kind === 'shortBody') payload = payload.subarray(0, Math.max(0, payload.length - fault.by));
     if (fault?.kind === 'longBody') payload = Buffer.concat([payload, Buffer.alloc(fault.by, 0xee)]);
-    const headers: Record<string, string> = { 'content-length': String(payload.length) };
+    const chunked =
+      (fault?.kind === 'shortBody' || fault?.kind === 'longBody') && fault.framing === 'chunked';
+    const headers: Record<string, string> = chunked ? {} : { 'content-length': String(payload.length) };
     if (fault?.kind !== 'noContentRange')
       headers['content-range'] = `bytes ${start}-${end}/${announcedTotal}`;
     response.writeHead(206, headers);
-    this.send(response, head ? Buffer.alloc(0) : payload, fault);
+    this.send(response, head ? Buffer.alloc(0) : payload, fault, chunked);
   }
 
   private multipart(
@@ -315,8 +332,11 @@ export class FaultServer {
     response.end(head ? undefined : payload);
   }
 
-  /** Sends `payload`, or the part of it a `cut` or `stall` fault lets through. */
-  private send(response: ServerResponse, payload: Buffer, fault: Fault | null): void {
+  /**
+   * Sends `payload`, or the part of it a `cut` or `stall` fault lets through. `chunked`: no Content-Length (Node
+   * would add one when the whole body goes with `end()` before the head is sent).
+   */
+  private send(response: ServerResponse, payload: Buffer, fault: Fault | null, chunked = false): void {
     if (fault?.kind === 'cut') {
       response.write(payload.subarray(0, fault.at), () => response.socket?.destroy());
       return;
@@ -325,7 +345,8 @@ export class FaultServer {
       response.write(payload.subarray(0, fault.at));
       return;
     }
-    response.end(payload);
+    if (chunked) response.write(payload);
+    response.end(chunked ? undefined : payload);
   }
 }
 

@@ -1,0 +1,48 @@
+import {
+  createDownload as createCoreDownload,
+  type Download,
+  type DownloadOptions,
+  type DownloadPorts,
+} from '@rdl/core';
+import { FileCheckpointStore } from './FileCheckpointStore.js';
+import { FsStorage } from './FsStorage.js';
+import { failedDownload } from './failedDownload.js';
+import { NodeFetchHttp } from './NodeFetchHttp.js';
+import { NodeHasher } from './NodeHasher.js';
+import { systemClock } from './systemClock.js';
+import { targetProblem } from './targetPath.js';
+
+/** One HTTP client for every download of the process, so that keep-alive sockets are shared. */
+let sharedHttp: NodeFetchHttp | null = null;
+
+/**
+ * The Node.js ports: node-fetch with keep-alive agents, `<target>.part` files with a `<target>.lock`, checkpoints
+ * in `<target>.rdl.json`, node:crypto hashes and the system clock.
+ */
+export const nodePorts = (): DownloadPorts => {
+  sharedHttp ??= new NodeFetchHttp();
+  return {
+    http: sharedHttp,
+    storage: new FsStorage(),
+    checkpoints: new FileCheckpointStore(),
+    clock: systemClock,
+    hasher: new NodeHasher(),
+  };
+};
+
+/**
+ * Downloads `options.url` to the file `options.target` (a path), resumably: the same `Download` surface as core's
+ * `createDownload`, with the Node.js ports filled in. `overrides` replaces any of them (tests inject faults
+ * there) and carries the `refreshUrl` hook (R18).
+ *
+ * A target in a folder that does not exist, or naming a folder, is refused before any request and without
+ * creating a file (R30): `start()` then reports an `ERR_INVALID_INPUT` error.
+ */
+export const createDownload = (
+  options: DownloadOptions,
+  overrides: Partial<DownloadPorts> = {},
+): Download => {
+  const problem = targetProblem(options.target);
+  if (problem !== null) return failedDownload(problem);
+  return createCoreDownload(options, { ...nodePorts(), ...overrides });
+};

@@ -1,0 +1,181 @@
+import { appendFile, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { committedPrefix, decodeCheckpoint } from '@rdl/core';
+import * as E from 'fp-ts/lib/Either.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDownload } from '../src/createDownload.js';
+import { checkpointPathOf } from '../src/FileCheckpointStore.js';
+import { partPathOf } from '../src/FsStorage.js';
+import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { completes, fails, fastOptions, fileSha256, pauseAt } from './support/harness.js';
+import { listDir, makeTempDir } from './support/tempDir.js';
+import { durabilityWatch, FillingFsStorage } from './support/wrappedPorts.js';
+
+const size = 3 * 1024 * 1024;
+const body = generateBytes(size, 41);
+let server: FaultServer;
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  server = await FaultServer.start();
+  server.serve('/file', body);
+});
+afterAll(() => server.close());
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+  server.requests.length = 0;
+});
+afterEach(() => cleanup());
+
+const url = (): string => server.url('/file');
+
+const readCheckpoint = async (target: string) => {
+  const decoded = decodeCheckpoint(await readFile(checkpointPathOf(target), 'utf8'));
+  if (E.isLeft(decoded)) throw new Error(`the checkpoint does not decode: ${decoded.left}`);
+  return decoded.right;
+};
+
+/** The start of the last data GET's Range (0 for a plain GET). */
+const lastStart = (): number =>
+  Number(/^bytes=(\d+)-/.exec(String(server.gets().at(-1)?.headers.range ?? 'bytes=0-'))?.[1]);
+
+describe('local state, against the fault server and the real file system', () => {
+  it('R19: the final name appears only at the end, and then nothing else is left', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    const { download } = await pauseAt({ url: url(), target }, 1_000_000);
+    expect(await listDir(dir)).toEqual(['out.bin.part', 'out.bin.rdl.json']);
+    download.resume();
+    const result = await download.result;
+    expect(result.bytes).toBe(size);
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R20: every checkpoint saved counts only bytes flushed before it', async () => {
+    const target = join(dir, 'out.bin');
+    const watch = durabilityWatch();
+    server.fail({ kind: 'cut', at: 1_500_000 }, { method: 'GET' });
+    await completes(
+      { url: url(), target, checkpointIntervalMs: 1, writeBufferBytes: 64 * 1024 },
+      { storage: watch.storage, checkpoints: watch.checkpoints },
+    );
+    expect(watch.saves()).toBeGreaterThan(0);
+    expect(watch.violations).toEqual([]);
+    expect(await fileSha256(target)).toBe(sha256(body));
+  });
+
+  it('R21: a part file longer than the checkpoint is truncated to the committed bytes', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    await pauseAt({ url: url(), target }, 1_000_000);
+    const committed = committedPrefix(await readCheckpoint(target));
+    await appendFile(partPathOf(target), Buffer.alloc(50_000, 0xab));
+    await completes({ url: url(), target });
+    expect(lastStart()).toBe(committed);
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R21: a part file shorter than the checkpoint resumes from what is really there', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    await pauseAt({ url: url(), target }, 1_000_000);
+    await truncate(partPathOf(target), 400_000);
+    await completes({ url: url(), target });
+    expect(lastStart()).toBe(400_000);
+    expect(await fileSha256(target)).toBe(sha256(body));
+  });
+
+  it('R21: a missing part file restarts from 0', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    await pauseAt({ url: url(), target }, 1_000_000);
+    await rm(partPathOf(target));
+    await completes({ url: url(), target });
+    expect(lastStart()).toBe(0);
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R22: a torn checkpoint is reported and replaced by a fresh start, never a crash or a wrong file', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    await pauseAt({ url: url(), target }, 1_000_000);
+    const text = await readFile(checkpointPathOf(target), 'utf8');
+    await writeFile(checkpointPathOf(target), text.slice(0, Math.floor(text.length / 2)));
+    const { events } = await completes({ url: url(), target });
+    expect(events.some((event) => event.type === 'notice')).toBe(true);
+    expect(events.find((event) => event.type === 'start')).toMatchObject({ resumedFrom: 0 });
+    expect(lastStart()).toBe(0);
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R22: a tampered checkpoint (bytes counted past the total) never yields a wrong file', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    await pauseAt({ url: url(), target }, 1_000_000);
+    const text = await readFile(checkpointPathOf(target), 'utf8');
+    await writeFile(checkpointPathOf(target), text.replace(/\[\[0,\d+\]\]/, `[[0,${size * 2}]]`));
+    await completes({ url: url(), target });
+    expect(await fileSha256(target)).toBe(sha256(body));
+  });
+
+  it('R23: a second download of the same target fails with "target is busy" and the first finishes intact', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 500_000 }, { method: 'GET' });
+    const first = createDownload({ ...fastOptions, url: url(), target, stallTimeoutMs: 300 });
+    const started = new Promise<void>((resolve) => {
+      first.subscribe((event) => {
+        if (event.type === 'progress' && event.progress.bytes > 0) resolve();
+      });
+    });
+    first.start();
+    await started;
+    const { error } = await fails({ url: url(), target });
+    expect(error.code).toBe('ERR_TARGET_BUSY');
+    const result = await first.result;
+    expect(result.bytes).toBe(size);
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R24: pause closes the file and keeps part and checkpoint; cancel deletes both', async () => {
+    const target = join(dir, 'out.bin');
+    server.fail({ kind: 'stall', at: 800_000 }, { method: 'GET' });
+    const { download } = await pauseAt({ url: url(), target }, 800_000);
+    expect(await listDir(dir)).toEqual(['out.bin.part', 'out.bin.rdl.json']);
+    const stopped = server.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.requests.length).toBe(stopped);
+    download.cancel();
+    await expect(download.result).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
+    expect(await listDir(dir)).toEqual([]);
+  });
+
+  it('R29: a disk that fills gives a typed NoSpace error, a valid checkpoint, and a later run completes', async () => {
+    const target = join(dir, 'out.bin');
+    const disk = new FillingFsStorage(1_200_000);
+    const { error } = await fails({ url: url(), target, writeBufferBytes: 64 * 1024 }, { storage: disk });
+    expect(error.code).toBe('ERR_NO_SPACE');
+    expect(error.failure._tag).toBe('NoSpace');
+    const checkpoint = await readCheckpoint(target);
+    const committed = committedPrefix(checkpoint);
+    const part = await readFile(partPathOf(target));
+    expect(part.length).toBeGreaterThanOrEqual(committed);
+    expect(sha256(part.subarray(0, committed))).toBe(sha256(body.subarray(0, committed)));
+    disk.capacity = Number.POSITIVE_INFINITY;
+    await completes({ url: url(), target }, { storage: disk });
+    expect(lastStart()).toBe(committed);
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R29: a folder the kernel refuses writes in (sysfs; chmod 555 does not stop root) gives PermissionDenied', async () => {
+    const { error } = await fails({ url: url(), target: '/sys/kernel/rdl-cannot-write-here.bin' });
+    expect(error.code).toBe('ERR_PERMISSION_DENIED');
+    expect(error.message).not.toContain('\n');
+  });
+});

@@ -1,0 +1,136 @@
+import {
+  type CheckpointStore,
+  committedPrefix,
+  decodeCheckpoint,
+  type PartFile,
+  type StorageFailure,
+  type StoragePort,
+} from '@rdl/core';
+import * as E from 'fp-ts/lib/Either.js';
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import { FileCheckpointStore } from '../../src/FileCheckpointStore.js';
+import { FsStorage } from '../../src/FsStorage.js';
+import { toStorageFailure } from '../../src/fsFailure.js';
+
+/** A real file-system error, as Node gives it. */
+const systemError = (code: string, message: string): Error =>
+  Object.assign(new Error(`${code}: ${message}`), { code });
+
+/**
+ * `FsStorage` on a disk that fills up: once `capacity` bytes were written (over every open), a write fails as
+ * `write(2)` would with ENOSPC, after writing what still fits.
+ */
+export class FillingFsStorage implements StoragePort {
+  private readonly inner = new FsStorage();
+  written = 0;
+
+  constructor(public capacity: number) {}
+
+  open(target: string): TaskEither<StorageFailure, PartFile> {
+    return async () => {
+      const opened = await this.inner.open(target)();
+      if (E.isLeft(opened)) return opened;
+      const file = opened.right;
+      const write =
+        (offset: number, bytes: Uint8Array): TaskEither<StorageFailure, void> =>
+        async () => {
+          const room = Math.max(0, this.capacity - this.written);
+          if (bytes.byteLength <= room) {
+            this.written += bytes.byteLength;
+            return file.write(offset, bytes)();
+          }
+          if (room > 0) await file.write(offset, bytes.subarray(0, room))();
+          this.written += room;
+          return E.left(
+            toStorageFailure('write', `${target}.part`)(systemError('ENOSPC', 'no space left on device')),
+          );
+        };
+      return E.right({ ...bindAll(file), write });
+    };
+  }
+
+  remove(target: string): TaskEither<StorageFailure, void> {
+    return this.inner.remove(target);
+  }
+}
+
+const bindAll = (file: PartFile): PartFile => ({
+  size: () => file.size(),
+  write: (offset, bytes) => file.write(offset, bytes),
+  read: (offset, length) => file.read(offset, length),
+  truncate: (length) => file.truncate(length),
+  flush: () => file.flush(),
+  commit: () => file.commit(),
+  discard: () => file.discard(),
+  close: () => file.close(),
+});
+
+/**
+ * `FsStorage` and `FileCheckpointStore` that watch the order of durability (R20): every checkpoint saved must
+ * count only bytes that were flushed before the save began.
+ */
+export const durabilityWatch = (): {
+  readonly storage: StoragePort;
+  readonly checkpoints: CheckpointStore;
+  readonly violations: string[];
+  readonly saves: () => number;
+} => {
+  const inner = new FsStorage();
+  const store = new FileCheckpointStore();
+  const violations: string[] = [];
+  /** Per target: the end of the written prefix, and the part of it that a flush made durable. */
+  const written = new Map<string, number>();
+  const flushed = new Map<string, number>();
+  let saves = 0;
+  const storage: StoragePort = {
+    open: (target) => async () => {
+      const opened = await inner.open(target)();
+      if (E.isLeft(opened)) return opened;
+      const file = opened.right;
+      const size = await file.size()();
+      // What is on disk when the file is opened was flushed by an earlier run (or will be truncated away).
+      written.set(target, E.isRight(size) ? size.right : 0);
+      flushed.set(target, written.get(target) ?? 0);
+      return E.right({
+        ...bindAll(file),
+        write: (offset, bytes) => async () => {
+          const result = await file.write(offset, bytes)();
+          if (E.isRight(result) && offset <= (written.get(target) ?? 0)) {
+            written.set(target, Math.max(written.get(target) ?? 0, offset + bytes.byteLength));
+          }
+          return result;
+        },
+        truncate: (length) => async () => {
+          const result = await file.truncate(length)();
+          written.set(target, Math.min(written.get(target) ?? 0, length));
+          flushed.set(target, Math.min(flushed.get(target) ?? 0, length));
+          return result;
+        },
+        flush: () => async () => {
+          const before = written.get(target) ?? 0;
+          const result = await file.flush()();
+          if (E.isRight(result)) flushed.set(target, before);
+          return result;
+        },
+      });
+    },
+    remove: (target) => inner.remove(target),
+  };
+  const checkpoints: CheckpointStore = {
+    load: (target) => store.load(target),
+    remove: (target) => store.remove(target),
+    save: (target, text) => async () => {
+      saves += 1;
+      const decoded = decodeCheckpoint(text);
+      if (E.isLeft(decoded)) violations.push(`saved an undecodable checkpoint: ${decoded.left}`);
+      else {
+        const counted = committedPrefix(decoded.right);
+        const durable = flushed.get(target) ?? 0;
+        if (counted > durable)
+          violations.push(`checkpoint counts ${counted} bytes, only ${durable} were flushed`);
+      }
+      return store.save(target, text)();
+    },
+  };
+  return { storage, checkpoints, violations, saves: () => saves };
+};
