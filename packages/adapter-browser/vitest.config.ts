@@ -15,6 +15,9 @@ export default defineConfig({
       { find: /^@rdl\/core$/, replacement: `${coreSrc}index.ts` },
     ],
   },
+  // No dependency discovery: a dependency found mid-run makes vite reload the page under a running test. Every
+  // dependency here is ESM and is served as it is.
+  optimizeDeps: { noDiscovery: true },
   test: {
     reporters: ['default', ['json', { outputFile: '../../.test-results/adapter-browser.json' }]],
     testTimeout: 60_000,
@@ -32,6 +35,19 @@ export default defineConfig({
             screenshotFailures: false,
             provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
             instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: {
+            enabled: true,
+            only: true,
+            include: ['test/types/**/*.test-d.ts'],
+            tsconfig: './tsconfig.json',
           },
         },
       },

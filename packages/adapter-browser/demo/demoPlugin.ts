@@ -14,7 +14,22 @@ export const demoPlugin = (files: FaultServer): Plugin => {
   return {
     name: 'rdl-demo',
     config: () => ({
-      server: { proxy: { '/files': { target: files.origin, changeOrigin: false } } },
+      server: {
+        proxy: {
+          '/files': {
+            target: files.origin,
+            changeOrigin: false,
+            // A cut upstream must cut the page's response too, or the browser waits for the stall timeout.
+            configure: (proxy) => {
+              proxy.on('proxyRes', (upstream, _req, res) => {
+                upstream.on('close', () => {
+                  if (!upstream.complete) res.destroy();
+                });
+              });
+            },
+          },
+        },
+      },
     }),
     configureServer: (server) => {
       server.middlewares.use('/__rdl/config', (_req, res) => {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 // dist cannot load yet (its `fp-ts/Either` subpath imports are directory imports Node ESM refuses).
 import { parseRangeHeader } from '../../core/src/rangeHeader.js';
 import { patternBytes } from './patternBytes.js';
+import type { LoggedRequest } from './requestLog.js';
 
 /** One version of a file the server offers. */
 interface Version {
@@ -26,24 +27,6 @@ export interface Faults {
   cutAfterBytes: number;
   /** Hold every body when it reaches this absolute offset, until `release()`. */
   holdAt: number | null;
-}
-
-/** What a request asked, for the tests to check. */
-export interface LoggedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly range: string | null;
-  readonly ifRange: string | null;
-  readonly ifMatch: string | null;
-  readonly authorization: string | null;
-  readonly origin: string | null;
-  readonly accessControlRequestHeaders: string | null;
-  readonly acceptEncoding: string | null;
-  /** The connection closed before the whole body was sent (the client aborted, or a fault cut it). */
-  closedEarly: boolean;
-  /** Body bytes sent (updated as they go). */
-  sent: number;
-  readonly status: number;
 }
 
 /**
@@ -259,6 +242,8 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
         ifMatch: null,
         authorization: null,
         origin: req.headers.origin ?? null,
+        acceptEncoding: null,
+        closedEarly: false,
         accessControlRequestHeaders:
           (req.headers['access-control-request-headers'] as string | undefined) ?? null,
         sent: 0,
@@ -327,4 +312,5 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
   return server;
 };
 
+export type { LoggedRequest };
 export { patternBytes };

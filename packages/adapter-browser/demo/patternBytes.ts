@@ -1,5 +1,5 @@
 /** Deterministic pseudo-random bytes (xorshift32): the servers and the tests make the same file from a seed. */
-export const patternBytes = (length: number, seed: number): Uint8Array => {
+export const patternBytes = (length: number, seed: number): Uint8Array<ArrayBuffer> => {
   const out = new Uint8Array(length);
   let x = seed | 1;
   for (let i = 0; i < length; i++) {

@@ -1,7 +1,8 @@
 import { createAbortHandle, type HttpResponse } from '@rdl/core';
 import { describe, expect, inject, it } from 'vitest';
-import type { LoggedRequest } from '../../demo/faultServer.js';
+import './provided.js';
 import { patternBytes } from '../../demo/patternBytes.js';
+import type { LoggedRequest } from '../../demo/requestLog.js';
 import { FetchHttp, isCrossOrigin } from '../../src/FetchHttp.js';
 
 const files = inject('filesOrigin');

@@ -1,14 +1,6 @@
 import type { TestProject } from 'vitest/node';
+import './provided.js';
 import { type FaultServer, patternBytes, startFaultServer } from '../../demo/faultServer.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** Origin of the first fault server (cross-origin to the test page). */
-    filesOrigin: string;
-    /** Origin of a second fault server, for cross-origin redirects. */
-    otherOrigin: string;
-  }
-}
 
 /** Files the browser tests read: `/files/small.bin` (1 MiB + 17 bytes) on both servers. */
 export const SMALL = patternBytes(1048576 + 17, 7);

@@ -76,8 +76,8 @@ export class DemoTab {
     return this.page.getByRole('button', { name, exact: true }).click();
   }
 
-  field(name: Field): Promise<string> {
-    return this.page.getByTestId(name).innerText();
+  async field(name: Field): Promise<string> {
+    return (await this.page.getByTestId(name).textContent()) ?? '';
   }
 
   async number(name: Field): Promise<number> {

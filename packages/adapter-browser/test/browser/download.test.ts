@@ -1,0 +1,99 @@
+import { isDownloadError } from '@rdl/core';
+import { describe, expect, inject, it, vi } from 'vitest';
+import './provided.js';
+import { patternBytes } from '../../demo/patternBytes.js';
+import {
+  createDownload,
+  createDownloadHere,
+  getDownloadedFile,
+  removeDownloadedFile,
+} from '../../src/index.js';
+import { WritableStorage } from '../../src/WritableStorage.js';
+import { opfsFileExists, removeOpfsEntry, uniqueFolder } from './opfsFiles.js';
+
+const files = inject('filesOrigin');
+const SMALL = patternBytes(1048576 + 17, 7);
+
+const sha256 = async (bytes: BufferSource): Promise<string> =>
+  [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('');
+
+describe('createDownload in Chromium', () => {
+  it('R19, R27: runs in a worker, and the finished file comes back as a File with the right SHA-256', async () => {
+    const target = `${uniqueFolder('dl')}.bin`;
+    const download = createDownload({ url: `${files}/files/small.bin`, target, computeSha256: true });
+    const states: string[] = [];
+    download.subscribe((event) => {
+      if (event.type === 'state') states.push(event.state);
+    });
+    download.start();
+    const result = await download.result;
+    expect(result.bytes).toBe(SMALL.length);
+    expect(result.sha256).toBe(await sha256(SMALL));
+    expect(download.getSnapshot().state).toBe('done');
+    expect(states.at(-1)).toBe('done');
+    const file = await getDownloadedFile(target);
+    expect(file).toBeInstanceOf(File);
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(SMALL);
+    expect(await opfsFileExists(`${target}.part`)).toBe(false);
+    await removeDownloadedFile(target);
+    await expect(getDownloadedFile(target)).rejects.toThrow();
+  });
+
+  it('R30: a target that is no OPFS file name fails before any request, with a typed error', async () => {
+    const download = createDownload({ url: `${files}/files/small.bin`, target: '../escape.bin' });
+    download.start();
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
+  });
+
+  it('R29: a download bigger than the storage estimate fails with a typed QuotaExceeded before writing', async () => {
+    const folder = uniqueFolder('quota');
+    const target = `${folder}/small.bin`;
+    const estimate = vi.spyOn(navigator.storage, 'estimate').mockResolvedValue({ quota: 4096, usage: 1024 });
+    try {
+      const download = createDownloadHere(
+        { url: `${files}/files/small.bin`, target },
+        { storage: new WritableStorage() },
+      );
+      download.start();
+      const error = await download.result.catch((e: unknown) => e);
+      expect(isDownloadError(error) && error.code).toBe('ERR_QUOTA_EXCEEDED');
+      expect(isDownloadError(error) && error.message).toMatch(/needs \d+ more bytes/);
+    } finally {
+      estimate.mockRestore();
+      await removeOpfsEntry(folder);
+    }
+  });
+
+  it('R29: a write refused by the browser for quota is a typed QuotaExceeded, not an I/O error', async () => {
+    const { toStorageFailure } = await import('../../src/storageFailure.js');
+    expect(toStorageFailure(new DOMException('full', 'QuotaExceededError'), 'a.bin')._tag).toBe(
+      'QuotaExceeded',
+    );
+    expect(toStorageFailure(new DOMException('locked', 'NoModificationAllowedError'), 'a.bin')).toEqual({
+      _tag: 'TargetBusy',
+      target: 'a.bin',
+    });
+    expect(toStorageFailure(new DOMException('no', 'NotAllowedError'), 'a.bin')._tag).toBe(
+      'PermissionDenied',
+    );
+  });
+
+  it('R23: a second open of an open target fails with TargetBusy through the Web Lock', async () => {
+    const storage = new WritableStorage();
+    const folder = uniqueFolder('lock');
+    const first = await storage.open(`${folder}/a.bin`)();
+    expect(first._tag).toBe('Right');
+    expect(await storage.open(`${folder}/a.bin`)()).toEqual({
+      _tag: 'Left',
+      left: { _tag: 'TargetBusy', target: `${folder}/a.bin` },
+    });
+    if (first._tag === 'Right') await first.right.close()();
+    const again = await storage.open(`${folder}/a.bin`)();
+    expect(again._tag).toBe('Right');
+    if (again._tag === 'Right') await again.right.discard()();
+    await removeOpfsEntry(folder);
+  });
+});
