@@ -130,6 +130,7 @@ export const downloadMachine = setup({
     /** Lock and open the part file (R23), load and decode the checkpoint (R22). */
     preparing: {
       invoke: {
+        id: 'prepare',
         src: 'prepare',
         input: ({ context }) => ({ target: context.options.target }),
         onDone: [
@@ -163,6 +164,7 @@ export const downloadMachine = setup({
     /** Probe the resource (R16), then let planStart decide where to begin. */
     heading: {
       invoke: {
+        id: 'probe',
         src: 'probe',
         input: ({ context }) => ({
           headUrl: context.urls.headUrl,
@@ -418,6 +420,7 @@ export const downloadMachine = setup({
     /** Ask the caller's hook for new URLs, then go on from the checkpoint (R18). */
     refreshing: {
       invoke: {
+        id: 'refresh',
         src: 'refresh',
         input: ({ context }) => ({ url: context.urls.url, status: context.expiredStatus }),
         onDone: [
@@ -452,6 +455,7 @@ export const downloadMachine = setup({
      */
     verifying: {
       invoke: {
+        id: 'verify',
         src: 'verify',
         input: ({ context }) => {
           if (context.checkpoint === null) throw new Error('verifying without a checkpoint');
@@ -481,6 +485,7 @@ export const downloadMachine = setup({
     /** Close the part file, keeping it and the checkpoint (R24). */
     pausing: {
       invoke: {
+        id: 'release',
         src: 'release',
         input: ({ context }) => ({ target: context.options.target }),
         onDone: [
@@ -502,6 +507,7 @@ export const downloadMachine = setup({
     /** Delete the part file and the checkpoint (R24). */
     cancelling: {
       invoke: {
+        id: 'discard',
         src: 'discard',
         input: ({ context }) => ({ target: context.options.target }),
         onDone: { target: 'cancelled' },
@@ -511,6 +517,7 @@ export const downloadMachine = setup({
     /** Close the part file (the lock goes with it); what is durable stays for a later start. */
     failing: {
       invoke: {
+        id: 'release',
         src: 'release',
         input: ({ context }) => ({ target: context.options.target }),
         onDone: { target: 'failed' },

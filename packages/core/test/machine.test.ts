@@ -1,0 +1,203 @@
+import * as E from 'fp-ts/Either';
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition } from 'xstate';
+import type { Checkpoint } from '../src/checkpoint.js';
+import type { ProbeResult } from '../src/decision.js';
+import { downloadMachine } from '../src/machine/downloadMachine.js';
+import type { TransferOutcome } from '../src/machine/events.js';
+import { resolveOptions } from '../src/options.js';
+
+/** Steps of the machine without effects: `transition()` computes the next snapshot and the actions, runs nothing. */
+
+const resolved = resolveOptions({
+  url: 'https://files.example/a.bin',
+  target: 'a.bin',
+  retry: { retries: 2 },
+});
+if (E.isLeft(resolved)) throw new Error('options');
+const options = resolved.right;
+
+type Snapshot = ReturnType<typeof initialTransition<typeof downloadMachine>>[0];
+type AnyEvent = Parameters<typeof transition<typeof downloadMachine>>[2];
+
+const probe: ProbeResult = {
+  method: 'HEAD',
+  status: 200,
+  finalUrl: 'https://cdn.example/a.bin',
+  validators: { etag: '"v1"', lastModified: null, date: null },
+  totalLength: 1_000,
+  acceptsRanges: true,
+  contentEncoding: null,
+};
+
+const checkpointAt = (bytes: number): Checkpoint => ({
+  version: 1,
+  url: options.url,
+  validators: probe.validators,
+  totalLength: 1_000,
+  ranges: bytes > 0 ? [[0, bytes]] : [],
+});
+
+const done = (id: string, output: unknown) =>
+  ({ type: `xstate.done.actor.${id}`, output }) as unknown as AnyEvent;
+
+const step = (snapshot: Snapshot, event: AnyEvent) => transition(downloadMachine, snapshot, event);
+
+const emitted = (actions: readonly { type: string; params?: unknown }[]) =>
+  actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: { type: string } }).event);
+
+const start = (refreshable = false) => initialTransition(downloadMachine, { options, refreshable })[0];
+
+const downloadingFrom = (stored: Checkpoint | null, partSize: number, refreshable = false) => {
+  let [s] = step(start(refreshable), { type: 'START' });
+  [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: stored, partSize, notice: null }));
+  const [next, actions] = step(s, done('probe', { _tag: 'Probed', probe }));
+  return { snapshot: next, actions };
+};
+
+const end = (snapshot: Snapshot, outcome: TransferOutcome, bytes = 300) =>
+  step(snapshot, { type: 'TRANSFER_END', outcome, checkpoint: checkpointAt(bytes), partSize: bytes });
+
+describe('downloadMachine (transition, no effects)', () => {
+  it('starts idle and does nothing before START', () => {
+    const s = start();
+    expect(s.value).toBe('idle');
+    expect(step(s, { type: 'PAUSE' })[0].value).toBe('idle');
+    expect(step(s, { type: 'START' })[0].value).toBe('preparing');
+  });
+
+  it('R16, R17: the probe leads to downloading from the final URL, with a fresh checkpoint for the caller URL', () => {
+    const { snapshot, actions } = downloadingFrom(null, 0);
+    expect(snapshot.value).toEqual({ downloading: 'running' });
+    expect(snapshot.context.dataUrl).toBe('https://cdn.example/a.bin');
+    expect(snapshot.context.checkpoint).toMatchObject({ url: options.url, ranges: [], totalLength: 1_000 });
+    expect(emitted(actions)).toEqual([{ type: 'start', resumedFrom: 0, total: 1_000 }]);
+  });
+
+  it('R21: a resume starts at the prefix the checkpoint and the part file agree on, and says the tail was trimmed', () => {
+    const { snapshot, actions } = downloadingFrom(checkpointAt(600), 700);
+    expect(snapshot.context.checkpoint?.ranges).toEqual([[0, 600]]);
+    expect(emitted(actions).map((e) => e.type)).toEqual(['notice', 'start']);
+  });
+
+  it('R14: a zero-length resource goes straight to verifying', () => {
+    let [s] = step(start(), { type: 'START' });
+    [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, notice: null }));
+    [s] = step(s, done('probe', { _tag: 'Probed', probe: { ...probe, totalLength: 0 } }));
+    expect(s.value).toBe('verifying');
+  });
+
+  it('R25: a passing failure waits with the backoff of its attempt, and emits retry', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const failure = { _tag: 'HttpStatus', status: 503, url: options.url } as const;
+    const [s, actions] = end(snapshot, {
+      _tag: 'Retry',
+      failure,
+      retryAfterMs: 2_000,
+      progressed: false,
+      random: 0.5,
+    });
+    expect(s.value).toEqual({ waiting: 'backoff' });
+    expect(s.context.attempt).toBe(1);
+    expect(s.context.retryDelayMs).toBe(2_000);
+    expect(emitted(actions)).toEqual([{ type: 'retry', attempt: 1, delayMs: 2_000, failure }]);
+    expect(step(s, { type: 'ONLINE' })[0].value).toBe('heading');
+    expect(step(s, { type: 'RESUME' })[0].value).toBe('heading');
+  });
+
+  it('R25: retries run out after retry.retries attempts in a row without a byte; bytes reset the count', () => {
+    const failure = { _tag: 'NetworkError', message: 'reset' } as const;
+    const retry = (progressed: boolean): TransferOutcome => ({
+      _tag: 'Retry',
+      failure,
+      retryAfterMs: null,
+      progressed,
+      random: 0,
+    });
+    let { snapshot: s } = downloadingFrom(null, 0);
+    for (let i = 0; i < 2; i += 1) {
+      [s] = end(s, retry(false));
+      [s] = step(s, { type: 'RESUME' });
+      [s] = step(s, done('probe', { _tag: 'Probed', probe }));
+    }
+    expect(s.context.attempt).toBe(2);
+    const [progressed] = end(s, retry(true));
+    expect(progressed.context.attempt).toBe(1);
+    const [exhausted] = end(s, retry(false));
+    expect(exhausted.value).toBe('failing');
+    expect(exhausted.context.failure).toEqual({ _tag: 'RetriesExhausted', attempts: 3, last: failure });
+  });
+
+  it('R7, R28: a restart forgets the checkpoint, re-probes and emits restart', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const [s, actions] = end(snapshot, { _tag: 'Restart', reason: 'RANGE_IGNORED' });
+    expect(s.value).toBe('heading');
+    expect(s.context.checkpoint).toBeNull();
+    expect(emitted(actions)).toEqual([{ type: 'restart', reason: 'RANGE_IGNORED' }]);
+  });
+
+  it('R18: an expired URL goes to refreshing when a hook was given, to failing when not', () => {
+    const expired: TransferOutcome = { _tag: 'Fail', failure: { _tag: 'UrlExpired', url: options.url } };
+    expect(end(downloadingFrom(null, 0, true).snapshot, expired)[0].value).toBe('refreshing');
+    expect(end(downloadingFrom(null, 0, false).snapshot, expired)[0].value).toBe('failing');
+    const [refreshing] = end(downloadingFrom(null, 0, true).snapshot, expired);
+    const [s] = step(
+      refreshing,
+      done('refresh', { _tag: 'Refreshed', urls: { url: 'https://files.example/b' } }),
+    );
+    expect(s.value).toBe('heading');
+    expect(s.context.urls).toEqual({ url: 'https://files.example/b', headUrl: 'https://files.example/b' });
+  });
+
+  it('R24: pause asks the transfer to stop, keeps its checkpoint, then closes the file', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const [stopping, actions] = step(snapshot, { type: 'PAUSE' });
+    expect(stopping.value).toEqual({ downloading: 'stopping' });
+    expect(actions.some((a) => a.type === 'xstate.sendTo')).toBe(true);
+    const [pausing] = end(stopping, { _tag: 'Stopped' }, 400);
+    expect(pausing.value).toBe('pausing');
+    expect(pausing.context.checkpoint?.ranges).toEqual([[0, 400]]);
+    const [paused] = step(pausing, done('release', { _tag: 'Released' }));
+    expect(paused.value).toBe('paused');
+    expect(step(paused, { type: 'RESUME' })[0].value).toBe('preparing');
+  });
+
+  it('R24: cancel while stopping for a pause wins, and ends in cancelled', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    let [s] = step(snapshot, { type: 'PAUSE' });
+    [s] = step(s, { type: 'CANCEL' });
+    [s] = end(s, { _tag: 'Stopped' });
+    expect(s.value).toBe('cancelling');
+    [s] = step(s, done('discard', { _tag: 'Released' }));
+    expect(s.value).toBe('cancelled');
+    expect(s.status).toBe('done');
+  });
+
+  it('R11: a plan that fails (onChange fail) goes to failing with ResourceChanged', () => {
+    const failing = resolveOptions({ url: options.url, target: 'a.bin', onChange: 'fail' });
+    if (E.isLeft(failing)) throw new Error('options');
+    let [s] = step(initialTransition(downloadMachine, { options: failing.right, refreshable: false })[0], {
+      type: 'START',
+    });
+    [s] = step(
+      s,
+      done('prepare', { _tag: 'Ready', checkpoint: checkpointAt(500), partSize: 500, notice: null }),
+    );
+    [s] = step(
+      s,
+      done('probe', {
+        _tag: 'Probed',
+        probe: { ...probe, validators: { ...probe.validators, etag: '"v2"' } },
+      }),
+    );
+    expect(s.value).toBe('failing');
+    expect(s.context.failure?._tag).toBe('ResourceChanged');
+  });
+
+  it('R23: a busy target fails at preparing, before any request', () => {
+    let [s] = step(start(), { type: 'START' });
+    [s] = step(s, done('prepare', { _tag: 'Failed', failure: { _tag: 'TargetBusy', target: 'a.bin' } }));
+    expect(s.value).toBe('failing');
+    expect(s.context.failure).toEqual({ _tag: 'TargetBusy', target: 'a.bin' });
+  });
+});
