@@ -1,0 +1,151 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertBuilt,
+  bytesOf,
+  type JsonEvent,
+  listDir,
+  runRdl,
+  sha256File,
+  spawnRdl,
+  writeRandomFile,
+} from './support/cliProcess.js';
+import { type NginxServer, startNginx } from './support/nginx.js';
+
+const MiB = 1024 * 1024;
+/**
+ * 256 MiB at 24 MB/s: about 11 s a whole pass. A run saves its first checkpoint after a second of transfer, so
+ * the kills are spread over the first two seconds of each run, and the file is big enough that they never catch
+ * up with its end.
+ */
+const size = 256 * MiB;
+/** A kill is never aimed closer than this to the end, so that the run cannot finish first. */
+const margin = 16 * MiB;
+const cycles = Number(process.env.RDL_CRASH_CYCLES ?? 24);
+/** Printed with a failure: `RDL_CRASH_SEED=<seed>` replays the same kill points. */
+const seed = Number(process.env.RDL_CRASH_SEED ?? 20_260_125);
+
+/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
+const prng = (s: number): (() => number) => {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+let server: NginxServer;
+let root: string;
+let dir: string;
+let sha: string;
+
+beforeAll(async () => {
+  assertBuilt();
+  root = await mkdtemp(join(tmpdir(), 'rdl-crash-root-'));
+  dir = await mkdtemp(join(tmpdir(), 'rdl-crash-work-'));
+  sha = await writeRandomFile(join(root, 'big.bin'), size);
+  server = await startNginx({ root, slow: [{ prefix: '/slow/', rate: '24m' }] });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await rm(root, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** What one killed run did. */
+interface Cycle {
+  readonly how: string;
+  readonly resumedFrom: number | null;
+  readonly partSizeAtKill: number | null;
+  readonly events: readonly JsonEvent[];
+}
+
+const partSize = async (): Promise<number | null> =>
+  stat(join(dir, 'big.bin.part')).then(
+    (s) => s.size,
+    () => null,
+  );
+
+describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
+  it(`R19, R20, R21, R26: SIGKILL at ${cycles} seeded random instants, then a clean run: the sha256 matches and only the file remains`, async () => {
+    const random = prng(seed);
+    const url = `${server.origin}/slow/big.bin`;
+    const args = [url, '-o', 'big.bin', '--json'];
+    const log: Cycle[] = [];
+
+    for (let i = 0; i < cycles; i++) {
+      const run = spawnRdl(args, dir);
+      let how: string;
+      if (i % 3 === 0) {
+        // Any instant from the start of the process: start-up, lock, checkpoint load, probe, trim, first bytes.
+        const delay = Math.floor(random() * 700);
+        how = `${delay} ms after spawn`;
+        await sleep(delay);
+      } else {
+        const start = await run.waitFor((e) => e.event === 'start');
+        const from = Number(start?.resumedFrom ?? 0);
+        const reach = Math.min(48 * MiB, size - margin - from);
+        const extra = Math.floor(random() * 40);
+        if (i % 3 === 1 || reach <= 0) {
+          // Right after the resume point was chosen: the trim and the first ranged request.
+          how = `${extra * 5} ms after start`;
+          await sleep(extra * 5);
+        } else {
+          // Mid-transfer, a random distance past where this run resumed, then a few ms more.
+          const target = from + Math.floor(random() * reach);
+          how = `past byte ${target} + ${extra} ms`;
+          await run.waitFor((e) => bytesOf(e) >= target);
+          await sleep(extra);
+        }
+      }
+      run.child.kill('SIGKILL');
+      const exit = await run.exit;
+      const context = `cycle ${i} (${how}), seed ${seed}: ${exit.stderr}`;
+      expect(exit.signal, context).toBe('SIGKILL');
+      expect(
+        exit.events.filter((e) => e.event === 'restart' || e.event === 'error'),
+        context,
+      ).toEqual([]);
+      expect(await listDir(dir), context).not.toContain('big.bin');
+      const start = exit.events.find((e) => e.event === 'start');
+      log.push({
+        how,
+        resumedFrom: start === undefined ? null : Number(start.resumedFrom),
+        partSizeAtKill: await partSize(),
+        events: exit.events,
+      });
+    }
+
+    const last = await runRdl(args, dir);
+    const context = `final run, seed ${seed}: ${last.stderr}`;
+    expect(last.code, context).toBe(0);
+    expect(
+      last.events.some((e) => e.event === 'restart'),
+      context,
+    ).toBe(false);
+    expect(last.events.at(-1), context).toEqual({ event: 'done', bytes: size, sha256: sha });
+    expect(await sha256File(join(dir, 'big.bin'))).toBe(sha);
+    // R19: no part file, checkpoint, lock or temp file left.
+    expect(await listDir(dir)).toEqual(['big.bin']);
+
+    // The kills did land mid-transfer, and later runs went on from the saved bytes rather than from 0 (R26)…
+    const resumed = log.filter((c) => (c.resumedFrom ?? 0) > 0);
+    expect(resumed.length, JSON.stringify(log.map((c) => [c.how, c.resumedFrom]))).toBeGreaterThan(
+      cycles / 4,
+    );
+    // …and a part file longer than its checkpoint was trimmed back to the checkpoint, never trusted (R20, R21).
+    const trimmed = log.slice(0, -1).filter((c, k) => {
+      const next = log[k + 1]?.resumedFrom ?? null;
+      return c.partSizeAtKill !== null && next !== null && c.partSizeAtKill > next;
+    });
+    expect(trimmed.length).toBeGreaterThan(0);
+  }, 170_000);
+});
