@@ -130,6 +130,38 @@ describe('createDownload: integrity and reporting', () => {
     expect(run.download.getSnapshot().state).toBe('failed');
   });
 
+  it('R29: a full disk fails with ERR_NO_SPACE, keeps what is durable and releases the lock', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.storage.setCapacity(30_000);
+    const run = begin(w, { checkpointIntervalMs: 0 });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_NO_SPACE');
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    expect(w.checkpoints.keys()).toEqual([TARGET]);
+  });
+
+  it('R29: a refreshUrl hook that fails ends with ERR_URL_EXPIRED', async () => {
+    const w = world({
+      refreshUrl: () => Promise.reject(new Error('signing service down')),
+    });
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { times: Number.POSITIVE_INFINITY });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBe('ERR_URL_EXPIRED');
+  });
+
+  it('R25: a HEAD that never answers is cut after stallTimeoutMs and retried', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.noResponse(), { method: 'HEAD' });
+    const run = begin(w, { stallTimeoutMs: 2_000 });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'retry')[0]?.failure).toEqual({ _tag: 'Stalled', afterMs: 2_000 });
+  });
+
   it.each([
     ['not a URL', { url: 'not a url' }],
     ['an unsupported scheme', { url: 'ftp://files.example/a' }],
