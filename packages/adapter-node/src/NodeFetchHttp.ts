@@ -13,6 +13,7 @@ import {
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import fetch, { type Response } from 'node-fetch';
+import { StreamBody } from './StreamBody.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -88,7 +89,11 @@ export class NodeFetchHttp implements HttpPort {
           status: response.status,
           url,
           headers: head,
-          body: bodyOf(response.body as Readable | null, request.signal, controller, release, this.maxQueued),
+          body: bodyOf(response.body as Readable | null, request.signal, this.maxQueued, (complete) => {
+            // A body let go before its end aborts the request: node-fetch then destroys the socket.
+            if (!complete) controller.abort();
+            release();
+          }),
         });
       }
       discard(response.body as Readable | null);
@@ -123,90 +128,19 @@ const headerMapOf = (response: Response): Record<string, string> => {
   return map;
 };
 
+const bodyOf = (
+  stream: Readable | null,
+  signal: AbortSignalLike,
+  maxQueued: number,
+  onDone: (complete: boolean) => void,
+): AsyncIterable<Uint8Array> => {
+  if (stream !== null) return new StreamBody(stream, signal, maxQueued, onDone);
+  onDone(true);
+  return { [Symbol.asyncIterator]: async function* () {} };
+};
+
 /** A redirect's body is not read: dropping it frees the socket for the next hop. */
 const discard = (body: Readable | null): void => {
   if (body === null) return;
   body.resume();
 };
-
-/**
- * The body as the socket's own Buffers (no copy), read in flowing mode into a queue of at most `maxQueued` bytes
- * (the stream is paused beyond it). A Node stream drops what it buffered when it is destroyed, so a cut would lose
- * bytes that had already arrived; the queue keeps them, and they are yielded before the cut's error, so a retry
- * resumes from every byte received (R26). After an abort nothing more is yielded. Leaving the loop early
- * (`return()`) aborts the request, which destroys the socket rather than draining an unwanted body into the pool.
- */
-async function* bodyOf(
-  body: Readable | null,
-  signal: AbortSignalLike,
-  controller: AbortController,
-  release: () => void,
-  maxQueued: number,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  if (body === null) {
-    release();
-    return;
-  }
-  const queue: Buffer[] = [];
-  let queued = 0;
-  let ended = false;
-  let failure: unknown = null;
-  let wake: (() => void) | null = null;
-  const notify = (): void => {
-    const resolve = wake;
-    wake = null;
-    resolve?.();
-  };
-  const onData = (chunk: Buffer): void => {
-    queue.push(chunk);
-    queued += chunk.byteLength;
-    if (queued >= maxQueued) body.pause();
-    notify();
-  };
-  const onEnd = (): void => {
-    ended = true;
-    notify();
-  };
-  const onError = (error: unknown): void => {
-    failure ??= error;
-    notify();
-  };
-  const onClose = (): void => {
-    if (!ended) failure ??= new Error('the connection closed before the end of the body');
-    notify();
-  };
-  body.on('data', onData);
-  body.on('end', onEnd);
-  body.on('error', onError);
-  body.on('close', onClose);
-  let finished = false;
-  try {
-    while (!signal.aborted) {
-      const chunk = queue.shift();
-      if (chunk !== undefined) {
-        queued -= chunk.byteLength;
-        if (queued < maxQueued && body.isPaused()) body.resume();
-        yield chunk;
-        continue;
-      }
-      if (failure !== null) throw failure;
-      if (ended) {
-        finished = true;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-  } finally {
-    body.off('data', onData);
-    body.off('end', onEnd);
-    body.off('error', onError);
-    body.off('close', onClose);
-    if (!finished) {
-      controller.abort();
-      body.destroy();
-    }
-    release();
-  }
-}

@@ -174,6 +174,30 @@ describe('NodeFetchHttp', () => {
     await closed;
   });
 
+  it('letting go of a body before reading it (return() first) closes the connection', async () => {
+    const closed = new Promise<void>((resolve) => {
+      server.fail({ kind: 'stall', at: 1000 }, { after: resolve });
+    });
+    const response = right((await get(server.url('/file'))).result);
+    await response.body[Symbol.asyncIterator]().return?.();
+    await closed;
+  });
+
+  it('R26: bytes that arrived before a cut are all yielded before the error, even to a slow reader', async () => {
+    server.fail({ kind: 'cut', at: 250_000 });
+    const response = right((await get(server.url('/file'))).result);
+    let received = 0;
+    await expect(
+      (async () => {
+        for await (const chunk of response.body) {
+          received += chunk.byteLength;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })(),
+    ).rejects.toThrow();
+    expect(received).toBe(250_000);
+  });
+
   it('HEAD gives the headers and an empty body', async () => {
     const response = right((await get(server.url('/file'), {}, 'HEAD')).result);
     expect(response.headers['content-length']).toBe(String(body.length));
