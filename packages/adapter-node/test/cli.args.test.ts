@@ -1,0 +1,192 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import fc from 'fast-check';
+import * as E from 'fp-ts/lib/Either.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCommand } from '../src/cli/args.js';
+import { defaultFileName, fallbackFileName, resolveOutputPath } from '../src/cli/outputPath.js';
+import { resumeCommand, shellWord } from '../src/cli/resumeCommand.js';
+
+const url = 'https://example.test/files/data.bin';
+
+const parsed = (argv: string[]) => {
+  const result = parseCommand(argv);
+  if (E.isLeft(result)) throw new Error(result.left._tag);
+  if (result.right._tag !== 'Download') throw new Error(result.right._tag);
+  return result.right.args;
+};
+
+const refusal = (argv: string[]) => {
+  const result = parseCommand(argv);
+  return E.isLeft(result) ? result.left : null;
+};
+
+describe('rdl arguments', () => {
+  it('defaults: restart on change, core retry and stall defaults, no checksum, not quiet, not JSON', () => {
+    expect(parsed([url])).toEqual({
+      url,
+      headUrl: null,
+      output: null,
+      onChange: 'restart',
+      retries: null,
+      stallTimeoutMs: null,
+      sha256: null,
+      quiet: false,
+      json: false,
+    });
+  });
+
+  it('every option, in any order', () => {
+    const sha = 'AB'.repeat(32);
+    expect(
+      parsed([
+        '--json',
+        '-o',
+        'out.bin',
+        url,
+        '--head-url',
+        'https://example.test/head',
+        '--on-change',
+        'fail',
+        '--retries',
+        '3',
+        '--stall-timeout',
+        '2.5',
+        '--sha256',
+        sha,
+        '-q',
+      ]),
+    ).toEqual({
+      url,
+      headUrl: 'https://example.test/head',
+      output: 'out.bin',
+      onChange: 'fail',
+      retries: 3,
+      stallTimeoutMs: 2500,
+      sha256: sha.toLowerCase(),
+      quiet: true,
+      json: true,
+    });
+  });
+
+  it('--retries 0 is allowed: one attempt, no retry', () => {
+    expect(parsed([url, '--retries', '0']).retries).toBe(0);
+  });
+
+  it('R30: every refusal is InvalidInput naming the field', () => {
+    expect(refusal([url, '--retries', '-2'])).toMatchObject({ _tag: 'InvalidInput', field: '--retries' });
+    expect(refusal([url, '--stall-timeout', '-0.5'])).toMatchObject({ field: '--stall-timeout' });
+    expect(refusal([url, '--stall-timeout', 'NaN'])).toMatchObject({ field: '--stall-timeout' });
+    expect(refusal([url, '--stall-timeout', 'Infinity'])).toMatchObject({ field: '--stall-timeout' });
+    expect(refusal([url, '--retries', '1e3'])).toMatchObject({ field: '--retries' });
+    expect(refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
+    expect(refusal([url, '-o', ''])).toMatchObject({ field: '--output' });
+    expect(refusal([url, '-o'])).toMatchObject({ field: 'arguments' });
+  });
+
+  it('R30: any non-numeric or negative --retries is refused', () => {
+    fc.assert(
+      fc.property(
+        fc.string().filter((s) => !/^\s*\d+\s*$/.test(s)),
+        (value) => refusal([url, `--retries=${value}`])?._tag === 'InvalidInput',
+      ),
+    );
+  });
+
+  it('--help and --version win over everything else', () => {
+    expect(parseCommand(['--help', 'not a url'])).toEqual(E.right({ _tag: 'Help' }));
+    expect(parseCommand(['-v'])).toEqual(E.right({ _tag: 'Version' }));
+  });
+});
+
+describe('the default file name', () => {
+  const name = (path: string) => defaultFileName(new URL(`https://example.test${path}`));
+
+  it('is the last path segment, percent-decoded, without query or fragment', () => {
+    expect(name('/a/b/ubuntu-24.04.iso?X-Amz-Signature=abc#frag')).toBe('ubuntu-24.04.iso');
+    expect(name('/a/my%20file.txt')).toBe('my file.txt');
+    expect(name('/a/r%C3%A9sum%C3%A9.pdf')).toBe('résumé.pdf');
+  });
+
+  it('is never a path: encoded separators and traversal become plain characters', () => {
+    expect(name('/a/..%2F..%2Fetc%2Fpasswd')).toBe('_.._etc_passwd');
+    expect(name('/a/..%5C..%5Cwin.ini')).toBe('_.._win.ini');
+    expect(name('/a/%2E%2E')).toBe(fallbackFileName);
+    expect(name('/a/.')).toBe(fallbackFileName);
+  });
+
+  it('is never hidden, never empty, has no control characters', () => {
+    expect(name('/.bashrc')).toBe('bashrc');
+    expect(name('/')).toBe(fallbackFileName);
+    expect(name('/dir/')).toBe(fallbackFileName);
+    expect(name('/a%00b%0Ac')).toBe('a_b_c');
+    expect(name('/a:b*c?.bin')).toBe('a_b_c');
+  });
+
+  it('fits in 255 UTF-8 bytes', () => {
+    const long = name(`/${'é'.repeat(300)}.bin`);
+    expect(Buffer.byteLength(long)).toBeLessThanOrEqual(255);
+    expect(long.length).toBeGreaterThan(100);
+  });
+
+  it('whatever the URL, resolves to a file directly in the current folder', () => {
+    const cwd = resolve('/some/where');
+    fc.assert(
+      fc.property(
+        fc.webUrl({ withQueryParameters: true }),
+        fc.string(),
+        fc.boolean(),
+        (base, tail, encode) => {
+          const n = defaultFileName(new URL(`/p/${encode ? encodeURIComponent(tail) : tail}`, base));
+          const path = resolve(cwd, n);
+          return (
+            dirname(path) === cwd &&
+            n !== '' &&
+            !n.startsWith('.') &&
+            !/[/\\]/.test(n) &&
+            !n.includes(String.fromCharCode(0)) &&
+            Buffer.byteLength(n) <= 255
+          );
+        },
+      ),
+    );
+  });
+});
+
+describe('the output path', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rdl-output-'));
+    await mkdir(join(dir, 'folder'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('is -o relative to the current folder, or the default name in it', () => {
+    expect(resolveOutputPath('x/../out.bin', url, dir)).toEqual(E.right(join(dir, 'out.bin')));
+    expect(resolveOutputPath(null, url, dir)).toEqual(E.right(join(dir, 'data.bin')));
+  });
+
+  it('R30: a missing folder, a folder, a trailing separator are refused', () => {
+    for (const output of ['missing/out.bin', 'folder', 'folder/', 'new/']) {
+      expect(resolveOutputPath(output, url, dir)).toMatchObject(
+        E.left({ _tag: 'InvalidInput', field: '--output' }),
+      );
+    }
+  });
+
+  it('R30: a default name that is an existing folder is refused too', () => {
+    expect(resolveOutputPath(null, 'https://example.test/folder', dir)).toMatchObject(
+      E.left({ _tag: 'InvalidInput', field: 'output' }),
+    );
+  });
+});
+
+describe('the resume hint', () => {
+  it('quotes what a POSIX shell would split or expand', () => {
+    expect(shellWord('https://h/a.bin')).toBe('https://h/a.bin');
+    expect(shellWord('https://h/a.bin?x=1&y=2')).toBe("'https://h/a.bin?x=1&y=2'");
+    expect(shellWord("it's")).toBe(`'it'\\''s'`);
+    expect(resumeCommand(['https://h/a b', '-o', 'out'])).toBe("rdl 'https://h/a b' -o out");
+  });
+});
