@@ -134,7 +134,4 @@ $('save').addEventListener('click', async () => {
   const file = await getDownloadedFile(targetInput.value);
   await saveFile(file, targetInput.value.split('/').pop() ?? 'download.bin');
 });
-// The worker hears `online` itself; the page passes it on too, for browsers whose workers do not.
-addEventListener('online', () => download?.online());
-addEventListener('offline', () => download?.offline());
 document.body.dataset.ready = 'true';

@@ -54,8 +54,16 @@ export const createWorkerDownload = (
   });
   result.catch(() => {});
   const post = (message: ToWorker) => worker.postMessage(message);
+  // The worker hears its own `online`/`offline` events; the page's are passed on too (core ignores repeats).
+  const online = () => post({ type: 'command', command: 'online' });
+  const offline = () => post({ type: 'command', command: 'offline' });
+  globalThis.addEventListener('online', online);
+  globalThis.addEventListener('offline', offline);
   const endIfFinished = () => {
-    if (settled && terminal.includes(state)) worker.terminate();
+    if (!settled || !terminal.includes(state)) return;
+    globalThis.removeEventListener('online', online);
+    globalThis.removeEventListener('offline', offline);
+    worker.terminate();
   };
   const emit = (event: DownloadEvent) => {
     if (event.type === 'state') state = event.state;
@@ -71,10 +79,6 @@ export const createWorkerDownload = (
             : data.event,
         );
         endIfFinished();
-        return;
-      case 'snapshot':
-        state = data.state;
-        progress = data.progress;
         return;
       case 'checkpoint':
         settings.onCheckpoint?.(data.bytes);
@@ -105,6 +109,8 @@ export const createWorkerDownload = (
     emit({ type: 'state', state: 'failed' });
     emit({ type: 'error', error });
     reject(error);
+    globalThis.removeEventListener('online', online);
+    globalThis.removeEventListener('offline', offline);
     worker.terminate();
   });
   post({ type: 'open', options, refreshable: settings.refreshUrl !== undefined });

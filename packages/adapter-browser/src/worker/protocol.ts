@@ -28,7 +28,6 @@ export type ToWorker =
 /** Worker → page. */
 export type FromWorker =
   | { readonly type: 'event'; readonly event: WireEvent }
-  | { readonly type: 'snapshot'; readonly state: DownloadState; readonly progress: Progress }
   /** A checkpoint was saved counting `bytes` from byte 0 (R20): what a reload would resume from. */
   | { readonly type: 'checkpoint'; readonly bytes: number }
   | { readonly type: 'refreshUrl'; readonly id: number; readonly failed: { url: string; status: number } }

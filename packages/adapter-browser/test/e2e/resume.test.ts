@@ -134,6 +134,29 @@ describe('the demo page in headless Chromium', () => {
     expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
   });
 
+  it('R6, R13: cross-origin, the file changes between probe and resume: the 206 has another ETag, so it restarts', async () => {
+    const file = serve();
+    throttle(6 * MiB);
+    const tab = await openTab(file.name);
+    await tab.click('Start');
+    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
+    seed += 1;
+    const changed = demo.files.changeAfterNextHead(file.name, patternBytes(16 * MiB, seed));
+    const before = dataRequests(file.name).length;
+    // The connection drops; the retry's probe sees the old version, then `Range: bytes=N-` (no If-Range: CORS)
+    // gets a 206 of the new one, which only the adapter's own comparison of the ETag can catch.
+    demo.files.dropConnections();
+    demo.files.release();
+    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(changed);
+    expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
+    const resumed = dataRequests(file.name)
+      .slice(before)
+      .find((r) => r.range !== null && r.range !== 'bytes=0-');
+    expect(resumed?.status).toBe(206);
+    expect(resumed?.ifRange).toBeNull();
+    expect(demo.files.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
+  });
+
   it('R7: a 200 answer to a resume truncates the part file and restarts from 0', async () => {
     const file = serve();
     throttle(8 * MiB);
