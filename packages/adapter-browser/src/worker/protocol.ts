@@ -1,11 +1,4 @@
-import type {
-  DownloadEvent,
-  DownloadFailure,
-  DownloadOptions,
-  DownloadResult,
-  DownloadState,
-  Progress,
-} from '@rdl/core';
+import type { DownloadEvent, DownloadFailure, DownloadOptions, DownloadResult } from '@rdl/core';
 
 /** A `DownloadEvent` as it crosses `postMessage`: an `Error` loses its class there, so errors travel as data. */
 export type WireEvent =
