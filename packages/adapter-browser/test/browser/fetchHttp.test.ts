@@ -121,7 +121,7 @@ describe('FetchHttp in Chromium', () => {
     expect(seen.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(300_000);
   });
 
-  it('an abort before the head resolves Left Aborted; an abort mid-body ends the iterator', async () => {
+  it('R24: an abort before the head resolves Left Aborted; an abort mid-body ends the body', async () => {
     const before = createAbortHandle();
     before.abort();
     const early = await http.request({
