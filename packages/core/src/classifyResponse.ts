@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { isRetryableStatus, parseRetryAfter } from './backoff.js';
 import { coveredBytes } from './byteRanges.js';
 import type { Checkpoint, Validators } from './checkpoint.js';

@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 
 /** `Range` request header value: `bytes=N-` when `lastByte` is null, else `bytes=N-M` (`lastByte` inclusive). */
 export const formatRange = (offset: number, lastByte: number | null): string =>

@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { parseContentLength, parseContentRange } from './contentRange.js';
 import { baseRequestHeaders } from './dataRequest.js';
 import type { ProbeResult, ResponseHead } from './decision.js';

@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import type { HeaderMap, HttpFailure } from './ports/HttpPort.js';
 import { isHttpUrl, parseUrl } from './url.js';
 

@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { encodeCheckpoint } from '../src/checkpoint.js';
 import { createDownload } from '../src/createDownload.js';
 import type {

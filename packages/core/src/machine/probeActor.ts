@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { fromPromise } from 'xstate';
 import { type AbortSignalLike, createAbortHandle } from '../abort.js';
 import { isRetryableStatus, parseRetryAfter } from '../backoff.js';

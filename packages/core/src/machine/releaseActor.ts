@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { fromPromise } from 'xstate';
 import type { CheckpointStore } from '../ports/CheckpointStore.js';
 import type { StoragePort } from '../ports/StoragePort.js';

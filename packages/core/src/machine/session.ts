@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import type { Hasher, HashState } from '../ports/Hasher.js';
 import type { PartFile, StorageFailure } from '../ports/StoragePort.js';
 

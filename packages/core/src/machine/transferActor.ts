@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { fromCallback } from 'xstate';
 import { type AbortHandle, createAbortHandle } from '../abort.js';
 import { type Checkpoint, committedPrefix, encodeCheckpoint, withBytes } from '../checkpoint.js';

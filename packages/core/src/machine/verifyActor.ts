@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { fromPromise } from 'xstate';
 import { committedPrefix } from '../checkpoint.js';
 import type { DownloadFailure } from '../errors.js';

@@ -1,5 +1,5 @@
-import * as E from 'fp-ts/Either';
-import type { TaskEither } from 'fp-ts/TaskEither';
+import * as E from 'fp-ts/lib/Either.js';
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { AbortSignalLike } from '../abort.js';
 import type { Clock } from '../ports/Clock.js';
 import type { HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '../ports/HttpPort.js';

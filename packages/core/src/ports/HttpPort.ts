@@ -1,4 +1,4 @@
-import type { TaskEither } from 'fp-ts/TaskEither';
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { AbortSignalLike } from '../abort.js';
 
 /** Response headers, names lower-cased. A header sent more than once is joined with `, ` as RFC 9110 §5.3 allows. */

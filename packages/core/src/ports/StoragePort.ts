@@ -1,4 +1,4 @@
-import type { TaskEither } from 'fp-ts/TaskEither';
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 
 /** Why a storage operation failed. `NoSpace` and `QuotaExceeded` are kept apart from other I/O failures (R29). */
 export type StorageFailure =
