@@ -1,20 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { sourceAliases } from './demo/sourceAliases.js';
 import { chromiumArgs, chromiumPath } from './test/chromium.js';
-
-const coreSrc = fileURLToPath(new URL('../core/src/', import.meta.url));
 
 // Two projects, both in the Chromium from apt (`playwright install` is never run): `chromium` runs the unit and
 // contract tests inside the browser (vitest browser mode); `e2e` drives the demo page from Node with playwright-core
 // (reloads, offline, two tabs: what a test inside the page cannot do to itself).
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^@rdl\/core\/testing$/, replacement: `${coreSrc}testing/index.ts` },
-      { find: /^@rdl\/core$/, replacement: `${coreSrc}index.ts` },
-    ],
-  },
+  resolve: { alias: sourceAliases },
   // No dependency discovery: a dependency found mid-run makes vite reload the page under a running test. Every
   // dependency here is ESM and is served as it is.
   optimizeDeps: { noDiscovery: true },

@@ -27,6 +27,8 @@ export interface Faults {
   cutAfterBytes: number;
   /** Hold every body when it reaches this absolute offset, until `release()`. */
   holdAt: number | null;
+  /** `/signed/<name>?sig=N` answers 403 while `N` is below this: an expired presigned URL (R18). */
+  minSignature: number;
 }
 
 /**
@@ -44,7 +46,30 @@ const noFaults = (): Faults => ({
   cutTimes: 0,
   cutAfterBytes: 0,
   holdAt: null,
+  minSignature: 0,
 });
+
+/** A log entry for a request answered without a body. */
+const logEntry = (req: IncomingMessage, path: string, status: number): LoggedRequest => {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : null;
+  };
+  return {
+    method: req.method ?? '',
+    path,
+    range: header('range'),
+    ifRange: header('if-range'),
+    ifMatch: header('if-match'),
+    authorization: header('authorization'),
+    origin: header('origin'),
+    accessControlRequestHeaders: header('access-control-request-headers'),
+    acceptEncoding: header('accept-encoding'),
+    closedEarly: false,
+    sent: 0,
+    status,
+  };
+};
 
 const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -236,34 +261,28 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     const asked = JSON.parse(text === '' ? '{}' : text) as Partial<Faults> & {
       reset?: boolean;
       release?: boolean;
+      drop?: boolean;
     };
-    if (asked.reset === true) faults = noFaults();
-    if (asked.release === true) server.release();
-    if (asked.reset === true) requests.length = 0;
-    const { reset: _reset, release: _release, ...changes } = asked;
+    if (asked.reset === true) {
+      server.release();
+      faults = noFaults();
+      requests.length = 0;
+    }
+    const { reset: _reset, release, drop, ...changes } = asked;
     Object.assign(faults, changes);
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(faults));
+    res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'close' });
+    // Drop, then release, once this answer is out: a held body must not go on before the connections are cut.
+    res.end(JSON.stringify(faults), () => {
+      if (drop === true) server.dropConnections();
+      if (release === true) server.release();
+    });
   };
 
   const http: Server = createServer((req, res) => {
     cors(req, res);
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (req.method === 'OPTIONS') {
-      requests.push({
-        method: 'OPTIONS',
-        path,
-        range: null,
-        ifRange: null,
-        ifMatch: null,
-        authorization: null,
-        origin: req.headers.origin ?? null,
-        acceptEncoding: null,
-        closedEarly: false,
-        accessControlRequestHeaders:
-          (req.headers['access-control-request-headers'] as string | undefined) ?? null,
-        sent: 0,
-        status: 204,
-      });
+      requests.push(logEntry(req, path, 204));
       res.writeHead(204).end();
       return;
     }
@@ -279,6 +298,17 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     if (redirect !== null) {
       // `/redirect/<url-encoded target>`: a 302 there (R17 tests).
       res.writeHead(302, { Location: decodeURIComponent(redirect[1] ?? '') }).end();
+      return;
+    }
+    const signed = /^\/signed\/([^/]+)$/.exec(path);
+    if (signed !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+      const signature = Number(new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('sig'));
+      if (!(signature >= faults.minSignature)) {
+        requests.push(logEntry(req, path, 403));
+        res.writeHead(403).end();
+        return;
+      }
+      void serveFile(req, res, decodeURIComponent(signed[1] ?? '')).catch(() => res.destroy());
       return;
     }
     const file = /^\/files\/([^/]+)$/.exec(path);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { DEMO_FILE, DEMO_SIZE, demoPlugin } from './demoPlugin.js';
 import { patternBytes, startFaultServer } from './faultServer.js';
+import { sourceAliases } from './sourceAliases.js';
 
 // `pnpm demo:browser`: the page on 127.0.0.1:5173, the fault-injecting file server on 127.0.0.1:5174 (another
 // origin, so the download is a CORS one).
@@ -14,11 +15,10 @@ console.log(
   `\n  rdl browser demo:  http://127.0.0.1:${pagePort}/\n  file server:       ${files.origin}/files/${DEMO_FILE}\n`,
 );
 
-const coreSrc = fileURLToPath(new URL('../../core/src/', import.meta.url));
-
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  resolve: { alias: [{ find: /^@rdl\/core$/, replacement: `${coreSrc}index.ts` }] },
+  resolve: { alias: sourceAliases },
+  optimizeDeps: { noDiscovery: true, include: [] },
   server: { host: '127.0.0.1', port: pagePort, strictPort: true },
   plugins: [demoPlugin(files)],
 });

@@ -3,10 +3,10 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { createServer, type ViteDevServer } from 'vite';
 import { demoPlugin } from '../../demo/demoPlugin.js';
 import { type FaultServer, startFaultServer } from '../../demo/faultServer.js';
+import { sourceAliases } from '../../demo/sourceAliases.js';
 import { chromiumArgs, chromiumPath } from '../chromium.js';
 
 const demoRoot = fileURLToPath(new URL('../../demo/', import.meta.url));
-const coreSrc = fileURLToPath(new URL('../../../core/src/', import.meta.url));
 
 export const MiB = 1048576;
 
@@ -25,7 +25,7 @@ export const startDemo = async (): Promise<Demo> => {
     root: demoRoot,
     logLevel: 'warn',
     plugins: [demoPlugin(files)],
-    resolve: { alias: [{ find: /^@rdl\/core$/, replacement: `${coreSrc}index.ts` }] },
+    resolve: { alias: sourceAliases },
     // No HMR socket and no dependency discovery: nothing may reload the page behind a test's back.
     server: { host: '127.0.0.1', port: 0, hmr: false, ws: false },
     optimizeDeps: { noDiscovery: true, include: [] },
