@@ -112,8 +112,12 @@ class OpfsPartFile implements PartFile {
       if (handle === null) return { _tag: 'Left', left: closedFailure(this.target) };
       this.#handle = null;
       try {
-        handle.flush();
-        handle.close();
+        try {
+          handle.flush();
+        } finally {
+          // Closed whatever happens, or the file would stay locked until the worker dies.
+          handle.close();
+        }
         await after();
         return { _tag: 'Right', right: undefined };
       } catch (error) {
