@@ -11,4 +11,6 @@ export const exitCodes = {
   SIGINT: 130,
   /** SIGTERM: paused, checkpoint saved. */
   SIGTERM: 143,
+  /** stdout's reader went away (`rdl --json | head`): paused, checkpoint saved. */
+  SIGPIPE: 141,
 } as const;

@@ -12,7 +12,8 @@ import { messages } from './render/messages.js';
 import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
 import { resumeCommand } from './resumeCommand.js';
 
-type StopSignal = 'SIGINT' | 'SIGTERM';
+/** What stops a download before its end: Ctrl-C, a termination request, or the reader of stdout gone (EPIPE). */
+type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGPIPE';
 
 /** How long a signal waits for the pause (network stopped, checkpoint saved) before the process ends anyway. */
 const pauseGraceMs = 10_000;
@@ -33,11 +34,17 @@ const processEnvironment = (): CliEnvironment => ({
   onSignal: (handler) => {
     const onInt = (): void => handler('SIGINT');
     const onTerm = (): void => handler('SIGTERM');
+    // `rdl --json | head`: once the reader is gone, stop as on a signal rather than crash on the write.
+    const onStdoutError = (error: NodeJS.ErrnoException): void => {
+      if (error.code === 'EPIPE') handler('SIGPIPE');
+    };
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    process.stdout.on('error', onStdoutError);
     return () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      process.stdout.off('error', onStdoutError);
     };
   },
   exit: (code) => process.exit(code),
@@ -183,5 +190,6 @@ export const main = async (argv: readonly string[] = process.argv.slice(2)): Pro
     code = exitCodes.internal;
   }
   // Keep-alive sockets would hold the process open: end it once stdout has taken every line.
-  process.stdout.write('', () => process.exit(code));
+  if (process.stdout.writable) process.stdout.write('', () => process.exit(code));
+  else process.exit(code);
 };

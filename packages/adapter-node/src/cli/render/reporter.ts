@@ -23,24 +23,41 @@ export interface Output {
 /** How often `--json` prints progress at most, so that a fast download does not flood the reader. */
 const jsonProgressIntervalMs = 200;
 
-/** `--json`: the documented events on stdout, one object a line; the resume hint still goes to stderr. */
+/**
+ * `--json`: the documented events on stdout, one object a line; the resume hint still goes to stderr. Progress is
+ * thinned to one line each `jsonProgressIntervalMs`, except the first byte past the start (a reader measuring the
+ * time to first byte) and the last.
+ */
 export const jsonReporter = (
   out: Output,
   now: () => number = performance.now.bind(performance),
 ): Reporter => {
   let lastProgressAt = Number.NEGATIVE_INFINITY;
+  let startedAt = 0;
+  let firstBytePrinted = false;
   const print = (line: JsonLine): void => {
-    out.stdout.write(formatJsonLine(line));
+    // After EPIPE the stream is destroyed: the command is stopping, the line has no reader.
+    if (out.stdout.writable) out.stdout.write(formatJsonLine(line));
   };
   return {
     event: (event) => {
       if (event.type === 'error') return;
       const line = jsonLineOf(event);
       if (line === null) return;
+      if (line.event === 'start') {
+        startedAt = line.resumedFrom;
+        firstBytePrinted = false;
+      }
+      if (line.event === 'restart') {
+        startedAt = 0;
+        firstBytePrinted = false;
+      }
       if (line.event === 'progress') {
+        const firstByte = !firstBytePrinted && line.bytes > startedAt;
         const last = line.total !== null && line.bytes >= line.total;
-        if (!last && now() - lastProgressAt < jsonProgressIntervalMs) return;
+        if (!firstByte && !last && now() - lastProgressAt < jsonProgressIntervalMs) return;
         lastProgressAt = now();
+        if (line.bytes > startedAt) firstBytePrinted = true;
       }
       print(line);
     },
