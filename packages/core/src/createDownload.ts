@@ -11,21 +11,8 @@ import type {
 import { DownloadError, type DownloadFailure } from './errors.js';
 import type { DownloadMachine } from './machine/downloadMachine.js';
 import { machineFor } from './machine/machineFor.js';
+import { publicStateOf } from './machine/publicState.js';
 import { type DownloadOptions, resolveOptions } from './options.js';
-
-const PUBLIC_STATES: ReadonlySet<string> = new Set<DownloadState>([
-  'idle',
-  'preparing',
-  'heading',
-  'downloading',
-  'waiting',
-  'verifying',
-  'paused',
-  'cancelling',
-  'cancelled',
-  'failed',
-  'done',
-]);
 
 const noProgress: Progress = { bytes: 0, total: null, fraction: null, bytesPerSecond: 0, etaSeconds: null };
 
@@ -80,9 +67,9 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
     listeners.publish(event);
   });
   const onSnapshot = (snapshot: SnapshotFrom<DownloadMachine>) => {
-    const name = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0];
-    if (name !== undefined && PUBLIC_STATES.has(name) && name !== state) {
-      state = name as DownloadState;
+    const shown = publicStateOf(snapshot.value, snapshot.context, state);
+    if (shown !== state) {
+      state = shown;
       listeners.publish({ type: 'state', state });
     }
     if (snapshot.status !== 'done') return;

@@ -27,7 +27,7 @@ export type RestartReason =
 export interface ProbeResult {
   readonly method: 'HEAD' | 'GET';
   readonly status: number;
-  /** The URL that answered after redirects: data requests of this run go there (R17). */
+  /** The URL that answered after redirects: the data requests of this run go there when the probe went to `url` (R16, R17). */
   readonly finalUrl: string;
   readonly validators: Validators;
   /** The full length, from Content-Length (HEAD) or Content-Range (ranged GET); `null` when unknown. */

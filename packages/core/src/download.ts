@@ -19,7 +19,10 @@ export interface DownloadPorts {
   readonly refreshUrl?: (failed: { readonly url: string; readonly status: number }) => Promise<RefreshedUrls>;
 }
 
-/** The machine's top-level states, as callers see them. */
+/**
+ * Where the download is, as callers see it. `pausing`: a pause was asked, the checkpoint is being saved and the file
+ * closed (R24); `paused` follows. `failed`, `cancelled` and `done` are final, and come only once the file is closed.
+ */
 export type DownloadState =
   | 'idle'
   | 'preparing'
@@ -27,6 +30,7 @@ export type DownloadState =
   | 'downloading'
   | 'waiting'
   | 'verifying'
+  | 'pausing'
   | 'paused'
   | 'cancelling'
   | 'cancelled'

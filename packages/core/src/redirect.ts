@@ -41,11 +41,40 @@ export const redirectStep = (input: {
   if (target === null) return refuse(location, 'Location is not a valid URL');
   if (!isHttpUrl(target)) return refuse(location, `scheme ${target.protocol} is not http(s)`);
   if (target.hash === '' && from.hash !== '') target.hash = from.hash;
-  const crossOrigin = target.origin !== from.origin;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(input.headers)) {
+  return E.right({ url: target.href, headers: headersForOrigin(from, target, input.headers) });
+};
+
+/** `headers` without `authorization` and `cookie` (any letter case) when `to` is of another origin than `from`. */
+const headersForOrigin = (from: URL | null, to: URL | null, headers: HeaderMap): Record<string, string> => {
+  const crossOrigin = from === null || to === null || from.origin !== to.origin;
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
     if (crossOrigin && CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
-    headers[name] = value;
+    kept[name] = value;
   }
-  return E.right({ url: target.href, headers });
+  return kept;
+};
+
+/**
+ * Where the data requests of a run go, and which of the caller's headers they carry (R16, R17).
+ *
+ * - `headUrl` is `url` (the usual case): the data goes to `probedUrl`, the URL that answered the probe after its
+ *   redirects, so a run follows them once.
+ * - `headUrl` differs (presigned URLs sign HEAD and GET apart): the data goes to `url`; the probe's final URL is
+ *   signed for HEAD only. The GET's own redirects are followed by the HttpPort.
+ * - The caller's `authorization` and `cookie` are kept only when the data URL has the origin of `url`, the URL the
+ *   caller gave for the data: a probe redirected to another origin does not carry them there, and neither do the
+ *   GETs that then go straight to it. An unparsable URL counts as another origin.
+ */
+export const dataRequestTarget = (input: {
+  readonly url: string;
+  readonly headUrl: string;
+  readonly probedUrl: string;
+  readonly headers: HeaderMap;
+}): { readonly url: string; readonly headers: Record<string, string> } => {
+  const given = parseUrl(input.url);
+  const head = parseUrl(input.headUrl);
+  const probed = given !== null && head !== null && given.href === head.href;
+  const url = probed ? input.probedUrl : input.url;
+  return { url, headers: headersForOrigin(given, parseUrl(url), input.headers) };
 };

@@ -45,6 +45,95 @@ describe('createDownload: local state', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it.each([
+    ['a 404 at the probe', (w: World) => w.server.unpublish(URL_A), 'ERR_HTTP_STATUS'],
+    [
+      'a probe redirected to another scheme',
+      (w: World) => w.server.redirect(URL_A, 'file:///etc/passwd'),
+      'ERR_REDIRECT_REFUSED',
+    ],
+    [
+      'a data GET redirected to another scheme',
+      (w: World) => w.server.inject(fault.redirect('ftp://files.example/a.bin'), { method: 'GET' }),
+      'ERR_REDIRECT_REFUSED',
+    ],
+    [
+      'a 404 to the first data GET',
+      (w: World) => w.server.inject(fault.status(404), { method: 'GET' }),
+      'ERR_HTTP_STATUS',
+    ],
+    ['a checksum mismatch', (_w: World) => undefined, 'ERR_INTEGRITY'],
+  ])(
+    'R19: a failure with nothing durable (%s) leaves no part file and no checkpoint, and releases the lock',
+    async (_name, arrange, code) => {
+      const w = world();
+      w.server.publish(URL_A, bytesOf(SIZE));
+      arrange(w);
+      const run = begin(w, code === 'ERR_INTEGRITY' ? { expectedSha256: 'ab'.repeat(32) } : {});
+      expect((await finish(w, run)).code).toBe(code);
+      expect(w.storage.list()).toEqual([]);
+      expect(w.checkpoints.keys()).toEqual([]);
+      expect(w.storage.isLocked(TARGET)).toBe(false);
+    },
+  );
+
+  it('R19: an unreadable checkpoint and untrusted bytes are not kept by a failure either', async () => {
+    const w = world();
+    w.storage.putPart(TARGET, new Uint8Array(5_000).fill(7));
+    w.checkpoints.setRaw(TARGET, '{"version":1,"url":"https://files.exa');
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBe('ERR_HTTP_STATUS');
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+  });
+
+  it('R19: a failure after bytes were written keeps the part file and the checkpoint, and a later run resumes', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    const run = begin(w);
+    await drive(w, run, () => w.server.requests.some((r) => r.method === 'GET'));
+    // The probe of the retry after the cut finds the resource gone.
+    w.server.inject(fault.status(404), { method: 'HEAD' });
+    expect((await finish(w, run)).code).toBe('ERR_HTTP_STATUS');
+    expect(w.storage.list()).toEqual([`${TARGET}.part`]);
+    expect(committedPrefix(checkpointOf(w)!)).toBe(20_000);
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    const again = begin(w);
+    expect((await finish(w, again)).code).toBeNull();
+    expect(eventsOf(again, 'start')[0]?.resumedFrom).toBe(20_000);
+    expect(w.server.requests.filter((r) => r.method === 'GET').at(-1)?.headers.range).toBe('bytes=20000-');
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R19: a failure of a run that found saved bytes keeps them, even before it wrote any', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.storage.putPart(TARGET, content.slice(0, 20_000));
+    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, SIZE, 20_000));
+    w.server.inject(fault.status(404), { method: 'HEAD' });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBe('ERR_HTTP_STATUS');
+    expect(w.storage.partOf(TARGET)?.length).toBe(20_000);
+    expect(committedPrefix(checkpointOf(w)!)).toBe(20_000);
+  });
+
+  it('R19, R23: a download refused as busy deletes nothing of the one that holds the target', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
+    w.server.publish(URL_A, bytesOf(SIZE));
+    const first = begin(w, { checkpointIntervalMs: 10_000 });
+    await drive(w, first, () => w.checkpoints.keys().length > 0);
+    const second = begin(w);
+    await drive(w, second);
+    expect((await finish(w, second)).code).toBe('ERR_TARGET_BUSY');
+    expect(w.storage.list()).toEqual([`${TARGET}.part`]);
+    expect(w.checkpoints.keys()).toEqual([TARGET]);
+    expect(w.storage.isLocked(TARGET)).toBe(true);
+    expect((await finish(w, first)).code).toBeNull();
+  });
+
   it('R20: every checkpoint saved counts only bytes already flushed, and they are the right bytes', async () => {
     const w = world({}, { chunkDelayMs: 10 });
     const content = bytesOf(SIZE);

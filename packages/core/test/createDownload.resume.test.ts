@@ -184,6 +184,82 @@ describe('createDownload: answers to a resume', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R16: with a headUrl the probe goes there and every data GET to url, never to the HEAD URL', async () => {
+    const headUrl = 'https://files.example/a.bin?sig=head';
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.server.mount(headUrl, w.server.resource(URL_A)!);
+    // Signed for HEAD only, like a presigned URL: a GET there is refused.
+    w.server.inject(fault.status(403), { method: 'GET', url: headUrl, times: Number.POSITIVE_INFINITY });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET', url: URL_A });
+    const run = begin(w, { headUrl });
+    expect((await finish(w, run)).code).toBeNull();
+    const heads = w.server.requests.filter((r) => r.method === 'HEAD');
+    expect(heads.map((r) => r.url)).toEqual([headUrl, headUrl]);
+    expect(gets(w).map((r) => `${r.url} ${r.headers.range}`)).toEqual([
+      `${URL_A} undefined`,
+      `${URL_A} bytes=20000-`,
+    ]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R16: with a headUrl the GET’s own redirects are followed, from url, at every request', async () => {
+    const headUrl = 'https://files.example/a.bin?sig=head';
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish('https://cdn.example/a.bin', content);
+    w.server.mount(headUrl, w.server.resource('https://cdn.example/a.bin')!);
+    w.server.redirect(URL_A, 'https://cdn.example/a.bin');
+    w.server.inject(fault.cutBody(20_000), { method: 'GET', url: 'https://cdn.example/a.bin' });
+    const run = begin(w, { headUrl, headers: { authorization: 'Bearer secret' } });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(gets(w).map((r) => r.url)).toEqual([
+      URL_A,
+      'https://cdn.example/a.bin',
+      URL_A,
+      'https://cdn.example/a.bin',
+    ]);
+    for (const r of gets(w)) {
+      expect(r.headers.authorization).toBe(r.url === URL_A ? 'Bearer secret' : undefined);
+    }
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R17: after a cross-origin redirect of the probe, the GETs to the final URL carry no Authorization or Cookie', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish('https://cdn.example/a.bin', content);
+    w.server.redirect(URL_A, 'https://cdn.example/a.bin');
+    w.server.inject(fault.cutBody(20_000), { method: 'GET', url: 'https://cdn.example/a.bin' });
+    const headers = { Authorization: 'Bearer secret', cookie: 'session=1', 'x-app': 'rdl' };
+    const run = begin(w, { headers });
+    expect((await finish(w, run)).code).toBeNull();
+    const atCdn = w.server.requests.filter((r) => r.url.startsWith('https://cdn.example/'));
+    expect(atCdn.filter((r) => r.method === 'GET')).toHaveLength(2);
+    for (const r of atCdn) {
+      expect(r.headers).not.toHaveProperty('authorization');
+      expect(r.headers).not.toHaveProperty('cookie');
+      expect(r.headers['x-app']).toBe('rdl');
+    }
+    const atOrigin = w.server.requests.filter((r) => r.url === URL_A);
+    expect(atOrigin.length).toBeGreaterThan(0);
+    for (const r of atOrigin)
+      expect(r.headers).toMatchObject({ authorization: 'Bearer secret', cookie: 'session=1' });
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R17: after a same-origin redirect of the probe, the GETs to the final URL keep the credentials', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish('https://files.example/v2/a.bin', content);
+    w.server.redirect(URL_A, '/v2/a.bin');
+    const run = begin(w, { headers: { authorization: 'Bearer secret', cookie: 'session=1' } });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(gets(w).map((r) => r.url)).toEqual(['https://files.example/v2/a.bin']);
+    expect(gets(w)[0]?.headers).toMatchObject({ authorization: 'Bearer secret', cookie: 'session=1' });
+  });
+
   it('R18: an expired URL asks refreshUrl for new ones and goes on from the checkpoint', async () => {
     const fresh = 'https://files.example/a.bin?sig=2';
     const asked: { url: string; status: number }[] = [];

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { redirectStep } from '../src/redirect.js';
+import { dataRequestTarget, redirectStep } from '../src/redirect.js';
 
 const step = (over: Partial<Parameters<typeof redirectStep>[0]> = {}) =>
   redirectStep({
@@ -83,5 +83,70 @@ describe('redirectStep', () => {
     expect(step({ status: 304 })).toEqual(refused);
     expect(step({ from: 'not a url' })).toEqual(refused);
     expect(step({ location: 'http://[::1' })).toEqual(refused);
+  });
+});
+
+describe('dataRequestTarget', () => {
+  const headers = { Authorization: 'Bearer t', Cookie: 'c=1', 'x-app': 'rdl' };
+
+  it('R16: with a headUrl of its own, the data goes to url, never to the probe’s final URL', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://bucket.example/f?sig=get',
+        headUrl: 'https://bucket.example/f?sig=head',
+        probedUrl: 'https://bucket.example/f?sig=head',
+        headers,
+      }),
+    ).toEqual({ url: 'https://bucket.example/f?sig=get', headers });
+  });
+
+  it('R17: without one, the data goes to the final URL of the probe, credentials kept at the same origin', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://files.example/a',
+        headUrl: 'https://files.example/a',
+        probedUrl: 'https://files.example/b',
+        headers,
+      }),
+    ).toEqual({ url: 'https://files.example/b', headers });
+  });
+
+  it('R17: a probe redirected to another origin sends no Authorization or Cookie there', () => {
+    for (const probedUrl of [
+      'https://cdn.example/a',
+      'http://files.example/a',
+      'https://files.example:8443/a',
+    ]) {
+      expect(
+        dataRequestTarget({
+          url: 'https://files.example/a',
+          headUrl: 'https://files.example/a',
+          probedUrl,
+          headers,
+        }),
+      ).toEqual({ url: probedUrl, headers: { 'x-app': 'rdl' } });
+    }
+  });
+
+  it('R17: a headUrl of another origin keeps the credentials for url, which the caller gave them for', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://files.example/a',
+        headUrl: 'https://head.example/a',
+        probedUrl: 'https://elsewhere.example/a',
+        headers,
+      }),
+    ).toEqual({ url: 'https://files.example/a', headers });
+  });
+
+  it('R17: an unparsable final URL counts as another origin', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://files.example/a',
+        headUrl: 'https://files.example/a',
+        probedUrl: 'nope',
+        headers,
+      }),
+    ).toEqual({ url: 'nope', headers: { 'x-app': 'rdl' } });
   });
 });

@@ -23,10 +23,18 @@ export interface DownloadContext {
   readonly checkpoint: Checkpoint | null;
   /** The size of the part file, as last seen. */
   readonly partSize: number;
+  /**
+   * The bytes the checkpoint on storage counts, as this run last saw or saved it (an unreadable one counts none).
+   * `null` until this run's `preparing` opened the part file and read the checkpoint: before that, what is on storage
+   * is not this run's to judge, it may be another download's (R23).
+   */
+  readonly durableBytes: number | null;
   readonly probe: ProbeResult | null;
   readonly plan: StartPlan | null;
-  /** Where this run's data requests go: the probe's final URL after redirects (R17). */
+  /** Where this run's data requests go: `url`, or the probe's final URL when the probe went to `url` (R16, R17). */
   readonly dataUrl: string | null;
+  /** The caller's headers fit for `dataUrl`: credentials only at the origin of `url` (R17). */
+  readonly dataHeaders: Readonly<Record<string, string>>;
   /** Passing failures in a row without a new byte (R25). */
   readonly attempt: number;
   /** The backoff of the wait now running. */
@@ -47,9 +55,11 @@ export const initialContext = (input: DownloadMachineInput): DownloadContext => 
   urls: { url: input.options.url, headUrl: input.options.headUrl },
   checkpoint: null,
   partSize: 0,
+  durableBytes: null,
   probe: null,
   plan: null,
   dataUrl: null,
+  dataHeaders: {},
   attempt: 0,
   retryDelayMs: 0,
   expiredStatus: 0,

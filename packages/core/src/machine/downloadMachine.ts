@@ -1,9 +1,11 @@
 import { assign, emit, enqueueActions, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import { retryDelay } from '../backoff.js';
-import { committedPrefix } from '../checkpoint.js';
+import { coveredBytes } from '../byteRanges.js';
+import { type Checkpoint, committedPrefix } from '../checkpoint.js';
 import type { DownloadEvent } from '../download.js';
 import type { DownloadFailure } from '../errors.js';
 import { planStart } from '../planStart.js';
+import { dataRequestTarget } from '../redirect.js';
 import { type DownloadContext, type DownloadMachineInput, initialContext } from './context.js';
 import type {
   PrepareInput,
@@ -50,6 +52,9 @@ const retryPlan = (context: DownloadContext, retry: Omit<Retry, '_tag'>) => {
   };
 };
 
+const durableBytesOf = (checkpoint: Checkpoint | null): number =>
+  checkpoint === null ? 0 : coveredBytes(checkpoint.ranges);
+
 const hasBytes = (context: DownloadContext): boolean =>
   context.checkpoint !== null && committedPrefix(context.checkpoint) > 0;
 
@@ -67,6 +72,7 @@ const outcomeIs =
  *                 ↑            ↑  └─Complete→ verifying            │ Retry → waiting ─delay/online→ heading
  *                 │            └──── Restart / Continue ───────────┤ UrlExpired → refreshing → heading
  *   paused ←── pausing ←─PAUSE (any working state)                 └ Fail → failing → failed
+ *                                   (failing releases the part file, or deletes it when nothing is durable)
  *   cancelled ← cancelling ←─CANCEL (any working state, paused)
  * ```
  */
@@ -90,6 +96,8 @@ export const downloadMachine = setup({
   },
   guards: {
     isOnline: ({ context }) => context.online,
+    /** R19: the checkpoint on storage counts no byte, so there is nothing a later start could resume. */
+    leavesNothing: ({ context }) => context.durableBytes === 0,
     cancelIntended: ({ context }) => context.stopIntent === 'cancel',
   },
   actions: {
@@ -99,7 +107,13 @@ export const downloadMachine = setup({
     intendCancel: assign({ stopIntent: 'cancel' as const }),
     /** Every transfer ends with the checkpoint it saved last; the machine keeps it, whatever comes next. */
     recordTransferEnd: assign(({ context, event }) =>
-      event.type === 'TRANSFER_END' ? { checkpoint: event.checkpoint, partSize: event.partSize } : context,
+      event.type === 'TRANSFER_END'
+        ? {
+            checkpoint: event.checkpoint,
+            partSize: event.partSize,
+            durableBytes: durableBytesOf(event.checkpoint),
+          }
+        : context,
     ),
     emitRetry: emit(({ context }) => ({
       type: 'retry' as const,
@@ -129,6 +143,7 @@ export const downloadMachine = setup({
 
     /** Lock and open the part file (R23), load and decode the checkpoint (R22). */
     preparing: {
+      entry: assign({ durableBytes: null }),
       invoke: {
         id: 'prepare',
         src: 'prepare',
@@ -146,7 +161,11 @@ export const downloadMachine = setup({
             actions: [
               assign(({ event }) =>
                 event.output._tag === 'Ready'
-                  ? { checkpoint: event.output.checkpoint, partSize: event.output.partSize }
+                  ? {
+                      checkpoint: event.output.checkpoint,
+                      partSize: event.output.partSize,
+                      durableBytes: durableBytesOf(event.output.checkpoint),
+                    }
                   : {},
               ),
               enqueueActions(({ event, enqueue }) => {
@@ -178,9 +197,16 @@ export const downloadMachine = setup({
             actions: assign(({ context, event }) => {
               if (event.output._tag !== 'Probed') return {};
               const probe = event.output.probe;
+              const data = dataRequestTarget({
+                url: context.urls.url,
+                headUrl: context.urls.headUrl,
+                probedUrl: probe.finalUrl,
+                headers: context.options.headers,
+              });
               return {
                 probe,
-                dataUrl: probe.finalUrl,
+                dataUrl: data.url,
+                dataHeaders: data.headers,
                 plan: planStart({
                   url: context.options.url,
                   stored: context.checkpoint,
@@ -296,7 +322,7 @@ export const downloadMachine = setup({
             url: context.dataUrl,
             offset: committedPrefix(checkpoint),
             checkpoint,
-            options: context.options,
+            options: { ...context.options, headers: context.dataHeaders },
             refreshable: context.refreshable,
           };
         },
@@ -315,7 +341,12 @@ export const downloadMachine = setup({
         },
       },
       on: {
-        CHECKPOINTED: { actions: assign({ checkpoint: ({ event }) => event.checkpoint }) },
+        CHECKPOINTED: {
+          actions: assign(({ event }) => ({
+            checkpoint: event.checkpoint,
+            durableBytes: durableBytesOf(event.checkpoint),
+          })),
+        },
         TRANSFER_END: [
           // A stop was asked: whatever the outcome, the checkpoint is saved; honour the stop.
           { guard: 'cancelIntended', target: 'cancelling', actions: 'recordTransferEnd' },
@@ -474,9 +505,15 @@ export const downloadMachine = setup({
           },
           {
             target: 'failing',
-            actions: assign({
-              failure: ({ event }) => (event.output._tag === 'Failed' ? event.output.failure : null),
-            }),
+            actions: assign(({ context, event }) =>
+              event.output._tag === 'Failed'
+                ? {
+                    failure: event.output.failure,
+                    // R27: a mismatch emptied the part file and removed the checkpoint: nothing durable is left.
+                    durableBytes: event.output.failure._tag === 'IntegrityError' ? 0 : context.durableBytes,
+                  }
+                : {},
+            ),
           },
         ],
       },
@@ -514,13 +551,32 @@ export const downloadMachine = setup({
       },
     },
 
-    /** Close the part file (the lock goes with it); what is durable stays for a later start. */
+    /**
+     * Close the part file (the lock goes with it). What is durable stays for a later start (R24); a failure with
+     * nothing durable leaves nothing behind: the part file and any checkpoint of this run are deleted (R19).
+     */
     failing: {
-      invoke: {
-        id: 'release',
-        src: 'release',
-        input: ({ context }) => ({ target: context.options.target }),
-        onDone: { target: 'failed' },
+      initial: 'choosing',
+      states: {
+        choosing: {
+          always: [{ guard: 'leavesNothing', target: 'discarding' }, { target: 'releasing' }],
+        },
+        releasing: {
+          invoke: {
+            id: 'release',
+            src: 'release',
+            input: ({ context }) => ({ target: context.options.target }),
+            onDone: { target: '#download.failed' },
+          },
+        },
+        discarding: {
+          invoke: {
+            id: 'discard',
+            src: 'discard',
+            input: ({ context }) => ({ target: context.options.target }),
+            onDone: { target: '#download.failed' },
+          },
+        },
       },
     },
 

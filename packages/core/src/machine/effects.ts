@@ -42,10 +42,11 @@ export type ProbeOutput =
     };
 
 export interface TransferInput {
-  /** Where this run's data requests go: the probe's final URL (R17). */
+  /** Where this run's data requests go (R16, R17): see `dataRequestTarget`. */
   readonly url: string;
   readonly offset: number;
   readonly checkpoint: Checkpoint;
+  /** The download's options; `headers` are those fit for `url` (no credentials at another origin, R17). */
   readonly options: ResolvedOptions;
   readonly refreshable: boolean;
 }
