@@ -141,6 +141,22 @@ describe('rdl: output', () => {
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
+  it('R28: on a terminal, a progress bar with percent, bytes, speed and ETA, then the saved line', async () => {
+    const dir = await folder();
+    // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
+    const command = [process.execPath, rdlBin, `${server.origin}/slow/slow.bin`, '-o', 'out.bin']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the bar's cursor and erase sequences
+    const screen = run.stdout.replace(/\u001b(\[[0-9;?]*[a-zA-Z]|[78])/g, '');
+    expect(screen).toMatch(/\d+\.\d % \| [\d.]+ MiB \/ 40\.0 MiB \| [\d.]+ MiB\/s \| ETA \d+s/);
+    expect(screen).toContain('100.0 % | 40.0 MiB / 40.0 MiB');
+    expect(screen).toContain(`rdl: saved ${join(dir, 'out.bin')} (40.0 MiB, sha256 ${slowSha})`);
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
   it('R27: --sha256 that matches: exit 0', async () => {
     const dir = await folder();
     const run = await runRdl([`${server.origin}/small.bin`, '-o', 'out.bin', '--sha256', smallSha], dir);

@@ -173,7 +173,7 @@ export const runCli = async (argv: readonly string[], env: CliEnvironment): Prom
     ? jsonReporter(env)
     : args.quiet
       ? quietReporter
-      : textReporter(env, { url: args.url, target: target.right });
+      : await textReporter(env, { url: args.url, target: target.right });
   return runDownload(env, createDownload(downloadOptions(args, target.right)), reporter, argv);
 };
 

@@ -1,8 +1,8 @@
 import type { Progress } from '@rdl/core';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { formatBytes, formatEta, formatPercent, formatRate } from './units.js';
 
-const knownTotal = '{bar} {percent} | {done} / {size} | {speed} | ETA {eta}';
+const knownTotal = '{bar} {percent} | {done} / {size} | {speed} | ETA {remaining}';
 const unknownTotal = '{done} | {speed}';
 
 const payloadOf = (p: Progress) => ({
@@ -10,7 +10,7 @@ const payloadOf = (p: Progress) => ({
   done: formatBytes(p.bytes),
   size: p.total === null ? '?' : formatBytes(p.total),
   speed: formatRate(p.bytesPerSecond),
-  eta: formatEta(p.etaSeconds),
+  remaining: formatEta(p.etaSeconds),
 });
 
 /**
@@ -21,13 +21,22 @@ export class ProgressBar {
   private bar: cliProgress.SingleBar | null = null;
   private total: number | null = null;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  private constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly library: typeof cliProgress,
+  ) {}
+
+  /** Loaded only for a terminal: off one (logs, pipes, the bench) the library would only cost memory. */
+  static async create(stream: NodeJS.WriteStream): Promise<ProgressBar> {
+    const library = (await import('cli-progress')).default;
+    return new ProgressBar(stream, library);
+  }
 
   update(progress: Progress): void {
     if (this.bar === null || progress.total !== this.total) {
       this.clear();
       this.total = progress.total;
-      this.bar = new cliProgress.SingleBar(
+      this.bar = new this.library.SingleBar(
         {
           stream: this.stream,
           format: progress.total === null ? unknownTotal : knownTotal,
@@ -38,7 +47,7 @@ export class ProgressBar {
           // The command pauses the download on a signal itself; cli-progress would exit at once.
           gracefulExit: false,
         },
-        cliProgress.Presets.shades_classic,
+        this.library.Presets.shades_classic,
       );
       this.bar.start(progress.total ?? 1, progress.bytes, payloadOf(progress));
       return;

@@ -81,8 +81,11 @@ export const quietReporter: Reporter = {
  * For people: one line a step on stderr, and on a terminal a progress bar. Not on a terminal (a log, a pipe) there
  * is no bar and no progress line, only the steps.
  */
-export const textReporter = (out: Output, context: { url: string; target: string }): Reporter => {
-  const bar = out.stderr.isTTY === true ? new ProgressBar(out.stderr) : null;
+export const textReporter = async (
+  out: Output,
+  context: { url: string; target: string },
+): Promise<Reporter> => {
+  const bar = out.stderr.isTTY === true ? await ProgressBar.create(out.stderr) : null;
   const say = (line: string): void => {
     bar?.clear();
     out.stderr.write(`${line}\n`);
