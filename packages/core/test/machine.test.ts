@@ -200,4 +200,115 @@ describe('downloadMachine (transition, no effects)', () => {
     expect(s.value).toEqual({ failing: 'releasing' });
     expect(s.context.failure).toEqual({ _tag: 'TargetBusy', target: 'a.bin' });
   });
+
+  it('R16: with a headUrl of its own the data URL is url, not the final URL of the HEAD', () => {
+    const withHead = resolveOptions({
+      url: 'https://files.example/a.bin?sig=get',
+      headUrl: 'https://files.example/a.bin?sig=head',
+      target: 'a.bin',
+    });
+    if (E.isLeft(withHead)) throw new Error('options');
+    let [s] = step(initialTransition(downloadMachine, { options: withHead.right, refreshable: false })[0], {
+      type: 'START',
+    });
+    [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, notice: null }));
+    [s] = step(s, done('probe', { _tag: 'Probed', probe }));
+    expect(s.value).toEqual({ downloading: 'running' });
+    expect(s.context.dataUrl).toBe('https://files.example/a.bin?sig=get');
+  });
+
+  it('R17: a probe redirected to another origin keeps Authorization and Cookie out of the data requests', () => {
+    const withCredentials = resolveOptions({
+      url: options.url,
+      target: 'a.bin',
+      headers: { authorization: 'Bearer t', Cookie: 'c=1', 'x-app': 'rdl' },
+    });
+    if (E.isLeft(withCredentials)) throw new Error('options');
+    let [s] = step(
+      initialTransition(downloadMachine, { options: withCredentials.right, refreshable: false })[0],
+      { type: 'START' },
+    );
+    [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, notice: null }));
+    const [crossOrigin] = step(s, done('probe', { _tag: 'Probed', probe }));
+    expect(crossOrigin.context.dataUrl).toBe('https://cdn.example/a.bin');
+    expect(crossOrigin.context.dataHeaders).toEqual({ 'x-app': 'rdl' });
+    const [sameOrigin] = step(
+      s,
+      done('probe', { _tag: 'Probed', probe: { ...probe, finalUrl: 'https://files.example/v2/a.bin' } }),
+    );
+    expect(sameOrigin.context.dataHeaders).toEqual(withCredentials.right.headers);
+  });
+
+  it('R19: a failure with no byte durable deletes the part file and checkpoint; with bytes it only closes the file', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const refused: TransferOutcome = {
+      _tag: 'Fail',
+      failure: { _tag: 'RedirectRefused', location: 'ftp://x', message: 'not http(s)' },
+    };
+    const [nothing] = end(snapshot, refused, 0);
+    expect(nothing.value).toEqual({ failing: 'discarding' });
+    expect(step(nothing, done('discard', { _tag: 'Released' }))[0].value).toBe('failed');
+    const [some] = end(snapshot, refused, 300);
+    expect(some.value).toEqual({ failing: 'releasing' });
+    expect(step(some, done('release', { _tag: 'Released' }))[0].value).toBe('failed');
+  });
+
+  it('R19: a failure found by the probe keeps the bytes a stored checkpoint counts, and deletes an empty start', () => {
+    const notFound = done('probe', {
+      _tag: 'Failed',
+      failure: { _tag: 'HttpStatus', status: 404, url: options.url },
+      retryable: false,
+      retryAfterMs: null,
+      random: 0,
+    });
+    const from = (stored: Checkpoint | null) => {
+      let [s] = step(start(), { type: 'START' });
+      [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: stored, partSize: 500, notice: null }));
+      return step(s, notFound)[0].value;
+    };
+    expect(from(checkpointAt(500))).toEqual({ failing: 'releasing' });
+    expect(from(checkpointAt(0))).toEqual({ failing: 'discarding' });
+    expect(from(null)).toEqual({ failing: 'discarding' });
+  });
+
+  it('R19: a restart decided after bytes, then a failing probe, keeps the checkpoint that still counts them', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    let [s] = end(snapshot, { _tag: 'Restart', reason: 'RANGE_IGNORED' }, 300);
+    [s] = step(
+      s,
+      done('probe', {
+        _tag: 'Failed',
+        failure: { _tag: 'HttpStatus', status: 404, url: options.url },
+        retryable: false,
+        retryAfterMs: null,
+        random: 0,
+      }),
+    );
+    expect(s.value).toEqual({ failing: 'releasing' });
+  });
+
+  it('R12, R19: a checksum mismatch (data discarded by verify) leaves nothing; another verify failure keeps the bytes', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const [verifying] = end(snapshot, { _tag: 'Done' }, 1_000);
+    expect(verifying.value).toBe('verifying');
+    const mismatch = { _tag: 'IntegrityError', check: 'sha256', expected: 'a', actual: 'b' } as const;
+    expect(step(verifying, done('verify', { _tag: 'Failed', failure: mismatch }))[0].value).toEqual({
+      failing: 'discarding',
+    });
+    const io = { _tag: 'IoError', message: 'rename failed' } as const;
+    expect(step(verifying, done('verify', { _tag: 'Failed', failure: io }))[0].value).toEqual({
+      failing: 'releasing',
+    });
+  });
+
+  it('R12: a transfer answered 416 bytes */L with every byte written (Complete) is verified, then done', () => {
+    const { snapshot } = downloadingFrom(checkpointAt(600), 600);
+    const [verifying] = end(snapshot, { _tag: 'Complete' }, 1_000);
+    expect(verifying.value).toBe('verifying');
+    expect(verifying.context.checkpoint?.ranges).toEqual([[0, 1_000]]);
+    const [finished] = step(verifying, done('verify', { _tag: 'Verified', bytes: 1_000, sha256: null }));
+    expect(finished.value).toBe('done');
+    expect(finished.status).toBe('done');
+    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: null });
+  });
 });

@@ -82,6 +82,27 @@ describe('planStart (properties)', () => {
     );
   });
 
+  it('R12: every byte counted and present is Complete before any request; a Resume never asks at or past the total', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const p = planStart(i);
+        if (p._tag === 'Resume') expect(p.offset).toBeLessThan(i.stored!.totalLength!);
+        const total = i.stored?.totalLength ?? null;
+        const whole =
+          total !== null &&
+          total > 0 &&
+          i.stored!.url === i.url &&
+          i.probe.totalLength === total &&
+          i.probe.acceptsRanges &&
+          i.probe.contentEncoding === null &&
+          compareVersions(i.stored!.validators, i.probe.validators) === 'same' &&
+          Math.min(prefixLength(i.stored!.ranges), i.partSize) >= total;
+        if (whole) expect(p._tag).toBe('Complete');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('R22: a Fresh plan always carries an empty checkpoint of the caller URL', () => {
     fc.assert(
       fc.property(input, (i) => {
