@@ -189,7 +189,8 @@ describe('rdl: output', () => {
     expect(run.stderr).toMatch(oneLine('ERR_HTTP_STATUS'));
     expect(run.stderr).toContain('404');
     expect(run.stderr).not.toMatch(/^\s+at /m);
-    expect(await listDir(dir)).not.toContain('out.bin');
+    // R19: a failure with no byte saved leaves nothing behind.
+    expect(await listDir(dir)).toEqual([]);
   });
 
   it('R29: a refused connection is one ERR_RETRIES_EXHAUSTED line with --retries 0', async () => {
@@ -198,7 +199,7 @@ describe('rdl: output', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(oneLine('ERR_RETRIES_EXHAUSTED'));
     expect(run.events.at(-1)).toMatchObject({ event: 'error', code: 'ERR_RETRIES_EXHAUSTED' });
-    expect(await listDir(dir)).not.toContain('out.bin');
+    expect(await listDir(dir)).toEqual([]);
   });
 });
 
@@ -262,6 +263,25 @@ describe('rdl: signals pause with the checkpoint saved (R24)', () => {
     expect(again.code).toBe(0);
     expect(Number(again.events[0]?.resumedFrom)).toBeGreaterThan(0);
     expect(await sha256File(join(dir, 'out.bin'))).toBe(slowSha);
+  });
+});
+
+describe('rdl: one target, one download (R23)', () => {
+  it('R23: a second rdl on a target being downloaded fails with ERR_TARGET_BUSY; the first ends whole', async () => {
+    const dir = await folder();
+    const args = [`${server.origin}/slow/slow.bin`, '-o', 'out.bin', '--json'];
+    const first = spawnRdl(args, dir);
+    expect(await first.waitFor((e) => bytesOf(e) > 0)).not.toBeNull();
+    const second = await runRdl(args, dir);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(oneLine('ERR_TARGET_BUSY'));
+    expect(second.events).toEqual([
+      { event: 'error', code: 'ERR_TARGET_BUSY', message: expect.stringContaining('busy') },
+    ]);
+    const done = await first.exit;
+    expect(done.code).toBe(0);
+    expect(done.events.at(-1)).toEqual({ event: 'done', bytes: slowSize, sha256: slowSha });
+    expect(await listDir(dir)).toEqual(['out.bin']);
   });
 });
 
