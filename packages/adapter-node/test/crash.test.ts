@@ -21,7 +21,7 @@ const MiB = 1024 * 1024;
  * up with its end.
  */
 const size = 256 * MiB;
-/** A kill is never aimed closer than this to the end (2 s of transfer), so that a run cannot finish first even on a loaded machine. */
+/** No kill is aimed closer than this to the end (2 s of transfer): a run cannot finish first, even on a busy machine. */
 const margin = 48 * MiB;
 const cycles = Number(process.env.RDL_CRASH_CYCLES ?? 24);
 /** Printed with a failure: `RDL_CRASH_SEED=<seed>` replays the same kill points. */
