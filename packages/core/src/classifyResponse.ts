@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { isRetryableStatus, parseRetryAfter } from './backoff.js';
 import { coveredBytes } from './byteRanges.js';
 import type { Checkpoint, Validators } from './checkpoint.js';
-import { parseContentLength, parseContentRange } from './contentRange.js';
+import { formatRange, parseContentLength, parseContentRange } from './contentRange.js';
 import type { Decision, RangeRequest, ResponseHead } from './decision.js';
 import { contentEncodingOf } from './probe.js';
 import {
@@ -38,7 +38,8 @@ const validatorsOfAnswer = (saved: Validators, seen: Validators): Validators =>
  *
  * Statuses:
  * - 412 to a conditional request: the resource changed (R11). 416 `bytes *\/L` with `L` equal to the checkpoint's
- *   total and `offset === L`: `Complete`; any other 416 to a ranged request: changed (R12). The body is never written.
+ *   total and `offset === L`: `Complete`; any other 416 to a ranged request: changed (R12), named for what differed
+ *   (another total, or the same total with the range asked for refused). The body is never written.
  * - 5xx, 408, 429: `Retry`, with the `Retry-After` wait (R25).
  * - 403 after bytes were written (`offset > 0` or bytes in the checkpoint) with `refreshable`: `UrlExpired`, the
  *   machine asks the hook (R18).
@@ -93,8 +94,17 @@ export const classifyResponse = (
     const range = parseContentRange(headers['content-range']);
     if (E.isRight(range) && range.right._tag === 'Unsatisfied') {
       const length = range.right.total;
-      if (length === checkpoint.totalLength && request.offset === length) return { _tag: 'Complete' };
-      return totalChanged(length);
+      if (length !== checkpoint.totalLength) return totalChanged(length);
+      if (request.offset === length) return { _tag: 'Complete' };
+      // Same total, yet the range is refused: what differs is the answer to the bytes asked for, not the length.
+      const asked = formatRange(request.offset, request.lastByte);
+      return request.offset < length
+        ? changed(
+            `416 for ${asked} although ${request.offset} < ${length}`,
+            `bytes ${request.offset}-${request.lastByte ?? length - 1}/${length}`,
+            `bytes */${length}`,
+          )
+        : changed(`416 for ${asked} past the end`, `at most ${length}`, String(request.offset));
     }
     return versionChanged('416 Range Not Satisfiable');
   }

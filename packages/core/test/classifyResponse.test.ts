@@ -330,6 +330,33 @@ describe('classifyResponse: 412 and 416', () => {
     ).toEqual(changedRestart);
   });
 
+  it('R12: a 416 with the saved total below the offset asked for names the refused range, not the total', () => {
+    const refused = answer(416, { 'content-range': 'bytes */1000' });
+    expect(classify(refused, resume, failPolicy)).toEqual({
+      _tag: 'Fail',
+      failure: {
+        _tag: 'ResourceChanged',
+        reason: '416 for bytes=400- although 400 < 1000',
+        expected: 'bytes 400-999/1000',
+        actual: 'bytes */1000',
+      },
+    });
+    expect(classify(refused, segment, failPolicy)).toMatchObject({
+      failure: { reason: '416 for bytes=400-499 although 400 < 1000', expected: 'bytes 400-499/1000' },
+    });
+    const pastEnd: RangeRequest = { ...resume, offset: 1200 };
+    expect(classify(refused, pastEnd, failPolicy)).toEqual({
+      _tag: 'Fail',
+      failure: {
+        _tag: 'ResourceChanged',
+        reason: '416 for bytes=1200- past the end',
+        expected: 'at most 1000',
+        actual: '1200',
+      },
+    });
+    expect(classify(refused, resume, restartPolicy)).toEqual(changedRestart);
+  });
+
   it('R12: a 416 to a request without Range is an HTTP failure', () => {
     expect(classify(answer(416, { 'content-range': 'bytes */0' }), plain)).toEqual({
       _tag: 'Fail',
