@@ -301,6 +301,51 @@ describe('downloadMachine (transition, no effects)', () => {
     });
   });
 
+  it('R21: a plan that finds every byte present says start before it verifies', () => {
+    let [s] = step(start(), { type: 'START' });
+    [s] = step(
+      s,
+      done('prepare', {
+        _tag: 'Ready',
+        checkpoint: checkpointAt(1_000),
+        partSize: 1_000,
+        targetSize: null,
+        notice: null,
+      }),
+    );
+    const [verifying, actions] = step(s, done('probe', { _tag: 'Probed', probe }));
+    expect(verifying.value).toBe('verifying');
+    expect(emitted(actions)).toEqual([{ type: 'start', resumedFrom: 1_000, total: 1_000 }]);
+  });
+
+  it('R19, R21: a finished target left with its checkpoint is adopted with no probe; a failed check goes on to the probe', () => {
+    let [s] = step(start(), { type: 'START' });
+    const ready = {
+      _tag: 'Ready',
+      checkpoint: checkpointAt(1_000),
+      partSize: 0,
+      targetSize: 1_000,
+      notice: null,
+    };
+    const [adopting, actions] = step(s, done('prepare', ready));
+    expect(adopting.value).toBe('adopting');
+    expect(emitted(actions)).toEqual([{ type: 'start', resumedFrom: 1_000, total: 1_000 }]);
+    const [finished] = step(adopting, done('adopt', { _tag: 'Adopted', bytes: 1_000, sha256: 'ab' }));
+    expect(finished.value).toBe('done');
+    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: 'ab' });
+    const notice = { code: 'TARGET_MISMATCH', message: 'sha256 differs' };
+    const [heading, noticed] = step(adopting, done('adopt', { _tag: 'Mismatch', notice }));
+    expect(heading.value).toBe('heading');
+    expect(emitted(noticed)).toEqual([{ type: 'notice', ...notice }]);
+    const io = { _tag: 'IoError', message: 'EIO' } as const;
+    const [failing] = step(adopting, done('adopt', { _tag: 'Failed', failure: io }));
+    expect(failing.value).toEqual({ failing: 'releasing' });
+    expect(failing.context.failure).toEqual(io);
+    // Another size of target: the usual start, from the probe.
+    [s] = step(start(), { type: 'START' });
+    expect(step(s, done('prepare', { ...ready, targetSize: 999 }))[0].value).toBe('heading');
+  });
+
   it('R12: a transfer answered 416 bytes */L with every byte written (Complete) is verified, then done', () => {
     const { snapshot } = downloadingFrom(checkpointAt(600), 600);
     const [verifying] = end(snapshot, { _tag: 'Complete' }, 1_000);

@@ -32,6 +32,11 @@ describe('publicStateOf', () => {
     expect(publicStateOf('refreshing', running, 'downloading')).toBe('heading');
   });
 
+  it('R19: recognising (is the target already finished?) shows as preparing, adopting it as verifying', () => {
+    expect(publicStateOf('recognising', running, 'preparing')).toBe('preparing');
+    expect(publicStateOf('adopting', running, 'preparing')).toBe('verifying');
+  });
+
   it('R24: a stop on its way shows what it is for: pausing, or cancelling once a cancel came', () => {
     expect(publicStateOf({ downloading: 'running' }, running, 'heading')).toBe('downloading');
     expect(publicStateOf({ downloading: 'stopping' }, { stopIntent: 'pause' }, 'downloading')).toBe(

@@ -23,6 +23,8 @@ export interface DownloadContext {
   readonly checkpoint: Checkpoint | null;
   /** The size of the part file, as last seen. */
   readonly partSize: number;
+  /** The size of the finished file `<target>` when `preparing` looked, `null` when there was none (R19, R21). */
+  readonly targetSize: number | null;
   /**
    * The bytes the checkpoint on storage counts, as this run last saw or saved it (an unreadable one counts none).
    * `null` until this run's `preparing` opened the part file and read the checkpoint: before that, what is on storage
@@ -55,6 +57,7 @@ export const initialContext = (input: DownloadMachineInput): DownloadContext => 
   urls: { url: input.options.url, headUrl: input.options.headUrl },
   checkpoint: null,
   partSize: 0,
+  targetSize: null,
   durableBytes: null,
   probe: null,
   plan: null,

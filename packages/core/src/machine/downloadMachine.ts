@@ -4,10 +4,13 @@ import { coveredBytes } from '../byteRanges.js';
 import { type Checkpoint, committedPrefix } from '../checkpoint.js';
 import type { DownloadEvent } from '../download.js';
 import type { DownloadFailure } from '../errors.js';
+import { isFinishedTarget } from '../finishedTarget.js';
 import { planStart } from '../planStart.js';
 import { dataRequestTarget } from '../redirect.js';
 import { type DownloadContext, type DownloadMachineInput, initialContext } from './context.js';
 import type {
+  AdoptInput,
+  AdoptOutput,
   PrepareInput,
   PrepareOutput,
   ProbeInput,
@@ -74,6 +77,8 @@ const outcomeIs =
  *   paused ←── pausing ←─PAUSE (any working state)                 └ Fail → failing → failed
  *                                   (failing releases the part file, or deletes it when nothing is durable)
  *   cancelled ← cancelling ←─CANCEL (any working state, paused)
+ *
+ *   preparing ─finished target (isFinishedTarget, R19, R21)→ adopting → done   (a failed checksum → heading)
  * ```
  */
 export const downloadMachine = setup({
@@ -90,6 +95,7 @@ export const downloadMachine = setup({
       throw new Error('the transfer actor was not provided: use createDownload, or machine.provide()');
     }),
     verify: fromPromise<VerifyOutput, VerifyInput>(notProvided('verify')),
+    adopt: fromPromise<AdoptOutput, AdoptInput>(notProvided('adopt')),
     refresh: fromPromise<RefreshOutput, RefreshInput>(notProvided('refresh')),
     release: fromPromise<ReleaseOutput, ReleaseInput>(notProvided('release')),
     discard: fromPromise<ReleaseOutput, ReleaseInput>(notProvided('discard')),
@@ -99,6 +105,8 @@ export const downloadMachine = setup({
     /** R19: the checkpoint on storage counts no byte, so there is nothing a later start could resume. */
     leavesNothing: ({ context }) => context.durableBytes === 0,
     cancelIntended: ({ context }) => context.stopIntent === 'cancel',
+    /** R19, R21: a run killed between its commit and the checkpoint's removal left the finished target. */
+    finishedTarget: ({ context }) => isFinishedTarget(context),
   },
   actions: {
     setOnline: assign({ online: true }),
@@ -115,6 +123,12 @@ export const downloadMachine = setup({
           }
         : context,
     ),
+    /** Every run that goes on says where it begins, before any byte or verification (so `start` … `done`). */
+    emitStart: emit(({ context }) => ({
+      type: 'start' as const,
+      resumedFrom: context.checkpoint === null ? 0 : committedPrefix(context.checkpoint),
+      total: context.checkpoint?.totalLength ?? null,
+    })),
     emitRetry: emit(({ context }) => ({
       type: 'retry' as const,
       attempt: context.attempt,
@@ -157,13 +171,14 @@ export const downloadMachine = setup({
             }),
           },
           {
-            target: 'heading',
+            target: 'recognising',
             actions: [
               assign(({ event }) =>
                 event.output._tag === 'Ready'
                   ? {
                       checkpoint: event.output.checkpoint,
                       partSize: event.output.partSize,
+                      targetSize: event.output.targetSize,
                       durableBytes: durableBytesOf(event.output.checkpoint),
                     }
                   : {},
@@ -178,6 +193,52 @@ export const downloadMachine = setup({
         ],
       },
       on: { PAUSE: 'pausing', CANCEL: 'cancelling' },
+    },
+
+    /** What is on storage may already be the finished download (R19, R21): then adopt it, with no request. */
+    recognising: {
+      always: [{ guard: 'finishedTarget', target: 'adopting', actions: 'emitStart' }, { target: 'heading' }],
+    },
+
+    /**
+     * Check the finished target (R27: the checksums asked for, read from it), then remove the empty part file, which
+     * releases the lock, and the checkpoint (R19). A target that fails a check is not adopted: the run goes on as
+     * if it were missing, and its next commit replaces it. Pause and cancel wait for it, as for `verifying`.
+     */
+    adopting: {
+      invoke: {
+        id: 'adopt',
+        src: 'adopt',
+        input: ({ context }) => {
+          if (context.checkpoint === null) throw new Error('adopting without a checkpoint');
+          return { checkpoint: context.checkpoint, options: context.options };
+        },
+        onDone: [
+          {
+            guard: ({ event }) => event.output._tag === 'Adopted',
+            target: 'done',
+            actions: assign({
+              result: ({ event }) =>
+                event.output._tag === 'Adopted'
+                  ? { bytes: event.output.bytes, sha256: event.output.sha256 }
+                  : null,
+            }),
+          },
+          {
+            guard: ({ event }) => event.output._tag === 'Mismatch',
+            target: 'heading',
+            actions: enqueueActions(({ event, enqueue }) => {
+              if (event.output._tag === 'Mismatch') enqueue.emit({ type: 'notice', ...event.output.notice });
+            }),
+          },
+          {
+            target: 'failing',
+            actions: assign({
+              failure: ({ event }) => (event.output._tag === 'Failed' ? event.output.failure : null),
+            }),
+          },
+        ],
+      },
     },
 
     /** Probe the resource (R16), then let planStart decide where to begin. */
@@ -273,9 +334,13 @@ export const downloadMachine = setup({
         {
           guard: ({ context }) => context.plan?._tag === 'Complete',
           target: 'verifying',
-          actions: assign({
-            checkpoint: ({ context }) => (context.plan?._tag === 'Complete' ? context.plan.checkpoint : null),
-          }),
+          actions: [
+            assign({
+              checkpoint: ({ context }) =>
+                context.plan?._tag === 'Complete' ? context.plan.checkpoint : null,
+            }),
+            'emitStart',
+          ],
         },
         {
           target: 'downloading',
@@ -298,11 +363,7 @@ export const downloadMachine = setup({
                   ? context.plan.checkpoint
                   : context.checkpoint,
             }),
-            emit(({ context }) => ({
-              type: 'start' as const,
-              resumedFrom: context.checkpoint === null ? 0 : committedPrefix(context.checkpoint),
-              total: context.checkpoint?.totalLength ?? null,
-            })),
+            'emitStart',
           ],
         },
       ],

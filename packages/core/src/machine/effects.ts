@@ -13,13 +13,18 @@ export interface PrepareInput {
   readonly target: string;
 }
 
-/** The part file is open and locked (R23); the checkpoint was loaded and decoded (R22). */
+/**
+ * The part file is open and locked (R23); the checkpoint was loaded and decoded (R22); the finished target was
+ * looked at (R19, R21).
+ */
 export type PrepareOutput =
   | {
       readonly _tag: 'Ready';
       /** `null` when there was none, or it could not be decoded (then `notice` says why). */
       readonly checkpoint: Checkpoint | null;
       readonly partSize: number;
+      /** The size of the finished file `<target>`; `null` when there is none, or it could not be looked at. */
+      readonly targetSize: number | null;
       readonly notice: { readonly code: string; readonly message: string } | null;
     }
   | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
@@ -59,6 +64,22 @@ export interface VerifyInput {
 /** The file was checked (R27) and committed under its final name, the checkpoint removed (R19). */
 export type VerifyOutput =
   | { readonly _tag: 'Verified'; readonly bytes: number; readonly sha256: string | null }
+  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+
+export interface AdoptInput {
+  /** The stored checkpoint, which counts every byte of the finished target. */
+  readonly checkpoint: Checkpoint;
+  readonly options: ResolvedOptions;
+}
+
+/**
+ * The finished target left by a run killed after its commit (R19, R21): `Adopted` once checked (R27) and the part
+ * file and checkpoint removed; `Mismatch` when a checksum asked for differs (nothing was removed: the run goes on
+ * as if the target were missing, `notice` says why).
+ */
+export type AdoptOutput =
+  | { readonly _tag: 'Adopted'; readonly bytes: number; readonly sha256: string | null }
+  | { readonly _tag: 'Mismatch'; readonly notice: { readonly code: string; readonly message: string } }
   | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
 
 export interface RefreshInput {

@@ -1,5 +1,7 @@
 import type { DownloadPorts, Progress } from '../download.js';
 import type { ResolvedOptions } from '../options.js';
+import { createAdoptActor } from './adoptActor.js';
+import { hashAlgorithms } from './checksums.js';
 import { downloadMachine } from './downloadMachine.js';
 import { createPrepareActor } from './prepareActor.js';
 import { createProbeActor } from './probeActor.js';
@@ -19,10 +21,7 @@ export const machineFor = (
   ports: DownloadPorts,
   publish: (progress: Progress) => void,
 ) => {
-  const session = new DownloadSession(ports.hasher, {
-    sha256: options.expectedSha256 !== null || options.computeSha256,
-    md5: options.expectedMd5 !== null,
-  });
+  const session = new DownloadSession(ports.hasher, hashAlgorithms(options));
   const progress = new ProgressReporter(ports.clock, publish);
   const { http, storage, checkpoints, clock } = ports;
   const machine = downloadMachine.provide({
@@ -31,6 +30,7 @@ export const machineFor = (
       probe: createProbeActor({ http, clock, session }),
       transfer: createTransferActor({ http, checkpoints, clock, session, progress }),
       verify: createVerifyActor({ checkpoints, session }),
+      adopt: createAdoptActor({ storage, checkpoints, hasher: ports.hasher, session }),
       refresh: createRefreshActor(ports.refreshUrl),
       release: createReleaseActor({ storage, checkpoints, session }),
       discard: createDiscardActor({ storage, checkpoints, session }),

@@ -14,8 +14,9 @@ export interface PrepareDeps {
 
 /**
  * Opens and locks the part file first (R23: a second download of the target fails here, before it reads or
- * writes anything), then reads its size and the checkpoint. A checkpoint that does not decode is reported and
- * dropped (R22); the fresh start that follows replaces it.
+ * writes anything), then reads its size, the checkpoint and the size of the finished target (the machine asks
+ * `isFinishedTarget` whether a killed run already committed it, R19, R21). A checkpoint that does not decode is
+ * reported and dropped (R22); the fresh start that follows replaces it.
  */
 export const createPrepareActor = (deps: PrepareDeps) =>
   fromPromise<PrepareOutput, PrepareInput>(({ input }) => deps.session.track(prepare(deps, input.target)));
@@ -29,18 +30,20 @@ const prepare = async (deps: PrepareDeps, target: string): Promise<PrepareOutput
   if (E.isLeft(size)) return { _tag: 'Failed', failure: size.left };
   const loaded = await deps.checkpoints.load(target)();
   if (E.isLeft(loaded)) return { _tag: 'Failed', failure: loaded.left };
-  if (loaded.right === null) return { _tag: 'Ready', checkpoint: null, partSize: size.right, notice: null };
+  // A target that cannot be looked at is taken as missing: it is then never adopted, only replaced (R19).
+  const targetSize = E.getOrElseW(() => null)(await deps.storage.targetSize(target)());
+  const ready = { _tag: 'Ready', partSize: size.right, targetSize } as const;
+  if (loaded.right === null) return { ...ready, checkpoint: null, notice: null };
   const decoded = decodeCheckpoint(loaded.right);
   if (E.isLeft(decoded)) {
     return {
-      _tag: 'Ready',
+      ...ready,
       checkpoint: null,
-      partSize: size.right,
       notice: {
         code: 'CHECKPOINT_INVALID',
         message: `the checkpoint was unreadable (${decoded.left}): starting afresh`,
       },
     };
   }
-  return { _tag: 'Ready', checkpoint: decoded.right, partSize: size.right, notice: null };
+  return { ...ready, checkpoint: decoded.right, notice: null };
 };

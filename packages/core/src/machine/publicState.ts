@@ -26,7 +26,9 @@ const topOf = (value: StateValue): { readonly top: string; readonly sub: StateVa
  * The state a caller sees for a machine snapshot, `shown` being the one shown until now.
  *
  * - The steps of the machine that have no public name show what they are part of: `deciding` (the probe's verdict)
- *   and `refreshing` (asking `refreshUrl` for new URLs before the next probe, R18) are `heading`.
+ *   and `refreshing` (asking `refreshUrl` for new URLs before the next probe, R18) are `heading`; `recognising`
+ *   (is the target already finished? R19) is `preparing`, and `adopting` (checking that finished target) is
+ *   `verifying`.
  * - A stop on its way shows what it is for: `pausing` while the transfer saves its checkpoint and the file closes
  *   (R24), `cancelling` when a cancel came too.
  * - `failing` closes the file (and releases the lock) before `result` rejects: it keeps `shown`, so that `failed`
@@ -42,6 +44,10 @@ export const publicStateOf = (
   const stopping = context.stopIntent === 'cancel' ? 'cancelling' : 'pausing';
   if (SHOWN.has(top)) return top as DownloadState;
   switch (top) {
+    case 'recognising':
+      return 'preparing';
+    case 'adopting':
+      return 'verifying';
     case 'deciding':
     case 'refreshing':
       return 'heading';

@@ -4,6 +4,7 @@ import { committedPrefix } from '../checkpoint.js';
 import type { DownloadFailure } from '../errors.js';
 import type { CheckpointStore } from '../ports/CheckpointStore.js';
 import type { PartFile } from '../ports/StoragePort.js';
+import { checksumMismatch } from './checksums.js';
 import type { VerifyInput, VerifyOutput } from './effects.js';
 import type { DownloadSession } from './session.js';
 
@@ -43,23 +44,16 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
     const caughtUp = await deps.session.catchUp(part, hash, bytes);
     if (caughtUp !== null) return failed(caughtUp);
     sha256 = hash.sha256?.digest() ?? null;
-    const md5 = hash.md5?.digest() ?? null;
-    const checks = [
-      { check: 'sha256' as const, expected: options.expectedSha256, actual: sha256 },
-      { check: 'md5' as const, expected: options.expectedMd5, actual: md5 },
-    ];
-    for (const { check, expected, actual } of checks) {
-      if (expected !== null && actual !== null && expected.toLowerCase() !== actual) {
-        return discard(deps, part, options.target, { _tag: 'IntegrityError', check, expected, actual });
-      }
-    }
+    const mismatch = checksumMismatch(options, { sha256, md5: hash.md5?.digest() ?? null });
+    if (mismatch !== null)
+      return discard(deps, part, options.target, { _tag: 'IntegrityError', ...mismatch });
   }
 
   const committed = await part.commit()();
   deps.session.part = null;
   if (E.isLeft(committed)) return failed(committed.left);
-  // The file is whole under its name; a checkpoint left by a failed removal counts no part file, so a later
-  // start of the same target just begins afresh.
+  // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
+  // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
   await deps.checkpoints.remove(options.target)();
   return { _tag: 'Verified', bytes, sha256 };
 };

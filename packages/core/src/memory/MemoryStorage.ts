@@ -45,6 +45,27 @@ export class MemoryStorage implements StoragePort {
       });
   }
 
+  targetSize(target: string): TaskEither<StorageFailure, number | null> {
+    return () =>
+      Promise.resolve().then(() => {
+        const fault = this.#volume.takeFault('targetSize');
+        if (fault !== null) return E.left(fault.failure);
+        return E.right(this.#volume.fileSize(target));
+      });
+  }
+
+  readTarget(target: string, offset: number, length: number): TaskEither<StorageFailure, Uint8Array> {
+    return () =>
+      Promise.resolve().then(() => {
+        const fault = this.#volume.takeFault('readTarget');
+        if (fault !== null) return E.left(fault.failure);
+        const bytes = this.#volume.readFile(target, offset, length);
+        return bytes === null
+          ? E.left({ _tag: 'IoError', message: `${target}: no such file` })
+          : E.right(bytes);
+      });
+  }
+
   /** The next `operation` (on any file) fails with `failure`; faults queue in order. */
   failNext(operation: StorageOperation, failure: StorageFailure): void {
     this.#volume.queueFault(operation, failure, 0);

@@ -12,7 +12,9 @@ export type StorageOperation =
   | 'flush'
   | 'commit'
   | 'discard'
-  | 'close';
+  | 'close'
+  | 'targetSize'
+  | 'readTarget';
 
 /** One part file: what reads see, and what a crash would leave (the bytes flushed so far). */
 interface PartState {
@@ -154,6 +156,15 @@ export class MemoryVolume {
 
   fileOf(target: string): Uint8Array | null {
     return this.#files.get(target)?.slice() ?? null;
+  }
+
+  /** `length` bytes of the final file `target` at `offset` (fewer at its end), or `null` when there is none. */
+  readFile(target: string, offset: number, length: number): Uint8Array | null {
+    return this.#files.get(target)?.slice(offset, offset + length) ?? null;
+  }
+
+  fileSize(target: string): number | null {
+    return this.#files.get(target)?.length ?? null;
   }
 
   partOf(target: string): Uint8Array | null {

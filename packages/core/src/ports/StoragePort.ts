@@ -45,8 +45,22 @@ export interface PartFile {
  *   The lock is released by `commit`, `discard` or `close`, and by the death of the process that held it.
  * - `remove(target)` deletes `<target>.part` if it exists, without a handle (cancel of a paused download); it fails
  *   with `TargetBusy` while the part file is open.
+ * - `targetSize(target)` and `readTarget(target, …)` look at the finished file `<target>` (what `commit` made), never
+ *   at `<target>.part`. They take no lock, need none, create nothing and work whether or not a part file of the
+ *   target is open. A start uses them to recognise a download killed after its commit but before its checkpoint
+ *   was removed (R19, R21), and to hash that file for its integrity check (R27).
  */
 export interface StoragePort {
   open(target: string): TaskEither<StorageFailure, PartFile>;
   remove(target: string): TaskEither<StorageFailure, void>;
+  /**
+   * The size in bytes of the finished file `<target>`, or `null` when there is none (nor its folder). Something
+   * else by that name (a folder) is a `Left`.
+   */
+  targetSize(target: string): TaskEither<StorageFailure, number | null>;
+  /**
+   * Reads up to `length` bytes of the finished file `<target>` at `offset`; fewer only at its end (none at or past
+   * it). A missing file is a `Left` (`IoError`).
+   */
+  readTarget(target: string, offset: number, length: number): TaskEither<StorageFailure, Uint8Array>;
 }

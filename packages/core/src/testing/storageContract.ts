@@ -251,6 +251,61 @@ export const storageContract = (name: string, makeStorage: () => Promise<Storage
     );
 
     it(
+      'R19: targetSize is null before the commit (whatever the part file holds) and the file length after it',
+      withStorage(async ({ storage }, target) => {
+        expect(await expectRight(storage.targetSize(target('a')))).toBeNull();
+        expect(await expectRight(storage.targetSize(target('missing-folder/a')))).toBeNull();
+        const file = await expectRight(storage.open(target('a')));
+        await expectRight(file.write(0, pattern(3_000)));
+        await expectRight(file.flush());
+        expect(await expectRight(storage.targetSize(target('a')))).toBeNull();
+        await expectRight(file.commit());
+        expect(await expectRight(storage.targetSize(target('a')))).toBe(3_000);
+      }),
+    );
+
+    it(
+      'R19, R23: targetSize and readTarget need no lock and see the target while its part file is open',
+      withStorage(async ({ storage }, target) => {
+        const data = pattern(5_000, 4);
+        const first = await expectRight(storage.open(target('a')));
+        await expectRight(first.write(0, data));
+        await expectRight(first.commit());
+        const second = await expectRight(storage.open(target('a')));
+        expect(await expectRight(second.size())).toBe(0);
+        expect(await expectRight(storage.targetSize(target('a')))).toBe(data.length);
+        expect(await expectRight(storage.readTarget(target('a'), 0, data.length))).toEqual(data);
+        await expectRight(second.discard());
+        expect(await expectRight(storage.targetSize(target('a')))).toBe(data.length);
+      }),
+    );
+
+    it(
+      'R27: readTarget reads the finished file at an offset, fewer bytes only at its end, none past it',
+      withStorage(async ({ storage }, target) => {
+        const data = pattern(70_000, 5);
+        const file = await expectRight(storage.open(target('a')));
+        await expectRight(file.write(0, data));
+        await expectRight(file.commit());
+        expect(await expectRight(storage.readTarget(target('a'), 10, 5))).toEqual(data.subarray(10, 15));
+        expect(await expectRight(storage.readTarget(target('a'), 69_990, 100))).toEqual(
+          data.subarray(69_990),
+        );
+        expect(await expectRight(storage.readTarget(target('a'), 70_000, 10))).toEqual(bytes());
+        expect(await expectRight(storage.readTarget(target('a'), 80_000, 10))).toEqual(bytes());
+      }),
+    );
+
+    it(
+      'R29: readTarget of a target that does not exist is a Left, not a throw, and creates nothing',
+      withStorage(async ({ storage, partExists }, target) => {
+        await expectLeft(storage.readTarget(target('none'), 0, 10), 'IoError');
+        expect(await expectRight(storage.targetSize(target('none')))).toBeNull();
+        if (partExists !== undefined) expect(await partExists(target('none'))).toBe(false);
+      }),
+    );
+
+    it(
       'reopening a closed part file sees its bytes, and writes go on from there',
       withStorage(async ({ storage }, target) => {
         const first = await expectRight(storage.open(target('a')));
