@@ -2,31 +2,21 @@ import { appendFile, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';
 import { partPathOf } from '../src/FsStorage.js';
-import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { generateBytes, rangeStart, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fails, fastOptions, fileSha256, pauseAt } from './support/harness.js';
-import { listDir, makeTempDir } from './support/tempDir.js';
+import { listDir, useTempDir } from './support/tempDir.js';
 import { durabilityWatch, FillingFsStorage } from './support/wrappedPorts.js';
 
 const size = 3 * 1024 * 1024;
 const body = generateBytes(size, 41);
-let server: FaultServer;
-let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  server = await FaultServer.start();
-  server.serve('/file', body);
-});
-afterAll(() => server.close());
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
-  server.requests.length = 0;
-});
-afterEach(() => cleanup());
+const server = useFaultServer();
+server.serve('/file', body);
+const dir = useTempDir();
 
 const url = (): string => server.url('/file');
 
@@ -37,24 +27,23 @@ const readCheckpoint = async (target: string) => {
 };
 
 /** The start of the last data GET's Range (0 for a plain GET). */
-const lastStart = (): number =>
-  Number(/^bytes=(\d+)-/.exec(String(server.gets().at(-1)?.headers.range ?? 'bytes=0-'))?.[1]);
+const lastStart = (): number => rangeStart(server.gets().at(-1));
 
 describe('local state, against the fault server and the real file system', () => {
   it('R19: the final name appears only at the end, and then nothing else is left', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
     const { download } = await pauseAt({ url: url(), target }, 1_000_000);
-    expect(await listDir(dir)).toEqual(['out.bin.part', 'out.bin.rdl.json']);
+    expect(await listDir(dir())).toEqual(['out.bin.part', 'out.bin.rdl.json']);
     download.resume();
     const result = await download.result;
     expect(result.bytes).toBe(size);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R20: every checkpoint saved counts only bytes flushed before it', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const watch = durabilityWatch();
     server.fail({ kind: 'cut', at: 1_500_000 }, { method: 'GET' });
     await completes(
@@ -67,7 +56,7 @@ describe('local state, against the fault server and the real file system', () =>
   });
 
   it('R21: a part file longer than the checkpoint is truncated to the committed bytes', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
     await pauseAt({ url: url(), target }, 1_000_000);
     const committed = committedPrefix(await readCheckpoint(target));
@@ -75,11 +64,11 @@ describe('local state, against the fault server and the real file system', () =>
     await completes({ url: url(), target });
     expect(lastStart()).toBe(committed);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R21: a part file shorter than the checkpoint resumes from what is really there', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
     await pauseAt({ url: url(), target }, 1_000_000);
     await truncate(partPathOf(target), 400_000);
@@ -89,18 +78,18 @@ describe('local state, against the fault server and the real file system', () =>
   });
 
   it('R21: a missing part file restarts from 0', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
     await pauseAt({ url: url(), target }, 1_000_000);
     await rm(partPathOf(target));
     await completes({ url: url(), target });
     expect(lastStart()).toBe(0);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R22: a torn checkpoint is reported and replaced by a fresh start, never a crash or a wrong file', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
     await pauseAt({ url: url(), target }, 1_000_000);
     const text = await readFile(checkpointPathOf(target), 'utf8');
@@ -110,11 +99,11 @@ describe('local state, against the fault server and the real file system', () =>
     expect(events.find((event) => event.type === 'start')).toMatchObject({ resumedFrom: 0 });
     expect(lastStart()).toBe(0);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R22: a tampered checkpoint (bytes counted past the total) never yields a wrong file', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
     await pauseAt({ url: url(), target }, 1_000_000);
     const text = await readFile(checkpointPathOf(target), 'utf8');
@@ -124,7 +113,7 @@ describe('local state, against the fault server and the real file system', () =>
   });
 
   it('R23: a second download of the same target fails with "target is busy" and the first finishes intact', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 500_000 }, { method: 'GET' });
     const first = createDownload({ ...fastOptions, url: url(), target, stallTimeoutMs: 300 });
     const started = new Promise<void>((resolve) => {
@@ -139,24 +128,24 @@ describe('local state, against the fault server and the real file system', () =>
     const result = await first.result;
     expect(result.bytes).toBe(size);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R24: pause closes the file and keeps part and checkpoint; cancel deletes both', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 800_000 }, { method: 'GET' });
     const { download } = await pauseAt({ url: url(), target }, 800_000);
-    expect(await listDir(dir)).toEqual(['out.bin.part', 'out.bin.rdl.json']);
+    expect(await listDir(dir())).toEqual(['out.bin.part', 'out.bin.rdl.json']);
     const stopped = server.requests.length;
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server.requests.length).toBe(stopped);
     download.cancel();
     await expect(download.result).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
-    expect(await listDir(dir)).toEqual([]);
+    expect(await listDir(dir())).toEqual([]);
   });
 
   it('R29: a disk that fills gives a typed NoSpace error, a valid checkpoint, and a later run completes', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const disk = new FillingFsStorage(1_200_000);
     const { error } = await fails({ url: url(), target, writeBufferBytes: 64 * 1024 }, { storage: disk });
     expect(error.code).toBe('ERR_NO_SPACE');
@@ -170,7 +159,7 @@ describe('local state, against the fault server and the real file system', () =>
     await completes({ url: url(), target }, { storage: disk });
     expect(lastStart()).toBe(committed);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R29: a folder the kernel refuses writes in (sysfs; chmod 555 does not stop root) gives PermissionDenied', async () => {

@@ -1,26 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { partPathOf } from '../src/FsStorage.js';
-import { type Fault, FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { type Fault, generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fails, fileSha256, pauseAt, restartReasons } from './support/harness.js';
-import { listDir, makeTempDir } from './support/tempDir.js';
+import { listDir, useTempDir } from './support/tempDir.js';
 
 const size = 2 * 1024 * 1024;
 const body = generateBytes(size, 21);
-let server: FaultServer;
-let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  server = await FaultServer.start();
-});
-afterAll(() => server.close());
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
-  server.requests.length = 0;
-});
-afterEach(() => cleanup());
+const server = useFaultServer();
+const dir = useTempDir();
 
 /** The Range header of each data GET, the probe's `bytes=0-0` left out. */
 const dataRanges = (): (string | undefined)[] =>
@@ -32,7 +22,7 @@ const dataRanges = (): (string | undefined)[] =>
 /** Serves `body` at `path`, runs until `at` bytes are on disk, then pauses: a stopped run. */
 const interrupted = async (path: string, at: number, content = body): Promise<string> => {
   server.serve(path, content);
-  const target = join(dir, 'out.bin');
+  const target = join(dir(), 'out.bin');
   server.fail({ kind: 'stall', at }, { method: 'GET' });
   await pauseAt({ url: server.url(path), target }, at);
   return target;
@@ -45,7 +35,7 @@ describe('answers to a ranged request, against the fault server', () => {
     const second = await completes({ url: server.url('/r7'), target });
     expect(restartReasons(second.events)).toContain('RANGE_IGNORED');
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   /** Runs the resume against `fault`: it must fail with BadResponse and leave the part file as it was. */
@@ -58,7 +48,7 @@ describe('answers to a ranged request, against the fault server', () => {
     expect((await readFile(partPathOf(target))).equals(before)).toBe(true);
     await completes({ url: server.url(path), target });
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   };
 
   it('R8: a multipart/byteranges 206 for a single range is rejected: no byte of it written', async () => {
@@ -94,7 +84,7 @@ describe('answers to a ranged request, against the fault server', () => {
     server.fail({ kind: 'longBody', by: 4096, framing: 'chunked' }, { method: 'GET' });
     await completes({ url: server.url('/r10l'), target });
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R10: a short 206 body is resumed from what was really written', async () => {
@@ -102,7 +92,7 @@ describe('answers to a ranged request, against the fault server', () => {
     server.fail({ kind: 'shortBody', by: 300_000, framing: 'chunked' }, { method: 'GET' });
     await completes({ url: server.url('/r10s'), target });
     expect(await fileSha256(target)).toBe(sha256(body));
-    const starts = dataRanges().map((range) => Number(/^bytes=(\d+)-/.exec(range ?? 'bytes=0-')?.[1]));
+    const starts = server.dataRangeStarts();
     // The run after the short body asks for the bytes the short body did not give, and no earlier byte.
     expect(starts.at(-1)).toBe(size - 300_000);
   });
@@ -122,7 +112,7 @@ describe('answers to a ranged request, against the fault server', () => {
     const outcome = await completes({ url: server.url('/r11c'), target });
     expect(restartReasons(outcome.events)).toContain('RESOURCE_CHANGED');
     expect(await fileSha256(target)).toBe(sha256(second));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R11: with onChange "fail" a change is a typed ResourceChanged error and the file is not finished', async () => {
@@ -130,7 +120,7 @@ describe('answers to a ranged request, against the fault server', () => {
     server.replace('/r11f', generateBytes(size, 98));
     const { error } = await fails({ url: server.url('/r11f'), target, onChange: 'fail' });
     expect(error.code).toBe('ERR_RESOURCE_CHANGED');
-    expect(await listDir(dir)).not.toContain('out.bin');
+    expect(await listDir(dir())).not.toContain('out.bin');
   });
 
   it('R12: a 416 whose length differs means the resource changed; its body is never written', async () => {
@@ -153,17 +143,17 @@ describe('answers to a ranged request, against the fault server', () => {
 
   it('R14: a zero-length resource completes without a Range request', async () => {
     server.serve('/r14', Buffer.alloc(0));
-    const target = join(dir, 'empty.bin');
+    const target = join(dir(), 'empty.bin');
     const { result } = await completes({ url: server.url('/r14'), target });
     expect(result?.bytes).toBe(0);
     expect((await readFile(target)).length).toBe(0);
     expect(server.gets().every((request) => request.headers.range === undefined)).toBe(true);
-    expect(await listDir(dir)).toEqual(['empty.bin']);
+    expect(await listDir(dir())).toEqual(['empty.bin']);
   });
 
   it('R15: a chunked body with no length is one stream, its total "unknown" (null), never NaN', async () => {
     server.serve('/r15', body, { chunked: true });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const { events } = await completes({ url: server.url('/r15'), target });
     const progress = events.flatMap((event) => (event.type === 'progress' ? [event.progress] : []));
     // While bytes arrive the total is unknown; the last report, at completion, knows it is what arrived.
@@ -182,11 +172,11 @@ describe('answers to a ranged request, against the fault server', () => {
 
   it('R15: a cut chunked stream is not resumed mid-way: it starts again from 0', async () => {
     server.serve('/r15c', body, { chunked: true });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     server.fail({ kind: 'cut', at: 800_000 }, { method: 'GET' });
     await completes({ url: server.url('/r15c'), target });
     expect(dataRanges().every((range) => range === undefined)).toBe(true);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 });

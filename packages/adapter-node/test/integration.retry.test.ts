@@ -1,40 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { describe, expect, it } from 'vitest';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fails, fileSha256, type runDownload } from './support/harness.js';
-import { listDir, makeTempDir } from './support/tempDir.js';
+import { listDir, useTempDir } from './support/tempDir.js';
 
 const size = 2 * 1024 * 1024;
 const body = generateBytes(size, 51);
-let server: FaultServer;
-let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  server = await FaultServer.start();
-  server.serve('/file', body);
-});
-afterAll(() => server.close());
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
-  server.requests.length = 0;
-});
-afterEach(() => cleanup());
+const server = useFaultServer();
+server.serve('/file', body);
+const dir = useTempDir();
 
 const url = (): string => server.url('/file');
-
-/** The Range start of each data GET, the probe's `bytes=0-0` left out (a plain GET counts as 0). */
-const dataStarts = (): number[] =>
-  server
-    .gets()
-    .filter((request) => request.headers.range !== 'bytes=0-0')
-    .map((request) => Number(/^bytes=(\d+)-/.exec(String(request.headers.range ?? 'bytes=0-'))?.[1]));
 
 describe('retries, integrity and reporting, against the fault server', () => {
   it('R25: a 503 with Retry-After is retried after the time it asks', async () => {
     server.fail({ kind: 'status', status: 503, retryAfter: '1' }, { method: 'GET' });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const before = Date.now();
     const { events } = await completes({
       url: url(),
@@ -50,26 +33,26 @@ describe('retries, integrity and reporting, against the fault server', () => {
     it(`R25: a ${status} is retried`, async () => {
       server.fail({ kind: 'status', status }, { method: 'GET' });
       server.fail({ kind: 'status', status }, { method: 'GET' });
-      const target = join(dir, 'out.bin');
+      const target = join(dir(), 'out.bin');
       const { events } = await completes({ url: url(), target });
       expect(events.filter((event) => event.type === 'retry').length).toBeGreaterThanOrEqual(2);
       expect(await fileSha256(target)).toBe(sha256(body));
-      expect(await listDir(dir)).toEqual(['out.bin']);
+      expect(await listDir(dir())).toEqual(['out.bin']);
     });
   }
 
   it('R25: other 4xx are not retried', async () => {
     server.fail({ kind: 'status', status: 404 }, { method: 'GET' });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const { error, events } = await fails({ url: url(), target });
     expect(error.code).toBe('ERR_HTTP_STATUS');
     expect(events.some((event) => event.type === 'retry')).toBe(false);
-    expect(dataStarts()).toHaveLength(1);
+    expect(server.dataRangeStarts()).toHaveLength(1);
   });
 
   it('R25: a stalled body is cut after stallTimeout and retried from the bytes written', async () => {
     server.fail({ kind: 'stall', at: 700_000 }, { method: 'GET' });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const { events } = await completes({
       url: url(),
       target,
@@ -78,13 +61,13 @@ describe('retries, integrity and reporting, against the fault server', () => {
     });
     const retry = events.find((event) => event.type === 'retry');
     expect(retry?.type === 'retry' && retry.failure._tag).toBe('Stalled');
-    expect(dataStarts()).toEqual([0, 700_000]);
+    expect(server.dataRangeStarts()).toEqual([0, 700_000]);
     expect(await fileSha256(target)).toBe(sha256(body));
   });
 
   it('R25: retries give up after `retries` attempts in a row without a byte, with a typed error', async () => {
     for (let i = 0; i < 4; i += 1) server.fail({ kind: 'status', status: 503 }, { method: 'GET' });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const { error } = await fails({
       url: url(),
       target,
@@ -97,7 +80,7 @@ describe('retries, integrity and reporting, against the fault server', () => {
   it('R25: the retry counter resets when bytes arrive', async () => {
     // Three cuts, each after new bytes: more failures than `retries: 2` allows in a row, yet it completes.
     for (const at of [300_000, 300_000, 300_000]) server.fail({ kind: 'cut', at }, { method: 'GET' });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     await completes({ url: url(), target, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 } });
     expect(await fileSha256(target)).toBe(sha256(body));
   });
@@ -105,33 +88,33 @@ describe('retries, integrity and reporting, against the fault server', () => {
   it('R26: a retry after a cut at byte k resumes at k: nothing downloaded twice, nothing duplicated', async () => {
     server.fail({ kind: 'cut', at: 654_321 }, { method: 'GET' });
     server.fail({ kind: 'cut', at: 100_000 }, { method: 'GET' });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     await completes({ url: url(), target, writeBufferBytes: 64 * 1024 });
-    expect(dataStarts()).toEqual([0, 654_321, 754_321]);
+    expect(server.dataRangeStarts()).toEqual([0, 654_321, 754_321]);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R27: the expected sha256 is checked, and returned', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const { result } = await completes({ url: url(), target, expectedSha256: sha256(body) });
     expect(result?.sha256).toBe(sha256(body));
   });
 
   it('R27: a checksum mismatch is a typed IntegrityError naming both values; no file appears', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const wrong = 'a'.repeat(64);
     const { error } = await fails({ url: url(), target, expectedSha256: wrong });
     expect(error.code).toBe('ERR_INTEGRITY');
     expect(error.message).toContain(wrong);
     expect(error.message).toContain(sha256(body));
-    expect(await listDir(dir)).not.toContain('out.bin');
+    expect(await listDir(dir())).not.toContain('out.bin');
   });
 
   it('R28: progress never goes above 100 % nor backwards, except on a reported restart', async () => {
     server.fail({ kind: 'cut', at: 500_000 }, { method: 'GET' });
     server.fail({ kind: 'ignoreRange' }, { method: 'GET' });
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     const { events } = await completes({ url: url(), target, writeBufferBytes: 32 * 1024 });
     let last = 0;
     let restarts = 0;
@@ -154,7 +137,7 @@ describe('retries, integrity and reporting, against the fault server', () => {
 
   it('R29: every failure is a DownloadError with a stable code and a one-line message', async () => {
     server.fail({ kind: 'status', status: 401 }, { method: 'GET' });
-    const { error } = await fails({ url: url(), target: join(dir, 'out.bin') });
+    const { error } = await fails({ url: url(), target: join(dir(), 'out.bin') });
     expect(error.name).toBe('DownloadError');
     expect(error.code).toBe('ERR_HTTP_STATUS');
     expect(error.message).toMatch(/^[^\n]+$/);
@@ -164,25 +147,25 @@ describe('retries, integrity and reporting, against the fault server', () => {
   const refusedBeforeAnyRequest = async (options: Parameters<typeof runDownload>[0]): Promise<string> => {
     const { error } = await fails(options);
     expect(server.requests).toEqual([]);
-    expect(await listDir(dir)).toEqual(options.target === join(dir, 'folder') ? ['folder'] : []);
+    expect(await listDir(dir())).toEqual(options.target === join(dir(), 'folder') ? ['folder'] : []);
     return error.code;
   };
 
   it('R30: an output path in a missing folder fails before any request and creates nothing', async () => {
-    expect(await refusedBeforeAnyRequest({ url: url(), target: join(dir, 'missing', 'out.bin') })).toBe(
+    expect(await refusedBeforeAnyRequest({ url: url(), target: join(dir(), 'missing', 'out.bin') })).toBe(
       'ERR_INVALID_INPUT',
     );
   });
 
   it('R30: an output path that is a folder fails before any request and creates nothing', async () => {
-    await mkdir(join(dir, 'folder'));
-    expect(await refusedBeforeAnyRequest({ url: url(), target: join(dir, 'folder') })).toBe(
+    await mkdir(join(dir(), 'folder'));
+    expect(await refusedBeforeAnyRequest({ url: url(), target: join(dir(), 'folder') })).toBe(
       'ERR_INVALID_INPUT',
     );
   });
 
   it('R30: not a URL, an unsupported scheme, a negative option: refused before any request', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     expect(await refusedBeforeAnyRequest({ url: 'not a url', target })).toBe('ERR_INVALID_INPUT');
     expect(await refusedBeforeAnyRequest({ url: 'ftp://127.0.0.1/file', target })).toBe('ERR_INVALID_INPUT');
     expect(await refusedBeforeAnyRequest({ url: url(), target, stallTimeoutMs: -1 })).toBe(

@@ -101,16 +101,22 @@ export class FaultServer {
   private readonly server: Server;
   private port = 0;
 
-  private constructor() {
+  /** A server that does not listen yet: `listen()` before the first request, or use `FaultServer.start()`. */
+  constructor() {
     this.server = createServer((request, response) => this.handle(request, response));
     this.server.keepAliveTimeout = 5_000;
   }
 
   static async start(): Promise<FaultServer> {
     const instance = new FaultServer();
-    await new Promise<void>((resolve) => instance.server.listen(0, '127.0.0.1', resolve));
-    instance.port = (instance.server.address() as AddressInfo).port;
+    await instance.listen();
     return instance;
+  }
+
+  /** Listens on a free port of 127.0.0.1. */
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
   }
 
   get origin(): string {
@@ -165,6 +171,13 @@ export class FaultServer {
   /** The recorded GET requests, the probes' ranged GETs included. */
   gets(): RecordedRequest[] {
     return this.requests.filter((request) => request.method === 'GET');
+  }
+
+  /** The start of each data GET's Range, the probes' `bytes=0-0` left out (a GET without Range counts as 0). */
+  dataRangeStarts(): number[] {
+    return this.gets()
+      .filter((request) => request.headers.range !== 'bytes=0-0')
+      .map(rangeStart);
   }
 
   async close(): Promise<void> {
@@ -349,6 +362,10 @@ export class FaultServer {
     response.end(chunked ? undefined : payload);
   }
 }
+
+/** The start of `request`'s Range (0 for a GET without one, or no request). */
+export const rangeStart = (request: RecordedRequest | undefined): number =>
+  Number(/^bytes=(\d+)-/.exec(String(request?.headers.range ?? 'bytes=0-'))?.[1]);
 
 const headerText = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value.join(', ') : value;
