@@ -4,6 +4,7 @@ import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { acquireLock, isLockHeld, releaseLock } from './fileLock.js';
+import { finishedFileSize, readFinishedFile } from './finishedFile.js';
 import { errnoOf, toStorageFailure } from './fsFailure.js';
 import { fsyncDirectory } from './fsync.js';
 
@@ -71,6 +72,14 @@ export class FsStorage implements StoragePort {
         await releaseLock(lockPath);
       })();
     };
+  }
+
+  targetSize(target: string): TE.TaskEither<StorageFailure, number | null> {
+    return finishedFileSize(target);
+  }
+
+  readTarget(target: string, offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
+    return readFinishedFile(target, offset, length);
   }
 }
 

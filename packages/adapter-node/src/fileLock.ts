@@ -5,26 +5,67 @@ import { errnoOf } from './fsFailure.js';
 /** What a lock file holds: enough to tell whether its owner still runs. */
 interface LockOwner {
   readonly pid: number;
-  /** When the owning process started, ms since the epoch: with the pid, it names one process. */
+  /** When the owning process started, ms since the epoch (for people reading the file). */
   readonly startedAt: number;
   readonly hostname: string;
+  /**
+   * The kernel's start time of the owner (`/proc/<pid>/stat` field 22, clock ticks since boot), `null` where there
+   * is no `/proc`. With the pid it names one process, whatever the wall clock did: a pid reused by a later
+   * process has another start time.
+   */
+  readonly startTicks: number | null;
 }
 
 /** A lock file that cannot be read as an owner is taken over only once it is this old (a crash mid-write). */
 const TORN_LOCK_AGE_MS = 10_000;
 
-const thisProcess = (): LockOwner => ({
-  pid: process.pid,
-  startedAt: Math.round(performance.timeOrigin),
-  hostname: hostname(),
-});
+/** What Linux's `/proc/<pid>/stat` says of a process: its state letter and its start time in ticks since boot. */
+interface ProcStat {
+  readonly state: string;
+  readonly startTicks: number;
+}
+
+/**
+ * Reads `/proc/<pid>/stat`; `null` where there is none (not Linux, the process gone) or it does not parse. The
+ * command name (field 2) may hold spaces and parentheses, so fields are counted from its last `)`.
+ */
+export const readProcStat = async (pid: number): Promise<ProcStat | null> => {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  const state = fields[0];
+  const startTicks = Number(fields[19]);
+  return state !== undefined && /^[A-Za-z]$/.test(state) && Number.isSafeInteger(startTicks)
+    ? { state, startTicks }
+    : null;
+};
+
+let ownStartTicks: Promise<number | null> | null = null;
+
+const thisProcess = async (): Promise<LockOwner> => {
+  ownStartTicks ??= readProcStat(process.pid).then((proc) => proc?.startTicks ?? null);
+  return {
+    pid: process.pid,
+    startedAt: Math.round(performance.timeOrigin),
+    hostname: hostname(),
+    startTicks: await ownStartTicks,
+  };
+};
 
 const parseOwner = (text: string): LockOwner | null => {
   try {
     const value = JSON.parse(text) as Partial<LockOwner>;
-    return typeof value.pid === 'number' && Number.isInteger(value.pid) && value.pid > 0
-      ? { pid: value.pid, startedAt: Number(value.startedAt), hostname: String(value.hostname) }
-      : null;
+    if (typeof value.pid !== 'number' || !Number.isInteger(value.pid) || value.pid <= 0) return null;
+    return {
+      pid: value.pid,
+      startedAt: Number(value.startedAt),
+      hostname: String(value.hostname),
+      startTicks:
+        typeof value.startTicks === 'number' && Number.isSafeInteger(value.startTicks)
+          ? value.startTicks
+          : null,
+    };
   } catch {
     return null;
   }
@@ -41,6 +82,21 @@ const isAlive = (pid: number): boolean => {
 };
 
 /**
+ * Whether the process `owner` names may still run. `kill(pid, 0)` first; on Linux, `/proc/<pid>/stat` then tells
+ * apart what signal 0 cannot: a zombie (`Z`, killed but not yet reaped by its parent) or a dying process (`X`) is
+ * dead, and a pid whose start time differs from the one the lock recorded was reused by another process. Without
+ * `/proc` (or a lock written without `startTicks`), signal 0 is all there is. The wall-clock `startedAt` is never
+ * compared: a clock step would make a live owner look like another process, and its lock be stolen.
+ */
+const processMayRun = async (owner: LockOwner): Promise<boolean> => {
+  if (!isAlive(owner.pid)) return false;
+  const proc = await readProcStat(owner.pid);
+  if (proc === null) return true;
+  if (proc.state === 'Z' || proc.state === 'X') return false;
+  return owner.startTicks === null || proc.startTicks === owner.startTicks;
+};
+
+/**
  * Whether the lock at `path` belongs to a process that may still run. A lock from another host cannot be checked,
  * so it counts as held.
  */
@@ -51,7 +107,7 @@ const ownerMayRun = async (path: string, text: string): Promise<boolean> => {
     return info !== null && Date.now() - info.mtimeMs < TORN_LOCK_AGE_MS;
   }
   if (owner.hostname !== hostname()) return true;
-  return isAlive(owner.pid);
+  return processMayRun(owner);
 };
 
 const readLock = async (path: string): Promise<string | null> => {
@@ -64,16 +120,17 @@ const readLock = async (path: string): Promise<string | null> => {
 };
 
 /**
- * Takes the lock file `path` (R23): created with O_EXCL, holding the owner's pid, start time and host. A lock
- * whose owner is dead (`kill(pid, 0)` answers ESRCH) is stale and taken over. Resolves `false` when a live owner
- * holds it, this process included (two downloads of one target in one process are as bad as in two). Rejects
- * with the file system's error otherwise.
+ * Takes the lock file `path` (R23): created with O_EXCL, holding the owner's pid, start times and host. A lock
+ * whose owner is dead (`kill(pid, 0)` answers ESRCH; on Linux also a zombie, or a pid now held by a process that
+ * started at another time) is stale and taken over. Resolves `false` when a live owner holds it, this process
+ * included (two downloads of one target in one process are as bad as in two). Rejects with the file system's error
+ * otherwise.
  *
  * Taking over re-reads the stale lock just before removing it, so two processes racing for the same stale lock
  * cannot both win unless they interleave inside that read-and-unlink window of a few microseconds.
  */
 export const acquireLock = async (path: string): Promise<boolean> => {
-  const body = JSON.stringify(thisProcess());
+  const body = JSON.stringify(await thisProcess());
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       await writeFile(path, body, { flag: 'wx' });

@@ -52,6 +52,14 @@ export class FillingFsStorage implements StoragePort {
   remove(target: string): TaskEither<StorageFailure, void> {
     return this.inner.remove(target);
   }
+
+  targetSize(target: string): TaskEither<StorageFailure, number | null> {
+    return this.inner.targetSize(target);
+  }
+
+  readTarget(target: string, offset: number, length: number): TaskEither<StorageFailure, Uint8Array> {
+    return this.inner.readTarget(target, offset, length);
+  }
 }
 
 const bindAll = (file: PartFile): PartFile => ({
@@ -115,6 +123,8 @@ export const durabilityWatch = (): {
       });
     },
     remove: (target) => inner.remove(target),
+    targetSize: (target) => inner.targetSize(target),
+    readTarget: (target, offset, length) => inner.readTarget(target, offset, length),
   };
   const checkpoints: CheckpointStore = {
     load: (target) => store.load(target),
