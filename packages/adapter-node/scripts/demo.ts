@@ -5,12 +5,11 @@
  * the result is checked against the server's SHA-256.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sha256File, writeRandomFile } from '../test/support/randomFile.js';
 import { DemoServer } from './demoServer.js';
 
 const MiB = 1024 * 1024;
@@ -34,31 +33,6 @@ const step = (n: number, title: string): void => {
 };
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const writeRandomFile = async (path: string, bytes: number): Promise<string> => {
-  const hash = createHash('sha256');
-  const handle = await open(path, 'w');
-  try {
-    for (let at = 0; at < bytes; ) {
-      const chunk = randomBytes(Math.min(8 * MiB, bytes - at));
-      hash.update(chunk);
-      await handle.write(chunk, 0, chunk.length, at);
-      at += chunk.length;
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-};
-
-const sha256File = (path: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => hash.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 
 const listing = async (dir: string): Promise<string> => {
   const names = (await readdir(dir)).sort();

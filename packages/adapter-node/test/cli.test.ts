@@ -1,51 +1,29 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertBuilt,
-  bytesOf,
-  listDir,
-  rdlBin,
-  runRdl,
-  sha256File,
-  spawnRdl,
-  writeRandomFile,
-} from './support/cliProcess.js';
-import { type NginxServer, startNginx } from './support/nginx.js';
+import { describe, expect, it } from 'vitest';
+import { bytesOf, rdlBin, runRdl, spawnRdl } from './support/cliProcess.js';
+import { useNginxSite } from './support/nginxSite.js';
+import { sha256File, writeRandomFile } from './support/randomFile.js';
+import { listDir } from './support/tempDir.js';
 
 const MiB = 1024 * 1024;
 const smallSize = 3 * MiB + 17;
 /** 40 MiB at 10 MB/s: long enough to signal the command mid-way. */
 const slowSize = 40 * MiB;
 
-let server: NginxServer;
-let root: string;
-let work: string;
 let smallSha: string;
 let slowSha: string;
 
-beforeAll(async () => {
-  assertBuilt();
-  root = await mkdtemp(join(tmpdir(), 'rdl-cli-root-'));
-  work = await mkdtemp(join(tmpdir(), 'rdl-cli-work-'));
+const site = useNginxSite('cli', '10m', async (root) => {
   smallSha = await writeRandomFile(join(root, 'small.bin'), smallSize);
   slowSha = await writeRandomFile(join(root, 'slow.bin'), slowSize);
   await mkdir(join(root, 'files'));
   await writeRandomFile(join(root, 'files', 'my report:2024.bin'), 1000);
   await writeRandomFile(join(root, 'files', '.profile'), 1000);
-  server = await startNginx({ root, slow: [{ prefix: '/slow/', rate: '10m' }] });
 });
-
-afterAll(async () => {
-  await server?.stop();
-  await rm(root, { recursive: true, force: true });
-  await rm(work, { recursive: true, force: true });
-});
-
-const folder = (): Promise<string> => mkdtemp(join(work, 'run-'));
+const { folder } = site;
 
 /** One failure line on stderr, no stack trace (R29). */
 const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
@@ -80,14 +58,14 @@ describe('rdl: bad input fails before any request and creates no file (R30)', ()
     async (_name, argsOf) => {
       const dir = await folder();
       await mkdir(join(dir, 'sub'));
-      const requestsBefore = (await server.accessLog()).length;
-      const run = await runRdl(argsOf(`${server.origin}/small.bin`), dir);
+      const requestsBefore = (await site.server.accessLog()).length;
+      const run = await runRdl(argsOf(`${site.server.origin}/small.bin`), dir);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
       expect(run.stdout).toBe('');
       expect(await listDir(dir)).toEqual(['sub']);
       expect(await listDir(join(dir, 'sub'))).toEqual([]);
-      expect((await server.accessLog()).length).toBe(requestsBefore);
+      expect((await site.server.accessLog()).length).toBe(requestsBefore);
     },
   );
 
@@ -104,7 +82,7 @@ describe('rdl: bad input fails before any request and creates no file (R30)', ()
 describe('rdl: output', () => {
   it('R28: --json prints exactly the documented lines: start, progress, done', async () => {
     const dir = await folder();
-    const run = await runRdl([`${server.origin}/small.bin`, '-o', 'out.bin', '--json'], dir);
+    const run = await runRdl([`${site.server.origin}/small.bin`, '-o', 'out.bin', '--json'], dir);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     const lines = run.stdout.split('\n');
@@ -131,12 +109,14 @@ describe('rdl: output', () => {
 
   it('R19: success exits 0 and leaves only the file; off a terminal the steps are plain lines, no bar', async () => {
     const dir = await folder();
-    const run = await runRdl([`${server.origin}/small.bin`, '-o', 'out.bin'], dir);
+    const run = await runRdl([`${site.server.origin}/small.bin`, '-o', 'out.bin'], dir);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no cursor movement or colour off a terminal
     expect(run.stderr).not.toMatch(/[\r\u001b]/);
-    expect(run.stderr).toContain(`rdl: downloading ${server.origin}/small.bin to ${join(dir, 'out.bin')}`);
+    expect(run.stderr).toContain(
+      `rdl: downloading ${site.server.origin}/small.bin to ${join(dir, 'out.bin')}`,
+    );
     expect(run.stderr).toContain(`rdl: saved ${join(dir, 'out.bin')} (3.0 MiB, sha256 ${smallSha})`);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
@@ -144,7 +124,7 @@ describe('rdl: output', () => {
   it('R28: on a terminal, a progress bar with percent, bytes, speed and ETA, then the saved line', async () => {
     const dir = await folder();
     // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
-    const command = [process.execPath, rdlBin, `${server.origin}/slow/slow.bin`, '-o', 'out.bin']
+    const command = [process.execPath, rdlBin, `${site.server.origin}/slow/slow.bin`, '-o', 'out.bin']
       .map((a) => `'${a}'`)
       .join(' ');
     const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8' });
@@ -159,7 +139,7 @@ describe('rdl: output', () => {
 
   it('R27: --sha256 that matches: exit 0', async () => {
     const dir = await folder();
-    const run = await runRdl([`${server.origin}/small.bin`, '-o', 'out.bin', '--sha256', smallSha], dir);
+    const run = await runRdl([`${site.server.origin}/small.bin`, '-o', 'out.bin', '--sha256', smallSha], dir);
     expect(run.code).toBe(0);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
@@ -167,7 +147,10 @@ describe('rdl: output', () => {
   it('R27, R29: --sha256 that does not match: one ERR_INTEGRITY line, exit 1, no file under the target name', async () => {
     const dir = await folder();
     const wrong = '0'.repeat(64);
-    const run = await runRdl([`${server.origin}/small.bin`, '-o', 'out.bin', '--sha256', wrong, '-q'], dir);
+    const run = await runRdl(
+      [`${site.server.origin}/small.bin`, '-o', 'out.bin', '--sha256', wrong, '-q'],
+      dir,
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(oneLine('ERR_INTEGRITY'));
     expect(run.stderr).toContain(wrong);
@@ -176,14 +159,14 @@ describe('rdl: output', () => {
 
   it('--quiet prints nothing on success', async () => {
     const dir = await folder();
-    const run = await runRdl([`${server.origin}/small.bin`, '-o', 'out.bin', '--quiet'], dir);
+    const run = await runRdl([`${site.server.origin}/small.bin`, '-o', 'out.bin', '--quiet'], dir);
     expect(run).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(await sha256File(join(dir, 'out.bin'))).toBe(smallSha);
   });
 
   it('R29: --quiet still prints the one failure line: HTTP 404 is ERR_HTTP_STATUS, exit 1, no stack trace', async () => {
     const dir = await folder();
-    const run = await runRdl([`${server.origin}/missing.bin`, '-o', 'out.bin', '--quiet'], dir);
+    const run = await runRdl([`${site.server.origin}/missing.bin`, '-o', 'out.bin', '--quiet'], dir);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(oneLine('ERR_HTTP_STATUS'));
@@ -206,14 +189,14 @@ describe('rdl: output', () => {
 describe('rdl: the default file name is the URL path’s last segment, made safe', () => {
   it('characters no file system takes become _, in the current folder', async () => {
     const dir = await folder();
-    const run = await runRdl([`${server.origin}/files/my%20report%3A2024.bin?sig=1#x`, '--quiet'], dir);
+    const run = await runRdl([`${site.server.origin}/files/my%20report%3A2024.bin?sig=1#x`, '--quiet'], dir);
     expect(run.code).toBe(0);
     expect(await listDir(dir)).toEqual(['my report_2024.bin']);
   });
 
   it('a hidden name is not hidden: .profile becomes profile', async () => {
     const dir = await folder();
-    const run = await runRdl([`${server.origin}/files/.profile`, '--quiet'], dir);
+    const run = await runRdl([`${site.server.origin}/files/.profile`, '--quiet'], dir);
     expect(run.code).toBe(0);
     expect(await listDir(dir)).toEqual(['profile']);
   });
@@ -222,7 +205,7 @@ describe('rdl: the default file name is the URL path’s last segment, made safe
 describe('rdl: signals pause with the checkpoint saved (R24)', () => {
   const pausedRun = async (signal: 'SIGINT' | 'SIGTERM') => {
     const dir = await folder();
-    const url = `${server.origin}/slow/slow.bin`;
+    const url = `${site.server.origin}/slow/slow.bin`;
     const args = [url, '-o', 'out.bin', '--json'];
     const run = spawnRdl(args, dir);
     expect(await run.waitFor((e) => bytesOf(e) >= slowSize * 0.25)).not.toBeNull();
@@ -269,7 +252,7 @@ describe('rdl: signals pause with the checkpoint saved (R24)', () => {
 describe('rdl: one target, one download (R23)', () => {
   it('R23: a second rdl on a target being downloaded fails with ERR_TARGET_BUSY; the first ends whole', async () => {
     const dir = await folder();
-    const args = [`${server.origin}/slow/slow.bin`, '-o', 'out.bin', '--json'];
+    const args = [`${site.server.origin}/slow/slow.bin`, '-o', 'out.bin', '--json'];
     const first = spawnRdl(args, dir);
     expect(await first.waitFor((e) => bytesOf(e) > 0)).not.toBeNull();
     const second = await runRdl(args, dir);

@@ -1,18 +1,10 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertBuilt,
-  bytesOf,
-  type JsonEvent,
-  listDir,
-  runRdl,
-  sha256File,
-  spawnRdl,
-  writeRandomFile,
-} from './support/cliProcess.js';
-import { type NginxServer, startNginx } from './support/nginx.js';
+import { describe, expect, it } from 'vitest';
+import { bytesOf, type JsonEvent, runRdl, spawnRdl } from './support/cliProcess.js';
+import { useNginxSite } from './support/nginxSite.js';
+import { sha256File, writeRandomFile } from './support/randomFile.js';
+import { listDir } from './support/tempDir.js';
 
 const MiB = 1024 * 1024;
 /**
@@ -41,23 +33,10 @@ const prng = (s: number): (() => number) => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-let server: NginxServer;
-let root: string;
-let dir: string;
 let sha: string;
 
-beforeAll(async () => {
-  assertBuilt();
-  root = await mkdtemp(join(tmpdir(), 'rdl-crash-root-'));
-  dir = await mkdtemp(join(tmpdir(), 'rdl-crash-work-'));
+const site = useNginxSite('crash', '24m', async (root) => {
   sha = await writeRandomFile(join(root, 'big.bin'), size);
-  server = await startNginx({ root, slow: [{ prefix: '/slow/', rate: '24m' }] });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await rm(root, { recursive: true, force: true });
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** What one killed run did. */
@@ -69,7 +48,7 @@ interface Cycle {
 }
 
 const partSize = async (): Promise<number | null> =>
-  stat(join(dir, 'big.bin.part')).then(
+  stat(join(site.work, 'big.bin.part')).then(
     (s) => s.size,
     () => null,
   );
@@ -77,12 +56,12 @@ const partSize = async (): Promise<number | null> =>
 describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
   it(`R19, R20, R21, R26: SIGKILL at ${cycles} seeded random instants, then a clean run: the sha256 matches and only the file remains`, async () => {
     const random = prng(seed);
-    const url = `${server.origin}/slow/big.bin`;
+    const url = `${site.server.origin}/slow/big.bin`;
     const args = [url, '-o', 'big.bin', '--json'];
     const log: Cycle[] = [];
 
     for (let i = 0; i < cycles; i++) {
-      const run = spawnRdl(args, dir);
+      const run = spawnRdl(args, site.work);
       let how: string;
       if (i % 3 === 0) {
         // Any instant from the start of the process: start-up, lock, checkpoint load, probe, trim, first bytes.
@@ -114,7 +93,7 @@ describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
         exit.events.filter((e) => e.event === 'restart' || e.event === 'error'),
         context,
       ).toEqual([]);
-      expect(await listDir(dir), context).not.toContain('big.bin');
+      expect(await listDir(site.work), context).not.toContain('big.bin');
       const start = exit.events.find((e) => e.event === 'start');
       log.push({
         how,
@@ -124,7 +103,7 @@ describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
       });
     }
 
-    const last = await runRdl(args, dir);
+    const last = await runRdl(args, site.work);
     const context = `final run, seed ${seed}: ${last.stderr}`;
     expect(last.code, context).toBe(0);
     expect(
@@ -132,9 +111,9 @@ describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
       context,
     ).toBe(false);
     expect(last.events.at(-1), context).toEqual({ event: 'done', bytes: size, sha256: sha });
-    expect(await sha256File(join(dir, 'big.bin'))).toBe(sha);
+    expect(await sha256File(join(site.work, 'big.bin'))).toBe(sha);
     // R19: no part file, checkpoint, lock or temp file left.
-    expect(await listDir(dir)).toEqual(['big.bin']);
+    expect(await listDir(site.work)).toEqual(['big.bin']);
 
     // The kills did land mid-transfer, and later runs went on from the saved bytes rather than from 0 (R26)…
     const resumed = log.filter((c) => (c.resumedFrom ?? 0) > 0);

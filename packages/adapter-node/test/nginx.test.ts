@@ -1,5 +1,4 @@
-import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildDataRequest,
@@ -10,46 +9,23 @@ import {
   extractValidators,
 } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
-import {
-  assertBuilt,
-  bytesOf,
-  listDir,
-  runRdl,
-  sha256File,
-  spawnRdl,
-  writeRandomFile,
-} from './support/cliProcess.js';
-import { type NginxServer, startNginx } from './support/nginx.js';
+import { bytesOf, runRdl, spawnRdl } from './support/cliProcess.js';
+import { useNginxSite } from './support/nginxSite.js';
+import { sha256File, writeRandomFile } from './support/randomFile.js';
+import { listDir } from './support/tempDir.js';
 
 const MiB = 1024 * 1024;
 /** 40 MiB at 10 MB/s: about 4 s, long enough to kill the command mid-way. */
 const size = 40 * MiB;
 
-let server: NginxServer;
-let root: string;
-let work: string;
-
-beforeAll(async () => {
-  assertBuilt();
-  root = await mkdtemp(join(tmpdir(), 'rdl-nginx-root-'));
-  work = await mkdtemp(join(tmpdir(), 'rdl-nginx-work-'));
-  server = await startNginx({ root, slow: [{ prefix: '/slow/', rate: '10m' }] });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await rm(root, { recursive: true, force: true });
-  await rm(work, { recursive: true, force: true });
-});
-
-/** A fresh folder for one test's download. */
-const folder = async (): Promise<string> => mkdtemp(join(work, 'run-'));
+const site = useNginxSite('nginx', '10m');
+const { folder } = site;
 
 /** Replaces `name` on the server with new bytes, and a new mtime so that nginx's ETag changes whatever the clock. */
 const replaceFile = async (name: string, bytes: number): Promise<string> => {
-  const path = join(root, name);
+  const path = join(site.root, name);
   const before = await stat(path);
   const sha = await writeRandomFile(path, bytes);
   const later = new Date(before.mtimeMs + 10_000);
@@ -70,8 +46,8 @@ const killMidway = async (url: string, dir: string, fraction: number, extra: str
 
 describe('rdl against nginx on 127.0.0.1', () => {
   it('R20, R21, R26, R6: SIGKILL mid-way, the same command again resumes with Range + If-Range; sha256 equal', async () => {
-    const sha = await writeRandomFile(join(root, 'kill.bin'), size);
-    const url = `${server.origin}/slow/kill.bin`;
+    const sha = await writeRandomFile(join(site.root, 'kill.bin'), size);
+    const url = `${site.server.origin}/slow/kill.bin`;
     const dir = await folder();
 
     await killMidway(url, dir, 0.4);
@@ -90,14 +66,14 @@ describe('rdl against nginx on 127.0.0.1', () => {
     expect(await listDir(dir)).toEqual(['out.bin']);
 
     const etag = (await fetch(url, { method: 'HEAD' })).headers.get('etag');
-    const resumed = (await server.accessLog()).filter((l) => l.startsWith('GET /slow/kill.bin 206'));
+    const resumed = (await site.server.accessLog()).filter((l) => l.startsWith('GET /slow/kill.bin 206'));
     expect(resumed).toHaveLength(1);
     expect(resumed[0]).toContain(`range=bytes=${String(start?.resumedFrom)}- if-range=${etag} `);
   });
 
   it('R11, R13: the file replaced between runs: the next run restarts from 0 and ends with the new file', async () => {
-    await writeRandomFile(join(root, 'change.bin'), size);
-    const url = `${server.origin}/slow/change.bin`;
+    await writeRandomFile(join(site.root, 'change.bin'), size);
+    const url = `${site.server.origin}/slow/change.bin`;
     const dir = await folder();
 
     await killMidway(url, dir, 0.3);
@@ -112,8 +88,8 @@ describe('rdl against nginx on 127.0.0.1', () => {
   });
 
   it('R11, R29: the file replaced between runs with --on-change fail: ERR_RESOURCE_CHANGED, one line, exit 1', async () => {
-    await writeRandomFile(join(root, 'fail.bin'), size);
-    const url = `${server.origin}/slow/fail.bin`;
+    await writeRandomFile(join(site.root, 'fail.bin'), size);
+    const url = `${site.server.origin}/slow/fail.bin`;
     const dir = await folder();
 
     await killMidway(url, dir, 0.3, ['--on-change', 'fail']);
@@ -128,8 +104,8 @@ describe('rdl against nginx on 127.0.0.1', () => {
   });
 
   it('R6, R11: nginx answers 412 to an If-Match with the old ETag; core classifies it as a change', async () => {
-    await writeRandomFile(join(root, 'match.bin'), 4 * MiB);
-    const url = `${server.origin}/match.bin`;
+    await writeRandomFile(join(site.root, 'match.bin'), 4 * MiB);
+    const url = `${site.server.origin}/match.bin`;
     const http = new NodeFetchHttp();
     const head = async () => {
       const r = await http.request({

@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,32 +96,3 @@ export const runRdl = (args: readonly string[], cwd: string): Promise<RdlExit> =
 
 /** The progress of an event, or -1 for other events. */
 export const bytesOf = (event: JsonEvent): number => (event.event === 'progress' ? Number(event.bytes) : -1);
-
-export const sha256File = (path: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-
-/** Writes `size` random bytes to `path` in 4 MiB writes; resolves their SHA-256. */
-export const writeRandomFile = async (path: string, size: number): Promise<string> => {
-  const hash = createHash('sha256');
-  const handle = await open(path, 'w');
-  try {
-    for (let written = 0; written < size; ) {
-      const chunk = randomBytes(Math.min(4 * 1024 * 1024, size - written));
-      hash.update(chunk);
-      await handle.write(chunk, 0, chunk.length, written);
-      written += chunk.length;
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-};
-
-/** The names in `dir`, sorted. */
-export const listDir = async (dir: string): Promise<string[]> => (await readdir(dir)).sort();
