@@ -1,6 +1,7 @@
 import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
 import * as TE from 'fp-ts/TaskEither';
 import type { OpfsFileHandle, SyncAccessHandle } from './fileSystemAccess.js';
+import { finishedFileSize, readFinishedFile } from './finishedFile.js';
 import { moveFile } from './moveFile.js';
 import { type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
 import { closedFailure, toStorageFailure } from './storageFailure.js';
@@ -76,6 +77,14 @@ export class OpfsStorage implements StoragePort {
         lock.release();
       }
     };
+  }
+
+  targetSize(target: string): TE.TaskEither<StorageFailure, number | null> {
+    return finishedFileSize(this.#root, target);
+  }
+
+  readTarget(target: string, offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
+    return readFinishedFile(this.#root, target, offset, length);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
 import * as TE from 'fp-ts/TaskEither';
+import { finishedFileSize, readFinishedFile } from './finishedFile.js';
 import { moveFile } from './moveFile.js';
 import type { OpfsStorageOptions } from './OpfsStorage.js';
 import { type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
@@ -59,6 +60,14 @@ export class WritableStorage implements StoragePort {
         lock.release();
       }
     };
+  }
+
+  targetSize(target: string): TE.TaskEither<StorageFailure, number | null> {
+    return finishedFileSize(this.#root, target);
+  }
+
+  readTarget(target: string, offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
+    return readFinishedFile(this.#root, target, offset, length);
   }
 }
 

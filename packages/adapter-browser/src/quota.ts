@@ -51,4 +51,6 @@ export const withQuotaCheck = (
       };
     })(storage.open(target)),
   remove: (target) => storage.remove(target),
+  targetSize: (target) => storage.targetSize(target),
+  readTarget: (target, offset, length) => storage.readTarget(target, offset, length),
 });

@@ -10,6 +10,8 @@ export interface MessageEndpoint {
 type StorageCall =
   | { readonly op: 'open'; readonly target: string }
   | { readonly op: 'remove'; readonly target: string }
+  | { readonly op: 'targetSize'; readonly target: string }
+  | { readonly op: 'readTarget'; readonly target: string; readonly offset: number; readonly length: number }
   | { readonly op: 'size' | 'flush' | 'commit' | 'discard' | 'close'; readonly file: number }
   | { readonly op: 'write'; readonly file: number; readonly offset: number; readonly bytes: Uint8Array }
   | { readonly op: 'read'; readonly file: number; readonly offset: number; readonly length: number }
@@ -36,6 +38,8 @@ export const serveStorage = (endpoint: MessageEndpoint, storage: StoragePort): v
   let nextFile = 1;
   const run = async (call: StorageCall): Promise<StorageReply['result']> => {
     if (call.op === 'remove') return storage.remove(call.target)();
+    if (call.op === 'targetSize') return storage.targetSize(call.target)();
+    if (call.op === 'readTarget') return storage.readTarget(call.target, call.offset, call.length)();
     if (call.op === 'open') {
       const opened = await storage.open(call.target)();
       if (opened._tag === 'Left') return opened;
@@ -124,5 +128,13 @@ export class RemoteStorage implements StoragePort {
 
   remove(target: string): TE.TaskEither<StorageFailure, void> {
     return this.#call({ op: 'remove', target });
+  }
+
+  targetSize(target: string): TE.TaskEither<StorageFailure, number | null> {
+    return this.#call({ op: 'targetSize', target });
+  }
+
+  readTarget(target: string, offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
+    return this.#call({ op: 'readTarget', target, offset, length });
   }
 }
