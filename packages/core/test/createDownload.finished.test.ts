@@ -11,13 +11,14 @@ import {
   bytesOf,
   eventsOf,
   finish,
+  leftByEarlierRun,
   type Run,
   same,
-  savedCheckpoint,
   TARGET,
   URL_A,
   type World,
   world,
+  worldServing,
 } from './machineHarness.js';
 
 const SIZE = 60_000;
@@ -107,9 +108,8 @@ describe('createDownload: a finished target left with its checkpoint (R19, R21)'
   ])(
     'R21: a target %s is not the finished download: the start goes on as a missing part file',
     async (_name, arrange) => {
-      const w = world();
       const content = bytesOf(SIZE);
-      w.server.publish(URL_A, content);
+      const w = worldServing(content);
       await finish(w, begin(w, {}, true, killedAfterCommit(w)));
       // Only the checkpoint is kept from that run; the target is replaced by what the case needs.
       const kept = w.checkpoints.raw(TARGET);
@@ -192,11 +192,9 @@ describe('createDownload: a finished target left with its checkpoint (R19, R21)'
 
 describe('createDownload: start before done', () => {
   it('R21: a resume whose part file is already complete says start (every byte present) before it verifies', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
-    w.storage.putPart(TARGET, content);
-    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, SIZE, SIZE));
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, SIZE);
     const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
     expect(types(run)).toEqual(['start', 'progress', 'done']);

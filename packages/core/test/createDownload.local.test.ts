@@ -9,6 +9,8 @@ import {
   drive,
   eventsOf,
   finish,
+  gets,
+  leftByEarlierRun,
   processPorts,
   type Run,
   same,
@@ -17,6 +19,7 @@ import {
   URL_A,
   type World,
   world,
+  worldServing,
 } from './machineHarness.js';
 
 const SIZE = 60_000;
@@ -32,9 +35,8 @@ const bytesSoFar = (run: Run) => eventsOf(run, 'progress').at(-1)?.progress.byte
 
 describe('createDownload: local state', () => {
   it('R19: the final name appears only when every byte is verified, then the checkpoint goes; nothing else stays', async () => {
-    const w = world({}, { chunkDelayMs: 10 });
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content, {}, { chunkDelayMs: 10 });
     const run = begin(w, { checkpointIntervalMs: 50 });
     await drive(w, run, () => bytesSoFar(run) >= SIZE / 2);
     expect(w.storage.fileOf(TARGET)).toBeNull();
@@ -88,9 +90,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R19: a failure after bytes were written keeps the part file and the checkpoint, and a later run resumes', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     const run = begin(w);
     await drive(w, run, () => w.server.requests.some((r) => r.method === 'GET'));
@@ -103,16 +104,14 @@ describe('createDownload: local state', () => {
     const again = begin(w);
     expect((await finish(w, again)).code).toBeNull();
     expect(eventsOf(again, 'start')[0]?.resumedFrom).toBe(20_000);
-    expect(w.server.requests.filter((r) => r.method === 'GET').at(-1)?.headers.range).toBe('bytes=20000-');
+    expect(gets(w).at(-1)?.headers.range).toBe('bytes=20000-');
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
   it('R19: a failure of a run that found saved bytes keeps them, even before it wrote any', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
-    w.storage.putPart(TARGET, content.slice(0, 20_000));
-    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, SIZE, 20_000));
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, 20_000);
     w.server.inject(fault.status(404), { method: 'HEAD' });
     const run = begin(w);
     expect((await finish(w, run)).code).toBe('ERR_HTTP_STATUS');
@@ -135,9 +134,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R20: every checkpoint saved counts only bytes already flushed, and they are the right bytes', async () => {
-    const w = world({}, { chunkDelayMs: 10 });
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content, {}, { chunkDelayMs: 10 });
     const save = w.checkpoints.save.bind(w.checkpoints);
     const seen: number[] = [];
     w.checkpoints.save = (target, text) => {
@@ -177,9 +175,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R21: a part file longer than the checkpoint is cut back to the checkpoint and resumed from there', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     const junk = new Uint8Array(30_000).fill(7);
     junk.set(content.subarray(0, 20_000));
     w.storage.putPart(TARGET, junk);
@@ -193,11 +190,9 @@ describe('createDownload: local state', () => {
   });
 
   it('R21: a part file shorter than the checkpoint resumes from what is really there', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
-    w.storage.putPart(TARGET, content.slice(0, 12_000));
-    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, content.length, 20_000));
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, 12_000, 20_000);
     const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
     expect(eventsOf(run, 'start')[0]?.resumedFrom).toBe(12_000);
@@ -205,9 +200,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R21: a missing part file restarts from 0 and says so', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.checkpoints.setRaw(TARGET, savedCheckpoint(w, content.length, 20_000));
     const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
@@ -220,9 +214,8 @@ describe('createDownload: local state', () => {
     ['a wrong version', '{"version":9}'],
     ['tampered numbers', null],
   ])('R22: a checkpoint with %s is reported and replaced by a fresh start', async (_name, text) => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.storage.putPart(TARGET, new Uint8Array(20_000).fill(9));
     const tampered = savedCheckpoint(w, content.length, 20_000).replace('[[0,20000]]', '[[0,90000]]');
     w.checkpoints.setRaw(TARGET, text ?? tampered);
@@ -234,9 +227,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R22: a checkpoint of another URL is replaced by a fresh start', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.storage.putPart(TARGET, new Uint8Array(20_000).fill(9));
     w.checkpoints.setRaw(
       TARGET,
@@ -249,9 +241,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R23: a second download of the same target fails "busy" and does not touch the first', async () => {
-    const w = world({}, { chunkDelayMs: 10 });
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content, {}, { chunkDelayMs: 10 });
     const first = begin(w);
     await drive(w, first, () => bytesSoFar(first) > 0);
     const second = begin(w);
@@ -263,9 +254,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R24: pause stops the network, saves a checkpoint and closes the file; resume goes on from it', async () => {
-    const w = world({}, { chunkDelayMs: 10 });
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content, {}, { chunkDelayMs: 10 });
     const run = begin(w, { checkpointIntervalMs: 10_000 });
     await drive(w, run, () => bytesSoFar(run) >= 20_000);
     run.download.pause();
@@ -310,9 +300,8 @@ describe('createDownload: local state', () => {
   });
 
   it('R24: pause while waiting to retry, then resume', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.status(503), { method: 'HEAD' });
     const run = begin(w);
     await drive(w, run, () => run.download.getSnapshot().state === 'waiting');

@@ -11,20 +11,20 @@ import {
   bytesOf,
   eventsOf,
   finish,
+  leftByEarlierRun,
   same,
-  savedCheckpoint,
   TARGET,
   URL_A,
   world,
+  worldServing,
 } from './machineHarness.js';
 
 const SIZE = 60_000;
 
 describe('createDownload: integrity and reporting', () => {
   it('R27: a matching sha256 and md5 complete, the sha256 is returned', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(25_000), { method: 'GET' });
     const expectedSha256 = bytesToHex(sha256(content));
     const run = begin(w, { expectedSha256, expectedMd5: bytesToHex(md5(content)) });
@@ -34,11 +34,9 @@ describe('createDownload: integrity and reporting', () => {
   });
 
   it('R27: computeSha256 hashes a resumed file, reading back what the running hash missed', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
-    w.storage.putPart(TARGET, content.slice(0, 20_000));
-    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, SIZE, 20_000));
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, 20_000);
     w.server.inject(fault.cutBody(10_000), { method: 'GET' });
     const run = begin(w, { computeSha256: true });
     const end = await finish(w, run);
@@ -46,9 +44,8 @@ describe('createDownload: integrity and reporting', () => {
   });
 
   it('R27: a sha256 mismatch fails with IntegrityError naming both values, and the data is discarded', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     const wrong = 'ab'.repeat(32);
     const run = begin(w, { expectedSha256: wrong });
     const end = await finish(w, run);
@@ -79,9 +76,8 @@ describe('createDownload: integrity and reporting', () => {
   });
 
   it('R28: progress never goes above 100 % and never backwards but on a restart, reported as such', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(30_000), { method: 'GET' });
     w.server.inject(fault.changeResource(bytesOf(SIZE, 3)), { method: 'GET' });
     const run = begin(w);

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { fault } from '../src/memory/faults.js';
-import { begin, bytesDiff, bytesOf, eventsOf, finish, same, TARGET, URL_A, world } from './machineHarness.js';
+import {
+  begin,
+  bytesDiff,
+  bytesOf,
+  eventsOf,
+  finish,
+  gets,
+  same,
+  TARGET,
+  URL_A,
+  world,
+  worldServing,
+} from './machineHarness.js';
 
 const SIZE = 60_000;
-const gets = (w: ReturnType<typeof world>) => w.server.requests.filter((r) => r.method === 'GET');
 
 describe('createDownload: answers to a resume', () => {
   it('R4: without a strong validator a retry restarts from byte 0 and says so', async () => {
@@ -20,9 +31,8 @@ describe('createDownload: answers to a resume', () => {
   });
 
   it('R7: a 200 answer to a ranged GET truncates and restarts, never appends', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     w.server.inject(fault.ignoreRange(), { method: 'GET' });
     const run = begin(w);
@@ -33,9 +43,8 @@ describe('createDownload: answers to a resume', () => {
   });
 
   it('R10: a body longer than its Content-Range is never written past its end', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(10_000), { method: 'GET' });
     w.server.inject(fault.longBody(5_000), { method: 'GET' });
     const run = begin(w);
@@ -44,9 +53,8 @@ describe('createDownload: answers to a resume', () => {
   });
 
   it('R10: a short body is resumed from what was really written', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(10_000), { method: 'GET' });
     w.server.inject(fault.shortBody(7_000), { method: 'GET' });
     const run = begin(w);
@@ -57,9 +65,8 @@ describe('createDownload: answers to a resume', () => {
   });
 
   it('R11: a change under a partial download restarts against the new version (onChange restart)', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     const next = bytesOf(SIZE + 1_000, 2);
     w.server.inject(fault.changeResource(next), { method: 'GET' });
@@ -93,9 +100,8 @@ describe('createDownload: answers to a resume', () => {
   });
 
   it('R12: a 416 naming another length means the resource changed; its body is never written', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     w.server.inject(fault.status(416, { headers: { 'content-range': `bytes */${SIZE + 5}` } }), {
       method: 'GET',
@@ -107,9 +113,8 @@ describe('createDownload: answers to a resume', () => {
   });
 
   it('R13: a 206 whose strong ETag differs restarts, even though the server ignored If-Range', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     w.server.inject(fault.setHeaders({ etag: '"another"' }), { method: 'GET' });
     const run = begin(w);
@@ -148,9 +153,8 @@ describe('createDownload: answers to a resume', () => {
   });
 
   it('R16: a refused HEAD is probed with GET bytes=0-0 against headUrl', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.mount('https://files.example/head', w.server.resource(URL_A)!);
     w.server.refuseHead(405);
     const run = begin(w, { headUrl: 'https://files.example/head' });
@@ -186,9 +190,8 @@ describe('createDownload: answers to a resume', () => {
 
   it('R16: with a headUrl the probe goes there and every data GET to url, never to the HEAD URL', async () => {
     const headUrl = 'https://files.example/a.bin?sig=head';
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.mount(headUrl, w.server.resource(URL_A)!);
     // Signed for HEAD only, like a presigned URL: a GET there is refused.
     w.server.inject(fault.status(403), { method: 'GET', url: headUrl, times: Number.POSITIVE_INFINITY });

@@ -7,19 +7,20 @@ import {
   drive,
   eventsOf,
   finish,
+  gets,
   same,
   TARGET,
   URL_A,
   world,
+  worldServing,
 } from './machineHarness.js';
 
 const SIZE = 60_000;
 
 describe('createDownload: retries', () => {
   it.each([500, 503, 408, 429])('R25: a %i answer is retried with backoff', async (status) => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.status(status), { method: 'GET', times: 2 });
     const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
@@ -30,9 +31,8 @@ describe('createDownload: retries', () => {
   });
 
   it('R25: a network error before any answer is retried', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.networkError(), { method: 'GET', times: 3 });
     const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
@@ -51,9 +51,8 @@ describe('createDownload: retries', () => {
     const startedAt = w.clock.now();
     await drive(w, run, () => eventsOf(run, 'retry').length === 1);
     expect(eventsOf(run, 'retry')[0]?.delayMs).toBe(7_000);
-    const gets = () => w.server.requests.filter((r) => r.method === 'GET').length;
     w.clock.advance(6_999 - (w.clock.now() - startedAt));
-    expect(gets()).toBe(1);
+    expect(gets(w).length).toBe(1);
     expect((await finish(w, run)).code).toBeNull();
     expect(w.clock.now() - startedAt).toBeGreaterThanOrEqual(7_000);
   });
@@ -68,15 +67,14 @@ describe('createDownload: retries', () => {
   });
 
   it('R25: a stalled body is cut after stallTimeoutMs of clock time and retried from the bytes written', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.stall(20_000), { method: 'GET' });
     const run = begin(w, { stallTimeoutMs: 3_000 });
     await drive(w, run, () => eventsOf(run, 'retry').length === 1);
     expect(eventsOf(run, 'retry')[0]?.failure).toEqual({ _tag: 'Stalled', afterMs: 3_000 });
     expect((await finish(w, run)).code).toBeNull();
-    expect(w.server.requests.filter((r) => r.method === 'GET').at(-1)?.headers.range).toBe('bytes=20000-');
+    expect(gets(w).at(-1)?.headers.range).toBe('bytes=20000-');
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
@@ -111,9 +109,8 @@ describe('createDownload: retries', () => {
   });
 
   it('R25: the attempt counter resets when bytes arrive', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     for (let i = 1; i <= 5; i += 1) w.server.inject(fault.cutBody(5_000), { method: 'GET' });
     const run = begin(w, { retry: { retries: 2 } });
     expect((await finish(w, run)).code).toBeNull();
@@ -138,19 +135,14 @@ describe('createDownload: retries', () => {
   });
 
   it('R26: a retry resumes from the bytes written, never downloading or duplicating them', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
+    const w = worldServing(content);
     w.server.inject(fault.cutBody(13_333), { method: 'GET' });
     w.server.inject(fault.cutBody(20_001), { method: 'GET' });
     const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
     expect(w.server.bytesSent).toBe(SIZE);
-    expect(w.server.requests.filter((r) => r.method === 'GET').map((r) => r.headers.range)).toEqual([
-      undefined,
-      'bytes=13333-',
-      'bytes=33334-',
-    ]);
+    expect(gets(w).map((r) => r.headers.range)).toEqual([undefined, 'bytes=13333-', 'bytes=33334-']);
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 });

@@ -14,27 +14,25 @@ import {
   bytesOf,
   eventsOf,
   finish,
+  gets,
   idle,
+  leftByEarlierRun,
   same,
-  savedCheckpoint,
   TARGET,
   URL_A,
-  world,
+  worldServing,
 } from './machineHarness.js';
 
 const SIZE = 60_000;
-const gets = (w: ReturnType<typeof world>) => w.server.requests.filter((r) => r.method === 'GET');
 
 /**
  * Runs the machine over the memory ports with a part file holding every byte and a checkpoint counting 40 000 of
  * them, its transfer replaced by one that reports what a 416 `bytes *\/L` with every byte written yields.
  */
 const completeAfterResume = async (expectedSha256: string) => {
-  const w = world();
   const content = bytesOf(SIZE);
-  w.server.publish(URL_A, content);
-  w.storage.putPart(TARGET, content);
-  w.checkpoints.setRaw(TARGET, savedCheckpoint(w, SIZE, 40_000));
+  const w = worldServing(content);
+  leftByEarlierRun(w, content, SIZE, 40_000);
   const resolved = resolveOptions({ url: URL_A, target: TARGET, expectedSha256 });
   if (E.isLeft(resolved)) throw new Error('options');
   const offsets: number[] = [];
@@ -67,11 +65,9 @@ const completeAfterResume = async (expectedSha256: string) => {
  */
 describe('R12: completion in a single stream', () => {
   it('R12: a checkpoint counting every byte (a crash before the rename) is verified and done with no data request', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
-    w.storage.putPart(TARGET, content);
-    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, SIZE, SIZE));
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, SIZE);
     const run = begin(w, { expectedSha256: bytesToHex(sha256(content)) });
     const end = await finish(w, run);
     expect(end.code).toBeNull();
@@ -83,11 +79,9 @@ describe('R12: completion in a single stream', () => {
   });
 
   it('R12: a checkpoint that lagged behind the part file resumes from the checkpoint; a 416 */L there restarts, never completes', async () => {
-    const w = world();
     const content = bytesOf(SIZE);
-    w.server.publish(URL_A, content);
-    w.storage.putPart(TARGET, content);
-    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, SIZE, 40_000));
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, SIZE, 40_000);
     w.server.inject(fault.status(416, { headers: { 'content-range': `bytes */${SIZE}` } }), {
       method: 'GET',
     });

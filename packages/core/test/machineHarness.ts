@@ -66,6 +66,20 @@ export const world = (
   return { clock, server, storage, checkpoints, ports };
 };
 
+/** `world(extra, serving)` with `content` published at `URL_A` (a strong ETag and a Last-Modified). */
+export const worldServing = (
+  content: Uint8Array,
+  extra: Partial<DownloadPorts> = {},
+  serving: { readonly chunkSize?: number; readonly chunkDelayMs?: number } = {},
+): World => {
+  const w = world(extra, serving);
+  w.server.publish(URL_A, content);
+  return w;
+};
+
+/** The GET requests the server saw, in order. */
+export const gets = (w: World) => w.server.requests.filter((r) => r.method === 'GET');
+
 export interface Run {
   readonly download: Download;
   readonly events: DownloadEvent[];
@@ -143,6 +157,20 @@ export const savedCheckpoint = (w: World, totalLength: number, prefix: number): 
     totalLength,
     ranges: prefix > 0 ? [[0, prefix]] : [],
   });
+};
+
+/**
+ * What a stopped earlier run left of `content`: its first `partLength` bytes in the part file, and the checkpoint
+ * counting `[0, counted)` of the current version (`counted` defaults to `partLength`).
+ */
+export const leftByEarlierRun = (
+  w: World,
+  content: Uint8Array,
+  partLength: number,
+  counted = partLength,
+): void => {
+  w.storage.putPart(TARGET, content.subarray(0, partLength));
+  w.checkpoints.setRaw(TARGET, savedCheckpoint(w, content.length, counted));
 };
 
 export const eventsOf = <T extends DownloadEvent['type']>(run: Run, type: T) =>
