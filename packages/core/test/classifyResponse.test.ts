@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint.js';
 import { type ClassifyPolicy, classifyResponse } from '../src/classifyResponse.js';
 import type { Decision, RangeRequest, ResponseHead } from '../src/decision.js';
+import { FILE_URL, LATER, OLD, stored } from './fixtures.js';
 
-const URL_ = 'https://example.com/f.bin';
-const OLD = 'Sun, 06 Nov 1994 08:49:37 GMT';
-const LATER = 'Mon, 07 Nov 1994 08:49:37 GMT';
 const NOW = Date.UTC(2024, 0, 1);
 
-const cp: Checkpoint = {
-  version: 1,
-  url: URL_,
-  validators: { etag: '"v1"', lastModified: null, date: null },
-  totalLength: 1000,
-  ranges: [[0, 400]],
-};
 const resume: RangeRequest = { offset: 400, lastByte: null, ranged: true, condition: 'if-range' };
 const segment: RangeRequest = { offset: 400, lastByte: 499, ranged: true, condition: 'if-match' };
 const cors: RangeRequest = { offset: 400, lastByte: null, ranged: true, condition: 'none' };
@@ -31,7 +22,7 @@ const classify = (
   response: ResponseHead,
   request: RangeRequest = resume,
   policy: ClassifyPolicy = restartPolicy,
-  checkpoint: Checkpoint = cp,
+  checkpoint: Checkpoint = stored,
 ): Decision => classifyResponse(request, response, checkpoint, policy);
 const badResponse = { _tag: 'Fail', failure: { _tag: 'BadResponse', reason: expect.any(String) } };
 const changedRestart = { _tag: 'Restart', reason: 'RESOURCE_CHANGED' };
@@ -69,7 +60,7 @@ describe('classifyResponse: a right 206', () => {
   it('R6: a 206 with no ETag at all is trusted when If-Range was sent (the server checked it)', () => {
     expect(classify(partial({ etag: '' }))).toMatchObject({ _tag: 'Append', start: 400 });
     const noEtag = answer(206, { 'content-range': 'bytes 400-999/1000' });
-    expect(classify(noEtag)).toMatchObject({ _tag: 'Append', validators: cp.validators });
+    expect(classify(noEtag)).toMatchObject({ _tag: 'Append', validators: stored.validators });
   });
 });
 
@@ -172,7 +163,7 @@ describe('classifyResponse: validators', () => {
   });
 
   it('R6: in CORS mode a strong Last-Modified (a safelisted header) proves the version', () => {
-    const byDate: Checkpoint = { ...cp, validators: { etag: null, lastModified: OLD, date: LATER } };
+    const byDate: Checkpoint = { ...stored, validators: { etag: null, lastModified: OLD, date: LATER } };
     const head = answer(206, { 'content-range': 'bytes 400-999/1000', 'last-modified': OLD });
     expect(classify(head, cors, restartPolicy, byDate)).toMatchObject({ _tag: 'Append', start: 400 });
     const newer = answer(206, { 'content-range': 'bytes 400-999/1000', 'last-modified': LATER });
@@ -180,7 +171,7 @@ describe('classifyResponse: validators', () => {
   });
 
   it('R4: a ranged answer with no strong validator saved is never appended to unverified bytes', () => {
-    const weak: Checkpoint = { ...cp, validators: { etag: 'W/"v1"', lastModified: null, date: null } };
+    const weak: Checkpoint = { ...stored, validators: { etag: 'W/"v1"', lastModified: null, date: null } };
     expect(classify(partial({ etag: 'W/"v1"' }), cors, restartPolicy, weak)).toEqual({
       _tag: 'Restart',
       reason: 'NO_STRONG_VALIDATOR',
@@ -206,7 +197,7 @@ describe('classifyResponse: a 200', () => {
   });
 
   it('R7: a 200 to a plain GET at offset 0 appends from 0', () => {
-    const fresh: Checkpoint = { ...cp, ranges: [] };
+    const fresh: Checkpoint = { ...stored, ranges: [] };
     expect(classify(full(), plain, restartPolicy, fresh)).toEqual({
       _tag: 'Append',
       start: 0,
@@ -217,7 +208,7 @@ describe('classifyResponse: a 200', () => {
   });
 
   it('R15: a 200 without Content-Length is one stream of unknown total', () => {
-    const fresh: Checkpoint = { ...cp, totalLength: null, ranges: [] };
+    const fresh: Checkpoint = { ...stored, totalLength: null, ranges: [] };
     expect(classify(answer(200, { 'transfer-encoding': 'chunked' }), plain, restartPolicy, fresh)).toEqual({
       _tag: 'Append',
       start: 0,
@@ -228,7 +219,7 @@ describe('classifyResponse: a 200', () => {
   });
 
   it('R13: a plain GET from 0 of a new version, with no saved bytes, appends the new version with its validators', () => {
-    const fresh: Checkpoint = { ...cp, ranges: [] };
+    const fresh: Checkpoint = { ...stored, ranges: [] };
     expect(classify(full({ etag: '"v2"', 'content-length': '5' }), plain, failPolicy, fresh)).toEqual({
       _tag: 'Append',
       start: 0,
@@ -239,7 +230,7 @@ describe('classifyResponse: a 200', () => {
   });
 
   it('R13: a plain GET from 0 of a new version while other segments are saved is a change', () => {
-    const segments: Checkpoint = { ...cp, ranges: [[500, 600]] };
+    const segments: Checkpoint = { ...stored, ranges: [[500, 600]] };
     expect(classify(full({ etag: '"v2"' }), plain, restartPolicy, segments)).toEqual(changedRestart);
     expect(classify(full({ 'content-length': '999' }), plain, restartPolicy, segments)).toEqual(
       changedRestart,
@@ -265,7 +256,7 @@ describe('classifyResponse: Content-Encoding', () => {
   });
 
   it('R5: an encoded 200 to a plain GET is one stream saved as sent, with no total and no validators to resume by', () => {
-    const fresh: Checkpoint = { ...cp, ranges: [] };
+    const fresh: Checkpoint = { ...stored, ranges: [] };
     expect(
       classify(full({ 'content-encoding': 'gzip', 'content-length': '300' }), plain, restartPolicy, fresh),
     ).toEqual({
@@ -299,12 +290,12 @@ describe('classifyResponse: 412 and 416', () => {
   it('R11: a 412 to a request without a condition is a plain HTTP failure, not a restart loop', () => {
     expect(classify(answer(412), plain)).toEqual({
       _tag: 'Fail',
-      failure: { _tag: 'HttpStatus', status: 412, url: URL_ },
+      failure: { _tag: 'HttpStatus', status: 412, url: FILE_URL },
     });
   });
 
   it('R12: a 416 bytes */L with L the saved total and every byte written is Complete', () => {
-    const done: Checkpoint = { ...cp, ranges: [[0, 1000]] };
+    const done: Checkpoint = { ...stored, ranges: [[0, 1000]] };
     const atEnd: RangeRequest = { ...resume, offset: 1000 };
     expect(classify(answer(416, { 'content-range': 'bytes */1000' }), atEnd, restartPolicy, done)).toEqual({
       _tag: 'Complete',
@@ -324,7 +315,7 @@ describe('classifyResponse: 412 and 416', () => {
         actual: '300',
       },
     });
-    const unknownTotal: Checkpoint = { ...cp, totalLength: null };
+    const unknownTotal: Checkpoint = { ...stored, totalLength: null };
     expect(
       classify(answer(416, { 'content-range': 'bytes */400' }), resume, restartPolicy, unknownTotal),
     ).toEqual(changedRestart);
@@ -360,7 +351,7 @@ describe('classifyResponse: 412 and 416', () => {
   it('R12: a 416 to a request without Range is an HTTP failure', () => {
     expect(classify(answer(416, { 'content-range': 'bytes */0' }), plain)).toEqual({
       _tag: 'Fail',
-      failure: { _tag: 'HttpStatus', status: 416, url: URL_ },
+      failure: { _tag: 'HttpStatus', status: 416, url: FILE_URL },
     });
   });
 });
@@ -369,7 +360,7 @@ describe('classifyResponse: other statuses', () => {
   it.each([500, 502, 503, 504, 599, 408, 429])('R25: %i is retried', (status) => {
     expect(classify(answer(status))).toEqual({
       _tag: 'Retry',
-      failure: { _tag: 'HttpStatus', status, url: URL_ },
+      failure: { _tag: 'HttpStatus', status, url: FILE_URL },
       retryAfterMs: null,
     });
   });
@@ -388,7 +379,7 @@ describe('classifyResponse: other statuses', () => {
   it.each([400, 401, 403, 404, 410, 451, 204, 301, 304])('R25: %i is not retried', (status) => {
     expect(classify(answer(status))).toEqual({
       _tag: 'Fail',
-      failure: { _tag: 'HttpStatus', status, url: URL_ },
+      failure: { _tag: 'HttpStatus', status, url: FILE_URL },
     });
   });
 
@@ -396,11 +387,11 @@ describe('classifyResponse: other statuses', () => {
     const refreshable = { ...restartPolicy, refreshable: true };
     expect(classify(answer(403), resume, refreshable)).toEqual({
       _tag: 'Fail',
-      failure: { _tag: 'UrlExpired', url: URL_ },
+      failure: { _tag: 'UrlExpired', url: FILE_URL },
     });
-    expect(classify(answer(403), plain, refreshable, { ...cp, ranges: [] })).toEqual({
+    expect(classify(answer(403), plain, refreshable, { ...stored, ranges: [] })).toEqual({
       _tag: 'Fail',
-      failure: { _tag: 'HttpStatus', status: 403, url: URL_ },
+      failure: { _tag: 'HttpStatus', status: 403, url: FILE_URL },
     });
     expect(classify(answer(403), resume, restartPolicy)).toMatchObject({ failure: { _tag: 'HttpStatus' } });
   });

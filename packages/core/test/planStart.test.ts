@@ -2,10 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint.js';
 import type { ProbeResult } from '../src/decision.js';
 import { freshCheckpoint, planStart } from '../src/planStart.js';
-
-const URL_ = 'https://example.com/f.bin';
-const OLD = 'Sun, 06 Nov 1994 08:49:37 GMT';
-const LATER = 'Mon, 07 Nov 1994 08:49:37 GMT';
+import { FILE_URL, LATER, OLD, stored } from './fixtures.js';
 
 const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   method: 'HEAD',
@@ -17,19 +14,12 @@ const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   contentEncoding: null,
   ...over,
 });
-const stored: Checkpoint = {
-  version: 1,
-  url: URL_,
-  validators: { etag: '"v1"', lastModified: null, date: null },
-  totalLength: 1000,
-  ranges: [[0, 400]],
-};
 const plan = (over: Partial<Parameters<typeof planStart>[0]> = {}) =>
-  planStart({ url: URL_, stored, partSize: 400, probe: probe(), onChange: 'restart', ...over });
+  planStart({ url: FILE_URL, stored, partSize: 400, probe: probe(), onChange: 'restart', ...over });
 const fresh = (reason: string | null, p: ProbeResult = probe()) => ({
   _tag: 'Fresh',
   reason,
-  checkpoint: freshCheckpoint(URL_, p),
+  checkpoint: freshCheckpoint(FILE_URL, p),
 });
 
 describe('planStart', () => {
@@ -38,7 +28,7 @@ describe('planStart', () => {
   });
 
   it('R17: the checkpoint keeps the URL the caller gave, not the final URL of the probe', () => {
-    expect(freshCheckpoint(URL_, probe()).url).toBe(URL_);
+    expect(freshCheckpoint(FILE_URL, probe()).url).toBe(FILE_URL);
     expect(plan({ stored: null })).toEqual(fresh(null));
   });
 
@@ -105,9 +95,9 @@ describe('planStart', () => {
   it('R5: an encoded resource is a single stream with no total and no validators', () => {
     const p = probe({ contentEncoding: 'gzip' });
     expect(plan({ probe: p })).toEqual(fresh('CONTENT_ENCODED', p));
-    expect(freshCheckpoint(URL_, p)).toEqual({
+    expect(freshCheckpoint(FILE_URL, p)).toEqual({
       version: 1,
-      url: URL_,
+      url: FILE_URL,
       validators: { etag: null, lastModified: null, date: null },
       totalLength: null,
       ranges: [],
@@ -116,7 +106,7 @@ describe('planStart', () => {
 
   it('R14: a zero-length resource is Complete with no range request', () => {
     const p = probe({ totalLength: 0 });
-    expect(plan({ probe: p })).toEqual({ _tag: 'Complete', checkpoint: freshCheckpoint(URL_, p) });
+    expect(plan({ probe: p })).toEqual({ _tag: 'Complete', checkpoint: freshCheckpoint(FILE_URL, p) });
     expect(plan({ probe: p, stored: null, partSize: 0 })).toMatchObject({ _tag: 'Complete' });
   });
 
