@@ -4,29 +4,19 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CheckpointStore, DownloadEvent } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkpointPathOf, FileCheckpointStore } from '../src/FileCheckpointStore.js';
 import { lockPathOf } from '../src/FsStorage.js';
-import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fileSha256, restartReasons } from './support/harness.js';
-import { listDir, makeTempDir } from './support/tempDir.js';
+import { listDir, useTempDir } from './support/tempDir.js';
 
 const size = 2 * 1024 * 1024;
 const body = generateBytes(size, 43);
-let server: FaultServer;
-let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  server = await FaultServer.start();
-  server.serve('/file', body);
-});
-afterAll(() => server.close());
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
-  server.requests.length = 0;
-});
-afterEach(() => cleanup());
+const server = useFaultServer();
+server.serve('/file', body);
+const dir = useTempDir();
 
 const url = (): string => server.url('/file');
 
@@ -57,7 +47,7 @@ const killedAfterRename = async (target: string): Promise<void> => {
     lockPathOf(target),
     JSON.stringify({ pid: await deadPid(), startedAt: Date.now(), hostname: hostname() }),
   );
-  expect(await listDir(dir)).toEqual(['out.bin', 'out.bin.lock', 'out.bin.rdl.json']);
+  expect(await listDir(dir())).toEqual(['out.bin', 'out.bin.lock', 'out.bin.rdl.json']);
   server.requests.length = 0;
 };
 
@@ -66,7 +56,7 @@ const shown = (events: readonly DownloadEvent[]) =>
 
 describe('a finished target left with its checkpoint, on the real file system (R19, R21)', () => {
   it('R19: a kill between the rename and the checkpoint removal is done on the next run, with no request', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     await killedAfterRename(target);
     const { result, events } = await completes({ url: url(), target, computeSha256: true });
     expect(server.requests).toEqual([]);
@@ -74,23 +64,23 @@ describe('a finished target left with its checkpoint, on the real file system (R
     expect(shown(events)).toEqual(['start', 'done']);
     expect(events.find((e) => e.type === 'start')).toEqual({ type: 'start', resumedFrom: size, total: size });
     // The checkpoint, the stale lock and the empty part file the run opened are all gone.
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
     expect(await fileSha256(target)).toBe(sha256(body));
   });
 
   it('R21: a target of another size is not the finished download: the run downloads it again', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     await killedAfterRename(target);
     await truncate(target, size - 1);
     const { events } = await completes({ url: url(), target });
     expect(restartReasons(events)).toEqual(['PART_FILE_MISSING']);
     expect(server.gets().length).toBeGreaterThan(0);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R21, R27: a target of the right size that fails the expected sha256 is downloaded again, never adopted', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     await killedAfterRename(target);
     const tampered = await readFile(target);
     tampered[1234] = (tampered[1234] ?? 0) ^ 0xff;
@@ -99,16 +89,16 @@ describe('a finished target left with its checkpoint, on the real file system (R
     expect(events.flatMap((e) => (e.type === 'notice' ? [e.code] : []))).toEqual(['TARGET_MISMATCH']);
     expect(restartReasons(events)).toEqual(['PART_FILE_MISSING']);
     expect(await fileSha256(target)).toBe(sha256(body));
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R19: a checkpoint kept by a failed removal alone (no kill) is cleaned up by the next run', async () => {
-    const target = join(dir, 'out.bin');
+    const target = join(dir(), 'out.bin');
     await completes({ url: url(), target }, { checkpoints: killedBeforeRemoval() });
     expect(await readFile(checkpointPathOf(target), 'utf8')).toContain('"ranges":[[0,');
     server.requests.length = 0;
     await completes({ url: url(), target });
     expect(server.requests).toEqual([]);
-    expect(await listDir(dir)).toEqual(['out.bin']);
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 });

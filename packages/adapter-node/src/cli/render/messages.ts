@@ -18,9 +18,11 @@ const sizeOf = (total: number | null): string => (total === null ? 'size unknown
 /** The human lines the command prints on stderr, each one line, prefixed like every rdl message. */
 export const messages = {
   start: (url: string, target: string, resumedFrom: number, total: number | null): string =>
-    resumedFrom > 0
-      ? `rdl: resuming ${target} at ${formatBytes(resumedFrom)} of ${sizeOf(total)}`
-      : `rdl: downloading ${url} to ${target} (${sizeOf(total)})`,
+    resumedFrom > 0 && resumedFrom === total
+      ? `rdl: every byte of ${target} (${formatBytes(total)}) is already there: checking it`
+      : resumedFrom > 0
+        ? `rdl: resuming ${target} at ${formatBytes(resumedFrom)} of ${sizeOf(total)}`
+        : `rdl: downloading ${url} to ${target} (${sizeOf(total)})`,
   restart: (reason: RestartReason): string => `rdl: starting again from byte 0: ${restartReasons[reason]}`,
   retry: (failure: DownloadFailure, attempt: number, delayMs: number): string =>
     `rdl: ${describeFailure(failure)}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`,
