@@ -23,11 +23,17 @@ afterEach(async () => {
   await context.close();
 });
 
+/** New bytes for a file, another pattern each call. */
+const nextContent = (size = 16 * MiB): Uint8Array => {
+  seed += 1;
+  return patternBytes(size, seed);
+};
+
 /** Puts a new 16 MiB file on the server; returns its name and SHA-256. */
 const serve = (size = 16 * MiB): { name: string; sha256: string } => {
-  seed += 1;
+  const content = nextContent(size);
   const name = `file-${seed}.bin`;
-  return { name, sha256: demo.files.setFile(name, patternBytes(size, seed)) };
+  return { name, sha256: demo.files.setFile(name, content) };
 };
 
 /** Opens the demo on `name`: cross-origin by default, frequent checkpoints, small write buffer. */
@@ -47,6 +53,32 @@ const throttle = (holdAt: number | null) => {
 const dataRequests = (name: string) =>
   demo.files.requests.filter((r) => r.method === 'GET' && r.path === `/files/${name}`);
 
+/** Whether a data request resumes: a Range that does not start at byte 0. */
+const resumes = (request: { readonly range: string | null }): boolean =>
+  request.range !== null && request.range !== 'bytes=0-';
+
+/**
+ * The opening most tests share: a new file served and held at `holdAt`, a tab started on it, and at least
+ * `atLeast` bytes checkpointed. Resolves the file, the tab and the bytes checkpointed by then.
+ */
+const startUntilCheckpointed = async (holdAt: number, atLeast: number) => {
+  const file = serve();
+  throttle(holdAt);
+  const tab = await openTab(file.name);
+  await tab.click('Start');
+  const checkpointed = Number(await tab.waitFor('checkpointed', `Number(v) >= ${atLeast}`));
+  return { file, tab, checkpointed };
+};
+
+/** Waits until the download in `tab` ends verified; resolves the SHA-256 the page shows. */
+const finalSha256 = (tab: DemoTab): Promise<string> => tab.waitFor('sha256', 'v.length === 64');
+
+/** Pauses the download in `tab` and waits until it is paused. */
+const pause = async (tab: DemoTab): Promise<void> => {
+  await tab.click('Pause');
+  await tab.waitForState('paused');
+};
+
 describe('the demo page in headless Chromium', () => {
   it('R6: a cross-origin download sends only the CORS-safelisted Range and compares validators itself', async () => {
     const file = serve();
@@ -54,9 +86,9 @@ describe('the demo page in headless Chromium', () => {
     Object.assign(demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
     const tab = await openTab(file.name);
     await tab.click('Start');
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    expect(await finalSha256(tab)).toBe(file.sha256);
     const gets = dataRequests(file.name);
-    const resumed = gets.filter((r) => r.range !== null && r.range !== 'bytes=0-');
+    const resumed = gets.filter(resumes);
     expect(resumed.length).toBeGreaterThanOrEqual(1);
     expect(resumed[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
     expect(gets.every((r) => r.ifRange === null && r.ifMatch === null)).toBe(true);
@@ -69,18 +101,14 @@ describe('the demo page in headless Chromium', () => {
     Object.assign(demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
     const tab = await openTab(file.name, demo.pageOrigin);
     await tab.click('Start');
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
-    const resumed = dataRequests(file.name).filter((r) => r.range !== null && r.range !== 'bytes=0-');
+    expect(await finalSha256(tab)).toBe(file.sha256);
+    const resumed = dataRequests(file.name).filter(resumes);
     expect(resumed[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
     expect(resumed[0]?.ifRange).toMatch(/^"/);
   });
 
   it('R25, R26: the network taken away mid-download and given back: it goes on from its bytes', async () => {
-    const file = serve();
-    throttle(6 * MiB);
-    const tab = await openTab(file.name);
-    await tab.click('Start');
-    await tab.waitFor('checkpointed', `Number(v) >= ${4 * MiB}`);
+    const { file, tab } = await startUntilCheckpointed(6 * MiB, 4 * MiB);
     await context.setOffline(true);
     // Going offline does not end a response already streaming; a network that goes away does: cut it.
     demo.files.dropConnections();
@@ -88,7 +116,7 @@ describe('the demo page in headless Chromium', () => {
     const before = dataRequests(file.name).length;
     demo.files.release();
     await context.setOffline(false);
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    expect(await finalSha256(tab)).toBe(file.sha256);
     const after = dataRequests(file.name).slice(before);
     expect(after.length).toBeGreaterThanOrEqual(1);
     const offset = Number(/^bytes=(\d+)-$/.exec(after[0]?.range ?? '')?.[1]);
@@ -97,11 +125,7 @@ describe('the demo page in headless Chromium', () => {
   });
 
   it('R19, R20, R21: the page reloaded mid-download resumes from OPFS and the checkpoint; SHA-256 matches', async () => {
-    const file = serve();
-    throttle(8 * MiB);
-    const tab = await openTab(file.name);
-    await tab.click('Start');
-    const saved = Number(await tab.waitFor('checkpointed', `Number(v) >= ${4 * MiB}`));
+    const { file, tab, checkpointed: saved } = await startUntilCheckpointed(8 * MiB, 4 * MiB);
     await tab.reload();
     expect(await tab.field('state')).toBe('idle');
     const left = await tab.leftovers(file.name);
@@ -112,7 +136,7 @@ describe('the demo page in headless Chromium', () => {
     await tab.click('Start');
     const resumedFrom = Number(await tab.waitFor('resumed-from', `Number(v) > 0`));
     expect(resumedFrom).toBeGreaterThanOrEqual(saved);
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    expect(await finalSha256(tab)).toBe(file.sha256);
     const last = dataRequests(file.name).at(-1);
     expect(last?.range).toBe(`bytes=${resumedFrom}-`);
     expect(await tab.field('restarts')).toBe('none');
@@ -120,67 +144,45 @@ describe('the demo page in headless Chromium', () => {
   });
 
   it('R11, R13: the file changed on the server between two runs: restart from 0 against the new version', async () => {
-    const file = serve();
-    throttle(8 * MiB);
-    const tab = await openTab(file.name);
-    await tab.click('Start');
-    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
+    const { file, tab } = await startUntilCheckpointed(8 * MiB, 2 * MiB);
     await tab.reload();
-    seed += 1;
-    const changed = demo.files.setFile(file.name, patternBytes(16 * MiB, seed));
+    const changed = demo.files.setFile(file.name, nextContent());
     demo.files.release();
     await tab.click('Start');
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(changed);
+    expect(await finalSha256(tab)).toBe(changed);
     expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
   });
 
   it('R6, R13: cross-origin, the file changes between probe and resume: the 206 has another ETag, so it restarts', async () => {
-    const file = serve();
-    throttle(6 * MiB);
-    const tab = await openTab(file.name);
-    await tab.click('Start');
-    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
-    seed += 1;
-    const changed = demo.files.changeAfterNextHead(file.name, patternBytes(16 * MiB, seed));
+    const { file, tab } = await startUntilCheckpointed(6 * MiB, 2 * MiB);
+    const changed = demo.files.changeAfterNextHead(file.name, nextContent());
     const before = dataRequests(file.name).length;
     // The connection drops; the retry's probe sees the old version, then `Range: bytes=N-` (no If-Range: CORS)
     // gets a 206 of the new one, which only the adapter's own comparison of the ETag can catch.
     demo.files.dropConnections();
     demo.files.release();
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(changed);
+    expect(await finalSha256(tab)).toBe(changed);
     expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
-    const resumed = dataRequests(file.name)
-      .slice(before)
-      .find((r) => r.range !== null && r.range !== 'bytes=0-');
+    const resumed = dataRequests(file.name).slice(before).find(resumes);
     expect(resumed?.status).toBe(206);
     expect(resumed?.ifRange).toBeNull();
     expect(demo.files.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
   });
 
   it('R7: a 200 answer to a resume truncates the part file and restarts from 0', async () => {
-    const file = serve();
-    throttle(8 * MiB);
-    const tab = await openTab(file.name);
-    await tab.click('Start');
-    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
-    await tab.click('Pause');
-    await tab.waitForState('paused');
+    const { file, tab } = await startUntilCheckpointed(8 * MiB, 2 * MiB);
+    await pause(tab);
     demo.files.faults.ignoreRangeTimes = 1;
     demo.files.release();
     await tab.click('Resume');
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    expect(await finalSha256(tab)).toBe(file.sha256);
     expect(await tab.field('restarts')).toContain('RANGE_IGNORED');
     expect((await tab.leftovers(file.name)).final).toBe(16 * MiB);
   });
 
   it('R24: pause stops the network and keeps a checkpoint; resume goes on from it', async () => {
-    const file = serve();
-    throttle(8 * MiB);
-    const tab = await openTab(file.name);
-    await tab.click('Start');
-    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
-    await tab.click('Pause');
-    await tab.waitForState('paused');
+    const { file, tab } = await startUntilCheckpointed(8 * MiB, 2 * MiB);
+    await pause(tab);
     const paused = dataRequests(file.name).at(-1);
     expect(paused?.closedEarly).toBe(true);
     const left = await tab.leftovers(file.name);
@@ -189,17 +191,13 @@ describe('the demo page in headless Chromium', () => {
     const count = dataRequests(file.name).length;
     demo.files.release();
     await tab.click('Resume');
-    expect(await tab.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    expect(await finalSha256(tab)).toBe(file.sha256);
     const resumed = dataRequests(file.name).slice(count);
     expect(resumed[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
   });
 
   it('R24: cancel removes the OPFS part file and the checkpoint', async () => {
-    const file = serve();
-    throttle(8 * MiB);
-    const tab = await openTab(file.name);
-    await tab.click('Start');
-    await tab.waitFor('checkpointed', `Number(v) >= ${2 * MiB}`);
+    const { file, tab } = await startUntilCheckpointed(8 * MiB, 2 * MiB);
     await tab.click('Cancel');
     await tab.waitForState('cancelled');
     expect(await tab.field('error')).toContain('ERR_CANCELLED');
@@ -207,15 +205,11 @@ describe('the demo page in headless Chromium', () => {
   });
 
   it('R23: a second tab on the same target fails with TargetBusy; the first goes on', async () => {
-    const file = serve();
-    throttle(6 * MiB);
-    const first = await openTab(file.name);
-    await first.click('Start');
-    await first.waitFor('checkpointed', `Number(v) >= ${MiB}`);
+    const { file, tab: first } = await startUntilCheckpointed(6 * MiB, MiB);
     const second = await openTab(file.name);
     await second.click('Start');
     expect(await second.waitFor('error', `v !== ''`)).toContain('ERR_TARGET_BUSY');
     demo.files.release();
-    expect(await first.waitFor('sha256', 'v.length === 64')).toBe(file.sha256);
+    expect(await finalSha256(first)).toBe(file.sha256);
   });
 });
