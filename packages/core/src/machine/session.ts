@@ -76,6 +76,27 @@ export class DownloadSession {
     return null;
   }
 
+  /**
+   * `catchUp` to an end that moves: reads back and hashes the part file until the hash reaches `frontier()`, the end
+   * of the bytes written so far, which grows while it reads. From there the writes extend the hash themselves
+   * (`hashWritten`), so a resume need not read its prefix back before its request goes out. It stops once
+   * `halted()`, and at a failed read: the hash then ends short, and verification reads back the rest (R27).
+   */
+  async chase(
+    part: PartFile,
+    hash: RunningHash,
+    frontier: () => number,
+    halted: () => boolean,
+  ): Promise<void> {
+    while (!halted() && hash.upTo < frontier()) {
+      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, frontier() - hash.upTo))();
+      if (E.isLeft(read) || read.right.length === 0) return;
+      hash.sha256?.update(read.right);
+      hash.md5?.update(read.right);
+      hash.upTo += read.right.length;
+    }
+  }
+
   /** Counts bytes just written at `offset` when they extend the hash; other writes leave it for verification. */
   hashWritten(offset: number, bytes: Uint8Array): void {
     const hash = this.#hash;

@@ -58,6 +58,10 @@ class Transfer {
   /** Bytes counted by the last saved checkpoint. */
   #saved: number;
   #lastSaveAt: number;
+  /** The running hash reading back the bytes before the offset while the request goes on (R27), if it must. */
+  #chase: Promise<void> | null = null;
+  /** Set when the transfer is over: the chase stops reading. */
+  #over = false;
   #stallTimer: TimerId | null = null;
 
   constructor(deps: TransferDeps, input: TransferInput, send: (event: TransferEvent) => void) {
@@ -82,6 +86,9 @@ class Transfer {
       return this.#end({ _tag: 'Fail', failure: { _tag: 'IoError', message: 'the part file is not open' } });
     const outcome = await this.#transfer(part);
     this.#clearStall();
+    this.#over = true;
+    // The part file may be closed once the transfer has ended: the chase reads no more after this.
+    await this.#chase;
     return this.#end(outcome);
   }
 
@@ -96,11 +103,16 @@ class Transfer {
       const saved = await this.#deps.checkpoints.save(options.target, encodeCheckpoint(this.#checkpoint))();
       if (E.isLeft(saved)) return fail(saved.left);
     }
-    // The running hash reads back what it has not seen before this request, so it can follow the stream (R27).
+    // The running hash reads back the bytes before `offset` while the request goes out, then follows the stream
+    // (R27): a resume does not wait for its prefix to be read before it asks for the rest.
     const hash = this.#deps.session.hashFrom(offset);
-    if (hash !== null) {
-      const caughtUp = await this.#deps.session.catchUp(part, hash, offset);
-      if (caughtUp !== null) return fail(caughtUp);
+    if (hash !== null && hash.upTo < offset) {
+      this.#chase = this.#deps.session.chase(
+        part,
+        hash,
+        () => this.#written,
+        () => this.#over,
+      );
     }
     if (this.#cause === 'stop') return { _tag: 'Stopped' };
 
@@ -190,6 +202,7 @@ class Transfer {
         storageFailure = written.left;
         return false;
       }
+      // The hash and `#written` move in one step: a chase reading up to `#written` hands over exactly here.
       session.hashWritten(this.#written, bytes);
       this.#written += filled;
       filled = 0;
