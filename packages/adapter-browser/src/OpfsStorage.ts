@@ -1,11 +1,10 @@
-import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
+import type { PartFile, StorageFailure } from '@rdl/core';
 import * as TE from 'fp-ts/TaskEither';
 import type { OpfsFileHandle, SyncAccessHandle } from './fileSystemAccess.js';
-import { finishedFileSize, readFinishedFile } from './finishedFile.js';
-import { moveFile } from './moveFile.js';
-import { type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
+import type { OpfsLocation } from './opfsPaths.js';
+import { commitPartFile, discardPartFile, type FoundPartFile, PartFileStorage } from './PartFileStorage.js';
 import { closedFailure, toStorageFailure } from './storageFailure.js';
-import { type HeldLock, tryLockTarget } from './targetLock.js';
+import type { HeldLock } from './targetLock.js';
 
 /** Where an `OpfsStorage` keeps its files and takes its locks. */
 export interface OpfsStorageOptions {
@@ -14,8 +13,6 @@ export interface OpfsStorageOptions {
   /** The lock manager for R23. Default: `navigator.locks`. */
   readonly locks?: LockManager;
 }
-
-const busy = (target: string): StorageFailure => ({ _tag: 'TargetBusy', target });
 
 /**
  * A `StoragePort` on the Origin Private File System through `FileSystemSyncAccessHandle`: writes land in place at
@@ -27,64 +24,16 @@ const busy = (target: string): StorageFailure => ({ _tag: 'TargetBusy', target }
  * download in this one) fails at once with `TargetBusy` instead of waiting or corrupting the first. The lock dies
  * with the worker, so a reload or a crash never leaves a target locked.
  */
-export class OpfsStorage implements StoragePort {
-  readonly #root: () => Promise<FileSystemDirectoryHandle>;
-  readonly #locks: LockManager;
-
-  constructor(options: OpfsStorageOptions = {}) {
-    this.#root = options.root ?? opfsRoot;
-    this.#locks = options.locks ?? navigator.locks;
-  }
-
-  open(target: string): TE.TaskEither<StorageFailure, PartFile> {
-    return async () => {
-      let lock: HeldLock | null = null;
-      try {
-        lock = await tryLockTarget(this.#locks, target);
-        if (lock === null) return { _tag: 'Left', left: busy(target) };
-        const location = await resolveTarget(await this.#root(), target, true);
-        const file = (await location.directory.getFileHandle(`${location.name}${PART_SUFFIX}`, {
-          create: true,
-        })) as OpfsFileHandle;
-        if (file.createSyncAccessHandle === undefined) {
-          throw new DOMException(
-            'FileSystemSyncAccessHandle is missing here (not a dedicated worker?)',
-            'NotSupportedError',
-          );
-        }
-        const handle = await file.createSyncAccessHandle();
-        return { _tag: 'Right', right: new OpfsPartFile(target, location, handle, lock) };
-      } catch (error) {
-        lock?.release();
-        return { _tag: 'Left', left: toStorageFailure(error, target) };
-      }
-    };
-  }
-
-  remove(target: string): TE.TaskEither<StorageFailure, void> {
-    return async () => {
-      const lock = await tryLockTarget(this.#locks, target).catch(() => null);
-      if (lock === null) return { _tag: 'Left', left: busy(target) };
-      try {
-        const location = await resolveTarget(await this.#root(), target, false);
-        await location.directory.removeEntry(`${location.name}${PART_SUFFIX}`);
-        return { _tag: 'Right', right: undefined };
-      } catch (error) {
-        if (error instanceof DOMException && error.name === 'NotFoundError')
-          return { _tag: 'Right', right: undefined };
-        return { _tag: 'Left', left: toStorageFailure(error, target) };
-      } finally {
-        lock.release();
-      }
-    };
-  }
-
-  targetSize(target: string): TE.TaskEither<StorageFailure, number | null> {
-    return finishedFileSize(this.#root, target);
-  }
-
-  readTarget(target: string, offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
-    return readFinishedFile(this.#root, target, offset, length);
+export class OpfsStorage extends PartFileStorage {
+  protected async openPart({ target, location, file, lock }: FoundPartFile): Promise<PartFile> {
+    const opfsFile = file as OpfsFileHandle;
+    if (opfsFile.createSyncAccessHandle === undefined) {
+      throw new DOMException(
+        'FileSystemSyncAccessHandle is missing here (not a dedicated worker?)',
+        'NotSupportedError',
+      );
+    }
+    return new OpfsPartFile(target, location, await opfsFile.createSyncAccessHandle(), lock);
   }
 }
 
@@ -175,13 +124,11 @@ class OpfsPartFile implements PartFile {
   }
 
   commit(): TE.TaskEither<StorageFailure, void> {
-    const { directory, name } = this.location;
-    return this.#finish(() => moveFile(directory, `${name}${PART_SUFFIX}`, name));
+    return this.#finish(() => commitPartFile(this.location));
   }
 
   discard(): TE.TaskEither<StorageFailure, void> {
-    const { directory, name } = this.location;
-    return this.#finish(() => directory.removeEntry(`${name}${PART_SUFFIX}`));
+    return this.#finish(() => discardPartFile(this.location));
   }
 
   close(): TE.TaskEither<StorageFailure, void> {

@@ -1,11 +1,9 @@
-import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
+import type { PartFile, StorageFailure } from '@rdl/core';
 import * as TE from 'fp-ts/TaskEither';
-import { finishedFileSize, readFinishedFile } from './finishedFile.js';
-import { moveFile } from './moveFile.js';
-import type { OpfsStorageOptions } from './OpfsStorage.js';
-import { type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
+import type { OpfsLocation } from './opfsPaths.js';
+import { commitPartFile, discardPartFile, type FoundPartFile, PartFileStorage } from './PartFileStorage.js';
 import { closedFailure, toStorageFailure } from './storageFailure.js';
-import { type HeldLock, tryLockTarget } from './targetLock.js';
+import type { HeldLock } from './targetLock.js';
 
 /**
  * The fallback `StoragePort` where `FileSystemSyncAccessHandle` is missing (a page's main thread, a browser
@@ -17,57 +15,9 @@ import { type HeldLock, tryLockTarget } from './targetLock.js';
  * flushed bytes, so they flush first. Use a long `checkpointIntervalMs` with it on big files. Exclusivity (R23)
  * comes from the same Web Lock as `OpfsStorage`, since writable streams do not lock the file against each other.
  */
-export class WritableStorage implements StoragePort {
-  readonly #root: () => Promise<FileSystemDirectoryHandle>;
-  readonly #locks: LockManager;
-
-  constructor(options: OpfsStorageOptions = {}) {
-    this.#root = options.root ?? opfsRoot;
-    this.#locks = options.locks ?? navigator.locks;
-  }
-
-  open(target: string): TE.TaskEither<StorageFailure, PartFile> {
-    return async () => {
-      let lock: HeldLock | null = null;
-      try {
-        lock = await tryLockTarget(this.#locks, target);
-        if (lock === null) return { _tag: 'Left', left: { _tag: 'TargetBusy', target } };
-        const location = await resolveTarget(await this.#root(), target, true);
-        const file = await location.directory.getFileHandle(`${location.name}${PART_SUFFIX}`, {
-          create: true,
-        });
-        return { _tag: 'Right', right: new WritablePartFile(target, location, file, lock) };
-      } catch (error) {
-        lock?.release();
-        return { _tag: 'Left', left: toStorageFailure(error, target) };
-      }
-    };
-  }
-
-  remove(target: string): TE.TaskEither<StorageFailure, void> {
-    return async () => {
-      const lock = await tryLockTarget(this.#locks, target).catch(() => null);
-      if (lock === null) return { _tag: 'Left', left: { _tag: 'TargetBusy', target } };
-      try {
-        const location = await resolveTarget(await this.#root(), target, false);
-        await location.directory.removeEntry(`${location.name}${PART_SUFFIX}`);
-        return { _tag: 'Right', right: undefined };
-      } catch (error) {
-        if (error instanceof DOMException && error.name === 'NotFoundError')
-          return { _tag: 'Right', right: undefined };
-        return { _tag: 'Left', left: toStorageFailure(error, target) };
-      } finally {
-        lock.release();
-      }
-    };
-  }
-
-  targetSize(target: string): TE.TaskEither<StorageFailure, number | null> {
-    return finishedFileSize(this.#root, target);
-  }
-
-  readTarget(target: string, offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
-    return readFinishedFile(this.#root, target, offset, length);
+export class WritableStorage extends PartFileStorage {
+  protected async openPart({ target, location, file, lock }: FoundPartFile): Promise<PartFile> {
+    return new WritablePartFile(target, location, file, lock);
   }
 }
 
@@ -157,13 +107,11 @@ class WritablePartFile implements PartFile {
   }
 
   commit(): TE.TaskEither<StorageFailure, void> {
-    const { directory, name } = this.location;
-    return this.#end(() => moveFile(directory, `${name}${PART_SUFFIX}`, name));
+    return this.#end(() => commitPartFile(this.location));
   }
 
   discard(): TE.TaskEither<StorageFailure, void> {
-    const { directory, name } = this.location;
-    return this.#end(() => directory.removeEntry(`${name}${PART_SUFFIX}`));
+    return this.#end(() => discardPartFile(this.location));
   }
 
   close(): TE.TaskEither<StorageFailure, void> {
