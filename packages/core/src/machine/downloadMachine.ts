@@ -23,15 +23,13 @@ import type {
   VerifyInput,
   VerifyOutput,
 } from './effects.js';
-import type { DownloadMachineEvent, TransferCommand, TransferOutcome } from './events.js';
+import type { BackoffInputs, DownloadMachineEvent, TransferCommand, TransferOutcome } from './events.js';
 
 /** The events the machine itself reports; createDownload adds `state`, `progress`, `done` and `error`. */
 export type MachineEmitted = Extract<DownloadEvent, { type: 'start' | 'restart' | 'retry' | 'notice' }>;
 
 const notProvided = (name: string) => (): Promise<never> =>
   Promise.reject(new Error(`the ${name} actor was not provided: use createDownload, or machine.provide()`));
-
-type Retry = Extract<TransferOutcome, { _tag: 'Retry' }>;
 
 /** The attempt number of the retry a passing failure asks for: bytes that arrived reset the count (R25). */
 const nextAttempt = (context: DownloadContext, progressed: boolean): number =>
@@ -46,8 +44,8 @@ const giveUp = (context: DownloadContext, last: DownloadFailure): DownloadFailur
   last,
 });
 
-const retryPlan = (context: DownloadContext, retry: Omit<Retry, '_tag'>) => {
-  const attempt = nextAttempt(context, retry.progressed);
+const retryPlan = (context: DownloadContext, retry: BackoffInputs, progressed: boolean) => {
+  const attempt = nextAttempt(context, progressed);
   return {
     attempt,
     retryDelayMs: retryDelay(attempt, context.options.retry, retry.random, retry.retryAfterMs),
@@ -303,9 +301,7 @@ export const downloadMachine = setup({
             target: 'waiting',
             actions: [
               assign(({ context, event }) =>
-                event.output._tag === 'Failed'
-                  ? retryPlan(context, { ...event.output, progressed: false })
-                  : {},
+                event.output._tag === 'Failed' ? retryPlan(context, event.output, false) : {},
               ),
               'emitRetry',
             ],
@@ -457,7 +453,9 @@ export const downloadMachine = setup({
             actions: [
               'recordTransferEnd',
               assign(({ context, event }) =>
-                event.outcome._tag === 'Retry' ? retryPlan(context, event.outcome) : {},
+                event.outcome._tag === 'Retry'
+                  ? retryPlan(context, event.outcome, event.outcome.progressed)
+                  : {},
               ),
               'emitRetry',
             ],

@@ -2,6 +2,7 @@ import type { Checkpoint } from '../checkpoint.js';
 import type { ProbeResult } from '../decision.js';
 import type { DownloadFailure } from '../errors.js';
 import type { RefreshedUrls, ResolvedOptions } from '../options.js';
+import type { BackoffInputs } from './events.js';
 
 /**
  * The effects the machine invokes, as contracts: what each actor gets and what it answers. The implementations
@@ -38,13 +39,7 @@ export interface ProbeInput {
 /** The probe (R16) learnt the resource, or failed; a retryable failure carries its backoff inputs (R25). */
 export type ProbeOutput =
   | { readonly _tag: 'Probed'; readonly probe: ProbeResult }
-  | {
-      readonly _tag: 'Failed';
-      readonly failure: DownloadFailure;
-      readonly retryable: boolean;
-      readonly retryAfterMs: number | null;
-      readonly random: number;
-    };
+  | ({ readonly _tag: 'Failed'; readonly retryable: boolean } & BackoffInputs);
 
 export interface TransferInput {
   /** Where this run's data requests go (R16, R17): see `dataRequestTarget`. */

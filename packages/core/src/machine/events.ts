@@ -12,6 +12,16 @@ export type ControlEvent =
   | { readonly type: 'OFFLINE' };
 
 /**
+ * A passing failure and what the wait before the next attempt is computed from (R25): the server's `Retry-After`,
+ * if any, and `random`, the jitter, drawn from the Clock port so that the machine stays pure.
+ */
+export interface BackoffInputs {
+  readonly failure: DownloadFailure;
+  readonly retryAfterMs: number | null;
+  readonly random: number;
+}
+
+/**
  * How one data request ended, as the transfer actor reports it. Every outcome is reported only after the bytes
  * written were flushed and the checkpoint counting them was saved (R20), so the machine can go on from it.
  */
@@ -24,17 +34,8 @@ export type TransferOutcome =
   | { readonly _tag: 'Continue' }
   /** Throw away every byte and begin again at 0 (R7, R11, R13). */
   | { readonly _tag: 'Restart'; readonly reason: RestartReason }
-  /**
-   * A passing failure (R25). `progressed`: bytes arrived in this request, which resets the attempt counter.
-   * `random` is the jitter for the backoff, drawn from the Clock port so that the machine stays pure.
-   */
-  | {
-      readonly _tag: 'Retry';
-      readonly failure: DownloadFailure;
-      readonly retryAfterMs: number | null;
-      readonly progressed: boolean;
-      readonly random: number;
-    }
+  /** A passing failure (R25). `progressed`: bytes arrived in this request, which resets the attempt counter. */
+  | ({ readonly _tag: 'Retry'; readonly progressed: boolean } & BackoffInputs)
   | { readonly _tag: 'Fail'; readonly failure: DownloadFailure }
   /** The machine asked it to stop (pause, cancel). */
   | { readonly _tag: 'Stopped' };
