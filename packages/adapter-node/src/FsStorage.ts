@@ -7,6 +7,7 @@ import { acquireLock, isLockHeld, releaseLock } from './fileLock.js';
 import { finishedFileSize, readFinishedFile } from './finishedFile.js';
 import { errnoOf, toStorageFailure } from './fsFailure.js';
 import { fsyncDirectory } from './fsync.js';
+import { readAt } from './readAt.js';
 
 /** `<target>.part`: where the bytes go until every one is there and verified (R19). */
 export const partPathOf = (target: string): string => `${target}.part`;
@@ -112,16 +113,7 @@ class FsPartFile implements PartFile {
   }
 
   read(offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
-    return this.withHandle('read', async (handle) => {
-      const buffer = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return done === length ? buffer : buffer.subarray(0, done);
-    });
+    return this.withHandle('read', (handle) => readAt(handle, offset, length));
   }
 
   truncate(length: number): TE.TaskEither<StorageFailure, void> {

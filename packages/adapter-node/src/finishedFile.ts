@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import type { StorageFailure } from '@rdl/core';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { errnoOf, toStorageFailure } from './fsFailure.js';
+import { readAt } from './readAt.js';
 
 /**
  * The size of the finished file `target`, `null` when neither it nor its folder exists (R19, R21). A folder or a
@@ -33,14 +34,7 @@ export const readFinishedFile = (
     async () => {
       const handle = await open(target, 'r');
       try {
-        const buffer = new Uint8Array(length);
-        let done = 0;
-        while (done < length) {
-          const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
-          if (bytesRead === 0) break;
-          done += bytesRead;
-        }
-        return done === length ? buffer : buffer.subarray(0, done);
+        return await readAt(handle, offset, length);
       } finally {
         await handle.close();
       }
