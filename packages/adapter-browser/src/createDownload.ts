@@ -7,10 +7,11 @@ import {
   type DownloadResult,
   type DownloadState,
   type Progress,
+  refusedDownload,
 } from '@rdl/core';
 import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
-import { refusedDownload, targetProblem } from './refusedDownload.js';
+import { targetProblem } from './targetProblem.js';
 import type { DownloadCommand, FromWorker, ToWorker } from './worker/protocol.js';
 
 /** How `createWorkerDownload` runs its worker. */

@@ -3,10 +3,10 @@ import {
   type Download,
   type DownloadOptions,
   type DownloadPorts,
+  refusedDownload,
 } from '@rdl/core';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
 import { FsStorage } from './FsStorage.js';
-import { failedDownload } from './failedDownload.js';
 import { NodeFetchHttp } from './NodeFetchHttp.js';
 import { NodeHasher } from './NodeHasher.js';
 import { systemClock } from './systemClock.js';
@@ -36,13 +36,13 @@ export const nodePorts = (): DownloadPorts => {
  * there) and carries the `refreshUrl` hook (R18).
  *
  * A target in a folder that does not exist, or naming a folder, is refused before any request and without
- * creating a file (R30): `start()` then reports an `ERR_INVALID_INPUT` error.
+ * creating a file (R30): `result` rejects with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
  */
 export const createDownload = (
   options: DownloadOptions,
   overrides: Partial<DownloadPorts> = {},
 ): Download => {
   const problem = targetProblem(options.target);
-  if (problem !== null) return failedDownload(problem);
+  if (problem !== null) return refusedDownload(problem);
   return createCoreDownload(options, { ...nodePorts(), ...overrides });
 };

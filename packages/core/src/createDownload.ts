@@ -1,20 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { type Actor, createActor, type SnapshotFrom } from 'xstate';
-import type {
-  Download,
-  DownloadEvent,
-  DownloadPorts,
-  DownloadResult,
-  DownloadState,
-  Progress,
-} from './download.js';
+import type { Download, DownloadEvent, DownloadPorts, DownloadResult, DownloadState } from './download.js';
 import { DownloadError, type DownloadFailure } from './errors.js';
 import type { DownloadMachine } from './machine/downloadMachine.js';
 import { machineFor } from './machine/machineFor.js';
 import { publicStateOf } from './machine/publicState.js';
 import { type DownloadOptions, resolveOptions } from './options.js';
-
-const noProgress: Progress = { bytes: 0, total: null, fraction: null, bytesPerSecond: 0, etaSeconds: null };
+import { refusedDownload } from './refusedDownload.js';
 
 /** The listeners of one download, called in order of subscription. */
 class Listeners {
@@ -38,6 +30,9 @@ class Listeners {
  * (R30): bad input rejects `result` with `ERR_INVALID_INPUT` before any request, without touching storage.
  */
 export const createDownload = (options: DownloadOptions, ports: DownloadPorts): Download => {
+  const resolved = resolveOptions(options);
+  if (E.isLeft(resolved)) return refusedDownload(resolved.left);
+
   const listeners = new Listeners();
   let settle!: { resolve: (result: DownloadResult) => void; reject: (error: unknown) => void };
   const result = new Promise<DownloadResult>((resolve, reject) => {
@@ -45,9 +40,6 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
   });
   // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
   result.catch(() => undefined);
-
-  const resolved = resolveOptions(options);
-  if (E.isLeft(resolved)) return rejectedDownload(resolved.left, listeners, settle.reject, result);
 
   const { machine, progress } = machineFor(resolved.right, ports, (p) =>
     listeners.publish({ type: 'progress', progress: p }),
@@ -113,28 +105,6 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
     offline: () => send('OFFLINE'),
     subscribe: (listener) => listeners.add(listener),
     getSnapshot: () => ({ state, progress: progress.latest }),
-    result,
-  };
-};
-
-/** A download whose options were refused: every method is a no-op, `result` has already rejected (R30). */
-const rejectedDownload = (
-  failure: DownloadFailure,
-  listeners: Listeners,
-  reject: (error: unknown) => void,
-  result: Promise<DownloadResult>,
-): Download => {
-  reject(new DownloadError(failure));
-  const noop = () => undefined;
-  return {
-    start: noop,
-    pause: noop,
-    resume: noop,
-    cancel: noop,
-    online: noop,
-    offline: noop,
-    subscribe: (listener) => listeners.add(listener),
-    getSnapshot: () => ({ state: 'failed', progress: noProgress }),
     result,
   };
 };

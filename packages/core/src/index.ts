@@ -24,5 +24,6 @@ export * from './probe.js';
 export * from './progress.js';
 export * from './rangeHeader.js';
 export * from './redirect.js';
+export * from './refusedDownload.js';
 export * from './url.js';
 export * from './validators.js';

@@ -1,0 +1,14 @@
+import type { DownloadFailure } from '@rdl/core';
+
+/** Why `target` cannot name a file in OPFS, or `null` when it can (R30). */
+export const targetProblem = (target: string): DownloadFailure | null => {
+  const segments = target.split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    return {
+      _tag: 'InvalidInput',
+      field: 'target',
+      message: `not a file name in OPFS: ${JSON.stringify(target)} (plain names, folders split by "/")`,
+    };
+  }
+  return null;
+};
