@@ -6,7 +6,8 @@ import {
   type DownloadPorts,
   type DownloadResult,
   type DownloadState,
-  type Progress,
+  Listeners,
+  noProgress,
   refusedDownload,
 } from '@rdl/core';
 import { createDownloadHere } from './createDownloadHere.js';
@@ -30,7 +31,6 @@ const defaultWorker = (): Worker =>
     name: 'rdl-download',
   });
 
-const noProgress: Progress = { bytes: 0, total: null, fraction: null, bytesPerSecond: 0, etaSeconds: null };
 const terminal: readonly DownloadState[] = ['done', 'failed', 'cancelled'];
 
 /**
@@ -43,7 +43,7 @@ export const createWorkerDownload = (
   settings: WorkerDownloadSettings = {},
 ): Download => {
   const worker = (settings.worker ?? defaultWorker)();
-  const listeners = new Set<(event: DownloadEvent) => void>();
+  const listeners = new Listeners();
   let state: DownloadState = 'idle';
   let progress = noProgress;
   let settled = false;
@@ -69,7 +69,7 @@ export const createWorkerDownload = (
   const emit = (event: DownloadEvent) => {
     if (event.type === 'state') state = event.state;
     if (event.type === 'progress') progress = event.progress;
-    for (const listener of [...listeners]) listener(event);
+    listeners.publish(event);
   };
   worker.addEventListener('message', ({ data }: MessageEvent<FromWorker>) => {
     switch (data.type) {
@@ -125,10 +125,7 @@ export const createWorkerDownload = (
     cancel: command('cancel'),
     online: command('online'),
     offline: command('offline'),
-    subscribe: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: (listener) => listeners.add(listener),
     getSnapshot: () => ({ state, progress }),
     result,
   };

@@ -1,29 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { type Actor, createActor, type SnapshotFrom } from 'xstate';
-import type { Download, DownloadEvent, DownloadPorts, DownloadResult, DownloadState } from './download.js';
+import type { Download, DownloadPorts, DownloadResult, DownloadState } from './download.js';
 import { DownloadError, type DownloadFailure } from './errors.js';
+import { Listeners } from './listeners.js';
 import type { DownloadMachine } from './machine/downloadMachine.js';
 import { machineFor } from './machine/machineFor.js';
 import { publicStateOf } from './machine/publicState.js';
 import { type DownloadOptions, resolveOptions } from './options.js';
 import { refusedDownload } from './refusedDownload.js';
-
-/** The listeners of one download, called in order of subscription. */
-class Listeners {
-  readonly #listeners = new Set<(event: DownloadEvent) => void>();
-
-  add(listener: (event: DownloadEvent) => void): () => void {
-    const entry = (event: DownloadEvent) => listener(event);
-    this.#listeners.add(entry);
-    return () => {
-      this.#listeners.delete(entry);
-    };
-  }
-
-  publish(event: DownloadEvent): void {
-    for (const listener of [...this.#listeners]) listener(event);
-  }
-}
+import { noValidators } from './validators.js';
 
 /**
  * Creates one download over the given platform ports. Nothing happens before `start()`. Options are checked first
@@ -51,12 +36,9 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
 
   let state: DownloadState = 'idle';
   actor.on('*', (event) => {
-    if (event.type === 'restart') {
-      listeners.publish(event);
-      progress.restart();
-      return;
-    }
     listeners.publish(event);
+    // R28: after a restart, progress starts again from 0, reported as such.
+    if (event.type === 'restart') progress.restart();
   });
   const onSnapshot = (snapshot: SnapshotFrom<DownloadMachine>) => {
     const shown = publicStateOf(snapshot.value, snapshot.context, state);
@@ -71,7 +53,7 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
         target: context.options.target,
         bytes: context.result.bytes,
         sha256: context.result.sha256,
-        validators: context.checkpoint?.validators ?? { etag: null, lastModified: null, date: null },
+        validators: context.checkpoint?.validators ?? noValidators,
       };
       progress.report(done.bytes, context.checkpoint?.totalLength ?? done.bytes, true);
       listeners.publish({ type: 'done', result: done });

@@ -9,6 +9,7 @@ export * from './dataRequest.js';
 export * from './decision.js';
 export * from './download.js';
 export * from './errors.js';
+export * from './listeners.js';
 export type { DownloadContext, DownloadMachineInput } from './machine/context.js';
 export { type DownloadMachine, downloadMachine, type MachineEmitted } from './machine/downloadMachine.js';
 export type { ControlEvent, TransferOutcome } from './machine/events.js';

@@ -1,5 +1,6 @@
-import type { Download, DownloadEvent, DownloadResult, Progress } from './download.js';
+import type { Download, DownloadResult, Progress } from './download.js';
 import { DownloadError, type DownloadFailure } from './errors.js';
+import { Listeners } from './listeners.js';
 
 /** The progress of a download that has received nothing. */
 export const noProgress: Progress = {
@@ -22,32 +23,22 @@ export const refusedDownload = (failure: DownloadFailure): Download => {
   const result = Promise.reject<DownloadResult>(error);
   // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
   result.catch(() => undefined);
-  const listeners = new Set<(event: DownloadEvent) => void>();
+  const listeners = new Listeners();
   let reported = false;
   const ignore = (): void => undefined;
   return {
     start: () => {
       if (reported) return;
       reported = true;
-      for (const event of [
-        { type: 'state', state: 'failed' },
-        { type: 'error', error },
-      ] as const) {
-        for (const listener of [...listeners]) listener(event);
-      }
+      listeners.publish({ type: 'state', state: 'failed' });
+      listeners.publish({ type: 'error', error });
     },
     pause: ignore,
     resume: ignore,
     cancel: ignore,
     online: ignore,
     offline: ignore,
-    subscribe: (listener) => {
-      const entry = (event: DownloadEvent) => listener(event);
-      listeners.add(entry);
-      return () => {
-        listeners.delete(entry);
-      };
-    },
+    subscribe: (listener) => listeners.add(listener),
     getSnapshot: () => ({ state: 'failed', progress: noProgress }),
     result,
   };

@@ -162,22 +162,7 @@ class Transfer {
   }
 
   #notAppended(decision: Exclude<Decision, { _tag: 'Append' }>): TransferOutcome {
-    switch (decision._tag) {
-      case 'Restart':
-        return decision;
-      case 'Complete':
-        return decision;
-      case 'Fail':
-        return decision;
-      case 'Retry':
-        return {
-          _tag: 'Retry',
-          failure: decision.failure,
-          retryAfterMs: decision.retryAfterMs,
-          progressed: false,
-          random: this.#deps.clock.random(),
-        };
-    }
+    return decision._tag === 'Retry' ? this.#retry(decision.failure, false, decision.retryAfterMs) : decision;
   }
 
   async #stream(
@@ -306,8 +291,8 @@ class Transfer {
     return this.#retry(failure, false);
   }
 
-  #retry(failure: DownloadFailure, progressed: boolean): TransferOutcome {
-    return { _tag: 'Retry', failure, retryAfterMs: null, progressed, random: this.#deps.clock.random() };
+  #retry(failure: DownloadFailure, progressed: boolean, retryAfterMs: number | null = null): TransferOutcome {
+    return { _tag: 'Retry', failure, retryAfterMs, progressed, random: this.#deps.clock.random() };
   }
 
   /** R25: no byte (nor answer) for `stallTimeoutMs` cuts the request. */
