@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
 import { FileCheckpointStore } from '../src/FileCheckpointStore.js';
 import { lockPathOf } from '../src/FsStorage.js';
+import { runCliInProcess } from './support/cliInProcess.js';
 import { runRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
-import { writeRandomFile } from './support/randomFile.js';
+import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
+import { watchedHasher } from './support/wrappedPorts.js';
 
 const size = 1024 * 1024 + 5;
 let sha: string;
@@ -61,15 +63,45 @@ describe('rdl after a kill between the rename and the checkpoint removal (R19, R
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
-  it('R19: off a terminal it says every byte is already there, then the saved line', async () => {
+  it('R19: off a terminal it says every byte is already there, then the saved line (no hash asked for, none shown)', async () => {
     const dir = await site.folder();
     await killedAfterRename(dir);
     const run = await runRdl([`${site.server.origin}/f.bin`, '-o', 'out.bin'], dir);
     expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`rdl: every byte of ${join(dir, 'out.bin')} (1.0 MiB) is already there\n`);
+    expect(run.stderr).toContain(`rdl: saved ${join(dir, 'out.bin')} (1.0 MiB)\n`);
+    expect(run.stderr).not.toContain('sha256');
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R19, R27: with --sha256 the file found whole is read back and checked, and the saved line shows the sum', async () => {
+    const dir = await site.folder();
+    await killedAfterRename(dir);
+    const { hasher, work } = watchedHasher();
+    const run = await runCliInProcess(
+      [`${site.server.origin}/f.bin`, '-o', 'out.bin', '--sha256', sha],
+      dir,
+      {
+        hasher,
+      },
+    );
+    expect(run.code).toBe(0);
     expect(run.stderr).toContain(
       `rdl: every byte of ${join(dir, 'out.bin')} (1.0 MiB) is already there: checking it`,
     );
+    expect(work).toEqual({ created: ['sha256'], bytesHashed: size, digests: [sha] });
     expect(run.stderr).toContain(`rdl: saved ${join(dir, 'out.bin')} (1.0 MiB, sha256 ${sha})`);
+    expect(await listDir(dir)).toEqual(['out.bin']);
+  });
+
+  it('R19: without --sha256 or --json the file found whole is adopted without reading it back for a hash', async () => {
+    const dir = await site.folder();
+    await killedAfterRename(dir);
+    const { hasher, work } = watchedHasher();
+    const run = await runCliInProcess([`${site.server.origin}/f.bin`, '-o', 'out.bin'], dir, { hasher });
+    expect(run.code).toBe(0);
+    expect(work).toEqual({ created: [], bytesHashed: 0, digests: [] });
+    expect(await sha256File(join(dir, 'out.bin'))).toBe(sha);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 });

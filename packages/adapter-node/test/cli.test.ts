@@ -107,7 +107,7 @@ describe('rdl: output', () => {
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
-  it('R19: success exits 0 and leaves only the file; off a terminal the steps are plain lines, no bar', async () => {
+  it('R19: success exits 0 and leaves only the file; off a terminal the steps are plain lines, no bar, no sha256', async () => {
     const dir = await folder();
     const run = await runRdl([`${site.server.origin}/small.bin`, '-o', 'out.bin'], dir);
     expect(run.code).toBe(0);
@@ -117,7 +117,10 @@ describe('rdl: output', () => {
     expect(run.stderr).toContain(
       `rdl: downloading ${site.server.origin}/small.bin to ${join(dir, 'out.bin')}`,
     );
-    expect(run.stderr).toContain(`rdl: saved ${join(dir, 'out.bin')} (3.0 MiB, sha256 ${smallSha})`);
+    // Without --sha256 or --json nothing uses a hash, so none is computed and none is shown.
+    expect(run.stderr.endsWith(`rdl: saved ${join(dir, 'out.bin')} (3.0 MiB)\n`)).toBe(true);
+    expect(run.stderr).not.toContain('sha256');
+    expect(await sha256File(join(dir, 'out.bin'))).toBe(smallSha);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
@@ -133,14 +136,17 @@ describe('rdl: output', () => {
     const screen = run.stdout.replace(/\u001b(\[[0-9;?]*[a-zA-Z]|[78])/g, '');
     expect(screen).toMatch(/\d+\.\d % \| [\d.]+ MiB \/ 40\.0 MiB \| [\d.]+ MiB\/s \| ETA \d+s/);
     expect(screen).toContain('100.0 % | 40.0 MiB / 40.0 MiB');
-    expect(screen).toContain(`rdl: saved ${join(dir, 'out.bin')} (40.0 MiB, sha256 ${slowSha})`);
+    expect(screen).toContain(`rdl: saved ${join(dir, 'out.bin')} (40.0 MiB)`);
+    expect(screen).not.toContain('sha256');
+    expect(await sha256File(join(dir, 'out.bin'))).toBe(slowSha);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
-  it('R27: --sha256 that matches: exit 0', async () => {
+  it('R27: --sha256 that matches: exit 0, and the saved line shows the checked sha256', async () => {
     const dir = await folder();
     const run = await runRdl([`${site.server.origin}/small.bin`, '-o', 'out.bin', '--sha256', smallSha], dir);
     expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`rdl: saved ${join(dir, 'out.bin')} (3.0 MiB, sha256 ${smallSha})`);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
@@ -154,6 +160,20 @@ describe('rdl: output', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(oneLine('ERR_INTEGRITY'));
     expect(run.stderr).toContain(wrong);
+    expect(run.stderr).toContain(smallSha);
+    expect(await listDir(dir)).not.toContain('out.bin');
+  });
+
+  it('R27: --sha256 that does not match, with --json: the error event is ERR_INTEGRITY, no done event, exit 1', async () => {
+    const dir = await folder();
+    const wrong = 'e'.repeat(64);
+    const run = await runRdl(
+      [`${site.server.origin}/small.bin`, '-o', 'out.bin', '--sha256', wrong, '--json'],
+      dir,
+    );
+    expect(run.code).toBe(1);
+    expect(run.events.at(-1)).toMatchObject({ event: 'error', code: 'ERR_INTEGRITY' });
+    expect(run.events.some((e) => e.event === 'done')).toBe(false);
     expect(await listDir(dir)).not.toContain('out.bin');
   });
 
@@ -292,5 +312,9 @@ describe('rdl: installed as a command', () => {
     ]) {
       expect(run.stdout).toContain(option);
     }
+    // When the SHA-256 costs its CPU time is the user's to know.
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(
+      'SHA-256 is computed only when it is used: with --sha256 (checked, then shown on the saved line) or --json (in the done event)',
+    );
   });
 });

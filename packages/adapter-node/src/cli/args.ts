@@ -38,9 +38,12 @@ Options:
       --stall-timeout <s>    seconds without a byte before the connection is retried (default: 30)
       --sha256 <hex>         expected SHA-256 of the file, checked before it appears
   -q, --quiet                print nothing but errors
-      --json                 one JSON event a line on stdout
+      --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
   -v, --version              the version
+
+The file's SHA-256 is computed only when it is used: with --sha256 (checked, then shown on the saved line) or
+--json (in the done event). Otherwise no hash is computed, which saves about a second of CPU a GiB.
 `;
 
 const options = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Download, DownloadFailure, DownloadOptions } from '@rdl/core';
+import type { Download, DownloadFailure, DownloadOptions, DownloadPorts } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { createDownload } from '../createDownload.js';
@@ -69,11 +69,18 @@ const fail = (env: CliEnvironment, reporter: Reporter, code: string, message: st
 const failWith = (env: CliEnvironment, reporter: Reporter, failure: DownloadFailure): number =>
   fail(env, reporter, failureCode(failure), describeFailure(failure));
 
+/**
+ * Whether the command computes the file's SHA-256: only when something uses it, the `--sha256` check (R27) or the
+ * `done` event of `--json`, which carries it. A hash nobody reads would cost about a second of CPU a GiB, a whole
+ * core beside the transfer on a small machine.
+ */
+export const computesSha256 = (args: CliArgs): boolean => args.sha256 !== null || args.json;
+
 const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   url: args.url,
   target,
   onChange: args.onChange,
-  computeSha256: true,
+  computeSha256: computesSha256(args),
   ...(args.headUrl === null ? {} : { headUrl: args.headUrl }),
   ...(args.retries === null ? {} : { retry: { retries: args.retries } }),
   ...(args.stallTimeoutMs === null ? {} : { stallTimeoutMs: args.stallTimeoutMs }),
@@ -149,8 +156,13 @@ const runDownload = async (
 /**
  * `rdl <url> [-o <file>] [options]`: downloads, or goes on with an interrupted download of the same target.
  * Resolves the exit code; never throws for an expected failure (R29), whose one line it prints on stderr.
+ * `ports` replaces some of the Node ports (tests watch the hasher through it). Default: none replaced.
  */
-export const runCli = async (argv: readonly string[], env: CliEnvironment): Promise<number> => {
+export const runCli = async (
+  argv: readonly string[],
+  env: CliEnvironment,
+  ports: Partial<DownloadPorts> = {},
+): Promise<number> => {
   const json = wantsJson(argv);
   const early = json ? jsonReporter(env) : quietReporter;
   const command = parseCommand(argv);
@@ -173,8 +185,8 @@ export const runCli = async (argv: readonly string[], env: CliEnvironment): Prom
     ? jsonReporter(env)
     : args.quiet
       ? quietReporter
-      : await textReporter(env, { url: args.url, target: target.right });
-  return runDownload(env, createDownload(downloadOptions(args, target.right)), reporter, argv);
+      : await textReporter(env, { url: args.url, target: target.right, verifies: args.sha256 !== null });
+  return runDownload(env, createDownload(downloadOptions(args, target.right), ports), reporter, argv);
 };
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */

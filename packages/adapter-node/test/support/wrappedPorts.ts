@@ -2,6 +2,7 @@ import {
   type CheckpointStore,
   committedPrefix,
   decodeCheckpoint,
+  type Hasher,
   type PartFile,
   type StorageFailure,
   type StoragePort,
@@ -11,6 +12,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import { FileCheckpointStore } from '../../src/FileCheckpointStore.js';
 import { FsStorage } from '../../src/FsStorage.js';
 import { toStorageFailure } from '../../src/fsFailure.js';
+import { NodeHasher } from '../../src/NodeHasher.js';
 
 /** A real file-system error, as Node gives it. */
 const systemError = (code: string, message: string): Error =>
@@ -143,4 +145,35 @@ export const durabilityWatch = (): {
     },
   };
   return { storage, checkpoints, violations, saves: () => saves };
+};
+
+/** What a `watchedHasher` was asked to do: the hashes it created, the bytes fed to them, the digests it gave. */
+export interface HashWork {
+  readonly created: ('sha256' | 'md5')[];
+  bytesHashed: number;
+  readonly digests: string[];
+}
+
+/** `NodeHasher` that records its work, so that a test sees whether a download hashed anything, and what. */
+export const watchedHasher = (): { readonly hasher: Hasher; readonly work: HashWork } => {
+  const inner = new NodeHasher();
+  const work: HashWork = { created: [], bytesHashed: 0, digests: [] };
+  const hasher: Hasher = {
+    create: (algorithm) => {
+      work.created.push(algorithm);
+      const state = inner.create(algorithm);
+      return {
+        update: (bytes) => {
+          work.bytesHashed += bytes.byteLength;
+          state.update(bytes);
+        },
+        digest: () => {
+          const digest = state.digest();
+          work.digests.push(digest);
+          return digest;
+        },
+      };
+    },
+  };
+  return { hasher, work };
 };

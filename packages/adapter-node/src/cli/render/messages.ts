@@ -17,9 +17,14 @@ const sizeOf = (total: number | null): string => (total === null ? 'size unknown
 
 /** The human lines the command prints on stderr, each one line, prefixed like every rdl message. */
 export const messages = {
-  start: (url: string, target: string, resumedFrom: number, total: number | null): string =>
+  /** `verifies`: a checksum is checked, so every byte already there is read back; otherwise only its length is. */
+  start: (
+    { url, target, verifies }: { readonly url: string; readonly target: string; readonly verifies: boolean },
+    resumedFrom: number,
+    total: number | null,
+  ): string =>
     resumedFrom > 0 && resumedFrom === total
-      ? `rdl: every byte of ${target} (${formatBytes(total)}) is already there: checking it`
+      ? `rdl: every byte of ${target} (${formatBytes(total)}) is already there${verifies ? ': checking it' : ''}`
       : resumedFrom > 0
         ? `rdl: resuming ${target} at ${formatBytes(resumedFrom)} of ${sizeOf(total)}`
         : `rdl: downloading ${url} to ${target} (${sizeOf(total)})`,
@@ -27,6 +32,7 @@ export const messages = {
   retry: (failure: DownloadFailure, attempt: number, delayMs: number): string =>
     `rdl: ${describeFailure(failure)}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`,
   notice: (message: string): string => `rdl: ${message}`,
+  /** The SHA-256 only when the download computed it (`--sha256` or `--json`). */
   done: (result: DownloadResult): string =>
     `rdl: saved ${result.target} (${formatBytes(result.bytes)}${result.sha256 === null ? '' : `, sha256 ${result.sha256}`})`,
   paused: (progress: Progress, resumeCommand: string): string => {

@@ -83,7 +83,12 @@ export const quietReporter: Reporter = {
  */
 export const textReporter = async (
   out: Output,
-  context: { url: string; target: string },
+  context: {
+    readonly url: string;
+    readonly target: string;
+    /** Whether a checksum (`--sha256`) is checked, so that a finished file found on disk is read back. */
+    readonly verifies: boolean;
+  },
 ): Promise<Reporter> => {
   const bar = out.stderr.isTTY === true ? await ProgressBar.create(out.stderr) : null;
   const say = (line: string): void => {
@@ -94,7 +99,7 @@ export const textReporter = async (
     event: (event) => {
       switch (event.type) {
         case 'start':
-          say(messages.start(context.url, context.target, event.resumedFrom, event.total));
+          say(messages.start(context, event.resumedFrom, event.total));
           return;
         case 'progress':
           bar?.update(event.progress);
