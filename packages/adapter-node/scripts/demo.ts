@@ -2,7 +2,8 @@
  * `pnpm demo`: rdl against a local server on 127.0.0.1, the way it is meant to be used. A file of a few hundred MiB
  * is downloaded; the server drops the connection mid-way (rdl goes on by itself), the process is SIGKILLed and run
  * again (it resumes), paused with Ctrl-C (SIGINT), the file changes on the server (rdl starts again from 0), and
- * the result is checked against the server's SHA-256.
+ * the result is checked against the server's SHA-256: by rdl itself (the last run is given it with `--sha256`, so
+ * that a mismatch fails before the file appears), then by the demo, which hashes the file on its own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
@@ -123,24 +124,38 @@ const main = async (): Promise<number> => {
     seen = showRequests(server, seen);
     say(`On disk: ${await listing(client)}`);
 
-    step(3, 'The file changes on the server (new content, new ETag). rdl notices and starts again from 0.');
+    step(
+      3,
+      'The file changes on the server (new content, new ETag). rdl notices and starts again from 0. This run is\n' +
+        '   given the server’s SHA-256 (--sha256): rdl checks the file before it appears, and fails if it differs.',
+    );
     const sha2 = await writeRandomFile(file, size);
     await server.replaced();
-    run = rdl(args, client);
+    // Only now does rdl hash: without --sha256 (or --json) it computes no SHA-256 nobody reads.
+    run = rdl([...args, '--sha256', sha2], client);
     current = run.child;
     const ended = await run.exit;
     current = null;
     if (ended !== 'exit 0') throw new Error(`rdl ended with ${ended}`);
     showRequests(server, seen);
+    say(
+      'rdl exited 0: its own SHA-256 of the file matched the server’s (--sha256), checked before the rename.',
+    );
 
-    step(4, 'Check: the downloaded file against the server’s current file.');
+    step(4, 'Check again, independently: the demo hashes the downloaded file itself and compares.');
     const got = await sha256File(join(client, 'demo.bin'));
     say(`server  sha256 ${sha2}`);
-    say(`rdl     sha256 ${got}`);
+    say(`file    sha256 ${got}  (computed by the demo from the downloaded file)`);
     say(`(the first version was ${sha1.slice(0, 16)}…: none of its bytes are in the result)`);
     say(`On disk: ${await listing(client)}`);
     const ok = got === sha2 && (await readdir(client)).length === 1;
-    say(bold(ok ? 'OK: identical, and nothing but the file is left.' : 'MISMATCH'));
+    say(
+      bold(
+        ok
+          ? 'OK: identical (rdl verified it with --sha256, the demo again), and nothing but the file is left.'
+          : 'MISMATCH',
+      ),
+    );
     return ok ? 0 : 1;
   } finally {
     await cleanUp();
