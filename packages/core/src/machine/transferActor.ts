@@ -15,6 +15,7 @@ import type { TransferCommand, TransferEvent, TransferOutcome } from './events.j
 import type { ProgressReporter } from './progressReporter.js';
 import { releaseBody } from './releaseBody.js';
 import type { DownloadSession } from './session.js';
+import { WriteBatcher, WriteBehind } from './writeBehind.js';
 
 export interface TransferDeps {
   readonly http: HttpPort;
@@ -30,10 +31,10 @@ type TransferEnd = Extract<TransferEvent, { type: 'TRANSFER_END' }>;
 type AbortCause = 'stop' | 'stall';
 
 /**
- * The hot path: one data GET, its body streamed into the part file. Chunks are copied into one reusable buffer
- * and written about `writeBufferBytes` at a time; every `checkpointIntervalMs` (and at the end) the data is
- * flushed, then the checkpoint that counts it saved (R20), and the parent told `CHECKPOINTED`. A `STOP` aborts the
- * request, saves what arrived, and ends with `Stopped`.
+ * The hot path: one data GET, its body streamed into the part file. Chunks are gathered into writes of about
+ * `writeBufferBytes`, written in order behind the network (`WriteBehind`); every `checkpointIntervalMs` (and at the
+ * end) the written data is flushed, then the checkpoint that counts it saved (R20), and the parent told
+ * `CHECKPOINTED`. A `STOP` aborts the request, saves what arrived, and ends with `Stopped`.
  */
 export const createTransferActor = (deps: TransferDeps) =>
   fromCallback<TransferCommand, TransferInput>(({ input, sendBack, receive }) => {
@@ -63,6 +64,10 @@ class Transfer {
   /** Set when the transfer is over: the chase stops reading. */
   #over = false;
   #stallTimer: TimerId | null = null;
+  /** The checkpoint being saved while bytes arrive, if one is. */
+  #saving: Promise<void> | null = null;
+  /** Why a checkpoint saved while bytes arrived failed. */
+  #saveFailure: StorageFailure | null = null;
 
   constructor(deps: TransferDeps, input: TransferInput, send: (event: TransferEvent) => void) {
     this.#deps = deps;
@@ -173,26 +178,16 @@ class Transfer {
     const { options } = this.#input;
     const { start, end, totalLength } = decision;
     const session = this.#deps.session;
-    const buffer = new Uint8Array(Math.max(1, options.writeBufferBytes));
-    let filled = 0;
-    let storageFailure: StorageFailure | null = null;
+    const batcher = new WriteBatcher(options.writeBufferBytes);
+    const writer = new WriteBehind(part, this.#written, 4 * options.writeBufferBytes, (at, bytes) => {
+      // The hash and `#written` move in one step: a chase reading up to `#written` hands over exactly here.
+      session.hashWritten(at, bytes);
+      this.#written = at + bytes.length;
+    });
+    /** The end of the bytes that arrived: written, queued, or gathered. */
+    const received = (): number => writer.queued + batcher.pending;
     let networkFailure: DownloadFailure | null = null;
     let ended = false;
-
-    const writeBuffer = async (): Promise<boolean> => {
-      if (filled === 0) return true;
-      const bytes = buffer.subarray(0, filled);
-      const written = await part.write(this.#written, bytes)();
-      if (E.isLeft(written)) {
-        storageFailure = written.left;
-        return false;
-      }
-      // The hash and `#written` move in one step: a chase reading up to `#written` hands over exactly here.
-      session.hashWritten(this.#written, bytes);
-      this.#written += filled;
-      filled = 0;
-      return true;
-    };
 
     const iterator = body[Symbol.asyncIterator]();
     try {
@@ -206,28 +201,14 @@ class Transfer {
         let chunk = next.value;
         if (end !== null) {
           // R10: never a byte past the end the answer promised.
-          const room = end - (this.#written + filled);
+          const room = end - received();
           if (chunk.length > room) chunk = chunk.subarray(0, room);
         }
-        let from = 0;
-        while (from < chunk.length) {
-          const take = Math.min(buffer.length - filled, chunk.length - from);
-          buffer.set(chunk.subarray(from, from + take), filled);
-          filled += take;
-          from += take;
-          if (filled === buffer.length && !(await writeBuffer())) break;
-        }
-        if (storageFailure !== null) break;
-        this.#deps.progress.report(this.#written + filled, totalLength);
-        if (end !== null && this.#written + filled >= end) break;
-        if (this.#deps.clock.now() - this.#lastSaveAt >= options.checkpointIntervalMs) {
-          if (!(await writeBuffer())) break;
-          const saved = await this.#save(part);
-          if (saved !== null) {
-            storageFailure = saved;
-            break;
-          }
-        }
+        for (const batch of batcher.add(chunk)) await writer.push(batch);
+        if ((writer.failure ?? this.#saveFailure) !== null) break;
+        this.#deps.progress.report(received(), totalLength);
+        if (end !== null && received() >= end) break;
+        this.#saveIfDue(part);
       }
     } catch (error) {
       networkFailure = { _tag: 'NetworkError', message: messageOf(error) };
@@ -236,10 +217,12 @@ class Transfer {
     if (!ended) releaseBody(iterator);
 
     // Whatever ended the request, the bytes that arrived are written, flushed and counted before it is reported.
-    if (storageFailure === null) await writeBuffer();
+    await writer.push(batcher.take());
+    await writer.drain();
+    await this.#saving;
     const saved = await this.#save(part);
     this.#deps.progress.report(this.#written, totalLength, true);
-    const failure: StorageFailure | null = storageFailure ?? saved;
+    const failure: StorageFailure | null = writer.failure ?? this.#saveFailure ?? saved;
     if (failure !== null) return fail(failure);
 
     const progressed = this.#written > this.#input.offset;
@@ -264,20 +247,37 @@ class Transfer {
     return totalLength !== null && end >= totalLength ? { _tag: 'Done' } : { _tag: 'Continue' };
   }
 
-  /** Flush, then save the checkpoint that counts the flushed bytes (R20). `null` when it worked. */
+  /**
+   * Every `checkpointIntervalMs`, a checkpoint saved while the body goes on arriving: the network does not wait
+   * for the flush. One save at a time; a failed one ends the transfer at the next chunk.
+   */
+  #saveIfDue(part: PartFile): void {
+    if (this.#saving !== null) return;
+    if (this.#deps.clock.now() - this.#lastSaveAt < this.#input.options.checkpointIntervalMs) return;
+    this.#saving = this.#save(part).then((failure) => {
+      this.#saveFailure ??= failure;
+      this.#saving = null;
+    });
+  }
+
+  /**
+   * Flush, then save the checkpoint that counts the bytes written before the flush began (R20): writes that
+   * complete during the flush are counted by the next one. `null` when it worked.
+   */
   async #save(part: PartFile): Promise<StorageFailure | null> {
     this.#lastSaveAt = this.#deps.clock.now();
-    if (this.#written === this.#saved) return null;
+    const mark = this.#written;
+    if (mark === this.#saved) return null;
     const flushed = await part.flush()();
     if (E.isLeft(flushed)) return flushed.left;
-    const checkpoint = withBytes(this.#checkpoint, [this.#input.offset, this.#written]);
+    const checkpoint = withBytes(this.#checkpoint, [this.#input.offset, mark]);
     const saved = await this.#deps.checkpoints.save(
       this.#input.options.target,
       encodeCheckpoint(checkpoint),
     )();
     if (E.isLeft(saved)) return saved.left;
     this.#checkpoint = checkpoint;
-    this.#saved = this.#written;
+    this.#saved = mark;
     this.#send({ type: 'CHECKPOINTED', checkpoint });
     return null;
   }

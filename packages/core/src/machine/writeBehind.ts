@@ -1,0 +1,141 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { PartFile, StorageFailure } from '../ports/StoragePort.js';
+
+/**
+ * Gathers body chunks into writes of about `batchBytes`. Chunks belong to the consumer once the body yielded them
+ * (HttpPort contract), so they are written as they are, never copied, when they arrive as adjacent views of one
+ * buffer (a transport that reads the socket into large slots); small scattered chunks (a stream of separate
+ * Buffers) are copied into one batch so that storage sees a few large writes rather than many small ones.
+ */
+export class WriteBatcher {
+  readonly #batchBytes: number;
+  /** Chunks waiting for a write, adjacent views merged. */
+  #pieces: Uint8Array[] = [];
+  #bytes = 0;
+
+  constructor(batchBytes: number) {
+    this.#batchBytes = Math.max(1, batchBytes);
+  }
+
+  /** Bytes gathered and not yet handed out. */
+  get pending(): number {
+    return this.#bytes;
+  }
+
+  /** Adds a chunk; returns the batches now ready to be written, in order. */
+  add(chunk: Uint8Array): Uint8Array[] {
+    if (chunk.length === 0) return [];
+    const ready: Uint8Array[] = [];
+    const last = this.#pieces.at(-1);
+    if (last !== undefined && adjacent(last, chunk)) {
+      this.#pieces[this.#pieces.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.length + chunk.length,
+      );
+    } else {
+      // A large run of one buffer goes out as it is rather than being copied together with what follows.
+      if (last !== undefined && last.length >= this.#batchBytes / 2) ready.push(this.take());
+      this.#pieces.push(chunk);
+    }
+    this.#bytes += chunk.length;
+    if (this.#bytes >= this.#batchBytes) ready.push(this.take());
+    return ready;
+  }
+
+  /** Everything gathered, as one array (a view when it is one piece, else a copy); empty when nothing is. */
+  take(): Uint8Array {
+    const pieces = this.#pieces;
+    const bytes = this.#bytes;
+    this.#pieces = [];
+    this.#bytes = 0;
+    if (pieces.length === 1) return pieces[0]!;
+    const batch = new Uint8Array(bytes);
+    let at = 0;
+    for (const piece of pieces) {
+      batch.set(piece, at);
+      at += piece.length;
+    }
+    return batch;
+  }
+}
+
+const adjacent = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset;
+
+/**
+ * Writes batches to the part file in order, one write at a time, while the body goes on arriving: the network
+ * never waits for the disk unless more than `maxAheadBytes` are queued. `written` only moves when a write
+ * completed, and all the bytes before it are written: it is what a flush may make durable and a checkpoint count
+ * (R20). The first failure stops every later write and is kept in `failure`.
+ */
+export class WriteBehind {
+  readonly #part: PartFile;
+  readonly #maxAhead: number;
+  readonly #onWritten: (offset: number, bytes: Uint8Array) => void;
+  /** Writes queued and not yet done, oldest first. */
+  readonly #inFlight: Promise<void>[] = [];
+  #tail: Promise<void> = Promise.resolve();
+  #queued: number;
+  #written: number;
+  #failure: StorageFailure | null = null;
+
+  constructor(
+    part: PartFile,
+    offset: number,
+    maxAheadBytes: number,
+    onWritten: (offset: number, bytes: Uint8Array) => void,
+  ) {
+    this.#part = part;
+    this.#queued = offset;
+    this.#written = offset;
+    this.#maxAhead = maxAheadBytes;
+    this.#onWritten = onWritten;
+  }
+
+  /** The end of the bytes handed to the writer. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** The end of the bytes written, every byte before it included. */
+  get written(): number {
+    return this.#written;
+  }
+
+  get failure(): StorageFailure | null {
+    return this.#failure;
+  }
+
+  /** Queues `bytes` right after the bytes queued before; resolves once the queue is short enough to go on. */
+  async push(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0 || this.#failure !== null) return;
+    const at = this.#queued;
+    this.#queued += bytes.length;
+    const done = this.#tail.then(() => this.#write(at, bytes));
+    this.#tail = done;
+    this.#inFlight.push(done);
+    void done.then(() => this.#inFlight.shift());
+    while (this.#queued - this.#written > this.#maxAhead && this.#failure === null) {
+      const oldest = this.#inFlight[0];
+      if (oldest === undefined) return;
+      await oldest;
+    }
+  }
+
+  /** Resolves once every queued write has completed or failed. */
+  drain(): Promise<void> {
+    return this.#tail;
+  }
+
+  async #write(at: number, bytes: Uint8Array): Promise<void> {
+    if (this.#failure !== null) return;
+    const written = await this.#part.write(at, bytes)();
+    if (E.isLeft(written)) {
+      this.#failure = written.left;
+      return;
+    }
+    this.#written = at + bytes.length;
+    this.#onWritten(at, bytes);
+  }
+}
