@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { committedPrefix, decodeCheckpoint } from '../src/checkpoint.js';
 import type { CheckpointStore } from '../src/ports/CheckpointStore.js';
 import type { PartFile, StoragePort } from '../src/ports/StoragePort.js';
-import { begin, bytesDiff, bytesOf, finish, idle, same, TARGET, URL_A, world } from './machineHarness.js';
+import { begin, bytesDiff, bytesOf, finish, same, TARGET, URL_A, world } from './machineHarness.js';
 
 const SIZE = 300_000;
 

@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { WriteBatcher, WriteBehind } from '../src/machine/writeBehind.js';
 import type { PartFile, StorageFailure } from '../src/ports/StoragePort.js';
+import { idle } from './machineHarness.js';
 
 const concat = (parts: readonly Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -83,6 +84,22 @@ describe('WriteBatcher', () => {
     expect(batcher.take()).toBe(other);
   });
 
+  it('reuses the buffer of a copied batch once storage gave it back', () => {
+    const batcher = new WriteBatcher(8);
+    const fill = (value: number): Uint8Array | undefined =>
+      [1, 2, 3].flatMap(() => batcher.add(new Uint8Array(3).fill(value)))[0];
+    const first = fill(1);
+    expect(first).toEqual(new Uint8Array(9).fill(1));
+    batcher.recycle(first!);
+    const second = fill(2);
+    expect(second).toEqual(new Uint8Array(9).fill(2));
+    expect(second?.buffer).toBe(first?.buffer);
+    // A chunk the body gave is never taken in as a spare buffer.
+    const foreign = new Uint8Array(16);
+    batcher.recycle(foreign);
+    expect(fill(3)?.buffer).not.toBe(foreign.buffer);
+  });
+
   it('copies small chunks of separate buffers into one batch', () => {
     const batcher = new WriteBatcher(8);
     const a = Uint8Array.of(1, 2, 3);
@@ -145,7 +162,7 @@ const settle = async (part: HeldPartFile, work: Promise<void>): Promise<void> =>
     done = true;
   });
   while (!done) {
-    await new Promise((r) => setTimeout(r, 0));
+    await idle();
     part.releaseAll();
   }
 };
@@ -198,7 +215,7 @@ describe('WriteBehind', () => {
     const second = writer.push(new Uint8Array(60)).then(() => {
       through = true;
     });
-    await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 5; i += 1) await idle();
     expect(through).toBe(false);
     await settle(part, second);
     expect(writer.written).toBeGreaterThanOrEqual(20);

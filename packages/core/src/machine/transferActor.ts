@@ -183,6 +183,7 @@ class Transfer {
       // The hash and `#written` move in one step: a chase reading up to `#written` hands over exactly here.
       session.hashWritten(at, bytes);
       this.#written = at + bytes.length;
+      batcher.recycle(bytes);
     });
     /** The end of the bytes that arrived: written, queued, or gathered. */
     const received = (): number => writer.queued + batcher.pending;

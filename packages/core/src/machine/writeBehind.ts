@@ -12,9 +12,27 @@ export class WriteBatcher {
   /** Chunks waiting for a write, adjacent views merged. */
   #pieces: Uint8Array[] = [];
   #bytes = 0;
+  /**
+   * Buffers of copied batches, back from storage and free again. Reused rather than allocated a MiB at a time: a
+   * fresh buffer per batch made V8 collect garbage for a third of a 1 GiB download's time.
+   */
+  readonly #spare: Uint8Array[] = [];
+  /** The buffers this batcher copied into, so that only those come back to `#spare`. */
+  readonly #own = new WeakSet<ArrayBufferLike>();
 
   constructor(batchBytes: number) {
     this.#batchBytes = Math.max(1, batchBytes);
+  }
+
+  /** Bytes of one copy buffer: a batch is at most a batch's worth plus one chunk. */
+  get #capacity(): number {
+    return 2 * this.#batchBytes;
+  }
+
+  /** Takes back a batch once storage is done with it: its buffer, if it was a copy, serves a later batch. */
+  recycle(batch: Uint8Array): void {
+    if (!this.#own.has(batch.buffer) || this.#spare.length >= SPARE_BUFFERS) return;
+    this.#spare.push(new Uint8Array(batch.buffer, 0, this.#capacity));
   }
 
   /** Bytes gathered and not yet handed out. */
@@ -49,8 +67,8 @@ export class WriteBatcher {
     const bytes = this.#bytes;
     this.#pieces = [];
     this.#bytes = 0;
-    if (pieces.length === 1) return pieces[0]!;
-    const batch = new Uint8Array(bytes);
+    if (pieces.length <= 1) return pieces[0] ?? new Uint8Array(0);
+    const batch = this.#copyBuffer(bytes);
     let at = 0;
     for (const piece of pieces) {
       batch.set(piece, at);
@@ -58,7 +76,20 @@ export class WriteBatcher {
     }
     return batch;
   }
+
+  #copyBuffer(bytes: number): Uint8Array {
+    if (bytes > this.#capacity) return new Uint8Array(bytes);
+    let buffer = this.#spare.pop();
+    if (buffer === undefined) {
+      buffer = new Uint8Array(this.#capacity);
+      this.#own.add(buffer.buffer);
+    }
+    return buffer.subarray(0, bytes);
+  }
 }
+
+/** Copy buffers kept for reuse: as many as can be in flight behind the network, and one being filled. */
+const SPARE_BUFFERS = 6;
 
 const adjacent = (a: Uint8Array, b: Uint8Array): boolean =>
   a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset;

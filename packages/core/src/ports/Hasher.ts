@@ -1,5 +1,6 @@
 /** An incremental hash in progress. */
 export interface HashState {
+  /** Adds `bytes`; done with them when it returns (the caller may reuse them). */
   update(bytes: Uint8Array): void;
   /** The lower-case hex digest. The state must not be used afterwards. */
   digest(): string;
