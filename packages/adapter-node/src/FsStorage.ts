@@ -39,12 +39,32 @@ const openOrCreate = async (path: string): Promise<FileHandle> => {
   }
 };
 
+/** Options of `FsStorage`. */
+export interface FsStorageOptions {
+  /**
+   * Start an fdatasync in the background after this many bytes written since the last one; 0 never does. Default
+   * 64 MiB. The disk then takes the data while the network goes on, instead of all of it in the flush before a
+   * checkpoint or the final rename: on 1 GiB from nginx on loopback, that final fsync took 0.3–0.45 s with
+   * flushes only every second and about 0.05 s with one every 64 MiB.
+   */
+  readonly flushBehindBytes?: number;
+}
+
+/** Default `flushBehindBytes`: 64 MiB. */
+export const DEFAULT_FLUSH_BEHIND_BYTES = 64 * 1024 * 1024;
+
 /**
  * Downloads on a local file system: the bytes in `<target>.part`, written in place at their offsets; the lock in
  * `<target>.lock` (R23); the final name given by an atomic rename followed by an fsync of the folder (R19).
  * `target` is a path, absolute or relative to the working directory.
  */
 export class FsStorage implements StoragePort {
+  readonly #flushBehindBytes: number;
+
+  constructor(options: FsStorageOptions = {}) {
+    this.#flushBehindBytes = options.flushBehindBytes ?? DEFAULT_FLUSH_BEHIND_BYTES;
+  }
+
   open(target: string): TE.TaskEither<StorageFailure, PartFile> {
     const lockPath = lockPathOf(target);
     const partPath = partPathOf(target);
@@ -57,7 +77,7 @@ export class FsStorage implements StoragePort {
         await releaseLock(lockPath).catch(() => undefined);
         return opened;
       }
-      return E.right(new FsPartFile(target, partPath, lockPath, opened.right));
+      return E.right(new FsPartFile(target, partPath, lockPath, opened.right, this.#flushBehindBytes));
     };
   }
 
@@ -87,12 +107,22 @@ export class FsStorage implements StoragePort {
 /** One open `<target>.part` and the lock that goes with it. */
 class FsPartFile implements PartFile {
   private handle: FileHandle | null;
+  /** Bytes written since the last fdatasync began. */
+  private unflushed = 0;
+  /** The background fdatasync in flight, if one is. */
+  private behind: Promise<void> | null = null;
+  /**
+   * What a background fdatasync failed with. Linux reports a writeback error to one fdatasync only, so a failure
+   * seen in the background must fail the next `flush` (or `commit`) itself, or a checkpoint would count lost data.
+   */
+  private behindError: unknown = null;
 
   constructor(
     private readonly target: string,
     private readonly partPath: string,
     private readonly lockPath: string,
     handle: FileHandle,
+    private readonly flushBehindBytes: number,
   ) {
     this.handle = handle;
   }
@@ -109,7 +139,28 @@ class FsPartFile implements PartFile {
         const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, offset + done);
         done += bytesWritten;
       }
+      this.unflushed += done;
+      if (this.flushBehindBytes > 0 && this.unflushed >= this.flushBehindBytes && this.behind === null) {
+        this.unflushed = 0;
+        this.behind = handle.datasync().then(
+          () => {
+            this.behind = null;
+          },
+          (error: unknown) => {
+            this.behindError ??= error;
+            this.behind = null;
+          },
+        );
+      }
     });
+  }
+
+  /** Waits for the background fdatasync; throws what it, or an earlier one, failed with. */
+  private async settleBehind(): Promise<void> {
+    await this.behind;
+    const error = this.behindError;
+    this.behindError = null;
+    if (error !== null) throw error;
   }
 
   read(offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
@@ -122,18 +173,24 @@ class FsPartFile implements PartFile {
 
   flush(): TE.TaskEither<StorageFailure, void> {
     // fdatasync: the data and the size that reaches it, without the timestamps a full fsync would also write.
-    return this.withHandle('flush', (handle) => handle.datasync());
+    return this.withHandle('flush', async (handle) => {
+      this.unflushed = 0;
+      await this.settleBehind();
+      await handle.datasync();
+    });
   }
 
   commit(): TE.TaskEither<StorageFailure, void> {
     return this.withHandle('commit', async (handle) => {
       this.handle = null;
+      // The lock goes whatever fails: a failed commit must not leave this live process holding the target (R23).
       try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
+        try {
+          await this.settleBehind();
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
         await rename(this.partPath, this.target);
         await fsyncDirectory(dirname(this.target));
       } finally {
@@ -146,6 +203,7 @@ class FsPartFile implements PartFile {
     return this.withHandle('discard', async (handle) => {
       this.handle = null;
       try {
+        await this.behind;
         await handle.close();
         await unlinkIfPresent(this.partPath);
       } finally {
@@ -160,6 +218,7 @@ class FsPartFile implements PartFile {
     this.handle = null;
     return attempt('close', this.partPath, async () => {
       try {
+        await this.behind;
         await handle.close();
       } finally {
         await releaseLock(this.lockPath);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
@@ -191,5 +191,82 @@ describe('FsStorage on disk', () => {
     const result = await new FsStorage().open('/proc/rdl-cannot-write-here')();
     expect(E.isLeft(result) && result.left._tag).toMatch(/^(PermissionDenied|IoError)$/);
     expect(await listDir(dir)).toEqual([]);
+  });
+});
+
+describe('FsStorage flush-behind', () => {
+  /** Counts (and may fail) the fdatasync calls of every FileHandle while `run` goes on. */
+  const watchDatasync = async <T>(
+    failFirst: boolean,
+    run: () => Promise<T>,
+  ): Promise<{ calls: number; value: T }> => {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const original = proto.datasync;
+    let calls = 0;
+    proto.datasync = function (this: unknown) {
+      calls += 1;
+      if (failFirst && calls === 1) {
+        return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      }
+      return original.call(this);
+    };
+    try {
+      const value = await run();
+      return { calls, value };
+    } finally {
+      proto.datasync = original;
+    }
+  };
+
+  it('R20: every flushBehindBytes written start an fdatasync in the background; 0 starts none', async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(7);
+    const writeMiB = async (storage: FsStorage, name: string) => {
+      const file = await expectRight(storage.open(join(dir, name)));
+      for (let i = 0; i < 16; i += 1) await expectRight(file.write(i * chunk.length, chunk));
+      await expectRight(file.close());
+    };
+    const behind = await watchDatasync(false, () =>
+      writeMiB(new FsStorage({ flushBehindBytes: 256 * 1024 }), 'a'),
+    );
+    // 1 MiB in writes of 64 KiB, one fdatasync started per 256 KiB unless one is still running.
+    expect(behind.calls).toBeGreaterThanOrEqual(1);
+    expect(behind.calls).toBeLessThanOrEqual(4);
+    const never = await watchDatasync(false, () => writeMiB(new FsStorage({ flushBehindBytes: 0 }), 'b'));
+    expect(never.calls).toBe(0);
+    expect((await readFile(join(dir, 'a.part'))).length).toBe(16 * chunk.length);
+  });
+
+  it('R20: a background fdatasync that failed fails the next flush, so no checkpoint counts lost data', async () => {
+    const { value } = await watchDatasync(true, async () => {
+      const file = await expectRight(new FsStorage({ flushBehindBytes: 1 }).open(join(dir, 'f')));
+      await expectRight(file.write(0, Uint8Array.of(1, 2, 3)));
+      const failed = await file.flush()();
+      const again = await file.flush()();
+      await expectRight(file.close());
+      return { failed, again };
+    });
+    expect(E.isLeft(value.failed) && value.failed.left).toMatchObject({
+      _tag: 'IoError',
+      message: expect.stringContaining('EIO'),
+    });
+    // Reported once, like the kernel does; the flush after it runs a fdatasync of its own.
+    expect(E.isRight(value.again)).toBe(true);
+  });
+
+  it('R19: commit fails too when the background fdatasync failed, and leaves no target', async () => {
+    const target = join(dir, 'f');
+    const { value } = await watchDatasync(true, async () => {
+      const file = await expectRight(new FsStorage({ flushBehindBytes: 1 }).open(target));
+      await expectRight(file.write(0, Uint8Array.of(1)));
+      return file.commit()();
+    });
+    expect(E.isLeft(value)).toBe(true);
+    const left = await listDir(dir);
+    expect(left).not.toContain('f');
+    // The part file stays for a resume, and the lock went with the failed commit.
+    expect(left).toContain('f.part');
+    expect(left).not.toContain('f.lock');
   });
 });
