@@ -1,22 +1,13 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
-import {
-  type AbortSignalLike,
-  type HeaderMap,
-  type HttpFailure,
-  type HttpPort,
-  type HttpRequest,
-  type HttpResponse,
-  redirectStep,
-} from '@rdl/core';
+import type { AbortSignalLike, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import fetch, { type Response } from 'node-fetch';
+import { followRedirects } from './followRedirects.js';
 import { SocketBufferReclaimer } from './SocketBufferReclaimer.js';
 import { StreamBody } from './StreamBody.js';
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** Options of `NodeFetchHttp`. */
 export interface NodeFetchHttpOptions {
@@ -36,8 +27,8 @@ export interface NodeFetchHttpOptions {
 }
 
 /**
- * `HttpPort` over node-fetch with keep-alive agents. Redirects are followed here, hop by hop, with core's
- * `redirectStep` (R17); bodies are passed on undecoded (R5), as the Buffers the socket gave (no copy).
+ * `HttpPort` over node-fetch with keep-alive agents. Redirects are followed here, hop by hop, by `followRedirects`
+ * (R17); bodies are passed on undecoded (R5), as the Buffers the socket gave (no copy).
  * Call `close()` to drop the idle sockets of a long-lived instance (they never keep the process alive).
  */
 export class NodeFetchHttp implements HttpPort {
@@ -75,9 +66,7 @@ export class NodeFetchHttp implements HttpPort {
     request.signal.addEventListener('abort', abort, { once: true });
     const release = (): void => request.signal.removeEventListener('abort', abort);
 
-    let url = request.url;
-    let headers: HeaderMap = request.headers;
-    for (let hop = 0; ; hop += 1) {
+    const result = await followRedirects(request, async (url, headers) => {
       let response: Response;
       try {
         response = await fetch(url, {
@@ -89,17 +78,15 @@ export class NodeFetchHttp implements HttpPort {
           agent: (parsed: URL) => (parsed.protocol === 'http:' ? this.httpAgent : this.httpsAgent),
         });
       } catch (error) {
-        release();
         return E.left(failureOf(error, request.signal));
       }
-      const head = headerMapOf(response);
-      if (!REDIRECT_STATUSES.has(response.status)) {
-        return E.right({
-          status: response.status,
-          url,
-          headers: head,
-          body: bodyOf(
-            response.body as Readable | null,
+      const stream = response.body as Readable | null;
+      return E.right({
+        status: response.status,
+        headers: headerMapOf(response),
+        body: () =>
+          bodyOf(
+            stream,
             request.signal,
             this.maxQueued,
             (complete) => {
@@ -109,24 +96,12 @@ export class NodeFetchHttp implements HttpPort {
             },
             this.reclaimer,
           ),
-        });
-      }
-      discard(response.body as Readable | null);
-      const next = redirectStep({
-        from: url,
-        location: head.location,
-        status: response.status,
-        method: request.method,
-        headers,
-        hop,
+        discard: () => discard(stream),
       });
-      if (E.isLeft(next)) {
-        release();
-        return next;
-      }
-      url = next.right.url;
-      headers = next.right.headers;
-    }
+    });
+    // A response's body releases the listener when it is done; nothing else will.
+    if (E.isLeft(result)) release();
+    return result;
   }
 }
 

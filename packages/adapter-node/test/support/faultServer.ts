@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { URL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parseRangeHeader } from '@rdl/core';
@@ -60,7 +60,12 @@ export interface RecordedRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Which connection it came on: 1 for the server's first, 2 for the second… (keep-alive shows as a repeat). */
+  readonly connection: number;
 }
+
+/** Bytes per chunk of a chunked answer: odd, so that chunk boundaries fall anywhere in a client's reads. */
+const CHUNK_BYTES = 16_381;
 
 interface ScriptedFault {
   readonly method: 'GET' | 'HEAD' | undefined;
@@ -99,12 +104,19 @@ export class FaultServer {
   private readonly redirects = new Map<string, Redirect>();
   private readonly script: ScriptedFault[] = [];
   private readonly server: Server;
+  private readonly connectionIds = new WeakMap<Socket, number>();
   private port = 0;
+  /** Connections accepted so far. */
+  connections = 0;
 
   /** A server that does not listen yet: `listen()` before the first request, or use `FaultServer.start()`. */
   constructor() {
     this.server = createServer((request, response) => this.handle(request, response));
     this.server.keepAliveTimeout = 5_000;
+    this.server.on('connection', (socket: Socket) => {
+      this.connections += 1;
+      this.connectionIds.set(socket, this.connections);
+    });
   }
 
   static async start(): Promise<FaultServer> {
@@ -195,7 +207,12 @@ export class FaultServer {
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const method = request.method ?? 'GET';
     const target = new URL(request.url ?? '/', this.origin);
-    this.requests.push({ method, url: target.href, headers: { ...request.headers } });
+    this.requests.push({
+      method,
+      url: target.href,
+      headers: { ...request.headers },
+      connection: this.connectionIds.get(request.socket) ?? 0,
+    });
     response.setHeader('date', new Date().toUTCString());
 
     const redirect = this.redirects.get(target.pathname);
@@ -347,18 +364,29 @@ export class FaultServer {
 
   /**
    * Sends `payload`, or the part of it a `cut` or `stall` fault lets through. `chunked`: no Content-Length (Node
-   * would add one when the whole body goes with `end()` before the head is sent).
+   * would add one when the whole body goes with `end()` before the head is sent), and one chunk per `CHUNK_BYTES`.
    */
   private send(response: ServerResponse, payload: Buffer, fault: Fault | null, chunked = false): void {
+    const write = (bytes: Buffer, then?: () => void): void => {
+      // An empty write still sends the head, which a stall or a cut at 0 needs.
+      if (!chunked || bytes.length === 0) {
+        response.write(bytes, then);
+        return;
+      }
+      for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+        const last = at + CHUNK_BYTES >= bytes.length;
+        response.write(bytes.subarray(at, at + CHUNK_BYTES), last ? then : undefined);
+      }
+    };
     if (fault?.kind === 'cut') {
-      response.write(payload.subarray(0, fault.at), () => response.socket?.destroy());
+      write(payload.subarray(0, fault.at), () => response.socket?.destroy());
       return;
     }
     if (fault?.kind === 'stall') {
-      response.write(payload.subarray(0, fault.at));
+      write(payload.subarray(0, fault.at));
       return;
     }
-    if (chunked) response.write(payload);
+    if (chunked) write(payload);
     response.end(chunked ? undefined : payload);
   }
 }

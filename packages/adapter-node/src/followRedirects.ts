@@ -1,0 +1,56 @@
+import {
+  type HeaderMap,
+  type HttpFailure,
+  type HttpRequest,
+  type HttpResponse,
+  redirectStep,
+} from '@rdl/core';
+import * as E from 'fp-ts/lib/Either.js';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** One answer of a transport that does not follow redirects itself. */
+export interface HopAnswer {
+  readonly status: number;
+  readonly headers: HeaderMap;
+  /** The body, asked for once, only when this answer is the final one. */
+  readonly body: () => AsyncIterable<Uint8Array>;
+  /** Lets go of a redirect's body, so that its connection can carry the next hop. */
+  readonly discard: () => void;
+}
+
+/** Sends one request (the method and signal are the caller's) to `url` with `headers`, without following. */
+export type SendHop = (url: string, headers: HeaderMap) => Promise<E.Either<HttpFailure, HopAnswer>>;
+
+/**
+ * The redirect loop every Node transport shares (R17): `send` one hop, and while the answer is a redirect ask
+ * core's `redirectStep` where to go next and with which headers (credentials dropped on a change of origin, only
+ * http(s), at most 10 hops). The response's `url` is the one that answered.
+ */
+export const followRedirects = async (
+  request: HttpRequest,
+  send: SendHop,
+): Promise<E.Either<HttpFailure, HttpResponse>> => {
+  let url = request.url;
+  let headers: HeaderMap = request.headers;
+  for (let hop = 0; ; hop += 1) {
+    const answer = await send(url, headers);
+    if (E.isLeft(answer)) return answer;
+    const { status, headers: head } = answer.right;
+    if (!REDIRECT_STATUSES.has(status)) {
+      return E.right({ status, url, headers: head, body: answer.right.body() });
+    }
+    answer.right.discard();
+    const next = redirectStep({
+      from: url,
+      location: head.location,
+      status,
+      method: request.method,
+      headers,
+      hop,
+    });
+    if (E.isLeft(next)) return next;
+    url = next.right.url;
+    headers = next.right.headers;
+  }
+};
