@@ -1,6 +1,9 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { committedPrefix, decodeCheckpoint } from '../src/checkpoint.js';
+import { fault } from '../src/memory/faults.js';
 import type { CheckpointStore } from '../src/ports/CheckpointStore.js';
 import type { PartFile, StoragePort } from '../src/ports/StoragePort.js';
 import { begin, bytesDiff, bytesOf, finish, same, TARGET, URL_A, world } from './machineHarness.js';
@@ -76,5 +79,21 @@ describe('createDownload: writes and checkpoints behind the network (R20)', () =
     expect(seen.writesDuringFlush).toBeGreaterThan(0);
     expect(seen.checkpoints.filter((n) => n > 0 && n < SIZE).length).toBeGreaterThan(2);
     expect(seen.checkpoints).toEqual([...seen.checkpoints].sort((a, b) => a - b));
+  });
+
+  it('R27: chunks written as they came (adjacent views) and given back to the transport once written: the file and its sha256 are right', async () => {
+    const content = bytesOf(SIZE, 12);
+    const w = world({}, { chunkSize: 3_000, slotBodies: true });
+    w.server.publish(URL_A, content);
+    w.server.inject(fault.cutBody(100_001), { method: 'GET' });
+    const end = await finish(
+      w,
+      begin(w, { computeSha256: true, writeBufferBytes: 16_000, checkpointIntervalMs: 1 }),
+    );
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(end.result?.sha256).toBe(bytesToHex(sha256(content)));
+    // Every byte that arrived went back to the transport, poisoned there, after it was written and hashed.
+    expect(w.server.recycledBytes).toBe(w.server.bytesSent);
   });
 });

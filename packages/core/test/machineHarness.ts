@@ -43,15 +43,20 @@ export interface World {
   readonly ports: DownloadPorts;
 }
 
-export const world = (
-  extra: Partial<DownloadPorts> = {},
-  serving: { readonly chunkSize?: number; readonly chunkDelayMs?: number } = {},
-): World => {
+export interface Serving {
+  readonly chunkSize?: number;
+  readonly chunkDelayMs?: number;
+  /** Bodies as adjacent views of one buffer, with a poisoning `recycle` (see `MemoryServerOptions`). */
+  readonly slotBodies?: boolean;
+}
+
+export const world = (extra: Partial<DownloadPorts> = {}, serving: Serving = {}): World => {
   const clock = new ManualClock();
   const server = new MemoryServer({
     clock,
     chunkSize: serving.chunkSize ?? 4096,
     chunkDelayMs: serving.chunkDelayMs ?? 0,
+    slotBodies: serving.slotBodies ?? false,
   });
   const storage = new MemoryStorage();
   const checkpoints = new MemoryCheckpointStore();
@@ -70,7 +75,7 @@ export const world = (
 export const worldServing = (
   content: Uint8Array,
   extra: Partial<DownloadPorts> = {},
-  serving: { readonly chunkSize?: number; readonly chunkDelayMs?: number } = {},
+  serving: Serving = {},
 ): World => {
   const w = world(extra, serving);
   w.server.publish(URL_A, content);

@@ -8,7 +8,7 @@ import type { Decision } from '../decision.js';
 import { type DownloadFailure, fromHttpFailure } from '../errors.js';
 import type { CheckpointStore } from '../ports/CheckpointStore.js';
 import type { Clock, TimerId } from '../ports/Clock.js';
-import type { HttpPort } from '../ports/HttpPort.js';
+import type { HttpPort, HttpResponse } from '../ports/HttpPort.js';
 import type { PartFile, StorageFailure } from '../ports/StoragePort.js';
 import type { TransferInput } from './effects.js';
 import type { TransferCommand, TransferEvent, TransferOutcome } from './events.js';
@@ -163,7 +163,7 @@ class Transfer {
         totalLength: decision.totalLength,
       };
     }
-    return this.#stream(part, response.body, decision);
+    return this.#stream(part, response, decision);
   }
 
   #notAppended(decision: Exclude<Decision, { _tag: 'Append' }>): TransferOutcome {
@@ -172,13 +172,13 @@ class Transfer {
 
   async #stream(
     part: PartFile,
-    body: AsyncIterable<Uint8Array>,
+    response: HttpResponse,
     decision: Extract<Decision, { _tag: 'Append' }>,
   ): Promise<TransferOutcome> {
     const { options } = this.#input;
     const { start, end, totalLength } = decision;
     const session = this.#deps.session;
-    const batcher = new WriteBatcher(options.writeBufferBytes);
+    const batcher = new WriteBatcher(options.writeBufferBytes, response.recycle);
     const writer = new WriteBehind(part, this.#written, 4 * options.writeBufferBytes, (at, bytes) => {
       // The hash and `#written` move in one step: a chase reading up to `#written` hands over exactly here.
       session.hashWritten(at, bytes);
@@ -190,7 +190,7 @@ class Transfer {
     let networkFailure: DownloadFailure | null = null;
     let ended = false;
 
-    const iterator = body[Symbol.asyncIterator]();
+    const iterator = response.body[Symbol.asyncIterator]();
     try {
       for (;;) {
         const next = await iterator.next();

@@ -19,9 +19,12 @@ export class WriteBatcher {
   readonly #spare: Uint8Array[] = [];
   /** The buffers this batcher copied into, so that only those come back to `#spare`. */
   readonly #own = new WeakSet<ArrayBufferLike>();
+  /** Gives the body's chunks back to the transport once they are copied or written (`HttpResponse.recycle`). */
+  readonly #giveBack: (chunk: Uint8Array) => void;
 
-  constructor(batchBytes: number) {
+  constructor(batchBytes: number, giveBack: (chunk: Uint8Array) => void = () => undefined) {
     this.#batchBytes = Math.max(1, batchBytes);
+    this.#giveBack = giveBack;
   }
 
   /** Bytes of one copy buffer: a batch is at most a batch's worth plus one chunk. */
@@ -29,10 +32,16 @@ export class WriteBatcher {
     return 2 * this.#batchBytes;
   }
 
-  /** Takes back a batch once storage is done with it: its buffer, if it was a copy, serves a later batch. */
+  /**
+   * Takes back a batch once storage is done with it: a copy's buffer serves a later batch, and chunks of the body
+   * written as they were go back to the transport.
+   */
   recycle(batch: Uint8Array): void {
-    if (!this.#own.has(batch.buffer) || this.#spare.length >= SPARE_BUFFERS) return;
-    this.#spare.push(new Uint8Array(batch.buffer, 0, this.#capacity));
+    if (!this.#own.has(batch.buffer)) {
+      if (batch.length > 0) this.#giveBack(batch);
+      return;
+    }
+    if (this.#spare.length < SPARE_BUFFERS) this.#spare.push(new Uint8Array(batch.buffer, 0, this.#capacity));
   }
 
   /** Bytes gathered and not yet handed out. */
@@ -73,6 +82,7 @@ export class WriteBatcher {
     for (const piece of pieces) {
       batch.set(piece, at);
       at += piece.length;
+      this.#giveBack(piece);
     }
     return batch;
   }

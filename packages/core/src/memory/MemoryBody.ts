@@ -13,6 +13,11 @@ export interface MemoryBodyOptions {
   readonly delayMs: number;
   /** Called with each chunk's length as it is handed out. */
   readonly onBytes: (count: number) => void;
+  /**
+   * Hand out adjacent views of one private copy of the body, as a transport reading its socket into large slots
+   * does, rather than a fresh copy per chunk. Default false.
+   */
+  readonly adjacentChunks?: boolean;
 }
 
 /** An error as a broken socket would give it: the body iterator rejects with it. */
@@ -38,7 +43,7 @@ export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
   readonly #onAbort = (): void => this.#settle(abortError());
 
   constructor(bytes: Uint8Array, options: MemoryBodyOptions) {
-    this.#bytes = bytes;
+    this.#bytes = options.adjacentChunks === true ? bytes.slice() : bytes;
     this.#options = options;
     options.signal.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -61,7 +66,11 @@ export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
       cutAfter ?? Number.POSITIVE_INFINITY,
       stallAfter ?? Number.POSITIVE_INFINITY,
     );
-    const chunk = this.#bytes.slice(this.#position, Math.min(limit, this.#position + Math.max(1, chunkSize)));
+    const to = Math.min(limit, this.#position + Math.max(1, chunkSize));
+    const chunk =
+      this.#options.adjacentChunks === true
+        ? this.#bytes.subarray(this.#position, to)
+        : this.#bytes.slice(this.#position, to);
     this.#position += chunk.length;
     this.#options.onBytes(chunk.length);
     if (delayMs <= 0) return Promise.resolve({ done: false, value: chunk });

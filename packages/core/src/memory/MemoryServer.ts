@@ -11,6 +11,9 @@ import { answerRequest } from './httpAnswer.js';
 import { MemoryBody } from './MemoryBody.js';
 import { httpDate, MemoryResource, type ResourceOptions, type ResourceVersion } from './memoryResource.js';
 
+/** What `recycle` fills given-back chunks with (`slotBodies`). */
+const POISON = 0xee;
+
 export interface MemoryServerOptions {
   /** Gives `Date` and `Last-Modified`, and paces chunks. Default: a clock stopped at 2024-01-01T00:00:00Z. */
   readonly clock?: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
@@ -20,6 +23,12 @@ export interface MemoryServerOptions {
   readonly chunkDelayMs?: number;
   /** Follow redirects as an adapter must (R17); `false` hands 3xx answers back. Default true. */
   readonly followRedirects?: boolean;
+  /**
+   * Bodies as adjacent views of one buffer (what a slot-reading transport gives), with a `recycle` that poisons
+   * what it is given back (fills it with 0xEE): a consumer that read a chunk after giving it back would write
+   * poison, and tests comparing bytes would see it. Default false: a fresh copy per chunk and no `recycle`.
+   */
+  readonly slotBodies?: boolean;
 }
 
 /** A request as the server saw it (one per redirect hop). */
@@ -70,6 +79,8 @@ export class MemoryServer implements HttpPort {
   readonly #clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   readonly #chunkSize: number;
   readonly #chunkDelayMs: number;
+  readonly #slotBodies: boolean;
+  #recycledBytes = 0;
   readonly #followRedirects: boolean;
   #bytesSent = 0;
   #nextId = 1;
@@ -78,6 +89,7 @@ export class MemoryServer implements HttpPort {
     this.#clock = options.clock ?? stoppedClock;
     this.#chunkSize = options.chunkSize ?? 16_384;
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
+    this.#slotBodies = options.slotBodies ?? false;
     this.#followRedirects = options.followRedirects ?? true;
   }
 
@@ -141,6 +153,11 @@ export class MemoryServer implements HttpPort {
   /** Body bytes handed out so far, over every response (R26: nothing downloaded twice). */
   get bytesSent(): number {
     return this.#bytesSent;
+  }
+
+  /** Body bytes given back through `recycle` (with `slotBodies`). */
+  get recycledBytes(): number {
+    return this.#recycledBytes;
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
@@ -231,8 +248,14 @@ export class MemoryServer implements HttpPort {
       onBytes: (count) => {
         this.#bytesSent += count;
       },
+      adjacentChunks: this.#slotBodies,
     });
-    return E.right({ status: answer.status, url, headers: answer.headers, body });
+    if (!this.#slotBodies) return E.right({ status: answer.status, url, headers: answer.headers, body });
+    const recycle = (chunk: Uint8Array): void => {
+      this.#recycledBytes += chunk.length;
+      chunk.fill(POISON);
+    };
+    return E.right({ status: answer.status, url, headers: answer.headers, body, recycle });
   }
 
   #takeFaults(method: 'HEAD' | 'GET', url: string): readonly Fault[] {

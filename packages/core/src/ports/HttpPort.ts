@@ -23,8 +23,19 @@ export interface HttpResponse {
    * decompress). Empty for HEAD. Iterating it at most once is allowed. A cut connection makes the iterator reject
    * (the rejection is a network failure); an abort makes it reject or end. Breaking out of the loop (`return()`)
    * must release the connection.
+   *
+   * Chunks belong to the consumer once yielded; the adapter never writes into them again. A consumer may keep a
+   * chunk past the next `next()` (queue it for a write, join two adjacent views of one buffer into one) without
+   * copying it.
    */
   readonly body: AsyncIterable<Uint8Array>;
+  /**
+   * Optional. The consumer gives back a chunk of `body` (or a view joining adjacent chunks) it is done with, and
+   * never reads it again: the adapter may then reuse that memory for later bytes, rather than leave it to the
+   * garbage collector (freeing a MiB a MiB cost V8 seconds of GC per GiB). A chunk never given back is simply
+   * collected. Giving back part of a chunk gives back those bytes only.
+   */
+  readonly recycle?: (chunk: Uint8Array) => void;
 }
 
 /** Why a request produced no response at all. */
