@@ -1,0 +1,33 @@
+import type { URL } from 'node:url';
+import type { HeaderMap } from '@rdl/core';
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Visible ASCII, space, tab and obs-text: what node:http lets through too. CR, LF and NUL never. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The head of a request as it goes on the wire, or why it cannot be sent. */
+export type RequestHead =
+  | { readonly _tag: 'Head'; readonly bytes: Buffer }
+  | { readonly _tag: 'Invalid'; readonly message: string };
+
+/**
+ * `METHOD path?query HTTP/1.1`, then `Host` (from the URL, port included when not the default; RFC 9112 §3.2 wants
+ * it first), then the caller's fields verbatim, then `user-agent: rdl` unless the caller gave one. Nothing else:
+ * no `Accept-Encoding` (core asks for identity, R5), no `Connection` (HTTP/1.1 keeps alive by default). A field
+ * whose name is not a token, or whose value holds CR, LF, NUL or another control character, is refused: it would
+ * let a caller's string split the request (header injection).
+ */
+export const requestHeadOf = (method: 'GET' | 'HEAD', url: URL, headers: HeaderMap): RequestHead => {
+  let text = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  const given = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  if (!given.has('host')) text += `host: ${url.host}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name)) return invalid(`invalid request header name ${JSON.stringify(name)}`);
+    if (!FIELD_VALUE.test(value)) return invalid(`invalid character in the value of request header ${name}`);
+    text += `${name}: ${value}\r\n`;
+  }
+  if (!given.has('user-agent')) text += 'user-agent: rdl\r\n';
+  return { _tag: 'Head', bytes: Buffer.from(`${text}\r\n`, 'latin1') };
+};
+
+const invalid = (message: string): RequestHead => ({ _tag: 'Invalid', message });
