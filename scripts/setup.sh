@@ -8,13 +8,15 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # System tools: nginx (real-server tests, bench), curl and aria2c (bench baselines), GNU time (peak RSS),
-# Chromium (browser tests; Debian's build, never a downloaded one).
+# Chromium (browser tests; Debian's build, never a downloaded one), openssl (the https tests' self-signed
+# certificate).
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v aria2c >/dev/null 2>&1 || need+=(aria2)
 [ -x /usr/bin/time ] || need+=(time)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/openssl ] || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]} from apt"
   as_root apt-get update -qq

@@ -25,7 +25,8 @@ const minorGc: MinorGc | null = (() => {
  * the growth of its own heap, not of these external bytes: at loopback speed 30 to 60 MiB of spent socket buffers
  * pile up before one comes (node:http alone, 1 GiB from nginx: peak RSS 90 to 117 MiB). A minor collection every
  * `everyBytes` of body keeps them to about twice that (peak RSS 62 to 68 MiB, no measurable time: a scavenge of a
- * young generation this small takes well under a millisecond).
+ * young generation this small takes well under a millisecond). `NodeHttp`'s 1 MiB receive slots are the same case:
+ * fresh external memory per slot, freed at the scavenge after the reader drops its views.
  */
 export class SocketBufferReclaimer {
   private since = 0;

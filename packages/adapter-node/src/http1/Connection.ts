@@ -1,0 +1,255 @@
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from 'node:tls';
+import type { AbortSignalLike, HttpFailure } from '@rdl/core';
+import type { SocketBufferReclaimer } from '../SocketBufferReclaimer.js';
+import { ResponseBody } from './ResponseBody.js';
+import type { ResponseHead } from './responseHead.js';
+import { ResponseParser } from './responseParser.js';
+
+/** Where a connection goes. `host` is a name or a bare IP (no brackets). */
+export interface Origin {
+  readonly secure: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port` or `https://host:port`: connections of one key are interchangeable. */
+  readonly key: string;
+}
+
+export interface ConnectionSettings {
+  readonly slotBytes: number;
+  readonly maxQueuedBytes: number;
+  readonly tls: TlsOptions;
+  /** Told of every slot filled, so that spent slots are collected in time. */
+  readonly reclaimer: SocketBufferReclaimer;
+}
+
+/** How a request on a connection went: a response head, or why none came. */
+export type Answer =
+  | { readonly _tag: 'Answered'; readonly head: ResponseHead; readonly body: ResponseBody }
+  /** `replied`: some byte of a response had arrived (a request that got none may be sent again elsewhere). */
+  | { readonly _tag: 'Failed'; readonly failure: HttpFailure; readonly replied: boolean };
+
+/** What the owner of a connection hears from it. */
+export interface ConnectionHooks {
+  /** The response was read to its framed end and the connection can take another request. */
+  idle(connection: Connection): void;
+  /** The socket closed. */
+  closed(connection: Connection): void;
+}
+
+/** One request and its response on a connection. */
+interface Exchange {
+  readonly parser: ResponseParser;
+  readonly signal: AbortSignalLike;
+  readonly onAbort: () => void;
+  /** Resolves `send` until the head arrives. */
+  settle: ((answer: Answer) => void) | null;
+  body: ResponseBody | null;
+  replied: boolean;
+}
+
+const SLOT_FREE_BYTES = 64 * 1024;
+
+/**
+ * One HTTP/1.1 connection over `node:net` or `node:tls`, reading with the `onread` option straight into slots: a
+ * slot is a fresh `Buffer.allocUnsafeSlow(slotBytes)` read into from its free tail, replaced by a new one when
+ * that tail gets short. A slot's bytes are never written twice once they hold body, so the views handed to the
+ * reader stay theirs; the memory of a slot goes back to V8 once the reader drops its views.
+ *
+ * Node calls the `buffer` function for the next read right after each callback, even one that paused the socket,
+ * so it always returns a free region. `onread` also works on a TLS socket (Node ≥ 20 reads the decrypted bytes
+ * into it; the https tests prove it), so both schemes share this path.
+ *
+ * Backpressure: once `maxQueuedBytes` of body wait for the reader, the callback returns false (the socket stops
+ * reading); the reader's next take below that resumes it.
+ */
+export class Connection {
+  readonly #socket: Socket;
+  readonly #settings: ConnectionSettings;
+  readonly #hooks: ConnectionHooks;
+  readonly #minFree: number;
+  #slot: Buffer;
+  #fill = 0;
+  #exchange: Exchange | null = null;
+  #paused = false;
+  #closed = false;
+  #error: Error | null = null;
+
+  constructor(
+    readonly origin: Origin,
+    settings: ConnectionSettings,
+    hooks: ConnectionHooks,
+  ) {
+    this.#settings = settings;
+    this.#hooks = hooks;
+    this.#minFree = Math.min(SLOT_FREE_BYTES, Math.floor(settings.slotBytes / 2));
+    this.#slot = Buffer.allocUnsafeSlow(settings.slotBytes);
+    const onread = {
+      buffer: () => this.#slot.subarray(this.#fill),
+      callback: (bytes: number) => this.#guarded(bytes),
+    };
+    const { host, port } = origin;
+    // `tls.connect` hands `onread` on to the socket it makes; its typings just do not list it.
+    const secure: TlsOptions & { readonly onread: typeof onread } = {
+      host,
+      port,
+      // SNI carries names only (RFC 6066 §3).
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ...settings.tls,
+      onread,
+    };
+    this.#socket = origin.secure ? tlsConnect(secure) : netConnect({ host, port, onread });
+    this.#socket.setNoDelay(true);
+    this.#socket.on('error', (error) => {
+      this.#error ??= error;
+    });
+    this.#socket.on('close', () => this.#onClose());
+  }
+
+  /** The socket closed, or is closing: no request can go on it any more. */
+  get closed(): boolean {
+    return this.#closed || this.#socket.destroyed;
+  }
+
+  /**
+   * Sends one request (its head, already serialized) and resolves when the response head arrives, or with why it
+   * did not. Never rejects. One request at a time: the connection is busy until the body's end.
+   */
+  send(head: Buffer, method: 'GET' | 'HEAD', signal: AbortSignalLike): Promise<Answer> {
+    if (this.closed) {
+      return Promise.resolve(failed({ _tag: 'NetworkError', message: 'the connection was closed' }, false));
+    }
+    return new Promise((resolve) => {
+      const exchange: Exchange = {
+        parser: new ResponseParser(method),
+        signal,
+        onAbort: () => this.#aborted(exchange),
+        settle: resolve,
+        body: null,
+        replied: false,
+      };
+      this.#exchange = exchange;
+      signal.addEventListener('abort', exchange.onAbort, { once: true });
+      this.#socket.ref();
+      this.#socket.write(head);
+      if (signal.aborted) this.#aborted(exchange);
+    });
+  }
+
+  /** An idle connection does not keep the process alive. */
+  unref(): void {
+    this.#socket.unref();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  /** An exception thrown here would reach Node's read loop, uncaught: it ends this connection instead. */
+  #guarded(count: number): boolean {
+    try {
+      return this.#received(count);
+    } catch (error) {
+      this.#error ??= error instanceof Error ? error : new Error(String(error));
+      this.destroy();
+      return false;
+    }
+  }
+
+  #received(count: number): boolean {
+    const exchange = this.#exchange;
+    if (exchange === null) {
+      // A server that speaks out of turn cannot be trusted with the next request.
+      this.destroy();
+      return false;
+    }
+    exchange.replied = true;
+    const slot = this.#slot;
+    const step = exchange.parser.receive(slot, this.#fill, this.#fill + count);
+    this.#fill = step.keep;
+    if (slot.length - this.#fill < this.#minFree) {
+      this.#slot = Buffer.allocUnsafeSlow(this.#settings.slotBytes);
+      this.#fill = 0;
+      this.#settings.reclaimer.received(slot.length);
+    }
+    if (step.head !== null && step.failure === null) this.#answered(exchange, step.head);
+    exchange.body?.push(slot, step.bodyFrom, step.bodyTo);
+    if (step.failure !== null) this.#failed(exchange, step.failure);
+    else if (step.complete) this.#completed(exchange, step.trailing);
+    const queued = this.#exchange === exchange ? (exchange.body?.queued ?? 0) : 0;
+    this.#paused = queued >= this.#settings.maxQueuedBytes;
+    return !this.#paused;
+  }
+
+  #answered(exchange: Exchange, head: ResponseHead): void {
+    const body = new ResponseBody(exchange.signal, {
+      drained: (queued) => this.#drained(exchange, queued),
+      cancel: () => this.#cancel(exchange),
+    });
+    exchange.body = body;
+    const settle = exchange.settle;
+    exchange.settle = null;
+    settle?.({ _tag: 'Answered', head, body });
+  }
+
+  #completed(exchange: Exchange, trailing: boolean): void {
+    exchange.body?.complete();
+    this.#finish(exchange);
+    if (trailing || !exchange.parser.reusable) this.destroy();
+    else this.#hooks.idle(this);
+  }
+
+  #failed(exchange: Exchange, message: string): void {
+    this.#finish(exchange);
+    this.#fault(exchange, { _tag: 'NetworkError', message });
+    this.destroy();
+  }
+
+  #aborted(exchange: Exchange): void {
+    if (this.#exchange !== exchange) return;
+    this.#finish(exchange);
+    // The body, if there is one, sees the abort on its own signal.
+    this.#fault(exchange, { _tag: 'Aborted' });
+    this.destroy();
+  }
+
+  #cancel(exchange: Exchange): void {
+    if (this.#exchange !== exchange) return;
+    this.#finish(exchange);
+    this.destroy();
+  }
+
+  #drained(exchange: Exchange, queued: number): void {
+    if (this.#exchange !== exchange || !this.#paused || queued >= this.#settings.maxQueuedBytes) return;
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    const exchange = this.#exchange;
+    if (exchange !== null) {
+      this.#finish(exchange);
+      // A reset is a cut even for a body that runs until close.
+      const cut = exchange.parser.end() ?? this.#error?.message ?? null;
+      if (cut === null) exchange.body?.complete();
+      else this.#fault(exchange, { _tag: 'NetworkError', message: this.#error?.message ?? cut });
+    }
+    this.#hooks.closed(this);
+  }
+
+  /** Tells the waiting `send`, or the body once the head arrived, that the exchange failed. */
+  #fault(exchange: Exchange, failure: HttpFailure): void {
+    const settle = exchange.settle;
+    exchange.settle = null;
+    if (settle !== null) settle(failed(failure, exchange.replied));
+    else if (failure._tag === 'NetworkError') exchange.body?.fail(new Error(failure.message));
+  }
+
+  #finish(exchange: Exchange): void {
+    exchange.signal.removeEventListener('abort', exchange.onAbort);
+    if (this.#exchange === exchange) this.#exchange = null;
+  }
+}
+
+const failed = (failure: HttpFailure, replied: boolean): Answer => ({ _tag: 'Failed', failure, replied });

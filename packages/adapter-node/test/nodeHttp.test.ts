@@ -1,0 +1,207 @@
+import { createAbortHandle } from '@rdl/core';
+import * as E from 'fp-ts/lib/Either.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NodeHttp } from '../src/NodeHttp.js';
+import { FaultServer, generateBytes } from './support/faultServer.js';
+import { httpContract, readAll, requestWith, right } from './support/httpContract.js';
+import { answer, type RawHandler, RawServer } from './support/rawServer.js';
+
+httpContract('NodeHttp', () => new NodeHttp());
+// Small slots and queue: every body spans many slots, and the socket pauses and resumes all the time.
+httpContract(
+  'NodeHttp with 64 KiB slots and 128 KiB queued',
+  () => new NodeHttp({ slotBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 }),
+);
+
+const until = async (condition: () => boolean, timeoutMs = 5_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe('NodeHttp on the wire', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const raw = async (handler: RawHandler): Promise<{ server: RawServer; http: NodeHttp }> => {
+    const server = await RawServer.start(handler);
+    const http = new NodeHttp();
+    cleanups.push(
+      () => server.close(),
+      () => http.close(),
+    );
+    return { server, http };
+  };
+  const text = async (http: NodeHttp, url: string, method: 'GET' | 'HEAD' = 'GET') => {
+    const response = right((await requestWith(http, url, {}, method)).result);
+    return { status: response.status, headers: response.headers, body: (await readAll(response)).toString() };
+  };
+
+  it('sends Host with the port, user-agent rdl and the caller’s fields; nothing else', async () => {
+    const { server, http } = await raw((_request, socket) => socket.write(answer('ok')));
+    await readAll(right((await requestWith(http, server.url('/p?q=1'), { Range: 'bytes=0-' })).result));
+    const port = new URL(server.url()).port;
+    expect(server.requests[0]?.head).toBe(
+      `GET /p?q=1 HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nRange: bytes=0-\r\nuser-agent: rdl\r\n\r\n`,
+    );
+  });
+
+  it('keeps one connection for a run of requests read to their end', async () => {
+    const { server, http } = await raw((request, socket) =>
+      socket.write(answer(request.head.startsWith('HEAD') ? '' : 'hello', 200, 'x-a: 1\r\n')),
+    );
+    for (let i = 0; i < 5; i += 1)
+      expect((await text(http, server.url(), i === 0 ? 'HEAD' : 'GET')).status).toBe(200);
+    expect(server.requests.map((request) => request.connection)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('a kept-alive socket the server closed when the next request came is retried once on a new one', async () => {
+    const { server, http } = await raw((request, socket) => {
+      if (request.connection === 1 && request.onConnection === 1) socket.destroy();
+      else socket.write(answer(`answer ${request.connection}`));
+    });
+    expect((await text(http, server.url())).body).toBe('answer 1');
+    expect((await text(http, server.url())).body).toBe('answer 2');
+    expect(server.requests.map((request) => [request.connection, request.onConnection])).toEqual([
+      [1, 0],
+      [1, 1],
+      [2, 0],
+    ]);
+  });
+
+  it('a kept-alive socket closed by the server while idle is dropped from the pool', async () => {
+    const { server, http } = await raw((request, socket) => {
+      socket.end(answer(`answer ${request.connection}`));
+    });
+    expect((await text(http, server.url())).body).toBe('answer 1');
+    await until(() => server.closed === 1);
+    expect((await text(http, server.url())).body).toBe('answer 2');
+    expect(server.requests.length).toBe(2);
+  });
+
+  it('is not retried once some of the answer came, nor on a new connection that fails', async () => {
+    const { server, http } = await raw((request, socket) => {
+      if (request.onConnection === 0 && request.connection === 1) socket.write(answer('first'));
+      else socket.end('HTTP/1.1 200 OK\r\ncontent-len');
+    });
+    await text(http, server.url());
+    const reused = await requestWith(http, server.url());
+    expect(E.isLeft(reused.result) && reused.result.left._tag).toBe('NetworkError');
+    const fresh = await requestWith(http, server.url());
+    expect(E.isLeft(fresh.result) && fresh.result.left._tag).toBe('NetworkError');
+    expect(server.requests.length).toBe(3);
+    expect(server.connections).toBe(2);
+  });
+
+  it('skips interim 1xx answers and reads the final one', async () => {
+    const { server, http } = await raw((_request, socket) =>
+      socket.write(
+        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>; rel=preload\r\n\r\n' +
+          answer('final', 200, 'x-final: yes\r\n'),
+      ),
+    );
+    const response = await text(http, server.url());
+    expect(response).toMatchObject({ status: 200, body: 'final', headers: { 'x-final': 'yes' } });
+    expect(response.headers.link).toBeUndefined();
+  });
+
+  it.each([
+    ['an invalid Content-Length', 'HTTP/1.1 200 OK\r\ncontent-length: 3, 4\r\n\r\nabcd'],
+    ['101 Switching Protocols', 'HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n'],
+    ['obs-fold', 'HTTP/1.1 200 OK\r\nx-a: 1\r\n  2\r\ncontent-length: 0\r\n\r\n'],
+    ['garbage', 'SSH-2.0-OpenSSH_9.2\r\n\r\n'],
+    ['a head over 64 KiB', `HTTP/1.1 200 OK\r\nx-big: ${'b'.repeat(70_000)}\r\n\r\n`],
+  ])('is Left(NetworkError) for %s', async (_name, wire) => {
+    const { server, http } = await raw((_request, socket) => socket.end(wire));
+    const { result } = await requestWith(http, server.url());
+    expect(E.isLeft(result) && result.left._tag).toBe('NetworkError');
+  });
+
+  it('bytes past the Content-Length are no body, and the connection is not used again', async () => {
+    const { server, http } = await raw((_request, socket) => socket.write(`${answer('exact')}JUNK`));
+    expect((await text(http, server.url())).body).toBe('exact');
+    expect((await text(http, server.url())).body).toBe('exact');
+    expect(server.connections).toBe(2);
+  });
+
+  it('a body without framing runs until close; a reset during it makes the body reject', async () => {
+    const { server, http } = await raw((request, socket) => {
+      socket.write('HTTP/1.0 200 OK\r\n\r\nuntil the end');
+      // A reset from within the write's callback goes out as a FIN; a moment later it is a real RST.
+      if (request.connection === 1) socket.end();
+      else setTimeout(() => socket.resetAndDestroy(), 20);
+    });
+    expect((await text(http, server.url())).body).toBe('until the end');
+    const cut = right((await requestWith(http, server.url())).result);
+    await expect(readAll(cut)).rejects.toThrow();
+  });
+
+  it('an abort while waiting for the head is Left(Aborted) at once and closes the socket', async () => {
+    const { server, http } = await raw(() => undefined);
+    const handle = createAbortHandle();
+    const pending = http.request({ method: 'GET', url: server.url(), headers: {}, signal: handle.signal })();
+    await until(() => server.requests.length === 1);
+    handle.abort();
+    expect(await pending).toEqual(E.left({ _tag: 'Aborted' }));
+    await until(() => server.closed === 1);
+  });
+
+  it('idle sockets are closed after idleTimeoutMs, and by close()', async () => {
+    const server = await RawServer.start((_request, socket) => socket.write(answer('ok')));
+    cleanups.push(() => server.close());
+    const quick = new NodeHttp({ idleTimeoutMs: 50 });
+    await text(quick, server.url());
+    await until(() => server.closed === 1, 2_000);
+    const closing = new NodeHttp();
+    await text(closing, server.url());
+    expect(server.closed).toBe(1);
+    closing.close();
+    await until(() => server.closed === 2, 2_000);
+  });
+});
+
+describe('NodeHttp chunks', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it.each([
+    ['Content-Length', false],
+    ['chunked', true],
+  ])(
+    'with %s: consecutive chunks of one slot are adjacent views, and a slow reader gets bigger ones',
+    async (_name, chunked) => {
+      const server = await FaultServer.start();
+      const http = new NodeHttp();
+      cleanups.push(
+        () => server.close(),
+        () => http.close(),
+      );
+      const body = generateBytes(6 * 1024 * 1024, 3);
+      server.serve('/big', body, { chunked });
+      const response = right((await requestWith(http, server.url('/big'))).result);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of response.body) {
+        chunks.push(chunk);
+        // A reader slower than loopback: several reads land between two takes.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      expect(Buffer.concat(chunks).equals(body)).toBe(true);
+      let adjacent = 0;
+      for (const [index, chunk] of chunks.entries()) {
+        const previous = chunks[index - 1];
+        if (previous === undefined || previous.buffer !== chunk.buffer) continue;
+        // Within one slot, nothing lies between two chunks: no framing, no gap.
+        expect(chunk.byteOffset).toBe(previous.byteOffset + previous.byteLength);
+        adjacent += 1;
+      }
+      expect(adjacent).toBeGreaterThan(0);
+      // One take gives every byte received in the slot since the last: more than node:http's 64 KiB reads.
+      expect(Math.max(...chunks.map((chunk) => chunk.byteLength))).toBeGreaterThan(64 * 1024);
+    },
+  );
+});

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeHttp } from '../src/NodeHttp.js';
+import { generateBytes } from './support/faultServer.js';
+import { readAll, requestWith, right } from './support/httpContract.js';
+import { makeTempDir } from './support/tempDir.js';
+
+const run = promisify(execFile);
+
+/**
+ * https through `tls.connect` with the `onread` slots: a local node:https server whose self-signed certificate
+ * (CN and subjectAltName localhost and 127.0.0.1) is made by /usr/bin/openssl in a temporary folder.
+ */
+describe('NodeHttp over https', () => {
+  const body = generateBytes(3 * 1024 * 1024 + 17, 11);
+  let server: Server;
+  let origin: (host: string) => string;
+  let ca: Buffer;
+  let cleanup: () => Promise<void>;
+  /** The SNI name of each TLS connection the server accepted (`false` when none was sent). */
+  const servernames: (string | false)[] = [];
+
+  beforeAll(async () => {
+    const temp = await makeTempDir('rdl-tls-');
+    cleanup = temp.cleanup;
+    const key = join(temp.dir, 'key.pem');
+    const cert = join(temp.dir, 'cert.pem');
+    await run('/usr/bin/openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    ca = await readFile(cert);
+    server = createServer({ key: await readFile(key), cert: ca }, (request, response) => {
+      response.writeHead(200, { 'content-length': String(body.length) });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      servernames.push((socket as TLSSocket & { servername: string | false }).servername);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    origin = (host) => `https://${host}:${port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await cleanup();
+  });
+
+  it('reads the body through the TLS socket’s slots, and a HEAD then a GET share one connection', async () => {
+    const http = new NodeHttp({ tls: { ca } });
+    const before = servernames.length;
+    const head = right((await requestWith(http, `${origin('localhost')}/f`, {}, 'HEAD')).result);
+    expect(head.headers['content-length']).toBe(String(body.length));
+    await readAll(head);
+    const get = right((await requestWith(http, `${origin('localhost')}/f`)).result);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of get.body) chunks.push(chunk);
+    expect(Buffer.concat(chunks).equals(body)).toBe(true);
+    // The decrypted bytes land in the slots too: consecutive chunks share them.
+    expect(chunks.some((chunk, i) => i > 0 && chunk.buffer === chunks[i - 1]?.buffer)).toBe(true);
+    expect(servernames.slice(before)).toEqual(['localhost']);
+    http.close();
+  });
+
+  it('sends no SNI for an IP address, and checks the certificate against it', async () => {
+    const http = new NodeHttp({ tls: { ca } });
+    const before = servernames.length;
+    const response = right((await requestWith(http, `${origin('127.0.0.1')}/f`)).result);
+    expect((await readAll(response)).equals(body)).toBe(true);
+    expect(servernames.slice(before)).toEqual([false]);
+    http.close();
+  });
+
+  it('verifies the certificate by default: a self-signed one without its CA is Left(NetworkError)', async () => {
+    const http = new NodeHttp();
+    const { result } = await requestWith(http, `${origin('localhost')}/f`);
+    expect(E.isLeft(result) && result.left).toMatchObject({
+      _tag: 'NetworkError',
+      message: expect.stringMatching(/self[- ]signed/),
+    });
+    http.close();
+  });
+});
