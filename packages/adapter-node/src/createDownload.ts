@@ -7,20 +7,20 @@ import {
 } from '@rdl/core';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
 import { FsStorage } from './FsStorage.js';
-import { NodeFetchHttp } from './NodeFetchHttp.js';
 import { NodeHasher } from './NodeHasher.js';
+import { NodeHttp } from './NodeHttp.js';
 import { systemClock } from './systemClock.js';
 import { targetProblem } from './targetPath.js';
 
 /** One HTTP client for every download of the process, so that keep-alive sockets are shared. */
-let sharedHttp: NodeFetchHttp | null = null;
+let sharedHttp: NodeHttp | null = null;
 
 /**
- * The Node.js ports: node-fetch with keep-alive agents, `<target>.part` files with a `<target>.lock`, checkpoints
+ * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`), `<target>.part` files with a `<target>.lock`, checkpoints
  * in `<target>.rdl.json`, node:crypto hashes and the system clock.
  */
 export const nodePorts = (): DownloadPorts => {
-  sharedHttp ??= new NodeFetchHttp();
+  sharedHttp ??= new NodeHttp();
   return {
     http: sharedHttp,
     storage: new FsStorage(),

@@ -14,5 +14,6 @@ export { checkpointPathOf, FileCheckpointStore } from './FileCheckpointStore.js'
 export { FsStorage, lockPathOf, partPathOf } from './FsStorage.js';
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';
 export { NodeHasher } from './NodeHasher.js';
+export { NodeHttp, type NodeHttpOptions } from './NodeHttp.js';
 export { systemClock } from './systemClock.js';
 export { targetProblem } from './targetPath.js';

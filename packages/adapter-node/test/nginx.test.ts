@@ -10,7 +10,7 @@ import {
 } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
+import { NodeHttp } from '../src/NodeHttp.js';
 import { bytesOf, runRdl, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
@@ -106,7 +106,7 @@ describe('rdl against nginx on 127.0.0.1', () => {
   it('R6, R11: nginx answers 412 to an If-Match with the old ETag; core classifies it as a change', async () => {
     await writeRandomFile(join(site.root, 'match.bin'), 4 * MiB);
     const url = `${site.server.origin}/match.bin`;
-    const http = new NodeFetchHttp();
+    const http = new NodeHttp();
     const head = async () => {
       const r = await http.request({
         method: 'HEAD',
