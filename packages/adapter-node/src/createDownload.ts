@@ -16,8 +16,8 @@ import { targetProblem } from './targetPath.js';
 let sharedHttp: NodeHttp | null = null;
 
 /**
- * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`), `<target>.part` files with a `<target>.lock`, checkpoints
- * in `<target>.rdl.json`, node:crypto hashes and the system clock.
+ * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`), `<target>.part` files with a
+ * `<target>.lock`, checkpoints in `<target>.rdl.json`, node:crypto hashes and the system clock.
  */
 export const nodePorts = (): DownloadPorts => {
   sharedHttp ??= new NodeHttp();
