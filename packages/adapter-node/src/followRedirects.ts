@@ -17,6 +17,8 @@ export interface HopAnswer {
   readonly body: () => AsyncIterable<Uint8Array>;
   /** Lets go of a redirect's body, so that its connection can carry the next hop. */
   readonly discard: () => void;
+  /** `HttpResponse.recycle`, for a transport that takes chunks back. */
+  readonly recycle?: (chunk: Uint8Array) => void;
 }
 
 /** Sends one request (the method and signal are the caller's) to `url` with `headers`, without following. */
@@ -36,9 +38,9 @@ export const followRedirects = async (
   for (let hop = 0; ; hop += 1) {
     const answer = await send(url, headers);
     if (E.isLeft(answer)) return answer;
-    const { status, headers: head } = answer.right;
+    const { status, headers: head, recycle } = answer.right;
     if (!REDIRECT_STATUSES.has(status)) {
-      return E.right({ status, url, headers: head, body: answer.right.body() });
+      return E.right({ status, url, headers: head, body: answer.right.body(), ...(recycle && { recycle }) });
     }
     answer.right.discard();
     const next = redirectStep({

@@ -1,10 +1,10 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from 'node:tls';
 import type { AbortSignalLike, HttpFailure } from '@rdl/core';
-import type { SocketBufferReclaimer } from '../SocketBufferReclaimer.js';
 import { ResponseBody } from './ResponseBody.js';
 import type { ResponseHead } from './responseHead.js';
 import { ResponseParser } from './responseParser.js';
+import type { SlotPool } from './slotPool.js';
 
 /** Where a connection goes. `host` is a name or a bare IP (no brackets). */
 export interface Origin {
@@ -19,8 +19,8 @@ export interface ConnectionSettings {
   readonly slotBytes: number;
   readonly maxQueuedBytes: number;
   readonly tls: TlsOptions;
-  /** Told of every slot filled, so that spent slots are collected in time. */
-  readonly reclaimer: SocketBufferReclaimer;
+  /** Where slots come from and go back to. */
+  readonly slots: SlotPool;
 }
 
 /** How a request on a connection went: a response head, or why none came. */
@@ -52,9 +52,9 @@ const SLOT_FREE_BYTES = 64 * 1024;
 
 /**
  * One HTTP/1.1 connection over `node:net` or `node:tls`, reading with the `onread` option straight into slots: a
- * slot is a fresh `Buffer.allocUnsafeSlow(slotBytes)` read into from its free tail, replaced by a new one when
- * that tail gets short. A slot's bytes are never written twice once they hold body, so the views handed to the
- * reader stay theirs; the memory of a slot goes back to V8 once the reader drops its views.
+ * slot (`slotBytes`, from the `SlotPool`) is read into from its free tail, and retired for a new one when that
+ * tail gets short. A slot's bytes are never written twice once they hold body, so the views handed to the reader
+ * stay theirs until given back; a retired slot whose bytes all came back serves again.
  *
  * Node calls the `buffer` function for the next read right after each callback, even one that paused the socket,
  * so it always returns a free region. `onread` also works on a TLS socket (Node ≥ 20 reads the decrypted bytes
@@ -83,7 +83,7 @@ export class Connection {
     this.#settings = settings;
     this.#hooks = hooks;
     this.#minFree = Math.min(SLOT_FREE_BYTES, Math.floor(settings.slotBytes / 2));
-    this.#slot = Buffer.allocUnsafeSlow(settings.slotBytes);
+    this.#slot = settings.slots.take();
     const onread = {
       buffer: () => this.#slot.subarray(this.#fill),
       callback: (bytes: number) => this.#guarded(bytes),
@@ -167,25 +167,30 @@ export class Connection {
     const slot = this.#slot;
     const step = exchange.parser.receive(slot, this.#fill, this.#fill + count);
     this.#fill = step.keep;
-    if (slot.length - this.#fill < this.#minFree) {
-      this.#slot = Buffer.allocUnsafeSlow(this.#settings.slotBytes);
-      this.#fill = 0;
-      this.#settings.reclaimer.received(slot.length);
-    }
     if (step.head !== null && step.failure === null) this.#answered(exchange, step.head);
     exchange.body?.push(slot, step.bodyFrom, step.bodyTo);
     if (step.failure !== null) this.#failed(exchange, step.failure);
     else if (step.complete) this.#completed(exchange, step.trailing);
+    // After the push: a slot retired before its bytes are lent could serve again under them.
+    if (slot.length - this.#fill < this.#minFree) {
+      this.#settings.slots.retire(slot);
+      this.#slot = this.#settings.slots.take();
+      this.#fill = 0;
+    }
     const queued = this.#exchange === exchange ? (exchange.body?.queued ?? 0) : 0;
     this.#paused = queued >= this.#settings.maxQueuedBytes;
     return !this.#paused;
   }
 
   #answered(exchange: Exchange, head: ResponseHead): void {
-    const body = new ResponseBody(exchange.signal, {
-      drained: (queued) => this.#drained(exchange, queued),
-      cancel: () => this.#cancel(exchange),
-    });
+    const body = new ResponseBody(
+      exchange.signal,
+      {
+        drained: (queued) => this.#drained(exchange, queued),
+        cancel: () => this.#cancel(exchange),
+      },
+      this.#settings.slots,
+    );
     exchange.body = body;
     const settle = exchange.settle;
     exchange.settle = null;
@@ -227,6 +232,7 @@ export class Connection {
 
   #onClose(): void {
     this.#closed = true;
+    this.#settings.slots.retire(this.#slot);
     const exchange = this.#exchange;
     if (exchange !== null) {
       this.#finish(exchange);

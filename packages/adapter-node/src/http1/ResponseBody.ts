@@ -1,4 +1,5 @@
 import type { AbortSignalLike } from '@rdl/core';
+import type { SlotPool } from './slotPool.js';
 
 /** The connection behind a `ResponseBody`. */
 export interface BodySource {
@@ -23,8 +24,9 @@ const abortError = (): Error => Object.assign(new Error('the request was aborted
  * A response body as an async iterator of views into the connection's slots (no copy). The connection `push`es
  * each range of body bytes where it landed; ranges that touch in the same slot merge, so one `next()` yields every
  * byte received in that slot since the previous one: a reader slower than the network gets bigger chunks, and two
- * chunks in a row from one slot are adjacent views of the same memory, which a writer can coalesce. The slot's
- * bytes are never written again, so every chunk is the reader's for good.
+ * chunks in a row from one slot are adjacent views of the same memory, which a writer can coalesce. Pushed bytes
+ * are lent from the `SlotPool`: never written again until the reader gives them back (`HttpResponse.recycle`), or
+ * the body drops them unread when it closes early.
  *
  * Bytes received before a cut are yielded before the cut's error (R26). After an abort nothing more is yielded and
  * `next()` rejects with an `AbortError`. `return()` before the end cancels the source (the socket is closed).
@@ -44,6 +46,7 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
   constructor(
     private readonly signal: AbortSignalLike,
     private readonly source: BodySource,
+    private readonly slots: SlotPool,
   ) {
     signal.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -60,6 +63,7 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
   /** Body bytes just received in `slot[from, to)`. */
   push(slot: Buffer, from: number, to: number): void {
     if (to <= from || this.#closed) return;
+    this.slots.lend(slot, to - from);
     const last = this.#segments.at(-1);
     if (last !== undefined && last.slot === slot && last.to === from) last.to = to;
     else this.#segments.push({ slot, from, to });
@@ -112,6 +116,8 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
 
   #close(): IteratorReturnResult<undefined> {
     this.#closed = true;
+    // Bytes no one will read go back at once.
+    for (const { slot, from, to } of this.#segments) this.slots.giveBack(slot.subarray(from, to));
     this.#segments.length = 0;
     this.#queued = 0;
     this.signal.removeEventListener('abort', this.#onAbort);
