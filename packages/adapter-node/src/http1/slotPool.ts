@@ -2,7 +2,6 @@ import type { SocketBufferReclaimer } from '../SocketBufferReclaimer.js';
 
 /** What the pool knows of one slot. */
 interface SlotState {
-  readonly slot: Buffer;
   /** Body bytes of the slot lent to a reader (queued or yielded) and not given back. */
   lent: number;
   /** No connection reads into it any more. */
@@ -23,6 +22,10 @@ const MAX_SPARE_SLOTS = 16;
  * loopback speed. A slot whose bytes are never given back is simply collected.
  */
 export class SlotPool {
+  /**
+   * Keyed by the slot's memory, and nothing in a state points back at it: a WeakMap value that refers to its key
+   * keeps it from minor collections (1 GiB read without giving back peaked at 150 MiB RSS that way, 73 without).
+   */
   readonly #states = new WeakMap<ArrayBufferLike, SlotState>();
   readonly #spare: Buffer[] = [];
 
@@ -39,7 +42,7 @@ export class SlotPool {
       // Only fresh memory needs the collector's help; a reused slot was never garbage.
       this.reclaimer.received(this.slotBytes);
     }
-    this.#states.set(slot.buffer, { slot, lent: 0, retired: false, spoiled: false });
+    this.#states.set(slot.buffer, { lent: 0, retired: false, spoiled: false });
     return slot;
   }
 
@@ -54,7 +57,7 @@ export class SlotPool {
     const state = this.#states.get(slot.buffer);
     if (state === undefined) return;
     state.retired = true;
-    this.#reuseIfFree(state);
+    this.#reuseIfFree(slot.buffer, state);
   }
 
   /** The reader is done with `view` (of a slot, or not: anything else is ignored) and never reads it again. */
@@ -63,12 +66,12 @@ export class SlotPool {
     if (state === undefined || view.byteLength === 0) return;
     state.lent -= view.byteLength;
     if (state.lent < 0) state.spoiled = true;
-    this.#reuseIfFree(state);
+    this.#reuseIfFree(view.buffer, state);
   }
 
-  #reuseIfFree(state: SlotState): void {
+  #reuseIfFree(memory: ArrayBufferLike, state: SlotState): void {
     if (!state.retired || state.lent !== 0 || state.spoiled) return;
-    this.#states.delete(state.slot.buffer);
-    if (this.#spare.length < MAX_SPARE_SLOTS) this.#spare.push(state.slot);
+    this.#states.delete(memory);
+    if (this.#spare.length < MAX_SPARE_SLOTS) this.#spare.push(Buffer.from(memory, 0, this.slotBytes));
   }
 }
