@@ -11,7 +11,13 @@ export {
 } from '@rdl/core';
 export { createDownload, nodePorts } from './createDownload.js';
 export { checkpointPathOf, FileCheckpointStore } from './FileCheckpointStore.js';
-export { FsStorage, lockPathOf, partPathOf } from './FsStorage.js';
+export {
+  DEFAULT_FLUSH_BEHIND_BYTES,
+  FsStorage,
+  type FsStorageOptions,
+  lockPathOf,
+  partPathOf,
+} from './FsStorage.js';
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';
 export { NodeHasher } from './NodeHasher.js';
 export { NodeHttp, type NodeHttpOptions } from './NodeHttp.js';
