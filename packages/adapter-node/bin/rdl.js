@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `rdl` command: the compiled CLI in dist/ (run `pnpm build` first).
-import { main } from '../dist/cli/main.js';
+// The `rdl` command: the CLI bundled into one file by `pnpm build` (scripts/bundleCli.mjs), so that it starts fast.
+import { main } from '../dist/cli/rdl.js';
 
 await main();

@@ -7,7 +7,7 @@ const packageDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The launcher of the built command: the tests run `rdl` exactly as a user does, as its own process. */
 export const rdlBin = join(packageDir, 'bin/rdl.js');
-const builtMain = join(packageDir, 'dist/cli/main.js');
+const builtMain = join(packageDir, 'dist/cli/rdl.js');
 
 /** The CLI tests drive the compiled command: fail with the reason rather than with a module error. */
 export const assertBuilt = (): void => {
