@@ -15,9 +15,10 @@ export type StorageFailure =
  * - `write(offset, bytes)` writes every byte at that offset or fails; a failed write may have written a prefix,
  *   which is why only `flush`ed bytes counted by a saved checkpoint are trusted after a crash (R20).
  * - Writes past the end extend the file; the gap, if any, reads as zeros.
- * - `flush` makes every completed write durable (fsync, `SyncAccessHandle.flush`). Core may call it while one
- *   write is in flight (it writes behind the network): that write's bytes are not counted by the checkpoint that
- *   follows the flush, so the flush need not wait for it. Core never runs two writes at once.
+ * - Writes may run concurrently (core keeps two in flight behind the network), always at offsets that do not
+ *   overlap; each must land whole at its own offset whatever the order they complete in.
+ * - `flush` makes every completed write durable (fsync, `SyncAccessHandle.flush`). Core may call it while writes
+ *   are in flight: their bytes are not counted by the checkpoint that follows the flush, so it need not wait.
  * - `commit` flushes, closes, and atomically moves the part file to the target name (the target, if any, is
  *   replaced), then makes the move durable (fsync of the folder where the platform has one). After `commit`,
  *   `<target>` is the whole file and no `.part` remains.
