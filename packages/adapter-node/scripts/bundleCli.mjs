@@ -17,6 +17,21 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  // fp-ts's ES modules rather than its CommonJS `lib/`, which core imports so that plain Node ESM loads it: no
+  // CommonJS wrappers to run at start, and what the command does not use is left out.
+  plugins: [
+    {
+      name: 'fp-ts-es6',
+      setup(build) {
+        build.onResolve({ filter: /^fp-ts\/lib\// }, (args) =>
+          build.resolve(args.path.replace(/^fp-ts\/lib\//, 'fp-ts/es6/'), {
+            kind: args.kind,
+            resolveDir: args.resolveDir,
+          }),
+        );
+      },
+    },
+  ],
   // CommonJS packages inside an ES module bundle call `require` for Node's built-ins.
   banner: {
     js: "import { createRequire as rdlCreateRequire } from 'node:module';\nconst require = rdlCreateRequire(import.meta.url);",

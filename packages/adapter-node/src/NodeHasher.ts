@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import type { Hasher, HashState } from '@rdl/core';
+import { lazyBuiltin } from './lazyBuiltin.js';
+
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
+const workerThreads = lazyBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
 
 /** Options of `NodeHasher`. */
 export interface NodeHasherOptions {
@@ -27,7 +29,7 @@ export class NodeHasher implements Hasher {
         // No worker threads here: hash inline.
       }
     }
-    const hash = createHash(algorithm);
+    const hash = crypto().createHash(algorithm);
     return {
       update: (bytes) => {
         hash.update(bytes);
@@ -87,7 +89,7 @@ class ThreadHashState implements HashState {
 
   constructor(algorithm: 'sha256' | 'md5') {
     this.algorithm = algorithm;
-    const worker = new Worker(workerSource, {
+    const worker = new (workerThreads().Worker)(workerSource, {
       eval: true,
       // The code is CommonJS whatever flags the program was started with.
       execArgv: [],

@@ -1,5 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { lazyBuiltin } from './lazyBuiltin.js';
+
+const v8 = lazyBuiltin<typeof import('node:v8')>('node:v8');
+const vm = lazyBuiltin<typeof import('node:vm')>('node:vm');
 
 type MinorGc = () => void;
 
@@ -8,17 +10,20 @@ type MinorGc = () => void;
  * library users all get it): the flag is set only while a fresh context is made, then cleared, so the program's own
  * global gains nothing. `null` where the engine refuses.
  */
-const minorGc: MinorGc | null = (() => {
+const obtainMinorGc = (): MinorGc | null => {
   try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    setFlagsFromString('--no-expose-gc');
+    v8().setFlagsFromString('--expose-gc');
+    const gc: unknown = vm().runInNewContext('gc');
+    v8().setFlagsFromString('--no-expose-gc');
     if (typeof gc !== 'function') return null;
     return () => (gc as (options: { type: 'minor' }) => void)({ type: 'minor' });
   } catch {
     return null;
   }
-})();
+};
+
+/** Obtained at the first collection rather than at import: making a context costs every start a few ms. */
+let minorGc: MinorGc | null | undefined;
 
 /**
  * Every socket read gets a fresh 64 KiB buffer, and V8 frees the dead ones only at a scavenge, which it schedules by
@@ -40,6 +45,7 @@ export class SocketBufferReclaimer {
     this.since += bytes;
     if (this.since < this.everyBytes) return;
     this.since = 0;
-    minorGc();
+    minorGc ??= obtainMinorGc();
+    minorGc?.();
   }
 }

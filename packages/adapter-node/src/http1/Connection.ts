@@ -1,6 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from 'node:tls';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { AbortSignalLike, HttpFailure } from '@rdl/core';
+import { lazyBuiltin } from '../lazyBuiltin.js';
 import { ResponseBody } from './ResponseBody.js';
 import type { ResponseHead } from './responseHead.js';
 import { ResponseParser } from './responseParser.js';
@@ -50,6 +51,9 @@ interface Exchange {
 
 const SLOT_FREE_BYTES = 64 * 1024;
 
+/** Loaded for the first https connection only. */
+const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
+
 /**
  * One HTTP/1.1 connection over `node:net` or `node:tls`, reading with the `onread` option straight into slots: a
  * slot (`slotBytes`, from the `SlotPool`) is read into from its free tail, and retired for a new one when that
@@ -98,7 +102,7 @@ export class Connection {
       ...settings.tls,
       onread,
     };
-    this.#socket = origin.secure ? tlsConnect(secure) : netConnect({ host, port, onread });
+    this.#socket = origin.secure ? tls().connect(secure) : netConnect({ host, port, onread });
     this.#socket.setNoDelay(true);
     this.#socket.on('error', (error) => {
       this.#error ??= error;
