@@ -27,6 +27,9 @@ const cpuProfDir = process.env.RDL_BENCH_CPU_PROF;
 // This runs compiled, from scripts/dist/scripts/.
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const rdlBin = join(packageDir, 'bin/rdl.js');
+const rdlShim = existsSync(join(packageDir, '../../node_modules/.bin/rdl'))
+  ? join(packageDir, '../../node_modules/.bin/rdl')
+  : join(packageDir, 'bin/rdl');
 const timeBin = '/usr/bin/time';
 
 const say = (s = ''): void => {
@@ -130,10 +133,14 @@ const measure = async (
  */
 type Tool = 'rdl' | 'rdl --sha256' | 'curl' | 'curl+fsync' | 'curl+sha256sum' | 'aria2c -x1';
 
-const rdlCommand = (args: readonly string[]): [string, string[]] => [
-  process.execPath,
-  [...(cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir]), rdlBin, ...args],
-];
+/**
+ * rdl as README runs it, `./node_modules/.bin/rdl` (pnpm's shim, then the launcher `bin/rdl`, then node); straight
+ * through node when profiling, which needs node's flags.
+ */
+const rdlCommand = (args: readonly string[]): [string, string[]] =>
+  cpuProfDir === undefined
+    ? [rdlShim, [...args]]
+    : [process.execPath, ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, rdlBin, ...args]];
 
 /** The command of `tool` downloading `url` to `out`; `sha256` is the file's, for the tools that check it. */
 const commandOf = (tool: Tool, url: string, out: string, sha256: string): [string, string[]] => {
@@ -200,7 +207,7 @@ const resumeFirstByte = async (
   bytes: number,
 ): Promise<{ firstByteMs: number; startMs: number }> => {
   const out = join(cwd, 'resume.bin');
-  const first = spawn(process.execPath, [rdlBin, url, '-o', out, '--json'], {
+  const first = spawn(rdlShim, [url, '-o', out, '--json'], {
     cwd,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -235,7 +242,7 @@ const resumeFirstByte = async (
   if (first.exitCode !== null) throw new Error('the first run ended before it could be killed half-way');
 
   const t0 = performance.now();
-  const second = spawn(process.execPath, [rdlBin, url, '-o', out, '--json'], {
+  const second = spawn(rdlShim, [url, '-o', out, '--json'], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

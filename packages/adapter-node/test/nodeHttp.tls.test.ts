@@ -2,8 +2,9 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,8 @@ describe('NodeHttp over https', () => {
   let server: Server;
   let origin: (host: string) => string;
   let ca: Buffer;
+  let certFile: string;
+  let tempDir: string;
   let cleanup: () => Promise<void>;
   /** The SNI name of each TLS connection the server accepted (`false` when none was sent). */
   const servernames: (string | false)[] = [];
@@ -30,8 +33,10 @@ describe('NodeHttp over https', () => {
   beforeAll(async () => {
     const temp = await makeTempDir('rdl-tls-');
     cleanup = temp.cleanup;
+    tempDir = temp.dir;
     const key = join(temp.dir, 'key.pem');
     const cert = join(temp.dir, 'cert.pem');
+    certFile = cert;
     await run('/usr/bin/openssl', [
       'req',
       '-x509',
@@ -101,4 +106,62 @@ describe('NodeHttp over https', () => {
     });
     http.close();
   });
+
+  it('trusts the CAs of extraCaFile on top of Node’s roots, read at the first https connection', async () => {
+    const http = new NodeHttp({ extraCaFile: certFile });
+    const response = right((await requestWith(http, `${origin('localhost')}/f`)).result);
+    expect((await readAll(response)).equals(body)).toBe(true);
+    http.close();
+  });
+
+  it('ignores an extraCaFile it cannot read, with a warning, as Node does: certificates are still checked', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      const http = new NodeHttp({ extraCaFile: join(tempDir, 'missing.pem') });
+      const { result } = await requestWith(http, `${origin('localhost')}/f`);
+      expect(E.isLeft(result) && result.left._tag).toBe('NetworkError');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.some((w) => w.includes('missing.pem') && w.includes('load failed'))).toBe(true);
+      http.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('the rdl launcher hands NODE_EXTRA_CA_CERTS to the command, which trusts it for https', async () => {
+    const launcher = join(packageDir, 'bin/rdl');
+    const target = join(tempDir, 'out.bin');
+    const ok = await runLauncher(launcher, [`${origin('localhost')}/f`, '-o', target, '--quiet'], {
+      NODE_EXTRA_CA_CERTS: certFile,
+    });
+    expect(ok.code).toBe(0);
+    expect((await readFile(target)).equals(body)).toBe(true);
+    const refused = await runLauncher(
+      launcher,
+      [`${origin('localhost')}/f`, '-o', join(tempDir, 'no.bin')],
+      {},
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/self[- ]signed/);
+  });
 });
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs the launcher as a user's shell does, with `extra` over an environment without NODE_EXTRA_CA_CERTS. */
+const runLauncher = (
+  launcher: string,
+  args: readonly string[],
+  extra: Readonly<Record<string, string>>,
+): Promise<{ code: number | null; stderr: string }> => {
+  const { NODE_EXTRA_CA_CERTS: _ignored, ...env } = process.env;
+  return new Promise((resolve) => {
+    execFile(launcher, [...args], { env: { ...env, ...extra } }, (error, _stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr });
+    });
+  });
+};

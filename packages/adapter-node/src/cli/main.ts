@@ -5,6 +5,7 @@ import type { Download, DownloadFailure, DownloadOptions, DownloadPorts } from '
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { createDownload } from '../createDownload.js';
+import { NodeHttp } from '../NodeHttp.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { resolveOutputPath } from './outputPath.js';
@@ -189,12 +190,19 @@ export const runCli = async (
   return runDownload(env, createDownload(downloadOptions(args, target.right), ports), reporter, argv);
 };
 
+/**
+ * The launcher `bin/rdl` hands `NODE_EXTRA_CA_CERTS` over as `RDL_EXTRA_CA_CERTS`, so that Node does not load it at
+ * start-up (40 ms of every run with Node 20): the transport reads it at its first https connection instead.
+ */
+const launcherPorts = (extraCaFile: string | undefined): Partial<DownloadPorts> =>
+  extraCaFile === undefined || extraCaFile === '' ? {} : { http: new NodeHttp({ extraCaFile }) };
+
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */
 export const main = async (argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
   const env = processEnvironment();
   let code: number;
   try {
-    code = await runCli(argv, env);
+    code = await runCli(argv, env, launcherPorts(process.env.RDL_EXTRA_CA_CERTS));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     env.stderr.write(`${messages.failure('ERR_INTERNAL', `internal error: ${message}`)}\n`);

@@ -19,7 +19,8 @@ export interface Origin {
 export interface ConnectionSettings {
   readonly slotBytes: number;
   readonly maxQueuedBytes: number;
-  readonly tls: TlsOptions;
+  /** `tls.connect` options, made at the first https connection (they may read a CA file). */
+  readonly tls: () => TlsOptions;
   /** Where slots come from and go back to. */
   readonly slots: SlotPool;
 }
@@ -99,7 +100,7 @@ export class Connection {
       port,
       // SNI carries names only (RFC 6066 §3).
       ...(isIP(host) === 0 ? { servername: host } : {}),
-      ...settings.tls,
+      ...settings.tls(),
       onread,
     };
     this.#socket = origin.secure ? tls().connect(secure) : netConnect({ host, port, onread });
