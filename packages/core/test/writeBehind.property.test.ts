@@ -2,18 +2,9 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { WriteBatcher, WriteBehind } from '../src/machine/writeBehind.js';
+import { concatBytes } from '../src/memory/asciiBytes.js';
 import type { PartFile, StorageFailure } from '../src/ports/StoragePort.js';
 import { idle } from './machineHarness.js';
-
-const concat = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 /**
  * A body as a transport gives it: runs of chunks that are adjacent views of one slot (a socket read into large
@@ -57,7 +48,7 @@ describe('WriteBatcher', () => {
         }
         out.push(batcher.take());
         expect(batcher.pending).toBe(0);
-        expect(concat(out)).toEqual(concat(chunks));
+        expect(concatBytes(out)).toEqual(concatBytes(chunks));
       }),
     );
   });
