@@ -5,6 +5,7 @@ import type { AbortSignalLike, HttpFailure, HttpPort, HttpRequest, HttpResponse 
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import fetch, { type Response } from 'node-fetch';
+import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
 import { SocketBufferReclaimer } from './SocketBufferReclaimer.js';
 import { StreamBody } from './StreamBody.js';
@@ -108,7 +109,8 @@ export class NodeFetchHttp implements HttpPort {
 const failureOf = (error: unknown, signal: AbortSignalLike): HttpFailure => {
   if (signal.aborted || (error as { name?: unknown } | null)?.name === 'AbortError')
     return { _tag: 'Aborted' };
-  return { _tag: 'NetworkError', message: error instanceof Error ? error.message : String(error) };
+  const message = error instanceof Error ? error.message : String(error);
+  return isCertificateError(error) ? { _tag: 'TlsError', message } : { _tag: 'NetworkError', message };
 };
 
 /** Header names lower-cased (node-fetch's `raw()` already is); a repeated header joined with `, ` (RFC 9110 §5.3). */

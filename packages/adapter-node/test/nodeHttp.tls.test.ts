@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
 import { NodeHttp } from '../src/NodeHttp.js';
 import { generateBytes } from './support/faultServer.js';
 import { readAll, requestWith, right } from './support/httpContract.js';
@@ -97,11 +98,21 @@ describe('NodeHttp over https', () => {
     http.close();
   });
 
-  it('verifies the certificate by default: a self-signed one without its CA is Left(NetworkError)', async () => {
+  it('R25: verifies the certificate by default: a self-signed one without its CA is Left(TlsError), not retried', async () => {
     const http = new NodeHttp();
     const { result } = await requestWith(http, `${origin('localhost')}/f`);
     expect(E.isLeft(result) && result.left).toMatchObject({
-      _tag: 'NetworkError',
+      _tag: 'TlsError',
+      message: expect.stringMatching(/self[- ]signed/),
+    });
+    http.close();
+  });
+
+  it('R25: node-fetch’s refusal of the certificate is a TlsError too', async () => {
+    const http = new NodeFetchHttp();
+    const { result } = await requestWith(http, `${origin('localhost')}/f`);
+    expect(E.isLeft(result) && result.left).toMatchObject({
+      _tag: 'TlsError',
       message: expect.stringMatching(/self[- ]signed/),
     });
     http.close();
@@ -123,7 +134,7 @@ describe('NodeHttp over https', () => {
     try {
       const http = new NodeHttp({ extraCaFile: join(tempDir, 'missing.pem') });
       const { result } = await requestWith(http, `${origin('localhost')}/f`);
-      expect(E.isLeft(result) && result.left._tag).toBe('NetworkError');
+      expect(E.isLeft(result) && result.left._tag).toBe('TlsError');
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.some((w) => w.includes('missing.pem') && w.includes('load failed'))).toBe(true);
       http.close();
@@ -140,14 +151,16 @@ describe('NodeHttp over https', () => {
     });
     expect(ok.code).toBe(0);
     expect((await readFile(target)).equals(body)).toBe(true);
-    // A certificate it cannot check is a network failure like any other: without retries it ends at once.
+    // Without the CA the certificate is refused: ERR_TLS at once, with the default retries (not 8 backoffs).
+    const started = performance.now();
     const refused = await runLauncher(
       launcher,
-      [`${origin('localhost')}/f`, '-o', join(tempDir, 'no.bin'), '--retries', '0'],
+      [`${origin('localhost')}/f`, '-o', join(tempDir, 'no.bin')],
       {},
     );
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/self[- ]signed/);
+    expect(refused.stderr).toMatch(/self[- ]signed.*\(ERR_TLS\)/);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 

@@ -8,7 +8,7 @@ import type { StorageFailure } from './ports/StoragePort.js';
 export type DownloadFailure =
   /** Bad input from the caller, found before any request (R30). */
   | { readonly _tag: 'InvalidInput'; readonly field: string; readonly message: string }
-  /** No response: refused, reset, DNS, TLS. Retryable (R25). */
+  /** No response: refused, reset, DNS, a TLS handshake cut. Retryable (R25). */
   | { readonly _tag: 'NetworkError'; readonly message: string }
   /** No byte arrived for `stallTimeoutMs`. Retryable (R25). */
   | { readonly _tag: 'Stalled'; readonly afterMs: number }
@@ -25,6 +25,8 @@ export type DownloadFailure =
     }
   /** A redirect to a forbidden place (R17). */
   | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string }
+  /** The server's certificate was refused (untrusted, expired, for another name). Not retried. */
+  | { readonly _tag: 'TlsError'; readonly message: string }
   /** A presigned URL expired (403 after bytes were written) and no `refreshUrl` hook was given or it failed (R18). */
   | { readonly _tag: 'UrlExpired'; readonly url: string }
   /** Size or checksum mismatch at the end (R27). The bytes were discarded. */
@@ -56,6 +58,7 @@ export const failureCodes = {
   BadResponse: 'ERR_BAD_RESPONSE',
   ResourceChanged: 'ERR_RESOURCE_CHANGED',
   RedirectRefused: 'ERR_REDIRECT_REFUSED',
+  TlsError: 'ERR_TLS',
   UrlExpired: 'ERR_URL_EXPIRED',
   IntegrityError: 'ERR_INTEGRITY',
   TargetBusy: 'ERR_TARGET_BUSY',
@@ -87,6 +90,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   ResourceChanged: (f) =>
     `the file changed on the server (${f.reason}: expected ${f.expected ?? 'none'}, got ${f.actual ?? 'none'})`,
   RedirectRefused: (f) => `refused redirect to ${f.location}: ${f.message}`,
+  TlsError: (f) => `TLS failure: ${f.message}`,
   UrlExpired: (f) => `the signed URL expired and no refreshUrl hook gave a new one: ${f.url}`,
   IntegrityError: (f) =>
     `${f.check} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
@@ -105,10 +109,16 @@ export const fromHttpFailure = (failure: HttpFailure): DownloadFailure => {
       return failure;
     case 'RedirectRefused':
       return failure;
+    case 'TlsError':
+      return failure;
     case 'Aborted':
       return { _tag: 'NetworkError', message: 'request aborted' };
   }
 };
+
+/** Failures of a request that asking again, or with GET, cannot cure: a refused redirect (R17) or certificate. */
+export const isFinal = (failure: HttpFailure): boolean =>
+  failure._tag === 'RedirectRefused' || failure._tag === 'TlsError';
 
 export const fromStorageFailure = (failure: StorageFailure): DownloadFailure => failure;
 

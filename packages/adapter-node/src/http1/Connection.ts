@@ -1,6 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { AbortSignalLike, HttpFailure } from '@rdl/core';
+import { isCertificateError } from '../certificateError.js';
 import { lazyBuiltin } from '../lazyBuiltin.js';
 import { ResponseBody } from './ResponseBody.js';
 import type { ResponseHead } from './responseHead.js';
@@ -244,6 +245,8 @@ export class Connection {
       // A reset is a cut even for a body that runs until close.
       const cut = exchange.parser.end() ?? this.#error?.message ?? null;
       if (cut === null) exchange.body?.complete();
+      else if (isCertificateError(this.#error))
+        this.#fault(exchange, { _tag: 'TlsError', message: this.#error?.message ?? cut });
       else this.#fault(exchange, { _tag: 'NetworkError', message: this.#error?.message ?? cut });
     }
     this.#hooks.closed(this);

@@ -3,7 +3,7 @@ import { fromPromise } from 'xstate';
 import { type AbortSignalLike, createAbortHandle } from '../abort.js';
 import { isRetryableStatus, parseRetryAfter } from '../backoff.js';
 import type { DownloadFailure } from '../errors.js';
-import { fromHttpFailure } from '../errors.js';
+import { fromHttpFailure, isFinal } from '../errors.js';
 import type { Clock } from '../ports/Clock.js';
 import type { HttpPort, HttpResponse } from '../ports/HttpPort.js';
 import { probeFromResponse, probeRequestHeaders, shouldProbeWithGet } from '../probe.js';
@@ -53,7 +53,8 @@ const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike
   if (E.isRight(head) && !shouldProbeWithGet(head.right.status)) {
     response = head.right;
   } else {
-    if (E.isLeft(head) && (head.left._tag === 'RedirectRefused' || signal.aborted)) {
+    // A refused redirect or certificate would be refused again for the GET: no second probe.
+    if (E.isLeft(head) && (isFinal(head.left) || signal.aborted)) {
       return failed(deps, fromHttpFailure(head.left), null);
     }
     const get = await deps.http.request({

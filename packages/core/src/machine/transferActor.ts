@@ -5,7 +5,7 @@ import { type Checkpoint, committedPrefix, encodeCheckpoint, withBytes } from '.
 import { classifyResponse } from '../classifyResponse.js';
 import { buildDataRequest } from '../dataRequest.js';
 import type { Decision } from '../decision.js';
-import { type DownloadFailure, fromHttpFailure } from '../errors.js';
+import { type DownloadFailure, fromHttpFailure, isFinal } from '../errors.js';
 import type { CheckpointStore } from '../ports/CheckpointStore.js';
 import type { Clock, TimerId } from '../ports/Clock.js';
 import type { HttpPort, HttpResponse } from '../ports/HttpPort.js';
@@ -137,7 +137,7 @@ class Transfer {
       signal: this.#abort.signal,
     })();
     if (E.isLeft(answer)) {
-      if (answer.left._tag === 'RedirectRefused') return fail(answer.left);
+      if (isFinal(answer.left)) return fail(fromHttpFailure(answer.left));
       return this.#interrupted(fromHttpFailure(answer.left));
     }
     const response = answer.right;

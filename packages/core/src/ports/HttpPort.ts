@@ -43,7 +43,12 @@ export type HttpFailure =
   | { readonly _tag: 'NetworkError'; readonly message: string }
   | { readonly _tag: 'Aborted' }
   /** A redirect that R17 forbids (a non-http(s) scheme, too many hops). */
-  | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string };
+  | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string }
+  /**
+   * The server's certificate was refused (untrusted, expired, for another name): asking again cannot help, so it
+   * is not retried. Adapters that cannot tell it from other network failures (a browser's `fetch`) never give it.
+   */
+  | { readonly _tag: 'TlsError'; readonly message: string };
 
 /**
  * HTTP transport.
