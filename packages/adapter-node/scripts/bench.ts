@@ -10,13 +10,14 @@
  * RDL_BENCH_CPU_PROF=<dir> (rdl runs write V8 CPU profiles there).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nginxBinary, startNginx } from '../test/support/nginx.js';
+import { writeRepeatedFile } from '../test/support/randomFile.js';
+import { median, quantile } from './stats.js';
 
 const MiB = 1024 * 1024;
 const runs = Number(process.env.RDL_BENCH_RUNS ?? 5);
@@ -35,16 +36,6 @@ const timeBin = '/usr/bin/time';
 const say = (s = ''): void => {
   process.stdout.write(`${s}\n`);
 };
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const quantile = (xs: readonly number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-};
-
 const ensureTools = (): void => {
   const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
   if (existsSync(nginxBinary()) && have('curl') && have('aria2c') && existsSync(timeBin)) return;
@@ -52,26 +43,6 @@ const ensureTools = (): void => {
   const r = spawnSync('sh', [join(packageDir, 'scripts/ensure-tools.sh')], { stdio: 'inherit' });
   if (r.status !== 0)
     throw new Error('scripts/ensure-tools.sh failed: the bench needs nginx, curl, aria2c, time');
-};
-
-/**
- * `bytes` of data: a 16 MiB random block repeated (what is served does not matter, only how much). Resolves its
- * SHA-256, hashed once here as it is written, for the runs that check it.
- */
-const writeFile = async (path: string, bytes: number): Promise<string> => {
-  const block = randomBytes(16 * MiB);
-  const hash = createHash('sha256');
-  const handle = await open(path, 'w');
-  try {
-    for (let at = 0; at < bytes; at += block.length) {
-      const length = Math.min(block.length, bytes - at);
-      hash.update(block.subarray(0, length));
-      await handle.write(block, 0, length, at);
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
 };
 
 interface Measure {
@@ -304,7 +275,7 @@ const main = async (): Promise<void> => {
     say(
       `${spawnSync('aria2c', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}; ${spawnSync(nginxBinary(), ['-v'], { encoding: 'utf8' }).stderr.trim()}`,
     );
-    const sha256 = await writeFile(join(root, 'data.bin'), bytes);
+    const sha256 = await writeRepeatedFile(join(root, 'data.bin'), bytes);
     const url = `${server.origin}/data.bin`;
     const out = join(outDir, 'data.bin');
     const rssFile = join(work, 'rss.txt');
@@ -396,7 +367,7 @@ const main = async (): Promise<void> => {
 
     if (runBig) {
       await rm(join(root, 'data.bin'));
-      await writeFile(join(root, 'big.bin'), bigBytes);
+      await writeRepeatedFile(join(root, 'big.bin'), bigBytes);
       const bigOut = join(outDir, 'big.bin');
       // Plain rdl hashes nothing, so the big file's SHA-256 is not needed.
       const [cmd, args] = commandOf('rdl', `${server.origin}/big.bin`, bigOut, '');

@@ -7,12 +7,13 @@
  * Environment: RDL_BENCH_RUNS (default 5), RDL_BENCH_MIB (1024).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from '../test/support/nginx.js';
+import { writeRepeatedFile } from '../test/support/randomFile.js';
+import { median } from './stats.js';
 
 const MiB = 1024 * 1024;
 const runs = Number(process.env.RDL_BENCH_RUNS ?? 5);
@@ -59,29 +60,11 @@ const measure = async (transport: Transport, url: string): Promise<void> => {
   process.stdout.write(`${JSON.stringify(run)}\n`);
 };
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-
-const writeFile = async (path: string, bytes: number): Promise<void> => {
-  const block = randomBytes(16 * MiB);
-  const handle = await open(path, 'w');
-  try {
-    for (let at = 0; at < bytes; at += block.length) {
-      await handle.write(block, 0, Math.min(block.length, bytes - at), at);
-    }
-  } finally {
-    await handle.close();
-  }
-};
-
 const main = async (): Promise<void> => {
   const root = await mkdtemp(join(tmpdir(), 'rdl-http-bench-'));
   const server = await startNginx({ root });
   try {
-    await writeFile(join(root, 'big.bin'), sizeMiB * MiB);
+    await writeRepeatedFile(join(root, 'big.bin'), sizeMiB * MiB);
     const url = `${server.origin}/big.bin`;
     const self = fileURLToPath(import.meta.url);
     const results: Record<Transport, Run[]> = { NodeFetchHttp: [], NodeHttp: [], 'NodeHttp+recycle': [] };
