@@ -6,10 +6,8 @@ import {
   type DownloadPorts,
   type DownloadResult,
   type DownloadState,
-  Listeners,
-  noProgress,
-  refusedDownload,
 } from '@rdl/core';
+import { Listeners, noProgress, refusedDownload } from '@rdl/core/adapter';
 import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { targetProblem } from './targetProblem.js';

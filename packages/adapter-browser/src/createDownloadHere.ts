@@ -4,8 +4,8 @@ import {
   type Download,
   type DownloadOptions,
   type DownloadPorts,
-  MemoryHasher,
 } from '@rdl/core';
+import { MemoryHasher } from '@rdl/core/memory';
 import { browserClock } from './browserClock.js';
 import { FetchHttp, isCrossOrigin } from './FetchHttp.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';

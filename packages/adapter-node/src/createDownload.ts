@@ -3,8 +3,8 @@ import {
   type Download,
   type DownloadOptions,
   type DownloadPorts,
-  refusedDownload,
 } from '@rdl/core';
+import { refusedDownload } from '@rdl/core/adapter';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
 import { FsStorage } from './FsStorage.js';
 import { NodeHasher } from './NodeHasher.js';

@@ -1,10 +1,5 @@
-import {
-  type HeaderMap,
-  type HttpFailure,
-  type HttpRequest,
-  type HttpResponse,
-  redirectStep,
-} from '@rdl/core';
+import type { HeaderMap, HttpFailure, HttpRequest, HttpResponse } from '@rdl/core';
+import { redirectStep } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);

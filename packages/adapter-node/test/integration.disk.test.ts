@@ -1,6 +1,6 @@
 import { appendFile, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { committedPrefix, decodeCheckpoint } from '@rdl/core';
+import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';

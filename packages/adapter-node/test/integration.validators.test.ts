@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeCheckpoint } from '@rdl/core';
+import { decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';

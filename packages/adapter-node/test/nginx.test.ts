@@ -1,13 +1,8 @@
 import { stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  buildDataRequest,
-  CHECKPOINT_VERSION,
-  type Checkpoint,
-  classifyResponse,
-  createAbortHandle,
-  extractValidators,
-} from '@rdl/core';
+import type { Checkpoint } from '@rdl/core';
+import { createAbortHandle } from '@rdl/core/adapter';
+import { buildDataRequest, CHECKPOINT_VERSION, classifyResponse, extractValidators } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { NodeHttp } from '../src/NodeHttp.js';

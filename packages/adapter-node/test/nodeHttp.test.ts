@@ -1,4 +1,4 @@
-import { createAbortHandle } from '@rdl/core';
+import { createAbortHandle } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeHttp } from '../src/NodeHttp.js';

@@ -1,30 +1,34 @@
-export * from './abort.js';
-export * from './backoff.js';
-export * from './byteRanges.js';
-export * from './checkpoint.js';
-export * from './classifyResponse.js';
-export * from './contentRange.js';
-export * from './createDownload.js';
-export * from './dataRequest.js';
-export * from './decision.js';
-export * from './download.js';
-export * from './errors.js';
-export * from './listeners.js';
-export type { DownloadContext, DownloadMachineInput } from './machine/context.js';
-export { type DownloadMachine, downloadMachine, type MachineEmitted } from './machine/downloadMachine.js';
-export type { ControlEvent, TransferOutcome } from './machine/events.js';
-export * from './memory/index.js';
-export * from './options.js';
-export * from './planStart.js';
-export * from './ports/CheckpointStore.js';
-export * from './ports/Clock.js';
-export * from './ports/Hasher.js';
-export * from './ports/HttpPort.js';
-export * from './ports/StoragePort.js';
-export * from './probe.js';
-export * from './progress.js';
-export * from './rangeHeader.js';
-export * from './redirect.js';
-export * from './refusedDownload.js';
-export * from './url.js';
-export * from './validators.js';
+/**
+ * `@rdl/core`: what an application uses. One download (`createDownload`) over the ports a platform gives, its
+ * events and result, the typed failures, and the port interfaces. The resume rules are in `@rdl/core/rules`, the
+ * pieces an adapter is built from in `@rdl/core/adapter`, the in-memory ports and test server in
+ * `@rdl/core/memory`, the contract suites in `@rdl/core/testing`, the state machine in `@rdl/core/machine`.
+ */
+export { createDownload } from './api/createDownload.js';
+export type { ByteRange, Checkpoint, Validators } from './model/checkpoint.js';
+export { DownloadError, isDownloadError } from './model/DownloadError.js';
+export type { RestartReason } from './model/decision.js';
+export type {
+  Download,
+  DownloadEvent,
+  DownloadPorts,
+  DownloadResult,
+  DownloadState,
+  Progress,
+} from './model/download.js';
+export {
+  type DownloadFailure,
+  describeFailure,
+  type FailureCode,
+  type FailureTag,
+  failureCode,
+  failureCodes,
+  matchFailure,
+} from './model/failure.js';
+export type { DownloadOptions, RefreshedUrls, RetryOptions } from './model/options.js';
+export type { AbortSignalLike } from './ports/abort.js';
+export type { CheckpointStore } from './ports/CheckpointStore.js';
+export type { Clock, TimerId } from './ports/Clock.js';
+export type { Hasher, HashState } from './ports/Hasher.js';
+export type { HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from './ports/HttpPort.js';
+export type { PartFile, StorageFailure, StoragePort } from './ports/StoragePort.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseUrl } from '../src/model/url.js';
 
 /**
  * Core is loaded by plain Node ESM (the Node adapter, the CLI), which resolves neither directory imports nor
@@ -24,7 +25,7 @@ type SpawnSync = (
   options: { readonly cwd: string; readonly encoding: 'utf8'; readonly timeout: number },
 ) => SpawnResult;
 
-const packageDir = decodeURIComponent(new URL('..', import.meta.url).pathname);
+const packageDir = decodeURIComponent(parseUrl('..', import.meta.url)?.pathname ?? '.');
 const childProcess: string = 'node:child_process';
 
 /** Runs `script` as an ES module in a child `node` whose working directory is packages/core. */
@@ -33,7 +34,7 @@ const runNode = async (script: string): Promise<SpawnResult> => {
   return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: packageDir,
     encoding: 'utf8',
-    timeout: 110_000,
+    timeout: 30_000,
   });
 };
 
@@ -61,32 +62,18 @@ describe('Node ESM', () => {
     expect(bad).toEqual([]);
   });
 
-  it('the compiled package loads in plain Node and its fp-ts calls run', async () => {
-    // Compiled afresh into node_modules (so that fp-ts and xstate resolve as they do for dist), never a stale dist.
+  it('the built package (dist, made by pnpm build) loads in plain Node and its fp-ts calls run', async () => {
     const { status, stdout, stderr } = await runNode(`
-      import { execFileSync } from 'node:child_process';
-      import { createRequire } from 'node:module';
-      import { join } from 'node:path';
-      import { pathToFileURL } from 'node:url';
-      const out = join(process.cwd(), 'node_modules', '.cache', 'node-esm-proof');
-      const tsc = createRequire(join(process.cwd(), 'package.json')).resolve('typescript/bin/tsc');
-      execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', out,
-        '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], { stdio: 'inherit' });
-      const core = await import(pathToFileURL(join(out, 'index.js')).href);
+      const core = await import('./dist/index.js');
+      const rules = await import('./dist/rules/index.js');
       console.log(JSON.stringify({
         createDownload: typeof core.createDownload,
-        downloadMachine: typeof core.downloadMachine,
-        decoded: core.decodeCheckpoint('{')._tag,
-        range: core.formatRange(5, null),
+        decoded: rules.decodeCheckpoint('{')._tag,
+        range: rules.formatRange(5, null),
       }));
     `);
     expect(stderr).toBe('');
     expect(status).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({
-      createDownload: 'function',
-      downloadMachine: 'object',
-      decoded: 'Left',
-      range: 'bytes=5-',
-    });
-  }, 120_000);
+    expect(JSON.parse(stdout)).toEqual({ createDownload: 'function', decoded: 'Left', range: 'bytes=5-' });
+  });
 });

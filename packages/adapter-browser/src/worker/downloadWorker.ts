@@ -3,7 +3,9 @@
  * whole core machine live here, off the page's main thread. The page drives it with `ToWorker` messages and
  * mirrors it from `FromWorker` messages (`createDownload` in `../createDownload.ts`).
  */
-import { committedPrefix, type Download, decodeCheckpoint } from '@rdl/core';
+
+import type { Download } from '@rdl/core';
+import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import { createDownloadHere } from '../createDownloadHere.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 

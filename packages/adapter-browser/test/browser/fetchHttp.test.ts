@@ -1,4 +1,5 @@
-import { createAbortHandle, type HttpResponse } from '@rdl/core';
+import type { HttpResponse } from '@rdl/core';
+import { createAbortHandle } from '@rdl/core/adapter';
 import { describe, expect, inject, it } from 'vitest';
 import './provided.js';
 import { patternBytes } from '../../demo/patternBytes.js';

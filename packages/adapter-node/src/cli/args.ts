@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { type DownloadFailure, isHttpUrl, parseUrl } from '@rdl/core';
+import type { DownloadFailure } from '@rdl/core';
+import { isHttpUrl, parseUrl } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { URL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { parseRangeHeader } from '@rdl/core';
+import { parseRangeHeader } from '@rdl/core/memory';
 
 /** What one scripted request gets instead of a correct answer. */
 export type Fault =

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { createAbortHandle, type HttpPort, type HttpResponse } from '@rdl/core';
+import type { HttpPort, HttpResponse } from '@rdl/core';
+import { createAbortHandle } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultServer, generateBytes } from './faultServer.js';

@@ -1,12 +1,5 @@
-import {
-  type CheckpointStore,
-  committedPrefix,
-  decodeCheckpoint,
-  type Hasher,
-  type PartFile,
-  type StorageFailure,
-  type StoragePort,
-} from '@rdl/core';
+import type { CheckpointStore, Hasher, PartFile, StorageFailure, StoragePort } from '@rdl/core';
+import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import { FileCheckpointStore } from '../../src/FileCheckpointStore.js';

@@ -1,7 +1,7 @@
-import type { Checkpoint } from '../checkpoint.js';
-import type { ProbeResult, StartPlan } from '../decision.js';
-import type { DownloadFailure } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { ProbeResult, StartPlan } from '../model/decision.js';
+import type { DownloadFailure } from '../model/failure.js';
+import type { ResolvedOptions } from '../model/options.js';
 
 /** What the machine is started with. */
 export interface DownloadMachineInput {

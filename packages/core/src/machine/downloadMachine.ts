@@ -1,12 +1,13 @@
 import { assign, emit, enqueueActions, fromCallback, fromPromise, sendTo, setup } from 'xstate';
-import { retryDelay } from '../backoff.js';
-import { coveredBytes } from '../byteRanges.js';
-import { type Checkpoint, committedPrefix } from '../checkpoint.js';
-import type { DownloadEvent } from '../download.js';
-import type { DownloadFailure } from '../errors.js';
-import { isFinishedTarget } from '../finishedTarget.js';
-import { planStart } from '../planStart.js';
-import { dataRequestTarget } from '../redirect.js';
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { DownloadEvent } from '../model/download.js';
+import type { DownloadFailure } from '../model/failure.js';
+import { retryDelay } from '../rules/backoff.js';
+import { coveredBytes } from '../rules/byteRanges.js';
+import { committedPrefix } from '../rules/checkpointCodec.js';
+import { isFinishedTarget } from '../rules/finishedTarget.js';
+import { planStart } from '../rules/planStart.js';
+import { dataRequestTarget } from '../rules/redirect.js';
 import { type DownloadContext, type DownloadMachineInput, initialContext } from './context.js';
 import type {
   AdoptInput,

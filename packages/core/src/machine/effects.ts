@@ -1,7 +1,7 @@
-import type { Checkpoint } from '../checkpoint.js';
-import type { ProbeResult } from '../decision.js';
-import type { DownloadFailure } from '../errors.js';
-import type { RefreshedUrls, ResolvedOptions } from '../options.js';
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { ProbeResult } from '../model/decision.js';
+import type { DownloadFailure } from '../model/failure.js';
+import type { RefreshedUrls, ResolvedOptions } from '../model/options.js';
 import type { BackoffInputs } from './events.js';
 
 /**

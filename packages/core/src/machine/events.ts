@@ -1,6 +1,6 @@
-import type { Checkpoint } from '../checkpoint.js';
-import type { RestartReason } from '../decision.js';
-import type { DownloadFailure } from '../errors.js';
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { RestartReason } from '../model/decision.js';
+import type { DownloadFailure } from '../model/failure.js';
 
 /** What the caller sends: the methods of `Download`, one event each. */
 export type ControlEvent =

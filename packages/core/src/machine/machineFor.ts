@@ -1,16 +1,16 @@
-import type { DownloadPorts, Progress } from '../download.js';
-import type { ResolvedOptions } from '../options.js';
-import { createAdoptActor } from './adoptActor.js';
-import { hashAlgorithms } from './checksums.js';
+import type { DownloadPorts, Progress } from '../model/download.js';
+import type { ResolvedOptions } from '../model/options.js';
+import { hashAlgorithms } from '../rules/checksums.js';
+import { createAdoptActor } from './actors/adoptActor.js';
+import { createPrepareActor } from './actors/prepareActor.js';
+import { createProbeActor } from './actors/probeActor.js';
+import { ProgressReporter } from './actors/progressReporter.js';
+import { createRefreshActor } from './actors/refreshActor.js';
+import { createDiscardActor, createReleaseActor } from './actors/releaseActor.js';
+import { DownloadSession } from './actors/session.js';
+import { createTransferActor } from './actors/transferActor.js';
+import { createVerifyActor } from './actors/verifyActor.js';
 import { downloadMachine } from './downloadMachine.js';
-import { createPrepareActor } from './prepareActor.js';
-import { createProbeActor } from './probeActor.js';
-import { ProgressReporter } from './progressReporter.js';
-import { createRefreshActor } from './refreshActor.js';
-import { createDiscardActor, createReleaseActor } from './releaseActor.js';
-import { DownloadSession } from './session.js';
-import { createTransferActor } from './transferActor.js';
-import { createVerifyActor } from './verifyActor.js';
 
 /**
  * The machine of one download, its effects filled with actors that close over the ports and the download's

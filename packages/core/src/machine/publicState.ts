@@ -1,5 +1,5 @@
 import type { StateValue } from 'xstate';
-import type { DownloadState } from '../download.js';
+import type { DownloadState } from '../model/download.js';
 import type { DownloadContext } from './context.js';
 
 /** Machine states callers see under their own name. */

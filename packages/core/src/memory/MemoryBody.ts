@@ -1,4 +1,4 @@
-import type { AbortSignalLike } from '../abort.js';
+import type { AbortSignalLike } from '../ports/abort.js';
 import type { Clock } from '../ports/Clock.js';
 
 export interface MemoryBodyOptions {

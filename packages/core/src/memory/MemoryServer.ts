@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import type { AbortSignalLike } from '../abort.js';
+import { isHttpUrl, parseUrl } from '../model/url.js';
+import type { AbortSignalLike } from '../ports/abort.js';
 import type { Clock } from '../ports/Clock.js';
 import type { HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '../ports/HttpPort.js';
-import { isHttpUrl, parseUrl } from '../url.js';
 import { bentAnswer } from './bentAnswer.js';
 import type { Fault, FaultMatch } from './faults.js';
 import { gzipStored } from './gzipStored.js';

@@ -1,7 +1,7 @@
 import type { HeaderMap } from '../ports/HttpPort.js';
-import { parseRangeHeader, type SatisfiableRange } from '../rangeHeader.js';
 import { asciiBytes, concatBytes } from './asciiBytes.js';
 import type { ResourceVersion } from './memoryResource.js';
+import { parseRangeHeader, type SatisfiableRange } from './rangeHeader.js';
 
 /** A whole answer before it is streamed: what a correct server sends, and what faults then bend. */
 export interface Answer {

@@ -7,3 +7,4 @@ export * from './MemoryServer.js';
 export * from './MemoryStorage.js';
 export type { ResourceOptions, ResourceVersion } from './memoryResource.js';
 export { MemoryResource } from './memoryResource.js';
+export * from './rangeHeader.js';

@@ -1,5 +1,5 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import type { AbortSignalLike } from '../abort.js';
+import type { AbortSignalLike } from './abort.js';
 
 /** Response headers, names lower-cased. A header sent more than once is joined with `, ` as RFC 9110 §5.3 allows. */
 export type HeaderMap = Readonly<Record<string, string>>;

@@ -1,0 +1,46 @@
+import { DownloadError } from '../model/DownloadError.js';
+import type { Download, DownloadResult, Progress } from '../model/download.js';
+import type { DownloadFailure } from '../model/failure.js';
+import { Listeners } from './listeners.js';
+
+/** The progress of a download that has received nothing. */
+export const noProgress: Progress = {
+  bytes: 0,
+  total: null,
+  fraction: null,
+  bytesPerSecond: 0,
+  etaSeconds: null,
+};
+
+/**
+ * A download refused before it began (R30): bad options, or a target an adapter cannot use. Nothing is requested
+ * and nothing is written. Its state is `failed` from the start and `result` has already rejected with the
+ * `DownloadError`; `start()` also reports it to subscribers (a `failed` state event, then an `error` event), once,
+ * so that a caller who only listens to events learns of it as of any failure. Every other method does nothing.
+ * Core's `createDownload` and every adapter's give this same object, so the surfaces behave alike.
+ */
+export const refusedDownload = (failure: DownloadFailure): Download => {
+  const error = new DownloadError(failure);
+  const result = Promise.reject<DownloadResult>(error);
+  // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
+  result.catch(() => undefined);
+  const listeners = new Listeners();
+  let reported = false;
+  const ignore = (): void => undefined;
+  return {
+    start: () => {
+      if (reported) return;
+      reported = true;
+      listeners.publish({ type: 'state', state: 'failed' });
+      listeners.publish({ type: 'error', error });
+    },
+    pause: ignore,
+    resume: ignore,
+    cancel: ignore,
+    online: ignore,
+    offline: ignore,
+    subscribe: (listener) => listeners.add(listener),
+    getSnapshot: () => ({ state: 'failed', progress: noProgress }),
+    result,
+  };
+};

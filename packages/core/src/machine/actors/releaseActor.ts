@@ -1,0 +1,41 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { fromPromise } from 'xstate';
+import type { CheckpointStore } from '../../ports/CheckpointStore.js';
+import type { StoragePort } from '../../ports/StoragePort.js';
+import type { ReleaseInput, ReleaseOutput } from '../effects.js';
+import type { DownloadSession } from './session.js';
+
+export interface ReleaseDeps {
+  readonly storage: StoragePort;
+  readonly checkpoints: CheckpointStore;
+  readonly session: DownloadSession;
+}
+
+/**
+ * Pause and failure (R24): once the work in flight has saved what it had, close the part file, which releases
+ * the lock; the part file and the checkpoint stay for a later start.
+ */
+export const createReleaseActor = (deps: ReleaseDeps) =>
+  fromPromise<ReleaseOutput, ReleaseInput>(async () => {
+    await deps.session.quiet();
+    const part = deps.session.part;
+    deps.session.part = null;
+    if (part === null) return { _tag: 'Released' };
+    const closed = await part.close()();
+    return E.isLeft(closed) ? { _tag: 'Failed', failure: closed.left } : { _tag: 'Released' };
+  });
+
+/**
+ * Cancel (R24): delete the part file (through the open handle, or by name when closed) and then the checkpoint.
+ * When another download holds the target, nothing of it is touched (R23).
+ */
+export const createDiscardActor = (deps: ReleaseDeps) =>
+  fromPromise<ReleaseOutput, ReleaseInput>(async ({ input }) => {
+    await deps.session.quiet();
+    const part = deps.session.part;
+    deps.session.part = null;
+    const removed = part === null ? await deps.storage.remove(input.target)() : await part.discard()();
+    if (E.isLeft(removed)) return { _tag: 'Failed', failure: removed.left };
+    const forgotten = await deps.checkpoints.remove(input.target)();
+    return E.isLeft(forgotten) ? { _tag: 'Failed', failure: forgotten.left } : { _tag: 'Released' };
+  });

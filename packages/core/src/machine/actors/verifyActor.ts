@@ -1,0 +1,74 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { fromPromise } from 'xstate';
+import type { DownloadFailure } from '../../model/failure.js';
+import type { CheckpointStore } from '../../ports/CheckpointStore.js';
+import type { PartFile } from '../../ports/StoragePort.js';
+import { committedPrefix } from '../../rules/checkpointCodec.js';
+import { checksumMismatch } from '../../rules/checksums.js';
+import type { VerifyInput, VerifyOutput } from '../effects.js';
+import type { DownloadSession } from './session.js';
+
+export interface VerifyDeps {
+  readonly checkpoints: CheckpointStore;
+  readonly session: DownloadSession;
+}
+
+/**
+ * R27 then R19: the bytes counted must be the whole resource; the checksums asked for must match (the running hash
+ * of the transfer, completed by reading back only what it missed). A mismatch discards the data and the checkpoint,
+ * so the next start begins afresh. Then the atomic rename, then the checkpoint's removal.
+ */
+export const createVerifyActor = (deps: VerifyDeps) =>
+  fromPromise<VerifyOutput, VerifyInput>(({ input }) => deps.session.track(verify(deps, input)));
+
+const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutput> => {
+  const { checkpoint, options } = input;
+  const part = deps.session.part;
+  if (part === null) return failed({ _tag: 'IoError', message: 'the part file is not open' });
+  const bytes = committedPrefix(checkpoint);
+  if (checkpoint.totalLength !== null && bytes !== checkpoint.totalLength) {
+    return discard(deps, part, options.target, {
+      _tag: 'IntegrityError',
+      check: 'length',
+      expected: String(checkpoint.totalLength),
+      actual: String(bytes),
+    });
+  }
+  // Bytes past those counted were never trusted (R20, R21).
+  const trimmed = await part.truncate(bytes)();
+  if (E.isLeft(trimmed)) return failed(trimmed.left);
+
+  let sha256: string | null = null;
+  const hash = deps.session.takeHash(bytes);
+  if (hash !== null) {
+    const caughtUp = await deps.session.catchUp(part, hash, bytes);
+    if (caughtUp !== null) return failed(caughtUp);
+    sha256 = hash.sha256?.digest() ?? null;
+    const mismatch = checksumMismatch(options, { sha256, md5: hash.md5?.digest() ?? null });
+    if (mismatch !== null)
+      return discard(deps, part, options.target, { _tag: 'IntegrityError', ...mismatch });
+  }
+
+  const committed = await part.commit()();
+  deps.session.part = null;
+  if (E.isLeft(committed)) return failed(committed.left);
+  // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
+  // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
+  await deps.checkpoints.remove(options.target)();
+  return { _tag: 'Verified', bytes, sha256 };
+};
+
+/** R27: the data is thrown away (part file emptied, then the checkpoint removed) and the failure names both values. */
+const discard = async (
+  deps: VerifyDeps,
+  part: PartFile,
+  target: string,
+  failure: DownloadFailure,
+): Promise<VerifyOutput> => {
+  const emptied = await part.truncate(0)();
+  if (E.isRight(emptied)) await part.flush()();
+  await deps.checkpoints.remove(target)();
+  return failed(failure);
+};
+
+const failed = (failure: DownloadFailure): VerifyOutput => ({ _tag: 'Failed', failure });

@@ -1,0 +1,123 @@
+import type { HttpFailure } from '../ports/HttpPort.js';
+import type { StorageFailure } from '../ports/StoragePort.js';
+
+/**
+ * Every way a download can fail, as data (R29). `_tag` discriminates; `code` is the stable code that callers and
+ * the CLI print; `describeFailure` gives the one-line human message.
+ */
+export type DownloadFailure =
+  /** Bad input from the caller, found before any request (R30). */
+  | { readonly _tag: 'InvalidInput'; readonly field: string; readonly message: string }
+  /** No response: refused, reset, DNS, a TLS handshake cut. Retryable (R25). */
+  | { readonly _tag: 'NetworkError'; readonly message: string }
+  /** No byte arrived for `stallTimeoutMs`. Retryable (R25). */
+  | { readonly _tag: 'Stalled'; readonly afterMs: number }
+  /** An answer status that is not retried (4xx but 408/429), or a 5xx after the retries ran out. */
+  | { readonly _tag: 'HttpStatus'; readonly status: number; readonly url: string }
+  /** A response that breaks HTTP's range rules (R8, R9): nothing of it was written. */
+  | { readonly _tag: 'BadResponse'; readonly reason: string }
+  /** The resource changed while `onChange` is `'fail'` (R11, R12, R13). */
+  | {
+      readonly _tag: 'ResourceChanged';
+      readonly reason: string;
+      readonly expected: string | null;
+      readonly actual: string | null;
+    }
+  /** A redirect to a forbidden place (R17). */
+  | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string }
+  /** The server's certificate was refused (untrusted, expired, for another name). Not retried. */
+  | { readonly _tag: 'TlsError'; readonly message: string }
+  /** A presigned URL expired (403 after bytes were written) and no `refreshUrl` hook was given or it failed (R18). */
+  | { readonly _tag: 'UrlExpired'; readonly url: string }
+  /** Size or checksum mismatch at the end (R27). The bytes were discarded. */
+  | {
+      readonly _tag: 'IntegrityError';
+      readonly check: 'length' | 'sha256' | 'md5' | 'crc64ecma';
+      readonly expected: string;
+      readonly actual: string;
+    }
+  /** Another download owns the target (R23). */
+  | { readonly _tag: 'TargetBusy'; readonly target: string }
+  | { readonly _tag: 'NoSpace'; readonly message: string }
+  | { readonly _tag: 'QuotaExceeded'; readonly message: string }
+  | { readonly _tag: 'PermissionDenied'; readonly message: string }
+  | { readonly _tag: 'IoError'; readonly message: string }
+  /** Retryable failures went on past `retry.retries` attempts in a row without a byte. */
+  | { readonly _tag: 'RetriesExhausted'; readonly attempts: number; readonly last: DownloadFailure }
+  /** The caller cancelled: the part file and checkpoint were deleted (R24). */
+  | { readonly _tag: 'Cancelled' };
+
+export type FailureTag = DownloadFailure['_tag'];
+
+/** Stable codes, one per failure kind. They never change meaning once published. */
+export const failureCodes = {
+  InvalidInput: 'ERR_INVALID_INPUT',
+  NetworkError: 'ERR_NETWORK',
+  Stalled: 'ERR_STALLED',
+  HttpStatus: 'ERR_HTTP_STATUS',
+  BadResponse: 'ERR_BAD_RESPONSE',
+  ResourceChanged: 'ERR_RESOURCE_CHANGED',
+  RedirectRefused: 'ERR_REDIRECT_REFUSED',
+  TlsError: 'ERR_TLS',
+  UrlExpired: 'ERR_URL_EXPIRED',
+  IntegrityError: 'ERR_INTEGRITY',
+  TargetBusy: 'ERR_TARGET_BUSY',
+  NoSpace: 'ERR_NO_SPACE',
+  QuotaExceeded: 'ERR_QUOTA_EXCEEDED',
+  PermissionDenied: 'ERR_PERMISSION_DENIED',
+  IoError: 'ERR_IO',
+  RetriesExhausted: 'ERR_RETRIES_EXHAUSTED',
+  Cancelled: 'ERR_CANCELLED',
+} as const satisfies Record<FailureTag, string>;
+
+export type FailureCode = (typeof failureCodes)[FailureTag];
+
+export const failureCode = (failure: DownloadFailure): FailureCode => failureCodes[failure._tag];
+
+/** Total match over the failure union: the compiler fails when a kind is added and a caller forgets it. */
+export const matchFailure =
+  <R>(cases: { readonly [K in FailureTag]: (failure: Extract<DownloadFailure, { _tag: K }>) => R }) =>
+  (failure: DownloadFailure): R =>
+    (cases[failure._tag] as (f: DownloadFailure) => R)(failure);
+
+/** One line for a human, with no stack trace (R29). */
+export const describeFailure: (failure: DownloadFailure) => string = matchFailure({
+  InvalidInput: (f) => `invalid ${f.field}: ${f.message}`,
+  NetworkError: (f) => `network error: ${f.message}`,
+  Stalled: (f) => `no data received for ${Math.round(f.afterMs / 1000)} s`,
+  HttpStatus: (f) => `server answered HTTP ${f.status} for ${f.url}`,
+  BadResponse: (f) => `server sent an invalid response: ${f.reason}`,
+  ResourceChanged: (f) =>
+    `the file changed on the server (${f.reason}: expected ${f.expected ?? 'none'}, got ${f.actual ?? 'none'})`,
+  RedirectRefused: (f) => `refused redirect to ${f.location}: ${f.message}`,
+  TlsError: (f) => `TLS failure: ${f.message}`,
+  UrlExpired: (f) => `the signed URL expired and no refreshUrl hook gave a new one: ${f.url}`,
+  IntegrityError: (f) =>
+    `${f.check} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
+  TargetBusy: (f) => `${f.target} is busy: another download of it is running`,
+  NoSpace: (f) => `no space left on the device: ${f.message}`,
+  QuotaExceeded: (f) => `storage quota exceeded: ${f.message}`,
+  PermissionDenied: (f) => `permission denied: ${f.message}`,
+  IoError: (f) => `storage error: ${f.message}`,
+  RetriesExhausted: (f) => `gave up after ${f.attempts} attempts: ${describeFailure(f.last)}`,
+  Cancelled: () => 'the download was cancelled',
+});
+
+export const fromHttpFailure = (failure: HttpFailure): DownloadFailure => {
+  switch (failure._tag) {
+    case 'NetworkError':
+      return failure;
+    case 'RedirectRefused':
+      return failure;
+    case 'TlsError':
+      return failure;
+    case 'Aborted':
+      return { _tag: 'NetworkError', message: 'request aborted' };
+  }
+};
+
+/** Failures of a request that asking again, or with GET, cannot cure: a refused redirect (R17) or certificate. */
+export const isFinal = (failure: HttpFailure): boolean =>
+  failure._tag === 'RedirectRefused' || failure._tag === 'TlsError';
+
+export const fromStorageFailure = (failure: StorageFailure): DownloadFailure => failure;

@@ -1,0 +1,80 @@
+/** Retry policy for passing failures (R25). */
+export interface RetryOptions {
+  /** Attempts in a row without a new byte before giving up. Default 8. */
+  readonly retries?: number;
+  /** First backoff delay in ms. Default 500. */
+  readonly minDelayMs?: number;
+  /** Cap of one backoff delay in ms, `Retry-After` included. Default 30 000. */
+  readonly maxDelayMs?: number;
+  /** Growth of the delay between attempts. Default 2. */
+  readonly factor?: number;
+}
+
+/** New URLs for a download whose presigned URL expired (R18). */
+export interface RefreshedUrls {
+  readonly url: string;
+  readonly headUrl?: string;
+}
+
+/** What the caller asks for. Everything but `url` and `target` has a default. */
+export interface DownloadOptions {
+  /** The http(s) URL of the resource. */
+  readonly url: string;
+  /** The URL of the probe (HEAD). Default: `url`. Presigned URLs sign HEAD and GET apart (R16). */
+  readonly headUrl?: string;
+  /** Where the file goes, in the storage's namespace (a path in Node, a file name in OPFS). */
+  readonly target: string;
+  /** What to do when the resource changed under a partial download (R11). Default `'restart'`. */
+  readonly onChange?: 'restart' | 'fail';
+  readonly retry?: RetryOptions;
+  /** A body that sends no byte for this long is cut and retried (R25). Default 30 000 ms. */
+  readonly stallTimeoutMs?: number;
+  /** The expected SHA-256 of the whole file, hex; checked before the file appears (R27). */
+  readonly expectedSha256?: string;
+  /** The expected MD5 of the whole file, hex (R27). */
+  readonly expectedMd5?: string;
+  /** Compute the SHA-256 of the finished file and return it, even without `expectedSha256`. Default false. */
+  readonly computeSha256?: boolean;
+  /** Extra request headers (authorization…), sent on every request; dropped on a cross-origin redirect (R17). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Send `If-Range`/`If-Match`. Default true. Set to false where a conditional header would cost a CORS preflight
+   * the server does not allow; core then compares the validators of each answer itself before writing (R6).
+   */
+  readonly conditionalRequests?: boolean;
+  /** Save a checkpoint at least this often while bytes arrive. Default 1 000 ms. */
+  readonly checkpointIntervalMs?: number;
+  /** Buffer this many bytes before one storage write. Default 1 MiB. */
+  readonly writeBufferBytes?: number;
+}
+
+/** Options with every default filled in: what the machine keeps in its (JSON) context. */
+export interface ResolvedOptions {
+  readonly url: string;
+  readonly headUrl: string;
+  readonly target: string;
+  readonly onChange: 'restart' | 'fail';
+  readonly retry: Required<RetryOptions>;
+  readonly stallTimeoutMs: number;
+  readonly expectedSha256: string | null;
+  readonly expectedMd5: string | null;
+  readonly computeSha256: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly conditionalRequests: boolean;
+  readonly checkpointIntervalMs: number;
+  readonly writeBufferBytes: number;
+}
+
+export const defaultRetry: Required<RetryOptions> = {
+  retries: 8,
+  minDelayMs: 500,
+  maxDelayMs: 30_000,
+  factor: 2,
+};
+
+/** Default `stallTimeoutMs`. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** Default `checkpointIntervalMs`. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
+/** Default `writeBufferBytes`: 1 MiB. */
+export const DEFAULT_WRITE_BUFFER_BYTES = 1_048_576;

@@ -1,0 +1,31 @@
+import type { Checkpoint } from '../model/checkpoint.js';
+import { committedPrefix } from './checkpointCodec.js';
+
+/** What a start finds on storage before it asks the network anything. */
+export interface LocalFacts {
+  /** The stored checkpoint, decoded (R22); `null` when there was none or it could not be decoded. */
+  readonly checkpoint: Checkpoint | null;
+  /** The size of `<target>.part` as opened (an open creates a missing one empty, so missing reads as 0). */
+  readonly partSize: number;
+  /** The size of the finished file `<target>`, `null` when there is none. */
+  readonly targetSize: number | null;
+}
+
+/**
+ * Whether the download is already finished: the previous run was killed after the atomic rename but before the
+ * checkpoint's removal (R19), so the checkpoint counts every byte of a known total, the part file is gone (or empty)
+ * and `<target>` has exactly that size. Then nothing is fetched: the target is checked and adopted.
+ *
+ * A total of 0 never qualifies: an empty part file is then also the state of a zero-length download that had not
+ * committed yet, and the probe settles it without a data request anyway (R14). Anything else (no target, another
+ * size, bytes in the part file) is not a finished download and starts as usual (R21).
+ */
+export const isFinishedTarget = (facts: LocalFacts): boolean => {
+  const { checkpoint, partSize, targetSize } = facts;
+  if (checkpoint === null || checkpoint.totalLength === null || checkpoint.totalLength === 0) return false;
+  return (
+    committedPrefix(checkpoint) === checkpoint.totalLength &&
+    partSize === 0 &&
+    targetSize === checkpoint.totalLength
+  );
+};

@@ -1,0 +1,23 @@
+/**
+ * `@rdl/core/rules`: every decision of a download as a pure function (input in, decision out, property-tested),
+ * and the vocabulary they speak. Each rule file names the resume rules (R1…) it implements.
+ */
+export * from '../model/checkpoint.js';
+export * from '../model/decision.js';
+export * from '../model/failure.js';
+export * from '../model/options.js';
+export * from '../model/url.js';
+export * from './backoff.js';
+export * from './byteRanges.js';
+export * from './checkpointCodec.js';
+export * from './checksums.js';
+export * from './classifyResponse.js';
+export * from './contentRange.js';
+export * from './dataRequest.js';
+export * from './finishedTarget.js';
+export * from './planStart.js';
+export * from './probe.js';
+export * from './progress.js';
+export * from './redirect.js';
+export * from './resolveOptions.js';
+export * from './validators.js';

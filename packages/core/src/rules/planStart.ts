@@ -1,0 +1,89 @@
+import { CHECKPOINT_VERSION, type Checkpoint, type Validators } from '../model/checkpoint.js';
+import type { ProbeResult, RestartReason, StartPlan } from '../model/decision.js';
+import { clipRanges, coveredBytes, prefixLength } from './byteRanges.js';
+import { compareVersions, noValidators, strongEtag, strongLastModified } from './validators.js';
+
+/**
+ * A checkpoint with no bytes for the version the probe saw. An encoded resource (R5) keeps no validators and no
+ * total, so it is a single stream that no later start resumes.
+ */
+export const freshCheckpoint = (url: string, probe: ProbeResult): Checkpoint => {
+  const encoded = probe.contentEncoding !== null;
+  return {
+    version: CHECKPOINT_VERSION,
+    url,
+    validators: encoded ? noValidators : probe.validators,
+    totalLength: encoded ? null : probe.totalLength,
+    ranges: [],
+  };
+};
+
+const versionName = (v: Validators): string | null =>
+  strongEtag(v) ?? strongLastModified(v) ?? v.etag ?? v.lastModified;
+
+/**
+ * How a run begins, from the stored checkpoint (already decoded, R22; `null` when there was none or it could not be
+ * decoded), the size of the part file on storage, and the probe.
+ *
+ * In order:
+ * - A checkpoint of another URL: `Fresh('CHECKPOINT_INVALID')` (R22).
+ * - An encoded resource: `Fresh('CONTENT_ENCODED')` (R5).
+ * - A zero-length resource: `Complete` with no request (R14).
+ * - Validators of the probe differ strongly from the checkpoint's: `Fresh('RESOURCE_CHANGED')`, or
+ *   `Fail(ResourceChanged)` with `onChange: 'fail'` (R11, R13). Not proven the same (no strong validator on either
+ *   side): `Fresh('NO_STRONG_VALIDATOR')` (R3, R4).
+ * - A total that differs: changed; an unknown total or no byte ranges: `Fresh('NOT_RANGEABLE')` (R15).
+ * - The checkpoint's ranges are clipped to `partSize` (R21), and only the prefix from byte 0 is kept: the machine
+ *   truncates the part file to the plan's offset, so later ranges (segments) are fetched again rather than trusted.
+ *   Nothing left of saved bytes: `Fresh('PART_FILE_MISSING')`. Every byte present: `Complete`. Else `Resume`.
+ *
+ * `reason` is set only when the checkpoint counted bytes that are thrown away; a first start is
+ * `Fresh(null)`. Bytes in a part file with no checkpoint were never trusted (R20), so they are dropped silently.
+ */
+export const planStart = (input: {
+  readonly url: string;
+  readonly stored: Checkpoint | null;
+  readonly partSize: number;
+  readonly probe: ProbeResult;
+  readonly onChange: 'restart' | 'fail';
+}): StartPlan => {
+  const { url, stored, partSize, probe } = input;
+  const fresh = freshCheckpoint(url, probe);
+  const hadBytes = stored !== null && coveredBytes(stored.ranges) > 0;
+  const restart = (reason: RestartReason): StartPlan => ({
+    _tag: 'Fresh',
+    reason: hadBytes ? reason : null,
+    checkpoint: fresh,
+  });
+  const changed = (reason: string, expected: string | null, actual: string | null): StartPlan =>
+    input.onChange === 'fail' && hadBytes
+      ? { _tag: 'Fail', failure: { _tag: 'ResourceChanged', reason, expected, actual } }
+      : restart('RESOURCE_CHANGED');
+
+  if (stored !== null && stored.url !== url) return restart('CHECKPOINT_INVALID');
+  if (probe.contentEncoding !== null) return restart('CONTENT_ENCODED');
+  if (probe.totalLength === 0) return { _tag: 'Complete', checkpoint: fresh };
+  if (stored === null) return { _tag: 'Fresh', reason: null, checkpoint: fresh };
+
+  const comparison = compareVersions(stored.validators, probe.validators);
+  if (comparison === 'different') {
+    return changed(
+      'the ETag or Last-Modified changed',
+      versionName(stored.validators),
+      versionName(probe.validators),
+    );
+  }
+  if (comparison === 'unknown') return restart('NO_STRONG_VALIDATOR');
+  if (stored.totalLength !== null && probe.totalLength !== null && stored.totalLength !== probe.totalLength) {
+    return changed('the total length changed', String(stored.totalLength), String(probe.totalLength));
+  }
+  if (stored.totalLength === null || probe.totalLength === null || !probe.acceptsRanges) {
+    return restart('NOT_RANGEABLE');
+  }
+
+  const offset = prefixLength(clipRanges(stored.ranges, partSize));
+  const checkpoint: Checkpoint = { ...stored, ranges: offset > 0 ? [[0, offset]] : [] };
+  if (offset === 0) return restart('PART_FILE_MISSING');
+  if (offset >= stored.totalLength) return { _tag: 'Complete', checkpoint };
+  return { _tag: 'Resume', offset, checkpoint };
+};

@@ -1,0 +1,84 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { isHttpUrl, type ParsedUrl, parseUrl } from '../model/url.js';
+import type { HeaderMap, HttpFailure } from '../ports/HttpPort.js';
+
+/** Redirects followed in one request before giving up (R17). */
+export const MAX_REDIRECTS = 10;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Credentials that must not follow a redirect to another origin (R17). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie']);
+
+const refuse = (location: string, message: string): E.Either<HttpFailure, never> =>
+  E.left({ _tag: 'RedirectRefused', location, message });
+
+/**
+ * One redirect hop (R17), for adapters that follow redirects by hand. `hop` counts the redirects already followed
+ * in this request (0 at the first), so the 11th is refused.
+ *
+ * - Only 301, 302, 303, 307 and 308 with a `Location` are followed; a relative `Location` is resolved against `from`,
+ *   and a `Location` without a fragment keeps the fragment of `from` (RFC 9110 §10.2.2).
+ * - Only to http(s).
+ * - A change of origin (scheme, host or port) drops `authorization` and `cookie`, in any letter case.
+ * - The method stays: `HEAD` and `GET` are both safe, and a 303 asks for a GET, which keeps a HEAD a HEAD.
+ */
+export const redirectStep = (input: {
+  readonly from: string;
+  readonly location: string | undefined;
+  readonly status: number;
+  readonly method: 'HEAD' | 'GET';
+  readonly headers: HeaderMap;
+  readonly hop: number;
+}): E.Either<HttpFailure, { readonly url: string; readonly headers: Record<string, string> }> => {
+  const location = input.location?.trim() ?? '';
+  if (!REDIRECT_STATUSES.has(input.status))
+    return refuse(location, `status ${input.status} is not a redirect`);
+  if (location === '') return refuse(location, 'redirect without a Location header');
+  if (input.hop >= MAX_REDIRECTS) return refuse(location, `more than ${MAX_REDIRECTS} redirects`);
+  const from = parseUrl(input.from);
+  if (from === null) return refuse(location, `invalid URL ${input.from}`);
+  const target = parseUrl(location, from.href);
+  if (target === null) return refuse(location, 'Location is not a valid URL');
+  if (!isHttpUrl(target)) return refuse(location, `scheme ${target.protocol} is not http(s)`);
+  if (target.hash === '' && from.hash !== '') target.hash = from.hash;
+  return E.right({ url: target.href, headers: headersForOrigin(from, target, input.headers) });
+};
+
+/** `headers` without `authorization` and `cookie` (any letter case) when `to` is of another origin than `from`. */
+const headersForOrigin = (
+  from: ParsedUrl | null,
+  to: ParsedUrl | null,
+  headers: HeaderMap,
+): Record<string, string> => {
+  const crossOrigin = from === null || to === null || from.origin !== to.origin;
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (crossOrigin && CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
+    kept[name] = value;
+  }
+  return kept;
+};
+
+/**
+ * Where the data requests of a run go, and which of the caller's headers they carry (R16, R17).
+ *
+ * - `headUrl` is `url` (the usual case): the data goes to `probedUrl`, the URL that answered the probe after its
+ *   redirects, so a run follows them once.
+ * - `headUrl` differs (presigned URLs sign HEAD and GET apart): the data goes to `url`; the probe's final URL is
+ *   signed for HEAD only. The GET's own redirects are followed by the HttpPort.
+ * - The caller's `authorization` and `cookie` are kept only when the data URL has the origin of `url`, the URL the
+ *   caller gave for the data: a probe redirected to another origin does not carry them there, and neither do the
+ *   GETs that then go straight to it. An unparsable URL counts as another origin.
+ */
+export const dataRequestTarget = (input: {
+  readonly url: string;
+  readonly headUrl: string;
+  readonly probedUrl: string;
+  readonly headers: HeaderMap;
+}): { readonly url: string; readonly headers: Record<string, string> } => {
+  const given = parseUrl(input.url);
+  const head = parseUrl(input.headUrl);
+  const probed = given !== null && head !== null && given.href === head.href;
+  const url = probed ? input.probedUrl : input.url;
+  return { url, headers: headersForOrigin(given, parseUrl(url), input.headers) };
+};

@@ -1,0 +1,152 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type { DownloadFailure } from '../model/failure.js';
+import {
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  DEFAULT_WRITE_BUFFER_BYTES,
+  type DownloadOptions,
+  defaultRetry,
+  type ResolvedOptions,
+} from '../model/options.js';
+import { isHttpUrl, parseUrl } from '../model/url.js';
+
+type Check<T> = E.Either<DownloadFailure, T>;
+
+const invalid = (field: string, message: string): Check<never> =>
+  E.left({ _tag: 'InvalidInput', field, message });
+
+const httpUrl = (field: string, value: unknown): Check<string> => {
+  if (typeof value !== 'string' || value.trim() === '')
+    return invalid(field, 'must be a non-empty URL string');
+  const parsed = parseUrl(value);
+  if (parsed === null) return invalid(field, `not a URL: ${value}`);
+  if (!isHttpUrl(parsed))
+    return invalid(field, `unsupported scheme ${parsed.protocol} (only http and https)`);
+  return E.right(value);
+};
+
+const number = (
+  field: string,
+  value: unknown,
+  fallback: number,
+  rule: { readonly min: number; readonly integer: boolean },
+): Check<number> => {
+  if (value === undefined) return E.right(fallback);
+  if (typeof value !== 'number' || !Number.isFinite(value)) return invalid(field, 'must be a finite number');
+  if (rule.integer && !Number.isSafeInteger(value)) return invalid(field, 'must be an integer');
+  if (value < rule.min) return invalid(field, `must be at least ${rule.min}`);
+  return E.right(value);
+};
+
+const bool = (field: string, value: unknown, fallback: boolean): Check<boolean> =>
+  value === undefined
+    ? E.right(fallback)
+    : typeof value === 'boolean'
+      ? E.right(value)
+      : invalid(field, 'must be a boolean');
+
+const hex = (field: string, value: unknown, digits: number): Check<string | null> => {
+  if (value === undefined) return E.right(null);
+  if (typeof value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(value)) {
+    return invalid(field, `must be ${digits} hex digits`);
+  }
+  return E.right(value.toLowerCase());
+};
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
+  if (value === undefined) return E.right({});
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid('headers', 'must be an object of header names to strings');
+  }
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (!TOKEN.test(name)) return invalid('headers', `invalid header name ${JSON.stringify(name)}`);
+    if (typeof v !== 'string' || /[\r\n\0]/.test(v)) {
+      return invalid('headers', `header ${name} must be a string without line breaks`);
+    }
+    out[name] = v;
+  }
+  return E.right(out);
+};
+
+/**
+ * Fills the defaults and checks what core can check before any request (R30): URLs are absolute http(s), the target
+ * is a non-empty string, numbers are finite and in range (`retries` and `writeBufferBytes` integers,
+ * `maxDelayMs >= minDelayMs`, `factor >= 1`, `stallTimeoutMs > 0`), checksums are hex, headers are valid. The
+ * adapters check paths. Values are checked at run time too, for callers without TypeScript.
+ */
+export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure, ResolvedOptions> => {
+  const raw = input as unknown as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null) return invalid('options', 'must be an object');
+  const retryRaw = (raw.retry ?? {}) as Record<string, unknown>;
+  if (typeof retryRaw !== 'object' || retryRaw === null) return invalid('retry', 'must be an object');
+  return pipe(
+    E.Do,
+    E.bind('url', () => httpUrl('url', raw.url)),
+    E.bind('headUrl', ({ url }) =>
+      raw.headUrl === undefined ? E.right(url) : httpUrl('headUrl', raw.headUrl),
+    ),
+    E.bind('target', () =>
+      typeof raw.target === 'string' && raw.target !== ''
+        ? E.right(raw.target)
+        : invalid('target', 'must be a non-empty string'),
+    ),
+    E.bind('onChange', () =>
+      raw.onChange === undefined || raw.onChange === 'restart' || raw.onChange === 'fail'
+        ? E.right((raw.onChange ?? 'restart') as 'restart' | 'fail')
+        : invalid('onChange', "must be 'restart' or 'fail'"),
+    ),
+    E.bind('retries', () =>
+      number('retry.retries', retryRaw.retries, defaultRetry.retries, { min: 0, integer: true }),
+    ),
+    E.bind('minDelayMs', () =>
+      number('retry.minDelayMs', retryRaw.minDelayMs, defaultRetry.minDelayMs, { min: 0, integer: false }),
+    ),
+    E.bind('maxDelayMs', ({ minDelayMs }) =>
+      number('retry.maxDelayMs', retryRaw.maxDelayMs, Math.max(defaultRetry.maxDelayMs, minDelayMs), {
+        min: minDelayMs,
+        integer: false,
+      }),
+    ),
+    E.bind('factor', () =>
+      number('retry.factor', retryRaw.factor, defaultRetry.factor, { min: 1, integer: false }),
+    ),
+    E.bind('stallTimeoutMs', () =>
+      number('stallTimeoutMs', raw.stallTimeoutMs, DEFAULT_STALL_TIMEOUT_MS, { min: 1, integer: false }),
+    ),
+    E.bind('expectedSha256', () => hex('expectedSha256', raw.expectedSha256, 64)),
+    E.bind('expectedMd5', () => hex('expectedMd5', raw.expectedMd5, 32)),
+    E.bind('computeSha256', () => bool('computeSha256', raw.computeSha256, false)),
+    E.bind('headers', () => headerMap(raw.headers)),
+    E.bind('conditionalRequests', () => bool('conditionalRequests', raw.conditionalRequests, true)),
+    E.bind('checkpointIntervalMs', () =>
+      number('checkpointIntervalMs', raw.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, {
+        min: 0,
+        integer: false,
+      }),
+    ),
+    E.bind('writeBufferBytes', () =>
+      number('writeBufferBytes', raw.writeBufferBytes, DEFAULT_WRITE_BUFFER_BYTES, { min: 1, integer: true }),
+    ),
+    E.map(
+      (o): ResolvedOptions => ({
+        url: o.url,
+        headUrl: o.headUrl,
+        target: o.target,
+        onChange: o.onChange,
+        retry: { retries: o.retries, minDelayMs: o.minDelayMs, maxDelayMs: o.maxDelayMs, factor: o.factor },
+        stallTimeoutMs: o.stallTimeoutMs,
+        expectedSha256: o.expectedSha256,
+        expectedMd5: o.expectedMd5,
+        computeSha256: o.computeSha256,
+        headers: o.headers,
+        conditionalRequests: o.conditionalRequests,
+        checkpointIntervalMs: o.checkpointIntervalMs,
+        writeBufferBytes: o.writeBufferBytes,
+      }),
+    ),
+  );
+};

@@ -1,0 +1,180 @@
+import { md5 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { describe, expect, it } from 'vitest';
+import { createDownload } from '../../src/api/createDownload.js';
+import { fault } from '../../src/memory/faults.js';
+import { isDownloadError } from '../../src/model/DownloadError.js';
+import {
+  begin,
+  bytesDiff,
+  bytesOf,
+  eventsOf,
+  finish,
+  leftByEarlierRun,
+  same,
+  TARGET,
+  URL_A,
+  world,
+  worldServing,
+} from '../support/machineHarness.js';
+
+const SIZE = 60_000;
+
+describe('createDownload: integrity and reporting', () => {
+  it('R27: a matching sha256 and md5 complete, the sha256 is returned', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(25_000), { method: 'GET' });
+    const expectedSha256 = bytesToHex(sha256(content));
+    const run = begin(w, { expectedSha256, expectedMd5: bytesToHex(md5(content)) });
+    const end = await finish(w, run);
+    expect(end.result?.sha256).toBe(expectedSha256);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R27: computeSha256 hashes a resumed file, reading back what the running hash missed', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, 20_000);
+    w.server.inject(fault.cutBody(10_000), { method: 'GET' });
+    const run = begin(w, { computeSha256: true });
+    const end = await finish(w, run);
+    expect(end.result?.sha256).toBe(bytesToHex(sha256(content)));
+  });
+
+  it('R27: a sha256 mismatch fails with IntegrityError naming both values, and the data is discarded', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    const wrong = 'ab'.repeat(32);
+    const run = begin(w, { expectedSha256: wrong });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_INTEGRITY');
+    const error = end.error as { failure: unknown; message: string };
+    expect(error.failure).toEqual({
+      _tag: 'IntegrityError',
+      check: 'sha256',
+      expected: wrong,
+      actual: bytesToHex(sha256(content)),
+    });
+    expect(error.message).toContain(wrong);
+    expect(w.storage.fileOf(TARGET)).toBeNull();
+    expect(w.storage.partOf(TARGET)?.length ?? 0).toBe(0);
+    expect(w.checkpoints.keys()).toEqual([]);
+    const again = begin(w);
+    expect((await finish(w, again)).code).toBeNull();
+    expect(eventsOf(again, 'start')[0]?.resumedFrom).toBe(0);
+  });
+
+  it('R27: an md5 mismatch fails the same way', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    const run = begin(w, { expectedMd5: '0'.repeat(32) });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_INTEGRITY');
+    expect((end.error as { failure: { check: string } }).failure.check).toBe('md5');
+  });
+
+  it('R28: progress never goes above 100 % and never backwards but on a restart, reported as such', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(30_000), { method: 'GET' });
+    w.server.inject(fault.changeResource(bytesOf(SIZE, 3)), { method: 'GET' });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    let last = 0;
+    let restarted = false;
+    for (const event of run.events) {
+      if (event.type === 'restart') restarted = true;
+      if (event.type !== 'progress') continue;
+      const { bytes, total, fraction, etaSeconds, bytesPerSecond } = event.progress;
+      expect(fraction === null || fraction <= 1).toBe(true);
+      if (total !== null) expect(bytes).toBeLessThanOrEqual(total);
+      expect(bytesPerSecond).toBeGreaterThanOrEqual(0);
+      expect(etaSeconds === null || etaSeconds >= 0).toBe(true);
+      if (bytes < last) {
+        expect(restarted).toBe(true);
+        restarted = false;
+      }
+      last = bytes;
+    }
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RESOURCE_CHANGED']);
+    expect(eventsOf(run, 'progress').at(-1)?.progress).toMatchObject({ bytes: SIZE, fraction: 1 });
+  });
+
+  it('R28: speed and ETA come from clock time', async () => {
+    const w = world({}, { chunkDelayMs: 100, chunkSize: 1_000 });
+    w.server.publish(URL_A, bytesOf(20_000));
+    const run = begin(w);
+    await finish(w, run);
+    const mid = eventsOf(run, 'progress').find((e) => e.progress.bytes >= 10_000)?.progress;
+    expect(mid?.bytesPerSecond).toBeCloseTo(10_000, -2);
+    expect(mid?.etaSeconds).toBeGreaterThan(0);
+  });
+
+  it('R29: every failure is a typed error with a stable code and a one-line message', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.status(404), { method: 'HEAD' });
+    const run = begin(w);
+    const error = await run.download.result.catch((e: unknown) => e);
+    await finish(w, run);
+    expect(isDownloadError(error)).toBe(true);
+    expect(error).toMatchObject({ name: 'DownloadError', code: 'ERR_HTTP_STATUS' });
+    expect((error as Error).message).not.toContain('\n');
+    expect(eventsOf(run, 'error')[0]?.error).toBe(error);
+    expect(run.download.getSnapshot().state).toBe('failed');
+  });
+
+  it('R29: a full disk fails with ERR_NO_SPACE, keeps what is durable and releases the lock', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.storage.setCapacity(30_000);
+    const run = begin(w, { checkpointIntervalMs: 0 });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_NO_SPACE');
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    expect(w.checkpoints.keys()).toEqual([TARGET]);
+  });
+
+  it('R29: a refreshUrl hook that fails ends with ERR_URL_EXPIRED', async () => {
+    const w = world({
+      refreshUrl: () => Promise.reject(new Error('signing service down')),
+    });
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { times: Number.POSITIVE_INFINITY });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBe('ERR_URL_EXPIRED');
+  });
+
+  it('R25: a HEAD that never answers is cut after stallTimeoutMs and retried', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.noResponse(), { method: 'HEAD' });
+    const run = begin(w, { stallTimeoutMs: 2_000 });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'retry')[0]?.failure).toEqual({ _tag: 'Stalled', afterMs: 2_000 });
+  });
+
+  it.each([
+    ['not a URL', { url: 'not a url' }],
+    ['an unsupported scheme', { url: 'ftp://files.example/a' }],
+    ['a negative option', { stallTimeoutMs: -1 }],
+    ['a non-numeric option', { writeBufferBytes: 'big' as unknown as number }],
+  ])('R30: %s fails before any request, creating no file', async (_name, bad) => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    const download = createDownload({ url: URL_A, target: TARGET, ...bad }, w.ports);
+    const events: string[] = [];
+    download.subscribe((e) => events.push(e.type));
+    download.start();
+    const error = await download.result.catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    expect(w.server.requests).toEqual([]);
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(download.getSnapshot().state).toBe('failed');
+  });
+});

@@ -1,0 +1,296 @@
+import { describe, expect, it } from 'vitest';
+import { fault } from '../../src/memory/faults.js';
+import {
+  begin,
+  bytesDiff,
+  bytesOf,
+  eventsOf,
+  finish,
+  gets,
+  same,
+  TARGET,
+  URL_A,
+  world,
+  worldServing,
+} from '../support/machineHarness.js';
+
+const SIZE = 60_000;
+
+describe('createDownload: answers to a resume', () => {
+  it('R4: without a strong validator a retry restarts from byte 0 and says so', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content, { etag: null, lastModified: null });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    const run = begin(w);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['NO_STRONG_VALIDATOR']);
+    expect(gets(w).every((r) => r.headers.range === undefined)).toBe(true);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R7: a 200 answer to a ranged GET truncates and restarts, never appends', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.ignoreRange(), { method: 'GET' });
+    const run = begin(w);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RANGE_IGNORED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R10: a body longer than its Content-Range is never written past its end', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(10_000), { method: 'GET' });
+    w.server.inject(fault.longBody(5_000), { method: 'GET' });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R10: a short body is resumed from what was really written', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(10_000), { method: 'GET' });
+    w.server.inject(fault.shortBody(7_000), { method: 'GET' });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const ranges = gets(w).map((r) => r.headers.range);
+    expect(ranges).toEqual([undefined, 'bytes=10000-', `bytes=${SIZE - 7_000}-`]);
+  });
+
+  it('R11: a change under a partial download restarts against the new version (onChange restart)', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    const next = bytesOf(SIZE + 1_000, 2);
+    w.server.inject(fault.changeResource(next), { method: 'GET' });
+    const run = begin(w);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RESOURCE_CHANGED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), next)).toEqual(same(next));
+  });
+
+  it('R11: a 412 fails with ResourceChanged under onChange fail, keeping nothing of two versions', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(412), { method: 'GET' });
+    const run = begin(w, { onChange: 'fail', conditionalRequests: true });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_RESOURCE_CHANGED');
+    expect(w.storage.fileOf(TARGET)).toBeNull();
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+  });
+
+  it('R11: a changed resource found by the probe fails under onChange fail', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
+    w.server.inject(fault.changeResource(), { method: 'HEAD' });
+    const run = begin(w, { onChange: 'fail' });
+    expect((await finish(w, run)).code).toBe('ERR_RESOURCE_CHANGED');
+  });
+
+  it('R12: a 416 naming another length means the resource changed; its body is never written', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(416, { headers: { 'content-range': `bytes */${SIZE + 5}` } }), {
+      method: 'GET',
+    });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RESOURCE_CHANGED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R13: a 206 whose strong ETag differs restarts, even though the server ignored If-Range', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.setHeaders({ etag: '"another"' }), { method: 'GET' });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RESOURCE_CHANGED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R14: a zero-length resource completes without a Range request', async () => {
+    const w = world();
+    w.server.publish(URL_A, new Uint8Array(0));
+    const run = begin(w);
+    const end = await finish(w, run);
+    expect(end.result?.bytes).toBe(0);
+    expect(gets(w)).toEqual([]);
+    expect(w.storage.fileOf(TARGET)).toEqual(new Uint8Array(0));
+    expect(eventsOf(run, 'progress').at(-1)?.progress.fraction).toBe(1);
+  });
+
+  it('R15: a chunked body with no total is one stream, progress total unknown, never NaN; a cut restarts it', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content, { lengthKnown: false });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    const run = begin(w);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['NOT_RANGEABLE']);
+    expect(gets(w).every((r) => r.headers.range === undefined)).toBe(true);
+    for (const { progress } of eventsOf(run, 'progress').slice(0, -1)) {
+      expect(progress.total).toBeNull();
+      expect(progress.fraction).toBeNull();
+      expect(Number.isNaN(progress.bytes)).toBe(false);
+    }
+  });
+
+  it('R16: a refused HEAD is probed with GET bytes=0-0 against headUrl', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.mount('https://files.example/head', w.server.resource(URL_A)!);
+    w.server.refuseHead(405);
+    const run = begin(w, { headUrl: 'https://files.example/head' });
+    expect((await finish(w, run)).code).toBeNull();
+    const [head, probe] = w.server.requests;
+    expect(head).toMatchObject({ method: 'HEAD', url: 'https://files.example/head' });
+    expect(probe).toMatchObject({
+      method: 'GET',
+      url: 'https://files.example/head',
+      headers: { range: 'bytes=0-0' },
+    });
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R17: data requests go to the final URL of the redirects; the checkpoint keeps the caller URL', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish('https://cdn.example/a.bin', content);
+    w.server.redirect(URL_A, 'https://cdn.example/a.bin');
+    w.server.inject(fault.cutBody(20_000), { method: 'GET', url: 'https://cdn.example/a.bin' });
+    const urls: string[] = [];
+    const save = w.checkpoints.save.bind(w.checkpoints);
+    w.checkpoints.save = (target, text) => {
+      urls.push(JSON.parse(text).url);
+      return save(target, text);
+    };
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(gets(w).map((r) => r.url)).toContain('https://cdn.example/a.bin');
+    expect(new Set(urls)).toEqual(new Set([URL_A]));
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R16: with a headUrl the probe goes there and every data GET to url, never to the HEAD URL', async () => {
+    const headUrl = 'https://files.example/a.bin?sig=head';
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.mount(headUrl, w.server.resource(URL_A)!);
+    // Signed for HEAD only, like a presigned URL: a GET there is refused.
+    w.server.inject(fault.status(403), { method: 'GET', url: headUrl, times: Number.POSITIVE_INFINITY });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET', url: URL_A });
+    const run = begin(w, { headUrl });
+    expect((await finish(w, run)).code).toBeNull();
+    const heads = w.server.requests.filter((r) => r.method === 'HEAD');
+    expect(heads.map((r) => r.url)).toEqual([headUrl, headUrl]);
+    expect(gets(w).map((r) => `${r.url} ${r.headers.range}`)).toEqual([
+      `${URL_A} undefined`,
+      `${URL_A} bytes=20000-`,
+    ]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R16: with a headUrl the GET’s own redirects are followed, from url, at every request', async () => {
+    const headUrl = 'https://files.example/a.bin?sig=head';
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish('https://cdn.example/a.bin', content);
+    w.server.mount(headUrl, w.server.resource('https://cdn.example/a.bin')!);
+    w.server.redirect(URL_A, 'https://cdn.example/a.bin');
+    w.server.inject(fault.cutBody(20_000), { method: 'GET', url: 'https://cdn.example/a.bin' });
+    const run = begin(w, { headUrl, headers: { authorization: 'Bearer secret' } });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(gets(w).map((r) => r.url)).toEqual([
+      URL_A,
+      'https://cdn.example/a.bin',
+      URL_A,
+      'https://cdn.example/a.bin',
+    ]);
+    for (const r of gets(w)) {
+      expect(r.headers.authorization).toBe(r.url === URL_A ? 'Bearer secret' : undefined);
+    }
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R17: after a cross-origin redirect of the probe, the GETs to the final URL carry no Authorization or Cookie', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish('https://cdn.example/a.bin', content);
+    w.server.redirect(URL_A, 'https://cdn.example/a.bin');
+    w.server.inject(fault.cutBody(20_000), { method: 'GET', url: 'https://cdn.example/a.bin' });
+    const headers = { Authorization: 'Bearer secret', cookie: 'session=1', 'x-app': 'rdl' };
+    const run = begin(w, { headers });
+    expect((await finish(w, run)).code).toBeNull();
+    const atCdn = w.server.requests.filter((r) => r.url.startsWith('https://cdn.example/'));
+    expect(atCdn.filter((r) => r.method === 'GET')).toHaveLength(2);
+    for (const r of atCdn) {
+      expect(r.headers).not.toHaveProperty('authorization');
+      expect(r.headers).not.toHaveProperty('cookie');
+      expect(r.headers['x-app']).toBe('rdl');
+    }
+    const atOrigin = w.server.requests.filter((r) => r.url === URL_A);
+    expect(atOrigin.length).toBeGreaterThan(0);
+    for (const r of atOrigin)
+      expect(r.headers).toMatchObject({ authorization: 'Bearer secret', cookie: 'session=1' });
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R17: after a same-origin redirect of the probe, the GETs to the final URL keep the credentials', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish('https://files.example/v2/a.bin', content);
+    w.server.redirect(URL_A, '/v2/a.bin');
+    const run = begin(w, { headers: { authorization: 'Bearer secret', cookie: 'session=1' } });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(gets(w).map((r) => r.url)).toEqual(['https://files.example/v2/a.bin']);
+    expect(gets(w)[0]?.headers).toMatchObject({ authorization: 'Bearer secret', cookie: 'session=1' });
+  });
+
+  it('R18: an expired URL asks refreshUrl for new ones and goes on from the checkpoint', async () => {
+    const fresh = 'https://files.example/a.bin?sig=2';
+    const asked: { url: string; status: number }[] = [];
+    const w = world({
+      refreshUrl: async (failed) => {
+        asked.push(failed);
+        return { url: fresh };
+      },
+    });
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.server.mount(fresh, w.server.resource(URL_A)!);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { method: 'GET', url: URL_A, times: Number.POSITIVE_INFINITY });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(asked).toEqual([{ url: URL_A, status: 403 }]);
+    expect(gets(w).at(-1)).toMatchObject({ url: fresh, headers: { range: 'bytes=20000-' } });
+    expect(w.server.bytesSent).toBe(SIZE);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R18: without a refreshUrl hook a 403 after bytes fails with a typed error', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { method: 'GET', times: Number.POSITIVE_INFINITY });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBe('ERR_HTTP_STATUS');
+  });
+});

@@ -1,0 +1,140 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ByteRange, Checkpoint } from '../../src/model/checkpoint.js';
+import type { ProbeResult } from '../../src/model/decision.js';
+import { coveredBytes, prefixLength } from '../../src/rules/byteRanges.js';
+import { planStart } from '../../src/rules/planStart.js';
+import { compareVersions } from '../../src/rules/validators.js';
+
+const URL_ = 'https://example.com/f';
+const OLD = 'Sun, 06 Nov 1994 08:49:37 GMT';
+const LATER = 'Mon, 07 Nov 1994 08:49:37 GMT';
+const validators = fc.record({
+  etag: fc.constantFrom(null, '"v1"', '"v2"', 'W/"v1"'),
+  lastModified: fc.constantFrom(null, OLD, LATER),
+  date: fc.constantFrom(null, OLD, LATER),
+});
+const total = fc.oneof(fc.constant(null), fc.nat({ max: 2000 }));
+
+const input = fc
+  .record({
+    url: fc.constantFrom(URL_, URL_, 'https://example.com/g'),
+    hasStored: fc.boolean(),
+    storedValidators: validators,
+    storedTotal: total,
+    cuts: fc.array(fc.nat({ max: 2000 }), { maxLength: 6 }),
+    partSize: fc.nat({ max: 2500 }),
+    probeValidators: validators,
+    probeTotal: total,
+    acceptsRanges: fc.boolean(),
+    encoding: fc.constantFrom(null, null, 'gzip'),
+    onChange: fc.constantFrom('restart' as const, 'fail' as const),
+  })
+  .map((g) => {
+    const cap = g.storedTotal ?? 2000;
+    const points = [...new Set(g.cuts.map((c) => Math.min(c, cap)))].sort((a, b) => a - b);
+    const ranges: ByteRange[] = [];
+    for (let i = 0; i + 1 < points.length; i += 2) ranges.push([points[i]!, points[i + 1]!]);
+    const stored: Checkpoint | null = g.hasStored
+      ? { version: 1, url: g.url, validators: g.storedValidators, totalLength: g.storedTotal, ranges }
+      : null;
+    const probe: ProbeResult = {
+      method: 'HEAD',
+      status: 200,
+      finalUrl: URL_,
+      validators: g.probeValidators,
+      totalLength: g.probeTotal,
+      acceptsRanges: g.acceptsRanges,
+      contentEncoding: g.encoding,
+    };
+    return { url: URL_, stored, partSize: g.partSize, probe, onChange: g.onChange };
+  });
+
+describe('planStart (properties)', () => {
+  it('R4: a Resume is planned only for the same URL, the same version proven strongly, and a known equal total', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const p = planStart(i);
+        if (p._tag !== 'Resume') return;
+        expect(i.stored).not.toBeNull();
+        expect(i.stored!.url).toBe(i.url);
+        expect(compareVersions(i.stored!.validators, i.probe.validators)).toBe('same');
+        expect(i.stored!.totalLength).not.toBeNull();
+        expect(i.stored!.totalLength).toBe(i.probe.totalLength);
+        expect(i.probe.acceptsRanges).toBe(true);
+        expect(i.probe.contentEncoding).toBeNull();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('R21: a Resume offset is within both the committed prefix and the part file, and the plan counts only it', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const p = planStart(i);
+        if (p._tag !== 'Resume') return;
+        expect(p.offset).toBeGreaterThan(0);
+        expect(p.offset).toBeLessThanOrEqual(Math.min(prefixLength(i.stored!.ranges), i.partSize));
+        expect(p.offset).toBeLessThan(p.checkpoint.totalLength!);
+        expect(p.checkpoint.ranges).toEqual([[0, p.offset]]);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('R12: every byte counted and present is Complete before any request; a Resume never asks at or past the total', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const p = planStart(i);
+        if (p._tag === 'Resume') expect(p.offset).toBeLessThan(i.stored!.totalLength!);
+        const total = i.stored?.totalLength ?? null;
+        const whole =
+          total !== null &&
+          total > 0 &&
+          i.stored!.url === i.url &&
+          i.probe.totalLength === total &&
+          i.probe.acceptsRanges &&
+          i.probe.contentEncoding === null &&
+          compareVersions(i.stored!.validators, i.probe.validators) === 'same' &&
+          Math.min(prefixLength(i.stored!.ranges), i.partSize) >= total;
+        if (whole) expect(p._tag).toBe('Complete');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('R22: a Fresh plan always carries an empty checkpoint of the caller URL', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const p = planStart(i);
+        if (p._tag === 'Fresh') {
+          expect(p.checkpoint.url).toBe(i.url);
+          expect(p.checkpoint.ranges).toEqual([]);
+          if (p.reason !== null) expect(coveredBytes(i.stored?.ranges ?? [])).toBeGreaterThan(0);
+        }
+      }),
+    );
+  });
+
+  it('R11: a plan fails only with onChange fail, only for a change, and only when saved bytes would be lost', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const p = planStart(i);
+        if (p._tag !== 'Fail') return;
+        expect(i.onChange).toBe('fail');
+        expect(p.failure._tag).toBe('ResourceChanged');
+        expect(coveredBytes(i.stored!.ranges)).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it('R14: a zero-length resource is always Complete', () => {
+    fc.assert(
+      fc.property(input, (raw) => {
+        const i = { ...raw, stored: raw.stored === null ? null : { ...raw.stored, url: URL_ } };
+        const p = planStart({ ...i, probe: { ...i.probe, totalLength: 0, contentEncoding: null } });
+        expect(p._tag).toBe('Complete');
+      }),
+    );
+  });
+});

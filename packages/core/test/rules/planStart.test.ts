@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import type { Checkpoint } from '../../src/model/checkpoint.js';
+import type { ProbeResult } from '../../src/model/decision.js';
+import { freshCheckpoint, planStart } from '../../src/rules/planStart.js';
+import { FILE_URL, LATER, OLD, stored } from '../support/fixtures.js';
+
+const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
+  method: 'HEAD',
+  status: 200,
+  finalUrl: 'https://cdn.example.com/f.bin',
+  validators: { etag: '"v1"', lastModified: null, date: null },
+  totalLength: 1000,
+  acceptsRanges: true,
+  contentEncoding: null,
+  ...over,
+});
+const plan = (over: Partial<Parameters<typeof planStart>[0]> = {}) =>
+  planStart({ url: FILE_URL, stored, partSize: 400, probe: probe(), onChange: 'restart', ...over });
+const fresh = (reason: string | null, p: ProbeResult = probe()) => ({
+  _tag: 'Fresh',
+  reason,
+  checkpoint: freshCheckpoint(FILE_URL, p),
+});
+
+describe('planStart', () => {
+  it('R6: a checkpoint of the same version with bytes on storage resumes at the committed prefix', () => {
+    expect(plan()).toEqual({ _tag: 'Resume', offset: 400, checkpoint: stored });
+  });
+
+  it('R17: the checkpoint keeps the URL the caller gave, not the final URL of the probe', () => {
+    expect(freshCheckpoint(FILE_URL, probe()).url).toBe(FILE_URL);
+    expect(plan({ stored: null })).toEqual(fresh(null));
+  });
+
+  it('R22: a checkpoint of another URL is replaced by a fresh start', () => {
+    expect(plan({ stored: { ...stored, url: 'https://example.com/other' } })).toEqual(
+      fresh('CHECKPOINT_INVALID'),
+    );
+  });
+
+  it('R4: a checkpoint with only a weak ETag restarts from 0 and says why', () => {
+    const weak = { ...stored, validators: { etag: 'W/"v1"', lastModified: null, date: null } };
+    expect(plan({ stored: weak, probe: probe({ validators: weak.validators }) })).toEqual(
+      fresh('NO_STRONG_VALIDATOR', probe({ validators: weak.validators })),
+    );
+  });
+
+  it('R4: a probe with no validator cannot prove the saved bytes: restart', () => {
+    const none = { etag: null, lastModified: null, date: null };
+    expect(plan({ probe: probe({ validators: none }) })).toEqual(
+      fresh('NO_STRONG_VALIDATOR', probe({ validators: none })),
+    );
+  });
+
+  it('R3: a Last-Modified less than 60 s before Date is not enough to resume', () => {
+    const weakDate = { etag: null, lastModified: OLD, date: OLD };
+    const p = probe({ validators: weakDate });
+    expect(plan({ stored: { ...stored, validators: weakDate }, probe: p })).toEqual(
+      fresh('NO_STRONG_VALIDATOR', p),
+    );
+    const strongDate = { etag: null, lastModified: OLD, date: LATER };
+    expect(
+      plan({ stored: { ...stored, validators: strongDate }, probe: probe({ validators: strongDate }) }),
+    ).toMatchObject({ _tag: 'Resume', offset: 400 });
+  });
+
+  it('R11: a probe with another ETag restarts against the new version, or fails with onChange fail', () => {
+    const p = probe({ validators: { etag: '"v2"', lastModified: null, date: null } });
+    expect(plan({ probe: p })).toEqual(fresh('RESOURCE_CHANGED', p));
+    expect(plan({ probe: p, onChange: 'fail' })).toEqual({
+      _tag: 'Fail',
+      failure: {
+        _tag: 'ResourceChanged',
+        reason: 'the ETag or Last-Modified changed',
+        expected: '"v1"',
+        actual: '"v2"',
+      },
+    });
+  });
+
+  it('R13: a probe with another total is a change', () => {
+    const p = probe({ totalLength: 2000 });
+    expect(plan({ probe: p })).toEqual(fresh('RESOURCE_CHANGED', p));
+    expect(plan({ probe: p, onChange: 'fail' })).toMatchObject({
+      _tag: 'Fail',
+      failure: { _tag: 'ResourceChanged', expected: '1000', actual: '2000' },
+    });
+  });
+
+  it('R11: a change with no saved bytes is a quiet fresh start, even with onChange fail', () => {
+    const p = probe({ validators: { etag: '"v2"', lastModified: null, date: null } });
+    expect(plan({ stored: { ...stored, ranges: [] }, probe: p, onChange: 'fail' })).toEqual(fresh(null, p));
+  });
+
+  it('R5: an encoded resource is a single stream with no total and no validators', () => {
+    const p = probe({ contentEncoding: 'gzip' });
+    expect(plan({ probe: p })).toEqual(fresh('CONTENT_ENCODED', p));
+    expect(freshCheckpoint(FILE_URL, p)).toEqual({
+      version: 1,
+      url: FILE_URL,
+      validators: { etag: null, lastModified: null, date: null },
+      totalLength: null,
+      ranges: [],
+    });
+  });
+
+  it('R14: a zero-length resource is Complete with no range request', () => {
+    const p = probe({ totalLength: 0 });
+    expect(plan({ probe: p })).toEqual({ _tag: 'Complete', checkpoint: freshCheckpoint(FILE_URL, p) });
+    expect(plan({ probe: p, stored: null, partSize: 0 })).toMatchObject({ _tag: 'Complete' });
+  });
+
+  it('R15: without a total or without ranges the download is not resumable mid-way', () => {
+    const noTotal = probe({ totalLength: null });
+    expect(plan({ probe: noTotal, stored: { ...stored, totalLength: null } })).toEqual(
+      fresh('NOT_RANGEABLE', noTotal),
+    );
+    const noRanges = probe({ acceptsRanges: false });
+    expect(plan({ probe: noRanges })).toEqual(fresh('NOT_RANGEABLE', noRanges));
+  });
+
+  it('R21: a part file shorter than the checkpoint resumes from what is really there', () => {
+    expect(plan({ partSize: 250 })).toEqual({
+      _tag: 'Resume',
+      offset: 250,
+      checkpoint: { ...stored, ranges: [[0, 250]] },
+    });
+  });
+
+  it('R21: a part file longer than the checkpoint resumes at the committed bytes (the rest is truncated)', () => {
+    expect(plan({ partSize: 900 })).toEqual({ _tag: 'Resume', offset: 400, checkpoint: stored });
+  });
+
+  it('R21: a missing or empty part file restarts', () => {
+    expect(plan({ partSize: 0 })).toEqual(fresh('PART_FILE_MISSING'));
+  });
+
+  it('R21: only the prefix from 0 is kept; later ranges are fetched again', () => {
+    const segmented: Checkpoint = {
+      ...stored,
+      ranges: [
+        [0, 400],
+        [600, 800],
+      ],
+    };
+    expect(plan({ stored: segmented, partSize: 1000 })).toEqual({
+      _tag: 'Resume',
+      offset: 400,
+      checkpoint: stored,
+    });
+    const noPrefix: Checkpoint = { ...stored, ranges: [[600, 800]] };
+    expect(plan({ stored: noPrefix, partSize: 1000 })).toEqual(fresh('PART_FILE_MISSING'));
+  });
+
+  it('R12: every byte present and the total known is Complete', () => {
+    const done: Checkpoint = { ...stored, ranges: [[0, 1000]] };
+    expect(plan({ stored: done, partSize: 1000 })).toEqual({ _tag: 'Complete', checkpoint: done });
+  });
+});

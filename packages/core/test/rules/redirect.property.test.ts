@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseUrl } from '../../src/model/url.js';
+import { dataRequestTarget } from '../../src/rules/redirect.js';
+
+const origin = fc
+  .record({
+    scheme: fc.constantFrom('http', 'https'),
+    host: fc.constantFrom('files.example', 'cdn.example', 'FILES.example', '127.0.0.1'),
+    port: fc.constantFrom('', ':443', ':80', ':8080'),
+  })
+  .map(({ scheme, host, port }) => `${scheme}://${host}${port}`);
+const path = fc.constantFrom('/a', '/a?sig=1', '/b/c', '/a#frag');
+const url = fc.tuple(origin, path).map(([o, p]) => o + p);
+const letterCase = fc.constantFrom(
+  (s: string) => s,
+  (s: string) => s.toUpperCase(),
+  (s: string) => s[0]!.toUpperCase() + s.slice(1),
+);
+const headers = fc
+  .record({
+    authorization: fc.option(letterCase, { nil: undefined }),
+    cookie: fc.option(letterCase, { nil: undefined }),
+    other: fc.dictionary(fc.constantFrom('x-app', 'accept', 'user-agent'), fc.string(), { maxKeys: 3 }),
+  })
+  .map(({ authorization, cookie, other }) => {
+    const out: Record<string, string> = { ...other };
+    if (authorization !== undefined) out[authorization('authorization')] = 'Bearer secret';
+    if (cookie !== undefined) out[cookie('cookie')] = 'session=1';
+    return out;
+  });
+const isCredential = (name: string) => ['authorization', 'cookie'].includes(name.toLowerCase());
+
+describe('dataRequestTarget (property)', () => {
+  it('R16, R17: data goes to url, or to the probe’s final URL when the probe went to url; credentials only at the origin of url', () => {
+    fc.assert(
+      fc.property(url, fc.option(url, { nil: null }), url, headers, (given, ownHead, probedUrl, sent) => {
+        const headUrl = ownHead ?? given;
+        const target = dataRequestTarget({ url: given, headUrl, probedUrl, headers: sent });
+        const probedWasGiven = parseUrl(headUrl)?.href === parseUrl(given)?.href;
+        expect(target.url).toBe(probedWasGiven ? probedUrl : given);
+        const sameOrigin = parseUrl(target.url)?.origin === parseUrl(given)?.origin;
+        for (const [name, value] of Object.entries(sent)) {
+          if (isCredential(name) && !sameOrigin) expect(target.headers).not.toHaveProperty(name);
+          else expect(target.headers[name]).toBe(value);
+        }
+        expect(Object.keys(target.headers).every((name) => name in sent)).toBe(true);
+      }),
+    );
+  });
+});

@@ -1,0 +1,152 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { dataRequestTarget, redirectStep } from '../../src/rules/redirect.js';
+
+const step = (over: Partial<Parameters<typeof redirectStep>[0]> = {}) =>
+  redirectStep({
+    from: 'https://example.com/a/file?sig=1',
+    location: 'https://example.com/b/file',
+    status: 302,
+    method: 'GET',
+    headers: { Authorization: 'Bearer t', cookie: 'c=1', range: 'bytes=10-', 'x-other': 'y' },
+    hop: 0,
+    ...over,
+  });
+const refused = {
+  _tag: 'Left',
+  left: { _tag: 'RedirectRefused', location: expect.any(String), message: expect.any(String) },
+};
+
+describe('redirectStep', () => {
+  it('R17: a same-origin redirect keeps every header, Range included', () => {
+    expect(step()).toEqual(
+      E.right({
+        url: 'https://example.com/b/file',
+        headers: { Authorization: 'Bearer t', cookie: 'c=1', range: 'bytes=10-', 'x-other': 'y' },
+      }),
+    );
+  });
+
+  it('R17: a cross-origin redirect drops Authorization and Cookie, in any letter case', () => {
+    for (const location of [
+      'https://cdn.example.net/f',
+      'http://example.com/f',
+      'https://example.com:8443/f',
+    ]) {
+      expect(step({ location })).toEqual(
+        E.right({ url: location, headers: { range: 'bytes=10-', 'x-other': 'y' } }),
+      );
+    }
+    expect(step({ location: 'https://x.test/', headers: { COOKIE: 'a', AUTHORIZATION: 'b' } })).toEqual(
+      E.right({ url: 'https://x.test/', headers: {} }),
+    );
+  });
+
+  it('R17: a relative Location is resolved against the URL that redirected', () => {
+    expect(step({ location: '../c/file' })).toMatchObject(E.right({ url: 'https://example.com/c/file' }));
+    expect(step({ location: '//other.test/x' })).toMatchObject(
+      E.right({ url: 'https://other.test/x', headers: { range: 'bytes=10-', 'x-other': 'y' } }),
+    );
+    expect(step({ from: 'https://example.com/a#frag', location: '/b' })).toMatchObject(
+      E.right({ url: 'https://example.com/b#frag' }),
+    );
+  });
+
+  it.each([301, 302, 303, 307, 308])(
+    'R17: status %i is followed, keeping the method (303 of a HEAD stays a HEAD)',
+    (status) => {
+      expect(E.isRight(step({ status }))).toBe(true);
+      expect(E.isRight(step({ status, method: 'HEAD' }))).toBe(true);
+    },
+  );
+
+  it('R17: only http(s) targets are followed', () => {
+    for (const location of [
+      'file:///etc/passwd',
+      'ftp://example.com/f',
+      'data:text/plain,hi',
+      'javascript:alert(1)',
+    ]) {
+      expect(step({ location })).toEqual(refused);
+    }
+  });
+
+  it('R17: at most 10 hops', () => {
+    expect(E.isRight(step({ hop: 9 }))).toBe(true);
+    expect(step({ hop: 10 })).toEqual(refused);
+  });
+
+  it('R17: a redirect without Location, a non-redirect status or an unparsable URL is refused', () => {
+    expect(step({ location: undefined })).toEqual(refused);
+    expect(step({ location: '  ' })).toEqual(refused);
+    expect(step({ status: 200 })).toEqual(refused);
+    expect(step({ status: 304 })).toEqual(refused);
+    expect(step({ from: 'not a url' })).toEqual(refused);
+    expect(step({ location: 'http://[::1' })).toEqual(refused);
+  });
+});
+
+describe('dataRequestTarget', () => {
+  const headers = { Authorization: 'Bearer t', Cookie: 'c=1', 'x-app': 'rdl' };
+
+  it('R16: with a headUrl of its own, the data goes to url, never to the probe’s final URL', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://bucket.example/f?sig=get',
+        headUrl: 'https://bucket.example/f?sig=head',
+        probedUrl: 'https://bucket.example/f?sig=head',
+        headers,
+      }),
+    ).toEqual({ url: 'https://bucket.example/f?sig=get', headers });
+  });
+
+  it('R17: without one, the data goes to the final URL of the probe, credentials kept at the same origin', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://files.example/a',
+        headUrl: 'https://files.example/a',
+        probedUrl: 'https://files.example/b',
+        headers,
+      }),
+    ).toEqual({ url: 'https://files.example/b', headers });
+  });
+
+  it('R17: a probe redirected to another origin sends no Authorization or Cookie there', () => {
+    for (const probedUrl of [
+      'https://cdn.example/a',
+      'http://files.example/a',
+      'https://files.example:8443/a',
+    ]) {
+      expect(
+        dataRequestTarget({
+          url: 'https://files.example/a',
+          headUrl: 'https://files.example/a',
+          probedUrl,
+          headers,
+        }),
+      ).toEqual({ url: probedUrl, headers: { 'x-app': 'rdl' } });
+    }
+  });
+
+  it('R17: a headUrl of another origin keeps the credentials for url, which the caller gave them for', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://files.example/a',
+        headUrl: 'https://head.example/a',
+        probedUrl: 'https://elsewhere.example/a',
+        headers,
+      }),
+    ).toEqual({ url: 'https://files.example/a', headers });
+  });
+
+  it('R17: an unparsable final URL counts as another origin', () => {
+    expect(
+      dataRequestTarget({
+        url: 'https://files.example/a',
+        headUrl: 'https://files.example/a',
+        probedUrl: 'nope',
+        headers,
+      }),
+    ).toEqual({ url: 'nope', headers: { 'x-app': 'rdl' } });
+  });
+});

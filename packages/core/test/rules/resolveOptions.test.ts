@@ -1,0 +1,116 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { type DownloadOptions, defaultRetry } from '../../src/model/options.js';
+import { resolveOptions } from '../../src/rules/resolveOptions.js';
+
+const base: DownloadOptions = { url: 'https://example.com/f.bin', target: 'out/f.bin' };
+const field = (input: unknown): string | null => {
+  const r = resolveOptions(input as DownloadOptions);
+  return E.isLeft(r) && r.left._tag === 'InvalidInput' ? r.left.field : null;
+};
+
+describe('resolveOptions', () => {
+  it('R30: fills every default', () => {
+    expect(resolveOptions(base)).toEqual(
+      E.right({
+        url: 'https://example.com/f.bin',
+        headUrl: 'https://example.com/f.bin',
+        target: 'out/f.bin',
+        onChange: 'restart',
+        retry: defaultRetry,
+        stallTimeoutMs: 30_000,
+        expectedSha256: null,
+        expectedMd5: null,
+        computeSha256: false,
+        headers: {},
+        conditionalRequests: true,
+        checkpointIntervalMs: 1000,
+        writeBufferBytes: 1_048_576,
+      }),
+    );
+  });
+
+  it('R30: keeps what the caller gave', () => {
+    const r = resolveOptions({
+      ...base,
+      headUrl: 'http://example.com/head',
+      onChange: 'fail',
+      retry: { retries: 0, minDelayMs: 10, maxDelayMs: 10, factor: 1 },
+      stallTimeoutMs: 5,
+      expectedSha256: 'AB'.repeat(32),
+      expectedMd5: 'cd'.repeat(16),
+      computeSha256: true,
+      headers: { Authorization: 'Bearer x' },
+      conditionalRequests: false,
+      checkpointIntervalMs: 0,
+      writeBufferBytes: 1,
+    });
+    expect(r).toMatchObject(
+      E.right({
+        headUrl: 'http://example.com/head',
+        onChange: 'fail',
+        retry: { retries: 0, minDelayMs: 10, maxDelayMs: 10, factor: 1 },
+        expectedSha256: 'ab'.repeat(32),
+        expectedMd5: 'cd'.repeat(16),
+        headers: { Authorization: 'Bearer x' },
+        conditionalRequests: false,
+      }),
+    );
+  });
+
+  it('R30: a minDelayMs above the default cap raises the default cap to it', () => {
+    expect(resolveOptions({ ...base, retry: { minDelayMs: 60_000 } })).toMatchObject(
+      E.right({ retry: { minDelayMs: 60_000, maxDelayMs: 60_000 } }),
+    );
+  });
+
+  it.each([
+    ['not a url', 'url'],
+    ['', 'url'],
+    ['ftp://example.com/f', 'url'],
+    ['file:///etc/passwd', 'url'],
+    [42, 'url'],
+  ])('R30: url %j is refused', (url, expected) => {
+    expect(field({ ...base, url })).toBe(expected);
+  });
+
+  it('R30: a bad headUrl, target or onChange is refused', () => {
+    expect(field({ ...base, headUrl: 'mailto:x@y' })).toBe('headUrl');
+    expect(field({ ...base, target: '' })).toBe('target');
+    expect(field({ ...base, target: undefined })).toBe('target');
+    expect(field({ ...base, onChange: 'ignore' })).toBe('onChange');
+  });
+
+  it.each([
+    [{ retry: { retries: -1 } }, 'retry.retries'],
+    [{ retry: { retries: 1.5 } }, 'retry.retries'],
+    [{ retry: { retries: '3' } }, 'retry.retries'],
+    [{ retry: { minDelayMs: Number.NaN } }, 'retry.minDelayMs'],
+    [{ retry: { minDelayMs: 100, maxDelayMs: 50 } }, 'retry.maxDelayMs'],
+    [{ retry: { factor: 0.5 } }, 'retry.factor'],
+    [{ retry: { factor: Number.POSITIVE_INFINITY } }, 'retry.factor'],
+    [{ retry: 'fast' }, 'retry'],
+    [{ stallTimeoutMs: 0 }, 'stallTimeoutMs'],
+    [{ stallTimeoutMs: '30s' }, 'stallTimeoutMs'],
+    [{ checkpointIntervalMs: -1 }, 'checkpointIntervalMs'],
+    [{ writeBufferBytes: 0 }, 'writeBufferBytes'],
+    [{ writeBufferBytes: 10.5 }, 'writeBufferBytes'],
+    [{ expectedSha256: 'abc' }, 'expectedSha256'],
+    [{ expectedSha256: 'g'.repeat(64) }, 'expectedSha256'],
+    [{ expectedMd5: 'a'.repeat(31) }, 'expectedMd5'],
+    [{ computeSha256: 'yes' }, 'computeSha256'],
+    [{ conditionalRequests: 1 }, 'conditionalRequests'],
+    [{ headers: 'x' }, 'headers'],
+    [{ headers: ['a'] }, 'headers'],
+    [{ headers: { 'bad name': 'x' } }, 'headers'],
+    [{ headers: { ok: 'a\r\nInjected: 1' } }, 'headers'],
+    [{ headers: { ok: 5 } }, 'headers'],
+  ])('R30: negative or non-numeric options are refused: %j', (patch, expected) => {
+    expect(field({ ...base, ...patch })).toBe(expected);
+  });
+
+  it('R30: options that are not an object are refused', () => {
+    expect(field(null)).toBe('options');
+    expect(field('https://example.com')).toBe('options');
+  });
+});
