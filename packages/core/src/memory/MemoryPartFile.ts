@@ -52,6 +52,16 @@ export class MemoryPartFile implements PartFile {
     return this.#run('flush', () => E.right(this.#volume.flush(this.#target)));
   }
 
+  /** R40: the volume's capacity against the bytes still to come. */
+  ensureRoom(bytes: number): TaskEither<StorageFailure, void> {
+    return this.#run('size', () => {
+      const free = this.#volume.freeBytes();
+      return bytes <= free
+        ? E.right(undefined)
+        : E.left({ _tag: 'NoSpace', message: `${bytes} bytes still to come, ${free} free` });
+    });
+  }
+
   commit(): TaskEither<StorageFailure, void> {
     return this.#run('commit', () => {
       this.#volume.commit(this.#target);

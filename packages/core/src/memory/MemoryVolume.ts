@@ -101,6 +101,13 @@ export class MemoryVolume {
     return this.#parts.has(target);
   }
 
+  /** Bytes that can still be written, `Infinity` without a capacity. */
+  freeBytes(): number {
+    return this.#capacity === null
+      ? Number.POSITIVE_INFINITY
+      : Math.max(0, this.#capacity - this.usedBytes());
+  }
+
   /** Writes what fits; returns the `NoSpace` failure when not everything did. */
   write(target: string, offset: number, bytes: Uint8Array): StorageFailure | null {
     const part = this.part(target);

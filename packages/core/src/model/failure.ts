@@ -42,6 +42,8 @@ export type DownloadFailure =
   | { readonly _tag: 'QuotaExceeded'; readonly message: string }
   | { readonly _tag: 'PermissionDenied'; readonly message: string }
   | { readonly _tag: 'IoError'; readonly message: string }
+  /** A local file was a link, another user's, or not a regular file: refused and left untouched (R31, R33). */
+  | { readonly _tag: 'UnsafePath'; readonly path: string; readonly reason: string }
   /** Retryable failures went on past `retry.retries` attempts in a row without a byte. */
   | { readonly _tag: 'RetriesExhausted'; readonly attempts: number; readonly last: DownloadFailure }
   /** The caller cancelled: the part file and checkpoint were deleted (R24). */
@@ -66,6 +68,7 @@ export const failureCodes = {
   QuotaExceeded: 'ERR_QUOTA_EXCEEDED',
   PermissionDenied: 'ERR_PERMISSION_DENIED',
   IoError: 'ERR_IO',
+  UnsafePath: 'ERR_UNSAFE_PATH',
   RetriesExhausted: 'ERR_RETRIES_EXHAUSTED',
   Cancelled: 'ERR_CANCELLED',
 } as const satisfies Record<FailureTag, string>;
@@ -99,6 +102,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   QuotaExceeded: (f) => `storage quota exceeded: ${f.message}`,
   PermissionDenied: (f) => `permission denied: ${f.message}`,
   IoError: (f) => `storage error: ${f.message}`,
+  UnsafePath: (f) => `refused to use ${f.path}: ${f.reason}`,
   RetriesExhausted: (f) => `gave up after ${f.attempts} attempts: ${describeFailure(f.last)}`,
   Cancelled: () => 'the download was cancelled',
 });
@@ -111,13 +115,18 @@ export const fromHttpFailure = (failure: HttpFailure): DownloadFailure => {
       return failure;
     case 'TlsError':
       return failure;
+    case 'BadResponse':
+      return failure;
     case 'Aborted':
       return { _tag: 'NetworkError', message: 'request aborted' };
   }
 };
 
-/** Failures of a request that asking again, or with GET, cannot cure: a refused redirect (R17) or certificate. */
+/**
+ * Failures of a request that asking again, or with GET, cannot cure: a refused redirect (R17) or certificate, an
+ * answer that breaks HTTP's framing (R36).
+ */
 export const isFinal = (failure: HttpFailure): boolean =>
-  failure._tag === 'RedirectRefused' || failure._tag === 'TlsError';
+  failure._tag === 'RedirectRefused' || failure._tag === 'TlsError' || failure._tag === 'BadResponse';
 
 export const fromStorageFailure = (failure: StorageFailure): DownloadFailure => failure;

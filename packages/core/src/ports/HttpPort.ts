@@ -48,7 +48,12 @@ export type HttpFailure =
    * The server's certificate was refused (untrusted, expired, for another name): asking again cannot help, so it
    * is not retried. Adapters that cannot tell it from other network failures (a browser's `fetch`) never give it.
    */
-  | { readonly _tag: 'TlsError'; readonly message: string };
+  | { readonly _tag: 'TlsError'; readonly message: string }
+  /**
+   * The server's answer breaks HTTP/1.1's framing (RFC 9112: a malformed status line or header, a Transfer-Encoding
+   * other than one final `chunked`, an invalid Content-Length). Asking again gets the same answer: not retried (R36).
+   */
+  | { readonly _tag: 'BadResponse'; readonly reason: string };
 
 /**
  * HTTP transport.
@@ -56,8 +61,9 @@ export type HttpFailure =
  * Contract:
  * - `request` resolves to `Right` for every status the server answers, 4xx and 5xx included: classifying an
  *   answer is core's job, never the adapter's.
- * - It resolves to `Left` only when no response head arrived (connection refused or reset, DNS, abort, refused
- *   redirect). It never rejects.
+ * - It resolves to `Left` only when no usable response head arrived (connection refused or reset, DNS, abort,
+ *   refused redirect, a head that breaks HTTP's framing). It never rejects.
+ * - With a `Transfer-Encoding`, the `content-length` header is not passed on (RFC 9112 §6.1: it must be ignored).
  * - Redirects are followed by the adapter with R17: only to http(s), `authorization` and `cookie` dropped on a
  *   change of origin, at most 10 hops (`redirectStep` in core says what to do at each hop).
  * - No automatic decompression and no retries: core retries (R25, R26).

@@ -6,7 +6,12 @@ export type StorageFailure =
   | { readonly _tag: 'NoSpace'; readonly message: string }
   | { readonly _tag: 'QuotaExceeded'; readonly message: string }
   | { readonly _tag: 'PermissionDenied'; readonly message: string }
-  | { readonly _tag: 'IoError'; readonly message: string };
+  | { readonly _tag: 'IoError'; readonly message: string }
+  /**
+   * A file the storage must create or use is not safe to touch: a link, a file with several links, another user's
+   * file, or not a regular file (R31, R33). It was left as it was.
+   */
+  | { readonly _tag: 'UnsafePath'; readonly path: string; readonly reason: string };
 
 /**
  * The partial file `<target>.part` of one download, opened and locked.
@@ -34,6 +39,12 @@ export interface PartFile {
   read(offset: number, length: number): TaskEither<StorageFailure, Uint8Array>;
   truncate(length: number): TaskEither<StorageFailure, void>;
   flush(): TaskEither<StorageFailure, void>;
+  /**
+   * Optional. Whether `bytes` more can be written: `Left(NoSpace)` or `Left(QuotaExceeded)` when the free space or
+   * quota the platform reports is smaller (R40). Core asks before its data request, with the bytes still to come.
+   * A platform that cannot tell answers `Right`.
+   */
+  ensureRoom?(bytes: number): TaskEither<StorageFailure, void>;
   commit(): TaskEither<StorageFailure, void>;
   discard(): TaskEither<StorageFailure, void>;
   close(): TaskEither<StorageFailure, void>;

@@ -9,8 +9,10 @@ import {
   begin,
   bytesDiff,
   bytesOf,
+  drive,
   eventsOf,
   finish,
+  gets,
   leftByEarlierRun,
   same,
   TARGET,
@@ -126,15 +128,42 @@ describe('createDownload: integrity and reporting', () => {
     expect(run.download.getSnapshot().state).toBe('failed');
   });
 
-  it('R29: a full disk fails with ERR_NO_SPACE, keeps what is durable and releases the lock', async () => {
-    const w = world();
+  it('R29: a disk that fills up mid-way fails with ERR_NO_SPACE, keeps what is durable and releases the lock', async () => {
+    const w = world({}, { chunkDelayMs: 10 });
     w.server.publish(URL_A, bytesOf(SIZE));
-    w.storage.setCapacity(30_000);
     const run = begin(w, { checkpointIntervalMs: 0 });
+    await drive(w, run, () => (eventsOf(run, 'progress').at(-1)?.progress.bytes ?? 0) >= 20_000);
+    w.storage.setCapacity(30_000);
     const end = await finish(w, run);
     expect(end.code).toBe('ERR_NO_SPACE');
     expect(w.storage.isLocked(TARGET)).toBe(false);
     expect(w.checkpoints.keys()).toEqual([TARGET]);
+  });
+
+  it('R40: a download that cannot fit fails with ERR_NO_SPACE before its data request, and leaves nothing', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.storage.setCapacity(SIZE - 1);
+    const run = begin(w);
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_NO_SPACE');
+    expect(gets(w)).toEqual([]);
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+  });
+
+  it('R40: a resume compares only the bytes still to come with the free space', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.server.inject(fault.cutBody(40_000), { method: 'GET' });
+    const first = begin(w, { retry: { retries: 0 } });
+    expect((await finish(w, first)).code).toBe('ERR_RETRIES_EXHAUSTED');
+    // The part file holds 40 000 bytes: 20 000 more fit in a volume of 60 000.
+    w.storage.setCapacity(SIZE);
+    const second = begin(w);
+    expect((await finish(w, second)).code).toBeNull();
+    expect(w.storage.fileOf(TARGET)).toEqual(content);
   });
 
   it('R29: a refreshUrl hook that fails ends with ERR_URL_EXPIRED', async () => {

@@ -122,6 +122,12 @@ class Transfer {
       );
     }
     if (this.#cause === 'stop') return { _tag: 'Stopped' };
+    // R40: a download that cannot fit fails before its request, not after gigabytes.
+    const total = this.#checkpoint.totalLength;
+    if (total !== null && part.ensureRoom !== undefined) {
+      const room = await part.ensureRoom(total - offset)();
+      if (E.isLeft(room)) return fail(room.left);
+    }
 
     const { headers, range } = buildDataRequest({
       offset,
