@@ -7,7 +7,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/**/index.ts', 'src/api/adapter.ts', 'src/testing/**', 'src/**/*.d.ts'],
+      exclude: ['src/**/index.ts', 'src/testing/**', 'src/**/*.d.ts'],
       reporter: ['text-summary', 'text'],
       thresholds: { lines: 95 },
     },

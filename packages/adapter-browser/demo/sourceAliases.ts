@@ -10,7 +10,8 @@ const coreSrc = fileURLToPath(new URL('../../core/src/', import.meta.url));
  * reload the page under a running test).
  */
 export const sourceAliases: Alias[] = [
-  { find: /^@rdl\/core\/testing$/, replacement: `${coreSrc}testing/index.ts` },
+  // `@rdl/core/<entry>` is `src/<entry>/index.ts`, as core's exports map says for its dist.
+  { find: /^@rdl\/core\/(\w+)$/, replacement: `${coreSrc}$1/index.ts` },
   { find: /^@rdl\/core$/, replacement: `${coreSrc}index.ts` },
   { find: /^fp-ts\/lib\/(.*?)(\.js)?$/, replacement: 'fp-ts/es6/$1.js' },
 ];

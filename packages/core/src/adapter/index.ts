@@ -3,6 +3,7 @@
  * adapter returns for bad input (R30), the listener set, the empty progress, and an abort handle that needs no
  * platform `AbortController`.
  */
+
+export { Listeners } from '../api/listeners.js';
+export { noProgress, refusedDownload } from '../api/refusedDownload.js';
 export { type AbortHandle, createAbortHandle } from '../ports/abort.js';
-export { Listeners } from './listeners.js';
-export { noProgress, refusedDownload } from './refusedDownload.js';
