@@ -28,7 +28,7 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
   // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
   result.catch(() => undefined);
 
-  const { machine, progress } = machineFor(resolved.right, ports, (p) =>
+  const { machine, progress, session } = machineFor(resolved.right, ports, (p) =>
     listeners.publish({ type: 'progress', progress: p }),
   );
   const actor: Actor<DownloadMachine> = createActor(machine, {
@@ -62,18 +62,23 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
       settle.resolve(done);
       return;
     }
-    const failure: DownloadFailure =
-      state === 'cancelled'
-        ? { _tag: 'Cancelled' }
-        : (context.failure ?? { _tag: 'IoError', message: 'the download failed for an unknown reason' });
+    const failure: DownloadFailure | null = state === 'cancelled' ? { _tag: 'Cancelled' } : context.failure;
+    if (failure === null) {
+      settle.reject(new Error(`the download ended in ${state} without a failure: a broken invariant`));
+      return;
+    }
     const error = new DownloadError(failure);
     listeners.publish({ type: 'error', error });
     settle.reject(error);
   };
   actor.subscribe({
     next: onSnapshot,
-    // Only a broken invariant gets here: expected failures are values, handled above.
-    error: (error) => settle.reject(error),
+    // Only a broken invariant gets here: expected failures are values, handled above. The part file is closed
+    // (its lock released) so that the host can start the download again.
+    error: (error) => {
+      void session.take()?.close()();
+      settle.reject(error);
+    },
   });
   actor.start();
 

@@ -8,6 +8,8 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
   /** Growth of the delay between attempts. Default 2. */
   readonly factor?: number;
+  /** Restarts from byte 0 allowed in one run (a changed resource, a server ignoring Range…). Default 8. */
+  readonly maxRestarts?: number;
 }
 
 /** New URLs for a download whose presigned URL expired (R18). */
@@ -29,6 +31,13 @@ export interface DownloadOptions {
   readonly retry?: RetryOptions;
   /** A body that sends no byte for this long is cut and retried (R25). Default 30 000 ms. */
   readonly stallTimeoutMs?: number;
+  /**
+   * A body slower than this many bytes a second, on average over `lowSpeedTimeMs`, is cut and retried (R25), as
+   * curl's `--speed-limit` does. Default 0: off.
+   */
+  readonly lowSpeedLimit?: number;
+  /** The window of `lowSpeedLimit`. Default 30 000 ms. */
+  readonly lowSpeedTimeMs?: number;
   /** The expected SHA-256 of the whole file, hex; checked before the file appears (R27). */
   readonly expectedSha256?: string;
   /** The expected MD5 of the whole file, hex (R27). */
@@ -56,6 +65,8 @@ export interface ResolvedOptions {
   readonly onChange: 'restart' | 'fail';
   readonly retry: Required<RetryOptions>;
   readonly stallTimeoutMs: number;
+  readonly lowSpeedLimit: number;
+  readonly lowSpeedTimeMs: number;
   readonly expectedSha256: string | null;
   readonly expectedMd5: string | null;
   readonly computeSha256: boolean;
@@ -70,10 +81,13 @@ export const defaultRetry: Required<RetryOptions> = {
   minDelayMs: 500,
   maxDelayMs: 30_000,
   factor: 2,
+  maxRestarts: 8,
 };
 
 /** Default `stallTimeoutMs`. */
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** Default `lowSpeedTimeMs`. */
+export const DEFAULT_LOW_SPEED_TIME_MS = 30_000;
 /** Default `checkpointIntervalMs`. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
 /** Default `writeBufferBytes`: 1 MiB. */

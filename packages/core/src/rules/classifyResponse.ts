@@ -4,6 +4,7 @@ import type { Decision, RangeRequest, ResponseHead } from '../model/decision.js'
 import { isRetryableStatus, parseRetryAfter } from './backoff.js';
 import { coveredBytes } from './byteRanges.js';
 import { formatRange, parseContentLength, parseContentRange } from './contentRange.js';
+import { isExpiredSignature } from './expiredSignature.js';
 import { contentEncodingOf } from './probe.js';
 import {
   compareVersions,
@@ -115,7 +116,7 @@ export const classifyResponse = (
       retryAfterMs: parseRetryAfter(headers['retry-after'], policy.nowMs),
     };
   }
-  if (status === 403 && hasBytes && policy.refreshable) {
+  if (isExpiredSignature({ status, hasBytes, refreshable: policy.refreshable })) {
     return { _tag: 'Fail', failure: { _tag: 'UrlExpired', url: checkpoint.url } };
   }
   if (status !== 200 && status !== 206) return httpStatus;

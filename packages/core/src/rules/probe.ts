@@ -2,8 +2,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { ProbeResult, ResponseHead } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { HeaderMap } from '../ports/HttpPort.js';
+import { isRetryableStatus } from './backoff.js';
 import { parseContentLength, parseContentRange } from './contentRange.js';
 import { baseRequestHeaders } from './dataRequest.js';
+import { isExpiredSignature } from './expiredSignature.js';
 import { extractValidators } from './validators.js';
 
 /**
@@ -91,4 +93,22 @@ export const probeFromResponse = (
     });
   }
   return E.right({ ...base, totalLength: cr.total, acceptsRanges: true });
+};
+
+/**
+ * What a probe that learnt nothing means: `'expired'` when it is an expired signature (R18), `'retry'` for a passing
+ * failure (R25: the network, a stall, 5xx, 408, 429), `'fail'` for everything else (a refused redirect or
+ * certificate, a malformed answer, another status).
+ */
+export const probeFailureVerdict = (
+  failure: DownloadFailure,
+  facts: { readonly hasBytes: boolean; readonly refreshable: boolean },
+): 'expired' | 'retry' | 'fail' => {
+  if (failure._tag === 'HttpStatus' && isExpiredSignature({ status: failure.status, ...facts }))
+    return 'expired';
+  const passing =
+    failure._tag === 'NetworkError' ||
+    failure._tag === 'Stalled' ||
+    (failure._tag === 'HttpStatus' && isRetryableStatus(failure.status));
+  return passing ? 'retry' : 'fail';
 };

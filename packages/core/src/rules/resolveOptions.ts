@@ -3,11 +3,13 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { DownloadFailure } from '../model/failure.js';
 import {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_LOW_SPEED_TIME_MS,
   DEFAULT_STALL_TIMEOUT_MS,
   DEFAULT_WRITE_BUFFER_BYTES,
   type DownloadOptions,
   defaultRetry,
   type ResolvedOptions,
+  type RetryOptions,
 } from '../model/options.js';
 import { isHttpUrl, parseUrl } from '../model/url.js';
 
@@ -72,17 +74,42 @@ const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
   return E.right(out);
 };
 
+/** The retry policy with its defaults (R25), each value checked. */
+const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
+  const raw = (value ?? {}) as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null) return invalid('retry', 'must be an object');
+  return pipe(
+    E.Do,
+    E.bind('retries', () =>
+      number('retry.retries', raw.retries, defaultRetry.retries, { min: 0, integer: true }),
+    ),
+    E.bind('minDelayMs', () =>
+      number('retry.minDelayMs', raw.minDelayMs, defaultRetry.minDelayMs, { min: 0, integer: false }),
+    ),
+    E.bind('maxDelayMs', ({ minDelayMs }) =>
+      number('retry.maxDelayMs', raw.maxDelayMs, Math.max(defaultRetry.maxDelayMs, minDelayMs), {
+        min: minDelayMs,
+        integer: false,
+      }),
+    ),
+    E.bind('factor', () =>
+      number('retry.factor', raw.factor, defaultRetry.factor, { min: 1, integer: false }),
+    ),
+    E.bind('maxRestarts', () =>
+      number('retry.maxRestarts', raw.maxRestarts, defaultRetry.maxRestarts, { min: 0, integer: true }),
+    ),
+  );
+};
+
 /**
  * Fills the defaults and checks what core can check before any request (R30): URLs are absolute http(s), the target
- * is a non-empty string, numbers are finite and in range (`retries` and `writeBufferBytes` integers,
+ * is a non-empty string, numbers are finite and in range (`retries`, `maxRestarts` and `writeBufferBytes` integers,
  * `maxDelayMs >= minDelayMs`, `factor >= 1`, `stallTimeoutMs > 0`), checksums are hex, headers are valid. The
  * adapters check paths. Values are checked at run time too, for callers without TypeScript.
  */
 export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure, ResolvedOptions> => {
   const raw = input as unknown as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null) return invalid('options', 'must be an object');
-  const retryRaw = (raw.retry ?? {}) as Record<string, unknown>;
-  if (typeof retryRaw !== 'object' || retryRaw === null) return invalid('retry', 'must be an object');
   return pipe(
     E.Do,
     E.bind('url', () => httpUrl('url', raw.url)),
@@ -99,23 +126,13 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
         ? E.right((raw.onChange ?? 'restart') as 'restart' | 'fail')
         : invalid('onChange', "must be 'restart' or 'fail'"),
     ),
-    E.bind('retries', () =>
-      number('retry.retries', retryRaw.retries, defaultRetry.retries, { min: 0, integer: true }),
-    ),
-    E.bind('minDelayMs', () =>
-      number('retry.minDelayMs', retryRaw.minDelayMs, defaultRetry.minDelayMs, { min: 0, integer: false }),
-    ),
-    E.bind('maxDelayMs', ({ minDelayMs }) =>
-      number('retry.maxDelayMs', retryRaw.maxDelayMs, Math.max(defaultRetry.maxDelayMs, minDelayMs), {
-        min: minDelayMs,
-        integer: false,
-      }),
-    ),
-    E.bind('factor', () =>
-      number('retry.factor', retryRaw.factor, defaultRetry.factor, { min: 1, integer: false }),
-    ),
+    E.bind('retry', () => resolveRetry(raw.retry)),
     E.bind('stallTimeoutMs', () =>
       number('stallTimeoutMs', raw.stallTimeoutMs, DEFAULT_STALL_TIMEOUT_MS, { min: 1, integer: false }),
+    ),
+    E.bind('lowSpeedLimit', () => number('lowSpeedLimit', raw.lowSpeedLimit, 0, { min: 0, integer: false })),
+    E.bind('lowSpeedTimeMs', () =>
+      number('lowSpeedTimeMs', raw.lowSpeedTimeMs, DEFAULT_LOW_SPEED_TIME_MS, { min: 1, integer: false }),
     ),
     E.bind('expectedSha256', () => hex('expectedSha256', raw.expectedSha256, 64)),
     E.bind('expectedMd5', () => hex('expectedMd5', raw.expectedMd5, 32)),
@@ -130,23 +147,6 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     ),
     E.bind('writeBufferBytes', () =>
       number('writeBufferBytes', raw.writeBufferBytes, DEFAULT_WRITE_BUFFER_BYTES, { min: 1, integer: true }),
-    ),
-    E.map(
-      (o): ResolvedOptions => ({
-        url: o.url,
-        headUrl: o.headUrl,
-        target: o.target,
-        onChange: o.onChange,
-        retry: { retries: o.retries, minDelayMs: o.minDelayMs, maxDelayMs: o.maxDelayMs, factor: o.factor },
-        stallTimeoutMs: o.stallTimeoutMs,
-        expectedSha256: o.expectedSha256,
-        expectedMd5: o.expectedMd5,
-        computeSha256: o.computeSha256,
-        headers: o.headers,
-        conditionalRequests: o.conditionalRequests,
-        checkpointIntervalMs: o.checkpointIntervalMs,
-        writeBufferBytes: o.writeBufferBytes,
-      }),
     ),
   );
 };

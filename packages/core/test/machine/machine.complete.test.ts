@@ -39,7 +39,7 @@ const completeAfterResume = async (expectedSha256: string) => {
   const answered416 = fromCallback<TransferCommand, TransferInput>(({ input, sendBack }) => {
     offsets.push(input.offset);
     sendBack({
-      type: 'TRANSFER_END',
+      type: 'transfer.Complete',
       outcome: { _tag: 'Complete' },
       checkpoint: { ...input.checkpoint, ranges: [[0, SIZE]] },
       partSize: SIZE,

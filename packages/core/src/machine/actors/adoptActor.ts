@@ -1,11 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { fromPromise } from 'xstate';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { Hasher } from '../../ports/Hasher.js';
 import type { StorageFailure, StoragePort } from '../../ports/StoragePort.js';
 import { committedPrefix } from '../../rules/checkpointCodec.js';
 import { checksumMismatch, hashAlgorithms } from '../../rules/checksums.js';
+import { notices } from '../../rules/notices.js';
 import type { AdoptInput, AdoptOutput } from '../effects.js';
+import { effectActor } from './effectActor.js';
 import type { DownloadSession } from './session.js';
 
 /** Bytes of the target read at a time to hash it. */
@@ -25,26 +26,22 @@ export interface AdoptDeps {
  * only then the checkpoint: a kill between the two leaves a state the next start recognises again.
  */
 export const createAdoptActor = (deps: AdoptDeps) =>
-  fromPromise<AdoptOutput, AdoptInput>(({ input }) => deps.session.track(adopt(deps, input)));
+  effectActor('adopt', (input: AdoptInput) => adopt(deps, input), deps.session);
 
 const adopt = async (deps: AdoptDeps, input: AdoptInput): Promise<AdoptOutput> => {
   const { checkpoint, options } = input;
   const bytes = committedPrefix(checkpoint);
   const digested = await digestTarget(deps, input, bytes);
-  if (E.isLeft(digested)) return { _tag: 'Failed', failure: digested.left };
+  if (E.isLeft(digested)) return { _tag: 'Fail', failure: digested.left };
   const digests = digested.right;
   const mismatch = checksumMismatch(options, digests);
   if (mismatch !== null) {
     return {
       _tag: 'Mismatch',
-      notice: {
-        code: 'TARGET_MISMATCH',
-        message: `${options.target} has the length of the finished download but its ${mismatch.check} is ${mismatch.actual}, not ${mismatch.expected}: downloading it again`,
-      },
+      notice: notices.targetMismatch(options.target, mismatch.check, mismatch.actual, mismatch.expected),
     };
   }
-  const part = deps.session.part;
-  deps.session.part = null;
+  const part = deps.session.take();
   const discarded = part === null ? E.right(undefined) : await part.discard()();
   // The target is whole either way. A part file that could not be deleted is closed (the lock goes) and keeps its
   // checkpoint, so that the next start adopts the target again and retries the cleanup, rather than finding an

@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { fromPromise } from 'xstate';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { StoragePort } from '../../ports/StoragePort.js';
 import { decodeCheckpoint } from '../../rules/checkpointCodec.js';
 import type { PrepareInput, PrepareOutput } from '../effects.js';
+import { effectActor } from './effectActor.js';
 import type { DownloadSession } from './session.js';
 
 export interface PrepareDeps {
@@ -19,31 +19,22 @@ export interface PrepareDeps {
  * reported and dropped (R22); the fresh start that follows replaces it.
  */
 export const createPrepareActor = (deps: PrepareDeps) =>
-  fromPromise<PrepareOutput, PrepareInput>(({ input }) => deps.session.track(prepare(deps, input.target)));
+  effectActor('prepare', (input: PrepareInput) => prepare(deps, input.target), deps.session);
 
 const prepare = async (deps: PrepareDeps, target: string): Promise<PrepareOutput> => {
   const opened = await deps.storage.open(target)();
-  if (E.isLeft(opened)) return { _tag: 'Failed', failure: opened.left };
-  // Kept at once, so that a pause or a failure from here on closes it (and releases the lock).
-  deps.session.part = opened.right;
+  if (E.isLeft(opened)) return { _tag: 'Fail', failure: opened.left };
+  // Held at once, so that a pause or a failure from here on closes it (and releases the lock).
+  deps.session.hold(opened.right);
   const size = await opened.right.size()();
-  if (E.isLeft(size)) return { _tag: 'Failed', failure: size.left };
+  if (E.isLeft(size)) return { _tag: 'Fail', failure: size.left };
   const loaded = await deps.checkpoints.load(target)();
-  if (E.isLeft(loaded)) return { _tag: 'Failed', failure: loaded.left };
+  if (E.isLeft(loaded)) return { _tag: 'Fail', failure: loaded.left };
   // A target that cannot be looked at is taken as missing: it is then never adopted, only replaced (R19).
   const targetSize = E.getOrElseW(() => null)(await deps.storage.targetSize(target)());
   const ready = { _tag: 'Ready', partSize: size.right, targetSize } as const;
-  if (loaded.right === null) return { ...ready, checkpoint: null, notice: null };
+  if (loaded.right === null) return { ...ready, checkpoint: null, torn: null };
   const decoded = decodeCheckpoint(loaded.right);
-  if (E.isLeft(decoded)) {
-    return {
-      ...ready,
-      checkpoint: null,
-      notice: {
-        code: 'CHECKPOINT_INVALID',
-        message: `the checkpoint was unreadable (${decoded.left}): starting afresh`,
-      },
-    };
-  }
-  return { ...ready, checkpoint: decoded.right, notice: null };
+  if (E.isLeft(decoded)) return { ...ready, checkpoint: null, torn: decoded.left };
+  return { ...ready, checkpoint: decoded.right, torn: null };
 };

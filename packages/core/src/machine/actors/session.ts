@@ -12,13 +12,23 @@ export interface RunningHash {
   upTo: number;
 }
 
+/** Adds `bytes`, which follow the first `hash.upTo`, to every digest of the running hash. */
+const feed = (hash: RunningHash, bytes: Uint8Array): void => {
+  hash.sha256?.update(bytes);
+  hash.md5?.update(bytes);
+  hash.upTo += bytes.length;
+};
+
 /**
  * What one download holds outside the machine's JSON context: the open part file, the running hash, and the work
  * in flight. The actors of one download share it; the machine never sees it.
+ *
+ * The part file has one owner at a time: `prepare` puts it here once opened (`hold`); the transfer and
+ * verification use it (`part`); whoever closes, commits or deletes it takes it out first (`take`), so that no other
+ * actor can use a handle that is going away.
  */
 export class DownloadSession {
-  /** The open, locked part file, or `null` when closed. */
-  part: PartFile | null = null;
+  #part: PartFile | null = null;
   #hash: RunningHash | null = null;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #hasher: Hasher;
@@ -27,6 +37,25 @@ export class DownloadSession {
   constructor(hasher: Hasher, algorithms: { readonly sha256: boolean; readonly md5: boolean }) {
     this.#hasher = hasher;
     this.#algorithms = algorithms;
+  }
+
+  /** Keeps the part file `prepare` opened (and locked) until someone takes it. */
+  hold(part: PartFile): void {
+    if (this.#part !== null) throw new Error('a part file is already held: it would leak its lock');
+    this.#part = part;
+  }
+
+  /** The open part file. Only the steps that come after `prepare` use it: its absence is a broken invariant. */
+  get part(): PartFile {
+    if (this.#part === null) throw new Error('the part file is not open: only steps after prepare use it');
+    return this.#part;
+  }
+
+  /** Takes the part file out, to close, commit or delete it; `null` when none is held. */
+  take(): PartFile | null {
+    const part = this.#part;
+    this.#part = null;
+    return part;
   }
 
   /** Runs `work` as part of the download: `quiet()` waits for it. */
@@ -64,16 +93,14 @@ export class DownloadSession {
    * (a resume, or bytes written out of order). `null` when it worked.
    */
   async catchUp(part: PartFile, hash: RunningHash, length: number): Promise<StorageFailure | null> {
-    while (hash.upTo < length) {
-      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, length - hash.upTo))();
-      if (E.isLeft(read)) return read.left;
-      if (read.right.length === 0)
-        return { _tag: 'IoError', message: `the part file ends before byte ${length}` };
-      hash.sha256?.update(read.right);
-      hash.md5?.update(read.right);
-      hash.upTo += read.right.length;
-    }
-    return null;
+    const read = await this.#readInto(
+      part,
+      hash,
+      () => length,
+      () => false,
+    );
+    if (read !== 'short') return read;
+    return { _tag: 'IoError', message: `the part file ends before byte ${length}` };
   }
 
   /**
@@ -88,22 +115,13 @@ export class DownloadSession {
     frontier: () => number,
     halted: () => boolean,
   ): Promise<void> {
-    while (!halted() && hash.upTo < frontier()) {
-      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, frontier() - hash.upTo))();
-      if (E.isLeft(read) || read.right.length === 0) return;
-      hash.sha256?.update(read.right);
-      hash.md5?.update(read.right);
-      hash.upTo += read.right.length;
-    }
+    await this.#readInto(part, hash, frontier, halted);
   }
 
   /** Counts bytes just written at `offset` when they extend the hash; other writes leave it for verification. */
   hashWritten(offset: number, bytes: Uint8Array): void {
     const hash = this.#hash;
-    if (hash === null || hash.upTo !== offset) return;
-    hash.sha256?.update(bytes);
-    hash.md5?.update(bytes);
-    hash.upTo += bytes.length;
+    if (hash !== null && hash.upTo === offset) feed(hash, bytes);
   }
 
   /** Hands the running hash of a file of `length` bytes over to verification (it digests it) and forgets it. */
@@ -113,6 +131,25 @@ export class DownloadSession {
     const hash = kept !== null && kept.upTo <= length ? kept : this.#freshHash();
     this.#hash = null;
     return hash;
+  }
+
+  /**
+   * Reads the part file into the hash until it reaches `end()` or `halted()`: `null` when it did, `'short'` when the
+   * file ended first, the failure of a read that failed.
+   */
+  async #readInto(
+    part: PartFile,
+    hash: RunningHash,
+    end: () => number,
+    halted: () => boolean,
+  ): Promise<StorageFailure | 'short' | null> {
+    while (!halted() && hash.upTo < end()) {
+      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, end() - hash.upTo))();
+      if (E.isLeft(read)) return read.left;
+      if (read.right.length === 0) return 'short';
+      feed(hash, read.right);
+    }
+    return null;
   }
 
   #freshHash(): RunningHash {

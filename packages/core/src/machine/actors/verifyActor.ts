@@ -1,11 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { fromPromise } from 'xstate';
 import type { DownloadFailure } from '../../model/failure.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { PartFile } from '../../ports/StoragePort.js';
 import { committedPrefix } from '../../rules/checkpointCodec.js';
 import { checksumMismatch } from '../../rules/checksums.js';
 import type { VerifyInput, VerifyOutput } from '../effects.js';
+import { effectActor } from './effectActor.js';
 import type { DownloadSession } from './session.js';
 
 export interface VerifyDeps {
@@ -19,12 +19,11 @@ export interface VerifyDeps {
  * so the next start begins afresh. Then the atomic rename, then the checkpoint's removal.
  */
 export const createVerifyActor = (deps: VerifyDeps) =>
-  fromPromise<VerifyOutput, VerifyInput>(({ input }) => deps.session.track(verify(deps, input)));
+  effectActor('verify', (input: VerifyInput) => verify(deps, input), deps.session);
 
 const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutput> => {
   const { checkpoint, options } = input;
   const part = deps.session.part;
-  if (part === null) return failed({ _tag: 'IoError', message: 'the part file is not open' });
   const bytes = committedPrefix(checkpoint);
   if (checkpoint.totalLength !== null && bytes !== checkpoint.totalLength) {
     return discard(deps, part, options.target, {
@@ -49,8 +48,9 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
       return discard(deps, part, options.target, { _tag: 'IntegrityError', ...mismatch });
   }
 
+  // Committing ends the handle whatever happens: nobody may use it after this.
+  deps.session.take();
   const committed = await part.commit()();
-  deps.session.part = null;
   if (E.isLeft(committed)) return failed(committed.left);
   // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
   // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
@@ -68,7 +68,7 @@ const discard = async (
   const emptied = await part.truncate(0)();
   if (E.isRight(emptied)) await part.flush()();
   await deps.checkpoints.remove(target)();
-  return failed(failure);
+  return { _tag: 'Fail', failure, discarded: true };
 };
 
-const failed = (failure: DownloadFailure): VerifyOutput => ({ _tag: 'Failed', failure });
+const failed = (failure: DownloadFailure): VerifyOutput => ({ _tag: 'Fail', failure, discarded: false });
