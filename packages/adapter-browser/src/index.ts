@@ -1,5 +1,10 @@
 export { browserClock } from './browserClock.js';
-export { createDownload, createWorkerDownload, type WorkerDownloadSettings } from './createDownload.js';
+export {
+  createDownload,
+  createWorkerDownload,
+  download,
+  type WorkerDownloadSettings,
+} from './createDownload.js';
 export { browserOptions, browserPorts, createDownloadHere, type HereHooks } from './createDownloadHere.js';
 export { getDownloadedFile, removeDownloadedFile, saveFile } from './downloadedFile.js';
 export { FetchHttp, type FetchHttpOptions, isCrossOrigin } from './FetchHttp.js';

@@ -3,6 +3,7 @@ import {
   type Download,
   type DownloadOptions,
   type DownloadPorts,
+  type DownloadResult,
 } from '@rdl/core';
 import { refusedDownload } from '@rdl/core/adapter';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
@@ -33,7 +34,7 @@ export const nodePorts = (): DownloadPorts => {
 /**
  * Downloads `options.url` to the file `options.target` (a path), resumably: the same `Download` surface as core's
  * `createDownload`, with the Node.js ports filled in. `overrides` replaces any of them (tests inject faults
- * there) and carries the `refreshUrl` hook (R18).
+ * there).
  *
  * A target in a folder that does not exist, or naming a folder, is refused before any request and without
  * creating a file (R30): `result` rejects with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
@@ -46,3 +47,9 @@ export const createDownload = (
   if (problem !== null) return refusedDownload(problem);
   return createCoreDownload(options, { ...nodePorts(), ...overrides });
 };
+
+/** One call: `createDownload(options, overrides).start()`. Resolves when the file is there, verified. */
+export const download = (
+  options: DownloadOptions,
+  overrides: Partial<DownloadPorts> = {},
+): Promise<DownloadResult> => createDownload(options, overrides).start();

@@ -9,7 +9,7 @@ export {
   isDownloadError,
   type Progress,
 } from '@rdl/core';
-export { createDownload, nodePorts } from './createDownload.js';
+export { createDownload, download, nodePorts } from './createDownload.js';
 export { checkpointPathOf, FileCheckpointStore } from './FileCheckpointStore.js';
 export {
   DEFAULT_FLUSH_BEHIND_BYTES,

@@ -4,7 +4,7 @@
  * pieces an adapter is built from in `@rdl/core/adapter`, the in-memory ports and test server in
  * `@rdl/core/memory`, the contract suites in `@rdl/core/testing`, the state machine in `@rdl/core/machine`.
  */
-export { createDownload } from './api/createDownload.js';
+export { createDownload, download } from './api/createDownload.js';
 export type { ByteRange, Checkpoint, Validators } from './model/checkpoint.js';
 export { DownloadError, isDownloadError } from './model/DownloadError.js';
 export type { RestartReason } from './model/decision.js';
@@ -14,6 +14,7 @@ export type {
   DownloadPorts,
   DownloadResult,
   DownloadState,
+  EventListener,
   Progress,
 } from './model/download.js';
 export {
@@ -25,7 +26,7 @@ export {
   failureCodes,
   matchFailure,
 } from './model/failure.js';
-export type { DownloadOptions, RefreshedUrls, RetryOptions } from './model/options.js';
+export type { DownloadOptions, RefreshedUrls, RefreshUrl, RetryOptions } from './model/options.js';
 export type { AbortSignalLike } from './ports/abort.js';
 export type { CheckpointStore } from './ports/CheckpointStore.js';
 export type { Clock, TimerId } from './ports/Clock.js';

@@ -4,6 +4,7 @@
  * platform `AbortController`.
  */
 
+export { type DownloadParts, downloadSurface } from '../api/downloadSurface.js';
 export { Listeners } from '../api/listeners.js';
 export { noProgress, refusedDownload } from '../api/refusedDownload.js';
 export { type AbortHandle, createAbortHandle } from '../ports/abort.js';

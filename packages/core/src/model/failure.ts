@@ -57,7 +57,9 @@ export type DownloadFailure =
   /** The download began again from byte 0 more than `retry.maxRestarts` times in one run (R25). */
   | { readonly _tag: 'TooManyRestarts'; readonly restarts: number; readonly reason: RestartReason }
   /** The caller cancelled: the part file and checkpoint were deleted (R24). */
-  | { readonly _tag: 'Cancelled' };
+  | { readonly _tag: 'Cancelled' }
+  /** The caller's `signal` aborted: the download stopped as a pause does, its bytes kept (R24). */
+  | { readonly _tag: 'Aborted' };
 
 export type FailureTag = DownloadFailure['_tag'];
 
@@ -83,6 +85,7 @@ export const failureCodes = {
   RetriesExhausted: 'ERR_RETRIES_EXHAUSTED',
   TooManyRestarts: 'ERR_TOO_MANY_RESTARTS',
   Cancelled: 'ERR_CANCELLED',
+  Aborted: 'ERR_ABORTED',
 } as const satisfies Record<FailureTag, string>;
 
 export type FailureCode = (typeof failureCodes)[FailureTag];
@@ -120,6 +123,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   RetriesExhausted: (f) => `gave up after ${f.attempts} attempts: ${describeFailure(f.last)}`,
   TooManyRestarts: (f) => `began again from byte 0 ${f.restarts} times in one run (last: ${f.reason})`,
   Cancelled: () => 'the download was cancelled',
+  Aborted: () => 'the download was aborted; its bytes are kept for a later start',
 });
 
 export const fromHttpFailure = (failure: HttpFailure): DownloadFailure => {

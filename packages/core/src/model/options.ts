@@ -1,3 +1,5 @@
+import type { AbortSignalLike } from '../ports/abort.js';
+
 /** Retry policy for passing failures (R25). */
 export interface RetryOptions {
   /** Attempts in a row without a new byte before giving up. Default 8. */
@@ -55,7 +57,23 @@ export interface DownloadOptions {
   readonly checkpointIntervalMs?: number;
   /** Buffer this many bytes before one storage write. Default 1 MiB. */
   readonly writeBufferBytes?: number;
+  /**
+   * Aborting it stops the download as `pause()` does (its bytes and checkpoint stay for a later start); `result`
+   * then rejects with `ERR_ABORTED`, whose `cause` is the signal's reason. Default none.
+   */
+  readonly signal?: AbortSignalLike;
+  /**
+   * The caller's hook for presigned URLs (R18): asked for new URLs when a 403 answers a download that holds bytes;
+   * the download goes on from its checkpoint with them. Default none (such a 403 is `ERR_URL_EXPIRED`).
+   */
+  readonly refreshUrl?: RefreshUrl;
 }
+
+/** Signs a URL again: the expired one and the status that said so in, fresh URLs out (R18). */
+export type RefreshUrl = (expired: {
+  readonly url: string;
+  readonly status: number;
+}) => Promise<RefreshedUrls>;
 
 /** Options with every default filled in: what the machine keeps in its (JSON) context. */
 export interface ResolvedOptions {

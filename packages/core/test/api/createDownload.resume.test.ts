@@ -267,18 +267,18 @@ describe('createDownload: answers to a resume', () => {
   it('R18: an expired URL asks refreshUrl for new ones and goes on from the checkpoint', async () => {
     const fresh = 'https://files.example/a.bin?sig=2';
     const asked: { url: string; status: number }[] = [];
-    const w = world({
-      refreshUrl: async (failed) => {
-        asked.push(failed);
-        return { url: fresh };
-      },
-    });
+    const w = world();
     const content = bytesOf(SIZE);
     w.server.publish(URL_A, content);
     w.server.mount(fresh, w.server.resource(URL_A)!);
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     w.server.inject(fault.status(403), { method: 'GET', url: URL_A, times: Number.POSITIVE_INFINITY });
-    const run = begin(w);
+    const run = begin(w, {
+      refreshUrl: async (failed) => {
+        asked.push(failed);
+        return { url: fresh };
+      },
+    });
     expect((await finish(w, run)).code).toBeNull();
     expect(asked).toEqual([{ url: URL_A, status: 403 }]);
     expect(gets(w).at(-1)).toMatchObject({ url: fresh, headers: { range: 'bytes=20000-' } });

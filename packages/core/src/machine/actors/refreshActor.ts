@@ -1,12 +1,6 @@
-import type { RefreshedUrls } from '../../model/options.js';
+import type { RefreshUrl } from '../../model/options.js';
 import type { RefreshInput, RefreshOutput } from '../effects.js';
 import { effectActor } from './effectActor.js';
-
-/** The caller's hook that signs a URL again (R18). */
-export type RefreshUrl = (failed: {
-  readonly url: string;
-  readonly status: number;
-}) => Promise<RefreshedUrls>;
 
 /** R18: asks the caller's `refreshUrl` hook for new URLs. A missing hook, or one that fails, is `UrlExpired`. */
 export const createRefreshActor = (refreshUrl: RefreshUrl | undefined) =>
