@@ -1,4 +1,5 @@
-import type { Hasher, HashState } from '@rdl/core';
+import type { HashAlgorithm, Hasher, HashState } from '@rdl/core';
+import { Crc64 } from '@rdl/core/adapter';
 import { lazyBuiltin } from './lazyBuiltin.js';
 
 const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
@@ -13,7 +14,10 @@ export interface NodeHasherOptions {
   readonly offThread?: boolean;
 }
 
-/** `Hasher` over node:crypto (OpenSSL): incremental SHA-256 and MD5 at native speed, by default off the main thread. */
+/**
+ * `Hasher` over node:crypto (OpenSSL): incremental SHA-256, SHA-512 and MD5 at native speed, by default off the main
+ * thread. CRC-64 (OSS's `x-oss-hash-crc64ecma`), which OpenSSL lacks, is core's `Crc64`, inline.
+ */
 export class NodeHasher implements Hasher {
   private readonly offThread: boolean;
 
@@ -21,7 +25,8 @@ export class NodeHasher implements Hasher {
     this.offThread = options.offThread ?? true;
   }
 
-  create(algorithm: 'sha256' | 'md5'): HashState {
+  create(algorithm: HashAlgorithm): HashState {
+    if (algorithm === 'crc64ecma') return new Crc64();
     if (this.offThread) {
       try {
         return new ThreadHashState(algorithm);
@@ -38,6 +43,10 @@ export class NodeHasher implements Hasher {
     };
   }
 }
+
+/** The algorithms node:crypto computes here, and the hex digits of each digest. */
+type OpenSslAlgorithm = Exclude<HashAlgorithm, 'crc64ecma'>;
+const HEX_DIGITS: Readonly<Record<OpenSslAlgorithm, number>> = { sha256: 64, sha512: 128, md5: 32 };
 
 /** Slots of the ring the bytes go through, and their size: 2 MiB of shared memory a hash. */
 const SLOTS = 8;
@@ -84,10 +93,10 @@ class ThreadHashState implements HashState {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + SLOTS) * 4));
   private readonly data = new Uint8Array(new SharedArrayBuffer(SLOTS * SLOT_BYTES));
   private readonly result = new Uint8Array(new SharedArrayBuffer(128));
-  private readonly algorithm: 'sha256' | 'md5';
+  private readonly algorithm: OpenSslAlgorithm;
   private produced = 0;
 
-  constructor(algorithm: 'sha256' | 'md5') {
+  constructor(algorithm: OpenSslAlgorithm) {
     this.algorithm = algorithm;
     const worker = new (workerThreads().Worker)(workerSource, {
       eval: true,
@@ -123,8 +132,7 @@ class ThreadHashState implements HashState {
   digest(): string {
     this.publish(this.nextSlot(), -1);
     this.waitUntil(() => this.consumed() === this.produced);
-    const length = this.algorithm === 'sha256' ? 64 : 32;
-    return Buffer.from(this.result.buffer, 0, length).toString('latin1');
+    return Buffer.from(this.result.buffer, 0, HEX_DIGITS[this.algorithm]).toString('latin1');
   }
 
   private consumed(): number {

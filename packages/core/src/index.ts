@@ -6,6 +6,7 @@
  */
 export { createDownload, download } from './api/createDownload.js';
 export type { ByteRange, Checkpoint, Validators } from './model/checkpoint.js';
+export type { ChecksumCheck, ChecksumSource } from './model/checksum.js';
 export { DownloadError, isDownloadError } from './model/DownloadError.js';
 export type { RestartReason } from './model/decision.js';
 export type {
@@ -30,6 +31,6 @@ export type { DownloadOptions, RefreshedUrls, RefreshUrl, RetryOptions } from '.
 export type { AbortSignalLike } from './ports/abort.js';
 export type { CheckpointStore } from './ports/CheckpointStore.js';
 export type { Clock, TimerId } from './ports/Clock.js';
-export type { Hasher, HashState } from './ports/Hasher.js';
+export type { HashAlgorithm, Hasher, HashState } from './ports/Hasher.js';
 export type { HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from './ports/HttpPort.js';
 export type { PartFile, StorageFailure, StoragePort } from './ports/StoragePort.js';

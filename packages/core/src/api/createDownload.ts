@@ -64,7 +64,6 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
   result.catch(() => undefined);
 
   const { machine, progress, session } = machineFor(
-    resolved.right,
     ports,
     (p) => listeners.publish({ type: 'progress', progress: p }),
     refreshUrl,
@@ -109,6 +108,7 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
         target: context.options.target,
         bytes: context.result.bytes,
         sha256: context.result.sha256,
+        checks: context.result.checks,
         validators: context.checkpoint?.validators ?? noValidators,
       };
       progress.report(done.bytes, context.checkpoint?.totalLength ?? done.bytes, true);

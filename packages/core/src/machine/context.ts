@@ -1,4 +1,5 @@
 import type { Checkpoint } from '../model/checkpoint.js';
+import type { ChecksumCheck } from '../model/checksum.js';
 import type { ProbeResult, RestartReason, StartPlan } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { ResolvedOptions } from '../model/options.js';
@@ -61,7 +62,11 @@ export interface DownloadContext {
   readonly online: boolean;
   /** What a stop in progress is for. */
   readonly stopIntent: 'pause' | 'cancel' | null;
-  readonly result: { readonly bytes: number; readonly sha256: string | null } | null;
+  readonly result: {
+    readonly bytes: number;
+    readonly sha256: string | null;
+    readonly checks: readonly ChecksumCheck[];
+  } | null;
 }
 
 export const initialContext = (input: DownloadMachineInput): DownloadContext => ({

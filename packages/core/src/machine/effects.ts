@@ -1,4 +1,5 @@
 import type { Checkpoint } from '../model/checkpoint.js';
+import type { ChecksumCheck } from '../model/checksum.js';
 import type { ProbeResult } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { RefreshedUrls, ResolvedOptions } from '../model/options.js';
@@ -66,7 +67,12 @@ export interface VerifyInput {
 
 /** The file was checked (R27) and committed under its final name, the checkpoint removed (R19). */
 export type VerifyOutput =
-  | { readonly _tag: 'Verified'; readonly bytes: number; readonly sha256: string | null }
+  | {
+      readonly _tag: 'Verified';
+      readonly bytes: number;
+      readonly sha256: string | null;
+      readonly checks: readonly ChecksumCheck[];
+    }
   /** `discarded`: a check failed and the data was thrown away with its checkpoint (R27): nothing durable is left. */
   | { readonly _tag: 'Fail'; readonly failure: DownloadFailure; readonly discarded: boolean };
 
@@ -82,7 +88,12 @@ export interface AdoptInput {
  * as if the target were missing, `notice` says why).
  */
 export type AdoptOutput =
-  | { readonly _tag: 'Adopted'; readonly bytes: number; readonly sha256: string | null }
+  | {
+      readonly _tag: 'Adopted';
+      readonly bytes: number;
+      readonly sha256: string | null;
+      readonly checks: readonly ChecksumCheck[];
+    }
   | { readonly _tag: 'Mismatch'; readonly notice: Notice }
   | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
 

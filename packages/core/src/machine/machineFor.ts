@@ -1,6 +1,5 @@
 import type { DownloadPorts, Progress } from '../model/download.js';
-import type { RefreshUrl, ResolvedOptions } from '../model/options.js';
-import { hashAlgorithms } from '../rules/checksums.js';
+import type { RefreshUrl } from '../model/options.js';
 import { createAdoptActor } from './actors/adoptActor.js';
 import { createPrepareActor } from './actors/prepareActor.js';
 import { createProbeActor } from './actors/probeActor.js';
@@ -18,12 +17,11 @@ import { downloadMachine } from './downloadMachine.js';
  * never through the machine.
  */
 export const machineFor = (
-  options: ResolvedOptions,
   ports: DownloadPorts,
   publish: (progress: Progress) => void,
   refreshUrl?: RefreshUrl,
 ) => {
-  const session = new DownloadSession(ports.hasher, hashAlgorithms(options));
+  const session = new DownloadSession(ports.hasher);
   const progress = new ProgressReporter(ports.clock, publish);
   const { http, storage, checkpoints, clock } = ports;
   const machine = downloadMachine.provide({

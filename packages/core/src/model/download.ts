@@ -4,6 +4,7 @@ import type { Hasher } from '../ports/Hasher.js';
 import type { HttpPort } from '../ports/HttpPort.js';
 import type { StoragePort } from '../ports/StoragePort.js';
 import type { Validators } from './checkpoint.js';
+import type { ChecksumCheck } from './checksum.js';
 import type { DownloadError } from './DownloadError.js';
 import type { RestartReason } from './decision.js';
 import type { DownloadFailure } from './failure.js';
@@ -71,6 +72,8 @@ export interface DownloadResult {
   readonly bytes: number;
   /** Hex SHA-256 of the file when it was computed (`expectedSha256` or `computeSha256`). */
   readonly sha256: string | null;
+  /** The checksums the file was checked against and matched (R27): the caller's, and those the server gave. */
+  readonly checks: readonly ChecksumCheck[];
   readonly validators: Validators;
 }
 

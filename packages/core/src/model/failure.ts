@@ -1,5 +1,7 @@
+import type { HashAlgorithm } from '../ports/Hasher.js';
 import type { HttpFailure } from '../ports/HttpPort.js';
 import type { StorageFailure } from '../ports/StoragePort.js';
+import type { ChecksumSource } from './checksum.js';
 import type { RestartReason } from './decision.js';
 
 /**
@@ -40,7 +42,9 @@ export type DownloadFailure =
   /** Size or checksum mismatch at the end (R27). The bytes were discarded. */
   | {
       readonly _tag: 'IntegrityError';
-      readonly check: 'length' | 'sha256' | 'md5' | 'crc64ecma';
+      readonly check: 'length' | HashAlgorithm;
+      /** Whose checksum it was: the caller's, or a header of the server's; `null` for the length. */
+      readonly source: ChecksumSource | null;
       readonly expected: string;
       readonly actual: string;
     }
@@ -113,7 +117,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   TlsError: (f) => `TLS failure: ${f.message}`,
   UrlExpired: (f) => `the signed URL expired and no refreshUrl hook gave a new one: ${f.url}`,
   IntegrityError: (f) =>
-    `${f.check} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
+    `${f.check}${f.source === null || f.source === 'caller' ? '' : ` (${f.source})`} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
   TargetBusy: (f) => `${f.target} is busy: another download of it is running`,
   NoSpace: (f) => `no space left on the device: ${f.message}`,
   QuotaExceeded: (f) => `storage quota exceeded: ${f.message}`,

@@ -1,5 +1,9 @@
+import { md5 } from '@noble/hashes/legacy.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import { Crc64 } from '../../src/hashing/crc64.js';
 import { fault } from '../../src/memory/faults.js';
 import type { PartFile, StoragePort } from '../../src/ports/StoragePort.js';
 import { decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
@@ -185,5 +189,78 @@ describe('createDownload against hostile servers and hosts', () => {
     const end = await finish(w, run);
     expect(end.error).toBe(broken);
     expect(w.storage.isLocked(TARGET)).toBe(false);
+  });
+});
+
+describe('createDownload: the checksums a server gives (R27)', () => {
+  const content = bytesOf(SIZE);
+  const crcOf = (bytes: Uint8Array): string => {
+    const crc = new Crc64();
+    crc.update(bytes);
+    return BigInt(`0x${crc.digest()}`).toString();
+  };
+  const base64 = (hex: string): string => {
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    let bits = '';
+    for (let i = 0; i < hex.length; i += 2)
+      bits += Number.parseInt(hex.slice(i, i + 2), 16)
+        .toString(2)
+        .padStart(8, '0');
+    let out = '';
+    for (let i = 0; i < bits.length; i += 6)
+      out += chars[Number.parseInt(bits.slice(i, i + 6).padEnd(6, '0'), 2)];
+    return out + '='.repeat((4 - (out.length % 4)) % 4);
+  };
+  const serving = (headers: Record<string, string>) => {
+    const w = worldServing(content);
+    w.server.inject(fault.setHeaders(headers), { times: Number.POSITIVE_INFINITY });
+    return w;
+  };
+
+  it.each([
+    ['x-oss-hash-crc64ecma', () => crcOf(content), 'crc64ecma'],
+    ['repr-digest', () => `sha-512=:${base64(bytesToHex(sha512(content)))}:`, 'sha512'],
+    ['repr-digest', () => `sha-256=:${base64(bytesToHex(sha256(content)))}:`, 'sha256'],
+    ['content-md5', () => base64(bytesToHex(md5(content))), 'md5'],
+  ] as const)(
+    'R27: a right %s is checked before the file appears, and the result says the check ran',
+    async (name, value, algorithm) => {
+      const w = serving({ [name]: value() });
+      w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+      const run = begin(w);
+      const end = await finish(w, run);
+      expect(end.code).toBeNull();
+      expect(end.result?.checks).toEqual([{ algorithm, source: name }]);
+      expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    },
+  );
+
+  it.each([
+    ['x-oss-hash-crc64ecma', () => crcOf(bytesOf(SIZE, 2)), 'crc64ecma'],
+    ['repr-digest', () => `sha-256=:${base64(bytesToHex(sha256(bytesOf(SIZE, 2))))}:`, 'sha256'],
+  ] as const)(
+    'R27: a wrong %s is ERR_INTEGRITY naming both values and the header; the data is discarded',
+    async (name, value, algorithm) => {
+      const w = serving({ [name]: value() });
+      const run = begin(w);
+      const end = await finish(w, run);
+      expect(end.code).toBe('ERR_INTEGRITY');
+      expect(end.error).toMatchObject({
+        failure: { _tag: 'IntegrityError', check: algorithm, source: name },
+      });
+      expect((end.error as Error).message).toContain(`(${name})`);
+      expect(w.storage.fileOf(TARGET)).toBeNull();
+      expect(w.checkpoints.keys()).toEqual([]);
+    },
+  );
+
+  it('R27: the caller’s sha256 and the server’s CRC-64 are both checked, from one pass over the bytes', async () => {
+    const w = serving({ 'x-oss-hash-crc64ecma': crcOf(content) });
+    const run = begin(w, { expectedSha256: bytesToHex(sha256(content)) });
+    const end = await finish(w, run);
+    expect(end.result?.checks).toEqual([
+      { algorithm: 'sha256', source: 'caller' },
+      { algorithm: 'crc64ecma', source: 'x-oss-hash-crc64ecma' },
+    ]);
   });
 });

@@ -56,6 +56,7 @@ describe('createDownload: integrity and reporting', () => {
     expect(error.failure).toEqual({
       _tag: 'IntegrityError',
       check: 'sha256',
+      source: 'caller',
       expected: wrong,
       actual: bytesToHex(sha256(content)),
     });

@@ -346,7 +346,13 @@ describe('downloadMachine (transition, no effects)', () => {
     const { snapshot } = downloadingFrom(null, 0);
     const [verifying] = end(snapshot, { _tag: 'Done' }, 1_000);
     expect(verifying.value).toBe('verifying');
-    const mismatch = { _tag: 'IntegrityError', check: 'sha256', expected: 'a', actual: 'b' } as const;
+    const mismatch = {
+      _tag: 'IntegrityError',
+      check: 'sha256',
+      source: 'caller',
+      expected: 'a',
+      actual: 'b',
+    } as const;
     expect(
       step(verifying, done('verify', { _tag: 'Fail', failure: mismatch, discarded: true }))[0].value,
     ).toEqual({
@@ -389,9 +395,12 @@ describe('downloadMachine (transition, no effects)', () => {
     const [adopting, actions] = step(s, done('prepare', ready));
     expect(adopting.value).toBe('adopting');
     expect(emitted(actions)).toEqual([{ type: 'start', resumedFrom: 1_000, total: 1_000 }]);
-    const [finished] = step(adopting, done('adopt', { _tag: 'Adopted', bytes: 1_000, sha256: 'ab' }));
+    const [finished] = step(
+      adopting,
+      done('adopt', { _tag: 'Adopted', bytes: 1_000, sha256: 'ab', checks: [] }),
+    );
     expect(finished.value).toBe('done');
-    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: 'ab' });
+    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: 'ab', checks: [] });
     const notice = { code: 'TARGET_MISMATCH', message: 'sha256 differs' };
     const [heading, noticed] = step(adopting, done('adopt', { _tag: 'Mismatch', notice }));
     expect(heading.value).toBe('heading');
@@ -410,9 +419,12 @@ describe('downloadMachine (transition, no effects)', () => {
     const [verifying] = end(snapshot, { _tag: 'Complete' }, 1_000);
     expect(verifying.value).toBe('verifying');
     expect(verifying.context.checkpoint?.ranges).toEqual([[0, 1_000]]);
-    const [finished] = step(verifying, done('verify', { _tag: 'Verified', bytes: 1_000, sha256: null }));
+    const [finished] = step(
+      verifying,
+      done('verify', { _tag: 'Verified', bytes: 1_000, sha256: null, checks: [] }),
+    );
     expect(finished.value).toBe('done');
     expect(finished.status).toBe('done');
-    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: null });
+    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: null, checks: [] });
   });
 });

@@ -12,6 +12,7 @@ import {
   probeRequestHeaders,
   shouldProbeWithGet,
 } from '../../rules/probe.js';
+import { serverChecksums } from '../../rules/serverChecksums.js';
 import type { ProbeInput, ProbeOutput } from '../effects.js';
 import { effectActor } from './effectActor.js';
 import { releaseBody } from './releaseBody.js';
@@ -81,7 +82,14 @@ const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike
     status: response.status,
     headers: response.headers,
   });
-  if (E.isRight(result)) return { _tag: 'Probed', probe: result.right };
+  if (E.isRight(result)) {
+    // The server's checksums of the file (R27): a HEAD's, or a 200's, describe the whole body; a 206's only some.
+    deps.session.learnChecksums(
+      serverChecksums(response.headers, method === 'HEAD' || response.status === 200),
+      true,
+    );
+    return { _tag: 'Probed', probe: result.right };
+  }
   return failed(deps, input, result.left, parseRetryAfter(response.headers['retry-after'], deps.clock.now()));
 };
 

@@ -9,15 +9,18 @@ import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { HttpPort, HttpResponse } from '../../ports/HttpPort.js';
 import type { PartFile } from '../../ports/StoragePort.js';
 import { committedPrefix } from '../../rules/checkpointCodec.js';
+import { expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
 import { classifyResponse } from '../../rules/classifyResponse.js';
 import { buildDataRequest } from '../../rules/dataRequest.js';
 import { checkSpeed, type SpeedWindow, speedWindowAt } from '../../rules/lowSpeed.js';
+import { serverChecksums } from '../../rules/serverChecksums.js';
 import {
   type CutCause,
   decisionOutcome,
   streamOutcome,
   unansweredOutcome,
 } from '../../rules/transferOutcome.js';
+import { compareVersions } from '../../rules/validators.js';
 import type { TransferInput } from '../effects.js';
 import type { EffectCrashed, TransferCommand, TransferEndEvent, TransferEvent } from '../events.js';
 import { CheckpointSaver } from './checkpointSaver.js';
@@ -127,7 +130,10 @@ class Transfer {
     // The running hash reads back the bytes before `offset` while the request goes out, then follows the stream
     // (R27): a resume does not wait for its prefix to be read before it asks for the rest.
     const session = this.#deps.session;
-    const hash = session.hashFrom(offset);
+    const hash = session.hashFrom(
+      offset,
+      hashAlgorithms(options, expectedChecksums(options, session.serverChecksums)),
+    );
     if (hash !== null && hash.upTo < offset) {
       this.#chase = session.chase(
         part,
@@ -178,7 +184,11 @@ class Transfer {
       releaseBody(response.body);
       return decisionOutcome(decision, this.#random());
     }
-    if (decision.start === 0 && committedPrefix(saver.checkpoint) === 0) {
+    const first = decision.start === 0 && committedPrefix(saver.checkpoint) === 0;
+    // R27: its checksums of the file; an answer of another version than the probe's replaces the probe's.
+    const another = first && compareVersions(saver.checkpoint.validators, decision.validators) !== 'same';
+    this.#deps.session.learnChecksums(serverChecksums(response.headers, response.status === 200), another);
+    if (first) {
       // A first answer names the version and length the bytes belong to.
       saver.name({ ...saver.checkpoint, validators: decision.validators, totalLength: decision.totalLength });
     }

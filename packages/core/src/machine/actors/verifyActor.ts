@@ -1,12 +1,13 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { DownloadFailure } from '../../model/failure.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
+import type { HashAlgorithm } from '../../ports/Hasher.js';
 import type { PartFile } from '../../ports/StoragePort.js';
 import { committedPrefix } from '../../rules/checkpointCodec.js';
-import { checksumMismatch } from '../../rules/checksums.js';
+import { checksRun, checksumMismatch, expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
 import type { VerifyInput, VerifyOutput } from '../effects.js';
 import { effectActor } from './effectActor.js';
-import type { DownloadSession } from './session.js';
+import { type DownloadSession, digestsOf } from './session.js';
 
 export interface VerifyDeps {
   readonly checkpoints: CheckpointStore;
@@ -14,8 +15,9 @@ export interface VerifyDeps {
 }
 
 /**
- * R27 then R19: the bytes counted must be the whole resource; the checksums asked for must match (the running hash
- * of the transfer, completed by reading back only what it missed). A mismatch discards the data and the checkpoint,
+ * R27 then R19: the bytes counted must be the whole resource; every checksum known must match, the caller's and
+ * those the server gave of this version (the running hash of the transfer, completed by reading back only what it
+ * missed). A mismatch discards the data and the checkpoint,
  * so the next start begins afresh. Then the atomic rename, then the checkpoint's removal.
  */
 export const createVerifyActor = (deps: VerifyDeps) =>
@@ -29,6 +31,7 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
     return discard(deps, part, options.target, {
       _tag: 'IntegrityError',
       check: 'length',
+      source: null,
       expected: String(checkpoint.totalLength),
       actual: String(bytes),
     });
@@ -37,13 +40,15 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
   const trimmed = await part.truncate(bytes)();
   if (E.isLeft(trimmed)) return failed(trimmed.left);
 
-  let sha256: string | null = null;
-  const hash = deps.session.takeHash(bytes);
+  // Every checksum known: the caller's, and the server's for this version (R27).
+  const expected = expectedChecksums(options, deps.session.serverChecksums);
+  let digests: Partial<Record<HashAlgorithm, string>> = {};
+  const hash = deps.session.takeHash(bytes, hashAlgorithms(options, expected));
   if (hash !== null) {
     const caughtUp = await deps.session.catchUp(part, hash, bytes);
     if (caughtUp !== null) return failed(caughtUp);
-    sha256 = hash.sha256?.digest() ?? null;
-    const mismatch = checksumMismatch(options, { sha256, md5: hash.md5?.digest() ?? null });
+    digests = digestsOf(hash);
+    const mismatch = checksumMismatch(expected, digests);
     if (mismatch !== null)
       return discard(deps, part, options.target, { _tag: 'IntegrityError', ...mismatch });
   }
@@ -55,7 +60,7 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
   // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
   // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
   await deps.checkpoints.remove(options.target)();
-  return { _tag: 'Verified', bytes, sha256 };
+  return { _tag: 'Verified', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };
 };
 
 /** R27: the data is thrown away (part file emptied, then the checkpoint removed) and the failure names both values. */

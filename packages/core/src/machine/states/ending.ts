@@ -20,7 +20,11 @@ export const endingStates = {
       'verify.Verified': {
         target: 'done',
         actions: assign({
-          result: ({ event }) => ({ bytes: event.output.bytes, sha256: event.output.sha256 }),
+          result: ({ event }) => ({
+            bytes: event.output.bytes,
+            sha256: event.output.sha256,
+            checks: event.output.checks,
+          }),
         }),
       },
       'verify.Fail': {

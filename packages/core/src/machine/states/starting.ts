@@ -63,7 +63,11 @@ export const startingStates = {
       'adopt.Adopted': {
         target: 'done',
         actions: assign({
-          result: ({ event }) => ({ bytes: event.output.bytes, sha256: event.output.sha256 }),
+          result: ({ event }) => ({
+            bytes: event.output.bytes,
+            sha256: event.output.sha256,
+            checks: event.output.checks,
+          }),
         }),
       },
       'adopt.Mismatch': {
