@@ -35,7 +35,10 @@ export interface DownloadOptions {
   readonly expectedMd5?: string;
   /** Compute the SHA-256 of the finished file and return it, even without `expectedSha256`. Default false. */
   readonly computeSha256?: boolean;
-  /** Extra request headers (authorization…), sent on every request; dropped on a cross-origin redirect (R17). */
+  /**
+   * Extra request headers (authorization…), sent on every request to the origin of `url`. At another origin (a
+   * redirect, R17, R37) only `user-agent`, `accept` and `accept-language` go on: any other may be a secret.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /**
    * Send `If-Range`/`If-Match`. Default true. Set to false where a conditional header would cost a CORS preflight
@@ -46,6 +49,12 @@ export interface DownloadOptions {
   readonly checkpointIntervalMs?: number;
   /** Buffer this many bytes before one storage write. Default 1 MiB. */
   readonly writeBufferBytes?: number;
+  /**
+   * Follow a redirect from https to http (R37). Default false: such a redirect fails with `ERR_REDIRECT_REFUSED`,
+   * so that an https download never goes on in clear. The adapters' `createDownload` give it to the HTTP port they
+   * make; a port passed in `ports` follows its own option of that name.
+   */
+  readonly allowHttpsDowngrade?: boolean;
 }
 
 /** Options with every default filled in: what the machine keeps in its (JSON) context. */
@@ -63,6 +72,7 @@ export interface ResolvedOptions {
   readonly conditionalRequests: boolean;
   readonly checkpointIntervalMs: number;
   readonly writeBufferBytes: number;
+  readonly allowHttpsDowngrade: boolean;
 }
 
 export const defaultRetry: Required<RetryOptions> = {

@@ -20,4 +20,5 @@ export * from './probe.js';
 export * from './progress.js';
 export * from './redirect.js';
 export * from './resolveOptions.js';
+export * from './urlCredentials.js';
 export * from './validators.js';

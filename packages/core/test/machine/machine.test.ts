@@ -221,7 +221,7 @@ describe('downloadMachine (transition, no effects)', () => {
     const withCredentials = resolveOptions({
       url: options.url,
       target: 'a.bin',
-      headers: { authorization: 'Bearer t', Cookie: 'c=1', 'x-app': 'rdl' },
+      headers: { authorization: 'Bearer t', Cookie: 'c=1', 'user-agent': 'rdl' },
     });
     if (E.isLeft(withCredentials)) throw new Error('options');
     let [s] = step(
@@ -231,7 +231,7 @@ describe('downloadMachine (transition, no effects)', () => {
     [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, notice: null }));
     const [crossOrigin] = step(s, done('probe', { _tag: 'Probed', probe }));
     expect(crossOrigin.context.dataUrl).toBe('https://cdn.example/a.bin');
-    expect(crossOrigin.context.dataHeaders).toEqual({ 'x-app': 'rdl' });
+    expect(crossOrigin.context.dataHeaders).toEqual({ 'user-agent': 'rdl' });
     const [sameOrigin] = step(
       s,
       done('probe', { _tag: 'Probed', probe: { ...probe, finalUrl: 'https://files.example/v2/a.bin' } }),
