@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fails, fileSha256 } from './support/harness.js';
 import { HostileServer, type Lie } from './support/hostileServer.js';
 import { listDir, useTempDir } from './support/tempDir.js';
@@ -57,17 +58,6 @@ describe('a server lying about lengths and framing (R35, R36)', () => {
     },
   );
 
-  it('R35: a correctly framed 50 000-byte GET under the same strong ETag as a HEAD of 100 000 is not saved', async () => {
-    const before = server.gets().length;
-    const { error } = await fails(download({ kind: 'framedShort', length: 50_000 }));
-    expect(error.code).toBe('ERR_BAD_RESPONSE');
-    expect(error.message).toBe(
-      'server sent an invalid response: the GET declared 50000 bytes where the probe declared 100000, for the same version "strong-1"',
-    );
-    expect(dataGets(before)).toHaveLength(1);
-    expect(existsSync(target())).toBe(false);
-  });
-
   it('R36: a malformed head fails at once as ERR_BAD_RESPONSE, not retried eight times as a network error', async () => {
     const before = server.gets().length;
     const { error, events } = await fails(
@@ -85,6 +75,24 @@ describe('a server lying about lengths and framing (R35, R36)', () => {
     const { error } = await fails({ url: server.url(), target: target() });
     expect(error.code).toBe('ERR_BAD_RESPONSE');
     expect(server.requests.length - before).toBe(1);
+  });
+});
+
+describe('a correctly framed answer that contradicts the probe (R35), from the fault server', () => {
+  const faults = useFaultServer();
+
+  it('R35: a correctly framed 50 000-byte GET under the same strong ETag as a HEAD of 100 000 is not saved', async () => {
+    const resource = faults.serve('/short', body);
+    faults.fail({ kind: 'truncatedFull', length: 50_000 }, { method: 'GET' });
+    const { error, events } = await fails({ url: faults.url('/short'), target: target() });
+    expect(error.code).toBe('ERR_BAD_RESPONSE');
+    expect(error.message).toBe(
+      `server sent an invalid response: the GET declared 50000 bytes where the probe declared 100000, for the same version ${resource.etag}`,
+    );
+    expect(events.filter((e) => e.type === 'retry')).toEqual([]);
+    expect(faults.gets()).toHaveLength(1);
+    expect(existsSync(target())).toBe(false);
+    expect(await listDir(dir())).toEqual([]);
   });
 });
 

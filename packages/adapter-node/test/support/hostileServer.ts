@@ -3,8 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { type RawRequest, RawServer } from './rawServer.js';
 
 /**
- * One answer of a hostile server, put on the socket byte for byte: what the fault server (node:http) would never
- * send, because node:http frames every answer correctly.
+ * One answer of a hostile server, put on the socket byte for byte: what the fault server (node:http) cannot send,
+ * because node:http frames every answer correctly and refuses control characters in a head.
  */
 export type Lie =
   /** `HTTP/1.0 200` with the resource's ETag and no length: the first `at` bytes, then the connection is closed. */
@@ -15,8 +15,6 @@ export type Lie =
   | { readonly kind: 'chunkedShort'; readonly at: number }
   /** `Transfer-Encoding: value`, the body chunked; gzipped first when `value` names gzip (R36). */
   | { readonly kind: 'transferEncoding'; readonly value: string }
-  /** A correctly framed 200 of the first `length` bytes under the resource's ETag (R35). */
-  | { readonly kind: 'framedShort'; readonly length: number }
   /** A 200 with no length whose body never ends: the resource, then 0xEE for as long as the client reads (R35). */
   | { readonly kind: 'endless' }
   /** `text` (latin1) as the whole answer, then the connection is closed. */
@@ -141,9 +139,6 @@ export class HostileServer {
         send(`HTTP/1.1 200 OK\r\n${base}transfer-encoding: ${lie.value}\r\n\r\n`, chunked(payload));
         return;
       }
-      case 'framedShort':
-        send(`HTTP/1.1 200 OK\r\n${base}content-length: ${lie.length}\r\n\r\n`, body.subarray(0, lie.length));
-        return;
       case 'endless':
         send(`HTTP/1.1 200 OK\r\n${base}connection: close\r\n\r\n`, null);
         this.pour(socket, body);
