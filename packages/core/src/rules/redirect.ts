@@ -39,6 +39,13 @@ const refuse = (location: string, message: string): E.Either<HttpFailure, never>
 export const isHttpsDowngrade = (from: ParsedUrl, to: ParsedUrl): boolean =>
   from.protocol === 'https:' && to.protocol === 'http:';
 
+/** The refusal of a redirect from https to http (R37), the same from every port. */
+export const httpsDowngradeRefused = (location: string): HttpFailure => ({
+  _tag: 'RedirectRefused',
+  location,
+  message: 'a redirect from https to http (allow it with allowHttpsDowngrade)',
+});
+
 /**
  * One redirect hop (R17, R37), for adapters that follow redirects by hand. `hop` counts the redirects already
  * followed in this request (0 at the first), so the 11th is refused.
@@ -71,7 +78,7 @@ export const redirectStep = (
   if (target === null) return refuse(location, 'Location is not a valid URL');
   if (!isHttpUrl(target)) return refuse(location, `scheme ${target.protocol} is not http(s)`);
   if (isHttpsDowngrade(from, target) && !input.allowHttpsDowngrade) {
-    return refuse(location, 'a redirect from https to http (allow it with allowHttpsDowngrade)');
+    return E.left(httpsDowngradeRefused(location));
   }
   if (target.hash === '' && from.hash !== '') target.hash = from.hash;
   return E.right({ url: target.href, headers: headersForOrigin(from, target, input.headers) });
