@@ -102,7 +102,7 @@ describe.each(transports)('%s against a hostile server (R36)', (_name, make) => 
     expect(E.isLeft(result) && result.left._tag).toBe('BadResponse');
   });
 
-  it('R35: an HTTP/1.0 body without a length closed early ends cleanly: the port cannot tell, core must', async () => {
+  it('an HTTP/1.0 body without a length closed early ends cleanly: the port cannot tell a cut, core does (R35)', async () => {
     hostile.lie({ kind: 'http10UntilClose', at: 50_000 });
     const response = right((await requestWith(http, hostile.url())).result);
     expect(response.headers).not.toHaveProperty('content-length');
@@ -136,7 +136,7 @@ describe('NodeHttp only (node:http cannot see these)', () => {
     http.close();
   });
 
-  it('R36: a connection closed before any head is still a network error, retried by core', async () => {
+  it('R25: a connection closed before any head is still a network error, retried by core', async () => {
     next = 'HTTP/1.1 200 O';
     const http = new NodeHttp();
     const { result } = await requestWith(http, raw.url('/f'));

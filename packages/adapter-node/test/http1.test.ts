@@ -18,7 +18,7 @@ describe('bodyFramingOf (RFC 9112 §6.3)', () => {
     expect(bodyFramingOf('GET', head(304, { 'content-length': '10' }))).toEqual(framed);
   });
 
-  it('R36: a single chunked is chunked and beats a Content-Length, which is not trusted for the connection either', () => {
+  it('a single chunked is chunked and beats a Content-Length, which is not trusted for the connection either', () => {
     expect(bodyFramingOf('GET', head(200, { 'transfer-encoding': 'Chunked' }))).toEqual({
       _tag: 'Framed',
       framing: { _tag: 'Chunked' },
