@@ -15,11 +15,12 @@ import { type QuotaPlan, withQuotaCheck } from './quota.js';
 import { WritableStorage } from './WritableStorage.js';
 
 /**
- * The browser ports for this realm: `fetch`, OPFS through sync access handles where they exist (a dedicated
- * worker), else through writable streams, IndexedDB checkpoints, the realm's clock and a JavaScript hasher.
+ * The browser ports for this realm: `fetch` (refusing an answer reached from https over http unless
+ * `allowHttpsDowngrade`, R37), OPFS through sync access handles where they exist (a dedicated worker), else through
+ * writable streams, IndexedDB checkpoints, the realm's clock and a JavaScript hasher.
  */
-export const browserPorts = (): DownloadPorts => ({
-  http: new FetchHttp(),
+export const browserPorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> = {}): DownloadPorts => ({
+  http: new FetchHttp({ allowHttpsDowngrade: options.allowHttpsDowngrade === true }),
   storage: hasSyncAccessHandles() ? new OpfsStorage() : new WritableStorage(),
   checkpoints: new IdbCheckpointStore(),
   clock: browserClock,
@@ -62,7 +63,7 @@ export const createDownloadHere = (
   overrides: Partial<DownloadPorts> = {},
   hooks: HereHooks = {},
 ): Download => {
-  const ports = { ...browserPorts(), ...overrides };
+  const ports = { ...browserPorts(options), ...overrides };
   const plan: QuotaPlan = { total: null };
   const checkpoints =
     hooks.onCheckpointSaved === undefined

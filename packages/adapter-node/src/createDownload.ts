@@ -13,23 +13,30 @@ import { NodeHttp } from './NodeHttp.js';
 import { systemClock } from './systemClock.js';
 import { targetProblem } from './targetPath.js';
 
-/** One HTTP client for every download of the process, so that keep-alive sockets are shared. */
-let sharedHttp: NodeHttp | null = null;
+/** One HTTP client per redirect policy for every download of the process, so that keep-alive sockets are shared. */
+const sharedHttp = new Map<boolean, NodeHttp>();
+
+const httpFor = (allowHttpsDowngrade: boolean): NodeHttp => {
+  let http = sharedHttp.get(allowHttpsDowngrade);
+  if (http === undefined) {
+    http = new NodeHttp({ allowHttpsDowngrade });
+    sharedHttp.set(allowHttpsDowngrade, http);
+  }
+  return http;
+};
 
 /**
- * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`), `<target>.part` files with a
- * `<target>.lock`, checkpoints in `<target>.rdl.json`, node:crypto hashes and the system clock.
+ * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`, following a redirect from https
+ * to http only with `allowHttpsDowngrade`, R37), `<target>.part` files with a `<target>.lock`, checkpoints in
+ * `<target>.rdl.json`, node:crypto hashes and the system clock.
  */
-export const nodePorts = (): DownloadPorts => {
-  sharedHttp ??= new NodeHttp();
-  return {
-    http: sharedHttp,
-    storage: new FsStorage(),
-    checkpoints: new FileCheckpointStore(),
-    clock: systemClock,
-    hasher: new NodeHasher(),
-  };
-};
+export const nodePorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> = {}): DownloadPorts => ({
+  http: httpFor(options.allowHttpsDowngrade === true),
+  storage: new FsStorage(),
+  checkpoints: new FileCheckpointStore(),
+  clock: systemClock,
+  hasher: new NodeHasher(),
+});
 
 /**
  * Downloads `options.url` to the file `options.target` (a path), resumably: the same `Download` surface as core's
@@ -45,7 +52,7 @@ export const createDownload = (
 ): Download => {
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
-  return createCoreDownload(options, { ...nodePorts(), ...overrides });
+  return createCoreDownload(options, { ...nodePorts(options), ...overrides });
 };
 
 /** One call: `createDownload(options, overrides).start()`. Resolves when the file is there, verified. */

@@ -34,6 +34,7 @@ describe('rdl arguments', () => {
       sha256: null,
       quiet: false,
       json: false,
+      allowHttpsDowngrade: false,
     });
   });
 
@@ -56,6 +57,7 @@ describe('rdl arguments', () => {
         '--sha256',
         sha,
         '-q',
+        '--allow-https-downgrade',
       ]),
     ).toEqual({
       url,
@@ -67,6 +69,7 @@ describe('rdl arguments', () => {
       sha256: sha.toLowerCase(),
       quiet: true,
       json: true,
+      allowHttpsDowngrade: true,
     });
   });
 
@@ -188,5 +191,15 @@ describe('the resume hint', () => {
     expect(shellWord('https://h/a.bin?x=1&y=2')).toBe("'https://h/a.bin?x=1&y=2'");
     expect(shellWord("it's")).toBe(`'it'\\''s'`);
     expect(resumeCommand(['https://h/a b', '-o', 'out'])).toBe("rdl 'https://h/a b' -o out");
+  });
+
+  it('R37: leaves a password in a URL out, and says so in a shell comment', () => {
+    expect(resumeCommand(['https://al:s3cret@h/a.bin', '-o', 'out'])).toBe(
+      'rdl https://h/a.bin -o out  # the user and password were left out of the URL: put them back',
+    );
+  });
+
+  it('R37: a URL that does not parse is refused without quoting its password', () => {
+    expect(JSON.stringify(refusal(['https://al:s3cret@[::1/a']))).not.toContain('s3cret');
   });
 });

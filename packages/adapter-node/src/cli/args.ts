@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
-import { isHttpUrl, parseUrl } from '@rdl/core/rules';
+import { isHttpUrl, parseUrl, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
@@ -20,6 +20,8 @@ export interface CliArgs {
   readonly sha256: string | null;
   readonly quiet: boolean;
   readonly json: boolean;
+  /** `--allow-https-downgrade`: follow a redirect from https to http (R37). Default off. */
+  readonly allowHttpsDowngrade: boolean;
 }
 
 export type Command =
@@ -38,6 +40,7 @@ Options:
       --retries <n>          attempts in a row without a byte before giving up (default: 8)
       --stall-timeout <s>    seconds without a byte before the connection is retried (default: 30)
       --sha256 <hex>         expected SHA-256 of the file, checked before it appears
+      --allow-https-downgrade  follow a redirect from https to http (default: refused, ERR_REDIRECT_REFUSED)
   -q, --quiet                print nothing but errors
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
@@ -56,6 +59,7 @@ const options = {
   sha256: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
+  'allow-https-downgrade': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -93,7 +97,8 @@ const joinNegativeValues = (argv: readonly string[]): string[] => {
 
 const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string> => {
   const url = parseUrl(value);
-  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(value)}`));
+  // R37: a password in a URL is never printed, even in a URL that does not parse.
+  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(withoutUserinfo(value))}`));
   if (!isHttpUrl(url)) {
     return E.left(invalid(field, `unsupported scheme ${url.protocol} (rdl fetches http and https)`));
   }
@@ -179,6 +184,7 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
       sha256: sha256.right,
       quiet: values.quiet === true,
       json: values.json === true,
+      allowHttpsDowngrade: values['allow-https-downgrade'] === true,
     },
   });
 };

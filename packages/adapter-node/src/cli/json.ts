@@ -1,5 +1,6 @@
 import type { DownloadError, DownloadEvent, DownloadFailure } from '@rdl/core';
 import { describeFailure, failureCode } from '@rdl/core';
+import { escapeControls } from './render/escapeControls.js';
 
 /** The lines `--json` prints, one object each, in the shape the command documents. */
 export type JsonLine =
@@ -53,4 +54,5 @@ export const failureLine = (failure: DownloadFailure): JsonLine => ({
   message: describeFailure(failure),
 });
 
-export const formatJsonLine = (line: JsonLine): string => `${JSON.stringify(line)}\n`;
+/** One JSON line, control characters escaped (R38): `JSON.stringify` would leave C1 and bidi controls raw. */
+export const formatJsonLine = (line: JsonLine): string => `${escapeControls(JSON.stringify(line))}\n`;

@@ -211,8 +211,12 @@ export class Connection {
   }
 
   #failed(exchange: Exchange, message: string): void {
+    // A head that breaks HTTP/1.1 is the server's answer, and asking again gets the same one: final (R36). Once the
+    // head was handed out, a broken body framing can only end the body, which then rejects as a cut.
+    const failure: HttpFailure =
+      exchange.settle === null ? { _tag: 'NetworkError', message } : { _tag: 'BadResponse', reason: message };
     this.#finish(exchange);
-    this.#fault(exchange, { _tag: 'NetworkError', message });
+    this.#fault(exchange, failure);
     this.destroy();
   }
 

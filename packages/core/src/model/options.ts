@@ -46,7 +46,10 @@ export interface DownloadOptions {
   readonly expectedMd5?: string;
   /** Compute the SHA-256 of the finished file and return it, even without `expectedSha256`. Default false. */
   readonly computeSha256?: boolean;
-  /** Extra request headers (authorization…), sent on every request; dropped on a cross-origin redirect (R17). */
+  /**
+   * Extra request headers (authorization…), sent on every request to the origin of `url`. At another origin (a
+   * redirect, R17, R37) only `user-agent`, `accept` and `accept-language` go on: any other may be a secret.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /**
    * Send `If-Range`/`If-Match`. Default true. Set to false where a conditional header would cost a CORS preflight
@@ -67,6 +70,12 @@ export interface DownloadOptions {
    * the download goes on from its checkpoint with them. Default none (such a 403 is `ERR_URL_EXPIRED`).
    */
   readonly refreshUrl?: RefreshUrl;
+  /**
+   * Follow a redirect from https to http (R37). Default false: such a redirect fails with `ERR_REDIRECT_REFUSED`,
+   * so that an https download never goes on in clear. The adapters' `createDownload` give it to the HTTP port they
+   * make; a port passed in `ports` follows its own option of that name.
+   */
+  readonly allowHttpsDowngrade?: boolean;
 }
 
 /** Signs a URL again: the expired one and the status that said so in, fresh URLs out (R18). */
@@ -92,6 +101,7 @@ export interface ResolvedOptions {
   readonly conditionalRequests: boolean;
   readonly checkpointIntervalMs: number;
   readonly writeBufferBytes: number;
+  readonly allowHttpsDowngrade: boolean;
 }
 
 export const defaultRetry: Required<RetryOptions> = {

@@ -22,4 +22,5 @@ export * from './progress.js';
 export * from './redirect.js';
 export * from './resolveOptions.js';
 export * from './serverChecksums.js';
+export * from './urlCredentials.js';
 export * from './validators.js';

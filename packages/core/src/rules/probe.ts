@@ -3,7 +3,7 @@ import type { ProbeResult, ResponseHead } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { HeaderMap } from '../ports/HttpPort.js';
 import { isRetryableStatus } from './backoff.js';
-import { parseContentLength, parseContentRange } from './contentRange.js';
+import { declaredLength, parseContentRange } from './contentRange.js';
 import { baseRequestHeaders } from './dataRequest.js';
 import { isExpiredSignature } from './expiredSignature.js';
 import { extractValidators } from './validators.js';
@@ -37,7 +37,8 @@ const acceptsByteRanges = (headers: HeaderMap): boolean =>
 /**
  * What a probe answer says of the resource (R16).
  *
- * - HEAD 2xx: total from `Content-Length`, ranges when `Accept-Ranges: bytes`.
+ * - HEAD 2xx: total from `Content-Length` (ignored beside a `Transfer-Encoding`, R36), ranges when
+ *   `Accept-Ranges: bytes`.
  * - GET `bytes=0-0` → 206: total from `Content-Range` (`null` for `0-0/*`), ranges accepted; a malformed
  *   `Content-Range`, or one not starting at 0, is `BadResponse`.
  * - GET → 200: the server ignores ranges; total from `Content-Length`. The caller must not write the body.
@@ -62,14 +63,14 @@ export const probeFromResponse = (
     if (status < 200 || status > 299) return httpStatus;
     return E.right({
       ...base,
-      totalLength: parseContentLength(headers['content-length']),
+      totalLength: declaredLength(headers),
       acceptsRanges: acceptsByteRanges(headers),
     });
   }
   if (status === 200) {
     return E.right({
       ...base,
-      totalLength: parseContentLength(headers['content-length']),
+      totalLength: declaredLength(headers),
       acceptsRanges: false,
     });
   }

@@ -12,20 +12,52 @@ import {
   type RetryOptions,
 } from '../model/options.js';
 import { isHttpUrl, parseUrl } from '../model/url.js';
+import { basicAuthorization, type SplitUrl, splitUserinfo, withoutUserinfo } from './urlCredentials.js';
 
 type Check<T> = E.Either<DownloadFailure, T>;
 
 const invalid = (field: string, message: string): Check<never> =>
   E.left({ _tag: 'InvalidInput', field, message });
 
-const httpUrl = (field: string, value: unknown): Check<string> => {
+/** An absolute http(s) URL, split from its userinfo (R37): no message quotes the password. */
+const httpUrl = (field: string, value: unknown): Check<SplitUrl> => {
   if (typeof value !== 'string' || value.trim() === '')
     return invalid(field, 'must be a non-empty URL string');
   const parsed = parseUrl(value);
-  if (parsed === null) return invalid(field, `not a URL: ${value}`);
+  if (parsed === null) return invalid(field, `not a URL: ${withoutUserinfo(value)}`);
   if (!isHttpUrl(parsed))
     return invalid(field, `unsupported scheme ${parsed.protocol} (only http and https)`);
-  return E.right(value);
+  return pipe(
+    splitUserinfo(value),
+    E.mapLeft((reason): DownloadFailure => ({ _tag: 'InvalidInput', field, message: reason })),
+  );
+};
+
+const originOf = (url: string): string | null => parseUrl(url)?.origin ?? null;
+
+/**
+ * The caller's headers, plus HTTP Basic from a password in `url` or `headUrl` as curl sends it (R37), unless the
+ * caller gave an `Authorization` of their own. Credentials go to one origin: `url`'s and `headUrl`'s must then be
+ * the same, with the same credentials, since the probe and the data requests carry the same headers.
+ */
+const withUrlCredentials = (
+  url: SplitUrl,
+  headUrl: SplitUrl,
+  headers: Readonly<Record<string, string>>,
+): Check<Readonly<Record<string, string>>> => {
+  const credentials = url.credentials ?? headUrl.credentials;
+  if (credentials === null) return E.right(headers);
+  if (url.credentials !== null && headUrl.credentials !== null && url.credentials !== headUrl.credentials) {
+    return invalid('headUrl', 'holds other credentials than url');
+  }
+  if (originOf(url.url) !== originOf(headUrl.url)) {
+    return invalid(
+      'headUrl',
+      'a password in a URL goes to that origin only, and headUrl is at another one: pass an Authorization header',
+    );
+  }
+  if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return E.right(headers);
+  return E.right({ ...headers, authorization: basicAuthorization(credentials) });
 };
 
 const number = (
@@ -106,6 +138,10 @@ const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
  * is a non-empty string, numbers are finite and in range (`retries`, `maxRestarts` and `writeBufferBytes` integers,
  * `maxDelayMs >= minDelayMs`, `factor >= 1`, `stallTimeoutMs > 0`), checksums are hex, headers are valid. The
  * adapters check paths. Values are checked at run time too, for callers without TypeScript.
+ *
+ * A password in a URL (`https://user:pass@host/…`, R37) is supported as curl does: the URL without its userinfo is
+ * what is requested, kept in the checkpoint and reported; `user:pass` becomes an `Authorization: Basic` header
+ * beside the caller's (theirs wins), which, like every credential, never goes to another origin (`redirectStep`).
  */
 export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure, ResolvedOptions> => {
   const raw = input as unknown as Record<string, unknown>;
@@ -137,7 +173,13 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     E.bind('expectedSha256', () => hex('expectedSha256', raw.expectedSha256, 64)),
     E.bind('expectedMd5', () => hex('expectedMd5', raw.expectedMd5, 32)),
     E.bind('computeSha256', () => bool('computeSha256', raw.computeSha256, false)),
-    E.bind('headers', () => headerMap(raw.headers)),
+    E.bind('headers', ({ url, headUrl }) =>
+      pipe(
+        headerMap(raw.headers),
+        E.flatMap((headers) => withUrlCredentials(url, headUrl, headers)),
+      ),
+    ),
+    E.bind('allowHttpsDowngrade', () => bool('allowHttpsDowngrade', raw.allowHttpsDowngrade, false)),
     E.bind('conditionalRequests', () => bool('conditionalRequests', raw.conditionalRequests, true)),
     E.bind('checkpointIntervalMs', () =>
       number('checkpointIntervalMs', raw.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, {
@@ -147,6 +189,26 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     ),
     E.bind('writeBufferBytes', () =>
       number('writeBufferBytes', raw.writeBufferBytes, DEFAULT_WRITE_BUFFER_BYTES, { min: 1, integer: true }),
+    ),
+    E.map(
+      (o): ResolvedOptions => ({
+        url: o.url.url,
+        headUrl: o.headUrl.url,
+        target: o.target,
+        onChange: o.onChange,
+        retry: o.retry,
+        stallTimeoutMs: o.stallTimeoutMs,
+        lowSpeedLimit: o.lowSpeedLimit,
+        lowSpeedTimeMs: o.lowSpeedTimeMs,
+        expectedSha256: o.expectedSha256,
+        expectedMd5: o.expectedMd5,
+        computeSha256: o.computeSha256,
+        headers: o.headers,
+        conditionalRequests: o.conditionalRequests,
+        checkpointIntervalMs: o.checkpointIntervalMs,
+        writeBufferBytes: o.writeBufferBytes,
+        allowHttpsDowngrade: o.allowHttpsDowngrade,
+      }),
     ),
   );
 };

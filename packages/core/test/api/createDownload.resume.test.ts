@@ -230,13 +230,19 @@ describe('createDownload: answers to a resume', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
-  it('R17: after a cross-origin redirect of the probe, the GETs to the final URL carry no Authorization or Cookie', async () => {
+  it('R17, R37: after a cross-origin redirect of the probe, the GETs to the final URL carry none of the caller’s secrets', async () => {
     const w = world();
     const content = bytesOf(SIZE);
     w.server.publish('https://cdn.example/a.bin', content);
     w.server.redirect(URL_A, 'https://cdn.example/a.bin');
     w.server.inject(fault.cutBody(20_000), { method: 'GET', url: 'https://cdn.example/a.bin' });
-    const headers = { Authorization: 'Bearer secret', cookie: 'session=1', 'x-app': 'rdl' };
+    const headers = {
+      Authorization: 'Bearer secret',
+      cookie: 'session=1',
+      'proxy-authorization': 'Basic cA==',
+      'x-api-key': 'key',
+      'user-agent': 'app/1',
+    };
     const run = begin(w, { headers });
     expect((await finish(w, run)).code).toBeNull();
     const atCdn = w.server.requests.filter((r) => r.url.startsWith('https://cdn.example/'));
@@ -244,12 +250,18 @@ describe('createDownload: answers to a resume', () => {
     for (const r of atCdn) {
       expect(r.headers).not.toHaveProperty('authorization');
       expect(r.headers).not.toHaveProperty('cookie');
-      expect(r.headers['x-app']).toBe('rdl');
+      expect(r.headers).not.toHaveProperty('proxy-authorization');
+      expect(r.headers).not.toHaveProperty('x-api-key');
+      expect(r.headers['user-agent']).toBe('app/1');
     }
     const atOrigin = w.server.requests.filter((r) => r.url === URL_A);
     expect(atOrigin.length).toBeGreaterThan(0);
     for (const r of atOrigin)
-      expect(r.headers).toMatchObject({ authorization: 'Bearer secret', cookie: 'session=1' });
+      expect(r.headers).toMatchObject({
+        authorization: 'Bearer secret',
+        cookie: 'session=1',
+        'x-api-key': 'key',
+      });
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 

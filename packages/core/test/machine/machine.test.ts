@@ -276,7 +276,7 @@ describe('downloadMachine (transition, no effects)', () => {
     const withCredentials = resolveOptions({
       url: options.url,
       target: 'a.bin',
-      headers: { authorization: 'Bearer t', Cookie: 'c=1', 'x-app': 'rdl' },
+      headers: { authorization: 'Bearer t', Cookie: 'c=1', 'user-agent': 'rdl' },
     });
     if (E.isLeft(withCredentials)) throw new Error('options');
     let [s] = step(
@@ -289,7 +289,7 @@ describe('downloadMachine (transition, no effects)', () => {
     );
     const [crossOrigin] = step(s, done('probe', { _tag: 'Probed', probe }));
     expect(crossOrigin.context.dataUrl).toBe('https://cdn.example/a.bin');
-    expect(crossOrigin.context.dataHeaders).toEqual({ 'x-app': 'rdl' });
+    expect(crossOrigin.context.dataHeaders).toEqual({ 'user-agent': 'rdl' });
     const [sameOrigin] = step(
       s,
       done('probe', { _tag: 'Probed', probe: { ...probe, finalUrl: 'https://files.example/v2/a.bin' } }),

@@ -28,6 +28,7 @@ describe('resolveOptions', () => {
         conditionalRequests: true,
         checkpointIntervalMs: 1000,
         writeBufferBytes: 1_048_576,
+        allowHttpsDowngrade: false,
       }),
     );
   });
@@ -122,5 +123,66 @@ describe('resolveOptions', () => {
   it('R30: options that are not an object are refused', () => {
     expect(field(null)).toBe('options');
     expect(field('https://example.com')).toBe('options');
+  });
+
+  it('R37: a password in the URL becomes Basic beside the caller’s headers; the URL kept is without it', () => {
+    const r = resolveOptions({
+      ...base,
+      url: 'https://al%20ice:p%40ss%C3%A9@example.com/f.bin?x=1',
+      headers: { 'x-app': 'rdl' },
+    });
+    // base64("al ice:p@ssé") with é in UTF-8, as curl sends it.
+    const basic = 'Basic YWwgaWNlOnBAc3PDqQ==';
+    expect(r).toMatchObject(
+      E.right({
+        url: 'https://example.com/f.bin?x=1',
+        headUrl: 'https://example.com/f.bin?x=1',
+        headers: { 'x-app': 'rdl', authorization: basic },
+      }),
+    );
+    expect(JSON.stringify(r)).not.toContain('p%40ss');
+    expect(resolveOptions({ ...base, url: 'https://bob@example.com/f' })).toMatchObject(
+      E.right({ url: 'https://example.com/f', headers: { authorization: 'Basic Ym9iOg==' } }),
+    );
+  });
+
+  it('R37: the caller’s own Authorization wins over a password in the URL, which is dropped all the same', () => {
+    const r = resolveOptions({
+      ...base,
+      url: 'https://u:secret@example.com/f',
+      headers: { Authorization: 'Bearer t' },
+    });
+    expect(r).toMatchObject(
+      E.right({ url: 'https://example.com/f', headers: { Authorization: 'Bearer t' } }),
+    );
+    expect(JSON.stringify(r)).not.toContain('secret');
+  });
+
+  it('R37: credentials go to one origin: a headUrl elsewhere, or with other credentials, is refused without quoting them', () => {
+    const refused = (input: DownloadOptions) => {
+      const r = resolveOptions(input);
+      expect(JSON.stringify(r)).not.toContain('secret');
+      return E.isLeft(r) && r.left._tag === 'InvalidInput' ? r.left.field : null;
+    };
+    expect(refused({ ...base, url: 'https://u:secret@a.example/f', headUrl: 'https://b.example/f' })).toBe(
+      'headUrl',
+    );
+    expect(
+      refused({ ...base, url: 'https://u:secret@a.example/f', headUrl: 'https://v:secret2@a.example/h' }),
+    ).toBe('headUrl');
+    expect(refused({ ...base, url: 'https://u:secret%zz@a.example/f' })).toBe('url');
+    expect(refused({ ...base, url: 'https://u:secret@[::1/f' })).toBe('url');
+    expect(
+      resolveOptions({ ...base, url: 'https://a.example/f', headUrl: 'https://u:pw@a.example/h' }),
+    ).toMatchObject(
+      E.right({ headUrl: 'https://a.example/h', headers: { authorization: 'Basic dTpwdw==' } }),
+    );
+  });
+
+  it('R37: allowHttpsDowngrade is a boolean, false by default', () => {
+    expect(resolveOptions({ ...base, allowHttpsDowngrade: true })).toMatchObject(
+      E.right({ allowHttpsDowngrade: true }),
+    );
+    expect(field({ ...base, allowHttpsDowngrade: 'yes' })).toBe('allowHttpsDowngrade');
   });
 });

@@ -35,10 +35,14 @@ export const messages = {
   /** The SHA-256 only when the download computed it (`--sha256` or `--json`). */
   done: (result: DownloadResult): string =>
     `rdl: saved ${result.target} (${formatBytes(result.bytes)}${result.sha256 === null ? '' : `, sha256 ${result.sha256}`})`,
-  paused: (progress: Progress, resumeCommand: string): string => {
+  /** Two lines: where it paused, and the command that resumes. */
+  paused: (progress: Progress, resumeCommand: string): readonly [string, string] => {
     const percent = formatPercent(progress.bytes, progress.total);
     const at = `${formatBytes(progress.bytes)} of ${sizeOf(progress.total)}${percent === '' ? '' : ` (${percent})`}`;
-    return `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:\n  ${resumeCommand}`;
+    return [
+      `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:`,
+      `  ${resumeCommand}`,
+    ];
   },
   failure: (code: string, message: string): string => `rdl: ${message} (${code})`,
 };
