@@ -40,7 +40,8 @@ export interface NodeFetchHttpOptions {
  * Content-Length, and one beside a Transfer-Encoding, which `NodeHttp` ignores instead) and a Transfer-Encoding other than one `chunked` (which Node would
  * read, and pass on gzip bytes as the body) are `Left(BadResponse)`, not retried (R36). Node's parser does not show
  * the HTTP version, so a Transfer-Encoding in an HTTP/1.0 answer is read as chunked here, where `NodeHttp` refuses it.
- * Call `close()` to drop the idle sockets of a long-lived instance (they never keep the process alive).
+ * A broken chunk after the head reaches node-fetch's body as a premature close only, so it is a cut that core
+ * resumes, where `NodeHttp` fails it as final (R36). Call `close()` to drop the idle sockets of a long-lived instance (they never keep the process alive).
  */
 export class NodeFetchHttp implements HttpPort {
   private readonly httpAgent: HttpAgent;

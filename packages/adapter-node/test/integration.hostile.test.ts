@@ -45,6 +45,18 @@ describe('a server lying about lengths and framing (R35, R36)', () => {
     expect(await fileSha256(target())).toBe(sha256(body));
   });
 
+  it('R36: a chunk size that is not hex, after good chunks, is a final ERR_BAD_RESPONSE: no retry, no file', async () => {
+    const before = server.gets().length;
+    const good = body.subarray(0, 1000).toString('latin1');
+    const text = `HTTP/1.1 200 OK\r\nETag: "strong-1"\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n${good}\r\nzz\r\n`;
+    server.lie({ kind: 'raw', text });
+    const { error, events } = await fails({ url: server.url(), target: target() });
+    expect(error.code).toBe('ERR_BAD_RESPONSE');
+    expect(events.filter((e) => e.type === 'retry')).toEqual([]);
+    expect(dataGets(before)).toHaveLength(1);
+    expect(existsSync(target())).toBe(false);
+  });
+
   it.each(['gzip, chunked', 'chunked, chunked', 'identity', 'x-unknown'])(
     'R36: Transfer-Encoding: %s fails at once as ERR_BAD_RESPONSE, one GET, nothing saved',
     async (value) => {

@@ -9,3 +9,4 @@ export { Listeners } from '../api/listeners.js';
 export { noProgress, refusedDownload } from '../api/refusedDownload.js';
 export { Crc64 } from '../hashing/crc64.js';
 export { type AbortHandle, createAbortHandle } from '../ports/abort.js';
+export { badBodyError, isBadBodyError } from '../ports/bodyError.js';

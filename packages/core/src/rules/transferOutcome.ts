@@ -37,7 +37,7 @@ const retry = (failure: DownloadFailure, random: number): TransferOutcome => ({
  *   else `Continue` (ask again from there), whatever cut it after its last byte.
  * - Cut by this side before that: `Stopped` for a stop, a passing failure for a stall or a slow body (R25).
  * - A body that failed, or ended short of its promise, is a passing failure: the next request goes on from what was
- *   really written (R10, R26).
+ *   really written (R10, R26); one whose framing broke is final (R36).
  */
 export const streamOutcome = (s: StreamEnd): TransferOutcome => {
   const whole = s.end !== null && s.written >= s.end;
@@ -45,6 +45,7 @@ export const streamOutcome = (s: StreamEnd): TransferOutcome => {
     if (s.cut === 'stop') return { _tag: 'Stopped' };
     return retry(s.cut === 'stall' ? s.stalled : s.slow, s.random);
   }
+  if (s.bodyFailure?._tag === 'BadResponse' && !whole) return { _tag: 'Fail', failure: s.bodyFailure };
   if (s.bodyFailure !== null && !whole) return retry(s.bodyFailure, s.random);
   if (s.end === null) return { _tag: 'Done' };
   if (!whole) {

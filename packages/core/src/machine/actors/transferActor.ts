@@ -4,6 +4,7 @@ import type { Checkpoint } from '../../model/checkpoint.js';
 import type { Decision, TransferOutcome } from '../../model/decision.js';
 import { type DownloadFailure, fromHttpFailure, isFinal } from '../../model/failure.js';
 import { type AbortHandle, createAbortHandle } from '../../ports/abort.js';
+import { isBadBodyError } from '../../ports/bodyError.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { HttpPort, HttpResponse } from '../../ports/HttpPort.js';
@@ -243,7 +244,9 @@ class Transfer {
         }
       }
     } catch (error) {
-      bodyFailure = { _tag: 'NetworkError', message: messageOf(error) };
+      bodyFailure = isBadBodyError(error)
+        ? { _tag: 'BadResponse', reason: messageOf(error) }
+        : { _tag: 'NetworkError', message: messageOf(error) };
     }
     this.#clearStall();
     if (!ended) releaseBody(iterator);
