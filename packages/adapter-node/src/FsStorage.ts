@@ -1,19 +1,19 @@
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, rename, statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import { acquireLock, isLockHeld, releaseLock } from './fileLock.js';
+import { acquireLock, lockState, releaseLock } from './fileLock.js';
 import { finishedFileSize, readFinishedFile } from './finishedFile.js';
-import { errnoOf, toStorageFailure } from './fsFailure.js';
+import { errnoOf, toStorageFailure, UnsafeFileError } from './fsFailure.js';
 import { fsyncDirectory } from './fsync.js';
+import { createOwnFile, openOwnFile, unsafeReason } from './ownFile.js';
 import { readAt } from './readAt.js';
+import { lockPathOf, partPathOf } from './sidecarPaths.js';
+import { sweepStaleTemps } from './staleTemps.js';
 
-/** `<target>.part`: where the bytes go until every one is there and verified (R19). */
-export const partPathOf = (target: string): string => `${target}.part`;
-
-/** `<target>.lock`: held while a download of `target` has its part file open (R23). */
-export const lockPathOf = (target: string): string => `${target}.lock`;
+export { lockPathOf, partPathOf } from './sidecarPaths.js';
 
 const attempt = <A>(
   operation: string,
@@ -21,23 +21,51 @@ const attempt = <A>(
   run: () => Promise<A>,
 ): TE.TaskEither<StorageFailure, A> => TE.tryCatch(run, toStorageFailure(operation, path));
 
-const unlinkIfPresent = async (path: string): Promise<void> => {
-  try {
-    await unlink(path);
-  } catch (error) {
+const lstatOrNull = (path: string): Promise<Stats | null> =>
+  lstat(path).catch((error: unknown) => {
+    if (errnoOf(error) === 'ENOENT') return null;
+    throw error;
+  });
+
+/** Deletes `path` if it is a file this process may use (R31); a missing one is already gone. */
+const unlinkOwnFile = async (path: string): Promise<void> => {
+  const info = await lstatOrNull(path);
+  if (info === null) return;
+  const reason = unsafeReason(info);
+  if (reason !== null) throw new UnsafeFileError(path, reason);
+  await unlink(path).catch((error: unknown) => {
     if (errnoOf(error) !== 'ENOENT') throw error;
-  }
+  });
 };
 
-/** Opens the part file for positional reads and writes, creating it empty when missing. */
-const openOrCreate = async (path: string): Promise<FileHandle> => {
-  try {
-    return await open(path, 'r+');
-  } catch (error) {
-    if (errnoOf(error) !== 'ENOENT') throw error;
-    return open(path, 'w+');
+/**
+ * Opens the part file for positional reads and writes (R31): an existing one only if it is a regular file of this
+ * user with one link, else a new one created exclusively with mode 0600. A race with another creator is tried
+ * again; anything else at the name is refused and left as it is.
+ */
+const openPart = async (path: string): Promise<FileHandle> => {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const existing = await openOwnFile(path, constants.O_RDWR);
+    if (existing._tag === 'Found') return existing.value;
+    if (existing._tag === 'Unsafe') throw new UnsafeFileError(path, existing.reason);
+    const created = await createOwnFile(path, constants.O_RDWR);
+    if (created !== null) return created;
   }
+  throw new UnsafeFileError(path, 'it keeps appearing and disappearing while opened');
 };
+
+/**
+ * Why `target` must not be renamed over (R32), or `null`: only a regular file, or nothing, is replaced by the
+ * finished download. A link, a device, a FIFO or a socket that appeared there since the download was set up is
+ * left as it is.
+ */
+const replaceableTarget = async (target: string): Promise<string | null> => {
+  const info = await lstatOrNull(target);
+  return info === null || info.isFile() ? null : unsafeReason(info);
+};
+
+/** The mode a new file gets from `open(…, 0o666)` under this process's umask: what the finished file is given. */
+const finishedFileMode = (): number => 0o666 & ~process.umask();
 
 /** Options of `FsStorage`. */
 export interface FsStorageOptions {
@@ -57,6 +85,11 @@ export const DEFAULT_FLUSH_BEHIND_BYTES = 32 * 1024 * 1024;
  * Downloads on a local file system: the bytes in `<target>.part`, written in place at their offsets; the lock in
  * `<target>.lock` (R23); the final name given by an atomic rename followed by an fsync of the folder (R19).
  * `target` is a path, absolute or relative to the working directory.
+ *
+ * Neither file is ever reached through a link (R31): both are created exclusively with mode 0600 and O_NOFOLLOW,
+ * and an existing one is used only when it is a regular file of this user with one link; anything else is
+ * `UnsafePath` and left untouched. The finished file gets the mode of any new file (0666 less the umask). A
+ * target that is not a regular file is never renamed over (R32): `createDownload` writes those as a stream.
  */
 export class FsStorage implements StoragePort {
   readonly #flushBehindBytes: number;
@@ -71,8 +104,15 @@ export class FsStorage implements StoragePort {
     return async () => {
       const locked = await attempt('lock', lockPath, () => acquireLock(lockPath))();
       if (E.isLeft(locked)) return locked;
-      if (!locked.right) return E.left({ _tag: 'TargetBusy', target });
-      const opened = await attempt('open', partPath, () => openOrCreate(partPath))();
+      if (locked.right._tag === 'Busy') return E.left({ _tag: 'TargetBusy', target });
+      if (locked.right._tag === 'Unsafe') {
+        return E.left({ _tag: 'UnsafePath', path: lockPath, reason: locked.right.reason });
+      }
+      const opened = await attempt('open', partPath, async () => {
+        // Under the lock, no save of this target runs: what its temp names hold was left by a killed run (R19).
+        await sweepStaleTemps(target);
+        return openPart(partPath);
+      })();
       if (E.isLeft(opened)) {
         await releaseLock(lockPath).catch(() => undefined);
         return opened;
@@ -85,11 +125,14 @@ export class FsStorage implements StoragePort {
     const lockPath = lockPathOf(target);
     const partPath = partPathOf(target);
     return async () => {
-      const held = await attempt('lock', lockPath, () => isLockHeld(lockPath))();
+      const held = await attempt('lock', lockPath, () => lockState(lockPath))();
       if (E.isLeft(held)) return held;
-      if (held.right) return E.left({ _tag: 'TargetBusy', target });
+      if (held.right?._tag === 'Busy') return E.left({ _tag: 'TargetBusy', target });
+      if (held.right?._tag === 'Unsafe') {
+        return E.left({ _tag: 'UnsafePath', path: lockPath, reason: held.right.reason });
+      }
       return attempt('remove', partPath, async () => {
-        await unlinkIfPresent(partPath);
+        await unlinkOwnFile(partPath);
         await releaseLock(lockPath);
       })();
     };
@@ -180,17 +223,45 @@ class FsPartFile implements PartFile {
     });
   }
 
+  /**
+   * R40: the free space of the part file's file system, as statfs tells it, against `bytes`. The blocks that
+   * file system keeps for root count for root only, as the kernel counts them.
+   */
+  ensureRoom(bytes: number): TE.TaskEither<StorageFailure, void> {
+    return async () => {
+      const volume = await this.withHandle('statfs', () => statfs(dirname(this.partPath)))();
+      if (E.isLeft(volume)) return volume;
+      const blocks = process.geteuid?.() === 0 ? volume.right.bfree : volume.right.bavail;
+      const free = blocks * volume.right.bsize;
+      if (bytes <= free) return E.right(undefined);
+      return E.left({
+        _tag: 'NoSpace',
+        message: `${this.target} needs ${bytes} more bytes, its file system has ${free} free`,
+      });
+    };
+  }
+
   commit(): TE.TaskEither<StorageFailure, void> {
     return this.withHandle('commit', async (handle) => {
       this.handle = null;
       // The lock goes whatever fails: a failed commit must not leave this live process holding the target (R23).
       try {
+        let part: Stats;
         try {
           await this.settleBehind();
+          await handle.chmod(finishedFileMode());
           await handle.sync();
+          part = await handle.stat();
         } finally {
           await handle.close();
         }
+        // The name must still be the file written, and what it replaces a regular file (R31, R32).
+        const named = await lstatOrNull(this.partPath);
+        if (named === null || named.dev !== part.dev || named.ino !== part.ino) {
+          throw new UnsafeFileError(this.partPath, 'it was replaced while the download ran');
+        }
+        const refused = await replaceableTarget(this.target);
+        if (refused !== null) throw new UnsafeFileError(this.target, refused);
         await rename(this.partPath, this.target);
         await fsyncDirectory(dirname(this.target));
       } finally {
@@ -205,7 +276,9 @@ class FsPartFile implements PartFile {
       try {
         await this.behind;
         await handle.close();
-        await unlinkIfPresent(this.partPath);
+        await unlink(this.partPath).catch((error: unknown) => {
+          if (errnoOf(error) !== 'ENOENT') throw error;
+        });
       } finally {
         await releaseLock(this.lockPath);
       }
