@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import type { Download, DownloadFailure, DownloadOptions, DownloadPorts } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
-import { createDownload } from '../createDownload.js';
+import { createDownload, createStreamDownload } from '../createDownload.js';
 import { NodeHttp } from '../NodeHttp.js';
+import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { resolveOutputPath } from './outputPath.js';
@@ -179,15 +180,34 @@ export const runCli = async (
       break;
   }
   const args = command.right.args;
-  const target = resolveOutputPath(args.output, args.url, env.cwd);
+  const toStdout = args.output === '-';
+  const target = toStdout ? E.right(stdoutName) : resolveOutputPath(args.output, args.url, env.cwd);
   if (E.isLeft(target)) return failWith(env, early, target.left);
+  const notice = toStdout
+    ? 'rdl: writing to stdout as a plain stream, not resumable'
+    : streamNotice(target.right);
+  if (notice !== null && !args.quiet) env.stderr.write(`${notice}\n`);
 
   const reporter = args.json
     ? jsonReporter(env)
     : args.quiet
       ? quietReporter
       : await textReporter(env, { url: args.url, target: target.right, verifies: args.sha256 !== null });
-  return runDownload(env, createDownload(downloadOptions(args, target.right), ports), reporter, argv);
+  const options = downloadOptions(args, target.right);
+  const download = toStdout
+    ? createStreamDownload(options, env.stdout, ports)
+    : createDownload(options, ports);
+  return runDownload(env, download, reporter, argv);
+};
+
+/** What `-o -` names the download in messages. */
+const stdoutName = 'stdout';
+
+/** R32: said before anything else, so that nobody expects to resume it; `null` for a file (or a refused target). */
+const streamNotice = (target: string): string | null => {
+  const kind = targetKindOf(target);
+  if (E.isLeft(kind) || kind.right._tag !== 'Stream') return null;
+  return `rdl: ${target} is ${kind.right.what}: writing it as a plain stream, not resumable`;
 };
 
 /**

@@ -13,7 +13,10 @@ export interface Victim {
   readonly fingerprint: string;
 }
 
-/** Everything a write, truncate, chmod or replacement of `path` would change (atime aside). */
+/**
+ * Everything a write, truncate, chmod or replacement of `path` would change (atime aside; and mtime for a special
+ * file, which moves when a FIFO or a tty is written, as it must be).
+ */
 const fingerprintOf = async (path: string): Promise<string> => {
   const info = await lstat(path);
   const content = info.isFile() ? sha256(await readFile(path)) : 'special';
@@ -24,7 +27,7 @@ const fingerprintOf = async (path: string): Promise<string> => {
     uid: info.uid,
     ino: info.ino,
     rdev: info.rdev,
-    mtimeMs: info.mtimeMs,
+    mtimeMs: info.isFile() ? info.mtimeMs : null,
   });
 };
 
