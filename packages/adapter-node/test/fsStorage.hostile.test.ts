@@ -199,7 +199,11 @@ describe('FsStorage.ensureRoom (R40)', () => {
     if (ensureRoom === undefined) throw new Error('FsStorage part files tell their room');
     await expectRight(ensureRoom(1));
     const failure = await expectLeft(ensureRoom(2 ** 60), 'NoSpace');
-    expect(failure.message).toMatch(new RegExp(`needs ${2 ** 60} more bytes, its file system has \\d+ free`));
+    expect(failure).toMatchObject({
+      message: expect.stringMatching(
+        new RegExp(`needs ${2 ** 60} more bytes, its file system has \\d+ free$`),
+      ),
+    });
     await expectRight(file.close());
   });
 });
