@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';
 import { lockPathOf, partPathOf } from '../src/FsStorage.js';
+import { tempCheckpointPathOf } from '../src/sidecarPaths.js';
 import { generateBytes, rangeStart, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fails, fastOptions, fileSha256, pauseAt } from './support/harness.js';
@@ -54,6 +55,19 @@ describe('local state, against the fault server and the real file system', () =>
     expect(watch.saves()).toBeGreaterThan(0);
     expect(watch.violations).toEqual([]);
     expect(await fileSha256(target)).toBe(sha256(body));
+  });
+
+  it('R19: the temp files of checkpoint saves a SIGKILL cut short are swept by the next run', async () => {
+    const target = join(dir(), 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    await pauseAt({ url: url(), target }, 1_000_000);
+    const text = await readFile(checkpointPathOf(target), 'utf8');
+    // What a kill between a temp file's creation and its rename leaves, in this version's names and the old ones.
+    await writeFile(tempCheckpointPathOf(target), text.slice(0, 10));
+    await writeFile(`${checkpointPathOf(target)}.${process.pid}.3.tmp`, text);
+    await completes({ url: url(), target });
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R21: a part file longer than the checkpoint is truncated to the committed bytes', async () => {
