@@ -1,4 +1,5 @@
 import type { StorageFailure } from '@rdl/core';
+import * as TE from 'fp-ts/lib/TaskEither.js';
 
 /** The `code` of a Node.js system error (`ENOENT`…), or `undefined` for anything else. */
 export const errnoOf = (error: unknown): string | undefined => {
@@ -45,3 +46,10 @@ export const toStorageFailure =
         return { _tag: 'IoError', message };
     }
   };
+
+/** Runs the file-system operation `run` on `path`, its errors mapped by `toStorageFailure` into a `Left`. */
+export const attempt = <A>(
+  operation: string,
+  path: string,
+  run: () => Promise<A>,
+): TE.TaskEither<StorageFailure, A> => TE.tryCatch(run, toStorageFailure(operation, path));

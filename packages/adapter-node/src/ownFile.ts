@@ -47,7 +47,8 @@ export const unsafeReason = (info: Stats): string | null => {
   return null;
 };
 
-const lstatOrNull = async (path: string): Promise<Stats | null> => {
+/** `lstat` of `path`, `null` when there is nothing there (nor a folder on the way). */
+export const lstatOrNull = async (path: string): Promise<Stats | null> => {
   try {
     return await lstat(path);
   } catch (error) {

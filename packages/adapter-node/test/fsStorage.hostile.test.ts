@@ -104,9 +104,13 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
     expect((await stat(partPathOf(target()))).mode & 0o777).toBe(0o600);
     expect((await stat(lockPathOf(target()))).mode & 0o777).toBe(0o600);
     await expectRight(file.write(0, Uint8Array.of(1, 2, 3)));
-    await expectRight(file.commit());
-    const umask = process.umask();
-    expect((await stat(target())).mode & 0o777).toBe(0o666 & ~umask);
+    const umask = process.umask(0o027);
+    try {
+      await expectRight(file.commit());
+    } finally {
+      process.umask(umask);
+    }
+    expect((await stat(target())).mode & 0o777).toBe(0o640);
     expect(await listDir(dir)).toEqual(['x.bin']);
   });
 
