@@ -171,7 +171,10 @@ export const acquireLock = async (path: string): Promise<LockAttempt> => {
   return { _tag: 'Busy' };
 };
 
-/** Whether the lock file `path` is held by a live owner (`Busy`), free (`Taken` is never answered) or unsafe. */
+/**
+ * Who has the lock file `path`: `Busy` while a live owner holds it, `Unsafe` when what is there is no lock of this
+ * user (R31), `null` when it is free (missing, or left by a dead owner). Reads it as `acquireLock` does.
+ */
 export const lockState = async (path: string): Promise<Exclude<LockAttempt, { _tag: 'Taken' }> | null> => {
   const lock = await readLock(path);
   if (lock._tag === 'Missing') return null;
