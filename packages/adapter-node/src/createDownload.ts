@@ -46,7 +46,8 @@ export const nodePorts = (): DownloadPorts => {
  * user than this one or root is refused (`ERR_UNSAFE_PATH`).
  *
  * A target in a folder that does not exist, naming a folder, or whose name leaves no room for its sidecars' (more
- * than `maxTargetNameBytes`), is refused before any request and without creating a file (R30): `result` rejects with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
+ * than `maxTargetNameBytes`), is refused before any request and without creating a file (R30): `result` rejects
+ * with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
  */
 export const createDownload = (
   options: DownloadOptions,
