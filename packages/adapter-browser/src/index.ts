@@ -11,7 +11,7 @@ export { FetchHttp, type FetchHttpOptions, isCrossOrigin } from './FetchHttp.js'
 export { hasSyncAccessHandles } from './fileSystemAccess.js';
 export { IdbCheckpointStore, type IdbCheckpointStoreOptions } from './IdbCheckpointStore.js';
 export { OpfsStorage, type OpfsStorageOptions } from './OpfsStorage.js';
-export { type QuotaPlan, withQuotaCheck } from './quota.js';
+export { withQuotaCheck } from './quota.js';
 export { lockName } from './targetLock.js';
 export { WritableStorage } from './WritableStorage.js';
 export { type MessageEndpoint, RemoteStorage, serveStorage } from './worker/storageRpc.js';

@@ -8,7 +8,7 @@ export interface CliArgs {
   readonly url: string;
   /** `--head-url`: the URL of the HEAD probe (presigned URLs sign HEAD and GET apart). Default: `url`. */
   readonly headUrl: string | null;
-  /** `-o, --output`: as typed, `null` for the default name taken from the URL. */
+  /** `-o, --output`: as typed (`-` is stdout, R32), `null` for the default name taken from the URL. */
   readonly output: string | null;
   /** `--on-change`. Default `'restart'`. */
   readonly onChange: 'restart' | 'fail';
@@ -34,7 +34,7 @@ export const usage = `Usage: rdl <url> [-o <file>] [options]
 Downloads <url> to <file>; running the same command again after any interruption resumes.
 
 Options:
-  -o, --output <file>        where the file goes (default: the URL's last path segment, in this folder)
+  -o, --output <file>        where the file goes; - for stdout (default: the URL's last path segment, here)
       --head-url <url>       URL of the HEAD probe, for presigned URLs (default: <url>)
       --on-change <policy>   restart | fail, when the file changed on the server (default: restart)
       --retries <n>          attempts in a row without a byte before giving up (default: 8)
@@ -136,8 +136,19 @@ const sha256Hex = (value: string | undefined): E.Either<DownloadFailure, string 
     : E.left(invalid('--sha256', 'expected 64 hexadecimal digits'));
 };
 
-/** Whether `--json` was asked for, read without parsing, so that a parse error can still be reported as JSON. */
-export const wantsJson = (argv: readonly string[]): boolean => argv.includes('--json');
+/** Whether `argv` sends the file to stdout (`-o -`), read without parsing. */
+const writesToStdout = (argv: readonly string[]): boolean =>
+  argv.some(
+    (arg, i) =>
+      arg === '--output=-' || arg === '-o-' || ((arg === '-o' || arg === '--output') && argv[i + 1] === '-'),
+  );
+
+/**
+ * Whether `--json` was asked for, read without parsing, so that a parse error can still be reported as JSON. Not
+ * with `-o -`: stdout is the file's, and the refusal of that pair goes to stderr alone.
+ */
+export const wantsJson = (argv: readonly string[]): boolean =>
+  argv.includes('--json') && !writesToStdout(argv);
 
 /** Reads the command line. Every failure is `InvalidInput` (R30), found before any request. */
 export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure, Command> => {
@@ -156,6 +167,9 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
     return E.left(invalid('arguments', `expected one <url>, got ${positionals.length} (see rdl --help)`));
   }
   if (values.output === '') return E.left(invalid('--output', 'empty file name'));
+  if (values.output === '-' && values.json === true) {
+    return E.left(invalid('--json', 'with -o - the file goes to stdout, which the JSON lines would corrupt'));
+  }
 
   const url = httpUrl('url', positionals[0]!);
   const headUrl =

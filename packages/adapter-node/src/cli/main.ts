@@ -5,8 +5,9 @@ import type { Download, DownloadFailure, DownloadOptions, DownloadPorts } from '
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import { withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
-import { createDownload } from '../createDownload.js';
+import { createDownload, createStreamDownload } from '../createDownload.js';
 import { NodeHttp } from '../NodeHttp.js';
+import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { resolveOutputPath } from './outputPath.js';
@@ -186,8 +187,13 @@ export const runCli = async (
       break;
   }
   const args = command.right.args;
-  const target = resolveOutputPath(args.output, args.url, env.cwd);
+  const toStdout = args.output === '-';
+  const target = toStdout ? E.right(stdoutName) : resolveOutputPath(args.output, args.url, env.cwd);
   if (E.isLeft(target)) return failWith(env, early, target.left);
+  const notice = toStdout
+    ? 'rdl: writing to stdout as a plain stream, not resumable'
+    : streamNotice(target.right);
+  if (notice !== null && !args.quiet) writeLines(env.stderr, notice);
 
   const reporter = args.json
     ? jsonReporter(env)
@@ -199,11 +205,22 @@ export const runCli = async (
           target: target.right,
           verifies: args.sha256 !== null,
         });
-  const download = createDownload(downloadOptions(args, target.right), {
-    ...launcherPorts(env, args),
-    ...ports,
-  });
+  const options = downloadOptions(args, target.right);
+  const chosen = { ...launcherPorts(env, args), ...ports };
+  const download = toStdout
+    ? createStreamDownload(options, env.stdout, chosen)
+    : createDownload(options, chosen);
   return runDownload(env, download, reporter, argv);
+};
+
+/** What `-o -` names the download in messages. */
+const stdoutName = 'stdout';
+
+/** R32: said before anything else, so that nobody expects to resume it; `null` for a file (or a refused target). */
+const streamNotice = (target: string): string | null => {
+  const kind = targetKindOf(target);
+  if (E.isLeft(kind) || kind.right._tag !== 'Stream') return null;
+  return `rdl: ${target} is ${kind.right.what}: writing it as a plain stream, not resumable`;
 };
 
 /**

@@ -63,7 +63,7 @@ export const machineSetup = setup({
     leavesNothing: ({ context }) => context.durableBytes === 0,
     cancelIntended: ({ context }) => context.stopIntent === 'cancel',
     /** R19, R21, R34: a run killed between its commit and the checkpoint's removal left the finished target. */
-    finishedTarget: ({ context }) => isFinishedTarget(context),
+    finishedTarget: ({ context }) => isFinishedTarget({ ...context, url: context.options.url }),
     /** This run has probed the resource: a further request needs no probe (R9–R13 check its answer). */
     probed: ({ context }) => context.probe !== null,
     gaveUp: ({ context }) => context.next?.verdict._tag === 'GiveUp',

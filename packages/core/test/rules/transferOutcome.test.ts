@@ -51,7 +51,10 @@ describe('streamOutcome', () => {
 
   it('R36: a body whose framing broke is final, not a cut to resume', () => {
     const broken: DownloadFailure = { _tag: 'BadResponse', reason: 'invalid chunk size' };
-    expect(streamOutcome(ended({ bodyFailure: broken, written: 500 }))).toEqual({ _tag: 'Fail', failure: broken });
+    expect(streamOutcome(ended({ bodyFailure: broken, written: 500 }))).toEqual({
+      _tag: 'Fail',
+      failure: broken,
+    });
   });
 
   it('R10, R26: a body that ends short of its promise is resumed from what was written', () => {

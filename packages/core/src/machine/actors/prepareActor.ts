@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { describeFailure } from '../../model/failure.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { StoragePort } from '../../ports/StoragePort.js';
 import { decodeCheckpoint } from '../../rules/checkpointCodec.js';
@@ -15,8 +16,9 @@ export interface PrepareDeps {
 /**
  * Opens and locks the part file first (R23: a second download of the target fails here, before it reads or
  * writes anything), then reads its size, the checkpoint and the size of the finished target (the machine asks
- * `isFinishedTarget` whether a killed run already committed it, R19, R21). A checkpoint that does not decode is
- * reported and dropped (R22); the fresh start that follows replaces it.
+ * `isFinishedTarget` whether a killed run already committed it, R19, R21). A checkpoint that does not decode, or
+ * that the store refused to read (`UnsafePath`: a link, a FIFO, a huge file, R33), is reported and dropped (R22);
+ * the fresh start that follows replaces it.
  */
 export const createPrepareActor = (deps: PrepareDeps) =>
   effectActor('prepare', (input: PrepareInput) => prepare(deps, input.target), deps.session);
@@ -29,10 +31,11 @@ const prepare = async (deps: PrepareDeps, target: string): Promise<PrepareOutput
   const size = await opened.right.size()();
   if (E.isLeft(size)) return { _tag: 'Fail', failure: size.left };
   const loaded = await deps.checkpoints.load(target)();
-  if (E.isLeft(loaded)) return { _tag: 'Fail', failure: loaded.left };
+  if (E.isLeft(loaded) && loaded.left._tag !== 'UnsafePath') return { _tag: 'Fail', failure: loaded.left };
   // A target that cannot be looked at is taken as missing: it is then never adopted, only replaced (R19).
   const targetSize = E.getOrElseW(() => null)(await deps.storage.targetSize(target)());
   const ready = { _tag: 'Ready', partSize: size.right, targetSize } as const;
+  if (E.isLeft(loaded)) return { ...ready, checkpoint: null, torn: describeFailure(loaded.left) };
   if (loaded.right === null) return { ...ready, checkpoint: null, torn: null };
   const decoded = decodeCheckpoint(loaded.right);
   if (E.isLeft(decoded)) return { ...ready, checkpoint: null, torn: decoded.left };
