@@ -35,6 +35,8 @@ describe('rdl arguments', () => {
       quiet: false,
       json: false,
       allowHttpsDowngrade: false,
+      lowSpeedLimit: null,
+      lowSpeedTimeMs: null,
     });
   });
 
@@ -58,6 +60,10 @@ describe('rdl arguments', () => {
         sha,
         '-q',
         '--allow-https-downgrade',
+        '-Y',
+        '1.5K',
+        '--speed-time',
+        '10',
       ]),
     ).toEqual({
       url,
@@ -70,6 +76,8 @@ describe('rdl arguments', () => {
       quiet: true,
       json: true,
       allowHttpsDowngrade: true,
+      lowSpeedLimit: 1536,
+      lowSpeedTimeMs: 10_000,
     });
   });
 
@@ -86,6 +94,16 @@ describe('rdl arguments', () => {
     expect(refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
     expect(refusal([url, '-o', ''])).toMatchObject({ field: '--output' });
     expect(refusal([url, '-o'])).toMatchObject({ field: 'arguments' });
+    expect(refusal([url, '--speed-limit', '0'])).toMatchObject({ field: '--speed-limit' });
+    expect(refusal([url, '-Y', '10 MB'])).toMatchObject({ field: '--speed-limit' });
+    expect(refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
+  });
+
+  it("--speed-limit takes curl's suffixes, 1024-based", () => {
+    expect(parsed([url, '-Y', '100']).lowSpeedLimit).toBe(100);
+    expect(parsed([url, '-Y', '2k']).lowSpeedLimit).toBe(2048);
+    expect(parsed([url, '-Y', '3M']).lowSpeedLimit).toBe(3 * 1024 ** 2);
+    expect(parsed([url, '-Y', '1g']).lowSpeedLimit).toBe(1024 ** 3);
   });
 
   it('R30: any non-numeric or negative --retries is refused', () => {
@@ -99,7 +117,11 @@ describe('rdl arguments', () => {
 
   it('--help and --version win over everything else', () => {
     expect(parseCommand(['--help', 'not a url'])).toEqual(E.right({ _tag: 'Help' }));
-    expect(parseCommand(['-v'])).toEqual(E.right({ _tag: 'Version' }));
+    expect(parseCommand(['-V'])).toEqual(E.right({ _tag: 'Version' }));
+  });
+
+  it('-v is left free for a verbose mode (curl, wget): not the version', () => {
+    expect(refusal([url, '-v'])).toMatchObject({ _tag: 'InvalidInput', field: 'arguments' });
   });
 });
 

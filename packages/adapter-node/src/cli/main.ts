@@ -93,6 +93,8 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.stallTimeoutMs === null ? {} : { stallTimeoutMs: args.stallTimeoutMs }),
   ...(args.sha256 === null ? {} : { expectedSha256: args.sha256 }),
   ...(args.allowHttpsDowngrade ? { allowHttpsDowngrade: true } : {}),
+  ...(args.lowSpeedLimit === null ? {} : { lowSpeedLimit: args.lowSpeedLimit }),
+  ...(args.lowSpeedTimeMs === null ? {} : { lowSpeedTimeMs: args.lowSpeedTimeMs }),
 });
 
 type Outcome =

@@ -18,7 +18,12 @@ export type Lie =
   /** A 200 with no length whose body never ends: the resource, then 0xEE for as long as the client reads (R35). */
   | { readonly kind: 'endless' }
   /** `text` (latin1) as the whole answer, then the connection is closed. */
-  | { readonly kind: 'raw'; readonly text: string };
+  | { readonly kind: 'raw'; readonly text: string }
+  /**
+   * A right 200, its body one byte every `everyMs` (a slow-loris: never silent long enough to trip a stall timer).
+   * Each byte sent is counted in `trickled`.
+   */
+  | { readonly kind: 'trickle'; readonly everyMs: number };
 
 /** The resource a hostile server serves honestly when no lie is queued. */
 export interface HostileResource {
@@ -48,6 +53,8 @@ export class HostileServer {
   private readonly lies: { readonly method: 'GET' | 'HEAD'; readonly lie: Lie }[] = [];
   /** Body bytes written by `endless` answers so far. */
   endlessBytes = 0;
+  /** Body bytes written by `trickle` answers so far. */
+  trickled = 0;
 
   private constructor(
     private readonly raw: RawServer,
@@ -146,6 +153,21 @@ export class HostileServer {
       case 'raw':
         socket.end(Buffer.from(lie.text, 'latin1'));
         return;
+      case 'trickle': {
+        send(`HTTP/1.1 200 OK\r\n${base}content-length: ${body.length}\r\n\r\n`, null);
+        let at = 0;
+        const timer = setInterval(() => {
+          if (socket.destroyed || at >= body.length) {
+            clearInterval(timer);
+            return;
+          }
+          socket.write(body.subarray(at, at + 1));
+          at += 1;
+          this.trickled += 1;
+        }, lie.everyMs);
+        socket.on('close', () => clearInterval(timer));
+        return;
+      }
     }
   }
 
