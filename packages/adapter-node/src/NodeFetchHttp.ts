@@ -7,7 +7,6 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import fetch, { type Response } from 'node-fetch';
 import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
-import { SocketBufferReclaimer } from './SocketBufferReclaimer.js';
 import { StreamBody } from './StreamBody.js';
 
 /** Options of `NodeFetchHttp`. */
@@ -19,12 +18,6 @@ export interface NodeFetchHttpOptions {
    * write does not stall the socket, small enough that memory stays flat.
    */
   readonly maxQueuedBytes?: number;
-  /**
-   * Bytes of body received between two minor collections that free spent socket buffers (see
-   * `SocketBufferReclaimer`); 0 leaves it to V8. Default 2 MiB: the `rdl` command's peak RSS on 1 GiB from nginx
-   * was 85–92 MiB with it against 88–95 MiB at 4 MiB and 98–104 MiB at 1 MiB, at the same speed (3 runs each).
-   */
-  readonly reclaimEveryBytes?: number;
 }
 
 /**
@@ -36,7 +29,6 @@ export class NodeFetchHttp implements HttpPort {
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
   private readonly maxQueued: number;
-  private readonly reclaimer: SocketBufferReclaimer;
 
   constructor(options: NodeFetchHttpOptions = {}) {
     const agentOptions = {
@@ -47,7 +39,6 @@ export class NodeFetchHttp implements HttpPort {
     this.httpAgent = new HttpAgent(agentOptions);
     this.httpsAgent = new HttpsAgent(agentOptions);
     this.maxQueued = options.maxQueuedBytes ?? 1024 * 1024;
-    this.reclaimer = new SocketBufferReclaimer(options.reclaimEveryBytes ?? 2 * 1024 * 1024);
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
@@ -86,17 +77,11 @@ export class NodeFetchHttp implements HttpPort {
         status: response.status,
         headers: headerMapOf(response),
         body: () =>
-          bodyOf(
-            stream,
-            request.signal,
-            this.maxQueued,
-            (complete) => {
-              // A body let go before its end aborts the request: node-fetch then destroys the socket.
-              if (!complete) controller.abort();
-              release();
-            },
-            this.reclaimer,
-          ),
+          bodyOf(stream, request.signal, this.maxQueued, (complete) => {
+            // A body let go before its end aborts the request: node-fetch then destroys the socket.
+            if (!complete) controller.abort();
+            release();
+          }),
         discard: () => discard(stream),
       });
     });
@@ -125,9 +110,8 @@ const bodyOf = (
   signal: AbortSignalLike,
   maxQueued: number,
   onDone: (complete: boolean) => void,
-  reclaimer: SocketBufferReclaimer,
 ): AsyncIterable<Uint8Array> => {
-  if (stream !== null) return new StreamBody(stream, signal, maxQueued, onDone, reclaimer);
+  if (stream !== null) return new StreamBody(stream, signal, maxQueued, onDone);
   onDone(true);
   return { [Symbol.asyncIterator]: async function* () {} };
 };
