@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 // Core's own range parser, from its source: this file runs in plain Node (vite's config loader), where core's
 // dist cannot load yet (its `fp-ts/Either` subpath imports are directory imports Node ESM refuses).
-import { parseRangeHeader } from '../../core/src/rangeHeader.js';
+import { parseRangeHeader } from '@rdl/core/memory';
 import { patternBytes } from './patternBytes.js';
 import type { LoggedRequest } from './requestLog.js';
 

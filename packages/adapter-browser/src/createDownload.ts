@@ -12,6 +12,7 @@ import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { targetProblem } from './targetProblem.js';
 import type { DownloadCommand, FromWorker, ToWorker } from './worker/protocol.js';
+import { watchWorkerLife } from './worker/workerLife.js';
 
 /** How `createWorkerDownload` runs its worker. */
 export interface WorkerDownloadSettings {
@@ -34,7 +35,8 @@ const terminal: readonly DownloadState[] = ['done', 'failed', 'cancelled'];
 /**
  * A `Download` whose fetch, OPFS writes and machine run in a dedicated worker (where sync access handles exist),
  * mirrored here from the worker's messages: `subscribe`, `getSnapshot` and `result` behave as core's. The worker
- * ends once the download is done, failed or cancelled.
+ * ends once the download is done, failed or cancelled. A worker that fails or ends first (terminated, crashed:
+ * see `worker/workerLife.ts`) fails the download with `ERR_IO`.
  */
 export const createWorkerDownload = (
   options: DownloadOptions,
@@ -69,8 +71,23 @@ export const createWorkerDownload = (
     if (event.type === 'progress') progress = event.progress;
     listeners.publish(event);
   };
+  /** The worker is gone before the download settled: a typed failure, never a `result` left pending. */
+  const workerFailed = (message: string) => {
+    if (settled) return;
+    settled = true;
+    const error = new DownloadError({ _tag: 'IoError', message });
+    emit({ type: 'state', state: 'failed' });
+    emit({ type: 'error', error });
+    reject(error);
+    globalThis.removeEventListener('online', online);
+    globalThis.removeEventListener('offline', offline);
+    worker.terminate();
+  };
   worker.addEventListener('message', ({ data }: MessageEvent<FromWorker>) => {
     switch (data.type) {
+      case 'alive':
+        if (data.lock !== null) watchWorkerLife(data.lock, () => workerFailed('the download worker ended'));
+        return;
       case 'event':
         emit(
           data.event.type === 'error'
@@ -98,20 +115,7 @@ export const createWorkerDownload = (
         return;
     }
   });
-  worker.addEventListener('error', (event) => {
-    if (settled) return;
-    settled = true;
-    const error = new DownloadError({
-      _tag: 'IoError',
-      message: `the download worker failed: ${event.message}`,
-    });
-    emit({ type: 'state', state: 'failed' });
-    emit({ type: 'error', error });
-    reject(error);
-    globalThis.removeEventListener('online', online);
-    globalThis.removeEventListener('offline', offline);
-    worker.terminate();
-  });
+  worker.addEventListener('error', (event) => workerFailed(`the download worker failed: ${event.message}`));
   post({ type: 'open', options, refreshable: settings.refreshUrl !== undefined });
   const command = (name: DownloadCommand) => () => {
     if (!settled) post({ type: 'command', command: name });

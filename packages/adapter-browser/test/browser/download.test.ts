@@ -151,3 +151,38 @@ describe('createDownload in a worker, with a refreshUrl hook in the page', () =>
     await removeDownloadedFile(target);
   });
 });
+
+describe('createWorkerDownload when its worker dies', () => {
+  it('R29: the worker terminated mid-download: result rejects with a typed ERR_IO and the state is failed', async () => {
+    const control = (body: object) =>
+      fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify(body) });
+    await control({ reset: true, holdAt: 256 * 1024 });
+    const target = `${uniqueFolder('dies')}.bin`;
+    let worker: Worker | null = null;
+    const download = createWorkerDownload(
+      { url: `${files}/files/small.bin`, target, writeBufferBytes: 64 * 1024 },
+      {
+        worker: () => {
+          worker = new Worker(new URL('../../src/worker/downloadWorker.ts', import.meta.url), {
+            type: 'module',
+          });
+          return worker;
+        },
+      },
+    );
+    const downloading = new Promise<void>((resolve) => {
+      download.subscribe((event) => {
+        if (event.type === 'progress' && event.progress.bytes > 0) resolve();
+      });
+    });
+    download.start();
+    await downloading;
+    (worker as Worker | null)?.terminate();
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.code).toBe('ERR_IO');
+    expect(isDownloadError(error) && error.message).toMatch(/the download worker ended$/);
+    expect(download.getSnapshot().state).toBe('failed');
+    await control({ reset: true });
+    await removeOpfsEntry(target);
+  });
+});
