@@ -138,9 +138,13 @@ export const createWorkerDownload = (
  * `/`), resumably across lost networks and page reloads: the same surface as core's and the Node adapter's
  * `createDownload`. Get the finished file with `getDownloadedFile(target)`.
  *
- * With no port overrides the download runs in a dedicated worker (OPFS sync access handles, no jank on the page);
- * `overrides.refreshUrl` still works there (the worker asks the page). Overriding any port runs the download in
- * this realm instead, with `WritableStorage` as the default storage outside a worker.
+ * In a page the download runs in a dedicated worker (OPFS sync access handles, no jank on the page), and only
+ * `overrides.refreshUrl` can reach it there (the worker asks the page). Other port overrides are objects of this
+ * realm that cannot cross to the worker, and running the download here instead would change its storage
+ * (`WritableStorage`, a pass over the whole file at each flush) behind the caller's back: they are refused with
+ * `ERR_INVALID_INPUT` naming them, before any request. To run a download in the page with your own ports, call
+ * `createDownloadHere(options, ports)`. In a dedicated worker, or where there are no workers, the download runs in
+ * this realm and every override applies.
  */
 export const createDownload = (
   options: DownloadOptions,
@@ -148,9 +152,15 @@ export const createDownload = (
 ): Download => {
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
+  if (hasSyncAccessHandles() || typeof Worker === 'undefined') return createDownloadHere(options, overrides);
   const { refreshUrl, ...ports } = overrides;
-  if (Object.keys(ports).length > 0 || hasSyncAccessHandles() || typeof Worker === 'undefined') {
-    return createDownloadHere(options, overrides);
+  const stranded = Object.keys(ports);
+  if (stranded.length > 0) {
+    return refusedDownload({
+      _tag: 'InvalidInput',
+      field: 'overrides',
+      message: `${stranded.join(', ')} cannot reach the download worker: createDownloadHere(options, ports) runs the download in this page with them`,
+    });
   }
   return createWorkerDownload(options, refreshUrl === undefined ? {} : { refreshUrl });
 };

@@ -49,6 +49,27 @@ describe('createDownload in Chromium', () => {
     expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
   });
 
+  it('R30: a port override in a page is refused, naming it and createDownloadHere: it cannot reach the worker', async () => {
+    await fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify({ reset: true }) });
+    const target = `${uniqueFolder('override')}.bin`;
+    const download = createDownload(
+      { url: `${files}/files/small.bin`, target },
+      {
+        clock: { now: () => 0, setTimeout, clearTimeout, random: () => 0.5 },
+        storage: new WritableStorage(),
+      },
+    );
+    download.start();
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
+    expect(isDownloadError(error) && error.message).toMatch(
+      /clock, storage cannot reach the download worker: createDownloadHere\(options, ports\)/,
+    );
+    const log = (await (await fetch(`${files}/_requests`)).json()) as unknown[];
+    expect(log).toEqual([]);
+    expect(await opfsFileExists(`${target}.part`)).toBe(false);
+  });
+
   it('R29: a download bigger than the storage estimate fails with a typed QuotaExceeded before writing', async () => {
     const folder = uniqueFolder('quota');
     const target = `${folder}/small.bin`;
