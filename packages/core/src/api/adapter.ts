@@ -3,6 +3,6 @@
  * adapter returns for bad input (R30), the listener set, the empty progress, and an abort handle that needs no
  * platform `AbortController`.
  */
-export { createAbortHandle } from '../ports/abort.js';
+export { type AbortHandle, createAbortHandle } from '../ports/abort.js';
 export { Listeners } from './listeners.js';
 export { noProgress, refusedDownload } from './refusedDownload.js';
