@@ -3,9 +3,10 @@ import { defineConfig } from 'vitest/config';
 import { sourceAliases } from './demo/sourceAliases.js';
 import { chromiumArgs, chromiumPath } from './test/chromium.js';
 
-// Two projects, both in the Chromium from apt (`playwright install` is never run): `chromium` runs the unit and
-// contract tests inside the browser (vitest browser mode); `e2e` drives the demo page from Node with playwright-core
-// (reloads, offline, two tabs: what a test inside the page cannot do to itself).
+// Two projects in the Chromium from apt (`playwright install` is never run): `chromium` runs the unit and contract
+// tests inside the browser (vitest browser mode); `e2e` drives the demo page from Node with playwright-core (reloads,
+// offline, two tabs: what a test inside the page cannot do to itself). `types` checks the surface's types, `node`
+// compiles consumer projects against the built declarations.
 export default defineConfig({
   resolve: { alias: sourceAliases },
   // No dependency discovery: a dependency found mid-run makes vite reload the page under a running test. Every
@@ -42,6 +43,14 @@ export default defineConfig({
             include: ['test/types/**/*.test-d.ts'],
             tsconfig: './tsconfig.json',
           },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
         },
       },
       {

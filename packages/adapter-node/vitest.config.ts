@@ -7,7 +7,8 @@ const coreSource = (path: string): string => fileURLToPath(new URL(`../core/src/
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@rdl\/core\/testing$/, replacement: coreSource('testing/index.ts') },
+      // `@rdl/core/<entry>` is `src/<entry>/index.ts`, as core's exports map says for its dist.
+      { find: /^@rdl\/core\/(\w+)$/, replacement: coreSource('$1/index.ts') },
       { find: /^@rdl\/core$/, replacement: coreSource('index.ts') },
     ],
   },

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 // Core's own range parser, from its source: this file runs in plain Node (vite's config loader), where core's
 // dist cannot load yet (its `fp-ts/Either` subpath imports are directory imports Node ESM refuses).
-import { parseRangeHeader } from '@rdl/core/memory';
+import { parseRangeHeader } from '../../core/src/memory/rangeHeader.js';
 import { patternBytes } from './patternBytes.js';
 import type { LoggedRequest } from './requestLog.js';
 
@@ -80,11 +80,6 @@ export interface FaultServer {
   readonly requests: LoggedRequest[];
   /** Puts (or replaces: a new version, new ETag) the file `/files/<name>`; returns its SHA-256. */
   setFile(name: string, bytes: Uint8Array): string;
-  /**
-   * Puts a new version of `name` right after the next HEAD of it is answered: the probe sees the old version, the
-   * data request that follows gets the new one (a change between probe and resume, R6, R13). Returns its SHA-256.
-   */
-  changeAfterNextHead(name: string, bytes: Uint8Array): string;
   sha256Of(name: string): string;
   /** The size of the current version of `name`, `null` when there is none. */
   sizeOf(name: string): number | null;
@@ -129,14 +124,6 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
       lastModified: new Date(Date.now() - 3_600_000).toUTCString(),
     });
     return sha256;
-  };
-
-  const pendingChanges = new Map<string, Uint8Array>();
-  const afterHead = (name: string) => {
-    const next = pendingChanges.get(name);
-    if (next === undefined) return;
-    pendingChanges.delete(name);
-    setFile(name, next);
   };
 
   const cors = (req: IncomingMessage, res: ServerResponse) => {
@@ -240,10 +227,8 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     if (range === undefined) {
       const log = logged(200);
       res.writeHead(200, { 'Content-Length': String(total) });
-      if (head) {
-        res.end();
-        afterHead(name);
-      } else await sendBody(res, log, version.bytes, 0);
+      if (head) res.end();
+      else await sendBody(res, log, version.bytes, 0);
       return;
     }
     const log = logged(206);
@@ -333,10 +318,6 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     requests,
     setFile,
     sha256Of: (name) => files.get(name)?.sha256 ?? '',
-    changeAfterNextHead: (name, bytes) => {
-      pendingChanges.set(name, bytes);
-      return sha256Hex(bytes);
-    },
     sizeOf: (name) => files.get(name)?.bytes.length ?? null,
     release: () => {
       faults.holdAt = null;
@@ -348,7 +329,6 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     },
     reset: () => {
       server.release();
-      pendingChanges.clear();
       faults = noFaults();
       requests.length = 0;
     },

@@ -1,4 +1,5 @@
 import type { HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
+import { httpsDowngradeRefused, isHttpsDowngrade, parseUrl } from '@rdl/core/rules';
 import type * as TE from 'fp-ts/TaskEither';
 
 /** How `FetchHttp` calls `fetch`. */
@@ -7,6 +8,8 @@ export interface FetchHttpOptions {
   readonly fetch?: typeof fetch;
   /** Whether cookies and HTTP auth go with the request. Default `'same-origin'` (the Fetch default). */
   readonly credentials?: RequestCredentials;
+  /** Accept an answer that `fetch` reached by a redirect from https to http (R37). Default false. */
+  readonly allowHttpsDowngrade?: boolean;
 }
 
 /**
@@ -61,7 +64,12 @@ async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncGenerato
  * Redirects: a page can only ask `redirect: 'follow'`, so R17 is the browser's own policy, which is as strict:
  * only http(s) (any other scheme fails the request, reported as a `NetworkError`, not `RedirectRefused`), at most
  * 20 hops (not 10), `Authorization` removed on a cross-origin hop (Fetch standard, Chromium 119+), and cookies sent
- * only under the `credentials` mode for the origin each hop lands on. The final URL is `Response.url`.
+ * only under the `credentials` mode for the origin each hop lands on. The final URL is `Response.url`. Where the
+ * page allows it (a page on http: an https page blocks http as mixed content), `fetch` may follow a redirect from
+ * https to http: its answer is then refused as `RedirectRefused` before a byte is read, unless
+ * `allowHttpsDowngrade` (R37). Unlike the Node ports, `fetch` carries the caller's other headers to the origin it is
+ * redirected to (after a CORS preflight that names them): a page should not put a secret in a custom header of a
+ * URL that redirects elsewhere.
  *
  * A request the CORS policy blocks fails like a network error: the browser hides why. That is why a cross-origin
  * server must allow `Range` and expose `ETag, Content-Range, Content-Length` (see the README).
@@ -69,10 +77,12 @@ async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncGenerato
 export class FetchHttp implements HttpPort {
   readonly #fetch: typeof fetch;
   readonly #credentials: RequestCredentials;
+  readonly #allowHttpsDowngrade: boolean;
 
   constructor(options: FetchHttpOptions = {}) {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#credentials = options.credentials ?? 'same-origin';
+    this.#allowHttpsDowngrade = options.allowHttpsDowngrade ?? false;
   }
 
   request(request: HttpRequest): TE.TaskEither<HttpFailure, HttpResponse> {
@@ -95,6 +105,11 @@ export class FetchHttp implements HttpPort {
           credentials: this.#credentials,
           mode: 'cors',
         });
+        const url = response.url === '' ? request.url : response.url;
+        if (!this.#allowHttpsDowngrade && this.#downgraded(request.url, url)) {
+          await response.body?.cancel().catch(() => {});
+          return { _tag: 'Left', left: httpsDowngradeRefused(url) };
+        }
         const head: Record<string, string> = {};
         response.headers.forEach((value, name) => {
           head[name.toLowerCase()] = value;
@@ -104,7 +119,7 @@ export class FetchHttp implements HttpPort {
           _tag: 'Right',
           right: {
             status: response.status,
-            url: response.url === '' ? request.url : response.url,
+            url,
             headers: head,
             body: request.method === 'HEAD' ? chunksOf(null) : chunksOf(response.body),
           },
@@ -118,6 +133,13 @@ export class FetchHttp implements HttpPort {
         };
       }
     };
+  }
+
+  /** Whether `fetch` followed a redirect from https to http to reach `to` (R37). */
+  #downgraded(from: string, to: string): boolean {
+    const a = parseUrl(from);
+    const b = parseUrl(to);
+    return a !== null && b !== null && isHttpsDowngrade(a, b);
   }
 }
 

@@ -2,24 +2,23 @@ import {
   type Download,
   DownloadError,
   type DownloadEvent,
+  type DownloadFailure,
   type DownloadOptions,
   type DownloadPorts,
   type DownloadResult,
   type DownloadState,
 } from '@rdl/core';
-import { Listeners, noProgress, refusedDownload } from '@rdl/core/adapter';
+import { downloadSurface, Listeners, noProgress, refusedDownload } from '@rdl/core/adapter';
 import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { targetProblem } from './targetProblem.js';
-import type { DownloadCommand, FromWorker, ToWorker } from './worker/protocol.js';
+import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { watchWorkerLife } from './worker/workerLife.js';
 
 /** How `createWorkerDownload` runs its worker. */
 export interface WorkerDownloadSettings {
   /** Makes the worker. Default: this package's `worker/downloadWorker.js` as a module worker. */
   readonly worker?: () => Worker;
-  /** Asked for new URLs when a presigned URL expired (R18); runs in the page, the worker asks it by message. */
-  readonly refreshUrl?: DownloadPorts['refreshUrl'];
   /** Called each time a checkpoint is saved, with the bytes it counts from 0: what a reload would resume from. */
   readonly onCheckpoint?: (bytes: number) => void;
 }
@@ -34,14 +33,17 @@ const terminal: readonly DownloadState[] = ['done', 'failed', 'cancelled'];
 
 /**
  * A `Download` whose fetch, OPFS writes and machine run in a dedicated worker (where sync access handles exist),
- * mirrored here from the worker's messages: `subscribe`, `getSnapshot` and `result` behave as core's. The worker
- * ends once the download is done, failed or cancelled. A worker that fails or ends first (terminated, crashed:
- * see `worker/workerLife.ts`) fails the download with `ERR_IO`.
+ * mirrored here from the worker's messages: `subscribe`, `getSnapshot` and `result` behave as core's. The
+ * options' `refreshUrl` runs in the page (the worker asks it by message); their `signal` is heard here, and pauses
+ * the worker's download before `result` rejects with `ERR_ABORTED`, as core's does. The worker ends once the
+ * download is done, failed, cancelled or aborted. A worker that fails or ends first (terminated, crashed: see
+ * `worker/workerLife.ts`) fails the download with `ERR_IO`.
  */
 export const createWorkerDownload = (
   options: DownloadOptions,
   settings: WorkerDownloadSettings = {},
 ): Download => {
+  const { refreshUrl, signal, ...data } = options;
   const worker = (settings.worker ?? defaultWorker)();
   const listeners = new Listeners();
   let state: DownloadState = 'idle';
@@ -60,77 +62,89 @@ export const createWorkerDownload = (
   const offline = () => post({ type: 'command', command: 'offline' });
   globalThis.addEventListener('online', online);
   globalThis.addEventListener('offline', offline);
-  const endIfFinished = () => {
-    if (!settled || !terminal.includes(state)) return;
+  const end = () => {
     globalThis.removeEventListener('online', online);
     globalThis.removeEventListener('offline', offline);
+    signal?.removeEventListener('abort', onAbort);
     worker.terminate();
+  };
+  const endIfFinished = () => {
+    if (settled && terminal.includes(state)) end();
   };
   const emit = (event: DownloadEvent) => {
     if (event.type === 'state') state = event.state;
     if (event.type === 'progress') progress = event.progress;
     listeners.publish(event);
   };
-  /** The worker is gone before the download settled: a typed failure, never a `result` left pending. */
-  const workerFailed = (message: string) => {
+  /** Settles here, before the worker would: a failure of the worker itself, or an abort of the caller's signal. */
+  const failHere = (failure: DownloadFailure, cause?: unknown) => {
     if (settled) return;
     settled = true;
-    const error = new DownloadError({ _tag: 'IoError', message });
-    emit({ type: 'state', state: 'failed' });
+    const error = new DownloadError(failure, cause === undefined ? {} : { cause });
+    if (failure._tag !== 'Aborted') emit({ type: 'state', state: 'failed' });
     emit({ type: 'error', error });
     reject(error);
-    globalThis.removeEventListener('online', online);
-    globalThis.removeEventListener('offline', offline);
-    worker.terminate();
+    end();
   };
-  worker.addEventListener('message', ({ data }: MessageEvent<FromWorker>) => {
-    switch (data.type) {
+  const aborted = () => signal?.aborted === true;
+  function onAbort(): void {
+    if (state === 'idle' || state === 'paused') failHere({ _tag: 'Aborted' }, signal?.reason);
+    else post({ type: 'command', command: 'pause' });
+  }
+  worker.addEventListener('message', ({ data: message }: MessageEvent<FromWorker>) => {
+    switch (message.type) {
       case 'alive':
-        if (data.lock !== null) watchWorkerLife(data.lock, () => workerFailed('the download worker ended'));
+        // A worker that ends before the download settled (terminated, crashed) answers nothing more.
+        if (message.lock !== null) {
+          watchWorkerLife(message.lock, () =>
+            failHere({ _tag: 'IoError', message: 'the download worker ended' }),
+          );
+        }
         return;
       case 'event':
         emit(
-          data.event.type === 'error'
-            ? { type: 'error', error: new DownloadError(data.event.failure) }
-            : data.event,
+          message.event.type === 'error'
+            ? { type: 'error', error: new DownloadError(message.event.failure) }
+            : message.event,
         );
+        if (message.event.type === 'state' && message.event.state === 'paused' && aborted()) {
+          failHere({ _tag: 'Aborted' }, signal?.reason);
+        }
         endIfFinished();
         return;
       case 'checkpoint':
-        settings.onCheckpoint?.(data.bytes);
+        settings.onCheckpoint?.(message.bytes);
         return;
       case 'refreshUrl': {
-        const hook = settings.refreshUrl;
         const answer = (urls: { url: string; headUrl?: string } | null) =>
-          post({ type: 'refreshed', id: data.id, urls });
-        if (hook === undefined) answer(null);
-        else hook(data.failed).then(answer, () => answer(null));
+          post({ type: 'refreshed', id: message.id, urls });
+        if (refreshUrl === undefined) answer(null);
+        else refreshUrl(message.failed).then(answer, () => answer(null));
         return;
       }
       case 'settled':
+        if (settled) return;
         settled = true;
-        if (data.outcome.ok) resolve(data.outcome.result);
-        else reject(new DownloadError(data.outcome.failure));
+        if (message.outcome.ok) resolve(message.outcome.result);
+        else reject(new DownloadError(message.outcome.failure));
         endIfFinished();
         return;
     }
   });
-  worker.addEventListener('error', (event) => workerFailed(`the download worker failed: ${event.message}`));
-  post({ type: 'open', options, refreshable: settings.refreshUrl !== undefined });
-  const command = (name: DownloadCommand) => () => {
-    if (!settled) post({ type: 'command', command: name });
-  };
-  return {
-    start: command('start'),
-    pause: command('pause'),
-    resume: command('resume'),
-    cancel: command('cancel'),
-    online: command('online'),
-    offline: command('offline'),
-    subscribe: (listener) => listeners.add(listener),
-    getSnapshot: () => ({ state, progress }),
+  worker.addEventListener('error', (event) => {
+    failHere({ _tag: 'IoError', message: `the download worker failed: ${event.message}` });
+  });
+  if (signal !== undefined && !signal.aborted) signal.addEventListener('abort', onAbort, { once: true });
+  post({ type: 'open', options: data, refreshable: refreshUrl !== undefined });
+  return downloadSurface({
+    send: (command) => {
+      if (command === 'start' && aborted()) failHere({ _tag: 'Aborted' }, signal?.reason);
+      else if (!settled) post({ type: 'command', command });
+    },
+    listeners,
+    snapshot: () => ({ state, progress }),
     result,
-  };
+  });
 };
 
 /**
@@ -138,11 +152,11 @@ export const createWorkerDownload = (
  * `/`), resumably across lost networks and page reloads: the same surface as core's and the Node adapter's
  * `createDownload`. Get the finished file with `getDownloadedFile(target)`.
  *
- * In a page the download runs in a dedicated worker (OPFS sync access handles, no jank on the page), and only
- * `overrides.refreshUrl` can reach it there (the worker asks the page). Other port overrides are objects of this
- * realm that cannot cross to the worker, and running the download here instead would change its storage
- * (`WritableStorage`, a pass over the whole file at each flush) behind the caller's back: they are refused with
- * `ERR_INVALID_INPUT` naming them, before any request. To run a download in the page with your own ports, call
+ * In a page the download runs in a dedicated worker (OPFS sync access handles, no jank on the page), where
+ * `options.refreshUrl` still works (the worker asks the page). Port overrides are objects of this realm that
+ * cannot cross to the worker, and running the download here instead would change its storage (`WritableStorage`,
+ * a pass over the whole file at each flush) behind the caller's back: they are refused with `ERR_INVALID_INPUT`
+ * naming them, before any request. To run a download in the page with your own ports, call
  * `createDownloadHere(options, ports)`. In a dedicated worker, or where there are no workers, the download runs in
  * this realm and every override applies.
  */
@@ -153,8 +167,7 @@ export const createDownload = (
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
   if (hasSyncAccessHandles() || typeof Worker === 'undefined') return createDownloadHere(options, overrides);
-  const { refreshUrl, ...ports } = overrides;
-  const stranded = Object.keys(ports);
+  const stranded = Object.keys(overrides);
   if (stranded.length > 0) {
     return refusedDownload({
       _tag: 'InvalidInput',
@@ -162,5 +175,11 @@ export const createDownload = (
       message: `${stranded.join(', ')} cannot reach the download worker: createDownloadHere(options, ports) runs the download in this page with them`,
     });
   }
-  return createWorkerDownload(options, refreshUrl === undefined ? {} : { refreshUrl });
+  return createWorkerDownload(options);
 };
+
+/** One call: `createDownload(options, overrides).start()`. Resolves when the file is there, verified. */
+export const download = (
+  options: DownloadOptions,
+  overrides: Partial<DownloadPorts> = {},
+): Promise<DownloadResult> => createDownload(options, overrides).start();

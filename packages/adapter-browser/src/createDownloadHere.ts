@@ -11,15 +11,16 @@ import { FetchHttp, isCrossOrigin } from './FetchHttp.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { IdbCheckpointStore } from './IdbCheckpointStore.js';
 import { OpfsStorage } from './OpfsStorage.js';
-import { type QuotaPlan, withQuotaCheck } from './quota.js';
+import { withQuotaCheck } from './quota.js';
 import { WritableStorage } from './WritableStorage.js';
 
 /**
- * The browser ports for this realm: `fetch`, OPFS through sync access handles where they exist (a dedicated
- * worker), else through writable streams, IndexedDB checkpoints, the realm's clock and a JavaScript hasher.
+ * The browser ports for this realm: `fetch` (refusing an answer reached from https over http unless
+ * `allowHttpsDowngrade`, R37), OPFS through sync access handles where they exist (a dedicated worker), else through
+ * writable streams, IndexedDB checkpoints, the realm's clock and a JavaScript hasher.
  */
-export const browserPorts = (): DownloadPorts => ({
-  http: new FetchHttp(),
+export const browserPorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> = {}): DownloadPorts => ({
+  http: new FetchHttp({ allowHttpsDowngrade: options.allowHttpsDowngrade === true }),
   storage: hasSyncAccessHandles() ? new OpfsStorage() : new WritableStorage(),
   checkpoints: new IdbCheckpointStore(),
   clock: browserClock,
@@ -54,23 +55,22 @@ const observed = (store: CheckpointStore, onSaved: (text: string) => void): Chec
 
 /**
  * Runs a download in this realm (page or worker) with the browser ports, `overrides` replacing any of them. Adds
- * what only a browser has: the quota check against `navigator.storage.estimate()` before the first write, and the
- * realm's `online`/`offline` events passed to the download.
+ * what only a browser has: the quota check against `navigator.storage.estimate()` before each data request (R40),
+ * and the realm's `online`/`offline` events passed to the download.
  */
 export const createDownloadHere = (
   options: DownloadOptions,
   overrides: Partial<DownloadPorts> = {},
   hooks: HereHooks = {},
 ): Download => {
-  const ports = { ...browserPorts(), ...overrides };
-  const plan: QuotaPlan = { total: null };
+  const ports = { ...browserPorts(options), ...overrides };
   const checkpoints =
     hooks.onCheckpointSaved === undefined
       ? ports.checkpoints
       : observed(ports.checkpoints, hooks.onCheckpointSaved);
   const download = createCoreDownload(browserOptions(options), {
     ...ports,
-    storage: withQuotaCheck(ports.storage, plan),
+    storage: withQuotaCheck(ports.storage),
     checkpoints,
   });
   const online = () => download.online();
@@ -78,7 +78,6 @@ export const createDownloadHere = (
   globalThis.addEventListener('online', online);
   globalThis.addEventListener('offline', offline);
   download.subscribe((event) => {
-    if (event.type === 'start') plan.total = event.total;
     if (event.type === 'state' && ['done', 'failed', 'cancelled'].includes(event.state)) {
       globalThis.removeEventListener('online', online);
       globalThis.removeEventListener('offline', offline);

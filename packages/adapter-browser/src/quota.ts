@@ -1,55 +1,46 @@
 import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
 import * as TE from 'fp-ts/TaskEither';
 
-/** What the quota guard needs to know of the run: the total length once the probe told it. */
-export interface QuotaPlan {
-  total: number | null;
-}
-
 /**
- * Wraps a `StoragePort` so that the first write of each opening checks `navigator.storage.estimate()` against the
- * bytes still to come (`total - size of the part file`): a download that cannot fit fails at once with a typed
- * `QuotaExceeded` rather than after gigabytes. The estimate is the browser's own, rounded and padded, so a write
- * can still fail later: the storage maps that `QuotaExceededError` to `QuotaExceeded` too.
+ * Wraps a `StoragePort` so that its part files answer `ensureRoom` (R40) from `navigator.storage.estimate()`:
+ * core asks before each data request with the bytes still to come, so a download that cannot fit fails at once
+ * with a typed `QuotaExceeded`, before its GET, rather than after gigabytes. The estimate is the browser's own,
+ * rounded and padded, so a write can still fail later: the storage maps that `QuotaExceededError` to
+ * `QuotaExceeded` too. A browser that gives no estimate is not second-guessed. `estimate` default: the browser's.
  */
 export const withQuotaCheck = (
   storage: StoragePort,
-  plan: QuotaPlan,
   estimate: () => Promise<StorageEstimate> = () => navigator.storage.estimate(),
 ): StoragePort => ({
   open: (target) =>
-    TE.map((part: PartFile): PartFile => {
-      let checked = false;
-      const check = async (): Promise<StorageFailure | null> => {
-        checked = true;
-        if (plan.total === null) return null;
-        const size = await part.size()();
-        if (size._tag === 'Left') return size.left;
-        const needed = plan.total - size.right;
-        const { quota, usage } = await estimate().catch(() => ({ quota: undefined, usage: undefined }));
-        if (quota === undefined || usage === undefined || needed <= quota - usage) return null;
-        return {
-          _tag: 'QuotaExceeded',
-          message: `${target} needs ${needed} more bytes, the origin has ${Math.max(0, quota - usage)} left`,
-        };
-      };
-      return {
+    TE.map(
+      (part: PartFile): PartFile => ({
         size: () => part.size(),
+        write: (offset, bytes) => part.write(offset, bytes),
         read: (offset, length) => part.read(offset, length),
         truncate: (length) => part.truncate(length),
         flush: () => part.flush(),
         commit: () => part.commit(),
         discard: () => part.discard(),
         close: () => part.close(),
-        write: (offset, bytes) => async () => {
-          if (!checked) {
-            const failure = await check();
-            if (failure !== null) return { _tag: 'Left', left: failure };
+        ensureRoom: (bytes) => async () => {
+          // Asked of a closed part file, it fails as every other call does.
+          const size = await part.size()();
+          if (size._tag === 'Left') return size;
+          const inner = part.ensureRoom === undefined ? null : await part.ensureRoom(bytes)();
+          if (inner !== null && inner._tag === 'Left') return inner;
+          const { quota, usage } = await estimate().catch(() => ({ quota: undefined, usage: undefined }));
+          if (quota === undefined || usage === undefined || bytes <= quota - usage) {
+            return { _tag: 'Right', right: undefined };
           }
-          return part.write(offset, bytes)();
+          const failure: StorageFailure = {
+            _tag: 'QuotaExceeded',
+            message: `${target} needs ${bytes} more bytes, the origin has ${Math.max(0, quota - usage)} left`,
+          };
+          return { _tag: 'Left', left: failure };
         },
-      };
-    })(storage.open(target)),
+      }),
+    )(storage.open(target)),
   remove: (target) => storage.remove(target),
   targetSize: (target) => storage.targetSize(target),
   readTarget: (target, offset, length) => storage.readTarget(target, offset, length),

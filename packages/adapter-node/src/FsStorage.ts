@@ -1,42 +1,43 @@
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { type FileHandle, unlink } from 'node:fs/promises';
 import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
-import * as TE from 'fp-ts/lib/TaskEither.js';
-import { acquireLock, isLockHeld, releaseLock } from './fileLock.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { FsPartFile } from './FsPartFile.js';
+import { acquireLock, lockState, releaseLock } from './fileLock.js';
 import { finishedFileSize, readFinishedFile } from './finishedFile.js';
-import { errnoOf, toStorageFailure } from './fsFailure.js';
-import { fsyncDirectory } from './fsync.js';
-import { readAt } from './readAt.js';
+import { attempt, errnoOf, UnsafeFileError } from './fsFailure.js';
+import { createOwnFile, lstatOrNull, openOwnFile, unsafeReason } from './ownFile.js';
+import { lockPathOf, partPathOf } from './sidecarPaths.js';
+import { sweepStaleTemps } from './staleTemps.js';
 
-/** `<target>.part`: where the bytes go until every one is there and verified (R19). */
-export const partPathOf = (target: string): string => `${target}.part`;
+export { lockPathOf, partPathOf } from './sidecarPaths.js';
 
-/** `<target>.lock`: held while a download of `target` has its part file open (R23). */
-export const lockPathOf = (target: string): string => `${target}.lock`;
-
-const attempt = <A>(
-  operation: string,
-  path: string,
-  run: () => Promise<A>,
-): TE.TaskEither<StorageFailure, A> => TE.tryCatch(run, toStorageFailure(operation, path));
-
-const unlinkIfPresent = async (path: string): Promise<void> => {
-  try {
-    await unlink(path);
-  } catch (error) {
+/** Deletes `path` if it is a file this process may use (R31); a missing one is already gone. */
+const unlinkOwnFile = async (path: string): Promise<void> => {
+  const info = await lstatOrNull(path);
+  if (info === null) return;
+  const reason = unsafeReason(info);
+  if (reason !== null) throw new UnsafeFileError(path, reason);
+  await unlink(path).catch((error: unknown) => {
     if (errnoOf(error) !== 'ENOENT') throw error;
-  }
+  });
 };
 
-/** Opens the part file for positional reads and writes, creating it empty when missing. */
-const openOrCreate = async (path: string): Promise<FileHandle> => {
-  try {
-    return await open(path, 'r+');
-  } catch (error) {
-    if (errnoOf(error) !== 'ENOENT') throw error;
-    return open(path, 'w+');
+/**
+ * Opens the part file for positional reads and writes (R31): an existing one only if it is a regular file of this
+ * user with one link, else a new one created exclusively with mode 0600. A race with another creator is tried
+ * again; anything else at the name is refused and left as it is.
+ */
+const openPart = async (path: string): Promise<FileHandle> => {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const existing = await openOwnFile(path, constants.O_RDWR);
+    if (existing._tag === 'Found') return existing.value;
+    if (existing._tag === 'Unsafe') throw new UnsafeFileError(path, existing.reason);
+    const created = await createOwnFile(path, constants.O_RDWR);
+    if (created !== null) return created;
   }
+  throw new UnsafeFileError(path, 'it keeps appearing and disappearing while opened');
 };
 
 /** Options of `FsStorage`. */
@@ -57,6 +58,11 @@ export const DEFAULT_FLUSH_BEHIND_BYTES = 32 * 1024 * 1024;
  * Downloads on a local file system: the bytes in `<target>.part`, written in place at their offsets; the lock in
  * `<target>.lock` (R23); the final name given by an atomic rename followed by an fsync of the folder (R19).
  * `target` is a path, absolute or relative to the working directory.
+ *
+ * Neither file is ever reached through a link (R31): both are created exclusively with mode 0600 and O_NOFOLLOW,
+ * and an existing one is used only when it is a regular file of this user with one link; anything else is
+ * `UnsafePath` and left untouched. The finished file gets the mode of any new file (0666 less the umask). A
+ * target that is not a regular file is never renamed over (R32): `createDownload` writes those as a stream.
  */
 export class FsStorage implements StoragePort {
   readonly #flushBehindBytes: number;
@@ -71,8 +77,15 @@ export class FsStorage implements StoragePort {
     return async () => {
       const locked = await attempt('lock', lockPath, () => acquireLock(lockPath))();
       if (E.isLeft(locked)) return locked;
-      if (!locked.right) return E.left({ _tag: 'TargetBusy', target });
-      const opened = await attempt('open', partPath, () => openOrCreate(partPath))();
+      if (locked.right._tag === 'Busy') return E.left({ _tag: 'TargetBusy', target });
+      if (locked.right._tag === 'Unsafe') {
+        return E.left({ _tag: 'UnsafePath', path: lockPath, reason: locked.right.reason });
+      }
+      const opened = await attempt('open', partPath, async () => {
+        // Under the lock, no save of this target runs: what its temp names hold was left by a killed run (R19).
+        await sweepStaleTemps(target);
+        return openPart(partPath);
+      })();
       if (E.isLeft(opened)) {
         await releaseLock(lockPath).catch(() => undefined);
         return opened;
@@ -85,11 +98,14 @@ export class FsStorage implements StoragePort {
     const lockPath = lockPathOf(target);
     const partPath = partPathOf(target);
     return async () => {
-      const held = await attempt('lock', lockPath, () => isLockHeld(lockPath))();
+      const held = await attempt('lock', lockPath, () => lockState(lockPath))();
       if (E.isLeft(held)) return held;
-      if (held.right) return E.left({ _tag: 'TargetBusy', target });
+      if (held.right?._tag === 'Busy') return E.left({ _tag: 'TargetBusy', target });
+      if (held.right?._tag === 'Unsafe') {
+        return E.left({ _tag: 'UnsafePath', path: lockPath, reason: held.right.reason });
+      }
       return attempt('remove', partPath, async () => {
-        await unlinkIfPresent(partPath);
+        await unlinkOwnFile(partPath);
         await releaseLock(lockPath);
       })();
     };
@@ -101,141 +117,5 @@ export class FsStorage implements StoragePort {
 
   readTarget(target: string, offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
     return readFinishedFile(target, offset, length);
-  }
-}
-
-/** One open `<target>.part` and the lock that goes with it. */
-class FsPartFile implements PartFile {
-  private handle: FileHandle | null;
-  /** Bytes written since the last fdatasync began. */
-  private unflushed = 0;
-  /** The background fdatasync in flight, if one is. */
-  private behind: Promise<void> | null = null;
-  /**
-   * What a background fdatasync failed with. Linux reports a writeback error to one fdatasync only, so a failure
-   * seen in the background must fail the next `flush` (or `commit`) itself, or a checkpoint would count lost data.
-   */
-  private behindError: unknown = null;
-
-  constructor(
-    private readonly target: string,
-    private readonly partPath: string,
-    private readonly lockPath: string,
-    handle: FileHandle,
-    private readonly flushBehindBytes: number,
-  ) {
-    this.handle = handle;
-  }
-
-  size(): TE.TaskEither<StorageFailure, number> {
-    return this.withHandle('stat', async (handle) => (await handle.stat()).size);
-  }
-
-  write(offset: number, bytes: Uint8Array): TE.TaskEither<StorageFailure, void> {
-    return this.withHandle('write', async (handle) => {
-      // A positional write may be partial (a signal, a nearly full disk): go on until every byte is written.
-      let done = 0;
-      while (done < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, offset + done);
-        done += bytesWritten;
-      }
-      this.unflushed += done;
-      if (this.flushBehindBytes > 0 && this.unflushed >= this.flushBehindBytes && this.behind === null) {
-        this.unflushed = 0;
-        this.behind = handle.datasync().then(
-          () => {
-            this.behind = null;
-          },
-          (error: unknown) => {
-            this.behindError ??= error;
-            this.behind = null;
-          },
-        );
-      }
-    });
-  }
-
-  /** Waits for the background fdatasync; throws what it, or an earlier one, failed with. */
-  private async settleBehind(): Promise<void> {
-    await this.behind;
-    const error = this.behindError;
-    this.behindError = null;
-    if (error !== null) throw error;
-  }
-
-  read(offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
-    return this.withHandle('read', (handle) => readAt(handle, offset, length));
-  }
-
-  truncate(length: number): TE.TaskEither<StorageFailure, void> {
-    return this.withHandle('truncate', (handle) => handle.truncate(length));
-  }
-
-  flush(): TE.TaskEither<StorageFailure, void> {
-    // fdatasync: the data and the size that reaches it, without the timestamps a full fsync would also write.
-    return this.withHandle('flush', async (handle) => {
-      this.unflushed = 0;
-      await this.settleBehind();
-      await handle.datasync();
-    });
-  }
-
-  commit(): TE.TaskEither<StorageFailure, void> {
-    return this.withHandle('commit', async (handle) => {
-      this.handle = null;
-      // The lock goes whatever fails: a failed commit must not leave this live process holding the target (R23).
-      try {
-        try {
-          await this.settleBehind();
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(this.partPath, this.target);
-        await fsyncDirectory(dirname(this.target));
-      } finally {
-        await releaseLock(this.lockPath);
-      }
-    });
-  }
-
-  discard(): TE.TaskEither<StorageFailure, void> {
-    return this.withHandle('discard', async (handle) => {
-      this.handle = null;
-      try {
-        await this.behind;
-        await handle.close();
-        await unlinkIfPresent(this.partPath);
-      } finally {
-        await releaseLock(this.lockPath);
-      }
-    });
-  }
-
-  close(): TE.TaskEither<StorageFailure, void> {
-    const handle = this.handle;
-    if (handle === null) return TE.right(undefined);
-    this.handle = null;
-    return attempt('close', this.partPath, async () => {
-      try {
-        await this.behind;
-        await handle.close();
-      } finally {
-        await releaseLock(this.lockPath);
-      }
-    });
-  }
-
-  private withHandle<A>(
-    operation: string,
-    run: (handle: FileHandle) => Promise<A>,
-  ): TE.TaskEither<StorageFailure, A> {
-    return async () => {
-      const handle = this.handle;
-      if (handle === null) {
-        return E.left({ _tag: 'IoError', message: `${operation} ${this.partPath}: the part file is closed` });
-      }
-      return attempt(operation, this.partPath, () => run(handle))();
-    };
   }
 }

@@ -1,12 +1,14 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
 import type { AbortSignalLike, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import fetch, { type Response } from 'node-fetch';
 import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
+import { transferEncodingProblem, withoutOverriddenLength } from './http1/bodyFraming.js';
 import { StreamBody } from './StreamBody.js';
 
 /** Options of `NodeFetchHttp`. */
@@ -18,17 +20,27 @@ export interface NodeFetchHttpOptions {
    * write does not stall the socket, small enough that memory stays flat.
    */
   readonly maxQueuedBytes?: number;
+  /** Extra TLS options of the https agent (`ca` for a private CA…). Default none. */
+  readonly tls?: ConnectionOptions;
+  /** Follow a redirect from https to http (R37). Default false: refused as `RedirectRefused`. */
+  readonly allowHttpsDowngrade?: boolean;
 }
 
 /**
  * `HttpPort` over node-fetch with keep-alive agents. Redirects are followed here, hop by hop, by `followRedirects`
- * (R17); bodies are passed on undecoded (R5), as the Buffers the socket gave (no copy).
- * Call `close()` to drop the idle sockets of a long-lived instance (they never keep the process alive).
+ * (R17, R37); bodies are passed on undecoded (R5), as the Buffers the socket gave (no copy). A head Node's parser
+ * refuses (`HPE_…`: a malformed status line or field, obs-fold, a control character, an invalid or duplicate
+ * Content-Length, and one beside a Transfer-Encoding, which `NodeHttp` ignores instead) and a Transfer-Encoding other than one `chunked` (which Node would
+ * read, and pass on gzip bytes as the body) are `Left(BadResponse)`, not retried (R36). Node's parser does not show
+ * the HTTP version, so a Transfer-Encoding in an HTTP/1.0 answer is read as chunked here, where `NodeHttp` refuses it.
+ * A broken chunk after the head reaches node-fetch's body as a premature close only, so it is a cut that core
+ * resumes, where `NodeHttp` fails it as final (R36). Call `close()` to drop the idle sockets of a long-lived instance (they never keep the process alive).
  */
 export class NodeFetchHttp implements HttpPort {
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
   private readonly maxQueued: number;
+  private readonly allowHttpsDowngrade: boolean;
 
   constructor(options: NodeFetchHttpOptions = {}) {
     const agentOptions = {
@@ -37,8 +49,9 @@ export class NodeFetchHttp implements HttpPort {
       scheduling: 'lifo' as const,
     };
     this.httpAgent = new HttpAgent(agentOptions);
-    this.httpsAgent = new HttpsAgent(agentOptions);
+    this.httpsAgent = new HttpsAgent({ ...options.tls, ...agentOptions });
     this.maxQueued = options.maxQueuedBytes ?? 1024 * 1024;
+    this.allowHttpsDowngrade = options.allowHttpsDowngrade ?? false;
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
@@ -58,33 +71,44 @@ export class NodeFetchHttp implements HttpPort {
     request.signal.addEventListener('abort', abort, { once: true });
     const release = (): void => request.signal.removeEventListener('abort', abort);
 
-    const result = await followRedirects(request, async (url, headers) => {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method: request.method,
-          headers,
-          redirect: 'manual',
-          compress: false,
-          signal: controller.signal,
-          agent: (parsed: URL) => (parsed.protocol === 'http:' ? this.httpAgent : this.httpsAgent),
+    const result = await followRedirects(
+      request,
+      async (url, headers) => {
+        let response: Response;
+        try {
+          response = await fetch(url, {
+            method: request.method,
+            headers,
+            redirect: 'manual',
+            compress: false,
+            signal: controller.signal,
+            agent: (parsed: URL) => (parsed.protocol === 'http:' ? this.httpAgent : this.httpsAgent),
+          });
+        } catch (error) {
+          return E.left(failureOf(error, request.signal));
+        }
+        const stream = response.body as Readable | null;
+        const head = headerMapOf(response);
+        const transferEncoding = head['transfer-encoding'];
+        const refused = transferEncoding === undefined ? null : transferEncodingProblem(transferEncoding, 1);
+        if (refused !== null) {
+          discard(stream);
+          return E.left({ _tag: 'BadResponse', reason: refused });
+        }
+        return E.right({
+          status: response.status,
+          headers: withoutOverriddenLength(head),
+          body: () =>
+            bodyOf(stream, request.signal, this.maxQueued, (complete) => {
+              // A body let go before its end aborts the request: node-fetch then destroys the socket.
+              if (!complete) controller.abort();
+              release();
+            }),
+          discard: () => discard(stream),
         });
-      } catch (error) {
-        return E.left(failureOf(error, request.signal));
-      }
-      const stream = response.body as Readable | null;
-      return E.right({
-        status: response.status,
-        headers: headerMapOf(response),
-        body: () =>
-          bodyOf(stream, request.signal, this.maxQueued, (complete) => {
-            // A body let go before its end aborts the request: node-fetch then destroys the socket.
-            if (!complete) controller.abort();
-            release();
-          }),
-        discard: () => discard(stream),
-      });
-    });
+      },
+      { allowHttpsDowngrade: this.allowHttpsDowngrade },
+    );
     // A response's body releases the listener when it is done; nothing else will.
     if (E.isLeft(result)) release();
     return result;
@@ -95,7 +119,11 @@ const failureOf = (error: unknown, signal: AbortSignalLike): HttpFailure => {
   if (signal.aborted || (error as { name?: unknown } | null)?.name === 'AbortError')
     return { _tag: 'Aborted' };
   const message = error instanceof Error ? error.message : String(error);
-  return isCertificateError(error) ? { _tag: 'TlsError', message } : { _tag: 'NetworkError', message };
+  if (isCertificateError(error)) return { _tag: 'TlsError', message };
+  // llhttp's codes: the answer breaks HTTP/1.1, and would be the same if asked again (R36).
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('HPE_')) return { _tag: 'BadResponse', reason: message };
+  return { _tag: 'NetworkError', message };
 };
 
 /** Header names lower-cased (node-fetch's `raw()` already is); a repeated header joined with `, ` (RFC 9110 §5.3). */

@@ -1,4 +1,5 @@
-import type { Hasher, HashState } from '@rdl/core';
+import type { HashAlgorithm, Hasher, HashState } from '@rdl/core';
+import { Crc64 } from '@rdl/core/adapter';
 import { lazyBuiltin } from './lazyBuiltin.js';
 import { type SpawnHashWorker, ThreadHashState } from './threadHash.js';
 
@@ -23,8 +24,8 @@ export interface NodeHasherOptions {
 const spawnWorker: SpawnHashWorker = (source, options) => new (workerThreads().Worker)(source, options);
 
 /**
- * `Hasher` over node:crypto (OpenSSL): incremental SHA-256 and MD5 at native speed, by default off the main thread.
- * A worker that dies or stops answering never blocks the thread for longer than `workerStallMs`: a hash it had not
+ * `Hasher` over node:crypto (OpenSSL): incremental SHA-256, SHA-512 and MD5 at native speed, by default off the main
+ * thread. CRC-64 (OSS's `x-oss-hash-crc64ecma`), which OpenSSL lacks, is core's `Crc64`, inline. A worker that dies or stops answering never blocks the thread for longer than `workerStallMs`: a hash it had not
  * begun goes on inline, exactly; one it had begun is lost, and its `digest()` throws a `DownloadError` (`ERR_IO`)
  * rather than return a wrong value.
  */
@@ -41,7 +42,8 @@ export class NodeHasher implements Hasher {
     this.stallMs = options.workerStallMs ?? 3_000;
   }
 
-  create(algorithm: 'sha256' | 'md5'): HashState {
+  create(algorithm: HashAlgorithm): HashState {
+    if (algorithm === 'crc64ecma') return new Crc64();
     if (this.offThread) {
       try {
         return new ThreadHashState(algorithm, this.stallMs, this.spawn);

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { URL } from 'node:url';
 import type { AbortSignalLike, HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
+import type { RedirectPolicy } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import { followRedirects, type HopAnswer } from './followRedirects.js';
+import { withoutOverriddenLength } from './http1/bodyFraming.js';
 import { type Answer, Connection, type ConnectionSettings, type Origin } from './http1/Connection.js';
 import { ConnectionPool } from './http1/connectionPool.js';
 import { requestHeadOf } from './http1/requestHead.js';
@@ -34,14 +36,22 @@ export interface NodeHttpOptions {
   readonly extraCaFile?: string;
   /** How long a kept-alive socket waits for its next request before it is closed. Default 5000 ms. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Follow a redirect from https to http (R37). Default false: it is refused as `RedirectRefused`, before any byte
+   * goes in clear. `createDownload` sets it from the download's `allowHttpsDowngrade`.
+   */
+  readonly allowHttpsDowngrade?: boolean;
 }
 
 /**
  * `HttpPort` on `node:net` and `node:tls`: HTTP/1.1 spoken by hand (`http1/`), each read landing in a slot that
  * the body then hands out as views, without a copy (see `Connection`); chunks given back through `recycle` let
  * their slot serve again (`SlotPool`), so a download that writes and gives back keeps a few MiB of slots in all.
- * Redirects are followed by `followRedirects` (R17); bodies are passed on undecoded, and no `Accept-Encoding` is
- * added (R5).
+ * Redirects are followed by `followRedirects` (R17, R37); bodies are passed on undecoded, and no `Accept-Encoding`
+ * is added (R5). An answer whose head breaks HTTP/1.1 (a malformed status line or field, obs-fold, a control
+ * character, an invalid Content-Length, a Transfer-Encoding other than one `chunked`, a head over 64 KiB) is
+ * `Left(BadResponse)` with the reason, which core does not retry (R36); a Content-Length beside a Transfer-Encoding
+ * is not passed on.
  *
  * Keep-alive: a connection whose response was read to its framed end goes back to a small pool per origin, so a
  * probe and the GET after it share one. A request sent on a kept-alive connection that fails before any byte of
@@ -52,6 +62,7 @@ export class NodeHttp implements HttpPort {
   readonly #settings: ConnectionSettings;
   readonly #pool: ConnectionPool;
   readonly #recycle: (chunk: Uint8Array) => void;
+  readonly #redirects: RedirectPolicy;
   readonly #hooks = {
     idle: (connection: Connection) => this.#pool.put(connection),
     closed: (connection: Connection) => this.#pool.remove(connection),
@@ -72,11 +83,12 @@ export class NodeHttp implements HttpPort {
       slots,
     };
     this.#pool = new ConnectionPool(positive(options.idleTimeoutMs, 5_000, 'idleTimeoutMs'));
+    this.#redirects = { allowHttpsDowngrade: options.allowHttpsDowngrade ?? false };
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
     return () =>
-      followRedirects(request, (url, headers) => this.#hop(url, headers, request)).catch(
+      followRedirects(request, (url, headers) => this.#hop(url, headers, request), this.#redirects).catch(
         (error: unknown): E.Either<HttpFailure, HttpResponse> =>
           E.left({ _tag: 'NetworkError', message: error instanceof Error ? error.message : String(error) }),
       );
@@ -103,7 +115,7 @@ export class NodeHttp implements HttpPort {
     const { head: response, body } = answer;
     return E.right({
       status: response.status,
-      headers: response.headers,
+      headers: withoutOverriddenLength(response.headers),
       body: () => body,
       // A redirect's body already whole leaves its connection in the pool; one still coming closes it.
       discard: () => void body.return(),

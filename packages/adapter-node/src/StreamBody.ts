@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { AbortSignalLike } from '@rdl/core';
+import { badBodyError } from '@rdl/core/adapter';
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -100,7 +101,10 @@ export class StreamBody implements AsyncIterableIterator<Uint8Array> {
   };
 
   private readonly onError = (error: unknown): void => {
-    this.failure ??= error;
+    // llhttp's codes: the body breaks HTTP/1.1's framing, and would again if asked again (R36).
+    const code = (error as { code?: unknown } | null)?.code;
+    const broken = typeof code === 'string' && code.startsWith('HPE_');
+    this.failure ??= broken ? badBodyError(error instanceof Error ? error.message : code) : error;
     this.notify();
   };
 

@@ -3,40 +3,58 @@ import {
   type Download,
   type DownloadOptions,
   type DownloadPorts,
+  type DownloadResult,
 } from '@rdl/core';
 import { refusedDownload } from '@rdl/core/adapter';
+import * as E from 'fp-ts/lib/Either.js';
+import { openFileSink, writableSink } from './byteSink.js';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
 import { FsStorage } from './FsStorage.js';
 import { NodeHasher } from './NodeHasher.js';
 import { NodeHttp } from './NodeHttp.js';
+import { noCheckpoints, StreamStorage } from './StreamStorage.js';
 import { systemClock } from './systemClock.js';
-import { targetProblem } from './targetPath.js';
+import { targetKindOf } from './targetKind.js';
+import { sidecarNameProblem, targetProblem } from './targetPath.js';
 
-/** One HTTP client for every download of the process, so that keep-alive sockets are shared. */
-let sharedHttp: NodeHttp | null = null;
+/** One HTTP client per redirect policy for every download of the process, so that keep-alive sockets are shared. */
+const sharedHttp = new Map<boolean, NodeHttp>();
+
+const httpFor = (allowHttpsDowngrade: boolean): NodeHttp => {
+  let http = sharedHttp.get(allowHttpsDowngrade);
+  if (http === undefined) {
+    http = new NodeHttp({ allowHttpsDowngrade });
+    sharedHttp.set(allowHttpsDowngrade, http);
+  }
+  return http;
+};
 
 /**
- * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`), `<target>.part` files with a
- * `<target>.lock`, checkpoints in `<target>.rdl.json`, node:crypto hashes and the system clock.
+ * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`, following a redirect from https
+ * to http only with `allowHttpsDowngrade`, R37), `<target>.part` files with a `<target>.lock`, checkpoints in
+ * `<target>.rdl.json`, node:crypto hashes and the system clock.
  */
-export const nodePorts = (): DownloadPorts => {
-  sharedHttp ??= new NodeHttp();
-  return {
-    http: sharedHttp,
-    storage: new FsStorage(),
-    checkpoints: new FileCheckpointStore(),
-    clock: systemClock,
-    hasher: new NodeHasher(),
-  };
-};
+export const nodePorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> = {}): DownloadPorts => ({
+  http: httpFor(options.allowHttpsDowngrade === true),
+  storage: new FsStorage(),
+  checkpoints: new FileCheckpointStore(),
+  clock: systemClock,
+  hasher: new NodeHasher(),
+});
 
 /**
  * Downloads `options.url` to the file `options.target` (a path), resumably: the same `Download` surface as core's
  * `createDownload`, with the Node.js ports filled in. `overrides` replaces any of them (tests inject faults
- * there) and carries the `refreshUrl` hook (R18).
+ * there).
  *
- * A target in a folder that does not exist, or naming a folder, is refused before any request and without
- * creating a file (R30): `result` rejects with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
+ * A target that exists and is not a regular file (a device such as /dev/null, a FIFO, a socket, a symbolic link)
+ * is written through as a plain stream (R32, `targetKindOf`): in order, not resumable, with no file created beside
+ * it, never renamed over, truncated or removed; `isStreamTarget` tells which. A link or a special file of another
+ * user than this one or root is refused (`ERR_UNSAFE_PATH`).
+ *
+ * A target in a folder that does not exist, naming a folder, or whose name leaves no room for its sidecars' (more
+ * than `maxTargetNameBytes`), is refused before any request and without creating a file (R30): `result` rejects
+ * with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
  */
 export const createDownload = (
   options: DownloadOptions,
@@ -44,5 +62,46 @@ export const createDownload = (
 ): Download => {
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
-  return createCoreDownload(options, { ...nodePorts(), ...overrides });
+  const kind = targetKindOf(options.target);
+  if (E.isLeft(kind)) return refusedDownload(kind.left);
+  if (kind.right._tag === 'File') {
+    const tooLong = sidecarNameProblem(options.target);
+    if (tooLong !== null) return refusedDownload(tooLong);
+    return createCoreDownload(options, { ...nodePorts(options), ...overrides });
+  }
+  const { truncate, dev, ino } = kind.right;
+  const storage = new StreamStorage(options.target, () =>
+    openFileSink(options.target, truncate, { dev, ino }),
+  );
+  return createCoreDownload(options, {
+    ...nodePorts(options),
+    storage,
+    checkpoints: noCheckpoints,
+    ...overrides,
+  });
 };
+
+/**
+ * Downloads `options.url` into the stream `output` (`rdl URL -o -` gives stdout), as `createDownload` writes a
+ * device (R32): in order, not resumable, nothing written to disk. `options.target` only names the stream in
+ * messages.
+ */
+export const createStreamDownload = (
+  options: DownloadOptions,
+  output: NodeJS.WritableStream,
+  overrides: Partial<DownloadPorts> = {},
+): Download => {
+  const storage = new StreamStorage(options.target, async () => writableSink(output));
+  return createCoreDownload(options, {
+    ...nodePorts(options),
+    storage,
+    checkpoints: noCheckpoints,
+    ...overrides,
+  });
+};
+
+/** One call: `createDownload(options, overrides).start()`. Resolves when the file is there, verified. */
+export const download = (
+  options: DownloadOptions,
+  overrides: Partial<DownloadPorts> = {},
+): Promise<DownloadResult> => createDownload(options, overrides).start();

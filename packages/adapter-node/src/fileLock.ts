@@ -1,6 +1,8 @@
-import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { errnoOf } from './fsFailure.js';
+import { createOwnFile, readOwnFile } from './ownFile.js';
 
 /** What a lock file holds: enough to tell whether its owner still runs. */
 interface LockOwner {
@@ -96,60 +98,88 @@ const processMayRun = async (owner: LockOwner): Promise<boolean> => {
   return owner.startTicks === null || proc.startTicks === owner.startTicks;
 };
 
+/** A lock file is a few hundred bytes; a bigger one is not read, and counts as torn (R33). */
+const maxLockBytes = 64 * 1024;
+
 /**
- * Whether the lock at `path` belongs to a process that may still run. A lock from another host cannot be checked,
- * so it counts as held.
+ * Whether the lock whose text is `text` belongs to a process that may still run. A lock from another host cannot
+ * be checked, so it counts as held; one that cannot be read as an owner counts as held while it is fresh (a crash
+ * mid-write), given its modification time.
  */
-const ownerMayRun = async (path: string, text: string): Promise<boolean> => {
-  const owner = parseOwner(text);
-  if (owner === null) {
-    const info = await stat(path).catch(() => null);
-    return info !== null && Date.now() - info.mtimeMs < TORN_LOCK_AGE_MS;
-  }
+const ownerMayRun = async (text: string | null, mtimeMs: number): Promise<boolean> => {
+  const owner = text === null ? null : parseOwner(text);
+  if (owner === null) return Date.now() - mtimeMs < TORN_LOCK_AGE_MS;
   if (owner.hostname !== hostname()) return true;
   return processMayRun(owner);
 };
 
-const readLock = async (path: string): Promise<string | null> => {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return null;
-    throw error;
-  }
-};
+/** What is at a lock's name: nothing, a lock with its text, or something that is no lock of this user (R31, R33). */
+type LockFile =
+  | { readonly _tag: 'Missing' }
+  | { readonly _tag: 'Unsafe'; readonly reason: string }
+  /** `text` is `null` for a lock too big to be one: not read, torn. */
+  | { readonly _tag: 'Found'; readonly text: string | null; readonly mtimeMs: number };
 
 /**
- * Takes the lock file `path` (R23): created with O_EXCL, holding the owner's pid, start times and host. A lock
- * whose owner is dead (`kill(pid, 0)` answers ESRCH; on Linux also a zombie, or a pid now held by a process that
- * started at another time) is stale and taken over. Resolves `false` when a live owner holds it, this process
- * included (two downloads of one target in one process are as bad as in two). Rejects with the file system's error
- * otherwise.
+ * Reads the lock at `path` as `readOwnFile` does: a link, a FIFO, a device, a hard link or another user's file is
+ * never read nor followed, and never taken over: it is `Unsafe` and stays as it is (R31). A file of this user too
+ * big to be a lock is not read: a torn lock, taken over once old (R33).
+ */
+const readLock = async (path: string): Promise<LockFile> => {
+  const read = await readOwnFile(path, maxLockBytes);
+  if (read._tag !== 'Found') return read;
+  return { _tag: 'Found', text: read.value.text, mtimeMs: read.value.info.mtimeMs };
+};
+
+/** How taking a lock went. */
+export type LockAttempt =
+  | { readonly _tag: 'Taken' }
+  /** A live owner holds it, this process included. */
+  | { readonly _tag: 'Busy' }
+  /** Something that is not a lock of this user is at its name (R31): refused, left untouched. */
+  | { readonly _tag: 'Unsafe'; readonly reason: string };
+
+/**
+ * Takes the lock file `path` (R23): created with O_EXCL | O_NOFOLLOW and mode 0600 (R31), holding the owner's pid,
+ * start times and host. A lock whose owner is dead (`kill(pid, 0)` answers ESRCH; on Linux also a zombie, or a pid
+ * now held by a process that started at another time) is stale and taken over. `Busy` when a live owner holds it,
+ * this process included (two downloads of one target in one process are as bad as in two); `Unsafe` when what is
+ * there is no lock file of this user. Rejects with the file system's error otherwise.
  *
  * Taking over re-reads the stale lock just before removing it, so two processes racing for the same stale lock
  * cannot both win unless they interleave inside that read-and-unlink window of a few microseconds.
  */
-export const acquireLock = async (path: string): Promise<boolean> => {
+export const acquireLock = async (path: string): Promise<LockAttempt> => {
   const body = JSON.stringify(await thisProcess());
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      await writeFile(path, body, { flag: 'wx' });
-      return true;
-    } catch (error) {
-      if (errnoOf(error) !== 'EEXIST') throw error;
+    const created = await createOwnFile(path, constants.O_WRONLY);
+    if (created !== null) {
+      try {
+        await created.writeFile(body, 'utf8');
+      } finally {
+        await created.close();
+      }
+      return { _tag: 'Taken' };
     }
-    const text = await readLock(path);
-    if (text === null) continue;
-    if (await ownerMayRun(path, text)) return false;
-    if ((await readLock(path)) === text) await releaseLock(path);
+    const lock = await readLock(path);
+    if (lock._tag === 'Unsafe') return lock;
+    if (lock._tag === 'Missing') continue;
+    if (await ownerMayRun(lock.text, lock.mtimeMs)) return { _tag: 'Busy' };
+    const again = await readLock(path);
+    if (again._tag === 'Found' && again.text === lock.text) await releaseLock(path);
   }
-  return false;
+  return { _tag: 'Busy' };
 };
 
-/** Whether a live owner holds the lock file `path`. */
-export const isLockHeld = async (path: string): Promise<boolean> => {
-  const text = await readLock(path);
-  return text !== null && (await ownerMayRun(path, text));
+/**
+ * Who has the lock file `path`: `Busy` while a live owner holds it, `Unsafe` when what is there is no lock of this
+ * user (R31), `null` when it is free (missing, or left by a dead owner). Reads it as `acquireLock` does.
+ */
+export const lockState = async (path: string): Promise<Exclude<LockAttempt, { _tag: 'Taken' }> | null> => {
+  const lock = await readLock(path);
+  if (lock._tag === 'Missing') return null;
+  if (lock._tag === 'Unsafe') return lock;
+  return (await ownerMayRun(lock.text, lock.mtimeMs)) ? { _tag: 'Busy' } : null;
 };
 
 /** Removes the lock file `path`; a missing one is already released. */

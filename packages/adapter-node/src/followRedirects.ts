@@ -1,5 +1,5 @@
 import type { HeaderMap, HttpFailure, HttpRequest, HttpResponse } from '@rdl/core';
-import { redirectStep } from '@rdl/core/rules';
+import { type RedirectPolicy, redirectStep } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -20,13 +20,15 @@ export interface HopAnswer {
 export type SendHop = (url: string, headers: HeaderMap) => Promise<E.Either<HttpFailure, HopAnswer>>;
 
 /**
- * The redirect loop every Node transport shares (R17): `send` one hop, and while the answer is a redirect ask
- * core's `redirectStep` where to go next and with which headers (credentials dropped on a change of origin, only
- * http(s), at most 10 hops). The response's `url` is the one that answered.
+ * The redirect loop every Node transport shares (R17, R37): `send` one hop, and while the answer is a redirect ask
+ * core's `redirectStep` where to go next and with which headers (at another origin only those without secrets, only
+ * http(s), never from https to http unless `policy` allows it, at most 10 hops). A refused hop is refused before
+ * anything is sent to its target. The response's `url` is the one that answered.
  */
 export const followRedirects = async (
   request: HttpRequest,
   send: SendHop,
+  policy: RedirectPolicy,
 ): Promise<E.Either<HttpFailure, HttpResponse>> => {
   let url = request.url;
   let headers: HeaderMap = request.headers;
@@ -45,6 +47,7 @@ export const followRedirects = async (
       method: request.method,
       headers,
       hop,
+      allowHttpsDowngrade: policy.allowHttpsDowngrade,
     });
     if (E.isLeft(next)) return next;
     url = next.right.url;

@@ -9,7 +9,7 @@ export {
   isDownloadError,
   type Progress,
 } from '@rdl/core';
-export { createDownload, nodePorts } from './createDownload.js';
+export { createDownload, createStreamDownload, download, nodePorts } from './createDownload.js';
 export { checkpointPathOf, FileCheckpointStore } from './FileCheckpointStore.js';
 export {
   DEFAULT_FLUSH_BEHIND_BYTES,
@@ -21,5 +21,7 @@ export {
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';
 export { NodeHasher } from './NodeHasher.js';
 export { NodeHttp, type NodeHttpOptions } from './NodeHttp.js';
+export { StreamStorage } from './StreamStorage.js';
 export { systemClock } from './systemClock.js';
-export { targetProblem } from './targetPath.js';
+export { isStreamTarget, type TargetKind, targetKindOf } from './targetKind.js';
+export { maxTargetNameBytes, targetProblem } from './targetPath.js';

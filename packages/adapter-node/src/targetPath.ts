@@ -1,6 +1,13 @@
 import { type Stats, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
+import { longestSidecarSuffixBytes } from './sidecarPaths.js';
+
+/** The longest file name most file systems take, in bytes (NAME_MAX of Linux, macOS, Windows' NTFS in UTF-16). */
+export const maxNameBytes = 255;
+
+/** The longest name a target written as a file can have: its sidecars' names add up to this many bytes more. */
+export const maxTargetNameBytes = maxNameBytes - longestSidecarSuffixBytes;
 
 const invalid = (message: string): DownloadFailure => ({ _tag: 'InvalidInput', field: 'target', message });
 
@@ -26,4 +33,17 @@ export const targetProblem = (target: string): DownloadFailure | null => {
   if (!folder.isDirectory()) return invalid(`${dirname(path)} is not a folder`);
   if (statOrNull(path)?.isDirectory() === true) return invalid(`${path} is a folder, not a file`);
   return null;
+};
+
+/**
+ * Why `target`, written as a file with its sidecars beside it, cannot be (R30), or `null`: a name so long that
+ * `<name>.rdl.json.<random>.tmp` would pass 255 bytes fails only later, at the first checkpoint, as `ENAMETOOLONG`.
+ */
+export const sidecarNameProblem = (target: string): DownloadFailure | null => {
+  const bytes = Buffer.byteLength(basename(target));
+  return bytes <= maxTargetNameBytes
+    ? null
+    : invalid(
+        `the file name is ${bytes} bytes; with the suffixes of the files beside it (up to ${longestSidecarSuffixBytes} bytes) it must be at most ${maxTargetNameBytes}`,
+      );
 };

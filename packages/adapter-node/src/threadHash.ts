@@ -1,11 +1,15 @@
 import type { Worker, WorkerOptions } from 'node:worker_threads';
-import { DownloadError, type HashState } from '@rdl/core';
+import { DownloadError, type HashAlgorithm, type HashState } from '@rdl/core';
 import { lazyBuiltin } from './lazyBuiltin.js';
 
 const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /** Makes the hash worker from its source; tests pass one that lets them kill it. */
 export type SpawnHashWorker = (source: string, options: WorkerOptions) => Worker;
+
+/** The algorithms node:crypto computes on the worker, and the hex digits of each digest. */
+export type OpenSslAlgorithm = Exclude<HashAlgorithm, 'crc64ecma'>;
+const HEX_DIGITS: Readonly<Record<OpenSslAlgorithm, number>> = { sha256: 64, sha512: 128, md5: 32 };
 
 /** Slots of the ring the bytes go through, and their size: 2 MiB of shared memory a hash. */
 const SLOTS = 8;
@@ -67,14 +71,14 @@ export class ThreadHashState implements HashState {
   readonly #ctrl = new Int32Array(new SharedArrayBuffer((LENGTHS + SLOTS) * 4));
   readonly #data = new Uint8Array(new SharedArrayBuffer(SLOTS * SLOT_BYTES));
   readonly #result = new Uint8Array(new SharedArrayBuffer(128));
-  readonly #algorithm: 'sha256' | 'md5';
+  readonly #algorithm: OpenSslAlgorithm;
   readonly #stallMs: number;
   #mode: Mode;
   #produced = 0;
   /** Set by the worker's `exit` or `error` event, which run only between two calls of this thread. */
   #exited = false;
 
-  constructor(algorithm: 'sha256' | 'md5', stallMs: number, spawn: SpawnHashWorker) {
+  constructor(algorithm: OpenSslAlgorithm, stallMs: number, spawn: SpawnHashWorker) {
     this.#algorithm = algorithm;
     this.#stallMs = stallMs;
     const worker = spawn(workerSource, {
@@ -126,8 +130,7 @@ export class ThreadHashState implements HashState {
     if (this.#mode.kind === 'worker' && this.#awaitWorker(() => this.#produced - this.#consumed() < SLOTS)) {
       this.#publish(this.#produced % SLOTS, -1);
       if (this.#awaitWorker(() => this.#consumed() === this.#produced)) {
-        const length = this.#algorithm === 'sha256' ? 64 : 32;
-        return Buffer.from(this.#result.buffer, 0, length).toString('latin1');
+        return Buffer.from(this.#result.buffer, 0, HEX_DIGITS[this.#algorithm]).toString('latin1');
       }
     }
     if (this.#mode.kind === 'here') return this.#mode.hash.digest('hex');

@@ -34,6 +34,9 @@ describe('rdl arguments', () => {
       sha256: null,
       quiet: false,
       json: false,
+      allowHttpsDowngrade: false,
+      lowSpeedLimit: null,
+      lowSpeedTimeMs: null,
     });
   });
 
@@ -56,6 +59,11 @@ describe('rdl arguments', () => {
         '--sha256',
         sha,
         '-q',
+        '--allow-https-downgrade',
+        '-Y',
+        '1.5K',
+        '--speed-time',
+        '10',
       ]),
     ).toEqual({
       url,
@@ -67,6 +75,9 @@ describe('rdl arguments', () => {
       sha256: sha.toLowerCase(),
       quiet: true,
       json: true,
+      allowHttpsDowngrade: true,
+      lowSpeedLimit: 1536,
+      lowSpeedTimeMs: 10_000,
     });
   });
 
@@ -83,6 +94,16 @@ describe('rdl arguments', () => {
     expect(refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
     expect(refusal([url, '-o', ''])).toMatchObject({ field: '--output' });
     expect(refusal([url, '-o'])).toMatchObject({ field: 'arguments' });
+    expect(refusal([url, '--speed-limit', '0'])).toMatchObject({ field: '--speed-limit' });
+    expect(refusal([url, '-Y', '10 MB'])).toMatchObject({ field: '--speed-limit' });
+    expect(refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
+  });
+
+  it("--speed-limit takes curl's suffixes, 1024-based", () => {
+    expect(parsed([url, '-Y', '100']).lowSpeedLimit).toBe(100);
+    expect(parsed([url, '-Y', '2k']).lowSpeedLimit).toBe(2048);
+    expect(parsed([url, '-Y', '3M']).lowSpeedLimit).toBe(3 * 1024 ** 2);
+    expect(parsed([url, '-Y', '1g']).lowSpeedLimit).toBe(1024 ** 3);
   });
 
   it('R30: any non-numeric or negative --retries is refused', () => {
@@ -96,7 +117,11 @@ describe('rdl arguments', () => {
 
   it('--help and --version win over everything else', () => {
     expect(parseCommand(['--help', 'not a url'])).toEqual(E.right({ _tag: 'Help' }));
-    expect(parseCommand(['-v'])).toEqual(E.right({ _tag: 'Version' }));
+    expect(parseCommand(['-V'])).toEqual(E.right({ _tag: 'Version' }));
+  });
+
+  it('-v is left free for a verbose mode (curl, wget): not the version', () => {
+    expect(refusal([url, '-v'])).toMatchObject({ _tag: 'InvalidInput', field: 'arguments' });
   });
 });
 
@@ -188,5 +213,15 @@ describe('the resume hint', () => {
     expect(shellWord('https://h/a.bin?x=1&y=2')).toBe("'https://h/a.bin?x=1&y=2'");
     expect(shellWord("it's")).toBe(`'it'\\''s'`);
     expect(resumeCommand(['https://h/a b', '-o', 'out'])).toBe("rdl 'https://h/a b' -o out");
+  });
+
+  it('R37: leaves a password in a URL out, and says so in a shell comment', () => {
+    expect(resumeCommand(['https://al:s3cret@h/a.bin', '-o', 'out'])).toBe(
+      'rdl https://h/a.bin -o out  # the user and password were left out of the URL: put them back',
+    );
+  });
+
+  it('R37: a URL that does not parse is refused without quoting its password', () => {
+    expect(JSON.stringify(refusal(['https://al:s3cret@[::1/a']))).not.toContain('s3cret');
   });
 });

@@ -59,7 +59,7 @@ describe('rdl after a kill between the rename and the checkpoint removal (R19, R
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.events[0]).toEqual({ event: 'start', resumedFrom: size, total: size });
-    expect(run.events.at(-1)).toEqual({ event: 'done', bytes: size, sha256: sha });
+    expect(run.events.at(-1)).toEqual({ event: 'done', bytes: size, sha256: sha, checks: [] });
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
@@ -90,7 +90,9 @@ describe('rdl after a kill between the rename and the checkpoint removal (R19, R
       `rdl: every byte of ${join(dir, 'out.bin')} (1.0 MiB) is already there: checking it`,
     );
     expect(work).toEqual({ created: ['sha256'], bytesHashed: size, digests: [sha] });
-    expect(run.stderr).toContain(`rdl: saved ${join(dir, 'out.bin')} (1.0 MiB, sha256 ${sha})`);
+    expect(run.stderr).toContain(
+      `rdl: saved ${join(dir, 'out.bin')} (1.0 MiB, sha256 ${sha}, checked sha256 (caller))`,
+    );
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 

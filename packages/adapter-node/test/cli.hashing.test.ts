@@ -50,14 +50,14 @@ describe('rdl computes the SHA-256 only when it is used', () => {
     const r = await run(['--json']);
     expect(r.code).toBe(0);
     expect(r.work).toEqual({ created: ['sha256'], bytesHashed: size, digests: [sha] });
-    expect(r.events.at(-1)).toEqual({ event: 'done', bytes: size, sha256: sha });
+    expect(r.events.at(-1)).toEqual({ event: 'done', bytes: size, sha256: sha, checks: [] });
   });
 
   it('R27: --sha256 that matches: hashed once, checked, and the saved line shows it', async () => {
     const r = await run(['--sha256', sha.toUpperCase()]);
     expect(r.code).toBe(0);
     expect(r.work).toEqual({ created: ['sha256'], bytesHashed: size, digests: [sha] });
-    expect(r.stderr).toContain(`rdl: saved ${r.target} (3.0 MiB, sha256 ${sha})`);
+    expect(r.stderr).toContain(`rdl: saved ${r.target} (3.0 MiB, sha256 ${sha}, checked sha256 (caller))`);
     expect(await listDir(r.dir)).toEqual(['out.bin']);
   });
 

@@ -90,7 +90,7 @@ describe('rdl: output', () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual(run.events);
 
     expect(run.events[0]).toEqual({ event: 'start', resumedFrom: 0, total: smallSize });
-    expect(run.events.at(-1)).toEqual({ event: 'done', bytes: smallSize, sha256: smallSha });
+    expect(run.events.at(-1)).toEqual({ event: 'done', bytes: smallSize, sha256: smallSha, checks: [] });
     const progress = run.events.slice(1, -1);
     expect(progress.length).toBeGreaterThan(0);
     let last = 0;
@@ -146,7 +146,9 @@ describe('rdl: output', () => {
     const dir = await folder();
     const run = await runRdl([`${site.server.origin}/small.bin`, '-o', 'out.bin', '--sha256', smallSha], dir);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain(`rdl: saved ${join(dir, 'out.bin')} (3.0 MiB, sha256 ${smallSha})`);
+    expect(run.stderr).toContain(
+      `rdl: saved ${join(dir, 'out.bin')} (3.0 MiB, sha256 ${smallSha}, checked sha256 (caller))`,
+    );
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
@@ -254,7 +256,7 @@ describe('rdl: signals pause with the checkpoint saved (R24)', () => {
     const again = await runRdl(args, dir);
     expect(again.code).toBe(0);
     expect(again.events[0]).toEqual({ event: 'start', resumedFrom: saved, total: slowSize });
-    expect(again.events.at(-1)).toEqual({ event: 'done', bytes: slowSize, sha256: slowSha });
+    expect(again.events.at(-1)).toEqual({ event: 'done', bytes: slowSize, sha256: slowSha, checks: [] });
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
@@ -283,7 +285,7 @@ describe('rdl: one target, one download (R23)', () => {
     ]);
     const done = await first.exit;
     expect(done.code).toBe(0);
-    expect(done.events.at(-1)).toEqual({ event: 'done', bytes: slowSize, sha256: slowSha });
+    expect(done.events.at(-1)).toEqual({ event: 'done', bytes: slowSize, sha256: slowSha, checks: [] });
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 });

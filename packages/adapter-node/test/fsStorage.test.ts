@@ -134,9 +134,9 @@ describe('FsStorage on disk', () => {
         const owner = (ticks: number) =>
           JSON.stringify({ pid, startedAt: Date.now(), hostname: hostname(), startTicks: ticks });
         await writeFile(lockPathOf(target), owner(startTicks));
-        expect(await acquireLock(lockPathOf(target))).toBe(false);
+        expect(await acquireLock(lockPathOf(target))).toEqual({ _tag: 'Busy' });
         await writeFile(lockPathOf(target), owner(startTicks - 1));
-        expect(await acquireLock(lockPathOf(target))).toBe(true);
+        expect(await acquireLock(lockPathOf(target))).toEqual({ _tag: 'Taken' });
         const mine = JSON.parse(await readFile(lockPathOf(target), 'utf8')) as {
           pid: number;
           startTicks: number;
@@ -157,13 +157,13 @@ describe('FsStorage on disk', () => {
       lockPathOf(target),
       JSON.stringify({ pid: process.pid, startedAt: 1, hostname: hostname() }),
     );
-    expect(await acquireLock(lockPathOf(target))).toBe(false);
+    expect(await acquireLock(lockPathOf(target))).toEqual({ _tag: 'Busy' });
   });
 
   it('R19: targetSize of a folder is a Left, of a missing path null; readTarget of a missing file a Left', async () => {
     const storage = new FsStorage();
-    expect(await expectLeft(storage.targetSize(dir), 'IoError')).toMatchObject({
-      message: expect.stringContaining('not a regular file'),
+    expect(await expectLeft(storage.targetSize(dir), 'UnsafePath')).toMatchObject({
+      reason: expect.stringContaining('a folder, not a regular file'),
     });
     expect(await expectRight(storage.targetSize(join(dir, 'nope', 'f')))).toBeNull();
     await expectLeft(storage.readTarget(join(dir, 'nope'), 0, 1), 'IoError');
@@ -172,7 +172,7 @@ describe('FsStorage on disk', () => {
   it('R23: a torn (unreadable) lock is busy while fresh, so a lock being written is never stolen', async () => {
     const target = join(dir, 'f');
     await writeFile(lockPathOf(target), '');
-    expect(await acquireLock(lockPathOf(target))).toBe(false);
+    expect(await acquireLock(lockPathOf(target))).toEqual({ _tag: 'Busy' });
   });
 
   it('R29: ENOSPC is NoSpace, EACCES/EPERM/EROFS are PermissionDenied, the rest IoError', () => {

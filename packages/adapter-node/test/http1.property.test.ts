@@ -193,7 +193,9 @@ const wire: fc.Arbitrary<Wire> = fc
     }
     let head = '';
     for (const interim of w.interim) head += `${headLines(interim.status, 1, interim.list, w.ends)}${w.ends}`;
-    head += `${headLines(w.status, w.minor, w.list, w.ends)}${framingLines}${w.ends}`;
+    // Transfer-Encoding is HTTP/1.1's: an HTTP/1.0 answer with it is refused (R36).
+    const minor = framing === 'chunked' ? 1 : w.minor;
+    head += `${headLines(w.status, minor, w.list, w.ends)}${framingLines}${w.ends}`;
     const payload = noBody ? new Uint8Array(0) : framing === 'chunked' ? w.chunked.coded : body;
     const bytes = concat([ascii(head), payload]);
     return {
@@ -325,7 +327,7 @@ describe('ResponseParser (RFC 9112 framing, cut at any read boundary)', () => {
     );
   });
 
-  it('a malformed head is refused, however it is cut', () => {
+  it('R36: a malformed head is refused, however it is cut', () => {
     const heads = [
       'HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\n\r\n',
       'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n',
@@ -338,6 +340,12 @@ describe('ResponseParser (RFC 9112 framing, cut at any read boundary)', () => {
       'HTTP/2 200\r\n\r\n',
       'HTTP/1.1 20 OK\r\n\r\n',
       `HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(MAX_HEAD_BYTES)}\r\n\r\n`,
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n',
+      'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nx-a: a\x00b\r\n\r\n',
+      `${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(10_000)}HTTP/1.1 200 OK\r\n\r\n`,
     ];
     fc.assert(
       fc.property(fc.constantFrom(...heads), points, (head, at) => {
@@ -346,6 +354,28 @@ describe('ResponseParser (RFC 9112 framing, cut at any read boundary)', () => {
         expect(reading.views).toEqual([]);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('ResponseParser: Transfer-Encoding (R36)', () => {
+  const coding = fc.constantFrom('chunked', 'gzip', 'deflate', 'identity', 'compress', 'x-rdl', 'br');
+  it('R36: a Transfer-Encoding other than one chunked is refused with no byte of body, however it is cut', () => {
+    fc.assert(
+      fc.property(
+        fc.array(coding, { minLength: 1, maxLength: 4 }).filter((list) => list.join() !== 'chunked'),
+        fc.boolean(),
+        chunkedWire,
+        points,
+        (codings, withLength, { coded }, at) => {
+          const length = withLength ? `Content-Length: ${coded.length}\r\n` : '';
+          const head = ascii(`HTTP/1.1 200 OK\r\n${length}Transfer-Encoding: ${codings.join(', ')}\r\n\r\n`);
+          const reading = read('GET', cut(concat([head, coded]), at));
+          expect(reading.failure).toMatch(/^Transfer-Encoding .*: only a single chunked is accepted$/);
+          expect(reading.views).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,6 +1,6 @@
 import { URL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bodyFramingOf } from '../src/http1/bodyFraming.js';
+import { bodyFramingOf, withoutOverriddenLength } from '../src/http1/bodyFraming.js';
 import { requestHeadOf } from '../src/http1/requestHead.js';
 import type { ResponseHead } from '../src/http1/responseHead.js';
 
@@ -18,21 +18,51 @@ describe('bodyFramingOf (RFC 9112 §6.3)', () => {
     expect(bodyFramingOf('GET', head(304, { 'content-length': '10' }))).toEqual(framed);
   });
 
-  it('Transfer-Encoding ending in chunked is chunked, any other runs until close; both beat Content-Length', () => {
-    expect(bodyFramingOf('GET', head(200, { 'transfer-encoding': 'gzip, Chunked' }))).toEqual({
+  it('a single chunked is chunked and beats a Content-Length, which is not trusted for the connection either', () => {
+    expect(bodyFramingOf('GET', head(200, { 'transfer-encoding': 'Chunked' }))).toEqual({
       _tag: 'Framed',
       framing: { _tag: 'Chunked' },
       reusable: true,
-    });
-    expect(bodyFramingOf('GET', head(200, { 'transfer-encoding': 'chunked, gzip' }))).toEqual({
-      _tag: 'Framed',
-      framing: { _tag: 'UntilClose' },
-      reusable: false,
     });
     // With both, the length is not trusted, and neither is the connection afterwards (§6.1).
     expect(
       bodyFramingOf('GET', head(200, { 'transfer-encoding': 'chunked', 'content-length': '5' })),
     ).toEqual({ _tag: 'Framed', framing: { _tag: 'Chunked' }, reusable: false });
+    expect(bodyFramingOf('GET', head(200, { 'transfer-encoding': ', chunked' }))).toMatchObject({
+      framing: { _tag: 'Chunked' },
+    });
+  });
+
+  it('R36: any other Transfer-Encoding, or one in HTTP/1.0, is refused, for HEAD too', () => {
+    for (const value of [
+      'gzip, chunked',
+      'chunked, chunked',
+      'chunked, gzip',
+      'identity',
+      'x-rdl',
+      '',
+      'chunked;a=b',
+    ])
+      for (const method of ['GET', 'HEAD'] as const)
+        expect(bodyFramingOf(method, head(200, { 'transfer-encoding': value }))).toEqual({
+          _tag: 'Invalid',
+          message: `Transfer-Encoding ${JSON.stringify(value)}: only a single chunked is accepted`,
+        });
+    expect(bodyFramingOf('GET', head(200, { 'transfer-encoding': 'chunked' }, 0))).toEqual({
+      _tag: 'Invalid',
+      message: 'Transfer-Encoding "chunked" in an HTTP/1.0 response',
+    });
+  });
+
+  it('R36: a Content-Length beside a Transfer-Encoding is not passed on; alone it is', () => {
+    expect(
+      withoutOverriddenLength({ 'transfer-encoding': 'chunked', 'content-length': '3', etag: 'e' }),
+    ).toEqual({
+      'transfer-encoding': 'chunked',
+      etag: 'e',
+    });
+    const alone = { 'content-length': '3' };
+    expect(withoutOverriddenLength(alone)).toBe(alone);
   });
 
   it('a Content-Length, repeated with equal values or not, gives the length; any other is invalid', () => {

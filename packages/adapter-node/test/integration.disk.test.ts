@@ -1,14 +1,16 @@
-import { appendFile, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';
-import { partPathOf } from '../src/FsStorage.js';
+import { lockPathOf, partPathOf } from '../src/FsStorage.js';
+import { tempCheckpointPathOf } from '../src/sidecarPaths.js';
 import { generateBytes, rangeStart, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fails, fastOptions, fileSha256, pauseAt } from './support/harness.js';
+import { makeFifo } from './support/plant.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 import { durabilityWatch, FillingFsStorage } from './support/wrappedPorts.js';
 
@@ -53,6 +55,19 @@ describe('local state, against the fault server and the real file system', () =>
     expect(watch.saves()).toBeGreaterThan(0);
     expect(watch.violations).toEqual([]);
     expect(await fileSha256(target)).toBe(sha256(body));
+  });
+
+  it('R19: the temp files of checkpoint saves a SIGKILL cut short are swept by the next run', async () => {
+    const target = join(dir(), 'out.bin');
+    server.fail({ kind: 'stall', at: 1_000_000 }, { method: 'GET' });
+    await pauseAt({ url: url(), target }, 1_000_000);
+    const text = await readFile(checkpointPathOf(target), 'utf8');
+    // What a kill between a temp file's creation and its rename leaves, in this version's names and the old ones.
+    await writeFile(tempCheckpointPathOf(target), text.slice(0, 10));
+    await writeFile(`${checkpointPathOf(target)}.${process.pid}.3.tmp`, text);
+    await completes({ url: url(), target });
+    expect(await fileSha256(target)).toBe(sha256(body));
+    expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
   it('R21: a part file longer than the checkpoint is truncated to the committed bytes', async () => {
@@ -100,6 +115,35 @@ describe('local state, against the fault server and the real file system', () =>
     expect(lastStart()).toBe(0);
     expect(await fileSha256(target)).toBe(sha256(body));
     expect(await listDir(dir())).toEqual(['out.bin']);
+  });
+
+  it.each([
+    ['a FIFO (a read of it would wait for ever)', (path: string) => makeFifo(path)],
+    ['a link to /dev/zero (a read of it never ends)', (path: string) => symlink('/dev/zero', path)],
+  ])(
+    'R33: a checkpoint that is %s is not read: reported as torn, then a fresh start',
+    async (_name, plant) => {
+      const target = join(dir(), 'out.bin');
+      await plant(checkpointPathOf(target));
+      const { events } = await completes({ url: url(), target });
+      const notices = events.flatMap((event) => (event.type === 'notice' ? [event] : []));
+      expect(notices.map((notice) => notice.code)).toEqual(['CHECKPOINT_INVALID']);
+      expect(notices[0]?.message).toMatch(/refused to use .*out\.bin\.rdl\.json: it is a/);
+      expect(await fileSha256(target)).toBe(sha256(body));
+      // The first save replaced it by a rename; the end removed the checkpoint.
+      expect(await listDir(dir())).toEqual(['out.bin']);
+    },
+  );
+
+  it('R31, R33: a FIFO at the lock name is refused at once, left a FIFO, and nothing is requested', async () => {
+    const target = join(dir(), 'out.bin');
+    makeFifo(lockPathOf(target));
+    const { error } = await fails({ url: url(), target });
+    expect(error.code).toBe('ERR_UNSAFE_PATH');
+    expect(error.message).toMatch(/out\.bin\.lock: it is a FIFO, not a regular file/);
+    expect((await lstat(lockPathOf(target))).isFIFO()).toBe(true);
+    expect(server.gets()).toEqual([]);
+    expect(await listDir(dir())).toEqual(['out.bin.lock']);
   });
 
   it('R22: a tampered checkpoint (bytes counted past the total) never yields a wrong file', async () => {

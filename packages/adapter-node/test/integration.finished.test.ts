@@ -92,6 +92,19 @@ describe('a finished target left with its checkpoint, on the real file system (R
     expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
+  it('R34: a checkpoint of another URL counting every byte, and a target of that size: fetched, never adopted', async () => {
+    const target = join(dir(), 'out.bin');
+    await killedAfterRename(target);
+    const other = generateBytes(size, 44);
+    server.serve('/other', other);
+    const { result, events } = await completes({ url: server.url('/other'), target });
+    expect(server.gets().length).toBeGreaterThan(0);
+    expect(restartReasons(events)).toEqual(['CHECKPOINT_INVALID']);
+    expect(result?.bytes).toBe(size);
+    expect(await fileSha256(target)).toBe(sha256(other));
+    expect(await listDir(dir())).toEqual(['out.bin']);
+  });
+
   it('R19: a checkpoint kept by a failed removal alone (no kill) is cleaned up by the next run', async () => {
     const target = join(dir(), 'out.bin');
     await completes({ url: url(), target }, { checkpoints: killedBeforeRemoval() });

@@ -96,15 +96,14 @@ describe('probing and redirects, against the fault server', () => {
       { method: 'GET', after: () => (resource.tokens = new Set(['new'])) },
     );
     const asked: { url: string; status: number }[] = [];
-    await completes(
-      { url: server.url('/r18?token=old'), target },
-      {
-        refreshUrl: async (failed) => {
-          asked.push(failed);
-          return { url: server.url('/r18?token=new') };
-        },
+    await completes({
+      url: server.url('/r18?token=old'),
+      target,
+      refreshUrl: async (failed) => {
+        asked.push(failed);
+        return { url: server.url('/r18?token=new') };
       },
-    );
+    });
     expect(asked).toEqual([{ url: expect.stringContaining('token=old'), status: 403 }]);
     const fresh = server.gets().filter((request) => request.url.includes('token=new'));
     expect(fresh.length).toBeGreaterThan(0);

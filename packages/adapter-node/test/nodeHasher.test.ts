@@ -6,8 +6,14 @@ import { NodeHasher } from '../src/NodeHasher.js';
 const data = randomBytes(3 * 1024 * 1024 + 13);
 
 describe('NodeHasher (R27)', () => {
+  it('R27: CRC-64 (x-oss-hash-crc64ecma) gives the check value of its polynomial', () => {
+    const state = new NodeHasher().create('crc64ecma');
+    state.update(new TextEncoder().encode('123456789'));
+    expect(state.digest()).toBe('995dc9bbdf1939fa');
+  });
+
   for (const offThread of [true, false]) {
-    for (const algorithm of ['sha256', 'md5'] as const) {
+    for (const algorithm of ['sha256', 'sha512', 'md5'] as const) {
       it(`${algorithm} ${offThread ? 'on a worker thread' : 'inline'} equals node:crypto's whatever the chunking`, () => {
         fc.assert(
           fc.property(fc.array(fc.integer({ min: 0, max: 700_000 }), { maxLength: 12 }), (cuts) => {

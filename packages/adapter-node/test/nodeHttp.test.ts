@@ -114,10 +114,10 @@ describe('NodeHttp on the wire', () => {
     ['obs-fold', 'HTTP/1.1 200 OK\r\nx-a: 1\r\n  2\r\ncontent-length: 0\r\n\r\n'],
     ['garbage', 'SSH-2.0-OpenSSH_9.2\r\n\r\n'],
     ['a head over 64 KiB', `HTTP/1.1 200 OK\r\nx-big: ${'b'.repeat(70_000)}\r\n\r\n`],
-  ])('is Left(NetworkError) for %s', async (_name, wire) => {
+  ])('R36: is Left(BadResponse), not retried, for %s', async (_name, wire) => {
     const { server, http } = await raw((_request, socket) => socket.end(wire));
     const { result } = await requestWith(http, server.url());
-    expect(E.isLeft(result) && result.left._tag).toBe('NetworkError');
+    expect(E.isLeft(result) && result.left._tag).toBe('BadResponse');
   });
 
   it('bytes past the Content-Length are no body, and the connection is not used again', async () => {

@@ -5,16 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
 import { NodeHttp } from '../src/NodeHttp.js';
 import { generateBytes } from './support/faultServer.js';
 import { readAll, requestWith, right } from './support/httpContract.js';
+import { selfSigned } from './support/selfSigned.js';
 import { makeTempDir } from './support/tempDir.js';
-
-const run = promisify(execFile);
 
 /**
  * https through `tls.connect` with the `onread` slots: a local node:https server whose self-signed certificate
@@ -35,28 +33,10 @@ describe('NodeHttp over https', () => {
     const temp = await makeTempDir('rdl-tls-');
     cleanup = temp.cleanup;
     tempDir = temp.dir;
-    const key = join(temp.dir, 'key.pem');
-    const cert = join(temp.dir, 'cert.pem');
-    certFile = cert;
-    await run('/usr/bin/openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
-    ca = await readFile(cert);
-    server = createServer({ key: await readFile(key), cert: ca }, (request, response) => {
+    const certificate = await selfSigned(temp.dir);
+    certFile = certificate.certFile;
+    ca = certificate.cert;
+    server = createServer({ key: certificate.key, cert: ca }, (request, response) => {
       response.writeHead(200, { 'content-length': String(body.length) });
       response.end(request.method === 'HEAD' ? undefined : body);
     });

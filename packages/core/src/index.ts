@@ -4,8 +4,9 @@
  * pieces an adapter is built from in `@rdl/core/adapter`, the in-memory ports and test server in
  * `@rdl/core/memory`, the contract suites in `@rdl/core/testing`, the state machine in `@rdl/core/machine`.
  */
-export { createDownload } from './api/createDownload.js';
+export { createDownload, download } from './api/createDownload.js';
 export type { ByteRange, Checkpoint, Validators } from './model/checkpoint.js';
+export type { ChecksumCheck, ChecksumSource } from './model/checksum.js';
 export { DownloadError, isDownloadError } from './model/DownloadError.js';
 export type { RestartReason } from './model/decision.js';
 export type {
@@ -14,6 +15,7 @@ export type {
   DownloadPorts,
   DownloadResult,
   DownloadState,
+  EventListener,
   Progress,
 } from './model/download.js';
 export {
@@ -25,10 +27,10 @@ export {
   failureCodes,
   matchFailure,
 } from './model/failure.js';
-export type { DownloadOptions, RefreshedUrls, RetryOptions } from './model/options.js';
+export type { DownloadOptions, RefreshedUrls, RefreshUrl, RetryOptions } from './model/options.js';
 export type { AbortSignalLike } from './ports/abort.js';
 export type { CheckpointStore } from './ports/CheckpointStore.js';
 export type { Clock, TimerId } from './ports/Clock.js';
-export type { Hasher, HashState } from './ports/Hasher.js';
+export type { HashAlgorithm, Hasher, HashState } from './ports/Hasher.js';
 export type { HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from './ports/HttpPort.js';
 export type { PartFile, StorageFailure, StoragePort } from './ports/StoragePort.js';

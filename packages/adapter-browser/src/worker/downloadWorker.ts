@@ -4,7 +4,7 @@
  * mirrors it from `FromWorker` messages (`createDownload` in `../createDownload.ts`).
  */
 
-import type { Download } from '@rdl/core';
+import type { Download, RefreshUrl } from '@rdl/core';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import { createDownloadHere } from '../createDownloadHere.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -20,24 +20,15 @@ let nextRefresh = 1;
 const refreshes = new Map<number, (urls: { url: string; headUrl?: string } | null) => void>();
 
 const open = (message: Extract<ToWorker, { type: 'open' }>): Download => {
+  const refreshUrl: RefreshUrl = (failed) =>
+    new Promise((resolve, reject) => {
+      const id = nextRefresh++;
+      refreshes.set(id, (urls) => (urls === null ? reject(new Error('refreshUrl failed')) : resolve(urls)));
+      scope.postMessage({ type: 'refreshUrl', id, failed: { url: failed.url, status: failed.status } });
+    });
   const created = createDownloadHere(
-    message.options,
-    message.refreshable
-      ? {
-          refreshUrl: (failed) =>
-            new Promise((resolve, reject) => {
-              const id = nextRefresh++;
-              refreshes.set(id, (urls) =>
-                urls === null ? reject(new Error('refreshUrl failed')) : resolve(urls),
-              );
-              scope.postMessage({
-                type: 'refreshUrl',
-                id,
-                failed: { url: failed.url, status: failed.status },
-              });
-            }),
-        }
-      : {},
+    message.refreshable ? { ...message.options, refreshUrl } : message.options,
+    {},
     {
       onCheckpointSaved: (text) => {
         const decoded = decodeCheckpoint(text);

@@ -140,12 +140,12 @@ describe('createDownload in a worker, with a refreshUrl hook in the page', () =>
         checkpointIntervalMs: 20,
         writeBufferBytes: 64 * 1024,
         retry: { minDelayMs: 10, maxDelayMs: 100 },
-      },
-      {
         refreshUrl: async (failed) => {
           asked.push(failed);
           return { url: `${files}/signed/small.bin?sig=2` };
         },
+      },
+      {
         onCheckpoint: (bytes) => {
           if (bytes > 0 && checkpointed === Number.POSITIVE_INFINITY) {
             checkpointed = bytes;

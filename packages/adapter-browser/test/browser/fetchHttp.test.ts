@@ -149,3 +149,55 @@ describe('FetchHttp in Chromium', () => {
     await control(files, { release: true });
   });
 });
+
+describe('FetchHttp and a redirect from https to http (R37)', () => {
+  /** A `fetch` that answers as if it had followed redirects to `finalUrl`; `cancelled` says whether the body was let go. */
+  const reachedBy = (finalUrl: string) => {
+    const seen = { cancelled: false };
+    const fake = (async () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          controller.enqueue(new TextEncoder().encode('sent in clear'));
+          controller.close();
+        },
+        cancel: () => {
+          seen.cancelled = true;
+        },
+      });
+      const response = new Response(body, { status: 200 });
+      Object.defineProperty(response, 'url', { value: finalUrl });
+      return response;
+    }) as typeof fetch;
+    return { fake, seen };
+  };
+  const send = (port: FetchHttp, url: string) =>
+    port.request({ method: 'GET', url, headers: {}, signal: createAbortHandle().signal })();
+
+  it('R37: an answer fetch reached over http from an https URL is RedirectRefused, its body let go unread', async () => {
+    const { fake, seen } = reachedBy('http://files.example/a.bin');
+    const result = await send(new FetchHttp({ fetch: fake }), 'https://files.example/a.bin');
+    expect(result).toEqual({
+      _tag: 'Left',
+      left: {
+        _tag: 'RedirectRefused',
+        location: 'http://files.example/a.bin',
+        message: 'a redirect from https to http (allow it with allowHttpsDowngrade)',
+      },
+    });
+    expect(seen.cancelled).toBe(true);
+  });
+
+  it('R37: with allowHttpsDowngrade it is answered; https to https and http to http always are', async () => {
+    const allowed = await send(
+      new FetchHttp({ fetch: reachedBy('http://files.example/a.bin').fake, allowHttpsDowngrade: true }),
+      'https://files.example/a.bin',
+    );
+    expect(allowed).toMatchObject({ _tag: 'Right', right: { url: 'http://files.example/a.bin' } });
+    for (const [from, to] of [
+      ['https://files.example/a.bin', 'https://cdn.example/a.bin'],
+      ['http://files.example/a.bin', 'http://cdn.example/a.bin'],
+    ] as const) {
+      expect(await send(new FetchHttp({ fetch: reachedBy(to).fake }), from)).toMatchObject({ _tag: 'Right' });
+    }
+  });
+});

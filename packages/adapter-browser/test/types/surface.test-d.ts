@@ -1,4 +1,4 @@
-import type { createDownload as nodeCreateDownload } from '@rdl/adapter-node';
+import type { createDownload as nodeCreateDownload, download as nodeDownload } from '@rdl/adapter-node';
 import type {
   createDownload as coreCreateDownload,
   Download,
@@ -6,11 +6,15 @@ import type {
   DownloadPorts,
 } from '@rdl/core';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { createDownload as browserCreateDownload } from '../../src/index.js';
+import type {
+  createDownload as browserCreateDownload,
+  download as browserDownload,
+} from '../../src/index.js';
 
 describe('the createDownload surface', () => {
   it('is the same in the browser adapter and the Node adapter', () => {
     expectTypeOf<typeof browserCreateDownload>().toEqualTypeOf<typeof nodeCreateDownload>();
+    expectTypeOf<typeof browserDownload>().toEqualTypeOf<typeof nodeDownload>();
   });
 
   it('takes core options and port overrides, and returns core’s Download', () => {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
-import { isHttpUrl, parseUrl } from '@rdl/core/rules';
+import { isHttpUrl, parseUrl, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
@@ -8,7 +8,7 @@ export interface CliArgs {
   readonly url: string;
   /** `--head-url`: the URL of the HEAD probe (presigned URLs sign HEAD and GET apart). Default: `url`. */
   readonly headUrl: string | null;
-  /** `-o, --output`: as typed, `null` for the default name taken from the URL. */
+  /** `-o, --output`: as typed (`-` is stdout, R32), `null` for the default name taken from the URL. */
   readonly output: string | null;
   /** `--on-change`. Default `'restart'`. */
   readonly onChange: 'restart' | 'fail';
@@ -20,6 +20,12 @@ export interface CliArgs {
   readonly sha256: string | null;
   readonly quiet: boolean;
   readonly json: boolean;
+  /** `--allow-https-downgrade`: follow a redirect from https to http (R37). Default off. */
+  readonly allowHttpsDowngrade: boolean;
+  /** `-Y, --speed-limit`: bytes a second below which a body is cut and retried (R25). Default: off. */
+  readonly lowSpeedLimit: number | null;
+  /** `-y, --speed-time` in seconds, as milliseconds: the window of `--speed-limit`. Default: core's (30 s). */
+  readonly lowSpeedTimeMs: number | null;
 }
 
 export type Command =
@@ -32,16 +38,20 @@ export const usage = `Usage: rdl <url> [-o <file>] [options]
 Downloads <url> to <file>; running the same command again after any interruption resumes.
 
 Options:
-  -o, --output <file>        where the file goes (default: the URL's last path segment, in this folder)
+  -o, --output <file>        where the file goes; - for stdout (default: the URL's last path segment, here)
       --head-url <url>       URL of the HEAD probe, for presigned URLs (default: <url>)
       --on-change <policy>   restart | fail, when the file changed on the server (default: restart)
       --retries <n>          attempts in a row without a byte before giving up (default: 8)
       --stall-timeout <s>    seconds without a byte before the connection is retried (default: 30)
+  -Y, --speed-limit <rate>   a body slower than this (bytes a second; K, M, G suffixes) for --speed-time is cut
+                             and retried, as curl's (default: off)
+  -y, --speed-time <s>       the window of --speed-limit (default: 30)
       --sha256 <hex>         expected SHA-256 of the file, checked before it appears
+      --allow-https-downgrade  follow a redirect from https to http (default: refused, ERR_REDIRECT_REFUSED)
   -q, --quiet                print nothing but errors
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
-  -v, --version              the version
+  -V, --version              the version
 
 The file's SHA-256 is computed only when it is used: with --sha256 (checked, then shown on the saved line) or
 --json (in the done event). Otherwise no hash is computed, which saves about a second of CPU a GiB.
@@ -54,10 +64,13 @@ const options = {
   retries: { type: 'string' },
   'stall-timeout': { type: 'string' },
   sha256: { type: 'string' },
+  'speed-limit': { type: 'string', short: 'Y' },
+  'speed-time': { type: 'string', short: 'y' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
+  'allow-https-downgrade': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 const valued = new Set(
@@ -93,7 +106,8 @@ const joinNegativeValues = (argv: readonly string[]): string[] => {
 
 const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string> => {
   const url = parseUrl(value);
-  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(value)}`));
+  // R37: a password in a URL is never printed, even in a URL that does not parse.
+  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(withoutUserinfo(value))}`));
   if (!isHttpUrl(url)) {
     return E.left(invalid(field, `unsupported scheme ${url.protocol} (rdl fetches http and https)`));
   }
@@ -118,6 +132,25 @@ const seconds = (field: string, value: string | undefined): E.Either<DownloadFai
   return E.right(Math.round(n * 1000));
 };
 
+const RATE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), above 0. */
+export const byteRate = (
+  field: string,
+  value: string | undefined,
+): E.Either<DownloadFailure, number | null> => {
+  if (value === undefined) return E.right(null);
+  const match = /^\s*(\d+(?:\.\d+)?)([kKmMgG]?)\s*$/.exec(value);
+  const bytes =
+    match === null ? Number.NaN : Number(match[1]) * (RATE_UNITS[(match[2] ?? '').toLowerCase()] ?? 1);
+  if (!Number.isFinite(bytes) || bytes < 1) {
+    return E.left(
+      invalid(field, `expected bytes a second above 0 (K, M, G suffixes), got ${JSON.stringify(value)}`),
+    );
+  }
+  return E.right(Math.floor(bytes));
+};
+
 const onChangePolicy = (value: string | undefined): E.Either<DownloadFailure, 'restart' | 'fail'> => {
   if (value === undefined || value === 'restart') return E.right('restart');
   if (value === 'fail') return E.right('fail');
@@ -131,8 +164,19 @@ const sha256Hex = (value: string | undefined): E.Either<DownloadFailure, string 
     : E.left(invalid('--sha256', 'expected 64 hexadecimal digits'));
 };
 
-/** Whether `--json` was asked for, read without parsing, so that a parse error can still be reported as JSON. */
-export const wantsJson = (argv: readonly string[]): boolean => argv.includes('--json');
+/** Whether `argv` sends the file to stdout (`-o -`), read without parsing. */
+const writesToStdout = (argv: readonly string[]): boolean =>
+  argv.some(
+    (arg, i) =>
+      arg === '--output=-' || arg === '-o-' || ((arg === '-o' || arg === '--output') && argv[i + 1] === '-'),
+  );
+
+/**
+ * Whether `--json` was asked for, read without parsing, so that a parse error can still be reported as JSON. Not
+ * with `-o -`: stdout is the file's, and the refusal of that pair goes to stderr alone.
+ */
+export const wantsJson = (argv: readonly string[]): boolean =>
+  argv.includes('--json') && !writesToStdout(argv);
 
 /** Reads the command line. Every failure is `InvalidInput` (R30), found before any request. */
 export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure, Command> => {
@@ -151,6 +195,9 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
     return E.left(invalid('arguments', `expected one <url>, got ${positionals.length} (see rdl --help)`));
   }
   if (values.output === '') return E.left(invalid('--output', 'empty file name'));
+  if (values.output === '-' && values.json === true) {
+    return E.left(invalid('--json', 'with -o - the file goes to stdout, which the JSON lines would corrupt'));
+  }
 
   const url = httpUrl('url', positionals[0]!);
   const headUrl =
@@ -159,6 +206,8 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
   const retries = count('--retries', values.retries);
   const stallTimeoutMs = seconds('--stall-timeout', values['stall-timeout']);
   const sha256 = sha256Hex(values.sha256);
+  const lowSpeedLimit = byteRate('--speed-limit', values['speed-limit']);
+  const lowSpeedTimeMs = seconds('--speed-time', values['speed-time']);
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(headUrl)) return headUrl;
@@ -166,6 +215,8 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
   if (E.isLeft(retries)) return retries;
   if (E.isLeft(stallTimeoutMs)) return stallTimeoutMs;
   if (E.isLeft(sha256)) return sha256;
+  if (E.isLeft(lowSpeedLimit)) return lowSpeedLimit;
+  if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
 
   return E.right({
     _tag: 'Download',
@@ -179,6 +230,9 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
       sha256: sha256.right,
       quiet: values.quiet === true,
       json: values.json === true,
+      allowHttpsDowngrade: values['allow-https-downgrade'] === true,
+      lowSpeedLimit: lowSpeedLimit.right,
+      lowSpeedTimeMs: lowSpeedTimeMs.right,
     },
   });
 };

@@ -1,5 +1,7 @@
 import type { DownloadError, DownloadEvent, DownloadFailure } from '@rdl/core';
 import { describeFailure, failureCode } from '@rdl/core';
+import { checkName } from './render/checkName.js';
+import { escapeControls } from './render/escapeControls.js';
 
 /** The lines `--json` prints, one object each, in the shape the command documents. */
 export type JsonLine =
@@ -12,7 +14,13 @@ export type JsonLine =
       readonly etaSeconds: number | null;
     }
   | { readonly event: 'restart'; readonly reason: string }
-  | { readonly event: 'done'; readonly bytes: number; readonly sha256: string | null }
+  | {
+      readonly event: 'done';
+      readonly bytes: number;
+      readonly sha256: string | null;
+      /** The checksums the file matched (R27): `sha256 (caller)`, `crc64ecma (x-oss-hash-crc64ecma)`… */
+      readonly checks: readonly string[];
+    }
   | { readonly event: 'error'; readonly code: string; readonly message: string };
 
 /** The JSON line of a download event, `null` for the events `--json` does not print (state, retry, notice). */
@@ -33,7 +41,12 @@ export const jsonLineOf = (event: DownloadEvent): JsonLine | null => {
     case 'restart':
       return { event: 'restart', reason: event.reason };
     case 'done':
-      return { event: 'done', bytes: event.result.bytes, sha256: event.result.sha256 };
+      return {
+        event: 'done',
+        bytes: event.result.bytes,
+        sha256: event.result.sha256,
+        checks: event.result.checks.map(checkName),
+      };
     case 'error':
       return errorLine(event.error);
     default:
@@ -53,4 +66,5 @@ export const failureLine = (failure: DownloadFailure): JsonLine => ({
   message: describeFailure(failure),
 });
 
-export const formatJsonLine = (line: JsonLine): string => `${JSON.stringify(line)}\n`;
+/** One JSON line, control characters escaped (R38): `JSON.stringify` would leave C1 and bidi controls raw. */
+export const formatJsonLine = (line: JsonLine): string => `${escapeControls(JSON.stringify(line))}\n`;

@@ -3,12 +3,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Download, DownloadFailure, DownloadOptions, DownloadPorts } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
+import { withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
-import { createDownload } from '../createDownload.js';
+import { createDownload, createStreamDownload } from '../createDownload.js';
 import { NodeHttp } from '../NodeHttp.js';
+import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { resolveOutputPath } from './outputPath.js';
+import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
 import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
 import { resumeCommand } from './resumeCommand.js';
@@ -26,9 +29,12 @@ export interface CliEnvironment extends Output {
   readonly onSignal: (handler: (signal: StopSignal) => void) => () => void;
   /** Ends the process at once: a second signal while pausing. */
   readonly exit: (code: number) => never;
+  /** A PEM file of CAs trusted on top of Node's: the launcher's `RDL_EXTRA_CA_CERTS`. Default none. */
+  readonly extraCaFile?: string;
 }
 
-const processEnvironment = (): CliEnvironment => ({
+const processEnvironment = (extraCaFile: string | undefined): CliEnvironment => ({
+  ...(extraCaFile === undefined || extraCaFile === '' ? {} : { extraCaFile }),
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
@@ -61,7 +67,7 @@ const version = (): string => {
 /** The failure line on stderr (R29) and, with `--json`, the error event; the exit code that goes with it. */
 const fail = (env: CliEnvironment, reporter: Reporter, code: string, message: string): number => {
   reporter.failed(code, message);
-  env.stderr.write(`${messages.failure(code, message)}\n`);
+  writeLines(env.stderr, messages.failure(code, message));
   return code === failureCode({ _tag: 'InvalidInput', field: '', message: '' })
     ? exitCodes.invalidInput
     : exitCodes.failed;
@@ -86,6 +92,9 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.retries === null ? {} : { retry: { retries: args.retries } }),
   ...(args.stallTimeoutMs === null ? {} : { stallTimeoutMs: args.stallTimeoutMs }),
   ...(args.sha256 === null ? {} : { expectedSha256: args.sha256 }),
+  ...(args.allowHttpsDowngrade ? { allowHttpsDowngrade: true } : {}),
+  ...(args.lowSpeedLimit === null ? {} : { lowSpeedLimit: args.lowSpeedLimit }),
+  ...(args.lowSpeedTimeMs === null ? {} : { lowSpeedTimeMs: args.lowSpeedTimeMs }),
 });
 
 type Outcome =
@@ -157,7 +166,8 @@ const runDownload = async (
 /**
  * `rdl <url> [-o <file>] [options]`: downloads, or goes on with an interrupted download of the same target.
  * Resolves the exit code; never throws for an expected failure (R29), whose one line it prints on stderr.
- * `ports` replaces some of the Node ports (tests watch the hasher through it). Default: none replaced.
+ * `ports` replaces some of the Node ports (tests watch the hasher through it). Default: none replaced. Everything
+ * it prints goes out through `writeLines` or `formatJsonLine`, control characters escaped (R38).
  */
 export const runCli = async (
   argv: readonly string[],
@@ -170,43 +180,71 @@ export const runCli = async (
   if (E.isLeft(command)) return failWith(env, early, command.left);
   switch (command.right._tag) {
     case 'Help':
-      env.stdout.write(usage);
+      writeLines(env.stdout, ...usage.trimEnd().split('\n'));
       return exitCodes.ok;
     case 'Version':
-      env.stdout.write(`rdl ${version()}\n`);
+      writeLines(env.stdout, `rdl ${version()}`);
       return exitCodes.ok;
     case 'Download':
       break;
   }
   const args = command.right.args;
-  const target = resolveOutputPath(args.output, args.url, env.cwd);
+  const toStdout = args.output === '-';
+  const target = toStdout ? E.right(stdoutName) : resolveOutputPath(args.output, args.url, env.cwd);
   if (E.isLeft(target)) return failWith(env, early, target.left);
+  const notice = toStdout
+    ? 'rdl: writing to stdout as a plain stream, not resumable'
+    : streamNotice(target.right);
+  if (notice !== null && !args.quiet) writeLines(env.stderr, notice);
 
   const reporter = args.json
     ? jsonReporter(env)
     : args.quiet
       ? quietReporter
-      : await textReporter(env, { url: args.url, target: target.right, verifies: args.sha256 !== null });
-  return runDownload(env, createDownload(downloadOptions(args, target.right), ports), reporter, argv);
+      : await textReporter(env, {
+          // R37: a password in the URL is sent, never printed.
+          url: withoutUserinfo(args.url),
+          target: target.right,
+          verifies: args.sha256 !== null,
+        });
+  const options = downloadOptions(args, target.right);
+  const chosen = { ...launcherPorts(env, args), ...ports };
+  const download = toStdout
+    ? createStreamDownload(options, env.stdout, chosen)
+    : createDownload(options, chosen);
+  return runDownload(env, download, reporter, argv);
+};
+
+/** What `-o -` names the download in messages. */
+const stdoutName = 'stdout';
+
+/** R32: said before anything else, so that nobody expects to resume it; `null` for a file (or a refused target). */
+const streamNotice = (target: string): string | null => {
+  const kind = targetKindOf(target);
+  if (E.isLeft(kind) || kind.right._tag !== 'Stream') return null;
+  return `rdl: ${target} is ${kind.right.what}: writing it as a plain stream, not resumable`;
 };
 
 /**
  * The launcher `bin/rdl` hands `NODE_EXTRA_CA_CERTS` over as `RDL_EXTRA_CA_CERTS`, so that Node does not load it at
  * start-up (40 ms of every run with Node 20): the transport reads it at its first https connection instead.
  */
-const launcherPorts = (extraCaFile: string | undefined): Partial<DownloadPorts> =>
-  extraCaFile === undefined || extraCaFile === '' ? {} : { http: new NodeHttp({ extraCaFile }) };
+const launcherPorts = (env: CliEnvironment, args: CliArgs): Partial<DownloadPorts> =>
+  env.extraCaFile === undefined
+    ? {}
+    : { http: new NodeHttp({ extraCaFile: env.extraCaFile, allowHttpsDowngrade: args.allowHttpsDowngrade }) };
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */
 export const main = async (argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
-  const env = processEnvironment();
+  const env = processEnvironment(process.env.RDL_EXTRA_CA_CERTS);
   let code: number;
   try {
-    code = await runCli(argv, env, launcherPorts(process.env.RDL_EXTRA_CA_CERTS));
+    code = await runCli(argv, env);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    env.stderr.write(`${messages.failure('ERR_INTERNAL', `internal error: ${message}`)}\n`);
-    if (process.env.RDL_DEBUG !== undefined && error instanceof Error) env.stderr.write(`${error.stack}\n`);
+    writeLines(env.stderr, messages.failure('ERR_INTERNAL', `internal error: ${message}`));
+    if (process.env.RDL_DEBUG !== undefined && error instanceof Error)
+      writeLines(env.stderr, ...(error.stack ?? '').split('\n'));
     code = exitCodes.internal;
   }
   // Keep-alive sockets would hold the process open: end it once stdout has taken every line.

@@ -1,13 +1,10 @@
 import { resolve } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
-import { targetProblem } from '../targetPath.js';
+import { maxTargetNameBytes, targetProblem } from '../targetPath.js';
 
 /** The name used when the URL's path gives none (`https://host/`). */
 export const fallbackFileName = 'download';
-
-/** Longest name most file systems take, in UTF-8 bytes. */
-const maxNameBytes = 255;
 
 const decodeSegment = (segment: string): string => {
   try {
@@ -32,7 +29,8 @@ const truncateUtf8 = (name: string, maxBytes: number): string => {
 /**
  * The file name for a URL when `-o` is not given: its last path segment, percent-decoded, made safe. The result is
  * one plain name with no separator, never `.` or `..`, never hidden, never empty: written in the current folder,
- * it cannot land anywhere else, whatever the server or the URL says (`%2F`, `..%2F..`, `\\`, control characters).
+ * it cannot land anywhere else, whatever the server or the URL says (`%2F`, `..%2F..`, `\\`, control characters), and
+ * short enough (`maxTargetNameBytes`) that its sidecar files' names fit too.
  */
 export const defaultFileName = (url: URL): string => {
   const segments = url.pathname.split('/');
@@ -40,13 +38,15 @@ export const defaultFileName = (url: URL): string => {
   const safe = last
     // Separators of every platform, and characters Windows refuses or shells trip on.
     .replace(/[/\\:*?"<>|]/g, '_')
-    // Control characters, including NUL and newlines.
+    // Control characters: C0 (NUL, newlines, ESC), DEL, C1 (U+009B is a CSI on many terminals), and the bidi
+    // controls that make a name read otherwise than it is (`exe.txt` shown for `txt.exe`).
     // biome-ignore lint/suspicious/noControlCharactersInRegex: those are exactly what is being removed
-    .replace(/[\u0000-\u001f\u007f]/g, '_')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '_')
     .trim()
     // A leading dot would hide the file, or make `.` and `..`.
     .replace(/^\.+/, '');
-  const name = truncateUtf8(safe, maxNameBytes);
+  // Room is left for the longest suffix of the files beside it (`.rdl.json.<random>.tmp`), or those fail (R30).
+  const name = truncateUtf8(safe, maxTargetNameBytes);
   return name === '' ? fallbackFileName : name;
 };
 

@@ -1,6 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { AbortSignalLike, HttpFailure } from '@rdl/core';
+import { badBodyError } from '@rdl/core/adapter';
 import { isCertificateError } from '../certificateError.js';
 import { lazyBuiltin } from '../lazyBuiltin.js';
 import { ResponseBody } from './ResponseBody.js';
@@ -211,8 +212,11 @@ export class Connection {
   }
 
   #failed(exchange: Exchange, message: string): void {
+    // Bytes that break HTTP/1.1 are the server's answer, and asking again gets the same ones: final (R36). Before the
+    // head was handed out it is the request's failure; after, the body's (`badBodyError`).
     this.#finish(exchange);
-    this.#fault(exchange, { _tag: 'NetworkError', message });
+    if (exchange.settle === null) exchange.body?.fail(badBodyError(message));
+    else this.#fault(exchange, { _tag: 'BadResponse', reason: message });
     this.destroy();
   }
 

@@ -25,16 +25,19 @@ const capture = (): { readonly stream: Writable; readonly text: () => string } =
 
 /**
  * Runs the command's code in this process (not a TTY, no signals), with `ports` replacing some of the Node ports:
- * what a spawned `rdl` cannot show, such as what its hasher was asked to do.
+ * what a spawned `rdl` cannot show, such as what its hasher was asked to do. `extraCaFile` stands for the
+ * launcher's `RDL_EXTRA_CA_CERTS`.
  */
 export const runCliInProcess = async (
   argv: readonly string[],
   cwd: string,
-  ports: Partial<DownloadPorts>,
+  ports: Partial<DownloadPorts> = {},
+  extraCaFile?: string,
 ): Promise<CliRun> => {
   const stdout = capture();
   const stderr = capture();
   const env: CliEnvironment = {
+    ...(extraCaFile === undefined ? {} : { extraCaFile }),
     stdout: stdout.stream,
     // The reporter only asks the stream whether it is a terminal; a plain stream that says no stands for a pipe.
     stderr: Object.assign(stderr.stream, { isTTY: false }) as unknown as NodeJS.WriteStream,
@@ -48,7 +51,7 @@ export const runCliInProcess = async (
   const events = stdout
     .text()
     .split('\n')
-    .filter((line) => line !== '')
+    .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as JsonEvent);
   return { code, stdout: stdout.text(), stderr: stderr.text(), events };
 };

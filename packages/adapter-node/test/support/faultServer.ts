@@ -39,7 +39,19 @@ export type Fault =
   /** A 206 whose Content-Range is right but whose body has `by` bytes of junk more (framing as for `shortBody`). */
   | { readonly kind: 'longBody'; readonly by: number; readonly framing: 'length' | 'chunked' }
   /** The whole body gzipped, `Content-Encoding: gzip`, status 200. */
-  | { readonly kind: 'gzip' };
+  | { readonly kind: 'gzip' }
+  /** A 200 of the first `length` bytes only, correctly framed (a matching Content-Length), same ETag (R35). */
+  | { readonly kind: 'truncatedFull'; readonly length: number }
+  /**
+   * This status and reason phrase with these headers (over the resource's), and no body: strings a hostile server
+   * puts before a terminal (R38). node:http sends latin1 bytes, so C1 controls (U+0080–U+009F) pass, C0 do not.
+   */
+  | {
+      readonly kind: 'head';
+      readonly status: number;
+      readonly reason: string;
+      readonly headers: Readonly<Record<string, string>>;
+    };
 
 /** A file the server serves. */
 export interface Resource {
@@ -259,6 +271,15 @@ export class FaultServer {
       if (fault.contentRange !== undefined) response.setHeader('content-range', fault.contentRange);
       const payload = Buffer.from(fault.body ?? '');
       response.writeHead(fault.status, { 'content-length': String(payload.length) }).end(payload);
+      return;
+    }
+    if (fault?.kind === 'head') {
+      response.writeHead(fault.status, fault.reason, { ...fault.headers, 'content-length': '0' }).end();
+      return;
+    }
+    if (fault?.kind === 'truncatedFull') {
+      response.writeHead(200, { 'content-length': String(fault.length) });
+      response.end(head ? undefined : body.subarray(0, fault.length));
       return;
     }
     if (fault?.kind === 'gzip') {

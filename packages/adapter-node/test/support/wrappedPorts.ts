@@ -1,4 +1,11 @@
-import type { CheckpointStore, Hasher, PartFile, StorageFailure, StoragePort } from '@rdl/core';
+import type {
+  CheckpointStore,
+  HashAlgorithm,
+  Hasher,
+  PartFile,
+  StorageFailure,
+  StoragePort,
+} from '@rdl/core';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
@@ -142,7 +149,7 @@ export const durabilityWatch = (): {
 
 /** What a `watchedHasher` was asked to do: the hashes it created, the bytes fed to them, the digests it gave. */
 export interface HashWork {
-  readonly created: ('sha256' | 'md5')[];
+  readonly created: HashAlgorithm[];
   bytesHashed: number;
   readonly digests: string[];
 }

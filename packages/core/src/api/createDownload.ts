@@ -9,8 +9,30 @@ import type { DownloadFailure } from '../model/failure.js';
 import type { DownloadOptions } from '../model/options.js';
 import { resolveOptions } from '../rules/resolveOptions.js';
 import { noValidators } from '../rules/validators.js';
+import { downloadSurface } from './downloadSurface.js';
 import { Listeners } from './listeners.js';
 import { refusedDownload } from './refusedDownload.js';
+
+const invalidHook = (field: string): DownloadFailure => ({
+  _tag: 'InvalidInput',
+  field,
+  message: field === 'signal' ? 'must be an AbortSignal' : 'must be a function',
+});
+
+/** The caller's `signal` and `refreshUrl`, which are not data: checked here, never kept in the machine's context. */
+const hooksProblem = (options: DownloadOptions): DownloadFailure | null => {
+  const { signal, refreshUrl } = options as { signal?: unknown; refreshUrl?: unknown };
+  if (refreshUrl !== undefined && typeof refreshUrl !== 'function') return invalidHook('refreshUrl');
+  if (
+    signal !== undefined &&
+    (typeof signal !== 'object' ||
+      signal === null ||
+      typeof (signal as { addEventListener?: unknown }).addEventListener !== 'function')
+  ) {
+    return invalidHook('signal');
+  }
+  return null;
+};
 
 /**
  * Creates one download over the given platform ports. Nothing happens before `start()`. Options are checked first
@@ -19,24 +41,51 @@ import { refusedDownload } from './refusedDownload.js';
 export const createDownload = (options: DownloadOptions, ports: DownloadPorts): Download => {
   const resolved = resolveOptions(options);
   if (E.isLeft(resolved)) return refusedDownload(resolved.left);
+  const problem = hooksProblem(options);
+  if (problem !== null) return refusedDownload(problem);
+  const { signal, refreshUrl } = options;
 
   const listeners = new Listeners();
+  let settled = false;
   let settle!: { resolve: (result: DownloadResult) => void; reject: (error: unknown) => void };
   const result = new Promise<DownloadResult>((resolve, reject) => {
-    settle = { resolve, reject };
+    settle = {
+      resolve: (value) => {
+        settled = true;
+        resolve(value);
+      },
+      reject: (error) => {
+        settled = true;
+        reject(error);
+      },
+    };
   });
   // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
   result.catch(() => undefined);
 
-  const { machine, progress } = machineFor(resolved.right, ports, (p) =>
-    listeners.publish({ type: 'progress', progress: p }),
+  const { machine, progress, session } = machineFor(
+    ports,
+    (p) => listeners.publish({ type: 'progress', progress: p }),
+    refreshUrl,
   );
   const actor: Actor<DownloadMachine> = createActor(machine, {
-    input: { options: resolved.right, refreshable: ports.refreshUrl !== undefined },
+    input: { options: resolved.right, refreshable: refreshUrl !== undefined },
     clock: ports.clock,
   });
 
   let state: DownloadState = 'idle';
+  const fail = (failure: DownloadFailure, cause?: unknown): void => {
+    const error = new DownloadError(failure, cause === undefined ? {} : { cause });
+    listeners.publish({ type: 'error', error });
+    settle.reject(error);
+  };
+  /** The caller's signal aborted: the download stops as a pause does, then `result` rejects (ERR_ABORTED). */
+  const aborted = (): boolean => signal?.aborted === true;
+  const endAborted = (): void => {
+    actor.stop();
+    fail({ _tag: 'Aborted' }, signal?.reason);
+  };
+
   actor.on('*', (event) => {
     listeners.publish(event);
     // R28: after a restart, progress starts again from 0, reported as such.
@@ -48,6 +97,10 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
       state = shown;
       listeners.publish({ type: 'state', state });
     }
+    if (state === 'paused' && aborted() && !settled) {
+      endAborted();
+      return;
+    }
     if (snapshot.status !== 'done') return;
     const context = snapshot.context;
     if (state === 'done' && context.result !== null) {
@@ -55,6 +108,7 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
         target: context.options.target,
         bytes: context.result.bytes,
         sha256: context.result.sha256,
+        checks: context.result.checks,
         validators: context.checkpoint?.validators ?? noValidators,
       };
       progress.report(done.bytes, context.checkpoint?.totalLength ?? done.bytes, true);
@@ -62,33 +116,51 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
       settle.resolve(done);
       return;
     }
-    const failure: DownloadFailure =
-      state === 'cancelled'
-        ? { _tag: 'Cancelled' }
-        : (context.failure ?? { _tag: 'IoError', message: 'the download failed for an unknown reason' });
-    const error = new DownloadError(failure);
-    listeners.publish({ type: 'error', error });
-    settle.reject(error);
+    const failure: DownloadFailure | null = state === 'cancelled' ? { _tag: 'Cancelled' } : context.failure;
+    if (failure === null) {
+      settle.reject(new Error(`the download ended in ${state} without a failure: a broken invariant`));
+      return;
+    }
+    fail(failure);
   };
   actor.subscribe({
     next: onSnapshot,
-    // Only a broken invariant gets here: expected failures are values, handled above.
-    error: (error) => settle.reject(error),
+    // Only a broken invariant gets here: expected failures are values, handled above. The part file is closed
+    // (its lock released) so that the host can start the download again.
+    error: (error) => {
+      void session.take()?.close()();
+      settle.reject(error);
+    },
   });
   actor.start();
 
   const send = (type: 'START' | 'PAUSE' | 'RESUME' | 'CANCEL' | 'ONLINE' | 'OFFLINE') => {
     if (actor.getSnapshot().status === 'active') actor.send({ type });
   };
-  return {
-    start: () => send('START'),
-    pause: () => send('PAUSE'),
-    resume: () => send('RESUME'),
-    cancel: () => send('CANCEL'),
-    online: () => send('ONLINE'),
-    offline: () => send('OFFLINE'),
-    subscribe: (listener) => listeners.add(listener),
-    getSnapshot: () => ({ state, progress: progress.latest }),
+  if (signal !== undefined) {
+    const onAbort = (): void => {
+      // Before any start nothing runs: the download ends at once. Otherwise it pauses, then ends (`onSnapshot`).
+      if (state === 'idle' || state === 'paused') endAborted();
+      else send('PAUSE');
+    };
+    if (!signal.aborted) signal.addEventListener('abort', onAbort, { once: true });
+    const forget = (): void => signal.removeEventListener('abort', onAbort);
+    result.then(forget, forget);
+  }
+  return downloadSurface({
+    send: (command) => {
+      if (command === 'start' && aborted()) {
+        if (!settled) endAborted();
+        return;
+      }
+      send(command.toUpperCase() as Uppercase<typeof command>);
+    },
+    listeners,
+    snapshot: () => ({ state, progress: progress.latest }),
     result,
-  };
+  });
 };
+
+/** One call: `createDownload(options, ports).start()`. Resolves when the file is there, verified. */
+export const download = (options: DownloadOptions, ports: DownloadPorts): Promise<DownloadResult> =>
+  createDownload(options, ports).start();

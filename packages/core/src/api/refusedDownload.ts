@@ -1,6 +1,7 @@
 import { DownloadError } from '../model/DownloadError.js';
 import type { Download, DownloadResult, Progress } from '../model/download.js';
 import type { DownloadFailure } from '../model/failure.js';
+import { downloadSurface } from './downloadSurface.js';
 import { Listeners } from './listeners.js';
 
 /** The progress of a download that has received nothing. */
@@ -26,21 +27,15 @@ export const refusedDownload = (failure: DownloadFailure): Download => {
   result.catch(() => undefined);
   const listeners = new Listeners();
   let reported = false;
-  const ignore = (): void => undefined;
-  return {
-    start: () => {
-      if (reported) return;
+  return downloadSurface({
+    send: (command) => {
+      if (command !== 'start' || reported) return;
       reported = true;
       listeners.publish({ type: 'state', state: 'failed' });
       listeners.publish({ type: 'error', error });
     },
-    pause: ignore,
-    resume: ignore,
-    cancel: ignore,
-    online: ignore,
-    offline: ignore,
-    subscribe: (listener) => listeners.add(listener),
-    getSnapshot: () => ({ state: 'failed', progress: noProgress }),
+    listeners,
+    snapshot: () => ({ state: 'failed', progress: noProgress }),
     result,
-  };
+  });
 };

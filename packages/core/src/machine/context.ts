@@ -1,7 +1,17 @@
 import type { Checkpoint } from '../model/checkpoint.js';
-import type { ProbeResult, StartPlan } from '../model/decision.js';
+import type { ChecksumCheck } from '../model/checksum.js';
+import type { ProbeResult, RestartReason, StartPlan } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { ResolvedOptions } from '../model/options.js';
+import { type AttemptCount, type AttemptVerdict, noAttempts } from '../rules/attempts.js';
+
+/** A request ended with a retry, an expired URL or a restart: what the attempt rules said of it (R18, R25). */
+export interface NextAttempt {
+  readonly kind: 'retry' | 'refresh' | 'restart';
+  /** Why a restart begins again from byte 0. */
+  readonly reason?: RestartReason;
+  readonly verdict: AttemptVerdict;
+}
 
 /** What the machine is started with. */
 export interface DownloadMachineInput {
@@ -37,18 +47,26 @@ export interface DownloadContext {
   readonly dataUrl: string | null;
   /** The caller's headers fit for `dataUrl`: credentials only at the origin of `url` (R17). */
   readonly dataHeaders: Readonly<Record<string, string>>;
-  /** Passing failures in a row without a new byte (R25). */
-  readonly attempt: number;
+  /** Attempts without progress, the run's high-water mark and its restarts (R25). */
+  readonly count: AttemptCount;
+  /** What the attempt rules said of the request that just ended, until `judging` takes it. */
+  readonly next: NextAttempt | null;
   /** The backoff of the wait now running. */
   readonly retryDelayMs: number;
   /** The status of the request that found the URL expired (R18). */
   readonly expiredStatus: number;
   readonly failure: DownloadFailure | null;
+  /** The checkpoint on storage could not be decoded: a fresh start then says its bytes were thrown away (R22). */
+  readonly tornCheckpoint: boolean;
   /** The caller's network hint: while offline, a retry wait holds until `online()`. */
   readonly online: boolean;
   /** What a stop in progress is for. */
   readonly stopIntent: 'pause' | 'cancel' | null;
-  readonly result: { readonly bytes: number; readonly sha256: string | null } | null;
+  readonly result: {
+    readonly bytes: number;
+    readonly sha256: string | null;
+    readonly checks: readonly ChecksumCheck[];
+  } | null;
 }
 
 export const initialContext = (input: DownloadMachineInput): DownloadContext => ({
@@ -63,10 +81,12 @@ export const initialContext = (input: DownloadMachineInput): DownloadContext => 
   plan: null,
   dataUrl: null,
   dataHeaders: {},
-  attempt: 0,
+  count: noAttempts,
+  next: null,
   retryDelayMs: 0,
   expiredStatus: 0,
   failure: null,
+  tornCheckpoint: false,
   online: true,
   stopIntent: null,
   result: null,

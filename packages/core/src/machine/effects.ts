@@ -1,13 +1,16 @@
 import type { Checkpoint } from '../model/checkpoint.js';
+import type { ChecksumCheck } from '../model/checksum.js';
 import type { ProbeResult } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { RefreshedUrls, ResolvedOptions } from '../model/options.js';
-import type { BackoffInputs } from './events.js';
+import type { BackoffDraw } from '../rules/attempts.js';
+import type { Notice } from '../rules/notices.js';
 
 /**
  * The effects the machine invokes, as contracts: what each actor gets and what it answers. The implementations
- * (`prepareActor.ts`, `probeActor.ts`, …) close over the ports and are given per download by `machine.provide()`.
- * Every output is a value: no actor rejects for an expected failure.
+ * (`actors/prepareActor.ts`, …) close over the ports and are given per download by `machine.provide()`. Every
+ * output is a value tagged by `_tag`, reported to the machine as the event `<actor>.<tag>` (see `effectActor`); no
+ * actor rejects for an expected failure.
  */
 
 export interface PrepareInput {
@@ -21,25 +24,31 @@ export interface PrepareInput {
 export type PrepareOutput =
   | {
       readonly _tag: 'Ready';
-      /** `null` when there was none, or it could not be decoded (then `notice` says why). */
+      /** `null` when there was none, or it could not be decoded (then `torn` says why). */
       readonly checkpoint: Checkpoint | null;
       readonly partSize: number;
       /** The size of the finished file `<target>`; `null` when there is none, or it could not be looked at. */
       readonly targetSize: number | null;
-      readonly notice: { readonly code: string; readonly message: string } | null;
+      /** Why a checkpoint on storage could not be decoded, `null` when there was none or it decoded. */
+      readonly torn: string | null;
     }
-  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
 
 export interface ProbeInput {
   readonly headUrl: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly stallTimeoutMs: number;
+  /** Whether the download holds bytes and the caller can sign again: a 403 is then an expired signature (R18). */
+  readonly hasBytes: boolean;
+  readonly refreshable: boolean;
 }
 
-/** The probe (R16) learnt the resource, or failed; a retryable failure carries its backoff inputs (R25). */
+/** The probe (R16) learnt the resource; or the URL expired (R18); or a passing failure (R25); or the end. */
 export type ProbeOutput =
   | { readonly _tag: 'Probed'; readonly probe: ProbeResult }
-  | ({ readonly _tag: 'Failed'; readonly retryable: boolean } & BackoffInputs);
+  | { readonly _tag: 'Expired'; readonly status: number }
+  | ({ readonly _tag: 'Retry'; readonly failure: DownloadFailure } & BackoffDraw)
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
 
 export interface TransferInput {
   /** Where this run's data requests go (R16, R17): see `dataRequestTarget`. */
@@ -58,8 +67,14 @@ export interface VerifyInput {
 
 /** The file was checked (R27) and committed under its final name, the checkpoint removed (R19). */
 export type VerifyOutput =
-  | { readonly _tag: 'Verified'; readonly bytes: number; readonly sha256: string | null }
-  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+  | {
+      readonly _tag: 'Verified';
+      readonly bytes: number;
+      readonly sha256: string | null;
+      readonly checks: readonly ChecksumCheck[];
+    }
+  /** `discarded`: a check failed and the data was thrown away with its checkpoint (R27): nothing durable is left. */
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure; readonly discarded: boolean };
 
 export interface AdoptInput {
   /** The stored checkpoint, which counts every byte of the finished target. */
@@ -73,9 +88,14 @@ export interface AdoptInput {
  * as if the target were missing, `notice` says why).
  */
 export type AdoptOutput =
-  | { readonly _tag: 'Adopted'; readonly bytes: number; readonly sha256: string | null }
-  | { readonly _tag: 'Mismatch'; readonly notice: { readonly code: string; readonly message: string } }
-  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+  | {
+      readonly _tag: 'Adopted';
+      readonly bytes: number;
+      readonly sha256: string | null;
+      readonly checks: readonly ChecksumCheck[];
+    }
+  | { readonly _tag: 'Mismatch'; readonly notice: Notice }
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
 
 export interface RefreshInput {
   readonly url: string;
@@ -84,7 +104,7 @@ export interface RefreshInput {
 
 export type RefreshOutput =
   | { readonly _tag: 'Refreshed'; readonly urls: RefreshedUrls }
-  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
 
 export interface ReleaseInput {
   readonly target: string;
@@ -93,4 +113,4 @@ export interface ReleaseInput {
 /** Closing (pause, failure) or discarding (cancel) is best effort: a failure is reported, never thrown. */
 export type ReleaseOutput =
   | { readonly _tag: 'Released' }
-  | { readonly _tag: 'Failed'; readonly failure: DownloadFailure };
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };

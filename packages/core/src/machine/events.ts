@@ -1,6 +1,13 @@
 import type { Checkpoint } from '../model/checkpoint.js';
-import type { RestartReason } from '../model/decision.js';
-import type { DownloadFailure } from '../model/failure.js';
+import type { TransferOutcome } from '../model/decision.js';
+import type {
+  AdoptOutput,
+  PrepareOutput,
+  ProbeOutput,
+  RefreshOutput,
+  ReleaseOutput,
+  VerifyOutput,
+} from './effects.js';
 
 /** What the caller sends: the methods of `Download`, one event each. */
 export type ControlEvent =
@@ -11,48 +18,50 @@ export type ControlEvent =
   | { readonly type: 'ONLINE' }
   | { readonly type: 'OFFLINE' };
 
-/**
- * A passing failure and what the wait before the next attempt is computed from (R25): the server's `Retry-After`,
- * if any, and `random`, the jitter, drawn from the Clock port so that the machine stays pure.
- */
-export interface BackoffInputs {
-  readonly failure: DownloadFailure;
-  readonly retryAfterMs: number | null;
-  readonly random: number;
-}
+/** An effect's output as an event named after its tag (`probe.Probed`…): each transition reads it once. */
+export type OutcomeEvent<
+  Actor extends string,
+  Output extends { readonly _tag: string },
+> = Output extends unknown ? { readonly type: `${Actor}.${Output['_tag']}`; readonly output: Output } : never;
 
 /**
- * How one data request ended, as the transfer actor reports it. Every outcome is reported only after the bytes
- * written were flushed and the checkpoint counting them was saved (R20), so the machine can go on from it.
+ * The end of a data request, `transfer.<outcome>`, with the checkpoint it saved last and the size of the part
+ * file now. The machine never sees body chunks, only durable steps.
  */
-export type TransferOutcome =
-  /** Every byte of the resource is on storage (or the stream of unknown length ended, R15). */
-  | { readonly _tag: 'Done' }
-  /** The server said every byte is already there (416 `*\/L`, R12). */
-  | { readonly _tag: 'Complete' }
-  /** The answer ended where it said it would, before the end of the resource: ask again from there. */
-  | { readonly _tag: 'Continue' }
-  /** Throw away every byte and begin again at 0 (R7, R11, R13). */
-  | { readonly _tag: 'Restart'; readonly reason: RestartReason }
-  /** A passing failure (R25). `progressed`: bytes arrived in this request, which resets the attempt counter. */
-  | ({ readonly _tag: 'Retry'; readonly progressed: boolean } & BackoffInputs)
-  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure }
-  /** The machine asked it to stop (pause, cancel). */
-  | { readonly _tag: 'Stopped' };
-
-/** What the transfer actor sends its parent. The machine never sees body chunks, only durable steps. */
-export type TransferEvent =
-  /** A checkpoint was saved after the bytes it counts were flushed (R20). */
-  | { readonly type: 'CHECKPOINTED'; readonly checkpoint: Checkpoint }
-  /** The request is over; `checkpoint` is the last one saved, `partSize` the size of the part file now. */
-  | {
-      readonly type: 'TRANSFER_END';
-      readonly outcome: TransferOutcome;
+type TransferEnded<O extends TransferOutcome> = O extends unknown
+  ? {
+      readonly type: `transfer.${O['_tag']}`;
+      readonly outcome: O;
       readonly checkpoint: Checkpoint;
       readonly partSize: number;
-    };
+    }
+  : never;
+
+export type TransferEndEvent = TransferEnded<TransferOutcome>;
+
+/** What the transfer actor sends its parent. */
+export type TransferEvent =
+  /** A checkpoint was saved after the bytes it counts were flushed (R20). */
+  { readonly type: 'CHECKPOINTED'; readonly checkpoint: Checkpoint } | TransferEndEvent;
 
 /** What the machine sends the transfer actor. */
 export type TransferCommand = { readonly type: 'STOP' };
 
-export type DownloadMachineEvent = ControlEvent | TransferEvent;
+/** An effect broke an invariant (it threw): the machine rethrows it, which fails the actor with that error. */
+export type EffectCrashed = {
+  readonly type: 'effect.crashed';
+  readonly actor: string;
+  readonly error: unknown;
+};
+
+export type DownloadMachineEvent =
+  | ControlEvent
+  | TransferEvent
+  | OutcomeEvent<'prepare', PrepareOutput>
+  | OutcomeEvent<'probe', ProbeOutput>
+  | OutcomeEvent<'adopt', AdoptOutput>
+  | OutcomeEvent<'verify', VerifyOutput>
+  | OutcomeEvent<'refresh', RefreshOutput>
+  | OutcomeEvent<'release', ReleaseOutput>
+  | OutcomeEvent<'discard', ReleaseOutput>
+  | EffectCrashed;

@@ -1,6 +1,5 @@
 import type { DownloadPorts, Progress } from '../model/download.js';
-import type { ResolvedOptions } from '../model/options.js';
-import { hashAlgorithms } from '../rules/checksums.js';
+import type { RefreshUrl } from '../model/options.js';
 import { createAdoptActor } from './actors/adoptActor.js';
 import { createPrepareActor } from './actors/prepareActor.js';
 import { createProbeActor } from './actors/probeActor.js';
@@ -14,14 +13,15 @@ import { downloadMachine } from './downloadMachine.js';
 
 /**
  * The machine of one download, its effects filled with actors that close over the ports and the download's
- * session (open file, running hash). Progress goes to `publish`, throttled, never through the machine.
+ * session (open file, running hash), and the caller's `refreshUrl` hook (R18). Progress goes to `publish`, throttled,
+ * never through the machine.
  */
 export const machineFor = (
-  options: ResolvedOptions,
   ports: DownloadPorts,
   publish: (progress: Progress) => void,
+  refreshUrl?: RefreshUrl,
 ) => {
-  const session = new DownloadSession(ports.hasher, hashAlgorithms(options));
+  const session = new DownloadSession(ports.hasher);
   const progress = new ProgressReporter(ports.clock, publish);
   const { http, storage, checkpoints, clock } = ports;
   const machine = downloadMachine.provide({
@@ -31,7 +31,7 @@ export const machineFor = (
       transfer: createTransferActor({ http, checkpoints, clock, session, progress }),
       verify: createVerifyActor({ checkpoints, session }),
       adopt: createAdoptActor({ storage, checkpoints, hasher: ports.hasher, session }),
-      refresh: createRefreshActor(ports.refreshUrl),
+      refresh: createRefreshActor(refreshUrl),
       release: createReleaseActor({ storage, checkpoints, session }),
       discard: createDiscardActor({ storage, checkpoints, session }),
     },

@@ -1,12 +1,14 @@
 import { md5 } from '@noble/hashes/legacy.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { Hasher, HashState } from '../ports/Hasher.js';
+import { Crc64 } from '../hashing/crc64.js';
+import type { HashAlgorithm, Hasher, HashState } from '../ports/Hasher.js';
 
-/** A `Hasher` in plain JavaScript (`@noble/hashes`), usable on every platform. */
+/** A `Hasher` in plain JavaScript (`@noble/hashes`, and core's CRC-64), usable on every platform. */
 export class MemoryHasher implements Hasher {
-  create(algorithm: 'sha256' | 'md5'): HashState {
-    const state = algorithm === 'sha256' ? sha256.create() : md5.create();
+  create(algorithm: HashAlgorithm): HashState {
+    if (algorithm === 'crc64ecma') return new Crc64();
+    const state = { sha256, sha512, md5 }[algorithm].create();
     return {
       update: (bytes) => {
         state.update(bytes);

@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import { isHttpUrl, parseUrl } from '../model/url.js';
+import { parseUrl } from '../model/url.js';
 import type { AbortSignalLike } from '../ports/abort.js';
 import type { Clock } from '../ports/Clock.js';
 import type { HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '../ports/HttpPort.js';
+import { redirectStep } from '../rules/redirect.js';
 import { bentAnswer } from './bentAnswer.js';
 import type { Fault, FaultMatch } from './faults.js';
 import { gzipStored } from './gzipStored.js';
@@ -21,8 +22,10 @@ export interface MemoryServerOptions {
   readonly chunkSize?: number;
   /** Delay before each chunk, on `clock`. Default 0 (chunks come at once). */
   readonly chunkDelayMs?: number;
-  /** Follow redirects as an adapter must (R17); `false` hands 3xx answers back. Default true. */
+  /** Follow redirects as an adapter must, with `redirectStep` (R17, R37); `false` hands 3xx answers back. Default true. */
   readonly followRedirects?: boolean;
+  /** Follow a redirect from https to http (R37). Default false: refused. */
+  readonly allowHttpsDowngrade?: boolean;
   /**
    * Bodies as adjacent views of one buffer (what a slot-reading transport gives), with a `recycle` that poisons
    * what it is given back (fills it with 0xEE): a consumer that read a chunk after giving it back would write
@@ -45,7 +48,6 @@ interface QueuedFaults {
   remaining: number;
 }
 
-const MAX_REDIRECTS = 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 const stoppedClock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'> = {
@@ -82,6 +84,7 @@ export class MemoryServer implements HttpPort {
   readonly #slotBodies: boolean;
   #recycledBytes = 0;
   readonly #followRedirects: boolean;
+  readonly #allowHttpsDowngrade: boolean;
   #bytesSent = 0;
   #nextId = 1;
 
@@ -91,6 +94,7 @@ export class MemoryServer implements HttpPort {
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
     this.#slotBodies = options.slotBodies ?? false;
     this.#followRedirects = options.followRedirects ?? true;
+    this.#allowHttpsDowngrade = options.allowHttpsDowngrade ?? false;
   }
 
   /** Serves `content` at `url`: a new resource, or a new version (new ETag) of the one there. */
@@ -175,18 +179,18 @@ export class MemoryServer implements HttpPort {
       if (!this.#followRedirects || !REDIRECT_STATUSES.has(response.status) || location === undefined) {
         return answered;
       }
-      const next = parseUrl(location, url);
-      if (next === null || !isHttpUrl(next)) {
-        return E.left({ _tag: 'RedirectRefused', location, message: 'not an http(s) URL' });
-      }
-      if (hop + 1 >= MAX_REDIRECTS) {
-        return E.left({ _tag: 'RedirectRefused', location, message: `more than ${MAX_REDIRECTS} redirects` });
-      }
-      if (next.origin !== parseUrl(url)?.origin) {
-        const { authorization: _a, cookie: _c, ...kept } = headers;
-        headers = kept;
-      }
-      url = next.href;
+      const next = redirectStep({
+        from: url,
+        location,
+        status: response.status,
+        method: request.method,
+        headers,
+        hop,
+        allowHttpsDowngrade: this.#allowHttpsDowngrade,
+      });
+      if (E.isLeft(next)) return next;
+      url = next.right.url;
+      headers = next.right.headers;
     }
   }
 

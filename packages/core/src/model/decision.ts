@@ -91,4 +91,31 @@ export type Decision =
   | { readonly _tag: 'Retry'; readonly failure: DownloadFailure; readonly retryAfterMs: number | null }
   | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
 
+/**
+ * How one data request ended, as the transfer actor reports it (see `transferOutcome`). Every outcome is reported
+ * only after the bytes written were flushed and the checkpoint counting them was saved (R20), so the machine can go
+ * on from it. `random` is the jitter of the wait that may follow, drawn from the Clock port.
+ */
+export type TransferOutcome =
+  /** Every byte of the resource is on storage (or the stream of unknown length ended, R15). */
+  | { readonly _tag: 'Done' }
+  /** The server said every byte is already there (416 `*\/L`, R12). */
+  | { readonly _tag: 'Complete' }
+  /** The answer ended where it said it would, before the end of the resource: ask again from there. */
+  | { readonly _tag: 'Continue' }
+  /** Throw away every byte and begin again at 0 (R7, R11, R13). */
+  | { readonly _tag: 'Restart'; readonly reason: RestartReason; readonly random: number }
+  /** A passing failure (R25): wait, then ask again from the bytes written (R26). */
+  | {
+      readonly _tag: 'Retry';
+      readonly failure: DownloadFailure;
+      readonly retryAfterMs: number | null;
+      readonly random: number;
+    }
+  /** The presigned URL expired (R18): ask the caller's hook for new URLs. */
+  | { readonly _tag: 'Expired'; readonly url: string; readonly status: number }
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure }
+  /** The machine asked it to stop (pause, cancel). */
+  | { readonly _tag: 'Stopped' };
+
 export type { ByteRange };

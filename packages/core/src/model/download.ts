@@ -4,10 +4,10 @@ import type { Hasher } from '../ports/Hasher.js';
 import type { HttpPort } from '../ports/HttpPort.js';
 import type { StoragePort } from '../ports/StoragePort.js';
 import type { Validators } from './checkpoint.js';
+import type { ChecksumCheck } from './checksum.js';
 import type { DownloadError } from './DownloadError.js';
 import type { RestartReason } from './decision.js';
 import type { DownloadFailure } from './failure.js';
-import type { RefreshedUrls } from './options.js';
 
 /** The platform a download runs on: every effect core needs, injected by an adapter. */
 export interface DownloadPorts {
@@ -16,8 +16,6 @@ export interface DownloadPorts {
   readonly checkpoints: CheckpointStore;
   readonly clock: Clock;
   readonly hasher: Hasher;
-  /** Asked for new URLs when a presigned URL expired after bytes were written (R18). */
-  readonly refreshUrl?: (failed: { readonly url: string; readonly status: number }) => Promise<RefreshedUrls>;
 }
 
 /**
@@ -74,16 +72,23 @@ export interface DownloadResult {
   readonly bytes: number;
   /** Hex SHA-256 of the file when it was computed (`expectedSha256` or `computeSha256`). */
   readonly sha256: string | null;
+  /** The checksums the file was checked against and matched (R27): the caller's, and those the server gave. */
+  readonly checks: readonly ChecksumCheck[];
   readonly validators: Validators;
 }
+
+/** A listener of one kind of event. */
+export type EventListener<T extends DownloadEvent['type']> = (
+  event: Extract<DownloadEvent, { type: T }>,
+) => void;
 
 /**
  * One download. Create it with `createDownload(options, ports)`; nothing happens before `start()`.
  * Every method is safe to call in any state: a call that makes no sense there is ignored.
  */
 export interface Download {
-  /** Begins, or goes on from the checkpoint on storage. */
-  start(): void;
+  /** Begins, or goes on from the checkpoint on storage. Returns `result`. */
+  start(): Promise<DownloadResult>;
   /** Stops the network, flushes, saves the checkpoint and closes the file (R24). */
   pause(): void;
   /** Goes on after `pause()`, or at once out of a retry wait. */
@@ -95,6 +100,8 @@ export interface Download {
   offline(): void;
   /** Calls `listener` for every event from now on; returns the unsubscribe function. */
   subscribe(listener: (event: DownloadEvent) => void): () => void;
+  /** Calls `listener` for every event of `type` from now on; returns the unsubscribe function. */
+  on<T extends DownloadEvent['type']>(type: T, listener: EventListener<T>): () => void;
   /** The current state and the latest progress. */
   getSnapshot(): { readonly state: DownloadState; readonly progress: Progress };
   /** Resolves when the file is complete and verified; rejects with a `DownloadError` on failure or cancel. */

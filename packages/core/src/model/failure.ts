@@ -1,5 +1,8 @@
+import type { HashAlgorithm } from '../ports/Hasher.js';
 import type { HttpFailure } from '../ports/HttpPort.js';
 import type { StorageFailure } from '../ports/StoragePort.js';
+import type { ChecksumSource } from './checksum.js';
+import type { RestartReason } from './decision.js';
 
 /**
  * Every way a download can fail, as data (R29). `_tag` discriminates; `code` is the stable code that callers and
@@ -12,6 +15,13 @@ export type DownloadFailure =
   | { readonly _tag: 'NetworkError'; readonly message: string }
   /** No byte arrived for `stallTimeoutMs`. Retryable (R25). */
   | { readonly _tag: 'Stalled'; readonly afterMs: number }
+  /** The body came slower than `lowSpeedLimit` bytes a second for `lowSpeedTimeMs`. Retryable (R25). */
+  | {
+      readonly _tag: 'TooSlow';
+      readonly bytesPerSecond: number;
+      readonly limit: number;
+      readonly forMs: number;
+    }
   /** An answer status that is not retried (4xx but 408/429), or a 5xx after the retries ran out. */
   | { readonly _tag: 'HttpStatus'; readonly status: number; readonly url: string }
   /** A response that breaks HTTP's range rules (R8, R9): nothing of it was written. */
@@ -32,7 +42,9 @@ export type DownloadFailure =
   /** Size or checksum mismatch at the end (R27). The bytes were discarded. */
   | {
       readonly _tag: 'IntegrityError';
-      readonly check: 'length' | 'sha256' | 'md5' | 'crc64ecma';
+      readonly check: 'length' | HashAlgorithm;
+      /** Whose checksum it was: the caller's, or a header of the server's; `null` for the length. */
+      readonly source: ChecksumSource | null;
       readonly expected: string;
       readonly actual: string;
     }
@@ -46,8 +58,12 @@ export type DownloadFailure =
   | { readonly _tag: 'UnsafePath'; readonly path: string; readonly reason: string }
   /** Retryable failures went on past `retry.retries` attempts in a row without a byte. */
   | { readonly _tag: 'RetriesExhausted'; readonly attempts: number; readonly last: DownloadFailure }
+  /** The download began again from byte 0 more than `retry.maxRestarts` times in one run (R25). */
+  | { readonly _tag: 'TooManyRestarts'; readonly restarts: number; readonly reason: RestartReason }
   /** The caller cancelled: the part file and checkpoint were deleted (R24). */
-  | { readonly _tag: 'Cancelled' };
+  | { readonly _tag: 'Cancelled' }
+  /** The caller's `signal` aborted: the download stopped as a pause does, its bytes kept (R24). */
+  | { readonly _tag: 'Aborted' };
 
 export type FailureTag = DownloadFailure['_tag'];
 
@@ -56,6 +72,7 @@ export const failureCodes = {
   InvalidInput: 'ERR_INVALID_INPUT',
   NetworkError: 'ERR_NETWORK',
   Stalled: 'ERR_STALLED',
+  TooSlow: 'ERR_TOO_SLOW',
   HttpStatus: 'ERR_HTTP_STATUS',
   BadResponse: 'ERR_BAD_RESPONSE',
   ResourceChanged: 'ERR_RESOURCE_CHANGED',
@@ -70,7 +87,9 @@ export const failureCodes = {
   IoError: 'ERR_IO',
   UnsafePath: 'ERR_UNSAFE_PATH',
   RetriesExhausted: 'ERR_RETRIES_EXHAUSTED',
+  TooManyRestarts: 'ERR_TOO_MANY_RESTARTS',
   Cancelled: 'ERR_CANCELLED',
+  Aborted: 'ERR_ABORTED',
 } as const satisfies Record<FailureTag, string>;
 
 export type FailureCode = (typeof failureCodes)[FailureTag];
@@ -88,6 +107,8 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   InvalidInput: (f) => `invalid ${f.field}: ${f.message}`,
   NetworkError: (f) => `network error: ${f.message}`,
   Stalled: (f) => `no data received for ${Math.round(f.afterMs / 1000)} s`,
+  TooSlow: (f) =>
+    `the body came at ${Math.round(f.bytesPerSecond)} B/s for ${Math.round(f.forMs / 1000)} s, below the minimum of ${f.limit} B/s`,
   HttpStatus: (f) => `server answered HTTP ${f.status} for ${f.url}`,
   BadResponse: (f) => `server sent an invalid response: ${f.reason}`,
   ResourceChanged: (f) =>
@@ -96,7 +117,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   TlsError: (f) => `TLS failure: ${f.message}`,
   UrlExpired: (f) => `the signed URL expired and no refreshUrl hook gave a new one: ${f.url}`,
   IntegrityError: (f) =>
-    `${f.check} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
+    `${f.check}${f.source === null || f.source === 'caller' ? '' : ` (${f.source})`} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
   TargetBusy: (f) => `${f.target} is busy: another download of it is running`,
   NoSpace: (f) => `no space left on the device: ${f.message}`,
   QuotaExceeded: (f) => `storage quota exceeded: ${f.message}`,
@@ -104,7 +125,9 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   IoError: (f) => `storage error: ${f.message}`,
   UnsafePath: (f) => `refused to use ${f.path}: ${f.reason}`,
   RetriesExhausted: (f) => `gave up after ${f.attempts} attempts: ${describeFailure(f.last)}`,
+  TooManyRestarts: (f) => `began again from byte 0 ${f.restarts} times in one run (last: ${f.reason})`,
   Cancelled: () => 'the download was cancelled',
+  Aborted: () => 'the download was aborted; its bytes are kept for a later start',
 });
 
 export const fromHttpFailure = (failure: HttpFailure): DownloadFailure => {

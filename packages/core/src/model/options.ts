@@ -1,3 +1,5 @@
+import type { AbortSignalLike } from '../ports/abort.js';
+
 /** Retry policy for passing failures (R25). */
 export interface RetryOptions {
   /** Attempts in a row without a new byte before giving up. Default 8. */
@@ -8,6 +10,8 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
   /** Growth of the delay between attempts. Default 2. */
   readonly factor?: number;
+  /** Restarts from byte 0 allowed in one run (a changed resource, a server ignoring Range…). Default 8. */
+  readonly maxRestarts?: number;
 }
 
 /** New URLs for a download whose presigned URL expired (R18). */
@@ -29,13 +33,23 @@ export interface DownloadOptions {
   readonly retry?: RetryOptions;
   /** A body that sends no byte for this long is cut and retried (R25). Default 30 000 ms. */
   readonly stallTimeoutMs?: number;
+  /**
+   * A body slower than this many bytes a second, on average over `lowSpeedTimeMs`, is cut and retried (R25), as
+   * curl's `--speed-limit` does. Default 0: off.
+   */
+  readonly lowSpeedLimit?: number;
+  /** The window of `lowSpeedLimit`. Default 30 000 ms. */
+  readonly lowSpeedTimeMs?: number;
   /** The expected SHA-256 of the whole file, hex; checked before the file appears (R27). */
   readonly expectedSha256?: string;
   /** The expected MD5 of the whole file, hex (R27). */
   readonly expectedMd5?: string;
   /** Compute the SHA-256 of the finished file and return it, even without `expectedSha256`. Default false. */
   readonly computeSha256?: boolean;
-  /** Extra request headers (authorization…), sent on every request; dropped on a cross-origin redirect (R17). */
+  /**
+   * Extra request headers (authorization…), sent on every request to the origin of `url`. At another origin (a
+   * redirect, R17, R37) only `user-agent`, `accept` and `accept-language` go on: any other may be a secret.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /**
    * Send `If-Range`/`If-Match`. Default true. Set to false where a conditional header would cost a CORS preflight
@@ -46,7 +60,29 @@ export interface DownloadOptions {
   readonly checkpointIntervalMs?: number;
   /** Buffer this many bytes before one storage write. Default 1 MiB. */
   readonly writeBufferBytes?: number;
+  /**
+   * Aborting it stops the download as `pause()` does (its bytes and checkpoint stay for a later start); `result`
+   * then rejects with `ERR_ABORTED`, whose `cause` is the signal's reason. Default none.
+   */
+  readonly signal?: AbortSignalLike;
+  /**
+   * The caller's hook for presigned URLs (R18): asked for new URLs when a 403 answers a download that holds bytes;
+   * the download goes on from its checkpoint with them. Default none (such a 403 is `ERR_URL_EXPIRED`).
+   */
+  readonly refreshUrl?: RefreshUrl;
+  /**
+   * Follow a redirect from https to http (R37). Default false: such a redirect fails with `ERR_REDIRECT_REFUSED`,
+   * so that an https download never goes on in clear. The adapters' `createDownload` give it to the HTTP port they
+   * make; a port passed in `ports` follows its own option of that name.
+   */
+  readonly allowHttpsDowngrade?: boolean;
 }
+
+/** Signs a URL again: the expired one and the status that said so in, fresh URLs out (R18). */
+export type RefreshUrl = (expired: {
+  readonly url: string;
+  readonly status: number;
+}) => Promise<RefreshedUrls>;
 
 /** Options with every default filled in: what the machine keeps in its (JSON) context. */
 export interface ResolvedOptions {
@@ -56,6 +92,8 @@ export interface ResolvedOptions {
   readonly onChange: 'restart' | 'fail';
   readonly retry: Required<RetryOptions>;
   readonly stallTimeoutMs: number;
+  readonly lowSpeedLimit: number;
+  readonly lowSpeedTimeMs: number;
   readonly expectedSha256: string | null;
   readonly expectedMd5: string | null;
   readonly computeSha256: boolean;
@@ -63,6 +101,7 @@ export interface ResolvedOptions {
   readonly conditionalRequests: boolean;
   readonly checkpointIntervalMs: number;
   readonly writeBufferBytes: number;
+  readonly allowHttpsDowngrade: boolean;
 }
 
 export const defaultRetry: Required<RetryOptions> = {
@@ -70,10 +109,13 @@ export const defaultRetry: Required<RetryOptions> = {
   minDelayMs: 500,
   maxDelayMs: 30_000,
   factor: 2,
+  maxRestarts: 8,
 };
 
 /** Default `stallTimeoutMs`. */
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** Default `lowSpeedTimeMs`. */
+export const DEFAULT_LOW_SPEED_TIME_MS = 30_000;
 /** Default `checkpointIntervalMs`. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
 /** Default `writeBufferBytes`: 1 MiB. */

@@ -13,9 +13,16 @@ export interface HashState {
 }
 
 /**
+ * The digests an integrity check may need (R27): the caller's `expectedSha256` / `expectedMd5`, and what servers
+ * send: `Repr-Digest` (sha-256, sha-512), `Content-MD5`, and OSS's `x-oss-hash-crc64ecma` (CRC-64/XZ, whose digest
+ * is its 16 hex digits; core's `Crc64` computes it).
+ */
+export type HashAlgorithm = 'sha256' | 'sha512' | 'md5' | 'crc64ecma';
+
+/**
  * Hash functions for integrity checks (R27). Node gives its `crypto`; browsers a JS implementation, since
- * WebCrypto has no incremental digest.
+ * WebCrypto has no incremental digest. Every algorithm of `HashAlgorithm` must be supported.
  */
 export interface Hasher {
-  create(algorithm: 'sha256' | 'md5'): HashState;
+  create(algorithm: HashAlgorithm): HashState;
 }

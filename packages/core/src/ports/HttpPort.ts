@@ -21,7 +21,8 @@ export interface HttpResponse {
   /**
    * The body as it arrives, each chunk exactly the bytes the server sent (no decoding: the adapter must not
    * decompress). Empty for HEAD. Iterating it at most once is allowed. A cut connection makes the iterator reject
-   * (the rejection is a network failure); an abort makes it reject or end. Breaking out of the loop (`return()`)
+   * (the rejection is a network failure); bytes that break the framing make it reject with `badBodyError` (final,
+   * R36); an abort makes it reject or end. Breaking out of the loop (`return()`)
    * must release the connection.
    *
    * Chunks belong to the consumer once yielded; the adapter never writes into them again. A consumer may keep a

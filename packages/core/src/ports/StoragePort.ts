@@ -42,7 +42,8 @@ export interface PartFile {
   /**
    * Optional. Whether `bytes` more can be written: `Left(NoSpace)` or `Left(QuotaExceeded)` when the free space or
    * quota the platform reports is smaller (R40). Core asks before its data request, with the bytes still to come.
-   * A platform that cannot tell answers `Right`.
+   * A platform that cannot tell answers `Right`; a few bytes (4 KiB) fit on any storage that works. After
+   * `commit`, `discard` or `close` it fails with `IoError`, as every other call.
    */
   ensureRoom?(bytes: number): TaskEither<StorageFailure, void>;
   commit(): TaskEither<StorageFailure, void>;

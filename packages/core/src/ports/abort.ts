@@ -4,6 +4,8 @@
  */
 export interface AbortSignalLike {
   readonly aborted: boolean;
+  /** Why it was aborted (a platform `AbortSignal` has it; core's own handles leave it undefined). */
+  readonly reason?: unknown;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
 }

@@ -29,7 +29,7 @@ export const parseRetryAfter = (value: string | undefined, nowMs: number): numbe
  */
 export const retryDelay = (
   attempt: number,
-  retry: Required<RetryOptions>,
+  retry: Pick<Required<RetryOptions>, 'minDelayMs' | 'maxDelayMs' | 'factor'>,
   random: number,
   retryAfterMs: number | null,
 ): number => {

@@ -3,7 +3,8 @@ import type { Checkpoint, Validators } from '../model/checkpoint.js';
 import type { Decision, RangeRequest, ResponseHead } from '../model/decision.js';
 import { isRetryableStatus, parseRetryAfter } from './backoff.js';
 import { coveredBytes } from './byteRanges.js';
-import { formatRange, parseContentLength, parseContentRange } from './contentRange.js';
+import { declaredLength, formatRange, parseContentRange } from './contentRange.js';
+import { isExpiredSignature } from './expiredSignature.js';
 import { contentEncodingOf } from './probe.js';
 import {
   compareVersions,
@@ -52,8 +53,19 @@ const validatorsOfAnswer = (saved: Validators, seen: Validators): Validators =>
  * at the last byte asked for.
  *
  * A 200: to a ranged request it is the whole body from 0: `Restart('RANGE_IGNORED')`, or a change when validators or
- * total differ (R7). To a plain GET it is `Append` from 0 with the total from `Content-Length` (`null` when absent,
- * R15), unless other bytes of another version are in the checkpoint (segments), which is a change.
+ * total differ (R7). To a plain GET it is `Append` from 0, unless other bytes of another version are in the checkpoint
+ * (segments), which is a change. Its length (R35):
+ * - the checkpoint's total is the probe's, measured for this run: it is the length expected. An answer with no length
+ *   of its own (HTTP/1.0 until close, chunked) gets `end` = that total, so a body that ends before it is a short body
+ *   the transfer resumes (R10, R26), and one that goes on is never written past it;
+ * - an answer that declares another length without naming another version (its validators the probe's, or none) is
+ *   `BadResponse`, final: the server gives two lengths for one version, so asking again, or restarting (which
+ *   probes again), gets the same contradiction, and neither length can be trusted for the file;
+ * - an answer whose validators prove another version (R13) is that version from 0, with its own length;
+ * - with no total from the probe, the answer's `Content-Length` (`null` when absent: one stream, R15).
+ * A 206 or ranged 200 with another total is a change (R9, R7): the restart probes again, and the plain GET that
+ * follows is held to the new probe's total as above, so a server that keeps contradicting itself fails there.
+ * `Content-Length` beside a `Transfer-Encoding` is ignored (R36).
  *
  * Content-Encoding other than identity (R5): a ranged answer is `Restart('CONTENT_ENCODED')`, since its offsets
  * count encoded bytes that need not match the saved ones. A plain GET from 0 is saved as the server sent it, the way
@@ -115,14 +127,14 @@ export const classifyResponse = (
       retryAfterMs: parseRetryAfter(headers['retry-after'], policy.nowMs),
     };
   }
-  if (status === 403 && hasBytes && policy.refreshable) {
+  if (isExpiredSignature({ status, hasBytes, refreshable: policy.refreshable })) {
     return { _tag: 'Fail', failure: { _tag: 'UrlExpired', url: checkpoint.url } };
   }
   if (status !== 200 && status !== 206) return httpStatus;
 
   const comparison = compareVersions(checkpoint.validators, seen);
   const encoding = contentEncodingOf(headers);
-  const contentLength = parseContentLength(headers['content-length']);
+  const contentLength = declaredLength(headers);
 
   if (status === 200) {
     if (request.ranged) {
@@ -151,13 +163,20 @@ export const classifyResponse = (
     if (encoding !== null) {
       return { _tag: 'Append', start: 0, end: null, totalLength: null, validators: noValidators };
     }
-    return {
-      _tag: 'Append',
-      start: 0,
-      end: contentLength,
-      totalLength: contentLength,
-      validators: validatorsOfAnswer(checkpoint.validators, seen),
-    };
+    const validators = validatorsOfAnswer(checkpoint.validators, seen);
+    const expected = checkpoint.totalLength;
+    if (expected === null || comparison === 'different') {
+      return { _tag: 'Append', start: 0, end: contentLength, totalLength: contentLength, validators };
+    }
+    if (contentLength !== null && contentLength !== expected) {
+      const version = versionName(seen) ?? versionName(checkpoint.validators);
+      return bad(
+        `the GET declared ${contentLength} bytes where the probe declared ${expected}, ${version === null ? 'with no validator to tell versions apart' : `for the same version ${version}`}`,
+      );
+    }
+    // R35: with no length of its own (an HTTP/1.0 body until close, a chunked body), the answer is bound by the
+    // probe's: a body that ends before it is a cut to resume, one that goes on past it is not written past it.
+    return { _tag: 'Append', start: 0, end: expected, totalLength: expected, validators };
   }
 
   // 206

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import type { HeaderMap } from '../ports/HttpPort.js';
 
 /** `Range` request header value: `bytes=N-` when `lastByte` is null, else `bytes=N-M` (`lastByte` inclusive). */
 export const formatRange = (offset: number, lastByte: number | null): string =>
@@ -58,3 +59,11 @@ export const parseContentLength = (value: string | undefined): number | null => 
   const text = value.trim();
   return /^\d+$/.test(text) ? toSafeInteger(text) : null;
 };
+
+/**
+ * The length of the body an answer declares: its `Content-Length`, unless it has a `Transfer-Encoding`, whose framing
+ * overrides it (RFC 9112 §6.1: the recipient must then ignore the length, R36). `null` when there is none, or an
+ * invalid one. Adapters already drop such a length; core does not rely on it.
+ */
+export const declaredLength = (headers: HeaderMap): number | null =>
+  headers['transfer-encoding'] === undefined ? parseContentLength(headers['content-length']) : null;

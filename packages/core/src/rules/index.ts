@@ -3,6 +3,7 @@
  * and the vocabulary they speak. Each rule file names the resume rules (R1…) it implements.
  */
 export * from '../model/checkpoint.js';
+export * from '../model/checksum.js';
 export * from '../model/decision.js';
 export * from '../model/failure.js';
 export * from '../model/options.js';
@@ -20,4 +21,6 @@ export * from './probe.js';
 export * from './progress.js';
 export * from './redirect.js';
 export * from './resolveOptions.js';
+export * from './serverChecksums.js';
+export * from './urlCredentials.js';
 export * from './validators.js';

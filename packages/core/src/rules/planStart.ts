@@ -1,7 +1,13 @@
 import { CHECKPOINT_VERSION, type Checkpoint, type Validators } from '../model/checkpoint.js';
 import type { ProbeResult, RestartReason, StartPlan } from '../model/decision.js';
 import { clipRanges, coveredBytes, prefixLength } from './byteRanges.js';
-import { compareVersions, noValidators, strongEtag, strongLastModified } from './validators.js';
+import {
+  compareVersions,
+  hasStrongValidator,
+  noValidators,
+  strongEtag,
+  strongLastModified,
+} from './validators.js';
 
 /**
  * A checkpoint with no bytes for the version the probe saw. An encoded resource (R5) keeps no validators and no
@@ -86,4 +92,25 @@ export const planStart = (input: {
   if (offset === 0) return restart('PART_FILE_MISSING');
   if (offset >= stored.totalLength) return { _tag: 'Complete', checkpoint };
   return { _tag: 'Resume', offset, checkpoint };
+};
+
+/**
+ * Where the next request of a run begins after a passing failure or an answer that ended where it said it would,
+ * with no new probe: the answer's own validators are checked then (R9–R13), so a HEAD per retry would only double
+ * the requests. From the checkpoint's prefix when its bytes can be resumed; else at 0, and said why when bytes are
+ * thrown away: no strong validator (R4), no total or no ranges (R15). Every byte there: `Complete`.
+ */
+export const planRetry = (checkpoint: Checkpoint, probe: ProbeResult): StartPlan => {
+  const offset = prefixLength(checkpoint.ranges);
+  const fresh = (reason: RestartReason): StartPlan => ({
+    _tag: 'Fresh',
+    reason: offset > 0 ? reason : null,
+    checkpoint: { ...checkpoint, ranges: [] },
+  });
+  if (checkpoint.totalLength !== null && offset >= checkpoint.totalLength)
+    return { _tag: 'Complete', checkpoint };
+  if (offset === 0) return { _tag: 'Fresh', reason: null, checkpoint: { ...checkpoint, ranges: [] } };
+  if (!hasStrongValidator(checkpoint.validators)) return fresh('NO_STRONG_VALIDATOR');
+  if (checkpoint.totalLength === null || !probe.acceptsRanges) return fresh('NOT_RANGEABLE');
+  return { _tag: 'Resume', offset, checkpoint: { ...checkpoint, ranges: [[0, offset]] } };
 };

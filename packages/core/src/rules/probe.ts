@@ -2,8 +2,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { ProbeResult, ResponseHead } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { HeaderMap } from '../ports/HttpPort.js';
-import { parseContentLength, parseContentRange } from './contentRange.js';
+import { isRetryableStatus } from './backoff.js';
+import { declaredLength, parseContentRange } from './contentRange.js';
 import { baseRequestHeaders } from './dataRequest.js';
+import { isExpiredSignature } from './expiredSignature.js';
 import { extractValidators } from './validators.js';
 
 /**
@@ -35,7 +37,8 @@ const acceptsByteRanges = (headers: HeaderMap): boolean =>
 /**
  * What a probe answer says of the resource (R16).
  *
- * - HEAD 2xx: total from `Content-Length`, ranges when `Accept-Ranges: bytes`.
+ * - HEAD 2xx: total from `Content-Length` (ignored beside a `Transfer-Encoding`, R36), ranges when
+ *   `Accept-Ranges: bytes`.
  * - GET `bytes=0-0` → 206: total from `Content-Range` (`null` for `0-0/*`), ranges accepted; a malformed
  *   `Content-Range`, or one not starting at 0, is `BadResponse`.
  * - GET → 200: the server ignores ranges; total from `Content-Length`. The caller must not write the body.
@@ -60,14 +63,14 @@ export const probeFromResponse = (
     if (status < 200 || status > 299) return httpStatus;
     return E.right({
       ...base,
-      totalLength: parseContentLength(headers['content-length']),
+      totalLength: declaredLength(headers),
       acceptsRanges: acceptsByteRanges(headers),
     });
   }
   if (status === 200) {
     return E.right({
       ...base,
-      totalLength: parseContentLength(headers['content-length']),
+      totalLength: declaredLength(headers),
       acceptsRanges: false,
     });
   }
@@ -91,4 +94,22 @@ export const probeFromResponse = (
     });
   }
   return E.right({ ...base, totalLength: cr.total, acceptsRanges: true });
+};
+
+/**
+ * What a probe that learnt nothing means: `'expired'` when it is an expired signature (R18), `'retry'` for a passing
+ * failure (R25: the network, a stall, 5xx, 408, 429), `'fail'` for everything else (a refused redirect or
+ * certificate, a malformed answer, another status).
+ */
+export const probeFailureVerdict = (
+  failure: DownloadFailure,
+  facts: { readonly hasBytes: boolean; readonly refreshable: boolean },
+): 'expired' | 'retry' | 'fail' => {
+  if (failure._tag === 'HttpStatus' && isExpiredSignature({ status: failure.status, ...facts }))
+    return 'expired';
+  const passing =
+    failure._tag === 'NetworkError' ||
+    failure._tag === 'Stalled' ||
+    (failure._tag === 'HttpStatus' && isRetryableStatus(failure.status));
+  return passing ? 'retry' : 'fail';
 };

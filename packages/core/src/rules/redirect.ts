@@ -6,30 +6,67 @@ import type { HeaderMap, HttpFailure } from '../ports/HttpPort.js';
 export const MAX_REDIRECTS = 10;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Credentials that must not follow a redirect to another origin (R17). */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie']);
+
+/**
+ * The only request headers that go on to another origin (R17, R37): those core sets itself for the range it asks
+ * (`accept-encoding`, `range`, the conditionals, whose ETag or date name the resource, not the caller) and three
+ * that carry no secret (`user-agent`, `accept`, `accept-language`). Everything else the caller gave may be a secret
+ * (`authorization`, `cookie`, `proxy-authorization`, an `x-api-key`…): it stays with the origin it was given for.
+ */
+export const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'user-agent',
+  'range',
+  'if-range',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+]);
+
+/** What a caller allows a redirect to do. */
+export interface RedirectPolicy {
+  /** Follow a redirect from https to http (R37). Every caller defaults it to false: refused as `RedirectRefused`. */
+  readonly allowHttpsDowngrade: boolean;
+}
 
 const refuse = (location: string, message: string): E.Either<HttpFailure, never> =>
   E.left({ _tag: 'RedirectRefused', location, message });
 
+/** Whether going from `from` to `to` leaves https for http (R37). */
+export const isHttpsDowngrade = (from: ParsedUrl, to: ParsedUrl): boolean =>
+  from.protocol === 'https:' && to.protocol === 'http:';
+
+/** The refusal of a redirect from https to http (R37), the same from every port. */
+export const httpsDowngradeRefused = (location: string): HttpFailure => ({
+  _tag: 'RedirectRefused',
+  location,
+  message: 'a redirect from https to http (allow it with allowHttpsDowngrade)',
+});
+
 /**
- * One redirect hop (R17), for adapters that follow redirects by hand. `hop` counts the redirects already followed
- * in this request (0 at the first), so the 11th is refused.
+ * One redirect hop (R17, R37), for adapters that follow redirects by hand. `hop` counts the redirects already
+ * followed in this request (0 at the first), so the 11th is refused.
  *
  * - Only 301, 302, 303, 307 and 308 with a `Location` are followed; a relative `Location` is resolved against `from`,
  *   and a `Location` without a fragment keeps the fragment of `from` (RFC 9110 §10.2.2).
- * - Only to http(s).
- * - A change of origin (scheme, host or port) drops `authorization` and `cookie`, in any letter case.
+ * - Only to http(s), and from https never to http unless `allowHttpsDowngrade` (R37): the bytes and headers of an
+ *   https download must not go in clear because a server said so.
+ * - A change of origin (scheme, host or port) keeps only `CROSS_ORIGIN_HEADERS`, in any letter case.
  * - The method stays: `HEAD` and `GET` are both safe, and a 303 asks for a GET, which keeps a HEAD a HEAD.
  */
-export const redirectStep = (input: {
-  readonly from: string;
-  readonly location: string | undefined;
-  readonly status: number;
-  readonly method: 'HEAD' | 'GET';
-  readonly headers: HeaderMap;
-  readonly hop: number;
-}): E.Either<HttpFailure, { readonly url: string; readonly headers: Record<string, string> }> => {
+export const redirectStep = (
+  input: {
+    readonly from: string;
+    readonly location: string | undefined;
+    readonly status: number;
+    readonly method: 'HEAD' | 'GET';
+    readonly headers: HeaderMap;
+    readonly hop: number;
+  } & RedirectPolicy,
+): E.Either<HttpFailure, { readonly url: string; readonly headers: Record<string, string> }> => {
   const location = input.location?.trim() ?? '';
   if (!REDIRECT_STATUSES.has(input.status))
     return refuse(location, `status ${input.status} is not a redirect`);
@@ -40,11 +77,14 @@ export const redirectStep = (input: {
   const target = parseUrl(location, from.href);
   if (target === null) return refuse(location, 'Location is not a valid URL');
   if (!isHttpUrl(target)) return refuse(location, `scheme ${target.protocol} is not http(s)`);
+  if (isHttpsDowngrade(from, target) && !input.allowHttpsDowngrade) {
+    return E.left(httpsDowngradeRefused(location));
+  }
   if (target.hash === '' && from.hash !== '') target.hash = from.hash;
   return E.right({ url: target.href, headers: headersForOrigin(from, target, input.headers) });
 };
 
-/** `headers` without `authorization` and `cookie` (any letter case) when `to` is of another origin than `from`. */
+/** `headers` as they may go from `from` to `to`: all of them at the same origin, else `CROSS_ORIGIN_HEADERS`. */
 const headersForOrigin = (
   from: ParsedUrl | null,
   to: ParsedUrl | null,
@@ -53,22 +93,22 @@ const headersForOrigin = (
   const crossOrigin = from === null || to === null || from.origin !== to.origin;
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (crossOrigin && CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
+    if (crossOrigin && !CROSS_ORIGIN_HEADERS.has(name.toLowerCase())) continue;
     kept[name] = value;
   }
   return kept;
 };
 
 /**
- * Where the data requests of a run go, and which of the caller's headers they carry (R16, R17).
+ * Where the data requests of a run go, and which of the caller's headers they carry (R16, R17, R37).
  *
  * - `headUrl` is `url` (the usual case): the data goes to `probedUrl`, the URL that answered the probe after its
  *   redirects, so a run follows them once.
  * - `headUrl` differs (presigned URLs sign HEAD and GET apart): the data goes to `url`; the probe's final URL is
  *   signed for HEAD only. The GET's own redirects are followed by the HttpPort.
- * - The caller's `authorization` and `cookie` are kept only when the data URL has the origin of `url`, the URL the
- *   caller gave for the data: a probe redirected to another origin does not carry them there, and neither do the
- *   GETs that then go straight to it. An unparsable URL counts as another origin.
+ * - The caller's headers go whole only when the data URL has the origin of `url`, the URL the caller gave for the
+ *   data; at another origin only `CROSS_ORIGIN_HEADERS`: a probe redirected elsewhere does not carry the others
+ *   there, and neither do the GETs that then go straight to it. An unparsable URL counts as another origin.
  */
 export const dataRequestTarget = (input: {
   readonly url: string;

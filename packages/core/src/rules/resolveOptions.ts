@@ -3,27 +3,61 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { DownloadFailure } from '../model/failure.js';
 import {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_LOW_SPEED_TIME_MS,
   DEFAULT_STALL_TIMEOUT_MS,
   DEFAULT_WRITE_BUFFER_BYTES,
   type DownloadOptions,
   defaultRetry,
   type ResolvedOptions,
+  type RetryOptions,
 } from '../model/options.js';
 import { isHttpUrl, parseUrl } from '../model/url.js';
+import { basicAuthorization, type SplitUrl, splitUserinfo, withoutUserinfo } from './urlCredentials.js';
 
 type Check<T> = E.Either<DownloadFailure, T>;
 
 const invalid = (field: string, message: string): Check<never> =>
   E.left({ _tag: 'InvalidInput', field, message });
 
-const httpUrl = (field: string, value: unknown): Check<string> => {
+/** An absolute http(s) URL, split from its userinfo (R37): no message quotes the password. */
+const httpUrl = (field: string, value: unknown): Check<SplitUrl> => {
   if (typeof value !== 'string' || value.trim() === '')
     return invalid(field, 'must be a non-empty URL string');
   const parsed = parseUrl(value);
-  if (parsed === null) return invalid(field, `not a URL: ${value}`);
+  if (parsed === null) return invalid(field, `not a URL: ${withoutUserinfo(value)}`);
   if (!isHttpUrl(parsed))
     return invalid(field, `unsupported scheme ${parsed.protocol} (only http and https)`);
-  return E.right(value);
+  return pipe(
+    splitUserinfo(value),
+    E.mapLeft((reason): DownloadFailure => ({ _tag: 'InvalidInput', field, message: reason })),
+  );
+};
+
+const originOf = (url: string): string | null => parseUrl(url)?.origin ?? null;
+
+/**
+ * The caller's headers, plus HTTP Basic from a password in `url` or `headUrl` as curl sends it (R37), unless the
+ * caller gave an `Authorization` of their own. Credentials go to one origin: `url`'s and `headUrl`'s must then be
+ * the same, with the same credentials, since the probe and the data requests carry the same headers.
+ */
+const withUrlCredentials = (
+  url: SplitUrl,
+  headUrl: SplitUrl,
+  headers: Readonly<Record<string, string>>,
+): Check<Readonly<Record<string, string>>> => {
+  const credentials = url.credentials ?? headUrl.credentials;
+  if (credentials === null) return E.right(headers);
+  if (url.credentials !== null && headUrl.credentials !== null && url.credentials !== headUrl.credentials) {
+    return invalid('headUrl', 'holds other credentials than url');
+  }
+  if (originOf(url.url) !== originOf(headUrl.url)) {
+    return invalid(
+      'headUrl',
+      'a password in a URL goes to that origin only, and headUrl is at another one: pass an Authorization header',
+    );
+  }
+  if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return E.right(headers);
+  return E.right({ ...headers, authorization: basicAuthorization(credentials) });
 };
 
 const number = (
@@ -72,17 +106,46 @@ const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
   return E.right(out);
 };
 
+/** The retry policy with its defaults (R25), each value checked. */
+const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
+  const raw = (value ?? {}) as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null) return invalid('retry', 'must be an object');
+  return pipe(
+    E.Do,
+    E.bind('retries', () =>
+      number('retry.retries', raw.retries, defaultRetry.retries, { min: 0, integer: true }),
+    ),
+    E.bind('minDelayMs', () =>
+      number('retry.minDelayMs', raw.minDelayMs, defaultRetry.minDelayMs, { min: 0, integer: false }),
+    ),
+    E.bind('maxDelayMs', ({ minDelayMs }) =>
+      number('retry.maxDelayMs', raw.maxDelayMs, Math.max(defaultRetry.maxDelayMs, minDelayMs), {
+        min: minDelayMs,
+        integer: false,
+      }),
+    ),
+    E.bind('factor', () =>
+      number('retry.factor', raw.factor, defaultRetry.factor, { min: 1, integer: false }),
+    ),
+    E.bind('maxRestarts', () =>
+      number('retry.maxRestarts', raw.maxRestarts, defaultRetry.maxRestarts, { min: 0, integer: true }),
+    ),
+  );
+};
+
 /**
  * Fills the defaults and checks what core can check before any request (R30): URLs are absolute http(s), the target
- * is a non-empty string, numbers are finite and in range (`retries` and `writeBufferBytes` integers,
+ * is a non-empty string, numbers are finite and in range (`retries`, `maxRestarts` and `writeBufferBytes` integers,
  * `maxDelayMs >= minDelayMs`, `factor >= 1`, `stallTimeoutMs > 0`), checksums are hex, headers are valid. The
  * adapters check paths. Values are checked at run time too, for callers without TypeScript.
+ *
+ * A password in a URL (`https://user:pass@host/…`, R37) is supported as curl does: the URL without its userinfo is
+ * what is requested, kept in the checkpoint and reported; `user:pass` becomes an `Authorization: Basic` header
+ * beside the caller's (theirs wins), which, like every credential, never goes to another origin (`redirectStep`).
  */
 export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure, ResolvedOptions> => {
   const raw = input as unknown as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null) return invalid('options', 'must be an object');
-  const retryRaw = (raw.retry ?? {}) as Record<string, unknown>;
-  if (typeof retryRaw !== 'object' || retryRaw === null) return invalid('retry', 'must be an object');
   return pipe(
     E.Do,
     E.bind('url', () => httpUrl('url', raw.url)),
@@ -99,28 +162,24 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
         ? E.right((raw.onChange ?? 'restart') as 'restart' | 'fail')
         : invalid('onChange', "must be 'restart' or 'fail'"),
     ),
-    E.bind('retries', () =>
-      number('retry.retries', retryRaw.retries, defaultRetry.retries, { min: 0, integer: true }),
-    ),
-    E.bind('minDelayMs', () =>
-      number('retry.minDelayMs', retryRaw.minDelayMs, defaultRetry.minDelayMs, { min: 0, integer: false }),
-    ),
-    E.bind('maxDelayMs', ({ minDelayMs }) =>
-      number('retry.maxDelayMs', retryRaw.maxDelayMs, Math.max(defaultRetry.maxDelayMs, minDelayMs), {
-        min: minDelayMs,
-        integer: false,
-      }),
-    ),
-    E.bind('factor', () =>
-      number('retry.factor', retryRaw.factor, defaultRetry.factor, { min: 1, integer: false }),
-    ),
+    E.bind('retry', () => resolveRetry(raw.retry)),
     E.bind('stallTimeoutMs', () =>
       number('stallTimeoutMs', raw.stallTimeoutMs, DEFAULT_STALL_TIMEOUT_MS, { min: 1, integer: false }),
+    ),
+    E.bind('lowSpeedLimit', () => number('lowSpeedLimit', raw.lowSpeedLimit, 0, { min: 0, integer: false })),
+    E.bind('lowSpeedTimeMs', () =>
+      number('lowSpeedTimeMs', raw.lowSpeedTimeMs, DEFAULT_LOW_SPEED_TIME_MS, { min: 1, integer: false }),
     ),
     E.bind('expectedSha256', () => hex('expectedSha256', raw.expectedSha256, 64)),
     E.bind('expectedMd5', () => hex('expectedMd5', raw.expectedMd5, 32)),
     E.bind('computeSha256', () => bool('computeSha256', raw.computeSha256, false)),
-    E.bind('headers', () => headerMap(raw.headers)),
+    E.bind('headers', ({ url, headUrl }) =>
+      pipe(
+        headerMap(raw.headers),
+        E.flatMap((headers) => withUrlCredentials(url, headUrl, headers)),
+      ),
+    ),
+    E.bind('allowHttpsDowngrade', () => bool('allowHttpsDowngrade', raw.allowHttpsDowngrade, false)),
     E.bind('conditionalRequests', () => bool('conditionalRequests', raw.conditionalRequests, true)),
     E.bind('checkpointIntervalMs', () =>
       number('checkpointIntervalMs', raw.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, {
@@ -133,12 +192,14 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     ),
     E.map(
       (o): ResolvedOptions => ({
-        url: o.url,
-        headUrl: o.headUrl,
+        url: o.url.url,
+        headUrl: o.headUrl.url,
         target: o.target,
         onChange: o.onChange,
-        retry: { retries: o.retries, minDelayMs: o.minDelayMs, maxDelayMs: o.maxDelayMs, factor: o.factor },
+        retry: o.retry,
         stallTimeoutMs: o.stallTimeoutMs,
+        lowSpeedLimit: o.lowSpeedLimit,
+        lowSpeedTimeMs: o.lowSpeedTimeMs,
         expectedSha256: o.expectedSha256,
         expectedMd5: o.expectedMd5,
         computeSha256: o.computeSha256,
@@ -146,6 +207,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
         conditionalRequests: o.conditionalRequests,
         checkpointIntervalMs: o.checkpointIntervalMs,
         writeBufferBytes: o.writeBufferBytes,
+        allowHttpsDowngrade: o.allowHttpsDowngrade,
       }),
     ),
   );

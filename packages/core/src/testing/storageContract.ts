@@ -306,6 +306,20 @@ export const storageContract = (name: string, makeStorage: () => Promise<Storage
     );
 
     it(
+      'R40: ensureRoom is absent (the platform cannot tell), or answers Right for bytes that fit and fails once closed',
+      withStorage(async ({ storage }, target) => {
+        const file = await expectRight(storage.open(target('a')));
+        const ensureRoom = file.ensureRoom?.bind(file);
+        if (ensureRoom !== undefined) {
+          await expectRight(ensureRoom(0));
+          await expectRight(ensureRoom(4096));
+        }
+        await expectRight(file.close());
+        if (ensureRoom !== undefined) await expectLeft(ensureRoom(1), 'IoError');
+      }),
+    );
+
+    it(
       'reopening a closed part file sees its bytes, and writes go on from there',
       withStorage(async ({ storage }, target) => {
         const first = await expectRight(storage.open(target('a')));

@@ -96,8 +96,8 @@ describe('createDownload: local state', () => {
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     const run = begin(w);
     await drive(w, run, () => w.server.requests.some((r) => r.method === 'GET'));
-    // The probe of the retry after the cut finds the resource gone.
-    w.server.inject(fault.status(404), { method: 'HEAD' });
+    // The retry after the cut finds the resource gone.
+    w.server.inject(fault.status(404), { method: 'GET' });
     expect((await finish(w, run)).code).toBe('ERR_HTTP_STATUS');
     expect(w.storage.list()).toEqual([`${TARGET}.part`]);
     expect(committedPrefix(checkpointOf(w)!)).toBe(20_000);

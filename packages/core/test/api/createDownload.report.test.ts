@@ -56,6 +56,7 @@ describe('createDownload: integrity and reporting', () => {
     expect(error.failure).toEqual({
       _tag: 'IntegrityError',
       check: 'sha256',
+      source: 'caller',
       expected: wrong,
       actual: bytesToHex(sha256(content)),
     });
@@ -167,14 +168,12 @@ describe('createDownload: integrity and reporting', () => {
   });
 
   it('R29: a refreshUrl hook that fails ends with ERR_URL_EXPIRED', async () => {
-    const w = world({
-      refreshUrl: () => Promise.reject(new Error('signing service down')),
-    });
+    const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));
     w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     w.server.inject(fault.status(403), { times: Number.POSITIVE_INFINITY });
-    const run = begin(w);
+    const run = begin(w, { refreshUrl: () => Promise.reject(new Error('signing service down')) });
     expect((await finish(w, run)).code).toBe('ERR_URL_EXPIRED');
   });
 

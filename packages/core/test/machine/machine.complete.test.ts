@@ -39,13 +39,13 @@ const completeAfterResume = async (expectedSha256: string) => {
   const answered416 = fromCallback<TransferCommand, TransferInput>(({ input, sendBack }) => {
     offsets.push(input.offset);
     sendBack({
-      type: 'TRANSFER_END',
+      type: 'transfer.Complete',
       outcome: { _tag: 'Complete' },
       checkpoint: { ...input.checkpoint, ranges: [[0, SIZE]] },
       partSize: SIZE,
     });
   });
-  const { machine } = machineFor(resolved.right, w.ports, () => undefined);
+  const { machine } = machineFor(w.ports, () => undefined);
   const actor = createActor(machine.provide({ actors: { transfer: answered416 } }), {
     input: { options: resolved.right, refreshable: false },
     clock: w.clock,
@@ -99,7 +99,11 @@ describe('R12: completion in a single stream', () => {
     const { w, content, offsets, snapshot } = await completeAfterResume(digest);
     expect(offsets).toEqual([40_000]);
     expect(snapshot.value).toBe('done');
-    expect(snapshot.context.result).toEqual({ bytes: SIZE, sha256: digest });
+    expect(snapshot.context.result).toEqual({
+      bytes: SIZE,
+      sha256: digest,
+      checks: [{ algorithm: 'sha256', source: 'caller' }],
+    });
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
     expect(w.checkpoints.keys()).toEqual([]);
     expect(w.storage.isLocked(TARGET)).toBe(false);

@@ -49,7 +49,7 @@ describe('the machine context is JSON and a persisted snapshot restores a downlo
     const options = optionsFor();
     const input = { options, refreshable: false };
 
-    const first = createActor(machineFor(options, w.ports, () => undefined).machine, {
+    const first = createActor(machineFor(w.ports, () => undefined).machine, {
       input,
       clock: w.clock,
     });
@@ -66,7 +66,7 @@ describe('the machine context is JSON and a persisted snapshot restores a downlo
     first.stop();
 
     const restored = JSON.parse(text);
-    const second = createActor(machineFor(options, w.ports, () => undefined).machine, {
+    const second = createActor(machineFor(w.ports, () => undefined).machine, {
       input,
       clock: w.clock,
       snapshot: restored,

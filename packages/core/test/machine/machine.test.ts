@@ -2,9 +2,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition } from 'xstate';
 import { downloadMachine } from '../../src/machine/downloadMachine.js';
-import type { TransferOutcome } from '../../src/machine/events.js';
 import type { Checkpoint } from '../../src/model/checkpoint.js';
-import type { ProbeResult } from '../../src/model/decision.js';
+import type { ProbeResult, TransferOutcome } from '../../src/model/decision.js';
 import { resolveOptions } from '../../src/rules/resolveOptions.js';
 
 /** Steps of the machine without effects: `transition()` computes the next snapshot and the actions, runs nothing. */
@@ -38,8 +37,9 @@ const checkpointAt = (bytes: number): Checkpoint => ({
   ranges: bytes > 0 ? [[0, bytes]] : [],
 });
 
-const done = (id: string, output: unknown) =>
-  ({ type: `xstate.done.actor.${id}`, output }) as unknown as AnyEvent;
+/** What an effect actor reports: its output as the event `<actor>.<tag>`. */
+const done = <Output extends { readonly _tag: string }>(actor: string, output: Output) =>
+  ({ type: `${actor}.${output._tag}`, output }) as unknown as AnyEvent;
 
 const step = (snapshot: Snapshot, event: AnyEvent) => transition(downloadMachine, snapshot, event);
 
@@ -50,13 +50,21 @@ const start = (refreshable = false) => initialTransition(downloadMachine, { opti
 
 const downloadingFrom = (stored: Checkpoint | null, partSize: number, refreshable = false) => {
   let [s] = step(start(refreshable), { type: 'START' });
-  [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: stored, partSize, notice: null }));
+  [s] = step(
+    s,
+    done('prepare', { _tag: 'Ready', checkpoint: stored, partSize, targetSize: null, torn: null }),
+  );
   const [next, actions] = step(s, done('probe', { _tag: 'Probed', probe }));
   return { snapshot: next, actions };
 };
 
 const end = (snapshot: Snapshot, outcome: TransferOutcome, bytes = 300) =>
-  step(snapshot, { type: 'TRANSFER_END', outcome, checkpoint: checkpointAt(bytes), partSize: bytes });
+  step(snapshot, {
+    type: `transfer.${outcome._tag}`,
+    outcome,
+    checkpoint: checkpointAt(bytes),
+    partSize: bytes,
+  } as unknown as AnyEvent);
 
 describe('downloadMachine (transition, no effects)', () => {
   it('starts idle and does nothing before START', () => {
@@ -82,7 +90,10 @@ describe('downloadMachine (transition, no effects)', () => {
 
   it('R14: a zero-length resource goes straight to verifying', () => {
     let [s] = step(start(), { type: 'START' });
-    [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, notice: null }));
+    [s] = step(
+      s,
+      done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, targetSize: null, torn: null }),
+    );
     [s] = step(s, done('probe', { _tag: 'Probed', probe: { ...probe, totalLength: 0 } }));
     expect(s.value).toBe('verifying');
   });
@@ -90,56 +101,91 @@ describe('downloadMachine (transition, no effects)', () => {
   it('R25: a passing failure waits with the backoff of its attempt, and emits retry', () => {
     const { snapshot } = downloadingFrom(null, 0);
     const failure = { _tag: 'HttpStatus', status: 503, url: options.url } as const;
-    const [s, actions] = end(snapshot, {
-      _tag: 'Retry',
-      failure,
-      retryAfterMs: 2_000,
-      progressed: false,
-      random: 0.5,
-    });
+    const [s, actions] = end(snapshot, { _tag: 'Retry', failure, retryAfterMs: 2_000, random: 0.5 }, 0);
     expect(s.value).toEqual({ waiting: 'backoff' });
-    expect(s.context.attempt).toBe(1);
+    expect(s.context.count.attempt).toBe(1);
     expect(s.context.retryDelayMs).toBe(2_000);
     expect(emitted(actions)).toEqual([{ type: 'retry', attempt: 1, delayMs: 2_000, failure }]);
-    expect(step(s, { type: 'ONLINE' })[0].value).toBe('heading');
-    expect(step(s, { type: 'RESUME' })[0].value).toBe('heading');
+    // This run probed the resource already: the retry asks for the data again, with no new HEAD.
+    expect(step(s, { type: 'ONLINE' })[0].value).toEqual({ downloading: 'running' });
+    expect(step(s, { type: 'RESUME' })[0].value).toEqual({ downloading: 'running' });
   });
 
   it('R25: retries run out after retry.retries attempts in a row without a byte; bytes reset the count', () => {
     const failure = { _tag: 'NetworkError', message: 'reset' } as const;
-    const retry = (progressed: boolean): TransferOutcome => ({
-      _tag: 'Retry',
-      failure,
-      retryAfterMs: null,
-      progressed,
-      random: 0,
-    });
+    const retry: TransferOutcome = { _tag: 'Retry', failure, retryAfterMs: null, random: 0 };
     let { snapshot: s } = downloadingFrom(null, 0);
     for (let i = 0; i < 2; i += 1) {
-      [s] = end(s, retry(false));
+      [s] = end(s, retry, 0);
       [s] = step(s, { type: 'RESUME' });
-      [s] = step(s, done('probe', { _tag: 'Probed', probe }));
     }
-    expect(s.context.attempt).toBe(2);
-    const [progressed] = end(s, retry(true));
-    expect(progressed.context.attempt).toBe(1);
-    const [exhausted] = end(s, retry(false));
-    expect(exhausted.value).toEqual({ failing: 'releasing' });
+    expect(s.value).toEqual({ downloading: 'running' });
+    expect(s.context.count.attempt).toBe(2);
+    const [progressed] = end(s, retry, 300);
+    expect(progressed.context.count).toMatchObject({ attempt: 1, highWater: 300 });
+    const [exhausted] = end(s, retry, 0);
+    expect(exhausted.value).toEqual({ failing: 'discarding' });
     expect(exhausted.context.failure).toEqual({ _tag: 'RetriesExhausted', attempts: 3, last: failure });
+  });
+
+  it('R25: bytes fetched again after a restart are not progress: the count goes on and the retries run out', () => {
+    const failure = { _tag: 'NetworkError', message: 'cut' } as const;
+    const retry: TransferOutcome = { _tag: 'Retry', failure, retryAfterMs: null, random: 0 };
+    let { snapshot: s } = downloadingFrom(null, 0);
+    // A server that ignores Range and cuts every body at 300 bytes.
+    [s] = end(s, retry, 300);
+    expect(s.context.count).toMatchObject({ attempt: 1, highWater: 300 });
+    for (let round = 0; round < 2; round += 1) {
+      [s] = step(s, { type: 'RESUME' });
+      [s] = end(s, { _tag: 'Restart', reason: 'RANGE_IGNORED', random: 0 }, 300);
+      [s] = step(s, done('probe', { _tag: 'Probed', probe }));
+      [s] = end(s, retry, 300);
+    }
+    expect(s.value).toEqual({ failing: 'releasing' });
+    expect(s.context.failure).toEqual({ _tag: 'RetriesExhausted', attempts: 3, last: failure });
+  });
+
+  it('R25: restarts have their own bound: past retry.maxRestarts in one run, TooManyRestarts', () => {
+    const bounded = resolveOptions({ url: options.url, target: 'a.bin', retry: { maxRestarts: 2 } });
+    if (E.isLeft(bounded)) throw new Error('options');
+    let [s] = step(initialTransition(downloadMachine, { options: bounded.right, refreshable: false })[0], {
+      type: 'START',
+    });
+    [s] = step(
+      s,
+      done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, targetSize: null, torn: null }),
+    );
+    const restart: TransferOutcome = { _tag: 'Restart', reason: 'RESOURCE_CHANGED', random: 0.5 };
+    const delays: number[] = [];
+    for (let round = 0; round < 2; round += 1) {
+      [s] = step(s, done('probe', { _tag: 'Probed', probe }));
+      [s] = end(s, restart, 300);
+      delays.push(s.context.retryDelayMs);
+      // The first restart goes at once; the next waits with backoff.
+      if (round === 0) expect(s.value).toBe('heading');
+      else [s] = step(s, { type: 'RESUME' });
+    }
+    expect(delays[0]).toBe(0);
+    expect(delays[1]).toBeGreaterThan(0);
+    [s] = step(s, done('probe', { _tag: 'Probed', probe }));
+    [s] = end(s, restart, 300);
+    expect(s.value).toEqual({ failing: 'releasing' });
+    expect(s.context.failure).toEqual({ _tag: 'TooManyRestarts', restarts: 3, reason: 'RESOURCE_CHANGED' });
   });
 
   it('R7, R28: a restart forgets the checkpoint, re-probes and emits restart', () => {
     const { snapshot } = downloadingFrom(null, 0);
-    const [s, actions] = end(snapshot, { _tag: 'Restart', reason: 'RANGE_IGNORED' });
+    const [s, actions] = end(snapshot, { _tag: 'Restart', reason: 'RANGE_IGNORED', random: 0 });
     expect(s.value).toBe('heading');
     expect(s.context.checkpoint).toBeNull();
     expect(emitted(actions)).toEqual([{ type: 'restart', reason: 'RANGE_IGNORED' }]);
   });
 
   it('R18: an expired URL goes to refreshing when a hook was given, to failing when not', () => {
-    const expired: TransferOutcome = { _tag: 'Fail', failure: { _tag: 'UrlExpired', url: options.url } };
+    const expired: TransferOutcome = { _tag: 'Expired', url: options.url, status: 403 };
+    const refused: TransferOutcome = { _tag: 'Fail', failure: { _tag: 'UrlExpired', url: options.url } };
     expect(end(downloadingFrom(null, 0, true).snapshot, expired)[0].value).toBe('refreshing');
-    expect(end(downloadingFrom(null, 0, false).snapshot, expired)[0].value).toEqual({ failing: 'releasing' });
+    expect(end(downloadingFrom(null, 0, false).snapshot, refused)[0].value).toEqual({ failing: 'releasing' });
     const [refreshing] = end(downloadingFrom(null, 0, true).snapshot, expired);
     const [s] = step(
       refreshing,
@@ -181,7 +227,13 @@ describe('downloadMachine (transition, no effects)', () => {
     });
     [s] = step(
       s,
-      done('prepare', { _tag: 'Ready', checkpoint: checkpointAt(500), partSize: 500, notice: null }),
+      done('prepare', {
+        _tag: 'Ready',
+        checkpoint: checkpointAt(500),
+        partSize: 500,
+        targetSize: null,
+        torn: null,
+      }),
     );
     [s] = step(
       s,
@@ -196,7 +248,7 @@ describe('downloadMachine (transition, no effects)', () => {
 
   it('R23: a busy target fails at preparing, before any request', () => {
     let [s] = step(start(), { type: 'START' });
-    [s] = step(s, done('prepare', { _tag: 'Failed', failure: { _tag: 'TargetBusy', target: 'a.bin' } }));
+    [s] = step(s, done('prepare', { _tag: 'Fail', failure: { _tag: 'TargetBusy', target: 'a.bin' } }));
     expect(s.value).toEqual({ failing: 'releasing' });
     expect(s.context.failure).toEqual({ _tag: 'TargetBusy', target: 'a.bin' });
   });
@@ -211,7 +263,10 @@ describe('downloadMachine (transition, no effects)', () => {
     let [s] = step(initialTransition(downloadMachine, { options: withHead.right, refreshable: false })[0], {
       type: 'START',
     });
-    [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, notice: null }));
+    [s] = step(
+      s,
+      done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, targetSize: null, torn: null }),
+    );
     [s] = step(s, done('probe', { _tag: 'Probed', probe }));
     expect(s.value).toEqual({ downloading: 'running' });
     expect(s.context.dataUrl).toBe('https://files.example/a.bin?sig=get');
@@ -221,17 +276,20 @@ describe('downloadMachine (transition, no effects)', () => {
     const withCredentials = resolveOptions({
       url: options.url,
       target: 'a.bin',
-      headers: { authorization: 'Bearer t', Cookie: 'c=1', 'x-app': 'rdl' },
+      headers: { authorization: 'Bearer t', Cookie: 'c=1', 'user-agent': 'rdl' },
     });
     if (E.isLeft(withCredentials)) throw new Error('options');
     let [s] = step(
       initialTransition(downloadMachine, { options: withCredentials.right, refreshable: false })[0],
       { type: 'START' },
     );
-    [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, notice: null }));
+    [s] = step(
+      s,
+      done('prepare', { _tag: 'Ready', checkpoint: null, partSize: 0, targetSize: null, torn: null }),
+    );
     const [crossOrigin] = step(s, done('probe', { _tag: 'Probed', probe }));
     expect(crossOrigin.context.dataUrl).toBe('https://cdn.example/a.bin');
-    expect(crossOrigin.context.dataHeaders).toEqual({ 'x-app': 'rdl' });
+    expect(crossOrigin.context.dataHeaders).toEqual({ 'user-agent': 'rdl' });
     const [sameOrigin] = step(
       s,
       done('probe', { _tag: 'Probed', probe: { ...probe, finalUrl: 'https://files.example/v2/a.bin' } }),
@@ -255,15 +313,15 @@ describe('downloadMachine (transition, no effects)', () => {
 
   it('R19: a failure found by the probe keeps the bytes a stored checkpoint counts, and deletes an empty start', () => {
     const notFound = done('probe', {
-      _tag: 'Failed',
+      _tag: 'Fail',
       failure: { _tag: 'HttpStatus', status: 404, url: options.url },
-      retryable: false,
-      retryAfterMs: null,
-      random: 0,
     });
     const from = (stored: Checkpoint | null) => {
       let [s] = step(start(), { type: 'START' });
-      [s] = step(s, done('prepare', { _tag: 'Ready', checkpoint: stored, partSize: 500, notice: null }));
+      [s] = step(
+        s,
+        done('prepare', { _tag: 'Ready', checkpoint: stored, partSize: 500, targetSize: null, torn: null }),
+      );
       return step(s, notFound)[0].value;
     };
     expect(from(checkpointAt(500))).toEqual({ failing: 'releasing' });
@@ -273,15 +331,12 @@ describe('downloadMachine (transition, no effects)', () => {
 
   it('R19: a restart decided after bytes, then a failing probe, keeps the checkpoint that still counts them', () => {
     const { snapshot } = downloadingFrom(null, 0);
-    let [s] = end(snapshot, { _tag: 'Restart', reason: 'RANGE_IGNORED' }, 300);
+    let [s] = end(snapshot, { _tag: 'Restart', reason: 'RANGE_IGNORED', random: 0 }, 300);
     [s] = step(
       s,
       done('probe', {
-        _tag: 'Failed',
+        _tag: 'Fail',
         failure: { _tag: 'HttpStatus', status: 404, url: options.url },
-        retryable: false,
-        retryAfterMs: null,
-        random: 0,
       }),
     );
     expect(s.value).toEqual({ failing: 'releasing' });
@@ -291,14 +346,24 @@ describe('downloadMachine (transition, no effects)', () => {
     const { snapshot } = downloadingFrom(null, 0);
     const [verifying] = end(snapshot, { _tag: 'Done' }, 1_000);
     expect(verifying.value).toBe('verifying');
-    const mismatch = { _tag: 'IntegrityError', check: 'sha256', expected: 'a', actual: 'b' } as const;
-    expect(step(verifying, done('verify', { _tag: 'Failed', failure: mismatch }))[0].value).toEqual({
+    const mismatch = {
+      _tag: 'IntegrityError',
+      check: 'sha256',
+      source: 'caller',
+      expected: 'a',
+      actual: 'b',
+    } as const;
+    expect(
+      step(verifying, done('verify', { _tag: 'Fail', failure: mismatch, discarded: true }))[0].value,
+    ).toEqual({
       failing: 'discarding',
     });
     const io = { _tag: 'IoError', message: 'rename failed' } as const;
-    expect(step(verifying, done('verify', { _tag: 'Failed', failure: io }))[0].value).toEqual({
-      failing: 'releasing',
-    });
+    expect(step(verifying, done('verify', { _tag: 'Fail', failure: io, discarded: false }))[0].value).toEqual(
+      {
+        failing: 'releasing',
+      },
+    );
   });
 
   it('R21: a plan that finds every byte present says start before it verifies', () => {
@@ -310,7 +375,7 @@ describe('downloadMachine (transition, no effects)', () => {
         checkpoint: checkpointAt(1_000),
         partSize: 1_000,
         targetSize: null,
-        notice: null,
+        torn: null,
       }),
     );
     const [verifying, actions] = step(s, done('probe', { _tag: 'Probed', probe }));
@@ -325,20 +390,23 @@ describe('downloadMachine (transition, no effects)', () => {
       checkpoint: checkpointAt(1_000),
       partSize: 0,
       targetSize: 1_000,
-      notice: null,
+      torn: null,
     };
     const [adopting, actions] = step(s, done('prepare', ready));
     expect(adopting.value).toBe('adopting');
     expect(emitted(actions)).toEqual([{ type: 'start', resumedFrom: 1_000, total: 1_000 }]);
-    const [finished] = step(adopting, done('adopt', { _tag: 'Adopted', bytes: 1_000, sha256: 'ab' }));
+    const [finished] = step(
+      adopting,
+      done('adopt', { _tag: 'Adopted', bytes: 1_000, sha256: 'ab', checks: [] }),
+    );
     expect(finished.value).toBe('done');
-    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: 'ab' });
+    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: 'ab', checks: [] });
     const notice = { code: 'TARGET_MISMATCH', message: 'sha256 differs' };
     const [heading, noticed] = step(adopting, done('adopt', { _tag: 'Mismatch', notice }));
     expect(heading.value).toBe('heading');
     expect(emitted(noticed)).toEqual([{ type: 'notice', ...notice }]);
     const io = { _tag: 'IoError', message: 'EIO' } as const;
-    const [failing] = step(adopting, done('adopt', { _tag: 'Failed', failure: io }));
+    const [failing] = step(adopting, done('adopt', { _tag: 'Fail', failure: io }));
     expect(failing.value).toEqual({ failing: 'releasing' });
     expect(failing.context.failure).toEqual(io);
     // Another size of target: the usual start, from the probe.
@@ -351,9 +419,12 @@ describe('downloadMachine (transition, no effects)', () => {
     const [verifying] = end(snapshot, { _tag: 'Complete' }, 1_000);
     expect(verifying.value).toBe('verifying');
     expect(verifying.context.checkpoint?.ranges).toEqual([[0, 1_000]]);
-    const [finished] = step(verifying, done('verify', { _tag: 'Verified', bytes: 1_000, sha256: null }));
+    const [finished] = step(
+      verifying,
+      done('verify', { _tag: 'Verified', bytes: 1_000, sha256: null, checks: [] }),
+    );
     expect(finished.value).toBe('done');
     expect(finished.status).toBe('done');
-    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: null });
+    expect(finished.context.result).toEqual({ bytes: 1_000, sha256: null, checks: [] });
   });
 });

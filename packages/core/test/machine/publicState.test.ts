@@ -113,7 +113,12 @@ describe('createDownload: the state shown', () => {
   it('R18: while refreshUrl is asked the state shown is heading, not downloading', async () => {
     const shownWhileAsked: DownloadState[] = [];
     const fresh = 'https://files.example/a.bin?sig=2';
-    const w = world({
+    const w = world();
+    w.server.publish(URL_A, bytesOf(60_000));
+    w.server.mount(fresh, w.server.resource(URL_A)!);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { method: 'GET', url: URL_A, times: Number.POSITIVE_INFINITY });
+    const run = begin(w, {
       refreshUrl: async () => {
         // The hook is called as the step begins; the state is published when the step is taken.
         await Promise.resolve();
@@ -121,11 +126,6 @@ describe('createDownload: the state shown', () => {
         return { url: fresh };
       },
     });
-    w.server.publish(URL_A, bytesOf(60_000));
-    w.server.mount(fresh, w.server.resource(URL_A)!);
-    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
-    w.server.inject(fault.status(403), { method: 'GET', url: URL_A, times: Number.POSITIVE_INFINITY });
-    const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
     expect(shownWhileAsked).toEqual(['heading']);
   });

@@ -471,7 +471,38 @@ describe('MemoryServer redirects (R17)', () => {
       signal: abort.signal,
     })();
     expect(loop).toEqual(E.left(expect.objectContaining({ _tag: 'RedirectRefused' })));
-    expect(server.requests.filter((r) => r.url.endsWith('/loop'))).toHaveLength(10);
+    // The request and the 10 redirects followed, as redirectStep allows; the 11th is refused.
+    expect(server.requests.filter((r) => r.url.endsWith('/loop'))).toHaveLength(11);
+  });
+
+  it('R37: refuses a redirect from https to http unless allowHttpsDowngrade; other origins get no secret header', async () => {
+    const refused = setup(10);
+    refused.server.publish('http://files.example/plain.bin', refused.bytes);
+    refused.server.redirect('https://files.example/down', 'http://files.example/plain.bin');
+    const abort = createAbortHandle();
+    const down = await refused.server.request({
+      method: 'GET',
+      url: 'https://files.example/down',
+      headers: { 'x-api-key': 'secret' },
+      signal: abort.signal,
+    })();
+    expect(down).toEqual(
+      E.left(
+        expect.objectContaining({ _tag: 'RedirectRefused', location: 'http://files.example/plain.bin' }),
+      ),
+    );
+    expect(refused.server.requests).toHaveLength(1);
+
+    const allowed = setup(10, { allowHttpsDowngrade: true });
+    allowed.server.publish('http://files.example/plain.bin', allowed.bytes);
+    allowed.server.redirect('https://files.example/down', 'http://files.example/plain.bin');
+    const response = await allowed.send(
+      'GET',
+      { 'x-api-key': 'secret', 'proxy-authorization': 'Basic cA==', 'user-agent': 'app' },
+      'https://files.example/down',
+    );
+    expect(response.url).toBe('http://files.example/plain.bin');
+    expect(allowed.server.requests[1]?.headers).toEqual({ 'user-agent': 'app' });
   });
 
   it('with followRedirects false hands the 3xx back', async () => {

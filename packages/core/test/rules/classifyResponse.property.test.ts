@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../src/model/checkpoint.js';
-import type { RangeRequest, ResponseHead } from '../../src/model/decision.js';
+import type { Decision, RangeRequest, ResponseHead } from '../../src/model/decision.js';
 import { type ClassifyPolicy, classifyResponse } from '../../src/rules/classifyResponse.js';
 import { parseContentRange } from '../../src/rules/contentRange.js';
 import { compareVersions, extractValidators, strongEtag } from '../../src/rules/validators.js';
@@ -107,6 +107,7 @@ const scenario: fc.Arbitrary<Scenario> = fc
     };
   });
 
+const policy: ClassifyPolicy = { onChange: 'restart', nowMs: NOW, refreshable: false };
 const run = (s: Scenario) => classifyResponse(s.request, s.response, s.checkpoint, s.policy);
 const encoded = (s: Scenario): boolean => {
   const e = s.response.headers['content-encoding']?.toLowerCase();
@@ -273,6 +274,106 @@ describe('classifyResponse (properties)', () => {
         const d = run(s);
         const expired = d._tag === 'Fail' && d.failure._tag === 'UrlExpired';
         expect(expired).toBe(s.response.status === 403 && s.policy.refreshable && s.request.offset > 0);
+      }),
+    );
+  });
+});
+
+/**
+ * R35: a resumable checkpoint (the probe's total, a saved prefix), the request the machine sends for it, and any
+ * answer of the same version that lies about its length or framing: a Content-Length, right or wrong, or none, maybe
+ * beside a Transfer-Encoding; a Content-Range with any total; a body of any length.
+ */
+const sameVersionLie = fc
+  .record({
+    total: fc.integer({ min: 1, max: 1_000_000 }),
+    offsetFraction: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })),
+    status: fc.constantFrom(200, 206),
+    declared: fc.oneof(fc.constant(null), fc.constant('right'), fc.nat(2_000_000)),
+    transferEncoding: fc.constantFrom(undefined, 'chunked'),
+    rangeTotal: fc.oneof(fc.constant('right'), fc.constant('*'), fc.nat(2_000_000)),
+    rangeEnd: fc.oneof(fc.constant('right'), fc.nat(2_000_000)),
+    etag: fc.constantFrom(undefined, '"v1"', 'W/"v1"'),
+    condition: fc.constantFrom('if-range', 'none'),
+    bodyLength: fc.nat(3_000_000),
+  })
+  .map((g) => {
+    const offset = Math.min(g.total - 1, Math.floor(g.offsetFraction * g.total));
+    const ranged = offset > 0;
+    const request: RangeRequest = {
+      offset,
+      lastByte: null,
+      ranged,
+      condition: ranged ? (g.condition as RangeRequest['condition']) : 'none',
+    };
+    const checkpoint: Checkpoint = {
+      version: 1,
+      url: 'https://example.com/f',
+      validators: { etag: '"v1"', lastModified: null, date: null },
+      totalLength: g.total,
+      ranges: offset > 0 ? [[0, offset]] : [],
+    };
+    const last = g.rangeEnd === 'right' ? g.total - 1 : Math.max(offset, g.rangeEnd);
+    const rangeTotal = g.rangeTotal === 'right' ? String(g.total) : String(g.rangeTotal);
+    const headers: Record<string, string> = {};
+    if (g.status === 206) headers['content-range'] = `bytes ${offset}-${last}/${rangeTotal}`;
+    const span = g.status === 206 ? last - offset + 1 : g.total;
+    if (g.declared !== null) headers['content-length'] = String(g.declared === 'right' ? span : g.declared);
+    if (g.transferEncoding !== undefined) headers['transfer-encoding'] = g.transferEncoding;
+    if (g.etag !== undefined) headers.etag = g.etag;
+    return { request, checkpoint, response: { status: g.status, headers }, bodyLength: g.bodyLength };
+  });
+
+/**
+ * What the transfer does with an `Append` and a body of `bodyLength` bytes (transferActor): it writes from `start`,
+ * never past `end`; it is done when the body ended with `end` null, or when it reached `end` at the total. Anything
+ * else is a short body resumed, or a next request.
+ */
+const transferOf = (d: Extract<Decision, { _tag: 'Append' }>, bodyLength: number) => {
+  const written = d.end === null ? bodyLength : Math.min(bodyLength, d.end - d.start);
+  const reachedEnd = d.end !== null && d.start + written >= d.end;
+  const done = d.end === null || (reachedEnd && d.totalLength !== null && d.end >= d.totalLength);
+  return { fileEnd: d.start + written, done };
+};
+
+describe('classifyResponse (properties): the probe total binds every answer (R35)', () => {
+  it('R35: no Append of the same version ever reaches past the probe total, nor leaves its end open', () => {
+    fc.assert(
+      fc.property(sameVersionLie, ({ request, checkpoint, response }) => {
+        const d = classifyResponse(request, response, checkpoint, policy);
+        if (d._tag !== 'Append') return;
+        expect(d.end).not.toBeNull();
+        expect(d.end!).toBeLessThanOrEqual(checkpoint.totalLength!);
+        expect(d.totalLength).toBe(checkpoint.totalLength);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('R35: whatever the body length, no short file is ever done: done means every byte of the probe total', () => {
+    fc.assert(
+      fc.property(sameVersionLie, ({ request, checkpoint, response, bodyLength }) => {
+        const d = classifyResponse(request, response, checkpoint, policy);
+        if (d._tag !== 'Append') return;
+        const { fileEnd, done } = transferOf(d, bodyLength);
+        expect(fileEnd).toBeLessThanOrEqual(checkpoint.totalLength!);
+        if (done) expect(fileEnd).toBe(checkpoint.totalLength);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('R35, R36: an answer declaring a length other than the probe total for the same version is never appended', () => {
+    fc.assert(
+      fc.property(sameVersionLie, ({ request, checkpoint, response }) => {
+        fc.pre(response.status === 200 && !request.ranged);
+        fc.pre(response.headers['transfer-encoding'] === undefined);
+        const declared = response.headers['content-length'];
+        fc.pre(declared !== undefined && Number(declared) !== checkpoint.totalLength);
+        expect(classifyResponse(request, response, checkpoint, policy)).toMatchObject({
+          _tag: 'Fail',
+          failure: { _tag: 'BadResponse' },
+        });
       }),
     );
   });

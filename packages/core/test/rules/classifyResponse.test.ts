@@ -243,6 +243,66 @@ describe('classifyResponse: a 200', () => {
   });
 });
 
+describe('classifyResponse: the probe gives the length (R35, R36)', () => {
+  const fresh: Checkpoint = { ...stored, ranges: [] };
+  const plainGet = (response: ResponseHead, checkpoint: Checkpoint = fresh) =>
+    classify(response, plain, restartPolicy, checkpoint);
+  const bound = {
+    _tag: 'Append',
+    start: 0,
+    end: 1000,
+    totalLength: 1000,
+    validators: { etag: '"v1"', lastModified: null, date: null },
+  };
+
+  it('R35: a plain GET without a length of its own (HTTP/1.0 until close, chunked) may write up to the probe total, no further', () => {
+    expect(plainGet(answer(200, { etag: '"v1"' }))).toEqual(bound);
+    expect(plainGet(answer(200, { etag: '"v1"', 'transfer-encoding': 'chunked' }))).toEqual(bound);
+    // No validators on the answer: the bytes are the probe's version, bound by its total all the same.
+    expect(plainGet(answer(200))).toEqual(bound);
+  });
+
+  it('R35: a plain GET that declares another length than the probe, for the same version, is a final BadResponse', () => {
+    expect(plainGet(full({ 'content-length': '500' }))).toEqual({
+      _tag: 'Fail',
+      failure: {
+        _tag: 'BadResponse',
+        reason: 'the GET declared 500 bytes where the probe declared 1000, for the same version "v1"',
+      },
+    });
+    expect(plainGet(full({ 'content-length': '1001' }))).toEqual(badResponse);
+    expect(plainGet(full({ 'content-length': '500', etag: 'W/"v1"' }))).toEqual(badResponse);
+    const unnamed: Checkpoint = { ...fresh, validators: { etag: null, lastModified: null, date: null } };
+    expect(plainGet(answer(200, { 'content-length': '500' }), unnamed)).toEqual({
+      _tag: 'Fail',
+      failure: {
+        _tag: 'BadResponse',
+        reason:
+          'the GET declared 500 bytes where the probe declared 1000, with no validator to tell versions apart',
+      },
+    });
+  });
+
+  it('R13: under a probe total, an answer proving another version is that version from 0, with its own length; without a probe total, its own', () => {
+    expect(plainGet(full({ etag: '"v2"', 'content-length': '500' }))).toMatchObject({
+      end: 500,
+      totalLength: 500,
+    });
+    const unknownTotal: Checkpoint = { ...fresh, totalLength: null };
+    expect(plainGet(full({ 'content-length': '500' }), unknownTotal)).toMatchObject({
+      end: 500,
+      totalLength: 500,
+    });
+  });
+
+  it('R36: a Content-Length beside a Transfer-Encoding is ignored (RFC 9112 §6.1), never taken as the end', () => {
+    expect(plainGet(full({ 'content-length': '3', 'transfer-encoding': 'chunked' }))).toEqual(bound);
+    expect(
+      classify(partial({ 'content-length': '3', 'transfer-encoding': 'chunked' }), resume),
+    ).toMatchObject({ _tag: 'Append', start: 400, end: 1000 });
+  });
+});
+
 describe('classifyResponse: Content-Encoding', () => {
   it('R5: an encoded 206 is not resumable: restart, never append', () => {
     expect(classify(partial({ 'content-encoding': 'gzip' }))).toEqual({

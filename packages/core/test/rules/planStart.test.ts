@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../src/model/checkpoint.js';
 import type { ProbeResult } from '../../src/model/decision.js';
-import { freshCheckpoint, planStart } from '../../src/rules/planStart.js';
+import { freshCheckpoint, planRetry, planStart } from '../../src/rules/planStart.js';
 import { FILE_URL, LATER, OLD, stored } from '../support/fixtures.js';
 
 const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
@@ -155,5 +155,37 @@ describe('planStart', () => {
   it('R12: every byte present and the total known is Complete', () => {
     const done: Checkpoint = { ...stored, ranges: [[0, 1000]] };
     expect(plan({ stored: done, partSize: 1000 })).toEqual({ _tag: 'Complete', checkpoint: done });
+  });
+});
+
+describe('planRetry', () => {
+  const emptied = { ...stored, ranges: [] };
+
+  it('R26: a retry goes on from the prefix the last checkpoint counts, with no new probe', () => {
+    expect(planRetry(stored, probe())).toEqual({ _tag: 'Resume', offset: 400, checkpoint: stored });
+  });
+
+  it('R4: without a strong validator the retry begins again at 0 and says so', () => {
+    const weak = { ...stored, validators: { etag: 'W/"v1"', lastModified: null, date: null } };
+    expect(planRetry(weak, probe())).toEqual({
+      _tag: 'Fresh',
+      reason: 'NO_STRONG_VALIDATOR',
+      checkpoint: { ...weak, ranges: [] },
+    });
+  });
+
+  it('R15: with no total, or a server without ranges, the retry begins again at 0', () => {
+    const unknown = { ...stored, totalLength: null };
+    expect(planRetry(unknown, probe())).toMatchObject({ _tag: 'Fresh', reason: 'NOT_RANGEABLE' });
+    expect(planRetry(stored, probe({ acceptsRanges: false }))).toMatchObject({
+      _tag: 'Fresh',
+      reason: 'NOT_RANGEABLE',
+    });
+  });
+
+  it('R12, R26: nothing held begins at 0 saying nothing; everything held is Complete', () => {
+    expect(planRetry(emptied, probe())).toEqual({ _tag: 'Fresh', reason: null, checkpoint: emptied });
+    const whole: Checkpoint = { ...stored, ranges: [[0, 1000]] };
+    expect(planRetry(whole, probe())).toEqual({ _tag: 'Complete', checkpoint: whole });
   });
 });

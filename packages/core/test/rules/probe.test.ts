@@ -107,4 +107,12 @@ describe('probe', () => {
       E.left({ _tag: 'HttpStatus', status: 404, url: URL_ }),
     );
   });
+
+  it('R36: a HEAD whose Content-Length stands beside a Transfer-Encoding gives no total', () => {
+    const result = probeFromResponse('HEAD', URL_, {
+      status: 200,
+      headers: { 'content-length': '3', 'transfer-encoding': 'chunked', 'accept-ranges': 'bytes' },
+    });
+    expect(result).toMatchObject(E.right({ totalLength: null }));
+  });
 });

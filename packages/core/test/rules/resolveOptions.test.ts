@@ -19,6 +19,8 @@ describe('resolveOptions', () => {
         onChange: 'restart',
         retry: defaultRetry,
         stallTimeoutMs: 30_000,
+        lowSpeedLimit: 0,
+        lowSpeedTimeMs: 30_000,
         expectedSha256: null,
         expectedMd5: null,
         computeSha256: false,
@@ -26,6 +28,7 @@ describe('resolveOptions', () => {
         conditionalRequests: true,
         checkpointIntervalMs: 1000,
         writeBufferBytes: 1_048_576,
+        allowHttpsDowngrade: false,
       }),
     );
   });
@@ -35,8 +38,10 @@ describe('resolveOptions', () => {
       ...base,
       headUrl: 'http://example.com/head',
       onChange: 'fail',
-      retry: { retries: 0, minDelayMs: 10, maxDelayMs: 10, factor: 1 },
+      retry: { retries: 0, minDelayMs: 10, maxDelayMs: 10, factor: 1, maxRestarts: 2 },
       stallTimeoutMs: 5,
+      lowSpeedLimit: 1024,
+      lowSpeedTimeMs: 10_000,
       expectedSha256: 'AB'.repeat(32),
       expectedMd5: 'cd'.repeat(16),
       computeSha256: true,
@@ -49,7 +54,9 @@ describe('resolveOptions', () => {
       E.right({
         headUrl: 'http://example.com/head',
         onChange: 'fail',
-        retry: { retries: 0, minDelayMs: 10, maxDelayMs: 10, factor: 1 },
+        retry: { retries: 0, minDelayMs: 10, maxDelayMs: 10, factor: 1, maxRestarts: 2 },
+        lowSpeedLimit: 1024,
+        lowSpeedTimeMs: 10_000,
         expectedSha256: 'ab'.repeat(32),
         expectedMd5: 'cd'.repeat(16),
         headers: { Authorization: 'Bearer x' },
@@ -90,7 +97,11 @@ describe('resolveOptions', () => {
     [{ retry: { factor: 0.5 } }, 'retry.factor'],
     [{ retry: { factor: Number.POSITIVE_INFINITY } }, 'retry.factor'],
     [{ retry: 'fast' }, 'retry'],
+    [{ retry: { maxRestarts: -1 } }, 'retry.maxRestarts'],
     [{ stallTimeoutMs: 0 }, 'stallTimeoutMs'],
+    [{ lowSpeedLimit: -1 }, 'lowSpeedLimit'],
+    [{ lowSpeedLimit: '1k' }, 'lowSpeedLimit'],
+    [{ lowSpeedTimeMs: 0 }, 'lowSpeedTimeMs'],
     [{ stallTimeoutMs: '30s' }, 'stallTimeoutMs'],
     [{ checkpointIntervalMs: -1 }, 'checkpointIntervalMs'],
     [{ writeBufferBytes: 0 }, 'writeBufferBytes'],
@@ -112,5 +123,66 @@ describe('resolveOptions', () => {
   it('R30: options that are not an object are refused', () => {
     expect(field(null)).toBe('options');
     expect(field('https://example.com')).toBe('options');
+  });
+
+  it('R37: a password in the URL becomes Basic beside the caller’s headers; the URL kept is without it', () => {
+    const r = resolveOptions({
+      ...base,
+      url: 'https://al%20ice:p%40ss%C3%A9@example.com/f.bin?x=1',
+      headers: { 'x-app': 'rdl' },
+    });
+    // base64("al ice:p@ssé") with é in UTF-8, as curl sends it.
+    const basic = 'Basic YWwgaWNlOnBAc3PDqQ==';
+    expect(r).toMatchObject(
+      E.right({
+        url: 'https://example.com/f.bin?x=1',
+        headUrl: 'https://example.com/f.bin?x=1',
+        headers: { 'x-app': 'rdl', authorization: basic },
+      }),
+    );
+    expect(JSON.stringify(r)).not.toContain('p%40ss');
+    expect(resolveOptions({ ...base, url: 'https://bob@example.com/f' })).toMatchObject(
+      E.right({ url: 'https://example.com/f', headers: { authorization: 'Basic Ym9iOg==' } }),
+    );
+  });
+
+  it('R37: the caller’s own Authorization wins over a password in the URL, which is dropped all the same', () => {
+    const r = resolveOptions({
+      ...base,
+      url: 'https://u:secret@example.com/f',
+      headers: { Authorization: 'Bearer t' },
+    });
+    expect(r).toMatchObject(
+      E.right({ url: 'https://example.com/f', headers: { Authorization: 'Bearer t' } }),
+    );
+    expect(JSON.stringify(r)).not.toContain('secret');
+  });
+
+  it('R37: credentials go to one origin: a headUrl elsewhere, or with other credentials, is refused without quoting them', () => {
+    const refused = (input: DownloadOptions) => {
+      const r = resolveOptions(input);
+      expect(JSON.stringify(r)).not.toContain('secret');
+      return E.isLeft(r) && r.left._tag === 'InvalidInput' ? r.left.field : null;
+    };
+    expect(refused({ ...base, url: 'https://u:secret@a.example/f', headUrl: 'https://b.example/f' })).toBe(
+      'headUrl',
+    );
+    expect(
+      refused({ ...base, url: 'https://u:secret@a.example/f', headUrl: 'https://v:secret2@a.example/h' }),
+    ).toBe('headUrl');
+    expect(refused({ ...base, url: 'https://u:secret%zz@a.example/f' })).toBe('url');
+    expect(refused({ ...base, url: 'https://u:secret@[::1/f' })).toBe('url');
+    expect(
+      resolveOptions({ ...base, url: 'https://a.example/f', headUrl: 'https://u:pw@a.example/h' }),
+    ).toMatchObject(
+      E.right({ headUrl: 'https://a.example/h', headers: { authorization: 'Basic dTpwdw==' } }),
+    );
+  });
+
+  it('R37: allowHttpsDowngrade is a boolean, false by default', () => {
+    expect(resolveOptions({ ...base, allowHttpsDowngrade: true })).toMatchObject(
+      E.right({ allowHttpsDowngrade: true }),
+    );
+    expect(field({ ...base, allowHttpsDowngrade: 'yes' })).toBe('allowHttpsDowngrade');
   });
 });

@@ -1,5 +1,6 @@
 import type { DownloadFailure, DownloadResult, Progress, RestartReason } from '@rdl/core';
 import { describeFailure } from '@rdl/core';
+import { checkName } from './checkName.js';
 import { formatBytes, formatPercent } from './units.js';
 
 const restartReasons: { readonly [K in RestartReason]: string } = {
@@ -32,13 +33,23 @@ export const messages = {
   retry: (failure: DownloadFailure, attempt: number, delayMs: number): string =>
     `rdl: ${describeFailure(failure)}; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`,
   notice: (message: string): string => `rdl: ${message}`,
-  /** The SHA-256 only when the download computed it (`--sha256` or `--json`). */
-  done: (result: DownloadResult): string =>
-    `rdl: saved ${result.target} (${formatBytes(result.bytes)}${result.sha256 === null ? '' : `, sha256 ${result.sha256}`})`,
-  paused: (progress: Progress, resumeCommand: string): string => {
+  /**
+   * The SHA-256 only when the download computed it (`--sha256` or `--json`), and the checks that ran, the caller's
+   * and the server's (R27).
+   */
+  done: (result: DownloadResult): string => {
+    const sha = result.sha256 === null ? '' : `, sha256 ${result.sha256}`;
+    const checked = result.checks.length === 0 ? '' : `, checked ${result.checks.map(checkName).join(', ')}`;
+    return `rdl: saved ${result.target} (${formatBytes(result.bytes)}${sha}${checked})`;
+  },
+  /** Two lines: where it paused, and the command that resumes. */
+  paused: (progress: Progress, resumeCommand: string): readonly [string, string] => {
     const percent = formatPercent(progress.bytes, progress.total);
     const at = `${formatBytes(progress.bytes)} of ${sizeOf(progress.total)}${percent === '' ? '' : ` (${percent})`}`;
-    return `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:\n  ${resumeCommand}`;
+    return [
+      `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:`,
+      `  ${resumeCommand}`,
+    ];
   },
   failure: (code: string, message: string): string => `rdl: ${message} (${code})`,
 };

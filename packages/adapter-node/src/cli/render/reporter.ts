@@ -1,5 +1,6 @@
 import type { DownloadEvent, Progress } from '@rdl/core';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
+import { writeLines } from './escapeControls.js';
 import { messages } from './messages.js';
 import { ProgressBar } from './progress.js';
 
@@ -24,7 +25,7 @@ export interface Output {
 const jsonProgressIntervalMs = 200;
 
 /**
- * `--json`: the documented events on stdout, one object a line; the resume hint still goes to stderr. Progress is
+ * `--json`: the documented events on stdout, one object a line (`formatJsonLine`, escaped, R38); the resume hint still goes to stderr. Progress is
  * thinned to one line each `jsonProgressIntervalMs`, except the first byte past the start (a reader measuring the
  * time to first byte) and the last.
  */
@@ -62,7 +63,7 @@ export const jsonReporter = (
       print(line);
     },
     paused: (progress, resumeCommand) => {
-      out.stderr.write(`${messages.paused(progress, resumeCommand)}\n`);
+      writeLines(out.stderr, ...messages.paused(progress, resumeCommand));
     },
     failed: (code, message) => print({ event: 'error', code, message }),
     close: () => {},
@@ -78,7 +79,7 @@ export const quietReporter: Reporter = {
 };
 
 /**
- * For people: one line a step on stderr, and on a terminal a progress bar. Not on a terminal (a log, a pipe) there
+ * For people: one line a step on stderr, and on a terminal a progress bar (whose text is numbers only). Not on a terminal (a log, a pipe) there
  * is no bar and no progress line, only the steps.
  */
 export const textReporter = async (
@@ -91,9 +92,9 @@ export const textReporter = async (
   },
 ): Promise<Reporter> => {
   const bar = out.stderr.isTTY === true ? await ProgressBar.create(out.stderr) : null;
-  const say = (line: string): void => {
+  const say = (...lines: readonly string[]): void => {
     bar?.clear();
-    out.stderr.write(`${line}\n`);
+    writeLines(out.stderr, ...lines);
   };
   return {
     event: (event) => {
@@ -120,7 +121,7 @@ export const textReporter = async (
           return;
       }
     },
-    paused: (progress, resumeCommand) => say(messages.paused(progress, resumeCommand)),
+    paused: (progress, resumeCommand) => say(...messages.paused(progress, resumeCommand)),
     failed: () => bar?.clear(),
     close: () => bar?.clear(),
   };

@@ -1,13 +1,20 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { fromPromise } from 'xstate';
 import type { DownloadFailure } from '../../model/failure.js';
 import { fromHttpFailure, isFinal } from '../../model/failure.js';
-import { type AbortSignalLike, createAbortHandle } from '../../ports/abort.js';
+import type { AbortSignalLike } from '../../ports/abort.js';
+import { createAbortHandle } from '../../ports/abort.js';
 import type { Clock } from '../../ports/Clock.js';
 import type { HttpPort, HttpResponse } from '../../ports/HttpPort.js';
-import { isRetryableStatus, parseRetryAfter } from '../../rules/backoff.js';
-import { probeFromResponse, probeRequestHeaders, shouldProbeWithGet } from '../../rules/probe.js';
+import { parseRetryAfter } from '../../rules/backoff.js';
+import {
+  probeFailureVerdict,
+  probeFromResponse,
+  probeRequestHeaders,
+  shouldProbeWithGet,
+} from '../../rules/probe.js';
+import { serverChecksums } from '../../rules/serverChecksums.js';
 import type { ProbeInput, ProbeOutput } from '../effects.js';
+import { effectActor } from './effectActor.js';
 import { releaseBody } from './releaseBody.js';
 import type { DownloadSession } from './session.js';
 
@@ -19,27 +26,30 @@ export interface ProbeDeps {
 
 /**
  * R16: a HEAD to `headUrl`; when it is refused (403/405/501) or fails on the network, a `GET bytes=0-0`, whose body
- * is never written. An answer that takes longer than `stallTimeoutMs` is cut and retried (R25).
+ * is never written. An answer that takes longer than `stallTimeoutMs` is cut and retried (R25). What a failure
+ * means is `probeFailureVerdict`'s to say.
  */
 export const createProbeActor = (deps: ProbeDeps) =>
-  fromPromise<ProbeOutput, ProbeInput>(({ input, signal }) => {
-    const abort = createAbortHandle();
-    const parent = signal as unknown as AbortSignalLike;
-    if (parent.aborted) abort.abort();
-    else parent.addEventListener('abort', () => abort.abort(), { once: true });
-    let stalled = false;
-    const timer = deps.clock.setTimeout(() => {
-      stalled = true;
-      abort.abort();
-    }, input.stallTimeoutMs);
-    const work = probe(deps, input, abort.signal).then((output) => {
-      deps.clock.clearTimeout(timer);
-      return stalled && output._tag === 'Failed'
-        ? failed(deps, { _tag: 'Stalled', afterMs: input.stallTimeoutMs }, null)
-        : output;
-    });
-    return deps.session.track(work);
-  });
+  effectActor(
+    'probe',
+    (input: ProbeInput, signal: AbortSignalLike) => {
+      const abort = createAbortHandle();
+      if (signal.aborted) abort.abort();
+      else signal.addEventListener('abort', () => abort.abort(), { once: true });
+      let stalled = false;
+      const timer = deps.clock.setTimeout(() => {
+        stalled = true;
+        abort.abort();
+      }, input.stallTimeoutMs);
+      return probe(deps, input, abort.signal).then((output) => {
+        deps.clock.clearTimeout(timer);
+        return stalled && output._tag !== 'Probed'
+          ? failed(deps, input, { _tag: 'Stalled', afterMs: input.stallTimeoutMs }, null)
+          : output;
+      });
+    },
+    deps.session,
+  );
 
 const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike): Promise<ProbeOutput> => {
   const head = await deps.http.request({
@@ -53,9 +63,9 @@ const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike
   if (E.isRight(head) && !shouldProbeWithGet(head.right.status)) {
     response = head.right;
   } else {
-    // A refused redirect or certificate would be refused again for the GET: no second probe.
+    // A refused redirect or certificate, or a malformed answer, would be the same for the GET: no second probe.
     if (E.isLeft(head) && (isFinal(head.left) || signal.aborted)) {
-      return failed(deps, fromHttpFailure(head.left), null);
+      return failed(deps, input, fromHttpFailure(head.left), null);
     }
     const get = await deps.http.request({
       method: 'GET',
@@ -63,7 +73,7 @@ const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike
       headers: probeRequestHeaders('GET', input.headers),
       signal,
     })();
-    if (E.isLeft(get)) return failed(deps, fromHttpFailure(get.left), null);
+    if (E.isLeft(get)) return failed(deps, input, fromHttpFailure(get.left), null);
     method = 'GET';
     response = get.right;
     releaseBody(response.body);
@@ -72,17 +82,30 @@ const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike
     status: response.status,
     headers: response.headers,
   });
-  if (E.isRight(result)) return { _tag: 'Probed', probe: result.right };
-  return failed(deps, result.left, parseRetryAfter(response.headers['retry-after'], deps.clock.now()));
+  if (E.isRight(result)) {
+    // The server's checksums of the file (R27): a HEAD's, or a 200's, describe the whole body; a 206's only some.
+    deps.session.learnChecksums(
+      serverChecksums(response.headers, method === 'HEAD' || response.status === 200),
+      true,
+    );
+    return { _tag: 'Probed', probe: result.right };
+  }
+  return failed(deps, input, result.left, parseRetryAfter(response.headers['retry-after'], deps.clock.now()));
 };
 
-const failed = (deps: ProbeDeps, failure: DownloadFailure, retryAfterMs: number | null): ProbeOutput => ({
-  _tag: 'Failed',
-  failure,
-  retryable:
-    failure._tag === 'NetworkError' ||
-    failure._tag === 'Stalled' ||
-    (failure._tag === 'HttpStatus' && isRetryableStatus(failure.status)),
-  retryAfterMs,
-  random: deps.clock.random(),
-});
+const failed = (
+  deps: ProbeDeps,
+  input: ProbeInput,
+  failure: DownloadFailure,
+  retryAfterMs: number | null,
+): ProbeOutput => {
+  switch (probeFailureVerdict(failure, input)) {
+    case 'expired':
+      if (failure._tag !== 'HttpStatus') throw new Error('an expired signature is an HTTP status');
+      return { _tag: 'Expired', status: failure.status };
+    case 'retry':
+      return { _tag: 'Retry', failure, retryAfterMs, random: deps.clock.random() };
+    case 'fail':
+      return { _tag: 'Fail', failure };
+  }
+};

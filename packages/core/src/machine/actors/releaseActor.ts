@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { fromPromise } from 'xstate';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { StoragePort } from '../../ports/StoragePort.js';
 import type { ReleaseInput, ReleaseOutput } from '../effects.js';
+import { effectActor } from './effectActor.js';
 import type { DownloadSession } from './session.js';
 
 export interface ReleaseDeps {
@@ -16,13 +16,12 @@ export interface ReleaseDeps {
  * the lock; the part file and the checkpoint stay for a later start.
  */
 export const createReleaseActor = (deps: ReleaseDeps) =>
-  fromPromise<ReleaseOutput, ReleaseInput>(async () => {
+  effectActor('release', async (_input: ReleaseInput): Promise<ReleaseOutput> => {
     await deps.session.quiet();
-    const part = deps.session.part;
-    deps.session.part = null;
+    const part = deps.session.take();
     if (part === null) return { _tag: 'Released' };
     const closed = await part.close()();
-    return E.isLeft(closed) ? { _tag: 'Failed', failure: closed.left } : { _tag: 'Released' };
+    return E.isLeft(closed) ? { _tag: 'Fail', failure: closed.left } : { _tag: 'Released' };
   });
 
 /**
@@ -30,12 +29,11 @@ export const createReleaseActor = (deps: ReleaseDeps) =>
  * When another download holds the target, nothing of it is touched (R23).
  */
 export const createDiscardActor = (deps: ReleaseDeps) =>
-  fromPromise<ReleaseOutput, ReleaseInput>(async ({ input }) => {
+  effectActor('discard', async (input: ReleaseInput): Promise<ReleaseOutput> => {
     await deps.session.quiet();
-    const part = deps.session.part;
-    deps.session.part = null;
+    const part = deps.session.take();
     const removed = part === null ? await deps.storage.remove(input.target)() : await part.discard()();
-    if (E.isLeft(removed)) return { _tag: 'Failed', failure: removed.left };
+    if (E.isLeft(removed)) return { _tag: 'Fail', failure: removed.left };
     const forgotten = await deps.checkpoints.remove(input.target)();
-    return E.isLeft(forgotten) ? { _tag: 'Failed', failure: forgotten.left } : { _tag: 'Released' };
+    return E.isLeft(forgotten) ? { _tag: 'Fail', failure: forgotten.left } : { _tag: 'Released' };
   });

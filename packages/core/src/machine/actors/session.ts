@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { Hasher, HashState } from '../../ports/Hasher.js';
+import type { ServerChecksums } from '../../model/checksum.js';
+import type { HashAlgorithm, Hasher, HashState } from '../../ports/Hasher.js';
 import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
 
 /** Bytes read back at a time when the running hash missed some. */
@@ -7,26 +8,73 @@ const READ_CHUNK_BYTES = 1 << 20;
 
 /** Digests of the part file's first `upTo` bytes, kept while they are written in order (R27 without a re-read). */
 export interface RunningHash {
-  readonly sha256: HashState | null;
-  readonly md5: HashState | null;
+  readonly states: ReadonlyMap<HashAlgorithm, HashState>;
   upTo: number;
 }
 
+/** Adds `bytes`, which follow the first `hash.upTo`, to every digest of the running hash. */
+const feed = (hash: RunningHash, bytes: Uint8Array): void => {
+  for (const state of hash.states.values()) state.update(bytes);
+  hash.upTo += bytes.length;
+};
+
+/** Whether `hash` computes every one of `algorithms`. */
+const computes = (hash: RunningHash, algorithms: readonly HashAlgorithm[]): boolean =>
+  algorithms.every((algorithm) => hash.states.has(algorithm));
+
+/** The digests of a running hash that has read every byte it must: each state is digested, once. */
+export const digestsOf = (hash: RunningHash): Partial<Record<HashAlgorithm, string>> =>
+  Object.fromEntries([...hash.states].map(([algorithm, state]) => [algorithm, state.digest()]));
+
 /**
- * What one download holds outside the machine's JSON context: the open part file, the running hash, and the work
- * in flight. The actors of one download share it; the machine never sees it.
+ * What one download holds outside the machine's JSON context: the open part file, the running hash, the
+ * checksums the server gave of the file (R27), and the work in flight. The actors of one download share it; the machine never sees it.
+ *
+ * The part file has one owner at a time: `prepare` puts it here once opened (`hold`); the transfer and
+ * verification use it (`part`); whoever closes, commits or deletes it takes it out first (`take`), so that no other
+ * actor can use a handle that is going away.
  */
 export class DownloadSession {
-  /** The open, locked part file, or `null` when closed. */
-  part: PartFile | null = null;
+  #part: PartFile | null = null;
   #hash: RunningHash | null = null;
+  #serverChecksums: ServerChecksums = {};
   readonly #pending = new Set<Promise<unknown>>();
   readonly #hasher: Hasher;
-  readonly #algorithms: { readonly sha256: boolean; readonly md5: boolean };
 
-  constructor(hasher: Hasher, algorithms: { readonly sha256: boolean; readonly md5: boolean }) {
+  constructor(hasher: Hasher) {
     this.#hasher = hasher;
-    this.#algorithms = algorithms;
+  }
+
+  /** The checksums of the whole file the server gave for the version being downloaded (R27). */
+  get serverChecksums(): ServerChecksums {
+    return this.#serverChecksums;
+  }
+
+  /**
+   * Keeps the checksums an answer carried: a probe's, or an answer that names another version, replace those
+   * known (`replace`); a later answer of the same version adds its own.
+   */
+  learnChecksums(checksums: ServerChecksums, replace: boolean): void {
+    this.#serverChecksums = replace ? checksums : { ...this.#serverChecksums, ...checksums };
+  }
+
+  /** Keeps the part file `prepare` opened (and locked) until someone takes it. */
+  hold(part: PartFile): void {
+    if (this.#part !== null) throw new Error('a part file is already held: it would leak its lock');
+    this.#part = part;
+  }
+
+  /** The open part file. Only the steps that come after `prepare` use it: its absence is a broken invariant. */
+  get part(): PartFile {
+    if (this.#part === null) throw new Error('the part file is not open: only steps after prepare use it');
+    return this.#part;
+  }
+
+  /** Takes the part file out, to close, commit or delete it; `null` when none is held. */
+  take(): PartFile | null {
+    const part = this.#part;
+    this.#part = null;
+    return part;
   }
 
   /** Runs `work` as part of the download: `quiet()` waits for it. */
@@ -44,18 +92,16 @@ export class DownloadSession {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
-  /** Whether the finished file is hashed at all. */
-  get hashing(): boolean {
-    return this.#algorithms.sha256 || this.#algorithms.md5;
-  }
-
   /**
-   * The running hash for a stream that begins writing at `offset`. A hash that went past `offset` counts bytes that
-   * are about to be overwritten, so it begins again at 0 and verification reads back what it missed.
+   * The running hash of `algorithms` for a stream that begins writing at `offset`, `null` when none is wanted. A hash
+   * that went past `offset` counts bytes that are about to be overwritten, and one that lacks an algorithm cannot
+   * give it: either begins again at 0, and what it missed is read back.
    */
-  hashFrom(offset: number): RunningHash | null {
-    if (!this.hashing) return null;
-    if (this.#hash === null || this.#hash.upTo > offset) this.#hash = this.#freshHash();
+  hashFrom(offset: number, algorithms: readonly HashAlgorithm[]): RunningHash | null {
+    if (algorithms.length === 0) return null;
+    const kept = this.#hash;
+    if (kept === null || kept.upTo > offset || !computes(kept, algorithms))
+      this.#hash = this.#freshHash(algorithms);
     return this.#hash;
   }
 
@@ -64,16 +110,14 @@ export class DownloadSession {
    * (a resume, or bytes written out of order). `null` when it worked.
    */
   async catchUp(part: PartFile, hash: RunningHash, length: number): Promise<StorageFailure | null> {
-    while (hash.upTo < length) {
-      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, length - hash.upTo))();
-      if (E.isLeft(read)) return read.left;
-      if (read.right.length === 0)
-        return { _tag: 'IoError', message: `the part file ends before byte ${length}` };
-      hash.sha256?.update(read.right);
-      hash.md5?.update(read.right);
-      hash.upTo += read.right.length;
-    }
-    return null;
+    const read = await this.#readInto(
+      part,
+      hash,
+      () => length,
+      () => false,
+    );
+    if (read !== 'short') return read;
+    return { _tag: 'IoError', message: `the part file ends before byte ${length}` };
   }
 
   /**
@@ -88,37 +132,50 @@ export class DownloadSession {
     frontier: () => number,
     halted: () => boolean,
   ): Promise<void> {
-    while (!halted() && hash.upTo < frontier()) {
-      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, frontier() - hash.upTo))();
-      if (E.isLeft(read) || read.right.length === 0) return;
-      hash.sha256?.update(read.right);
-      hash.md5?.update(read.right);
-      hash.upTo += read.right.length;
-    }
+    await this.#readInto(part, hash, frontier, halted);
   }
 
   /** Counts bytes just written at `offset` when they extend the hash; other writes leave it for verification. */
   hashWritten(offset: number, bytes: Uint8Array): void {
     const hash = this.#hash;
-    if (hash === null || hash.upTo !== offset) return;
-    hash.sha256?.update(bytes);
-    hash.md5?.update(bytes);
-    hash.upTo += bytes.length;
+    if (hash !== null && hash.upTo === offset) feed(hash, bytes);
   }
 
-  /** Hands the running hash of a file of `length` bytes over to verification (it digests it) and forgets it. */
-  takeHash(length: number): RunningHash | null {
-    if (!this.hashing) return null;
+  /**
+   * Hands the running hash of `algorithms` over to verification of a file of `length` bytes (it catches it up and
+   * digests it) and forgets it; `null` when none is wanted.
+   */
+  takeHash(length: number, algorithms: readonly HashAlgorithm[]): RunningHash | null {
+    if (algorithms.length === 0) return null;
     const kept = this.#hash;
-    const hash = kept !== null && kept.upTo <= length ? kept : this.#freshHash();
     this.#hash = null;
-    return hash;
+    return kept !== null && kept.upTo <= length && computes(kept, algorithms)
+      ? kept
+      : this.#freshHash(algorithms);
   }
 
-  #freshHash(): RunningHash {
+  /**
+   * Reads the part file into the hash until it reaches `end()` or `halted()`: `null` when it did, `'short'` when the
+   * file ended first, the failure of a read that failed.
+   */
+  async #readInto(
+    part: PartFile,
+    hash: RunningHash,
+    end: () => number,
+    halted: () => boolean,
+  ): Promise<StorageFailure | 'short' | null> {
+    while (!halted() && hash.upTo < end()) {
+      const read = await part.read(hash.upTo, Math.min(READ_CHUNK_BYTES, end() - hash.upTo))();
+      if (E.isLeft(read)) return read.left;
+      if (read.right.length === 0) return 'short';
+      feed(hash, read.right);
+    }
+    return null;
+  }
+
+  #freshHash(algorithms: readonly HashAlgorithm[]): RunningHash {
     return {
-      sha256: this.#algorithms.sha256 ? this.#hasher.create('sha256') : null,
-      md5: this.#algorithms.md5 ? this.#hasher.create('md5') : null,
+      states: new Map(algorithms.map((algorithm) => [algorithm, this.#hasher.create(algorithm)])),
       upTo: 0,
     };
   }

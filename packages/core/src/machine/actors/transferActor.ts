@@ -1,18 +1,30 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { fromCallback } from 'xstate';
 import type { Checkpoint } from '../../model/checkpoint.js';
-import type { Decision } from '../../model/decision.js';
+import type { Decision, TransferOutcome } from '../../model/decision.js';
 import { type DownloadFailure, fromHttpFailure, isFinal } from '../../model/failure.js';
 import { type AbortHandle, createAbortHandle } from '../../ports/abort.js';
+import { isBadBodyError } from '../../ports/bodyError.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { HttpPort, HttpResponse } from '../../ports/HttpPort.js';
-import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
-import { committedPrefix, encodeCheckpoint, withBytes } from '../../rules/checkpointCodec.js';
+import type { PartFile } from '../../ports/StoragePort.js';
+import { committedPrefix } from '../../rules/checkpointCodec.js';
+import { expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
 import { classifyResponse } from '../../rules/classifyResponse.js';
 import { buildDataRequest } from '../../rules/dataRequest.js';
+import { checkSpeed, type SpeedWindow, speedWindowAt } from '../../rules/lowSpeed.js';
+import { serverChecksums } from '../../rules/serverChecksums.js';
+import {
+  type CutCause,
+  decisionOutcome,
+  streamOutcome,
+  unansweredOutcome,
+} from '../../rules/transferOutcome.js';
+import { compareVersions } from '../../rules/validators.js';
 import type { TransferInput } from '../effects.js';
-import type { TransferCommand, TransferEvent, TransferOutcome } from '../events.js';
+import type { EffectCrashed, TransferCommand, TransferEndEvent, TransferEvent } from '../events.js';
+import { CheckpointSaver } from './checkpointSaver.js';
 import type { ProgressReporter } from './progressReporter.js';
 import { releaseBody } from './releaseBody.js';
 import type { DownloadSession } from './session.js';
@@ -27,16 +39,16 @@ export interface TransferDeps {
   readonly progress: ProgressReporter;
 }
 
-type TransferEnd = Extract<TransferEvent, { type: 'TRANSFER_END' }>;
-
-/** Why the request was aborted from our side. */
-type AbortCause = 'stop' | 'stall';
+/** The event that ends a request: `transfer.<outcome>`, named after the outcome it carries. */
+const transferEnd = (outcome: TransferOutcome, checkpoint: Checkpoint, partSize: number): TransferEndEvent =>
+  ({ type: `transfer.${outcome._tag}`, outcome, checkpoint, partSize }) as TransferEndEvent;
 
 /**
  * The hot path: one data GET, its body streamed into the part file. Chunks are gathered into writes of about
  * `writeBufferBytes`, written in order behind the network (`WriteBehind`); every `checkpointIntervalMs` (and at the
- * end) the written data is flushed, then the checkpoint that counts it saved (R20), and the parent told
- * `CHECKPOINTED`. A `STOP` aborts the request, saves what arrived, and ends with `Stopped`.
+ * end) what arrived is written, flushed, then the checkpoint that counts it saved (R20), and the parent told
+ * `CHECKPOINTED`. A `STOP` aborts the request, saves what arrived, and ends with `Stopped`. What the end means is
+ * `streamOutcome`'s to say.
  */
 export const createTransferActor = (deps: TransferDeps) =>
   fromCallback<TransferCommand, TransferInput>(({ input, sendBack, receive }) => {
@@ -44,7 +56,13 @@ export const createTransferActor = (deps: TransferDeps) =>
     receive((command) => {
       if (command.type === 'STOP') transfer.abort('stop');
     });
-    void deps.session.track(transfer.run().then((end) => sendBack(end)));
+    void deps.session.track(
+      transfer.run().then(
+        (end) => sendBack(end),
+        (error: unknown) =>
+          sendBack({ type: 'effect.crashed', actor: 'transfer', error } satisfies EffectCrashed),
+      ),
+    );
     return () => transfer.abort('stop');
   });
 
@@ -52,78 +70,82 @@ class Transfer {
   readonly #deps: TransferDeps;
   readonly #input: TransferInput;
   readonly #abort: AbortHandle = createAbortHandle();
-  /** Why the request was aborted from this side, `null` while it was not. */
-  #cause: AbortCause | null = null;
   readonly #send: (event: TransferEvent) => void;
-  #checkpoint: Checkpoint;
+  /** Why the request was aborted from this side, `null` while it was not. The first cause wins. */
+  #cut: CutCause | null = null;
   /** Bytes on storage from 0 (written, maybe not flushed). */
   #written: number;
-  /** Bytes counted by the last saved checkpoint. */
-  #saved: number;
-  #lastSaveAt: number;
   /** The running hash reading back the bytes before the offset while the request goes on (R27), if it must. */
   #chase: Promise<void> | null = null;
   /** Set when the transfer is over: the chase stops reading. */
   #over = false;
   #stallTimer: TimerId | null = null;
-  /** The checkpoint being saved while bytes arrive, if one is. */
-  #saving: Promise<void> | null = null;
-  /** Why a checkpoint saved while bytes arrived failed. */
-  #saveFailure: StorageFailure | null = null;
+  /** The minimum-speed window, and the speed that broke it. */
+  #speed: SpeedWindow;
+  #slowBytesPerSecond = 0;
 
   constructor(deps: TransferDeps, input: TransferInput, send: (event: TransferEvent) => void) {
     this.#deps = deps;
     this.#input = input;
     this.#send = send;
-    this.#checkpoint = input.checkpoint;
     this.#written = input.offset;
-    this.#saved = input.offset;
-    this.#lastSaveAt = deps.clock.now();
+    this.#speed = speedWindowAt(deps.clock.now(), input.offset);
   }
 
-  /** Cuts the request; the run then saves what arrived and ends. The first cause given wins. */
-  abort(why: AbortCause): void {
-    this.#cause ??= why;
+  /** Cuts the request; the run then saves what arrived and ends. */
+  abort(why: CutCause): void {
+    this.#cut ??= why;
     this.#abort.abort();
   }
 
-  async run(): Promise<TransferEnd> {
+  async run(): Promise<TransferEndEvent> {
     const part = this.#deps.session.part;
-    if (part === null)
-      return this.#end({ _tag: 'Fail', failure: { _tag: 'IoError', message: 'the part file is not open' } });
-    const outcome = await this.#transfer(part);
+    const saver = new CheckpointSaver({
+      part,
+      store: this.#deps.checkpoints,
+      clock: this.#deps.clock,
+      target: this.#input.options.target,
+      intervalMs: this.#input.options.checkpointIntervalMs,
+      from: this.#input.offset,
+      checkpoint: this.#input.checkpoint,
+      onSaved: (checkpoint) => this.#send({ type: 'CHECKPOINTED', checkpoint }),
+    });
+    const outcome = await this.#transfer(part, saver);
     this.#clearStall();
     this.#over = true;
     // The part file may be closed once the transfer has ended: the chase reads no more after this.
     await this.#chase;
-    return this.#end(outcome);
+    return transferEnd(outcome, saver.checkpoint, this.#written);
   }
 
-  async #transfer(part: PartFile): Promise<TransferOutcome> {
+  async #transfer(part: PartFile, saver: CheckpointSaver): Promise<TransferOutcome> {
     const { offset, options } = this.#input;
     // R21: bytes past the checkpoint's prefix are not trusted; a fresh start also durably forgets the old version
     // before a byte of the new one is written, so no checkpoint ever counts bytes of two versions (R11, R20).
     const trimmed = await part.truncate(offset)();
     if (E.isLeft(trimmed)) return fail(trimmed.left);
     if (offset === 0) {
-      this.#checkpoint = { ...this.#checkpoint, ranges: [] };
-      const saved = await this.#deps.checkpoints.save(options.target, encodeCheckpoint(this.#checkpoint))();
-      if (E.isLeft(saved)) return fail(saved.left);
+      const emptied = await saver.saveEmpty();
+      if (emptied !== null) return fail(emptied);
     }
     // The running hash reads back the bytes before `offset` while the request goes out, then follows the stream
     // (R27): a resume does not wait for its prefix to be read before it asks for the rest.
-    const hash = this.#deps.session.hashFrom(offset);
+    const session = this.#deps.session;
+    const hash = session.hashFrom(
+      offset,
+      hashAlgorithms(options, expectedChecksums(options, session.serverChecksums)),
+    );
     if (hash !== null && hash.upTo < offset) {
-      this.#chase = this.#deps.session.chase(
+      this.#chase = session.chase(
         part,
         hash,
         () => this.#written,
         () => this.#over,
       );
     }
-    if (this.#cause === 'stop') return { _tag: 'Stopped' };
+    if (this.#cut === 'stop') return { _tag: 'Stopped' };
     // R40: a download that cannot fit fails before its request, not after gigabytes.
-    const total = this.#checkpoint.totalLength;
+    const total = saver.checkpoint.totalLength;
     if (total !== null && part.ensureRoom !== undefined) {
       const room = await part.ensureRoom(total - offset)();
       if (E.isLeft(room)) return fail(room.left);
@@ -132,7 +154,7 @@ class Transfer {
     const { headers, range } = buildDataRequest({
       offset,
       lastByte: null,
-      checkpoint: this.#checkpoint,
+      checkpoint: saver.checkpoint,
       conditional: options.conditionalRequests,
       segment: false,
       extraHeaders: options.headers,
@@ -146,13 +168,13 @@ class Transfer {
     })();
     if (E.isLeft(answer)) {
       if (isFinal(answer.left)) return fail(fromHttpFailure(answer.left));
-      return this.#interrupted(fromHttpFailure(answer.left));
+      return unansweredOutcome(this.#cut, fromHttpFailure(answer.left), this.#stalled(), this.#random());
     }
     const response = answer.right;
     const decision = classifyResponse(
       range,
       { status: response.status, headers: response.headers },
-      this.#checkpoint,
+      saver.checkpoint,
       {
         onChange: options.onChange,
         nowMs: this.#deps.clock.now(),
@@ -161,25 +183,22 @@ class Transfer {
     );
     if (decision._tag !== 'Append') {
       releaseBody(response.body);
-      return this.#notAppended(decision);
+      return decisionOutcome(decision, this.#random());
     }
-    if (decision.start === 0 && committedPrefix(this.#checkpoint) === 0) {
+    const first = decision.start === 0 && committedPrefix(saver.checkpoint) === 0;
+    // R27: its checksums of the file; an answer of another version than the probe's replaces the probe's.
+    const another = first && compareVersions(saver.checkpoint.validators, decision.validators) !== 'same';
+    this.#deps.session.learnChecksums(serverChecksums(response.headers, response.status === 200), another);
+    if (first) {
       // A first answer names the version and length the bytes belong to.
-      this.#checkpoint = {
-        ...this.#checkpoint,
-        validators: decision.validators,
-        totalLength: decision.totalLength,
-      };
+      saver.name({ ...saver.checkpoint, validators: decision.validators, totalLength: decision.totalLength });
     }
-    return this.#stream(part, response, decision);
-  }
-
-  #notAppended(decision: Exclude<Decision, { _tag: 'Append' }>): TransferOutcome {
-    return decision._tag === 'Retry' ? this.#retry(decision.failure, false, decision.retryAfterMs) : decision;
+    return this.#stream(part, saver, response, decision);
   }
 
   async #stream(
     part: PartFile,
+    saver: CheckpointSaver,
     response: HttpResponse,
     decision: Extract<Decision, { _tag: 'Append' }>,
   ): Promise<TransferOutcome> {
@@ -195,7 +214,7 @@ class Transfer {
     });
     /** The end of the bytes that arrived: written, queued, or gathered. */
     const received = (): number => writer.queued + batcher.pending;
-    let networkFailure: DownloadFailure | null = null;
+    let bodyFailure: DownloadFailure | null = null;
     let ended = false;
 
     const iterator = response.body[Symbol.asyncIterator]();
@@ -214,13 +233,20 @@ class Transfer {
           if (chunk.length > room) chunk = chunk.subarray(0, room);
         }
         for (const batch of batcher.add(chunk)) await writer.push(batch);
-        if ((writer.failure ?? this.#saveFailure) !== null) break;
+        if ((writer.failure ?? saver.failure) !== null) break;
         this.#deps.progress.report(received(), totalLength);
         if (end !== null && received() >= end) break;
-        this.#saveIfDue(part);
+        if (this.#tooSlow(received())) break;
+        if (saver.due) {
+          // What a slow link brought since the last tick is written too, so that it becomes durable.
+          await writer.push(batcher.take());
+          saver.saveBehind(() => this.#written);
+        }
       }
     } catch (error) {
-      networkFailure = { _tag: 'NetworkError', message: messageOf(error) };
+      bodyFailure = isBadBodyError(error)
+        ? { _tag: 'BadResponse', reason: messageOf(error) }
+        : { _tag: 'NetworkError', message: messageOf(error) };
     }
     this.#clearStall();
     if (!ended) releaseBody(iterator);
@@ -228,80 +254,51 @@ class Transfer {
     // Whatever ended the request, the bytes that arrived are written, flushed and counted before it is reported.
     await writer.push(batcher.take());
     await writer.drain();
-    await this.#saving;
-    const saved = await this.#save(part);
+    await saver.settle();
+    const saved = await saver.save(() => this.#written);
     this.#deps.progress.report(this.#written, totalLength, true);
-    const failure: StorageFailure | null = writer.failure ?? this.#saveFailure ?? saved;
+    const failure = writer.failure ?? saver.failure ?? saved;
     if (failure !== null) return fail(failure);
-
-    const progressed = this.#written > this.#input.offset;
-    const cause = this.#cause;
-    if (cause !== null && !(end !== null && this.#written >= end)) {
-      return cause === 'stop'
-        ? { _tag: 'Stopped' }
-        : this.#retry({ _tag: 'Stalled', afterMs: options.stallTimeoutMs }, progressed);
-    }
-    if (networkFailure !== null) return this.#retry(networkFailure, progressed);
-    if (end === null) return { _tag: 'Done' };
-    if (this.#written < end) {
-      // R10, R26: a short body is resumed from what was really written.
-      return this.#retry(
-        {
-          _tag: 'NetworkError',
-          message: `the body ended after ${this.#written - start} of ${end - start} bytes`,
-        },
-        progressed,
-      );
-    }
-    return totalLength !== null && end >= totalLength ? { _tag: 'Done' } : { _tag: 'Continue' };
-  }
-
-  /**
-   * Every `checkpointIntervalMs`, a checkpoint saved while the body goes on arriving: the network does not wait
-   * for the flush. One save at a time; a failed one ends the transfer at the next chunk.
-   */
-  #saveIfDue(part: PartFile): void {
-    if (this.#saving !== null) return;
-    if (this.#deps.clock.now() - this.#lastSaveAt < this.#input.options.checkpointIntervalMs) return;
-    this.#saving = this.#save(part).then((failure) => {
-      this.#saveFailure ??= failure;
-      this.#saving = null;
+    return streamOutcome({
+      cut: this.#cut,
+      bodyFailure,
+      start,
+      end,
+      written: this.#written,
+      totalLength,
+      stalled: this.#stalled(),
+      slow: {
+        _tag: 'TooSlow',
+        bytesPerSecond: this.#slowBytesPerSecond,
+        limit: options.lowSpeedLimit,
+        forMs: options.lowSpeedTimeMs,
+      },
+      random: this.#random(),
     });
   }
 
-  /**
-   * Flush, then save the checkpoint that counts the bytes written before the flush began (R20): writes that
-   * complete during the flush are counted by the next one. `null` when it worked.
-   */
-  async #save(part: PartFile): Promise<StorageFailure | null> {
-    this.#lastSaveAt = this.#deps.clock.now();
-    const mark = this.#written;
-    if (mark === this.#saved) return null;
-    const flushed = await part.flush()();
-    if (E.isLeft(flushed)) return flushed.left;
-    const checkpoint = withBytes(this.#checkpoint, [this.#input.offset, mark]);
-    const saved = await this.#deps.checkpoints.save(
-      this.#input.options.target,
-      encodeCheckpoint(checkpoint),
-    )();
-    if (E.isLeft(saved)) return saved.left;
-    this.#checkpoint = checkpoint;
-    this.#saved = mark;
-    this.#send({ type: 'CHECKPOINTED', checkpoint });
-    return null;
-  }
-
-  /** A request that produced no answer: a stop, a stall, or the network. */
-  #interrupted(failure: DownloadFailure): TransferOutcome {
-    if (this.#cause === 'stop') return { _tag: 'Stopped' };
-    if (this.#cause === 'stall') {
-      return this.#retry({ _tag: 'Stalled', afterMs: this.#input.options.stallTimeoutMs }, false);
+  /** The minimum-speed rule: a body below it is cut (and then retried). */
+  #tooSlow(received: number): boolean {
+    const { lowSpeedLimit, lowSpeedTimeMs } = this.#input.options;
+    const verdict = checkSpeed(this.#speed, this.#deps.clock.now(), received, {
+      limit: lowSpeedLimit,
+      timeMs: lowSpeedTimeMs,
+    });
+    if (verdict._tag === 'Fast') {
+      this.#speed = verdict.window;
+      return false;
     }
-    return this.#retry(failure, false);
+    this.#slowBytesPerSecond = verdict.bytesPerSecond;
+    this.abort('slow');
+    return true;
   }
 
-  #retry(failure: DownloadFailure, progressed: boolean, retryAfterMs: number | null = null): TransferOutcome {
-    return { _tag: 'Retry', failure, retryAfterMs, progressed, random: this.#deps.clock.random() };
+  #stalled(): DownloadFailure {
+    return { _tag: 'Stalled', afterMs: this.#input.options.stallTimeoutMs };
+  }
+
+  #random(): number {
+    return this.#deps.clock.random();
   }
 
   /** R25: no byte (nor answer) for `stallTimeoutMs` cuts the request. */
@@ -317,13 +314,9 @@ class Transfer {
     if (this.#stallTimer !== null) this.#deps.clock.clearTimeout(this.#stallTimer);
     this.#stallTimer = null;
   }
-
-  #end(outcome: TransferOutcome): TransferEnd {
-    return { type: 'TRANSFER_END', outcome, checkpoint: this.#checkpoint, partSize: this.#written };
-  }
 }
 
-const fail = (failure: StorageFailure | DownloadFailure): TransferOutcome => ({ _tag: 'Fail', failure });
+const fail = (failure: DownloadFailure): TransferOutcome => ({ _tag: 'Fail', failure });
 
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === 'string' ? error : 'the connection was cut';

@@ -1,12 +1,13 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { fromPromise } from 'xstate';
 import type { DownloadFailure } from '../../model/failure.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
+import type { HashAlgorithm } from '../../ports/Hasher.js';
 import type { PartFile } from '../../ports/StoragePort.js';
 import { committedPrefix } from '../../rules/checkpointCodec.js';
-import { checksumMismatch } from '../../rules/checksums.js';
+import { checksRun, checksumMismatch, expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
 import type { VerifyInput, VerifyOutput } from '../effects.js';
-import type { DownloadSession } from './session.js';
+import { effectActor } from './effectActor.js';
+import { type DownloadSession, digestsOf } from './session.js';
 
 export interface VerifyDeps {
   readonly checkpoints: CheckpointStore;
@@ -14,22 +15,23 @@ export interface VerifyDeps {
 }
 
 /**
- * R27 then R19: the bytes counted must be the whole resource; the checksums asked for must match (the running hash
- * of the transfer, completed by reading back only what it missed). A mismatch discards the data and the checkpoint,
+ * R27 then R19: the bytes counted must be the whole resource; every checksum known must match, the caller's and
+ * those the server gave of this version (the running hash of the transfer, completed by reading back only what it
+ * missed). A mismatch discards the data and the checkpoint,
  * so the next start begins afresh. Then the atomic rename, then the checkpoint's removal.
  */
 export const createVerifyActor = (deps: VerifyDeps) =>
-  fromPromise<VerifyOutput, VerifyInput>(({ input }) => deps.session.track(verify(deps, input)));
+  effectActor('verify', (input: VerifyInput) => verify(deps, input), deps.session);
 
 const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutput> => {
   const { checkpoint, options } = input;
   const part = deps.session.part;
-  if (part === null) return failed({ _tag: 'IoError', message: 'the part file is not open' });
   const bytes = committedPrefix(checkpoint);
   if (checkpoint.totalLength !== null && bytes !== checkpoint.totalLength) {
     return discard(deps, part, options.target, {
       _tag: 'IntegrityError',
       check: 'length',
+      source: null,
       expected: String(checkpoint.totalLength),
       actual: String(bytes),
     });
@@ -38,24 +40,27 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
   const trimmed = await part.truncate(bytes)();
   if (E.isLeft(trimmed)) return failed(trimmed.left);
 
-  let sha256: string | null = null;
-  const hash = deps.session.takeHash(bytes);
+  // Every checksum known: the caller's, and the server's for this version (R27).
+  const expected = expectedChecksums(options, deps.session.serverChecksums);
+  let digests: Partial<Record<HashAlgorithm, string>> = {};
+  const hash = deps.session.takeHash(bytes, hashAlgorithms(options, expected));
   if (hash !== null) {
     const caughtUp = await deps.session.catchUp(part, hash, bytes);
     if (caughtUp !== null) return failed(caughtUp);
-    sha256 = hash.sha256?.digest() ?? null;
-    const mismatch = checksumMismatch(options, { sha256, md5: hash.md5?.digest() ?? null });
+    digests = digestsOf(hash);
+    const mismatch = checksumMismatch(expected, digests);
     if (mismatch !== null)
       return discard(deps, part, options.target, { _tag: 'IntegrityError', ...mismatch });
   }
 
+  // Committing ends the handle whatever happens: nobody may use it after this.
+  deps.session.take();
   const committed = await part.commit()();
-  deps.session.part = null;
   if (E.isLeft(committed)) return failed(committed.left);
   // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
   // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
   await deps.checkpoints.remove(options.target)();
-  return { _tag: 'Verified', bytes, sha256 };
+  return { _tag: 'Verified', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };
 };
 
 /** R27: the data is thrown away (part file emptied, then the checkpoint removed) and the failure names both values. */
@@ -68,7 +73,7 @@ const discard = async (
   const emptied = await part.truncate(0)();
   if (E.isRight(emptied)) await part.flush()();
   await deps.checkpoints.remove(target)();
-  return failed(failure);
+  return { _tag: 'Fail', failure, discarded: true };
 };
 
-const failed = (failure: DownloadFailure): VerifyOutput => ({ _tag: 'Failed', failure });
+const failed = (failure: DownloadFailure): VerifyOutput => ({ _tag: 'Fail', failure, discarded: false });

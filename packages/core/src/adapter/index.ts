@@ -3,6 +3,10 @@
  * adapter returns for bad input (R30), the listener set, the empty progress, and an abort handle that needs no
  * platform `AbortController`.
  */
+
+export { type DownloadParts, downloadSurface } from '../api/downloadSurface.js';
+export { Listeners } from '../api/listeners.js';
+export { noProgress, refusedDownload } from '../api/refusedDownload.js';
+export { Crc64 } from '../hashing/crc64.js';
 export { type AbortHandle, createAbortHandle } from '../ports/abort.js';
-export { Listeners } from './listeners.js';
-export { noProgress, refusedDownload } from './refusedDownload.js';
+export { badBodyError, isBadBodyError } from '../ports/bodyError.js';

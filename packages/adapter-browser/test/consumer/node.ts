@@ -1,0 +1,15 @@
+// A consumer of the Node adapter, compiled with @types/node and no DOM (see test/node/consumerTypes.test.ts).
+
+import { createDownload, download, NodeHttp, nodePorts } from '@rdl/adapter-node';
+import type { DownloadResult } from '@rdl/core';
+
+export const run = async (): Promise<DownloadResult> => {
+  const file = createDownload(
+    { url: 'https://example.com/a.bin', target: '/tmp/a.bin' },
+    { http: new NodeHttp() },
+  );
+  file.on('done', (event) => event.result.bytes);
+  await file.start();
+  nodePorts();
+  return download({ url: 'https://example.com/b.bin', target: '/tmp/b.bin' });
+};

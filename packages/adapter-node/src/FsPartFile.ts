@@ -1,0 +1,194 @@
+import type { Stats } from 'node:fs';
+import { type FileHandle, rename, statfs, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { PartFile, StorageFailure } from '@rdl/core';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { releaseLock } from './fileLock.js';
+import { attempt, errnoOf, UnsafeFileError } from './fsFailure.js';
+import { fsyncDirectory } from './fsync.js';
+import { lstatOrNull, unsafeReason } from './ownFile.js';
+import { readAt } from './readAt.js';
+import { currentUmask } from './umask.js';
+
+/**
+ * Why `target` must not be renamed over (R32), or `null`: only a regular file, or nothing, is replaced by the
+ * finished download. A link, a device, a FIFO or a socket that appeared there since the download was set up is
+ * left as it is.
+ */
+const replaceableTarget = async (target: string): Promise<string | null> => {
+  const info = await lstatOrNull(target);
+  return info === null || info.isFile() ? null : unsafeReason(info);
+};
+
+/** The mode a new file gets from `open(…, 0o666)` under this process's umask: what the finished file is given. */
+const finishedFileMode = async (): Promise<number> => 0o666 & ~(await currentUmask());
+
+/**
+ * One open `<target>.part` of `FsStorage` and the lock that goes with it: positional writes, a background
+ * fdatasync every `flushBehindBytes`, and the commit that gives the finished file its name (R19).
+ */
+export class FsPartFile implements PartFile {
+  private handle: FileHandle | null;
+  /** Bytes written since the last fdatasync began. */
+  private unflushed = 0;
+  /** The background fdatasync in flight, if one is. */
+  private behind: Promise<void> | null = null;
+  /**
+   * What a background fdatasync failed with. Linux reports a writeback error to one fdatasync only, so a failure
+   * seen in the background must fail the next `flush` (or `commit`) itself, or a checkpoint would count lost data.
+   */
+  private behindError: unknown = null;
+
+  constructor(
+    private readonly target: string,
+    private readonly partPath: string,
+    private readonly lockPath: string,
+    handle: FileHandle,
+    private readonly flushBehindBytes: number,
+  ) {
+    this.handle = handle;
+  }
+
+  size(): TE.TaskEither<StorageFailure, number> {
+    return this.withHandle('stat', async (handle) => (await handle.stat()).size);
+  }
+
+  write(offset: number, bytes: Uint8Array): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('write', async (handle) => {
+      // A positional write may be partial (a signal, a nearly full disk): go on until every byte is written.
+      let done = 0;
+      while (done < bytes.byteLength) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, offset + done);
+        done += bytesWritten;
+      }
+      this.unflushed += done;
+      if (this.flushBehindBytes > 0 && this.unflushed >= this.flushBehindBytes && this.behind === null) {
+        this.unflushed = 0;
+        this.behind = handle.datasync().then(
+          () => {
+            this.behind = null;
+          },
+          (error: unknown) => {
+            this.behindError ??= error;
+            this.behind = null;
+          },
+        );
+      }
+    });
+  }
+
+  /** Waits for the background fdatasync; throws what it, or an earlier one, failed with. */
+  private async settleBehind(): Promise<void> {
+    await this.behind;
+    const error = this.behindError;
+    this.behindError = null;
+    if (error !== null) throw error;
+  }
+
+  read(offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
+    return this.withHandle('read', (handle) => readAt(handle, offset, length));
+  }
+
+  truncate(length: number): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('truncate', (handle) => handle.truncate(length));
+  }
+
+  flush(): TE.TaskEither<StorageFailure, void> {
+    // fdatasync: the data and the size that reaches it, without the timestamps a full fsync would also write.
+    return this.withHandle('flush', async (handle) => {
+      this.unflushed = 0;
+      await this.settleBehind();
+      await handle.datasync();
+    });
+  }
+
+  /**
+   * R40: the free space of the part file's file system, as statfs tells it, against `bytes`. The blocks that
+   * file system keeps for root count for root only, as the kernel counts them.
+   */
+  ensureRoom(bytes: number): TE.TaskEither<StorageFailure, void> {
+    return async () => {
+      const volume = await this.withHandle('statfs', () => statfs(dirname(this.partPath)))();
+      if (E.isLeft(volume)) return volume;
+      const blocks = process.geteuid?.() === 0 ? volume.right.bfree : volume.right.bavail;
+      const free = blocks * volume.right.bsize;
+      if (bytes <= free) return E.right(undefined);
+      return E.left({
+        _tag: 'NoSpace',
+        message: `${this.target} needs ${bytes} more bytes, its file system has ${free} free`,
+      });
+    };
+  }
+
+  commit(): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('commit', async (handle) => {
+      this.handle = null;
+      // The lock goes whatever fails: a failed commit must not leave this live process holding the target (R23).
+      try {
+        let part: Stats;
+        try {
+          await this.settleBehind();
+          await handle.chmod(await finishedFileMode());
+          await handle.sync();
+          part = await handle.stat();
+        } finally {
+          await handle.close();
+        }
+        // The name must still be the file written, and what it replaces a regular file (R31, R32).
+        const named = await lstatOrNull(this.partPath);
+        if (named === null || named.dev !== part.dev || named.ino !== part.ino) {
+          throw new UnsafeFileError(this.partPath, 'it was replaced while the download ran');
+        }
+        const refused = await replaceableTarget(this.target);
+        if (refused !== null) throw new UnsafeFileError(this.target, refused);
+        await rename(this.partPath, this.target);
+        await fsyncDirectory(dirname(this.target));
+      } finally {
+        await releaseLock(this.lockPath);
+      }
+    });
+  }
+
+  discard(): TE.TaskEither<StorageFailure, void> {
+    return this.withHandle('discard', async (handle) => {
+      this.handle = null;
+      try {
+        await this.behind;
+        await handle.close();
+        await unlink(this.partPath).catch((error: unknown) => {
+          if (errnoOf(error) !== 'ENOENT') throw error;
+        });
+      } finally {
+        await releaseLock(this.lockPath);
+      }
+    });
+  }
+
+  close(): TE.TaskEither<StorageFailure, void> {
+    const handle = this.handle;
+    if (handle === null) return TE.right(undefined);
+    this.handle = null;
+    return attempt('close', this.partPath, async () => {
+      try {
+        await this.behind;
+        await handle.close();
+      } finally {
+        await releaseLock(this.lockPath);
+      }
+    });
+  }
+
+  private withHandle<A>(
+    operation: string,
+    run: (handle: FileHandle) => Promise<A>,
+  ): TE.TaskEither<StorageFailure, A> {
+    return async () => {
+      const handle = this.handle;
+      if (handle === null) {
+        return E.left({ _tag: 'IoError', message: `${operation} ${this.partPath}: the part file is closed` });
+      }
+      return attempt(operation, this.partPath, () => run(handle))();
+    };
+  }
+}

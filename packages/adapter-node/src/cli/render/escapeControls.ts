@@ -1,0 +1,26 @@
+/**
+ * The characters a terminal acts on or reorders text by: C0 (U+0000–U+001F, ESC and newlines included), DEL, C1
+ * (U+0080–U+009F: U+009B is a CSI on many terminals) and the bidi controls (U+061C, U+200E, U+200F,
+ * U+202A–U+202E, U+2066–U+2069), which can make a name read backwards.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: those are exactly what is being escaped
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+const escaped = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * `text` with every control character written as `\uXXXX` (R38): the one escaping of everything the command
+ * prints, text lines and `--json` lines alike. File names, URLs and whatever a server sent (status lines, ETags,
+ * `Location`, `Content-Range`) reach the terminal as visible text, never as a command to it. On a JSON text it
+ * keeps the JSON valid and equal: `JSON.stringify` already escapes C0, and leaves DEL, C1 and bidi raw, which this
+ * writes as the JSON escapes they are.
+ */
+export const escapeControls = (text: string): string => text.replace(CONTROLS, escaped);
+
+/**
+ * Writes `lines` to `stream`, each escaped and ended by a newline: the edge where the command's text leaves it, so
+ * that no line can skip the escaping. A newline inside a line is escaped too: one message, one line.
+ */
+export const writeLines = (stream: NodeJS.WritableStream, ...lines: readonly string[]): void => {
+  stream.write(lines.map((line) => `${escapeControls(line)}\n`).join(''));
+};

@@ -1,0 +1,128 @@
+import { chown, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkpointPathOf } from '../src/FileCheckpointStore.js';
+import { lockPathOf, partPathOf } from '../src/FsStorage.js';
+import { spawnRdl } from './support/cliProcess.js';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
+import {
+  expectUnchanged,
+  makeVictim,
+  nobody,
+  plantHardLink,
+  plantSymlink,
+  type Victim,
+} from './support/plant.js';
+import { listDir, makeTempDir } from './support/tempDir.js';
+
+const size = 3 * 1024 * 1024;
+const body = generateBytes(size, 53);
+const server = useFaultServer();
+server.serve('/x.bin', body);
+
+/** How many pids ahead temp names are planted at, and how many saves of each pid. */
+const pidsAhead = 1_000;
+const savesPerPid = 3;
+
+let dir: string;
+let victims: string;
+const cleanups: (() => Promise<void>)[] = [];
+beforeEach(async () => {
+  const work = await makeTempDir('rdl-nobody-');
+  const elsewhere = await makeTempDir('rdl-victims-');
+  cleanups.push(work.cleanup, elsewhere.cleanup);
+  dir = work.dir;
+  victims = elsewhere.dir;
+  await chown(dir, nobody.uid, nobody.gid);
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+type Plant = (path: string, to: string) => Promise<void>;
+
+/** The pid the next process will get (Linux hands them out in order, wrapping at pid_max). */
+const lastPid = async (): Promise<number> => Number(await readFile('/proc/sys/kernel/ns_last_pid', 'utf8'));
+
+/**
+ * What another user prepares: at each of `names` (`part`, `lock`, `checkpoint`) a link to a file of its own, and
+ * at the checkpoint temp names earlier versions used (`<target>.rdl.json.<pid>.<n>.tmp`) for the next `pidsAhead`
+ * pids, links to one more file. Returns the victims and the range of pids covered.
+ */
+const prepare = async (
+  plant: Plant,
+  names: readonly ('part' | 'lock' | 'checkpoint')[],
+): Promise<{ victims: Victim[]; pids: readonly [number, number] }> => {
+  const target = join(dir, 'x.bin');
+  const paths = { part: partPathOf(target), lock: lockPathOf(target), checkpoint: checkpointPathOf(target) };
+  const planted: Victim[] = [];
+  for (const name of names) {
+    const victim = await makeVictim(join(victims, name));
+    await plant(paths[name], victim.path);
+    planted.push(victim);
+  }
+  const temps = await makeVictim(join(victims, 'temps'));
+  planted.push(temps);
+  const first = (await lastPid()) + 1;
+  for (let pid = first; pid < first + pidsAhead; pid += 1) {
+    for (let n = 1; n <= savesPerPid; n += 1) await plant(`${paths.checkpoint}.${pid}.${n}.tmp`, temps.path);
+  }
+  return { victims: planted, pids: [first, first + pidsAhead - 1] };
+};
+
+const run = async (pids: readonly [number, number]) => {
+  const child = spawnRdl([server.url('/x.bin'), '-o', 'x.bin'], dir);
+  // The run must be one the planted temp names were aimed at, or it proves nothing of them.
+  expect(child.child.pid).toBeGreaterThanOrEqual(pids[0]);
+  expect(child.child.pid).toBeLessThanOrEqual(pids[1]);
+  return child.exit;
+};
+
+const plants: readonly [string, Plant][] = [
+  ['symbolic links', plantSymlink],
+  ['hard links', plantHardLink],
+];
+
+describe('rdl as root in a folder owned by nobody, with links planted (R31)', () => {
+  it.each(plants)(
+    'R31: %s at every sidecar name and at the temp names of the next 1 000 pids: refused, every link target unchanged',
+    async (_name, plant) => {
+      const { victims: planted, pids } = await prepare(plant, ['part', 'lock', 'checkpoint']);
+      const exit = await run(pids);
+      expect(exit.code, exit.stderr).toBe(1);
+      expect(exit.stderr).toMatch(/refused to use .*x\.bin\.lock: .*\(ERR_UNSAFE_PATH\)/);
+      for (const victim of planted) await expectUnchanged(victim);
+      expect(server.requests).toEqual([]);
+      const names = await listDir(dir);
+      expect(names.length).toBe(3 + pidsAhead * savesPerPid);
+      expect(names).not.toContain('x.bin');
+    },
+  );
+
+  it.each(plants)(
+    'R31, R33: %s at the checkpoint and the next 1 000 pids’ temp names: the download completes, no link target changes',
+    async (_name, plant) => {
+      const { victims: planted, pids } = await prepare(plant, ['checkpoint']);
+      const exit = await run(pids);
+      expect(exit.code, exit.stderr).toBe(0);
+      // The planted checkpoint was not read: it counts as torn, and the first save replaced it by a rename.
+      expect(exit.stderr).toMatch(/the checkpoint was unreadable \(refused to use .*x\.bin\.rdl\.json: it /);
+      expect(sha256(await readFile(join(dir, 'x.bin')))).toBe(sha256(body));
+      for (const victim of planted) await expectUnchanged(victim);
+      // The planted temp names are no files of rdl's: the sweep leaves them, and nothing else remains.
+      const names = await listDir(dir);
+      expect(names.filter((name) => !/^x\.bin\.rdl\.json\.\d+\.\d+\.tmp$/.test(name))).toEqual(['x.bin']);
+      expect(names.length).toBe(1 + pidsAhead * savesPerPid);
+    },
+  );
+
+  it('R31: a link at <target>.part alone: refused before any byte is written, the file it names unchanged', async () => {
+    const { victims: planted, pids } = await prepare(plantSymlink, ['part']);
+    const exit = await run(pids);
+    expect(exit.code, exit.stderr).toBe(1);
+    expect(exit.stderr).toMatch(/refused to use .*x\.bin\.part: it is a symbolic link.*\(ERR_UNSAFE_PATH\)/);
+    for (const victim of planted) await expectUnchanged(victim);
+    expect(server.requests).toEqual([]);
+  });
+});

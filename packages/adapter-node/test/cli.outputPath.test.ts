@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { defaultFileName } from '../src/cli/outputPath.js';
+import { tempCheckpointPathOf } from '../src/sidecarPaths.js';
+import { maxTargetNameBytes } from '../src/targetPath.js';
+import { runRdl } from './support/cliProcess.js';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
+import { fileSha256 } from './support/harness.js';
+import { listDir, useTempDir } from './support/tempDir.js';
+
+const name = (path: string) => defaultFileName(new URL(`https://example.test${path}`));
+const body = generateBytes(300_000, 59);
+const longSegment = 'a'.repeat(10_000);
+const server = useFaultServer();
+server.serve(`/files/${longSegment}`, body);
+server.serve('/files/x.bin', body);
+const dir = useTempDir('rdl-names-');
+
+describe('default file names that fit beside their sidecars (R30)', () => {
+  it('R30: a last segment of 10 000 characters is cut so that the longest sidecar name fits in 255 bytes', () => {
+    const cut = name(`/${longSegment}`);
+    expect(Buffer.byteLength(cut)).toBe(maxTargetNameBytes);
+    expect(Buffer.byteLength(tempCheckpointPathOf(cut))).toBe(255);
+  });
+
+  it('R30: a cut never splits a character, whatever its UTF-8 length', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('é', '€', '𝄞', 'a'), fc.integer({ min: 1, max: 400 }), (ch, n) => {
+        const cut = name(`/${encodeURIComponent(ch.repeat(n))}`);
+        expect(Buffer.byteLength(tempCheckpointPathOf(cut))).toBeLessThanOrEqual(255);
+        expect(cut).toBe(ch.repeat([...cut].length));
+        expect(cut.length).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it('R30: rdl <URL with a 10 000-character name> downloads it, with no ENAMETOOLONG on the way', async () => {
+    const run = await runRdl([server.url(`/files/${longSegment}`)], dir());
+    expect(run.code, run.stderr).toBe(0);
+    const [saved] = await listDir(dir());
+    expect(saved).toBe('a'.repeat(maxTargetNameBytes));
+    expect(await fileSha256(join(dir(), saved ?? ''))).toBe(sha256(body));
+  });
+
+  it('R30: an -o name too long for its sidecars is refused before any request, exit 2', async () => {
+    const run = await runRdl([server.url('/files/x.bin'), '-o', 'b'.repeat(maxTargetNameBytes + 1)], dir());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/must be at most 225 \(ERR_INVALID_INPUT\)/);
+    expect(server.requests).toEqual([]);
+    expect(await listDir(dir())).toEqual([]);
+  });
+});
+
+describe('default file names without terminal controls (R38)', () => {
+  it('R38: C1 controls (U+0080–U+009F) are replaced like C0 ones', () => {
+    expect(name('/a%C2%9Bb%C2%80c%C2%9Fd.bin')).toBe('a_b_c_d.bin');
+    expect(name('/%1B%5B2Jx%C2%9B2Jy')).toBe('_[2Jx_2Jy');
+  });
+
+  it('R38: bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) are replaced', () => {
+    // "photo‮gpj.exe" shows as "photoexe.jpg" on a terminal that honours the override.
+    expect(name('/photo%E2%80%AEgpj.exe')).toBe('photo_gpj.exe');
+    const bidi = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e'];
+    const isolates = ['\u2066', '\u2067', '\u2068', '\u2069'];
+    for (const control of [...bidi, ...isolates]) {
+      expect(name(`/a${encodeURIComponent(control)}b`)).toBe('a_b');
+    }
+  });
+
+  it('R38: characters just outside those ranges are kept (U+00A1, é, Arabic, U+2065)', () => {
+    expect(name('/%C2%A1x%C3%A9%D8%B9%E2%81%A5')).toBe('\u00a1xé\u0639\u2065');
+  });
+});

@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chown, lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assertBuilt, rdlBin, runRdl } from './support/cliProcess.js';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
+import {
+  expectLinkTo,
+  expectUnchanged,
+  makeFifo,
+  makeSocket,
+  nobody,
+  plantSymlink,
+  watchFile,
+} from './support/plant.js';
+import { listDir, useTempDir } from './support/tempDir.js';
+
+const size = 2 * 1024 * 1024 + 3;
+const body = generateBytes(size, 47);
+const server = useFaultServer();
+server.serve('/file.bin', body);
+const dir = useTempDir('rdl-stream-');
+const url = (): string => server.url('/file.bin');
+
+/** Runs `script` with sh in `cwd`; `$RDL` is the command. stdout is kept as bytes. */
+const sh = (script: string, cwd: string) => {
+  assertBuilt();
+  return new Promise<{ code: number; stdout: Buffer; stderr: string }>((resolve) => {
+    execFile(
+      'sh',
+      ['-c', script],
+      {
+        cwd,
+        encoding: 'buffer',
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, RDL: `"${process.execPath}" "${rdlBin}"` },
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr: stderr.toString() }),
+    );
+  });
+};
+
+/** Hashes what comes out of the FIFO `path`, once a writer opens it. */
+const readFifo = (path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    createReadStream(path)
+      .on('data', (chunk) => chunks.push(chunk as Buffer))
+      .on('end', () => resolve(sha256(Buffer.concat(chunks))))
+      .on('error', reject);
+  });
+
+const notResumable = /writing it as a plain stream, not resumable/;
+
+describe('rdl to a target that is not a regular file (R32)', () => {
+  it('R32: rdl URL -o /dev/null works and leaves /dev/null the same character device', async () => {
+    // In a mount namespace of its own, with a /dev of its own: whatever rdl does, the machine's /dev/null is safe.
+    const script = `mount -t tmpfs -o mode=755 tmpfs /dev && mknod -m 666 /dev/null c 1 3 &&
+      before=$(stat -c '%F %a %t,%T %i %Y' /dev/null) &&
+      eval "$RDL" '${url()}' -o /dev/null; code=$?
+      echo "exit $code"; [ "$before" = "$(stat -c '%F %a %t,%T %i %Y' /dev/null)" ] && echo unchanged; ls -A /dev`;
+    const run = await sh(`unshare -m sh -c '${script.replaceAll("'", `'"'"'`)}'`, dir());
+    expect(run.stderr).toMatch(
+      /\/dev\/null is a character device: writing it as a plain stream, not resumable/,
+    );
+    expect(run.stdout.toString().split('\n')).toEqual(['exit 0', 'unchanged', 'null', '']);
+    expect(server.gets().length).toBe(1);
+  });
+
+  it('R32: rdl URL -o - writes the file to stdout: piped to sha256sum, the hash is right', async () => {
+    const run = await sh(`eval "$RDL" '${url()}' -o - | sha256sum`, dir());
+    expect(run.code).toBe(0);
+    expect(run.stdout.toString()).toBe(`${sha256(body)}  -\n`);
+    expect(run.stderr).toMatch(/writing to stdout as a plain stream, not resumable/);
+    expect(await listDir(dir())).toEqual([]);
+  });
+
+  it('R30, R32: --json with -o - is refused before any request, exit 2, and stdout stays empty', async () => {
+    const run = await sh(`eval "$RDL" '${url()}' -o - --json`, dir());
+    expect(run.code).toBe(2);
+    expect(run.stdout.length).toBe(0);
+    expect(run.stderr).toMatch(/--json.*ERR_INVALID_INPUT/);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('R32: a FIFO target is written into, stays a FIFO, and gets no file beside it', async () => {
+    const fifo = join(dir(), 'pipe');
+    makeFifo(fifo);
+    const before = await watchFile(fifo);
+    const [hash, run] = await Promise.all([readFifo(fifo), runRdl([url(), '-o', 'pipe'], dir())]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(notResumable);
+    expect(hash).toBe(sha256(body));
+    await expectUnchanged(before);
+    expect(await listDir(dir())).toEqual(['pipe']);
+  });
+
+  it('R32: a link of this user to a FIFO (as /dev/stdout is to a pipe) is written through and stays a link', async () => {
+    const fifo = join(dir(), 'pipe');
+    makeFifo(fifo);
+    await symlink(fifo, join(dir(), 'out'));
+    const [hash, run] = await Promise.all([readFifo(fifo), runRdl([url(), '-o', 'out'], dir())]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/out is a symbolic link to a FIFO: writing it as a plain stream/);
+    expect(hash).toBe(sha256(body));
+    await expectLinkTo(join(dir(), 'out'), fifo);
+    expect(await listDir(dir())).toEqual(['out', 'pipe']);
+  });
+
+  it('R32: a link to a regular file is written through like curl -o (emptied first), never replaced', async () => {
+    await mkdir(join(dir(), 'real'));
+    const real = join(dir(), 'real', 'file');
+    await writeFile(real, Buffer.alloc(size + 1000, 7));
+    await symlink(real, join(dir(), 'latest'));
+    const run = await runRdl([url(), '-o', 'latest'], dir());
+    expect(run.code, run.stderr).toBe(0);
+    expect(sha256(await readFile(real))).toBe(sha256(body));
+    await expectLinkTo(join(dir(), 'latest'), real);
+    expect(await listDir(dir())).toEqual(['latest', 'real']);
+    expect(await listDir(join(dir(), 'real'))).toEqual(['file']);
+  });
+
+  it('R31, R32: a link another user planted at the target name is refused before any request', async () => {
+    await chown(dir(), nobody.uid, nobody.gid);
+    const device = await watchFile('/dev/zero');
+    await plantSymlink(join(dir(), 'x.bin'), '/dev/zero');
+    const run = await runRdl([url(), '-o', 'x.bin'], dir());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/x\.bin: it is a symbolic link of uid 65534.*\(ERR_UNSAFE_PATH\)/);
+    expect(server.requests).toEqual([]);
+    await expectLinkTo(join(dir(), 'x.bin'), '/dev/zero');
+    await expectUnchanged(device);
+    expect(await listDir(dir())).toEqual(['x.bin']);
+  });
+
+  it('R32: a socket target is never replaced: a typed failure, the socket as it was, nothing beside it', async () => {
+    const path = join(dir(), 'sock');
+    const socket = await makeSocket(path);
+    try {
+      const before = await lstat(path);
+      const run = await runRdl([url(), '-o', 'sock'], dir());
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/\(ERR_IO\)/);
+      const after = await lstat(path);
+      expect([after.isSocket(), after.ino]).toEqual([true, before.ino]);
+      expect(await listDir(dir())).toEqual(['sock']);
+    } finally {
+      socket.close();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { constants } from 'node:fs';
+import { chown, lstat, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expectLeft, expectRight } from '@rdl/core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkpointPathOf, FileCheckpointStore } from '../src/FileCheckpointStore.js';
+import { createOwnFile } from '../src/ownFile.js';
+import {
+  expectUnchanged,
+  makeFifo,
+  makeVictim,
+  nobody,
+  plantHardLink,
+  plantSymlink,
+  type Victim,
+} from './support/plant.js';
+import { listDir, makeTempDir } from './support/tempDir.js';
+
+let dir: string;
+let victim: Victim;
+const cleanups: (() => Promise<void>)[] = [];
+beforeEach(async () => {
+  const work = await makeTempDir('rdl-hostile-');
+  const elsewhere = await makeTempDir('rdl-victims-');
+  cleanups.push(work.cleanup, elsewhere.cleanup);
+  dir = work.dir;
+  await chown(dir, nobody.uid, nobody.gid);
+  victim = await makeVictim(join(elsewhere.dir, 'victim'));
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+const target = (): string => join(dir, 'x.bin');
+const checkpoint = (): string => checkpointPathOf(target());
+
+describe('FileCheckpointStore and checkpoints it must not read (R33)', () => {
+  it.each([
+    ['a FIFO (which would block a read for ever)', async () => makeFifo(checkpoint()), /a FIFO/],
+    ['a link to /dev/zero (endless)', () => plantSymlink(checkpoint(), '/dev/zero'), /symbolic link/],
+    ['a link to a file', () => plantSymlink(checkpoint(), victim.path), /symbolic link/],
+    ['a hard link', () => plantHardLink(checkpoint(), victim.path), /2 links/],
+    [
+      "another user's file",
+      async () => {
+        await writeFile(checkpoint(), '{"version":1}');
+        await chown(checkpoint(), nobody.uid, nobody.gid);
+      },
+      /uid 65534/,
+    ],
+    [
+      'a file of this user of 2 GiB (sparse)',
+      async () => {
+        await writeFile(checkpoint(), '{"version":1,');
+        await truncate(checkpoint(), 2 * 1024 ** 3);
+      },
+      /2147483648 bytes, more than a checkpoint can be/,
+    ],
+  ])('R33: %s is not read: load answers UnsafePath at once', async (_name, plant, why) => {
+    await plant();
+    const before = await lstat(checkpoint());
+    const failure = await expectLeft(new FileCheckpointStore().load(target()), 'UnsafePath');
+    expect(failure).toMatchObject({ path: checkpoint(), reason: expect.stringMatching(why) });
+    expect((await lstat(checkpoint())).mtimeMs).toBe(before.mtimeMs);
+    await expectUnchanged(victim);
+  });
+
+  it('R31, R33: a save replaces whatever is at the checkpoint name by a rename, never writing through it', async () => {
+    await plantSymlink(checkpoint(), victim.path);
+    await expectRight(new FileCheckpointStore().save(target(), '{"version":1}'));
+    await expectUnchanged(victim);
+    const saved = await lstat(checkpoint());
+    expect(saved.isFile()).toBe(true);
+    expect(saved.mode & 0o777).toBe(0o600);
+    expect(await expectRight(new FileCheckpointStore().load(target()))).toBe('{"version":1}');
+  });
+
+  it('R31: a temp file is created with O_EXCL | O_NOFOLLOW: a link or a file at its name is never opened', async () => {
+    const planted = join(dir, 'x.bin.rdl.json.0123456789abcdef.tmp');
+    await plantSymlink(planted, victim.path);
+    expect(await createOwnFile(planted, constants.O_WRONLY)).toBeNull();
+    await plantSymlink(join(dir, 'dangling.tmp'), join(dir, 'would-be-created'));
+    expect(await createOwnFile(join(dir, 'dangling.tmp'), constants.O_WRONLY)).toBeNull();
+    await expectUnchanged(victim);
+    expect(await listDir(dir)).not.toContain('would-be-created');
+  });
+
+  it('R31: saves leave no temp file behind, and the checkpoint has mode 0600', async () => {
+    const store = new FileCheckpointStore();
+    for (let i = 0; i < 20; i += 1) await expectRight(store.save(target(), `{"n":${i}}`));
+    expect(await listDir(dir)).toEqual(['x.bin.rdl.json']);
+    expect((await stat(checkpoint())).mode & 0o777).toBe(0o600);
+  });
+});

@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { lchown, link, lstat, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { expect } from 'vitest';
+import { sha256 } from './faultServer.js';
+
+/** The uid and gid of `nobody`: the other local user who prepares the folder. */
+export const nobody = { uid: 65534, gid: 65534 } as const;
+
+/** A file an attacker wants rdl to write into: what it holds and how it looks before the run. */
+export interface Victim {
+  readonly path: string;
+  readonly fingerprint: string;
+}
+
+/**
+ * Everything a write, truncate, chmod or replacement of `path` would change (atime aside; and mtime for a special
+ * file, which moves when a FIFO or a tty is written, as it must be).
+ */
+const fingerprintOf = async (path: string): Promise<string> => {
+  const info = await lstat(path);
+  const content = info.isFile() ? sha256(await readFile(path)) : 'special';
+  return JSON.stringify({
+    content,
+    size: info.size,
+    mode: info.mode,
+    uid: info.uid,
+    ino: info.ino,
+    rdev: info.rdev,
+    mtimeMs: info.isFile() ? info.mtimeMs : null,
+  });
+};
+
+/** Creates the file `path` with `content`, mode 0644, and remembers how it looks. */
+export const makeVictim = async (path: string, content = `precious data of ${path}\n`): Promise<Victim> => {
+  await writeFile(path, content, { mode: 0o644 });
+  return { path, fingerprint: await fingerprintOf(path) };
+};
+
+/** An existing file (a device…) taken as it is. */
+export const watchFile = async (path: string): Promise<Victim> => ({
+  path,
+  fingerprint: await fingerprintOf(path),
+});
+
+/** Fails the test if `victim` changed in any way. */
+export const expectUnchanged = async (victim: Victim): Promise<void> => {
+  expect(await fingerprintOf(victim.path), victim.path).toBe(victim.fingerprint);
+};
+
+/** A symbolic link at `path` to `to`, owned by `nobody` as if they had planted it. */
+export const plantSymlink = async (path: string, to: string): Promise<void> => {
+  await symlink(to, path);
+  await lchown(path, nobody.uid, nobody.gid);
+};
+
+/** A hard link at `path` to `to` (same file system): nobody can make one to a file they can read. */
+export const plantHardLink = (path: string, to: string): Promise<void> => link(to, path);
+
+/** A FIFO at `path`: opened for reading, it waits for a writer for ever. */
+export const makeFifo = (path: string): void => {
+  execFileSync('mkfifo', ['-m', '0644', path]);
+};
+
+/** A Unix socket bound at `path`; close it at the end of the test. */
+export const makeSocket = async (path: string): Promise<Server> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return server;
+};
+
+/** Whether `path` is still a symbolic link to `to`. */
+export const expectLinkTo = async (path: string, to: string): Promise<void> => {
+  const info = await lstat(path);
+  expect(info.isSymbolicLink(), path).toBe(true);
+  expect((await stat(path)).ino).toBe((await stat(to)).ino);
+};

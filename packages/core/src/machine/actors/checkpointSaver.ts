@@ -1,0 +1,112 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Checkpoint } from '../../model/checkpoint.js';
+import type { CheckpointStore } from '../../ports/CheckpointStore.js';
+import type { Clock } from '../../ports/Clock.js';
+import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
+import { encodeCheckpoint, withBytes } from '../../rules/checkpointCodec.js';
+
+/**
+ * The checkpoint of one data request, saved in the order R20 asks: the part file flushed first, then the checkpoint
+ * that counts only bytes written before that flush began. It saves at most one at a time: in the background while
+ * bytes arrive (the network does not wait for the flush), and once more at the end. Each saved checkpoint is told
+ * to `onSaved`.
+ */
+export class CheckpointSaver {
+  readonly #part: PartFile;
+  readonly #store: CheckpointStore;
+  readonly #clock: Clock;
+  readonly #target: string;
+  readonly #intervalMs: number;
+  readonly #from: number;
+  readonly #onSaved: (checkpoint: Checkpoint) => void;
+  #checkpoint: Checkpoint;
+  /** The end of the bytes the last saved checkpoint counts. */
+  #saved: number;
+  #lastSaveAt: number;
+  /** The save running in the background, if one is. */
+  #running: Promise<void> | null = null;
+  /** Why a background save failed: the request ends at the next chunk. */
+  #failure: StorageFailure | null = null;
+
+  constructor(input: {
+    readonly part: PartFile;
+    readonly store: CheckpointStore;
+    readonly clock: Clock;
+    readonly target: string;
+    readonly intervalMs: number;
+    /** The request's first byte: bytes from here to the end written are what a save adds. */
+    readonly from: number;
+    readonly checkpoint: Checkpoint;
+    readonly onSaved: (checkpoint: Checkpoint) => void;
+  }) {
+    this.#part = input.part;
+    this.#store = input.store;
+    this.#clock = input.clock;
+    this.#target = input.target;
+    this.#intervalMs = input.intervalMs;
+    this.#from = input.from;
+    this.#onSaved = input.onSaved;
+    this.#checkpoint = input.checkpoint;
+    this.#saved = input.from;
+    this.#lastSaveAt = input.clock.now();
+  }
+
+  /** The checkpoint saved last (or the one the request began with). */
+  get checkpoint(): Checkpoint {
+    return this.#checkpoint;
+  }
+
+  get failure(): StorageFailure | null {
+    return this.#failure;
+  }
+
+  /** A first answer names the version and length the bytes belong to (before any is counted). */
+  name(checkpoint: Checkpoint): void {
+    this.#checkpoint = checkpoint;
+  }
+
+  /** Saves a checkpoint with no bytes at once (a fresh start forgets the old version first, R11, R20). */
+  async saveEmpty(): Promise<StorageFailure | null> {
+    this.#checkpoint = { ...this.#checkpoint, ranges: [] };
+    const saved = await this.#store.save(this.#target, encodeCheckpoint(this.#checkpoint))();
+    return E.isLeft(saved) ? saved.left : null;
+  }
+
+  /** Whether a background save is due: `intervalMs` since the last one, and none running. */
+  get due(): boolean {
+    return this.#running === null && this.#clock.now() - this.#lastSaveAt >= this.#intervalMs;
+  }
+
+  /** Starts a save of the bytes written up to `written` in the background. */
+  saveBehind(written: () => number): void {
+    if (this.#running !== null) return;
+    this.#running = this.save(written).then((failure) => {
+      this.#failure ??= failure;
+      this.#running = null;
+    });
+  }
+
+  /** Waits for the background save, if one runs. */
+  async settle(): Promise<void> {
+    await this.#running;
+  }
+
+  /**
+   * Flushes, then saves the checkpoint that counts the bytes written before the flush began: writes that complete
+   * during the flush are counted by the next one. `null` when it worked.
+   */
+  async save(written: () => number): Promise<StorageFailure | null> {
+    this.#lastSaveAt = this.#clock.now();
+    const mark = written();
+    if (mark === this.#saved) return null;
+    const flushed = await this.#part.flush()();
+    if (E.isLeft(flushed)) return flushed.left;
+    const checkpoint = withBytes(this.#checkpoint, [this.#from, mark]);
+    const saved = await this.#store.save(this.#target, encodeCheckpoint(checkpoint))();
+    if (E.isLeft(saved)) return saved.left;
+    this.#checkpoint = checkpoint;
+    this.#saved = mark;
+    this.#onSaved(checkpoint);
+    return null;
+  }
+}

@@ -1,0 +1,145 @@
+import { type AnyEventObject, assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { DownloadEvent } from '../model/download.js';
+import { coveredBytes } from '../rules/byteRanges.js';
+import { committedPrefix } from '../rules/checkpointCodec.js';
+import { isFinishedTarget } from '../rules/finishedTarget.js';
+import { planRetry, planStart } from '../rules/planStart.js';
+import type { DownloadContext, DownloadMachineInput } from './context.js';
+import type {
+  AdoptInput,
+  PrepareInput,
+  ProbeInput,
+  RefreshInput,
+  ReleaseInput,
+  TransferInput,
+  VerifyInput,
+} from './effects.js';
+import type { DownloadMachineEvent, TransferCommand, TransferEndEvent } from './events.js';
+
+/** The events the machine itself reports; createDownload adds `state`, `progress`, `done` and `error`. */
+export type MachineEmitted = Extract<DownloadEvent, { type: 'start' | 'restart' | 'retry' | 'notice' }>;
+
+const notProvided = (name: string) =>
+  fromCallback<AnyEventObject, unknown>(() => {
+    throw new Error(`the ${name} actor was not provided: use createDownload, or machine.provide()`);
+  });
+
+/** The bytes a checkpoint counts: what a stop leaves durable, and what progress is measured by (R20, R25). */
+export const heldBytes = (checkpoint: Checkpoint | null): number =>
+  checkpoint === null ? 0 : coveredBytes(checkpoint.ranges);
+
+/** What every end of a request leaves: its last checkpoint, saved after the bytes it counts were flushed. */
+export const transferEnded = (event: TransferEndEvent) => ({
+  checkpoint: event.checkpoint,
+  partSize: event.partSize,
+  durableBytes: heldBytes(event.checkpoint),
+});
+
+/**
+ * The download machine's vocabulary: its types, the effects it invokes (filled by `machine.provide()`), and the
+ * guards and actions its states name. The states are in `states/`, the chart in `downloadMachine.ts`.
+ */
+export const machineSetup = setup({
+  types: {
+    context: {} as DownloadContext,
+    events: {} as DownloadMachineEvent,
+    input: {} as DownloadMachineInput,
+    emitted: {} as MachineEmitted,
+  },
+  actors: {
+    prepare: notProvided('prepare') as ReturnType<typeof fromCallback<AnyEventObject, PrepareInput>>,
+    probe: notProvided('probe') as ReturnType<typeof fromCallback<AnyEventObject, ProbeInput>>,
+    transfer: notProvided('transfer') as ReturnType<typeof fromCallback<TransferCommand, TransferInput>>,
+    verify: notProvided('verify') as ReturnType<typeof fromCallback<AnyEventObject, VerifyInput>>,
+    adopt: notProvided('adopt') as ReturnType<typeof fromCallback<AnyEventObject, AdoptInput>>,
+    refresh: notProvided('refresh') as ReturnType<typeof fromCallback<AnyEventObject, RefreshInput>>,
+    release: notProvided('release') as ReturnType<typeof fromCallback<AnyEventObject, ReleaseInput>>,
+    discard: notProvided('discard') as ReturnType<typeof fromCallback<AnyEventObject, ReleaseInput>>,
+  },
+  guards: {
+    isOnline: ({ context }) => context.online,
+    /** R19: the checkpoint on storage counts no byte, so there is nothing a later start could resume. */
+    leavesNothing: ({ context }) => context.durableBytes === 0,
+    cancelIntended: ({ context }) => context.stopIntent === 'cancel',
+    /** R19, R21, R34: a run killed between its commit and the checkpoint's removal left the finished target. */
+    finishedTarget: ({ context }) => isFinishedTarget({ ...context, url: context.options.url }),
+    /** This run has probed the resource: a further request needs no probe (R9–R13 check its answer). */
+    probed: ({ context }) => context.probe !== null,
+    gaveUp: ({ context }) => context.next?.verdict._tag === 'GiveUp',
+    refreshes: ({ context }) => context.next?.kind === 'refresh',
+    restarts: ({ context }) => context.next?.kind === 'restart',
+    noWait: ({ context }) => context.next?.verdict._tag === 'Again' && context.next.verdict.delayMs === 0,
+  },
+  actions: {
+    setOnline: assign({ online: true }),
+    setOffline: assign({ online: false }),
+    intendPause: assign({ stopIntent: 'pause' as const }),
+    intendCancel: assign({ stopIntent: 'cancel' as const }),
+    /** Every run that goes on says where it begins, before any byte or verification (so `start` … `done`). */
+    emitStart: emit(({ context }) => ({
+      type: 'start' as const,
+      resumedFrom: context.checkpoint === null ? 0 : committedPrefix(context.checkpoint),
+      total: context.checkpoint?.totalLength ?? null,
+    })),
+    /** The verdict of `judging` taken: its count, and its wait. */
+    takeVerdict: assign(({ context }) => {
+      const verdict = context.next?.verdict;
+      if (verdict?._tag !== 'Again') throw new Error('taking a verdict that gave up');
+      return { count: verdict.count, retryDelayMs: verdict.delayMs };
+    }),
+    failWithVerdict: assign(({ context }) => {
+      const verdict = context.next?.verdict;
+      if (verdict?._tag !== 'GiveUp') throw new Error('failing with a verdict that goes on');
+      return { failure: verdict.failure };
+    }),
+    emitRetry: emit(({ context }) => {
+      if (context.failure === null) throw new Error('a retry without the failure it retries');
+      return {
+        type: 'retry' as const,
+        attempt: context.count.attempt,
+        delayMs: context.retryDelayMs,
+        failure: context.failure,
+      };
+    }),
+    /**
+     * R7, R11, R13, R28: every byte is thrown away. planStart with no stored checkpoint begins fresh, after a new
+     * probe of the version to download; the transfer truncates to 0 and saves the fresh checkpoint before it writes a
+     * byte of it.
+     */
+    forgetVersion: enqueueActions(({ context, enqueue }) => {
+      const reason = context.next?.reason;
+      if (reason === undefined) throw new Error('a restart without its reason');
+      enqueue.assign({ checkpoint: null, probe: null });
+      enqueue.emit({ type: 'restart', reason });
+    }),
+    /** Where a run begins: planStart, from the stored checkpoint, the part file and the probe just made. */
+    plan: assign({
+      plan: ({ context }) => {
+        if (context.probe === null) throw new Error('planning without a probe');
+        return planStart({
+          url: context.options.url,
+          stored: context.checkpoint,
+          partSize: context.partSize,
+          probe: context.probe,
+          onChange: context.options.onChange,
+        });
+      },
+    }),
+    /** Where the next request of a run begins, from the checkpoint it saved last, with no new probe. */
+    planNext: assign({
+      plan: ({ context }) => {
+        if (context.probe === null || context.checkpoint === null)
+          throw new Error('a next request without a first');
+        return planRetry(context.checkpoint, context.probe);
+      },
+    }),
+    /** An effect broke an invariant: rethrown, it fails the actor with that error (never an invented failure). */
+    crash: ({ event }) => {
+      if (event.type === 'effect.crashed') throw event.error;
+    },
+  },
+  delays: {
+    retryDelay: ({ context }) => context.retryDelayMs,
+  },
+});

@@ -1,0 +1,39 @@
+import type { RestartReason, StartPlan } from '../model/decision.js';
+
+/** Something that was wrong but was handled, as the `notice` event tells it (R21, R22, R27). */
+export interface Notice {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The notices a download gives, each a code callers can match and a one-line message. */
+export const notices = {
+  /** R22: the checkpoint on storage could not be decoded; the run starts afresh and replaces it. */
+  checkpointInvalid: (reason: string): Notice => ({
+    code: 'CHECKPOINT_INVALID',
+    message: `the checkpoint was unreadable (${reason}): starting afresh`,
+  }),
+  /** R21: the part file held bytes the checkpoint does not count; they are fetched again. */
+  partTrimmed: (partSize: number, kept: number): Notice => ({
+    code: 'PART_TRIMMED',
+    message: `the part file held ${partSize} bytes, the checkpoint counts ${kept}: the rest is fetched again`,
+  }),
+  /** R19, R27: a finished target of the right length fails a checksum asked for, so it is downloaded again. */
+  targetMismatch: (target: string, check: string, actual: string, expected: string): Notice => ({
+    code: 'TARGET_MISMATCH',
+    message: `${target} has the length of the finished download but its ${check} is ${actual}, not ${expected}: downloading it again`,
+  }),
+};
+
+/**
+ * The restart a plan announces (R4, R22, R28), `null` when it throws nothing away: the plan's own reason, or, for a
+ * fresh start after a checkpoint that could not be read, `CHECKPOINT_INVALID`: its bytes were thrown away too.
+ */
+export const announcedRestart = (plan: StartPlan, checkpointWasTorn: boolean): RestartReason | null => {
+  if (plan._tag !== 'Fresh') return null;
+  return plan.reason ?? (checkpointWasTorn ? 'CHECKPOINT_INVALID' : null);
+};
+
+/** The notice of a resume that keeps fewer bytes than the part file holds (R21), `null` when it keeps them all. */
+export const trimNotice = (plan: StartPlan, partSize: number): Notice | null =>
+  plan._tag === 'Resume' && plan.offset < partSize ? notices.partTrimmed(partSize, plan.offset) : null;

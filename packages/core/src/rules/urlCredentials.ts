@@ -1,0 +1,71 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { parseUrl } from '../model/url.js';
+
+/**
+ * The userinfo of a URL's authority: after `scheme://`, everything up to the last `@` before the first `/`, `\`,
+ * `?` or `#` (where WHATWG's parser ends the authority too).
+ */
+const USERINFO = /^(\s*[a-zA-Z][a-zA-Z\d+.-]*:[/\\]*)[^/\\?#]*@/;
+
+/**
+ * `text` without the `user:password@` of its authority, whether it parses as a URL or not (R37): what rdl requests,
+ * stores in a checkpoint and prints, so that a password in a URL is never written to disk or a terminal.
+ */
+export const withoutUserinfo = (text: string): string => text.replace(USERINFO, '$1');
+
+/** A URL with its credentials taken out (R37). */
+export interface SplitUrl {
+  /** The URL as given, without its userinfo. */
+  readonly url: string;
+  /** `user:password`, percent-decoded as curl does; `null` when the URL had no userinfo. */
+  readonly credentials: string | null;
+}
+
+/**
+ * Splits the userinfo off an absolute URL. `Left` with a reason that never quotes the password when the userinfo is
+ * not valid percent-encoding.
+ */
+export const splitUserinfo = (url: string): E.Either<string, SplitUrl> => {
+  const parsed = parseUrl(url);
+  const bare = withoutUserinfo(url);
+  if (parsed === null || (parsed.username === '' && parsed.password === '')) {
+    return E.right({ url: bare, credentials: null });
+  }
+  try {
+    const user = decodeURIComponent(parsed.username);
+    const password = decodeURIComponent(parsed.password);
+    return E.right({ url: bare, credentials: `${user}:${password}` });
+  } catch {
+    return E.left('the user or password in the URL is not valid percent-encoding');
+  }
+};
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The UTF-8 bytes of `text` (core has no TextEncoder in ES2022). */
+const utf8 = (text: string): number[] => {
+  const bytes: number[] = [];
+  const encoded = encodeURIComponent(text);
+  for (let i = 0; i < encoded.length; i += 1) {
+    if (encoded[i] === '%') {
+      bytes.push(Number.parseInt(encoded.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(encoded.charCodeAt(i));
+  }
+  return bytes;
+};
+
+const base64 = (bytes: readonly number[]): string => {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const [a = 0, b = 0, c = 0] = [bytes[i], bytes[i + 1], bytes[i + 2]];
+    const n = (a << 16) | (b << 8) | c;
+    out += BASE64[(n >> 18) & 63]! + BASE64[(n >> 12) & 63]!;
+    out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63]! : '=';
+    out += i + 2 < bytes.length ? BASE64[n & 63]! : '=';
+  }
+  return out;
+};
+
+/** The `Authorization` value of HTTP Basic (RFC 7617) for `user:password`, UTF-8 as curl sends it. */
+export const basicAuthorization = (credentials: string): string => `Basic ${base64(utf8(credentials))}`;
