@@ -30,7 +30,7 @@ const packageDir = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const rdlBin = join(packageDir, 'bin/rdl.js');
 const rdlShim = existsSync(join(packageDir, '../../node_modules/.bin/rdl'))
   ? join(packageDir, '../../node_modules/.bin/rdl')
-  : join(packageDir, 'bin/rdl');
+  : join(packageDir, 'bin/rdl.js');
 const timeBin = '/usr/bin/time';
 
 const say = (s = ''): void => {
@@ -105,7 +105,7 @@ const measure = async (
 type Tool = 'rdl' | 'rdl --sha256' | 'curl' | 'curl+fsync' | 'curl+sha256sum' | 'aria2c -x1';
 
 /**
- * rdl as README runs it, `./node_modules/.bin/rdl` (pnpm's shim, then the launcher `bin/rdl`, then node); straight
+ * rdl as README runs it, `./node_modules/.bin/rdl` (pnpm's shim of `bin/rdl.js`, then node); straight
  * through node when profiling, which needs node's flags.
  */
 const rdlCommand = (args: readonly string[]): [string, string[]] =>

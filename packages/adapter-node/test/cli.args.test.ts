@@ -37,6 +37,7 @@ describe('rdl arguments', () => {
       allowHttpsDowngrade: false,
       lowSpeedLimit: null,
       lowSpeedTimeMs: null,
+      cacert: null,
     });
   });
 
@@ -78,6 +79,7 @@ describe('rdl arguments', () => {
       allowHttpsDowngrade: true,
       lowSpeedLimit: 1536,
       lowSpeedTimeMs: 10_000,
+      cacert: null,
     });
   });
 

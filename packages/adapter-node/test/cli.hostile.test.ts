@@ -195,7 +195,7 @@ describe('rdl over https never goes on over http (R37)', () => {
   });
 
   it('R37: a redirect from https to http fails at once as ERR_REDIRECT_REFUSED, with nothing sent over http', async () => {
-    const run = await runCliInProcess([httpsUrl, '-o', 'out.bin'], dir(), {}, certFile);
+    const run = await runCliInProcess([httpsUrl, '-o', 'out.bin', '--cacert', certFile], dir());
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       `rdl: refused redirect to ${plain.url('/file.bin')}: a redirect from https to http (allow it with allowHttpsDowngrade) (ERR_REDIRECT_REFUSED)\n`,
@@ -206,10 +206,8 @@ describe('rdl over https never goes on over http (R37)', () => {
 
   it('R37: --allow-https-downgrade follows it', async () => {
     const run = await runCliInProcess(
-      [httpsUrl, '-o', 'out.bin', '--allow-https-downgrade'],
+      [httpsUrl, '-o', 'out.bin', '--allow-https-downgrade', '--cacert', certFile],
       dir(),
-      {},
-      certFile,
     );
     expect(run.code).toBe(0);
     expect(await fileSha256(join(dir(), 'out.bin'))).toBe(sha256(body));

@@ -1,6 +1,6 @@
-import { chown, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';
 import { lockPathOf, partPathOf } from '../src/FsStorage.js';
 import { spawnRdl } from './support/cliProcess.js';
@@ -9,12 +9,12 @@ import { useFaultServer } from './support/faultServerFixture.js';
 import {
   expectUnchanged,
   makeVictim,
-  nobody,
   plantHardLink,
   plantSymlink,
+  useHostileFolder,
   type Victim,
 } from './support/plant.js';
-import { listDir, makeTempDir } from './support/tempDir.js';
+import { listDir } from './support/tempDir.js';
 
 const size = 3 * 1024 * 1024;
 const body = generateBytes(size, 53);
@@ -25,20 +25,7 @@ server.serve('/x.bin', body);
 const pidsAhead = 1_000;
 const savesPerPid = 3;
 
-let dir: string;
-let victims: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeEach(async () => {
-  const work = await makeTempDir('rdl-nobody-');
-  const elsewhere = await makeTempDir('rdl-victims-');
-  cleanups.push(work.cleanup, elsewhere.cleanup);
-  dir = work.dir;
-  victims = elsewhere.dir;
-  await chown(dir, nobody.uid, nobody.gid);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const folder = useHostileFolder();
 
 type Plant = (path: string, to: string) => Promise<void>;
 
@@ -54,15 +41,15 @@ const prepare = async (
   plant: Plant,
   names: readonly ('part' | 'lock' | 'checkpoint')[],
 ): Promise<{ victims: Victim[]; pids: readonly [number, number] }> => {
-  const target = join(dir, 'x.bin');
+  const target = join(folder.dir(), 'x.bin');
   const paths = { part: partPathOf(target), lock: lockPathOf(target), checkpoint: checkpointPathOf(target) };
   const planted: Victim[] = [];
   for (const name of names) {
-    const victim = await makeVictim(join(victims, name));
+    const victim = await makeVictim(join(folder.outside(), name));
     await plant(paths[name], victim.path);
     planted.push(victim);
   }
-  const temps = await makeVictim(join(victims, 'temps'));
+  const temps = await makeVictim(join(folder.outside(), 'temps'));
   planted.push(temps);
   const first = (await lastPid()) + 1;
   for (let pid = first; pid < first + pidsAhead; pid += 1) {
@@ -72,7 +59,7 @@ const prepare = async (
 };
 
 const run = async (pids: readonly [number, number]) => {
-  const child = spawnRdl([server.url('/x.bin'), '-o', 'x.bin'], dir);
+  const child = spawnRdl([server.url('/x.bin'), '-o', 'x.bin'], folder.dir());
   // The run must be one the planted temp names were aimed at, or it proves nothing of them.
   expect(child.child.pid).toBeGreaterThanOrEqual(pids[0]);
   expect(child.child.pid).toBeLessThanOrEqual(pids[1]);
@@ -94,7 +81,7 @@ describe('rdl as root in a folder owned by nobody, with links planted (R31)', ()
       expect(exit.stderr).toMatch(/refused to use .*x\.bin\.lock: .*\(ERR_UNSAFE_PATH\)/);
       for (const victim of planted) await expectUnchanged(victim);
       expect(server.requests).toEqual([]);
-      const names = await listDir(dir);
+      const names = await listDir(folder.dir());
       expect(names.length).toBe(3 + pidsAhead * savesPerPid);
       expect(names).not.toContain('x.bin');
     },
@@ -108,10 +95,10 @@ describe('rdl as root in a folder owned by nobody, with links planted (R31)', ()
       expect(exit.code, exit.stderr).toBe(0);
       // The planted checkpoint was not read: it counts as torn, and the first save replaced it by a rename.
       expect(exit.stderr).toMatch(/the checkpoint was unreadable \(refused to use .*x\.bin\.rdl\.json: it /);
-      expect(sha256(await readFile(join(dir, 'x.bin')))).toBe(sha256(body));
+      expect(sha256(await readFile(join(folder.dir(), 'x.bin')))).toBe(sha256(body));
       for (const victim of planted) await expectUnchanged(victim);
       // The planted temp names are no files of rdl's: the sweep leaves them, and nothing else remains.
-      const names = await listDir(dir);
+      const names = await listDir(folder.dir());
       expect(names.filter((name) => !/^x\.bin\.rdl\.json\.\d+\.\d+\.tmp$/.test(name))).toEqual(['x.bin']);
       expect(names.length).toBe(1 + pidsAhead * savesPerPid);
     },

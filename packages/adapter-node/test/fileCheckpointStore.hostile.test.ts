@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { chown, lstat, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { checkpointPathOf, FileCheckpointStore } from '../src/FileCheckpointStore.js';
 import { createOwnFile } from '../src/ownFile.js';
 import {
@@ -12,26 +12,18 @@ import {
   nobody,
   plantHardLink,
   plantSymlink,
+  useHostileFolder,
   type Victim,
 } from './support/plant.js';
-import { listDir, makeTempDir } from './support/tempDir.js';
+import { listDir } from './support/tempDir.js';
 
-let dir: string;
+const folder = useHostileFolder();
 let victim: Victim;
-const cleanups: (() => Promise<void>)[] = [];
 beforeEach(async () => {
-  const work = await makeTempDir('rdl-hostile-');
-  const elsewhere = await makeTempDir('rdl-victims-');
-  cleanups.push(work.cleanup, elsewhere.cleanup);
-  dir = work.dir;
-  await chown(dir, nobody.uid, nobody.gid);
-  victim = await makeVictim(join(elsewhere.dir, 'victim'));
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+  victim = await makeVictim(join(folder.outside(), 'victim'));
 });
 
-const target = (): string => join(dir, 'x.bin');
+const target = (): string => join(folder.dir(), 'x.bin');
 const checkpoint = (): string => checkpointPathOf(target());
 
 describe('FileCheckpointStore and checkpoints it must not read (R33)', () => {
@@ -76,19 +68,19 @@ describe('FileCheckpointStore and checkpoints it must not read (R33)', () => {
   });
 
   it('R31: a temp file is created with O_EXCL | O_NOFOLLOW: a link or a file at its name is never opened', async () => {
-    const planted = join(dir, 'x.bin.rdl.json.0123456789abcdef.tmp');
+    const planted = join(folder.dir(), 'x.bin.rdl.json.0123456789abcdef.tmp');
     await plantSymlink(planted, victim.path);
     expect(await createOwnFile(planted, constants.O_WRONLY)).toBeNull();
-    await plantSymlink(join(dir, 'dangling.tmp'), join(dir, 'would-be-created'));
-    expect(await createOwnFile(join(dir, 'dangling.tmp'), constants.O_WRONLY)).toBeNull();
+    await plantSymlink(join(folder.dir(), 'dangling.tmp'), join(folder.dir(), 'would-be-created'));
+    expect(await createOwnFile(join(folder.dir(), 'dangling.tmp'), constants.O_WRONLY)).toBeNull();
     await expectUnchanged(victim);
-    expect(await listDir(dir)).not.toContain('would-be-created');
+    expect(await listDir(folder.dir())).not.toContain('would-be-created');
   });
 
   it('R31: saves leave no temp file behind, and the checkpoint has mode 0600', async () => {
     const store = new FileCheckpointStore();
     for (let i = 0; i < 20; i += 1) await expectRight(store.save(target(), `{"n":${i}}`));
-    expect(await listDir(dir)).toEqual(['x.bin.rdl.json']);
+    expect(await listDir(folder.dir())).toEqual(['x.bin.rdl.json']);
     expect((await stat(checkpoint())).mode & 0o777).toBe(0o600);
   });
 });

@@ -2,7 +2,7 @@ import { chown, lstat, readFile, rename, stat, symlink, truncate, utimes, writeF
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';
 import { FsStorage, lockPathOf, partPathOf } from '../src/FsStorage.js';
 import { tempCheckpointNamePattern, tempCheckpointPathOf } from '../src/sidecarPaths.js';
@@ -14,29 +14,18 @@ import {
   nobody,
   plantHardLink,
   plantSymlink,
+  useHostileFolder,
   type Victim,
 } from './support/plant.js';
-import { listDir, makeTempDir } from './support/tempDir.js';
+import { listDir } from './support/tempDir.js';
 
-let dir: string;
-let outside: string;
+const folder = useHostileFolder();
 let victim: Victim;
-const cleanups: (() => Promise<void>)[] = [];
 beforeEach(async () => {
-  const work = await makeTempDir('rdl-hostile-');
-  const elsewhere = await makeTempDir('rdl-victims-');
-  cleanups.push(work.cleanup, elsewhere.cleanup);
-  dir = work.dir;
-  outside = elsewhere.dir;
-  // The folder belongs to the other user, who prepares it; rdl runs as root.
-  await chown(dir, nobody.uid, nobody.gid);
-  victim = await makeVictim(join(outside, 'victim'));
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+  victim = await makeVictim(join(folder.outside(), 'victim'));
 });
 
-const target = (): string => join(dir, 'x.bin');
+const target = (): string => join(folder.dir(), 'x.bin');
 
 /** Every way another user can prepare a sidecar name, and what the refusal says. */
 const plants: readonly [string, (path: string) => Promise<void>, RegExp][] = [
@@ -71,7 +60,7 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
       ]);
       await expectUnchanged(victim);
       // The lock taken first went with the refusal.
-      expect(await listDir(dir)).toEqual(['x.bin.part']);
+      expect(await listDir(folder.dir())).toEqual(['x.bin.part']);
     },
   );
 
@@ -85,7 +74,7 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
       expect((await lstat(lockPathOf(target()))).ino).toBe(before.ino);
       await expectUnchanged(victim);
       // Nothing else was created: the part file is opened only under the lock.
-      expect(await listDir(dir)).toEqual(['x.bin.lock']);
+      expect(await listDir(folder.dir())).toEqual(['x.bin.lock']);
       // remove (cancel of a paused download) refuses it the same way.
       await expectLeft(new FsStorage().remove(target()), 'UnsafePath');
       expect((await lstat(lockPathOf(target()))).ino).toBe(before.ino);
@@ -111,7 +100,7 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
       process.umask(umask);
     }
     expect((await stat(target())).mode & 0o777).toBe(0o640);
-    expect(await listDir(dir)).toEqual(['x.bin']);
+    expect(await listDir(folder.dir())).toEqual(['x.bin']);
   });
 
   it('R31: an existing part file of this user, alone, is used as before', async () => {
@@ -130,17 +119,17 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
     await expectUnchanged(victim);
     // The bytes stay in the part file for a later run; the lock is gone.
     expect(await readFile(partPathOf(target()))).toEqual(Buffer.from([1, 2, 3]));
-    expect(await listDir(dir)).toEqual(['x.bin', 'x.bin.part']);
+    expect(await listDir(folder.dir())).toEqual(['x.bin', 'x.bin.part']);
   });
 
   it('R31: commit refuses a part file that was replaced under its name while the download ran', async () => {
     const file = await expectRight(new FsStorage().open(target()));
     await expectRight(file.write(0, Uint8Array.of(1, 2, 3)));
-    await rename(partPathOf(target()), join(dir, 'moved'));
+    await rename(partPathOf(target()), join(folder.dir(), 'moved'));
     await symlink(victim.path, partPathOf(target()));
     await expectLeft(file.commit(), 'UnsafePath');
     await expectUnchanged(victim);
-    expect(await listDir(dir)).not.toContain('x.bin');
+    expect(await listDir(folder.dir())).not.toContain('x.bin');
   });
 });
 
@@ -164,7 +153,7 @@ describe('FsStorage sweeps what killed checkpoint saves left (R19)', () => {
   it('R19: at open, under the lock, stale temp files of this target go; links, other users’ and other targets’ stay', async () => {
     const mine = [tempCheckpointPathOf(target()), `${checkpointPathOf(target())}.4242.7.tmp`];
     for (const path of mine) await writeFile(path, '{"version":1');
-    const otherTarget = tempCheckpointPathOf(join(dir, 'y.bin'));
+    const otherTarget = tempCheckpointPathOf(join(folder.dir(), 'y.bin'));
     await writeFile(otherTarget, '{}');
     const planted = `${checkpointPathOf(target())}.4243.1.tmp`;
     await plantSymlink(planted, victim.path);
@@ -177,7 +166,7 @@ describe('FsStorage sweeps what killed checkpoint saves left (R19)', () => {
     const file = await expectRight(new FsStorage().open(target()));
     await expectRight(file.close());
     const kept = [planted, foreign, lookalike, otherTarget].map((path) => basename(path));
-    expect(await listDir(dir)).toEqual(['x.bin.part', ...kept].sort());
+    expect(await listDir(folder.dir())).toEqual(['x.bin.part', ...kept].sort());
     await expectLinkTo(planted, victim.path);
     await expectUnchanged(victim);
   });
@@ -188,7 +177,7 @@ describe('FsStorage sweeps what killed checkpoint saves left (R19)', () => {
     const pattern = tempCheckpointNamePattern(target());
     for (const name of names) {
       expect(name).toMatch(/\.rdl\.json\.[0-9a-f]{16}\.tmp$/);
-      expect(pattern.test(name.slice(dir.length + 1))).toBe(true);
+      expect(pattern.test(name.slice(folder.dir().length + 1))).toBe(true);
     }
     expect(pattern.test('x.bin.rdl.json.123.4.tmp')).toBe(true);
     expect(pattern.test('xxbin.rdl.json.123.4.tmp')).toBe(false);

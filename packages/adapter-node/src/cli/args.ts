@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
 import { isHttpUrl, parseUrl, withoutUserinfo } from '@rdl/core/rules';
@@ -26,6 +28,8 @@ export interface CliArgs {
   readonly lowSpeedLimit: number | null;
   /** `-y, --speed-time` in seconds, as milliseconds: the window of `--speed-limit`. Default: core's (30 s). */
   readonly lowSpeedTimeMs: number | null;
+  /** `--cacert`: the CA certificates (PEM) that alone are trusted for https, read before any request. Default none. */
+  readonly cacert: { readonly file: string; readonly pem: string } | null;
 }
 
 export type Command =
@@ -48,6 +52,8 @@ Options:
   -y, --speed-time <s>       the window of --speed-limit (default: 30)
       --sha256 <hex>         expected SHA-256 of the file, checked before it appears
       --allow-https-downgrade  follow a redirect from https to http (default: refused, ERR_REDIRECT_REFUSED)
+      --cacert <file>        trust only the CA certificates of this PEM file for https, as curl's (default: the
+                             system's, and NODE_EXTRA_CA_CERTS, which Node reads itself)
   -q, --quiet                print nothing but errors
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
@@ -69,6 +75,7 @@ const options = {
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   'allow-https-downgrade': { type: 'boolean' },
+  cacert: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -151,6 +158,25 @@ export const byteRate = (
   return E.right(Math.floor(bytes));
 };
 
+/** `--cacert`: read now (R30), so that a missing or unreadable file fails before any request. */
+const caFile = (
+  value: string | undefined,
+  cwd: string,
+): E.Either<DownloadFailure, { readonly file: string; readonly pem: string } | null> => {
+  if (value === undefined) return E.right(null);
+  const file = resolve(cwd, value);
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      return E.left(invalid('--cacert', `${file} holds no PEM certificate`));
+    }
+    return E.right({ file, pem });
+  } catch (error) {
+    const reason = (error as { code?: string }).code ?? String(error);
+    return E.left(invalid('--cacert', `cannot read ${file} (${reason})`));
+  }
+};
+
 const onChangePolicy = (value: string | undefined): E.Either<DownloadFailure, 'restart' | 'fail'> => {
   if (value === undefined || value === 'restart') return E.right('restart');
   if (value === 'fail') return E.right('fail');
@@ -178,8 +204,11 @@ const writesToStdout = (argv: readonly string[]): boolean =>
 export const wantsJson = (argv: readonly string[]): boolean =>
   argv.includes('--json') && !writesToStdout(argv);
 
-/** Reads the command line. Every failure is `InvalidInput` (R30), found before any request. */
-export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure, Command> => {
+/**
+ * Reads the command line. Every failure is `InvalidInput` (R30), found before any request. Files named by it
+ * (`--cacert`) are relative to `cwd`.
+ */
+export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<DownloadFailure, Command> => {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv), options, allowPositionals: true, strict: true });
@@ -208,6 +237,7 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
   const sha256 = sha256Hex(values.sha256);
   const lowSpeedLimit = byteRate('--speed-limit', values['speed-limit']);
   const lowSpeedTimeMs = seconds('--speed-time', values['speed-time']);
+  const cacert = caFile(values.cacert, cwd);
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(headUrl)) return headUrl;
@@ -217,6 +247,7 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
   if (E.isLeft(sha256)) return sha256;
   if (E.isLeft(lowSpeedLimit)) return lowSpeedLimit;
   if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
+  if (E.isLeft(cacert)) return cacert;
 
   return E.right({
     _tag: 'Download',
@@ -233,6 +264,7 @@ export const parseCommand = (argv: readonly string[]): E.Either<DownloadFailure,
       allowHttpsDowngrade: values['allow-https-downgrade'] === true,
       lowSpeedLimit: lowSpeedLimit.right,
       lowSpeedTimeMs: lowSpeedTimeMs.right,
+      cacert: cacert.right,
     },
   });
 };

@@ -29,12 +29,9 @@ export interface CliEnvironment extends Output {
   readonly onSignal: (handler: (signal: StopSignal) => void) => () => void;
   /** Ends the process at once: a second signal while pausing. */
   readonly exit: (code: number) => never;
-  /** A PEM file of CAs trusted on top of Node's: the launcher's `RDL_EXTRA_CA_CERTS`. Default none. */
-  readonly extraCaFile?: string;
 }
 
-const processEnvironment = (extraCaFile: string | undefined): CliEnvironment => ({
-  ...(extraCaFile === undefined || extraCaFile === '' ? {} : { extraCaFile }),
+const processEnvironment = (): CliEnvironment => ({
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
@@ -176,7 +173,7 @@ export const runCli = async (
 ): Promise<number> => {
   const json = wantsJson(argv);
   const early = json ? jsonReporter(env) : quietReporter;
-  const command = parseCommand(argv);
+  const command = parseCommand(argv, env.cwd);
   if (E.isLeft(command)) return failWith(env, early, command.left);
   switch (command.right._tag) {
     case 'Help':
@@ -208,7 +205,7 @@ export const runCli = async (
           verifies: args.sha256 !== null,
         });
   const options = downloadOptions(args, target.right);
-  const chosen = { ...launcherPorts(env, args), ...ports };
+  const chosen = { ...commandPorts(args), ...ports };
   const download = toStdout
     ? createStreamDownload(options, env.stdout, chosen)
     : createDownload(options, chosen);
@@ -226,17 +223,17 @@ const streamNotice = (target: string): string | null => {
 };
 
 /**
- * The launcher `bin/rdl` hands `NODE_EXTRA_CA_CERTS` over as `RDL_EXTRA_CA_CERTS`, so that Node does not load it at
- * start-up (40 ms of every run with Node 20): the transport reads it at its first https connection instead.
+ * The transport the command's flags ask for: with `--cacert`, one that trusts those CAs only (as curl's does),
+ * following `--allow-https-downgrade`; otherwise the Node adapter's shared one.
  */
-const launcherPorts = (env: CliEnvironment, args: CliArgs): Partial<DownloadPorts> =>
-  env.extraCaFile === undefined
+const commandPorts = (args: CliArgs): Partial<DownloadPorts> =>
+  args.cacert === null
     ? {}
-    : { http: new NodeHttp({ extraCaFile: env.extraCaFile, allowHttpsDowngrade: args.allowHttpsDowngrade }) };
+    : { http: new NodeHttp({ tls: { ca: args.cacert.pem }, allowHttpsDowngrade: args.allowHttpsDowngrade }) };
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */
 export const main = async (argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
-  const env = processEnvironment(process.env.RDL_EXTRA_CA_CERTS);
+  const env = processEnvironment();
   let code: number;
   try {
     code = await runCli(argv, env);

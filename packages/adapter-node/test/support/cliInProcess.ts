@@ -25,19 +25,16 @@ const capture = (): { readonly stream: Writable; readonly text: () => string } =
 
 /**
  * Runs the command's code in this process (not a TTY, no signals), with `ports` replacing some of the Node ports:
- * what a spawned `rdl` cannot show, such as what its hasher was asked to do. `extraCaFile` stands for the
- * launcher's `RDL_EXTRA_CA_CERTS`.
+ * what a spawned `rdl` cannot show, such as what its hasher was asked to do.
  */
 export const runCliInProcess = async (
   argv: readonly string[],
   cwd: string,
   ports: Partial<DownloadPorts> = {},
-  extraCaFile?: string,
 ): Promise<CliRun> => {
   const stdout = capture();
   const stderr = capture();
   const env: CliEnvironment = {
-    ...(extraCaFile === undefined ? {} : { extraCaFile }),
     stdout: stdout.stream,
     // The reporter only asks the stream whether it is a terminal; a plain stream that says no stands for a pipe.
     stderr: Object.assign(stderr.stream, { isTTY: false }) as unknown as NodeJS.WriteStream,

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { lchown, link, lstat, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { sha256 } from './faultServer.js';
+import { makeTempDir } from './tempDir.js';
 
 /** The uid and gid of `nobody`: the other local user who prepares the folder. */
 export const nobody = { uid: 65534, gid: 65534 } as const;
@@ -74,4 +75,32 @@ export const expectLinkTo = async (path: string, to: string): Promise<void> => {
   const info = await lstat(path);
   expect(info.isSymbolicLink(), path).toBe(true);
   expect((await stat(path)).ino).toBe((await stat(to)).ino);
+};
+
+/** The folders of one hostile-folder test: `dir`, owned by `nobody`, and `outside`, where the victims live. */
+export interface HostileFolder {
+  readonly dir: () => string;
+  readonly outside: () => string;
+}
+
+/**
+ * A fresh pair of folders for each test: one that belongs to the other local user (`nobody`), who prepares it with
+ * links while rdl runs as root in it, and one elsewhere for the files that user wants rdl to write into.
+ */
+export const useHostileFolder = (): HostileFolder => {
+  let dir = '';
+  let outside = '';
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeEach(async () => {
+    const work = await makeTempDir('rdl-hostile-');
+    const elsewhere = await makeTempDir('rdl-victims-');
+    cleanups.push(work.cleanup, elsewhere.cleanup);
+    dir = work.dir;
+    outside = elsewhere.dir;
+    await lchown(dir, nobody.uid, nobody.gid);
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  return { dir: () => dir, outside: () => outside };
 };

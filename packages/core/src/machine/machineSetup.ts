@@ -134,6 +134,16 @@ export const machineSetup = setup({
         return planRetry(context.checkpoint, context.probe);
       },
     }),
+    /** The file is whole under its name (verified, or a finished target adopted): what `result` resolves with. */
+    recordResult: assign({
+      result: ({ event }) => {
+        if (event.type !== 'verify.Verified' && event.type !== 'adopt.Adopted') {
+          throw new Error(`a result recorded on ${event.type}`);
+        }
+        const { bytes, sha256, checks } = event.output;
+        return { bytes, sha256, checks };
+      },
+    }),
     /** An effect broke an invariant: rethrown, it fails the actor with that error (never an invented failure). */
     crash: ({ event }) => {
       if (event.type === 'effect.crashed') throw event.error;

@@ -5,7 +5,7 @@ import { formatRange } from './contentRange.js';
 import { strongEtag, strongLastModified } from './validators.js';
 
 /** Headers core sets itself: a caller's copy of them, in any letter case, is dropped so it cannot contradict them. */
-const OWNED_HEADERS = new Set([
+export const OWNED_HEADERS: ReadonlySet<string> = new Set([
   'accept-encoding',
   'range',
   'if-range',

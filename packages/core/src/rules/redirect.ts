@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { isHttpUrl, type ParsedUrl, parseUrl } from '../model/url.js';
 import type { HeaderMap, HttpFailure } from '../ports/HttpPort.js';
+import { OWNED_HEADERS } from './dataRequest.js';
 
 /** Redirects followed in one request before giving up (R17). */
 export const MAX_REDIRECTS = 10;
@@ -14,16 +15,10 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * (`authorization`, `cookie`, `proxy-authorization`, an `x-api-key`…): it stays with the origin it was given for.
  */
 export const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set([
+  ...OWNED_HEADERS,
   'accept',
-  'accept-encoding',
   'accept-language',
   'user-agent',
-  'range',
-  'if-range',
-  'if-match',
-  'if-none-match',
-  'if-modified-since',
-  'if-unmodified-since',
 ]);
 
 /** What a caller allows a redirect to do. */

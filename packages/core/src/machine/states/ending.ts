@@ -19,13 +19,7 @@ export const endingStates = {
     on: {
       'verify.Verified': {
         target: 'done',
-        actions: assign({
-          result: ({ event }) => ({
-            bytes: event.output.bytes,
-            sha256: event.output.sha256,
-            checks: event.output.checks,
-          }),
-        }),
+        actions: 'recordResult',
       },
       'verify.Fail': {
         target: 'failing',

@@ -62,13 +62,7 @@ export const startingStates = {
     on: {
       'adopt.Adopted': {
         target: 'done',
-        actions: assign({
-          result: ({ event }) => ({
-            bytes: event.output.bytes,
-            sha256: event.output.sha256,
-            checks: event.output.checks,
-          }),
-        }),
+        actions: 'recordResult',
       },
       'adopt.Mismatch': {
         target: 'heading',
