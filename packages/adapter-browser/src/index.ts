@@ -12,6 +12,7 @@ export { hasSyncAccessHandles } from './fileSystemAccess.js';
 export { IdbCheckpointStore, type IdbCheckpointStoreOptions } from './IdbCheckpointStore.js';
 export { OpfsStorage, type OpfsStorageOptions } from './OpfsStorage.js';
 export { withQuotaCheck } from './quota.js';
+export { type SavedDownload, savedDownload } from './savedDownload.js';
 export { lockName } from './targetLock.js';
 export { WritableStorage } from './WritableStorage.js';
 export { type MessageEndpoint, RemoteStorage, serveStorage } from './worker/storageRpc.js';
