@@ -8,6 +8,7 @@ import {
   createWorkerDownload,
   getDownloadedFile,
   removeDownloadedFile,
+  savedDownload,
 } from '../../src/index.js';
 import { WritableStorage } from '../../src/WritableStorage.js';
 import { opfsFileExists, removeOpfsEntry, uniqueFolder } from './opfsFiles.js';
@@ -205,5 +206,49 @@ describe('createWorkerDownload when its worker dies', () => {
     expect(download.getSnapshot().state).toBe('failed');
     await control({ reset: true });
     await removeOpfsEntry(target);
+  });
+});
+
+describe('createWorkerDownload with the caller’s AbortSignal', () => {
+  it('R24: an abort pauses the worker’s download, keeps its bytes, and rejects with ERR_ABORTED and the reason', async () => {
+    const control = (body: object) =>
+      fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify(body) });
+    await control({ reset: true, holdAt: 512 * 1024 });
+    const target = `${uniqueFolder('aborted')}.bin`;
+    const controller = new AbortController();
+    let saved: () => void = () => {};
+    const checkpointed = new Promise<void>((resolve) => {
+      saved = resolve;
+    });
+    const download = createWorkerDownload(
+      {
+        url: `${files}/files/small.bin`,
+        target,
+        signal: controller.signal,
+        checkpointIntervalMs: 20,
+        writeBufferBytes: 64 * 1024,
+      },
+      { onCheckpoint: (bytes) => bytes > 0 && saved() },
+    );
+    const states: string[] = [];
+    download.on('state', (event) => states.push(event.state));
+    download.start();
+    await checkpointed;
+    const reason = new Error('the user left the page');
+    controller.abort(reason);
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.code).toBe('ERR_ABORTED');
+    expect((error as Error).cause).toBe(reason);
+    expect(states.slice(-2)).toEqual(['pausing', 'paused']);
+    const kept = await savedDownload(target);
+    expect(kept?.bytes).toBeGreaterThan(0);
+    await control({ reset: true });
+    // What was kept is resumed by a later download of the target.
+    const again = createWorkerDownload({ url: `${files}/files/small.bin`, target, computeSha256: true });
+    const starts: number[] = [];
+    again.on('start', (event) => starts.push(event.resumedFrom));
+    expect((await again.start()).sha256).toBe(await sha256(SMALL));
+    expect(starts[0]).toBeGreaterThan(0);
+    await removeDownloadedFile(target);
   });
 });
