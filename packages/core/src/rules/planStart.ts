@@ -39,9 +39,9 @@ const versionName = (v: Validators): string | null =>
  *   `Fail(ResourceChanged)` with `onChange: 'fail'` (R11, R13). Not proven the same (no strong validator on either
  *   side): `Fresh('NO_STRONG_VALIDATOR')` (R3, R4).
  * - A total that differs: changed; an unknown total or no byte ranges: `Fresh('NOT_RANGEABLE')` (R15).
- * - The checkpoint's ranges are clipped to `partSize` (R21), and only the prefix from byte 0 is kept: the machine
- *   truncates the part file to the plan's offset, so later ranges (segments) are fetched again rather than trusted.
- *   Nothing left of saved bytes: `Fresh('PART_FILE_MISSING')`. Every byte present: `Complete`. Else `Resume`.
+ * - The checkpoint's ranges are clipped to `partSize` (R21) and kept: a segmented run fetches only the gaps (R42); a
+ *   single stream goes on from `offset`, the prefix from byte 0, and fetches the rest again. Nothing left of saved
+ *   bytes: `Fresh('PART_FILE_MISSING')`. Every byte present: `Complete`. Else `Resume`.
  *
  * `reason` is set only when the checkpoint counted bytes that are thrown away; a first start is
  * `Fresh(null)`. Bytes in a part file with no checkpoint were never trusted (R20), so they are dropped silently.
@@ -87,9 +87,12 @@ export const planStart = (input: {
     return restart('NOT_RANGEABLE');
   }
 
-  const offset = prefixLength(clipRanges(stored.ranges, partSize));
-  const checkpoint: Checkpoint = { ...stored, ranges: offset > 0 ? [[0, offset]] : [] };
-  if (offset === 0) return restart('PART_FILE_MISSING');
+  // R21: only what the part file really holds is kept; every range of it, so that a segmented run fetches only the
+  // gaps (R42). A single stream goes on from the prefix (`offset`) and drops the rest.
+  const ranges = clipRanges(stored.ranges, partSize);
+  const offset = prefixLength(ranges);
+  const checkpoint: Checkpoint = { ...stored, ranges };
+  if (coveredBytes(ranges) === 0) return restart('PART_FILE_MISSING');
   if (offset >= stored.totalLength) return { _tag: 'Complete', checkpoint };
   return { _tag: 'Resume', offset, checkpoint };
 };
@@ -102,15 +105,16 @@ export const planStart = (input: {
  */
 export const planRetry = (checkpoint: Checkpoint, probe: ProbeResult): StartPlan => {
   const offset = prefixLength(checkpoint.ranges);
+  const held = coveredBytes(checkpoint.ranges);
   const fresh = (reason: RestartReason): StartPlan => ({
     _tag: 'Fresh',
-    reason: offset > 0 ? reason : null,
+    reason: held > 0 ? reason : null,
     checkpoint: { ...checkpoint, ranges: [] },
   });
   if (checkpoint.totalLength !== null && offset >= checkpoint.totalLength)
     return { _tag: 'Complete', checkpoint };
-  if (offset === 0) return { _tag: 'Fresh', reason: null, checkpoint: { ...checkpoint, ranges: [] } };
+  if (held === 0) return fresh('PART_FILE_MISSING');
   if (!hasStrongValidator(checkpoint.validators)) return fresh('NO_STRONG_VALIDATOR');
   if (checkpoint.totalLength === null || !probe.acceptsRanges) return fresh('NOT_RANGEABLE');
-  return { _tag: 'Resume', offset, checkpoint: { ...checkpoint, ranges: [[0, offset]] } };
+  return { _tag: 'Resume', offset, checkpoint };
 };

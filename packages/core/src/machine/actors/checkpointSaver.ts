@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { Checkpoint } from '../../model/checkpoint.js';
+import type { ByteRange, Checkpoint } from '../../model/checkpoint.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { Clock } from '../../ports/Clock.js';
 import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
@@ -65,9 +65,18 @@ export class CheckpointSaver {
     this.#checkpoint = checkpoint;
   }
 
-  /** Saves a checkpoint with no bytes at once (a fresh start forgets the old version first, R11, R20). */
-  async saveEmpty(): Promise<StorageFailure | null> {
-    this.#checkpoint = { ...this.#checkpoint, ranges: [] };
+  /**
+   * Makes the checkpoint count only `[0, offset)` before a byte is written past it (R20, R21): a fresh start
+   * (offset 0) durably forgets the old version, a single stream the ranges past its prefix that a segmented run left
+   * (the part file is cut there). Saved only when that changes what it counts, and always for a fresh start.
+   */
+  async keepOnly(offset: number): Promise<StorageFailure | null> {
+    const ranges: ByteRange[] = offset > 0 ? [[0, offset]] : [];
+    const same =
+      this.#checkpoint.ranges.length === ranges.length &&
+      this.#checkpoint.ranges.every((range, i) => range[0] === ranges[i]?.[0] && range[1] === ranges[i]?.[1]);
+    this.#checkpoint = { ...this.#checkpoint, ranges };
+    if (same && offset > 0) return null;
     const saved = await this.#store.save(this.#target, encodeCheckpoint(this.#checkpoint))();
     return E.isLeft(saved) ? saved.left : null;
   }

@@ -119,14 +119,12 @@ class Transfer {
 
   async #transfer(part: PartFile, saver: CheckpointSaver): Promise<TransferOutcome> {
     const { offset, options } = this.#input;
-    // R21: bytes past the checkpoint's prefix are not trusted; a fresh start also durably forgets the old version
+    // R21: a single stream keeps the checkpoint's prefix only; a fresh start also durably forgets the old version
     // before a byte of the new one is written, so no checkpoint ever counts bytes of two versions (R11, R20).
     const trimmed = await part.truncate(offset)();
     if (E.isLeft(trimmed)) return fail(trimmed.left);
-    if (offset === 0) {
-      const emptied = await saver.saveEmpty();
-      if (emptied !== null) return fail(emptied);
-    }
+    const kept = await saver.keepOnly(offset);
+    if (kept !== null) return fail(kept);
     // The running hash reads back the bytes before `offset` while the request goes out, then follows the stream
     // (R27): a resume does not wait for its prefix to be read before it asks for the rest.
     const session = this.#deps.session;
