@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ByteRange, Checkpoint } from '../../src/model/checkpoint.js';
 import type { ProbeResult } from '../../src/model/decision.js';
-import { coveredBytes, prefixLength } from '../../src/rules/byteRanges.js';
+import { clipRanges, coveredBytes, prefixLength } from '../../src/rules/byteRanges.js';
 import { planStart } from '../../src/rules/planStart.js';
 import { compareVersions } from '../../src/rules/validators.js';
 
@@ -68,15 +68,16 @@ describe('planStart (properties)', () => {
     );
   });
 
-  it('R21: a Resume offset is within both the committed prefix and the part file, and the plan counts only it', () => {
+  it("R21, R42: a Resume keeps what the part file holds of the checkpoint's ranges, every one, and its offset is their prefix", () => {
     fc.assert(
       fc.property(input, (i) => {
         const p = planStart(i);
         if (p._tag !== 'Resume') return;
-        expect(p.offset).toBeGreaterThan(0);
-        expect(p.offset).toBeLessThanOrEqual(Math.min(prefixLength(i.stored!.ranges), i.partSize));
+        expect(p.checkpoint.ranges).toEqual(clipRanges(i.stored!.ranges, i.partSize));
+        expect(coveredBytes(p.checkpoint.ranges)).toBeGreaterThan(0);
+        for (const [, end] of p.checkpoint.ranges) expect(end).toBeLessThanOrEqual(i.partSize);
+        expect(p.offset).toBe(prefixLength(p.checkpoint.ranges));
         expect(p.offset).toBeLessThan(p.checkpoint.totalLength!);
-        expect(p.checkpoint.ranges).toEqual([[0, p.offset]]);
       }),
       { numRuns: 3000 },
     );

@@ -135,7 +135,7 @@ describe('planStart', () => {
     expect(plan({ partSize: 0 })).toEqual(fresh('PART_FILE_MISSING'));
   });
 
-  it('R21: only the prefix from 0 is kept; later ranges are fetched again', () => {
+  it('R21, R42: every range the part file holds is kept, the offset is the prefix; nothing held starts afresh', () => {
     const segmented: Checkpoint = {
       ...stored,
       ranges: [
@@ -146,10 +146,27 @@ describe('planStart', () => {
     expect(plan({ stored: segmented, partSize: 1000 })).toEqual({
       _tag: 'Resume',
       offset: 400,
-      checkpoint: stored,
+      checkpoint: segmented,
+    });
+    // A part file shorter than the checkpoint says: its ranges are cut to it (R21).
+    expect(plan({ stored: segmented, partSize: 700 })).toEqual({
+      _tag: 'Resume',
+      offset: 400,
+      checkpoint: {
+        ...stored,
+        ranges: [
+          [0, 400],
+          [600, 700],
+        ],
+      },
     });
     const noPrefix: Checkpoint = { ...stored, ranges: [[600, 800]] };
-    expect(plan({ stored: noPrefix, partSize: 1000 })).toEqual(fresh('PART_FILE_MISSING'));
+    expect(plan({ stored: noPrefix, partSize: 1000 })).toEqual({
+      _tag: 'Resume',
+      offset: 0,
+      checkpoint: noPrefix,
+    });
+    expect(plan({ stored: noPrefix, partSize: 500 })).toEqual(fresh('PART_FILE_MISSING'));
   });
 
   it('R12: every byte present and the total known is Complete', () => {

@@ -1,3 +1,4 @@
+import type { ByteRange } from '../../model/checkpoint.js';
 import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
 import type { CheckpointSaver } from './checkpointSaver.js';
@@ -18,7 +19,8 @@ export class BodySink {
   readonly #saver: CheckpointSaver;
   readonly #clock: Clock;
   readonly #intervalMs: number;
-  readonly #written: () => number;
+  /** The range this answer has written so far: what a save adds to the checkpoint. */
+  readonly #written: () => readonly ByteRange[];
   #waiting = false;
   #open = true;
   #tick: TimerId | null = null;
@@ -46,7 +48,7 @@ export class BodySink {
     this.#saver = input.saver;
     this.#clock = input.clock;
     this.#intervalMs = input.intervalMs;
-    this.#written = input.written;
+    this.#written = () => [[input.from, input.written()]];
   }
 
   /** The end of the bytes that arrived: written, queued, or gathered. */

@@ -3,13 +3,15 @@ import type { ByteRange, Checkpoint } from '../../model/checkpoint.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { Clock } from '../../ports/Clock.js';
 import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
+import { coveredBytes } from '../../rules/byteRanges.js';
 import { encodeCheckpoint, withBytes } from '../../rules/checkpointCodec.js';
 
 /**
- * The checkpoint of one data request, saved in the order R20 asks: the part file flushed first, then the checkpoint
- * that counts only bytes written before that flush began. It saves at most one at a time: in the background while
- * bytes arrive (the network does not wait for the flush), and once more at the end. Each saved checkpoint is told
- * to `onSaved`.
+ * The checkpoint of one data request (or of the segments of one run), saved in the order R20 asks: the part file
+ * flushed first, then the checkpoint that counts only bytes written before that flush began. It saves at most one at
+ * a time: in the background while bytes arrive (the network does not wait for the flush), and once more at the end.
+ * What a save adds is `written()`, the ranges whose writes completed, read when the save begins. Each saved
+ * checkpoint is told to `onSaved`.
  */
 export class CheckpointSaver {
   readonly #part: PartFile;
@@ -17,10 +19,9 @@ export class CheckpointSaver {
   readonly #clock: Clock;
   readonly #target: string;
   readonly #intervalMs: number;
-  readonly #from: number;
   readonly #onSaved: (checkpoint: Checkpoint) => void;
   #checkpoint: Checkpoint;
-  /** The end of the bytes the last saved checkpoint counts. */
+  /** The bytes the last saved checkpoint counts. */
   #saved: number;
   #lastSaveAt: number;
   /** The save running in the background, if one is. */
@@ -34,8 +35,6 @@ export class CheckpointSaver {
     readonly clock: Clock;
     readonly target: string;
     readonly intervalMs: number;
-    /** The request's first byte: bytes from here to the end written are what a save adds. */
-    readonly from: number;
     readonly checkpoint: Checkpoint;
     readonly onSaved: (checkpoint: Checkpoint) => void;
   }) {
@@ -44,10 +43,9 @@ export class CheckpointSaver {
     this.#clock = input.clock;
     this.#target = input.target;
     this.#intervalMs = input.intervalMs;
-    this.#from = input.from;
     this.#onSaved = input.onSaved;
     this.#checkpoint = input.checkpoint;
-    this.#saved = input.from;
+    this.#saved = coveredBytes(input.checkpoint.ranges);
     this.#lastSaveAt = input.clock.now();
   }
 
@@ -76,6 +74,7 @@ export class CheckpointSaver {
       this.#checkpoint.ranges.length === ranges.length &&
       this.#checkpoint.ranges.every((range, i) => range[0] === ranges[i]?.[0] && range[1] === ranges[i]?.[1]);
     this.#checkpoint = { ...this.#checkpoint, ranges };
+    this.#saved = coveredBytes(ranges);
     if (same && offset > 0) return null;
     const saved = await this.#store.save(this.#target, encodeCheckpoint(this.#checkpoint))();
     return E.isLeft(saved) ? saved.left : null;
@@ -86,8 +85,8 @@ export class CheckpointSaver {
     return this.#running === null && this.#clock.now() - this.#lastSaveAt >= this.#intervalMs;
   }
 
-  /** Starts a save of the bytes written up to `written` in the background. */
-  saveBehind(written: () => number): void {
+  /** Starts a save of the bytes `written()` in the background. */
+  saveBehind(written: () => readonly ByteRange[]): void {
     if (this.#running !== null) return;
     this.#running = this.save(written).then((failure) => {
       this.#failure ??= failure;
@@ -104,17 +103,17 @@ export class CheckpointSaver {
    * Flushes, then saves the checkpoint that counts the bytes written before the flush began: writes that complete
    * during the flush are counted by the next one. `null` when it worked.
    */
-  async save(written: () => number): Promise<StorageFailure | null> {
+  async save(written: () => readonly ByteRange[]): Promise<StorageFailure | null> {
     this.#lastSaveAt = this.#clock.now();
-    const mark = written();
-    if (mark === this.#saved) return null;
+    const checkpoint = written().reduce<Checkpoint>((c, range) => withBytes(c, range), this.#checkpoint);
+    const counted = coveredBytes(checkpoint.ranges);
+    if (counted === this.#saved) return null;
     const flushed = await this.#part.flush()();
     if (E.isLeft(flushed)) return flushed.left;
-    const checkpoint = withBytes(this.#checkpoint, [this.#from, mark]);
     const saved = await this.#store.save(this.#target, encodeCheckpoint(checkpoint))();
     if (E.isLeft(saved)) return saved.left;
     this.#checkpoint = checkpoint;
-    this.#saved = mark;
+    this.#saved = counted;
     this.#onSaved(checkpoint);
     return null;
   }

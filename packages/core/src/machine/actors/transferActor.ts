@@ -105,7 +105,6 @@ class Transfer {
       clock: this.#deps.clock,
       target: this.#input.options.target,
       intervalMs: this.#input.options.checkpointIntervalMs,
-      from: this.#input.offset,
       checkpoint: this.#input.checkpoint,
       onSaved: (checkpoint) => this.#send({ type: 'CHECKPOINTED', checkpoint }),
     });
