@@ -63,6 +63,8 @@ export class StreamStorage implements StoragePort {
 
 /** The open stream: what was handed to the sink counts as written, in order. */
 class StreamPartFile implements PartFile {
+  /** Bytes go out in order: one connection, never segments (R32). */
+  readonly sequential = true;
   #sink: ByteSink | null;
   /** The end of the bytes handed to `write` so far, finished or not: where the next write must begin. */
   #queued = 0;

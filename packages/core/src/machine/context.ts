@@ -58,6 +58,8 @@ export interface DownloadContext {
   readonly failure: DownloadFailure | null;
   /** The checkpoint on storage could not be decoded: a fresh start then says its bytes were thrown away (R22). */
   readonly tornCheckpoint: boolean;
+  /** This run found the server answering a range with 200 (R7): it stays on one connection. */
+  readonly singleOnly: boolean;
   /** The caller's network hint: while offline, a retry wait holds until `online()`. */
   readonly online: boolean;
   /** What a stop in progress is for. */
@@ -87,6 +89,7 @@ export const initialContext = (input: DownloadMachineInput): DownloadContext => 
   expiredStatus: 0,
   failure: null,
   tornCheckpoint: false,
+  singleOnly: false,
   online: true,
   stopIntent: null,
   result: null,

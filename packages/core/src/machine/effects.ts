@@ -2,7 +2,7 @@ import type { Checkpoint } from '../model/checkpoint.js';
 import type { ChecksumCheck } from '../model/checksum.js';
 import type { ProbeResult } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
-import type { RefreshedUrls, ResolvedOptions } from '../model/options.js';
+import type { RefreshedUrls, ResolvedOptions, SegmentOptions } from '../model/options.js';
 import type { BackoffDraw } from '../rules/attempts.js';
 import type { Notice } from '../rules/notices.js';
 
@@ -58,6 +58,8 @@ export interface TransferInput {
   /** The download's options; `headers` are those fit for `url` (no credentials at another origin, R17). */
   readonly options: ResolvedOptions;
   readonly refreshable: boolean;
+  /** Fetch over several connections with this policy (R41–R43); `null`: one stream (see `segmentPolicy`). */
+  readonly segments: SegmentOptions | null;
 }
 
 export interface VerifyInput {

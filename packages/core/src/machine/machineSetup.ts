@@ -1,10 +1,12 @@
 import { type AnyEventObject, assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { DownloadEvent } from '../model/download.js';
+import type { SegmentOptions } from '../model/options.js';
 import { coveredBytes } from '../rules/byteRanges.js';
 import { committedPrefix } from '../rules/checkpointCodec.js';
 import { isFinishedTarget } from '../rules/finishedTarget.js';
 import { planRetry, planStart } from '../rules/planStart.js';
+import { segmentPolicy } from '../rules/segmentPolicy.js';
 import type { DownloadContext, DownloadMachineInput } from './context.js';
 import type {
   AdoptInput,
@@ -35,6 +37,17 @@ export const transferEnded = (event: TransferEndEvent) => ({
   partSize: event.partSize,
   durableBytes: heldBytes(event.checkpoint),
 });
+
+/** The connection policy of the next request (R41–R43), `null` for one stream (`segmentPolicy`). */
+export const segmentsOf = (context: DownloadContext): SegmentOptions | null =>
+  context.probe === null || context.checkpoint === null
+    ? null
+    : segmentPolicy({
+        options: context.options.segments,
+        checkpoint: context.checkpoint,
+        probe: context.probe,
+        singleOnly: context.singleOnly,
+      });
 
 /**
  * The download machine's vocabulary: its types, the effects it invokes (filled by `machine.provide()`), and the
@@ -77,9 +90,15 @@ export const machineSetup = setup({
     intendPause: assign({ stopIntent: 'pause' as const }),
     intendCancel: assign({ stopIntent: 'cancel' as const }),
     /** Every run that goes on says where it begins, before any byte or verification (so `start` … `done`). */
+    /** Every run that goes on says where it begins: the bytes it keeps, all its ranges when it runs segments. */
     emitStart: emit(({ context }) => ({
       type: 'start' as const,
-      resumedFrom: context.checkpoint === null ? 0 : committedPrefix(context.checkpoint),
+      resumedFrom:
+        context.checkpoint === null
+          ? 0
+          : segmentsOf(context) === null
+            ? committedPrefix(context.checkpoint)
+            : heldBytes(context.checkpoint),
       total: context.checkpoint?.totalLength ?? null,
     })),
     /** The verdict of `judging` taken: its count, and its wait. */
@@ -110,7 +129,12 @@ export const machineSetup = setup({
     forgetVersion: enqueueActions(({ context, enqueue }) => {
       const reason = context.next?.reason;
       if (reason === undefined) throw new Error('a restart without its reason');
-      enqueue.assign({ checkpoint: null, probe: null });
+      // A server that answered a range with 200 is not asked for segments again in this run (R7).
+      enqueue.assign({
+        checkpoint: null,
+        probe: null,
+        singleOnly: context.singleOnly || reason === 'RANGE_IGNORED',
+      });
       enqueue.emit({ type: 'restart', reason });
     }),
     /** Where a run begins: planStart, from the stored checkpoint, the part file and the probe just made. */

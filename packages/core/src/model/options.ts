@@ -61,6 +61,16 @@ export interface DownloadOptions {
   /** Buffer this many bytes before one storage write. Default 1 MiB. */
   readonly writeBufferBytes?: number;
   /**
+   * Connections per file, fixed (`rdl -x N`). Default: adaptive, from one up to `maxConnections`, adding more while
+   * they add speed (R43). A resource that is small, has no strong validator (R4), or answers a range with 200 stays
+   * on one.
+   */
+  readonly connections?: number;
+  /** The most connections the adaptive count may reach. Default 16. */
+  readonly maxConnections?: number;
+  /** A segment is never split into pieces smaller than this. Default 1 MiB. */
+  readonly minSegmentBytes?: number;
+  /**
    * Aborting it stops the download as `pause()` does (its bytes and checkpoint stay for a later start); `result`
    * then rejects with `ERR_ABORTED`, whose `cause` is the signal's reason. Default none.
    */
@@ -101,6 +111,7 @@ export interface ResolvedOptions {
   readonly conditionalRequests: boolean;
   readonly checkpointIntervalMs: number;
   readonly writeBufferBytes: number;
+  readonly segments: SegmentOptions;
   readonly allowHttpsDowngrade: boolean;
 }
 
@@ -118,5 +129,18 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_LOW_SPEED_TIME_MS = 30_000;
 /** Default `checkpointIntervalMs`. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1_000;
+/** The connection policy of a segmented download (R41–R43), resolved. */
+export interface SegmentOptions {
+  /** `connections`, `null` for adaptive. */
+  readonly fixed: number | null;
+  readonly max: number;
+  readonly minSplitBytes: number;
+}
+
+/** Default `maxConnections`. */
+export const DEFAULT_MAX_CONNECTIONS = 16;
+/** Default `minSegmentBytes`: 1 MiB. */
+export const DEFAULT_MIN_SEGMENT_BYTES = 1_048_576;
+
 /** Default `writeBufferBytes`: 1 MiB. */
 export const DEFAULT_WRITE_BUFFER_BYTES = 1_048_576;

@@ -32,6 +32,11 @@ export type StorageFailure =
  * - No call throws or rejects: failures are `Left`.
  */
 export interface PartFile {
+  /**
+   * Optional: `true` for a part file that takes its bytes in order only (a stream: a device, a pipe, stdout, R32).
+   * Core then fetches with one connection, never segments. Absent: writes may land at any offset.
+   */
+  readonly sequential?: boolean;
   /** The current size in bytes of the part file. */
   size(): TaskEither<StorageFailure, number>;
   write(offset: number, bytes: Uint8Array): TaskEither<StorageFailure, void>;

@@ -4,12 +4,15 @@ import type { DownloadFailure } from '../model/failure.js';
 import {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
   DEFAULT_LOW_SPEED_TIME_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MIN_SEGMENT_BYTES,
   DEFAULT_STALL_TIMEOUT_MS,
   DEFAULT_WRITE_BUFFER_BYTES,
   type DownloadOptions,
   defaultRetry,
   type ResolvedOptions,
   type RetryOptions,
+  type SegmentOptions,
 } from '../model/options.js';
 import { isHttpUrl, parseUrl } from '../model/url.js';
 import { basicAuthorization, type SplitUrl, splitUserinfo, withoutUserinfo } from './urlCredentials.js';
@@ -133,6 +136,26 @@ const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
   );
 };
 
+/** The connection policy (R43): a fixed count, or adaptive up to a cap; every value an integer of at least 1. */
+const resolveSegments = (raw: Record<string, unknown>): Check<SegmentOptions> =>
+  pipe(
+    E.Do,
+    E.bind('fixed', () =>
+      raw.connections === undefined
+        ? E.right(null)
+        : number('connections', raw.connections, 1, { min: 1, integer: true }),
+    ),
+    E.bind('max', ({ fixed }) =>
+      number('maxConnections', raw.maxConnections, Math.max(DEFAULT_MAX_CONNECTIONS, fixed ?? 1), {
+        min: 1,
+        integer: true,
+      }),
+    ),
+    E.bind('minSplitBytes', () =>
+      number('minSegmentBytes', raw.minSegmentBytes, DEFAULT_MIN_SEGMENT_BYTES, { min: 1, integer: true }),
+    ),
+  );
+
 /**
  * Fills the defaults and checks what core can check before any request (R30): URLs are absolute http(s), the target
  * is a non-empty string, numbers are finite and in range (`retries`, `maxRestarts` and `writeBufferBytes` integers,
@@ -190,6 +213,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     E.bind('writeBufferBytes', () =>
       number('writeBufferBytes', raw.writeBufferBytes, DEFAULT_WRITE_BUFFER_BYTES, { min: 1, integer: true }),
     ),
+    E.bind('segments', () => resolveSegments(raw)),
     E.map(
       (o): ResolvedOptions => ({
         url: o.url.url,
@@ -207,6 +231,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
         conditionalRequests: o.conditionalRequests,
         checkpointIntervalMs: o.checkpointIntervalMs,
         writeBufferBytes: o.writeBufferBytes,
+        segments: o.segments,
         allowHttpsDowngrade: o.allowHttpsDowngrade,
       }),
     ),

@@ -2,7 +2,7 @@ import { assign, sendTo } from 'xstate';
 import { afterExpiry, afterFailure, afterRestart } from '../../rules/attempts.js';
 import { committedPrefix } from '../../rules/checkpointCodec.js';
 import type { TransferEndEvent } from '../events.js';
-import { heldBytes, machineSetup, transferEnded } from '../machineSetup.js';
+import { heldBytes, machineSetup, segmentsOf, transferEnded } from '../machineSetup.js';
 
 /** The data requests, and what comes between two of them: the attempt rules' verdict, the wait, new URLs. */
 export const transferringStates = {
@@ -22,6 +22,7 @@ export const transferringStates = {
           checkpoint,
           options: { ...context.options, headers: context.dataHeaders },
           refreshable: context.refreshable,
+          segments: segmentsOf(context),
         };
       },
     },
