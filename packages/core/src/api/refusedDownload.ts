@@ -11,6 +11,7 @@ export const noProgress: Progress = {
   fraction: null,
   bytesPerSecond: 0,
   etaSeconds: null,
+  connections: 0,
 };
 
 /**

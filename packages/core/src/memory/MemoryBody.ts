@@ -18,6 +18,8 @@ export interface MemoryBodyOptions {
    * does, rather than a fresh copy per chunk. Default false.
    */
   readonly adjacentChunks?: boolean;
+  /** Called once when the body is over: read to its end, cut, returned, or its request aborted. */
+  readonly onEnd?: () => void;
 }
 
 /** An error as a broken socket would give it: the body iterator rejects with it. */
@@ -35,12 +37,16 @@ export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
   readonly #options: MemoryBodyOptions;
   #position = 0;
   #done = false;
+  #ended = false;
   #pending: {
     resolve: (r: IteratorResult<Uint8Array>) => void;
     reject: (e: Error) => void;
     timer: unknown;
   } | null = null;
-  readonly #onAbort = (): void => this.#settle(abortError());
+  readonly #onAbort = (): void => {
+    this.#settle(abortError());
+    this.#over();
+  };
 
   constructor(bytes: Uint8Array, options: MemoryBodyOptions) {
     this.#bytes = options.adjacentChunks === true ? bytes.slice() : bytes;
@@ -103,12 +109,20 @@ export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
     if (pending === null) return;
     if (pending.timer !== null) this.#options.clock.clearTimeout(pending.timer);
     this.#done = true;
+    this.#over();
     if (error === null) pending.resolve(finished);
     else pending.reject(error);
   }
 
+  #over(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#options.onEnd?.();
+  }
+
   #end<T>(result: Promise<T>): Promise<T> {
     this.#done = true;
+    this.#over();
     this.#options.signal.removeEventListener('abort', this.#onAbort);
     return result;
   }

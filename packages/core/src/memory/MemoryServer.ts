@@ -87,6 +87,10 @@ export class MemoryServer implements HttpPort {
   readonly #allowHttpsDowngrade: boolean;
   #bytesSent = 0;
   #nextId = 1;
+  /** Bodies of GETs being sent now, and the most there were at once. */
+  #open = 0;
+  #mostOpen = 0;
+  #connectionLimit: { readonly max: number; readonly status: number } | null = null;
 
   constructor(options: MemoryServerOptions = {}) {
     this.#clock = options.clock ?? stoppedClock;
@@ -137,6 +141,19 @@ export class MemoryServer implements HttpPort {
   /** HEAD answers `status` (default 405) `times` times (default always) (R16). */
   refuseHead(status = 405, times = Number.POSITIVE_INFINITY): void {
     this.inject({ _tag: 'Status', status, retryAfter: null, headers: {} }, { method: 'HEAD', times });
+  }
+
+  /**
+   * Like nginx's `limit_conn`: a GET that comes while `max` bodies are being sent is answered `status` (default
+   * 503) at once (R43). `null` lifts the limit.
+   */
+  limitConnections(max: number | null, status = 503): void {
+    this.#connectionLimit = max === null ? null : { max, status };
+  }
+
+  /** The most GET bodies that were being sent at once. */
+  get mostConnections(): number {
+    return this.#mostOpen;
   }
 
   /** Drops every queued fault. */
@@ -203,6 +220,23 @@ export class MemoryServer implements HttpPort {
     await Promise.resolve();
     this.#requests.push({ method, url, headers: { ...headers } });
     if (signal.aborted) return E.left({ _tag: 'Aborted' });
+    const limit = this.#connectionLimit;
+    if (method === 'GET' && limit !== null && this.#open >= limit.max) {
+      return E.right({
+        status: limit.status,
+        url,
+        headers: { date: httpDate(this.#clock.now()), 'content-length': '0' },
+        body: new MemoryBody(new Uint8Array(0), {
+          chunkSize: this.#chunkSize,
+          cutAfter: null,
+          stallAfter: null,
+          signal,
+          clock: this.#clock as Clock,
+          delayMs: 0,
+          onBytes: () => undefined,
+        }),
+      });
+    }
     const faults = this.#takeFaults(method, url);
     const has = (tag: Fault['_tag']) => faults.some((f) => f._tag === tag);
     const networkError = faults.find((f) => f._tag === 'NetworkError');
@@ -242,17 +276,26 @@ export class MemoryServer implements HttpPort {
     const answer = bentAnswer(correct, faults, method, version, date);
     const cut = faults.find((f) => f._tag === 'CutBody');
     const stall = faults.find((f) => f._tag === 'Stall');
+    const pace = faults.find((f) => f._tag === 'Pace');
+    const counted = method === 'GET';
+    if (counted) {
+      this.#open += 1;
+      this.#mostOpen = Math.max(this.#mostOpen, this.#open);
+    }
     const body = new MemoryBody(answer.body, {
       chunkSize: this.#chunkSize,
       cutAfter: cut === undefined ? null : cut.afterBytes,
       stallAfter: stall === undefined ? null : stall.afterBytes,
       signal,
       clock: this.#clock as Clock,
-      delayMs: this.#chunkDelayMs,
+      delayMs: pace === undefined ? this.#chunkDelayMs : pace.delayMs,
       onBytes: (count) => {
         this.#bytesSent += count;
       },
       adjacentChunks: this.#slotBodies,
+      onEnd: () => {
+        if (counted) this.#open -= 1;
+      },
     });
     if (!this.#slotBodies) return E.right({ status: answer.status, url, headers: answer.headers, body });
     const recycle = (chunk: Uint8Array): void => {

@@ -52,6 +52,8 @@ export type Fault =
   | { readonly _tag: 'Gzip' }
   /** Answer a redirect to `location` (R17). */
   | { readonly _tag: 'Redirect'; readonly status: 301 | 302 | 303 | 307 | 308; readonly location: string }
+  /** This answer's chunks each wait `delayMs` on the clock (a slow connection among fast ones). */
+  | { readonly _tag: 'Pace'; readonly delayMs: number }
   /** Set (or, with `null`, remove) response headers. */
   | { readonly _tag: 'SetHeaders'; readonly headers: Readonly<Record<string, string | null>> };
 
@@ -78,6 +80,7 @@ export const fault = {
   /** Default content: the current bytes with every byte changed, same length, so a mix is visible. */
   changeResource: (content: Uint8Array | null = null): Fault => ({ _tag: 'ChangeResource', content }),
   weakEtag: (): Fault => ({ _tag: 'WeakEtag' }),
+  pace: (delayMs: number): Fault => ({ _tag: 'Pace', delayMs }),
   noEtag: (): Fault => ({ _tag: 'NoEtag' }),
   gzip: (): Fault => ({ _tag: 'Gzip' }),
   redirect: (location: string, status: 301 | 302 | 303 | 307 | 308 = 302): Fault => ({

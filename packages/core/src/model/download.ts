@@ -48,6 +48,8 @@ export interface Progress {
   readonly bytesPerSecond: number;
   /** Seconds left at the recent speed, `null` when unknown. */
   readonly etaSeconds: number | null;
+  /** Connections fetching now: 1 for a single stream, more for a segmented run (R43). */
+  readonly connections: number;
 }
 
 /** What happened, in order. Subscribe with `download.subscribe`. */

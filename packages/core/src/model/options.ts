@@ -137,6 +137,8 @@ export interface SegmentOptions {
   readonly minSplitBytes: number;
 }
 
+/** The most connections one file may use, fixed or adaptive. */
+export const MAX_CONNECTIONS = 64;
 /** Default `maxConnections`. */
 export const DEFAULT_MAX_CONNECTIONS = 16;
 /** Default `minSegmentBytes`: 1 MiB. */

@@ -45,12 +45,12 @@ const speedOf = (meter: ProgressMeter): number => {
  * The progress report (R28): bytes, total (`null` when unknown, R15), a fraction in [0, 1] (a zero-length resource is
  * 1), speed over the last few seconds, and the ETA in seconds: `null` when the total is unknown or nothing moves.
  */
-export const progressOf = (meter: ProgressMeter, total: number | null): Progress => {
+export const progressOf = (meter: ProgressMeter, total: number | null, connections = 1): Progress => {
   const bytes = meter.samples[meter.samples.length - 1]?.[1] ?? 0;
   const bytesPerSecond = speedOf(meter);
-  if (total === null) return { bytes, total, fraction: null, bytesPerSecond, etaSeconds: null };
+  if (total === null) return { bytes, total, fraction: null, bytesPerSecond, etaSeconds: null, connections };
   const fraction = total <= 0 ? 1 : Math.min(1, Math.max(0, bytes / total));
   const left = Math.max(0, total - bytes);
   const etaSeconds = left === 0 ? 0 : bytesPerSecond > 0 ? left / bytesPerSecond : null;
-  return { bytes, total, fraction, bytesPerSecond, etaSeconds };
+  return { bytes, total, fraction, bytesPerSecond, etaSeconds, connections };
 };

@@ -10,6 +10,7 @@ import {
   DEFAULT_WRITE_BUFFER_BYTES,
   type DownloadOptions,
   defaultRetry,
+  MAX_CONNECTIONS,
   type ResolvedOptions,
   type RetryOptions,
   type SegmentOptions,
@@ -67,12 +68,13 @@ const number = (
   field: string,
   value: unknown,
   fallback: number,
-  rule: { readonly min: number; readonly integer: boolean },
+  rule: { readonly min: number; readonly integer: boolean; readonly max?: number },
 ): Check<number> => {
   if (value === undefined) return E.right(fallback);
   if (typeof value !== 'number' || !Number.isFinite(value)) return invalid(field, 'must be a finite number');
   if (rule.integer && !Number.isSafeInteger(value)) return invalid(field, 'must be an integer');
   if (value < rule.min) return invalid(field, `must be at least ${rule.min}`);
+  if (rule.max !== undefined && value > rule.max) return invalid(field, `must be at most ${rule.max}`);
   return E.right(value);
 };
 
@@ -136,19 +138,23 @@ const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
   );
 };
 
-/** The connection policy (R43): a fixed count, or adaptive up to a cap; every value an integer of at least 1. */
+/**
+ * The connection policy (R43): a fixed count, or adaptive up to a cap; every value an integer of at least 1, and no
+ * count above `MAX_CONNECTIONS` (a typo of `-x 1000` is refused, not 1 000 sockets opened to one server).
+ */
 const resolveSegments = (raw: Record<string, unknown>): Check<SegmentOptions> =>
   pipe(
     E.Do,
     E.bind('fixed', () =>
       raw.connections === undefined
         ? E.right(null)
-        : number('connections', raw.connections, 1, { min: 1, integer: true }),
+        : number('connections', raw.connections, 1, { min: 1, integer: true, max: MAX_CONNECTIONS }),
     ),
     E.bind('max', ({ fixed }) =>
       number('maxConnections', raw.maxConnections, Math.max(DEFAULT_MAX_CONNECTIONS, fixed ?? 1), {
-        min: 1,
+        min: fixed ?? 1,
         integer: true,
+        max: MAX_CONNECTIONS,
       }),
     ),
     E.bind('minSplitBytes', () =>

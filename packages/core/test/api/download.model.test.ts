@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type Fault, fault } from '../../src/memory/faults.js';
 import type { DownloadResult } from '../../src/model/download.js';
 import type { DownloadOptions } from '../../src/model/options.js';
-import { committedPrefix, decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
+import { decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
 import {
   begin,
   bytesDiff,
@@ -40,6 +40,7 @@ interface Version {
 
 interface Real {
   readonly w: World;
+  readonly options: Partial<DownloadOptions>;
   run: Run;
   kill: () => void;
   /** Results of every download that finished, with the version current when it finished. */
@@ -67,7 +68,7 @@ const startDownload = (r: Real): void => {
   r.kill();
   const process = processPorts(r.w);
   r.kill = process.kill;
-  const run = begin(r.w, OPTIONS, true, process.ports);
+  const run = begin(r.w, r.options, true, process.ports);
   run.download.result.then(
     (result) => r.finished.push({ result, file: r.w.storage.fileOf(TARGET) }),
     () => undefined,
@@ -94,17 +95,21 @@ const check = (m: Model, r: Real): void => {
   if (raw !== null) {
     const decoded = decodeCheckpoint(raw);
     if (E.isLeft(decoded)) throw new Error(`a saved checkpoint does not decode: ${decoded.left}`);
-    const prefix = committedPrefix(decoded.right);
-    if (prefix > 0) {
+    // Every range counted, however many a segmented run left, holds flushed bytes of one and the same version.
+    const { ranges, validators } = decoded.right;
+    if (ranges.length > 0) {
       const durable = w.storage.durablePartOf(TARGET) ?? new Uint8Array(0);
-      const counted = durable.subarray(0, prefix);
+      const end = Math.max(...ranges.map(([, stop]) => stop));
       const matches = m.versions.filter(
         (v) =>
-          v.content.length >= prefix &&
-          v.etag === decoded.right.validators.etag &&
-          bytesDiff(counted, v.content.subarray(0, prefix)).firstDiff === -1,
+          v.content.length >= end &&
+          v.etag === validators.etag &&
+          ranges.every(
+            ([start, stop]) =>
+              bytesDiff(durable.subarray(start, stop), v.content.subarray(start, stop)).firstDiff === -1,
+          ),
       );
-      expect(durable.length).toBeGreaterThanOrEqual(prefix);
+      expect(durable.length).toBeGreaterThanOrEqual(end);
       expect(matches.length).toBe(1);
     }
   }
@@ -177,71 +182,115 @@ const inject = (name: string, f: Fault) =>
   });
 const tick = (ms: number) => command(`advance ${ms} ms`, async (_m, r) => advance(r.w, ms));
 
-const commands = fc.commands(
-  [
-    fc.constant(pause()),
-    fc.constant(resume()),
-    fc.constant(cancel()),
-    fc.constant(crash()),
-    fc.constant(restartIfOver()),
-    fc.integer({ min: 0, max: 40_000 }).map(change),
-    fc.integer({ min: 0, max: 30_000 }).map((n) => inject(`cut after ${n}`, fault.cutBody(n))),
-    fc.integer({ min: 0, max: 30_000 }).map((n) => inject(`stall after ${n}`, fault.stall(n))),
-    fc.constantFrom(500, 503, 429, 408).map((s) => inject(`status ${s}`, fault.status(s))),
-    fc
-      .constantFrom('wrongStart', 'wrongTotal', 'pastTotal', 'missing')
-      .map((lie) => inject(`lie ${lie}`, fault.lieContentRange(lie))),
-    fc.constant(inject('ignore range', fault.ignoreRange())),
-    fc.integer({ min: 1, max: 5_000 }).map((n) => inject(`long body +${n}`, fault.longBody(n))),
-    fc.integer({ min: 1, max: 5_000 }).map((n) => inject(`short body -${n}`, fault.shortBody(n))),
-    fc.integer({ min: 1, max: 300 }).map(tick),
-  ],
-  { maxCommands: 40 },
-);
+const faultCommands = [
+  fc.constant(pause()),
+  fc.constant(resume()),
+  fc.constant(cancel()),
+  fc.constant(crash()),
+  fc.constant(restartIfOver()),
+  fc.integer({ min: 0, max: 40_000 }).map(change),
+  fc.integer({ min: 0, max: 30_000 }).map((n) => inject(`cut after ${n}`, fault.cutBody(n))),
+  fc.integer({ min: 0, max: 30_000 }).map((n) => inject(`stall after ${n}`, fault.stall(n))),
+  fc.constantFrom(500, 503, 429, 408).map((s) => inject(`status ${s}`, fault.status(s))),
+  fc
+    .constantFrom('wrongStart', 'wrongTotal', 'pastTotal', 'missing')
+    .map((lie) => inject(`lie ${lie}`, fault.lieContentRange(lie))),
+  fc.constant(inject('ignore range', fault.ignoreRange())),
+  fc.integer({ min: 1, max: 5_000 }).map((n) => inject(`long body +${n}`, fault.longBody(n))),
+  fc.integer({ min: 1, max: 5_000 }).map((n) => inject(`short body -${n}`, fault.shortBody(n))),
+  fc.integer({ min: 1, max: 300 }).map(tick),
+];
+
+/** What only a segmented run meets: a 412 on one segment, refused extra connections, one slow connection. */
+const limitConnections = (max: number | null, status: number) =>
+  command(`limit connections ${max} (${status})`, async (_m, r) => {
+    r.w.server.limitConnections(max, status);
+    await idle();
+  });
+const segmentCommands = [
+  fc.constant(inject('412', fault.status(412))),
+  fc
+    .tuple(fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }), fc.constantFrom(503, 429))
+    .map(([max, status]) => limitConnections(max, status)),
+  fc.integer({ min: 20, max: 200 }).map((ms) => inject(`pace ${ms} ms`, fault.pace(ms))),
+];
+
+const SEGMENTED: Partial<DownloadOptions> = { ...OPTIONS, minSegmentBytes: 2_000 };
+
+/**
+ * Runs the model: a download of `size` bytes with `options`, the commands, then the faults stop and it must end
+ * with the current version.
+ */
+const modelRun = async (
+  options: Partial<DownloadOptions>,
+  size: number,
+  cmds: Iterable<Cmd>,
+  slotBodies: boolean,
+): Promise<void> => {
+  // Half the runs read bodies as a slot-reading transport gives them: adjacent views, and a `recycle` that
+  // poisons what it gets back, so that a byte read after it was given back would show in the file.
+  const w = world({}, { chunkSize: 2_048, chunkDelayMs: 5, slotBodies });
+  const content = contentOf(size, 1);
+  const first = w.server.publish(URL_A, content);
+  const model: Model = { versions: [{ etag: first.etag, content }], cancelled: false };
+  const real: Real = { w, options, run: undefined as unknown as Run, kill: () => undefined, finished: [] };
+  startDownload(real);
+  await fc.asyncModelRun(() => ({ model, real }), cmds);
+
+  // The faults stop: whatever state it is in, the download goes on to the current version. One that
+  // finished a version that changed after its answer came is started again, as a caller would.
+  w.server.clearFaults();
+  w.server.limitConnections(null);
+  model.cancelled = false;
+  const current = model.versions.at(-1)!;
+  if (real.run.settled) startDownload(real);
+  else real.run.download.resume();
+  for (let round = 0; round < 2; round += 1) {
+    await drive(w, real.run, () => real.run.settled, 20_000);
+    const outcome = await real.run.download.result.then(
+      (result) => result.validators.etag,
+      (e: { code: string }) => e.code,
+    );
+    if (outcome === current.etag) break;
+    expect(round).toBe(0);
+    startDownload(real);
+  }
+  check(model, real);
+  expect(bytesDiff(w.storage.fileOf(TARGET), current.content).firstDiff).toBe(-1);
+  expect(w.storage.list()).toEqual([TARGET]);
+  expect(w.checkpoints.keys()).toEqual([]);
+  real.kill();
+};
 
 describe('download model', () => {
   it('R20, R26, R11: committed bytes are always a prefix of one version; the end is the current version', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 40_000 }),
-        commands,
+        fc.commands(faultCommands, { maxCommands: 40 }),
         fc.boolean(),
-        async (size, cmds, slotBodies) => {
-          // Half the runs read bodies as a slot-reading transport gives them: adjacent views, and a `recycle` that
-          // poisons what it gets back, so that a byte read after it was given back would show in the file.
-          const w = world({}, { chunkSize: 2_048, chunkDelayMs: 5, slotBodies });
-          const content = contentOf(size, 1);
-          const first = w.server.publish(URL_A, content);
-          const model: Model = { versions: [{ etag: first.etag, content }], cancelled: false };
-          const real: Real = { w, run: undefined as unknown as Run, kill: () => undefined, finished: [] };
-          startDownload(real);
-          await fc.asyncModelRun(() => ({ model, real }), cmds);
-
-          // The faults stop: whatever state it is in, the download goes on to the current version. One that
-          // finished a version that changed after its answer came is started again, as a caller would.
-          w.server.clearFaults();
-          model.cancelled = false;
-          const current = model.versions.at(-1)!;
-          if (real.run.settled) startDownload(real);
-          else real.run.download.resume();
-          for (let round = 0; round < 2; round += 1) {
-            await drive(w, real.run, () => real.run.settled, 20_000);
-            const outcome = await real.run.download.result.then(
-              (result) => result.validators.etag,
-              (e: { code: string }) => e.code,
-            );
-            if (outcome === current.etag) break;
-            expect(round).toBe(0);
-            startDownload(real);
-          }
-          check(model, real);
-          expect(bytesDiff(w.storage.fileOf(TARGET), current.content).firstDiff).toBe(-1);
-          expect(w.storage.list()).toEqual([TARGET]);
-          expect(w.checkpoints.keys()).toEqual([]);
-          real.kill();
-        },
+        (size, cmds, slotBodies) => modelRun(OPTIONS, size, cmds, slotBodies),
       ),
       { numRuns: 150 },
     );
   }, 60_000);
+
+  it('R41, R42, R43: with N connections every range committed holds flushed bytes of one version; the end is the current version', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 40_000 }),
+        fc.option(fc.integer({ min: 2, max: 6 }), { nil: undefined }),
+        fc.commands([...faultCommands, ...segmentCommands], { maxCommands: 40 }),
+        fc.boolean(),
+        (size, connections, cmds, slotBodies) =>
+          modelRun(
+            { ...SEGMENTED, maxConnections: 8, ...(connections === undefined ? {} : { connections }) },
+            size,
+            cmds,
+            slotBodies,
+          ),
+      ),
+      { numRuns: 150 },
+    );
+  }, 90_000);
 });

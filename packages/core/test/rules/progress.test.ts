@@ -13,6 +13,7 @@ describe('progress', () => {
       fraction: 0.2,
       bytesPerSecond: 1000,
       etaSeconds: 8,
+      connections: 1,
     });
   });
 
@@ -24,6 +25,7 @@ describe('progress', () => {
       fraction: null,
       bytesPerSecond: 500,
       etaSeconds: null,
+      connections: 1,
     });
   });
 

@@ -28,9 +28,20 @@ describe('resolveOptions', () => {
         conditionalRequests: true,
         checkpointIntervalMs: 1000,
         writeBufferBytes: 1_048_576,
+        segments: { fixed: null, max: 16, minSplitBytes: 1_048_576 },
         allowHttpsDowngrade: false,
       }),
     );
+  });
+
+  it('R43: connections fixes the count and lifts the cap to it; maxConnections caps the adaptive count', () => {
+    expect(resolveOptions({ ...base, connections: 32 })).toMatchObject(
+      E.right({ segments: { fixed: 32, max: 32, minSplitBytes: 1_048_576 } }),
+    );
+    expect(resolveOptions({ ...base, maxConnections: 4, minSegmentBytes: 4096 })).toMatchObject(
+      E.right({ segments: { fixed: null, max: 4, minSplitBytes: 4096 } }),
+    );
+    expect(resolveOptions({ ...base, connections: 1 })).toMatchObject(E.right({ segments: { fixed: 1 } }));
   });
 
   it('R30: keeps what the caller gave', () => {
@@ -116,6 +127,15 @@ describe('resolveOptions', () => {
     [{ headers: { 'bad name': 'x' } }, 'headers'],
     [{ headers: { ok: 'a\r\nInjected: 1' } }, 'headers'],
     [{ headers: { ok: 5 } }, 'headers'],
+    [{ connections: 0 }, 'connections'],
+    [{ connections: 2.5 }, 'connections'],
+    [{ connections: '4' }, 'connections'],
+    [{ connections: 65 }, 'connections'],
+    [{ maxConnections: 0 }, 'maxConnections'],
+    [{ maxConnections: 1000 }, 'maxConnections'],
+    [{ connections: 8, maxConnections: 4 }, 'maxConnections'],
+    [{ minSegmentBytes: 0 }, 'minSegmentBytes'],
+    [{ minSegmentBytes: Number.POSITIVE_INFINITY }, 'minSegmentBytes'],
   ])('R30: negative or non-numeric options are refused: %j', (patch, expected) => {
     expect(field({ ...base, ...patch })).toBe(expected);
   });

@@ -5,22 +5,28 @@ import type { CheckpointSaver } from './checkpointSaver.js';
 import { WriteBatcher } from './WriteBatcher.js';
 import { WriteBehind } from './WriteBehind.js';
 
+/** How a sink makes its bytes durable: its saver and how often, or nobody (a lane, whose run saves for all). */
+export interface SinkSaving {
+  readonly saver: CheckpointSaver;
+  readonly clock: Clock;
+  readonly intervalMs: number;
+}
+
 /**
  * Where the body of one answer goes: chunks gathered into writes (`WriteBatcher`), written in order behind the
- * network (`WriteBehind`), and made durable at every checkpoint interval (`CheckpointSaver`, R20).
+ * network (`WriteBehind`) from `from` on, and, with `saving`, made durable at every checkpoint interval
+ * (`CheckpointSaver`, R20).
  *
  * A checkpoint tick is a timer as well as a chunk: bytes that came in a burst before the body went quiet become
  * durable one interval later, not when the stall timer ends the request (R20, R25). The timer writes only while the
  * reader waits for the network (`waiting`), so no batch the reader holds can be overtaken.
  */
 export class BodySink {
+  readonly #from: number;
   readonly #batcher: WriteBatcher;
   readonly #writer: WriteBehind;
-  readonly #saver: CheckpointSaver;
-  readonly #clock: Clock;
-  readonly #intervalMs: number;
-  /** The range this answer has written so far: what a save adds to the checkpoint. */
-  readonly #written: () => readonly ByteRange[];
+  readonly #saving: SinkSaving | null;
+  #written: number;
   #waiting = false;
   #open = true;
   #tick: TimerId | null = null;
@@ -30,25 +36,23 @@ export class BodySink {
     /** The first byte this answer writes. */
     readonly from: number;
     readonly batchBytes: number;
-    readonly saver: CheckpointSaver;
-    readonly clock: Clock;
-    readonly intervalMs: number;
+    /** Bytes queued for writes before the reader waits for the disk. */
+    readonly maxAheadBytes: number;
+    readonly saving: SinkSaving | null;
     /** Gives the body's chunks back to the transport once written or copied (`HttpResponse.recycle`). */
     readonly recycle: ((chunk: Uint8Array) => void) | undefined;
     /** Hears of the bytes written, in offset order: every byte before `at + bytes.length` is written. */
-    readonly onWritten: (at: number, bytes: Uint8Array) => void;
-    /** The end of the bytes written, as the caller keeps it (the save counts up to it). */
-    readonly written: () => number;
+    readonly onWritten?: (at: number, bytes: Uint8Array) => void;
   }) {
+    this.#from = input.from;
+    this.#written = input.from;
     this.#batcher = new WriteBatcher(input.batchBytes, input.recycle);
-    this.#writer = new WriteBehind(input.part, input.from, 4 * input.batchBytes, (at, bytes) => {
-      input.onWritten(at, bytes);
+    this.#writer = new WriteBehind(input.part, input.from, input.maxAheadBytes, (at, bytes) => {
+      this.#written = at + bytes.length;
+      input.onWritten?.(at, bytes);
       this.#batcher.recycle(bytes);
     });
-    this.#saver = input.saver;
-    this.#clock = input.clock;
-    this.#intervalMs = input.intervalMs;
-    this.#written = () => [[input.from, input.written()]];
+    this.#saving = input.saving;
   }
 
   /** The end of the bytes that arrived: written, queued, or gathered. */
@@ -56,9 +60,19 @@ export class BodySink {
     return this.#writer.queued + this.#batcher.pending;
   }
 
+  /** The end of the bytes written, every byte from `from` included. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** The range written so far. */
+  get writtenRange(): ByteRange {
+    return [this.#from, this.#written];
+  }
+
   /** What failed a write or a save, if anything did: the reader stops at its next chunk. */
   get failure(): StorageFailure | null {
-    return this.#writer.failure ?? this.#saver.failure;
+    return this.#writer.failure ?? this.#saving?.saver.failure ?? null;
   }
 
   /** Whether the reader waits for the network now (while it does, a tick may write what was gathered). */
@@ -69,42 +83,56 @@ export class BodySink {
   /** Takes a chunk: gathered, and written as batches fill; resolves once the writes queued are few enough. */
   async add(chunk: Uint8Array): Promise<void> {
     for (const batch of this.#batcher.add(chunk)) await this.#writer.push(batch);
-    if (this.#saver.due) {
+    const saving = this.#saving;
+    if (saving === null) return;
+    if (saving.saver.due) {
       // What a slow link brought since the last tick is written too, so that it becomes durable.
       await this.#writer.push(this.#batcher.take());
-      this.#saver.saveBehind(this.#written);
-    } else this.#armTick();
+      saving.saver.saveBehind(() => [this.writtenRange]);
+    } else this.#armTick(saving);
   }
 
-  /** The body is over: every byte gathered is written, then flushed and counted by the last save (R20). */
+  /**
+   * The body is over: every byte gathered is written; with a saver, then flushed and counted by the last save
+   * (R20). Resolves what failed, if anything did.
+   */
   async close(): Promise<StorageFailure | null> {
     this.#open = false;
-    if (this.#tick !== null) this.#clock.clearTimeout(this.#tick);
+    if (this.#tick !== null) this.#saving?.clock.clearTimeout(this.#tick);
     this.#tick = null;
     await this.#writer.push(this.#batcher.take());
     await this.#writer.drain();
-    await this.#saver.settle();
-    const saved = await this.#saver.save(this.#written);
+    const saving = this.#saving;
+    if (saving === null) return this.failure;
+    await saving.saver.settle();
+    const saved = await saving.saver.save(() => [this.writtenRange]);
     return this.failure ?? saved;
   }
 
-  #armTick(): void {
+  /** Makes what the reader gathered durable, once it is written (never while the reader holds a batch). */
+  flushGathered(): Promise<void> {
+    return this.#writer.push(this.#batcher.take()).then(() => this.#writer.drain());
+  }
+
+  #armTick(saving: SinkSaving): void {
     if (this.#tick !== null) return;
-    this.#tick = this.#clock.setTimeout(() => {
+    this.#tick = saving.clock.setTimeout(() => {
       this.#tick = null;
       if (!this.#waiting || !this.#open) return;
-      if (!this.#saver.due) {
-        this.#armTick();
+      if (!saving.saver.due) {
+        this.#armTick(saving);
         return;
       }
       // Queued now, while no batch of the reader's is pending; saved once written, so that the save counts it.
-      void this.#writer
-        .push(this.#batcher.take())
-        .then(() => this.#writer.drain())
-        .then(() => {
-          // The request's own last save follows its end (`close`): none may start after it.
-          if (this.#open) this.#saver.saveBehind(this.#written);
-        });
-    }, this.#intervalMs);
+      void this.flushGathered().then(() => {
+        // The request's own last save follows its end (`close`): none may start after it.
+        if (this.#open) saving.saver.saveBehind(() => [this.writtenRange]);
+      });
+    }, saving.intervalMs);
+  }
+
+  /** Whether the reader is waiting for the network now, and the sink takes no more bytes from it. */
+  get idle(): boolean {
+    return this.#waiting && this.#open;
   }
 }

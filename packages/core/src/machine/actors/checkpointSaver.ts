@@ -64,18 +64,18 @@ export class CheckpointSaver {
   }
 
   /**
-   * Makes the checkpoint count only `[0, offset)` before a byte is written past it (R20, R21): a fresh start
-   * (offset 0) durably forgets the old version, a single stream the ranges past its prefix that a segmented run left
-   * (the part file is cut there). Saved only when that changes what it counts, and always for a fresh start.
+   * Makes the checkpoint count only `ranges` before a byte is written outside them (R20, R21): a fresh start (none)
+   * durably forgets the old version, a single stream the ranges past its prefix that a segmented run left (the part
+   * file is cut there). Saved only when that changes what it counts, and always for a fresh start.
    */
-  async keepOnly(offset: number): Promise<StorageFailure | null> {
-    const ranges: ByteRange[] = offset > 0 ? [[0, offset]] : [];
+  async keepOnly(ranges: readonly ByteRange[]): Promise<StorageFailure | null> {
+    const kept = ranges.map(([start, end]): ByteRange => [start, end]);
     const same =
-      this.#checkpoint.ranges.length === ranges.length &&
-      this.#checkpoint.ranges.every((range, i) => range[0] === ranges[i]?.[0] && range[1] === ranges[i]?.[1]);
-    this.#checkpoint = { ...this.#checkpoint, ranges };
-    this.#saved = coveredBytes(ranges);
-    if (same && offset > 0) return null;
+      this.#checkpoint.ranges.length === kept.length &&
+      this.#checkpoint.ranges.every((range, i) => range[0] === kept[i]?.[0] && range[1] === kept[i]?.[1]);
+    this.#checkpoint = { ...this.#checkpoint, ranges: kept };
+    this.#saved = coveredBytes(kept);
+    if (same && kept.length > 0) return null;
     const saved = await this.#store.save(this.#target, encodeCheckpoint(this.#checkpoint))();
     return E.isLeft(saved) ? saved.left : null;
   }

@@ -29,13 +29,13 @@ export class ProgressReporter {
     return this.#latest;
   }
 
-  /** Counts `bytes` of `total`; sends a report when the interval passed, or at once with `force`. */
-  report(bytes: number, total: number | null, force = false): void {
+  /** Counts `bytes` of `total` over `connections`; sends a report when the interval passed, or at once with `force`. */
+  report(bytes: number, total: number | null, force = false, connections = 1): void {
     const now = this.#clock.now();
     const counted = Math.max(bytes, this.#latest.bytes);
     this.#total = total;
     this.#meter = sampleMeter(this.#meter, now, counted);
-    this.#latest = progressOf(this.#meter, total);
+    this.#latest = progressOf(this.#meter, total, connections);
     if (force || now - this.#lastSentAt >= PROGRESS_INTERVAL_MS) {
       this.#lastSentAt = now;
       this.#publish(this.#latest);

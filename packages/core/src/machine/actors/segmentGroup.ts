@@ -1,0 +1,331 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { ByteRange } from '../../model/checkpoint.js';
+import type { TransferOutcome } from '../../model/decision.js';
+import type { DownloadFailure } from '../../model/failure.js';
+import type { SegmentOptions } from '../../model/options.js';
+import type { TimerId } from '../../ports/Clock.js';
+import { addRange, coveredBytes, prefixLength } from '../../rules/byteRanges.js';
+import { expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
+import { GROWTH_STEP_MS, type Growth, growAt, refusedAt, startGrowth } from '../../rules/connectionGrowth.js';
+import { applyAssignment, type Lane, nextAssignment } from '../../rules/segmentPlan.js';
+import type { CutCause } from '../../rules/transferOutcome.js';
+import type { TransferInput } from '../effects.js';
+import type { TransferEndEvent, TransferEvent } from '../events.js';
+import { BodySink } from './BodySink.js';
+import { CheckpointSaver } from './checkpointSaver.js';
+import { RangeFetch } from './rangeFetch.js';
+import type { RunningHash } from './session.js';
+import { type TransferDeps, transferEnd } from './transferActor.js';
+
+/** One connection of the run, and the range it fetches now. */
+interface LaneState {
+  readonly id: number;
+  start: number;
+  /** The end it fetches to (exclusive); a split moves it down. */
+  end: number;
+  /** The end of what arrived, and of what was written, from `start`. */
+  received: number;
+  written: number;
+  /** When its request for the current range went out. */
+  since: number;
+  fetch: RangeFetch | null;
+}
+
+/**
+ * The segments of one run (R41–R43): several connections, each fetching one range of the resource with `Range:
+ * bytes=a-b` and `If-Match` (R6, R41), written at its offsets through the same part file, and one checkpoint for all
+ * that counts only what was written before its flush (R20, R42). Which range a connection takes, and when a range
+ * is split or a slow one gives up its rest, is `nextAssignment`'s to say; how many connections, `growAt`'s (R43).
+ *
+ * The first connection asks as a single stream would (a plain GET from 0, or `bytes=N-` with `If-Range` from the
+ * prefix): one connection is then exactly a single stream, and every later one a segment. An answer that says the
+ * resource changed, a refused redirect, an expired URL or a malformed answer, on any connection, stops them all: one
+ * version only (R41). A connection that fails while others live lowers the count (R43); the run fails (a retry for
+ * the machine) only when the last one does.
+ */
+export class SegmentGroup {
+  readonly #deps: TransferDeps;
+  readonly #input: TransferInput;
+  readonly #policy: SegmentOptions;
+  readonly #send: (event: TransferEvent) => void;
+  readonly #total: number;
+  readonly #lanes = new Map<number, LaneState>();
+  /** The bytes written that no live connection counts any more: the checkpoint's, and those of ranges done. */
+  #held: ByteRange[];
+  #nextId = 0;
+  #growth: Growth;
+  #cut: CutCause | null = null;
+  /** The first outcome that ends the whole run (a change, a final failure), `null` while none did. */
+  #ending: TransferOutcome | null = null;
+  /** What the last connection that failed failed with: the run's retry when no connection is left. */
+  #lastRetry: Extract<TransferOutcome, { _tag: 'Retry' }> | null = null;
+  #saver: CheckpointSaver | null = null;
+  #tick: TimerId | null = null;
+  #allEnded: () => void = () => undefined;
+  #hash: RunningHash | null = null;
+  #chasing: Promise<void> | null = null;
+  #over = false;
+
+  constructor(
+    deps: TransferDeps,
+    input: TransferInput,
+    policy: SegmentOptions,
+    send: (event: TransferEvent) => void,
+  ) {
+    const total = input.checkpoint.totalLength;
+    if (total === null)
+      throw new Error('segments need a known total: segmentPolicy refuses them without one');
+    this.#deps = deps;
+    this.#input = input;
+    this.#policy = policy;
+    this.#send = send;
+    this.#total = total;
+    this.#held = input.checkpoint.ranges.map(([start, end]) => [start, end] as ByteRange);
+    this.#growth = startGrowth(deps.clock.now(), coveredBytes(this.#held), {
+      fixed: policy.fixed,
+      max: policy.max,
+    });
+  }
+
+  abort(why: CutCause): void {
+    this.#cut ??= why;
+    for (const lane of this.#lanes.values()) lane.fetch?.abort(why);
+  }
+
+  async run(): Promise<TransferEndEvent> {
+    const { session, clock, checkpoints } = this.#deps;
+    const { options } = this.#input;
+    const part = session.part;
+    const saver = new CheckpointSaver({
+      part,
+      store: checkpoints,
+      clock,
+      target: options.target,
+      intervalMs: options.checkpointIntervalMs,
+      checkpoint: this.#input.checkpoint,
+      onSaved: (checkpoint) => this.#send({ type: 'CHECKPOINTED', checkpoint }),
+    });
+    this.#saver = saver;
+    const end = (outcome: TransferOutcome) => transferEnd(outcome, saver.checkpoint, this.#partSize());
+    // R11, R21: what the part file holds past the last range counted is cut, and a fresh start durably forgets the
+    // old version before a byte of the new one is written; bytes between counted ranges are written over.
+    const trimmed = await part.truncate(this.#partSize())();
+    if (E.isLeft(trimmed)) return end({ _tag: 'Fail', failure: trimmed.left });
+    const kept = await saver.keepOnly(this.#held);
+    if (kept !== null) return end({ _tag: 'Fail', failure: kept });
+    // R40: the bytes still to come must fit.
+    if (part.ensureRoom !== undefined) {
+      const room = await part.ensureRoom(this.#total - coveredBytes(this.#held))();
+      if (E.isLeft(room)) return end({ _tag: 'Fail', failure: room.left });
+    }
+    // R27: the running hash follows the contiguous prefix as it grows, read back from what the lanes wrote.
+    this.#hash = session.hashFrom(
+      prefixLength(this.#held),
+      hashAlgorithms(options, expectedChecksums(options, session.serverChecksums)),
+    );
+    this.#kickChase();
+
+    const ended = new Promise<void>((resolve) => {
+      this.#allEnded = resolve;
+    });
+    this.#fill();
+    if (this.#lanes.size === 0) this.#allEnded();
+    else this.#armTick();
+    await ended;
+    if (this.#tick !== null) clock.clearTimeout(this.#tick);
+    this.#tick = null;
+
+    // Every lane wrote what it received; the last checkpoint counts it all (R20).
+    await saver.settle();
+    const saved = await saver.save(() => this.#written());
+    this.#over = true;
+    await this.#chasing;
+    this.#report(true);
+    if (saved !== null && this.#ending === null) return end({ _tag: 'Fail', failure: saved });
+    return end(this.#outcome());
+  }
+
+  /** What the run's end means: what ended it, else done when every byte is written, else stopped or a retry. */
+  #outcome(): TransferOutcome {
+    if (this.#ending !== null) return this.#ending;
+    if (coveredBytes(this.#held) >= this.#total) return { _tag: 'Done' };
+    if (this.#cut === 'stop') return { _tag: 'Stopped' };
+    const failure: DownloadFailure = { _tag: 'NetworkError', message: 'every connection failed' };
+    return (
+      this.#lastRetry ?? { _tag: 'Retry', failure, retryAfterMs: null, random: this.#deps.clock.random() }
+    );
+  }
+
+  /** The ranges written: those done, and what each live lane wrote of its own. */
+  #written(): ByteRange[] {
+    let ranges = [...this.#held];
+    for (const lane of this.#lanes.values()) {
+      if (lane.written > lane.start) ranges = addRange(ranges, [lane.start, lane.written]);
+    }
+    return ranges;
+  }
+
+  #partSize(): number {
+    return this.#written().reduce((size, [, end]) => Math.max(size, end), 0);
+  }
+
+  /** The lanes as the planner sees them, each with its speed on its current range. */
+  #laneViews(): Lane[] {
+    const now = this.#deps.clock.now();
+    return [...this.#lanes.values()].map((lane) => {
+      const elapsed = now - lane.since;
+      const bytesPerSecond =
+        elapsed > 0 && lane.received > lane.start ? ((lane.received - lane.start) * 1000) / elapsed : null;
+      return { id: lane.id, start: lane.start, next: lane.received, end: lane.end, bytesPerSecond };
+    });
+  }
+
+  /** The next range for a connection, applied: a split moves its owner's end. `null`: nothing worth fetching. */
+  #assign(id: number, idle: LaneState | null): LaneState | null {
+    const others = this.#laneViews().filter((lane) => lane.id !== id);
+    const assignment = nextAssignment({
+      total: this.#total,
+      held: this.#held,
+      lanes: others,
+      minSplitBytes: this.#policy.minSplitBytes,
+    });
+    const applied = applyAssignment(others, assignment, id);
+    if (applied === null) return null;
+    if (assignment._tag === 'Split') {
+      const owner = this.#lanes.get(assignment.lane);
+      const moved = applied.lanes.find((lane) => lane.id === assignment.lane);
+      if (owner !== undefined && moved !== undefined) owner.end = moved.end;
+    }
+    const { start, end } = applied.lane;
+    const now = this.#deps.clock.now();
+    if (idle !== null) {
+      Object.assign(idle, { start, end, received: start, written: start, since: now, fetch: null });
+      return idle;
+    }
+    return { id, start, end, received: start, written: start, since: now, fetch: null };
+  }
+
+  /** Starts connections up to the count the growth allows, while ranges are left and nothing ended the run. */
+  #fill(): void {
+    while (this.#lanes.size < this.#growth.target && this.#cut === null && this.#ending === null) {
+      const lane = this.#assign(this.#nextId, null);
+      if (lane === null) return;
+      this.#nextId += 1;
+      this.#lanes.set(lane.id, lane);
+      void this.#runLane(lane);
+    }
+  }
+
+  /** Every `GROWTH_STEP_MS`: the growth's step (R43), more connections if it allows, a checkpoint if due. */
+  #armTick(): void {
+    this.#tick = this.#deps.clock.setTimeout(() => {
+      this.#tick = null;
+      if (this.#lanes.size === 0) return;
+      this.#growth = growAt(this.#growth, this.#deps.clock.now(), this.#received(), this.#policy.max);
+      this.#fill();
+      if (this.#saver?.due === true) this.#saver.saveBehind(() => this.#written());
+      this.#armTick();
+    }, GROWTH_STEP_MS);
+  }
+
+  /** The bytes received so far, written or not: what the growth and the progress measure. */
+  #received(): number {
+    let ranges = [...this.#held];
+    for (const lane of this.#lanes.values()) {
+      if (lane.received > lane.start) ranges = addRange(ranges, [lane.start, lane.received]);
+    }
+    return coveredBytes(ranges);
+  }
+
+  #report(force = false): void {
+    this.#deps.progress.report(this.#received(), this.#total, force, Math.max(1, this.#lanes.size));
+  }
+
+  /** One connection: its ranges one after another, until nothing is left for it, or it fails, or the run ends. */
+  async #runLane(first: LaneState): Promise<void> {
+    let lane: LaneState | null = first;
+    while (lane !== null) {
+      const { outcome, written } = await this.#fetchRange(lane);
+      lane.written = written;
+      if (written > lane.start) this.#held = addRange(this.#held, [lane.start, written]);
+      const done = written >= lane.end;
+      if (outcome._tag === 'Retry' && !done) {
+        this.#lastRetry = outcome;
+        // R43: a connection that fails while others live lowers the count; the others go on, and take its rest.
+        if (this.#lanes.size > 1) this.#growth = refusedAt(this.#growth, this.#lanes.size - 1);
+        break;
+      }
+      if (outcome._tag !== 'Done' && outcome._tag !== 'Continue' && !(outcome._tag === 'Retry' && done)) {
+        if (outcome._tag !== 'Stopped') {
+          this.#ending ??= outcome;
+          this.abort('stop');
+        }
+        break;
+      }
+      if (this.#cut !== null || this.#ending !== null || this.#lanes.size > this.#growth.target) break;
+      lane = this.#assign(lane.id, lane);
+    }
+    this.#lanes.delete(first.id);
+    if (this.#lanes.size === 0) this.#allEnded();
+    else this.#fill();
+  }
+
+  /** One range of one lane: `Range` from its start, to its end, or open-ended for the first (a single stream's). */
+  #fetchRange(lane: LaneState) {
+    const { session, clock, http } = this.#deps;
+    const { options } = this.#input;
+    const saver = this.#saver;
+    if (saver === null) throw new Error('a lane before the run began');
+    const openEnded = lane.id === 0 && lane.end === this.#total;
+    const request = new RangeFetch({
+      http,
+      clock,
+      session,
+      url: this.#input.url,
+      options,
+      refreshable: this.#input.refreshable,
+      offset: lane.start,
+      lastByte: openEnded ? null : lane.end - 1,
+      segment: !openEnded,
+      checkpoint: () => saver.checkpoint,
+      sink: (from, recycle) =>
+        new BodySink({
+          part: session.part,
+          from,
+          batchBytes: options.writeBufferBytes,
+          maxAheadBytes: 2 * options.writeBufferBytes,
+          saving: null,
+          recycle,
+          onWritten: (at, bytes) => {
+            lane.written = at + bytes.length;
+            this.#kickChase();
+            if (saver.due) saver.saveBehind(() => this.#written());
+          },
+        }),
+      until: () => lane.end,
+      onNamed: (named) => saver.name({ ...saver.checkpoint, ...named }),
+      onProgress: (received) => {
+        lane.received = received;
+        this.#report();
+      },
+    });
+    lane.fetch = request;
+    if (this.#cut !== null) request.abort(this.#cut);
+    return request.run();
+  }
+
+  /** Reads back and hashes the contiguous prefix written so far (R27); again each time it grows. */
+  #kickChase(): void {
+    const hash = this.#hash;
+    if (hash === null || this.#chasing !== null) return;
+    const frontier = () => prefixLength(this.#written());
+    if (hash.upTo >= frontier()) return;
+    const { session } = this.#deps;
+    this.#chasing = session
+      .chase(session.part, hash, frontier, () => this.#over)
+      .then(() => {
+        this.#chasing = null;
+        if (!this.#over && hash.upTo < frontier()) this.#kickChase();
+      });
+  }
+}

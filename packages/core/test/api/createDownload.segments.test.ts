@@ -1,0 +1,306 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { fault } from '../../src/memory/faults.js';
+import type { DownloadOptions } from '../../src/model/options.js';
+import { coveredBytes } from '../../src/rules/byteRanges.js';
+import { decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
+import {
+  begin,
+  bytesDiff,
+  bytesOf,
+  drive,
+  eventsOf,
+  finish,
+  gets,
+  same,
+  TARGET,
+  URL_A,
+  type World,
+  world,
+  worldServing,
+} from '../support/machineHarness.js';
+
+/**
+ * Segmented runs over the memory ports (R41–R43): each connection's request and answer, what a checkpoint counts,
+ * what a resume asks for, and how the count of connections follows the server. Chunks are paced on the manual clock,
+ * so the connections of a run are really in flight together.
+ */
+
+const SIZE = 96_000;
+const SERVING = { chunkSize: 1_000, chunkDelayMs: 5 };
+const ADAPTIVE: Partial<DownloadOptions> = {
+  minSegmentBytes: 4_000,
+  writeBufferBytes: 2_000,
+  checkpointIntervalMs: 20,
+};
+const SEGMENTED: Partial<DownloadOptions> = { ...ADAPTIVE, connections: 4 };
+
+const served = (content: Uint8Array = bytesOf(SIZE)): { w: World; content: Uint8Array } => ({
+  w: worldServing(content, {}, SERVING),
+  content,
+});
+
+/** The `[a, b]` of a closed `bytes=a-b`, `[a, null]` of an open one. */
+const rangeOf = (header: string | undefined): [number, number | null] | null => {
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header ?? '');
+  return m === null ? null : [Number(m[1]), m[2] === '' ? null : Number(m[2])];
+};
+
+const savedRanges = (w: World) => {
+  const raw = w.checkpoints.raw(TARGET);
+  if (raw === null) return null;
+  const decoded = decodeCheckpoint(raw);
+  if (E.isLeft(decoded)) throw new Error(decoded.left);
+  return decoded.right.ranges;
+};
+
+describe('createDownload: segmented runs', () => {
+  it('R41: each later connection asks for bytes=a-b with If-Match; the file is exact and no byte comes twice', async () => {
+    const { w, content } = served();
+    const run = begin(w, SEGMENTED);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const requests = gets(w);
+    expect(requests.length).toBeGreaterThanOrEqual(4);
+    const etag = w.server.resource(URL_A)?.current.etag;
+    // The first asks as a single stream would; every segment is closed and conditional on the one version.
+    expect(requests[0]?.headers.range).toBeUndefined();
+    for (const request of requests.slice(1)) {
+      const range = rangeOf(request.headers.range);
+      expect(range?.[1]).not.toBeNull();
+      expect(request.headers['if-match']).toBe(etag);
+      expect(request.headers['if-range']).toBeUndefined();
+    }
+    expect(w.server.mostConnections).toBe(4);
+    expect(w.server.bytesSent).toBeLessThanOrEqual(SIZE + 4 * SERVING.chunkSize);
+    expect(Math.max(...eventsOf(run, 'progress').map((e) => e.progress.connections))).toBe(4);
+  });
+
+  it('R28: progress is the sum over segments, never above the total, and never goes back', async () => {
+    const { w } = served();
+    const run = begin(w, SEGMENTED);
+    await finish(w, run);
+    const bytes = eventsOf(run, 'progress').map((e) => e.progress.bytes);
+    expect(bytes.at(-1)).toBe(SIZE);
+    expect(Math.max(...bytes)).toBe(SIZE);
+    expect(bytes.every((b, i) => i === 0 || b >= (bytes[i - 1] ?? 0))).toBe(true);
+  });
+
+  it('R41, R11: a 412 on one segment stops every segment; the restart writes only the new version', async () => {
+    const { w } = served();
+    // The resource changes just before the third request is answered: its If-Match fails (412) while the first two
+    // connections still stream the old version.
+    const next = bytesOf(SIZE, 7);
+    w.server.inject([], { method: 'GET', times: 2 });
+    w.server.inject(fault.changeResource(next), { method: 'GET' });
+    const run = begin(w, SEGMENTED);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RESOURCE_CHANGED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), next)).toEqual(same(next));
+    expect(end.result?.validators.etag).toBe(w.server.resource(URL_A)?.current.etag);
+  });
+
+  it('R41: under onChange fail a changed resource fails the download and leaves no file', async () => {
+    const { w } = served();
+    w.server.inject([], { method: 'GET', times: 2 });
+    w.server.inject(fault.changeResource(bytesOf(SIZE, 8)), { method: 'GET' });
+    const run = begin(w, { ...SEGMENTED, onChange: 'fail' });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_RESOURCE_CHANGED');
+    expect(w.storage.fileOf(TARGET)).toBeNull();
+  });
+
+  it('R42: after a crash the next run asks only for the gaps; the ranges saved count only flushed bytes', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content, {}, SERVING);
+    const first = begin(w, SEGMENTED);
+    await drive(
+      w,
+      first,
+      () => (savedRanges(w)?.length ?? 0) >= 2 && coveredBytes(savedRanges(w) ?? []) > SIZE / 3,
+    );
+    w.storage.crash();
+    const held = savedRanges(w) ?? [];
+    const durable = w.storage.durablePartOf(TARGET) ?? new Uint8Array(0);
+    for (const [start, end] of held) {
+      expect(bytesDiff(durable.subarray(start, end), content.subarray(start, end)).firstDiff).toBe(-1);
+    }
+    const before = gets(w).length;
+    const sentBefore = w.server.bytesSent;
+    const second = begin(w, SEGMENTED);
+    const end = await finish(w, second);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    // No request of the second run starts inside a range the checkpoint held.
+    for (const request of gets(w).slice(before)) {
+      const range = rangeOf(request.headers.range);
+      const from = range?.[0] ?? 0;
+      expect(held.some(([start, stop]) => from >= start && from < stop)).toBe(false);
+    }
+    expect(w.server.bytesSent - sentBefore).toBeLessThanOrEqual(
+      SIZE - coveredBytes(held) + 8 * SERVING.chunkSize,
+    );
+    expect(eventsOf(second, 'start')[0]?.resumedFrom).toBe(coveredBytes(held));
+  });
+
+  it('R43: a server that allows two connections gets two, and the download finishes', async () => {
+    const { w, content } = served();
+    w.server.limitConnections(2);
+    const run = begin(w, { ...ADAPTIVE, maxConnections: 8 });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(w.server.mostConnections).toBe(2);
+    // The refusals lowered the count: far fewer than one refusal per growth step.
+    const refused = gets(w).length - 2 - Math.ceil(SIZE / 4_000);
+    expect(refused).toBeLessThanOrEqual(8);
+    expect(eventsOf(run, 'retry')).toEqual([]);
+  });
+
+  it('R43: a fixed count the server refuses goes on with the connections it has', async () => {
+    const { w, content } = served();
+    w.server.limitConnections(3, 429);
+    const run = begin(w, { ...SEGMENTED, connections: 8 });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(w.server.mostConnections).toBe(3);
+  });
+
+  it('R43: adaptive growth doubles while connections add speed, up to maxConnections', async () => {
+    // Each connection is paced on its own (a per-connection limit): more connections, more speed.
+    const content = bytesOf(400_000);
+    const w = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 10 });
+    const run = begin(w, { ...ADAPTIVE, maxConnections: 8 });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const counts = eventsOf(run, 'progress').map((e) => e.progress.connections);
+    expect(Math.max(...counts)).toBe(8);
+    expect(counts.indexOf(2)).toBeLessThan(counts.indexOf(4));
+    expect(counts.indexOf(4)).toBeLessThan(counts.indexOf(8));
+  });
+
+  it('R43: a failed extra connection lowers the count; the others fetch its rest', async () => {
+    const { w, content } = served();
+    // The second and third requests are cut at once: two segments fail while the first lives.
+    w.server.inject([], { method: 'GET' });
+    w.server.inject(fault.networkError('connection refused'), { method: 'GET', times: 2 });
+    const run = begin(w, SEGMENTED);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(eventsOf(run, 'retry')).toEqual([]);
+  });
+
+  it('R25: a connection that stalls is cut; its range is fetched by the others and the file is exact', async () => {
+    const { w, content } = served();
+    w.server.inject([], { method: 'GET' });
+    w.server.inject(fault.stall(3_000), { method: 'GET' });
+    const run = begin(w, { ...SEGMENTED, stallTimeoutMs: 500 });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('the slow tail: a connection far slower than the others gives up its rest to a faster one', async () => {
+    const { w, content } = served();
+    w.server.inject([], { method: 'GET' });
+    // The second connection is 40 times slower than the others.
+    w.server.inject(fault.pace(200), { method: 'GET' });
+    const t0 = w.clock.now();
+    const run = begin(w, SEGMENTED);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    // Alone, its quarter (24 000 bytes at 1 000 per 200 ms) would take 4.8 s; the whole file ends well before.
+    const slow = gets(w)[1];
+    const [from, last] = rangeOf(slow?.headers.range) ?? [0, 0];
+    expect(last).not.toBeNull();
+    expect(w.clock.now() - t0).toBeLessThan((((last ?? 0) - from) / 1_000) * 200);
+  });
+
+  it('R10: a segment body longer or shorter than its range never writes outside it', async () => {
+    for (const bent of [fault.longBody(3_000), fault.shortBody(500)]) {
+      const { w, content } = served();
+      w.server.inject([], { method: 'GET' });
+      w.server.inject(bent, { method: 'GET' });
+      const run = begin(w, SEGMENTED);
+      const end = await finish(w, run);
+      expect(end.code).toBeNull();
+      expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    }
+  });
+
+  it('R9: a segment answered for another range fails the download; what is counted is right, and a new start finishes', async () => {
+    const { w, content } = served();
+    w.server.inject([], { method: 'GET' });
+    w.server.inject(fault.lieContentRange('wrongStart'), { method: 'GET' });
+    const run = begin(w, SEGMENTED);
+    expect((await finish(w, run)).code).toBe('ERR_BAD_RESPONSE');
+    const durable = w.storage.durablePartOf(TARGET) ?? new Uint8Array(0);
+    for (const [start, stop] of savedRanges(w) ?? []) {
+      expect(bytesDiff(durable.subarray(start, stop), content.subarray(start, stop)).firstDiff).toBe(-1);
+    }
+    const again = begin(w, SEGMENTED);
+    expect((await finish(w, again)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R7: a segment answered with 200 restarts the download on one connection', async () => {
+    const { w, content } = served();
+    w.server.inject([], { method: 'GET' });
+    w.server.inject(fault.ignoreRange(), { method: 'GET' });
+    const run = begin(w, SEGMENTED);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RANGE_IGNORED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const afterRestart = gets(w).slice(-1)[0];
+    expect(afterRestart?.headers.range).toBeUndefined();
+  });
+
+  it('R4: a resource without a strong validator stays on one connection', async () => {
+    const content = bytesOf(SIZE);
+    const w = world({}, SERVING);
+    w.server.publish(URL_A, content, { etag: 'W/"weak"', lastModified: null });
+    const run = begin(w, SEGMENTED);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(w.server.mostConnections).toBe(1);
+    expect(gets(w)).toHaveLength(1);
+  });
+
+  it('a resource smaller than two segments stays on one connection', async () => {
+    const { w } = served(bytesOf(7_000));
+    const run = begin(w, SEGMENTED);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(gets(w)).toHaveLength(1);
+  });
+
+  it('R27: the running hash follows the prefix that the segments write, read back from storage', async () => {
+    const { w, content } = served();
+    const run = begin(w, { ...SEGMENTED, computeSha256: true });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(end.result?.sha256).toBe(bytesToHex(sha256(content)));
+  });
+
+  it('pause stops every connection; resume fetches only what is missing', async () => {
+    const { w, content } = served();
+    const run = begin(w, SEGMENTED);
+    await drive(w, run, () => w.server.mostConnections >= 4 && w.server.bytesSent > SIZE / 3);
+    run.download.pause();
+    await drive(w, run, () => run.download.getSnapshot().state === 'paused');
+    const sent = w.server.bytesSent;
+    const counted = coveredBytes(savedRanges(w) ?? []);
+    run.download.resume();
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(w.server.bytesSent - sent).toBeLessThanOrEqual(SIZE - counted + 8 * SERVING.chunkSize);
+  });
+});
