@@ -38,6 +38,9 @@ describe('rdl arguments', () => {
       lowSpeedLimit: null,
       lowSpeedTimeMs: null,
       cacert: null,
+      connections: null,
+      maxConnections: null,
+      minSplitBytes: null,
     });
   });
 
@@ -65,6 +68,12 @@ describe('rdl arguments', () => {
         '1.5K',
         '--speed-time',
         '10',
+        '-x',
+        '8',
+        '--max-connections',
+        '32',
+        '--min-split-size',
+        '4M',
       ]),
     ).toEqual({
       url,
@@ -80,6 +89,9 @@ describe('rdl arguments', () => {
       lowSpeedLimit: 1536,
       lowSpeedTimeMs: 10_000,
       cacert: null,
+      connections: 8,
+      maxConnections: 32,
+      minSplitBytes: 4 * 1024 ** 2,
     });
   });
 
@@ -99,6 +111,20 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--speed-limit', '0'])).toMatchObject({ field: '--speed-limit' });
     expect(refusal([url, '-Y', '10 MB'])).toMatchObject({ field: '--speed-limit' });
     expect(refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
+  });
+
+  it('R30, R43: connection counts are whole numbers from 1 to 64; the cap is not below a fixed count', () => {
+    expect(parsed([url, '-x', '1']).connections).toBe(1);
+    expect(parsed([url, '--connections=64']).connections).toBe(64);
+    expect(parsed([url, '--max-connections', '4']).maxConnections).toBe(4);
+    for (const bad of ['0', '65', '2.5', '-1', 'four', '', '1e1']) {
+      expect(refusal([url, `--connections=${bad}`])).toMatchObject({ _tag: 'InvalidInput', field: '--connections' });
+      expect(refusal([url, `--max-connections=${bad}`])).toMatchObject({ field: '--max-connections' });
+    }
+    expect(refusal([url, '-x', '8', '--max-connections', '4'])).toMatchObject({ field: '--max-connections' });
+    expect(refusal([url, '--min-split-size', '0'])).toMatchObject({ field: '--min-split-size' });
+    expect(refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
+    expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
   });
 
   it("--speed-limit takes curl's suffixes, 1024-based", () => {

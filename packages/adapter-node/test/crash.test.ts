@@ -35,9 +35,25 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 let sha: string;
 
-const site = useNginxSite('crash', '24m', async (root) => {
-  sha = await writeRandomFile(join(root, 'big.bin'), size);
-});
+/**
+ * Both ways a run fetches: one connection at 24 MB/s, and four segments (R41, R42) at 6 MB/s each, the same 24 MB/s
+ * in all, so that the kill points land alike.
+ */
+const site = useNginxSite(
+  'crash',
+  [
+    { prefix: '/slow/', rate: '24m' },
+    { prefix: '/quarter/', rate: '6m' },
+  ],
+  async (root) => {
+    sha = await writeRandomFile(join(root, 'big.bin'), size);
+  },
+);
+
+const variants = [
+  { name: 'one connection', path: '/slow/big.bin', flags: ['-x', '1'] },
+  { name: '4 segments', path: '/quarter/big.bin', flags: ['-x', '4'] },
+] as const;
 
 /** What one killed run did. */
 interface Cycle {
@@ -47,21 +63,22 @@ interface Cycle {
   readonly events: readonly JsonEvent[];
 }
 
-const partSize = async (): Promise<number | null> =>
-  stat(join(site.work, 'big.bin.part')).then(
+const partSize = async (work: string): Promise<number | null> =>
+  stat(join(work, 'big.bin.part')).then(
     (s) => s.size,
     () => null,
   );
 
-describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
-  it(`R19, R20, R21, R26: SIGKILL at ${cycles} seeded random instants, then a clean run: the sha256 matches and only the file remains`, async () => {
+describe.each(variants)(`crash consistency (seed ${seed}, ${cycles} SIGKILLs), $name`, ({ path, flags }) => {
+  it(`R19, R20, R21, R26, R42: SIGKILL at ${cycles} seeded random instants, then a clean run: the sha256 matches and only the file remains`, async () => {
     const random = prng(seed);
-    const url = `${site.server.origin}/slow/big.bin`;
-    const args = [url, '-o', 'big.bin', '--json'];
+    const url = `${site.server.origin}${path}`;
+    const args = [url, '-o', 'big.bin', '--json', ...flags];
+    const work = await site.folder();
     const log: Cycle[] = [];
 
     for (let i = 0; i < cycles; i++) {
-      const run = spawnRdl(args, site.work);
+      const run = spawnRdl(args, work);
       let how: string;
       if (i % 3 === 0) {
         // Any instant from the start of the process: start-up, lock, checkpoint load, probe, trim, first bytes.
@@ -93,17 +110,17 @@ describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
         exit.events.filter((e) => e.event === 'restart' || e.event === 'error'),
         context,
       ).toEqual([]);
-      expect(await listDir(site.work), context).not.toContain('big.bin');
+      expect(await listDir(work), context).not.toContain('big.bin');
       const start = exit.events.find((e) => e.event === 'start');
       log.push({
         how,
         resumedFrom: start === undefined ? null : Number(start.resumedFrom),
-        partSizeAtKill: await partSize(),
+        partSizeAtKill: await partSize(work),
         events: exit.events,
       });
     }
 
-    const last = await runRdl(args, site.work);
+    const last = await runRdl(args, work);
     const context = `final run, seed ${seed}: ${last.stderr}`;
     expect(last.code, context).toBe(0);
     expect(
@@ -111,9 +128,9 @@ describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
       context,
     ).toBe(false);
     expect(last.events.at(-1), context).toEqual({ event: 'done', bytes: size, sha256: sha, checks: [] });
-    expect(await sha256File(join(site.work, 'big.bin'))).toBe(sha);
+    expect(await sha256File(join(work, 'big.bin'))).toBe(sha);
     // R19: no part file, checkpoint, lock or temp file left.
-    expect(await listDir(site.work)).toEqual(['big.bin']);
+    expect(await listDir(work)).toEqual(['big.bin']);
 
     // The kills did land mid-transfer, and later runs went on from the saved bytes rather than from 0 (R26)…
     const resumed = log.filter((c) => (c.resumedFrom ?? 0) > 0);

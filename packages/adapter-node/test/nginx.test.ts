@@ -28,9 +28,15 @@ const replaceFile = async (name: string, bytes: number): Promise<string> => {
   return sha;
 };
 
+/**
+ * The command on one connection: these tests prove the single stream's resume (`Range: bytes=N-` with `If-Range`);
+ * the segmented runs have theirs in nginx.segments.test.ts.
+ */
+const SINGLE = ['-x', '1'];
+
 /** Runs `rdl --json` on the slow URL and SIGKILLs it once `fraction` of the file is reported written. */
 const killMidway = async (url: string, dir: string, fraction: number, extra: string[] = []) => {
-  const run = spawnRdl([url, '-o', 'out.bin', '--json', ...extra], dir);
+  const run = spawnRdl([url, '-o', 'out.bin', '--json', ...SINGLE, ...extra], dir);
   const reached = await run.waitFor((e) => bytesOf(e) >= size * fraction);
   expect(reached, 'the download reached the kill point').not.toBeNull();
   run.child.kill('SIGKILL');
@@ -49,7 +55,7 @@ describe('rdl against nginx on 127.0.0.1', () => {
     expect(await listDir(dir)).toContain('out.bin.part');
     expect(await listDir(dir)).not.toContain('out.bin');
 
-    const second = await runRdl([url, '-o', 'out.bin', '--json'], dir);
+    const second = await runRdl([url, '-o', 'out.bin', '--json', ...SINGLE], dir);
     expect(second.stderr).toBe('');
     expect(second.code).toBe(0);
     const start = second.events.find((e) => e.event === 'start');
@@ -74,7 +80,7 @@ describe('rdl against nginx on 127.0.0.1', () => {
     await killMidway(url, dir, 0.3);
     const newSha = await replaceFile('change.bin', size);
 
-    const second = await runRdl([url, '-o', 'out.bin', '--json'], dir);
+    const second = await runRdl([url, '-o', 'out.bin', '--json', ...SINGLE], dir);
     expect(second.code).toBe(0);
     expect(second.events).toContainEqual({ event: 'restart', reason: 'RESOURCE_CHANGED' });
     expect(second.events.at(-1)).toEqual({ event: 'done', bytes: size, sha256: newSha, checks: [] });
@@ -90,7 +96,7 @@ describe('rdl against nginx on 127.0.0.1', () => {
     await killMidway(url, dir, 0.3, ['--on-change', 'fail']);
     await replaceFile('fail.bin', size + 1);
 
-    const second = await runRdl([url, '-o', 'out.bin', '--json', '--on-change', 'fail'], dir);
+    const second = await runRdl([url, '-o', 'out.bin', '--json', '--on-change', 'fail', ...SINGLE], dir);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/^rdl: [^\n]+ \(ERR_RESOURCE_CHANGED\)\n$/);
     expect(second.events.at(-1)).toMatchObject({ event: 'error', code: 'ERR_RESOURCE_CHANGED' });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
-import { isHttpUrl, parseUrl, withoutUserinfo } from '@rdl/core/rules';
+import { isHttpUrl, MAX_CONNECTIONS, parseUrl, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
@@ -28,6 +28,12 @@ export interface CliArgs {
   readonly lowSpeedLimit: number | null;
   /** `-y, --speed-time` in seconds, as milliseconds: the window of `--speed-limit`. Default: core's (30 s). */
   readonly lowSpeedTimeMs: number | null;
+  /** `-x, --connections`: connections per file, fixed. Default: adaptive (R43). */
+  readonly connections: number | null;
+  /** `--max-connections`: the cap of the adaptive count. Default: core's (16). */
+  readonly maxConnections: number | null;
+  /** `--min-split-size`: no segment is split below this many bytes. Default: core's (1 MiB). */
+  readonly minSplitBytes: number | null;
   /** `--cacert`: the CA certificates (PEM) that alone are trusted for https, read before any request. Default none. */
   readonly cacert: { readonly file: string; readonly pem: string } | null;
 }
@@ -50,6 +56,10 @@ Options:
   -Y, --speed-limit <rate>   a body slower than this (bytes a second; K, M, G suffixes) for --speed-time is cut
                              and retried, as curl's (default: off)
   -y, --speed-time <s>       the window of --speed-limit (default: 30)
+  -x, --connections <n>      connections per file, 1 to 64 (default: adaptive, from 1 up to --max-connections
+                             while more connections add speed)
+      --max-connections <n>  the most connections the adaptive count reaches, 1 to 64 (default: 16)
+      --min-split-size <size>  no segment is split into pieces smaller than this (K, M, G suffixes; default: 1M)
       --sha256 <hex>         expected SHA-256 of the file, checked before it appears
       --allow-https-downgrade  follow a redirect from https to http (default: refused, ERR_REDIRECT_REFUSED)
       --cacert <file>        trust only the CA certificates of this PEM file for https, as curl's (default: the
@@ -72,6 +82,9 @@ const options = {
   sha256: { type: 'string' },
   'speed-limit': { type: 'string', short: 'Y' },
   'speed-time': { type: 'string', short: 'y' },
+  connections: { type: 'string', short: 'x' },
+  'max-connections': { type: 'string' },
+  'min-split-size': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   'allow-https-downgrade': { type: 'boolean' },
@@ -139,7 +152,13 @@ const seconds = (field: string, value: string | undefined): E.Either<DownloadFai
   return E.right(Math.round(n * 1000));
 };
 
-const RATE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A count of bytes as curl and aria2 write it: a number and an optional K, M or G (1024-based); NaN if it is not. */
+const suffixedBytes = (value: string): number => {
+  const match = /^\s*(\d+(?:\.\d+)?)([kKmMgG]?)\s*$/.exec(value);
+  return match === null ? Number.NaN : Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1);
+};
 
 /** A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), above 0. */
 export const byteRate = (
@@ -147,15 +166,36 @@ export const byteRate = (
   value: string | undefined,
 ): E.Either<DownloadFailure, number | null> => {
   if (value === undefined) return E.right(null);
-  const match = /^\s*(\d+(?:\.\d+)?)([kKmMgG]?)\s*$/.exec(value);
-  const bytes =
-    match === null ? Number.NaN : Number(match[1]) * (RATE_UNITS[(match[2] ?? '').toLowerCase()] ?? 1);
+  const bytes = suffixedBytes(value);
   if (!Number.isFinite(bytes) || bytes < 1) {
     return E.left(
       invalid(field, `expected bytes a second above 0 (K, M, G suffixes), got ${JSON.stringify(value)}`),
     );
   }
   return E.right(Math.floor(bytes));
+};
+
+/** A size in bytes: a number and an optional K, M or G (1024-based), at least 1. */
+const byteSize = (field: string, value: string | undefined): E.Either<DownloadFailure, number | null> => {
+  if (value === undefined) return E.right(null);
+  const bytes = suffixedBytes(value);
+  if (!Number.isSafeInteger(Math.floor(bytes)) || bytes < 1) {
+    return E.left(invalid(field, `expected a size of at least 1 byte (K, M, G suffixes), got ${JSON.stringify(value)}`));
+  }
+  return E.right(Math.floor(bytes));
+};
+
+/** A count of connections: a whole number from 1 to `MAX_CONNECTIONS`. */
+const connectionCount = (
+  field: string,
+  value: string | undefined,
+): E.Either<DownloadFailure, number | null> => {
+  if (value === undefined) return E.right(null);
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
+    return E.left(invalid(field, `expected a whole number from 1 to ${MAX_CONNECTIONS}, got ${JSON.stringify(value)}`));
+  }
+  return E.right(n);
 };
 
 /** `--cacert`: read now (R30), so that a missing or unreadable file fails before any request. */
@@ -238,6 +278,9 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const lowSpeedLimit = byteRate('--speed-limit', values['speed-limit']);
   const lowSpeedTimeMs = seconds('--speed-time', values['speed-time']);
   const cacert = caFile(values.cacert, cwd);
+  const connections = connectionCount('--connections', values.connections);
+  const maxConnections = connectionCount('--max-connections', values['max-connections']);
+  const minSplitBytes = byteSize('--min-split-size', values['min-split-size']);
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(headUrl)) return headUrl;
@@ -248,6 +291,12 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(lowSpeedLimit)) return lowSpeedLimit;
   if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
   if (E.isLeft(cacert)) return cacert;
+  if (E.isLeft(connections)) return connections;
+  if (E.isLeft(maxConnections)) return maxConnections;
+  if (E.isLeft(minSplitBytes)) return minSplitBytes;
+  if (connections.right !== null && maxConnections.right !== null && maxConnections.right < connections.right) {
+    return E.left(invalid('--max-connections', `${maxConnections.right} is below --connections ${connections.right}`));
+  }
 
   return E.right({
     _tag: 'Download',
@@ -265,6 +314,9 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       lowSpeedLimit: lowSpeedLimit.right,
       lowSpeedTimeMs: lowSpeedTimeMs.right,
       cacert: cacert.right,
+      connections: connections.right,
+      maxConnections: maxConnections.right,
+      minSplitBytes: minSplitBytes.right,
     },
   });
 };

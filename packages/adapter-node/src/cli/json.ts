@@ -12,6 +12,8 @@ export type JsonLine =
       readonly total: number | null;
       readonly bytesPerSecond: number;
       readonly etaSeconds: number | null;
+      /** Connections fetching now (R43). */
+      readonly connections: number;
     }
   | { readonly event: 'restart'; readonly reason: string }
   | {
@@ -36,6 +38,7 @@ export const jsonLineOf = (event: DownloadEvent): JsonLine | null => {
         total: p.total,
         bytesPerSecond: Math.round(p.bytesPerSecond),
         etaSeconds: p.etaSeconds === null ? null : Math.round(p.etaSeconds * 10) / 10,
+        connections: p.connections,
       };
     }
     case 'restart':

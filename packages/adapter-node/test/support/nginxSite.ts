@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { assertBuilt } from './cliProcess.js';
-import { type NginxServer, startNginx } from './nginx.js';
+import { type NginxServer, type SlowLocation, startNginx } from './nginx.js';
 
 /**
  * What the command tests download from: nginx on 127.0.0.1 serving `root` at `/` and again at `/slow/`, paced,
@@ -27,7 +27,8 @@ export interface NginxSite {
  */
 export const useNginxSite = (
   name: string,
-  slowRate: string,
+  /** The pace of `/slow/`, or every paced location. */
+  slowRate: string | readonly SlowLocation[],
   serve: (root: string) => Promise<void> = async () => undefined,
 ): NginxSite => {
   let server: NginxServer | undefined;
@@ -43,7 +44,8 @@ export const useNginxSite = (
     root = await mkdtemp(join(tmpdir(), `rdl-${name}-root-`));
     work = await mkdtemp(join(tmpdir(), `rdl-${name}-work-`));
     await serve(root);
-    server = await startNginx({ root, slow: [{ prefix: '/slow/', rate: slowRate }] });
+    const slow = typeof slowRate === 'string' ? [{ prefix: '/slow/', rate: slowRate }] : slowRate;
+    server = await startNginx({ root, slow });
   });
 
   afterAll(async () => {

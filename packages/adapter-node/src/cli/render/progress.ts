@@ -2,8 +2,8 @@ import type { Progress } from '@rdl/core';
 import type cliProgress from 'cli-progress';
 import { formatBytes, formatEta, formatPercent, formatRate } from './units.js';
 
-const knownTotal = '{bar} {percent} | {done} / {size} | {speed} | ETA {remaining}';
-const unknownTotal = '{done} | {speed}';
+const knownTotal = '{bar} {percent} | {done} / {size} | {speed} | ETA {remaining}{connections}';
+const unknownTotal = '{done} | {speed}{connections}';
 
 const payloadOf = (p: Progress) => ({
   percent: formatPercent(p.bytes, p.total).padStart(7),
@@ -11,6 +11,8 @@ const payloadOf = (p: Progress) => ({
   size: p.total === null ? '?' : formatBytes(p.total),
   speed: formatRate(p.bytesPerSecond),
   remaining: formatEta(p.etaSeconds),
+  // A single stream says nothing; more connections are counted (R43).
+  connections: p.connections > 1 ? ` | ${p.connections} connections` : '',
 });
 
 /**
