@@ -110,7 +110,7 @@ describe(`crash consistency (seed ${seed}, ${cycles} SIGKILLs)`, () => {
       last.events.some((e) => e.event === 'restart'),
       context,
     ).toBe(false);
-    expect(last.events.at(-1), context).toEqual({ event: 'done', bytes: size, sha256: sha });
+    expect(last.events.at(-1), context).toEqual({ event: 'done', bytes: size, sha256: sha, checks: [] });
     expect(await sha256File(join(site.work, 'big.bin'))).toBe(sha);
     // R19: no part file, checkpoint, lock or temp file left.
     expect(await listDir(site.work)).toEqual(['big.bin']);

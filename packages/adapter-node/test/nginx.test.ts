@@ -56,7 +56,7 @@ describe('rdl against nginx on 127.0.0.1', () => {
     expect(Number(start?.resumedFrom)).toBeGreaterThan(0);
     expect(second.events.some((e) => e.event === 'restart')).toBe(false);
     const done = second.events.at(-1);
-    expect(done).toEqual({ event: 'done', bytes: size, sha256: sha });
+    expect(done).toEqual({ event: 'done', bytes: size, sha256: sha, checks: [] });
     expect(await sha256File(join(dir, 'out.bin'))).toBe(sha);
     expect(await listDir(dir)).toEqual(['out.bin']);
 
@@ -77,7 +77,7 @@ describe('rdl against nginx on 127.0.0.1', () => {
     const second = await runRdl([url, '-o', 'out.bin', '--json'], dir);
     expect(second.code).toBe(0);
     expect(second.events).toContainEqual({ event: 'restart', reason: 'RESOURCE_CHANGED' });
-    expect(second.events.at(-1)).toEqual({ event: 'done', bytes: size, sha256: newSha });
+    expect(second.events.at(-1)).toEqual({ event: 'done', bytes: size, sha256: newSha, checks: [] });
     expect(await sha256File(join(dir, 'out.bin'))).toBe(newSha);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
