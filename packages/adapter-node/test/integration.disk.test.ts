@@ -1,5 +1,6 @@
 import { appendFile, lstat, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ManualClock } from '@rdl/core/memory';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
@@ -177,14 +178,20 @@ describe('local state, against the fault server and the real file system', () =>
 
   it('R24: pause closes the file and keeps part and checkpoint; cancel deletes both', async () => {
     const target = join(dir(), 'out.bin');
-    server.fail({ kind: 'stall', at: 800_000 }, { method: 'GET' });
-    const { download } = await pauseAt({ url: url(), target }, 800_000);
+    const clock = new ManualClock();
+    const connectionClosed = new Promise<void>((resolve) => {
+      server.fail({ kind: 'stall', at: 800_000 }, { method: 'GET', after: resolve });
+    });
+    const { download } = await pauseAt({ url: url(), target }, 800_000, { clock });
     expect(await listDir(dir())).toEqual(['out.bin.part', 'out.bin.rdl.json']);
+    // The network stopped: the paused download let its connection go, and armed no timer (a stall timer, a retry's
+    // wait) that could send another request.
+    await connectionClosed;
+    expect(clock.pendingTimers()).toBe(0);
     const stopped = server.requests.length;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.requests.length).toBe(stopped);
     download.cancel();
     await expect(download.result).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
+    expect(server.requests.length).toBe(stopped);
     expect(await listDir(dir())).toEqual([]);
   });
 
