@@ -7,6 +7,7 @@ import type {
   DownloadPorts,
   DownloadResult,
   HttpPort,
+  HttpRequest,
 } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { createDownload, nodePorts } from '../../src/createDownload.js';
@@ -74,10 +75,11 @@ export const restartReasons = (events: readonly DownloadEvent[]): string[] =>
   events.flatMap((event) => (event.type === 'restart' ? [event.reason] : []));
 
 /**
- * `http` whose response bodies call `asking` each time their reader asks for more bytes: by then the reader has
- * taken in every chunk it was given before (a download has written or queued them, and counted them in its progress).
+ * `http` whose response bodies call `asking` with their request each time their reader asks for more bytes: by then
+ * the reader has taken in every chunk it was given before (a download has written or queued them, and counted them
+ * in its progress).
  */
-const watchedReads = (http: HttpPort, asking: () => void): HttpPort => ({
+export const watchedReads = (http: HttpPort, asking: (request: HttpRequest) => void): HttpPort => ({
   request: (request) => async () => {
     const answer = await http.request(request)();
     if (E.isLeft(answer)) return answer;
@@ -88,7 +90,7 @@ const watchedReads = (http: HttpPort, asking: () => void): HttpPort => ({
         return {
           next: () => {
             const next = inner.next();
-            asking();
+            asking(request);
             return next;
           },
           return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
