@@ -160,16 +160,21 @@ describe('local state, against the fault server and the real file system', () =>
   it('R23: a second download of the same target fails with "target is busy" and the first finishes intact', async () => {
     const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 500_000 }, { method: 'GET' });
-    const first = createDownload({ ...fastOptions, url: url(), target, stallTimeoutMs: 300 });
+    // The first download's stall and retry wait on this clock: it holds the lock until the test lets time pass.
+    const clock = new ManualClock();
+    const first = createDownload({ ...fastOptions, url: url(), target }, { clock });
     const started = new Promise<void>((resolve) => {
       first.subscribe((event) => {
         if (event.type === 'progress' && event.progress.bytes > 0) resolve();
       });
     });
+    const retried = new Promise<number>((resolve) => first.on('retry', (event) => resolve(event.delayMs)));
     first.start();
     await started;
     const { error } = await fails({ url: url(), target });
     expect(error.code).toBe('ERR_TARGET_BUSY');
+    clock.advance(fastOptions.stallTimeoutMs);
+    clock.advance(await retried);
     const result = await first.result;
     expect(result.bytes).toBe(size);
     expect(await fileSha256(target)).toBe(sha256(body));
