@@ -233,6 +233,8 @@ describe('rdl: signals pause with the checkpoint saved (R24)', () => {
     expect(await run.waitFor((e) => bytesOf(e) >= slowSize * 0.25)).not.toBeNull();
     run.child.kill(signal);
     const exit = await run.exit;
+    // The run that resumes needs no pace: nginx serves it at full speed.
+    await site.server.setPaced(false);
     return { dir, url, args, exit };
   };
 
