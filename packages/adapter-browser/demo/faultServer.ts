@@ -93,7 +93,7 @@ export interface FaultServer {
 }
 
 /**
- * A file server on its own origin that can fail in the ways RESUME-RULES names: throttled bodies, cut
+ * A file server on its own origin that can fail in the ways the resume rules (docs/resume-rules.md) name: throttled bodies, cut
  * connections, a 200 to a ranged request, a file that changes between runs, a body held at an offset. It speaks
  * CORS to any origin (`Access-Control-Allow-Origin: *`, `Range` allowed, validators exposed) and answers `HEAD`,
  * `GET` with `Range`/`If-Range`, `If-Match` (412) and 416 by RFC 9110. `POST /_control` with JSON `Faults` fields

@@ -1,5 +1,11 @@
-import type { Download, DownloadEvent } from '@rdl/core';
-import { createWorkerDownload, getDownloadedFile, saveFile } from '../src/index.js';
+import type { Download, DownloadEvent, DownloadState } from '@rdl/core';
+import {
+  createWorkerDownload,
+  getDownloadedFile,
+  type SavedDownload,
+  savedDownload,
+  saveFile,
+} from '../src/index.js';
 
 /** What the demo server tells the page: where the fault-injecting file server is. */
 interface DemoConfig {
@@ -32,6 +38,65 @@ const text = (id: string, value: string) => {
 
 let download: Download | null = null;
 let restarts: string[] = [];
+/** What OPFS holds of the target while no download of it runs here (after a reload, a failure, a second tab). */
+let saved: SavedDownload | null = null;
+
+type ButtonName = 'start' | 'pause' | 'resume' | 'cancel';
+const button = (name: ButtonName | 'save') => $<HTMLButtonElement>(name);
+
+/** Where the download of this page is: no download object yet, or the last one's state. */
+const currentState = (): DownloadState | null => download?.getSnapshot().state ?? null;
+
+const running: readonly DownloadState[] = ['preparing', 'heading', 'downloading', 'waiting'];
+const over: readonly (DownloadState | null)[] = [null, 'done', 'failed', 'cancelled'];
+
+/**
+ * Each button is enabled only where it acts. Start begins a download when nothing is saved; Resume goes on from a
+ * pause, retries at once while waiting, or goes on from what is saved; Pause stops a running download; Cancel stops
+ * one and deletes its bytes, or deletes what is saved.
+ */
+const enabled = (state: DownloadState | null): Record<ButtonName, boolean> => {
+  const idle = over.includes(state);
+  return {
+    start: idle && saved === null,
+    resume: state === 'paused' || state === 'waiting' || (idle && saved !== null),
+    pause: state !== null && running.includes(state),
+    cancel: (state !== null && running.includes(state)) || state === 'paused' || (idle && saved !== null),
+  };
+};
+
+const refreshButtons = () => {
+  const now = enabled(currentState());
+  for (const name of ['start', 'pause', 'resume', 'cancel'] as const) button(name).disabled = !now[name];
+};
+
+const showBytes = (bytes: number, total: number | null) => {
+  const percent = total === null || total === 0 ? 0 : Math.min(100, Math.floor((bytes / total) * 100));
+  $('progress').setAttribute('aria-valuenow', String(percent));
+  $('bar').style.width = `${percent}%`;
+  text('percent', `${percent} %`);
+  text('bytes', total === null ? String(bytes) : `${bytes} of ${total}`);
+  $('bytes').title = total === null ? mib(bytes) : `${mib(bytes)} of ${mib(total)}`;
+};
+
+/**
+ * Reads what OPFS holds of the target and shows it, unless a download of it is live here. Before any download of
+ * this page (a reload, a new tab, another target typed in), the state reads `saved`; after one that ended, its
+ * final state stays.
+ */
+const showSaved = async () => {
+  if (!over.includes(currentState())) return;
+  saved = await savedDownload(targetInput.value);
+  if (download === null) text('state', saved === null ? 'idle' : 'saved');
+  if (saved !== null) {
+    showBytes(saved.bytes, saved.total);
+    text('checkpointed', String(saved.bytes));
+  } else if (download === null) {
+    showBytes(0, null);
+    text('checkpointed', '0');
+  }
+  refreshButtons();
+};
 
 const log = (line: string) => {
   const item = document.createElement('li');
@@ -44,20 +109,16 @@ const show = (event: DownloadEvent) => {
     case 'state':
       text('state', event.state);
       log(`state ${event.state}`);
+      refreshButtons();
+      if (over.includes(event.state)) void showSaved();
       return;
     case 'start':
       text('resumed-from', String(event.resumedFrom));
       log(`start from ${event.resumedFrom} of ${event.total ?? 'unknown'}`);
       return;
     case 'progress': {
-      const { bytes, fraction, bytesPerSecond, etaSeconds } = event.progress;
-      const percent = fraction === null ? 0 : Math.min(100, Math.floor(fraction * 100));
-      const bar = $('progress');
-      bar.setAttribute('aria-valuenow', String(percent));
-      $('bar').style.width = `${percent}%`;
-      text('percent', `${percent} %`);
-      text('bytes', String(bytes));
-      $('bytes').title = mib(bytes);
+      const { bytes, total, bytesPerSecond, etaSeconds } = event.progress;
+      showBytes(bytes, total);
       text('speed', `${mib(bytesPerSecond)}/s`);
       text('eta', etaSeconds === null ? '–' : `${Math.ceil(etaSeconds)} s`);
       return;
@@ -76,7 +137,7 @@ const show = (event: DownloadEvent) => {
     case 'done':
       text('sha256', event.result.sha256 ?? '');
       log(`done: ${event.result.bytes} bytes`);
-      ($('save') as HTMLButtonElement).disabled = false;
+      button('save').disabled = false;
       return;
     case 'error':
       text('error', `${event.error.code}: ${event.error.message}`);
@@ -97,19 +158,16 @@ $('fault').addEventListener('change', async (event) => {
   log(`fault: ${select.value}`);
 });
 
-$('start').addEventListener('click', () => {
-  const state = download?.getSnapshot().state;
-  if (download !== null && state !== 'done' && state !== 'failed' && state !== 'cancelled') {
-    download.start();
-    return;
-  }
+/** A new download of the form's URL and target, shown on this page; `start()` goes on from what is saved. */
+const newDownload = (): Download => {
   restarts = [];
   for (const id of ['sha256', 'error', 'resumed-from']) text(id, id === 'resumed-from' ? '–' : '');
   text('restarts', 'none');
-  ($('save') as HTMLButtonElement).disabled = true;
+  button('save').disabled = true;
+  saved = null;
   const checkpointIntervalMs = numberParam('checkpointIntervalMs');
   const writeBufferBytes = numberParam('writeBufferBytes');
-  download = createWorkerDownload(
+  const created = createWorkerDownload(
     {
       url: urlInput.value,
       target: targetInput.value,
@@ -124,14 +182,28 @@ $('start').addEventListener('click', () => {
       },
     },
   );
-  download.subscribe(show);
-  download.start();
+  download = created;
+  created.subscribe(show);
+  return created;
+};
+
+$('start').addEventListener('click', () => newDownload().start());
+$('resume').addEventListener('click', () => {
+  const state = currentState();
+  if (state === 'paused' || state === 'waiting') download?.resume();
+  else newDownload().start();
 });
 $('pause').addEventListener('click', () => download?.pause());
-$('resume').addEventListener('click', () => download?.resume());
-$('cancel').addEventListener('click', () => download?.cancel());
+$('cancel').addEventListener('click', () => {
+  if (over.includes(currentState())) newDownload().cancel();
+  else download?.cancel();
+});
+targetInput.addEventListener('change', () => {
+  void showSaved();
+});
 $('save').addEventListener('click', async () => {
   const file = await getDownloadedFile(targetInput.value);
   await saveFile(file, targetInput.value.split('/').pop() ?? 'download.bin');
 });
+await showSaved();
 document.body.dataset.ready = 'true';

@@ -13,6 +13,7 @@ import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { targetProblem } from './targetProblem.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
+import { watchWorkerLife } from './worker/workerLife.js';
 
 /** How `createWorkerDownload` runs its worker. */
 export interface WorkerDownloadSettings {
@@ -35,7 +36,8 @@ const terminal: readonly DownloadState[] = ['done', 'failed', 'cancelled'];
  * mirrored here from the worker's messages: `subscribe`, `getSnapshot` and `result` behave as core's. The
  * options' `refreshUrl` runs in the page (the worker asks it by message); their `signal` is heard here, and pauses
  * the worker's download before `result` rejects with `ERR_ABORTED`, as core's does. The worker ends once the
- * download is done, failed, cancelled or aborted.
+ * download is done, failed, cancelled or aborted. A worker that fails or ends first (terminated, crashed: see
+ * `worker/workerLife.ts`) fails the download with `ERR_IO`.
  */
 export const createWorkerDownload = (
   options: DownloadOptions,
@@ -91,6 +93,14 @@ export const createWorkerDownload = (
   }
   worker.addEventListener('message', ({ data: message }: MessageEvent<FromWorker>) => {
     switch (message.type) {
+      case 'alive':
+        // A worker that ends before the download settled (terminated, crashed) answers nothing more.
+        if (message.lock !== null) {
+          watchWorkerLife(message.lock, () =>
+            failHere({ _tag: 'IoError', message: 'the download worker ended' }),
+          );
+        }
+        return;
       case 'event':
         emit(
           message.event.type === 'error'
@@ -142,9 +152,13 @@ export const createWorkerDownload = (
  * `/`), resumably across lost networks and page reloads: the same surface as core's and the Node adapter's
  * `createDownload`. Get the finished file with `getDownloadedFile(target)`.
  *
- * With no port overrides the download runs in a dedicated worker (OPFS sync access handles, no jank on the page);
- * `options.refreshUrl` still works there (the worker asks the page). Overriding any port runs the download in
- * this realm instead, with `WritableStorage` as the default storage outside a worker.
+ * In a page the download runs in a dedicated worker (OPFS sync access handles, no jank on the page), where
+ * `options.refreshUrl` still works (the worker asks the page). Port overrides are objects of this realm that
+ * cannot cross to the worker, and running the download here instead would change its storage (`WritableStorage`,
+ * a pass over the whole file at each flush) behind the caller's back: they are refused with `ERR_INVALID_INPUT`
+ * naming them, before any request. To run a download in the page with your own ports, call
+ * `createDownloadHere(options, ports)`. In a dedicated worker, or where there are no workers, the download runs in
+ * this realm and every override applies.
  */
 export const createDownload = (
   options: DownloadOptions,
@@ -152,8 +166,14 @@ export const createDownload = (
 ): Download => {
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
-  if (Object.keys(overrides).length > 0 || hasSyncAccessHandles() || typeof Worker === 'undefined') {
-    return createDownloadHere(options, overrides);
+  if (hasSyncAccessHandles() || typeof Worker === 'undefined') return createDownloadHere(options, overrides);
+  const stranded = Object.keys(overrides);
+  if (stranded.length > 0) {
+    return refusedDownload({
+      _tag: 'InvalidInput',
+      field: 'overrides',
+      message: `${stranded.join(', ')} cannot reach the download worker: createDownloadHere(options, ports) runs the download in this page with them`,
+    });
   }
   return createWorkerDownload(options);
 };

@@ -1,3 +1,19 @@
+/**
+ * `@rdl/adapter-browser`: downloads into the Origin Private File System, resumably across lost networks and page
+ * reloads, in a dedicated worker. The pieces it is built from (the storage RPC between page and worker, the quota
+ * guard, the lock names) are in `@rdl/adapter-browser/parts`.
+ */
+export {
+  type Download,
+  DownloadError,
+  type DownloadEvent,
+  type DownloadFailure,
+  type DownloadOptions,
+  type DownloadPorts,
+  type DownloadResult,
+  isDownloadError,
+  type Progress,
+} from '@rdl/core';
 export { browserClock } from './browserClock.js';
 export {
   createDownload,
@@ -5,13 +21,10 @@ export {
   download,
   type WorkerDownloadSettings,
 } from './createDownload.js';
-export { browserOptions, browserPorts, createDownloadHere, type HereHooks } from './createDownloadHere.js';
+export { browserPorts, createDownloadHere, type HereHooks } from './createDownloadHere.js';
 export { getDownloadedFile, removeDownloadedFile, saveFile } from './downloadedFile.js';
-export { FetchHttp, type FetchHttpOptions, isCrossOrigin } from './FetchHttp.js';
-export { hasSyncAccessHandles } from './fileSystemAccess.js';
+export { FetchHttp, type FetchHttpOptions } from './FetchHttp.js';
 export { IdbCheckpointStore, type IdbCheckpointStoreOptions } from './IdbCheckpointStore.js';
 export { OpfsStorage, type OpfsStorageOptions } from './OpfsStorage.js';
-export { withQuotaCheck } from './quota.js';
-export { lockName } from './targetLock.js';
+export { type SavedDownload, savedDownload } from './savedDownload.js';
 export { WritableStorage } from './WritableStorage.js';
-export { type MessageEndpoint, RemoteStorage, serveStorage } from './worker/storageRpc.js';

@@ -9,7 +9,6 @@ import fetch, { type Response } from 'node-fetch';
 import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
 import { transferEncodingProblem, withoutOverriddenLength } from './http1/bodyFraming.js';
-import { SocketBufferReclaimer } from './SocketBufferReclaimer.js';
 import { StreamBody } from './StreamBody.js';
 
 /** Options of `NodeFetchHttp`. */
@@ -21,12 +20,6 @@ export interface NodeFetchHttpOptions {
    * write does not stall the socket, small enough that memory stays flat.
    */
   readonly maxQueuedBytes?: number;
-  /**
-   * Bytes of body received between two minor collections that free spent socket buffers (see
-   * `SocketBufferReclaimer`); 0 leaves it to V8. Default 2 MiB: the `rdl` command's peak RSS on 1 GiB from nginx
-   * was 85–92 MiB with it against 88–95 MiB at 4 MiB and 98–104 MiB at 1 MiB, at the same speed (3 runs each).
-   */
-  readonly reclaimEveryBytes?: number;
   /** Extra TLS options of the https agent (`ca` for a private CA…). Default none. */
   readonly tls?: ConnectionOptions;
   /** Follow a redirect from https to http (R37). Default false: refused as `RedirectRefused`. */
@@ -47,7 +40,6 @@ export class NodeFetchHttp implements HttpPort {
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
   private readonly maxQueued: number;
-  private readonly reclaimer: SocketBufferReclaimer;
   private readonly allowHttpsDowngrade: boolean;
 
   constructor(options: NodeFetchHttpOptions = {}) {
@@ -59,7 +51,6 @@ export class NodeFetchHttp implements HttpPort {
     this.httpAgent = new HttpAgent(agentOptions);
     this.httpsAgent = new HttpsAgent({ ...options.tls, ...agentOptions });
     this.maxQueued = options.maxQueuedBytes ?? 1024 * 1024;
-    this.reclaimer = new SocketBufferReclaimer(options.reclaimEveryBytes ?? 2 * 1024 * 1024);
     this.allowHttpsDowngrade = options.allowHttpsDowngrade ?? false;
   }
 
@@ -108,17 +99,11 @@ export class NodeFetchHttp implements HttpPort {
           status: response.status,
           headers: withoutOverriddenLength(head),
           body: () =>
-            bodyOf(
-              stream,
-              request.signal,
-              this.maxQueued,
-              (complete) => {
-                // A body let go before its end aborts the request: node-fetch then destroys the socket.
-                if (!complete) controller.abort();
-                release();
-              },
-              this.reclaimer,
-            ),
+            bodyOf(stream, request.signal, this.maxQueued, (complete) => {
+              // A body let go before its end aborts the request: node-fetch then destroys the socket.
+              if (!complete) controller.abort();
+              release();
+            }),
           discard: () => discard(stream),
         });
       },
@@ -153,9 +138,8 @@ const bodyOf = (
   signal: AbortSignalLike,
   maxQueued: number,
   onDone: (complete: boolean) => void,
-  reclaimer: SocketBufferReclaimer,
 ): AsyncIterable<Uint8Array> => {
-  if (stream !== null) return new StreamBody(stream, signal, maxQueued, onDone, reclaimer);
+  if (stream !== null) return new StreamBody(stream, signal, maxQueued, onDone);
   onDone(true);
   return { [Symbol.asyncIterator]: async function* () {} };
 };

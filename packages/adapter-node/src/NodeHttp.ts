@@ -12,7 +12,6 @@ import { ConnectionPool } from './http1/connectionPool.js';
 import { requestHeadOf } from './http1/requestHead.js';
 import { SlotPool } from './http1/slotPool.js';
 import { lazyBuiltin } from './lazyBuiltin.js';
-import { SocketBufferReclaimer } from './SocketBufferReclaimer.js';
 
 const MiB = 1024 * 1024;
 
@@ -37,13 +36,6 @@ export interface NodeHttpOptions {
   readonly extraCaFile?: string;
   /** How long a kept-alive socket waits for its next request before it is closed. Default 5000 ms. */
   readonly idleTimeoutMs?: number;
-  /**
-   * Bytes of fresh slots allocated between two minor collections that free the spent ones (see
-   * `SocketBufferReclaimer`); 0 leaves it to V8. Only a reader that keeps its chunks rather than give them back
-   * needs it. Default 4 MiB: 1 GiB from nginx read and dropped peaked at 73–79 MiB RSS with it against 96–102
-   * MiB without, at the same speed (3 runs each).
-   */
-  readonly reclaimEveryBytes?: number;
   /**
    * Follow a redirect from https to http (R37). Default false: it is refused as `RedirectRefused`, before any byte
    * goes in clear. `createDownload` sets it from the download's `allowHttpsDowngrade`.
@@ -78,7 +70,7 @@ export class NodeHttp implements HttpPort {
 
   constructor(options: NodeHttpOptions = {}) {
     const slotBytes = positive(options.slotBytes, MiB, 'slotBytes');
-    const slots = new SlotPool(slotBytes, new SocketBufferReclaimer(options.reclaimEveryBytes ?? 4 * MiB));
+    const slots = new SlotPool(slotBytes);
     let tlsOptions: TlsOptions | null = null;
     this.#recycle = (chunk) => slots.giveBack(chunk);
     this.#settings = {

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { AbortSignalLike } from '@rdl/core';
 import { badBodyError } from '@rdl/core/adapter';
-import type { SocketBufferReclaimer } from './SocketBufferReclaimer.js';
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -13,8 +12,7 @@ const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
  * the queue keeps them, and they are yielded before the cut's error, so a retry resumes from every byte received
  * (R26). After an abort nothing more is yielded. `return()` (leaving a loop early, or core releasing a body it does
  * not read, even before the first `next()`) destroys the stream, so the socket is closed rather than left holding
- * an unwanted body. `onDone(complete)` runs once, when the body ended, failed or was let go. `reclaimer`, when given,
- * is told of every chunk received.
+ * an unwanted body. `onDone(complete)` runs once, when the body ended, failed or was let go.
  */
 export class StreamBody implements AsyncIterableIterator<Uint8Array> {
   private readonly queue: Buffer[] = [];
@@ -29,7 +27,6 @@ export class StreamBody implements AsyncIterableIterator<Uint8Array> {
     private readonly signal: AbortSignalLike,
     private readonly maxQueued: number,
     private readonly onDone: (complete: boolean) => void,
-    private readonly reclaimer: SocketBufferReclaimer | null = null,
   ) {
     stream.on('data', this.onData);
     stream.on('end', this.onEnd);
@@ -94,7 +91,6 @@ export class StreamBody implements AsyncIterableIterator<Uint8Array> {
   private readonly onData = (chunk: Buffer): void => {
     this.queue.push(chunk);
     this.queued += chunk.byteLength;
-    this.reclaimer?.received(chunk.byteLength);
     if (this.queued >= this.maxQueued) this.stream.pause();
     this.notify();
   };

@@ -1,3 +1,8 @@
+/**
+ * `@rdl/adapter-node`: downloads to files on Node.js (and Bun, Deno), resumably. `createDownload` / `download` with
+ * the Node ports filled in, `createStreamDownload` into any writable stream, and the ports themselves to swap or
+ * configure. Where each sidecar file lives, and how a target is judged, is in `@rdl/adapter-node/files`.
+ */
 export {
   type Download,
   DownloadError,
@@ -10,18 +15,10 @@ export {
   type Progress,
 } from '@rdl/core';
 export { createDownload, createStreamDownload, download, nodePorts } from './createDownload.js';
-export { checkpointPathOf, FileCheckpointStore } from './FileCheckpointStore.js';
-export {
-  DEFAULT_FLUSH_BEHIND_BYTES,
-  FsStorage,
-  type FsStorageOptions,
-  lockPathOf,
-  partPathOf,
-} from './FsStorage.js';
+export { FileCheckpointStore } from './FileCheckpointStore.js';
+export { DEFAULT_FLUSH_BEHIND_BYTES, FsStorage, type FsStorageOptions } from './FsStorage.js';
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';
-export { NodeHasher } from './NodeHasher.js';
+export { NodeHasher, type NodeHasherOptions } from './NodeHasher.js';
 export { NodeHttp, type NodeHttpOptions } from './NodeHttp.js';
 export { StreamStorage } from './StreamStorage.js';
 export { systemClock } from './systemClock.js';
-export { isStreamTarget, type TargetKind, targetKindOf } from './targetKind.js';
-export { maxTargetNameBytes, targetProblem } from './targetPath.js';

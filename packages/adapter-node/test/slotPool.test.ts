@@ -2,9 +2,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SlotPool } from '../src/http1/slotPool.js';
-import { SocketBufferReclaimer } from '../src/SocketBufferReclaimer.js';
 
-const pool = (): SlotPool => new SlotPool(1024, new SocketBufferReclaimer(0));
+const pool = (): SlotPool => new SlotPool(1024);
 
 describe('SlotPool', () => {
   it('reuses a retired slot once every byte lent from it came back, in any pieces', () => {
@@ -61,7 +60,7 @@ describe('SlotPool and the garbage collector', () => {
 
   it('slots lent and never given back are freed by a minor collection once the reader drops them', () => {
     const MiB = 1024 * 1024;
-    const slots = new SlotPool(MiB, new SocketBufferReclaimer(0));
+    const slots = new SlotPool(MiB);
     minorGc();
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < 64; i += 1) {

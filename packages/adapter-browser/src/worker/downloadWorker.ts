@@ -8,6 +8,7 @@ import type { Download, RefreshUrl } from '@rdl/core';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import { createDownloadHere } from '../createDownloadHere.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { holdWorkerLife } from './workerLife.js';
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
@@ -58,6 +59,8 @@ const open = (message: Extract<ToWorker, { type: 'open' }>): Download => {
   );
   return created;
 };
+
+holdWorkerLife((lock) => scope.postMessage({ type: 'alive', lock }));
 
 scope.addEventListener('message', ({ data: message }) => {
   switch (message.type) {

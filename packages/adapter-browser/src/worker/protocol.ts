@@ -20,6 +20,8 @@ export type ToWorker =
 
 /** Worker → page. */
 export type FromWorker =
+  /** The worker lives, holding the Web Lock `lock` until it ends (`null`: no Web Locks there); see `workerLife.ts`. */
+  | { readonly type: 'alive'; readonly lock: string | null }
   | { readonly type: 'event'; readonly event: WireEvent }
   /** A checkpoint was saved counting `bytes` from byte 0 (R20): what a reload would resume from. */
   | { readonly type: 'checkpoint'; readonly bytes: number }

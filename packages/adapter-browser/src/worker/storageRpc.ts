@@ -1,10 +1,14 @@
 import type { PartFile, StorageFailure, StoragePort } from '@rdl/core';
 import type * as TE from 'fp-ts/TaskEither';
+import { holdWorkerLife, watchWorkerLife } from './workerLife.js';
 
-/** The part of `Worker`/`MessagePort`/`DedicatedWorkerGlobalScope` the RPC needs. */
+/**
+ * The part of `Worker`/`MessagePort`/`DedicatedWorkerGlobalScope` the RPC needs. `error` is heard where the
+ * endpoint has it (a `Worker`: its script failed).
+ */
 export interface MessageEndpoint {
   postMessage(message: unknown, transfer?: Transferable[]): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  addEventListener(type: 'message' | 'error', listener: (event: Event) => void): void;
 }
 
 type StorageCall =
@@ -29,14 +33,39 @@ interface StorageReply {
   readonly result: { _tag: 'Left'; left: StorageFailure } | { _tag: 'Right'; right: unknown };
 }
 
+/** The serving side lives, holding the Web Lock `lock` until it ends (`null`: no Web Locks there). */
+interface StorageAlive {
+  readonly rdlStorage: 'alive';
+  readonly lock: string | null;
+}
+
+const ioError = (message: string): { _tag: 'Left'; left: StorageFailure } => ({
+  _tag: 'Left',
+  left: { _tag: 'IoError', message },
+});
+
+/** One line, whatever was thrown. */
+const lineOf = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+
 /**
  * Serves `storage` to the other side of `endpoint` (run in a dedicated worker, where `OpfsStorage`'s sync handles
- * exist). Each open part file gets a number; the caller's `RemoteStorage` names it in later calls.
+ * exist). Each open part file gets a number; the caller's `RemoteStorage` names it in later calls. Calls are
+ * served once the worker's life lock is held and announced (`workerLife.ts`), so that the caller can tell its end
+ * from the first answer on; a call that throws is answered with an `IoError`, never left without an answer.
  */
 export const serveStorage = (endpoint: MessageEndpoint, storage: StoragePort): void => {
   const files = new Map<number, PartFile>();
   let nextFile = 1;
+  const announced = new Promise<void>((resolve) => {
+    holdWorkerLife((lock) => {
+      const alive: StorageAlive = { rdlStorage: 'alive', lock };
+      endpoint.postMessage(alive);
+      resolve();
+    });
+  });
   const run = async (call: StorageCall): Promise<StorageReply['result']> => {
+    await announced;
     if (call.op === 'remove') return storage.remove(call.target)();
     if (call.op === 'targetSize') return storage.targetSize(call.target)();
     if (call.op === 'readTarget') return storage.readTarget(call.target, call.offset, call.length)();
@@ -70,12 +99,15 @@ export const serveStorage = (endpoint: MessageEndpoint, storage: StoragePort): v
     }
   };
   endpoint.addEventListener('message', (event) => {
-    const request = event.data as StorageRequest | null;
+    const request = (event as MessageEvent).data as StorageRequest | null;
     if (request?.rdlStorage !== 'call') return;
-    void run(request.call).then((result) => {
+    const answer = (result: StorageReply['result']) => {
       const reply: StorageReply = { rdlStorage: 'reply', id: request.id, result };
       endpoint.postMessage(reply);
-    });
+    };
+    run(request.call).then(answer, (error: unknown) =>
+      answer(ioError(`the storage call ${request.call.op} failed: ${lineOf(error)}`)),
+    );
   });
 };
 
@@ -83,25 +115,50 @@ export const serveStorage = (endpoint: MessageEndpoint, storage: StoragePort): v
  * A `StoragePort` whose calls run in another realm, served there by `serveStorage`: how a page uses `OpfsStorage`,
  * whose sync access handles exist only in a dedicated worker. The contract is the served storage's; every call is
  * one message each way, and written bytes are copied across.
+ *
+ * Once the serving worker has ended (terminated, crashed, or its script failed: see `workerLife.ts`), every call
+ * in flight and every later one resolves `Left(IoError)` with one line saying so, instead of waiting for ever.
+ * Without Web Locks, only a script error is heard.
  */
 export class RemoteStorage implements StoragePort {
   #nextId = 1;
   readonly #pending = new Map<number, (result: StorageReply['result']) => void>();
+  /** Why the serving side is gone, once it is. */
+  #ended: string | null = null;
 
   constructor(private readonly endpoint: MessageEndpoint) {
     endpoint.addEventListener('message', (event) => {
-      const reply = event.data as StorageReply | null;
-      if (reply?.rdlStorage !== 'reply') return;
-      this.#pending.get(reply.id)?.(reply.result);
-      this.#pending.delete(reply.id);
+      const message = (event as MessageEvent).data as StorageReply | StorageAlive | null;
+      if (message?.rdlStorage === 'alive' && message.lock !== null) {
+        watchWorkerLife(message.lock, () => this.#end('the storage worker ended'));
+      }
+      if (message?.rdlStorage !== 'reply') return;
+      this.#pending.get(message.id)?.(message.result);
+      this.#pending.delete(message.id);
     });
+    endpoint.addEventListener('error', (event) => {
+      const detail = (event as ErrorEvent).message;
+      this.#end(`the storage worker failed${detail ? `: ${lineOf(detail)}` : ''}`);
+    });
+  }
+
+  #end(why: string): void {
+    if (this.#ended !== null) return;
+    this.#ended = why;
+    for (const settle of this.#pending.values()) settle(ioError(why));
+    this.#pending.clear();
   }
 
   #call<A>(call: StorageCall): TE.TaskEither<StorageFailure, A> {
     return () =>
       new Promise((resolve) => {
+        const settle = resolve as (result: StorageReply['result']) => void;
+        if (this.#ended !== null) {
+          settle(ioError(this.#ended));
+          return;
+        }
         const id = this.#nextId++;
-        this.#pending.set(id, resolve as (result: StorageReply['result']) => void);
+        this.#pending.set(id, settle);
         const request: StorageRequest = { rdlStorage: 'call', id, call };
         this.endpoint.postMessage(request);
       });

@@ -8,6 +8,7 @@ import {
   createWorkerDownload,
   getDownloadedFile,
   removeDownloadedFile,
+  savedDownload,
 } from '../../src/index.js';
 import { WritableStorage } from '../../src/WritableStorage.js';
 import { opfsFileExists, removeOpfsEntry, uniqueFolder } from './opfsFiles.js';
@@ -47,6 +48,27 @@ describe('createDownload in Chromium', () => {
     download.start();
     const error = await download.result.catch((e: unknown) => e);
     expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
+  });
+
+  it('R30: a port override in a page is refused, naming it and createDownloadHere: it cannot reach the worker', async () => {
+    await fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify({ reset: true }) });
+    const target = `${uniqueFolder('override')}.bin`;
+    const download = createDownload(
+      { url: `${files}/files/small.bin`, target },
+      {
+        clock: { now: () => 0, setTimeout, clearTimeout, random: () => 0.5 },
+        storage: new WritableStorage(),
+      },
+    );
+    download.start();
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
+    expect(isDownloadError(error) && error.message).toMatch(
+      /clock, storage cannot reach the download worker: createDownloadHere\(options, ports\)/,
+    );
+    const log = (await (await fetch(`${files}/_requests`)).json()) as unknown[];
+    expect(log).toEqual([]);
+    expect(await opfsFileExists(`${target}.part`)).toBe(false);
   });
 
   it('R29: a download bigger than the storage estimate fails with a typed QuotaExceeded before writing', async () => {
@@ -148,6 +170,85 @@ describe('createDownload in a worker, with a refreshUrl hook in the page', () =>
     const renewed = log.find((r) => r.method === 'GET' && r.path.includes('sig=2'));
     // It goes on from the checkpoint, not from 0 (R26).
     expect(Number(/^bytes=(\d+)-$/.exec(renewed?.range ?? '')?.[1])).toBeGreaterThanOrEqual(checkpointed);
+    await removeDownloadedFile(target);
+  });
+});
+
+describe('createWorkerDownload when its worker dies', () => {
+  it('R29: the worker terminated mid-download: result rejects with a typed ERR_IO and the state is failed', async () => {
+    const control = (body: object) =>
+      fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify(body) });
+    await control({ reset: true, holdAt: 256 * 1024 });
+    const target = `${uniqueFolder('dies')}.bin`;
+    let worker: Worker | null = null;
+    const download = createWorkerDownload(
+      { url: `${files}/files/small.bin`, target, writeBufferBytes: 64 * 1024 },
+      {
+        worker: () => {
+          worker = new Worker(new URL('../../src/worker/downloadWorker.ts', import.meta.url), {
+            type: 'module',
+          });
+          return worker;
+        },
+      },
+    );
+    const downloading = new Promise<void>((resolve) => {
+      download.subscribe((event) => {
+        if (event.type === 'progress' && event.progress.bytes > 0) resolve();
+      });
+    });
+    download.start();
+    await downloading;
+    (worker as Worker | null)?.terminate();
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.code).toBe('ERR_IO');
+    expect(isDownloadError(error) && error.message).toMatch(/the download worker ended$/);
+    expect(download.getSnapshot().state).toBe('failed');
+    await control({ reset: true });
+    await removeOpfsEntry(target);
+  });
+});
+
+describe('createWorkerDownload with the caller’s AbortSignal', () => {
+  it('R24: an abort pauses the worker’s download, keeps its bytes, and rejects with ERR_ABORTED and the reason', async () => {
+    const control = (body: object) =>
+      fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify(body) });
+    await control({ reset: true, holdAt: 512 * 1024 });
+    const target = `${uniqueFolder('aborted')}.bin`;
+    const controller = new AbortController();
+    let saved: () => void = () => {};
+    const checkpointed = new Promise<void>((resolve) => {
+      saved = resolve;
+    });
+    const download = createWorkerDownload(
+      {
+        url: `${files}/files/small.bin`,
+        target,
+        signal: controller.signal,
+        checkpointIntervalMs: 20,
+        writeBufferBytes: 64 * 1024,
+      },
+      { onCheckpoint: (bytes) => bytes > 0 && saved() },
+    );
+    const states: string[] = [];
+    download.on('state', (event) => states.push(event.state));
+    download.start();
+    await checkpointed;
+    const reason = new Error('the user left the page');
+    controller.abort(reason);
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.code).toBe('ERR_ABORTED');
+    expect((error as Error).cause).toBe(reason);
+    expect(states.slice(-2)).toEqual(['pausing', 'paused']);
+    const kept = await savedDownload(target);
+    expect(kept?.bytes).toBeGreaterThan(0);
+    await control({ reset: true });
+    // What was kept is resumed by a later download of the target.
+    const again = createWorkerDownload({ url: `${files}/files/small.bin`, target, computeSha256: true });
+    const starts: number[] = [];
+    again.on('start', (event) => starts.push(event.resumedFrom));
+    expect((await again.start()).sha256).toBe(await sha256(SMALL));
+    expect(starts[0]).toBeGreaterThan(0);
     await removeDownloadedFile(target);
   });
 });

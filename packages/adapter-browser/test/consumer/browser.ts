@@ -1,6 +1,7 @@
 // A consumer of the browser adapter, compiled with lib DOM and no Node types (see test/node/consumerTypes.test.ts).
 
 import { createDownload, download, getDownloadedFile } from '@rdl/adapter-browser';
+import { hasSyncAccessHandles, lockName } from '@rdl/adapter-browser/parts';
 import type { DownloadResult } from '@rdl/core';
 
 export const run = async (): Promise<DownloadResult> => {
@@ -8,5 +9,6 @@ export const run = async (): Promise<DownloadResult> => {
   file.on('progress', (event) => event.progress.bytes);
   await file.start();
   await getDownloadedFile('a.bin');
+  if (hasSyncAccessHandles()) lockName('a.bin');
   return download({ url: 'https://example.com/b.bin', target: 'b.bin' });
 };

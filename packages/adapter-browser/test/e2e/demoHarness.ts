@@ -101,6 +101,24 @@ export class DemoTab {
     return this.waitFor('state', `v === ${JSON.stringify(state)}`);
   }
 
+  /** The progress bar's label (`30 %`). */
+  async percent(): Promise<string> {
+    return (await this.page.locator('#percent').textContent()) ?? '';
+  }
+
+  /** Waits (by polling the page) until exactly the buttons `names` are enabled, in page order. */
+  async waitForEnabled(names: readonly string[]): Promise<void> {
+    await this.page.waitForFunction(
+      (wanted) =>
+        [...document.querySelectorAll('button')]
+          .filter((b) => !b.disabled)
+          .map((b) => b.textContent?.trim())
+          .join(',') === wanted,
+      names.join(','),
+      { timeout: 0, polling: 20 },
+    );
+  }
+
   /** The `<target>.part` size in OPFS (`null` if none) and the checkpoint text in IndexedDB (`null` if none). */
   leftovers(
     target: string,

@@ -1,3 +1,4 @@
+import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { patternBytes } from '../../demo/patternBytes.js';
@@ -124,23 +125,46 @@ describe('the demo page in headless Chromium', () => {
     expect(await tab.field('restarts')).toBe('none');
   });
 
-  it('R19, R20, R21: the page reloaded mid-download resumes from OPFS and the checkpoint; SHA-256 matches', async () => {
-    const { file, tab, checkpointed: saved } = await startUntilCheckpointed(8 * MiB, 4 * MiB);
+  it('R19, R20, R21: reloaded at about 30 %, the page shows what OPFS holds; Resume goes on from it by a Range, SHA-256 matches', async () => {
+    const size = 16 * MiB;
+    const { file, tab } = await startUntilCheckpointed(5 * MiB, 4 * MiB);
+    await tab.waitForEnabled(['Pause', 'Cancel']);
     await tab.reload();
-    expect(await tab.field('state')).toBe('idle');
     const left = await tab.leftovers(file.name);
     expect(left.final).toBeNull();
+    const checkpoint = decodeCheckpoint(left.checkpoint ?? '');
+    if (checkpoint._tag === 'Left') throw new Error(`no checkpoint after the reload: ${checkpoint.left}`);
+    const saved = committedPrefix(checkpoint.right);
     expect(left.part).toBeGreaterThanOrEqual(saved);
-    expect(left.checkpoint).not.toBeNull();
+    const percent = Math.floor((saved / size) * 100);
+    expect(percent).toBeGreaterThanOrEqual(25);
+    expect(percent).toBeLessThanOrEqual(31);
+    // What a person sees: the bytes kept, of the total, and the percentage; Resume and Cancel, nothing else.
+    expect(await tab.field('state')).toBe('saved');
+    expect(await tab.field('bytes')).toBe(`${saved} of ${size}`);
+    expect(await tab.field('checkpointed')).toBe(String(saved));
+    expect(await tab.percent()).toBe(`${percent} %`);
+    await tab.waitForEnabled(['Resume', 'Cancel']);
+    const before = dataRequests(file.name).length;
     demo.files.release();
-    await tab.click('Start');
-    const resumedFrom = Number(await tab.waitFor('resumed-from', `Number(v) > 0`));
-    expect(resumedFrom).toBeGreaterThanOrEqual(saved);
+    await tab.click('Resume');
     expect(await finalSha256(tab)).toBe(file.sha256);
-    const last = dataRequests(file.name).at(-1);
-    expect(last?.range).toBe(`bytes=${resumedFrom}-`);
+    // Resumed, not restarted: the first data request after the reload asks for the bytes from the saved offset.
+    expect(dataRequests(file.name).slice(before)[0]?.range).toBe(`bytes=${saved}-`);
+    expect(await tab.number('resumed-from')).toBe(saved);
     expect(await tab.field('restarts')).toBe('none');
     expect((await tab.leftovers(file.name)).part).toBeNull();
+    await tab.waitForEnabled(['Start', 'Save file']);
+  });
+
+  it('R24: after a reload, Cancel deletes what OPFS holds, and only Start is left', async () => {
+    const { file, tab } = await startUntilCheckpointed(8 * MiB, 2 * MiB);
+    await tab.reload();
+    await tab.waitForEnabled(['Resume', 'Cancel']);
+    await tab.click('Cancel');
+    await tab.waitForState('cancelled');
+    expect(await tab.leftovers(file.name)).toEqual({ part: null, final: null, checkpoint: null });
+    await tab.waitForEnabled(['Start']);
   });
 
   it('R11, R13: the file changed on the server between two runs: restart from 0 against the new version', async () => {
@@ -148,7 +172,7 @@ describe('the demo page in headless Chromium', () => {
     await tab.reload();
     const changed = demo.files.setFile(file.name, nextContent());
     demo.files.release();
-    await tab.click('Start');
+    await tab.click('Resume');
     expect(await finalSha256(tab)).toBe(changed);
     expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
   });
@@ -207,8 +231,9 @@ describe('the demo page in headless Chromium', () => {
 
   it('R23: a second tab on the same target fails with TargetBusy; the first goes on', async () => {
     const { file, tab: first } = await startUntilCheckpointed(6 * MiB, MiB);
+    // The second tab sees what the first has saved, and offers to resume it.
     const second = await openTab(file.name);
-    await second.click('Start');
+    await second.click('Resume');
     expect(await second.waitFor('error', `v !== ''`)).toContain('ERR_TARGET_BUSY');
     demo.files.release();
     expect(await finalSha256(first)).toBe(file.sha256);

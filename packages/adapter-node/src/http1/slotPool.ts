@@ -1,5 +1,3 @@
-import type { SocketBufferReclaimer } from '../SocketBufferReclaimer.js';
-
 /** What the pool knows of one slot. */
 interface SlotState {
   /** Body bytes of the slot lent to a reader (queued or yielded) and not given back. */
@@ -29,19 +27,12 @@ export class SlotPool {
   readonly #states = new WeakMap<ArrayBufferLike, SlotState>();
   readonly #spare: Buffer[] = [];
 
-  constructor(
-    private readonly slotBytes: number,
-    private readonly reclaimer: SocketBufferReclaimer,
-  ) {}
+  constructor(private readonly slotBytes: number) {}
 
   /** A slot to read into: one given back, else a fresh one. */
   take(): Buffer {
     let slot = this.#spare.pop();
-    if (slot === undefined) {
-      slot = Buffer.allocUnsafeSlow(this.slotBytes);
-      // Only fresh memory needs the collector's help; a reused slot was never garbage.
-      this.reclaimer.received(this.slotBytes);
-    }
+    slot ??= Buffer.allocUnsafeSlow(this.slotBytes);
     this.#states.set(slot.buffer, { lent: 0, retired: false, spoiled: false });
     return slot;
   }

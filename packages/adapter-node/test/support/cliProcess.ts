@@ -42,10 +42,22 @@ const parseLines = (text: string): JsonEvent[] =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as JsonEvent);
 
-/** Starts `rdl args…` in `cwd`, stdout and stderr piped (not a TTY: no bar). */
-export const spawnRdl = (args: readonly string[], cwd: string): RdlProcess => {
-  assertBuilt();
-  const child = spawn(process.execPath, [rdlBin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** How a script is run: the runtime's binary and its arguments before the script. Default: this Node.js. */
+export type RuntimeCommand = readonly [string, ...string[]];
+
+/**
+ * Starts `script args…` in `cwd` under `runtime`, stdout and stderr piped (not a TTY: no bar), its JSON lines
+ * parsed as they come.
+ */
+export const spawnScript = (
+  runtime: RuntimeCommand,
+  script: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): RdlProcess => {
+  const [binary, ...before] = runtime;
+  const child = spawn(binary, [...before, script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let pending = '';
@@ -91,8 +103,24 @@ export const spawnRdl = (args: readonly string[], cwd: string): RdlProcess => {
   };
 };
 
-/** Runs `rdl args…` in `cwd` to its end. */
-export const runRdl = (args: readonly string[], cwd: string): Promise<RdlExit> => spawnRdl(args, cwd).exit;
+/** Starts `rdl args…` in `cwd` (under `runtime`), stdout and stderr piped (not a TTY: no bar). */
+export const spawnRdl = (
+  args: readonly string[],
+  cwd: string,
+  runtime: RuntimeCommand = [process.execPath],
+  env?: NodeJS.ProcessEnv,
+): RdlProcess => {
+  assertBuilt();
+  return spawnScript(runtime, rdlBin, args, cwd, env);
+};
+
+/** Runs `rdl args…` in `cwd` (under `runtime`) to its end. */
+export const runRdl = (
+  args: readonly string[],
+  cwd: string,
+  runtime?: RuntimeCommand,
+  env?: NodeJS.ProcessEnv,
+): Promise<RdlExit> => spawnRdl(args, cwd, runtime, env).exit;
 
 /** The progress of an event, or -1 for other events. */
 export const bytesOf = (event: JsonEvent): number => (event.event === 'progress' ? Number(event.bytes) : -1);

@@ -71,7 +71,7 @@ const untilAborted = (signal: AbortSignalLike): Promise<void> =>
 
 /**
  * An `HttpPort` that is also the server: it serves versions of resources like a correct RFC 9110 server, and
- * misbehaves on demand through a queue of faults (`inject`), every way RESUME-RULES names. It records each request.
+ * misbehaves on demand through a queue of faults (`inject`), every way the resume rules (docs/resume-rules.md) name. It records each request.
  */
 export class MemoryServer implements HttpPort {
   readonly #resources = new Map<string, MemoryResource>();

@@ -14,7 +14,7 @@ export type ContentRangeLie =
   | 'malformed';
 
 /**
- * One way for `MemoryServer` to misbehave on one request, every way RESUME-RULES names. A request takes the first
+ * One way for `MemoryServer` to misbehave on one request, every way the resume rules (docs/resume-rules.md) name. A request takes the first
  * queued entry that matches it; an entry may hold several faults (e.g. a lie and a cut).
  */
 export type Fault =

@@ -116,6 +116,27 @@ describe('createDownload against hostile servers and hosts', () => {
     await drive(w, run, () => run.download.getSnapshot().state === 'paused');
   });
 
+  it('R20: bytes that came in a burst before the body went quiet are durable one checkpoint interval later, not at the stall', async () => {
+    const w = worldServing(bytesOf(SIZE));
+    w.server.inject(fault.stall(20_000), { method: 'GET' });
+    const run = begin(w, {
+      writeBufferBytes: 1_048_576,
+      checkpointIntervalMs: 1_000,
+      stallTimeoutMs: 30_000,
+    });
+    const durable = () => {
+      const raw = w.checkpoints.raw(TARGET);
+      const decoded = raw === null ? null : decodeCheckpoint(raw);
+      return decoded !== null && E.isRight(decoded) ? (decoded.right.ranges[0]?.[1] ?? 0) : 0;
+    };
+    const started = w.clock.now();
+    await drive(w, run, () => durable() === 20_000);
+    expect(w.clock.now() - started).toBeLessThan(2_000);
+    expect(run.download.getSnapshot().state).toBe('downloading');
+    run.download.cancel();
+    await finish(w, run);
+  });
+
   it('R39: a listener that throws on every progress report changes nothing: the file is right and the throw is told', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content);

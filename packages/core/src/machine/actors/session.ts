@@ -18,9 +18,17 @@ const feed = (hash: RunningHash, bytes: Uint8Array): void => {
   hash.upTo += bytes.length;
 };
 
-/** Whether `hash` computes every one of `algorithms`. */
+/**
+ * Whether `hash` can still give every one of `algorithms`: it computes them all, and none of its states lost bytes
+ * (a hashing thread that died, `HashState.lost`), which would make its digest fail rather than be right.
+ */
 const computes = (hash: RunningHash, algorithms: readonly HashAlgorithm[]): boolean =>
-  algorithms.every((algorithm) => hash.states.has(algorithm));
+  algorithms.every((algorithm) => hash.states.has(algorithm)) &&
+  [...hash.states.values()].every((state) => state.lost?.() !== true);
+
+/** Whether a state of `hash` lost bytes since it was checked: it must be computed again from byte 0. */
+export const lostAny = (hash: RunningHash): boolean =>
+  [...hash.states.values()].some((state) => state.lost?.() === true);
 
 /** The digests of a running hash that has read every byte it must: each state is digested, once. */
 export const digestsOf = (hash: RunningHash): Partial<Record<HashAlgorithm, string>> =>
@@ -171,6 +179,11 @@ export class DownloadSession {
       feed(hash, read.right);
     }
     return null;
+  }
+
+  /** A hash of `algorithms` from byte 0, for one whose states were lost while it caught up (see `lostAny`). */
+  freshHash(algorithms: readonly HashAlgorithm[]): RunningHash {
+    return this.#freshHash(algorithms);
   }
 
   #freshHash(algorithms: readonly HashAlgorithm[]): RunningHash {

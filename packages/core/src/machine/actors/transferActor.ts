@@ -24,12 +24,11 @@ import {
 import { compareVersions } from '../../rules/validators.js';
 import type { TransferInput } from '../effects.js';
 import type { EffectCrashed, TransferCommand, TransferEndEvent, TransferEvent } from '../events.js';
+import { BodySink } from './BodySink.js';
 import { CheckpointSaver } from './checkpointSaver.js';
 import type { ProgressReporter } from './progressReporter.js';
 import { releaseBody } from './releaseBody.js';
 import type { DownloadSession } from './session.js';
-import { WriteBatcher } from './WriteBatcher.js';
-import { WriteBehind } from './WriteBehind.js';
 
 export interface TransferDeps {
   readonly http: HttpPort;
@@ -205,22 +204,30 @@ class Transfer {
     const { options } = this.#input;
     const { start, end, totalLength } = decision;
     const session = this.#deps.session;
-    const batcher = new WriteBatcher(options.writeBufferBytes, response.recycle);
-    const writer = new WriteBehind(part, this.#written, 4 * options.writeBufferBytes, (at, bytes) => {
-      // The hash and `#written` move in one step: a chase reading up to `#written` hands over exactly here.
-      session.hashWritten(at, bytes);
-      this.#written = at + bytes.length;
-      batcher.recycle(bytes);
+    const sink = new BodySink({
+      part,
+      from: this.#written,
+      batchBytes: options.writeBufferBytes,
+      saver,
+      clock: this.#deps.clock,
+      intervalMs: options.checkpointIntervalMs,
+      recycle: response.recycle,
+      onWritten: (at, bytes) => {
+        // The hash and `#written` move in one step: a chase reading up to `#written` hands over exactly here.
+        session.hashWritten(at, bytes);
+        this.#written = at + bytes.length;
+      },
+      written: () => this.#written,
     });
-    /** The end of the bytes that arrived: written, queued, or gathered. */
-    const received = (): number => writer.queued + batcher.pending;
     let bodyFailure: DownloadFailure | null = null;
     let ended = false;
 
     const iterator = response.body[Symbol.asyncIterator]();
     try {
       for (;;) {
+        sink.waiting = true;
         const next = await iterator.next();
+        sink.waiting = false;
         if (next.done === true) {
           ended = true;
           break;
@@ -229,19 +236,14 @@ class Transfer {
         let chunk = next.value;
         if (end !== null) {
           // R10: never a byte past the end the answer promised.
-          const room = end - received();
+          const room = end - sink.received;
           if (chunk.length > room) chunk = chunk.subarray(0, room);
         }
-        for (const batch of batcher.add(chunk)) await writer.push(batch);
-        if ((writer.failure ?? saver.failure) !== null) break;
-        this.#deps.progress.report(received(), totalLength);
-        if (end !== null && received() >= end) break;
-        if (this.#tooSlow(received())) break;
-        if (saver.due) {
-          // What a slow link brought since the last tick is written too, so that it becomes durable.
-          await writer.push(batcher.take());
-          saver.saveBehind(() => this.#written);
-        }
+        await sink.add(chunk);
+        if (sink.failure !== null) break;
+        this.#deps.progress.report(sink.received, totalLength);
+        if (end !== null && sink.received >= end) break;
+        if (this.#tooSlow(sink.received)) break;
       }
     } catch (error) {
       bodyFailure = isBadBodyError(error)
@@ -252,12 +254,8 @@ class Transfer {
     if (!ended) releaseBody(iterator);
 
     // Whatever ended the request, the bytes that arrived are written, flushed and counted before it is reported.
-    await writer.push(batcher.take());
-    await writer.drain();
-    await saver.settle();
-    const saved = await saver.save(() => this.#written);
+    const failure = await sink.close();
     this.#deps.progress.report(this.#written, totalLength, true);
-    const failure = writer.failure ?? saver.failure ?? saved;
     if (failure !== null) return fail(failure);
     return streamOutcome({
       cut: this.#cut,

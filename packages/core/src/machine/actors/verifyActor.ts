@@ -7,7 +7,7 @@ import { committedPrefix } from '../../rules/checkpointCodec.js';
 import { checksRun, checksumMismatch, expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
 import type { VerifyInput, VerifyOutput } from '../effects.js';
 import { effectActor } from './effectActor.js';
-import { type DownloadSession, digestsOf } from './session.js';
+import { type DownloadSession, digestsOf, lostAny } from './session.js';
 
 export interface VerifyDeps {
   readonly checkpoints: CheckpointStore;
@@ -43,9 +43,15 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
   // Every checksum known: the caller's, and the server's for this version (R27).
   const expected = expectedChecksums(options, deps.session.serverChecksums);
   let digests: Partial<Record<HashAlgorithm, string>> = {};
-  const hash = deps.session.takeHash(bytes, hashAlgorithms(options, expected));
+  const algorithms = hashAlgorithms(options, expected);
+  let hash = deps.session.takeHash(bytes, algorithms);
   if (hash !== null) {
-    const caughtUp = await deps.session.catchUp(part, hash, bytes);
+    let caughtUp = await deps.session.catchUp(part, hash, bytes);
+    // A hashing thread that died mid-way lost bytes: the file is hashed again, once, rather than digest fail.
+    if (caughtUp === null && lostAny(hash)) {
+      hash = deps.session.freshHash(algorithms);
+      caughtUp = await deps.session.catchUp(part, hash, bytes);
+    }
     if (caughtUp !== null) return failed(caughtUp);
     digests = digestsOf(hash);
     const mismatch = checksumMismatch(expected, digests);
