@@ -52,9 +52,12 @@ const prepare = async (
   const temps = await makeVictim(join(folder.outside(), 'temps'));
   planted.push(temps);
   const first = (await lastPid()) + 1;
+  const tempNames: string[] = [];
   for (let pid = first; pid < first + pidsAhead; pid += 1) {
-    for (let n = 1; n <= savesPerPid; n += 1) await plant(`${paths.checkpoint}.${pid}.${n}.tmp`, temps.path);
+    for (let n = 1; n <= savesPerPid; n += 1) tempNames.push(`${paths.checkpoint}.${pid}.${n}.tmp`);
   }
+  // All at once: the sooner the run starts, the fewer of the pids planted for are taken by other processes.
+  await Promise.all(tempNames.map((name) => plant(name, temps.path)));
   return { victims: planted, pids: [first, first + pidsAhead - 1] };
 };
 

@@ -4,6 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bytesOf, rdlBin, runRdl, spawnRdl } from './support/cliProcess.js';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
 import { useNginxSite } from './support/nginxSite.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
@@ -12,13 +14,17 @@ const MiB = 1024 * 1024;
 const smallSize = 3 * MiB + 17;
 /** 40 MiB at 10 MB/s: long enough to signal the command mid-way. */
 const slowSize = 40 * MiB;
+/** 8 MiB at 10 MB/s: most of a second, several redraws of a progress bar (cli-progress draws 10 a second). */
+const barSize = 8 * MiB;
 
 let smallSha: string;
 let slowSha: string;
+let barSha: string;
 
 const site = useNginxSite('cli', '10m', async (root) => {
   smallSha = await writeRandomFile(join(root, 'small.bin'), smallSize);
   slowSha = await writeRandomFile(join(root, 'slow.bin'), slowSize);
+  barSha = await writeRandomFile(join(root, 'bar.bin'), barSize);
   await mkdir(join(root, 'files'));
   await writeRandomFile(join(root, 'files', 'my report:2024.bin'), 1000);
   await writeRandomFile(join(root, 'files', '.profile'), 1000);
@@ -136,18 +142,21 @@ describe('rdl: output', () => {
   it('R28: on a terminal, a progress bar with percent, bytes, speed and ETA, then the saved line', async () => {
     const dir = await folder();
     // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
-    const command = [process.execPath, rdlBin, `${site.server.origin}/slow/slow.bin`, '-o', 'out.bin']
+    const command = [process.execPath, rdlBin, `${site.server.origin}/slow/bar.bin`, '-o', 'out.bin']
       .map((a) => `'${a}'`)
       .join(' ');
     const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8' });
     expect(run.status).toBe(0);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the bar's cursor and erase sequences
     const screen = run.stdout.replace(/\u001b(\[[0-9;?]*[a-zA-Z]|[78])/g, '');
-    expect(screen).toMatch(/\d+\.\d % \| [\d.]+ MiB \/ 40\.0 MiB \| [\d.]+ MiB\/s \| ETA \d+s/);
-    expect(screen).toContain('100.0 % | 40.0 MiB / 40.0 MiB');
-    expect(screen).toContain(`rdl: saved ${join(dir, 'out.bin')} (40.0 MiB)`);
+    expect(screen).toMatch(/\d+\.\d % \| [\d.]+ MiB \/ 8\.0 MiB \| [\d.]+ MiB\/s \| ETA \d+s/);
+    // The bar was drawn on the way, not only at the end.
+    const percents = [...screen.matchAll(/(\d+\.\d) % \|/g)].map((match) => Number(match[1]));
+    expect(percents.some((percent) => percent > 0 && percent < 100)).toBe(true);
+    expect(screen).toContain('100.0 % | 8.0 MiB / 8.0 MiB');
+    expect(screen).toContain(`rdl: saved ${join(dir, 'out.bin')} (8.0 MiB)`);
     expect(screen).not.toContain('sha256');
-    expect(await sha256File(join(dir, 'out.bin'))).toBe(slowSha);
+    expect(await sha256File(join(dir, 'out.bin'))).toBe(barSha);
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 
@@ -242,6 +251,8 @@ describe('rdl: signals pause with the checkpoint saved (R24)', () => {
     expect(await run.waitFor((e) => bytesOf(e) >= slowSize * 0.25)).not.toBeNull();
     run.child.kill(signal);
     const exit = await run.exit;
+    // The run that resumes needs no pace: nginx serves it at full speed.
+    await site.server.setPaced(false);
     return { dir, url, args, exit };
   };
 
@@ -283,12 +294,24 @@ describe('rdl: signals pause with the checkpoint saved (R24)', () => {
 });
 
 describe('rdl: one target, one download (R23)', () => {
+  const faults = useFaultServer();
+  const held = generateBytes(3 * MiB, 23);
+  faults.serve('/held.bin', held);
+
   it('R23: a second rdl on a target being downloaded fails with ERR_TARGET_BUSY; the first ends whole', async () => {
     const dir = await folder();
-    const args = [`${site.server.origin}/slow/slow.bin`, '-o', 'out.bin', '--json'];
+    // The first run's answer stops half-way and goes on only once the second was refused: it holds the lock
+    // throughout, however slowly either process starts.
+    let release: () => void = () => undefined;
+    const refused = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    faults.fail({ kind: 'stall', at: held.length / 2, until: refused }, { method: 'GET' });
+    const args = [faults.url('/held.bin'), '-o', 'out.bin', '--json'];
     const first = spawnRdl(args, dir);
     expect(await first.waitFor((e) => bytesOf(e) > 0)).not.toBeNull();
     const second = await runRdl(args, dir);
+    release();
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(oneLine('ERR_TARGET_BUSY'));
     expect(second.events).toEqual([
@@ -296,7 +319,12 @@ describe('rdl: one target, one download (R23)', () => {
     ]);
     const done = await first.exit;
     expect(done.code).toBe(0);
-    expect(done.events.at(-1)).toEqual({ event: 'done', bytes: slowSize, sha256: slowSha, checks: [] });
+    expect(done.events.at(-1)).toEqual({
+      event: 'done',
+      bytes: held.length,
+      sha256: sha256(held),
+      checks: [],
+    });
     expect(await listDir(dir)).toEqual(['out.bin']);
   });
 });

@@ -1,5 +1,6 @@
 import { appendFile, lstat, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ManualClock } from '@rdl/core/memory';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
@@ -159,16 +160,21 @@ describe('local state, against the fault server and the real file system', () =>
   it('R23: a second download of the same target fails with "target is busy" and the first finishes intact', async () => {
     const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 500_000 }, { method: 'GET' });
-    const first = createDownload({ ...fastOptions, url: url(), target, stallTimeoutMs: 300 });
+    // The first download's stall and retry wait on this clock: it holds the lock until the test lets time pass.
+    const clock = new ManualClock();
+    const first = createDownload({ ...fastOptions, url: url(), target }, { clock });
     const started = new Promise<void>((resolve) => {
       first.subscribe((event) => {
         if (event.type === 'progress' && event.progress.bytes > 0) resolve();
       });
     });
+    const retried = new Promise<number>((resolve) => first.on('retry', (event) => resolve(event.delayMs)));
     first.start();
     await started;
     const { error } = await fails({ url: url(), target });
     expect(error.code).toBe('ERR_TARGET_BUSY');
+    clock.advance(fastOptions.stallTimeoutMs);
+    clock.advance(await retried);
     const result = await first.result;
     expect(result.bytes).toBe(size);
     expect(await fileSha256(target)).toBe(sha256(body));
@@ -177,14 +183,20 @@ describe('local state, against the fault server and the real file system', () =>
 
   it('R24: pause closes the file and keeps part and checkpoint; cancel deletes both', async () => {
     const target = join(dir(), 'out.bin');
-    server.fail({ kind: 'stall', at: 800_000 }, { method: 'GET' });
-    const { download } = await pauseAt({ url: url(), target }, 800_000);
+    const clock = new ManualClock();
+    const connectionClosed = new Promise<void>((resolve) => {
+      server.fail({ kind: 'stall', at: 800_000 }, { method: 'GET', after: resolve });
+    });
+    const { download } = await pauseAt({ url: url(), target }, 800_000, { clock });
     expect(await listDir(dir())).toEqual(['out.bin.part', 'out.bin.rdl.json']);
+    // The network stopped: the paused download let its connection go, and armed no timer (a stall timer, a retry's
+    // wait) that could send another request.
+    await connectionClosed;
+    expect(clock.pendingTimers()).toBe(0);
     const stopped = server.requests.length;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.requests.length).toBe(stopped);
     download.cancel();
     await expect(download.result).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
+    expect(server.requests.length).toBe(stopped);
     expect(await listDir(dir())).toEqual([]);
   });
 

@@ -1,9 +1,19 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DownloadEvent, HttpRequest } from '@rdl/core';
+import { ManualClock } from '@rdl/core/memory';
 import { describe, expect, it } from 'vitest';
+import { createDownload, nodePorts } from '../src/createDownload.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
-import { completes, fails, fileSha256, type runDownload } from './support/harness.js';
+import {
+  completes,
+  fails,
+  fastOptions,
+  fileSha256,
+  type runDownload,
+  watchedReads,
+} from './support/harness.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 
 const size = 2 * 1024 * 1024;
@@ -15,17 +25,30 @@ const dir = useTempDir();
 const url = (): string => server.url('/file');
 
 describe('retries, integrity and reporting, against the fault server', () => {
-  it('R25: a 503 with Retry-After is retried after the time it asks', async () => {
+  it('R25: a 503 with Retry-After is retried after the time it asks, not before', async () => {
     server.fail({ kind: 'status', status: 503, retryAfter: '1' }, { method: 'GET' });
     const target = join(dir(), 'out.bin');
-    const before = Date.now();
-    const { events } = await completes({
-      url: url(),
-      target,
-      retry: { retries: 3, minDelayMs: 5, maxDelayMs: 5_000, factor: 2 },
-    });
-    expect(Date.now() - before).toBeGreaterThanOrEqual(950);
-    expect(events.some((event) => event.type === 'retry' && event.delayMs >= 1000)).toBe(true);
+    const clock = new ManualClock();
+    const download = createDownload(
+      {
+        ...fastOptions,
+        url: url(),
+        target,
+        retry: { retries: 3, minDelayMs: 5, maxDelayMs: 5_000, factor: 2 },
+      },
+      { clock },
+    );
+    const retried = new Promise<number>((resolve) => download.on('retry', (event) => resolve(event.delayMs)));
+    const result = download.start();
+    const delayMs = await retried;
+    expect(delayMs).toBeGreaterThanOrEqual(1000);
+    // The wait is on the clock: a millisecond before its end the download still waits.
+    clock.advance(delayMs - 1);
+    expect(download.getSnapshot().state).toBe('waiting');
+    clock.advance(1);
+    expect(download.getSnapshot().state).not.toBe('waiting');
+    expect((await result).bytes).toBe(size);
+    expect(server.dataRangeStarts()).toEqual([0, 0]);
     expect(await fileSha256(target)).toBe(sha256(body));
   });
 
@@ -53,14 +76,31 @@ describe('retries, integrity and reporting, against the fault server', () => {
   it('R25: a stalled body is cut after stallTimeout and retried from the bytes written', async () => {
     server.fail({ kind: 'stall', at: 700_000 }, { method: 'GET' });
     const target = join(dir(), 'out.bin');
-    const { events } = await completes({
-      url: url(),
-      target,
-      stallTimeoutMs: 300,
-      writeBufferBytes: 16 * 1024,
+    const clock = new ManualClock();
+    let stalled: (request: HttpRequest) => void = () => undefined;
+    const allIn = new Promise<HttpRequest>((resolve) => {
+      stalled = resolve;
     });
-    const retry = events.find((event) => event.type === 'retry');
-    expect(retry?.type === 'retry' && retry.failure._tag).toBe('Stalled');
+    const http = watchedReads(nodePorts().http, (request) => {
+      if (download.getSnapshot().progress.bytes >= 700_000) stalled(request);
+    });
+    const download = createDownload(
+      { ...fastOptions, url: url(), target, stallTimeoutMs: 300, writeBufferBytes: 16 * 1024 },
+      { clock, http },
+    );
+    const retried = new Promise<DownloadEvent>((resolve) => download.on('retry', resolve));
+    const result = download.start();
+    // Every byte the server sent is in; from now on the body is silent, and only the clock moves. The stall timer
+    // cuts the request by aborting its signal, at once.
+    const { signal } = await allIn;
+    clock.advance(299);
+    expect(signal.aborted).toBe(false);
+    clock.advance(1);
+    expect(signal.aborted).toBe(true);
+    const retry = await retried;
+    expect(retry.type === 'retry' && retry.failure._tag).toBe('Stalled');
+    clock.advance(retry.type === 'retry' ? retry.delayMs : 0);
+    expect((await result).bytes).toBe(size);
     expect(server.dataRangeStarts()).toEqual([0, 700_000]);
     expect(await fileSha256(target)).toBe(sha256(body));
   });

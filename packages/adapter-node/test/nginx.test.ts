@@ -34,7 +34,10 @@ const replaceFile = async (name: string, bytes: number): Promise<string> => {
  */
 const SINGLE = ['-x', '1'];
 
-/** Runs `rdl --json` on the slow URL and SIGKILLs it once `fraction` of the file is reported written. */
+/**
+ * Runs `rdl --json` on the slow URL and SIGKILLs it once `fraction` of the file is reported written. The runs after
+ * it need no pace: nginx serves them at full speed.
+ */
 const killMidway = async (url: string, dir: string, fraction: number, extra: string[] = []) => {
   const run = spawnRdl([url, '-o', 'out.bin', '--json', ...SINGLE, ...extra], dir);
   const reached = await run.waitFor((e) => bytesOf(e) >= size * fraction);
@@ -42,6 +45,7 @@ const killMidway = async (url: string, dir: string, fraction: number, extra: str
   run.child.kill('SIGKILL');
   const exit = await run.exit;
   expect(exit.signal).toBe('SIGKILL');
+  await site.server.setPaced(false);
   return exit;
 };
 

@@ -1,6 +1,7 @@
 import { createAbortHandle } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ResponseBody } from '../src/http1/ResponseBody.js';
 import { NodeHttp } from '../src/NodeHttp.js';
 import { FaultServer, generateBytes } from './support/faultServer.js';
 import { httpContract, readAll, requestWith, right } from './support/httpContract.js';
@@ -12,14 +13,6 @@ httpContract(
   'NodeHttp with 64 KiB slots and 128 KiB queued',
   () => new NodeHttp({ slotBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 }),
 );
-
-const until = async (condition: () => boolean, timeoutMs = 5_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 describe('NodeHttp on the wire', () => {
   const cleanups: (() => unknown)[] = [];
@@ -77,7 +70,7 @@ describe('NodeHttp on the wire', () => {
       socket.end(answer(`answer ${request.connection}`));
     });
     expect((await text(http, server.url())).body).toBe('answer 1');
-    await until(() => server.closed === 1);
+    await server.until(() => server.closed === 1);
     expect((await text(http, server.url())).body).toBe('answer 2');
     expect(server.requests.length).toBe(2);
   });
@@ -143,10 +136,10 @@ describe('NodeHttp on the wire', () => {
     const { server, http } = await raw(() => undefined);
     const handle = createAbortHandle();
     const pending = http.request({ method: 'GET', url: server.url(), headers: {}, signal: handle.signal })();
-    await until(() => server.requests.length === 1);
+    await server.until(() => server.requests.length === 1);
     handle.abort();
     expect(await pending).toEqual(E.left({ _tag: 'Aborted' }));
-    await until(() => server.closed === 1);
+    await server.until(() => server.closed === 1);
   });
 
   it('idle sockets are closed after idleTimeoutMs, and by close()', async () => {
@@ -154,12 +147,12 @@ describe('NodeHttp on the wire', () => {
     cleanups.push(() => server.close());
     const quick = new NodeHttp({ idleTimeoutMs: 50 });
     await text(quick, server.url());
-    await until(() => server.closed === 1, 2_000);
+    await server.until(() => server.closed === 1);
     const closing = new NodeHttp();
     await text(closing, server.url());
     expect(server.closed).toBe(1);
     closing.close();
-    await until(() => server.closed === 2, 2_000);
+    await server.until(() => server.closed === 2);
   });
 });
 
@@ -216,10 +209,12 @@ describe('NodeHttp recycle', () => {
       server.serve('/chunked', body, { chunked: true });
       // A body let go with bytes still queued gives them back unread.
       const dropped = right((await requestWith(http, server.url('/big'))).result);
-      const first = await dropped.body[Symbol.asyncIterator]().next();
+      const droppedBody = dropped.body;
+      if (!(droppedBody instanceof ResponseBody)) throw new Error('NodeHttp bodies are ResponseBody');
+      const first = await droppedBody.next();
       expect(first.done).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await dropped.body[Symbol.asyncIterator]().return?.();
+      while (droppedBody.queued === 0) await new Promise((resolve) => setImmediate(resolve));
+      await droppedBody.return();
 
       const buffers = new Set<ArrayBufferLike>();
       for (const path of ['/big', '/chunked', '/big']) {

@@ -9,8 +9,11 @@ import { parseRangeHeader } from '@rdl/core/memory';
 export type Fault =
   /** The headers and `at` body bytes, then the socket is destroyed. */
   | { readonly kind: 'cut'; readonly at: number }
-  /** The headers and `at` body bytes, then nothing: the socket stays open and silent. */
-  | { readonly kind: 'stall'; readonly at: number }
+  /**
+   * The headers and `at` body bytes, then nothing: the socket stays open and silent, for ever or until `until`
+   * settles; then the rest of the answer, as if the network had only paused.
+   */
+  | { readonly kind: 'stall'; readonly at: number; readonly until?: Promise<unknown> }
   /** This status, with a `Retry-After`, a `Content-Range` and a body when given (empty by default). */
   | {
       readonly kind: 'status';
@@ -405,6 +408,11 @@ export class FaultServer {
     }
     if (fault?.kind === 'stall') {
       write(payload.subarray(0, fault.at));
+      void fault.until?.then(() => {
+        if (response.destroyed) return;
+        if (chunked) write(payload.subarray(fault.at));
+        response.end(chunked ? undefined : payload.subarray(fault.at));
+      });
       return;
     }
     if (chunked) write(payload);

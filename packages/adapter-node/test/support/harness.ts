@@ -6,8 +6,11 @@ import type {
   DownloadOptions,
   DownloadPorts,
   DownloadResult,
+  HttpPort,
+  HttpRequest,
 } from '@rdl/core';
-import { createDownload } from '../../src/createDownload.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { createDownload, nodePorts } from '../../src/createDownload.js';
 import { sha256 } from './faultServer.js';
 
 /** How a run ended, and every event it gave. */
@@ -72,27 +75,61 @@ export const restartReasons = (events: readonly DownloadEvent[]): string[] =>
   events.flatMap((event) => (event.type === 'restart' ? [event.reason] : []));
 
 /**
- * Starts `options` and pauses it once `bytes` are on storage (the test makes the server stall there), as a run
+ * `http` whose response bodies call `asking` with their request each time their reader asks for more bytes: by then
+ * the reader has taken in every chunk it was given before (a download has written or queued them, and counted them
+ * in its progress).
+ */
+export const watchedReads = (http: HttpPort, asking: (request: HttpRequest) => void): HttpPort => ({
+  request: (request) => async () => {
+    const answer = await http.request(request)();
+    if (E.isLeft(answer)) return answer;
+    const response = answer.right;
+    const body: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => {
+        const inner = response.body[Symbol.asyncIterator]();
+        return {
+          next: () => {
+            const next = inner.next();
+            asking(request);
+            return next;
+          },
+          return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+        };
+      },
+    };
+    return E.right({ ...response, body });
+  },
+});
+
+/**
+ * Starts `options` and pauses it once its progress counts `bytes` (the test makes the server stall there), as a run
  * that was stopped would: the part file and the checkpoint stay. Resolves once the download is paused.
+ *
+ * Progress events are throttled, so the count is read from the snapshot each time the download asks the body for
+ * more bytes: the pause comes right after the chunk that reached `bytes`, never from a timer.
  */
 export const pauseAt = async (
   options: DownloadOptions,
   bytes: number,
   overrides: Partial<DownloadPorts> = {},
 ): Promise<{ readonly download: Download; readonly events: DownloadEvent[] }> => {
-  const download = createDownload({ ...fastOptions, writeBufferBytes: 16 * 1024, ...options }, overrides);
+  let pausing = false;
+  const reached = (): void => {
+    if (pausing || download.getSnapshot().progress.bytes < bytes) return;
+    pausing = true;
+    download.pause();
+  };
+  const http = watchedReads(overrides.http ?? nodePorts(options).http, reached);
+  const download = createDownload(
+    { ...fastOptions, writeBufferBytes: 16 * 1024, ...options },
+    { ...overrides, http },
+  );
   const events: DownloadEvent[] = [];
   download.result.catch(() => undefined);
-  let pausing = false;
   await new Promise<void>((resolve, reject) => {
     download.subscribe((event) => {
       events.push(event);
-      if (pausing) {
-        if (event.type === 'state' && event.state === 'paused') resolve();
-      } else if (event.type === 'progress' && event.progress.bytes >= bytes) {
-        pausing = true;
-        download.pause();
-      }
+      if (pausing && event.type === 'state' && event.state === 'paused') resolve();
       if (event.type === 'error') reject(event.error);
       if (event.type === 'done') reject(new Error('the download completed before it could be paused'));
     });

@@ -5,7 +5,10 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A location served more slowly, so that a download lasts long enough to be killed mid-way. */
+/**
+ * A location served more slowly, so that a download lasts long enough to be killed mid-way. The pace holds while
+ * the server is paced (`NginxServer.setPaced`).
+ */
 export interface SlowLocation {
   /** URL prefix, ending in `/`: `/slow/`. It serves the same root as `/`. */
   readonly prefix: string;
@@ -27,6 +30,12 @@ export interface NginxServer {
   readonly root: string;
   /** The access log: one line a request, `METHOD URI STATUS range=… if-range=… if-match=… sent=N`. */
   accessLog(): Promise<string[]>;
+  /**
+   * Whether the slow locations keep their pace for the requests from now on (a request keeps the pace it began
+   * with). Paced when it starts. A test turns it off once no download needs to last: a run after a kill then ends
+   * at full speed instead of at the pace that gave the kill its time.
+   */
+  setPaced(paced: boolean): Promise<void>;
   /** Fast shutdown (open slow transfers are cut), waits for the exit, removes the config folder. */
   stop(): Promise<void>;
 }
@@ -57,9 +66,16 @@ const tempPaths = (binary: string, dir: string): string => {
   ].join('\n    ');
 };
 
+/** While this file is in nginx's folder the slow locations are not paced; nginx looks for it at each request. */
+const unpacedFlag = (dir: string): string => join(dir, 'unpaced');
+
 const config = (options: NginxOptions, dir: string, port: number, binary: string): string => {
   const slow = (options.slow ?? [])
-    .map((s) => `location ${s.prefix} { alias ${options.root}/; limit_rate ${s.rate}; }`)
+    .map(
+      (s) =>
+        `location ${s.prefix} { alias ${options.root}/; set $pace ${s.rate}; ` +
+        `if (-f ${unpacedFlag(dir)}) { set $pace 0; } limit_rate $pace; }`,
+    )
     .join('\n      ');
   return `daemon off;
 master_process on;
@@ -156,6 +172,7 @@ const startOnce = async (options: NginxOptions, dir: string): Promise<NginxServe
     root: options.root,
     accessLog: async () =>
       (await readFile(join(dir, 'access.log'), 'utf8').catch(() => '')).split('\n').filter((l) => l !== ''),
+    setPaced: (paced) => (paced ? rm(unpacedFlag(dir), { force: true }) : writeFile(unpacedFlag(dir), '')),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

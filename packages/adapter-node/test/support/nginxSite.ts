@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { assertBuilt } from './cliProcess.js';
 import { type NginxServer, type SlowLocation, startNginx } from './nginx.js';
 
@@ -23,7 +23,8 @@ export interface NginxSite {
  * An `NginxSite` for the calling test file, its folders named `rdl-<name>-root-…` and `rdl-<name>-work-…`, `/slow/`
  * paced to `slowRate` (nginx `limit_rate`: `10m`). Before the file's first test it checks that the command is
  * built, makes the folders, lets `serve` write the served files in `root`, then starts nginx; after the last it
- * stops nginx and removes both folders. Registers the vitest hooks where it is called.
+ * stops nginx and removes both folders. Each test begins paced (`NginxServer.setPaced`). Registers the vitest hooks
+ * where it is called.
  */
 export const useNginxSite = (
   name: string,
@@ -47,6 +48,8 @@ export const useNginxSite = (
     const slow = typeof slowRate === 'string' ? [{ prefix: '/slow/', rate: slowRate }] : slowRate;
     server = await startNginx({ root, slow });
   });
+
+  beforeEach(() => server?.setPaced(true));
 
   afterAll(async () => {
     await server?.stop();

@@ -25,6 +25,7 @@ export class RawServer {
   closed = 0;
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
+  private readonly waiters = new Set<{ readonly holds: () => boolean; readonly resolve: () => void }>();
 
   private constructor(private readonly handler: RawHandler) {
     this.server = createServer((socket) => this.accept(socket));
@@ -38,6 +39,12 @@ export class RawServer {
 
   url(path = '/'): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  /** Resolves once `holds()` is true: at once, or at the connection, request or close that makes it so. */
+  until(holds: () => boolean): Promise<void> {
+    if (holds()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ holds, resolve }));
   }
 
   async close(): Promise<void> {
@@ -55,6 +62,7 @@ export class RawServer {
     socket.on('close', () => {
       this.closed += 1;
       this.sockets.delete(socket);
+      this.changed();
     });
     socket.on('data', (data) => {
       pending += data.toString('latin1');
@@ -64,8 +72,18 @@ export class RawServer {
         onConnection += 1;
         this.requests.push(request);
         this.handler(request, socket);
+        this.changed();
       }
     });
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const waiter of [...this.waiters]) {
+      if (!waiter.holds()) continue;
+      this.waiters.delete(waiter);
+      waiter.resolve();
+    }
   }
 }
 
