@@ -45,18 +45,21 @@ describe('local state, against the fault server and the real file system', () =>
     expect(await listDir(dir())).toEqual(['out.bin']);
   });
 
-  it('R20: every checkpoint saved counts only bytes flushed before it', async () => {
-    const target = join(dir(), 'out.bin');
-    const watch = durabilityWatch();
-    server.fail({ kind: 'cut', at: 1_500_000 }, { method: 'GET' });
-    await completes(
-      { url: url(), target, checkpointIntervalMs: 1, writeBufferBytes: 64 * 1024 },
-      { storage: watch.storage, checkpoints: watch.checkpoints },
-    );
-    expect(watch.saves()).toBeGreaterThan(0);
-    expect(watch.violations).toEqual([]);
-    expect(await fileSha256(target)).toBe(sha256(body));
-  });
+  it.each([1, 4])(
+    'R20, R42: every checkpoint saved counts only bytes flushed before it (%i connections)',
+    async (connections) => {
+      const target = join(dir(), 'out.bin');
+      const watch = durabilityWatch();
+      server.fail({ kind: 'cut', at: 1_500_000 }, { method: 'GET' });
+      await completes(
+        { url: url(), target, checkpointIntervalMs: 1, writeBufferBytes: 64 * 1024, connections },
+        { storage: watch.storage, checkpoints: watch.checkpoints },
+      );
+      expect(watch.saves()).toBeGreaterThan(0);
+      expect(watch.violations).toEqual([]);
+      expect(await fileSha256(target)).toBe(sha256(body));
+    },
+  );
 
   it('R19: the temp files of checkpoint saves a SIGKILL cut short are swept by the next run', async () => {
     const target = join(dir(), 'out.bin');
@@ -160,9 +163,10 @@ describe('local state, against the fault server and the real file system', () =>
   it('R23: a second download of the same target fails with "target is busy" and the first finishes intact', async () => {
     const target = join(dir(), 'out.bin');
     server.fail({ kind: 'stall', at: 500_000 }, { method: 'GET' });
-    // The first download's stall and retry wait on this clock: it holds the lock until the test lets time pass.
+    // The first download's stall and retry wait on this clock: it holds the lock until the test lets time pass. One
+    // connection: its stall is then a retry of the download, not a segment the others take over.
     const clock = new ManualClock();
-    const first = createDownload({ ...fastOptions, url: url(), target }, { clock });
+    const first = createDownload({ ...fastOptions, url: url(), target, connections: 1 }, { clock });
     const started = new Promise<void>((resolve) => {
       first.subscribe((event) => {
         if (event.type === 'progress' && event.progress.bytes > 0) resolve();

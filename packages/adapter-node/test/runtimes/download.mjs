@@ -1,9 +1,9 @@
 // Run by runtimes.test.ts under each runtime: the library as an application uses it (the built package, its
 // dependencies resolved by the runtime). Downloads argv[2] to argv[3], one JSON line a event on stdout: `start`,
-// `checkpoint` (bytes counted from 0, once saved: what a kill would resume from), `done` or `error`. With argv[4],
+// `checkpoint` (the ranges counted and their bytes, once saved: what a kill would resume from), `done` or `error`. With argv[4],
 // the first checkpoint counting at least that many bytes freezes the process, mid-download, for the test's
 // SIGKILL: the kill then lands before the end however slowly the test gets to it.
-import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
+import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import { createDownload, FileCheckpointStore } from '../../dist/index.js';
 
 const [url, target, freezeAfter] = process.argv.slice(2);
@@ -16,8 +16,9 @@ const checkpoints = {
     const saved = await store.save(name, text)();
     const decoded = decodeCheckpoint(text);
     if (saved._tag !== 'Right' || decoded._tag !== 'Right') return saved;
-    const bytes = committedPrefix(decoded.right);
-    say({ event: 'checkpoint', bytes });
+    const { ranges } = decoded.right;
+    const bytes = coveredBytes(ranges);
+    say({ event: 'checkpoint', bytes, ranges });
     if (freezeAfter !== undefined && bytes >= Number(freezeAfter))
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     return saved;

@@ -123,3 +123,24 @@ export const applyAssignment = (
     lane,
   };
 };
+
+/** A request of a lane asks for about this many seconds of its transfer (at least `PIECE_FLOOR` segments' worth). */
+export const PIECE_SECONDS = 4;
+/** The least a request asks for, in `minSplitBytes`. */
+export const PIECE_FLOOR = 4;
+
+/**
+ * The end (exclusive) of the next request of a lane that has received up to `next` of its range `[.., end)`: about
+ * `PIECE_SECONDS` of its measured speed, at least `PIECE_FLOOR × minSplitBytes`, never past `end`. A lane asks for
+ * its range in such pieces on one kept-alive connection, so that a split of its range (R42) rarely lands inside
+ * a request in flight: a request cut short wastes what the network already carried past the cut.
+ */
+export const pieceEnd = (
+  next: number,
+  end: number,
+  bytesPerSecond: number | null,
+  minSplitBytes: number,
+): number => {
+  const piece = Math.max(PIECE_FLOOR * Math.max(1, minSplitBytes), Math.ceil((bytesPerSecond ?? 0) * PIECE_SECONDS));
+  return Math.min(end, next + piece);
+};

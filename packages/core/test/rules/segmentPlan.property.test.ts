@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ByteRange } from '../../src/model/checkpoint.js';
 import { addRange, coveredBytes, missingRanges } from '../../src/rules/byteRanges.js';
-import { applyAssignment, type Lane, nextAssignment } from '../../src/rules/segmentPlan.js';
+import {
+  applyAssignment,
+  type Lane,
+  nextAssignment,
+  PIECE_FLOOR,
+  PIECE_SECONDS,
+  pieceEnd,
+} from '../../src/rules/segmentPlan.js';
 
 /** A resource of `total` bytes cut at sorted points into pieces, each held, fetched by a lane, or free. */
 const world = fc
@@ -146,6 +153,28 @@ describe('segmentPlan (property)', () => {
           }
           expect(held).toEqual([[0, total]]);
           expect(fetched).toBe(total);
+        },
+      ),
+    );
+  });
+
+  it('R42: a request of a lane stays inside its range, asks for something, and for about PIECE_SECONDS of its speed', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e12 }),
+        fc.integer({ min: 1, max: 1e12 }),
+        fc.option(fc.double({ min: 0, max: 1e10, noNaN: true }), { nil: null }),
+        fc.integer({ min: 1, max: 1e8 }),
+        (next, length, speed, minSplitBytes) => {
+          const end = next + length;
+          const at = pieceEnd(next, end, speed, minSplitBytes);
+          expect(at).toBeGreaterThan(next);
+          expect(at).toBeLessThanOrEqual(end);
+          // Never less than the floor nor than PIECE_SECONDS at its speed (unless the range ends first)…
+          expect(at).toBeGreaterThanOrEqual(Math.min(end, next + PIECE_FLOOR * minSplitBytes));
+          expect(at).toBeGreaterThanOrEqual(Math.min(end, next + Math.floor((speed ?? 0) * PIECE_SECONDS)));
+          // …and a faster lane never asks for less.
+          expect(pieceEnd(next, end, (speed ?? 0) * 2 + 1, minSplitBytes)).toBeGreaterThanOrEqual(at);
         },
       ),
     );

@@ -7,7 +7,7 @@ import type { TimerId } from '../../ports/Clock.js';
 import { addRange, coveredBytes, prefixLength } from '../../rules/byteRanges.js';
 import { expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
 import { GROWTH_STEP_MS, type Growth, growAt, refusedAt, startGrowth } from '../../rules/connectionGrowth.js';
-import { applyAssignment, type Lane, nextAssignment } from '../../rules/segmentPlan.js';
+import { applyAssignment, type Lane, nextAssignment, pieceEnd } from '../../rules/segmentPlan.js';
 import type { CutCause } from '../../rules/transferOutcome.js';
 import type { TransferInput } from '../effects.js';
 import type { TransferEndEvent, TransferEvent } from '../events.js';
@@ -241,14 +241,18 @@ export class SegmentGroup {
     this.#deps.progress.report(this.#received(), this.#total, force, Math.max(1, this.#lanes.size));
   }
 
-  /** One connection: its ranges one after another, until nothing is left for it, or it fails, or the run ends. */
+  /**
+   * One connection: its range in pieces (`pieceEnd`), then the next range it is given, until nothing is left for it,
+   * it fails, or the run ends. A lane beyond the count the growth allows now gives up the rest of its range.
+   */
   async #runLane(first: LaneState): Promise<void> {
     let lane: LaneState | null = first;
     while (lane !== null) {
       const { outcome, written } = await this.#fetchRange(lane);
       lane.written = written;
+      lane.received = written;
       if (written > lane.start) this.#held = addRange(this.#held, [lane.start, written]);
-      const done = written >= lane.end;
+      const done: boolean = written >= lane.end;
       if (outcome._tag === 'Retry' && !done) {
         this.#lastRetry = outcome;
         // R43: a connection that fails while others live lowers the count; the others go on, and take its rest.
@@ -263,20 +267,27 @@ export class SegmentGroup {
         break;
       }
       if (this.#cut !== null || this.#ending !== null || this.#lanes.size > this.#growth.target) break;
-      lane = this.#assign(lane.id, lane);
+      // The rest of its range, in the next piece; or, once the range is done, the next range.
+      lane = done ? this.#assign(lane.id, lane) : lane;
     }
     this.#lanes.delete(first.id);
     if (this.#lanes.size === 0) this.#allEnded();
     else this.#fill();
   }
 
-  /** One range of one lane: `Range` from its start, to its end, or open-ended for the first (a single stream's). */
+  /**
+   * The next request of one lane: from what it has, to the end of its next piece (`pieceEnd`); the first lane's
+   * first request is open-ended, as a single stream's (so one connection is exactly a single stream).
+   */
   #fetchRange(lane: LaneState) {
     const { session, clock, http } = this.#deps;
     const { options } = this.#input;
     const saver = this.#saver;
     if (saver === null) throw new Error('a lane before the run began');
-    const openEnded = lane.id === 0 && lane.end === this.#total;
+    const from = lane.written;
+    const openEnded = lane.id === 0 && from === lane.start && lane.end === this.#total;
+    const speed = this.#laneViews().find((view) => view.id === lane.id)?.bytesPerSecond ?? null;
+    const last = pieceEnd(from, lane.end, speed, this.#policy.minSplitBytes) - 1;
     const request = new RangeFetch({
       http,
       clock,
@@ -284,8 +295,8 @@ export class SegmentGroup {
       url: this.#input.url,
       options,
       refreshable: this.#input.refreshable,
-      offset: lane.start,
-      lastByte: openEnded ? null : lane.end - 1,
+      offset: from,
+      lastByte: openEnded ? null : last,
       segment: !openEnded,
       checkpoint: () => saver.checkpoint,
       sink: (from, recycle) =>
