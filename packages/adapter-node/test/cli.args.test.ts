@@ -118,7 +118,10 @@ describe('rdl arguments', () => {
     expect(parsed([url, '--connections=64']).connections).toBe(64);
     expect(parsed([url, '--max-connections', '4']).maxConnections).toBe(4);
     for (const bad of ['0', '65', '2.5', '-1', 'four', '', '1e1']) {
-      expect(refusal([url, `--connections=${bad}`])).toMatchObject({ _tag: 'InvalidInput', field: '--connections' });
+      expect(refusal([url, `--connections=${bad}`])).toMatchObject({
+        _tag: 'InvalidInput',
+        field: '--connections',
+      });
       expect(refusal([url, `--max-connections=${bad}`])).toMatchObject({ field: '--max-connections' });
     }
     expect(refusal([url, '-x', '8', '--max-connections', '4'])).toMatchObject({ field: '--max-connections' });

@@ -180,7 +180,9 @@ const byteSize = (field: string, value: string | undefined): E.Either<DownloadFa
   if (value === undefined) return E.right(null);
   const bytes = suffixedBytes(value);
   if (!Number.isSafeInteger(Math.floor(bytes)) || bytes < 1) {
-    return E.left(invalid(field, `expected a size of at least 1 byte (K, M, G suffixes), got ${JSON.stringify(value)}`));
+    return E.left(
+      invalid(field, `expected a size of at least 1 byte (K, M, G suffixes), got ${JSON.stringify(value)}`),
+    );
   }
   return E.right(Math.floor(bytes));
 };
@@ -193,7 +195,9 @@ const connectionCount = (
   if (value === undefined) return E.right(null);
   const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
-    return E.left(invalid(field, `expected a whole number from 1 to ${MAX_CONNECTIONS}, got ${JSON.stringify(value)}`));
+    return E.left(
+      invalid(field, `expected a whole number from 1 to ${MAX_CONNECTIONS}, got ${JSON.stringify(value)}`),
+    );
   }
   return E.right(n);
 };
@@ -294,8 +298,14 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(connections)) return connections;
   if (E.isLeft(maxConnections)) return maxConnections;
   if (E.isLeft(minSplitBytes)) return minSplitBytes;
-  if (connections.right !== null && maxConnections.right !== null && maxConnections.right < connections.right) {
-    return E.left(invalid('--max-connections', `${maxConnections.right} is below --connections ${connections.right}`));
+  if (
+    connections.right !== null &&
+    maxConnections.right !== null &&
+    maxConnections.right < connections.right
+  ) {
+    return E.left(
+      invalid('--max-connections', `${maxConnections.right} is below --connections ${connections.right}`),
+    );
   }
 
   return E.right({

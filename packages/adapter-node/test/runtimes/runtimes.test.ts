@@ -117,7 +117,10 @@ describe.each(runtimes.map((runtime) => [`${runtime.name} ${runtime.version}`, r
       expect(resumed.length).toBeGreaterThan(0);
       for (const line of resumed) {
         const from = Number(/range=bytes=(\d+)-/.exec(line)?.[1] ?? 0);
-        expect(held.some(([start, end]) => from >= start && from < end), line).toBe(false);
+        expect(
+          held.some(([start, end]) => from >= start && from < end),
+          line,
+        ).toBe(false);
       }
       const sent = resumed.reduce((sum, line) => sum + Number(/sent=(\d+)/.exec(line)?.[1] ?? 0), 0);
       expect(sent).toBeLessThanOrEqual(resumeSize - Number(saved?.bytes) + 0.1 * resumeSize);

@@ -141,6 +141,9 @@ export const pieceEnd = (
   bytesPerSecond: number | null,
   minSplitBytes: number,
 ): number => {
-  const piece = Math.max(PIECE_FLOOR * Math.max(1, minSplitBytes), Math.ceil((bytesPerSecond ?? 0) * PIECE_SECONDS));
+  const piece = Math.max(
+    PIECE_FLOOR * Math.max(1, minSplitBytes),
+    Math.ceil((bytesPerSecond ?? 0) * PIECE_SECONDS),
+  );
   return Math.min(end, next + piece);
 };
