@@ -9,6 +9,7 @@ import { followRedirects, type HopAnswer } from './followRedirects.js';
 import { withoutOverriddenLength } from './http1/bodyFraming.js';
 import { type Answer, Connection, type ConnectionSettings, type Origin } from './http1/Connection.js';
 import { ConnectionPool } from './http1/connectionPool.js';
+import { ReadBudget } from './http1/readBudget.js';
 import { requestHeadOf } from './http1/requestHead.js';
 import { SlotPool } from './http1/slotPool.js';
 import { lazyBuiltin } from './lazyBuiltin.js';
@@ -18,14 +19,20 @@ const MiB = 1024 * 1024;
 /** Options of `NodeHttp`. */
 export interface NodeHttpOptions {
   /**
-   * Bytes of each receive slot. Default 1 MiB: reads land straight in it, so a loopback read can bring hundreds of
-   * KiB at once. A slot is replaced by a fresh one when its free tail is under 64 KiB (under half the slot for
+   * Bytes of each receive slot. Default 256 KiB: reads land straight in it, so a loopback read can bring a slot's
+   * worth at once, and the sixteen connections of a segmented download pin little memory each. A slot is replaced by a fresh one when its free tail is under 64 KiB (under half the slot for
    * slots below 128 KiB). Its bytes are never written again once they hold body, until the reader gives them
    * back (`HttpResponse.recycle`); a slot whose body bytes all came back serves again.
    */
   readonly slotBytes?: number;
   /** Bytes of a body received ahead of the reader before the socket is paused. Default 4 MiB. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Bytes of all bodies received ahead of their readers, over every connection of this transport: past it, a
+   * connection reads on only once its reader has taken what it queued (one read ahead each). Default 8 MiB: the
+   * connections of a segmented download, or of a queue, share one budget.
+   */
+  readonly maxBufferedBytes?: number;
   /** Extra `tls.connect` options for https (`ca` for a private CA, a client certificate…). Default none. */
   readonly tls?: TlsOptions;
   /**
@@ -69,7 +76,7 @@ export class NodeHttp implements HttpPort {
   };
 
   constructor(options: NodeHttpOptions = {}) {
-    const slotBytes = positive(options.slotBytes, MiB, 'slotBytes');
+    const slotBytes = positive(options.slotBytes, 256 * 1024, 'slotBytes');
     const slots = new SlotPool(slotBytes);
     let tlsOptions: TlsOptions | null = null;
     this.#recycle = (chunk) => slots.giveBack(chunk);
@@ -81,6 +88,7 @@ export class NodeHttp implements HttpPort {
         return tlsOptions;
       },
       slots,
+      budget: new ReadBudget(positive(options.maxBufferedBytes, 4 * MiB, 'maxBufferedBytes')),
     };
     this.#pool = new ConnectionPool(positive(options.idleTimeoutMs, 5_000, 'idleTimeoutMs'));
     this.#redirects = { allowHttpsDowngrade: options.allowHttpsDowngrade ?? false };
@@ -92,6 +100,11 @@ export class NodeHttp implements HttpPort {
         (error: unknown): E.Either<HttpFailure, HttpResponse> =>
           E.left({ _tag: 'NetworkError', message: error instanceof Error ? error.message : String(error) }),
       );
+  }
+
+  /** Bytes of bodies received and not yet taken by their readers, over every connection (`maxBufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.#settings.budget.queued;
   }
 
   /** Closes the idle keep-alive sockets. Requests in flight go on. */

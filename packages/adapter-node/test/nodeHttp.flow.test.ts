@@ -104,6 +104,55 @@ describe('NodeHttp flow control', () => {
   });
 });
 
+describe('NodeHttp: one read budget for all connections', () => {
+  let files: FaultServer;
+  const size = 16 * MiB;
+  const content = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4096) content[i] = (i / 4096) & 0xff;
+  beforeAll(async () => {
+    files = await FaultServer.start();
+    files.serve('/big', content);
+  });
+  afterAll(() => files.close());
+
+  it('readers that stop hold no more than maxBufferedBytes plus one read a connection, whatever the count; each body is whole', async () => {
+    const connections = 6;
+    const maxBufferedBytes = MiB;
+    const slotBytes = 64 * 1024;
+    const http = new NodeHttp({ maxBufferedBytes, slotBytes, maxQueuedBytes: 4 * MiB });
+    const bound = maxBufferedBytes + connections * slotBytes;
+    const responses = await Promise.all(
+      Array.from({ length: connections }, async () =>
+        right((await requestWith(http, files.url('/big'))).result),
+      ),
+    );
+    // No one reads. Each connection reads until the budget is spent and it has bytes queued: then it stops.
+    let most = 0;
+    for (let turn = 0; turn < 10_000 && http.bufferedBytes < maxBufferedBytes; turn += 1) {
+      most = Math.max(most, http.bufferedBytes);
+      await oneTurn();
+    }
+    expect(http.bufferedBytes).toBeGreaterThanOrEqual(maxBufferedBytes);
+    for (let turn = 0; turn < 20; turn += 1) {
+      most = Math.max(most, http.bufferedBytes);
+      await oneTurn();
+    }
+    expect(most).toBeLessThanOrEqual(bound);
+    // Each reader in turn reads its body to the end; the others wait, and the budget still holds.
+    for (const response of responses) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) {
+        chunks.push(Buffer.from(chunk));
+        response.recycle?.(chunk);
+        expect(http.bufferedBytes).toBeLessThanOrEqual(bound);
+      }
+      expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    }
+    expect(http.bufferedBytes).toBe(0);
+    http.close();
+  });
+});
+
 describe('NodeHttp idle sockets', () => {
   const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
   let files: FaultServer;

@@ -5,6 +5,7 @@ import { badBodyError } from '@rdl/core/adapter';
 import { isCertificateError } from '../certificateError.js';
 import { lazyBuiltin } from '../lazyBuiltin.js';
 import { ResponseBody } from './ResponseBody.js';
+import type { ReadBudget } from './readBudget.js';
 import type { ResponseHead } from './responseHead.js';
 import { ResponseParser } from './responseParser.js';
 import type { SlotPool } from './slotPool.js';
@@ -25,6 +26,8 @@ export interface ConnectionSettings {
   readonly tls: () => TlsOptions;
   /** Where slots come from and go back to. */
   readonly slots: SlotPool;
+  /** The bytes queued for readers over every connection: over it, a connection reads on only once drained. */
+  readonly budget: ReadBudget;
 }
 
 /** How a request on a connection went: a response head, or why none came. */
@@ -67,8 +70,9 @@ const tls = lazyBuiltin<typeof import('node:tls')>('node:tls');
  * so it always returns a free region. `onread` also works on a TLS socket (Node ≥ 20 reads the decrypted bytes
  * into it; the https tests prove it), so both schemes share this path.
  *
- * Backpressure: once `maxQueuedBytes` of body wait for the reader, the callback returns false (the socket stops
- * reading); the reader's next take below that resumes it.
+ * Backpressure: once `maxQueuedBytes` of body wait for the reader, or the budget of all connections is spent
+ * (`ReadBudget`) and some of this one's wait, the callback returns false (the socket stops reading); the reader's
+ * take that ends that resumes it.
  */
 export class Connection {
   readonly #socket: Socket;
@@ -185,7 +189,7 @@ export class Connection {
       this.#fill = 0;
     }
     const queued = this.#exchange === exchange ? (exchange.body?.queued ?? 0) : 0;
-    this.#paused = queued >= this.#settings.maxQueuedBytes;
+    this.#paused = this.#holds(queued);
     return !this.#paused;
   }
 
@@ -197,6 +201,7 @@ export class Connection {
         cancel: () => this.#cancel(exchange),
       },
       this.#settings.slots,
+      this.#settings.budget,
     );
     exchange.body = body;
     const settle = exchange.settle;
@@ -234,8 +239,16 @@ export class Connection {
     this.destroy();
   }
 
+  /**
+   * Whether a connection whose reader has `queued` bytes to take stops reading: it holds its own limit, or the
+   * budget of all is spent and its reader has something to take.
+   */
+  #holds(queued: number): boolean {
+    return queued >= this.#settings.maxQueuedBytes || (queued > 0 && this.#settings.budget.spent);
+  }
+
   #drained(exchange: Exchange, queued: number): void {
-    if (this.#exchange !== exchange || !this.#paused || queued >= this.#settings.maxQueuedBytes) return;
+    if (this.#exchange !== exchange || !this.#paused || this.#holds(queued)) return;
     this.#paused = false;
     this.#socket.resume();
   }

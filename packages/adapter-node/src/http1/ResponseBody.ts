@@ -1,4 +1,5 @@
 import type { AbortSignalLike } from '@rdl/core';
+import type { ReadBudget } from './readBudget.js';
 import type { SlotPool } from './slotPool.js';
 
 /** The connection behind a `ResponseBody`. */
@@ -47,6 +48,8 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     private readonly signal: AbortSignalLike,
     private readonly source: BodySource,
     private readonly slots: SlotPool,
+    /** Counts the bytes this body queues, with every other body's of the same transport. */
+    private readonly budget: ReadBudget,
   ) {
     signal.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -68,6 +71,7 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     if (last !== undefined && last.slot === slot && last.to === from) last.to = to;
     else this.#segments.push({ slot, from, to });
     this.#queued += to - from;
+    this.budget.add(to - from);
     this.#notify();
   }
 
@@ -95,6 +99,7 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
       const segment = this.#segments.shift();
       if (segment !== undefined) {
         this.#queued -= segment.to - segment.from;
+        this.budget.add(-(segment.to - segment.from));
         this.source.drained(this.#queued);
         return { done: false, value: segment.slot.subarray(segment.from, segment.to) };
       }
@@ -119,6 +124,7 @@ export class ResponseBody implements AsyncIterableIterator<Uint8Array> {
     // Bytes no one will read go back at once.
     for (const { slot, from, to } of this.#segments) this.slots.giveBack(slot.subarray(from, to));
     this.#segments.length = 0;
+    this.budget.add(-this.#queued);
     this.#queued = 0;
     this.signal.removeEventListener('abort', this.#onAbort);
     this.#notify();

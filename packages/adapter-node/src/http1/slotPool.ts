@@ -9,7 +9,7 @@ interface SlotState {
 }
 
 /** Slots kept for reuse: a download keeps about `maxQueuedBytes` plus core's write-behind in flight. */
-const MAX_SPARE_SLOTS = 16;
+const MAX_SPARE_SLOTS = 256;
 
 /**
  * The receive slots of one `NodeHttp`, lent to readers and taken back (`HttpResponse.recycle`). A slot is read into

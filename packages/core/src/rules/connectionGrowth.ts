@@ -1,28 +1,51 @@
 /**
  * How many connections a segmented download uses (R43): a fixed number when the caller says so (`connections`),
- * else adaptive: it begins with one and, every `GROWTH_STEP_MS`, doubles the count while the last doubling added
- * speed (at least `GROWTH_GAIN` times the speed before it), up to `maxConnections`. A doubling that added too little
- * is taken back and the count settles, so a link that one connection fills keeps one. A server that refuses an extra
- * connection (429, 503, a refused or reset connect) settles it below what it refused.
+ * else adaptive. It begins with one and steps while more connections add speed, up to `maxConnections`:
+ *
+ * - While every connection is paced (most of its time goes in long waits, `GAP_MS` or more, for its next bytes: the
+ *   server sends in bursts, as a per-connection limit does, or a full TCP window waits for its round trip; a link
+ *   that is the limit delivers its bytes evenly instead), the count is multiplied by `FAST_FACTOR` as soon as that
+ *   has lasted `MIN_STEP_MS` and `STEP_RTTS` round trips. A count reached so settles once its connections are no
+ *   longer paced (the link, or the host, is the limit now).
+ * - Otherwise a step lasts `GROWTH_STEP_MS` (long enough to average a server's pacing bursts: nginx's `limit_rate`
+ *   sends 2 MiB every 100 ms) and is judged by its speed: the first doubles; one that added less than `GROWTH_GAIN`
+ *   is taken back and the count settles; one that added less than its share (`LINEAR_SHARE`) settles at the
+ *   connections its speed shows in use; one near linear is followed by `FAST_FACTOR` times the count.
+ *
+ * A server that refuses an extra connection (429, 503, a refused or reset connect) settles it below what it refused.
  */
 export interface Growth {
   /** The connections the download may use now. */
   readonly target: number;
-  /** The count before the last doubling, which a doubling that adds too little goes back to. */
+  /** The count before the last step, which a step that adds too little goes back to. */
   readonly previousTarget: number;
   /** When the current count began, and the bytes received then. */
   readonly since: number;
   readonly bytesThen: number;
-  /** The speed measured with `previousTarget`, `null` before the first step. */
+  /** The speed measured with `previousTarget`, `null` before the first judged step. */
   readonly previousSpeed: number | null;
-  /** No more steps: fixed, capped, a doubling that did not pay, or a refusal. */
+  /** The current count was reached because the connections waited on the server. */
+  readonly paced: boolean;
+  /** No more steps: fixed, capped, a step that did not pay, or a refusal. */
   readonly settled: boolean;
 }
 
-/** A step of the adaptive growth, in ms of the Clock. */
+/** A step judged by its speed lasts this long, in ms of the Clock. */
 export const GROWTH_STEP_MS = 250;
-/** What a doubling must bring to be kept: this many times the speed before it. */
+/** The shortest a step lasts, and how often a segmented run looks at its growth. */
+export const MIN_STEP_MS = 50;
+/** A step lasts at least this many round trips (the time to an answer's head), so that TCP's slow start is over. */
+export const STEP_RTTS = 4;
+/** A wait for bytes this long or longer is a gap between bursts, not the even arrival of a busy link. */
+export const GAP_MS = 20;
+/** A connection that spent this share of a step or more in such gaps is paced. */
+export const IDLE_SHARE = 0.5;
+/** What a judged step must bring to be kept: this many times the speed before it. */
 export const GROWTH_GAIN = 1.25;
+/** A step whose speed grew by this share of its connections' growth or more is near linear. */
+export const LINEAR_SHARE = 0.8;
+/** A paced step, or one after a near-linear step, multiplies the count by this (a first judged step doubles). */
+export const FAST_FACTOR = 4;
 
 export const startGrowth = (
   now: number,
@@ -36,27 +59,60 @@ export const startGrowth = (
     since: now,
     bytesThen: bytes,
     previousSpeed: null,
+    paced: false,
     settled: policy.fixed !== null || target >= policy.max,
   };
 };
 
-/** The growth once `bytes` have been received at `now` (nothing changes between steps, or once settled). */
-export const growAt = (growth: Growth, now: number, bytes: number, max: number): Growth => {
+/** The shortest step for a round trip of `rttMs` (`null`: not known yet, then a judged step's length). */
+const shortestStep = (rttMs: number | null): number =>
+  rttMs === null ? GROWTH_STEP_MS : Math.max(MIN_STEP_MS, STEP_RTTS * rttMs);
+
+/**
+ * What the connections did in the current step, for `growAt`: the bytes received by all of them since it began,
+ * and whether each of them was paced (spent at least `IDLE_SHARE` of its time in it in gaps of `GAP_MS` or more).
+ */
+export interface StepSample {
+  readonly now: number;
+  readonly bytes: number;
+  readonly paced: boolean;
+  /** The shortest time to an answer's head seen, `null` before the first. */
+  readonly rttMs: number | null;
+}
+
+/** The growth after `sample`. Nothing changes before a step is due, or once settled. */
+export const growAt = (growth: Growth, sample: StepSample, max: number): Growth => {
+  if (growth.settled) return growth;
+  const { now, bytes, paced, rttMs } = sample;
   const elapsed = now - growth.since;
-  if (growth.settled || elapsed < GROWTH_STEP_MS) return growth;
-  const speed = ((bytes - growth.bytesThen) * 1000) / elapsed;
-  if (growth.previousSpeed !== null && speed < growth.previousSpeed * GROWTH_GAIN) {
-    return { ...growth, target: growth.previousTarget, settled: true };
-  }
-  const target = Math.min(max, growth.target * 2);
-  return {
+  const speed = elapsed > 0 ? ((bytes - growth.bytesThen) * 1000) / elapsed : 0;
+  const step = (target: number, byPace: boolean): Growth => ({
     target,
     previousTarget: growth.target,
     since: now,
     bytesThen: bytes,
-    previousSpeed: speed,
+    previousSpeed: byPace ? null : speed,
+    paced: byPace,
     settled: target >= max && target === growth.target,
-  };
+  });
+  if (elapsed < shortestStep(rttMs)) return growth;
+  if (paced) return step(Math.min(max, growth.target * FAST_FACTOR), true);
+  if (elapsed < GROWTH_STEP_MS) return growth;
+  // Its connections no longer wait on the server: what limits them now is the link or the host.
+  if (growth.paced) return { ...growth, settled: true };
+  if (growth.previousSpeed === null) return step(Math.min(max, growth.target * 2), false);
+  const gain = growth.previousSpeed > 0 ? speed / growth.previousSpeed : Number.POSITIVE_INFINITY;
+  if (gain < GROWTH_GAIN) return { ...growth, target: growth.previousTarget, settled: true };
+  const grew = growth.target / growth.previousTarget;
+  if (gain < LINEAR_SHARE * grew) {
+    const used = Math.ceil(growth.previousTarget * gain);
+    return {
+      ...growth,
+      target: Math.max(growth.previousTarget, Math.min(growth.target, used)),
+      settled: true,
+    };
+  }
+  return step(Math.min(max, growth.target * FAST_FACTOR), false);
 };
 
 /** The server refused an extra connection while `alive` were running: the count settles at those (at least one). */

@@ -1,62 +1,77 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  GROWTH_GAIN,
   GROWTH_STEP_MS,
   type Growth,
   growAt,
+  MIN_STEP_MS,
   refusedAt,
+  STEP_RTTS,
   startGrowth,
 } from '../../src/rules/connectionGrowth.js';
 
-/** Runs the growth over a link whose speed, in bytes a second, is `speedOf(connections)`, for `steps` steps. */
+/**
+ * Runs the growth over a link whose speed, in bytes a second, is `speedOf(connections)` and whose connections are
+ * paced when `pacedAt(connections)`, looked at every `MIN_STEP_MS` for `ms`, with a round trip of `rttMs`.
+ */
 const run = (
   max: number,
   speedOf: (connections: number) => number,
-  steps: number,
-  fixed: number | null = null,
+  ms: number,
+  options: {
+    readonly fixed?: number | null;
+    readonly rttMs?: number | null;
+    readonly pacedAt?: (connections: number) => boolean;
+  } = {},
 ) => {
+  const { fixed = null, rttMs = null, pacedAt = () => false } = options;
   let now = 0;
   let bytes = 0;
   let growth: Growth = startGrowth(now, bytes, { fixed, max });
   const targets = [growth.target];
-  for (let step = 0; step < steps; step += 1) {
-    now += GROWTH_STEP_MS;
-    bytes += (speedOf(growth.target) * GROWTH_STEP_MS) / 1000;
-    growth = growAt(growth, now, bytes, max);
-    targets.push(growth.target);
+  const steps: { at: number; lasted: number }[] = [];
+  while (now < ms) {
+    now += MIN_STEP_MS;
+    bytes += (speedOf(growth.target) * MIN_STEP_MS) / 1000;
+    const next = growAt(growth, { now, bytes, paced: pacedAt(growth.target), rttMs }, max);
+    if (next.since !== growth.since) steps.push({ at: now, lasted: now - growth.since });
+    growth = next;
+    if (targets.at(-1) !== growth.target) targets.push(growth.target);
   }
-  return { growth, targets };
+  return { growth, targets, steps };
 };
 
 describe('connectionGrowth (property)', () => {
-  it('R43: on a link where each connection adds its share, the count doubles up to the cap, then settles', () => {
+  it('R43: on a link where each connection adds its share, the count grows to the cap in few steps, then settles', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 64 }),
         fc.integer({ min: 1_000, max: 50_000_000 }),
-        (max, perConnection) => {
-          const { growth, targets } = run(max, (n) => n * perConnection, 12);
+        fc.option(fc.integer({ min: 0, max: 200 }), { nil: null }),
+        (max, perConnection, rttMs) => {
+          // Six steps, each as long as a judged step for this round trip.
+          const stepMs = Math.max(GROWTH_STEP_MS, STEP_RTTS * (rttMs ?? 0)) + MIN_STEP_MS;
+          const { growth, targets } = run(max, (n) => n * perConnection, 6 * stepMs, { rttMs });
           expect(growth.settled).toBe(true);
-          // Each step doubles (or takes the cap); the last step to the cap is kept when it adds a quarter or more.
-          for (const [i, t] of targets.entries()) {
-            const before = targets[i - 1];
-            if (before !== undefined && t !== before)
-              expect([Math.min(max, before * 2), targets[i - 2]]).toContain(t);
-          }
-          const lastDoubling = 2 ** Math.floor(Math.log2(max));
-          expect(growth.target).toBe(max / lastDoubling >= 1.25 ? max : lastDoubling);
+          // At the cap, unless the last step to it would add less than GROWTH_GAIN (8 → 9): then just below.
+          expect(growth.target === max || max / growth.target <= GROWTH_GAIN + 1e-9).toBe(true);
+          expect(Math.max(...targets)).toBe(max);
+          // The first step doubles; then 8, 32, 64: the cap within four steps.
+          if (targets.length > 1) expect(targets[1]).toBe(Math.min(max, 2));
+          expect(targets.indexOf(max)).toBeLessThanOrEqual(4);
         },
       ),
     );
   });
 
-  it('R43: on a link that one connection fills, it settles at one: a doubling that adds nothing is taken back', () => {
+  it('R43: on a link that one connection fills, it settles at one: a step that adds nothing is taken back', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 64 }),
         fc.integer({ min: 1_000, max: 2_000_000_000 }),
         (max, speed) => {
-          const { growth, targets } = run(max, () => speed, 8);
+          const { growth, targets } = run(max, () => speed, 8 * GROWTH_STEP_MS);
           expect(growth).toMatchObject({ target: 1, settled: true });
           expect(Math.max(...targets)).toBeLessThanOrEqual(2);
         },
@@ -64,22 +79,58 @@ describe('connectionGrowth (property)', () => {
     );
   });
 
-  it('R43: a link that stops scaling at k connections settles between k and 2k, never above the cap', () => {
+  it('R43: a link that stops scaling at k connections settles near k (k / 1.25 to 1.25 k), never above the cap', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 64 }), fc.integer({ min: 1, max: 64 }), (max, k) => {
-        const { growth, targets } = run(max, (n) => Math.min(n, k) * 1_000_000, 16);
+        const { growth, targets } = run(max, (n) => Math.min(n, k) * 1_000_000, 16 * GROWTH_STEP_MS);
+        const limit = Math.min(k, max);
         expect(growth.settled).toBe(true);
         expect(Math.max(...targets)).toBeLessThanOrEqual(max);
-        expect(growth.target).toBeGreaterThanOrEqual(Math.min(k, max) / 2);
-        expect(growth.target).toBeLessThanOrEqual(Math.min(2 * k, max));
+        expect(growth.target).toBeGreaterThanOrEqual(Math.floor(limit / GROWTH_GAIN));
+        expect(growth.target).toBeLessThanOrEqual(Math.ceil(limit * GROWTH_GAIN));
       }),
     );
+  });
+
+  it('R43: paced connections (a server that limits each one) grow at once, by 4, until no longer paced, then settle', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 64 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 0, max: 30 }),
+        (max, k, rttMs) => {
+          // Each connection gets 1 MB/s from the server; the link carries k of them.
+          const { growth, targets, steps } = run(max, (n) => Math.min(n, k) * 1_000_000, 4_000, {
+            rttMs,
+            pacedAt: (n) => n < k,
+          });
+          expect(growth.settled).toBe(true);
+          expect(growth.target).toBeGreaterThanOrEqual(Math.min(k, max));
+          expect(growth.target).toBeLessThanOrEqual(max);
+          // Each paced step multiplies by 4 and lasts its shortest: MIN_STEP_MS and STEP_RTTS round trips.
+          const paced = targets.filter((t) => t < Math.min(k, max));
+          for (const [i, t] of paced.entries()) if (i > 0) expect(t).toBe(4 * (paced[i - 1] as number));
+          const shortest = Math.max(MIN_STEP_MS, STEP_RTTS * rttMs);
+          for (const { lasted } of steps.slice(0, paced.length))
+            expect(lasted).toBeLessThan(shortest + MIN_STEP_MS);
+        },
+      ),
+    );
+  });
+
+  it('R43: a judged step lasts GROWTH_STEP_MS, however fast the link', () => {
+    const { steps } = run(16, (n) => n * 100_000_000, 2_000, { rttMs: 1 });
+    expect(steps.length).toBeGreaterThan(0);
+    for (const { lasted } of steps) expect(lasted).toBeGreaterThanOrEqual(GROWTH_STEP_MS);
   });
 
   it('R43: a fixed count never changes; a refused connection settles the count at those alive, at least one', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 0, max: 64 }), (fixed, alive) => {
-        const { targets } = run(64, (n) => n * 1_000, 10, fixed);
+        const { targets } = run(64, (n) => n * 1_000, 10 * GROWTH_STEP_MS, {
+          fixed,
+          pacedAt: () => true,
+        });
         expect(new Set(targets)).toEqual(new Set([fixed]));
         const refused = refusedAt(startGrowth(0, 0, { fixed: null, max: 64 }), alive);
         expect(refused.settled).toBe(true);

@@ -2,7 +2,7 @@ import type { ByteRange } from '../../model/checkpoint.js';
 import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
 import type { CheckpointSaver } from './checkpointSaver.js';
-import { WriteBatcher } from './WriteBatcher.js';
+import { type CopyBuffers, WriteBatcher } from './WriteBatcher.js';
 import { WriteBehind } from './WriteBehind.js';
 
 /** How a sink makes its bytes durable: its saver and how often, or nobody (a lane, whose run saves for all). */
@@ -41,12 +41,14 @@ export class BodySink {
     readonly saving: SinkSaving | null;
     /** Gives the body's chunks back to the transport once written or copied (`HttpResponse.recycle`). */
     readonly recycle: ((chunk: Uint8Array) => void) | undefined;
+    /** Copy buffers shared with other sinks (the lanes of a run). Default: its own. */
+    readonly copies?: CopyBuffers;
     /** Hears of the bytes written, in offset order: every byte before `at + bytes.length` is written. */
     readonly onWritten?: (at: number, bytes: Uint8Array) => void;
   }) {
     this.#from = input.from;
     this.#written = input.from;
-    this.#batcher = new WriteBatcher(input.batchBytes, input.recycle);
+    this.#batcher = new WriteBatcher(input.batchBytes, input.recycle, input.copies);
     this.#writer = new WriteBehind(input.part, input.from, input.maxAheadBytes, (at, bytes) => {
       this.#written = at + bytes.length;
       input.onWritten?.(at, bytes);

@@ -9,24 +9,19 @@ export class WriteBatcher {
   /** Chunks waiting for a write, adjacent views merged. */
   #pieces: Uint8Array[] = [];
   #bytes = 0;
-  /**
-   * Buffers of copied batches, back from storage and free again. Reused rather than allocated a MiB at a time: a
-   * fresh buffer per batch made V8 collect garbage for a third of a 1 GiB download's time.
-   */
-  readonly #spare: Uint8Array[] = [];
-  /** The buffers this batcher copied into, so that only those come back to `#spare`. */
-  readonly #own = new WeakSet<ArrayBufferLike>();
+  readonly #copies: CopyBuffers;
   /** Gives the body's chunks back to the transport once they are copied or written (`HttpResponse.recycle`). */
   readonly #giveBack: (chunk: Uint8Array) => void;
 
-  constructor(batchBytes: number, giveBack: (chunk: Uint8Array) => void = () => undefined) {
+  constructor(
+    batchBytes: number,
+    giveBack: (chunk: Uint8Array) => void = () => undefined,
+    /** Where copy buffers come from: its own, or those the batchers of one run share. */
+    copies: CopyBuffers = new CopyBuffers(2 * Math.max(1, batchBytes)),
+  ) {
     this.#batchBytes = Math.max(1, batchBytes);
     this.#giveBack = giveBack;
-  }
-
-  /** Bytes of one copy buffer: a batch is at most a batch's worth plus one chunk. */
-  get #capacity(): number {
-    return 2 * this.#batchBytes;
+    this.#copies = copies;
   }
 
   /**
@@ -34,11 +29,8 @@ export class WriteBatcher {
    * written as they were go back to the transport.
    */
   recycle(batch: Uint8Array): void {
-    if (!this.#own.has(batch.buffer)) {
-      if (batch.length > 0) this.#giveBack(batch);
-      return;
-    }
-    if (this.#spare.length < SPARE_BUFFERS) this.#spare.push(new Uint8Array(batch.buffer, 0, this.#capacity));
+    if (this.#copies.giveBack(batch)) return;
+    if (batch.length > 0) this.#giveBack(batch);
   }
 
   /** Bytes gathered and not yet handed out. */
@@ -74,7 +66,7 @@ export class WriteBatcher {
     this.#pieces = [];
     this.#bytes = 0;
     if (pieces.length <= 1) return pieces[0] ?? new Uint8Array(0);
-    const batch = this.#copyBuffer(bytes);
+    const batch = this.#copies.take(bytes);
     let at = 0;
     for (const piece of pieces) {
       batch.set(piece, at);
@@ -83,20 +75,42 @@ export class WriteBatcher {
     }
     return batch;
   }
-
-  #copyBuffer(bytes: number): Uint8Array {
-    if (bytes > this.#capacity) return new Uint8Array(bytes);
-    let buffer = this.#spare.pop();
-    if (buffer === undefined) {
-      buffer = new Uint8Array(this.#capacity);
-      this.#own.add(buffer.buffer);
-    }
-    return buffer.subarray(0, bytes);
-  }
 }
 
 /** Copy buffers kept for reuse: as many as can be in flight behind the network, and one being filled. */
 const SPARE_BUFFERS = 6;
+
+/**
+ * The buffers batches are copied into, back from storage and free again. Reused rather than allocated a MiB at a
+ * time: a fresh buffer per batch made V8 collect garbage for a third of a 1 GiB download's time. The lanes of a
+ * segmented run share one set (`capacity` each: a batch's worth plus one chunk), so that sixteen of them keep no
+ * more spare copies than one does.
+ */
+export class CopyBuffers {
+  readonly #spare: Uint8Array[] = [];
+  /** The buffers handed out, so that only those come back to `#spare`. */
+  readonly #own = new WeakSet<ArrayBufferLike>();
+
+  constructor(readonly capacity: number) {}
+
+  /** A buffer of `bytes` to copy into. */
+  take(bytes: number): Uint8Array {
+    if (bytes > this.capacity) return new Uint8Array(bytes);
+    let buffer = this.#spare.pop();
+    if (buffer === undefined) {
+      buffer = new Uint8Array(this.capacity);
+      this.#own.add(buffer.buffer);
+    }
+    return buffer.subarray(0, bytes);
+  }
+
+  /** Takes back a batch written from one of these buffers; `false` when it is not one of them. */
+  giveBack(batch: Uint8Array): boolean {
+    if (!this.#own.has(batch.buffer)) return false;
+    if (this.#spare.length < SPARE_BUFFERS) this.#spare.push(new Uint8Array(batch.buffer, 0, this.capacity));
+    return true;
+  }
+}
 
 const adjacent = (a: Uint8Array, b: Uint8Array): boolean =>
   a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset;

@@ -49,6 +49,10 @@ export interface RangeFetchInput {
     readonly validators: Validators;
     readonly totalLength: number | null;
   }) => void;
+  /** Told how long each wait for the body's next bytes took, in ms of the Clock. */
+  readonly onWaited?: (ms: number) => void;
+  /** Told when the answer's head arrived, before it is judged. */
+  readonly onAnswer?: () => void;
   /** Told of every chunk that arrived, with the end of what arrived. */
   readonly onProgress?: (received: number, totalLength: number | null) => void;
 }
@@ -76,6 +80,7 @@ export class RangeFetch {
   #speed: SpeedWindow;
   #slowBytesPerSecond = 0;
   #written: number;
+  #waitingSince: number | null = null;
 
   constructor(input: RangeFetchInput) {
     this.#input = input;
@@ -92,6 +97,11 @@ export class RangeFetch {
   /** Whether this side cut it already. */
   get stopped(): boolean {
     return this.#cut === 'stop';
+  }
+
+  /** Since when it has been waiting for the body's next bytes, `null` while it is not waiting. */
+  get waitingSince(): number | null {
+    return this.#waitingSince;
   }
 
   /** The end of the bytes this request has written, every byte from its offset included. */
@@ -131,6 +141,7 @@ export class RangeFetch {
       );
     }
     const response = answer.right;
+    this.#input.onAnswer?.();
     const checkpoint = this.#input.checkpoint();
     const decision = classifyResponse(
       range,
@@ -167,8 +178,12 @@ export class RangeFetch {
     try {
       for (;;) {
         sink.waiting = true;
+        const askedAt = this.#input.clock.now();
+        this.#waitingSince = askedAt;
         const next = await iterator.next();
+        this.#waitingSince = null;
         sink.waiting = false;
+        this.#input.onWaited?.(this.#input.clock.now() - askedAt);
         if (next.done === true) {
           ended = true;
           break;
@@ -181,9 +196,11 @@ export class RangeFetch {
           const room = Math.max(0, limit - sink.received);
           if (chunk.length > room) chunk = chunk.subarray(0, room);
         }
-        await sink.add(chunk);
-        if (sink.failure !== null) break;
+        const added = sink.add(chunk);
+        // Told before the write is awaited: a split decided meanwhile sees every byte this request took (R42).
         this.#input.onProgress?.(sink.received, totalLength);
+        await added;
+        if (sink.failure !== null) break;
         const stop = end();
         if (stop !== null && sink.received >= stop) break;
         if (this.#tooSlow(sink.received)) break;

@@ -6,7 +6,15 @@ import type { SegmentOptions } from '../../model/options.js';
 import type { TimerId } from '../../ports/Clock.js';
 import { addRange, coveredBytes, prefixLength } from '../../rules/byteRanges.js';
 import { expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
-import { GROWTH_STEP_MS, type Growth, growAt, refusedAt, startGrowth } from '../../rules/connectionGrowth.js';
+import {
+  GAP_MS,
+  type Growth,
+  growAt,
+  IDLE_SHARE,
+  MIN_STEP_MS,
+  refusedAt,
+  startGrowth,
+} from '../../rules/connectionGrowth.js';
 import { applyAssignment, type Lane, nextAssignment, pieceEnd } from '../../rules/segmentPlan.js';
 import type { CutCause } from '../../rules/transferOutcome.js';
 import type { TransferInput } from '../effects.js';
@@ -16,18 +24,34 @@ import { CheckpointSaver } from './checkpointSaver.js';
 import { RangeFetch } from './rangeFetch.js';
 import type { RunningHash } from './session.js';
 import { type TransferDeps, transferEnd } from './transferActor.js';
+import { CopyBuffers } from './WriteBatcher.js';
+
+/**
+ * A lane's writes are a quarter of a single stream's (at least 64 KiB): sixteen connections then hold about what
+ * four streams would between the network and the disk.
+ */
+const laneBatchBytes = (writeBufferBytes: number): number =>
+  Math.max(64 * 1024, Math.floor(writeBufferBytes / 4));
 
 /** One connection of the run, and the range it fetches now. */
 interface LaneState {
   readonly id: number;
+  /** Where what it still has to fetch begins: what it wrote before is held (`#held`) once its request ended. */
   start: number;
   /** The end it fetches to (exclusive); a split moves it down. */
   end: number;
   /** The end of what arrived, and of what was written, from `start`. */
   received: number;
   written: number;
-  /** When its request for the current range went out. */
+  /** When it was given its current range, and what it had received then: its speed is measured from there. */
   since: number;
+  sinceBytes: number;
+  /** No request has gone out for it yet. */
+  fresh: boolean;
+  /** Time it spent in gaps of `GAP_MS` or more waiting for bytes, since it began or since the growth's step did. */
+  gapsMs: number;
+  /** When `gapsMs` began counting. */
+  gapsSince: number;
   fetch: RangeFetch | null;
 }
 
@@ -52,8 +76,12 @@ export class SegmentGroup {
   readonly #lanes = new Map<number, LaneState>();
   /** The bytes written that no live connection counts any more: the checkpoint's, and those of ranges done. */
   #held: ByteRange[];
+  /** `coveredBytes(#held)`. */
+  #heldBytes: number;
   #nextId = 0;
   #growth: Growth;
+  /** The shortest time to an answer's head seen so far: the round trip the growth's steps wait for. */
+  #rttMs: number | null = null;
   #cut: CutCause | null = null;
   /** The first outcome that ends the whole run (a change, a final failure), `null` while none did. */
   #ending: TransferOutcome | null = null;
@@ -65,6 +93,8 @@ export class SegmentGroup {
   #hash: RunningHash | null = null;
   #chasing: Promise<void> | null = null;
   #over = false;
+  /** The copy buffers every lane's writes share. */
+  readonly #copies: CopyBuffers;
 
   constructor(
     deps: TransferDeps,
@@ -80,7 +110,9 @@ export class SegmentGroup {
     this.#policy = policy;
     this.#send = send;
     this.#total = total;
+    this.#copies = new CopyBuffers(2 * laneBatchBytes(input.options.writeBufferBytes));
     this.#held = input.checkpoint.ranges.map(([start, end]) => [start, end] as ByteRange);
+    this.#heldBytes = coveredBytes(this.#held);
     this.#growth = startGrowth(deps.clock.now(), coveredBytes(this.#held), {
       fixed: policy.fixed,
       max: policy.max,
@@ -156,6 +188,12 @@ export class SegmentGroup {
     );
   }
 
+  /** `range` was written by a lane whose request ended: no live lane counts it any more. */
+  #hold(range: ByteRange): void {
+    this.#held = addRange(this.#held, range);
+    this.#heldBytes = coveredBytes(this.#held);
+  }
+
   /** The ranges written: those done, and what each live lane wrote of its own. */
   #written(): ByteRange[] {
     let ranges = [...this.#held];
@@ -174,8 +212,8 @@ export class SegmentGroup {
     const now = this.#deps.clock.now();
     return [...this.#lanes.values()].map((lane) => {
       const elapsed = now - lane.since;
-      const bytesPerSecond =
-        elapsed > 0 && lane.received > lane.start ? ((lane.received - lane.start) * 1000) / elapsed : null;
+      const got = lane.received - lane.sinceBytes;
+      const bytesPerSecond = elapsed > 0 && got > 0 ? (got * 1000) / elapsed : null;
       return { id: lane.id, start: lane.start, next: lane.received, end: lane.end, bytesPerSecond };
     });
   }
@@ -199,10 +237,30 @@ export class SegmentGroup {
     const { start, end } = applied.lane;
     const now = this.#deps.clock.now();
     if (idle !== null) {
-      Object.assign(idle, { start, end, received: start, written: start, since: now, fetch: null });
+      Object.assign(idle, {
+        start,
+        end,
+        received: start,
+        written: start,
+        since: now,
+        sinceBytes: start,
+        fetch: null,
+      });
       return idle;
     }
-    return { id, start, end, received: start, written: start, since: now, fetch: null };
+    return {
+      id,
+      start,
+      end,
+      received: start,
+      written: start,
+      since: now,
+      sinceBytes: start,
+      fresh: true,
+      fetch: null,
+      gapsMs: 0,
+      gapsSince: now,
+    };
   }
 
   /** Starts connections up to the count the growth allows, while ranges are left and nothing ended the run. */
@@ -216,25 +274,52 @@ export class SegmentGroup {
     }
   }
 
-  /** Every `GROWTH_STEP_MS`: the growth's step (R43), more connections if it allows, a checkpoint if due. */
+  /** Every `MIN_STEP_MS`: the growth's step when due (R43), more connections if it allows, a checkpoint if due. */
   #armTick(): void {
     this.#tick = this.#deps.clock.setTimeout(() => {
       this.#tick = null;
       if (this.#lanes.size === 0) return;
-      this.#growth = growAt(this.#growth, this.#deps.clock.now(), this.#received(), this.#policy.max);
+      const now = this.#deps.clock.now();
+      const before = this.#growth;
+      this.#growth = growAt(
+        before,
+        { now, bytes: this.#received(), paced: this.#paced(now), rttMs: this.#rttMs },
+        this.#policy.max,
+      );
+      if (this.#growth.since !== before.since) {
+        for (const lane of this.#lanes.values()) Object.assign(lane, { gapsMs: 0, gapsSince: now });
+      }
       this.#fill();
       if (this.#saver?.due === true) this.#saver.saveBehind(() => this.#written());
       this.#armTick();
-    }, GROWTH_STEP_MS);
+    }, MIN_STEP_MS);
   }
 
-  /** The bytes received so far, written or not: what the growth and the progress measure. */
+  /**
+   * Whether every connection spent at least `IDLE_SHARE` of its time in this step in gaps between bursts, the gap it
+   * may be waiting in now included.
+   */
+  #paced(now: number): boolean {
+    const lanes = [...this.#lanes.values()];
+    return (
+      lanes.length > 0 &&
+      lanes.every((lane) => {
+        const waiting = lane.fetch?.waitingSince ?? null;
+        const current = waiting === null ? 0 : now - Math.max(waiting, lane.gapsSince);
+        const gaps = lane.gapsMs + (current >= GAP_MS ? current : 0);
+        return now > lane.gapsSince && gaps >= IDLE_SHARE * (now - lane.gapsSince);
+      })
+    );
+  }
+
+  /**
+   * The bytes received so far, written or not: what the growth and the progress measure. No lane's rest overlaps
+   * another's or the held ranges, so this is a sum.
+   */
   #received(): number {
-    let ranges = [...this.#held];
-    for (const lane of this.#lanes.values()) {
-      if (lane.received > lane.start) ranges = addRange(ranges, [lane.start, lane.received]);
-    }
-    return coveredBytes(ranges);
+    let bytes = this.#heldBytes;
+    for (const lane of this.#lanes.values()) bytes += lane.received - lane.start;
+    return bytes;
   }
 
   #report(force = false): void {
@@ -251,7 +336,8 @@ export class SegmentGroup {
       const { outcome, written } = await this.#fetchRange(lane);
       lane.written = written;
       lane.received = written;
-      if (written > lane.start) this.#held = addRange(this.#held, [lane.start, written]);
+      if (written > lane.start) this.#hold([lane.start, written]);
+      lane.start = Math.max(lane.start, written);
       const done: boolean = written >= lane.end;
       if (outcome._tag === 'Retry' && !done) {
         this.#lastRetry = outcome;
@@ -285,9 +371,11 @@ export class SegmentGroup {
     const saver = this.#saver;
     if (saver === null) throw new Error('a lane before the run began');
     const from = lane.written;
-    const openEnded = lane.id === 0 && from === lane.start && lane.end === this.#total;
+    const openEnded = lane.id === 0 && lane.fresh && lane.end === this.#total;
+    lane.fresh = false;
     const speed = this.#laneViews().find((view) => view.id === lane.id)?.bytesPerSecond ?? null;
     const last = pieceEnd(from, lane.end, speed, this.#policy.minSplitBytes) - 1;
+    const askedAt = clock.now();
     const request = new RangeFetch({
       http,
       clock,
@@ -303,8 +391,9 @@ export class SegmentGroup {
         new BodySink({
           part: session.part,
           from,
-          batchBytes: options.writeBufferBytes,
-          maxAheadBytes: 2 * options.writeBufferBytes,
+          batchBytes: laneBatchBytes(options.writeBufferBytes),
+          maxAheadBytes: 2 * laneBatchBytes(options.writeBufferBytes),
+          copies: this.#copies,
           saving: null,
           recycle,
           onWritten: (at, bytes) => {
@@ -315,6 +404,14 @@ export class SegmentGroup {
         }),
       until: () => lane.end,
       onNamed: (named) => saver.name({ ...saver.checkpoint, ...named }),
+      onAnswer: () => {
+        const rtt = clock.now() - askedAt;
+        this.#rttMs = this.#rttMs === null ? rtt : Math.min(this.#rttMs, rtt);
+      },
+      onWaited: (ms) => {
+        // A wait that began before the step did counts from the step's start.
+        if (ms >= GAP_MS) lane.gapsMs += Math.min(ms, clock.now() - lane.gapsSince);
+      },
       onProgress: (received) => {
         lane.received = received;
         this.#report();
