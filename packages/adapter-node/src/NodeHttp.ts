@@ -41,6 +41,11 @@ export interface NodeHttpOptions {
    * https or not. A file that cannot be read is ignored with a warning, as Node does. Default none.
    */
   readonly extraCaFile?: string;
+  /**
+   * The most connections open to one origin at a time, over every download using this transport (the process's
+   * default one is shared by all its downloads): a request past it waits for one to be free, in order. Default 16.
+   */
+  readonly maxConnectionsPerOrigin?: number;
   /** How long a kept-alive socket waits for its next request before it is closed. Default 5000 ms. */
   readonly idleTimeoutMs?: number;
   /**
@@ -70,10 +75,24 @@ export class NodeHttp implements HttpPort {
   readonly #pool: ConnectionPool;
   readonly #recycle: (chunk: Uint8Array) => void;
   readonly #redirects: RedirectPolicy;
+  /** Connections open per origin (busy or idle), and the requests waiting for one past the cap, in order. */
+  readonly #open = new Map<string, number>();
+  readonly #waiting = new Map<string, (() => void)[]>();
   readonly #hooks = {
-    idle: (connection: Connection) => this.#pool.put(connection),
-    closed: (connection: Connection) => this.#pool.remove(connection),
+    idle: (connection: Connection) => {
+      this.#pool.put(connection);
+      this.#wakeOne(connection.origin.key);
+    },
+    closed: (connection: Connection) => {
+      this.#pool.remove(connection);
+      const key = connection.origin.key;
+      const open = (this.#open.get(key) ?? 1) - 1;
+      if (open > 0) this.#open.set(key, open);
+      else this.#open.delete(key);
+      this.#wakeOne(key);
+    },
   };
+  readonly maxConnectionsPerOrigin: number;
 
   constructor(options: NodeHttpOptions = {}) {
     const slotBytes = positive(options.slotBytes, 256 * 1024, 'slotBytes');
@@ -88,9 +107,11 @@ export class NodeHttp implements HttpPort {
         return tlsOptions;
       },
       slots,
+      tlsSessions: new Map(),
       budget: new ReadBudget(positive(options.maxBufferedBytes, 4 * MiB, 'maxBufferedBytes')),
     };
     this.#pool = new ConnectionPool(positive(options.idleTimeoutMs, 5_000, 'idleTimeoutMs'));
+    this.maxConnectionsPerOrigin = positive(options.maxConnectionsPerOrigin, 16, 'maxConnectionsPerOrigin');
     this.#redirects = { allowHttpsDowngrade: options.allowHttpsDowngrade ?? false };
   }
 
@@ -142,13 +163,60 @@ export class NodeHttp implements HttpPort {
     method: 'GET' | 'HEAD',
     signal: AbortSignalLike,
   ): Promise<Answer> {
-    const idle = this.#pool.take(origin.key);
-    if (idle !== null) {
-      const answer = await idle.send(head, method, signal);
-      const stale = answer._tag === 'Failed' && answer.failure._tag === 'NetworkError' && !answer.replied;
-      if (!stale) return answer;
+    // A kept-alive connection the server had closed meanwhile fails before any byte of answer: the request then goes
+    // once more, on a new connection (GET and HEAD are idempotent).
+    let reuse = true;
+    for (;;) {
+      const idle = reuse ? this.#pool.take(origin.key) : null;
+      if (idle !== null) {
+        const answer = await idle.send(head, method, signal);
+        const stale = answer._tag === 'Failed' && answer.failure._tag === 'NetworkError' && !answer.replied;
+        if (!stale) return answer;
+        reuse = false;
+        continue;
+      }
+      const open = this.#open.get(origin.key) ?? 0;
+      if (open < this.maxConnectionsPerOrigin) {
+        this.#open.set(origin.key, open + 1);
+        return new Connection(origin, this.#settings, this.#hooks).send(head, method, signal);
+      }
+      if (!(await this.#turn(origin.key, signal))) {
+        return { _tag: 'Failed', failure: { _tag: 'Aborted' }, replied: false };
+      }
     }
-    return new Connection(origin, this.#settings, this.#hooks).send(head, method, signal);
+  }
+
+  /**
+   * Waits, in order, for a connection to `key` to become free or close (`true`), or for `signal` to abort
+   * (`false`).
+   */
+  #turn(key: string, signal: AbortSignalLike): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const queue = this.#waiting.get(key) ?? [];
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        const list = this.#waiting.get(key) ?? [];
+        const index = list.indexOf(wake);
+        if (index >= 0) list.splice(index, 1);
+        if (list.length === 0) this.#waiting.delete(key);
+        resolve(false);
+      };
+      queue.push(wake);
+      this.#waiting.set(key, queue);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** A connection to `key` became free or closed: the first request waiting for one goes on. */
+  #wakeOne(key: string): void {
+    const queue = this.#waiting.get(key);
+    const wake = queue?.shift();
+    if (queue?.length === 0) this.#waiting.delete(key);
+    wake?.();
   }
 }
 

@@ -142,6 +142,27 @@ describe('NodeHttp on the wire', () => {
     await server.until(() => server.closed === 1);
   });
 
+  it('opens at most maxConnectionsPerOrigin connections to an origin: requests past it wait in order, a waiting one can be aborted', async () => {
+    const server = await RawServer.start((request, socket) =>
+      socket.write(answer(`answer ${request.connection}.${request.onConnection}`)),
+    );
+    const http = new NodeHttp({ maxConnectionsPerOrigin: 2 });
+    cleanups.push(
+      () => server.close(),
+      () => http.close(),
+    );
+    expect(http.maxConnectionsPerOrigin).toBe(2);
+    const bodies = [0, 1, 2, 3].map(async () => (await text(http, server.url())).body);
+    const handle = createAbortHandle();
+    const aborted = http.request({ method: 'GET', url: server.url(), headers: {}, signal: handle.signal })();
+    handle.abort();
+    expect(await aborted).toEqual(E.left({ _tag: 'Aborted' }));
+    const all = await Promise.all(bodies);
+    expect(server.connections).toBe(2);
+    // Each connection served two of the four, one after the other.
+    expect(all.sort()).toEqual(['answer 1.0', 'answer 1.1', 'answer 2.0', 'answer 2.1']);
+  });
+
   it('idle sockets are closed after idleTimeoutMs, and by close()', async () => {
     const server = await RawServer.start((_request, socket) => socket.write(answer('ok')));
     cleanups.push(() => server.close());

@@ -28,6 +28,8 @@ describe('NodeHttp over https', () => {
   let cleanup: () => Promise<void>;
   /** The SNI name of each TLS connection the server accepted (`false` when none was sent). */
   const servernames: (string | false)[] = [];
+  /** Whether each TLS connection the server accepted resumed a session (no certificate exchange). */
+  const resumed: boolean[] = [];
 
   beforeAll(async () => {
     const temp = await makeTempDir('rdl-tls-');
@@ -42,6 +44,7 @@ describe('NodeHttp over https', () => {
     });
     server.on('secureConnection', (socket: TLSSocket) => {
       servernames.push((socket as TLSSocket & { servername: string | false }).servername);
+      resumed.push(socket.isSessionReused());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -68,6 +71,35 @@ describe('NodeHttp over https', () => {
     expect(servernames.slice(before)).toEqual(['localhost']);
     http.close();
   });
+
+  it('the connections of one origin resume its TLS session: one full handshake for a probe and four segments; another origin gets none of it', async () => {
+    const http = new NodeHttp({ tls: { ca } });
+    const before = resumed.length;
+    await readAll(right((await requestWith(http, `${origin('localhost')}/f`, {}, 'HEAD')).result));
+    // Four at once: the probe's connection serves one, three are new.
+    const answers = await Promise.all(
+      [0, 1, 2, 3].map(async () => right((await requestWith(http, `${origin('localhost')}/f`)).result)),
+    );
+    for (const answer of answers) expect((await readAll(answer)).equals(body)).toBe(true);
+    expect(resumed.slice(before)).toEqual([false, true, true, true]);
+    // The same server under another name is another origin: its session is not offered there.
+    await readAll(right((await requestWith(http, `${origin('127.0.0.1')}/f`)).result));
+    expect(resumed.at(-1)).toBe(false);
+    http.close();
+  });
+
+  it('bodies read one after another while the read budget is spent all end: a TLS socket that hands on records after it was stopped starts again', async () => {
+    for (const maxBufferedBytes of [256 * 1024, 4 * 1024 * 1024]) {
+      const http = new NodeHttp({ tls: { ca }, maxBufferedBytes });
+      const answers = await Promise.all(
+        [0, 1, 2, 3].map(async () => right((await requestWith(http, `${origin('localhost')}/f`)).result)),
+      );
+      // The first is read while the others fill the budget and stop; each is read to its end in turn.
+      for (const answer of answers) expect((await readAll(answer)).equals(body)).toBe(true);
+      expect(http.bufferedBytes).toBe(0);
+      http.close();
+    }
+  }, 20_000);
 
   it('sends no SNI for an IP address, and checks the certificate against it', async () => {
     const http = new NodeHttp({ tls: { ca } });

@@ -28,6 +28,11 @@ export interface ConnectionSettings {
   readonly slots: SlotPool;
   /** The bytes queued for readers over every connection: over it, a connection reads on only once drained. */
   readonly budget: ReadBudget;
+  /**
+   * The last TLS session each origin's server gave (keyed by `Origin.key`): a new connection to it resumes that
+   * session instead of a full handshake, so sixteen segments cost one certificate exchange, not sixteen.
+   */
+  readonly tlsSessions: Map<string, Buffer>;
 }
 
 /** How a request on a connection went: a response head, or why none came. */
@@ -107,9 +112,15 @@ export class Connection {
       // SNI carries names only (RFC 6066 §3).
       ...(isIP(host) === 0 ? { servername: host } : {}),
       ...settings.tls(),
+      ...sessionOf(settings.tlsSessions, origin.key),
       onread,
     };
     this.#socket = origin.secure ? tls().connect(secure) : netConnect({ host, port, onread });
+    if (origin.secure) {
+      this.#socket.on('session', (session: Buffer) =>
+        rememberSession(settings.tlsSessions, origin.key, session),
+      );
+    }
     this.#socket.setNoDelay(true);
     this.#socket.on('error', (error) => {
       this.#error ??= error;
@@ -189,8 +200,15 @@ export class Connection {
       this.#fill = 0;
     }
     const queued = this.#exchange === exchange ? (exchange.body?.queued ?? 0) : 0;
-    this.#paused = this.#holds(queued);
-    return !this.#paused;
+    const hold = this.#holds(queued);
+    if (hold) this.#paused = true;
+    else if (this.#paused) {
+      // A TLS socket hands on records it had already decrypted after the callback that stopped its reads: one that
+      // finds nothing to hold must start them again itself, or the connection stays stopped with a reader waiting.
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    return !hold;
   }
 
   #answered(exchange: Exchange, head: ResponseHead): void {
@@ -284,3 +302,18 @@ export class Connection {
 }
 
 const failed = (failure: HttpFailure, replied: boolean): Answer => ({ _tag: 'Failed', failure, replied });
+
+/** Origins whose TLS session is kept: the ones a process talks to at once are few. */
+const MAX_TLS_SESSIONS = 64;
+
+const sessionOf = (sessions: Map<string, Buffer>, key: string): { readonly session?: Buffer } => {
+  const session = sessions.get(key);
+  return session === undefined ? {} : { session };
+};
+
+const rememberSession = (sessions: Map<string, Buffer>, key: string, session: Buffer): void => {
+  sessions.delete(key);
+  sessions.set(key, session);
+  // The oldest origin goes first.
+  if (sessions.size > MAX_TLS_SESSIONS) sessions.delete(sessions.keys().next().value as string);
+};

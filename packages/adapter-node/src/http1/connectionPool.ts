@@ -1,7 +1,7 @@
 import type { Connection } from './Connection.js';
 
-/** Idle connections kept per origin: rdl talks to one origin at a time, with a few segments at most. */
-const MAX_IDLE_PER_ORIGIN = 8;
+/** Idle connections kept per origin: as many as the connections of a segmented download (16 by default). */
+const MAX_IDLE_PER_ORIGIN = 16;
 
 /**
  * Kept-alive connections waiting for their next request, per origin, the most recently used first (its socket is

@@ -72,4 +72,9 @@ export type HttpFailure =
  */
 export interface HttpPort {
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse>;
+  /**
+   * The most connections this transport opens to one origin at a time (a request past it waits for one), when it
+   * has such a cap: a segmented download uses no more connections than this. Default: no cap known.
+   */
+  readonly maxConnectionsPerOrigin?: number;
 }

@@ -177,6 +177,18 @@ describe('createDownload: segmented runs', () => {
     expect(w.server.mostConnections).toBe(3);
   });
 
+  it('R43: no more connections than the transport opens to one origin (HttpPort.maxConnectionsPerOrigin)', async () => {
+    const content = bytesOf(SIZE);
+    const w = world({}, SERVING);
+    w.server.publish(URL_A, content);
+    const http = { request: w.server.request.bind(w.server), maxConnectionsPerOrigin: 2 };
+    const run = begin(w, { ...SEGMENTED, connections: 8 }, true, { ...w.ports, http });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(w.server.mostConnections).toBe(2);
+    expect(Math.max(...eventsOf(run, 'progress').map((e) => e.progress.connections))).toBe(2);
+  });
+
   it('R43: adaptive growth steps while connections add speed, doubling then faster, up to maxConnections', async () => {
     // Each connection is paced on its own (a per-connection limit): more connections, more speed.
     const content = bytesOf(400_000);

@@ -107,15 +107,24 @@ export class SegmentGroup {
       throw new Error('segments need a known total: segmentPolicy refuses them without one');
     this.#deps = deps;
     this.#input = input;
-    this.#policy = policy;
+    // No more connections than the transport opens to one origin (the browser's six, NodeHttp's cap).
+    const cap = deps.http.maxConnectionsPerOrigin;
+    this.#policy =
+      cap === undefined
+        ? policy
+        : {
+            ...policy,
+            max: Math.max(1, Math.min(policy.max, cap)),
+            fixed: policy.fixed === null ? null : Math.max(1, Math.min(policy.fixed, cap)),
+          };
     this.#send = send;
     this.#total = total;
     this.#copies = new CopyBuffers(2 * laneBatchBytes(input.options.writeBufferBytes));
     this.#held = input.checkpoint.ranges.map(([start, end]) => [start, end] as ByteRange);
     this.#heldBytes = coveredBytes(this.#held);
     this.#growth = startGrowth(deps.clock.now(), coveredBytes(this.#held), {
-      fixed: policy.fixed,
-      max: policy.max,
+      fixed: this.#policy.fixed,
+      max: this.#policy.max,
     });
   }
 
