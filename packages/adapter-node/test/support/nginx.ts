@@ -14,6 +14,11 @@ export interface SlowLocation {
   readonly prefix: string;
   /** nginx `limit_rate` (bytes a second a connection): `20m`, `512k`. */
   readonly rate: string;
+  /**
+   * nginx `limit_conn`: the most requests of one client address served at once there; one past it is answered
+   * 503. Default none.
+   */
+  readonly connections?: number;
 }
 
 export interface NginxOptions {
@@ -74,7 +79,8 @@ const config = (options: NginxOptions, dir: string, port: number, binary: string
     .map(
       (s) =>
         `location ${s.prefix} { alias ${options.root}/; set $pace ${s.rate}; ` +
-        `if (-f ${unpacedFlag(dir)}) { set $pace 0; } limit_rate $pace; }`,
+        `if (-f ${unpacedFlag(dir)}) { set $pace 0; } limit_rate $pace; ` +
+        `${s.connections === undefined ? '' : `limit_conn perip ${s.connections}; `}}`,
     )
     .join('\n      ');
   return `daemon off;
@@ -88,6 +94,8 @@ http {
     ${tempPaths(binary, dir)}
     log_format rdl escape=none '$request_method $uri $status range=$http_range if-range=$http_if_range if-match=$http_if_match sent=$body_bytes_sent';
     access_log ${dir}/access.log rdl;
+    limit_conn_zone $binary_remote_addr zone=perip:1m;
+    limit_conn_status 503;
     default_type application/octet-stream;
     sendfile on;
     tcp_nopush on;

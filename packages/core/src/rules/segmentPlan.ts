@@ -29,6 +29,8 @@ export interface PlanInput {
   readonly lanes: readonly Lane[];
   /** A split leaves at least this much on each side, so that segments do not get tiny. */
   readonly minSplitBytes: number;
+  /** The round trip of a request (its least time to first byte so far), `null` or absent until one is known. */
+  readonly rttMs?: number | null;
 }
 
 const remaining = (lane: Lane): number => lane.end - lane.next;
@@ -42,6 +44,19 @@ const median = (values: readonly number[]): number | null => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
+/**
+ * A range being fetched is split only if its owner would need `MIN_SPLIT_SECONDS`, and `SPLIT_RTTS` round trips,
+ * or more for the rest at its speed: a new request costs a round trip and a slow start, and the bytes already on
+ * their way past the cut (about a round trip of them, and the socket buffers) are lost, so a fast lane ends a short
+ * rest sooner than a split would.
+ */
+export const MIN_SPLIT_SECONDS = 0.05;
+export const SPLIT_RTTS = 8;
+
+/** The least time the rest of a lane's range must take at its speed for a split of it to be worth its cost. */
+export const splitWorthSeconds = (rttMs: number | null | undefined): number =>
+  Math.max(MIN_SPLIT_SECONDS, (SPLIT_RTTS * (rttMs ?? 0)) / 1000);
+
 /** A lane slower than this share of the median of the others gives up the rest of its range (the slow tail). */
 export const SLOW_SHARE = 0.5;
 
@@ -50,7 +65,8 @@ export const SLOW_SHARE = 0.5;
  *
  * - the largest range that nobody holds or fetches, whole (the next idle connection splits it in turn);
  * - else the second half of the largest range still being fetched, when each half keeps at least `minSplitBytes`
- *   (the owner's end moves; aria2 and ipull split only ranges nobody fetches yet);
+ *   and its owner would need `splitWorthSeconds` or more for it (the owner's end moves; aria2 and ipull split only
+ *   ranges nobody fetches yet);
  * - else, at the very end, the rest of a lane much slower than the others (under `SLOW_SHARE` of the median speed
  *   of the lanes that have one), so that no download waits on one slow connection while others sit idle;
  * - else nothing.
@@ -70,7 +86,12 @@ export const nextAssignment = (input: PlanInput): Assignment => {
 
   let largest: Lane | null = null;
   for (const lane of lanes) if (largest === null || remaining(lane) > remaining(largest)) largest = lane;
-  if (largest !== null && remaining(largest) >= 2 * Math.max(1, minSplitBytes)) {
+  if (
+    largest !== null &&
+    remaining(largest) >= 2 * Math.max(1, minSplitBytes) &&
+    (largest.bytesPerSecond === null ||
+      remaining(largest) >= splitWorthSeconds(input.rttMs) * largest.bytesPerSecond)
+  ) {
     return {
       _tag: 'Split',
       lane: largest.id,

@@ -5,10 +5,13 @@ import { addRange, coveredBytes, missingRanges } from '../../src/rules/byteRange
 import {
   applyAssignment,
   type Lane,
+  MIN_SPLIT_SECONDS,
   nextAssignment,
   PIECE_FLOOR,
   PIECE_SECONDS,
   pieceEnd,
+  SPLIT_RTTS,
+  splitWorthSeconds,
 } from '../../src/rules/segmentPlan.js';
 
 /** A resource of `total` bytes cut at sorted points into pieces, each held, fetched by a lane, or free. */
@@ -113,6 +116,31 @@ describe('segmentPlan (property)', () => {
         if (tail) return;
         expect(assignment.at - owner.next).toBeGreaterThanOrEqual(w.minSplitBytes);
         expect(owner.end - assignment.at).toBeGreaterThanOrEqual(w.minSplitBytes);
+      }),
+    );
+  });
+
+  it('R42: a lane that is not slow is split only if it would need splitWorthSeconds (MIN_SPLIT_SECONDS, SPLIT_RTTS round trips) or more for its rest', () => {
+    fc.assert(
+      fc.property(world, fc.option(fc.integer({ min: 0, max: 500 }), { nil: null }), (plain, rttMs) => {
+        const w = { ...plain, rttMs };
+        const worth = splitWorthSeconds(rttMs);
+        expect(worth).toBeGreaterThanOrEqual(MIN_SPLIT_SECONDS);
+        expect(worth).toBeGreaterThanOrEqual((SPLIT_RTTS * (rttMs ?? 0)) / 1000);
+        const assignment = nextAssignment(w);
+        if (assignment._tag === 'Split') {
+          const owner = w.lanes.find((l) => l.id === assignment.lane);
+          if (owner === undefined) throw new Error('split of no lane');
+          if (assignment.at !== owner.next && owner.bytesPerSecond !== null)
+            expect(owner.end - owner.next).toBeGreaterThanOrEqual(worth * owner.bytesPerSecond);
+        }
+        // The same lanes, each twice too fast for its rest to be worth a split: only a slow tail is ever split.
+        const fast = w.lanes.map((lane) => ({
+          ...lane,
+          bytesPerSecond: ((lane.end - lane.next + 1) / worth) * 2,
+        }));
+        const quick = nextAssignment({ ...w, lanes: fast });
+        if (quick._tag === 'Split') expect(quick.at).toBe(fast.find((l) => l.id === quick.lane)?.next);
       }),
     );
   });

@@ -235,6 +235,7 @@ export class SegmentGroup {
       held: this.#held,
       lanes: others,
       minSplitBytes: this.#policy.minSplitBytes,
+      rttMs: this.#rttMs,
     });
     const applied = applyAssignment(others, assignment, id);
     if (applied === null) return null;
