@@ -247,14 +247,20 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
       reset?: boolean;
       release?: boolean;
       drop?: boolean;
+      /** Puts a new version of `/files/<name>`: its size, bytes `patternBytes(size, seed)`, a new ETag. */
+      replace?: { name: string; seed: number };
     };
     if (asked.reset === true) {
       server.release();
       faults = noFaults();
       requests.length = 0;
     }
-    const { reset: _reset, release, drop, ...changes } = asked;
+    const { reset: _reset, release, drop, replace, ...changes } = asked;
     Object.assign(faults, changes);
+    if (replace !== undefined) {
+      const size = server.sizeOf(replace.name);
+      if (size !== null) server.setFile(replace.name, patternBytes(size, replace.seed));
+    }
     res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'close' });
     // Drop, then release, once this answer is out: a held body must not go on before the connections are cut.
     res.end(JSON.stringify(faults), () => {

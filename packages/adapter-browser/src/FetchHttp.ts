@@ -10,7 +10,16 @@ export interface FetchHttpOptions {
   readonly credentials?: RequestCredentials;
   /** Accept an answer that `fetch` reached by a redirect from https to http (R37). Default false. */
   readonly allowHttpsDowngrade?: boolean;
+  /**
+   * The most connections a segmented download opens to one origin (`HttpPort.maxConnectionsPerOrigin`). Default 6:
+   * what Chromium, Firefox and Safari open per host over HTTP/1.1; a request past it would wait in the browser's
+   * own queue, holding a segment that makes no progress.
+   */
+  readonly maxConnectionsPerOrigin?: number;
 }
+
+/** Browsers open 6 connections per host over HTTP/1.1. */
+const BROWSER_CONNECTIONS_PER_HOST = 6;
 
 /**
  * Request headers a page may not set (Fetch's "forbidden request-header names"). The browser would drop them in
@@ -78,11 +87,16 @@ export class FetchHttp implements HttpPort {
   readonly #fetch: typeof fetch;
   readonly #credentials: RequestCredentials;
   readonly #allowHttpsDowngrade: boolean;
+  readonly maxConnectionsPerOrigin: number;
 
   constructor(options: FetchHttpOptions = {}) {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#credentials = options.credentials ?? 'same-origin';
     this.#allowHttpsDowngrade = options.allowHttpsDowngrade ?? false;
+    const cap = options.maxConnectionsPerOrigin ?? BROWSER_CONNECTIONS_PER_HOST;
+    if (!Number.isInteger(cap) || cap < 1)
+      throw new RangeError('FetchHttp: maxConnectionsPerOrigin must be a whole number, 1 or more');
+    this.maxConnectionsPerOrigin = cap;
   }
 
   request(request: HttpRequest): TE.TaskEither<HttpFailure, HttpResponse> {

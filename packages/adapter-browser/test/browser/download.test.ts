@@ -252,3 +252,106 @@ describe('createWorkerDownload with the caller’s AbortSignal', () => {
     await removeDownloadedFile(target);
   });
 });
+
+describe('segments in Chromium', () => {
+  const control = (body: object) =>
+    fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify(body) });
+  const dataGets = async (): Promise<{ method: string; range: string | null; ifMatch: string | null }[]> =>
+    (
+      (await (await fetch(`${files}/_requests`)).json()) as {
+        method: string;
+        path: string;
+        range: string | null;
+        ifMatch: string | null;
+      }[]
+    ).filter((r) => r.path === '/files/small.bin' && r.method !== 'HEAD');
+  /** The most connections the download's progress reported. */
+  const mostConnections = (download: ReturnType<typeof createDownload>): (() => number) => {
+    let most = 0;
+    download.subscribe((event) => {
+      if (event.type === 'progress') most = Math.max(most, event.progress.connections);
+    });
+    return () => most;
+  };
+
+  it('R41, R42: a worker download on 4 connections fetches disjoint ranges (cross-origin: no If-Match, no preflight) and the file is whole', async () => {
+    // Each response paced on its own, as a per-connection limit does: more connections are more speed.
+    await control({ reset: true, bytesPerTick: 16 * 1024, tickMs: 10 });
+    const target = `${uniqueFolder('segments')}.bin`;
+    const download = createDownload({
+      url: `${files}/files/small.bin`,
+      target,
+      computeSha256: true,
+      connections: 4,
+      minSegmentBytes: 64 * 1024,
+    });
+    const most = mostConnections(download);
+    download.start();
+    const result = await download.result;
+    expect(result.sha256).toBe(await sha256(SMALL));
+    expect(new Uint8Array(await (await getDownloadedFile(target)).arrayBuffer())).toEqual(SMALL);
+    expect(most()).toBe(4);
+    const gets = await dataGets();
+    expect(gets.every((r) => r.method === 'GET')).toBe(true);
+    // A preflight would show as OPTIONS; If-Match would need one.
+    expect(gets.map((r) => r.ifMatch)).toEqual(gets.map(() => null));
+    // The first request may ask for the whole file (no Range): it starts at 0.
+    const starts = gets.map((r) => (r.range === null ? 0 : Number(/^bytes=(\d+)-/.exec(r.range)?.[1])));
+    expect(new Set(starts).size).toBe(gets.length);
+    expect(Math.min(...starts)).toBe(0);
+    await removeDownloadedFile(target);
+  });
+
+  it('R41: the file changes while segments fetch it (cross-origin, each 206 validated): no byte of the old version is kept', async () => {
+    await control({ reset: true, bytesPerTick: 8 * 1024, tickMs: 10 });
+    const target = `${uniqueFolder('changed')}.bin`;
+    const download = createDownload({
+      url: `${files}/files/small.bin`,
+      target,
+      computeSha256: true,
+      connections: 4,
+      minSegmentBytes: 64 * 1024,
+      checkpointIntervalMs: 20,
+    });
+    let partWay: () => void = () => {};
+    const reached = new Promise<void>((resolve) => {
+      partWay = resolve;
+    });
+    const restarts: string[] = [];
+    download.subscribe((event) => {
+      if (event.type === 'progress' && event.progress.bytes >= 256 * 1024) partWay();
+      if (event.type === 'restart') restarts.push(event.reason);
+    });
+    download.start();
+    await reached;
+    // A new version, and every connection cut: the next requests get it.
+    await control({ replace: { name: 'small.bin', seed: 8 }, drop: true });
+    const changed = patternBytes(SMALL.length, 8);
+    try {
+      const result = await download.result;
+      expect(result.sha256).toBe(await sha256(changed));
+      // It saw the change and began again, from nothing of the old version.
+      expect(restarts.length).toBeGreaterThan(0);
+      expect(new Uint8Array(await (await getDownloadedFile(target)).arrayBuffer())).toEqual(changed);
+    } finally {
+      await control({ reset: true, replace: { name: 'small.bin', seed: 7 } });
+      await removeDownloadedFile(target).catch(() => {});
+    }
+  });
+
+  it('R43: no more than the browser’s 6 connections per host, whatever count is asked', async () => {
+    await control({ reset: true, bytesPerTick: 16 * 1024, tickMs: 10 });
+    const target = `${uniqueFolder('capped')}.bin`;
+    const download = createDownload({
+      url: `${files}/files/small.bin`,
+      target,
+      connections: 12,
+      minSegmentBytes: 32 * 1024,
+    });
+    const most = mostConnections(download);
+    download.start();
+    expect((await download.result).bytes).toBe(SMALL.length);
+    expect(most()).toBe(6);
+    await removeDownloadedFile(target);
+  });
+});

@@ -150,6 +150,15 @@ describe('FetchHttp in Chromium', () => {
   });
 });
 
+describe('FetchHttp connections', () => {
+  it('R43: tells core the browser opens 6 connections per host; another count can be set, a count below 1 is refused', () => {
+    expect(new FetchHttp().maxConnectionsPerOrigin).toBe(6);
+    expect(new FetchHttp({ maxConnectionsPerOrigin: 2 }).maxConnectionsPerOrigin).toBe(2);
+    expect(() => new FetchHttp({ maxConnectionsPerOrigin: 0 })).toThrow(/maxConnectionsPerOrigin/);
+    expect(() => new FetchHttp({ maxConnectionsPerOrigin: 1.5 })).toThrow(RangeError);
+  });
+});
+
 describe('FetchHttp and a redirect from https to http (R37)', () => {
   /** A `fetch` that answers as if it had followed redirects to `finalUrl`; `cancelled` says whether the body was let go. */
   const reachedBy = (finalUrl: string) => {
