@@ -19,6 +19,11 @@ export interface SlowLocation {
    * 503. Default none.
    */
   readonly connections?: number;
+  /**
+   * nginx `sendfile_max_chunk`: the most one send hands the socket (default 2m), so what a paced connection has in
+   * flight at a given instant stays about this small. Default nginx's.
+   */
+  readonly chunk?: string;
 }
 
 export interface NginxOptions {
@@ -80,7 +85,8 @@ const config = (options: NginxOptions, dir: string, port: number, binary: string
       (s) =>
         `location ${s.prefix} { alias ${options.root}/; set $pace ${s.rate}; ` +
         `if (-f ${unpacedFlag(dir)}) { set $pace 0; } limit_rate $pace; ` +
-        `${s.connections === undefined ? '' : `limit_conn perip ${s.connections}; `}}`,
+        `${s.connections === undefined ? '' : `limit_conn perip ${s.connections}; `}` +
+        `${s.chunk === undefined ? '' : `sendfile_max_chunk ${s.chunk}; `}}`,
     )
     .join('\n      ');
   return `daemon off;

@@ -50,7 +50,7 @@ const median = (values: readonly number[]): number | null => {
  * their way past the cut (about a round trip of them, and the socket buffers) are lost, so a fast lane ends a short
  * rest sooner than a split would.
  */
-export const MIN_SPLIT_SECONDS = 0.05;
+export const MIN_SPLIT_SECONDS = 0.25;
 export const SPLIT_RTTS = 8;
 
 /** The least time the rest of a lane's range must take at its speed for a split of it to be worth its cost. */
@@ -65,8 +65,9 @@ export const SLOW_SHARE = 0.5;
  *
  * - the largest range that nobody holds or fetches, whole (the next idle connection splits it in turn);
  * - else the second half of the largest range still being fetched, when each half keeps at least `minSplitBytes`
- *   and its owner would need `splitWorthSeconds` or more for it (the owner's end moves; aria2 and ipull split only
- *   ranges nobody fetches yet);
+ *   and its owner would need `splitWorthSeconds` or more for it at its speed; a lane with no speed yet only when
+ *   each half is a whole first piece (`PIECE_FLOOR × minSplitBytes`), far past what a server has already sent
+ *   ahead of it (the owner's end moves; aria2 and ipull split only ranges nobody fetches yet);
  * - else, at the very end, the rest of a lane much slower than the others (under `SLOW_SHARE` of the median speed
  *   of the lanes that have one), so that no download waits on one slow connection while others sit idle;
  * - else nothing.
@@ -89,8 +90,9 @@ export const nextAssignment = (input: PlanInput): Assignment => {
   if (
     largest !== null &&
     remaining(largest) >= 2 * Math.max(1, minSplitBytes) &&
-    (largest.bytesPerSecond === null ||
-      remaining(largest) >= splitWorthSeconds(input.rttMs) * largest.bytesPerSecond)
+    (largest.bytesPerSecond === null
+      ? remaining(largest) >= 2 * PIECE_FLOOR * Math.max(1, minSplitBytes)
+      : remaining(largest) >= splitWorthSeconds(input.rttMs) * largest.bytesPerSecond)
   ) {
     return {
       _tag: 'Split',

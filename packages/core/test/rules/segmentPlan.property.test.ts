@@ -120,7 +120,7 @@ describe('segmentPlan (property)', () => {
     );
   });
 
-  it('R42: a lane that is not slow is split only if it would need splitWorthSeconds (MIN_SPLIT_SECONDS, SPLIT_RTTS round trips) or more for its rest', () => {
+  it('R42: a lane that is not slow is split only if it would need splitWorthSeconds (MIN_SPLIT_SECONDS, SPLIT_RTTS round trips) or more for its rest, one with no speed only past two first pieces', () => {
     fc.assert(
       fc.property(world, fc.option(fc.integer({ min: 0, max: 500 }), { nil: null }), (plain, rttMs) => {
         const w = { ...plain, rttMs };
@@ -133,6 +133,9 @@ describe('segmentPlan (property)', () => {
           if (owner === undefined) throw new Error('split of no lane');
           if (assignment.at !== owner.next && owner.bytesPerSecond !== null)
             expect(owner.end - owner.next).toBeGreaterThanOrEqual(worth * owner.bytesPerSecond);
+          // A lane with no speed yet: each half a whole first piece.
+          if (owner.bytesPerSecond === null)
+            expect(owner.end - owner.next).toBeGreaterThanOrEqual(2 * PIECE_FLOOR * w.minSplitBytes);
         }
         // The same lanes, each twice too fast for its rest to be worth a split: only a slow tail is ever split.
         const fast = w.lanes.map((lane) => ({
