@@ -246,28 +246,13 @@ export class SegmentGroup {
     }
     const { start, end } = applied.lane;
     const now = this.#deps.clock.now();
-    if (idle !== null) {
-      Object.assign(idle, {
-        start,
-        end,
-        received: start,
-        written: start,
-        since: now,
-        sinceBytes: start,
-        fetch: null,
-      });
-      return idle;
-    }
+    // A lane measures its speed on each range anew; an idle one keeps its connection's count of waits.
+    const range = { start, end, received: start, written: start, since: now, sinceBytes: start, fetch: null };
+    if (idle !== null) return Object.assign(idle, range);
     return {
       id,
-      start,
-      end,
-      received: start,
-      written: start,
-      since: now,
-      sinceBytes: start,
+      ...range,
       fresh: true,
-      fetch: null,
       gapsMs: 0,
       gapsSince: now,
     };
