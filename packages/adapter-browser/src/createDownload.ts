@@ -9,6 +9,7 @@ import {
   type DownloadState,
 } from '@rdl/core';
 import { downloadSurface, Listeners, noProgress, refusedDownload } from '@rdl/core/adapter';
+import { rateLimit } from '@rdl/core/rules';
 import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { targetProblem } from './targetProblem.js';
@@ -144,6 +145,12 @@ export const createWorkerDownload = (
     listeners,
     snapshot: () => ({ state, progress }),
     result,
+    // Checked here, so that a bad value throws to the caller as core's own download would, not in the worker.
+    setRateLimit: (bytesPerSecond) => {
+      const checked = rateLimit(bytesPerSecond, options.lowSpeedLimit ?? 0);
+      if (checked._tag === 'Left') throw new DownloadError(checked.left);
+      if (!settled) post({ type: 'rate', bytesPerSecond: checked.right });
+    },
   });
 };
 

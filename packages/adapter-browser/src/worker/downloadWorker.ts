@@ -70,6 +70,9 @@ scope.addEventListener('message', ({ data: message }) => {
     case 'command':
       download?.[message.command]();
       return;
+    case 'rate':
+      download?.setRateLimit(message.bytesPerSecond);
+      return;
     case 'refreshed':
       refreshes.get(message.id)?.(message.urls);
       refreshes.delete(message.id);

@@ -12,6 +12,8 @@ export type DownloadCommand = 'start' | 'pause' | 'resume' | 'cancel' | 'online'
 export type ToWorker =
   | { readonly type: 'open'; readonly options: DownloadOptions; readonly refreshable: boolean }
   | { readonly type: 'command'; readonly command: DownloadCommand }
+  /** A new rate limit (R44), already checked by the page. */
+  | { readonly type: 'rate'; readonly bytesPerSecond: number | null }
   | {
       readonly type: 'refreshed';
       readonly id: number;

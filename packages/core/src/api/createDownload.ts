@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { type Actor, createActor, type SnapshotFrom } from 'xstate';
+import { RateLimit } from '../machine/actors/rateLimit.js';
 import type { DownloadMachine } from '../machine/downloadMachine.js';
 import { machineFor } from '../machine/machineFor.js';
 import { publicStateOf } from '../machine/publicState.js';
@@ -7,7 +8,7 @@ import { DownloadError } from '../model/DownloadError.js';
 import type { Download, DownloadPorts, DownloadResult, DownloadState } from '../model/download.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { DownloadOptions } from '../model/options.js';
-import { resolveOptions } from '../rules/resolveOptions.js';
+import { rateLimit, resolveOptions } from '../rules/resolveOptions.js';
 import { noValidators } from '../rules/validators.js';
 import { downloadSurface } from './downloadSurface.js';
 import { Listeners } from './listeners.js';
@@ -63,10 +64,12 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
   // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
   result.catch(() => undefined);
 
+  const limit = new RateLimit(ports.clock, resolved.right.maxBytesPerSecond);
   const { machine, progress, session } = machineFor(
     ports,
     (p) => listeners.publish({ type: 'progress', progress: p }),
     refreshUrl,
+    limit,
   );
   const actor: Actor<DownloadMachine> = createActor(machine, {
     input: { options: resolved.right, refreshable: refreshUrl !== undefined },
@@ -158,6 +161,11 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
     listeners,
     snapshot: () => ({ state, progress: progress.latest }),
     result,
+    setRateLimit: (bytesPerSecond) => {
+      const checked = rateLimit(bytesPerSecond, resolved.right.lowSpeedLimit);
+      if (E.isLeft(checked)) throw new DownloadError(checked.left);
+      limit.set(checked.right);
+    },
   });
 };
 

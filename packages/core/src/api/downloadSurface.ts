@@ -7,13 +7,21 @@ export interface DownloadParts {
   readonly listeners: Listeners;
   readonly snapshot: () => { readonly state: DownloadState; readonly progress: Progress };
   readonly result: Promise<DownloadResult>;
+  /** The new rate limit (R44); absent: a download that runs nothing (a refused one) ignores it. */
+  readonly setRateLimit?: (bytesPerSecond: number | null) => void;
 }
 
 /**
  * The `Download` surface over its parts, the same for core's downloads, refused ones and the adapters' (a worker's
  * mirror in the browser): `start()` returns `result`, `on(type, listener)` hears one kind of event.
  */
-export const downloadSurface = ({ send, listeners, snapshot, result }: DownloadParts): Download => ({
+export const downloadSurface = ({
+  send,
+  listeners,
+  snapshot,
+  result,
+  setRateLimit,
+}: DownloadParts): Download => ({
   start: () => {
     send('start');
     return result;
@@ -21,6 +29,7 @@ export const downloadSurface = ({ send, listeners, snapshot, result }: DownloadP
   pause: () => send('pause'),
   resume: () => send('resume'),
   cancel: () => send('cancel'),
+  setRateLimit: (bytesPerSecond) => setRateLimit?.(bytesPerSecond),
   online: () => send('online'),
   offline: () => send('offline'),
   subscribe: (listener) => listeners.add(listener),

@@ -4,6 +4,7 @@ import { createAdoptActor } from './actors/adoptActor.js';
 import { createPrepareActor } from './actors/prepareActor.js';
 import { createProbeActor } from './actors/probeActor.js';
 import { ProgressReporter } from './actors/progressReporter.js';
+import { RateLimit } from './actors/rateLimit.js';
 import { createRefreshActor } from './actors/refreshActor.js';
 import { createDiscardActor, createReleaseActor } from './actors/releaseActor.js';
 import { DownloadSession } from './actors/session.js';
@@ -20,6 +21,8 @@ export const machineFor = (
   ports: DownloadPorts,
   publish: (progress: Progress) => void,
   refreshUrl?: RefreshUrl,
+  /** The download's rate limit (R44). Default: none. */
+  limit: RateLimit = new RateLimit(ports.clock, null),
 ) => {
   const session = new DownloadSession(ports.hasher);
   const progress = new ProgressReporter(ports.clock, publish);
@@ -28,7 +31,7 @@ export const machineFor = (
     actors: {
       prepare: createPrepareActor({ storage, checkpoints, session }),
       probe: createProbeActor({ http, clock, session }),
-      transfer: createTransferActor({ http, checkpoints, clock, session, progress }),
+      transfer: createTransferActor({ http, checkpoints, clock, session, progress, limit }),
       verify: createVerifyActor({ checkpoints, session }),
       adopt: createAdoptActor({ storage, checkpoints, hasher: ports.hasher, session }),
       refresh: createRefreshActor(refreshUrl),

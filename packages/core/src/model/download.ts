@@ -97,6 +97,12 @@ export interface Download {
   resume(): void;
   /** Stops and deletes the part file and the checkpoint (R24). `result` rejects with `ERR_CANCELLED`. */
   cancel(): void;
+  /**
+   * A new rate limit from now on (R44), in bytes a second over all its connections; `null` lifts it. A value that is
+   * not a positive number, or is under `lowSpeedLimit`, throws a `DownloadError` (`ERR_INVALID_INPUT`) and changes
+   * nothing. Takes effect at the next read of each connection.
+   */
+  setRateLimit(bytesPerSecond: number | null): void;
   /** Network hints: `online()` cuts a retry wait short; `offline()` pauses retries until `online()`. */
   online(): void;
   offline(): void;

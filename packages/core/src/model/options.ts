@@ -40,6 +40,12 @@ export interface DownloadOptions {
   readonly lowSpeedLimit?: number;
   /** The window of `lowSpeedLimit`. Default 30 000 ms. */
   readonly lowSpeedTimeMs?: number;
+  /**
+   * The most bytes a second the download reads, over all its connections (R44), as curl's `--limit-rate`;
+   * `Download.setRateLimit` changes it while it runs. At least `lowSpeedLimit`, which it would otherwise trip.
+   * Default none.
+   */
+  readonly maxBytesPerSecond?: number;
   /** The expected SHA-256 of the whole file, hex; checked before the file appears (R27). */
   readonly expectedSha256?: string;
   /** The expected MD5 of the whole file, hex (R27). */
@@ -104,6 +110,8 @@ export interface ResolvedOptions {
   readonly stallTimeoutMs: number;
   readonly lowSpeedLimit: number;
   readonly lowSpeedTimeMs: number;
+  /** `null`: no limit. */
+  readonly maxBytesPerSecond: number | null;
   readonly expectedSha256: string | null;
   readonly expectedMd5: string | null;
   readonly computeSha256: boolean;

@@ -139,6 +139,22 @@ const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
 };
 
 /**
+ * A rate limit (R44): a positive number of bytes a second, or none. Under `lowSpeedLimit` it would make every body
+ * "too slow" and cut it again and again: refused, naming both.
+ */
+export const rateLimit = (value: unknown, lowSpeedLimit: number): Check<number | null> => {
+  if (value === undefined || value === null) return E.right(null);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    return invalid('maxBytesPerSecond', 'must be a positive number of bytes a second');
+  if (value < lowSpeedLimit)
+    return invalid(
+      'maxBytesPerSecond',
+      `${value} is below lowSpeedLimit ${lowSpeedLimit}, which it would trip`,
+    );
+  return E.right(value);
+};
+
+/**
  * The connection policy (R43): a fixed count, or adaptive up to a cap; every value an integer of at least 1, and no
  * count above `MAX_CONNECTIONS` (a typo of `-x 1000` is refused, not 1 000 sockets opened to one server).
  */
@@ -199,6 +215,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     E.bind('lowSpeedTimeMs', () =>
       number('lowSpeedTimeMs', raw.lowSpeedTimeMs, DEFAULT_LOW_SPEED_TIME_MS, { min: 1, integer: false }),
     ),
+    E.bind('maxBytesPerSecond', ({ lowSpeedLimit }) => rateLimit(raw.maxBytesPerSecond, lowSpeedLimit)),
     E.bind('expectedSha256', () => hex('expectedSha256', raw.expectedSha256, 64)),
     E.bind('expectedMd5', () => hex('expectedMd5', raw.expectedMd5, 32)),
     E.bind('computeSha256', () => bool('computeSha256', raw.computeSha256, false)),
@@ -230,6 +247,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
         stallTimeoutMs: o.stallTimeoutMs,
         lowSpeedLimit: o.lowSpeedLimit,
         lowSpeedTimeMs: o.lowSpeedTimeMs,
+        maxBytesPerSecond: o.maxBytesPerSecond,
         expectedSha256: o.expectedSha256,
         expectedMd5: o.expectedMd5,
         computeSha256: o.computeSha256,

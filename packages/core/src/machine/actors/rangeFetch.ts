@@ -19,6 +19,7 @@ import {
 } from '../../rules/transferOutcome.js';
 import { compareVersions } from '../../rules/validators.js';
 import type { BodySink } from './BodySink.js';
+import type { RateLimit } from './rateLimit.js';
 import { releaseBody } from './releaseBody.js';
 import type { DownloadSession } from './session.js';
 
@@ -55,6 +56,8 @@ export interface RangeFetchInput {
   readonly onAnswer?: () => void;
   /** Told of every chunk that arrived, with the end of what arrived. */
   readonly onProgress?: (received: number, totalLength: number | null) => void;
+  /** The rate limit the body is read under (R44): its next bytes are read only once it allows. Default none. */
+  readonly limit?: RateLimit;
 }
 
 /** How one request ended: what it means, where the bytes it wrote end, and whether a body was streamed. */
@@ -177,6 +180,13 @@ export class RangeFetch {
     const iterator = response.body[Symbol.asyncIterator]();
     try {
       for (;;) {
+        const rate = this.#input.limit;
+        if (rate !== undefined && rate.bytesPerSecond !== null) {
+          // Waiting for the limit is no stall: the server is not the one keeping the bytes back.
+          this.#clearStall();
+          await rate.ready(this.#abort.signal);
+          this.#armStall();
+        }
         sink.waiting = true;
         const askedAt = this.#input.clock.now();
         this.#waitingSince = askedAt;
@@ -189,6 +199,7 @@ export class RangeFetch {
           break;
         }
         this.#armStall();
+        this.#input.limit?.spend(next.value.byteLength);
         let chunk = next.value;
         const limit = end();
         if (limit !== null) {

@@ -372,6 +372,7 @@ export class SegmentGroup {
     const last = pieceEnd(from, lane.end, speed, this.#policy.minSplitBytes) - 1;
     const askedAt = clock.now();
     const request = new RangeFetch({
+      ...(this.#deps.limit === undefined ? {} : { limit: this.#deps.limit }),
       http,
       clock,
       session,

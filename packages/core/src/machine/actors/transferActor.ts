@@ -14,6 +14,7 @@ import { BodySink } from './BodySink.js';
 import { CheckpointSaver } from './checkpointSaver.js';
 import type { ProgressReporter } from './progressReporter.js';
 import { RangeFetch } from './rangeFetch.js';
+import type { RateLimit } from './rateLimit.js';
 import { SegmentGroup } from './segmentGroup.js';
 import type { DownloadSession } from './session.js';
 
@@ -23,6 +24,8 @@ export interface TransferDeps {
   readonly clock: Clock;
   readonly session: DownloadSession;
   readonly progress: ProgressReporter;
+  /** The rate limit every request of the download reads under (R44). */
+  readonly limit?: RateLimit;
 }
 
 /** The event that ends a request: `transfer.<outcome>`, named after the outcome it carries. */
@@ -144,6 +147,7 @@ class SingleTransfer implements DataRun {
       if (E.isLeft(room)) return fail(room.left);
     }
     const request = new RangeFetch({
+      ...(this.#deps.limit === undefined ? {} : { limit: this.#deps.limit }),
       http: this.#deps.http,
       clock,
       session,
