@@ -37,6 +37,7 @@ describe('rdl arguments', () => {
       allowHttpsDowngrade: false,
       lowSpeedLimit: null,
       lowSpeedTimeMs: null,
+      maxBytesPerSecond: null,
       cacert: null,
       connections: null,
       maxConnections: null,
@@ -66,6 +67,8 @@ describe('rdl arguments', () => {
         '--allow-https-downgrade',
         '-Y',
         '1.5K',
+        '--limit-rate',
+        '4M',
         '--speed-time',
         '10',
         '-x',
@@ -88,6 +91,7 @@ describe('rdl arguments', () => {
       allowHttpsDowngrade: true,
       lowSpeedLimit: 1536,
       lowSpeedTimeMs: 10_000,
+      maxBytesPerSecond: 4 * 1024 ** 2,
       cacert: null,
       connections: 8,
       maxConnections: 32,
@@ -135,6 +139,19 @@ describe('rdl arguments', () => {
     expect(parsed([url, '-Y', '2k']).lowSpeedLimit).toBe(2048);
     expect(parsed([url, '-Y', '3M']).lowSpeedLimit).toBe(3 * 1024 ** 2);
     expect(parsed([url, '-Y', '1g']).lowSpeedLimit).toBe(1024 ** 3);
+  });
+
+  it("R44, R30: --limit-rate takes curl's suffixes; 0, a bad size, or a rate under --speed-limit is refused", () => {
+    expect(parsed([url, '--limit-rate', '10M']).maxBytesPerSecond).toBe(10 * 1024 ** 2);
+    expect(parsed([url, '--limit-rate=512k']).maxBytesPerSecond).toBe(512 * 1024);
+    expect(parsed([url]).maxBytesPerSecond).toBeNull();
+    for (const bad of ['0', '-1', '10 MB', 'fast', ''])
+      expect(refusal([url, `--limit-rate=${bad}`])).toMatchObject({
+        _tag: 'InvalidInput',
+        field: '--limit-rate',
+      });
+    expect(refusal([url, '--limit-rate', '1k', '-Y', '2k'])).toMatchObject({ field: '--limit-rate' });
+    expect(parsed([url, '--limit-rate', '2k', '-Y', '2k']).maxBytesPerSecond).toBe(2048);
   });
 
   it('R30: any non-numeric or negative --retries is refused', () => {

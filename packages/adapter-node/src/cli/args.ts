@@ -28,6 +28,8 @@ export interface CliArgs {
   readonly lowSpeedLimit: number | null;
   /** `-y, --speed-time` in seconds, as milliseconds: the window of `--speed-limit`. Default: core's (30 s). */
   readonly lowSpeedTimeMs: number | null;
+  /** `--limit-rate`: the most bytes a second read, over all connections (R44), as curl's. Default: none. */
+  readonly maxBytesPerSecond: number | null;
   /** `-x, --connections`: connections per file, fixed. Default: adaptive (R43). */
   readonly connections: number | null;
   /** `--max-connections`: the cap of the adaptive count. Default: core's (16). */
@@ -56,6 +58,8 @@ Options:
   -Y, --speed-limit <rate>   a body slower than this (bytes a second; K, M, G suffixes) for --speed-time is cut
                              and retried, as curl's (default: off)
   -y, --speed-time <s>       the window of --speed-limit (default: 30)
+      --limit-rate <rate>    read at most this many bytes a second, over all connections (K, M, G suffixes), as
+                             curl's (default: no limit)
   -x, --connections <n>      connections per file, 1 to 64 (default: adaptive, from 1 up to --max-connections
                              while more connections add speed)
       --max-connections <n>  the most connections the adaptive count reaches, 1 to 64 (default: 16)
@@ -81,6 +85,7 @@ const options = {
   'stall-timeout': { type: 'string' },
   sha256: { type: 'string' },
   'speed-limit': { type: 'string', short: 'Y' },
+  'limit-rate': { type: 'string' },
   'speed-time': { type: 'string', short: 'y' },
   connections: { type: 'string', short: 'x' },
   'max-connections': { type: 'string' },
@@ -281,6 +286,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const sha256 = sha256Hex(values.sha256);
   const lowSpeedLimit = byteRate('--speed-limit', values['speed-limit']);
   const lowSpeedTimeMs = seconds('--speed-time', values['speed-time']);
+  const maxBytesPerSecond = byteRate('--limit-rate', values['limit-rate']);
   const cacert = caFile(values.cacert, cwd);
   const connections = connectionCount('--connections', values.connections);
   const maxConnections = connectionCount('--max-connections', values['max-connections']);
@@ -294,6 +300,19 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(sha256)) return sha256;
   if (E.isLeft(lowSpeedLimit)) return lowSpeedLimit;
   if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
+  if (E.isLeft(maxBytesPerSecond)) return maxBytesPerSecond;
+  if (
+    maxBytesPerSecond.right !== null &&
+    lowSpeedLimit.right !== null &&
+    maxBytesPerSecond.right < lowSpeedLimit.right
+  ) {
+    return E.left(
+      invalid(
+        '--limit-rate',
+        `${maxBytesPerSecond.right} is below --speed-limit ${lowSpeedLimit.right}, which it would trip`,
+      ),
+    );
+  }
   if (E.isLeft(cacert)) return cacert;
   if (E.isLeft(connections)) return connections;
   if (E.isLeft(maxConnections)) return maxConnections;
@@ -323,6 +342,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       allowHttpsDowngrade: values['allow-https-downgrade'] === true,
       lowSpeedLimit: lowSpeedLimit.right,
       lowSpeedTimeMs: lowSpeedTimeMs.right,
+      maxBytesPerSecond: maxBytesPerSecond.right,
       cacert: cacert.right,
       connections: connections.right,
       maxConnections: maxConnections.right,

@@ -92,6 +92,7 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.allowHttpsDowngrade ? { allowHttpsDowngrade: true } : {}),
   ...(args.lowSpeedLimit === null ? {} : { lowSpeedLimit: args.lowSpeedLimit }),
   ...(args.lowSpeedTimeMs === null ? {} : { lowSpeedTimeMs: args.lowSpeedTimeMs }),
+  ...(args.maxBytesPerSecond === null ? {} : { maxBytesPerSecond: args.maxBytesPerSecond }),
   ...(args.connections === null ? {} : { connections: args.connections }),
   ...(args.maxConnections === null ? {} : { maxConnections: args.maxConnections }),
   ...(args.minSplitBytes === null ? {} : { minSegmentBytes: args.minSplitBytes }),
