@@ -355,3 +355,30 @@ describe('segments in Chromium', () => {
     await removeDownloadedFile(target);
   });
 });
+
+describe('a rate limit in Chromium', () => {
+  it('R44: the worker download reads under maxBytesPerSecond; setRateLimit reaches the worker, and a bad value throws in the page', async () => {
+    await fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify({ reset: true }) });
+    const medium = patternBytes(8 * 1048576, 9);
+    const target = `${uniqueFolder('limited')}.bin`;
+    // 1 MiB a second: the 8 MiB would take some 8 s. (A read may bring all the browser buffered meanwhile, up to its
+    // own buffer of the response: the limit holds over time, by a read at most.)
+    const download = createDownload({
+      url: `${files}/files/medium.bin`,
+      target,
+      computeSha256: true,
+      maxBytesPerSecond: 1048576,
+    });
+    expect(() => download.setRateLimit(0)).toThrow(/maxBytesPerSecond/);
+    download.start();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(download.getSnapshot().progress.bytes).toBeLessThan(medium.length / 2);
+    const at = performance.now();
+    download.setRateLimit(null);
+    const result = await download.result;
+    // Lifted, the rest came at once.
+    expect(performance.now() - at).toBeLessThan(4_000);
+    expect(result.sha256).toBe(await sha256(medium));
+    await removeDownloadedFile(target);
+  });
+});
