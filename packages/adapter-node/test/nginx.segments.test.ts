@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import { describe, expect, it } from 'vitest';
-import { bytesOf, runRdl, spawnRdl } from './support/cliProcess.js';
+import { runRdl, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
