@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { DownloadError } from '../../src/model/failure.js';
+import { DownloadError } from '../../src/model/DownloadError.js';
 import type { HttpPort } from '../../src/ports/HttpPort.js';
 import { BURST_SECONDS } from '../../src/rules/tokenBucket.js';
 import {
