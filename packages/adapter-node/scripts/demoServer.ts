@@ -9,12 +9,23 @@ export interface RequestLine {
   readonly range: string | null;
   readonly ifRange: string | null;
   readonly status: number;
+  /** Body bytes written to the socket so far: what the server served for this request. */
+  readonly sent: number;
+  /** Bodies being sent when this one began, its own included: the connections the client was using then. */
+  readonly atOnce: number;
+  /** When it came, in `performance.now()` ms of this process. */
+  readonly at: number;
 }
+
+/** A request while its body is sent: the server counts its bytes. */
+type Served = { -readonly [K in keyof RequestLine]: RequestLine[K] };
 
 /**
  * The demo's HTTP server on 127.0.0.1: one file at `/<name>`, with a strong ETag, `Accept-Ranges`, single ranges,
- * `If-Range` and `If-Match` (RFC 9110), paced to `bytesPerSecond` so that a download lasts long enough to watch.
- * `cutAt(offset)` makes it drop the connection once, when a response reaches that offset of the file.
+ * `If-Range` and `If-Match` (RFC 9110). Each response is paced to `bytesPerSecond` on its own, so that a download
+ * lasts long enough to watch; a connection carries one response at a time, so that is a limit a connection, as
+ * nginx's `limit_rate` is, and more connections are more speed. `cutAt(offset)` makes it drop the connection once,
+ * when a response reaches that offset of the file.
  */
 export class DemoServer {
   private readonly server: Server;
@@ -24,7 +35,9 @@ export class DemoServer {
   private cutOffset: number | null = null;
   /** The furthest offset of the file any response has reached: the demo watches it to choose its moments. */
   position = 0;
-  readonly requests: RequestLine[] = [];
+  private readonly served: Served[] = [];
+  /** Bodies being sent now. */
+  private sending = 0;
 
   constructor(
     private readonly path: string,
@@ -50,6 +63,11 @@ export class DemoServer {
     await this.refresh();
   }
 
+  /** Every request so far, in the order they came; `sent` grows while a body is sent. */
+  get requests(): readonly RequestLine[] {
+    return this.served;
+  }
+
   cutAt(offset: number): void {
     this.cutOffset = offset;
   }
@@ -71,13 +89,18 @@ export class DemoServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const log = (status: number): void => {
-      this.requests.push({
+    const log = (status: number): Served => {
+      const line: Served = {
         method: req.method ?? '?',
         range: req.headers.range ?? null,
         ifRange: (req.headers['if-range'] as string | undefined) ?? null,
         status,
-      });
+        sent: 0,
+        atOnce: this.sending,
+        at: performance.now(),
+      };
+      this.served.push(line);
+      return line;
     };
     if (req.url !== `/${this.name}` || (req.method !== 'GET' && req.method !== 'HEAD')) {
       log(404);
@@ -114,17 +137,22 @@ export class DemoServer {
     }
     const headers: Record<string, string | number> = { ...common, 'content-length': last - first + 1 };
     if (status === 206) headers['content-range'] = `bytes ${first}-${last}/${this.size}`;
-    log(status);
+    const sendsBody = req.method !== 'HEAD' && this.size !== 0;
+    if (sendsBody) this.sending += 1;
+    const line = log(status);
     res.writeHead(status, headers);
-    if (req.method === 'HEAD' || this.size === 0) {
+    if (!sendsBody) {
       res.end();
       return;
     }
-    this.send(res, first, last);
+    res.once('close', () => {
+      this.sending -= 1;
+    });
+    this.send(res, first, last, line);
   }
 
-  /** Streams `[first, last]` of the file at the set pace; drops the socket once at `cutOffset`. */
-  private send(res: ServerResponse, first: number, last: number): void {
+  /** Streams `[first, last]` of the file at the set pace, counting into `line`; drops the socket once at `cutOffset`. */
+  private send(res: ServerResponse, first: number, last: number, line: Served): void {
     const stream = createReadStream(this.path, { start: first, end: last, highWaterMark: 256 * 1024 });
     const startedAt = performance.now();
     let sent = 0;
@@ -135,12 +163,14 @@ export class DemoServer {
       if (cut !== null && cut >= offset && cut < offset + bytes.length) {
         this.cutOffset = null;
         res.write(bytes.subarray(0, cut - offset));
+        line.sent += cut - offset;
         this.position = Math.max(this.position, cut);
         stream.destroy();
         res.socket?.destroy();
         return;
       }
       sent += bytes.length;
+      line.sent += bytes.length;
       this.position = Math.max(this.position, first + sent);
       const ok = res.write(bytes);
       // Pace: never ahead of bytesPerSecond, and never ahead of the socket.

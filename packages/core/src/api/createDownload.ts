@@ -93,6 +93,7 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
     listeners.publish(event);
     // R28: after a restart, progress starts again from 0, reported as such.
     if (event.type === 'restart') progress.restart();
+    if (event.type === 'start') progress.begin(event.resumedFrom);
   });
   const onSnapshot = (snapshot: SnapshotFrom<DownloadMachine>) => {
     const shown = publicStateOf(snapshot.value, snapshot.context, state);

@@ -8,7 +8,8 @@
  *   has lasted `MIN_STEP_MS` and `STEP_RTTS` round trips. A count reached so settles once its connections are no
  *   longer paced (the link, or the host, is the limit now).
  * - Otherwise a step lasts `GROWTH_STEP_MS` (long enough to average a server's pacing bursts: nginx's `limit_rate`
- *   sends 2 MiB every 100 ms) and is judged by its speed: the first doubles; one that added less than `GROWTH_GAIN`
+ *   sends 2 MiB every 100 ms) and is judged by its speed: the first is the start's, not judged (slow start, cold
+ *   code); the next, one connection's own speed, doubles; one that added less than `GROWTH_GAIN`
  *   is taken back and the count settles; one that added less than its share (`LINEAR_SHARE`) settles at the
  *   connections its speed shows in use; one near linear is followed by `FAST_FACTOR` times the count.
  *
@@ -28,6 +29,11 @@ export interface Growth {
   readonly paced: boolean;
   /** No more steps: fixed, capped, a step that did not pay, or a refusal. */
   readonly settled: boolean;
+  /**
+   * The first judged step is over: its speed is that of a start (TCP's slow start, code not yet compiled, the
+   * first answer's wait) and is not kept, so that the speed one connection is compared with is its own.
+   */
+  readonly warm: boolean;
 }
 
 /** A step judged by its speed lasts this long, in ms of the Clock. */
@@ -61,6 +67,7 @@ export const startGrowth = (
     previousSpeed: null,
     paced: false,
     settled: policy.fixed !== null || target >= policy.max,
+    warm: false,
   };
 };
 
@@ -94,12 +101,15 @@ export const growAt = (growth: Growth, sample: StepSample, max: number): Growth 
     previousSpeed: byPace ? null : speed,
     paced: byPace,
     settled: target >= max && target === growth.target,
+    warm: true,
   });
   if (elapsed < shortestStep(rttMs)) return growth;
   if (paced) return step(Math.min(max, growth.target * FAST_FACTOR), true);
   if (elapsed < GROWTH_STEP_MS) return growth;
   // Its connections no longer wait on the server: what limits them now is the link or the host.
   if (growth.paced) return { ...growth, settled: true };
+  // The start is over: the step that measures the first count begins now.
+  if (!growth.warm) return { ...growth, since: now, bytesThen: bytes, warm: true };
   if (growth.previousSpeed === null) return step(Math.min(max, growth.target * 2), false);
   const gain = growth.previousSpeed > 0 ? speed / growth.previousSpeed : Number.POSITIVE_INFINITY;
   if (gain < GROWTH_GAIN) return { ...growth, target: growth.previousTarget, settled: true };

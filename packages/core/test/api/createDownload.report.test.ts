@@ -115,6 +115,22 @@ describe('createDownload: integrity and reporting', () => {
     expect(mid?.etaSeconds).toBeGreaterThan(0);
   });
 
+  it('R28: the speed of a resumed run counts the bytes it fetches, not those it found on storage', async () => {
+    // 10 000 bytes a second; 90 % of the file already held.
+    const content = bytesOf(100_000);
+    const w = worldServing(content, {}, { chunkDelayMs: 100, chunkSize: 1_000 });
+    leftByEarlierRun(w, content, 90_000);
+    const run = begin(w, { connections: 1 });
+    await finish(w, run);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const speeds = eventsOf(run, 'progress')
+      .filter((e) => e.progress.bytes > 90_000 && e.progress.bytes < 100_000)
+      .map((e) => e.progress.bytesPerSecond);
+    expect(speeds.length).toBeGreaterThan(0);
+    // Never the 90 000 held bytes counted as fetched in a fraction of a second.
+    for (const speed of speeds) expect(speed).toBeLessThanOrEqual(15_000);
+  });
+
   it('R29: every failure is a typed error with a stable code and a one-line message', async () => {
     const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));

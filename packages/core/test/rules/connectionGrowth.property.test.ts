@@ -79,6 +79,31 @@ describe('connectionGrowth (property)', () => {
     );
   });
 
+  it('R43: a start slower than the link (slow start, cold code) is not taken for one connection’s speed: a link one connection fills still settles at one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 64 }),
+        fc.integer({ min: 1_000, max: 2_000_000_000 }),
+        fc.double({ min: 0.02, max: 0.8, noNaN: true }),
+        fc.integer({ min: MIN_STEP_MS, max: GROWTH_STEP_MS }),
+        (max, speed, startShare, startMs) => {
+          let now = 0;
+          let bytes = 0;
+          let growth = startGrowth(now, bytes, { fixed: null, max });
+          const targets = [growth.target];
+          while (now < 10 * GROWTH_STEP_MS) {
+            now += MIN_STEP_MS;
+            bytes += ((now <= startMs ? speed * startShare : speed) * MIN_STEP_MS) / 1000;
+            growth = growAt(growth, { now, bytes, paced: false, rttMs: null }, max);
+            targets.push(growth.target);
+          }
+          expect(growth).toMatchObject({ target: 1, settled: true });
+          expect(Math.max(...targets)).toBeLessThanOrEqual(2);
+        },
+      ),
+    );
+  });
+
   it('R43: a link that stops scaling at k connections settles near k (k / 1.25 to 1.25 k), never above the cap', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 64 }), fc.integer({ min: 1, max: 64 }), (max, k) => {

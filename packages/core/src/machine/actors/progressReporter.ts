@@ -42,6 +42,14 @@ export class ProgressReporter {
     }
   }
 
+  /**
+   * A run begins with `held` bytes already on storage (the start event): speed is measured from them, so that bytes
+   * a resume found are not counted as if they had just arrived.
+   */
+  begin(held: number): void {
+    this.#meter = startMeter(this.#clock.now(), Math.max(held, this.#latest.bytes));
+  }
+
   /** Every byte was thrown away (R28: the one time progress goes back, reported with the restart event). */
   restart(): void {
     this.#meter = startMeter(this.#clock.now(), 0);
