@@ -8,9 +8,9 @@ export interface MemoryBodyOptions {
   /** Yield nothing more, until abort or `return()`, once this many bytes were yielded. */
   readonly stallAfter: number | null;
   readonly signal: AbortSignalLike;
-  /** With `delayMs > 0`, each chunk waits that long on `clock`. */
+  /** With `delayMs > 0`, each chunk waits that long on `clock`; a function says it for each chunk. */
   readonly clock: Clock;
-  readonly delayMs: number;
+  readonly delayMs: number | (() => number);
   /** Called with each chunk's length as it is handed out. */
   readonly onBytes: (count: number) => void;
   /**
@@ -79,8 +79,9 @@ export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
         : this.#bytes.slice(this.#position, to);
     this.#position += chunk.length;
     this.#options.onBytes(chunk.length);
-    if (delayMs <= 0) return Promise.resolve({ done: false, value: chunk });
-    return this.#wait(chunk);
+    const delay = typeof delayMs === 'function' ? delayMs() : delayMs;
+    if (delay <= 0) return Promise.resolve({ done: false, value: chunk });
+    return this.#wait(chunk, delay);
   }
 
   return(): Promise<IteratorResult<Uint8Array>> {
@@ -89,7 +90,7 @@ export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
   }
 
   /** A `next()` that resolves later: with `chunk` after the delay, or (a stall, `chunk` null) only by abort/return. */
-  #wait(chunk: Uint8Array | null): Promise<IteratorResult<Uint8Array>> {
+  #wait(chunk: Uint8Array | null, delayMs = 0): Promise<IteratorResult<Uint8Array>> {
     return new Promise((resolve, reject) => {
       const timer =
         chunk === null
@@ -97,7 +98,7 @@ export class MemoryBody implements AsyncIterableIterator<Uint8Array> {
           : this.#options.clock.setTimeout(() => {
               this.#pending = null;
               resolve({ done: false, value: chunk });
-            }, this.#options.delayMs);
+            }, delayMs);
       this.#pending = { resolve, reject, timer };
     });
   }

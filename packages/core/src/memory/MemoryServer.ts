@@ -22,6 +22,11 @@ export interface MemoryServerOptions {
   readonly chunkSize?: number;
   /** Delay before each chunk, on `clock`. Default 0 (chunks come at once). */
   readonly chunkDelayMs?: number;
+  /**
+   * One link for every body: chunks leave one after another, `chunkDelayMs` each, however many connections there
+   * are, as on a link that one connection fills. Default false: each body is paced on its own.
+   */
+  readonly sharedLink?: boolean;
   /** Follow redirects as an adapter must, with `redirectStep` (R17, R37); `false` hands 3xx answers back. Default true. */
   readonly followRedirects?: boolean;
   /** Follow a redirect from https to http (R37). Default false: refused. */
@@ -81,6 +86,9 @@ export class MemoryServer implements HttpPort {
   readonly #clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   readonly #chunkSize: number;
   readonly #chunkDelayMs: number;
+  readonly #sharedLink: boolean;
+  /** With a shared link, when it is free for the next chunk. */
+  #linkFreeAt = 0;
   readonly #slotBodies: boolean;
   #recycledBytes = 0;
   readonly #followRedirects: boolean;
@@ -96,6 +104,7 @@ export class MemoryServer implements HttpPort {
     this.#clock = options.clock ?? stoppedClock;
     this.#chunkSize = options.chunkSize ?? 16_384;
     this.#chunkDelayMs = options.chunkDelayMs ?? 0;
+    this.#sharedLink = options.sharedLink ?? false;
     this.#slotBodies = options.slotBodies ?? false;
     this.#followRedirects = options.followRedirects ?? true;
     this.#allowHttpsDowngrade = options.allowHttpsDowngrade ?? false;
@@ -152,6 +161,18 @@ export class MemoryServer implements HttpPort {
   }
 
   /** The most GET bodies that were being sent at once. */
+  /** GET bodies being sent now. */
+  get openConnections(): number {
+    return this.#open;
+  }
+
+  /** The wait of the next chunk on the shared link: it leaves once the chunks before it have. */
+  #linkDelay(): number {
+    const now = this.#clock.now();
+    this.#linkFreeAt = Math.max(now, this.#linkFreeAt) + this.#chunkDelayMs;
+    return this.#linkFreeAt - now;
+  }
+
   get mostConnections(): number {
     return this.#mostOpen;
   }
@@ -288,7 +309,8 @@ export class MemoryServer implements HttpPort {
       stallAfter: stall === undefined ? null : stall.afterBytes,
       signal,
       clock: this.#clock as Clock,
-      delayMs: pace === undefined ? this.#chunkDelayMs : pace.delayMs,
+      delayMs:
+        pace !== undefined ? pace.delayMs : this.#sharedLink ? () => this.#linkDelay() : this.#chunkDelayMs,
       onBytes: (count) => {
         this.#bytesSent += count;
       },

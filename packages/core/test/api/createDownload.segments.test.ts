@@ -190,6 +190,31 @@ describe('createDownload: segmented runs', () => {
     expect(Math.max(...eventsOf(run, 'progress').map((e) => e.progress.connections))).toBe(2);
   });
 
+  it('R43: on a link one connection fills, a second connection is tried, taken back, and stops: one connection fetches the rest', async () => {
+    // 200 000 bytes a second over one link shared by every connection: a second adds nothing.
+    const content = bytesOf(600_000);
+    const w = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 5, sharedLink: true });
+    const run = begin(w, { ...ADAPTIVE, maxConnections: 8 });
+    const open: [number, number][] = [];
+    const start = w.clock.now();
+    await drive(
+      w,
+      run,
+      () => {
+        open.push([w.clock.now() - start, w.server.openConnections]);
+        return run.settled;
+      },
+      100_000,
+    );
+    expect((await run.download.result).bytes).toBe(content.length);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(w.server.mostConnections).toBe(2);
+    // Growth is judged by 1 s (the start, one connection, two): from then on one connection at a time.
+    expect(Math.max(...open.filter(([at]) => at >= 1_000).map(([, count]) => count))).toBe(1);
+    // The second connection's rest was fetched once, by the first, not again.
+    expect(w.server.bytesSent).toBeLessThanOrEqual(content.length * 1.02);
+  });
+
   it('R43: adaptive growth steps while connections add speed, doubling then faster, up to maxConnections', async () => {
     // Each connection is paced on its own (a per-connection limit): more connections, more speed.
     const content = bytesOf(400_000);

@@ -48,6 +48,8 @@ export interface Serving {
   readonly chunkDelayMs?: number;
   /** Bodies as adjacent views of one buffer, with a poisoning `recycle` (see `MemoryServerOptions`). */
   readonly slotBodies?: boolean;
+  /** One link for all bodies (see `MemoryServerOptions.sharedLink`). */
+  readonly sharedLink?: boolean;
 }
 
 export const world = (extra: Partial<DownloadPorts> = {}, serving: Serving = {}): World => {
@@ -57,6 +59,7 @@ export const world = (extra: Partial<DownloadPorts> = {}, serving: Serving = {})
     chunkSize: serving.chunkSize ?? 4096,
     chunkDelayMs: serving.chunkDelayMs ?? 0,
     slotBodies: serving.slotBodies ?? false,
+    sharedLink: serving.sharedLink ?? false,
   });
   const storage = new MemoryStorage();
   const checkpoints = new MemoryCheckpointStore();

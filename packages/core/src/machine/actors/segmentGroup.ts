@@ -284,10 +284,23 @@ export class SegmentGroup {
       if (this.#growth.since !== before.since) {
         for (const lane of this.#lanes.values()) Object.assign(lane, { gapsMs: 0, gapsSince: now });
       }
+      this.#retireSurplus();
       this.#fill();
       if (this.#saver?.due === true) this.#saver.saveBehind(() => this.#written());
       this.#armTick();
     }, MIN_STEP_MS);
+  }
+
+  /**
+   * Lanes past the count the growth allows now (a step that did not pay, taken back): the latest stop where they
+   * are, at the end of what they reported (never below it, R42), and the rest of their ranges is a gap the others
+   * take in turn. Without this a lane whose request covers its whole rest would run to its end.
+   */
+  #retireSurplus(): void {
+    const surplus = this.#lanes.size - this.#growth.target;
+    if (surplus <= 0) return;
+    const latest = [...this.#lanes.values()].sort((a, b) => b.id - a.id).slice(0, surplus);
+    for (const lane of latest) lane.end = Math.max(lane.start, Math.min(lane.end, lane.received));
   }
 
   /**
