@@ -9,7 +9,8 @@
  *   longer paced (the link, or the host, is the limit now).
  * - Otherwise a step lasts `GROWTH_STEP_MS` (long enough to average a server's pacing bursts: nginx's `limit_rate`
  *   sends 2 MiB every 100 ms) and is judged by its speed: the first is the start's, not judged (slow start, cold
- *   code); the next, one connection's own speed, doubles; one that added less than `GROWTH_GAIN`
+ *   code); the next, one connection's own speed, doubles, unless its connections hardly waited for bytes at all
+ *   (`BUSY_SHARE`: the host is the limit, and the count settles); one that added less than `GROWTH_GAIN`
  *   is taken back and the count settles; one that added less than its share (`LINEAR_SHARE`) settles at the
  *   connections its speed shows in use; one near linear is followed by `FAST_FACTOR` times the count.
  *
@@ -50,6 +51,8 @@ export const IDLE_SHARE = 0.5;
 export const GROWTH_GAIN = 1.25;
 /** A step whose speed grew by this share of its connections' growth or more is near linear. */
 export const LINEAR_SHARE = 0.8;
+/** A connection that waited for bytes less than this share of a step found them there: the host is the limit. */
+export const BUSY_SHARE = 0.1;
 /** A paced step, or one after a near-linear step, multiplies the count by this (a first judged step doubles). */
 export const FAST_FACTOR = 4;
 
@@ -83,6 +86,11 @@ export interface StepSample {
   readonly now: number;
   readonly bytes: number;
   readonly paced: boolean;
+  /**
+   * Whether every connection spent less than `BUSY_SHARE` of the step waiting for bytes: the host, not the link,
+   * is the limit, and more connections would only share it. Absent: not known.
+   */
+  readonly busy?: boolean;
   /** The shortest time to an answer's head seen, `null` before the first. */
   readonly rttMs: number | null;
 }
@@ -110,6 +118,8 @@ export const growAt = (growth: Growth, sample: StepSample, max: number): Growth 
   if (growth.paced) return { ...growth, settled: true };
   // The start is over: the step that measures the first count begins now.
   if (!growth.warm) return { ...growth, since: now, bytesThen: bytes, warm: true };
+  // Bytes were there at every read: another connection would share this host, not add a link.
+  if (sample.busy === true) return { ...growth, settled: true };
   if (growth.previousSpeed === null) return step(Math.min(max, growth.target * 2), false);
   const gain = growth.previousSpeed > 0 ? speed / growth.previousSpeed : Number.POSITIVE_INFINITY;
   if (gain < GROWTH_GAIN) return { ...growth, target: growth.previousTarget, settled: true };

@@ -104,6 +104,33 @@ describe('connectionGrowth (property)', () => {
     );
   });
 
+  it('R43: connections that find their bytes already there (a busy host, BUSY_SHARE) never grow by speed; paced ones still do', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 64 }),
+        fc.integer({ min: 1_000, max: 2_000_000_000 }),
+        (max, perConnection) => {
+          let now = 0;
+          let bytes = 0;
+          let growth = startGrowth(now, bytes, { fixed: null, max });
+          while (now < 10 * GROWTH_STEP_MS) {
+            now += MIN_STEP_MS;
+            // Speed that would scale with the count, were the host not the limit.
+            bytes += (growth.target * perConnection * MIN_STEP_MS) / 1000;
+            growth = growAt(growth, { now, bytes, paced: false, busy: true, rttMs: null }, max);
+          }
+          expect(growth).toMatchObject({ target: 1, settled: true });
+          const paced = growAt(
+            startGrowth(0, 0, { fixed: null, max }),
+            { now: GROWTH_STEP_MS, bytes: perConnection, paced: true, busy: true, rttMs: null },
+            max,
+          );
+          expect(paced.target).toBe(Math.min(max, 4));
+        },
+      ),
+    );
+  });
+
   it('R43: a link that stops scaling at k connections settles near k (k / 1.25 to 1.25 k), never above the cap', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 64 }), fc.integer({ min: 1, max: 64 }), (max, k) => {

@@ -7,6 +7,7 @@ import type { TimerId } from '../../ports/Clock.js';
 import { addRange, coveredBytes, prefixLength } from '../../rules/byteRanges.js';
 import { expectedChecksums, hashAlgorithms } from '../../rules/checksums.js';
 import {
+  BUSY_SHARE,
   GAP_MS,
   type Growth,
   growAt,
@@ -50,6 +51,8 @@ interface LaneState {
   fresh: boolean;
   /** Time it spent in gaps of `GAP_MS` or more waiting for bytes, since it began or since the growth's step did. */
   gapsMs: number;
+  /** Time it spent waiting for bytes at all, gaps or not, over the same span: little means this host is its limit. */
+  waitedMs: number;
   /** When `gapsMs` began counting. */
   gapsSince: number;
   fetch: RangeFetch | null;
@@ -95,6 +98,8 @@ export class SegmentGroup {
   #over = false;
   /** The copy buffers every lane's writes share. */
   readonly #copies: CopyBuffers;
+  /** The first lane's own, for its single-stream batches (a shared one's are a lane batch's size). */
+  #streamCopies: CopyBuffers | null = null;
 
   constructor(
     deps: TransferDeps,
@@ -254,6 +259,7 @@ export class SegmentGroup {
       ...range,
       fresh: true,
       gapsMs: 0,
+      waitedMs: 0,
       gapsSince: now,
     };
   }
@@ -278,11 +284,12 @@ export class SegmentGroup {
       const before = this.#growth;
       this.#growth = growAt(
         before,
-        { now, bytes: this.#received(), paced: this.#paced(now), rttMs: this.#rttMs },
+        { now, bytes: this.#received(), paced: this.#paced(now), busy: this.#busy(now), rttMs: this.#rttMs },
         this.#policy.max,
       );
       if (this.#growth.since !== before.since) {
-        for (const lane of this.#lanes.values()) Object.assign(lane, { gapsMs: 0, gapsSince: now });
+        for (const lane of this.#lanes.values())
+          Object.assign(lane, { gapsMs: 0, waitedMs: 0, gapsSince: now });
       }
       this.#retireSurplus();
       this.#fill();
@@ -301,6 +308,20 @@ export class SegmentGroup {
     if (surplus <= 0) return;
     const latest = [...this.#lanes.values()].sort((a, b) => b.id - a.id).slice(0, surplus);
     for (const lane of latest) lane.end = Math.max(lane.start, Math.min(lane.end, lane.received));
+  }
+
+  /**
+   * Whether every connection spent less than `BUSY_SHARE` of its time in this step waiting for bytes at all: its
+   * reads find bytes already there, so this host (its CPU, its disk), not the link, is what limits the transfer.
+   */
+  #busy(now: number): boolean {
+    const lanes = [...this.#lanes.values()];
+    const share = lanes.map((lane) => {
+      const waiting = lane.fetch?.waitingSince ?? null;
+      const current = waiting === null ? 0 : now - Math.max(waiting, lane.gapsSince);
+      return now > lane.gapsSince ? (lane.waitedMs + current) / (now - lane.gapsSince) : 1;
+    });
+    return lanes.length > 0 && share.every((x) => x < BUSY_SHARE);
   }
 
   /**
@@ -400,9 +421,15 @@ export class SegmentGroup {
         new BodySink({
           part: session.part,
           from,
-          batchBytes: laneBatchBytes(options.writeBufferBytes),
-          maxAheadBytes: 2 * laneBatchBytes(options.writeBufferBytes),
-          copies: this.#copies,
+          // The first lane's open-ended request writes as a single stream does (one connection is exactly one):
+          // big batches, deep behind; later lanes, a quarter, so that sixteen of them stay within memory.
+          batchBytes: openEnded ? options.writeBufferBytes : laneBatchBytes(options.writeBufferBytes),
+          maxAheadBytes: openEnded
+            ? 4 * options.writeBufferBytes
+            : 2 * laneBatchBytes(options.writeBufferBytes),
+          copies: openEnded
+            ? (this.#streamCopies ??= new CopyBuffers(2 * options.writeBufferBytes))
+            : this.#copies,
           saving: null,
           recycle,
           onWritten: (at, bytes) => {
@@ -419,7 +446,9 @@ export class SegmentGroup {
       },
       onWaited: (ms) => {
         // A wait that began before the step did counts from the step's start.
-        if (ms >= GAP_MS) lane.gapsMs += Math.min(ms, clock.now() - lane.gapsSince);
+        const counted = Math.min(ms, clock.now() - lane.gapsSince);
+        lane.waitedMs += counted;
+        if (ms >= GAP_MS) lane.gapsMs += counted;
       },
       onProgress: (received) => {
         lane.received = received;
