@@ -298,6 +298,12 @@ export class SegmentGroup {
     }, MIN_STEP_MS);
   }
 
+  /** The first lane's copy buffers, made the first time it asks. */
+  #streamCopiesFor(writeBufferBytes: number): CopyBuffers {
+    if (this.#streamCopies === null) this.#streamCopies = new CopyBuffers(2 * writeBufferBytes);
+    return this.#streamCopies;
+  }
+
   /**
    * Lanes past the count the growth allows now (a step that did not pay, taken back): the latest stop where they
    * are, at the end of what they reported (never below it, R42), and the rest of their ranges is a gap the others
@@ -427,9 +433,7 @@ export class SegmentGroup {
           maxAheadBytes: openEnded
             ? 4 * options.writeBufferBytes
             : 2 * laneBatchBytes(options.writeBufferBytes),
-          copies: openEnded
-            ? (this.#streamCopies ??= new CopyBuffers(2 * options.writeBufferBytes))
-            : this.#copies,
+          copies: openEnded ? this.#streamCopiesFor(options.writeBufferBytes) : this.#copies,
           saving: null,
           recycle,
           onWritten: (at, bytes) => {
