@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { link, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { errnoOf } from './fsFailure.js';
 import { createOwnFile, readOwnFile } from './ownFile.js';
+import { tempLockPathOf } from './sidecarPaths.js';
 
 /** What a lock file holds: enough to tell whether its owner still runs. */
 interface LockOwner {
@@ -152,15 +153,9 @@ export type LockAttempt =
 export const acquireLock = async (path: string): Promise<LockAttempt> => {
   const body = JSON.stringify(await thisProcess());
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const created = await createOwnFile(path, constants.O_WRONLY);
-    if (created !== null) {
-      try {
-        await created.writeFile(body, 'utf8');
-      } finally {
-        await created.close();
-      }
-      return { _tag: 'Taken' };
-    }
+    const created = await createLock(path, body);
+    if (created === 'Taken') return { _tag: 'Taken' };
+    if (created === 'Again') continue;
     const lock = await readLock(path);
     if (lock._tag === 'Unsafe') return lock;
     if (lock._tag === 'Missing') continue;
@@ -169,6 +164,49 @@ export const acquireLock = async (path: string): Promise<LockAttempt> => {
     if (again._tag === 'Found' && again.text === lock.text) await releaseLock(path);
   }
   return { _tag: 'Busy' };
+};
+
+/**
+ * Creates the lock `path` holding `body`, whole: written in a temp file of a fresh name, then linked to `path`
+ * (`link` fails when something is there, as O_EXCL does), so that no instant shows it empty. A kill between the
+ * two leaves only the temp file, which the next run sweeps (`sweepStaleTemps`); an empty lock would have blocked
+ * the target for `TORN_LOCK_AGE_MS`. `Exists` when something is at `path`; `Again` when the temp file went away
+ * before the link (swept by another run). A file system without hard links gets the lock created and written in
+ * place, as before.
+ */
+const createLock = async (path: string, body: string): Promise<'Taken' | 'Exists' | 'Again'> => {
+  const temp = tempLockPathOf(path);
+  const handle = await createOwnFile(temp, constants.O_WRONLY);
+  if (handle === null) return 'Again';
+  try {
+    await handle.writeFile(body, 'utf8');
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temp, path);
+    return 'Taken';
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'EEXIST') return 'Exists';
+    if (code === 'ENOENT') return 'Again';
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw error;
+    return createInPlace(path, body);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+};
+
+/** The lock created with O_EXCL and written in place: where `link` is not supported. */
+const createInPlace = async (path: string, body: string): Promise<'Taken' | 'Exists'> => {
+  const created = await createOwnFile(path, constants.O_WRONLY);
+  if (created === null) return 'Exists';
+  try {
+    await created.writeFile(body, 'utf8');
+  } finally {
+    await created.close();
+  }
+  return 'Taken';
 };
 
 /**

@@ -34,3 +34,14 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  */
 export const tempCheckpointNamePattern = (target: string): RegExp =>
   new RegExp(`^${escapeRegExp(basename(checkpointPathOf(target)))}\\.(?:[0-9a-f]{16}|\\d+\\.\\d+)\\.tmp$`);
+
+/**
+ * A fresh name for the temp file a lock is written in before it is linked to its name (`<lock>.<16 hex digits>.tmp`):
+ * so that the lock appears whole, never empty.
+ */
+export const tempLockPathOf = (lockPath: string): string =>
+  `${lockPath}.${randomBytes(tempRandomBytes).toString('hex')}.tmp`;
+
+/** What the names of the temp files of the lock of `target` look like (R19: a kill before the link leaves one). */
+export const tempLockNamePattern = (target: string): RegExp =>
+  new RegExp(`^${escapeRegExp(basename(lockPathOf(target)))}\\.[0-9a-f]{16}\\.tmp$`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
@@ -167,6 +167,34 @@ describe('FsStorage on disk', () => {
     });
     expect(await expectRight(storage.targetSize(join(dir, 'nope', 'f')))).toBeNull();
     await expectLeft(storage.readTarget(join(dir, 'nope'), 0, 1), 'IoError');
+  });
+
+  it('R19, R23: a lock is linked whole from a written temp file: of twenty takings at once one wins, and no temp file stays', async () => {
+    const target = join(dir, 'f');
+    const attempts = await Promise.all(Array.from({ length: 20 }, () => acquireLock(lockPathOf(target))));
+    expect(attempts.filter((a) => a._tag === 'Taken')).toHaveLength(1);
+    expect(attempts.filter((a) => a._tag === 'Busy')).toHaveLength(19);
+    expect(JSON.parse(await readFile(lockPathOf(target), 'utf8')).pid).toBe(process.pid);
+    expect(await listDir(dir)).toEqual(['f.lock']);
+  });
+      const seen: string[] = [];
+      while (!done) seen.push(await readFile(path, 'utf8').catch(() => 'missing'));
+      await taking;
+      expect(seen.filter((text) => text === '')).toEqual([]);
+    }
+  });
+
+  it('R19, R31: the temp file of a lock a killed run left is swept by the next open; a link at such a name stays as it is', async () => {
+    const target = join(dir, 'f');
+    const left = `${lockPathOf(target)}.0123456789abcdef.tmp`;
+    const planted = `${lockPathOf(target)}.fedcba9876543210.tmp`;
+    await writeFile(left, JSON.stringify({ pid: await deadPid(), startedAt: 1, hostname: hostname() }));
+    await writeFile(join(dir, 'victim'), 'keep');
+    await symlink(join(dir, 'victim'), planted);
+    const file = await expectRight(new FsStorage().open(target));
+    expect(await listDir(dir)).toEqual(['f.lock', 'f.lock.fedcba9876543210.tmp', 'f.part', 'victim']);
+    expect(await readFile(join(dir, 'victim'), 'utf8')).toBe('keep');
+    await expectRight(file.close());
   });
 
   it('R23: a torn (unreadable) lock is busy while fresh, so a lock being written is never stolen', async () => {
