@@ -437,6 +437,9 @@ export class SegmentGroup {
           saving: null,
           recycle,
           onWritten: (at, bytes) => {
+            // Bytes written where the hash stands extend it as they are, as a single stream's do; the chase reads
+            // back only what other lanes wrote ahead. Never while a chase reads: its read would count them again.
+            if (this.#chasing === null) session.hashWritten(at, bytes);
             lane.written = at + bytes.length;
             this.#kickChase();
             if (saver.due) saver.saveBehind(() => this.#written());
