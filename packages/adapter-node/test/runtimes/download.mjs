@@ -24,8 +24,17 @@ const checkpoints = {
     return saved;
   },
 };
+// RDL_TEST_RUN names the run in nginx's access log (`run=`), so a test tells its requests from a killed run's,
+// which nginx logs only once it sees the connection gone.
+const run = process.env.RDL_TEST_RUN;
 const download = createDownload(
-  { url, target, computeSha256: true, checkpointIntervalMs: 20 },
+  {
+    url,
+    target,
+    computeSha256: true,
+    checkpointIntervalMs: 20,
+    ...(run ? { headers: { 'x-test-run': run } } : {}),
+  },
   { checkpoints },
 );
 download.subscribe((event) => {

@@ -38,7 +38,8 @@ export interface NginxServer {
   /** `http://127.0.0.1:<port>` */
   readonly origin: string;
   readonly root: string;
-  /** The access log: one line a request, `METHOD URI STATUS range=… if-range=… if-match=… sent=N`. */
+  /** The access log: one line a request, `METHOD URI STATUS range=… if-range=… if-match=… sent=N conn=C run=…` (`conn=` nginx's serial number
+   * of the connection, growing; `run=` the `X-Test-Run` header). A request is logged when it ends. */
   accessLog(): Promise<string[]>;
   /**
    * Whether the slow locations keep their pace for the requests from now on (a request keeps the pace it began
@@ -98,7 +99,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 256; }
 http {
     ${tempPaths(binary, dir)}
-    log_format rdl escape=none '$request_method $uri $status range=$http_range if-range=$http_if_range if-match=$http_if_match sent=$body_bytes_sent';
+    log_format rdl escape=none '$request_method $uri $status range=$http_range if-range=$http_if_range if-match=$http_if_match sent=$body_bytes_sent conn=$connection run=$http_x_test_run';
     access_log ${dir}/access.log rdl;
     limit_conn_zone $binary_remote_addr zone=perip:1m;
     limit_conn_status 503;
