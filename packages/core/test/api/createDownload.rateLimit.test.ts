@@ -15,15 +15,10 @@ import {
   type World,
   worldServing,
 } from '../support/machineHarness.js';
+import { mostInAWindow, type Read } from '../support/readWindows.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
-
-/** One read of a body: when (ms of the manual clock) and how many bytes. */
-interface Read {
-  readonly at: number;
-  readonly bytes: number;
-}
 
 /** The world's server, each body's reads logged with the clock's time. */
 const loggedHttp = (w: World, reads: Read[]): HttpPort => ({
@@ -49,18 +44,6 @@ const loggedHttp = (w: World, reads: Read[]): HttpPort => ({
     });
   },
 });
-
-/** The most bytes read in any window of `windowMs` that begins at a read at or after `from`. */
-const mostInAWindow = (reads: readonly Read[], windowMs: number, from: number): number => {
-  let most = 0;
-  for (const first of reads) {
-    if (first.at < from) continue;
-    let sum = 0;
-    for (const read of reads) if (read.at >= first.at && read.at < first.at + windowMs) sum += read.bytes;
-    most = Math.max(most, sum);
-  }
-  return most;
-};
 
 const settle = (w: World, run: Run) => drive(w, run, () => run.settled, 200_000);
 

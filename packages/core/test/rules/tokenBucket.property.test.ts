@@ -8,24 +8,7 @@ import {
   waitMs,
   withRate,
 } from '../../src/rules/tokenBucket.js';
-
-/** A reader that waits as the bucket says, then reads: the time and size of each read. */
-interface Read {
-  readonly at: number;
-  readonly bytes: number;
-}
-
-/** Every read of `reads` from `from` on, summed over each window of `windowMs` that begins at one of them. */
-const mostInAWindow = (reads: readonly Read[], windowMs: number, from = 0): number => {
-  let most = 0;
-  for (const first of reads) {
-    if (first.at < from) continue;
-    let sum = 0;
-    for (const read of reads) if (read.at >= first.at && read.at < first.at + windowMs) sum += read.bytes;
-    most = Math.max(most, sum);
-  }
-  return most;
-};
+import { mostInAWindow, type Read } from '../support/readWindows.js';
 
 const step = fc.record({
   /** How long the reader does something else before it next reads (a slow disk, a paused request). */
