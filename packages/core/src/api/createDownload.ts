@@ -36,10 +36,26 @@ const hooksProblem = (options: DownloadOptions): DownloadFailure | null => {
 };
 
 /**
+ * What ties a download to the queue that runs it (R43–R45): the queue's rate limit over all its downloads, which
+ * the download's own limit reads under, the download's live share of its origin's connections, and the moment its
+ * file is finished.
+ */
+export interface QueueBindings {
+  readonly rateLimit?: RateLimit;
+  readonly connectionShare?: () => number;
+  /** Awaited once the file is whole under its name, before its checkpoint is removed (see `MachineBindings`). */
+  readonly finished?: () => Promise<void>;
+}
+
+/**
  * Creates one download over the given platform ports. Nothing happens before `start()`. Options are checked first
  * (R30): bad input rejects `result` with `ERR_INVALID_INPUT` before any request, without touching storage.
  */
-export const createDownload = (options: DownloadOptions, ports: DownloadPorts): Download => {
+export const createDownload = (
+  options: DownloadOptions,
+  ports: DownloadPorts,
+  shared: QueueBindings = {},
+): Download => {
   const resolved = resolveOptions(options);
   if (E.isLeft(resolved)) return refusedDownload(resolved.left);
   const problem = hooksProblem(options);
@@ -64,12 +80,16 @@ export const createDownload = (options: DownloadOptions, ports: DownloadPorts): 
   // The caller may never await `result` (a CLI that only subscribes); that is not an unhandled rejection.
   result.catch(() => undefined);
 
-  const limit = new RateLimit(ports.clock, resolved.right.maxBytesPerSecond);
+  const limit = new RateLimit(ports.clock, resolved.right.maxBytesPerSecond, shared.rateLimit ?? null);
   const { machine, progress, session } = machineFor(
     ports,
     (p) => listeners.publish({ type: 'progress', progress: p }),
     refreshUrl,
-    limit,
+    {
+      limit,
+      ...(shared.connectionShare === undefined ? {} : { connectionShare: shared.connectionShare }),
+      ...(shared.finished === undefined ? {} : { finished: shared.finished }),
+    },
   );
   const actor: Actor<DownloadMachine> = createActor(machine, {
     input: { options: resolved.right, refreshable: refreshUrl !== undefined },

@@ -7,18 +7,23 @@ import type { DownloadEvent } from '../model/download.js';
  * here, at the one place every event goes through, and told to the listeners as a `LISTENER_FAILED` notice (a
  * listener that throws on that notice too is not told again).
  */
-export class Listeners {
-  readonly #listeners = new Set<(event: DownloadEvent) => void>();
+export class Listeners<Event extends { readonly type: string } = DownloadEvent> {
+  readonly #listeners = new Set<(event: Event) => void>();
 
-  add(listener: (event: DownloadEvent) => void): () => void {
-    const entry = (event: DownloadEvent) => listener(event);
+  add(listener: (event: Event) => void): () => void {
+    const entry = (event: Event) => listener(event);
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);
     };
   }
 
-  publish(event: DownloadEvent): void {
+  /** Whether anyone listens (a queue makes events of an item only for its listeners). */
+  get size(): number {
+    return this.#listeners.size;
+  }
+
+  publish(event: Event): void {
     const failures: unknown[] = [];
     for (const listener of [...this.#listeners]) {
       try {
@@ -27,13 +32,14 @@ export class Listeners {
         failures.push(error);
       }
     }
-    if (event.type === 'notice' && event.code === LISTENER_FAILED) return;
+    if (event.type === 'notice' && (event as { code?: unknown }).code === LISTENER_FAILED) return;
     for (const error of failures) {
+      // Every event kind listened to here has this notice (a download's and a queue's).
       this.publish({
         type: 'notice',
         code: LISTENER_FAILED,
         message: `a listener threw on ${event.type}: ${messageOf(error)}`,
-      });
+      } as unknown as Event);
     }
   }
 }

@@ -7,5 +7,5 @@ export type { TransferOutcome } from '../model/decision.js';
 export type { DownloadContext, DownloadMachineInput } from './context.js';
 export { type DownloadMachine, downloadMachine, type MachineEmitted } from './downloadMachine.js';
 export type { ControlEvent, DownloadMachineEvent } from './events.js';
-export { machineFor } from './machineFor.js';
+export { type MachineBindings, machineFor } from './machineFor.js';
 export { publicStateOf } from './publicState.js';

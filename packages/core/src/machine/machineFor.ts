@@ -12,6 +12,20 @@ import { createTransferActor } from './actors/transferActor.js';
 import { createVerifyActor } from './actors/verifyActor.js';
 import { downloadMachine } from './downloadMachine.js';
 
+/** What ties a download to others beside it (a queue's), all optional. */
+export interface MachineBindings {
+  /** The download's rate limit (R44), which may read under a queue's. Default: none. */
+  readonly limit?: RateLimit;
+  /** The download's live share of its origin's connections (a queue's, R43). Default: its own growth alone. */
+  readonly connectionShare?: () => number;
+  /**
+   * Called once the file is whole under its name, before its checkpoint is removed (R19), and awaited: a queue
+   * records the item finished there, so that no kill leaves a finished file its queue would fetch again (R45). The
+   * checkpoint outlives the call, and with it the adoption of the file by the next start (R34).
+   */
+  readonly finished?: () => Promise<void>;
+}
+
 /**
  * The machine of one download, its effects filled with actors that close over the ports and the download's
  * session (open file, running hash), and the caller's `refreshUrl` hook (R18). Progress goes to `publish`, throttled,
@@ -21,9 +35,9 @@ export const machineFor = (
   ports: DownloadPorts,
   publish: (progress: Progress) => void,
   refreshUrl?: RefreshUrl,
-  /** The download's rate limit (R44). Default: none. */
-  limit: RateLimit = new RateLimit(ports.clock, null),
+  bindings: MachineBindings = {},
 ) => {
+  const { limit = new RateLimit(ports.clock, null), connectionShare, finished } = bindings;
   const session = new DownloadSession(ports.hasher);
   const progress = new ProgressReporter(ports.clock, publish);
   const { http, storage, checkpoints, clock } = ports;
@@ -31,9 +45,23 @@ export const machineFor = (
     actors: {
       prepare: createPrepareActor({ storage, checkpoints, session }),
       probe: createProbeActor({ http, clock, session }),
-      transfer: createTransferActor({ http, checkpoints, clock, session, progress, limit }),
-      verify: createVerifyActor({ checkpoints, session }),
-      adopt: createAdoptActor({ storage, checkpoints, hasher: ports.hasher, session }),
+      transfer: createTransferActor({
+        http,
+        checkpoints,
+        clock,
+        session,
+        progress,
+        limit,
+        ...(connectionShare === undefined ? {} : { connectionShare }),
+      }),
+      verify: createVerifyActor({ checkpoints, session, ...(finished === undefined ? {} : { finished }) }),
+      adopt: createAdoptActor({
+        storage,
+        checkpoints,
+        hasher: ports.hasher,
+        session,
+        ...(finished === undefined ? {} : { finished }),
+      }),
       refresh: createRefreshActor(refreshUrl),
       release: createReleaseActor({ storage, checkpoints, session }),
       discard: createDiscardActor({ storage, checkpoints, session }),

@@ -3,6 +3,7 @@ export { gzipStored } from './gzipStored.js';
 export * from './ManualClock.js';
 export * from './MemoryCheckpointStore.js';
 export * from './MemoryHasher.js';
+export * from './MemoryQueueStore.js';
 export * from './MemoryServer.js';
 export * from './MemoryStorage.js';
 export type { ResourceOptions, ResourceVersion } from './memoryResource.js';

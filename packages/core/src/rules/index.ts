@@ -19,6 +19,8 @@ export * from './finishedTarget.js';
 export * from './planStart.js';
 export * from './probe.js';
 export * from './progress.js';
+export * from './queueRecord.js';
+export * from './queueSchedule.js';
 export * from './redirect.js';
 export * from './resolveOptions.js';
 export * from './serverChecksums.js';

@@ -17,6 +17,8 @@ export interface AdoptDeps {
   readonly checkpoints: CheckpointStore;
   readonly hasher: Hasher;
   readonly session: DownloadSession;
+  /** Told, and awaited, once the target is adopted, before the checkpoint goes (`MachineBindings`). */
+  readonly finished?: () => Promise<void>;
 }
 
 /**
@@ -48,8 +50,10 @@ const adopt = async (deps: AdoptDeps, input: AdoptInput): Promise<AdoptOutput> =
   // The target is whole either way. A part file that could not be deleted is closed (the lock goes) and keeps its
   // checkpoint, so that the next start adopts the target again and retries the cleanup, rather than finding an
   // orphan part file.
-  if (E.isRight(discarded)) await deps.checkpoints.remove(options.target)();
-  else await part?.close()();
+  if (E.isRight(discarded)) {
+    await deps.finished?.();
+    await deps.checkpoints.remove(options.target)();
+  } else await part?.close()();
   return { _tag: 'Adopted', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };
 };
 

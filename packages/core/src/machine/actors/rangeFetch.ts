@@ -181,7 +181,7 @@ export class RangeFetch {
     try {
       for (;;) {
         const rate = this.#input.limit;
-        if (rate !== undefined && rate.bytesPerSecond !== null) {
+        if (rate?.limited === true) {
           // Waiting for the limit is no stall: the server is not the one keeping the bytes back.
           this.#clearStall();
           await rate.ready(this.#abort.signal);

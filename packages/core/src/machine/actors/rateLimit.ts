@@ -13,15 +13,23 @@ export class RateLimit {
   #bucket: TokenBucket;
   /** Requests waiting for tokens: a new rate wakes them to look again. */
   readonly #waiting = new Set<() => void>();
+  /** The limit over this one and others (a queue's, over its downloads'): a read goes once both allow it. */
+  readonly #parent: RateLimit | null;
 
-  constructor(clock: Clock, bytesPerSecond: number | null) {
+  constructor(clock: Clock, bytesPerSecond: number | null, parent: RateLimit | null = null) {
     this.#clock = clock;
     this.#bucket = bucketAt(bytesPerSecond, clock.now());
+    this.#parent = parent;
   }
 
   /** Bytes a second, `null` for none. */
   get bytesPerSecond(): number | null {
     return this.#bucket.rate;
+  }
+
+  /** Whether reads wait on anything: this limit or one it reads under. */
+  get limited(): boolean {
+    return this.#bucket.rate !== null || this.#parent?.limited === true;
   }
 
   /** A new limit, from now on; `null` lifts it. Requests waiting look again at once. */
@@ -32,12 +40,19 @@ export class RateLimit {
 
   /** A read brought `bytes`. */
   spend(bytes: number): void {
+    this.#parent?.spend(bytes);
     if (this.#bucket.rate === null) return;
     this.#bucket = spend(this.#bucket, this.#clock.now(), bytes);
   }
 
   /** Resolves once a read may go (at once while the bucket holds tokens), or once `signal` aborts. */
   async ready(signal: AbortSignalLike): Promise<void> {
+    await this.#own(signal);
+    // Only this limit spends between the two waits: waiting on the parent leaves this one's tokens as they were.
+    await this.#parent?.ready(signal);
+  }
+
+  async #own(signal: AbortSignalLike): Promise<void> {
     for (;;) {
       const wait = waitMs(this.#bucket, this.#clock.now());
       if (wait === 0 || signal.aborted) return;

@@ -266,7 +266,7 @@ export class SegmentGroup {
 
   /** Starts connections up to the count the growth allows, while ranges are left and nothing ended the run. */
   #fill(): void {
-    while (this.#lanes.size < this.#growth.target && this.#cut === null && this.#ending === null) {
+    while (this.#lanes.size < this.#allowed() && this.#cut === null && this.#ending === null) {
       const lane = this.#assign(this.#nextId, null);
       if (lane === null) return;
       this.#nextId += 1;
@@ -305,12 +305,21 @@ export class SegmentGroup {
   }
 
   /**
+   * The connections this download may run now: what its growth allows, within its share of the origin when a queue
+   * runs others beside it (a big download gives lanes back as small ones start, and takes them again as they end).
+   */
+  #allowed(): number {
+    const share = this.#deps.connectionShare?.();
+    return share === undefined ? this.#growth.target : Math.max(1, Math.min(this.#growth.target, share));
+  }
+
+  /**
    * Lanes past the count the growth allows now (a step that did not pay, taken back): the latest stop where they
    * are, at the end of what they reported (never below it, R42), and the rest of their ranges is a gap the others
    * take in turn. Without this a lane whose request covers its whole rest would run to its end.
    */
   #retireSurplus(): void {
-    const surplus = this.#lanes.size - this.#growth.target;
+    const surplus = this.#lanes.size - this.#allowed();
     if (surplus <= 0) return;
     const latest = [...this.#lanes.values()].sort((a, b) => b.id - a.id).slice(0, surplus);
     for (const lane of latest) lane.end = Math.max(lane.start, Math.min(lane.end, lane.received));
@@ -387,7 +396,7 @@ export class SegmentGroup {
         }
         break;
       }
-      if (this.#cut !== null || this.#ending !== null || this.#lanes.size > this.#growth.target) break;
+      if (this.#cut !== null || this.#ending !== null || this.#lanes.size > this.#allowed()) break;
       // The rest of its range, in the next piece; or, once the range is done, the next range.
       lane = done ? this.#assign(lane.id, lane) : lane;
     }

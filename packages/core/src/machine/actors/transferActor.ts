@@ -26,6 +26,8 @@ export interface TransferDeps {
   readonly progress: ProgressReporter;
   /** The rate limit every request of the download reads under (R44). */
   readonly limit?: RateLimit;
+  /** The most connections the download may use now, when something shares the origin's with it (a queue). */
+  readonly connectionShare?: () => number;
 }
 
 /** The event that ends a request: `transfer.<outcome>`, named after the outcome it carries. */

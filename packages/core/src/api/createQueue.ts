@@ -1,0 +1,814 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { RateLimit } from '../machine/actors/rateLimit.js';
+import { DownloadError, isDownloadError } from '../model/DownloadError.js';
+import type { Download, DownloadEvent, DownloadResult, DownloadState, Progress } from '../model/download.js';
+import { failureCode } from '../model/failure.js';
+import type { DownloadOptions } from '../model/options.js';
+import type {
+  Queue,
+  QueuedDownload,
+  QueueEvent,
+  QueueItem,
+  QueueItemState,
+  QueueOptions,
+  QueuePorts,
+  QueueSummary,
+} from '../model/queue.js';
+import { parseUrl } from '../model/url.js';
+import type { StoredItem } from '../ports/QueueStore.js';
+import { decodeRecord, encodeRecord, type QueueRecord, savedOptions } from '../rules/queueRecord.js';
+import { type Candidate, connectionShare, toStart } from '../rules/queueSchedule.js';
+import { rateLimit } from '../rules/resolveOptions.js';
+import { noValidators } from '../rules/validators.js';
+import { Listeners } from './listeners.js';
+import { noProgress } from './refusedDownload.js';
+
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
+/** No origin gets more connections from one queue than this (a typo's million would open sockets without end). */
+const MAX_CONNECTIONS_PER_ORIGIN = 1024;
+
+/** One item: what the queue knows of it, kept small (a queue may hold 100 000 of them). */
+class Item {
+  order: number;
+  state: QueueItemState;
+  failure: { readonly code: string; readonly message: string } | null = null;
+  progress: Progress | null = null;
+  /** The running download, or the paused one a resume goes on with. */
+  live: Download | null = null;
+  unsubscribe: (() => void) | null = null;
+  /** Listeners of its `Download` (made by the first subscriber). */
+  listeners: Listeners | null = null;
+  outcome: Outcome | null = null;
+  /** Its result, once done in this process (or as stored, for one done before). */
+  result: DownloadResult | null = null;
+  error: DownloadError | null = null;
+  /** What the caller asked while it runs; the download's answer (a state, its end) carries it out. */
+  intent: 'pause' | 'cancel' | 'remove' | null = null;
+  /** Its file is whole under its name: stored as done even before its download ends (R45). */
+  finished = false;
+  /** Its own rate limit, when set through its `Download` (R44); `undefined`: its options'. */
+  rate: number | null | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    order: number,
+    state: QueueItemState,
+    readonly options: DownloadOptions,
+    readonly origin: string,
+  ) {
+    this.order = order;
+    this.state = state;
+  }
+}
+
+interface Outcome {
+  readonly promise: Promise<DownloadResult>;
+  readonly resolve: (result: DownloadResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const outcome = (): Outcome => {
+  let resolve!: Outcome['resolve'];
+  let reject!: Outcome['reject'];
+  const promise = new Promise<DownloadResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+};
+
+/** The origin a download's connections go to (scheme, host, port), shared by the interned strings of its items. */
+const originOf = (url: string, interned: Map<string, string>): string => {
+  const origin = parseUrl(url)?.origin ?? '';
+  const known = interned.get(origin);
+  if (known !== undefined) return known;
+  interned.set(origin, origin);
+  return origin;
+};
+
+const positiveCount = (field: string, value: unknown, fallback: number): number => {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new DownloadError({ _tag: 'InvalidInput', field, message: 'must be a whole number, at least 1' });
+  }
+  return value;
+};
+
+/**
+ * A queue of downloads (R45): they run `concurrency` at a time in the order of their positions, the connections of
+ * each origin shared between those running on it (`rules/queueSchedule`), under one rate limit over all (R44). The
+ * queue is kept in `ports.store` as it changes: a new queue over the same store after a kill goes on with the same
+ * items, the unfinished ones from their checkpoints, the finished ones not fetched again.
+ *
+ * Bad queue options throw a `DownloadError` (`ERR_INVALID_INPUT`); a bad item's options fail that item only.
+ */
+export const createQueue = (options: QueueOptions, ports: QueuePorts): Queue => new QueueImpl(options, ports);
+
+class QueueImpl implements Queue {
+  readonly ready: Promise<void>;
+  readonly #ports: QueuePorts;
+  readonly #concurrency: number;
+  readonly #perOrigin: number;
+  readonly #restore: NonNullable<QueueOptions['restore']>;
+  readonly #limit: RateLimit;
+  readonly #listeners = new Listeners<QueueEvent>();
+  /** Every item in order, and by id. */
+  #items: Item[] = [];
+  readonly #byId = new Map<string, Item>();
+  /** No item before this index is queued: the scan for the next to start begins here. */
+  #scanFrom = 0;
+  readonly #running = new Set<Item>();
+  readonly #runningPerOrigin = new Map<string, number>();
+  readonly #counts: Record<QueueItemState, number> = {
+    queued: 0,
+    running: 0,
+    paused: 0,
+    done: 0,
+    failed: 0,
+    cancelled: 0,
+  };
+  readonly #origins = new Map<string, string>();
+  #nextId = 1;
+  #loaded = false;
+  #pausedAll: boolean;
+  /** Items changed since the last write (`null`: removed), and the write running now. */
+  #dirty = new Map<string, Item | null>();
+  #flushing: Promise<void> | null = null;
+  #idleWaiters: ((summary: QueueSummary) => void)[] = [];
+
+  constructor(options: QueueOptions, ports: QueuePorts) {
+    this.#ports = ports;
+    this.#concurrency = positiveCount('concurrency', options.concurrency, DEFAULT_CONCURRENCY);
+    this.#perOrigin = positiveCount(
+      'maxConnectionsPerOrigin',
+      options.maxConnectionsPerOrigin,
+      DEFAULT_CONNECTIONS_PER_ORIGIN,
+    );
+    if (this.#perOrigin > MAX_CONNECTIONS_PER_ORIGIN) {
+      throw new DownloadError({
+        _tag: 'InvalidInput',
+        field: 'maxConnectionsPerOrigin',
+        message: `must be at most ${MAX_CONNECTIONS_PER_ORIGIN}`,
+      });
+    }
+    const limit = rateLimit(options.maxBytesPerSecond ?? null, 0);
+    if (E.isLeft(limit)) throw new DownloadError(limit.left);
+    this.#limit = new RateLimit(ports.clock, limit.right);
+    this.#restore = options.restore ?? ((saved) => saved);
+    this.#pausedAll = options.paused === true;
+    this.ready = this.#load();
+  }
+
+  add(options: DownloadOptions): QueuedDownload {
+    const last = this.#items[this.#items.length - 1];
+    const item = new Item(
+      this.#freshId(),
+      last === undefined ? 0 : last.order + 1,
+      'queued',
+      options,
+      originOf(options.url, this.#origins),
+    );
+    this.#insert(item);
+    this.#counts.queued += 1;
+    if (this.#listeners.size > 0) {
+      this.#publish({ type: 'added', id: item.id, url: savedOptions(options).url, target: options.target });
+    }
+    this.#changed(item);
+    this.#schedule();
+    return new ItemHandle(this, item);
+  }
+
+  get(id: string): QueuedDownload | undefined {
+    const item = this.#byId.get(id);
+    return item === undefined ? undefined : new ItemHandle(this, item);
+  }
+
+  move(id: string, position: number): void {
+    const item = this.#byId.get(id);
+    if (item === undefined || !Number.isFinite(position)) return;
+    const from = this.#items.indexOf(item);
+    this.#items.splice(from, 1);
+    const to = Math.max(0, Math.min(this.#items.length, Math.trunc(position)));
+    this.#items.splice(to, 0, item);
+    const before = this.#items[to - 1]?.order;
+    const after = this.#items[to + 1]?.order;
+    const order =
+      before === undefined
+        ? after === undefined
+          ? 0
+          : after - 1
+        : after === undefined
+          ? before + 1
+          : (before + after) / 2;
+    if (order === before || order === after) {
+      // No room left between two neighbours: every item gets its index as its order.
+      this.#items.forEach((each, index) => {
+        each.order = index;
+        this.#changed(each);
+      });
+    } else {
+      item.order = order;
+      this.#changed(item);
+    }
+    this.#scanFrom = 0;
+    this.#schedule();
+  }
+
+  pause(id: string): void {
+    const item = this.#byId.get(id);
+    if (item !== undefined) this.#pause(item);
+  }
+
+  resume(id: string): void {
+    const item = this.#byId.get(id);
+    if (item === undefined) return;
+    if (item.state === 'running' && item.intent === 'pause') {
+      item.intent = null;
+      item.live?.resume();
+      return;
+    }
+    if (item.state !== 'paused' && item.state !== 'failed' && item.state !== 'cancelled') return;
+    item.failure = null;
+    item.error = null;
+    this.#requeue(item);
+    this.#schedule();
+  }
+
+  cancel(id: string): void {
+    const item = this.#byId.get(id);
+    if (item !== undefined) this.#cancel(item, 'cancel');
+  }
+
+  remove(id: string): void {
+    const item = this.#byId.get(id);
+    if (item === undefined) return;
+    if (item.state === 'done' || item.state === 'cancelled') this.#forget(item);
+    else this.#cancel(item, 'remove');
+  }
+
+  pauseAll(): void {
+    this.#pausedAll = true;
+    for (const item of this.#items) this.#pause(item);
+  }
+
+  resumeAll(): void {
+    this.#pausedAll = false;
+    for (const item of this.#items) {
+      if (item.state === 'paused') this.#requeue(item);
+      else if (item.state === 'running' && item.intent === 'pause') this.resume(item.id);
+    }
+    this.#schedule();
+  }
+
+  setRateLimit(bytesPerSecond: number | null): void {
+    const checked = rateLimit(bytesPerSecond, 0);
+    if (E.isLeft(checked)) throw new DownloadError(checked.left);
+    this.#limit.set(checked.right);
+  }
+
+  items(): readonly QueueItem[] {
+    return this.#items.map((item) => this.itemView(item));
+  }
+
+  summary(): QueueSummary {
+    return { total: this.#items.length, ...this.#counts };
+  }
+
+  idle(): Promise<QueueSummary> {
+    if (this.#isIdle()) return Promise.resolve(this.summary());
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  flushed(): Promise<void> {
+    return this.#flushing ?? Promise.resolve();
+  }
+
+  subscribe(listener: (event: QueueEvent) => void): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  on<T extends QueueEvent['type']>(type: T, listener: (event: Extract<QueueEvent, { type: T }>) => void) {
+    return this.#listeners.add((event) => {
+      if (event.type === type) listener(event as Extract<QueueEvent, { type: T }>);
+    });
+  }
+
+  // The surface of one item's `Download` (`ItemHandle`).
+
+  itemView(item: Item): QueueItem {
+    return {
+      id: item.id,
+      url: savedOptions(item.options).url,
+      target: item.options.target,
+      state: item.state,
+      progress: item.progress,
+      failure: item.failure,
+    };
+  }
+
+  snapshotOf(item: Item): { readonly state: DownloadState; readonly progress: Progress } {
+    if (item.live !== null) return item.live.getSnapshot();
+    const state: DownloadState =
+      item.state === 'queued' || item.state === 'running' ? 'idle' : (item.state as DownloadState);
+    return { state, progress: item.progress ?? noProgress };
+  }
+
+  resultOf(item: Item): Promise<DownloadResult> {
+    if (item.outcome === null) {
+      item.outcome = outcome();
+      if (item.state === 'done') item.outcome.resolve(item.result ?? this.#storedResult(item));
+      else if (item.state === 'cancelled') item.outcome.reject(new DownloadError({ _tag: 'Cancelled' }));
+      else if (item.state === 'failed' && item.error !== null) item.outcome.reject(item.error);
+    }
+    return item.outcome.promise;
+  }
+
+  listenersOf(item: Item): Listeners {
+    item.listeners ??= new Listeners();
+    return item.listeners;
+  }
+
+  setItemRate(item: Item, bytesPerSecond: number | null): void {
+    const checked = rateLimit(bytesPerSecond, item.options.lowSpeedLimit ?? 0);
+    if (E.isLeft(checked)) throw new DownloadError(checked.left);
+    item.rate = checked.right;
+    item.live?.setRateLimit(checked.right);
+  }
+
+  // Scheduling.
+
+  #schedule(): void {
+    if (!this.#loaded || this.#pausedAll) {
+      this.#settleIdle();
+      return;
+    }
+    const running = [...this.#running].map((item) => item.origin);
+    const starts = toStart({
+      concurrency: this.#concurrency,
+      maxConnectionsPerOrigin: this.#perOrigin,
+      running,
+      waiting: this.#waiting(),
+    });
+    for (const id of starts) {
+      const item = this.#byId.get(id);
+      if (item !== undefined) this.#start(item);
+    }
+    this.#settleIdle();
+  }
+
+  /** Queued items in order, from the first that may be queued; the scan start moves past those that are not. */
+  *#waiting(): Generator<Candidate> {
+    let leading = true;
+    for (let index = this.#scanFrom; index < this.#items.length; index++) {
+      const item = this.#items[index]!;
+      if (item.state !== 'queued') {
+        if (leading) this.#scanFrom = index + 1;
+        continue;
+      }
+      leading = false;
+      yield item;
+    }
+  }
+
+  #start(item: Item): void {
+    this.#setState(item, 'running');
+    this.#running.add(item);
+    this.#runningPerOrigin.set(item.origin, (this.#runningPerOrigin.get(item.origin) ?? 0) + 1);
+    this.#publish({ type: 'started', id: item.id });
+    if (item.live !== null) {
+      // A paused download goes on where it stopped, with its listeners.
+      item.live.resume();
+      return;
+    }
+    const download = this.#downloadOf(item);
+    item.live = download;
+    item.unsubscribe = download.subscribe((event) => this.#heard(item, download, event));
+    if (item.rate !== undefined) download.setRateLimit(item.rate);
+    download.start().then(
+      (result) => this.#ended(item, download, result, null),
+      (error: unknown) => this.#ended(item, download, null, error),
+    );
+  }
+
+  #downloadOf(item: Item): Download {
+    const bindings = {
+      rateLimit: this.#limit,
+      connectionShare: () => connectionShare(this.#perOrigin, this.#runningPerOrigin.get(item.origin) ?? 1),
+      finished: () => this.#finished(item),
+    };
+    try {
+      return this.#ports.createDownload(item.options, bindings);
+    } catch (error) {
+      // An adapter's factory answers bad input with a refused download; one that throws is refused here.
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      return refused(new DownloadError({ _tag: 'InvalidInput', field: 'options', message }));
+    }
+  }
+
+  #heard(item: Item, download: Download, event: DownloadEvent): void {
+    if (item.live !== download) return;
+    item.listeners?.publish(event);
+    if (event.type === 'progress') {
+      item.progress = event.progress;
+      this.#publish({ type: 'progress', id: item.id, progress: event.progress });
+    } else if (event.type === 'retry') {
+      this.#publish({ type: 'retrying', id: item.id, attempt: event.attempt, delayMs: event.delayMs });
+    } else if (event.type === 'state' && event.state === 'paused' && item.state === 'running') {
+      // Paused by the queue, or by the caller through the download itself: its slot goes to the next.
+      if (item.intent === 'pause') item.intent = null;
+      this.#stopped(item);
+      this.#setState(item, 'paused');
+      this.#changed(item);
+      this.#publish({ type: 'paused', id: item.id });
+      this.#schedule();
+    }
+  }
+
+  /** The file is whole under its name: the store says so before the checkpoint goes (R45, `MachineBindings`). */
+  async #finished(item: Item): Promise<void> {
+    item.finished = true;
+    this.#changed(item);
+    await this.flushed();
+  }
+
+  #ended(item: Item, download: Download, result: DownloadResult | null, error: unknown): void {
+    if (item.live !== download) return;
+    item.unsubscribe?.();
+    item.unsubscribe = null;
+    item.live = null;
+    if (item.state === 'running') this.#stopped(item);
+    const intent = item.intent;
+    item.intent = null;
+    if (result !== null) {
+      item.finished = true;
+      item.result = result;
+      this.#setState(item, 'done');
+      item.outcome?.resolve(result);
+      this.#publish({ type: 'done', id: item.id, result });
+    } else {
+      const failure = isDownloadError(error)
+        ? error
+        : new DownloadError({ _tag: 'InvalidInput', field: 'options', message: String(error) });
+      item.finished = false;
+      if (failure.code === 'ERR_CANCELLED' && intent === 'remove') {
+        item.outcome?.reject(failure);
+        this.#forget(item);
+        this.#schedule();
+        return;
+      }
+      if (failure.code === 'ERR_CANCELLED') {
+        this.#setState(item, 'cancelled');
+        item.outcome?.reject(failure);
+        this.#publish({ type: 'cancelled', id: item.id });
+      } else {
+        item.error = failure;
+        item.failure = { code: failureCode(failure.failure), message: failure.message };
+        this.#setState(item, 'failed');
+        item.outcome?.reject(failure);
+        this.#publish({ type: 'failed', id: item.id, error: failure });
+      }
+    }
+    // A result asked for after this settles at once (`resultOf`); one asked before has just been settled.
+    if (item.state !== 'done') item.outcome = null;
+    this.#changed(item);
+    this.#schedule();
+  }
+
+  #stopped(item: Item): void {
+    this.#running.delete(item);
+    const left = (this.#runningPerOrigin.get(item.origin) ?? 1) - 1;
+    if (left === 0) this.#runningPerOrigin.delete(item.origin);
+    else this.#runningPerOrigin.set(item.origin, left);
+  }
+
+  #pause(item: Item): void {
+    if (item.state === 'queued') {
+      this.#setState(item, 'paused');
+      this.#changed(item);
+      this.#publish({ type: 'paused', id: item.id });
+      this.#settleIdle();
+    } else if (item.state === 'running' && item.intent === null) {
+      item.intent = 'pause';
+      item.live?.pause();
+    }
+  }
+
+  #cancel(item: Item, intent: 'cancel' | 'remove'): void {
+    if (item.state === 'done' || (item.state === 'cancelled' && intent === 'cancel')) return;
+    if (item.state === 'cancelled') {
+      this.#forget(item);
+      return;
+    }
+    item.intent = intent;
+    if (item.live !== null) {
+      item.live.cancel();
+      return;
+    }
+    // Not running in this process: its part file and checkpoint may still be on storage (R24). A download that is
+    // cancelled before it starts deletes them, then ends cancelled.
+    if (item.state !== 'running') this.#setState(item, 'running');
+    this.#running.add(item);
+    this.#runningPerOrigin.set(item.origin, (this.#runningPerOrigin.get(item.origin) ?? 0) + 1);
+    const download = this.#downloadOf(item);
+    item.live = download;
+    download.result.then(
+      (result) => this.#ended(item, download, result, null),
+      (error: unknown) => this.#ended(item, download, null, error),
+    );
+    download.cancel();
+  }
+
+  #requeue(item: Item): void {
+    this.#setState(item, 'queued');
+    const index = this.#items.indexOf(item);
+    if (index < this.#scanFrom) this.#scanFrom = index;
+    this.#changed(item);
+  }
+
+  #forget(item: Item): void {
+    const index = this.#items.indexOf(item);
+    if (index >= 0) this.#items.splice(index, 1);
+    if (index < this.#scanFrom) this.#scanFrom = Math.max(0, this.#scanFrom - 1);
+    this.#byId.delete(item.id);
+    this.#counts[item.state] -= 1;
+    this.#dirty.set(item.id, null);
+    this.#kickFlush();
+    this.#publish({ type: 'removed', id: item.id });
+    this.#settleIdle();
+  }
+
+  #setState(item: Item, state: QueueItemState): void {
+    this.#counts[item.state] -= 1;
+    this.#counts[state] += 1;
+    item.state = state;
+  }
+
+  #isIdle(): boolean {
+    return this.#loaded && this.#running.size === 0 && (this.#counts.queued === 0 || this.#pausedAll);
+  }
+
+  #settleIdle(): void {
+    if (!this.#isIdle() || this.#idleWaiters.length === 0) return;
+    const summary = this.summary();
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    this.#publish({ type: 'idle', summary });
+    for (const wake of waiters) wake(summary);
+  }
+
+  #publish(event: QueueEvent): void {
+    if (this.#listeners.size > 0) this.#listeners.publish(event);
+  }
+
+  // Storage (R45).
+
+  #insert(item: Item): void {
+    this.#items.push(item);
+    this.#byId.set(item.id, item);
+  }
+
+  #freshId(): string {
+    while (this.#byId.has(String(this.#nextId))) this.#nextId += 1;
+    const id = String(this.#nextId);
+    this.#nextId += 1;
+    return id;
+  }
+
+  #changed(item: Item): void {
+    this.#dirty.set(item.id, item);
+    this.#kickFlush();
+  }
+
+  #kickFlush(): void {
+    if (this.#flushing === null && this.#loaded) this.#flushing = this.#flush();
+  }
+
+  /** Writes what changed, in batches, one call at a time, until nothing is left (the store's contract). */
+  async #flush(): Promise<void> {
+    // Changes made in the same turn go in one write (100 000 adds make one put).
+    await Promise.resolve();
+    while (this.#dirty.size > 0) {
+      const batch = this.#dirty;
+      this.#dirty = new Map();
+      const puts: StoredItem[] = [];
+      const removes: string[] = [];
+      for (const [id, item] of batch) {
+        if (item === null) removes.push(id);
+        else puts.push({ id, text: encodeRecord(this.#recordOf(item)) });
+      }
+      if (removes.length > 0) this.#storeFailed(await this.#ports.store.remove(removes)());
+      if (puts.length > 0) this.#storeFailed(await this.#ports.store.put(puts)());
+    }
+    this.#flushing = null;
+  }
+
+  #storeFailed(written: E.Either<{ readonly _tag: string }, void>): void {
+    if (E.isRight(written)) return;
+    const left = written.left as { _tag: string; message?: string; reason?: string };
+    this.#publish({
+      type: 'notice',
+      code: 'QUEUE_NOT_SAVED',
+      message: `the queue could not be saved (${left.message ?? left.reason ?? left._tag}); it goes on in memory`,
+    });
+  }
+
+  #recordOf(item: Item): QueueRecord {
+    const state: QueueRecord['state'] = item.finished
+      ? 'done'
+      : item.state === 'running'
+        ? 'queued'
+        : item.state;
+    return {
+      id: item.id,
+      order: item.order,
+      state,
+      options: savedOptions(item.options),
+      failure: state === 'failed' ? item.failure : null,
+      ...(state === 'done' && item.result !== null ? { bytes: item.result.bytes } : {}),
+    };
+  }
+
+  #storedResult(item: Item): DownloadResult {
+    return {
+      target: item.options.target,
+      bytes: item.progress?.total ?? 0,
+      sha256: null,
+      checks: [],
+      validators: noValidators,
+    };
+  }
+
+  /** Reads the stored items back (R45): each decoded, untrusted; those that do not decode are reported, dropped. */
+  async #load(): Promise<void> {
+    const loaded = await this.#ports.store.load()();
+    const restored: Item[] = [];
+    if (E.isLeft(loaded)) {
+      this.#storeFailed(loaded);
+    } else {
+      const dropped: string[] = [];
+      for (const { id, text } of loaded.right) {
+        const record = decodeRecord(id, text);
+        if (record === null) {
+          dropped.push(id);
+          continue;
+        }
+        restored.push(this.#restored(record));
+      }
+      if (dropped.length > 0) {
+        this.#publish({
+          type: 'notice',
+          code: 'QUEUE_ITEM_INVALID',
+          message: `${dropped.length} stored queue item(s) could not be read and were dropped`,
+        });
+        for (const id of dropped) this.#dirty.set(id, null);
+      }
+    }
+    restored.sort((a, b) => a.order - b.order);
+    // Items added while loading come after the restored ones, with ids of their own.
+    const added = new Set(this.#items);
+    this.#items = [];
+    const lastOrder = restored[restored.length - 1]?.order ?? -1;
+    for (const item of restored) {
+      const clash = this.#byId.get(item.id);
+      if (clash !== undefined && added.has(clash)) {
+        // An id handed out before the load that a stored item already has: the stored one gets a new one.
+        this.#dirty.set(item.id, null);
+        this.#byId.delete(item.id);
+        this.#byId.set(clash.id, clash);
+        const renamed = new Item(this.#freshId(), item.order, item.state, item.options, item.origin);
+        Object.assign(renamed, { finished: item.finished, failure: item.failure });
+        this.#items.push(renamed);
+        this.#byId.set(renamed.id, renamed);
+        this.#dirty.set(renamed.id, renamed);
+        continue;
+      }
+      this.#items.push(item);
+      this.#byId.set(item.id, item);
+    }
+    for (const id of this.#byId.keys()) {
+      const n = Number(id);
+      if (Number.isSafeInteger(n) && n >= this.#nextId) this.#nextId = n + 1;
+    }
+    for (const item of this.#items) this.#counts[item.state] += 1;
+    let order = lastOrder + 1;
+    for (const item of added) {
+      item.order = order++;
+      this.#items.push(item);
+      this.#dirty.set(item.id, item);
+    }
+    this.#loaded = true;
+    this.#kickFlush();
+    this.#schedule();
+  }
+
+  #restored(record: QueueRecord): Item {
+    // A failed item is unfinished: it is tried again, from its checkpoint (what a re-run of a command does).
+    const state = record.state === 'failed' ? 'queued' : record.state;
+    let options: DownloadOptions = record.options;
+    try {
+      options = this.#restore(record.options, record.id);
+    } catch {
+      // The caller's hook threw: the item runs with what was stored, and says what is missing when it starts.
+    }
+    const item = new Item(record.id, record.order, state, options, originOf(options.url, this.#origins));
+    if (state === 'done') {
+      item.finished = true;
+      item.result = {
+        target: options.target,
+        bytes: record.bytes ?? 0,
+        sha256: null,
+        checks: [],
+        validators: noValidators,
+      };
+    }
+    return item;
+  }
+}
+
+/** A download that never runs and ends with `error` (a factory that threw). */
+const refused = (error: DownloadError): Download => {
+  const result = Promise.reject(error);
+  result.catch(() => undefined);
+  const listeners = new Listeners();
+  return {
+    start: () => result,
+    pause: () => undefined,
+    resume: () => undefined,
+    cancel: () => undefined,
+    setRateLimit: () => undefined,
+    online: () => undefined,
+    offline: () => undefined,
+    subscribe: (listener) => listeners.add(listener),
+    on: () => () => undefined,
+    getSnapshot: () => ({ state: 'failed', progress: noProgress }),
+    result,
+  };
+};
+
+/** The `Download` of one item, through its queue: cheap to make, so the queue keeps none. */
+class ItemHandle implements QueuedDownload {
+  readonly #queue: QueueImpl;
+  readonly #item: Item;
+
+  constructor(queue: QueueImpl, item: Item) {
+    this.#queue = queue;
+    this.#item = item;
+  }
+
+  get id(): string {
+    return this.#item.id;
+  }
+
+  /** Starts nothing out of turn: a paused item is queued again; the result is the item's. */
+  start(): Promise<DownloadResult> {
+    if (this.#item.state === 'paused') this.#queue.resume(this.#item.id);
+    return this.#queue.resultOf(this.#item);
+  }
+
+  pause(): void {
+    this.#queue.pause(this.#item.id);
+  }
+
+  resume(): void {
+    this.#queue.resume(this.#item.id);
+  }
+
+  cancel(): void {
+    this.#queue.cancel(this.#item.id);
+  }
+
+  setRateLimit(bytesPerSecond: number | null): void {
+    this.#queue.setItemRate(this.#item, bytesPerSecond);
+  }
+
+  online(): void {
+    this.#item.live?.online();
+  }
+
+  offline(): void {
+    this.#item.live?.offline();
+  }
+
+  subscribe(listener: (event: DownloadEvent) => void): () => void {
+    return this.#queue.listenersOf(this.#item).add(listener);
+  }
+
+  on<T extends DownloadEvent['type']>(
+    type: T,
+    listener: (event: Extract<DownloadEvent, { type: T }>) => void,
+  ): () => void {
+    return this.subscribe((event) => {
+      if (event.type === type) listener(event as Extract<DownloadEvent, { type: T }>);
+    });
+  }
+
+  getSnapshot(): { readonly state: DownloadState; readonly progress: Progress } {
+    return this.#queue.snapshotOf(this.#item);
+  }
+
+  get result(): Promise<DownloadResult> {
+    return this.#queue.resultOf(this.#item);
+  }
+}

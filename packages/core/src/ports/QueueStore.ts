@@ -1,0 +1,27 @@
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import type { StorageFailure } from './StoragePort.js';
+
+/** One item of a queue as stored: its id and its record, as opaque text (core encodes and decodes it, R45). */
+export interface StoredItem {
+  readonly id: string;
+  readonly text: string;
+}
+
+/**
+ * Where a queue keeps its items (R45), as opaque text per item: what is read back is untrusted, decoded by core,
+ * and a record that does not decode is reported and dropped, never a crash (as a checkpoint, R22).
+ *
+ * Contract:
+ * - `put` stores each item's text, replacing the one stored under its id; `remove` forgets ids. Both are durable
+ *   when they resolve (a file fsynced, an IndexedDB transaction complete).
+ * - After a crash at any instant, `load` gives for each id either the text it had before the call or the one the
+ *   call gave, whole, never a mix or a prefix (R20). A call with many items may be cut between items.
+ * - `load` gives the items in no particular order; ids never stored, or removed, are not there.
+ * - Calls are made one after another (the queue waits for one before the next); `remove` of a missing id and an
+ *   empty call succeed. No call throws or rejects.
+ */
+export interface QueueStore {
+  load(): TaskEither<StorageFailure, readonly StoredItem[]>;
+  put(items: readonly StoredItem[]): TaskEither<StorageFailure, void>;
+  remove(ids: readonly string[]): TaskEither<StorageFailure, void>;
+}

@@ -1,0 +1,108 @@
+import type { DownloadOptions } from '../model/options.js';
+import { CROSS_ORIGIN_HEADERS } from './redirect.js';
+import { withoutUserinfo } from './urlCredentials.js';
+
+/** Where a queue item is. `running` is never stored: a running item is `queued` on storage (R45). */
+export type QueueItemState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+/** The options of an item as stored: data only, and no secret (R37). */
+export type SavedOptions = Omit<DownloadOptions, 'signal' | 'refreshUrl'>;
+
+/** One item of a queue as it is stored (R45). */
+export interface QueueRecord {
+  readonly id: string;
+  /** Its place: items run in increasing order. */
+  readonly order: number;
+  readonly state: Exclude<QueueItemState, 'running'>;
+  readonly options: SavedOptions;
+  /** Why it failed (`failed` only). */
+  readonly failure: { readonly code: string; readonly message: string } | null;
+  /** The file's size (`done` only). */
+  readonly bytes?: number;
+}
+
+export const QUEUE_RECORD_VERSION = 1;
+
+/** No stored record is read past this many characters (a tampered one could be any size). */
+export const MAX_RECORD_CHARS = 64 * 1024;
+
+const STORED_STATES: ReadonlySet<string> = new Set(['queued', 'paused', 'done', 'failed', 'cancelled']);
+
+/**
+ * The options as they may be written to storage (R37): no hooks (`signal`, `refreshUrl`), no password in the URLs,
+ * and only the headers that carry no secret (those that may cross origins). A queue given back its items after a
+ * restart has the caller add the rest again (`restore`).
+ */
+export const savedOptions = (options: DownloadOptions): SavedOptions => {
+  const { signal: _signal, refreshUrl: _refreshUrl, headers, ...data } = options;
+  const kept =
+    headers === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.entries(headers).filter(([name]) => CROSS_ORIGIN_HEADERS.has(name.toLowerCase())),
+        );
+  return {
+    ...data,
+    url: withoutUserinfo(options.url),
+    ...(options.headUrl === undefined ? {} : { headUrl: withoutUserinfo(options.headUrl) }),
+    ...(kept === undefined || Object.keys(kept).length === 0 ? {} : { headers: kept }),
+  };
+};
+
+/** Whether storing `options` leaves something out that the caller must give back after a restart (`restore`). */
+export const hasSecrets = (options: DownloadOptions): boolean => {
+  const saved = savedOptions(options);
+  return (
+    saved.url !== options.url ||
+    saved.headUrl !== options.headUrl ||
+    Object.keys(saved.headers ?? {}).length !== Object.keys(options.headers ?? {}).length ||
+    options.refreshUrl !== undefined
+  );
+};
+
+export const encodeRecord = (record: QueueRecord): string =>
+  JSON.stringify({ version: QUEUE_RECORD_VERSION, ...record });
+
+/**
+ * A stored record read back, untrusted (R45, as a checkpoint, R22): `null` unless it is one of this version for
+ * `id` with every field of its type. The options' values are checked where every download's are, when the item
+ * starts (R30): a bad one fails that item with `ERR_INVALID_INPUT`, never the queue.
+ */
+export const decodeRecord = (id: string, text: string): QueueRecord | null => {
+  if (text.length > MAX_RECORD_CHARS) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value) || value.version !== QUEUE_RECORD_VERSION || value.id !== id) return null;
+  const { order, state, options, failure, bytes } = value;
+  if (bytes !== undefined && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0))
+    return null;
+  if (typeof order !== 'number' || !Number.isFinite(order)) return null;
+  if (typeof state !== 'string' || !STORED_STATES.has(state)) return null;
+  if (!isObject(options) || typeof options.url !== 'string' || typeof options.target !== 'string')
+    return null;
+  if (options.headers !== undefined && !isStringRecord(options.headers)) return null;
+  if (
+    failure !== null &&
+    !(isObject(failure) && typeof failure.code === 'string' && typeof failure.message === 'string')
+  ) {
+    return null;
+  }
+  return {
+    id,
+    order,
+    state: state as QueueRecord['state'],
+    options: options as unknown as SavedOptions,
+    failure: failure === null ? null : { code: failure.code as string, message: failure.message as string },
+    ...(bytes === undefined ? {} : { bytes: bytes as number }),
+  };
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isStringRecord = (value: unknown): boolean =>
+  isObject(value) && Object.values(value).every((v) => typeof v === 'string');

@@ -1,0 +1,397 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { createDownload } from '../../src/api/createDownload.js';
+import { createQueue } from '../../src/api/createQueue.js';
+import { MemoryQueueStore } from '../../src/memory/MemoryQueueStore.js';
+import type { DownloadPorts } from '../../src/model/download.js';
+import type { DownloadOptions } from '../../src/model/options.js';
+import type { Queue, QueueEvent, QueueOptions } from '../../src/model/queue.js';
+import type { QueueStore } from '../../src/ports/QueueStore.js';
+import { decodeRecord } from '../../src/rules/queueRecord.js';
+import { bytesOf, idle, type World, world } from '../support/machineHarness.js';
+
+/**
+ * The queue over the memory ports (R43–R45): how many run, in which order, pause, cancel, remove and move, the
+ * connections and the rate limit shared, and the queue after a kill. Bodies are paced on the manual clock, so
+ * downloads really run side by side.
+ */
+
+const SERVING = { chunkSize: 1_000, chunkDelayMs: 5 };
+const url = (n: number) => `https://files.example/${n}.bin`;
+const target = (n: number) => `f${n}.bin`;
+const FAST: Partial<DownloadOptions> = {
+  writeBufferBytes: 2_000,
+  checkpointIntervalMs: 20,
+  stallTimeoutMs: 5_000,
+};
+
+interface Rig {
+  readonly w: World;
+  readonly queue: Queue;
+  readonly events: QueueEvent[];
+  /** The most items running at once, as the queue's events show. */
+  readonly peak: () => number;
+  readonly contents: Map<number, Uint8Array>;
+}
+
+const publishFiles = (w: World, count: number, size: number, first = 0): Map<number, Uint8Array> => {
+  const contents = new Map<number, Uint8Array>();
+  for (let n = first; n < first + count; n++) {
+    const content = bytesOf(size, n + 1);
+    w.server.publish(url(n), content);
+    contents.set(n, content);
+  }
+  return contents;
+};
+
+const rig = (
+  w: World,
+  options: QueueOptions = {},
+  store: QueueStore = new MemoryQueueStore(),
+  ports: DownloadPorts = w.ports,
+): Omit<Rig, 'contents'> => {
+  const queue = createQueue(options, {
+    clock: w.clock,
+    store,
+    createDownload: (o, bindings) => createDownload(o, ports, bindings),
+  });
+  const events: QueueEvent[] = [];
+  let running = 0;
+  let peak = 0;
+  queue.subscribe((event) => {
+    events.push(event);
+    if (event.type === 'started') running += 1;
+    if (['paused', 'done', 'failed', 'cancelled'].includes(event.type)) running -= 1;
+    peak = Math.max(peak, running);
+  });
+  return { w, queue, events, peak: () => peak };
+};
+
+/** Runs the world until `until` holds: promise callbacks first, then the clock to its next timer. */
+const runUntil = async (w: World, until: () => boolean, maxSteps = 50_000): Promise<void> => {
+  for (let step = 0; step < maxSteps; step++) {
+    await idle();
+    if (until()) return;
+    const due = w.clock.nextDue();
+    if (due === null) throw new Error('stuck with no timer pending');
+    w.clock.advance(due - w.clock.now());
+  }
+  throw new Error('runUntil: too many steps');
+};
+
+const idleOf = async (r: Omit<Rig, 'contents'>) => {
+  let summary: Awaited<ReturnType<Queue['idle']>> | null = null;
+  void r.queue.idle().then((s) => {
+    summary = s;
+  });
+  await runUntil(r.w, () => summary !== null);
+  return summary!;
+};
+
+const addAll = (queue: Queue, ns: readonly number[], extra: Partial<DownloadOptions> = {}) =>
+  ns.map((n) => queue.add({ url: url(n), target: target(n), ...FAST, ...extra }));
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('createQueue', () => {
+  it('R45: runs every item, never more than `concurrency` at once, each file exact', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 10, 20_000);
+    const r = rig(w, { concurrency: 3 });
+    addAll(r.queue, range(10));
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ total: 10, done: 10, failed: 0, queued: 0, running: 0 });
+    expect(r.peak()).toBe(3);
+    for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
+  });
+
+  it('starts items in the order of their positions, and move() changes it (aria2 changePosition)', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 5, 5_000);
+    const r = rig(w, { concurrency: 1, paused: true });
+    const [a, b, c, d, e] = addAll(r.queue, range(5));
+    r.queue.move(e!.id, 0);
+    r.queue.move(a!.id, 99);
+    r.queue.move(c!.id, 1);
+    expect(r.queue.items().map((i) => i.id)).toEqual([e, c, b, d, a].map((x) => x!.id));
+    r.queue.resumeAll();
+    await idleOf(r);
+    const started = r.events.flatMap((ev) => (ev.type === 'started' ? [ev.id] : []));
+    expect(started).toEqual([e, c, b, d, a].map((x) => x!.id));
+  });
+
+  it('pause() of a running item frees its slot; resume() goes on from its bytes', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 2, 60_000);
+    const r = rig(w, { concurrency: 1 });
+    const [first, second] = addAll(r.queue, [0, 1]);
+    await runUntil(w, () => (first!.getSnapshot().progress.bytes ?? 0) > 20_000);
+    first!.pause();
+    await runUntil(w, () => r.queue.summary().paused === 1 && r.queue.summary().running === 1);
+    expect(second!.getSnapshot().state).not.toBe('idle');
+    await runUntil(w, () => r.queue.summary().done === 1);
+    const before = w.server.bytesSent;
+    r.queue.resume(first!.id);
+    await idleOf(r);
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    // Only the rest of the first file was fetched again (R24): less than its whole size.
+    expect(w.server.bytesSent - before).toBeLessThan(60_000 - 15_000);
+  });
+
+  it('R24: cancel() deletes the part file and the checkpoint; the item stays listed as cancelled', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 1, 200_000);
+    const r = rig(w);
+    const [item] = addAll(r.queue, [0]);
+    await runUntil(w, () => (item!.getSnapshot().progress.bytes ?? 0) > 30_000);
+    item!.cancel();
+    await idleOf(r);
+    await expect(item!.result).rejects.toMatchObject({ code: 'ERR_CANCELLED' });
+    expect(r.queue.items()[0]).toMatchObject({ state: 'cancelled' });
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.raw(target(0))).toBeNull();
+  });
+
+  it('remove() of a queued item forgets it before it starts; of a done one keeps its file', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 3, 5_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, { concurrency: 1 }, store);
+    const [a, b, c] = addAll(r.queue, [0, 1, 2]);
+    r.queue.remove(c!.id);
+    await idleOf(r);
+    r.queue.remove(a!.id);
+    await r.queue.flushed();
+    expect(r.queue.items().map((i) => i.id)).toEqual([b!.id]);
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    expect(w.storage.fileOf(target(2))).toBeNull();
+    expect(w.server.requests.some((q) => q.url === url(2))).toBe(false);
+    expect(store.textOf(a!.id)).toBeUndefined();
+  });
+
+  it('a bad item fails alone with ERR_INVALID_INPUT; the others finish', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 2, 5_000);
+    const r = rig(w);
+    addAll(r.queue, [0]);
+    const bad = r.queue.add({ url: 'ftp://files.example/x', target: 'x' });
+    addAll(r.queue, [1]);
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ done: 2, failed: 1 });
+    await expect(bad.result).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    expect(r.queue.items()[1]!.failure?.code).toBe('ERR_INVALID_INPUT');
+  });
+
+  it('R43: a big segmented download gives connections back while small ones run beside it, and takes them again', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 1, 2_000_000);
+    publishFiles(w, 6, 40_000, 1);
+    const r = rig(w, { concurrency: 4, maxConnectionsPerOrigin: 8 });
+    const [big] = addAll(r.queue, [0], { connections: 8, minSegmentBytes: 4_000 });
+    await runUntil(w, () => big!.getSnapshot().progress.connections === 8);
+    addAll(
+      r.queue,
+      range(6).map((n) => n + 1),
+    );
+    // One growth tick after the small ones start, the big one is down to its share (8 over 4 running: 2).
+    const started = w.clock.now();
+    await runUntil(w, () => w.clock.now() - started >= 100);
+    let most = 0;
+    const stop = r.queue.subscribe(() => {
+      most = Math.max(most, w.server.openConnections);
+    });
+    await runUntil(w, () => r.queue.summary().done === 6);
+    stop();
+    expect(big!.getSnapshot().state).toBe('downloading');
+    expect(most).toBeLessThanOrEqual(8);
+    // Alone again, it takes the origin's connections back.
+    await runUntil(w, () => big!.getSnapshot().progress.connections === 8);
+    await idleOf(r);
+    expect(r.queue.summary().done).toBe(7);
+  });
+
+  it('R44: one rate limit over every download of the queue', async () => {
+    const w = world({}, { chunkSize: 1_000, chunkDelayMs: 1 });
+    publishFiles(w, 4, 100_000);
+    const r = rig(w, { concurrency: 4, maxBytesPerSecond: 100_000 });
+    addAll(r.queue, range(4));
+    const began = w.clock.now();
+    await idleOf(r);
+    const seconds = (w.clock.now() - began) / 1000;
+    // 400 000 bytes at 100 000 a second, with the bucket's quarter-second burst: about 3.75 s at the least.
+    expect(seconds).toBeGreaterThanOrEqual(3.6);
+    expect(seconds).toBeLessThan(5);
+  });
+
+  it('R45: after a kill, the same store gives the same queue, which resumes the unfinished and fetches no finished one again', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 4, 50_000);
+    const store = new MemoryQueueStore();
+    let alive = true;
+    const dead = { _tag: 'IoError' as const, message: 'the process is dead' };
+    const dying: QueueStore = {
+      load: () => store.load(),
+      put: (items) => (alive ? store.put(items) : async () => E.left(dead)),
+      remove: (ids) => (alive ? store.remove(ids) : async () => E.left(dead)),
+    };
+    const first = rig(w, { concurrency: 2 }, dying, {
+      ...w.ports,
+      http: {
+        request: (q) =>
+          alive ? w.server.request(q) : async () => E.left({ _tag: 'NetworkError', message: 'dead' }),
+      },
+      checkpoints: {
+        load: (t) => w.checkpoints.load(t),
+        save: (t, x) => (alive ? w.checkpoints.save(t, x) : async () => E.left(dead)),
+        remove: (t) => (alive ? w.checkpoints.remove(t) : async () => E.left(dead)),
+      },
+    });
+    const ids = addAll(first.queue, range(4)).map((d) => d.id);
+    // Killed once two are done and the third has bytes in its checkpoint.
+    await runUntil(
+      w,
+      () => first.queue.summary().done === 2 && /"ranges":\[\[/.test(w.checkpoints.raw(target(2)) ?? ''),
+    );
+    alive = false;
+    w.storage.crash();
+    await runUntil(w, () => first.queue.summary().running === 0);
+
+    const requestsBefore = w.server.requests.length;
+    const second = rig(w, { concurrency: 2 }, store);
+    await second.queue.ready;
+    expect(second.queue.items().map((i) => i.id)).toEqual(ids);
+    const summary = await idleOf(second);
+    expect(summary).toMatchObject({ total: 4, done: 4, failed: 0 });
+    for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
+    const later = w.server.requests.slice(requestsBefore);
+    // The two finished before the kill were not asked for again; the one with a checkpoint resumed from it.
+    expect(later.some((q) => q.url === url(0) || q.url === url(1))).toBe(false);
+    const resumed = later.find((q) => q.url === url(2) && q.method === 'GET');
+    expect(resumed?.headers.range).toMatch(/^bytes=[1-9]\d*-/);
+  });
+
+  it('R45: a kill right after the file is whole, before its checkpoint goes, leaves it done in the store', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 1, 10_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, {}, store, {
+      ...w.ports,
+      // The kill: once the file is whole, the checkpoint's removal never happens.
+      checkpoints: {
+        load: (t) => w.checkpoints.load(t),
+        save: (t, x) => w.checkpoints.save(t, x),
+        remove: (t) =>
+          w.storage.fileOf(t) === null ? w.checkpoints.remove(t) : () => new Promise(() => undefined),
+      },
+    });
+    const [item] = addAll(r.queue, [0]);
+    const storedState = () => decodeRecord(item!.id, store.textOf(item!.id) ?? '')?.state;
+    await runUntil(w, () => w.storage.fileOf(target(0)) !== null && storedState() === 'done');
+    expect(w.checkpoints.raw(target(0))).not.toBeNull();
+    // The next process finds it done and asks the server nothing.
+    const requests = w.server.requests.length;
+    const next = rig(w, {}, store);
+    const summary = await idleOf(next);
+    expect(summary).toMatchObject({ total: 1, done: 1 });
+    expect(w.server.requests.length).toBe(requests);
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+  });
+
+  it('R37: the store keeps no password, no secret header and no hook', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 1, 1_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, { paused: true }, store);
+    const item = r.queue.add({
+      url: 'https://user:hunter2@files.example/0.bin',
+      target: target(0),
+      headers: { Authorization: 'Bearer s3cret', 'X-Api-Key': 'k3y', 'User-Agent': 'app/1' },
+      refreshUrl: async () => ({ url: url(0) }),
+    });
+    await r.queue.ready;
+    await r.queue.flushed();
+    const text = store.textOf(item.id)!;
+    expect(text).not.toMatch(/hunter2|s3cret|k3y|refresh/);
+    expect(decodeRecord(item.id, text)?.options).toMatchObject({
+      url: 'https://files.example/0.bin',
+      headers: { 'User-Agent': 'app/1' },
+    });
+  });
+
+  it('R45: restore() gives back what was not stored, for items read back after a restart', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 1, 3_000);
+    const store = new MemoryQueueStore();
+    const first = rig(w, { paused: true }, store);
+    first.queue.add({ url: url(0), target: target(0), headers: { Authorization: 'Bearer t' } });
+    await first.queue.ready;
+    await first.queue.flushed();
+    const second = rig(
+      w,
+      { restore: (saved) => ({ ...saved, headers: { Authorization: 'Bearer t' } }) },
+      store,
+    );
+    await idleOf(second);
+    expect(w.server.requests.every((q) => q.headers.authorization === 'Bearer t')).toBe(true);
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+  });
+
+  it('R22: a tampered stored item is reported and dropped; the rest of the queue goes on', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 2, 3_000);
+    const store = new MemoryQueueStore();
+    const first = rig(w, { paused: true }, store);
+    const [a, b] = addAll(first.queue, [0, 1]);
+    await first.queue.ready;
+    await first.queue.flushed();
+    store.plant(a!.id, '{"version":1,"id":"x"');
+    store.plant('evil', 'x'.repeat(100_000));
+    const second = rig(w, {}, store);
+    const summary = await idleOf(second);
+    expect(summary).toMatchObject({ total: 1, done: 1 });
+    expect(second.queue.items().map((i) => i.id)).toEqual([b!.id]);
+    expect(second.events).toContainEqual(
+      expect.objectContaining({ type: 'notice', code: 'QUEUE_ITEM_INVALID' }),
+    );
+    expect(w.storage.fileOf(target(1))).toEqual(contents.get(1));
+    await second.queue.flushed();
+    expect(store.textOf('evil')).toBeUndefined();
+  });
+
+  it('a store that fails is a notice; the queue goes on in memory', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 2, 3_000);
+    const store = new MemoryQueueStore();
+    store.failAll({ _tag: 'NoSpace', message: 'disk full' });
+    const r = rig(w, {}, store);
+    addAll(r.queue, [0, 1]);
+    const summary = await idleOf(r);
+    expect(summary.done).toBe(2);
+    expect(r.events).toContainEqual(expect.objectContaining({ type: 'notice', code: 'QUEUE_NOT_SAVED' }));
+  });
+
+  it('pauseAll() stops every running item with its checkpoint; resumeAll() finishes them', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 4, 40_000);
+    const r = rig(w, { concurrency: 2 });
+    addAll(r.queue, range(4));
+    await runUntil(w, () => r.queue.summary().running === 2 && w.server.bytesSent > 20_000);
+    r.queue.pauseAll();
+    const paused = await idleOf(r);
+    expect(paused).toMatchObject({ paused: 4, running: 0, queued: 0 });
+    r.queue.resumeAll();
+    await idleOf(r);
+    for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
+  });
+
+  it('bad queue options throw ERR_INVALID_INPUT', () => {
+    const w = world();
+    const make = (options: QueueOptions) => () => rig(w, options);
+    expect(make({ concurrency: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_INPUT' }));
+    expect(make({ concurrency: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_INPUT' }));
+    expect(make({ maxConnectionsPerOrigin: 10_000 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_INPUT' }),
+    );
+    expect(make({ maxBytesPerSecond: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_INPUT' }));
+  });
+});

@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeRecord,
+  encodeRecord,
+  hasSecrets,
+  MAX_RECORD_CHARS,
+  type QueueRecord,
+  savedOptions,
+} from '../../src/rules/queueRecord.js';
+
+const record: fc.Arbitrary<QueueRecord> = fc.record({
+  id: fc.string({ minLength: 1, maxLength: 12 }),
+  order: fc.double({ noNaN: true, noDefaultInfinity: true }),
+  state: fc.constantFrom('queued', 'paused', 'done', 'failed', 'cancelled') as fc.Arbitrary<
+    QueueRecord['state']
+  >,
+  options: fc.record(
+    {
+      url: fc.webUrl(),
+      target: fc.string({ minLength: 1 }),
+      connections: fc.integer({ min: 1, max: 64 }),
+    },
+    { requiredKeys: ['url', 'target'] },
+  ),
+  failure: fc.option(fc.record({ code: fc.string(), message: fc.string() }), { nil: null }),
+});
+
+const clean = (r: QueueRecord): QueueRecord => JSON.parse(JSON.stringify(r));
+
+describe('queueRecord', () => {
+  it('R45: a record decodes back to itself', () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        expect(decodeRecord(r.id, encodeRecord(r))).toEqual(clean(r));
+      }),
+    );
+  });
+
+  it('R22: any text that is not a whole record of this id is null, never a throw', () => {
+    fc.assert(
+      fc.property(record, fc.string(), fc.nat(), (r, junk, cut) => {
+        const text = encodeRecord(r);
+        expect(decodeRecord(r.id, text.slice(0, cut % text.length))).toBeNull();
+        expect(decodeRecord(`${r.id}x`, text)).toBeNull();
+        expect(() => decodeRecord(r.id, junk)).not.toThrow();
+      }),
+    );
+  });
+
+  it('R22: fields of the wrong type, an unknown version or state, a huge text are null', () => {
+    const base = {
+      version: 1,
+      id: 'a',
+      order: 1,
+      state: 'queued',
+      options: { url: 'https://x/', target: 't' },
+      failure: null,
+    };
+    const bad = [
+      { ...base, version: 2 },
+      { ...base, order: '1' },
+      { ...base, order: null },
+      { ...base, state: 'running' },
+      { ...base, state: 'hacked' },
+      { ...base, options: { url: 1, target: 't' } },
+      { ...base, options: { url: 'https://x/', target: 't', headers: { a: 1 } } },
+      { ...base, failure: 'x' },
+      { ...base, bytes: -1 },
+      { ...base, bytes: 1.5 },
+      [base],
+    ];
+    for (const value of bad) expect(decodeRecord('a', JSON.stringify(value))).toBeNull();
+    expect(decodeRecord('a', JSON.stringify(base))).not.toBeNull();
+    expect(decodeRecord('a', JSON.stringify({ ...base, pad: 'x'.repeat(MAX_RECORD_CHARS) }))).toBeNull();
+  });
+
+  it('R37: what is stored has no password, no header that may be secret, no hook', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 8 }).filter((s) => /^[a-z0-9]+$/.test(s)),
+        fc.dictionary(
+          fc.constantFrom('Authorization', 'cookie', 'X-Api-Key', 'Proxy-Authorization'),
+          fc.string(),
+        ),
+        (password, secrets) => {
+          const options = {
+            url: `https://me:${password}@files.example/f`,
+            headUrl: `https://me:${password}@files.example/h`,
+            target: 'f',
+            headers: { ...secrets, 'User-Agent': 'ua', Accept: '*/*' },
+            refreshUrl: async () => ({ url: 'https://files.example/f' }),
+          };
+          const saved = savedOptions(options);
+          expect(saved.url).toBe('https://files.example/f');
+          expect(saved.headUrl).toBe('https://files.example/h');
+          expect(saved.headers).toEqual({ 'User-Agent': 'ua', Accept: '*/*' });
+          expect('refreshUrl' in saved).toBe(false);
+          expect(hasSecrets(options)).toBe(true);
+          expect(
+            hasSecrets({ url: 'https://files.example/f', target: 'f', headers: { 'User-Agent': 'ua' } }),
+          ).toBe(false);
+        },
+      ),
+    );
+  });
+});
