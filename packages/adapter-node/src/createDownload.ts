@@ -4,6 +4,7 @@ import {
   type DownloadOptions,
   type DownloadPorts,
   type DownloadResult,
+  type QueueBindings,
 } from '@rdl/core';
 import { refusedDownload } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
@@ -59,6 +60,8 @@ export const nodePorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> 
 export const createDownload = (
   options: DownloadOptions,
   overrides: Partial<DownloadPorts> = {},
+  /** What ties the download to a queue (`createQueue` gives it). Default: none. */
+  bindings: QueueBindings = {},
 ): Download => {
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
@@ -67,18 +70,17 @@ export const createDownload = (
   if (kind.right._tag === 'File') {
     const tooLong = sidecarNameProblem(options.target);
     if (tooLong !== null) return refusedDownload(tooLong);
-    return createCoreDownload(options, { ...nodePorts(options), ...overrides });
+    return createCoreDownload(options, { ...nodePorts(options), ...overrides }, bindings);
   }
   const { truncate, dev, ino } = kind.right;
   const storage = new StreamStorage(options.target, () =>
     openFileSink(options.target, truncate, { dev, ino }),
   );
-  return createCoreDownload(options, {
-    ...nodePorts(options),
-    storage,
-    checkpoints: noCheckpoints,
-    ...overrides,
-  });
+  return createCoreDownload(
+    options,
+    { ...nodePorts(options), storage, checkpoints: noCheckpoints, ...overrides },
+    bindings,
+  );
 };
 
 /**

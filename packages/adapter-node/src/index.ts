@@ -13,9 +13,18 @@ export {
   type DownloadResult,
   isDownloadError,
   type Progress,
+  type Queue,
+  type QueuedDownload,
+  type QueueEvent,
+  type QueueItem,
+  type QueueOptions,
+  type QueueStore,
+  type QueueSummary,
 } from '@rdl/core';
 export { createDownload, createStreamDownload, download, nodePorts } from './createDownload.js';
+export { createQueue, type NodeQueueOptions } from './createQueue.js';
 export { FileCheckpointStore } from './FileCheckpointStore.js';
+export { FileQueueStore } from './FileQueueStore.js';
 export { DEFAULT_FLUSH_BEHIND_BYTES, FsStorage, type FsStorageOptions } from './FsStorage.js';
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';
 export { NodeHasher, type NodeHasherOptions } from './NodeHasher.js';

@@ -44,7 +44,7 @@ export interface QueueBindings {
   readonly rateLimit?: RateLimit;
   readonly connectionShare?: () => number;
   /** Awaited once the file is whole under its name, before its checkpoint is removed (see `MachineBindings`). */
-  readonly finished?: () => Promise<void>;
+  readonly finished?: (bytes: number) => Promise<void>;
 }
 
 /**

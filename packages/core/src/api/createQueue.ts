@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { RateLimit } from '../machine/actors/rateLimit.js';
+import { MemoryQueueStore } from '../memory/MemoryQueueStore.js';
 import { DownloadError, isDownloadError } from '../model/DownloadError.js';
 import type { Download, DownloadEvent, DownloadResult, DownloadState, Progress } from '../model/download.js';
 import { failureCode } from '../model/failure.js';
@@ -15,7 +16,7 @@ import type {
   QueueSummary,
 } from '../model/queue.js';
 import { parseUrl } from '../model/url.js';
-import type { StoredItem } from '../ports/QueueStore.js';
+import type { QueueStore, StoredItem } from '../ports/QueueStore.js';
 import { decodeRecord, encodeRecord, type QueueRecord, savedOptions } from '../rules/queueRecord.js';
 import { type Candidate, connectionShare, toStart } from '../rules/queueSchedule.js';
 import { rateLimit } from '../rules/resolveOptions.js';
@@ -47,6 +48,8 @@ class Item {
   intent: 'pause' | 'cancel' | 'remove' | null = null;
   /** Its file is whole under its name: stored as done even before its download ends (R45). */
   finished = false;
+  /** The size of its file, once finished. */
+  bytes: number | null = null;
   /** Its own rate limit, when set through its `Download` (R44); `undefined`: its options'. */
   rate: number | null | undefined = undefined;
 
@@ -109,6 +112,7 @@ export const createQueue = (options: QueueOptions, ports: QueuePorts): Queue => 
 class QueueImpl implements Queue {
   readonly ready: Promise<void>;
   readonly #ports: QueuePorts;
+  readonly #store: QueueStore;
   readonly #concurrency: number;
   readonly #perOrigin: number;
   readonly #restore: NonNullable<QueueOptions['restore']>;
@@ -140,6 +144,7 @@ class QueueImpl implements Queue {
 
   constructor(options: QueueOptions, ports: QueuePorts) {
     this.#ports = ports;
+    this.#store = ports.store ?? new MemoryQueueStore();
     this.#concurrency = positiveCount('concurrency', options.concurrency, DEFAULT_CONCURRENCY);
     this.#perOrigin = positiveCount(
       'maxConnectionsPerOrigin',
@@ -246,6 +251,15 @@ class QueueImpl implements Queue {
     if (item === undefined) return;
     if (item.state === 'done' || item.state === 'cancelled') this.#forget(item);
     else this.#cancel(item, 'remove');
+  }
+
+  forget(id: string): void {
+    const item = this.#byId.get(id);
+    if (item === undefined || item.state === 'running') return;
+    item.live?.pause();
+    item.unsubscribe?.();
+    item.live = null;
+    this.#forget(item);
   }
 
   pauseAll(): void {
@@ -396,7 +410,7 @@ class QueueImpl implements Queue {
     const bindings = {
       rateLimit: this.#limit,
       connectionShare: () => connectionShare(this.#perOrigin, this.#runningPerOrigin.get(item.origin) ?? 1),
-      finished: () => this.#finished(item),
+      finished: (bytes: number) => this.#finished(item, bytes),
     };
     try {
       return this.#ports.createDownload(item.options, bindings);
@@ -427,8 +441,9 @@ class QueueImpl implements Queue {
   }
 
   /** The file is whole under its name: the store says so before the checkpoint goes (R45, `MachineBindings`). */
-  async #finished(item: Item): Promise<void> {
+  async #finished(item: Item, bytes: number): Promise<void> {
     item.finished = true;
+    item.bytes = bytes;
     this.#changed(item);
     await this.flushed();
   }
@@ -441,7 +456,10 @@ class QueueImpl implements Queue {
     if (item.state === 'running') this.#stopped(item);
     const intent = item.intent;
     item.intent = null;
+    let storedDone = false;
     if (result !== null) {
+      // Stored as done already (`#finished`), but for a download that never committed (a stream, say).
+      storedDone = item.finished;
       item.finished = true;
       item.result = result;
       this.#setState(item, 'done');
@@ -472,7 +490,7 @@ class QueueImpl implements Queue {
     }
     // A result asked for after this settles at once (`resultOf`); one asked before has just been settled.
     if (item.state !== 'done') item.outcome = null;
-    this.#changed(item);
+    if (item.state !== 'done' || !storedDone) this.#changed(item);
     this.#schedule();
   }
 
@@ -598,8 +616,8 @@ class QueueImpl implements Queue {
         if (item === null) removes.push(id);
         else puts.push({ id, text: encodeRecord(this.#recordOf(item)) });
       }
-      if (removes.length > 0) this.#storeFailed(await this.#ports.store.remove(removes)());
-      if (puts.length > 0) this.#storeFailed(await this.#ports.store.put(puts)());
+      if (removes.length > 0) this.#storeFailed(await this.#store.remove(removes)());
+      if (puts.length > 0) this.#storeFailed(await this.#store.put(puts)());
     }
     this.#flushing = null;
   }
@@ -626,7 +644,7 @@ class QueueImpl implements Queue {
       state,
       options: savedOptions(item.options),
       failure: state === 'failed' ? item.failure : null,
-      ...(state === 'done' && item.result !== null ? { bytes: item.result.bytes } : {}),
+      ...(state === 'done' ? { bytes: item.result?.bytes ?? item.bytes ?? 0 } : {}),
     };
   }
 
@@ -642,7 +660,7 @@ class QueueImpl implements Queue {
 
   /** Reads the stored items back (R45): each decoded, untrusted; those that do not decode are reported, dropped. */
   async #load(): Promise<void> {
-    const loaded = await this.#ports.store.load()();
+    const loaded = await this.#store.load()();
     const restored: Item[] = [];
     if (E.isLeft(loaded)) {
       this.#storeFailed(loaded);

@@ -23,7 +23,7 @@ export interface MachineBindings {
    * records the item finished there, so that no kill leaves a finished file its queue would fetch again (R45). The
    * checkpoint outlives the call, and with it the adoption of the file by the next start (R34).
    */
-  readonly finished?: () => Promise<void>;
+  readonly finished?: (bytes: number) => Promise<void>;
 }
 
 /**

@@ -34,8 +34,8 @@ export type DownloadFactory = (options: DownloadOptions, bindings: QueueBindings
 /** What a queue runs on. */
 export interface QueuePorts {
   readonly clock: Clock;
-  /** Where the queue is kept (R45). */
-  readonly store: QueueStore;
+  /** Where the queue is kept (R45). Default: in memory, for this queue only. */
+  readonly store?: QueueStore;
   readonly createDownload: DownloadFactory;
 }
 
@@ -104,6 +104,11 @@ export interface Queue {
   cancel(id: string): void;
   /** Cancels an unfinished item and forgets it; a finished one is forgotten, its file kept. */
   remove(id: string): void;
+  /**
+   * Forgets an item that is not running, leaving whatever it has on storage as it is (its file, or its part file and
+   * checkpoint, which a later download of the same target resumes from). A running item is not forgotten.
+   */
+  forget(id: string): void;
   /** Pauses every item, and starts nothing until `resumeAll`. */
   pauseAll(): void;
   /** Undoes `pauseAll`, and queues again every paused item. */

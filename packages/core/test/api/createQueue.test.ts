@@ -287,6 +287,7 @@ describe('createQueue', () => {
     const [item] = addAll(r.queue, [0]);
     const storedState = () => decodeRecord(item!.id, store.textOf(item!.id) ?? '')?.state;
     await runUntil(w, () => w.storage.fileOf(target(0)) !== null && storedState() === 'done');
+    expect(decodeRecord(item!.id, store.textOf(item!.id)!)?.bytes).toBe(10_000);
     expect(w.checkpoints.raw(target(0))).not.toBeNull();
     // The next process finds it done and asks the server nothing.
     const requests = w.server.requests.length;

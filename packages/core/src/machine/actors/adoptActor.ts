@@ -18,7 +18,7 @@ export interface AdoptDeps {
   readonly hasher: Hasher;
   readonly session: DownloadSession;
   /** Told, and awaited, once the target is adopted, before the checkpoint goes (`MachineBindings`). */
-  readonly finished?: () => Promise<void>;
+  readonly finished?: (bytes: number) => Promise<void>;
 }
 
 /**
@@ -51,7 +51,7 @@ const adopt = async (deps: AdoptDeps, input: AdoptInput): Promise<AdoptOutput> =
   // checkpoint, so that the next start adopts the target again and retries the cleanup, rather than finding an
   // orphan part file.
   if (E.isRight(discarded)) {
-    await deps.finished?.();
+    await deps.finished?.(bytes);
     await deps.checkpoints.remove(options.target)();
   } else await part?.close()();
   return { _tag: 'Adopted', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };

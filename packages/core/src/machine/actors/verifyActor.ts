@@ -13,7 +13,7 @@ export interface VerifyDeps {
   readonly checkpoints: CheckpointStore;
   readonly session: DownloadSession;
   /** Told, and awaited, once the file is whole under its name, before the checkpoint goes (`MachineBindings`). */
-  readonly finished?: () => Promise<void>;
+  readonly finished?: (bytes: number) => Promise<void>;
 }
 
 /**
@@ -67,7 +67,7 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
   if (E.isLeft(committed)) return failed(committed.left);
   // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
   // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
-  await deps.finished?.();
+  await deps.finished?.(bytes);
   await deps.checkpoints.remove(options.target)();
   return { _tag: 'Verified', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };
 };

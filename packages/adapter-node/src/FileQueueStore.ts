@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { QueueStore, StorageFailure, StoredItem } from '@rdl/core';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { toStorageFailure, UnsafeFileError } from './fsFailure.js';
+import { fsyncDirectory } from './fsync.js';
+import { createOwnFile, openOwnFile } from './ownFile.js';
+import { readAt } from './readAt.js';
+
+/** A journal past this size is not a queue's (100 000 items take some 30 MiB): it is not read (R33). */
+export const maxQueueFileBytes = 512 * 1024 * 1024;
+
+/** The journal is rewritten once it holds this many lines more than twice its live items. */
+const COMPACT_SLACK = 4096;
+
+/** One line of the journal: an item's new text, or its removal. */
+type Entry = { readonly i: string; readonly t: string } | { readonly i: string; readonly d: 1 };
+
+const lineOf = (entry: Entry): string => `${JSON.stringify(entry)}\n`;
+
+/** Reads journal text: the latest text of each id, lines that do not parse skipped (a torn last one). */
+const replay = (text: string): { items: Map<string, string>; lines: number } => {
+  const items = new Map<string, string>();
+  let lines = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    lines += 1;
+    let entry: unknown;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { i, t, d } = entry as { i?: unknown; t?: unknown; d?: unknown };
+    if (typeof i !== 'string') continue;
+    if (typeof t === 'string') items.set(i, t);
+    else if (d === 1) items.delete(i);
+  }
+  return { items, lines };
+};
+
+/**
+ * A queue kept in one file (R45), as a journal: each change is a JSON line appended in one write and fsynced before
+ * the call resolves, so a change costs one small write however long the queue is. A kill mid-write leaves a torn
+ * last line, which the next load drops (that item keeps its text from before, R20) and cuts off, so that lines
+ * appended later are whole. Once the journal holds many more lines than items, it is rewritten: a temp file with one
+ * line an item, fsynced, renamed over the journal, the folder fsynced.
+ *
+ * The journal and its temp files are rdl's own files (R31): opened with O_NOFOLLOW, created exclusively with mode
+ * 0600 under unguessable names, and used only when regular, with one link, of this user. Anything else at the name
+ * (a planted link, a FIFO, another user's file) is `UnsafePath` and left untouched: the queue then goes on in
+ * memory and says so. One process at a time uses a journal.
+ */
+export class FileQueueStore implements QueueStore {
+  readonly #path: string;
+  #handle: FileHandle | null = null;
+  /** Bytes of the journal, its lines, and the ids it holds now. */
+  #size = 0;
+  #lines = 0;
+  readonly #ids = new Set<string>();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  load(): TE.TaskEither<StorageFailure, readonly StoredItem[]> {
+    return this.#attempt('read queue', async () => {
+      const items = await this.#open();
+      return [...items].map(([id, text]) => ({ id, text }));
+    });
+  }
+
+  put(items: readonly StoredItem[]): TE.TaskEither<StorageFailure, void> {
+    return this.#attempt('save queue', async () => {
+      if (items.length === 0) return;
+      for (const { id } of items) this.#ids.add(id);
+      await this.#append(items.map(({ id, text }) => lineOf({ i: id, t: text })));
+    });
+  }
+
+  remove(ids: readonly string[]): TE.TaskEither<StorageFailure, void> {
+    return this.#attempt('save queue', async () => {
+      const known = ids.filter((id) => this.#ids.delete(id));
+      if (known.length > 0) await this.#append(known.map((id) => lineOf({ i: id, d: 1 })));
+    });
+  }
+
+  /** Closes the journal (a later call opens it again). */
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = null;
+    await handle?.close();
+  }
+
+  #attempt<A>(operation: string, run: () => Promise<A>): TE.TaskEither<StorageFailure, A> {
+    return async () => {
+      const result = await TE.tryCatch(run, toStorageFailure(operation, this.#path))();
+      // A failed write may have left a part of a line: the next call starts from a fresh read of the file.
+      if (E.isLeft(result)) await this.close().catch(() => undefined);
+      return result;
+    };
+  }
+
+  /** Opens the journal, creating it empty; reads it whole, and cuts a torn last line off. */
+  async #open(): Promise<Map<string, string>> {
+    await this.close();
+    const flags = constants.O_RDWR | constants.O_APPEND;
+    let handle: FileHandle;
+    const existing = await openOwnFile(this.#path, flags);
+    if (existing._tag === 'Unsafe') throw new UnsafeFileError(this.#path, existing.reason);
+    if (existing._tag === 'Found') {
+      handle = existing.value;
+    } else {
+      const created = await createOwnFile(this.#path, flags);
+      if (created === null) throw new UnsafeFileError(this.#path, 'it appeared while being created');
+      handle = created;
+      await fsyncDirectory(dirname(this.#path));
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size > maxQueueFileBytes) {
+        throw new UnsafeFileError(
+          this.#path,
+          `it is ${size} bytes, more than a queue can be (${maxQueueFileBytes})`,
+        );
+      }
+      const bytes = await readAt(handle, 0, size);
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+      const whole = text.lastIndexOf('\n') + 1;
+      const { items, lines } = replay(text.slice(0, whole));
+      if (whole < text.length) {
+        await handle.truncate(Buffer.byteLength(text.slice(0, whole)));
+        await handle.sync();
+      }
+      this.#handle = handle;
+      this.#size = Buffer.byteLength(text.slice(0, whole));
+      this.#lines = lines;
+      this.#ids.clear();
+      for (const id of items.keys()) this.#ids.add(id);
+      if (this.#lines > 2 * this.#ids.size + COMPACT_SLACK) await this.#compact(items);
+      return items;
+    } catch (error) {
+      if (this.#handle !== handle) await handle.close();
+      throw error;
+    }
+  }
+
+  async #append(lines: readonly string[]): Promise<void> {
+    if (this.#handle === null) await this.#open();
+    const handle = this.#handle!;
+    const bytes = Buffer.from(lines.join(''), 'utf8');
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
+      written += bytesWritten;
+    }
+    await handle.datasync();
+    this.#size += bytes.length;
+    this.#lines += lines.length;
+    if (this.#lines > 2 * this.#ids.size + COMPACT_SLACK) await this.#compact(null);
+  }
+
+  /** Rewrites the journal with one line an item (`items`, or what it holds now), atomically (R20). */
+  async #compact(items: Map<string, string> | null): Promise<void> {
+    let live = items;
+    if (live === null) {
+      const handle = this.#handle!;
+      const bytes = await readAt(handle, 0, this.#size);
+      live = replay(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')).items;
+    }
+    const temp = `${this.#path}.${randomBytes(8).toString('hex')}.tmp`;
+    const created = await createOwnFile(temp, constants.O_WRONLY);
+    if (created === null) throw new UnsafeFileError(temp, 'a file was already at a fresh temp name');
+    const lines = [...live].map(([i, t]) => lineOf({ i, t }));
+    try {
+      try {
+        await created.writeFile(lines.join(''), 'utf8');
+        await created.sync();
+      } finally {
+        await created.close();
+      }
+      await rename(temp, this.#path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await fsyncDirectory(dirname(this.#path));
+    // The journal's name is the new file now: appends go to it.
+    await this.close();
+    const reopened = await openOwnFile(this.#path, constants.O_RDWR | constants.O_APPEND);
+    if (reopened._tag !== 'Found') {
+      throw new UnsafeFileError(this.#path, reopened._tag === 'Unsafe' ? reopened.reason : 'it vanished');
+    }
+    this.#handle = reopened.value;
+    this.#size = (await reopened.value.stat()).size;
+    this.#lines = lines.length;
+  }
+}

@@ -1,0 +1,60 @@
+import {
+  createQueue as createCoreQueue,
+  type DownloadPorts,
+  type Queue,
+  type QueueOptions,
+  type QueueStore,
+} from '@rdl/core';
+import { createDownload, nodePorts } from './createDownload.js';
+import { FileQueueStore } from './FileQueueStore.js';
+import { NodeHttp } from './NodeHttp.js';
+import { systemClock } from './systemClock.js';
+
+/** Options of the Node.js queue. */
+export interface NodeQueueOptions extends QueueOptions {
+  /**
+   * The file the queue is kept in (R45), as a journal (`FileQueueStore`): a queue created again over the same file
+   * after a kill goes on with the same items. Default: none, the queue lives in memory only.
+   */
+  readonly file?: string;
+  /** Where the queue is kept, instead of `file` (a database, a test's). */
+  readonly store?: QueueStore;
+}
+
+/**
+ * A queue of downloads to files (core's `createQueue`), with the Node.js ports: every item a `createDownload` of
+ * the Node adapter over the process's shared transport, so that keep-alive connections and TLS sessions are shared
+ * across items and the per-origin cap holds for all of them. A `maxConnectionsPerOrigin` of its own gets the queue
+ * transports of its own with that cap. `overrides` replaces any of the download ports.
+ */
+export const createQueue = (
+  options: NodeQueueOptions = {},
+  overrides: Partial<DownloadPorts> = {},
+): Queue => {
+  const { file, store, ...queueOptions } = options;
+  const cap = options.maxConnectionsPerOrigin;
+  // One transport per redirect policy (R37), as the process's shared ones are.
+  const own = new Map<boolean, NodeHttp>();
+  const httpFor = (allowHttpsDowngrade: boolean): DownloadPorts['http'] => {
+    if (overrides.http !== undefined) return overrides.http;
+    if (cap === undefined) return nodePorts({ allowHttpsDowngrade }).http;
+    let http = own.get(allowHttpsDowngrade);
+    if (http === undefined) {
+      http = new NodeHttp({ maxConnectionsPerOrigin: cap, allowHttpsDowngrade });
+      own.set(allowHttpsDowngrade, http);
+    }
+    return http;
+  };
+  return createCoreQueue(
+    {
+      ...queueOptions,
+      maxConnectionsPerOrigin: cap ?? httpFor(false).maxConnectionsPerOrigin ?? 16,
+    },
+    {
+      clock: overrides.clock ?? systemClock,
+      ...(store !== undefined ? { store } : file !== undefined ? { store: new FileQueueStore(file) } : {}),
+      createDownload: (item, bindings) =>
+        createDownload(item, { ...overrides, http: httpFor(item.allowHttpsDowngrade === true) }, bindings),
+    },
+  );
+};

@@ -1,0 +1,144 @@
+import { appendFile, chown, lstat, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expectLeft, expectRight, queueStoreContract } from '@rdl/core/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FileQueueStore } from '../src/FileQueueStore.js';
+import {
+  expectUnchanged,
+  makeFifo,
+  makeVictim,
+  nobody,
+  plantHardLink,
+  plantSymlink,
+  useHostileFolder,
+  type Victim,
+} from './support/plant.js';
+import { listDir, makeTempDir } from './support/tempDir.js';
+
+queueStoreContract('FileQueueStore', async () => {
+  const { dir, cleanup } = await makeTempDir();
+  const path = join(dir, '.rdl-queue');
+  const opened: FileQueueStore[] = [];
+  const open = () => {
+    const store = new FileQueueStore(path);
+    opened.push(store);
+    return store;
+  };
+  const store = open();
+  await expectRight(store.load());
+  return {
+    store,
+    reopen: async () => open(),
+    cleanup: async () => {
+      for (const each of opened) await each.close();
+      await cleanup();
+    },
+  };
+});
+
+const folder = useHostileFolder();
+let victim: Victim;
+beforeEach(async () => {
+  victim = await makeVictim(join(folder.outside(), 'victim'));
+});
+const journal = (): string => join(folder.dir(), '.rdl-queue');
+
+describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R45)', () => {
+  it.each([
+    ['a FIFO (which would block a read for ever)', async () => makeFifo(journal()), /a FIFO/],
+    ['a link to /dev/zero (endless)', () => plantSymlink(journal(), '/dev/zero'), /symbolic link/],
+    ['a link to a file', () => plantSymlink(journal(), victim.path), /symbolic link/],
+    ['a hard link', () => plantHardLink(journal(), victim.path), /2 links/],
+    [
+      "another user's file",
+      async () => {
+        await writeFile(journal(), '');
+        await chown(journal(), nobody.uid, nobody.gid);
+      },
+      /uid 65534/,
+    ],
+    [
+      'a sparse file of 2 GiB',
+      async () => {
+        await writeFile(journal(), '{"i":"a",');
+        await truncate(journal(), 2 * 1024 ** 3);
+      },
+      /more than a queue can be/,
+    ],
+  ])(
+    'R33: %s at the journal name is UnsafePath, and nothing is written through it',
+    async (_name, plant, why) => {
+      await plant();
+      const store = new FileQueueStore(journal());
+      const failure = await expectLeft(store.load(), 'UnsafePath');
+      expect(failure).toMatchObject({ reason: expect.stringMatching(why) });
+      await expectLeft(store.put([{ id: 'a', text: 'x' }]), 'UnsafePath');
+      await expectUnchanged(victim);
+    },
+  );
+
+  it('R31: the journal is created with mode 0600', async () => {
+    const store = new FileQueueStore(journal());
+    await expectRight(store.put([{ id: 'a', text: 'x' }]));
+    await store.close();
+    const info = await lstat(journal());
+    expect(info.isFile()).toBe(true);
+    expect(info.mode & 0o777).toBe(0o600);
+  });
+
+  it('R20: a torn last line (a kill mid-append) is dropped: that item keeps its text from before, and later appends are whole', async () => {
+    const first = new FileQueueStore(journal());
+    await expectRight(
+      first.put([
+        { id: 'a', text: 'one' },
+        { id: 'b', text: 'two' },
+      ]),
+    );
+    await first.close();
+    await appendFile(journal(), '{"i":"a","t":"torn te');
+    const second = new FileQueueStore(journal());
+    expect(await expectRight(second.load())).toEqual(
+      expect.arrayContaining([
+        { id: 'a', text: 'one' },
+        { id: 'b', text: 'two' },
+      ]),
+    );
+    await expectRight(second.put([{ id: 'c', text: 'three' }]));
+    await second.close();
+    const third = new FileQueueStore(journal());
+    expect((await expectRight(third.load())).map((item) => item.id).sort()).toEqual(['a', 'b', 'c']);
+    await third.close();
+    expect(await readFile(journal(), 'utf8')).not.toContain('torn');
+  });
+
+  it('R22: lines that are not entries (garbage, wrong types) are skipped, never a crash', async () => {
+    await writeFile(
+      journal(),
+      'garbage\n{"i":1,"t":"x"}\nnull\n[]\n{"i":"ok","t":"fine"}\n{"i":"ok2","t":5}\n',
+      { mode: 0o600 },
+    );
+    const store = new FileQueueStore(journal());
+    expect(await expectRight(store.load())).toEqual([{ id: 'ok', text: 'fine' }]);
+    await store.close();
+  });
+
+  it('R45: a journal of many changes is rewritten to one line an item, atomically, with no temp file left', async () => {
+    const store = new FileQueueStore(journal());
+    await expectRight(store.put(Array.from({ length: 100 }, (_, i) => ({ id: String(i), text: 'v0' }))));
+    for (let round = 1; round <= 60; round++) {
+      await expectRight(
+        store.put(Array.from({ length: 100 }, (_, i) => ({ id: String(i), text: `v${round}` }))),
+      );
+    }
+    await store.close();
+    const lines = (await readFile(journal(), 'utf8')).split('\n').filter((l) => l !== '');
+    expect(lines.length).toBeLessThan(2 * 100 + 4096 + 100);
+    expect(await listDir(folder.dir())).toEqual(['.rdl-queue']);
+    const again = new FileQueueStore(journal());
+    const items = await expectRight(again.load());
+    expect(items).toHaveLength(100);
+    expect(new Set(items.map((i) => i.text))).toEqual(new Set(['v60']));
+    expect((await stat(journal())).mode & 0o777).toBe(0o600);
+    await again.close();
+  });
+});
