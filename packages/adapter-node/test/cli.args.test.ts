@@ -42,6 +42,10 @@ describe('rdl arguments', () => {
       connections: null,
       maxConnections: null,
       minSplitBytes: null,
+      inputs: [{ url, out: null, line: null }],
+      list: false,
+      dir: null,
+      jobs: null,
     });
   });
 
@@ -77,6 +81,10 @@ describe('rdl arguments', () => {
         '32',
         '--min-split-size',
         '4M',
+        '-j',
+        '8',
+        '-d',
+        '.',
       ]),
     ).toEqual({
       url,
@@ -96,6 +104,22 @@ describe('rdl arguments', () => {
       connections: 8,
       maxConnections: 32,
       minSplitBytes: 4 * 1024 ** 2,
+      inputs: [{ url, out: null, line: null }],
+      list: false,
+      dir: process.cwd(),
+      jobs: 8,
+    });
+  });
+
+  it("several URLs, or -i, make a list: every URL in order, the file's lines numbered", async () => {
+    const other = 'https://example.test/other.bin';
+    expect(parsed([url, other])).toMatchObject({
+      list: true,
+      url,
+      inputs: [
+        { url, out: null, line: null },
+        { url: other, out: null, line: null },
+      ],
     });
   });
 

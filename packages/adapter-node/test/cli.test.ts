@@ -56,7 +56,7 @@ describe('rdl: bad input fails before any request and creates no file (R30)', ()
     ['a --sha256 that is not 64 hex digits', (url) => [url, '--sha256', 'abc']],
     ['an unknown option', (url) => [url, '--fast']],
     ['no URL', () => []],
-    ['two URLs', (url) => [url, url]],
+    ['the same URL twice (one file for both)', (url) => [url, url]],
   ];
 
   it.each(cases)(

@@ -93,8 +93,9 @@ describe('rdl on segments, against nginx', () => {
         line,
       ).toBe(false);
     }
-    // What nginx sent the resumed run is about what was missing, and both runs together about the file once.
-    expect(sent(resumed), resumed.join('\n')).toBeLessThanOrEqual(size - heldBytes + 0.05 * size);
+    // What nginx sent the resumed run is about what was missing (cut requests count what the socket buffers held
+    // when they were cut), and both runs together about the file once.
+    expect(sent(resumed), resumed.join('\n')).toBeLessThanOrEqual(size - heldBytes + 0.1 * size);
     expect(sent(await gets(0, '/eighth/big.bin'))).toBeLessThanOrEqual(1.1 * size);
   }, 60_000);
 

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
 import { isHttpUrl, MAX_CONNECTIONS, parseUrl, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
+import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
 export interface CliArgs {
@@ -38,6 +39,16 @@ export interface CliArgs {
   readonly minSplitBytes: number | null;
   /** `--cacert`: the CA certificates (PEM) that alone are trusted for https, read before any request. Default none. */
   readonly cacert: { readonly file: string; readonly pem: string } | null;
+  /**
+   * Every download asked for, in order: the URLs of the command line, then those of `-i` (`url` is the first). More
+   * than one, or `-i`, runs them as a list (`list`).
+   */
+  readonly inputs: readonly ListEntry[];
+  readonly list: boolean;
+  /** `-d, --dir`: the folder the files go to, absolute. Default: the current folder. */
+  readonly dir: string | null;
+  /** `-j, --jobs`: downloads of a list running at once. Default 4. */
+  readonly jobs: number | null;
 }
 
 export type Command =
@@ -46,11 +57,17 @@ export type Command =
   | { readonly _tag: 'Version' };
 
 export const usage = `Usage: rdl <url> [-o <file>] [options]
+       rdl <url>... | -i <file> [-d <dir>] [-j <n>] [options]
 
-Downloads <url> to <file>; running the same command again after any interruption resumes.
+Downloads <url> to <file>; running the same command again after any interruption resumes. With several URLs or
+-i, downloads them all, a few at a time; running it again resumes the unfinished ones and skips those done.
 
 Options:
   -o, --output <file>        where the file goes; - for stdout (default: the URL's last path segment, here)
+  -i, --input-file <file>    URLs to download, one a line; blank lines and # comments skipped; an indented
+                             out=NAME line under a URL names its file in --dir, as aria2's input files
+  -d, --dir <dir>            the folder the files go to (default: the current folder)
+  -j, --jobs <n>             downloads of a list running at once, 1 to 64 (default: 4)
       --head-url <url>       URL of the HEAD probe, for presigned URLs (default: <url>)
       --on-change <policy>   restart | fail, when the file changed on the server (default: restart)
       --retries <n>          attempts in a row without a byte before giving up (default: 8)
@@ -80,6 +97,9 @@ The file's SHA-256 is computed only when it is used: with --sha256 (checked, the
 const options = {
   output: { type: 'string', short: 'o' },
   'head-url': { type: 'string' },
+  'input-file': { type: 'string', short: 'i' },
+  dir: { type: 'string', short: 'd' },
+  jobs: { type: 'string', short: 'j' },
   'on-change': { type: 'string' },
   retries: { type: 'string' },
   'stall-timeout': { type: 'string' },
@@ -268,16 +288,41 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const { values, positionals } = parsed;
   if (values.help === true) return E.right({ _tag: 'Help' });
   if (values.version === true) return E.right({ _tag: 'Version' });
-  if (positionals.length === 0) return E.left(invalid('arguments', 'missing <url> (see rdl --help)'));
-  if (positionals.length > 1) {
-    return E.left(invalid('arguments', `expected one <url>, got ${positionals.length} (see rdl --help)`));
+  const inputFile =
+    values['input-file'] === undefined ? E.right(null) : readInputFile(values['input-file'], cwd);
+  if (E.isLeft(inputFile)) return inputFile;
+  if (positionals.length === 0 && inputFile.right === null) {
+    return E.left(invalid('arguments', 'missing <url> (see rdl --help)'));
+  }
+  const list = positionals.length > 1 || inputFile.right !== null;
+  if (list) {
+    for (const [flag, given] of [
+      ['--output', values.output !== undefined],
+      ['--sha256', values.sha256 !== undefined],
+      ['--head-url', values['head-url'] !== undefined],
+    ] as const) {
+      if (given) {
+        return E.left(
+          invalid(flag, 'names one download: with several URLs or -i, use -d and out= lines instead'),
+        );
+      }
+    }
   }
   if (values.output === '') return E.left(invalid('--output', 'empty file name'));
   if (values.output === '-' && values.json === true) {
     return E.left(invalid('--json', 'with -o - the file goes to stdout, which the JSON lines would corrupt'));
   }
 
-  const url = httpUrl('url', positionals[0]!);
+  const commandLine = positionals.map((value) => httpUrl('url', value));
+  for (const each of commandLine) if (E.isLeft(each)) return each;
+  const inputs: ListEntry[] = [
+    ...commandLine.map((each) => ({ url: (each as E.Right<string>).right, out: null, line: null })),
+    ...(inputFile.right ?? []),
+  ];
+  if (inputs.length === 0) return E.left(invalid('--input-file', 'it lists no URL'));
+  const url = E.right(inputs[0]!.url);
+  const dir = values.dir === undefined ? E.right(null) : folder(values.dir, cwd);
+  const jobs = connectionCount('--jobs', values.jobs);
   const headUrl =
     values['head-url'] === undefined ? E.right(null) : httpUrl('--head-url', values['head-url']);
   const onChange = onChangePolicy(values['on-change']);
@@ -293,6 +338,8 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const minSplitBytes = byteSize('--min-split-size', values['min-split-size']);
 
   if (E.isLeft(url)) return url;
+  if (E.isLeft(dir)) return dir;
+  if (E.isLeft(jobs)) return jobs;
   if (E.isLeft(headUrl)) return headUrl;
   if (E.isLeft(onChange)) return onChange;
   if (E.isLeft(retries)) return retries;
@@ -347,6 +394,47 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       connections: connections.right,
       maxConnections: maxConnections.right,
       minSplitBytes: minSplitBytes.right,
+      inputs,
+      list,
+      dir: dir.right,
+      jobs: jobs.right,
     },
   });
+};
+
+/**
+ * `-i`: read now (R30), every line judged; the lines that cannot be used are refused together, with their numbers,
+ * before any request.
+ */
+const readInputFile = (value: string, cwd: string): E.Either<DownloadFailure, readonly ListEntry[]> => {
+  const file = resolve(cwd, value);
+  let text: string;
+  try {
+    const info = statSync(file);
+    if (!info.isFile()) return E.left(invalid('--input-file', `${file} is not a regular file`));
+    if (info.size > maxInputFileBytes) {
+      return E.left(invalid('--input-file', `${file} is ${info.size} bytes, more than a list can be`));
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as { code?: string }).code ?? String(error);
+    return E.left(invalid('--input-file', `cannot read ${file} (${reason})`));
+  }
+  const { entries, problems } = parseInputFile(text);
+  if (problems.length === 0) return E.right(entries);
+  const shown = problems.slice(0, 20).map((p) => `line ${p.line}: ${p.message}`);
+  const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
+  return E.left(invalid('--input-file', `${file}: ${shown.join('; ')}${more}`));
+};
+
+/** `-d`: an existing folder, absolute (R30). */
+const folder = (value: string, cwd: string): E.Either<DownloadFailure, string> => {
+  const dir = resolve(cwd, value);
+  try {
+    if (!statSync(dir).isDirectory()) return E.left(invalid('--dir', `${dir} is not a folder`));
+  } catch (error) {
+    const reason = (error as { code?: string }).code ?? String(error);
+    return E.left(invalid('--dir', `cannot use ${dir} (${reason})`));
+  }
+  return E.right(dir);
 };

@@ -15,6 +15,7 @@ import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
 import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
 import { resumeCommand } from './resumeCommand.js';
+import { runList } from './runList.js';
 
 /** What stops a download before its end: Ctrl-C, a termination request, or the reader of stdout gone (EPIPE). */
 type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGPIPE';
@@ -190,8 +191,14 @@ export const runCli = async (
       break;
   }
   const args = command.right.args;
+  if (args.list) {
+    const optionsFor = (url: string, target: string) => downloadOptions({ ...args, url }, target);
+    return runList(env, args, argv, optionsFor, { ...commandPorts(args), ...ports });
+  }
   const toStdout = args.output === '-';
-  const target = toStdout ? E.right(stdoutName) : resolveOutputPath(args.output, args.url, env.cwd);
+  const target = toStdout
+    ? E.right(stdoutName)
+    : resolveOutputPath(args.output, args.url, args.dir ?? env.cwd);
   if (E.isLeft(target)) return failWith(env, early, target.left);
   const notice = toStdout
     ? 'rdl: writing to stdout as a plain stream, not resumable'

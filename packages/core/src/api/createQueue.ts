@@ -319,6 +319,7 @@ class QueueImpl implements Queue {
       state: item.state,
       progress: item.progress,
       failure: item.failure,
+      bytes: item.state === 'done' ? (item.result?.bytes ?? item.bytes) : null,
     };
   }
 

@@ -49,6 +49,8 @@ export interface QueueItem {
   readonly progress: Progress | null;
   /** Why it failed (`failed` only): the code and the one line. */
   readonly failure: { readonly code: string; readonly message: string } | null;
+  /** The size of its file (`done` only). */
+  readonly bytes: number | null;
 }
 
 /** The queue's counts: every item is in one of them. */

@@ -1,0 +1,96 @@
+import { isHttpUrl, parseUrl, withoutUserinfo } from '@rdl/core/rules';
+
+/** One download of a list: its URL, the name its `out=` line gave, and where it was written (R30 messages). */
+export interface ListEntry {
+  readonly url: string;
+  /** `out=NAME` under it in an input file: a name in the folder (`-d`). `null`: the URL's own name. */
+  readonly out: string | null;
+  /** Its line in the input file; `null` for a URL given on the command line. */
+  readonly line: number | null;
+}
+
+/** A line of an input file that cannot be used, with its number (from 1). */
+export interface InputProblem {
+  readonly line: number;
+  readonly message: string;
+}
+
+/** An input file bigger than this is not read: a list of a million URLs is some 100 MiB. */
+export const maxInputFileBytes = 256 * 1024 * 1024;
+
+/**
+ * Why `value` is not a URL rdl fetches, or `null` (R30). A password in it is never quoted (R37), and the quote is
+ * cut at 200 characters.
+ */
+export const urlProblem = (value: string): string | null => {
+  const url = parseUrl(value);
+  const shown = JSON.stringify(withoutUserinfo(value).slice(0, 200));
+  if (url === null) return `not a URL: ${shown}`;
+  if (!isHttpUrl(url)) return `unsupported scheme ${url.protocol} in ${shown} (rdl fetches http and https)`;
+  return null;
+};
+
+/**
+ * Reads an input file as aria2's `-i` does: one URL a line; blank lines and lines starting with `#` skipped; an
+ * indented `out=NAME` line under a URL names its file. Every line that cannot be used is a problem with its number,
+ * and the whole list is refused before any request (R30): a list half run is worse than a typo fixed.
+ *
+ * Not read (each a problem, not silently dropped): several tab-separated URLs on one line (aria2's mirrors of one
+ * file), option lines other than `out=`, an option line before any URL.
+ */
+export const parseInputFile = (text: string): { entries: ListEntry[]; problems: InputProblem[] } => {
+  const entries: ListEntry[] = [];
+  const problems: InputProblem[] = [];
+  // The entry the next option lines belong to, `null` after a refused URL line (its options are not judged).
+  let current: { url: string; out: string | null; line: number } | null = null;
+  let afterRefused = false;
+  const close = (): void => {
+    if (current !== null) entries.push(current);
+    current = null;
+  };
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    if (/^[ \t]/.test(raw)) {
+      if (current === null) {
+        if (!afterRefused) problems.push({ line, message: 'an option line with no URL above it' });
+        return;
+      }
+      const match = /^([A-Za-z-]+)=(.*)$/.exec(trimmed);
+      if (match === null || match[1] !== 'out') {
+        problems.push({
+          line,
+          message: `unknown option ${JSON.stringify(trimmed.slice(0, 100))} (rdl reads out=NAME under a URL)`,
+        });
+        return;
+      }
+      if (current.out !== null) {
+        problems.push({ line, message: 'a second out= for the same URL' });
+        return;
+      }
+      current.out = match[2]!;
+      return;
+    }
+    close();
+    if (trimmed.includes('\t')) {
+      afterRefused = true;
+      problems.push({
+        line,
+        message: 'several URLs on one line (aria2 mirrors) are not supported: one URL a line',
+      });
+      return;
+    }
+    const problem = urlProblem(trimmed);
+    if (problem !== null) {
+      afterRefused = true;
+      problems.push({ line, message: problem });
+      return;
+    }
+    afterRefused = false;
+    current = { url: parseUrl(trimmed)!.href, out: null, line };
+  });
+  close();
+  return { entries, problems };
+};

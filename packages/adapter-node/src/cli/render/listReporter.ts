@@ -1,0 +1,223 @@
+import { basename } from 'node:path';
+import type { DownloadEvent, Progress, QueueSummary } from '@rdl/core';
+import type cliProgress from 'cli-progress';
+import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
+import { escapeControls, writeLines } from './escapeControls.js';
+import { messages } from './messages.js';
+import type { Output } from './reporter.js';
+import { formatBytes, formatPercent, formatRate } from './units.js';
+
+/** One download of a list as its reporter names it: its queue id, its URL (no password, R37) and its file. */
+export interface ListItem {
+  readonly id: string;
+  readonly url: string;
+  readonly target: string;
+}
+
+/** A download of the list that failed, for the summary. */
+export interface ListFailure extends ListItem {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Where a list run shows what happens; every failure line is printed by the reporter itself (R29). */
+export interface ListReporter {
+  /** A download found finished by an earlier run: not fetched again. */
+  skipped(item: ListItem): void;
+  /** An event of one download of the list. */
+  event(item: ListItem, event: DownloadEvent): void;
+  /** A notice of the queue (a queue file that could not be saved). */
+  notice(message: string): void;
+  /** The end: what is done, failed, and, after a signal, paused. */
+  summary(summary: QueueSummary, skipped: number, failures: readonly ListFailure[]): void;
+  /** Stopped on a signal, every checkpoint saved. */
+  paused(resumeCommand: string): void;
+  close(): void;
+}
+
+const failureLine = (f: ListFailure): string => messages.failure(f.code, `${f.target}: ${f.message}`);
+
+const summaryLine = (summary: QueueSummary, skipped: number): string => {
+  const parts = [`${summary.done} done${skipped > 0 ? ` (${skipped} already there)` : ''}`];
+  if (summary.failed > 0) parts.push(`${summary.failed} failed`);
+  if (summary.paused > 0) parts.push(`${summary.paused} paused`);
+  return `rdl: ${parts.join(', ')}, of ${summary.total}`;
+};
+
+/** How often `--json` prints progress of one download at most. */
+const jsonProgressIntervalMs = 200;
+
+/** `--json`: each line of a download's events (as for one download) with its `id` and `url`; then a summary. */
+export const jsonListReporter = (out: Output, now: () => number = () => performance.now()): ListReporter => {
+  const lastProgress = new Map<string, number>();
+  const print = (line: JsonLine | Record<string, unknown>): void => {
+    if (out.stdout.writable) out.stdout.write(formatJsonLine(line as JsonLine));
+  };
+  return {
+    skipped: (item) => print({ event: 'skipped', id: item.id, url: item.url, target: item.target }),
+    event: (item, event) => {
+      const line = jsonLineOf(event);
+      if (line === null) return;
+      if (line.event === 'progress') {
+        const last = line.total !== null && line.bytes >= line.total;
+        const at = now();
+        if (!last && at - (lastProgress.get(item.id) ?? Number.NEGATIVE_INFINITY) < jsonProgressIntervalMs)
+          return;
+        lastProgress.set(item.id, at);
+      }
+      if (line.event === 'done' || line.event === 'error') lastProgress.delete(item.id);
+      print({ ...line, id: item.id, url: item.url });
+    },
+    notice: (message) => writeLines(out.stderr, messages.notice(message)),
+    summary: (summary, skipped, failures) => {
+      for (const f of failures) writeLines(out.stderr, failureLine(f));
+      print({
+        event: 'summary',
+        total: summary.total,
+        done: summary.done,
+        skipped,
+        failed: summary.failed,
+        paused: summary.paused,
+        failures: failures.map(({ id, url, code }) => ({ id, url, code })),
+      });
+    },
+    paused: (resumeCommand) => writeLines(out.stderr, ...pausedLines(resumeCommand)),
+    close: () => {},
+  };
+};
+
+const pausedLines = (resumeCommand: string): readonly string[] => [
+  'rdl: paused; every checkpoint is saved. To resume, run the same command again:',
+  `  ${resumeCommand}`,
+];
+
+/**
+ * For people, on stderr. Off a terminal: a line for each file saved or failed, then the summary. On a terminal,
+ * with a maintained multi-bar (cli-progress's MultiBar): one line a running download and a total line, the saved and
+ * failed lines printed above them. `quiet`: failures and the summary only.
+ */
+export const textListReporter = async (out: Output, total: number, quiet: boolean): Promise<ListReporter> => {
+  const bars = !quiet && out.stderr.isTTY === true ? await MultiBars.create(out.stderr, total) : null;
+  const say = (...lines: readonly string[]): void => {
+    if (bars === null) writeLines(out.stderr, ...lines);
+    else bars.log(lines);
+  };
+  return {
+    skipped: () => bars?.finishedOne(0),
+    event: (item, event) => {
+      switch (event.type) {
+        case 'progress':
+          bars?.update(item, event.progress);
+          return;
+        case 'done':
+          bars?.remove(item, event.result.bytes);
+          if (!quiet) say(messages.done(event.result));
+          return;
+        case 'error':
+          bars?.remove(item, 0);
+          return;
+        case 'restart':
+          if (!quiet) say(`rdl: ${item.target}: ${messages.restart(event.reason).replace(/^rdl: /, '')}`);
+          return;
+        default:
+          return;
+      }
+    },
+    notice: (message) => say(messages.notice(message)),
+    summary: (summary, skipped, failures) => {
+      bars?.stop();
+      writeLines(out.stderr, ...failures.map(failureLine), summaryLine(summary, skipped));
+    },
+    paused: (resumeCommand) => {
+      bars?.stop();
+      writeLines(out.stderr, ...pausedLines(resumeCommand));
+    },
+    close: () => bars?.stop(),
+  };
+};
+
+/** The bars of a list on a terminal: a line a running download, under them the total. */
+class MultiBars {
+  readonly #multi: cliProgress.MultiBar;
+  readonly #total: cliProgress.SingleBar;
+  readonly #bars = new Map<string, cliProgress.SingleBar>();
+  #files = 0;
+  #bytes = 0;
+  readonly #count: number;
+  #stopped = false;
+
+  private constructor(library: typeof cliProgress, stream: NodeJS.WriteStream, count: number) {
+    this.#count = count;
+    this.#multi = new library.MultiBar(
+      {
+        stream,
+        format: '{name} {bar} {percent} | {done} / {size} | {speed}',
+        barsize: 20,
+        hideCursor: true,
+        clearOnComplete: true,
+        linewrap: false,
+        // The command pauses the downloads on a signal itself; cli-progress would exit at once.
+        gracefulExit: false,
+      },
+      library.Presets.shades_classic,
+    );
+    this.#total = this.#multi.create(count, 0, this.#totalPayload(), {
+      format: 'total {value} / {total} files | {done}',
+    });
+  }
+
+  static async create(stream: NodeJS.WriteStream, count: number): Promise<MultiBars> {
+    const library = (await import('cli-progress')).default;
+    return new MultiBars(library, stream, count);
+  }
+
+  #totalPayload() {
+    return { done: formatBytes(this.#bytes) };
+  }
+
+  update(item: ListItem, progress: Progress): void {
+    if (this.#stopped) return;
+    const payload = {
+      // R38: a file name is shown escaped, and cut to keep one line a download.
+      name: escapeControls(basename(item.target)).slice(0, 24).padEnd(24),
+      percent: formatPercent(progress.bytes, progress.total).padStart(7),
+      done: formatBytes(progress.bytes),
+      size: progress.total === null ? '?' : formatBytes(progress.total),
+      speed: formatRate(progress.bytesPerSecond),
+    };
+    const bar = this.#bars.get(item.id);
+    if (bar === undefined) {
+      this.#bars.set(item.id, this.#multi.create(progress.total ?? 1, progress.bytes, payload));
+      return;
+    }
+    if (progress.total !== null) bar.setTotal(progress.total);
+    bar.update(progress.bytes, payload);
+  }
+
+  remove(item: ListItem, bytes: number): void {
+    const bar = this.#bars.get(item.id);
+    if (bar !== undefined) {
+      this.#multi.remove(bar);
+      this.#bars.delete(item.id);
+    }
+    this.finishedOne(bytes);
+  }
+
+  finishedOne(bytes: number): void {
+    if (this.#stopped) return;
+    this.#files += 1;
+    this.#bytes += bytes;
+    this.#total.update(Math.min(this.#files, this.#count), this.#totalPayload());
+  }
+
+  log(lines: readonly string[]): void {
+    if (this.#stopped) return;
+    this.#multi.log(lines.map((line) => `${escapeControls(line)}\n`).join(''));
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#multi.stop();
+  }
+}

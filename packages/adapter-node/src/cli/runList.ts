@@ -1,0 +1,164 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DownloadOptions, DownloadPorts, Queue, QueueItem } from '@rdl/core';
+import { isDownloadError } from '@rdl/core';
+import { withoutUserinfo } from '@rdl/core/rules';
+import { createQueue } from '../createQueue.js';
+import type { CliArgs } from './args.js';
+import { exitCodes } from './exitCodes.js';
+import { formatJsonLine } from './json.js';
+import { type ListTarget, listTargets } from './listTargets.js';
+import type { CliEnvironment } from './main.js';
+import { writeLines } from './render/escapeControls.js';
+import {
+  jsonListReporter,
+  type ListFailure,
+  type ListItem,
+  type ListReporter,
+  textListReporter,
+} from './render/listReporter.js';
+import { messages } from './render/messages.js';
+import { resumeCommand } from './resumeCommand.js';
+
+/** The file in the list's folder that keeps the list across runs (R45): which are done, in which order. */
+export const queueFileName = '.rdl-queue';
+
+/** How long a signal waits for every download to pause before the process ends anyway. */
+const pauseGraceMs = 10_000;
+
+/** Whether the finished file of an earlier run is still there, whole as it was recorded. */
+const stillThere = (item: QueueItem): boolean => {
+  try {
+    const info = statSync(item.target);
+    return info.isFile() && item.bytes !== null && info.size === item.bytes;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Puts the command's list in the queue read back from its file (R45): downloads no longer listed are forgotten (their
+ * files left as they are), those done by an earlier run and still there are skipped, unfinished ones go on from their
+ * checkpoints (a failed or paused one queued again), and new ones are added, all in the command's order.
+ */
+const reconcile = (
+  queue: Queue,
+  targets: readonly ListTarget[],
+  optionsOf: (t: ListTarget) => DownloadOptions,
+) => {
+  const wanted = new Map(targets.map((t) => [t.target, t]));
+  const stored = new Map<string, QueueItem>();
+  for (const item of queue.items()) {
+    const t = wanted.get(item.target);
+    if (t === undefined || item.url !== withoutUserinfo(t.url) || stored.has(item.target))
+      queue.forget(item.id);
+    else stored.set(item.target, item);
+  }
+  const skipped = new Set<string>();
+  const ids = new Map<string, string>();
+  targets.forEach((t, index) => {
+    const old = stored.get(t.target);
+    if (old === undefined || (old.state === 'done' && !stillThere(old))) {
+      if (old !== undefined) queue.forget(old.id);
+      const id = queue.add(optionsOf(t)).id;
+      ids.set(t.target, id);
+      // A fresh run appends in order; only a list read back needs moving into place.
+      if (stored.size > 0) queue.move(id, index);
+      return;
+    }
+    ids.set(t.target, old.id);
+    if (old.state === 'done') skipped.add(old.id);
+    else if (old.state !== 'queued') queue.resume(old.id);
+    queue.move(old.id, index);
+  });
+  return { ids, skipped };
+};
+
+/**
+ * `rdl <url>... | -i FILE [-d DIR] [-j N]`: every download of the list, `-j` at a time, in one queue kept in
+ * `DIR/.rdl-queue`. Resolves the exit code: 0 when every one is done, 1 when any failed, 2 for a list refused before
+ * any request (R30), 130/143 after SIGINT/SIGTERM once every download has paused with its checkpoint saved.
+ */
+export const runList = async (
+  env: CliEnvironment,
+  args: CliArgs,
+  argv: readonly string[],
+  optionsFor: (url: string, target: string) => DownloadOptions,
+  ports: Partial<DownloadPorts>,
+): Promise<number> => {
+  const dir = args.dir ?? env.cwd;
+  const { targets, problems } = listTargets(args.inputs, dir);
+  if (problems.length > 0) {
+    // One line (R29), every problem in it up to twenty, each with its place (R30).
+    const more = problems.length > 20 ? `; and ${problems.length - 20} more` : '';
+    const message = `invalid list: ${problems.slice(0, 20).join('; ')}${more}`;
+    if (args.json) env.stdout.write(formatJsonLine({ event: 'error', code: 'ERR_INVALID_INPUT', message }));
+    writeLines(env.stderr, messages.failure('ERR_INVALID_INPUT', message));
+    return exitCodes.invalidInput;
+  }
+
+  // One rate limit over the whole list (R44), not one a download.
+  const optionsOf = (t: ListTarget): DownloadOptions => {
+    const { maxBytesPerSecond: _perDownload, ...options } = optionsFor(t.url, t.target);
+    return options;
+  };
+  const byTarget = new Map(targets.map((t) => [t.target, t]));
+  const queue = createQueue(
+    {
+      concurrency: args.jobs ?? 4,
+      file: join(dir, queueFileName),
+      paused: true,
+      maxBytesPerSecond: args.maxBytesPerSecond,
+      // The options of this command, not those stored: a password or a header is never in the file (R37).
+      restore: (saved) => {
+        const t = byTarget.get(saved.target);
+        return t === undefined ? saved : optionsOf(t);
+      },
+    },
+    ports,
+  );
+  const reporter: ListReporter = args.json
+    ? jsonListReporter(env)
+    : await textListReporter(env, targets.length, args.quiet);
+  queue.on('notice', (event) => reporter.notice(event.message));
+  await queue.ready;
+
+  const { ids, skipped } = reconcile(queue, targets, optionsOf);
+  const failures: ListFailure[] = [];
+  for (const t of targets) {
+    const id = ids.get(t.target)!;
+    const item: ListItem = { id, url: withoutUserinfo(t.url), target: t.target };
+    if (skipped.has(id)) {
+      reporter.skipped(item);
+      continue;
+    }
+    const download = queue.get(id)!;
+    download.subscribe((event) => {
+      reporter.event(item, event);
+      if (event.type === 'error' && isDownloadError(event.error) && event.error.code !== 'ERR_CANCELLED') {
+        failures.push({ ...item, code: event.error.code, message: event.error.message });
+      }
+    });
+  }
+
+  let signal: Parameters<Parameters<CliEnvironment['onSignal']>[0]>[0] | null = null;
+  const stopListening = env.onSignal((received) => {
+    if (signal !== null) env.exit(exitCodes[signal]);
+    signal = received;
+    queue.pauseAll();
+    setTimeout(() => env.exit(exitCodes[received]), pauseGraceMs).unref();
+  });
+  queue.resumeAll();
+  const summary = await queue.idle();
+  await queue.flushed();
+  stopListening();
+
+  if (signal !== null) {
+    reporter.paused(resumeCommand(argv));
+    reporter.close();
+    return exitCodes[signal];
+  }
+  reporter.summary(summary, skipped.size, failures);
+  reporter.close();
+  return failures.length > 0 || summary.failed > 0 ? exitCodes.failed : exitCodes.ok;
+};

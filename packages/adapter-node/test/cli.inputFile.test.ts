@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseInputFile } from '../src/cli/inputFile.js';
+
+describe('rdl -i: the input file (aria2 style)', () => {
+  it('reads URLs in order, skips blank lines and # comments, takes CRLF, names files with indented out=', () => {
+    const text =
+      '# a list\r\nhttps://a.example/1.bin\r\n  out=one.bin\r\n\r\n   # indented comment\nhttp://b.example/2\n\tout=two\n';
+    expect(parseInputFile(text)).toEqual({
+      entries: [
+        { url: 'https://a.example/1.bin', out: 'one.bin', line: 2 },
+        { url: 'http://b.example/2', out: 'two', line: 6 },
+      ],
+      problems: [],
+    });
+  });
+
+  it('R30: every unusable line is a problem with its number; options of a refused URL are not judged', () => {
+    const text = [
+      '  out=orphan',
+      'nope',
+      '  out=x',
+      'https://ok.example/f',
+      '  out=a',
+      '  out=b',
+      '  split=4',
+    ].join('\n');
+    expect(parseInputFile(text).problems).toEqual([
+      { line: 1, message: 'an option line with no URL above it' },
+      { line: 2, message: 'not a URL: "nope"' },
+      { line: 6, message: 'a second out= for the same URL' },
+      { line: 7, message: 'unknown option "split=4" (rdl reads out=NAME under a URL)' },
+    ]);
+  });
+
+  it('R30: any text gives entries and problems, never a throw; every entry is an http(s) URL', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (text) => {
+        const { entries, problems } = parseInputFile(text);
+        for (const entry of entries) expect(entry.url).toMatch(/^https?:\/\//);
+        for (const problem of problems) expect(problem.line).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it('a generated list reads back as written', () => {
+    const entry = fc.record({
+      host: fc.constantFrom('a.example', 'b.example:8080', '[::1]:9000'),
+      path: fc.stringMatching(/^[a-z0-9]{1,8}$/),
+      out: fc.option(
+        fc.stringMatching(/^[A-Za-z0-9._ -]{1,12}$/).filter((s) => s.trim() === s && s !== ''),
+        {
+          nil: null,
+        },
+      ),
+    });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 20 }), (list) => {
+        const text = list
+          .map((e) => `https://${e.host}/${e.path}${e.out === null ? '' : `\n  out=${e.out}`}`)
+          .join('\n');
+        const { entries, problems } = parseInputFile(text);
+        expect(problems).toEqual([]);
+        expect(entries.map(({ url, out }) => ({ url, out }))).toEqual(
+          list.map((e) => ({ url: `https://${e.host}/${e.path}`, out: e.out })),
+        );
+      }),
+    );
+  });
+});

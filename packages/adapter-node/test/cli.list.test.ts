@@ -1,0 +1,265 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { queueFileName } from '../src/cli/runList.js';
+import { runRdl, spawnRdl } from './support/cliProcess.js';
+import { useNginxSite } from './support/nginxSite.js';
+import { expectUnchanged, makeVictim, plantSymlink } from './support/plant.js';
+import { sha256File, writeRandomFile } from './support/randomFile.js';
+import { listDir } from './support/tempDir.js';
+
+/**
+ * `rdl` with several URLs or `-i` (issue 11): a list run as one queue (R45), against nginx. `/slow/` is paced at
+ * 2 MB/s a connection, so that a kill finds some downloads done and others half-way.
+ */
+
+const MiB = 1024 * 1024;
+const smallSize = 300 * 1024 + 11;
+const slowSize = 8 * MiB;
+const shas = new Map<string, string>();
+
+const site = useNginxSite('list', '2m', async (root) => {
+  for (const name of ['a.bin', 'b.bin', 'c.bin'])
+    shas.set(name, await writeRandomFile(join(root, name), smallSize));
+  for (const name of ['x.bin', 'y.bin']) shas.set(name, await writeRandomFile(join(root, name), slowSize));
+});
+const { folder } = site;
+
+/** One failure line on stderr, no stack trace (R29). */
+const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
+const connectionOf = (line: string): number => Number(/ conn=(\d+)/.exec(line)?.[1] ?? 0);
+const sentOf = (line: string): number => Number(/ sent=(\d+)/.exec(line)?.[1] ?? 0);
+
+describe('rdl with a list of URLs', () => {
+  it('R45: several URLs and -d: every file exact in the folder, a summary, exit 0', async () => {
+    const work = await folder();
+    const out = join(work, 'out');
+    await mkdir(out);
+    const urls = ['a.bin', 'b.bin', 'c.bin'].map((name) => `${site.server.origin}/${name}`);
+    const run = await runRdl([...urls, '-d', 'out', '-j', '2'], work);
+    expect(run.code, run.stderr).toBe(0);
+    for (const name of ['a.bin', 'b.bin', 'c.bin'])
+      expect(await sha256File(join(out, name))).toBe(shas.get(name));
+    expect(await listDir(out)).toEqual([queueFileName, 'a.bin', 'b.bin', 'c.bin']);
+    expect(run.stderr).toMatch(/^rdl: 3 done, of 3$/m);
+    expect(await listDir(work)).toEqual(['out']);
+  });
+
+  it('an input file: comments, blank lines, out= names; --json lines carry id and url; a summary event', async () => {
+    const work = await folder();
+    const list = [
+      '# the shards',
+      '',
+      `${site.server.origin}/a.bin`,
+      '  out=first.bin',
+      `   ${site.server.origin}/b.bin`.trimStart(),
+      '\tout=second.bin',
+      `${site.server.origin}/c.bin`,
+      '',
+    ].join('\n');
+    await writeFile(join(work, 'list.txt'), list);
+    const run = await runRdl(['-i', 'list.txt', '--json'], work);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await sha256File(join(work, 'first.bin'))).toBe(shas.get('a.bin'));
+    expect(await sha256File(join(work, 'second.bin'))).toBe(shas.get('b.bin'));
+    expect(await sha256File(join(work, 'c.bin'))).toBe(shas.get('c.bin'));
+    const done = run.events.filter((e) => e.event === 'done');
+    expect(done.map((e) => e.url).sort()).toEqual(
+      ['a.bin', 'b.bin', 'c.bin'].map((n) => `${site.server.origin}/${n}`),
+    );
+    expect(new Set(done.map((e) => e.id)).size).toBe(3);
+    expect(run.events.filter((e) => e.event !== 'summary').every((e) => typeof e.id === 'string')).toBe(true);
+    expect(run.events.at(-1)).toEqual({
+      event: 'summary',
+      total: 3,
+      done: 3,
+      skipped: 0,
+      failed: 0,
+      paused: 0,
+      failures: [],
+    });
+  });
+
+  it.each([
+    ['a line that is not a URL', (o: string) => `${o}/a.bin\nnot a url\n`, /line 2: not a URL/],
+    ['an unsupported scheme', (o: string) => `ftp://x/y\n${o}/a.bin\n`, /line 1: unsupported scheme ftp:/],
+    [
+      'an out= that leaves the folder',
+      (o: string) => `${o}/a.bin\n  out=../escape.bin\n`,
+      /input line 1: out="\.\.\/escape\.bin" is not a file name/,
+    ],
+    [
+      'an absolute out=',
+      (o: string) => `${o}/a.bin\n  out=/etc/passwd\n`,
+      /out="\/etc\/passwd" is not a file name/,
+    ],
+    [
+      'an out= through a subfolder and back',
+      (o: string) => `${o}/a.bin\n  out=sub/../../x\n`,
+      /is not a file name/,
+    ],
+    [
+      'two URLs to one file',
+      (o: string) => `${o}/a.bin\n${o}/b.bin\n  out=a.bin\n`,
+      /input line 2: .*a\.bin is also the file of input line 1/,
+    ],
+    ['an unknown option', (o: string) => `${o}/a.bin\n  dir=/tmp\n`, /line 2: unknown option "dir=\/tmp"/],
+    [
+      'aria2 mirrors on one line',
+      (o: string) => `${o}/a.bin\t${o}/b.bin\n`,
+      /line 1: several URLs on one line/,
+    ],
+    [
+      'a password in a bad URL is not shown (R37)',
+      () => 'https://me:hunter2@[bad/x\n',
+      /line 1: not a URL: "https:\/\/\[bad\/x"/,
+    ],
+  ])('R30: %s: exit 2, one line naming the line, no request, no file', async (_name, text, why) => {
+    const work = await folder();
+    await writeFile(join(work, 'list.txt'), text(site.server.origin));
+    await mkdir(join(work, 'sub'));
+    const before = (await site.server.accessLog()).length;
+    const run = await runRdl(['-i', 'list.txt'], work);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
+    expect(run.stderr).toMatch(why);
+    expect(run.stderr).not.toContain('hunter2');
+    expect(await listDir(work)).toEqual(['list.txt', 'sub']);
+    expect((await site.server.accessLog()).length).toBe(before);
+  });
+
+  it('R30: -o, --sha256 and --head-url name one download: refused with a list', async () => {
+    const work = await folder();
+    const urls = [`${site.server.origin}/a.bin`, `${site.server.origin}/b.bin`];
+    for (const extra of [
+      ['-o', 'x'],
+      ['--sha256', 'a'.repeat(64)],
+      ['--head-url', urls[0]!],
+    ]) {
+      const run = await runRdl([...urls, ...extra], work);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
+    }
+    for (const bad of [
+      ['-j', '0'],
+      ['-j', '65'],
+      ['-d', 'missing'],
+      ['-i', 'missing.txt'],
+    ]) {
+      const run = await runRdl([urls[0]!, ...bad], work);
+      expect(run.code, bad.join(' ')).toBe(2);
+    }
+    expect(await listDir(work)).toEqual([]);
+  });
+
+  it('one that fails does not stop the others: its code in the summary, exit 1', async () => {
+    const work = await folder();
+    const run = await runRdl(
+      [`${site.server.origin}/a.bin`, `${site.server.origin}/missing.bin`, '--json'],
+      work,
+    );
+    expect(run.code).toBe(1);
+    expect(await sha256File(join(work, 'a.bin'))).toBe(shas.get('a.bin'));
+    const summary = run.events.at(-1)!;
+    expect(summary).toMatchObject({ event: 'summary', done: 1, failed: 1 });
+    expect(summary.failures).toEqual([
+      expect.objectContaining({ url: `${site.server.origin}/missing.bin`, code: 'ERR_HTTP_STATUS' }),
+    ]);
+    expect(run.stderr).toMatch(/missing\.bin: .*\(ERR_HTTP_STATUS\)/);
+  });
+
+  it('R45: killed mid-way and run again: finished files are not fetched again, unfinished ones resume from their bytes', async () => {
+    const work = await folder();
+    const names = ['a.bin', 'b.bin', 'x.bin', 'y.bin'];
+    const list = names.map(
+      (n) => `${site.server.origin}/${n.startsWith('x') || n.startsWith('y') ? 'slow/' : ''}${n}`,
+    );
+    await writeFile(join(work, 'list.txt'), `${list.join('\n')}\n`);
+    // One connection each, so that the pace holds: 8 MiB at 2 MB/s is 4 s, a checkpoint each second.
+    const first = spawnRdl(['-i', 'list.txt', '-j', '4', '-x', '1', '--json'], work);
+    // Killed once both small files are done and both slow ones have a checkpoint with bytes.
+    await first.waitFor(() => first.events.filter((e) => e.event === 'done').length >= 2);
+    for (const deadline = Date.now() + 20_000; ; ) {
+      if (Date.now() > deadline) throw new Error(`no checkpoint with bytes: ${await listDir(work)}`);
+      const texts = await Promise.all(
+        ['x.bin', 'y.bin'].map((n) => readFile(join(work, `${n}.rdl.json`), 'utf8').catch(() => '')),
+      );
+      if (texts.every((t) => /"ranges":\[\[0,[1-9]/.test(t))) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    first.child.kill('SIGKILL');
+    await first.exit;
+    let held = 0;
+    for (const n of ['x.bin', 'y.bin']) {
+      const decoded = decodeCheckpoint(await readFile(join(work, `${n}.rdl.json`), 'utf8'));
+      if (E.isLeft(decoded)) throw new Error(`${n}: the checkpoint does not decode: ${decoded.left}`);
+      held += coveredBytes(decoded.right.ranges);
+    }
+    expect(held).toBeGreaterThan(0);
+
+    await site.server.setPaced(false);
+    await fetch(`${site.server.origin}/a.bin`, { method: 'HEAD' });
+    const marker = (await site.server.accessLog()).filter((l) => l.startsWith('HEAD /a.bin')).at(-1)!;
+    const after = connectionOf(marker);
+    // One connection again: a segmented run's cut requests would count what the socket buffers held as sent.
+    const second = await runRdl(['-i', 'list.txt', '-x', '1', '--json'], work);
+    expect(second.code, second.stderr).toBe(0);
+    for (const n of names) expect(await sha256File(join(work, n))).toBe(shas.get(n));
+    expect(await listDir(work)).toEqual([queueFileName, ...names, 'list.txt'].sort());
+    const later = (await site.server.accessLog()).filter((l) => connectionOf(l) > after);
+    expect(later.filter((l) => /^(GET|HEAD) \/(a|b)\.bin /.test(l))).toEqual([]);
+    for (const n of ['x.bin', 'y.bin']) {
+      const gets = later.filter((l) => l.startsWith(`GET /slow/${n} `));
+      expect(gets.length).toBeGreaterThan(0);
+      for (const line of gets) expect(line).toMatch(/range=bytes=[1-9]\d*-/);
+    }
+    expect(second.events.filter((e) => e.event === 'skipped').map((e) => e.url)).toEqual(
+      ['a.bin', 'b.bin'].map((n) => `${site.server.origin}/${n}`),
+    );
+    // What nginx sent the second run is what the checkpoints did not hold, about.
+    const resumed = later.filter((l) => l.startsWith('GET /slow/'));
+    expect(resumed.reduce((sum, l) => sum + sentOf(l), 0)).toBeLessThanOrEqual(
+      2 * slowSize - held + 0.05 * slowSize,
+    );
+
+    // A third run has nothing left to do, and fetches nothing.
+    const before = (await site.server.accessLog()).length;
+    const third = await runRdl(['-i', 'list.txt'], work);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toMatch(/^rdl: 4 done \(4 already there\), of 4$/m);
+    expect((await site.server.accessLog()).length).toBe(before);
+  }, 60_000);
+
+  it('R24: SIGTERM pauses every download with its checkpoint saved, exit 143; the same command finishes', async () => {
+    const work = await folder();
+    const urls = ['x.bin', 'y.bin'].map((n) => `${site.server.origin}/slow/${n}`);
+    const first = spawnRdl([...urls, '--json'], work);
+    await first.waitFor((e) => e.event === 'progress' && Number(e.bytes) > 0);
+    first.child.kill('SIGTERM');
+    const stopped = await first.exit;
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(stopped.stderr).toMatch(/paused; every checkpoint is saved/);
+    const saved = await listDir(work);
+    expect(saved).toEqual(
+      expect.arrayContaining(['x.bin.part', 'x.bin.rdl.json', 'y.bin.part', 'y.bin.rdl.json']),
+    );
+    expect(saved.some((n) => n.endsWith('.lock'))).toBe(false);
+    await site.server.setPaced(false);
+    const second = await runRdl([...urls], work);
+    expect(second.code, second.stderr).toBe(0);
+    for (const n of ['x.bin', 'y.bin']) expect(await sha256File(join(work, n))).toBe(shas.get(n));
+  }, 60_000);
+
+  it('R31: a link planted at the queue file is never written through: the list still runs, in memory, and says so', async () => {
+    const work = await folder();
+    const victim = await makeVictim(join(await folder(), 'victim'));
+    await plantSymlink(join(work, queueFileName), victim.path);
+    const run = await runRdl([`${site.server.origin}/a.bin`, `${site.server.origin}/b.bin`], work);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/the queue could not be saved .*symbolic link/);
+    await expectUnchanged(victim);
+    expect(await sha256File(join(work, 'a.bin'))).toBe(shas.get('a.bin'));
+  });
+});
