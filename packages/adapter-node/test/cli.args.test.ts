@@ -42,6 +42,13 @@ describe('rdl arguments', () => {
       connections: null,
       maxConnections: null,
       minSplitBytes: null,
+      client: {
+        headers: {},
+        insecure: false,
+        connectTimeoutMs: null,
+        contentDisposition: false,
+        remoteTime: false,
+      },
     });
   });
 
@@ -77,6 +84,17 @@ describe('rdl arguments', () => {
         '32',
         '--min-split-size',
         '4M',
+        '-H',
+        'X-A: 1',
+        '-u',
+        'al:pw',
+        '-A',
+        'ua',
+        '-k',
+        '--connect-timeout',
+        '2.5',
+        '-J',
+        '-R',
       ]),
     ).toEqual({
       url,
@@ -96,6 +114,13 @@ describe('rdl arguments', () => {
       connections: 8,
       maxConnections: 32,
       minSplitBytes: 4 * 1024 ** 2,
+      client: {
+        headers: { 'X-A': '1', 'user-agent': 'ua', authorization: `Basic ${btoa('al:pw')}` },
+        insecure: true,
+        connectTimeoutMs: 2500,
+        contentDisposition: true,
+        remoteTime: true,
+      },
     });
   });
 

@@ -69,6 +69,8 @@ export interface Resource {
   chunked: boolean;
   /** When set, the query `token` must be one of these, else 403 (presigned URL, R18). */
   tokens: Set<string> | null;
+  /** Response headers sent with every answer of this resource (`content-disposition`…). Default none. */
+  headers: Readonly<Record<string, string>>;
 }
 
 export interface RecordedRequest {
@@ -121,6 +123,7 @@ export class FaultServer {
   private readonly server: Server;
   private readonly connectionIds = new WeakMap<Socket, number>();
   private port = 0;
+  private host = '127.0.0.1';
   /** Connections accepted so far. */
   connections = 0;
 
@@ -134,20 +137,27 @@ export class FaultServer {
     });
   }
 
-  static async start(): Promise<FaultServer> {
+  static async start(host?: string): Promise<FaultServer> {
     const instance = new FaultServer();
-    await instance.listen();
+    await instance.listen(host);
     return instance;
   }
 
-  /** Listens on a free port of 127.0.0.1. */
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  /** Listens on a free port of `host` (an IP: `::1` for IPv6). Default 127.0.0.1. */
+  async listen(host = '127.0.0.1'): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.host = host;
     this.port = (this.server.address() as AddressInfo).port;
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   url(path: string): string {
@@ -163,6 +173,7 @@ export class FaultServer {
       headStatus: null,
       chunked: false,
       tokens: null,
+      headers: {},
       ...options,
     };
     this.resources.set(path, resource);
@@ -268,6 +279,7 @@ export class FaultServer {
     else if (resource.etag !== null) response.setHeader('etag', resource.etag);
     if (resource.lastModified !== null) response.setHeader('last-modified', resource.lastModified);
     response.setHeader('content-type', 'application/octet-stream');
+    for (const [name, value] of Object.entries(resource.headers)) response.setHeader(name, value);
 
     if (fault?.kind === 'status') {
       if (fault.retryAfter !== undefined) response.setHeader('retry-after', fault.retryAfter);
