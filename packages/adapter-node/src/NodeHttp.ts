@@ -116,7 +116,9 @@ export class NodeHttp implements HttpPort {
       tlsSessions: new Map(),
       budget: new ReadBudget(positive(options.maxBufferedBytes, 4 * MiB, 'maxBufferedBytes')),
       connectTimeoutMs:
-        options.connectTimeoutMs === undefined ? null : positive(options.connectTimeoutMs, 0, 'connectTimeoutMs'),
+        options.connectTimeoutMs === undefined
+          ? null
+          : positive(options.connectTimeoutMs, 0, 'connectTimeoutMs'),
     };
     this.#pool = new ConnectionPool(positive(options.idleTimeoutMs, 5_000, 'idleTimeoutMs'));
     this.maxConnectionsPerOrigin = positive(options.maxConnectionsPerOrigin, 16, 'maxConnectionsPerOrigin');

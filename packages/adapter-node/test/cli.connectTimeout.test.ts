@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from './support/cliInProcess.js';
-import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useHttpsFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
-import { selfSigned } from './support/selfSigned.js';
-import { makeTempDir, useTempDir } from './support/tempDir.js';
+import { useTempDir } from './support/tempDir.js';
 
 const body = generateBytes(200_000, 41);
 const dir = useTempDir('rdl-cli-connect-');
@@ -29,7 +29,9 @@ const fullBacklog = async (): Promise<{ port: number; stop: () => Promise<void> 
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const port = Number(await new Promise<string>((resolve) => child.stdout?.once('data', (d) => resolve(String(d)))));
+  const port = Number(
+    await new Promise<string>((resolve) => child.stdout?.once('data', (d) => resolve(String(d)))),
+  );
   const fillers: Socket[] = [];
   for (let i = 0; i < 2; i += 1) {
     const socket = connect(port, '127.0.0.1');
@@ -57,7 +59,10 @@ describe('rdl --connect-timeout bounds the TCP connect', () => {
 
   it('R25: a listener that never accepts: a network error, retried as any other, then given up (exit 1, one line)', async () => {
     const url = `http://127.0.0.1:${listener.port}/file.bin`;
-    const run = await runCliInProcess([url, '-o', 'out.bin', '--connect-timeout', '0.2', '--retries', '1'], dir());
+    const run = await runCliInProcess(
+      [url, '-o', 'out.bin', '--connect-timeout', '0.2', '--retries', '1'],
+      dir(),
+    );
     expect(run.code).toBe(1);
     const lines = run.stderr.trimEnd().split('\n');
     const why = `network error: TCP connect to 127.0.0.1:${listener.port} not done within 0.2 s (connect timeout)`;
@@ -69,26 +74,20 @@ describe('rdl --connect-timeout bounds the TCP connect', () => {
     for (const value of ['0', '-1', 'soon', '']) {
       const run = await runCliInProcess(['http://127.0.0.1:1/f', `--connect-timeout=${value}`], dir());
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/^rdl: invalid --connect-timeout: expected a number of seconds above 0[^\n]*\(ERR_INVALID_INPUT\)\n$/);
+      expect(run.stderr).toMatch(
+        /^rdl: invalid --connect-timeout: expected a number of seconds above 0[^\n]*\(ERR_INVALID_INPUT\)\n$/,
+      );
     }
   });
 });
 
 describe('rdl --connect-timeout bounds the TLS handshake', () => {
-  let origin: FaultServer;
+  const https = useHttpsFaultServer(body);
   let blackhole: Server;
-  let certFile: string;
-  let cleanup: () => Promise<void>;
   const held: Socket[] = [];
 
   beforeAll(async () => {
-    const temp = await makeTempDir('rdl-cli-connect-cert-');
-    cleanup = temp.cleanup;
-    const certificate = await selfSigned(temp.dir);
-    certFile = certificate.certFile;
-    origin = await FaultServer.start({ tls: certificate });
-    origin.serve('/file.bin', body);
-    const originPort = Number(new URL(origin.origin).port);
+    const originPort = Number(new URL(https.server().origin).port);
     // Its first two connections (the HEAD, then the GET probe R16 sends when a HEAD fails on the network) are accepted
     // and never hear a byte of TLS; the next ones reach the https server.
     let accepted = 0;
@@ -108,14 +107,12 @@ describe('rdl --connect-timeout bounds the TLS handshake', () => {
   afterAll(async () => {
     for (const socket of held) socket.destroy();
     await new Promise((resolve) => blackhole.close(resolve));
-    await origin.close();
-    await cleanup();
   });
 
   it('R25: a server that accepts and never finishes TLS is cut and retried; the next connection downloads the file', async () => {
     const url = `https://127.0.0.1:${(blackhole.address() as AddressInfo).port}/file.bin`;
     const run = await runCliInProcess(
-      [url, '-o', 'out.bin', '--cacert', certFile, '--connect-timeout', '0.3'],
+      [url, '-o', 'out.bin', '--cacert', https.certFile(), '--connect-timeout', '0.3'],
       dir(),
     );
     expect(run.code).toBe(0);

@@ -85,7 +85,9 @@ describe('rdl -J names the file from Content-Disposition (RFC 6266, 8187)', () =
     const work = await cwd();
     const run = await runCliInProcess([server.url('/nothing-here'), '-J'], work);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`rdl: server answered HTTP 404 for ${server.url('/nothing-here')} (ERR_HTTP_STATUS)\n`);
+    expect(run.stderr).toBe(
+      `rdl: server answered HTTP 404 for ${server.url('/nothing-here')} (ERR_HTTP_STATUS)\n`,
+    );
     expect(await listDir(work)).toEqual([]);
   });
 });
@@ -113,20 +115,28 @@ describe('rdl -J never takes a hostile name from the server (R38)', () => {
     ['an empty name', 'attachment; filename=""', 'it is empty'],
   ];
 
-  it.each(hostile)('%s: not used, said so in visible text, the URL’s name instead, nothing outside the folder', async (_, disposition, why) => {
-    serveNamed('/dl/safe.bin', disposition);
-    const work = await cwd();
-    for (const json of [false, true]) {
-      const run = await runCliInProcess([server.url('/dl/safe.bin'), '-J', ...(json ? ['--json'] : [])], work);
-      expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(new RegExp(`^rdl: the Content-Disposition file name "[^\\n]*" is not used: ${why}\\n`));
-      expect(run.stderr).not.toMatch(RAW_CONTROL);
-      expect(run.stdout).not.toMatch(RAW_CONTROL);
-      expect(run.stderr.split('\n')[0]!.length).toBeLessThan(200);
-      expect(await listDir(temp())).toEqual(['work']);
-      expect(await fileSha256(join(work, json ? 'safe (1).bin' : 'safe.bin'))).toBe(sha256(body));
-    }
-  });
+  it.each(hostile)(
+    '%s: not used, said so in visible text, the URL’s name instead, nothing outside the folder',
+    async (_, disposition, why) => {
+      serveNamed('/dl/safe.bin', disposition);
+      const work = await cwd();
+      for (const json of [false, true]) {
+        const run = await runCliInProcess(
+          [server.url('/dl/safe.bin'), '-J', ...(json ? ['--json'] : [])],
+          work,
+        );
+        expect(run.code).toBe(0);
+        expect(run.stderr).toMatch(
+          new RegExp(`^rdl: the Content-Disposition file name "[^\\n]*" is not used: ${why}\\n`),
+        );
+        expect(run.stderr).not.toMatch(RAW_CONTROL);
+        expect(run.stdout).not.toMatch(RAW_CONTROL);
+        expect(run.stderr.split('\n')[0]!.length).toBeLessThan(200);
+        expect(await listDir(temp())).toEqual(['work']);
+        expect(await fileSha256(join(work, json ? 'safe (1).bin' : 'safe.bin'))).toBe(sha256(body));
+      }
+    },
+  );
 
   it('characters Windows refuses in names become _, as in the URL’s default name', async () => {
     serveNamed('/dl/get', 'attachment; filename="a:b*c?.txt"');
@@ -142,7 +152,9 @@ describe('rdl -J never takes a hostile name from the server (R38)', () => {
       const work = await cwd();
       const run = await runCliInProcess([server.url('/go'), '-J'], work);
       expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(/^rdl: the redirected URL file name "[^\n]*" is not used: it is (a path|a dot file|a device name Windows reserves)\n/);
+      expect(run.stderr).toMatch(
+        /^rdl: the redirected URL file name "[^\n]*" is not used: it is (a path|a dot file|a device name Windows reserves)\n/,
+      );
       expect(await listDir(temp())).toEqual(['work']);
       expect(await listDir(work)).toEqual(['go']);
       await import('node:fs/promises').then(({ rm }) => rm(work, { recursive: true }));
@@ -157,7 +169,9 @@ describe('rdl -J never replaces a file of another download', () => {
     await writeFile(join(work, 'report.pdf'), 'mine');
     const first = await runCliInProcess([server.url('/dl/get'), '-J'], work);
     expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(/^rdl: "report.pdf" exists and is not this download's: kept, and the file saved as "report \(1\).pdf"\n/);
+    expect(first.stderr).toMatch(
+      /^rdl: "report.pdf" exists and is not this download's: kept, and the file saved as "report \(1\).pdf"\n/,
+    );
     const second = await runCliInProcess([server.url('/dl/get'), '-J', '-q'], work);
     expect(second.code).toBe(0);
     expect(await listDir(work)).toEqual(['report (1).pdf', 'report (2).pdf', 'report.pdf']);

@@ -45,7 +45,8 @@ describe('rdl on an IPv6 literal URL, http://[::1]:port/', () => {
     const stalled = new Promise<void>((resolve) => {
       release = resolve;
     });
-    for (let i = 0; i < 8; i += 1) server.fail({ kind: 'stall', at: 300_000, until: stalled }, { method: 'GET' });
+    for (let i = 0; i < 8; i += 1)
+      server.fail({ kind: 'stall', at: 300_000, until: stalled }, { method: 'GET' });
     const args = [url, '--json', '-x', '1'];
     const paused = spawnRdl([...args, '--stall-timeout', '1'], dir());
     expect(await paused.waitFor((event) => bytesOf(event) >= 300_000)).not.toBeNull();

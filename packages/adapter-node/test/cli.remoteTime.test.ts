@@ -34,7 +34,13 @@ describe('rdl -R, --remote-time', () => {
   });
 
   it('a missing or bad Last-Modified is ignored: the download succeeds, the time is left as it is', async () => {
-    for (const date of ['yesterday', '2020-01-01', 'Wed, 01 Jan 2020 00:00:00 PST', 'Xyz, 99 Foo 2020 99:99:99 GMT', null]) {
+    for (const date of [
+      'yesterday',
+      '2020-01-01',
+      'Wed, 01 Jan 2020 00:00:00 PST',
+      'Xyz, 99 Foo 2020 99:99:99 GMT',
+      null,
+    ]) {
       server.serve('/f.bin', body, { lastModified: date });
       const run = await runCliInProcess([server.url('/f.bin'), '-o', 'out.bin', '-R', '-q'], dir());
       expect(run.code).toBe(0);
@@ -50,7 +56,8 @@ describe('rdl -R, --remote-time', () => {
     const stalled = new Promise<void>((resolve) => {
       release = resolve;
     });
-    for (let i = 0; i < 8; i += 1) server.fail({ kind: 'stall', at: 200_000, until: stalled }, { method: 'GET' });
+    for (let i = 0; i < 8; i += 1)
+      server.fail({ kind: 'stall', at: 200_000, until: stalled }, { method: 'GET' });
     const args = [server.url('/f.bin'), '-o', 'out.bin', '-R', '--json', '-x', '1'];
     const paused = spawnRdl([...args, '--stall-timeout', '1'], dir());
     expect(await paused.waitFor((event) => bytesOf(event) >= 200_000)).not.toBeNull();

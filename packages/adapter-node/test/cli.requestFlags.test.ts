@@ -67,7 +67,10 @@ describe('rdl -H, -u, -A: on every request to the URL’s origin', () => {
     const withPassword = server.url('/file.bin').replace('http://', 'http://bob:old@');
     const run = await runCliInProcess([withPassword, '-o', 'out.bin', '-u', 'carol:new', '-q'], dir());
     expect(run.code).toBe(0);
-    expect(server.requests.map((r) => r.headers.authorization)).toEqual([basic('carol:new'), basic('carol:new')]);
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual([
+      basic('carol:new'),
+      basic('carol:new'),
+    ]);
   });
 });
 
@@ -75,7 +78,11 @@ describe('rdl -H, -u, -A: bad values are refused before any request, one line, e
   const cases: ReadonlyArray<readonly [string, readonly string[], RegExp]> = [
     ['a header without a colon', ['-H', 'X-Nope'], /expected "Name: value"/],
     ['a header name with a space', ['-H', 'X Bad: 1'], /invalid header name "X Bad"/],
-    ['a header value with CR LF', ['-H', 'X-A: 1\r\nX-Injected: 2'], /holds a control or non-ASCII character/],
+    [
+      'a header value with CR LF',
+      ['-H', 'X-A: 1\r\nX-Injected: 2'],
+      /holds a control or non-ASCII character/,
+    ],
     ['a header value with NUL', ['-H', 'X-A: 1\u0000'], /holds a control or non-ASCII character/],
     ['a header value with ESC', ['-H', 'X-A: \u001b[2J'], /holds a control or non-ASCII character/],
     ['a header value with a C1 control', ['-H', 'X-A: \u009b'], /holds a control or non-ASCII character/],
@@ -91,7 +98,11 @@ describe('rdl -H, -u, -A: bad values are refused before any request, one line, e
     ['Proxy-Authorization', ['-H', 'Proxy-Authorization: Basic eA=='], /it would go to the origin server/],
     ['-u without a password', ['-u', 'alice'], /has no password .*rdl asks for none/],
     ['-u with a newline', ['-u', 'alice:pw\nX: 1'], /--user: holds a control character/],
-    ['-u with -H Authorization', ['-u', 'a:b', '-H', 'Authorization: Bearer t'], /given with -H Authorization too/],
+    [
+      '-u with -H Authorization',
+      ['-u', 'a:b', '-H', 'Authorization: Bearer t'],
+      /given with -H Authorization too/,
+    ],
     ['-A with a newline', ['-A', 'agent\r\nX: 1'], /--user-agent: holds a control/],
     ['-A with -H User-Agent', ['-A', 'a', '-H', 'User-Agent: b'], /given with -H User-Agent too/],
   ];
@@ -183,7 +194,8 @@ describe('rdl -H Authorization / Cookie and -u never cross origins on a redirect
     expect(run.code).toBe(0);
     const toFile = server.requests.filter((request) => request.url.endsWith('/file.bin'));
     expect(toFile.length).toBeGreaterThan(0);
-    for (const request of toFile) expect(request.headers).toMatchObject({ authorization: basic('al:pw'), cookie: 'c=1' });
+    for (const request of toFile)
+      expect(request.headers).toMatchObject({ authorization: basic('al:pw'), cookie: 'c=1' });
   });
 });
 
@@ -212,7 +224,9 @@ describe('rdl: the resume hint never prints a secret of -u or -H (R37)', () => {
   });
 
   it('R37: a command without secrets is printed as it was', () => {
-    expect(resumeCommand(['https://h/f', '-H', 'Accept: x', '-A', 'ua'])).toBe("rdl https://h/f -H 'Accept: x' -A ua");
+    expect(resumeCommand(['https://h/f', '-H', 'Accept: x', '-A', 'ua'])).toBe(
+      "rdl https://h/f -H 'Accept: x' -A ua",
+    );
   });
 });
 

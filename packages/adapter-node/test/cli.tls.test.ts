@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { insecureWarning } from '../src/cli/main.js';
 import { runCliInProcess } from './support/cliInProcess.js';
 import { runRdl } from './support/cliProcess.js';
-import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { type FaultServer, generateBytes, sha256 } from './support/faultServer.js';
+import { useHttpsFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
-import { selfSigned } from './support/selfSigned.js';
-import { listDir, makeTempDir, useTempDir } from './support/tempDir.js';
+import { listDir, useTempDir } from './support/tempDir.js';
 
 const MiB = 1024 * 1024;
 const body = generateBytes(8 * MiB + 5, 31);
@@ -17,21 +17,13 @@ const dir = useTempDir('rdl-cli-tls-');
  * sessions its connections share.
  */
 describe('rdl -k, --insecure', () => {
+  const https = useHttpsFaultServer(body);
   let server: FaultServer;
   let certFile: string;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    const temp = await makeTempDir('rdl-cli-tls-cert-');
-    cleanup = temp.cleanup;
-    const certificate = await selfSigned(temp.dir);
-    certFile = certificate.certFile;
-    server = await FaultServer.start({ tls: certificate });
-    server.serve('/file.bin', body);
-  });
-  afterAll(async () => {
-    await server.close();
-    await cleanup();
+  beforeEach(() => {
+    server = https.server();
+    certFile = https.certFile();
+    server.requests.length = 0;
   });
 
   it('without -k a self-signed certificate fails at once: ERR_TLS, one line, no request answered, no file', async () => {

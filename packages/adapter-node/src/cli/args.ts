@@ -296,7 +296,9 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const connections = connectionCount('--connections', values.connections);
   const maxConnections = connectionCount('--max-connections', values['max-connections']);
   const minSplitBytes = byteSize('--min-split-size', values['min-split-size']);
-  const client = E.isLeft(url) ? url : clientFlags(values, url.right, E.isRight(headUrl) ? headUrl.right : null);
+  const client = E.isLeft(url)
+    ? url
+    : clientFlags(values, url.right, E.isRight(headUrl) ? headUrl.right : null);
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(headUrl)) return headUrl;

@@ -88,7 +88,11 @@ const OWNED: Readonly<Record<string, string>> = {
   'proxy-authorization': 'it would go to the origin server',
 };
 
-const invalid = (field: string, message: string): DownloadFailure => ({ _tag: 'InvalidInput', field, message });
+const invalid = (field: string, message: string): DownloadFailure => ({
+  _tag: 'InvalidInput',
+  field,
+  message,
+});
 
 /** One `-H` as curl writes it: `Name: value`, or `Name;` for an empty value. */
 const header = (text: string): E.Either<DownloadFailure, readonly [string, string]> => {
@@ -138,11 +142,7 @@ const has = (fields: Record<string, string>, lower: string): boolean =>
  * without a password is refused rather than asked. Credentials go to one origin: with a `--head-url` at another
  * one, refused, as a password in the URL is.
  */
-const basic = (
-  user: string,
-  url: string,
-  headUrl: string | null,
-): E.Either<DownloadFailure, string> => {
+const basic = (user: string, url: string, headUrl: string | null): E.Either<DownloadFailure, string> => {
   if (!user.includes(':')) {
     return E.left(
       invalid('--user', 'has no password ("user:password"): rdl asks for none, since it runs unattended'),
@@ -179,7 +179,8 @@ export const clientFlags = (
   const agent = values['user-agent'];
   if (agent !== undefined) {
     if (has(headers, 'user-agent')) return E.left(invalid('--user-agent', 'given with -H User-Agent too'));
-    if (!VISIBLE.test(agent)) return E.left(invalid('--user-agent', 'holds a control or non-ASCII character'));
+    if (!VISIBLE.test(agent))
+      return E.left(invalid('--user-agent', 'holds a control or non-ASCII character'));
     headers['user-agent'] = agent;
   }
   if (values.user !== undefined) {

@@ -14,7 +14,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import { FileCheckpointStore } from '../FileCheckpointStore.js';
 import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
 import { defaultFileName } from './outputPath.js';
-import { dispositionFileName, MAX_NUMBERED, numberedName, serverFileName, urlFileName } from './serverFileName.js';
+import {
+  dispositionFileName,
+  MAX_NUMBERED,
+  numberedName,
+  serverFileName,
+  urlFileName,
+} from './serverFileName.js';
 
 /** The path `-J` chose, and what the user should hear about the choice (a name not used, a numbered name). */
 export interface ServerNamed {
@@ -38,7 +44,12 @@ const probe = async (
   const timer = setTimeout(() => abort.abort(), stallTimeoutMs);
   try {
     const ask = (method: 'HEAD' | 'GET') =>
-      http.request({ method, ...request, headers: probeRequestHeaders(method, request.headers), signal: abort.signal })();
+      http.request({
+        method,
+        ...request,
+        headers: probeRequestHeaders(method, request.headers),
+        signal: abort.signal,
+      })();
     let method: 'HEAD' | 'GET' = 'HEAD';
     let answer = await ask('HEAD');
     const refused = E.isRight(answer) && shouldProbeWithGet(answer.right.status);
@@ -48,7 +59,9 @@ const probe = async (
       answer = await ask('GET');
     }
     if (E.isLeft(answer)) {
-      return E.left(abort.signal.aborted ? { _tag: 'Stalled', afterMs: stallTimeoutMs } : fromHttpFailure(answer.left));
+      return E.left(
+        abort.signal.aborted ? { _tag: 'Stalled', afterMs: stallTimeoutMs } : fromHttpFailure(answer.left),
+      );
     }
     const response = answer.right;
     void response.body[Symbol.asyncIterator]().return?.();

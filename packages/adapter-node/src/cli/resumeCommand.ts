@@ -21,7 +21,8 @@ const hiddenHeader = (text: string): string => {
 
 const hiddenUser = (text: string): string => `${text.split(':')[0] ?? ''}:${HIDDEN}`;
 
-const hide = (flag: 'u' | 'H', value: string): string => (flag === 'u' ? hiddenUser(value) : hiddenHeader(value));
+const hide = (flag: 'u' | 'H', value: string): string =>
+  flag === 'u' ? hiddenUser(value) : hiddenHeader(value);
 
 /**
  * `argv` word for word, with the secrets of `-u`/`--user` (the password) and `-H`/`--header` (the value) replaced

@@ -31,7 +31,8 @@ export const serverFileName = (raw: string): E.Either<string, string> => {
   if (CONTROL.test(name)) return E.left('it holds a control character');
   if (name.startsWith('.')) return E.left('it is a dot file');
   // Windows drops trailing dots and spaces, so `CON .` is `CON` there.
-  if (WINDOWS_RESERVED.test(name.replace(/[. ]+$/, ''))) return E.left('it is a device name Windows reserves');
+  if (WINDOWS_RESERVED.test(name.replace(/[. ]+$/, '')))
+    return E.left('it is a device name Windows reserves');
   if (Buffer.byteLength(name) > maxTargetNameBytes - NUMBER_BYTES) {
     return E.left(`it is longer than ${maxTargetNameBytes - NUMBER_BYTES} bytes`);
   }

@@ -135,7 +135,8 @@ export class FaultServer {
    * (a key and its certificate) it speaks https.
    */
   constructor(tls?: { readonly key: Buffer; readonly cert: Buffer }) {
-    const handler = (request: IncomingMessage, response: ServerResponse): void => this.handle(request, response);
+    const handler = (request: IncomingMessage, response: ServerResponse): void =>
+      this.handle(request, response);
     this.scheme = tls === undefined ? 'http' : 'https';
     this.server = tls === undefined ? createServer(handler) : createTlsServer(tls, handler);
     this.server.keepAliveTimeout = 5_000;
