@@ -55,6 +55,19 @@ describe('rdl -J names the file from Content-Disposition (RFC 6266, 8187)', () =
     }
   });
 
+  it('R16: a server that refuses HEAD gives the name in its answer to GET bytes=0-0, whose body is never written', async () => {
+    server.serve('/dl/nohead', body, {
+      headStatus: 405,
+      headers: { 'content-disposition': 'attachment; filename="from-get.bin"' },
+    });
+    const work = await cwd();
+    const run = await runCliInProcess([server.url('/dl/nohead'), '-J', '-q'], work);
+    expect(run.code).toBe(0);
+    expect(await listDir(work)).toEqual(['from-get.bin']);
+    expect(await fileSha256(join(work, 'from-get.bin'))).toBe(sha256(body));
+    expect(server.requests.filter((request) => request.method === 'GET')[0]?.headers.range).toBe('bytes=0-0');
+  });
+
   it('no Content-Disposition: the last segment of the URL the probe was redirected to', async () => {
     serveNamed('/real/image-1.2.iso', null);
     server.redirect('/latest', 302, '/real/image-1.2.iso');
