@@ -46,6 +46,12 @@ export interface NodeHttpOptions {
    * default one is shared by all its downloads): a request past it waits for one to be free, in order. Default 16.
    */
   readonly maxConnectionsPerOrigin?: number;
+  /**
+   * The most milliseconds a new connection may take to connect, TLS handshake included (`rdl --connect-timeout`);
+   * past it the request fails as a `NetworkError`, retried by core as any other. Default none: core's stall timeout
+   * bounds a request that gets no answer, connect included.
+   */
+  readonly connectTimeoutMs?: number;
   /** How long a kept-alive socket waits for its next request before it is closed. Default 5000 ms. */
   readonly idleTimeoutMs?: number;
   /**
@@ -109,6 +115,10 @@ export class NodeHttp implements HttpPort {
       slots,
       tlsSessions: new Map(),
       budget: new ReadBudget(positive(options.maxBufferedBytes, 4 * MiB, 'maxBufferedBytes')),
+      connectTimeoutMs:
+        options.connectTimeoutMs === undefined
+          ? null
+          : positive(options.connectTimeoutMs, 0, 'connectTimeoutMs'),
     };
     this.#pool = new ConnectionPool(positive(options.idleTimeoutMs, 5_000, 'idleTimeoutMs'));
     this.maxConnectionsPerOrigin = positive(options.maxConnectionsPerOrigin, 16, 'maxConnectionsPerOrigin');

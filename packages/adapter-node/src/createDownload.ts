@@ -57,11 +57,17 @@ export const nodePorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> 
  * than `maxTargetNameBytes`), is refused before any request and without creating a file (R30): `result` rejects
  * with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
  */
-export const createDownload = (
+export const createDownload = (options: DownloadOptions, overrides: Partial<DownloadPorts> = {}): Download =>
+  createBoundDownload(options, overrides, {});
+
+/**
+ * `createDownload` tied to a queue (`bindings`, which `createQueue` gives): the same surface as the browser's, so the
+ * third parameter stays out of the public one.
+ */
+export const createBoundDownload = (
   options: DownloadOptions,
-  overrides: Partial<DownloadPorts> = {},
-  /** What ties the download to a queue (`createQueue` gives it). Default: none. */
-  bindings: QueueBindings = {},
+  overrides: Partial<DownloadPorts>,
+  bindings: QueueBindings,
 ): Download => {
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);

@@ -5,7 +5,7 @@ import {
   type QueueOptions,
   type QueueStore,
 } from '@rdl/core';
-import { createDownload, nodePorts } from './createDownload.js';
+import { createBoundDownload, nodePorts } from './createDownload.js';
 import { FileQueueStore } from './FileQueueStore.js';
 import { NodeHttp } from './NodeHttp.js';
 import { systemClock } from './systemClock.js';
@@ -54,7 +54,11 @@ export const createQueue = (
       clock: overrides.clock ?? systemClock,
       ...(store !== undefined ? { store } : file !== undefined ? { store: new FileQueueStore(file) } : {}),
       createDownload: (item, bindings) =>
-        createDownload(item, { ...overrides, http: httpFor(item.allowHttpsDowngrade === true) }, bindings),
+        createBoundDownload(
+          item,
+          { ...overrides, http: httpFor(item.allowHttpsDowngrade === true) },
+          bindings,
+        ),
     },
   );
 };

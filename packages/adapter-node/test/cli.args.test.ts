@@ -46,6 +46,13 @@ describe('rdl arguments', () => {
       list: false,
       dir: null,
       jobs: null,
+      client: {
+        headers: {},
+        insecure: false,
+        connectTimeoutMs: null,
+        contentDisposition: false,
+        remoteTime: false,
+      },
     });
   });
 
@@ -85,6 +92,17 @@ describe('rdl arguments', () => {
         '8',
         '-d',
         '.',
+        '-H',
+        'X-A: 1',
+        '-u',
+        'al:pw',
+        '-A',
+        'ua',
+        '-k',
+        '--connect-timeout',
+        '2.5',
+        '-J',
+        '-R',
       ]),
     ).toEqual({
       url,
@@ -108,6 +126,13 @@ describe('rdl arguments', () => {
       list: false,
       dir: process.cwd(),
       jobs: 8,
+      client: {
+        headers: { 'X-A': '1', 'user-agent': 'ua', authorization: `Basic ${btoa('al:pw')}` },
+        insecure: true,
+        connectTimeoutMs: 2500,
+        contentDisposition: true,
+        remoteTime: true,
+      },
     });
   });
 

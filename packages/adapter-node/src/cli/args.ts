@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
 import { isHttpUrl, MAX_CONNECTIONS, parseUrl, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
+import { type ClientFlags, clientFlags, clientOptions, clientUsage } from './clientFlags.js';
 import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
@@ -49,6 +50,8 @@ export interface CliArgs {
   readonly dir: string | null;
   /** `-j, --jobs`: downloads of a list running at once. Default 4. */
   readonly jobs: number | null;
+  /** `-H`, `-u`, `-A`, `-k`, `--connect-timeout`, `-J`, `-R` (clientFlags.ts). */
+  readonly client: ClientFlags;
 }
 
 export type Command =
@@ -85,6 +88,7 @@ Options:
       --allow-https-downgrade  follow a redirect from https to http (default: refused, ERR_REDIRECT_REFUSED)
       --cacert <file>        trust only the CA certificates of this PEM file for https, as curl's (default: the
                              system's, and NODE_EXTRA_CA_CERTS, which Node reads itself)
+${clientUsage.trimEnd()}
   -q, --quiet                print nothing but errors
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
@@ -116,6 +120,7 @@ const options = {
   cacert: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
+  ...clientOptions,
 } as const;
 
 const valued = new Set(
@@ -300,6 +305,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       ['--output', values.output !== undefined],
       ['--sha256', values.sha256 !== undefined],
       ['--head-url', values['head-url'] !== undefined],
+      ['--content-disposition', values['content-disposition'] === true],
     ] as const) {
       if (given) {
         return E.left(
@@ -336,6 +342,9 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const connections = connectionCount('--connections', values.connections);
   const maxConnections = connectionCount('--max-connections', values['max-connections']);
   const minSplitBytes = byteSize('--min-split-size', values['min-split-size']);
+  const client = E.isLeft(url)
+    ? url
+    : clientFlags(values, url.right, E.isRight(headUrl) ? headUrl.right : null);
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(dir)) return dir;
@@ -364,6 +373,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(connections)) return connections;
   if (E.isLeft(maxConnections)) return maxConnections;
   if (E.isLeft(minSplitBytes)) return minSplitBytes;
+  if (E.isLeft(client)) return client;
   if (
     connections.right !== null &&
     maxConnections.right !== null &&
@@ -398,6 +408,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       list,
       dir: dir.right,
       jobs: jobs.right,
+      client: client.right,
     },
   });
 };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Download, DownloadFailure, DownloadOptions, DownloadPorts } from '@rdl/core';
+import type { Download, DownloadFailure, DownloadOptions, DownloadPorts, DownloadResult } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import { withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
@@ -10,7 +10,9 @@ import { NodeHttp } from '../NodeHttp.js';
 import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
+import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
+import { applyRemoteTime } from './remoteTime.js';
 import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
 import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
@@ -97,6 +99,7 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.connections === null ? {} : { connections: args.connections }),
   ...(args.maxConnections === null ? {} : { maxConnections: args.maxConnections }),
   ...(args.minSplitBytes === null ? {} : { minSegmentBytes: args.minSplitBytes }),
+  ...(Object.keys(args.client.headers).length === 0 ? {} : { headers: args.client.headers }),
 });
 
 type Outcome =
@@ -114,6 +117,7 @@ const runDownload = async (
   download: Download,
   reporter: Reporter,
   argv: readonly string[],
+  finish: (result: DownloadResult) => Promise<void>,
 ): Promise<number> => {
   let signal: StopSignal | null = null;
   let stopped: (signal: StopSignal) => void = () => undefined;
@@ -137,9 +141,10 @@ const runDownload = async (
   download.start();
   const outcome = await Promise.race<Outcome>([
     download.result.then(
-      (result) => {
+      async (result) => {
+        await finish(result);
         reporter.event({ type: 'done', result });
-        return { _tag: 'Done' };
+        return { _tag: 'Done' } as const;
       },
       (error: unknown) => ({ _tag: 'Failed', error }),
     ),
@@ -191,19 +196,34 @@ export const runCli = async (
       break;
   }
   const args = command.right.args;
+  // Every run, even quiet: nobody should forget that a download was not authenticated.
+  if (args.client.insecure) writeLines(env.stderr, insecureWarning);
+  const chosen = { http: commandHttp(args), ...ports };
   if (args.list) {
     const optionsFor = (url: string, target: string) => downloadOptions({ ...args, url }, target);
-    return runList(env, args, argv, optionsFor, { ...commandPorts(args), ...ports });
+    const finish = async (result: DownloadResult): Promise<void> => {
+      if (args.client.remoteTime) await applyRemoteTime(result.target, result.validators.lastModified);
+    };
+    return runList(env, args, argv, optionsFor, chosen, finish);
   }
   const toStdout = args.output === '-';
-  const target = toStdout
-    ? E.right(stdoutName)
-    : resolveOutputPath(args.output, args.url, args.dir ?? env.cwd);
+  const named =
+    args.client.contentDisposition && args.output === null
+      ? await nameFromServer(chosen.http, downloadOptions(args, stdoutName), args.dir ?? env.cwd)
+      : null;
+  if (named !== null && E.isLeft(named)) return failWith(env, early, named.left);
+  if (named !== null && !args.quiet) writeLines(env.stderr, ...named.right.notices);
+  const output = named === null ? args.output : named.right.target;
+  const target = toStdout ? E.right(stdoutName) : resolveOutputPath(output, args.url, args.dir ?? env.cwd);
   if (E.isLeft(target)) return failWith(env, early, target.left);
   const notice = toStdout
     ? 'rdl: writing to stdout as a plain stream, not resumable'
     : streamNotice(target.right);
   if (notice !== null && !args.quiet) writeLines(env.stderr, notice);
+  const finish = async (result: DownloadResult): Promise<void> => {
+    if (args.client.remoteTime && !toStdout && notice === null)
+      await applyRemoteTime(target.right, result.validators.lastModified);
+  };
 
   const reporter = args.json
     ? jsonReporter(env)
@@ -216,11 +236,10 @@ export const runCli = async (
           verifies: args.sha256 !== null,
         });
   const options = downloadOptions(args, target.right);
-  const chosen = { ...commandPorts(args), ...ports };
   const download = toStdout
     ? createStreamDownload(options, env.stdout, chosen)
     : createDownload(options, chosen);
-  return runDownload(env, download, reporter, argv);
+  return runDownload(env, download, reporter, argv, finish);
 };
 
 /** What `-o -` names the download in messages. */
@@ -233,14 +252,24 @@ const streamNotice = (target: string): string | null => {
   return `rdl: ${target} is ${kind.right.what}: writing it as a plain stream, not resumable`;
 };
 
+/** What `-k` prints on stderr, at every run. */
+export const insecureWarning =
+  'rdl: warning: --insecure: certificates are not checked, so anyone on the way can read and change this download';
+
 /**
- * The transport the command's flags ask for: with `--cacert`, one that trusts those CAs only (as curl's does),
- * following `--allow-https-downgrade`; otherwise the Node adapter's shared one.
+ * The transport the command's flags ask for: with `--cacert` it trusts those CAs only (as curl's does), with `-k`
+ * none is checked, `--connect-timeout` bounds each connect; it follows `--allow-https-downgrade`. Its connections
+ * of one origin share a TLS session, whatever the flags (they are the same for all of them).
  */
-const commandPorts = (args: CliArgs): Partial<DownloadPorts> =>
-  args.cacert === null
-    ? {}
-    : { http: new NodeHttp({ tls: { ca: args.cacert.pem }, allowHttpsDowngrade: args.allowHttpsDowngrade }) };
+const commandHttp = (args: CliArgs): NodeHttp =>
+  new NodeHttp({
+    tls: {
+      ...(args.cacert === null ? {} : { ca: args.cacert.pem }),
+      ...(args.client.insecure ? { rejectUnauthorized: false } : {}),
+    },
+    allowHttpsDowngrade: args.allowHttpsDowngrade,
+    ...(args.client.connectTimeoutMs === null ? {} : { connectTimeoutMs: args.client.connectTimeoutMs }),
+  });
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */
 export const main = async (argv: readonly string[] = process.argv.slice(2)): Promise<void> => {

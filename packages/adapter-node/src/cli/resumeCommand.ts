@@ -4,13 +4,67 @@ import { withoutUserinfo } from '@rdl/core/rules';
 export const shellWord = (arg: string): string =>
   /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 
+/** What stands for a secret left out of the printed command. */
+const HIDDEN = '…';
+
+/** Headers whose value is no secret: the ones that go on to any origin (R17). */
+const PLAIN_HEADERS = new Set(['user-agent', 'accept', 'accept-language']);
+
+/** Boolean short flags, which may come before `-u` or `-H` in one group (`-ku alice:pw`). */
+const BOOLEAN_SHORTS = new Set(['q', 'k', 'J', 'R', 'h', 'V']);
+
+const hiddenHeader = (text: string): string => {
+  const colon = text.indexOf(':');
+  if (colon < 0 || PLAIN_HEADERS.has(text.slice(0, colon).trim().toLowerCase())) return text;
+  return `${text.slice(0, colon)}: ${HIDDEN}`;
+};
+
+const hiddenUser = (text: string): string => `${text.split(':')[0] ?? ''}:${HIDDEN}`;
+
+const hide = (flag: 'u' | 'H', value: string): string =>
+  flag === 'u' ? hiddenUser(value) : hiddenHeader(value);
+
 /**
- * The command line that goes on with an interrupted download: the same command, the same arguments, but for a
- * password in a URL, which is never printed (R37): it is left out, and a shell comment says to put it back.
+ * `argv` word for word, with the secrets of `-u`/`--user` (the password) and `-H`/`--header` (the value) replaced
+ * (R37) and every URL without its userinfo; `flagged`: a value of `-u` or `-H` was hidden.
+ */
+const withoutSecrets = (argv: readonly string[]): { shown: string[]; flagged: boolean } => {
+  const shown = argv.map(withoutUserinfo);
+  let flagged = false;
+  const replace = (i: number, word: string): void => {
+    flagged ||= word !== argv[i];
+    shown[i] = word;
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const long = /^--(user|header)(?:=(.*))?$/s.exec(arg);
+    if (long !== null) {
+      const flag = long[1] === 'user' ? 'u' : 'H';
+      if (long[2] !== undefined) replace(i, `--${long[1]}=${hide(flag, long[2])}`);
+      else if (i + 1 < argv.length) replace(i + 1, hide(flag, argv[++i]!));
+      continue;
+    }
+    if (!/^-[^-]/.test(arg)) continue;
+    let at = 1;
+    while (at < arg.length && BOOLEAN_SHORTS.has(arg[at]!)) at += 1;
+    const flag = arg[at];
+    if (flag !== 'u' && flag !== 'H') continue;
+    const rest = arg.slice(at + 1);
+    if (rest !== '') replace(i, `${arg.slice(0, at + 1)}${hide(flag, rest)}`);
+    else if (i + 1 < argv.length) replace(i + 1, hide(flag, argv[++i]!));
+  }
+  return { shown, flagged };
+};
+
+/**
+ * The command line that goes on with an interrupted download: the same command, the same arguments, but for the
+ * secrets, which are never printed (R37): a password in a URL is left out, the password of `-u` and the value of a
+ * `-H` (but `User-Agent`, `Accept`, `Accept-Language`) are shown as `…`, and a shell comment says to put them back.
  */
 export const resumeCommand = (argv: readonly string[]): string => {
-  const shown = argv.map(withoutUserinfo);
+  const { shown, flagged } = withoutSecrets(argv);
   const command = ['rdl', ...shown].map(shellWord).join(' ');
+  if (flagged) return `${command}  # the secrets were left out (${HIDDEN}): put them back`;
   return shown.some((arg, i) => arg !== argv[i])
     ? `${command}  # the user and password were left out of the URL: put them back`
     : command;

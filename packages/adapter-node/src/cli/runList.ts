@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DownloadOptions, DownloadPorts, Queue, QueueItem } from '@rdl/core';
+import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem } from '@rdl/core';
 import { isDownloadError } from '@rdl/core';
-import { withoutUserinfo } from '@rdl/core/rules';
+import { CROSS_ORIGIN_HEADERS, withoutUserinfo } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
 import type { CliArgs } from './args.js';
 import { exitCodes } from './exitCodes.js';
@@ -25,6 +25,23 @@ export const queueFileName = '.rdl-queue';
 
 /** How long a signal waits for every download to pause before the process ends anyway. */
 const pauseGraceMs = 10_000;
+
+/**
+ * R37: `-u` and the headers that may be secrets (`-H Authorization`, `Cookie`, an API key) go to the origin of the
+ * URL they were given with. A list of several origins would send them to all of them, an input file's stranger
+ * among them: refused, before any request.
+ */
+const secretsProblem = (args: CliArgs, targets: readonly ListTarget[]): string[] => {
+  const secret = Object.keys(args.client.headers).filter(
+    (name) => !CROSS_ORIGIN_HEADERS.has(name.toLowerCase()),
+  );
+  if (secret.length === 0) return [];
+  const origins = new Set(targets.map((t) => new URL(t.url).origin));
+  if (origins.size <= 1) return [];
+  return [
+    `${secret.join(', ')} would go to ${origins.size} origins: with -u or a secret -H, a list must name one origin`,
+  ];
+};
 
 /** Whether the finished file of an earlier run is still there, whole as it was recorded. */
 const stillThere = (item: QueueItem): boolean => {
@@ -85,9 +102,13 @@ export const runList = async (
   argv: readonly string[],
   optionsFor: (url: string, target: string) => DownloadOptions,
   ports: Partial<DownloadPorts>,
+  /** What the command does to each finished file (`-R`). */
+  finish: (result: DownloadResult) => Promise<void>,
 ): Promise<number> => {
   const dir = args.dir ?? env.cwd;
-  const { targets, problems } = listTargets(args.inputs, dir);
+  const listed = listTargets(args.inputs, dir);
+  const { targets } = listed;
+  const problems = [...listed.problems, ...secretsProblem(args, targets)];
   if (problems.length > 0) {
     // One line (R29), every problem in it up to twenty, each with its place (R30).
     const more = problems.length > 20 ? `; and ${problems.length - 20} more` : '';
@@ -134,6 +155,7 @@ export const runList = async (
     }
     const download = queue.get(id)!;
     download.subscribe((event) => {
+      if (event.type === 'done') void finish(event.result);
       reporter.event(item, event);
       if (event.type === 'error' && isDownloadError(event.error) && event.error.code !== 'ERR_CANCELLED') {
         failures.push({ ...item, code: event.error.code, message: event.error.message });

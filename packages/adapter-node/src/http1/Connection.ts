@@ -33,6 +33,8 @@ export interface ConnectionSettings {
    * session instead of a full handshake, so sixteen segments cost one certificate exchange, not sixteen.
    */
   readonly tlsSessions: Map<string, Buffer>;
+  /** The most milliseconds from the start of a connection to its TCP connect (and TLS handshake); `null`: none. */
+  readonly connectTimeoutMs: number | null;
 }
 
 /** How a request on a connection went: a response head, or why none came. */
@@ -122,10 +124,29 @@ export class Connection {
       );
     }
     this.#socket.setNoDelay(true);
+    if (settings.connectTimeoutMs !== null) this.#boundConnect(settings.connectTimeoutMs);
     this.#socket.on('error', (error) => {
       this.#error ??= error;
     });
     this.#socket.on('close', () => this.#onClose());
+  }
+
+  /**
+   * A connection not established within `ms` (a listener that never accepts, a server that never finishes TLS) is
+   * closed as a network failure, which core retries as any other (R25); the stall timeout bounds what follows.
+   */
+  #boundConnect(ms: number): void {
+    const what = this.origin.secure ? 'TCP connect and TLS handshake' : 'TCP connect';
+    const timer = setTimeout(() => {
+      this.#error ??= new Error(
+        `${what} to ${this.origin.host}:${this.origin.port} not done within ${ms / 1000} s (connect timeout)`,
+      );
+      this.destroy();
+    }, ms);
+    timer.unref();
+    const done = (): void => clearTimeout(timer);
+    this.#socket.once(this.origin.secure ? 'secureConnect' : 'connect', done);
+    this.#socket.once('close', done);
   }
 
   /** The socket closed, or is closing: no request can go on it any more. */

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { URL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parseRangeHeader } from '@rdl/core/memory';
@@ -69,6 +71,8 @@ export interface Resource {
   chunked: boolean;
   /** When set, the query `token` must be one of these, else 403 (presigned URL, R18). */
   tokens: Set<string> | null;
+  /** Response headers sent with every answer of this resource (`content-disposition`…). Default none. */
+  headers: Readonly<Record<string, string>>;
 }
 
 export interface RecordedRequest {
@@ -118,36 +122,57 @@ export class FaultServer {
   private readonly resources = new Map<string, Resource>();
   private readonly redirects = new Map<string, Redirect>();
   private readonly script: ScriptedFault[] = [];
-  private readonly server: Server;
+  private readonly server: Server | TlsServer;
   private readonly connectionIds = new WeakMap<Socket, number>();
   private port = 0;
+  private host = '127.0.0.1';
+  private readonly scheme: 'http' | 'https';
   /** Connections accepted so far. */
   connections = 0;
 
-  /** A server that does not listen yet: `listen()` before the first request, or use `FaultServer.start()`. */
-  constructor() {
-    this.server = createServer((request, response) => this.handle(request, response));
+  /**
+   * A server that does not listen yet: `listen()` before the first request, or use `FaultServer.start()`. With `tls`
+   * (a key and its certificate) it speaks https.
+   */
+  constructor(tls?: { readonly key: Buffer; readonly cert: Buffer }) {
+    const handler = (request: IncomingMessage, response: ServerResponse): void =>
+      this.handle(request, response);
+    this.scheme = tls === undefined ? 'http' : 'https';
+    this.server = tls === undefined ? createServer(handler) : createTlsServer(tls, handler);
     this.server.keepAliveTimeout = 5_000;
-    this.server.on('connection', (socket: Socket) => {
+    this.server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
       this.connections += 1;
       this.connectionIds.set(socket, this.connections);
+      if (tls !== undefined) this.resumedSessions.push((socket as TLSSocket).isSessionReused());
     });
   }
 
-  static async start(): Promise<FaultServer> {
-    const instance = new FaultServer();
-    await instance.listen();
+  static async start(
+    options: { readonly host?: string; readonly tls?: { readonly key: Buffer; readonly cert: Buffer } } = {},
+  ): Promise<FaultServer> {
+    const instance = new FaultServer(options.tls);
+    await instance.listen(options.host);
     return instance;
   }
 
-  /** Listens on a free port of 127.0.0.1. */
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  /** Whether each TLS connection accepted resumed a session (no certificate exchange); empty for http. */
+  readonly resumedSessions: boolean[] = [];
+
+  /** Listens on a free port of `host` (an IP: `::1` for IPv6). Default 127.0.0.1. */
+  async listen(host = '127.0.0.1'): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.host = host;
     this.port = (this.server.address() as AddressInfo).port;
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   url(path: string): string {
@@ -163,6 +188,7 @@ export class FaultServer {
       headStatus: null,
       chunked: false,
       tokens: null,
+      headers: {},
       ...options,
     };
     this.resources.set(path, resource);
@@ -268,6 +294,7 @@ export class FaultServer {
     else if (resource.etag !== null) response.setHeader('etag', resource.etag);
     if (resource.lastModified !== null) response.setHeader('last-modified', resource.lastModified);
     response.setHeader('content-type', 'application/octet-stream');
+    for (const [name, value] of Object.entries(resource.headers)) response.setHeader(name, value);
 
     if (fault?.kind === 'status') {
       if (fault.retryAfter !== undefined) response.setHeader('retry-after', fault.retryAfter);

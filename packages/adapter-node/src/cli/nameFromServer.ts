@@ -1,0 +1,160 @@
+import { lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DownloadFailure, DownloadOptions, HttpPort, HttpResponse } from '@rdl/core';
+import {
+  decodeCheckpoint,
+  fromHttpFailure,
+  isFinal,
+  probeFromResponse,
+  probeRequestHeaders,
+  resolveOptions,
+  shouldProbeWithGet,
+} from '@rdl/core/rules';
+import * as E from 'fp-ts/lib/Either.js';
+import { FileCheckpointStore } from '../FileCheckpointStore.js';
+import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
+import { defaultFileName } from './outputPath.js';
+import {
+  dispositionFileName,
+  MAX_NUMBERED,
+  numberedName,
+  serverFileName,
+  urlFileName,
+} from './serverFileName.js';
+
+/** The path `-J` chose, and what the user should hear about the choice (a name not used, a numbered name). */
+export interface ServerNamed {
+  readonly target: string;
+  readonly notices: readonly string[];
+}
+
+/** A name as it goes in a notice: cut, so that a 10 KB name is not a 10 KB line (the line is escaped, R38). */
+const shown = (name: string): string => JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+
+/**
+ * The probe of `-J` (R16, as core's): a HEAD to the probe URL, or `GET bytes=0-0` when it is refused, with the
+ * download's own headers, redirects and transport, bounded by the stall timeout. Its body is never read.
+ */
+const probe = async (
+  http: HttpPort,
+  request: { readonly url: string; readonly headers: Readonly<Record<string, string>> },
+  stallTimeoutMs: number,
+): Promise<E.Either<DownloadFailure, HttpResponse>> => {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), stallTimeoutMs);
+  try {
+    const ask = (method: 'HEAD' | 'GET') =>
+      http.request({
+        method,
+        ...request,
+        headers: probeRequestHeaders(method, request.headers),
+        signal: abort.signal,
+      })();
+    let method: 'HEAD' | 'GET' = 'HEAD';
+    let answer = await ask('HEAD');
+    const refused = E.isRight(answer) && shouldProbeWithGet(answer.right.status);
+    if (refused || (E.isLeft(answer) && !isFinal(answer.left) && !abort.signal.aborted)) {
+      if (E.isRight(answer)) void answer.right.body[Symbol.asyncIterator]().return?.();
+      method = 'GET';
+      answer = await ask('GET');
+    }
+    if (E.isLeft(answer)) {
+      return E.left(
+        abort.signal.aborted ? { _tag: 'Stalled', afterMs: stallTimeoutMs } : fromHttpFailure(answer.left),
+      );
+    }
+    const response = answer.right;
+    void response.body[Symbol.asyncIterator]().return?.();
+    const judged = probeFromResponse(method, response.url, response);
+    return E.isLeft(judged) ? judged : E.right(response);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+const exists = (path: string): boolean => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Whether `target` holds a checkpoint of a download of `url`: a download of this command, to go on with. */
+const isDownloadOf = async (target: string, url: string): Promise<boolean> => {
+  const text = await new FileCheckpointStore().load(target)();
+  if (E.isLeft(text) || text.right === null) return false;
+  const checkpoint = decodeCheckpoint(text.right);
+  return E.isRight(checkpoint) && checkpoint.right.url === url;
+};
+
+/** Nothing of any download is at `target`: no file, no part file, no checkpoint, no lock (links count too). */
+const isFree = (target: string): boolean =>
+  ![target, partPathOf(target), checkpointPathOf(target), lockPathOf(target)].some(exists);
+
+/**
+ * Where `name` goes in `cwd` without replacing another download's file: the first of `name`, `name (1)`…
+ * `name (99)` that holds this URL's checkpoint (a killed run of this command: it resumes there, R34 included), else
+ * the first one free.
+ */
+const placeFor = async (
+  name: string,
+  url: string,
+  cwd: string,
+): Promise<E.Either<DownloadFailure, { readonly name: string; readonly ours: boolean }>> => {
+  const candidates = Array.from({ length: MAX_NUMBERED + 1 }, (_, n) => numberedName(name, n));
+  for (const candidate of candidates) {
+    if (await isDownloadOf(resolve(cwd, candidate), url)) return E.right({ name: candidate, ours: true });
+  }
+  const free = candidates.find((candidate) => isFree(resolve(cwd, candidate)));
+  if (free !== undefined) return E.right({ name: free, ours: false });
+  return E.left({
+    _tag: 'InvalidInput',
+    field: 'output',
+    message: `${numberedName(name, 0)} and its numbered names up to (${MAX_NUMBERED}) are all taken`,
+  });
+};
+
+/**
+ * `-J`: the file's name from the server, found by a probe before the download (which probes again, so a run
+ * killed at any point finds the same name, and its checkpoint, the next time). In order: the `Content-Disposition`
+ * file name, the last segment of the URL the probe was redirected to, the URL's default name; a name from the
+ * server that `serverFileName` refuses is skipped, and said so. An existing file of another download is never
+ * replaced: the name gets a number (`placeFor`).
+ */
+export const nameFromServer = async (
+  http: HttpPort,
+  options: DownloadOptions,
+  cwd: string,
+): Promise<E.Either<DownloadFailure, ServerNamed>> => {
+  const resolved = resolveOptions(options);
+  if (E.isLeft(resolved)) return resolved;
+  const { url, headUrl, headers, stallTimeoutMs } = resolved.right;
+  const answer = await probe(http, { url: headUrl, headers }, stallTimeoutMs);
+  if (E.isLeft(answer)) return answer;
+  const notices: string[] = [];
+  const fromServer = [
+    { from: 'Content-Disposition', raw: dispositionFileName(answer.right.headers['content-disposition']) },
+    { from: 'redirected URL', raw: answer.right.url === headUrl ? null : urlFileName(answer.right.url) },
+  ];
+  let name: string | null = null;
+  for (const { from, raw } of fromServer) {
+    if (raw === null || name !== null) continue;
+    const judged = serverFileName(raw);
+    if (E.isRight(judged)) name = judged.right;
+    else notices.push(`rdl: the ${from} file name ${shown(raw)} is not used: ${judged.left}`);
+  }
+  const chosen = name ?? defaultFileName(new URL(url));
+  const place = await placeFor(chosen, url, cwd);
+  if (E.isLeft(place)) return place;
+  const placed = place.right.name;
+  if (placed !== chosen) {
+    notices.push(
+      place.right.ours
+        ? `rdl: going on with this URL's download in ${shown(placed)}`
+        : `rdl: ${shown(chosen)} exists and is not this download's: kept, and the file saved as ${shown(placed)}`,
+    );
+  }
+  return E.right({ target: resolve(cwd, placed), notices });
+};
