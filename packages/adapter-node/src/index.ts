@@ -14,7 +14,13 @@ export {
   isDownloadError,
   type Progress,
 } from '@rdl/core';
-export { createDownload, createStreamDownload, download, nodePorts } from './createDownload.js';
+export {
+  createDownload,
+  createStreamDownload,
+  download,
+  type NodePortOptions,
+  nodePorts,
+} from './createDownload.js';
 export { FileCheckpointStore } from './FileCheckpointStore.js';
 export { DEFAULT_FLUSH_BEHIND_BYTES, FsStorage, type FsStorageOptions } from './FsStorage.js';
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { URL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -124,18 +125,25 @@ export class FaultServer {
   /** Connections accepted so far. */
   connections = 0;
 
-  /** A server that does not listen yet: `listen()` before the first request, or use `FaultServer.start()`. */
-  constructor() {
-    this.server = createServer((request, response) => this.handle(request, response));
+  /**
+   * A server that does not listen yet: `listen()` before the first request, or use `FaultServer.start()`. With
+   * `tls` (a key and its certificate) it speaks https.
+   */
+  constructor(private readonly tls: { readonly key: Buffer; readonly cert: Buffer } | null = null) {
+    const handler = (request: IncomingMessage, response: ServerResponse): void =>
+      this.handle(request, response);
+    this.server = tls === null ? createServer(handler) : createHttpsServer(tls, handler);
     this.server.keepAliveTimeout = 5_000;
-    this.server.on('connection', (socket: Socket) => {
+    this.server.on(tls === null ? 'connection' : 'secureConnection', (socket: Socket) => {
       this.connections += 1;
       this.connectionIds.set(socket, this.connections);
     });
   }
 
-  static async start(): Promise<FaultServer> {
-    const instance = new FaultServer();
+  static async start(
+    tls: { readonly key: Buffer; readonly cert: Buffer } | null = null,
+  ): Promise<FaultServer> {
+    const instance = new FaultServer(tls);
     await instance.listen();
     return instance;
   }
@@ -147,7 +155,7 @@ export class FaultServer {
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls === null ? 'http' : 'https'}://127.0.0.1:${this.port}`;
   }
 
   url(path: string): string {
