@@ -227,13 +227,21 @@ const streamNotice = (target: string): string | null => {
 };
 
 /**
- * The transport the command's flags ask for: with `--cacert`, one that trusts those CAs only (as curl's does),
- * following `--allow-https-downgrade`; otherwise the Node adapter's shared one.
+ * The transport the command's flags ask for: with `--cacert`, one that trusts those CAs only (as curl's does), with
+ * `--proxy` / `--noproxy`, one that goes through that proxy, following `--allow-https-downgrade`; otherwise the
+ * Node adapter's shared one.
  */
 const commandPorts = (args: CliArgs): Partial<DownloadPorts> =>
-  args.cacert === null
+  args.cacert === null && args.proxy === null && args.noProxy === null
     ? {}
-    : { http: new NodeHttp({ tls: { ca: args.cacert.pem }, allowHttpsDowngrade: args.allowHttpsDowngrade }) };
+    : {
+        http: new NodeHttp({
+          ...(args.cacert === null ? {} : { tls: { ca: args.cacert.pem } }),
+          ...(args.proxy === null ? {} : { proxy: args.proxy }),
+          ...(args.noProxy === null ? {} : { noProxy: args.noProxy }),
+          allowHttpsDowngrade: args.allowHttpsDowngrade,
+        }),
+      };
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */
 export const main = async (argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
