@@ -42,6 +42,8 @@ describe('rdl arguments', () => {
       connections: null,
       maxConnections: null,
       minSplitBytes: null,
+      proxy: null,
+      noProxy: null,
     });
   });
 
@@ -77,6 +79,10 @@ describe('rdl arguments', () => {
         '32',
         '--min-split-size',
         '4M',
+        '--proxy',
+        'http://u:p@proxy.test:3128',
+        '--noproxy',
+        '.internal,localhost',
       ]),
     ).toEqual({
       url,
@@ -96,6 +102,8 @@ describe('rdl arguments', () => {
       connections: 8,
       maxConnections: 32,
       minSplitBytes: 4 * 1024 ** 2,
+      proxy: 'http://u:p@proxy.test:3128',
+      noProxy: '.internal,localhost',
     });
   });
 
@@ -107,6 +115,10 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--retries', '-2'])).toMatchObject({ _tag: 'InvalidInput', field: '--retries' });
     expect(refusal([url, '--stall-timeout', '-0.5'])).toMatchObject({ field: '--stall-timeout' });
     expect(refusal([url, '--stall-timeout', 'NaN'])).toMatchObject({ field: '--stall-timeout' });
+    // R37: a refused proxy URL is named without its password.
+    const proxy = refusal([url, '--proxy', 'socks5://u:secret@proxy.test:1080']);
+    expect(proxy).toMatchObject({ field: '--proxy' });
+    expect(JSON.stringify(proxy)).not.toContain('secret');
     expect(refusal([url, '--stall-timeout', 'Infinity'])).toMatchObject({ field: '--stall-timeout' });
     expect(refusal([url, '--retries', '1e3'])).toMatchObject({ field: '--retries' });
     expect(refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
@@ -132,6 +144,7 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--min-split-size', '0'])).toMatchObject({ field: '--min-split-size' });
     expect(refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
     expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
+    expect(parsed([url, '--proxy', '']).proxy).toBe('');
   });
 
   it("--speed-limit takes curl's suffixes, 1024-based", () => {
