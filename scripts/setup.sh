@@ -9,7 +9,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # System tools: nginx (real-server tests, bench), curl and aria2c (bench baselines), GNU time (peak RSS),
 # Chromium (browser tests; Debian's build, never a downloaded one), openssl (the https tests' self-signed
-# certificate).
+# certificate), tinyproxy (the proxy tests' real proxy).
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v curl >/dev/null 2>&1 || need+=(curl)
@@ -17,6 +17,7 @@ command -v aria2c >/dev/null 2>&1 || need+=(aria2)
 [ -x /usr/bin/time ] || need+=(time)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/openssl ] || need+=(openssl)
+command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || need+=(tinyproxy)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]} from apt"
   as_root apt-get update -qq

@@ -9,6 +9,8 @@ import { followRedirects, type HopAnswer } from './followRedirects.js';
 import { withoutOverriddenLength } from './http1/bodyFraming.js';
 import { type Answer, Connection, type ConnectionSettings, type Origin } from './http1/Connection.js';
 import { ConnectionPool } from './http1/connectionPool.js';
+import { type ProxyEndpoint, ProxyRoutes, type ProxySettings } from './http1/proxyRoute.js';
+import { openTunnel, refusalHint } from './http1/proxyTunnel.js';
 import { ReadBudget } from './http1/readBudget.js';
 import { requestHeadOf } from './http1/requestHead.js';
 import { SlotPool } from './http1/slotPool.js';
@@ -59,6 +61,20 @@ export interface NodeHttpOptions {
    * goes in clear. `createDownload` sets it from the download's `allowHttpsDowngrade`.
    */
   readonly allowHttpsDowngrade?: boolean;
+  /**
+   * The proxy of every request, `http://[user:password@]host[:port]` (the port 1080 when left out, as curl's), `''`
+   * for none whatever the environment says. Default: from the environment, `http_proxy` for http URLs and
+   * `https_proxy` for https ones, then `all_proxy`, lower case before upper case, as curl and undici read them
+   * (`proxy-from-env`). http goes to the proxy in absolute form, https through a `CONNECT` tunnel with TLS to the
+   * origin inside it, its certificate checked against the origin's name. The URL's `user:password` (percent-decoded)
+   * goes as `Proxy-Authorization: Basic` to the proxy alone, never to an origin, and is never shown (R37).
+   */
+  readonly proxy?: string;
+  /**
+   * Hosts reached without the proxy, as `NO_PROXY` lists them: `*` for all, or `host`, `.domain`, `*.domain`,
+   * `host:port`, separated by commas or spaces. Default: `no_proxy` / `NO_PROXY`.
+   */
+  readonly noProxy?: string;
 }
 
 /**
@@ -81,6 +97,7 @@ export class NodeHttp implements HttpPort {
   readonly #pool: ConnectionPool;
   readonly #recycle: (chunk: Uint8Array) => void;
   readonly #redirects: RedirectPolicy;
+  readonly #proxies: ProxyRoutes;
   /** Connections open per origin (busy or idle), and the requests waiting for one past the cap, in order. */
   readonly #open = new Map<string, number>();
   readonly #waiting = new Map<string, (() => void)[]>();
@@ -91,11 +108,7 @@ export class NodeHttp implements HttpPort {
     },
     closed: (connection: Connection) => {
       this.#pool.remove(connection);
-      const key = connection.origin.key;
-      const open = (this.#open.get(key) ?? 1) - 1;
-      if (open > 0) this.#open.set(key, open);
-      else this.#open.delete(key);
-      this.#wakeOne(key);
+      this.#release(connection.origin.key);
     },
   };
   readonly maxConnectionsPerOrigin: number;
@@ -123,6 +136,8 @@ export class NodeHttp implements HttpPort {
     this.#pool = new ConnectionPool(positive(options.idleTimeoutMs, 5_000, 'idleTimeoutMs'));
     this.maxConnectionsPerOrigin = positive(options.maxConnectionsPerOrigin, 16, 'maxConnectionsPerOrigin');
     this.#redirects = { allowHttpsDowngrade: options.allowHttpsDowngrade ?? false };
+    const proxies: ProxySettings = { proxy: options.proxy, noProxy: options.noProxy };
+    this.#proxies = new ProxyRoutes(proxies);
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
@@ -151,12 +166,20 @@ export class NodeHttp implements HttpPort {
     const parsed = URL.canParse(url) ? new URL(url) : null;
     if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
       return networkError(`not an http(s) URL: ${url}`);
-    const head = requestHeadOf(request.method, parsed, headers);
+    const proxy = this.#proxies.routeFor(parsed);
+    if (E.isLeft(proxy)) return proxy;
+    const origin = originOf(parsed, proxy.right);
+    const head = requestHeadOf(request.method, parsed, headers, origin.secure ? null : origin.proxy);
     if (head._tag === 'Invalid') return networkError(head.message);
     if (request.signal.aborted) return E.left({ _tag: 'Aborted' });
-    const answer = await this.#send(originOf(parsed), head.bytes, request.method, request.signal);
+    const answer = await this.#send(origin, head.bytes, request.method, request.signal);
     if (answer._tag === 'Failed') return E.left(answer.failure);
     const { head: response, body } = answer;
+    if (response.status === 407 && origin.proxy !== null) {
+      // 407 is a proxy's answer alone (RFC 9110 §15.5.8): to an absolute-form request, the proxy refused it.
+      void body.return();
+      return E.left(proxyRefusal(origin.proxy, `answered HTTP 407 to GET ${withoutQuery(parsed)}`, 407));
+    }
     return E.right({
       status: response.status,
       headers: withoutOverriddenLength(response.headers),
@@ -188,12 +211,29 @@ export class NodeHttp implements HttpPort {
       const open = this.#open.get(origin.key) ?? 0;
       if (open < this.maxConnectionsPerOrigin) {
         this.#open.set(origin.key, open + 1);
-        return new Connection(origin, this.#settings, this.#hooks).send(head, method, signal);
+        return this.#connect(origin, signal).then((connection) =>
+          E.isLeft(connection) ? failedAnswer(connection.left) : connection.right.send(head, method, signal),
+        );
       }
       if (!(await this.#turn(origin.key, signal))) {
         return { _tag: 'Failed', failure: { _tag: 'Aborted' }, replied: false };
       }
     }
+  }
+
+  /**
+   * A new connection to `origin`, counted in `#open` already: for https through a proxy, once its tunnel is open
+   * (a tunnel that fails gives its place back, as a closed connection does).
+   */
+  async #connect(origin: Origin, signal: AbortSignalLike): Promise<E.Either<HttpFailure, Connection>> {
+    if (!origin.secure || origin.proxy === null)
+      return E.right(new Connection(origin, this.#settings, this.#hooks));
+    const tunnel = await openTunnel(origin.proxy, origin.host, origin.port, signal);
+    if (E.isLeft(tunnel)) {
+      this.#release(origin.key);
+      return tunnel;
+    }
+    return E.right(new Connection(origin, this.#settings, this.#hooks, tunnel.right));
   }
 
   /**
@@ -221,6 +261,14 @@ export class NodeHttp implements HttpPort {
     });
   }
 
+  /** A connection to `key` closed (or never opened): its place goes to the first request waiting for one. */
+  #release(key: string): void {
+    const open = (this.#open.get(key) ?? 1) - 1;
+    if (open > 0) this.#open.set(key, open);
+    else this.#open.delete(key);
+    this.#wakeOne(key);
+  }
+
   /** A connection to `key` became free or closed: the first request waiting for one goes on. */
   #wakeOne(key: string): void {
     const queue = this.#waiting.get(key);
@@ -245,13 +293,27 @@ const tlsOptionsOf = (tls: TlsOptions, extraCaFile: string | undefined): TlsOpti
   }
 };
 
-const originOf = (url: URL): Origin => {
+const originOf = (url: URL, proxy: ProxyEndpoint | null): Origin => {
   const secure = url.protocol === 'https:';
   const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
   // `hostname` keeps an IPv6 literal's brackets, which `net.connect` does not want.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { secure, host, port, key: `${url.protocol}//${host}:${port}` };
+  const server = `${url.protocol}//${host}:${port}`;
+  return { secure, host, port, proxy, server, key: proxy === null ? server : `${server} via ${proxy.shown}` };
 };
+
+const proxyRefusal = (proxy: ProxyEndpoint, message: string, status: number): HttpFailure => ({
+  _tag: 'ProxyRefused',
+  proxy: proxy.shown,
+  reason: 'refused',
+  status,
+  message: `${message}${refusalHint(status, proxy)}`,
+});
+
+/** The URL without its query, which may hold a signature (a bearer secret). */
+const withoutQuery = (url: URL): string => `${url.protocol}//${url.host}${url.pathname}`;
+
+const failedAnswer = (failure: HttpFailure): Answer => ({ _tag: 'Failed', failure, replied: false });
 
 const networkError = (message: string): E.Either<HttpFailure, never> =>
   E.left({ _tag: 'NetworkError', message });

@@ -12,31 +12,50 @@ import { openFileSink, writableSink } from './byteSink.js';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
 import { FsStorage } from './FsStorage.js';
 import { NodeHasher } from './NodeHasher.js';
-import { NodeHttp } from './NodeHttp.js';
+import { NodeHttp, type NodeHttpOptions } from './NodeHttp.js';
 import { noCheckpoints, StreamStorage } from './StreamStorage.js';
 import { systemClock } from './systemClock.js';
 import { targetKindOf } from './targetKind.js';
 import { sidecarNameProblem, targetProblem } from './targetPath.js';
 
-/** One HTTP client per redirect policy for every download of the process, so that keep-alive sockets are shared. */
-const sharedHttp = new Map<boolean, NodeHttp>();
+/**
+ * What `nodePorts` builds its transport from: the redirect policy of a download, and the proxy of its requests (see
+ * `NodeHttpOptions`: `proxy` `http://[user:password@]host[:port]` or `''` for none, `noProxy` as `NO_PROXY`).
+ * Default: no downgrade, the proxy from the environment (`http_proxy`, `https_proxy`, `all_proxy`, `no_proxy`,
+ * lower case first).
+ */
+export type NodePortOptions = Pick<DownloadOptions, 'allowHttpsDowngrade'> &
+  Pick<NodeHttpOptions, 'proxy' | 'noProxy'>;
 
-const httpFor = (allowHttpsDowngrade: boolean): NodeHttp => {
-  let http = sharedHttp.get(allowHttpsDowngrade);
+/**
+ * One HTTP client per redirect policy and proxy settings for every download of the process, so that keep-alive
+ * sockets are shared.
+ */
+const sharedHttp = new Map<string, NodeHttp>();
+
+const httpFor = (options: NodePortOptions): NodeHttp => {
+  const settings = {
+    allowHttpsDowngrade: options.allowHttpsDowngrade === true,
+    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
+    ...(options.noProxy === undefined ? {} : { noProxy: options.noProxy }),
+  };
+  const key = JSON.stringify([settings.allowHttpsDowngrade, options.proxy ?? null, options.noProxy ?? null]);
+  let http = sharedHttp.get(key);
   if (http === undefined) {
-    http = new NodeHttp({ allowHttpsDowngrade });
-    sharedHttp.set(allowHttpsDowngrade, http);
+    http = new NodeHttp(settings);
+    sharedHttp.set(key, http);
   }
   return http;
 };
 
 /**
  * The Node.js ports: HTTP/1.1 on node:net and node:tls with keep-alive (`NodeHttp`, following a redirect from https
- * to http only with `allowHttpsDowngrade`, R37), `<target>.part` files with a `<target>.lock`, checkpoints in
+ * to http only with `allowHttpsDowngrade`, R37, through the proxy of `proxy` / `noProxy` or the environment),
+ * `<target>.part` files with a `<target>.lock`, checkpoints in
  * `<target>.rdl.json`, node:crypto hashes and the system clock.
  */
-export const nodePorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> = {}): DownloadPorts => ({
-  http: httpFor(options.allowHttpsDowngrade === true),
+export const nodePorts = (options: NodePortOptions = {}): DownloadPorts => ({
+  http: httpFor(options),
   storage: new FsStorage(),
   checkpoints: new FileCheckpointStore(),
   clock: systemClock,

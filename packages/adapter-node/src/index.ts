@@ -21,7 +21,13 @@ export {
   type QueueStore,
   type QueueSummary,
 } from '@rdl/core';
-export { createDownload, createStreamDownload, download, nodePorts } from './createDownload.js';
+export {
+  createDownload,
+  createStreamDownload,
+  download,
+  type NodePortOptions,
+  nodePorts,
+} from './createDownload.js';
 export { createQueue, type NodeQueueOptions } from './createQueue.js';
 export { FileCheckpointStore } from './FileCheckpointStore.js';
 export { FileQueueStore } from './FileQueueStore.js';

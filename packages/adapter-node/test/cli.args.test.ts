@@ -53,6 +53,8 @@ describe('rdl arguments', () => {
         contentDisposition: false,
         remoteTime: false,
       },
+      proxy: null,
+      noProxy: null,
     });
   });
 
@@ -103,6 +105,10 @@ describe('rdl arguments', () => {
         '2.5',
         '-J',
         '-R',
+        '--proxy',
+        'http://u:p@proxy.test:3128',
+        '--noproxy',
+        '.internal,localhost',
       ]),
     ).toEqual({
       url,
@@ -133,6 +139,8 @@ describe('rdl arguments', () => {
         contentDisposition: true,
         remoteTime: true,
       },
+      proxy: 'http://u:p@proxy.test:3128',
+      noProxy: '.internal,localhost',
     });
   });
 
@@ -156,6 +164,10 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--retries', '-2'])).toMatchObject({ _tag: 'InvalidInput', field: '--retries' });
     expect(refusal([url, '--stall-timeout', '-0.5'])).toMatchObject({ field: '--stall-timeout' });
     expect(refusal([url, '--stall-timeout', 'NaN'])).toMatchObject({ field: '--stall-timeout' });
+    // R37: a refused proxy URL is named without its password.
+    const proxy = refusal([url, '--proxy', 'socks5://u:secret@proxy.test:1080']);
+    expect(proxy).toMatchObject({ field: '--proxy' });
+    expect(JSON.stringify(proxy)).not.toContain('secret');
     expect(refusal([url, '--stall-timeout', 'Infinity'])).toMatchObject({ field: '--stall-timeout' });
     expect(refusal([url, '--retries', '1e3'])).toMatchObject({ field: '--retries' });
     expect(refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
@@ -181,6 +193,7 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--min-split-size', '0'])).toMatchObject({ field: '--min-split-size' });
     expect(refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
     expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
+    expect(parsed([url, '--proxy', '']).proxy).toBe('');
   });
 
   it("--speed-limit takes curl's suffixes, 1024-based", () => {

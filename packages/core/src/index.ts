@@ -45,6 +45,13 @@ export type { AbortSignalLike } from './ports/abort.js';
 export type { CheckpointStore } from './ports/CheckpointStore.js';
 export type { Clock, TimerId } from './ports/Clock.js';
 export type { HashAlgorithm, Hasher, HashState } from './ports/Hasher.js';
-export type { HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from './ports/HttpPort.js';
+export type {
+  HeaderMap,
+  HttpFailure,
+  HttpPort,
+  HttpRequest,
+  HttpResponse,
+  ProxyFailure,
+} from './ports/HttpPort.js';
 export type { QueueStore, StoredItem } from './ports/QueueStore.js';
 export type { PartFile, StorageFailure, StoragePort } from './ports/StoragePort.js';

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
 import { isHttpUrl, MAX_CONNECTIONS, parseUrl, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
+import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage } from './clientFlags.js';
 import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
 
@@ -52,6 +53,10 @@ export interface CliArgs {
   readonly jobs: number | null;
   /** `-H`, `-u`, `-A`, `-k`, `--connect-timeout`, `-J`, `-R` (clientFlags.ts). */
   readonly client: ClientFlags;
+  /** `--proxy`: the proxy of every request, `''` for none. Default (`null`): the environment's (`https_proxy`…). */
+  readonly proxy: string | null;
+  /** `--noproxy`: hosts reached directly, as `NO_PROXY` lists them. Default (`null`): `no_proxy` / `NO_PROXY`. */
+  readonly noProxy: string | null;
 }
 
 export type Command =
@@ -89,6 +94,11 @@ Options:
       --cacert <file>        trust only the CA certificates of this PEM file for https, as curl's (default: the
                              system's, and NODE_EXTRA_CA_CERTS, which Node reads itself)
 ${clientUsage.trimEnd()}
+      --proxy <url>          the proxy, http://[user:password@]host[:port] (port 1080 if left out), '' for none
+                             (default: http_proxy, https_proxy, all_proxy, lower case first; -x is --connections,
+                             not curl's proxy)
+      --noproxy <list>       hosts reached without the proxy, as NO_PROXY: *, host, .domain, host:port
+                             (default: no_proxy, NO_PROXY)
   -q, --quiet                print nothing but errors
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
@@ -118,6 +128,8 @@ const options = {
   json: { type: 'boolean' },
   'allow-https-downgrade': { type: 'boolean' },
   cacert: { type: 'string' },
+  proxy: { type: 'string' },
+  noproxy: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...clientOptions,
@@ -251,6 +263,16 @@ const caFile = (
   }
 };
 
+/** `--proxy`: a proxy URL rdl can use (R30), or `''` for none; shown without its password when refused (R37). */
+const proxyUrl = (value: string | undefined): E.Either<DownloadFailure, string | null> => {
+  if (value === undefined) return E.right(null);
+  if (value === '') return E.right('');
+  const proxy = parseProxyUrl(value);
+  return E.isLeft(proxy)
+    ? E.left(invalid('--proxy', `${proxy.left.proxy}: ${proxy.left.message}`))
+    : E.right(value);
+};
+
 const onChangePolicy = (value: string | undefined): E.Either<DownloadFailure, 'restart' | 'fail'> => {
   if (value === undefined || value === 'restart') return E.right('restart');
   if (value === 'fail') return E.right('fail');
@@ -345,6 +367,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const client = E.isLeft(url)
     ? url
     : clientFlags(values, url.right, E.isRight(headUrl) ? headUrl.right : null);
+  const proxy = proxyUrl(values.proxy);
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(dir)) return dir;
@@ -374,6 +397,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(maxConnections)) return maxConnections;
   if (E.isLeft(minSplitBytes)) return minSplitBytes;
   if (E.isLeft(client)) return client;
+  if (E.isLeft(proxy)) return proxy;
   if (
     connections.right !== null &&
     maxConnections.right !== null &&
@@ -409,6 +433,8 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       dir: dir.right,
       jobs: jobs.right,
       client: client.right,
+      proxy: proxy.right,
+      noProxy: values.noproxy ?? null,
     },
   });
 };

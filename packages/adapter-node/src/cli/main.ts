@@ -258,8 +258,9 @@ export const insecureWarning =
 
 /**
  * The transport the command's flags ask for: with `--cacert` it trusts those CAs only (as curl's does), with `-k`
- * none is checked, `--connect-timeout` bounds each connect; it follows `--allow-https-downgrade`. Its connections
- * of one origin share a TLS session, whatever the flags (they are the same for all of them).
+ * none is checked, `--connect-timeout` bounds each connect, `--proxy` / `--noproxy` choose the proxy; it follows
+ * `--allow-https-downgrade`. Its connections of one origin share a TLS session, whatever the flags (they are the
+ * same for all of them).
  */
 const commandHttp = (args: CliArgs): NodeHttp =>
   new NodeHttp({
@@ -269,6 +270,8 @@ const commandHttp = (args: CliArgs): NodeHttp =>
     },
     allowHttpsDowngrade: args.allowHttpsDowngrade,
     ...(args.client.connectTimeoutMs === null ? {} : { connectTimeoutMs: args.client.connectTimeoutMs }),
+    ...(args.proxy === null ? {} : { proxy: args.proxy }),
+    ...(args.noProxy === null ? {} : { noProxy: args.noProxy }),
   });
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */

@@ -4,6 +4,7 @@ import type { AbortSignalLike, HttpFailure } from '@rdl/core';
 import { badBodyError } from '@rdl/core/adapter';
 import { isCertificateError } from '../certificateError.js';
 import { lazyBuiltin } from '../lazyBuiltin.js';
+import type { ProxyEndpoint } from './proxyRoute.js';
 import { ResponseBody } from './ResponseBody.js';
 import type { ReadBudget } from './readBudget.js';
 import type { ResponseHead } from './responseHead.js';
@@ -15,7 +16,14 @@ export interface Origin {
   readonly secure: boolean;
   readonly host: string;
   readonly port: number;
-  /** `http://host:port` or `https://host:port`: connections of one key are interchangeable. */
+  /** The proxy it goes through (absolute-form requests for http, a CONNECT tunnel for https), `null` for none. */
+  readonly proxy: ProxyEndpoint | null;
+  /** `http://host:port` or `https://host:port`: the server, whose TLS sessions its connections share. */
+  readonly server: string;
+  /**
+   * `server`, and ` via <proxy>` when there is one: connections of one key are interchangeable, and a proxied one
+   * never serves a direct request (nor the reverse).
+   */
   readonly key: string;
 }
 
@@ -92,11 +100,19 @@ export class Connection {
   #paused = false;
   #closed = false;
   #error: Error | null = null;
+  /** Whether the socket reached its peer: an error before that, through a proxy, is the proxy's (unreachable). */
+  #connected: boolean;
 
+  /**
+   * `tunnel`: for https through a proxy, the socket of the CONNECT tunnel (`openTunnel`), inside which TLS goes to
+   * the origin. Node ignores `onread` on a TLS socket made over a given socket, so there each read is copied into
+   * the slot from a `data` event: one copy a read, on that path only.
+   */
   constructor(
     readonly origin: Origin,
     settings: ConnectionSettings,
     hooks: ConnectionHooks,
+    tunnel: Socket | null = null,
   ) {
     this.#settings = settings;
     this.#hooks = hooks;
@@ -108,19 +124,26 @@ export class Connection {
     };
     const { host, port } = origin;
     // `tls.connect` hands `onread` on to the socket it makes; its typings just do not list it.
-    const secure: TlsOptions & { readonly onread: typeof onread } = {
-      host,
-      port,
+    const secure: TlsOptions & { readonly onread?: typeof onread } = {
+      // Over a tunnel `host` is not connected to, but it is the name the certificate is checked against (Node takes
+      // `localhost` when it is left out).
+      ...(tunnel === null ? { host, port, onread } : { socket: tunnel, host }),
       // SNI carries names only (RFC 6066 §3).
       ...(isIP(host) === 0 ? { servername: host } : {}),
       ...settings.tls(),
-      ...sessionOf(settings.tlsSessions, origin.key),
-      onread,
+      ...sessionOf(settings.tlsSessions, origin.server),
     };
-    this.#socket = origin.secure ? tls().connect(secure) : netConnect({ host, port, onread });
+    // Plain http through a proxy: the connection is the proxy's, the requests in absolute form (`requestHeadOf`).
+    const plain = origin.proxy ?? origin;
+    this.#socket = origin.secure
+      ? tls().connect(secure)
+      : netConnect({ host: plain.host, port: plain.port, onread });
+    this.#connected = tunnel !== null;
+    if (tunnel === null) this.#socket.once('connect', () => (this.#connected = true));
+    else this.#socket.on('data', (chunk: Buffer) => this.#copied(chunk));
     if (origin.secure) {
       this.#socket.on('session', (session: Buffer) =>
-        rememberSession(settings.tlsSessions, origin.key, session),
+        rememberSession(settings.tlsSessions, origin.server, session),
       );
     }
     this.#socket.setNoDelay(true);
@@ -186,6 +209,19 @@ export class Connection {
 
   destroy(): void {
     this.#socket.destroy();
+  }
+
+  /** A read that came as a `data` event (a TLS tunnel): copied into the slot, as `onread` would have read it. */
+  #copied(chunk: Buffer): void {
+    let at = 0;
+    let reading = true;
+    while (at < chunk.length && !this.#socket.destroyed) {
+      const count = Math.min(this.#slot.length - this.#fill, chunk.length - at);
+      chunk.copy(this.#slot, this.#fill, at, at + count);
+      at += count;
+      reading = this.#guarded(count);
+    }
+    if (!reading) this.#socket.pause();
   }
 
   /** An exception thrown here would reach Node's read loop, uncaught: it ends this connection instead. */
@@ -303,6 +339,14 @@ export class Connection {
       if (cut === null) exchange.body?.complete();
       else if (isCertificateError(this.#error))
         this.#fault(exchange, { _tag: 'TlsError', message: this.#error?.message ?? cut });
+      else if (!this.#connected && this.origin.proxy !== null)
+        this.#fault(exchange, {
+          _tag: 'ProxyRefused',
+          proxy: this.origin.proxy.shown,
+          reason: 'unreachable',
+          status: null,
+          message: `cannot be reached: ${this.#error?.message ?? cut}`,
+        });
       else this.#fault(exchange, { _tag: 'NetworkError', message: this.#error?.message ?? cut });
     }
     this.#hooks.closed(this);

@@ -13,10 +13,13 @@ export interface SelfSigned {
   readonly certFile: string;
 }
 
-/** Makes a self-signed certificate with /usr/bin/openssl in `dir`. */
-export const selfSigned = async (dir: string): Promise<SelfSigned> => {
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
+/**
+ * Makes a self-signed certificate with /usr/bin/openssl in `dir`; with `name`, one for that DNS name alone (a
+ * certificate trusted but for another name than the one asked for).
+ */
+export const selfSigned = async (dir: string, name?: string): Promise<SelfSigned> => {
+  const keyFile = join(dir, name === undefined ? 'key.pem' : `${name}.key.pem`);
+  const certFile = join(dir, name === undefined ? 'cert.pem' : `${name}.cert.pem`);
   await run('/usr/bin/openssl', [
     'req',
     '-x509',
@@ -26,9 +29,9 @@ export const selfSigned = async (dir: string): Promise<SelfSigned> => {
     '-days',
     '1',
     '-subj',
-    '/CN=localhost',
+    `/CN=${name ?? 'localhost'}`,
     '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    name === undefined ? 'subjectAltName=DNS:localhost,IP:127.0.0.1' : `subjectAltName=DNS:${name}`,
     '-keyout',
     keyFile,
     '-out',

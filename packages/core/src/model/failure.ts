@@ -1,5 +1,5 @@
 import type { HashAlgorithm } from '../ports/Hasher.js';
-import type { HttpFailure } from '../ports/HttpPort.js';
+import type { HttpFailure, ProxyFailure } from '../ports/HttpPort.js';
 import type { StorageFailure } from '../ports/StoragePort.js';
 import type { ChecksumSource } from './checksum.js';
 import type { RestartReason } from './decision.js';
@@ -37,6 +37,8 @@ export type DownloadFailure =
   | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string }
   /** The server's certificate was refused (untrusted, expired, for another name). Not retried. */
   | { readonly _tag: 'TlsError'; readonly message: string }
+  /** The proxy could not be reached, refused the request (407, 403, 502…) or answered CONNECT with garbage. */
+  | ProxyFailure
   /** A presigned URL expired (403 after bytes were written) and no `refreshUrl` hook was given or it failed (R18). */
   | { readonly _tag: 'UrlExpired'; readonly url: string }
   /** Size or checksum mismatch at the end (R27). The bytes were discarded. */
@@ -78,6 +80,7 @@ export const failureCodes = {
   ResourceChanged: 'ERR_RESOURCE_CHANGED',
   RedirectRefused: 'ERR_REDIRECT_REFUSED',
   TlsError: 'ERR_TLS',
+  ProxyRefused: 'ERR_PROXY',
   UrlExpired: 'ERR_URL_EXPIRED',
   IntegrityError: 'ERR_INTEGRITY',
   TargetBusy: 'ERR_TARGET_BUSY',
@@ -115,6 +118,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
     `the file changed on the server (${f.reason}: expected ${f.expected ?? 'none'}, got ${f.actual ?? 'none'})`,
   RedirectRefused: (f) => `refused redirect to ${f.location}: ${f.message}`,
   TlsError: (f) => `TLS failure: ${f.message}`,
+  ProxyRefused: (f) => `proxy ${f.proxy}: ${f.message}`,
   UrlExpired: (f) => `the signed URL expired and no refreshUrl hook gave a new one: ${f.url}`,
   IntegrityError: (f) =>
     `${f.check}${f.source === null || f.source === 'caller' ? '' : ` (${f.source})`} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
@@ -140,6 +144,8 @@ export const fromHttpFailure = (failure: HttpFailure): DownloadFailure => {
       return failure;
     case 'BadResponse':
       return failure;
+    case 'ProxyRefused':
+      return failure;
     case 'Aborted':
       return { _tag: 'NetworkError', message: 'request aborted' };
   }
@@ -147,9 +153,23 @@ export const fromHttpFailure = (failure: HttpFailure): DownloadFailure => {
 
 /**
  * Failures of a request that asking again, or with GET, cannot cure: a refused redirect (R17) or certificate, an
- * answer that breaks HTTP's framing (R36).
+ * answer that breaks HTTP's framing (R36), a proxy's refusal or garbled answer that is not passing
+ * (`isPassingProxyFailure`).
  */
 export const isFinal = (failure: HttpFailure): boolean =>
-  failure._tag === 'RedirectRefused' || failure._tag === 'TlsError' || failure._tag === 'BadResponse';
+  failure._tag === 'RedirectRefused' ||
+  failure._tag === 'TlsError' ||
+  failure._tag === 'BadResponse' ||
+  (failure._tag === 'ProxyRefused' && !isPassingProxyFailure(failure));
+
+/**
+ * Whether a proxy's failure may pass (R25): a proxy that cannot be reached (a dropped network takes it away as it
+ * takes a server), or that answered 502, 503 or 504 (it could not reach the origin, or is overloaded: what a 5xx
+ * of the origin is). A 407 (credentials missing or refused), a 403 (its policy) or any other refusal, and a garbled
+ * answer, come back the same when asked again: final.
+ */
+export const isPassingProxyFailure = (failure: ProxyFailure): boolean =>
+  failure.reason === 'unreachable' ||
+  (failure.reason === 'refused' && failure.status !== null && [502, 503, 504].includes(failure.status));
 
 export const fromStorageFailure = (failure: StorageFailure): DownloadFailure => failure;

@@ -54,7 +54,24 @@ export type HttpFailure =
    * The server's answer breaks HTTP/1.1's framing (RFC 9112: a malformed status line or header, a Transfer-Encoding
    * other than one final `chunked`, an invalid Content-Length). Asking again gets the same answer: not retried (R36).
    */
-  | { readonly _tag: 'BadResponse'; readonly reason: string };
+  | { readonly _tag: 'BadResponse'; readonly reason: string }
+  /**
+   * The proxy between this client and the origin did not carry the request: it could not be reached
+   * (`unreachable`), it answered CONNECT (or an absolute-form request) with a refusal such as 407 or 403
+   * (`refused`, with the status), or its answer to CONNECT broke HTTP (`malformed`). `proxy` is the proxy's URL
+   * without its userinfo (R37). `isFinal` says which are retried.
+   */
+  | ProxyFailure;
+
+/** See `HttpFailure`. */
+export interface ProxyFailure {
+  readonly _tag: 'ProxyRefused';
+  readonly proxy: string;
+  readonly reason: 'unreachable' | 'refused' | 'malformed' | 'invalid';
+  /** The proxy's status for `refused`, else `null`. */
+  readonly status: number | null;
+  readonly message: string;
+}
 
 /**
  * HTTP transport.

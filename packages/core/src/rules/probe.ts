@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { ProbeResult, ResponseHead } from '../model/decision.js';
-import type { DownloadFailure } from '../model/failure.js';
+import { type DownloadFailure, isPassingProxyFailure } from '../model/failure.js';
 import type { HeaderMap } from '../ports/HttpPort.js';
 import { isRetryableStatus } from './backoff.js';
 import { declaredLength, parseContentRange } from './contentRange.js';
@@ -110,6 +110,7 @@ export const probeFailureVerdict = (
   const passing =
     failure._tag === 'NetworkError' ||
     failure._tag === 'Stalled' ||
+    (failure._tag === 'ProxyRefused' && isPassingProxyFailure(failure)) ||
     (failure._tag === 'HttpStatus' && isRetryableStatus(failure.status));
   return passing ? 'retry' : 'fail';
 };
