@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { type Actor, createActor, type SnapshotFrom } from 'xstate';
 import { RateLimit } from '../machine/actors/rateLimit.js';
 import type { DownloadMachine } from '../machine/downloadMachine.js';
-import { machineFor } from '../machine/machineFor.js';
+import { type MachineBindings, machineFor } from '../machine/machineFor.js';
 import { publicStateOf } from '../machine/publicState.js';
 import { DownloadError } from '../model/DownloadError.js';
 import type { Download, DownloadPorts, DownloadResult, DownloadState } from '../model/download.js';
@@ -40,12 +40,13 @@ const hooksProblem = (options: DownloadOptions): DownloadFailure | null => {
  * the download's own limit reads under, the download's live share of its origin's connections, and the moment its
  * file is finished.
  */
-export interface QueueBindings {
+export interface QueueBindings extends Omit<MachineBindings, 'limit'> {
   readonly rateLimit?: RateLimit;
-  readonly connectionShare?: () => number;
-  /** Awaited once the file is whole under its name, before its checkpoint is removed (see `MachineBindings`). */
-  readonly finished?: (bytes: number) => Promise<void>;
 }
+
+/** The queue's bindings as the machine takes them: its rate limit is the parent of the download's own. */
+const machineBindings = ({ rateLimit: _parent, ...rest }: QueueBindings): Omit<MachineBindings, 'limit'> =>
+  rest;
 
 /**
  * Creates one download over the given platform ports. Nothing happens before `start()`. Options are checked first
@@ -85,11 +86,7 @@ export const createDownload = (
     ports,
     (p) => listeners.publish({ type: 'progress', progress: p }),
     refreshUrl,
-    {
-      limit,
-      ...(shared.connectionShare === undefined ? {} : { connectionShare: shared.connectionShare }),
-      ...(shared.finished === undefined ? {} : { finished: shared.finished }),
-    },
+    { ...machineBindings(shared), limit },
   );
   const actor: Actor<DownloadMachine> = createActor(machine, {
     input: { options: resolved.right, refreshable: refreshUrl !== undefined },
