@@ -39,6 +39,8 @@ export type DownloadFailure =
   | { readonly _tag: 'TlsError'; readonly message: string }
   /** A presigned URL expired (403 after bytes were written) and no `refreshUrl` hook was given or it failed (R18). */
   | { readonly _tag: 'UrlExpired'; readonly url: string }
+  /** The `refreshUrl` hook threw or rejected (R18); `message` is its error's, one line. */
+  | { readonly _tag: 'RefreshFailed'; readonly message: string }
   /** Size or checksum mismatch at the end (R27). The bytes were discarded. */
   | {
       readonly _tag: 'IntegrityError';
@@ -79,6 +81,7 @@ export const failureCodes = {
   RedirectRefused: 'ERR_REDIRECT_REFUSED',
   TlsError: 'ERR_TLS',
   UrlExpired: 'ERR_URL_EXPIRED',
+  RefreshFailed: 'ERR_REFRESH_FAILED',
   IntegrityError: 'ERR_INTEGRITY',
   TargetBusy: 'ERR_TARGET_BUSY',
   NoSpace: 'ERR_NO_SPACE',
@@ -102,7 +105,10 @@ export const matchFailure =
   (failure: DownloadFailure): R =>
     (cases[failure._tag] as (f: DownloadFailure) => R)(failure);
 
-/** One line for a human, with no stack trace (R29). */
+/**
+ * One line for a human, with no stack trace (R29). The URLs in failures come redacted from the rules that make them
+ * (`storedUrl`, R37), so no signature is in it either.
+ */
 export const describeFailure: (failure: DownloadFailure) => string = matchFailure({
   InvalidInput: (f) => `invalid ${f.field}: ${f.message}`,
   NetworkError: (f) => `network error: ${f.message}`,
@@ -116,6 +122,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   RedirectRefused: (f) => `refused redirect to ${f.location}: ${f.message}`,
   TlsError: (f) => `TLS failure: ${f.message}`,
   UrlExpired: (f) => `the signed URL expired and no refreshUrl hook gave a new one: ${f.url}`,
+  RefreshFailed: (f) => `the refreshUrl hook failed: ${f.message}`,
   IntegrityError: (f) =>
     `${f.check}${f.source === null || f.source === 'caller' ? '' : ` (${f.source})`} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
   TargetBusy: (f) => `${f.target} is busy: another download of it is running`,
