@@ -42,6 +42,7 @@ describe('rdl arguments', () => {
       connections: null,
       maxConnections: null,
       minSplitBytes: null,
+      refreshCommand: null,
     });
   });
 
@@ -77,6 +78,8 @@ describe('rdl arguments', () => {
         '32',
         '--min-split-size',
         '4M',
+        '--refresh-command',
+        'aws s3 presign s3://b/k',
       ]),
     ).toEqual({
       url,
@@ -96,6 +99,7 @@ describe('rdl arguments', () => {
       connections: 8,
       maxConnections: 32,
       minSplitBytes: 4 * 1024 ** 2,
+      refreshCommand: 'aws s3 presign s3://b/k',
     });
   });
 
@@ -132,6 +136,9 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--min-split-size', '0'])).toMatchObject({ field: '--min-split-size' });
     expect(refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
     expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
+    expect(parseCommand([url, '--refresh-command', ' '])).toMatchObject({
+      left: { _tag: 'InvalidInput', field: '--refresh-command', message: 'empty command' },
+    });
   });
 
   it("--speed-limit takes curl's suffixes, 1024-based", () => {

@@ -38,6 +38,8 @@ export interface CliArgs {
   readonly minSplitBytes: number | null;
   /** `--cacert`: the CA certificates (PEM) that alone are trusted for https, read before any request. Default none. */
   readonly cacert: { readonly file: string; readonly pem: string } | null;
+  /** `--refresh-command`: a shell command that prints a URL signed again when one expires (R18). Default none. */
+  readonly refreshCommand: string | null;
 }
 
 export type Command =
@@ -68,6 +70,10 @@ Options:
       --allow-https-downgrade  follow a redirect from https to http (default: refused, ERR_REDIRECT_REFUSED)
       --cacert <file>        trust only the CA certificates of this PEM file for https, as curl's (default: the
                              system's, and NODE_EXTRA_CA_CERTS, which Node reads itself)
+      --refresh-command <cmd>  when a presigned URL expires mid-download, run <cmd> by the shell (30 s at most)
+                             and go on with the URL on its first line (a HEAD URL on a second) (default: none;
+                             the download stops with ERR_URL_EXPIRED, and the same command with a URL signed
+                             again resumes)
   -q, --quiet                print nothing but errors
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
@@ -94,6 +100,7 @@ const options = {
   json: { type: 'boolean' },
   'allow-https-downgrade': { type: 'boolean' },
   cacert: { type: 'string' },
+  'refresh-command': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -273,6 +280,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
     return E.left(invalid('arguments', `expected one <url>, got ${positionals.length} (see rdl --help)`));
   }
   if (values.output === '') return E.left(invalid('--output', 'empty file name'));
+  if (values['refresh-command']?.trim() === '') return E.left(invalid('--refresh-command', 'empty command'));
   if (values.output === '-' && values.json === true) {
     return E.left(invalid('--json', 'with -o - the file goes to stdout, which the JSON lines would corrupt'));
   }
@@ -347,6 +355,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       connections: connections.right,
       maxConnections: maxConnections.right,
       minSplitBytes: minSplitBytes.right,
+      refreshCommand: values['refresh-command'] ?? null,
     },
   });
 };

@@ -11,6 +11,7 @@ import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { resolveOutputPath } from './outputPath.js';
+import { refreshFromCommand } from './refreshCommand.js';
 import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
 import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
@@ -96,6 +97,7 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.connections === null ? {} : { connections: args.connections }),
   ...(args.maxConnections === null ? {} : { maxConnections: args.maxConnections }),
   ...(args.minSplitBytes === null ? {} : { minSegmentBytes: args.minSplitBytes }),
+  ...(args.refreshCommand === null ? {} : { refreshUrl: refreshFromCommand(args.refreshCommand) }),
 });
 
 type Outcome =
@@ -113,6 +115,8 @@ const runDownload = async (
   download: Download,
   reporter: Reporter,
   argv: readonly string[],
+  /** `--refresh-command` was given: an expired URL then says its URLs were refused too. */
+  refreshes: boolean,
 ): Promise<number> => {
   let signal: StopSignal | null = null;
   let stopped: (signal: StopSignal) => void = () => undefined;
@@ -158,7 +162,12 @@ const runDownload = async (
     case 'Failed': {
       reporter.close();
       if (isDownloadError(outcome.error))
-        return fail(env, reporter, outcome.error.code, outcome.error.message);
+        return fail(
+          env,
+          reporter,
+          outcome.error.code,
+          messages.downloadFailure(outcome.error.failure, refreshes),
+        );
       throw outcome.error;
     }
   }
@@ -213,7 +222,7 @@ export const runCli = async (
   const download = toStdout
     ? createStreamDownload(options, env.stdout, chosen)
     : createDownload(options, chosen);
-  return runDownload(env, download, reporter, argv);
+  return runDownload(env, download, reporter, argv, args.refreshCommand !== null);
 };
 
 /** What `-o -` names the download in messages. */
