@@ -276,6 +276,17 @@ describe('the resume hint', () => {
     );
   });
 
+  it('R37: leaves the signature and credential of a presigned URL out, and says to put them back or sign again', () => {
+    expect(
+      resumeCommand(['https://b.s3.example/k?X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=abc', '-o', 'out']),
+    ).toBe(
+      "rdl 'https://b.s3.example/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED' -o out  # the signature was left out of the URL: put them back, or give the URL signed again",
+    );
+    expect(resumeCommand(['https://u:p@h/k?sig=abc'])).toBe(
+      "rdl 'https://h/k?sig=REDACTED'  # the user and password and the signature were left out of the URL: put them back, or give the URL signed again",
+    );
+  });
+
   it('R37: a URL that does not parse is refused without quoting its password', () => {
     expect(JSON.stringify(refusal(['https://al:s3cret@[::1/a']))).not.toContain('s3cret');
   });
