@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonEvent, runRdl, spawnRdl } from './support/cliProcess.js';
+import { type JsonEvent, type RdlProcess, runRdl, spawnRdl } from './support/cliProcess.js';
 import { sha256 } from './support/faultServer.js';
 import { sha256File } from './support/randomFile.js';
 import { S3Front } from './support/s3Front.js';
@@ -27,9 +27,16 @@ afterAll(async () => {
   await s3?.close();
 });
 
-/** Resolves once the checkpoint in `folder` counts at least `bytes`: the kill or the cut then loses none of them. */
-const checkpointCounting = async (folder: string, bytes: number): Promise<string> => {
+/**
+ * Resolves once the checkpoint in `folder` counts at least `bytes`: the kill or the cut then loses none of them.
+ * Rejects when `run` ended first.
+ */
+const checkpointCounting = async (folder: string, bytes: number, run: RdlProcess): Promise<string> => {
   for (;;) {
+    if (run.child.exitCode !== null || run.child.signalCode !== null) {
+      const exit = await run.exit;
+      throw new Error(`rdl ended before its checkpoint counted ${bytes} bytes: ${exit.code} ${exit.stderr}`);
+    }
     const text = await readFile(join(folder, 'out.bin.rdl.json'), 'utf8').catch(() => '');
     const decoded = decodeCheckpoint(text);
     if (decoded._tag === 'Right' && coveredBytes(decoded.right.ranges) >= bytes) return text;
@@ -54,8 +61,9 @@ const SINGLE = ['-x', '1'];
 const runHeldAt = async (url: string, at: number, extra: readonly string[] = []) => {
   const held = front.holdNextGet(at);
   const run = spawnRdl([url, '-o', 'out.bin', '--json', ...SINGLE, ...extra], dir());
+  // The hold comes before the checkpoint; a run that ends first fails the test with what it printed.
+  const checkpoint = await checkpointCounting(dir(), at, run);
   await held;
-  const checkpoint = await checkpointCounting(dir(), at);
   return { run, checkpoint };
 };
 
@@ -126,11 +134,54 @@ describe('presigned URLs of a real S3 server (s3rver), signed by the AWS SDK', (
     }
   });
 
+  it('R18, R41, R42: on several connections, the signature revoked after 6 MiB over all of them: one --refresh-command, and the run goes on from the ranges it holds', async () => {
+    const size = 24 * MiB;
+    const body = await s3.putRandom('segments.bin', size);
+    const first = await s3.sign('segments.bin', { expiresIn: 900, origin: front.origin });
+    const log = join(dir(), 'signed.log');
+    front.revokeAfter(signatureOf(first), 6 * MiB);
+    const from = front.requests.length;
+    const exit = await runRdl(
+      [
+        first,
+        '-o',
+        'out.bin',
+        '--json',
+        '-x',
+        '4',
+        '--min-split-size',
+        '1M',
+        '--refresh-command',
+        refreshCommand('segments.bin', log),
+      ],
+      dir(),
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(restarts(exit.events)).toEqual([]);
+    expect(await signedUrls(log)).toHaveLength(1);
+    // Every start after the first (the retry after the cut, the run on the new URL) keeps the ranges held.
+    const starts = exit.events.filter((e) => e.event === 'start').slice(1);
+    expect(starts.length).toBeGreaterThan(0);
+    for (const start of starts) expect(Number(start.resumedFrom)).toBeGreaterThan(0);
+    const served = front.requests.slice(from);
+    expect(served.some((r) => r.status === 403)).toBe(true);
+    // After the refresh, only the new signature is used, and never for byte 0 again.
+    const fresh = signatureOf((await signedUrls(log))[0]!);
+    const after = served.slice(served.findIndex((r) => r.path.includes(fresh)));
+    expect(after.every((r) => r.path.includes(fresh))).toBe(true);
+    expect(
+      after
+        .filter((r) => r.method === 'GET')
+        .every((r) => r.range !== undefined && !r.range.startsWith('bytes=0-')),
+    ).toBe(true);
+    expect(await sha256File(join(dir(), 'out.bin'))).toBe(sha256(body));
+  });
+
   it("R18: a URL that expires at s3rver itself (X-Amz-Expires) mid-download: s3rver's 403 makes --refresh-command sign again, and the download goes on", async () => {
     const size = 4 * MiB;
     const body = await s3.putRandom('expires.bin', size);
     const log = join(dir(), 'signed.log');
-    const first = await s3.sign('expires.bin', { expiresIn: 6, origin: front.origin });
+    const first = await s3.sign('expires.bin', { expiresIn: 8, origin: front.origin });
     const from = front.requests.length;
     const { run } = await runHeldAt(first, 1 * MiB, [
       '--refresh-command',

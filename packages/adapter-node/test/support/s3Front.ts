@@ -21,6 +21,9 @@ export interface FrontRequest {
   bytes: number;
 }
 
+const signatureOf = (path: string): string | null =>
+  new URL(path, 'http://front').searchParams.get('X-Amz-Signature');
+
 /** A hold of the next GET's body: where it stops, and the stopped exchange once it is reached. */
 interface Hold {
   readonly at: number;
@@ -30,7 +33,8 @@ interface Hold {
 /**
  * An HTTP front for the S3 server, on 127.0.0.1: it passes every request on and counts the body bytes each answer
  * sends, so a test proves what a resumed run fetched. It can stop the next GET's body after N bytes (a kill or a
- * cut then lands at a known byte, without timing), cut what it holds, answer 403 as S3 does to a signature it was
+ * cut then lands at a known byte, without timing), cut what it holds, revoke a signature after N bytes over every
+ * connection (`revokeAfter`), answer 403 as S3 does to a signature it was
  * told is revoked (s3rver checks expiry, not signatures), and act as a hostile gateway: `route` chooses the
  * object from the query (`?file=a`), `headers` rewrites the answer's headers (a weak ETag, none, one date for all).
  */
@@ -44,6 +48,13 @@ export class S3Front {
   /** One upstream connection a request, so that closing s3rver waits for no idle keep-alive socket. */
   private readonly agent = new Agent({ keepAlive: false });
   private readonly held = new Set<{ client: ServerResponse; upstream: IncomingMessage }>();
+  private readonly revokeAt = new Map<string, number>();
+  private readonly sentFor = new Map<string, number>();
+  private readonly live = new Set<{
+    signature: string;
+    client: ServerResponse;
+    upstream: { destroy(): void };
+  }>();
 
   private constructor(
     private readonly server: Server,
@@ -103,7 +114,7 @@ export class S3Front {
       bytes: 0,
     };
     this.requests.push(record);
-    const signature = new URL(path, this.origin).searchParams.get('X-Amz-Signature');
+    const signature = signatureOf(path);
     if (signature !== null && this.revoked.has(signature)) {
       const body =
         '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>';
@@ -121,11 +132,41 @@ export class S3Front {
         method: req.method,
         path: this.route?.(path) ?? path,
         headers,
+        agent: this.agent,
       },
       (upstream) => this.relay(record, req, res, upstream),
     );
     forward.on('error', () => res.socket?.destroy());
     req.pipe(forward);
+    if (signature !== null) {
+      const exchange = { signature, client: res, upstream: forward };
+      this.live.add(exchange);
+      res.on('close', () => this.live.delete(exchange));
+    }
+  }
+
+  /**
+   * Revokes `signature` once the answers to it have sent `bytes` body bytes in all, over any number of
+   * connections: every exchange with it is cut there and later requests with it get 403, as if it expired then.
+   */
+  revokeAfter(signature: string, bytes: number): void {
+    this.revokeAt.set(signature, bytes);
+  }
+
+  /** Counts `n` more body bytes sent for `signature`, and revokes it when that reaches its `revokeAfter`. */
+  private served(signature: string | null, n: number): void {
+    if (signature === null) return;
+    const total = (this.sentFor.get(signature) ?? 0) + n;
+    this.sentFor.set(signature, total);
+    const at = this.revokeAt.get(signature);
+    if (at === undefined || total < at) return;
+    this.revokeAt.delete(signature);
+    this.revoked.add(signature);
+    for (const exchange of this.live) {
+      if (exchange.signature !== signature) continue;
+      exchange.upstream.destroy();
+      exchange.client.socket?.destroy();
+    }
   }
 
   private relay(
@@ -152,7 +193,9 @@ export class S3Front {
         return;
       }
       record.bytes += chunk.length;
-      if (!res.write(chunk)) {
+      const flowing = res.write(chunk);
+      this.served(signatureOf(record.path), chunk.length);
+      if (!flowing) {
         upstream.pause();
         res.once('drain', () => upstream.resume());
       }
