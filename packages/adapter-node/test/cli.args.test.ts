@@ -55,6 +55,7 @@ describe('rdl arguments', () => {
       },
       proxy: null,
       noProxy: null,
+      refreshCommand: null,
     });
   });
 
@@ -109,6 +110,8 @@ describe('rdl arguments', () => {
         'http://u:p@proxy.test:3128',
         '--noproxy',
         '.internal,localhost',
+        '--refresh-command',
+        'aws s3 presign s3://b/k',
       ]),
     ).toEqual({
       url,
@@ -141,6 +144,7 @@ describe('rdl arguments', () => {
       },
       proxy: 'http://u:p@proxy.test:3128',
       noProxy: '.internal,localhost',
+      refreshCommand: 'aws s3 presign s3://b/k',
     });
   });
 
@@ -194,6 +198,9 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
     expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
     expect(parsed([url, '--proxy', '']).proxy).toBe('');
+    expect(parseCommand([url, '--refresh-command', ' '])).toMatchObject({
+      left: { _tag: 'InvalidInput', field: '--refresh-command', message: 'empty command' },
+    });
   });
 
   it("--speed-limit takes curl's suffixes, 1024-based", () => {
@@ -328,6 +335,21 @@ describe('the resume hint', () => {
   it('R37: leaves a password in a URL out, and says so in a shell comment', () => {
     expect(resumeCommand(['https://al:s3cret@h/a.bin', '-o', 'out'])).toBe(
       'rdl https://h/a.bin -o out  # the user and password were left out of the URL: put them back',
+    );
+  });
+
+  it('R37: leaves the signature and credential of a presigned URL out, and says to put them back or sign again', () => {
+    expect(
+      resumeCommand(['https://b.s3.example/k?X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=abc', '-o', 'out']),
+    ).toBe(
+      "rdl 'https://b.s3.example/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED' -o out  # the signature was left out of the URL: put them back, or give the URL signed again",
+    );
+    expect(resumeCommand(['https://u:p@h/k?sig=abc'])).toBe(
+      "rdl 'https://h/k?sig=REDACTED'  # the user and password and the signature were left out of the URL: put them back, or give the URL signed again",
+    );
+    // -H's secret and a signature: both left out, and the line says so once.
+    expect(resumeCommand(['https://h/k?sig=abc', '-H', 'X-Key: k3y'])).toBe(
+      "rdl 'https://h/k?sig=REDACTED' -H 'X-Key: …'  # the secrets were left out (…), and the signature of the URL: put them back, or give the URL signed again",
     );
   });
 

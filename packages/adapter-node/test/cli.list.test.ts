@@ -130,13 +130,14 @@ describe('rdl with a list of URLs', () => {
     expect((await site.server.accessLog()).length).toBe(before);
   });
 
-  it('R30: -o, --sha256 and --head-url name one download: refused with a list', async () => {
+  it('R30: -o, --sha256, --head-url and --refresh-command name one download: refused with a list', async () => {
     const work = await folder();
     const urls = [`${site.server.origin}/a.bin`, `${site.server.origin}/b.bin`];
     for (const extra of [
       ['-o', 'x'],
       ['--sha256', 'a'.repeat(64)],
       ['--head-url', urls[0]!],
+      ['--refresh-command', 'echo x'],
     ]) {
       const run = await runRdl([...urls, ...extra], work);
       expect(run.code).toBe(2);
@@ -152,6 +153,47 @@ describe('rdl with a list of URLs', () => {
       expect(run.code, bad.join(' ')).toBe(2);
     }
     expect(await listDir(work)).toEqual([]);
+  });
+
+  it('R45, R37: a listed file whose URL changed is fetched from the new one; no signature is stored or printed', async () => {
+    const work = await folder();
+    const secret = 'c2VjcmV0LXNpZ25hdHVyZQ';
+    const signed = `${site.server.origin}/a.bin?X-Amz-Expires=900&X-Amz-Signature=${secret}`;
+    await writeFile(join(work, 'list.txt'), `${signed}\n  out=f.bin\n${site.server.origin}/c.bin\n`);
+    const first = await runRdl(['-i', 'list.txt', '--json'], work);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await sha256File(join(work, 'f.bin'))).toBe(shas.get('a.bin'));
+    expect(first.stdout + first.stderr).not.toContain(secret);
+    const starts = first.events.filter((e) => e.event === 'start').map((e) => String(e.url));
+    expect(starts).toContainEqual(
+      expect.stringContaining('/a.bin?X-Amz-Expires=900&X-Amz-Signature=REDACTED'),
+    );
+    expect(await readFile(join(work, queueFileName), 'utf8')).not.toContain(secret);
+
+    // Signed again: a new item for the queue, whose finished file is fetched again (its URL's query changed).
+    const before = (await site.server.accessLog()).length;
+    await writeFile(
+      join(work, 'list.txt'),
+      `${signed.replace('900', '901')}\n  out=f.bin\n${site.server.origin}/c.bin\n`,
+    );
+    const again = await runRdl(['-i', 'list.txt', '--json'], work);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await sha256File(join(work, 'f.bin'))).toBe(shas.get('a.bin'));
+    const gets = (await site.server.accessLog()).slice(before).filter((l) => l.startsWith('GET /a.bin'));
+    expect(gets).toHaveLength(1);
+    expect(sentOf(gets[0]!)).toBe(smallSize);
+
+    // The same name from another URL: the finished file is of the old one, so it is fetched again, not skipped.
+    await writeFile(
+      join(work, 'list.txt'),
+      `${site.server.origin}/b.bin\n  out=f.bin\n${site.server.origin}/c.bin\n`,
+    );
+    const second = await runRdl(['-i', 'list.txt', '--json'], work);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await sha256File(join(work, 'f.bin'))).toBe(shas.get('b.bin'));
+    expect(second.events.filter((e) => e.event === 'skipped').map((e) => e.target)).toEqual([
+      join(work, 'c.bin'),
+    ]);
   });
 
   it('one that fails does not stop the others: its code in the summary, exit 1', async () => {

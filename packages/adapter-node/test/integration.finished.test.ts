@@ -99,7 +99,7 @@ describe('a finished target left with its checkpoint, on the real file system (R
     server.serve('/other', other);
     const { result, events } = await completes({ url: server.url('/other'), target });
     expect(server.gets().length).toBeGreaterThan(0);
-    expect(restartReasons(events)).toEqual(['CHECKPOINT_INVALID']);
+    expect(restartReasons(events)).toEqual(['URL_CHANGED']);
     expect(result?.bytes).toBe(size);
     expect(await fileSha256(target)).toBe(sha256(other));
     expect(await listDir(dir())).toEqual(['out.bin']);

@@ -19,7 +19,8 @@ let sha: string;
 const site = useNginxSite(
   'segments',
   [
-    { prefix: '/eighth/', rate: '2m', chunk: '128k' },
+    // Slow enough that what arrives between a save and the kill, on a loaded machine, stays a small part.
+    { prefix: '/eighth/', rate: '512k', chunk: '128k' },
     { prefix: '/two/', rate: '8m', connections: 2 },
   ],
   async (root) => {

@@ -136,14 +136,22 @@ describe('a download whose hash worker is killed mid-way (R27)', () => {
   it('R27: every worker killed mid-way ends with a typed ERR_IO, and the event loop is never blocked longer than the bound', async () => {
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
+    // The body waits at 8 MiB until the worker is gone, so that no machine is too slow for the kill to land first.
+    let terminated: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => {
+      terminated = resolve;
+    });
+    server.fail({ kind: 'stall', at: 8 * MiB, until: gone }, { method: 'GET' });
     const hasher = new NodeHasher(
       { workerStallMs: STALL_MS },
       watchedWorker((worker, hashed) => {
-        void untilHashed(hashed, 4).then(() => worker.terminate());
+        void untilHashed(hashed, 4)
+          .then(() => worker.terminate())
+          .then(terminated);
       }),
     );
     const outcome = await runDownload(
-      { url: server.url('/big'), target: join(dir(), 'big.bin'), computeSha256: true },
+      { url: server.url('/big'), target: join(dir(), 'big.bin'), computeSha256: true, connections: 1 },
       { hasher },
     );
     delay.disable();

@@ -57,6 +57,8 @@ export interface CliArgs {
   readonly proxy: string | null;
   /** `--noproxy`: hosts reached directly, as `NO_PROXY` lists them. Default (`null`): `no_proxy` / `NO_PROXY`. */
   readonly noProxy: string | null;
+  /** `--refresh-command`: a shell command that prints a URL signed again when one expires (R18). Default none. */
+  readonly refreshCommand: string | null;
 }
 
 export type Command =
@@ -99,6 +101,10 @@ ${clientUsage.trimEnd()}
                              not curl's proxy)
       --noproxy <list>       hosts reached without the proxy, as NO_PROXY: *, host, .domain, host:port
                              (default: no_proxy, NO_PROXY)
+      --refresh-command <cmd>  when a presigned URL expires mid-download, run <cmd> by the shell (30 s at most)
+                             and go on with the URL on its first line (a HEAD URL on a second) (default: none;
+                             the download stops with ERR_URL_EXPIRED, and the same command with a URL signed
+                             again resumes)
   -q, --quiet                print nothing but errors
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
@@ -130,6 +136,7 @@ const options = {
   cacert: { type: 'string' },
   proxy: { type: 'string' },
   noproxy: { type: 'string' },
+  'refresh-command': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...clientOptions,
@@ -328,6 +335,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       ['--sha256', values.sha256 !== undefined],
       ['--head-url', values['head-url'] !== undefined],
       ['--content-disposition', values['content-disposition'] === true],
+      ['--refresh-command', values['refresh-command'] !== undefined],
     ] as const) {
       if (given) {
         return E.left(
@@ -337,6 +345,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
     }
   }
   if (values.output === '') return E.left(invalid('--output', 'empty file name'));
+  if (values['refresh-command']?.trim() === '') return E.left(invalid('--refresh-command', 'empty command'));
   if (values.output === '-' && values.json === true) {
     return E.left(invalid('--json', 'with -o - the file goes to stdout, which the JSON lines would corrupt'));
   }
@@ -435,6 +444,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       client: client.right,
       proxy: proxy.right,
       noProxy: values.noproxy ?? null,
+      refreshCommand: values['refresh-command'] ?? null,
     },
   });
 };

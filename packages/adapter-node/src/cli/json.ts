@@ -1,7 +1,7 @@
 import type { DownloadError, DownloadEvent, DownloadFailure } from '@rdl/core';
 import { describeFailure, failureCode } from '@rdl/core';
 import { checkName } from './render/checkName.js';
-import { escapeControls } from './render/escapeControls.js';
+import { printable } from './render/escapeControls.js';
 
 /** The lines `--json` prints, one object each, in the shape the command documents. */
 export type JsonLine =
@@ -69,5 +69,8 @@ export const failureLine = (failure: DownloadFailure): JsonLine => ({
   message: describeFailure(failure),
 });
 
-/** One JSON line, control characters escaped (R38): `JSON.stringify` would leave C1 and bidi controls raw. */
-export const formatJsonLine = (line: JsonLine): string => `${escapeControls(JSON.stringify(line))}\n`;
+/**
+ * One JSON line, presigned URLs' secrets redacted (R37) and control characters escaped (R38): `JSON.stringify`
+ * would leave C1 and bidi controls raw.
+ */
+export const formatJsonLine = (line: JsonLine): string => `${printable(JSON.stringify(line))}\n`;

@@ -12,6 +12,7 @@ import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
+import { refreshFromCommand } from './refreshCommand.js';
 import { applyRemoteTime } from './remoteTime.js';
 import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
@@ -100,6 +101,7 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.maxConnections === null ? {} : { maxConnections: args.maxConnections }),
   ...(args.minSplitBytes === null ? {} : { minSegmentBytes: args.minSplitBytes }),
   ...(Object.keys(args.client.headers).length === 0 ? {} : { headers: args.client.headers }),
+  ...(args.refreshCommand === null ? {} : { refreshUrl: refreshFromCommand(args.refreshCommand) }),
 });
 
 type Outcome =
@@ -118,6 +120,8 @@ const runDownload = async (
   reporter: Reporter,
   argv: readonly string[],
   finish: (result: DownloadResult) => Promise<void>,
+  /** `--refresh-command` was given: an expired URL then says its URLs were refused too. */
+  refreshes: boolean,
 ): Promise<number> => {
   let signal: StopSignal | null = null;
   let stopped: (signal: StopSignal) => void = () => undefined;
@@ -164,7 +168,12 @@ const runDownload = async (
     case 'Failed': {
       reporter.close();
       if (isDownloadError(outcome.error))
-        return fail(env, reporter, outcome.error.code, outcome.error.message);
+        return fail(
+          env,
+          reporter,
+          outcome.error.code,
+          messages.downloadFailure(outcome.error.failure, refreshes),
+        );
       throw outcome.error;
     }
   }
@@ -239,7 +248,7 @@ export const runCli = async (
   const download = toStdout
     ? createStreamDownload(options, env.stdout, chosen)
     : createDownload(options, chosen);
-  return runDownload(env, download, reporter, argv, finish);
+  return runDownload(env, download, reporter, argv, finish, args.refreshCommand !== null);
 };
 
 /** What `-o -` names the download in messages. */

@@ -1,4 +1,4 @@
-import { withoutUserinfo } from '@rdl/core/rules';
+import { redactSignatures, withoutUserinfo } from '@rdl/core/rules';
 
 /** `arg` as a POSIX shell word: as is when it holds only safe characters, else single-quoted. */
 export const shellWord = (arg: string): string =>
@@ -59,13 +59,22 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; flagged: bo
 /**
  * The command line that goes on with an interrupted download: the same command, the same arguments, but for the
  * secrets, which are never printed (R37): a password in a URL is left out, the password of `-u` and the value of a
- * `-H` (but `User-Agent`, `Accept`, `Accept-Language`) are shown as `…`, and a shell comment says to put them back.
+ * `-H` (but `User-Agent`, `Accept`, `Accept-Language`) are shown as `…`, the signature of a presigned URL is
+ * redacted, and a shell comment says to put them back (a URL signed again resumes as well: only its query differs).
  */
 export const resumeCommand = (argv: readonly string[]): string => {
-  const { shown, flagged } = withoutSecrets(argv);
+  const { shown: bare, flagged } = withoutSecrets(argv);
+  const shown = bare.map(redactSignatures);
   const command = ['rdl', ...shown].map(shellWord).join(' ');
+  const signature = shown.some((arg, i) => arg !== bare[i]);
+  const password = bare.some((arg, i) => arg !== argv[i]);
+  const signedAgain = 'put them back, or give the URL signed again';
+  if (flagged && signature)
+    return `${command}  # the secrets were left out (${HIDDEN}), and the signature of the URL: ${signedAgain}`;
   if (flagged) return `${command}  # the secrets were left out (${HIDDEN}): put them back`;
-  return shown.some((arg, i) => arg !== argv[i])
-    ? `${command}  # the user and password were left out of the URL: put them back`
-    : command;
+  if (signature) {
+    const what = password ? 'the user and password and the signature were' : 'the signature was';
+    return `${command}  # ${what} left out of the URL: ${signedAgain}`;
+  }
+  return password ? `${command}  # the user and password were left out of the URL: put them back` : command;
 };

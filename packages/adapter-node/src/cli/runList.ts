@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem } from '@rdl/core';
 import { isDownloadError } from '@rdl/core';
-import { CROSS_ORIGIN_HEADERS, withoutUserinfo } from '@rdl/core/rules';
+import { CROSS_ORIGIN_HEADERS, storedUrl } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
 import type { CliArgs } from './args.js';
 import { exitCodes } from './exitCodes.js';
@@ -67,8 +67,7 @@ const reconcile = (
   const stored = new Map<string, QueueItem>();
   for (const item of queue.items()) {
     const t = wanted.get(item.target);
-    if (t === undefined || item.url !== withoutUserinfo(t.url) || stored.has(item.target))
-      queue.forget(item.id);
+    if (t === undefined || item.url !== storedUrl(t.url) || stored.has(item.target)) queue.forget(item.id);
     else stored.set(item.target, item);
   }
   const skipped = new Set<string>();
@@ -131,9 +130,10 @@ export const runList = async (
       paused: true,
       maxBytesPerSecond: args.maxBytesPerSecond,
       // The options of this command, not those stored: a password or a header is never in the file (R37).
+      // Only for the same URL: an item whose URL changed is forgotten by `reconcile`, never done under the new one.
       restore: (saved) => {
         const t = byTarget.get(saved.target);
-        return t === undefined ? saved : optionsOf(t);
+        return t === undefined || storedUrl(t.url) !== saved.url ? saved : optionsOf(t);
       },
     },
     ports,
@@ -148,7 +148,7 @@ export const runList = async (
   const failures: ListFailure[] = [];
   for (const t of targets) {
     const id = ids.get(t.target)!;
-    const item: ListItem = { id, url: withoutUserinfo(t.url), target: t.target };
+    const item: ListItem = { id, url: storedUrl(t.url), target: t.target };
     if (skipped.has(id)) {
       reporter.skipped(item);
       continue;

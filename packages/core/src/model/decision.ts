@@ -16,8 +16,13 @@ export type RestartReason =
   | 'CONTENT_ENCODED'
   /** The server cannot give ranges, or a total (R15). */
   | 'NOT_RANGEABLE'
-  /** The checkpoint could not be decoded or does not belong to this URL (R22). */
+  /** The checkpoint could not be decoded (R22). */
   | 'CHECKPOINT_INVALID'
+  /**
+   * The checkpoint is of another URL (scheme, host, port or path), or of one that differs in its query with no
+   * strong ETag to prove the same object (R2, R22).
+   */
+  | 'URL_CHANGED'
   /** The part file is missing or shorter than nothing usable (R21). */
   | 'PART_FILE_MISSING'
   /** The finished bytes failed the integrity check and were discarded (R27). */
@@ -68,6 +73,8 @@ export interface RangeRequest {
 export interface ResponseHead {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** The URL that answered, after redirects (a link that redirects to a presigned URL); absent: the checkpoint's. */
+  readonly url?: string;
 }
 
 /** What to do with an answer to a data request. */

@@ -41,6 +41,8 @@ export type DownloadFailure =
   | ProxyFailure
   /** A presigned URL expired (403 after bytes were written) and no `refreshUrl` hook was given or it failed (R18). */
   | { readonly _tag: 'UrlExpired'; readonly url: string }
+  /** The `refreshUrl` hook threw or rejected (R18); `message` is its error's, one line. */
+  | { readonly _tag: 'RefreshFailed'; readonly message: string }
   /** Size or checksum mismatch at the end (R27). The bytes were discarded. */
   | {
       readonly _tag: 'IntegrityError';
@@ -82,6 +84,7 @@ export const failureCodes = {
   TlsError: 'ERR_TLS',
   ProxyRefused: 'ERR_PROXY',
   UrlExpired: 'ERR_URL_EXPIRED',
+  RefreshFailed: 'ERR_REFRESH_FAILED',
   IntegrityError: 'ERR_INTEGRITY',
   TargetBusy: 'ERR_TARGET_BUSY',
   NoSpace: 'ERR_NO_SPACE',
@@ -105,7 +108,10 @@ export const matchFailure =
   (failure: DownloadFailure): R =>
     (cases[failure._tag] as (f: DownloadFailure) => R)(failure);
 
-/** One line for a human, with no stack trace (R29). */
+/**
+ * One line for a human, with no stack trace (R29). The URLs in failures come redacted from the rules that make them
+ * (`storedUrl`, R37), so no signature is in it either.
+ */
 export const describeFailure: (failure: DownloadFailure) => string = matchFailure({
   InvalidInput: (f) => `invalid ${f.field}: ${f.message}`,
   NetworkError: (f) => `network error: ${f.message}`,
@@ -120,6 +126,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   TlsError: (f) => `TLS failure: ${f.message}`,
   ProxyRefused: (f) => `proxy ${f.proxy}: ${f.message}`,
   UrlExpired: (f) => `the signed URL expired and no refreshUrl hook gave a new one: ${f.url}`,
+  RefreshFailed: (f) => `the refreshUrl hook failed: ${f.message}`,
   IntegrityError: (f) =>
     `${f.check}${f.source === null || f.source === 'caller' ? '' : ` (${f.source})`} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
   TargetBusy: (f) => `${f.target} is busy: another download of it is running`,

@@ -2,6 +2,7 @@ import type { RestartReason } from '../model/decision.js';
 import type { DownloadFailure } from '../model/failure.js';
 import type { RetryOptions } from '../model/options.js';
 import { retryDelay } from './backoff.js';
+import { storedUrl } from './checkpointUrl.js';
 
 /**
  * What counts toward giving up, kept in the machine's context (R25). Progress is measured against `highWater`, not
@@ -79,7 +80,7 @@ export const afterExpiry = (
 ): AttemptVerdict => {
   const { attempt, highWater } = counted(count, input.heldBytes);
   if (attempt > input.retry.retries)
-    return { _tag: 'GiveUp', failure: { _tag: 'UrlExpired', url: input.url } };
+    return { _tag: 'GiveUp', failure: { _tag: 'UrlExpired', url: storedUrl(input.url) } };
   return { _tag: 'Again', count: { ...count, attempt, highWater }, delayMs: 0 };
 };
 

@@ -6,6 +6,7 @@ import { coveredBytes } from './byteRanges.js';
 import { declaredLength, formatRange, parseContentRange } from './contentRange.js';
 import { isExpiredSignature } from './expiredSignature.js';
 import { contentEncodingOf } from './probe.js';
+import { isPresigned } from './signedUrl.js';
 import {
   compareVersions,
   extractValidators,
@@ -42,8 +43,8 @@ const validatorsOfAnswer = (saved: Validators, seen: Validators): Validators =>
  *   total and `offset === L`: `Complete`; any other 416 to a ranged request: changed (R12), named for what differed
  *   (another total, or the same total with the range asked for refused). The body is never written.
  * - 5xx, 408, 429: `Retry`, with the `Retry-After` wait (R25).
- * - 403 after bytes were written (`offset > 0` or bytes in the checkpoint) with `refreshable`: `UrlExpired`, the
- *   machine asks the hook (R18).
+ * - 403 after bytes were written (`offset > 0` or bytes in the checkpoint) with `refreshable` or a presigned
+ *   checkpoint URL (`isExpiredSignature`): `UrlExpired`, the machine asks the hook or fails with it (R18).
  * - Any other status but 200/206: `HttpStatus`, not retried.
  *
  * A 206 (R8–R10, R13): only to a ranged request; one `Content-Range: bytes a-b/total|*`, never `multipart/byteranges`;
@@ -127,7 +128,9 @@ export const classifyResponse = (
       retryAfterMs: parseRetryAfter(headers['retry-after'], policy.nowMs),
     };
   }
-  if (isExpiredSignature({ status, hasBytes, refreshable: policy.refreshable })) {
+  // A presigned URL may be the checkpoint's or the one a plain link redirected to (an object store's download link).
+  const answered = response.url !== undefined && isPresigned(response.url) ? response.url : checkpoint.url;
+  if (isExpiredSignature({ status, hasBytes, refreshable: policy.refreshable, url: answered })) {
     return { _tag: 'Fail', failure: { _tag: 'UrlExpired', url: checkpoint.url } };
   }
   if (status !== 200 && status !== 206) return httpStatus;

@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../model/checkpoint.js';
 import { committedPrefix } from './checkpointCodec.js';
+import { compareCheckpointUrl } from './checkpointUrl.js';
 
 /** What a start finds on storage before it asks the network anything, and the URL it was asked to fetch. */
 export interface LocalFacts {
@@ -15,7 +16,7 @@ export interface LocalFacts {
 
 /**
  * Whether the download is already finished: the previous run was killed after the atomic rename but before the
- * checkpoint's removal (R19), so the checkpoint names the caller's URL (R34: a checkpoint of another URL says nothing
+ * checkpoint's removal (R19), so the checkpoint names the caller's URL (`compareCheckpointUrl` is `same`; R34: a checkpoint of another URL says nothing
  * of this one, however well its size matches), counts every byte of a known total, the part file is gone (or
  * empty) and `<target>` has exactly that size. Then nothing is fetched: the target is checked and adopted.
  *
@@ -25,7 +26,8 @@ export interface LocalFacts {
  */
 export const isFinishedTarget = (facts: LocalFacts): boolean => {
   const { url, checkpoint, partSize, targetSize } = facts;
-  if (checkpoint === null || checkpoint.url !== url) return false;
+  // A URL that differs in its query could name another object; with no request, nothing proves it does not.
+  if (checkpoint === null || compareCheckpointUrl(checkpoint.url, url) !== 'same') return false;
   if (checkpoint.totalLength === null || checkpoint.totalLength === 0) return false;
   return (
     committedPrefix(checkpoint) === checkpoint.totalLength &&

@@ -1,6 +1,7 @@
 import { CHECKPOINT_VERSION, type Checkpoint, type Validators } from '../model/checkpoint.js';
 import type { ProbeResult, RestartReason, StartPlan } from '../model/decision.js';
 import { clipRanges, coveredBytes, prefixLength } from './byteRanges.js';
+import { compareCheckpointUrl, storedUrl } from './checkpointUrl.js';
 import {
   compareVersions,
   hasStrongValidator,
@@ -11,13 +12,14 @@ import {
 
 /**
  * A checkpoint with no bytes for the version the probe saw. An encoded resource (R5) keeps no validators and no
- * total, so it is a single stream that no later start resumes.
+ * total, so it is a single stream that no later start resumes. Its URL is `storedUrl(url)`: no password, no
+ * signature on disk (R37).
  */
 export const freshCheckpoint = (url: string, probe: ProbeResult): Checkpoint => {
   const encoded = probe.contentEncoding !== null;
   return {
     version: CHECKPOINT_VERSION,
-    url,
+    url: storedUrl(url),
     validators: encoded ? noValidators : probe.validators,
     totalLength: encoded ? null : probe.totalLength,
     ranges: [],
@@ -32,7 +34,11 @@ const versionName = (v: Validators): string | null =>
  * decoded), the size of the part file on storage, and the probe.
  *
  * In order:
- * - A checkpoint of another URL: `Fresh('CHECKPOINT_INVALID')` (R22).
+ * - A checkpoint of another URL (scheme, host, port or path, `compareCheckpointUrl`): `Fresh('URL_CHANGED')` (R22).
+ *   One whose URL differs only in the query (a presigned URL signed again) goes on below only when the checkpoint
+ *   and the probe have the same strong ETag (R2, R13): servers that choose the object by the query (`?file=a`,
+ *   `?file=b`) may give two objects one size and one date, never one strong ETag. Else `Fresh('URL_CHANGED')`, or
+ *   a change (R11) when both have strong ETags that differ. A resume then keeps the new URL.
  * - An encoded resource: `Fresh('CONTENT_ENCODED')` (R5).
  * - A zero-length resource: `Complete` with no request (R14).
  * - Validators of the probe differ strongly from the checkpoint's: `Fresh('RESOURCE_CHANGED')`, or
@@ -66,7 +72,16 @@ export const planStart = (input: {
       ? { _tag: 'Fail', failure: { _tag: 'ResourceChanged', reason, expected, actual } }
       : restart('RESOURCE_CHANGED');
 
-  if (stored !== null && stored.url !== url) return restart('CHECKPOINT_INVALID');
+  const relation = stored === null ? 'same' : compareCheckpointUrl(stored.url, url);
+  if (relation === 'other') return restart('URL_CHANGED');
+  if (stored !== null && relation === 'query') {
+    const saved = strongEtag(stored.validators);
+    const seen = strongEtag(probe.validators);
+    if (saved !== null && seen !== null && saved !== seen) {
+      return changed('the ETag changed (the URL differs in its query)', saved, seen);
+    }
+    if (saved === null || saved !== seen) return restart('URL_CHANGED');
+  }
   if (probe.contentEncoding !== null) return restart('CONTENT_ENCODED');
   if (probe.totalLength === 0) return { _tag: 'Complete', checkpoint: fresh };
   if (stored === null) return { _tag: 'Fresh', reason: null, checkpoint: fresh };
@@ -91,7 +106,7 @@ export const planStart = (input: {
   // gaps (R42). A single stream goes on from the prefix (`offset`) and drops the rest.
   const ranges = clipRanges(stored.ranges, partSize);
   const offset = prefixLength(ranges);
-  const checkpoint: Checkpoint = { ...stored, ranges };
+  const checkpoint: Checkpoint = { ...stored, url: fresh.url, ranges };
   if (coveredBytes(ranges) === 0) return restart('PART_FILE_MISSING');
   if (offset >= stored.totalLength) return { _tag: 'Complete', checkpoint };
   return { _tag: 'Resume', offset, checkpoint };

@@ -3,6 +3,7 @@ import type { ProbeResult, ResponseHead } from '../model/decision.js';
 import { type DownloadFailure, isPassingProxyFailure } from '../model/failure.js';
 import type { HeaderMap } from '../ports/HttpPort.js';
 import { isRetryableStatus } from './backoff.js';
+import { storedUrl } from './checkpointUrl.js';
 import { declaredLength, parseContentRange } from './contentRange.js';
 import { baseRequestHeaders } from './dataRequest.js';
 import { isExpiredSignature } from './expiredSignature.js';
@@ -58,7 +59,7 @@ export const probeFromResponse = (
     validators: extractValidators(headers),
     contentEncoding: contentEncodingOf(headers),
   };
-  const httpStatus = E.left<DownloadFailure>({ _tag: 'HttpStatus', status, url: finalUrl });
+  const httpStatus = E.left<DownloadFailure>({ _tag: 'HttpStatus', status, url: storedUrl(finalUrl) });
   if (method === 'HEAD') {
     if (status < 200 || status > 299) return httpStatus;
     return E.right({
@@ -105,7 +106,10 @@ export const probeFailureVerdict = (
   failure: DownloadFailure,
   facts: { readonly hasBytes: boolean; readonly refreshable: boolean },
 ): 'expired' | 'retry' | 'fail' => {
-  if (failure._tag === 'HttpStatus' && isExpiredSignature({ status: failure.status, ...facts }))
+  if (
+    failure._tag === 'HttpStatus' &&
+    isExpiredSignature({ status: failure.status, url: failure.url, ...facts })
+  )
     return 'expired';
   const passing =
     failure._tag === 'NetworkError' ||

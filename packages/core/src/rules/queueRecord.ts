@@ -1,6 +1,6 @@
 import type { DownloadOptions } from '../model/options.js';
+import { storedUrl } from './checkpointUrl.js';
 import { CROSS_ORIGIN_HEADERS } from './redirect.js';
-import { withoutUserinfo } from './urlCredentials.js';
 
 /** Where a queue item is. `running` is never stored: a running item is `queued` on storage (R45). */
 export type QueueItemState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
@@ -29,7 +29,8 @@ export const MAX_RECORD_CHARS = 64 * 1024;
 const STORED_STATES: ReadonlySet<string> = new Set(['queued', 'paused', 'done', 'failed', 'cancelled']);
 
 /**
- * The options as they may be written to storage (R37): no hooks (`signal`, `refreshUrl`), no password in the URLs,
+ * The options as they may be written to storage (R37): no hooks (`signal`, `refreshUrl`), no password in the URLs
+ * and no signature (their secret query parameters redacted, as in a checkpoint),
  * and only the headers that carry no secret (those that may cross origins). A queue given back its items after a
  * restart has the caller add the rest again (`restore`).
  */
@@ -43,8 +44,8 @@ export const savedOptions = (options: DownloadOptions): SavedOptions => {
         );
   return {
     ...data,
-    url: withoutUserinfo(options.url),
-    ...(options.headUrl === undefined ? {} : { headUrl: withoutUserinfo(options.headUrl) }),
+    url: storedUrl(options.url),
+    ...(options.headUrl === undefined ? {} : { headUrl: storedUrl(options.headUrl) }),
     ...(kept === undefined || Object.keys(kept).length === 0 ? {} : { headers: kept }),
   };
 };

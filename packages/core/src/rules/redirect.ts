@@ -1,7 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { isHttpUrl, type ParsedUrl, parseUrl } from '../model/url.js';
 import type { HeaderMap, HttpFailure } from '../ports/HttpPort.js';
+import { storedUrl } from './checkpointUrl.js';
 import { OWNED_HEADERS } from './dataRequest.js';
+import { redactSignatures } from './signedUrl.js';
 
 /** Redirects followed in one request before giving up (R17). */
 export const MAX_REDIRECTS = 10;
@@ -27,8 +29,9 @@ export interface RedirectPolicy {
   readonly allowHttpsDowngrade: boolean;
 }
 
+/** A refusal names where the redirect went, its signature redacted (R37): a `Location` is often a presigned URL. */
 const refuse = (location: string, message: string): E.Either<HttpFailure, never> =>
-  E.left({ _tag: 'RedirectRefused', location, message });
+  E.left({ _tag: 'RedirectRefused', location: storedUrl(location), message: redactSignatures(message) });
 
 /** Whether going from `from` to `to` leaves https for http (R37). */
 export const isHttpsDowngrade = (from: ParsedUrl, to: ParsedUrl): boolean =>
@@ -37,7 +40,7 @@ export const isHttpsDowngrade = (from: ParsedUrl, to: ParsedUrl): boolean =>
 /** The refusal of a redirect from https to http (R37), the same from every port. */
 export const httpsDowngradeRefused = (location: string): HttpFailure => ({
   _tag: 'RedirectRefused',
-  location,
+  location: storedUrl(location),
   message: 'a redirect from https to http (allow it with allowHttpsDowngrade)',
 });
 

@@ -16,19 +16,20 @@ import {
   type SegmentOptions,
 } from '../model/options.js';
 import { isHttpUrl, parseUrl } from '../model/url.js';
-import { basicAuthorization, type SplitUrl, splitUserinfo, withoutUserinfo } from './urlCredentials.js';
+import { storedUrl } from './checkpointUrl.js';
+import { basicAuthorization, type SplitUrl, splitUserinfo } from './urlCredentials.js';
 
 type Check<T> = E.Either<DownloadFailure, T>;
 
 const invalid = (field: string, message: string): Check<never> =>
   E.left({ _tag: 'InvalidInput', field, message });
 
-/** An absolute http(s) URL, split from its userinfo (R37): no message quotes the password. */
+/** An absolute http(s) URL, split from its userinfo (R37): no message quotes the password or a signature. */
 const httpUrl = (field: string, value: unknown): Check<SplitUrl> => {
   if (typeof value !== 'string' || value.trim() === '')
     return invalid(field, 'must be a non-empty URL string');
   const parsed = parseUrl(value);
-  if (parsed === null) return invalid(field, `not a URL: ${withoutUserinfo(value)}`);
+  if (parsed === null) return invalid(field, `not a URL: ${storedUrl(value)}`);
   if (!isHttpUrl(parsed))
     return invalid(field, `unsupported scheme ${parsed.protocol} (only http and https)`);
   return pipe(

@@ -237,7 +237,7 @@ describe('createDownload: local state', () => {
     );
     const run = begin(w);
     expect((await finish(w, run)).code).toBeNull();
-    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['CHECKPOINT_INVALID']);
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['URL_CHANGED']);
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 

@@ -183,14 +183,16 @@ describe('createDownload: integrity and reporting', () => {
     expect(w.storage.fileOf(TARGET)).toEqual(content);
   });
 
-  it('R29: a refreshUrl hook that fails ends with ERR_URL_EXPIRED', async () => {
+  it('R18, R29: a refreshUrl hook that fails ends with ERR_REFRESH_FAILED, its first line in the message', async () => {
     const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));
     w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
     w.server.inject(fault.cutBody(20_000), { method: 'GET' });
     w.server.inject(fault.status(403), { times: Number.POSITIVE_INFINITY });
-    const run = begin(w, { refreshUrl: () => Promise.reject(new Error('signing service down')) });
-    expect((await finish(w, run)).code).toBe('ERR_URL_EXPIRED');
+    const run = begin(w, { refreshUrl: () => Promise.reject(new Error('signing service down\nat line 2')) });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_REFRESH_FAILED');
+    expect((end.error as Error).message).toBe('the refreshUrl hook failed: signing service down');
   });
 
   it('R25: a HEAD that never answers is cut after stallTimeoutMs and retried', async () => {

@@ -455,4 +455,26 @@ describe('classifyResponse: other statuses', () => {
     });
     expect(classify(answer(403), resume, restartPolicy)).toMatchObject({ failure: { _tag: 'HttpStatus' } });
   });
+
+  it('R18: a 403 after bytes on a presigned URL with no hook is an expired URL too (ERR_URL_EXPIRED, not ERR_HTTP_STATUS)', () => {
+    const signed = { ...stored, url: `${FILE_URL}?X-Amz-Date=1&X-Amz-Signature=REDACTED` };
+    expect(classify(answer(403), resume, restartPolicy, signed)).toEqual({
+      _tag: 'Fail',
+      failure: { _tag: 'UrlExpired', url: signed.url },
+    });
+    expect(classify(answer(403), plain, restartPolicy, { ...signed, ranges: [] })).toMatchObject({
+      failure: { _tag: 'HttpStatus', status: 403 },
+    });
+  });
+
+  it('R18: a plain link that redirected to a presigned URL answering 403 after bytes is an expired URL', () => {
+    const presigned = `https://bucket.example/k?X-Amz-Date=1&X-Amz-Signature=REDACTED`;
+    expect(classify({ ...answer(403), url: presigned }, resume, restartPolicy)).toEqual({
+      _tag: 'Fail',
+      failure: { _tag: 'UrlExpired', url: FILE_URL },
+    });
+    expect(classify({ ...answer(403), url: 'https://cdn.example/k' }, resume, restartPolicy)).toMatchObject({
+      failure: { _tag: 'HttpStatus', status: 403 },
+    });
+  });
 });

@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { ByteRange, Checkpoint } from '../../src/model/checkpoint.js';
 import type { ProbeResult } from '../../src/model/decision.js';
 import { clipRanges, coveredBytes, prefixLength } from '../../src/rules/byteRanges.js';
+import { compareCheckpointUrl, storedUrl } from '../../src/rules/checkpointUrl.js';
 import { planStart } from '../../src/rules/planStart.js';
-import { compareVersions } from '../../src/rules/validators.js';
+import { compareVersions, strongEtag } from '../../src/rules/validators.js';
 
 const URL_ = 'https://example.com/f';
+/** The caller's URL: plain, signed again (a new date and signature), or choosing another object by its query. */
+const GIVEN = [URL_, `${URL_}?X-Amz-Date=2&X-Amz-Signature=new`, `${URL_}?file=a`];
 const OLD = 'Sun, 06 Nov 1994 08:49:37 GMT';
 const LATER = 'Mon, 07 Nov 1994 08:49:37 GMT';
 const validators = fc.record({
@@ -18,7 +21,14 @@ const total = fc.oneof(fc.constant(null), fc.nat({ max: 2000 }));
 
 const input = fc
   .record({
-    url: fc.constantFrom(URL_, URL_, 'https://example.com/g'),
+    url: fc.constantFrom(
+      URL_,
+      URL_,
+      'https://example.com/g',
+      `${URL_}?X-Amz-Date=1&X-Amz-Signature=old`,
+      `${URL_}?file=b`,
+    ),
+    given: fc.constantFrom(...GIVEN),
     hasStored: fc.boolean(),
     storedValidators: validators,
     storedTotal: total,
@@ -47,7 +57,7 @@ const input = fc
       acceptsRanges: g.acceptsRanges,
       contentEncoding: g.encoding,
     };
-    return { url: URL_, stored, partSize: g.partSize, probe, onChange: g.onChange };
+    return { url: g.given, stored, partSize: g.partSize, probe, onChange: g.onChange };
   });
 
 describe('planStart (properties)', () => {
@@ -57,7 +67,7 @@ describe('planStart (properties)', () => {
         const p = planStart(i);
         if (p._tag !== 'Resume') return;
         expect(i.stored).not.toBeNull();
-        expect(i.stored!.url).toBe(i.url);
+        expect(compareCheckpointUrl(i.stored!.url, i.url)).not.toBe('other');
         expect(compareVersions(i.stored!.validators, i.probe.validators)).toBe('same');
         expect(i.stored!.totalLength).not.toBeNull();
         expect(i.stored!.totalLength).toBe(i.probe.totalLength);
@@ -109,7 +119,7 @@ describe('planStart (properties)', () => {
       fc.property(input, (i) => {
         const p = planStart(i);
         if (p._tag === 'Fresh') {
-          expect(p.checkpoint.url).toBe(i.url);
+          expect(p.checkpoint.url).toBe(storedUrl(i.url));
           expect(p.checkpoint.ranges).toEqual([]);
           if (p.reason !== null) expect(coveredBytes(i.stored?.ranges ?? [])).toBeGreaterThan(0);
         }
@@ -129,10 +139,37 @@ describe('planStart (properties)', () => {
     );
   });
 
+  it('R2, R13, R22: a checkpoint whose URL differs in its query resumes only under one strong ETag on both sides; weak, missing or date-only validators start afresh as URL_CHANGED', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        if (i.stored === null || compareCheckpointUrl(i.stored.url, i.url) !== 'query') return;
+        const p = planStart(i);
+        const saved = strongEtag(i.stored.validators);
+        const seen = strongEtag(i.probe.validators);
+        if (p._tag === 'Resume' || p._tag === 'Complete') {
+          expect(saved).not.toBeNull();
+          expect(seen).toBe(saved);
+          expect(p.checkpoint.url).toBe(storedUrl(i.url));
+        }
+        if (
+          i.probe.contentEncoding === null &&
+          i.probe.totalLength !== 0 &&
+          (saved === null || seen === null)
+        ) {
+          expect(p).toMatchObject({ _tag: 'Fresh', checkpoint: { ranges: [] } });
+          if (coveredBytes(i.stored.ranges) > 0) expect(p).toMatchObject({ reason: 'URL_CHANGED' });
+        }
+        // Two strong ETags that differ: a change (R11), never a resume.
+        if (saved !== null && seen !== null && saved !== seen) expect(['Fresh', 'Fail']).toContain(p._tag);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('R14: a zero-length resource is always Complete', () => {
     fc.assert(
       fc.property(input, (raw) => {
-        const i = { ...raw, stored: raw.stored === null ? null : { ...raw.stored, url: URL_ } };
+        const i = { ...raw, url: URL_, stored: raw.stored === null ? null : { ...raw.stored, url: URL_ } };
         const p = planStart({ ...i, probe: { ...i.probe, totalLength: 0, contentEncoding: null } });
         expect(p._tag).toBe('Complete');
       }),

@@ -32,10 +32,62 @@ describe('planStart', () => {
     expect(plan({ stored: null })).toEqual(fresh(null));
   });
 
-  it('R22: a checkpoint of another URL is replaced by a fresh start', () => {
-    expect(plan({ stored: { ...stored, url: 'https://example.com/other' } })).toEqual(
-      fresh('CHECKPOINT_INVALID'),
-    );
+  it('R22: a checkpoint of another URL is replaced by a fresh start, said as URL_CHANGED', () => {
+    expect(plan({ stored: { ...stored, url: 'https://example.com/other' } })).toEqual(fresh('URL_CHANGED'));
+  });
+
+  it('R2, R13, R22: a presigned URL signed again (only its query differs) resumes under the same strong ETag, and the checkpoint keeps the new URL, its signature redacted', () => {
+    const old = { ...stored, url: `${FILE_URL}?X-Amz-Date=20260101T000000Z&X-Amz-Signature=REDACTED` };
+    const url = `${FILE_URL}?X-Amz-Date=20260102T000000Z&X-Amz-Signature=fresh`;
+    expect(plan({ stored: old, url })).toEqual({
+      _tag: 'Resume',
+      offset: 400,
+      checkpoint: { ...stored, url: `${FILE_URL}?X-Amz-Date=20260102T000000Z&X-Amz-Signature=REDACTED` },
+    });
+  });
+
+  it('R2, R22: a query that chooses another object (?file=a, then ?file=b) never resumes on a weak ETag, a missing one or a date alone', () => {
+    const a = `${FILE_URL}?file=a`;
+    const b = `${FILE_URL}?file=b`;
+    const cases = [
+      { etag: 'W/"v1"', lastModified: null, date: null },
+      { etag: null, lastModified: OLD, date: LATER },
+      { etag: null, lastModified: null, date: null },
+    ];
+    for (const validators of cases) {
+      const p = probe({ validators });
+      const freshOfB = { _tag: 'Fresh', reason: 'URL_CHANGED', checkpoint: freshCheckpoint(b, p) };
+      expect(plan({ stored: { ...stored, url: a, validators }, url: b, probe: p })).toEqual(freshOfB);
+    }
+    // The same date on both sides is enough for the same URL (R3), not for another query.
+    const dated = { etag: null, lastModified: OLD, date: LATER };
+    expect(
+      plan({ stored: { ...stored, url: a, validators: dated }, url: a, probe: probe({ validators: dated }) }),
+    ).toMatchObject({ _tag: 'Resume' });
+  });
+
+  it('R11, R22: a query-changed URL whose strong ETag differs is a change: restart, or fail with onChange fail', () => {
+    const a = { ...stored, url: `${FILE_URL}?file=a` };
+    const p = probe({ validators: { etag: '"v2"', lastModified: null, date: null } });
+    expect(plan({ stored: a, url: `${FILE_URL}?file=b`, probe: p })).toMatchObject({
+      _tag: 'Fresh',
+      reason: 'RESOURCE_CHANGED',
+    });
+    expect(plan({ stored: a, url: `${FILE_URL}?file=b`, probe: p, onChange: 'fail' })).toMatchObject({
+      _tag: 'Fail',
+      failure: { _tag: 'ResourceChanged', expected: '"v1"', actual: '"v2"' },
+    });
+  });
+
+  it('R22: another scheme, host, port or path starts afresh as URL_CHANGED, whatever the validators', () => {
+    for (const url of [
+      'http://example.com/f.bin',
+      'https://example.org/f.bin',
+      'https://example.com:8443/f.bin',
+      'https://example.com/g.bin',
+    ]) {
+      expect(plan({ url })).toMatchObject({ _tag: 'Fresh', reason: 'URL_CHANGED' });
+    }
   });
 
   it('R4: a checkpoint with only a weak ETag restarts from 0 and says why', () => {

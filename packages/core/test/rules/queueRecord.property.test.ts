@@ -104,4 +104,23 @@ describe('queueRecord', () => {
       ),
     );
   });
+
+  it('R37: what is stored has no signature of a presigned URL; the time it expires stays', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('X-Amz-Signature', 'Signature', 'x-oss-signature', 'X-Goog-Signature', 'sig'),
+        fc.string({ minLength: 8, maxLength: 40 }).filter((s) => /^[A-Za-z0-9]+$/.test(s)),
+        (name, secret) => {
+          const url = `https://bucket.example/k?X-Amz-Expires=900&X-Amz-Credential=AKIA${secret}&${name}=${secret}`;
+          const saved = savedOptions({ url, headUrl: url, target: 'k' });
+          for (const stored of [saved.url, saved.headUrl]) {
+            expect(stored).not.toContain(secret);
+            expect(stored).toContain('X-Amz-Expires=900');
+            expect(stored).toContain(`${name}=REDACTED`);
+          }
+          expect(hasSecrets({ url, target: 'k' })).toBe(true);
+        },
+      ),
+    );
+  });
 });

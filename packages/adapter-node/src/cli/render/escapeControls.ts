@@ -1,3 +1,5 @@
+import { redactSignatures } from '@rdl/core/rules';
+
 /**
  * The characters a terminal acts on or reorders text by: C0 (U+0000–U+001F, ESC and newlines included), DEL, C1
  * (U+0080–U+009F: U+009B is a CSI on many terminals) and the bidi controls (U+061C, U+200E, U+200F,
@@ -18,9 +20,16 @@ const escaped = (char: string): string => `\\u${char.charCodeAt(0).toString(16).
 export const escapeControls = (text: string): string => text.replace(CONTROLS, escaped);
 
 /**
- * Writes `lines` to `stream`, each escaped and ended by a newline: the edge where the command's text leaves it, so
- * that no line can skip the escaping. A newline inside a line is escaped too: one message, one line.
+ * `text` as the command prints it: the secrets of presigned URLs in it redacted (R37, `redactSignatures`: a
+ * signature is a bearer secret, whether a message, a notice or an error quotes the URL), then escaped (R38).
+ */
+export const printable = (text: string): string => escapeControls(redactSignatures(text));
+
+/**
+ * Writes `lines` to `stream`, each `printable` and ended by a newline: the edge where the command's text leaves it,
+ * so that no line can skip the redaction or the escaping. A newline inside a line is escaped too: one message, one
+ * line.
  */
 export const writeLines = (stream: NodeJS.WritableStream, ...lines: readonly string[]): void => {
-  stream.write(lines.map((line) => `${escapeControls(line)}\n`).join(''));
+  stream.write(lines.map((line) => `${printable(line)}\n`).join(''));
 };

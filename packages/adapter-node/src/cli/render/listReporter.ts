@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { DownloadEvent, Progress, QueueSummary } from '@rdl/core';
 import type cliProgress from 'cli-progress';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
-import { escapeControls, writeLines } from './escapeControls.js';
+import { escapeControls, printable, writeLines } from './escapeControls.js';
 import { messages } from './messages.js';
 import type { Output } from './reporter.js';
 import { formatBytes, formatPercent, formatRate } from './units.js';
@@ -212,7 +212,7 @@ class MultiBars {
 
   log(lines: readonly string[]): void {
     if (this.#stopped) return;
-    this.#multi.log(lines.map((line) => `${escapeControls(line)}\n`).join(''));
+    this.#multi.log(lines.map((line) => `${printable(line)}\n`).join(''));
   }
 
   stop(): void {

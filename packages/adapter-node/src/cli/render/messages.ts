@@ -10,6 +10,8 @@ const restartReasons: { readonly [K in RestartReason]: string } = {
   CONTENT_ENCODED: 'the server compresses the body, so byte offsets do not match the file',
   NOT_RANGEABLE: 'the server does not support ranges',
   CHECKPOINT_INVALID: 'the checkpoint could not be read',
+  URL_CHANGED:
+    'the checkpoint is of another URL (another scheme, host, port or path, or another query with no strong ETag proving the same file)',
   PART_FILE_MISSING: 'the partial file is missing',
   INTEGRITY_MISMATCH: 'the finished file failed its check and was discarded',
 };
@@ -52,4 +54,17 @@ export const messages = {
     ];
   },
   failure: (code: string, message: string): string => `rdl: ${message} (${code})`,
+  /**
+   * The message of a download's failure, in the command's words where the library's would name its hooks: an
+   * expired signature says what to run (R18), a failing `--refresh-command` says so.
+   */
+  downloadFailure: (failure: DownloadFailure, refreshes: boolean): string => {
+    if (failure._tag === 'UrlExpired') {
+      return refreshes
+        ? `the signed URL expired and the URLs --refresh-command printed were refused too (HTTP 403): ${failure.url}`
+        : `the signed URL expired (HTTP 403 after bytes were saved): run the same command with the URL signed again, and it resumes from those bytes (or give --refresh-command): ${failure.url}`;
+    }
+    if (failure._tag === 'RefreshFailed') return `--refresh-command failed: ${failure.message}`;
+    return describeFailure(failure);
+  },
 };

@@ -148,7 +148,7 @@ export class RangeFetch {
     const checkpoint = this.#input.checkpoint();
     const decision = classifyResponse(
       range,
-      { status: response.status, headers: response.headers },
+      { status: response.status, headers: response.headers, url: response.url },
       checkpoint,
       {
         onChange: options.onChange,
