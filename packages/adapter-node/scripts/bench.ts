@@ -22,35 +22,50 @@
  * write V8 CPU profiles there).
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { nginxBinary } from '../test/support/nginx.js';
 import { ensureTools, say } from './bench/environment.js';
+import { queue } from './bench/queue.js';
 import { segments } from './bench/segments.js';
 import { singleConnection } from './bench/single.js';
 
-const sections = ['single', 'segments'] as const;
-type Section = (typeof sections)[number];
+/** Each section, in the order a full bench runs them. */
+const sections = {
+  single: singleConnection,
+  segments,
+  queue,
+} as const;
+type Section = keyof typeof sections;
+const isSection = (name: string): name is Section => Object.hasOwn(sections, name);
 
-/** The sections RDL_BENCH_ONLY names, both when it is unset. */
-const sectionsToRun = (): ReadonlySet<Section> => {
+/** The sections RDL_BENCH_ONLY names (a comma list), in the bench's order; all of them when it is unset. */
+const sectionsToRun = (): readonly Section[] => {
+  const all = Object.keys(sections) as Section[];
   const only = process.env.RDL_BENCH_ONLY;
-  if (only === undefined || only === '') return new Set(sections);
-  const named = sections.find((s) => s === only);
-  if (named === undefined) throw new Error(`RDL_BENCH_ONLY=${only}: expected one of ${sections.join(', ')}`);
-  return new Set([named]);
+  if (only === undefined || only.trim() === '') return all;
+  const named = only.split(',').map((s) => s.trim());
+  const unknown = named.filter((s) => !isSection(s));
+  if (unknown.length > 0 || named.length === 0)
+    throw new Error(`RDL_BENCH_ONLY=${only}: expected a comma list of ${all.join(', ')}`);
+  return all.filter((s) => named.includes(s));
 };
 
 const main = async (): Promise<void> => {
   const toRun = sectionsToRun();
   ensureTools();
-  say(`rdl bench on nginx at 127.0.0.1 (sections: ${[...toRun].join(', ')})`);
+  say(`rdl bench on nginx at 127.0.0.1 (sections: ${toRun.join(', ')})`);
   say(
     `node ${process.version}; ${spawnSync('curl', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`,
   );
   say(
     `${spawnSync('aria2c', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}; ${spawnSync(nginxBinary(), ['-v'], { encoding: 'utf8' }).stderr.trim()}`,
   );
-  if (toRun.has('single')) await singleConnection();
-  if (toRun.has('segments')) await segments();
+  say(
+    `load average at the start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${availableParallelism()} CPUs`,
+  );
+  for (const section of toRun) await sections[section]();
 };
 
 main().then(

@@ -54,3 +54,6 @@ export const cleanedUpAfter = async <T>(cleanUp: () => Promise<void>, body: () =
     await cleanUp();
   }
 };
+
+/** The compiled bench's own folder, where a section finds the scripts it runs in a child process. */
+export const benchDistDir = dirname(fileURLToPath(import.meta.url));
