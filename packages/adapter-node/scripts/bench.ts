@@ -25,6 +25,7 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { nginxBinary } from '../test/support/nginx.js';
 import { ensureTools, say } from './bench/environment.js';
+import { lists } from './bench/lists.js';
 import { queue } from './bench/queue.js';
 import { segments } from './bench/segments.js';
 import { singleConnection } from './bench/single.js';
@@ -33,6 +34,7 @@ import { singleConnection } from './bench/single.js';
 const sections = {
   single: singleConnection,
   segments,
+  lists,
   queue,
 } as const;
 type Section = keyof typeof sections;
