@@ -27,6 +27,7 @@ import { nginxBinary } from '../test/support/nginx.js';
 import { ensureTools, say } from './bench/environment.js';
 import { lists } from './bench/lists.js';
 import { queue } from './bench/queue.js';
+import { rate } from './bench/rate.js';
 import { segments } from './bench/segments.js';
 import { singleConnection } from './bench/single.js';
 
@@ -36,6 +37,7 @@ const sections = {
   segments,
   lists,
   queue,
+  rate,
 } as const;
 type Section = keyof typeof sections;
 const isSection = (name: string): name is Section => Object.hasOwn(sections, name);
