@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: rdl against curl and aria2c on files from nginx on 127.0.0.1, in alternating runs, in two sections
+ * `pnpm bench`: rdl against curl and aria2c on files from nginx on 127.0.0.1, in alternating runs, in five sections
  * that each print a table.
  *
  * One connection: curl and aria2c -x1 against rdl on a 1 GiB file, rdl with no flags as a user runs it (which is its
@@ -17,9 +17,38 @@
  * fast. Plain `rdl` computes no hash (nobody reads one), like curl; `rdl --sha256` checks the file against its known
  * SHA-256 and is measured against `curl` followed by `sha256sum -c` of its file, which checks the same.
  *
- * Environment: RDL_BENCH_ONLY (`single` or `segments`: that section alone; default both), RDL_BENCH_RUNS (default 5,
- * the paced runs 3), RDL_BENCH_MIB (1024), RDL_BENCH_BIG_MIB (4096, 0 skips), RDL_BENCH_CPU_PROF=<dir> (rdl runs
- * write V8 CPU profiles there).
+ * Lists (`lists`): 1000 files of 256 KiB (distinct contents) from nginx, `rdl -j16 -i LIST -d DIR` against
+ * `aria2c -j16 -i LIST -d DIR -q --allow-overwrite=true` and `curl -Z --parallel-max 16 --create-dirs --output-dir DIR
+ * -K CONFIG` (a `url`/`output` pair a file), to a tmpfs (/dev/shm) and to the disk (RDL_BENCH_DISK_DIR, /var/tmp),
+ * a fresh empty folder a run, every file's size and SHA-256 checked outside the timed window; goals: rdl/aria2c
+ * median ≤ 1.00 on each, rdl peak RSS ≤ 128 MiB. aria2c keeps its defaults otherwise: --file-allocation=prealloc,
+ * --disk-cache=5M, --enable-mmap=false, --auto-save-interval=60, one connection a file (--min-split-size=20M).
+ * What each tool flushes, as strace -f showed on aria2 1.36.0, curl 7.88.1 and this rdl (the section counts it
+ * again under strace -f -c on 20 files): curl calls no fsync at all. aria2c fsyncs each file right after creating
+ * it (empty), fsyncs its `.aria2` control file's temp before renaming it in place, and fsyncs each file again when
+ * it is complete (its data), then removes the control file; it never fsyncs the folder. rdl fdatasyncs the part
+ * file, fsyncs it before renaming it to its name (FsPartFile.commit) and fsyncs the folder after (R19), saves its
+ * checkpoint atomically (temp fsynced, renamed, folder fsynced), and fdatasyncs the list's journal (DIR/.rdl-queue)
+ * at each change: some 7 fsync-family calls a small file against aria2c's 3.
+ *
+ * Queue (`queue`): 100 000 items added to a paused Node `createQueue` kept in a file (FileQueueStore) in a temp
+ * folder, in one turn, the journal's write awaited; each run in a child `node --expose-gc` (bench/queueChild.ts).
+ * Time to add (goal < 1 s), heap and peak RSS growth over the empty queue in the same process (goal ≤ 64 MiB).
+ *
+ * Rate (`rate`): `rdl --limit-rate` at 1M, 10M and 100M (curl's syntax: MiB/s) on a file from nginx sized for 10 s
+ * at each rate, against `curl --limit-rate` the same: the rate measured after the first second over the limit,
+ * rdl's from its --json progress lines, curl's from its output file's size sampled every 50 ms.
+ *
+ * Environment: RDL_BENCH_ONLY (a comma list of `single`, `segments`, `lists`, `queue`, `rate`: those sections
+ * alone, in this order; default all), RDL_BENCH_RUNS (default 5; the paced segments runs and the rate runs 3),
+ * RDL_BENCH_MIB (1024), RDL_BENCH_BIG_MIB (4096, 0 skips), RDL_BENCH_CPU_PROF=<dir> (rdl runs write V8 CPU
+ * profiles there), RDL_BENCH_LIST_FILES (1000), RDL_BENCH_LIST_KIB (256), RDL_BENCH_DISK_DIR (/var/tmp),
+ * RDL_BENCH_QUEUE_ITEMS (100000), RDL_BENCH_RATES (1M,10M,100M), RDL_BENCH_RATE_SECONDS (10). A quick check:
+ * RDL_BENCH_RUNS=1 RDL_BENCH_MIB=16 RDL_BENCH_BIG_MIB=0 RDL_BENCH_LIST_FILES=100 RDL_BENCH_QUEUE_ITEMS=20000
+ * RDL_BENCH_RATE_SECONDS=3 pnpm bench.
+ *
+ * One module a section in scripts/bench/; environment.ts, measure.ts (GNU time, RSS samples, the table) and
+ * entrants.ts (the single and segments tools, alternating runs) are shared.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';

@@ -28,11 +28,18 @@ export const say = (s = ''): void => {
 };
 export const ensureTools = (): void => {
   const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-  if (existsSync(nginxBinary()) && have('curl') && have('aria2c') && existsSync(timeBin)) return;
-  say('Installing nginx, curl, aria2c and GNU time (scripts/ensure-tools.sh)…');
+  if (
+    existsSync(nginxBinary()) &&
+    have('curl') &&
+    have('aria2c') &&
+    existsSync(timeBin) &&
+    existsSync('/usr/bin/strace')
+  )
+    return;
+  say('Installing nginx, curl, aria2c, GNU time and strace (scripts/ensure-tools.sh)…');
   const r = spawnSync('sh', [join(packageDir, 'scripts/ensure-tools.sh')], { stdio: 'inherit' });
   if (r.status !== 0)
-    throw new Error('scripts/ensure-tools.sh failed: the bench needs nginx, curl, aria2c, time');
+    throw new Error('scripts/ensure-tools.sh failed: the bench needs nginx, curl, aria2c, time, strace');
 };
 
 /**
