@@ -176,7 +176,7 @@ export const rate = async (): Promise<void> => {
         );
       }
       say(
-        `÷ limit: the measured rate over the limit (1.000: exact), median, min and max of the runs. rdl's is from its --json progress lines after the first ${warmupMs / 1000} s; curl's from its output file's size, sampled every 50 ms, after the first ${warmupMs / 1000} s. whole: from the first line or sample (the first bytes) to the end.`,
+        `÷ limit: the measured rate over the limit (1.000: exact), median, min and max of the runs. rdl's is from its --json progress lines after the first ${warmupMs / 1000} s; curl's from its output file's size, sampled every 50 ms, after the first ${warmupMs / 1000} s. whole: from the first line or sample (the first bytes) to the end. A tool that keeps the average (a burst, then waits) shows a steady rate below its whole one.`,
       );
     },
   );
