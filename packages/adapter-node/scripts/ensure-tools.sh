@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the system programs the nginx tests, the crash test and the bench drive, when missing:
-# nginx (nginx-light), aria2c (aria2), curl, and GNU time (/usr/bin/time, for peak RSS). Debian/Ubuntu only.
+# nginx (nginx-light), aria2c (aria2), curl, GNU time (/usr/bin/time, for peak RSS) and strace (the bench counts
+# each tool's fsync calls). Debian/Ubuntu only.
 # Idempotent and quiet: prints nothing and asks apt nothing when every tool is there. Needs root or sudo.
 set -eu
 
@@ -9,6 +10,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing 
 command -v aria2c >/dev/null 2>&1 || missing="$missing aria2"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 [ -x /usr/bin/time ] || missing="$missing time"
+[ -x /usr/bin/strace ] || missing="$missing strace"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

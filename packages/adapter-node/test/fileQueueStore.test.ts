@@ -2,7 +2,7 @@ import { appendFile, chown, lstat, readFile, stat, truncate, writeFile } from 'n
 import { join } from 'node:path';
 import { expectLeft, expectRight, queueStoreContract } from '@rdl/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FileQueueStore } from '../src/FileQueueStore.js';
+import { FileQueueStore, maxWriteChars } from '../src/FileQueueStore.js';
 import {
   expectUnchanged,
   makeFifo,
@@ -140,5 +140,54 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     expect(new Set(items.map((i) => i.text))).toEqual(new Set(['v60']));
     expect((await stat(journal())).mode & 0o777).toBe(0o600);
     await again.close();
+  });
+
+  /** `count` items of one line length each (ASCII, so a line's bytes are its characters), over several writes. */
+  const bigPut = (count: number, round = 'v1'): { id: string; text: string }[] =>
+    Array.from({ length: count }, (_, i) => ({
+      id: `item-${String(i).padStart(6, '0')}`,
+      text: `${round}:${'x'.repeat(300)}`,
+    }));
+  const lineLength = (item: { id: string; text: string }): number =>
+    JSON.stringify({ i: item.id, t: item.text }).length + 1;
+
+  it('R45: a put of many items, more text than one write carries, is loaded back whole', async () => {
+    const items = bigPut(10_000);
+    expect(items.length * lineLength(items[0]!)).toBeGreaterThan(2 * maxWriteChars);
+    const store = new FileQueueStore(journal());
+    await expectRight(store.put(items));
+    await store.close();
+    const again = new FileQueueStore(journal());
+    const loaded = await expectRight(again.load());
+    await again.close();
+    expect([...loaded].sort((a, b) => a.id.localeCompare(b.id))).toEqual(items);
+  });
+
+  it('R20: a kill between the writes of a big put (or inside its next write) keeps the items before the cut whole, each other item its text from before', async () => {
+    const before = bigPut(10_000, 'v1');
+    const after = bigPut(10_000, 'v2');
+    const store = new FileQueueStore(journal());
+    await expectRight(store.put(before));
+    await store.close();
+    const sizeBefore = (await stat(journal())).size;
+    const second = new FileQueueStore(journal());
+    await expectRight(second.put(after));
+    await second.close();
+    // Each write carries as many whole lines as fit in maxWriteChars, and these lines are all of one length.
+    const perWrite = Math.floor(maxWriteChars / lineLength(after[0]!));
+    for (const [cut, whole] of [
+      [sizeBefore + perWrite * lineLength(after[0]!), perWrite],
+      [sizeBefore + perWrite * lineLength(after[0]!) + 57, perWrite],
+    ] as const) {
+      await truncate(journal(), cut);
+      const reloaded = new FileQueueStore(journal());
+      const items = await expectRight(reloaded.load());
+      await reloaded.close();
+      expect(items).toHaveLength(before.length);
+      const texts = new Map(items.map((item) => [item.id, item.text]));
+      for (const [i, item] of after.entries())
+        expect(texts.get(item.id)).toBe(i < whole ? item.text : before[i]!.text);
+      expect((await stat(journal())).size).toBe(sizeBefore + whole * lineLength(after[0]!));
+    }
   });
 });
