@@ -92,6 +92,24 @@ describe('WriteBatcher', () => {
     expect(fill(3)?.buffer).not.toBe(foreign.buffer);
   });
 
+  it('the downloads of a process share their copy buffers: the next one reuses what the last gave back', () => {
+    // A capacity of its own, so that no other test's spare is taken here.
+    const fill = (batcher: WriteBatcher, value: number): Uint8Array | undefined =>
+      [1, 2, 3].flatMap(() => batcher.add(new Uint8Array(3).fill(value)))[0];
+    const earlier = new WriteBatcher(7);
+    const first = fill(earlier, 1);
+    expect(first).toEqual(new Uint8Array(9).fill(1));
+    earlier.recycle(first!);
+    const later = new WriteBatcher(7);
+    const second = fill(later, 2);
+    expect(second).toEqual(new Uint8Array(9).fill(2));
+    expect(second?.buffer).toBe(first?.buffer);
+    // While a batch is out, no other download gets its buffer.
+    const third = fill(new WriteBatcher(7), 3);
+    expect(third?.buffer).not.toBe(second?.buffer);
+    expect(second).toEqual(new Uint8Array(9).fill(2));
+  });
+
   it('copies small chunks of separate buffers into one batch', () => {
     const batcher = new WriteBatcher(8);
     const a = Uint8Array.of(1, 2, 3);

@@ -25,7 +25,7 @@ import { CheckpointSaver } from './checkpointSaver.js';
 import { RangeFetch } from './rangeFetch.js';
 import type { RunningHash } from './session.js';
 import { type TransferDeps, transferEnd } from './transferActor.js';
-import { CopyBuffers } from './WriteBatcher.js';
+import { type CopyBuffers, sharedCopyBuffers } from './WriteBatcher.js';
 
 /**
  * A lane's writes are a quarter of a single stream's (at least 64 KiB): sixteen connections then hold about what
@@ -124,7 +124,7 @@ export class SegmentGroup {
           };
     this.#send = send;
     this.#total = total;
-    this.#copies = new CopyBuffers(2 * laneBatchBytes(input.options.writeBufferBytes));
+    this.#copies = sharedCopyBuffers(2 * laneBatchBytes(input.options.writeBufferBytes));
     this.#held = input.checkpoint.ranges.map(([start, end]) => [start, end] as ByteRange);
     this.#heldBytes = coveredBytes(this.#held);
     this.#growth = startGrowth(deps.clock.now(), coveredBytes(this.#held), {
@@ -300,7 +300,7 @@ export class SegmentGroup {
 
   /** The first lane's copy buffers, made the first time it asks. */
   #streamCopiesFor(writeBufferBytes: number): CopyBuffers {
-    if (this.#streamCopies === null) this.#streamCopies = new CopyBuffers(2 * writeBufferBytes);
+    if (this.#streamCopies === null) this.#streamCopies = sharedCopyBuffers(2 * writeBufferBytes);
     return this.#streamCopies;
   }
 
