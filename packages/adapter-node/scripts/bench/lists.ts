@@ -240,7 +240,7 @@ export const lists = async (): Promise<void> => {
         '  rdl: each file fsynced before its rename to its name, the folder fsynced after (R19); its list journal (DIR/.rdl-queue) fdatasynced at each change.',
       );
       say(
-        '  aria2c (defaults: --file-allocation=prealloc, --disk-cache=5M, --enable-mmap=false, a .aria2 control file while a file is unfinished) and curl leave the writeback to the kernel: on the disk their times do not include it.',
+        '  aria2c (defaults: --file-allocation=prealloc, --disk-cache=5M, --enable-mmap=false): each file fsynced when created and when complete, its .aria2 control file fsynced before its rename, the folder never; curl: nothing, the writeback is left to the kernel.',
       );
 
       say();
