@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { chown, lstat, stat, truncate, writeFile } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -7,10 +7,8 @@ import { checkpointPathOf, FileCheckpointStore } from '../src/FileCheckpointStor
 import { createOwnFile } from '../src/ownFile.js';
 import {
   expectUnchanged,
-  makeFifo,
   makeVictim,
-  nobody,
-  plantHardLink,
+  plantedFiles,
   plantSymlink,
   useHostileFolder,
   type Victim,
@@ -27,28 +25,14 @@ const target = (): string => join(folder.dir(), 'x.bin');
 const checkpoint = (): string => checkpointPathOf(target());
 
 describe('FileCheckpointStore and checkpoints it must not read (R33)', () => {
-  it.each([
-    ['a FIFO (which would block a read for ever)', async () => makeFifo(checkpoint()), /a FIFO/],
-    ['a link to /dev/zero (endless)', () => plantSymlink(checkpoint(), '/dev/zero'), /symbolic link/],
-    ['a link to a file', () => plantSymlink(checkpoint(), victim.path), /symbolic link/],
-    ['a hard link', () => plantHardLink(checkpoint(), victim.path), /2 links/],
-    [
-      "another user's file",
-      async () => {
-        await writeFile(checkpoint(), '{"version":1}');
-        await chown(checkpoint(), nobody.uid, nobody.gid);
-      },
-      /uid 65534/,
-    ],
-    [
-      'a file of this user of 2 GiB (sparse)',
-      async () => {
-        await writeFile(checkpoint(), '{"version":1,');
-        await truncate(checkpoint(), 2 * 1024 ** 3);
-      },
+  it.each(
+    plantedFiles(
+      checkpoint,
+      () => victim,
+      '{"version":1,',
       /2147483648 bytes, more than a checkpoint can be/,
-    ],
-  ])('R33: %s is not read: load answers UnsafePath at once', async (_name, plant, why) => {
+    ),
+  )('R33: %s is not read: load answers UnsafePath at once', async (_name, plant, why) => {
     await plant();
     const before = await lstat(checkpoint());
     const failure = await expectLeft(new FileCheckpointStore().load(target()), 'UnsafePath');

@@ -1,18 +1,9 @@
-import { appendFile, chown, lstat, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectLeft, expectRight, queueStoreContract } from '@rdl/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FileQueueStore, maxWriteChars } from '../src/FileQueueStore.js';
-import {
-  expectUnchanged,
-  makeFifo,
-  makeVictim,
-  nobody,
-  plantHardLink,
-  plantSymlink,
-  useHostileFolder,
-  type Victim,
-} from './support/plant.js';
+import { expectUnchanged, makeVictim, plantedFiles, useHostileFolder, type Victim } from './support/plant.js';
 import { listDir, makeTempDir } from './support/tempDir.js';
 
 queueStoreContract('FileQueueStore', async () => {
@@ -44,28 +35,7 @@ beforeEach(async () => {
 const journal = (): string => join(folder.dir(), '.rdl-queue');
 
 describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R45)', () => {
-  it.each([
-    ['a FIFO (which would block a read for ever)', async () => makeFifo(journal()), /a FIFO/],
-    ['a link to /dev/zero (endless)', () => plantSymlink(journal(), '/dev/zero'), /symbolic link/],
-    ['a link to a file', () => plantSymlink(journal(), victim.path), /symbolic link/],
-    ['a hard link', () => plantHardLink(journal(), victim.path), /2 links/],
-    [
-      "another user's file",
-      async () => {
-        await writeFile(journal(), '');
-        await chown(journal(), nobody.uid, nobody.gid);
-      },
-      /uid 65534/,
-    ],
-    [
-      'a sparse file of 2 GiB',
-      async () => {
-        await writeFile(journal(), '{"i":"a",');
-        await truncate(journal(), 2 * 1024 ** 3);
-      },
-      /more than a queue can be/,
-    ],
-  ])(
+  it.each(plantedFiles(journal, () => victim, '{"i":"a",', /more than a queue can be/))(
     'R33: %s at the journal name is UnsafePath, and nothing is written through it',
     async (_name, plant, why) => {
       await plant();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lchown, link, lstat, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chown, lchown, link, lstat, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { sha256 } from './faultServer.js';
@@ -104,3 +104,39 @@ export const useHostileFolder = (): HostileFolder => {
   });
   return { dir: () => dir, outside: () => outside };
 };
+
+/** One file planted where a store reads (R33): what it is, how to plant it, and what the refusal must say. */
+export type PlantedFile = readonly [name: string, plant: () => Promise<void> | void, reason: RegExp];
+
+/**
+ * The files a store must refuse to read at `path()` (R33), each answered UnsafePath with its `reason`: a FIFO, links
+ * (to /dev/zero, to the `victim`), a hard link, another user's file, and a sparse file of 2 GiB beginning with
+ * `looksLike`, which the store must refuse by its size (`tooBig`), not read.
+ */
+export const plantedFiles = (
+  path: () => string,
+  victim: () => Victim,
+  looksLike: string,
+  tooBig: RegExp,
+): PlantedFile[] => [
+  ['a FIFO (which would block a read for ever)', () => makeFifo(path()), /a FIFO/],
+  ['a link to /dev/zero (endless)', () => plantSymlink(path(), '/dev/zero'), /symbolic link/],
+  ['a link to a file', () => plantSymlink(path(), victim().path), /symbolic link/],
+  ['a hard link', () => plantHardLink(path(), victim().path), /2 links/],
+  [
+    "another user's file",
+    async () => {
+      await writeFile(path(), looksLike);
+      await chown(path(), nobody.uid, nobody.gid);
+    },
+    /uid 65534/,
+  ],
+  [
+    'a sparse file of 2 GiB',
+    async () => {
+      await writeFile(path(), looksLike);
+      await truncate(path(), 2 * 1024 ** 3);
+    },
+    tooBig,
+  ],
+];
