@@ -83,6 +83,9 @@ const outcome = (): Outcome => {
 };
 
 /** The origin a download's connections go to (scheme, host, port), shared by the interned strings of its items. */
+/** Items a store call carries at most: 100 000 records never sit in memory as one call's text. */
+const FLUSH_BATCH = 4096;
+
 const originOf = (url: string, interned: Map<string, string>): string => {
   const origin = parseUrl(url)?.origin ?? '';
   const known = interned.get(origin);
@@ -604,13 +607,20 @@ class QueueImpl implements Queue {
     if (this.#flushing === null && this.#loaded) this.#flushing = this.#flush();
   }
 
-  /** Writes what changed, in batches, one call at a time, until nothing is left (the store's contract). */
+  /**
+   * Writes what changed, in batches of at most `FLUSH_BATCH` items, one call at a time, until nothing is left (the
+   * store's contract: a call may be cut between items anyway, so smaller calls lose nothing).
+   */
   async #flush(): Promise<void> {
-    // Changes made in the same turn go in one write (100 000 adds make one put).
+    // Changes made in the same turn are written together (100 000 adds make 25 puts), never all encoded at once.
     await Promise.resolve();
     while (this.#dirty.size > 0) {
-      const batch = this.#dirty;
-      this.#dirty = new Map();
+      const batch: [string, Item | null][] = [];
+      for (const entry of this.#dirty) {
+        batch.push(entry);
+        if (batch.length >= FLUSH_BATCH) break;
+      }
+      for (const [id] of batch) this.#dirty.delete(id);
       const puts: StoredItem[] = [];
       const removes: string[] = [];
       for (const [id, item] of batch) {

@@ -359,6 +359,27 @@ describe('createQueue', () => {
     expect(store.textOf('evil')).toBeUndefined();
   });
 
+  it('R45: 10 000 adds in one turn are stored in calls of at most 4096 items, and all read back', async () => {
+    const w = world({}, SERVING);
+    const store = new MemoryQueueStore();
+    const sizes: number[] = [];
+    const counting: QueueStore = {
+      load: () => store.load(),
+      put: (items) => {
+        sizes.push(items.length);
+        return store.put(items);
+      },
+      remove: (ids) => store.remove(ids),
+    };
+    const r = rig(w, { paused: true }, counting);
+    await r.queue.ready;
+    for (let n = 0; n < 10_000; n++) r.queue.add({ url: url(n), target: target(n) });
+    await r.queue.flushed();
+    expect(sizes).toEqual([4096, 4096, 1808]);
+    const stored = E.getOrElseW(() => [])(await store.load()());
+    expect(new Set(stored.map((item) => item.id)).size).toBe(10_000);
+  });
+
   it('a store that fails is a notice; the queue goes on in memory', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 2, 3_000);
