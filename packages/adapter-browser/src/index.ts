@@ -25,6 +25,7 @@ export { browserPorts, createDownloadHere, type HereHooks } from './createDownlo
 export { getDownloadedFile, removeDownloadedFile, saveFile } from './downloadedFile.js';
 export { FetchHttp, type FetchHttpOptions } from './FetchHttp.js';
 export { IdbCheckpointStore, type IdbCheckpointStoreOptions } from './IdbCheckpointStore.js';
+export { IdbQueueStore, type IdbQueueStoreOptions } from './IdbQueueStore.js';
 export { OpfsStorage, type OpfsStorageOptions } from './OpfsStorage.js';
 export { type SavedDownload, savedDownload } from './savedDownload.js';
 export { WritableStorage } from './WritableStorage.js';
