@@ -115,7 +115,7 @@ export class DemoTab {
   async waitForEnabled(names: readonly string[]): Promise<void> {
     await this.page.waitForFunction(
       (wanted) =>
-        [...document.querySelectorAll('.buttons button')]
+        [...document.querySelectorAll<HTMLButtonElement>('.buttons button')]
           .filter((b) => !b.disabled)
           .map((b) => b.textContent?.trim())
           .join(',') === wanted,
