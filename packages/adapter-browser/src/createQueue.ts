@@ -27,7 +27,9 @@ const BROWSER_CONNECTIONS_PER_ORIGIN = 6;
 export interface BrowserQueueOptions extends Omit<QueueOptions, 'restore'> {
   /**
    * The IndexedDB database the queue is kept in (R45, `IdbQueueStore`): a queue created again over it after a reload
-   * goes on with the same items. Default `'rdl-queue'`. One page at a time should run a queue over one database.
+   * goes on with the same items. Default `'rdl-queue'`. One page at a time runs a queue over one database (a Web Lock
+   * held by its worker): another one says so by a `QUEUE_BUSY` notice and waits, its `ready` and calls with it, until
+   * the first is closed (a tab closed, a page reloaded).
    */
   readonly databaseName?: string;
   /** Makes the worker. Default: this package's `worker/queueWorker.js` as a module worker. */
@@ -139,6 +141,13 @@ class WorkerQueue implements BrowserQueue {
               notReady(this.#endedError());
             });
           }
+          return;
+        case 'busy':
+          this.#listeners.publish({
+            type: 'notice',
+            code: 'QUEUE_BUSY',
+            message: `another page runs the queue ${databaseName}: this one waits until it closes`,
+          });
           return;
         case 'ready':
           this.#mirror(message.items);

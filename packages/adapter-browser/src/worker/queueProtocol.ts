@@ -38,6 +38,8 @@ export type ToQueueWorker =
 export type FromQueueWorker =
   /** The worker lives, holding the Web Lock `lock` until it ends (`null`: no Web Locks there); see `workerLife.ts`. */
   | { readonly type: 'alive'; readonly lock: string | null }
+  /** Another worker (another tab, a page being unloaded) runs a queue over the same database: this one waits. */
+  | { readonly type: 'busy' }
   /** The stored items are back (R45): every item, in order. */
   | { readonly type: 'ready'; readonly items: readonly QueueItem[] }
   | { readonly type: 'event'; readonly event: WireQueueEvent }

@@ -19,6 +19,32 @@ const scope = self as unknown as {
 };
 
 let queue: Queue | null = null;
+let opening = false;
+/** Calls that came before the queue was open and loaded: run once it is, in order. */
+const early: Extract<ToQueueWorker, { type: 'call' }>[] = [];
+
+/**
+ * One queue per database at a time (two tabs would run the same items and overwrite each other's records): the
+ * worker holds the Web Lock `rdl-queue:<database>` for as long as it lives. One that finds it held says so (`busy`)
+ * and waits for it: the page being unloaded on a reload lets it go soon, another tab when it closes. Where there are
+ * no Web Locks, the queue opens unguarded.
+ */
+const ownDatabase = async (databaseName: string, owned: () => void): Promise<void> => {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (locks === undefined) {
+    owned();
+    return;
+  }
+  const name = `rdl-queue:${databaseName}`;
+  const held = await locks.query().catch(() => ({ held: [] }) as LockManagerSnapshot);
+  if (held.held?.some((lock) => lock.name === name)) scope.postMessage({ type: 'busy' });
+  locks
+    .request(name, () => {
+      owned();
+      return new Promise<never>(() => {});
+    })
+    .catch(() => owned());
+};
 
 const open = (message: Extract<ToQueueWorker, { type: 'open' }>): Queue => {
   const opened = createQueue(message.options, {
@@ -52,15 +78,7 @@ const run = async (on: Queue, call: QueueCall): Promise<unknown> => {
   }
 };
 
-holdWorkerLife((lock) => scope.postMessage({ type: 'alive', lock }));
-
-scope.addEventListener('message', ({ data: message }) => {
-  if (message.type === 'open') {
-    queue ??= open(message);
-    return;
-  }
-  const on = queue;
-  if (on === null) return;
+const serve = (on: Queue, message: Extract<ToQueueWorker, { type: 'call' }>): void => {
   const answer = (outcome: Extract<FromQueueWorker, { type: 'answer' }>['outcome']) =>
     scope.postMessage({ type: 'answer', id: message.id, outcome, items: on.items() });
   run(on, message.call).then(
@@ -71,4 +89,25 @@ scope.addEventListener('message', ({ data: message }) => {
         message: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '',
       }),
   );
+};
+
+holdWorkerLife((lock) => scope.postMessage({ type: 'alive', lock }));
+
+scope.addEventListener('message', ({ data: message }) => {
+  if (message.type === 'open') {
+    if (opening) return;
+    opening = true;
+    void ownDatabase(message.databaseName, () => {
+      const opened = open(message);
+      // Calls wait for the stored items: an item added before them would take a stored one's id, which core
+      // then renames, and a page's rows would change ids across a reload.
+      void opened.ready.then(() => {
+        queue = opened;
+        for (const call of early.splice(0)) serve(opened, call);
+      });
+    });
+    return;
+  }
+  if (queue === null) early.push(message);
+  else serve(queue, message);
 });

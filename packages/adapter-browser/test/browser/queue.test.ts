@@ -49,6 +49,28 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
     await deleteDatabase(databaseName);
   });
 
+  it('R45: R23: a second queue over the same database (another tab) says it is busy and waits until the first is closed', async () => {
+    const databaseName = uniqueFolder('rdl-queue-busy');
+    const first = createQueue({ databaseName, paused: true });
+    await first.ready;
+    const kept = await first.add({ url: `${files}/files/small.bin`, target: 'kept.bin' });
+    await first.flushed();
+    const second = createQueue({ databaseName, paused: true });
+    const busy = new Promise<string>((resolve) => second.on('notice', (event) => resolve(event.code)));
+    // Asked before it owns the database: answered once it does, after the items of the first are loaded.
+    const added = second.add({ url: `${files}/files/small.bin`, target: 'later.bin' });
+    expect(await busy).toBe('QUEUE_BUSY');
+    first.close();
+    await second.ready;
+    const id = await added;
+    expect(second.items().map((item) => [item.id, item.target])).toEqual([
+      [kept, 'kept.bin'],
+      [id, 'later.bin'],
+    ]);
+    second.close();
+    await deleteDatabase(databaseName);
+  });
+
   it('R30: bad queue options throw at once; refreshUrl and signal cannot reach the worker and are refused', async () => {
     expect(() => createQueue({ concurrency: 0 })).toThrow(/concurrency/);
     const queue = createQueue({ databaseName: uniqueFolder('rdl-queue-refused'), paused: true });
