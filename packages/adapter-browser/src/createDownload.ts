@@ -7,6 +7,7 @@ import {
   type DownloadPorts,
   type DownloadResult,
   type DownloadState,
+  type QueueBindings,
 } from '@rdl/core';
 import { downloadSurface, Listeners, noProgress, refusedDownload } from '@rdl/core/adapter';
 import { rateLimit } from '@rdl/core/rules';
@@ -183,6 +184,17 @@ export const createDownload = (
     });
   }
   return createWorkerDownload(options);
+};
+
+/**
+ * A download run in this realm with the browser ports, tied to a queue (`bindings`, which core's `createQueue`
+ * gives): what the queue worker makes of each item. A target that is no OPFS file name is refused first, as
+ * `createDownload` refuses it.
+ */
+export const createBoundDownload = (options: DownloadOptions, bindings: QueueBindings): Download => {
+  const problem = targetProblem(options.target);
+  if (problem !== null) return refusedDownload(problem);
+  return createDownloadHere(options, {}, { queue: bindings });
 };
 
 /** One call: `createDownload(options, overrides).start()`. Resolves when the file is there, verified. */

@@ -4,6 +4,7 @@ import {
   type Download,
   type DownloadOptions,
   type DownloadPorts,
+  type QueueBindings,
 } from '@rdl/core';
 import { MemoryHasher } from '@rdl/core/memory';
 import { browserClock } from './browserClock.js';
@@ -41,6 +42,8 @@ export const browserOptions = (options: DownloadOptions): DownloadOptions =>
 export interface HereHooks {
   /** Called after each checkpoint save with the checkpoint's text. */
   readonly onCheckpointSaved?: (text: string) => void;
+  /** What ties the download to the queue that runs it (core's `createQueue` gives them). Default: none. */
+  readonly queue?: QueueBindings;
 }
 
 const observed = (store: CheckpointStore, onSaved: (text: string) => void): CheckpointStore => ({
@@ -68,11 +71,15 @@ export const createDownloadHere = (
     hooks.onCheckpointSaved === undefined
       ? ports.checkpoints
       : observed(ports.checkpoints, hooks.onCheckpointSaved);
-  const download = createCoreDownload(browserOptions(options), {
-    ...ports,
-    storage: withQuotaCheck(ports.storage),
-    checkpoints,
-  });
+  const download = createCoreDownload(
+    browserOptions(options),
+    {
+      ...ports,
+      storage: withQuotaCheck(ports.storage),
+      checkpoints,
+    },
+    hooks.queue,
+  );
   const online = () => download.online();
   const offline = () => download.offline();
   globalThis.addEventListener('online', online);

@@ -13,6 +13,9 @@ export {
   type DownloadResult,
   isDownloadError,
   type Progress,
+  type QueueEvent,
+  type QueueItem,
+  type QueueSummary,
 } from '@rdl/core';
 export { browserClock } from './browserClock.js';
 export {
@@ -22,9 +25,11 @@ export {
   type WorkerDownloadSettings,
 } from './createDownload.js';
 export { browserPorts, createDownloadHere, type HereHooks } from './createDownloadHere.js';
+export { type BrowserQueue, type BrowserQueueOptions, createQueue } from './createQueue.js';
 export { getDownloadedFile, removeDownloadedFile, saveFile } from './downloadedFile.js';
 export { FetchHttp, type FetchHttpOptions } from './FetchHttp.js';
 export { IdbCheckpointStore, type IdbCheckpointStoreOptions } from './IdbCheckpointStore.js';
+export { IdbQueueStore, type IdbQueueStoreOptions } from './IdbQueueStore.js';
 export { OpfsStorage, type OpfsStorageOptions } from './OpfsStorage.js';
 export { type SavedDownload, savedDownload } from './savedDownload.js';
 export { WritableStorage } from './WritableStorage.js';

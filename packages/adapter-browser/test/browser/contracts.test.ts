@@ -1,5 +1,6 @@
-import { checkpointStoreContract, storageContract } from '@rdl/core/testing';
+import { checkpointStoreContract, queueStoreContract, storageContract } from '@rdl/core/testing';
 import { IdbCheckpointStore } from '../../src/IdbCheckpointStore.js';
+import { IdbQueueStore } from '../../src/IdbQueueStore.js';
 import { WritableStorage } from '../../src/WritableStorage.js';
 import { RemoteStorage } from '../../src/worker/storageRpc.js';
 import { opfsFileExists, readOpfsFile, removeOpfsEntry, uniqueFolder } from './opfsFiles.js';
@@ -26,15 +27,34 @@ storageContract('WritableStorage (createWritable fallback, in the page)', async 
   ...opfsLooks(uniqueFolder('writable')),
 }));
 
+const deleteDatabase = (name: string) =>
+  new Promise<void>((done) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = request.onerror = request.onblocked = () => done();
+  });
+
 checkpointStoreContract('IdbCheckpointStore', async () => {
   const databaseName = uniqueFolder('rdl-test');
   return {
     store: new IdbCheckpointStore({ databaseName }),
+    cleanup: () => deleteDatabase(databaseName),
+  };
+});
+
+queueStoreContract('IdbQueueStore', async () => {
+  const databaseName = uniqueFolder('rdl-queue-test');
+  const opened: IdbQueueStore[] = [new IdbQueueStore({ databaseName })];
+  return {
+    store: opened[0]!,
+    // The next page load opens the database afresh: a new store, its own connection.
+    reopen: async () => {
+      const next = new IdbQueueStore({ databaseName });
+      opened.push(next);
+      return next;
+    },
     cleanup: async () => {
-      await new Promise<void>((done) => {
-        const request = indexedDB.deleteDatabase(databaseName);
-        request.onsuccess = request.onerror = request.onblocked = () => done();
-      });
+      for (const store of opened) await store.close();
+      await deleteDatabase(databaseName);
     },
   };
 });

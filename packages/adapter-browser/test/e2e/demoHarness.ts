@@ -72,6 +72,11 @@ export class DemoTab {
     await this.page.waitForSelector('body[data-ready=true]');
   }
 
+  /** Waits until the queue's list has loaded what IndexedDB keeps (R45). */
+  async queueReady(): Promise<void> {
+    await this.page.waitForSelector('#queue[data-ready=true]');
+  }
+
   click(name: 'Start' | 'Pause' | 'Resume' | 'Cancel'): Promise<void> {
     return this.page.getByRole('button', { name, exact: true }).click();
   }
@@ -106,11 +111,11 @@ export class DemoTab {
     return (await this.page.locator('#percent').textContent()) ?? '';
   }
 
-  /** Waits (by polling the page) until exactly the buttons `names` are enabled, in page order. */
+  /** Waits (by polling the page) until exactly the buttons `names` of the single download are enabled, in order. */
   async waitForEnabled(names: readonly string[]): Promise<void> {
     await this.page.waitForFunction(
       (wanted) =>
-        [...document.querySelectorAll('button')]
+        [...document.querySelectorAll<HTMLButtonElement>('.buttons button')]
           .filter((b) => !b.disabled)
           .map((b) => b.textContent?.trim())
           .join(',') === wanted,

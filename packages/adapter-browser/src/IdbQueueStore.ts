@@ -1,0 +1,94 @@
+import type { QueueStore, StorageFailure, StoredItem } from '@rdl/core';
+import type * as TE from 'fp-ts/TaskEither';
+import { type IDBPDatabase, openDB } from 'idb';
+import { toStorageFailure } from './storageFailure.js';
+
+/** Where an `IdbQueueStore` keeps its items. */
+export interface IdbQueueStoreOptions {
+  /** The IndexedDB database name. Default `'rdl-queue'` (apart from the checkpoints' `'rdl'`, whose schema it leaves alone). */
+  readonly databaseName?: string;
+}
+
+const STORE = 'items';
+
+/**
+ * A `QueueStore` in IndexedDB (R45): one object store, the item's id as the key and its record's text as the value.
+ * Each `put` and each `remove` is one `readwrite` transaction with `durability: 'strict'`, which IndexedDB commits
+ * whole or not at all and resolves only once on disk, so a crash leaves every id with its text from before the call
+ * or from it (R20). What `load` reads back is untrusted (R22): a value that is not text is handed on as text that
+ * core's decoder rejects, so the item is reported and dropped, never a crash. No call rejects: a failure is a
+ * `StorageFailure`.
+ */
+export class IdbQueueStore implements QueueStore {
+  readonly #name: string;
+  #db: Promise<IDBPDatabase> | null = null;
+
+  constructor(options: IdbQueueStoreOptions = {}) {
+    this.#name = options.databaseName ?? 'rdl-queue';
+  }
+
+  #open(): Promise<IDBPDatabase> {
+    this.#db ??= openDB(this.#name, 1, {
+      upgrade: (db) => {
+        db.createObjectStore(STORE);
+      },
+      // Another tab upgrading the schema must not be blocked by this one: close, and reopen on the next call.
+      blocking: () => {
+        void this.#db?.then((db) => db.close());
+        this.#db = null;
+      },
+      terminated: () => {
+        this.#db = null;
+      },
+    }).catch((error: unknown) => {
+      this.#db = null;
+      throw error;
+    });
+    return this.#db;
+  }
+
+  #attempt<A>(what: string, f: (db: IDBPDatabase) => Promise<A>): TE.TaskEither<StorageFailure, A> {
+    return async () => {
+      try {
+        return { _tag: 'Right', right: await f(await this.#open()) };
+      } catch (error) {
+        return { _tag: 'Left', left: toStorageFailure(error, `${what} (${this.#name})`) };
+      }
+    };
+  }
+
+  load(): TE.TaskEither<StorageFailure, readonly StoredItem[]> {
+    return this.#attempt('read queue', async (db) => {
+      const tx = db.transaction(STORE, 'readonly');
+      // Keys and values in one transaction come in the same (key) order.
+      const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
+      return keys.map((key, index) => {
+        const value: unknown = values[index];
+        return { id: String(key), text: typeof value === 'string' ? value : String(value) };
+      });
+    });
+  }
+
+  put(items: readonly StoredItem[]): TE.TaskEither<StorageFailure, void> {
+    return this.#attempt('save queue', async (db) => {
+      if (items.length === 0) return;
+      const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
+      await Promise.all([...items.map(({ id, text }) => tx.store.put(text, id)), tx.done]);
+    });
+  }
+
+  remove(ids: readonly string[]): TE.TaskEither<StorageFailure, void> {
+    return this.#attempt('save queue', async (db) => {
+      if (ids.length === 0) return;
+      const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
+      await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
+    });
+  }
+
+  /** Closes the database (a later call opens it again). */
+  async close(): Promise<void> {
+    const db = this.#db;
+    this.#db = null;
+    (await db?.catch(() => null))?.close();
+  }
+}

@@ -1,0 +1,97 @@
+import { createQueue, type DownloadFactory, type QueueEvent } from '@rdl/core';
+import { ManualClock } from '@rdl/core/memory';
+import { expectRight } from '@rdl/core/testing';
+import { openDB } from 'idb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IdbQueueStore } from '../../src/IdbQueueStore.js';
+import { uniqueFolder } from './opfsFiles.js';
+
+const names: string[] = [];
+const stores: IdbQueueStore[] = [];
+
+const freshStore = (databaseName = uniqueFolder('rdl-queue-hostile')): IdbQueueStore => {
+  if (!names.includes(databaseName)) names.push(databaseName);
+  const store = new IdbQueueStore({ databaseName });
+  stores.push(store);
+  return store;
+};
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  for (const name of names.splice(0)) {
+    await new Promise<void>((done) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = request.onerror = request.onblocked = () => done();
+    });
+  }
+});
+
+/** Writes `value` under `key` straight into the store's object store, as a tamperer (or a bug) would. */
+const plant = async (databaseName: string, key: IDBValidKey, value: unknown) => {
+  const db = await openDB(databaseName, 1);
+  await db.put('items', value, key);
+  db.close();
+};
+
+const keysIn = async (databaseName: string): Promise<IDBValidKey[]> => {
+  const db = await openDB(databaseName, 1);
+  const keys = await db.getAllKeys('items');
+  db.close();
+  return keys;
+};
+
+/** A queue that starts nothing (paused), so only its store is at work. */
+const pausedQueue = (store: IdbQueueStore) => {
+  const createDownload: DownloadFactory = () => {
+    throw new Error('a paused queue starts no download');
+  };
+  return createQueue({ paused: true }, { clock: new ManualClock(), store, createDownload });
+};
+
+describe('IdbQueueStore under hostile records', () => {
+  it('R45: R22: values that are not text and garbage texts are reported and dropped by the queue, not a crash', async () => {
+    const databaseName = uniqueFolder('rdl-queue-hostile');
+    const first = pausedQueue(freshStore(databaseName));
+    await first.ready;
+    const kept = first.add({ url: 'https://example.test/a.bin', target: 'a.bin' });
+    await first.flushed();
+    await plant(databaseName, '900', { version: 1, id: '900', not: 'text' });
+    await plant(databaseName, '901', 42);
+    await plant(databaseName, '902', '{"version":1,"id":"902","order":"x"}');
+    await plant(databaseName, '903', 'not json at all');
+    await plant(databaseName, 904, null);
+
+    const loaded = await expectRight(freshStore(databaseName).load());
+    expect(loaded).toHaveLength(6);
+    expect(loaded.every((item) => typeof item.id === 'string' && typeof item.text === 'string')).toBe(true);
+
+    const next = pausedQueue(freshStore(databaseName));
+    const notices: QueueEvent[] = [];
+    next.on('notice', (event) => notices.push(event));
+    await next.ready;
+    await next.flushed();
+    expect(next.items().map((item) => [item.id, item.target, item.state])).toEqual([
+      [kept.id, 'a.bin', 'queued'],
+    ]);
+    expect(notices).toEqual([
+      expect.objectContaining({ code: 'QUEUE_ITEM_INVALID', message: expect.stringContaining('5 stored') }),
+    ]);
+    // The dropped records are removed from the database (all but the number key, which no queue id can name).
+    const left = await keysIn(databaseName);
+    expect(left).toHaveLength(2);
+    expect(left).toEqual(expect.arrayContaining([904, kept.id]));
+  });
+
+  it('R45: a database that cannot be opened is a StorageFailure, not a rejection', async () => {
+    const databaseName = uniqueFolder('rdl-queue-hostile');
+    names.push(databaseName);
+    // A newer schema version than the store's: opening it at version 1 fails with a VersionError.
+    const newer = await openDB(databaseName, 5, { upgrade: (db) => void db.createObjectStore('other') });
+    newer.close();
+    const store = freshStore(databaseName);
+    const loaded = await store.load()();
+    expect(loaded._tag).toBe('Left');
+    const put = await store.put([{ id: '1', text: 'x' }])();
+    expect(put).toEqual({ _tag: 'Left', left: expect.objectContaining({ _tag: 'IoError' }) });
+  });
+});
