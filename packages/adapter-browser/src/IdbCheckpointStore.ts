@@ -1,7 +1,6 @@
 import type { CheckpointStore, StorageFailure } from '@rdl/core';
 import type * as TE from 'fp-ts/TaskEither';
-import { type IDBPDatabase, openDB } from 'idb';
-import { toStorageFailure } from './storageFailure.js';
+import { OneStoreDatabase } from './idbDatabase.js';
 
 /** Where an `IdbCheckpointStore` keeps its records. */
 export interface IdbCheckpointStoreOptions {
@@ -18,45 +17,14 @@ const STORE = 'checkpoints';
  * has flushed it to disk (Chromium's default, `'relaxed'`, may lose the last commits on a power cut).
  */
 export class IdbCheckpointStore implements CheckpointStore {
-  readonly #name: string;
-  #db: Promise<IDBPDatabase> | null = null;
+  readonly #db: OneStoreDatabase;
 
   constructor(options: IdbCheckpointStoreOptions = {}) {
-    this.#name = options.databaseName ?? 'rdl';
-  }
-
-  #open(): Promise<IDBPDatabase> {
-    this.#db ??= openDB(this.#name, 1, {
-      upgrade: (db) => {
-        db.createObjectStore(STORE);
-      },
-      // Another tab upgrading the schema must not be blocked by this one: close, and reopen on the next call.
-      blocking: () => {
-        void this.#db?.then((db) => db.close());
-        this.#db = null;
-      },
-      terminated: () => {
-        this.#db = null;
-      },
-    }).catch((error: unknown) => {
-      this.#db = null;
-      throw error;
-    });
-    return this.#db;
-  }
-
-  #attempt<A>(target: string, f: (db: IDBPDatabase) => Promise<A>): TE.TaskEither<StorageFailure, A> {
-    return async () => {
-      try {
-        return { _tag: 'Right', right: await f(await this.#open()) };
-      } catch (error) {
-        return { _tag: 'Left', left: toStorageFailure(error, `checkpoint of ${target}`) };
-      }
-    };
+    this.#db = new OneStoreDatabase(options.databaseName ?? 'rdl', STORE);
   }
 
   load(target: string): TE.TaskEither<StorageFailure, string | null> {
-    return this.#attempt(target, async (db) => {
+    return this.#db.attempt(`checkpoint of ${target}`, async (db) => {
       const value: unknown = await db.get(STORE, target);
       if (value === undefined) return null;
       // Untrusted: anything but text is handed to core's decoder as text, which rejects it (R22).
@@ -65,7 +33,7 @@ export class IdbCheckpointStore implements CheckpointStore {
   }
 
   save(target: string, text: string): TE.TaskEither<StorageFailure, void> {
-    return this.#attempt(target, async (db) => {
+    return this.#db.attempt(`checkpoint of ${target}`, async (db) => {
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
       await tx.store.put(text, target);
       await tx.done;
@@ -73,7 +41,7 @@ export class IdbCheckpointStore implements CheckpointStore {
   }
 
   remove(target: string): TE.TaskEither<StorageFailure, void> {
-    return this.#attempt(target, async (db) => {
+    return this.#db.attempt(`checkpoint of ${target}`, async (db) => {
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
       await tx.store.delete(target);
       await tx.done;

@@ -1,7 +1,6 @@
 import type { QueueStore, StorageFailure, StoredItem } from '@rdl/core';
 import type * as TE from 'fp-ts/TaskEither';
-import { type IDBPDatabase, openDB } from 'idb';
-import { toStorageFailure } from './storageFailure.js';
+import { OneStoreDatabase } from './idbDatabase.js';
 
 /** Where an `IdbQueueStore` keeps its items. */
 export interface IdbQueueStoreOptions {
@@ -20,45 +19,14 @@ const STORE = 'items';
  * `StorageFailure`.
  */
 export class IdbQueueStore implements QueueStore {
-  readonly #name: string;
-  #db: Promise<IDBPDatabase> | null = null;
+  readonly #db: OneStoreDatabase;
 
   constructor(options: IdbQueueStoreOptions = {}) {
-    this.#name = options.databaseName ?? 'rdl-queue';
-  }
-
-  #open(): Promise<IDBPDatabase> {
-    this.#db ??= openDB(this.#name, 1, {
-      upgrade: (db) => {
-        db.createObjectStore(STORE);
-      },
-      // Another tab upgrading the schema must not be blocked by this one: close, and reopen on the next call.
-      blocking: () => {
-        void this.#db?.then((db) => db.close());
-        this.#db = null;
-      },
-      terminated: () => {
-        this.#db = null;
-      },
-    }).catch((error: unknown) => {
-      this.#db = null;
-      throw error;
-    });
-    return this.#db;
-  }
-
-  #attempt<A>(what: string, f: (db: IDBPDatabase) => Promise<A>): TE.TaskEither<StorageFailure, A> {
-    return async () => {
-      try {
-        return { _tag: 'Right', right: await f(await this.#open()) };
-      } catch (error) {
-        return { _tag: 'Left', left: toStorageFailure(error, `${what} (${this.#name})`) };
-      }
-    };
+    this.#db = new OneStoreDatabase(options.databaseName ?? 'rdl-queue', STORE);
   }
 
   load(): TE.TaskEither<StorageFailure, readonly StoredItem[]> {
-    return this.#attempt('read queue', async (db) => {
+    return this.#db.attempt(`read queue (${this.#db.name})`, async (db) => {
       const tx = db.transaction(STORE, 'readonly');
       // Keys and values in one transaction come in the same (key) order.
       const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
@@ -70,7 +38,7 @@ export class IdbQueueStore implements QueueStore {
   }
 
   put(items: readonly StoredItem[]): TE.TaskEither<StorageFailure, void> {
-    return this.#attempt('save queue', async (db) => {
+    return this.#db.attempt(`save queue (${this.#db.name})`, async (db) => {
       if (items.length === 0) return;
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
       await Promise.all([...items.map(({ id, text }) => tx.store.put(text, id)), tx.done]);
@@ -78,7 +46,7 @@ export class IdbQueueStore implements QueueStore {
   }
 
   remove(ids: readonly string[]): TE.TaskEither<StorageFailure, void> {
-    return this.#attempt('save queue', async (db) => {
+    return this.#db.attempt(`save queue (${this.#db.name})`, async (db) => {
       if (ids.length === 0) return;
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
       await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
@@ -86,9 +54,7 @@ export class IdbQueueStore implements QueueStore {
   }
 
   /** Closes the database (a later call opens it again). */
-  async close(): Promise<void> {
-    const db = this.#db;
-    this.#db = null;
-    (await db?.catch(() => null))?.close();
+  close(): Promise<void> {
+    return this.#db.close();
   }
 }
