@@ -1,9 +1,10 @@
 /** What every section of the bench shares: sizes from the environment, where the tools are, output, clean-up. */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nginxBinary } from '../../test/support/nginx.js';
+import { type NginxOptions, type NginxServer, nginxBinary, startNginx } from '../../test/support/nginx.js';
 
 export const MiB = 1024 * 1024;
 export const runsOr = (fallback: number): number => Number(process.env.RDL_BENCH_RUNS ?? fallback);
@@ -60,6 +61,25 @@ export const cleanedUpAfter = async <T>(cleanUp: () => Promise<void>, body: () =
     onInterrupt.delete(cleanUp);
     await cleanUp();
   }
+};
+
+/**
+ * Runs `body` against an nginx started with `options`; after it, even when interrupted, stops nginx and removes
+ * `folders()` (the section's temp folders, which on a tmpfs hold RAM).
+ */
+export const withNginx = async <T>(
+  options: NginxOptions,
+  folders: () => readonly string[],
+  body: (server: NginxServer) => Promise<T>,
+): Promise<T> => {
+  const server = await startNginx(options);
+  return cleanedUpAfter(
+    async () => {
+      await server.stop();
+      for (const dir of folders()) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+    () => body(server),
+  );
 };
 
 /** The compiled bench's own folder, where a section finds the scripts it runs in a child process. */

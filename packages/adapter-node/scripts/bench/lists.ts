@@ -9,10 +9,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
-import { startNginx } from '../../test/support/nginx.js';
 import { sha256File } from '../../test/support/randomFile.js';
 import { rdlCommand } from './entrants.js';
-import { cleanedUpAfter, MiB, runsOr, say, tmpfsMagic } from './environment.js';
+import { MiB, runsOr, say, tmpfsMagic, withNginx } from './environment.js';
 import { type Measure, measure, medianWall, pad, peakMiB, printTable } from './measure.js';
 
 const fileCount = Number(process.env.RDL_BENCH_LIST_FILES ?? 1000);
@@ -143,14 +142,11 @@ export const lists = async (): Promise<void> => {
   );
   const root = join(work, 'root');
   await mkdir(root);
-  const server = await startNginx({ root });
   const made: string[] = [];
-  await cleanedUpAfter(
-    async () => {
-      await server.stop();
-      for (const dir of [work, ...made]) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-    },
-    async () => {
+  await withNginx(
+    { root },
+    () => [work, ...made],
+    async (server) => {
       say();
       say(
         `Lists: ${fileCount} files of ${fileBytes / 1024} KiB (distinct contents) from nginx, -j${jobs}: rdl -i against aria2c -i and curl -Z --parallel-max ${jobs}, ${runs} alternating runs each, a fresh empty folder a run`,

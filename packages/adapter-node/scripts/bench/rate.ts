@@ -6,11 +6,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, statfs } from 'node:fs/promises';
 import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNginx } from '../../test/support/nginx.js';
 import { sha256File, writeRepeatedFile } from '../../test/support/randomFile.js';
 import { median } from '../stats.js';
 import { rdlCommand, settle } from './entrants.js';
-import { cleanedUpAfter, MiB, runsOr, say, tmpfsMagic } from './environment.js';
+import { MiB, runsOr, say, tmpfsMagic, withNginx } from './environment.js';
 import { lpad, pad } from './measure.js';
 
 /** The limits, in curl's syntax (K and M are 1024 and 1024²), and the seconds each transfer is sized for. */
@@ -124,13 +123,10 @@ export const rate = async (): Promise<void> => {
   const work = await mkdtemp(join(onShm ? '/dev/shm' : tmpdir(), 'rdl-bench-rate-'));
   const root = join(work, 'root');
   await mkdir(root);
-  const server = await startNginx({ root });
-  await cleanedUpAfter(
-    async () => {
-      await server.stop();
-      await rm(work, { recursive: true, force: true, maxRetries: 3 });
-    },
-    async () => {
+  await withNginx(
+    { root },
+    () => [work],
+    async (server) => {
       say();
       say(
         `Rate: rdl --limit-rate against curl --limit-rate, a file from nginx sized for ${transferSeconds} s at each rate, ${runs} alternating runs each (files in ${work})`,

@@ -3,10 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
 import { freemem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startNginx } from '../../test/support/nginx.js';
 import { writeRepeatedFile } from '../../test/support/randomFile.js';
 import { alternate, type Entrant, rowsOf, settle, type Tool, verify, warmUp } from './entrants.js';
-import { cleanedUpAfter, MiB, rdlShim, rssGoalMiB, runsOr, say, sizeMiB, tmpfsMagic } from './environment.js';
+import { MiB, rdlShim, rssGoalMiB, runsOr, say, sizeMiB, tmpfsMagic, withNginx } from './environment.js';
 import { medianWall, peakMiB, printTable, seconds } from './measure.js';
 
 /** nginx's pace of a connection in the paced runs, as `limit_rate` writes it, and in bytes a second. */
@@ -75,13 +74,10 @@ export const segments = async (): Promise<void> => {
   const outDir = join(work, 'out');
   await mkdir(root);
   await mkdir(outDir);
-  const server = await startNginx({ root, slow: [{ prefix: '/paced/', rate: pace }] });
-  await cleanedUpAfter(
-    async () => {
-      await server.stop();
-      await rm(work, { recursive: true, force: true, maxRetries: 3 });
-    },
-    async () => {
+  await withNginx(
+    { root, slow: [{ prefix: '/paced/', rate: pace }] },
+    () => [work],
+    async (server) => {
       const file = {
         path: 'data.bin',
         bytes,

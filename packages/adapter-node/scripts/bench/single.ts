@@ -4,11 +4,10 @@ import { mkdir, mkdtemp, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
-import { startNginx } from '../../test/support/nginx.js';
 import { writeRepeatedFile } from '../../test/support/randomFile.js';
 import { median, quantile } from '../stats.js';
 import { alternate, commandOf, type Entrant, rowsOf, settle, type Tool, warmUp } from './entrants.js';
-import { bigMiB, cleanedUpAfter, MiB, rdlShim, rssGoalMiB, runsOr, say, sizeMiB } from './environment.js';
+import { bigMiB, MiB, rdlShim, rssGoalMiB, runsOr, say, sizeMiB, withNginx } from './environment.js';
 import { exited, measure, medianWall, mibS, peakMiB, printTable } from './measure.js';
 
 /** Time from spawn to the first progress past the resume point, after a SIGKILL at half the file. */
@@ -104,13 +103,10 @@ export const singleConnection = async (): Promise<void> => {
   const bigBytes = bigMiB * MiB;
   const runBig = bigMiB > 0 && free > 2.2 * bigBytes + 2.2 * sizeMiB * MiB;
   const bytes = sizeMiB * MiB;
-  const server = await startNginx({ root });
-  await cleanedUpAfter(
-    async () => {
-      await server.stop();
-      await rm(work, { recursive: true, force: true, maxRetries: 3 });
-    },
-    async () => {
+  await withNginx(
+    { root },
+    () => [work],
+    async (server) => {
       say();
       say(
         `One connection: ${sizeMiB} MiB from nginx, curl and aria2c -x1 against rdl with no flags (its adaptive count), ${runs} alternating runs each (temp: ${work})`,
