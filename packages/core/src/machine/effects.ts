@@ -55,6 +55,11 @@ export interface TransferInput {
   readonly url: string;
   readonly offset: number;
   readonly checkpoint: Checkpoint;
+  /**
+   * The bytes the checkpoint on storage counts (the machine's `durableBytes`): a fresh start over one that counts
+   * none need not save before its first byte (`CheckpointSaver.keepOnly`).
+   */
+  readonly storedBytes: number;
   /** The download's options; `headers` are those fit for `url` (no credentials at another origin, R17). */
   readonly options: ResolvedOptions;
   readonly refreshable: boolean;

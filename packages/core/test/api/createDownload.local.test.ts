@@ -123,7 +123,7 @@ describe('createDownload: local state', () => {
   it('R19, R23: a download refused as busy deletes nothing of the one that holds the target', async () => {
     const w = world({}, { chunkDelayMs: 10 });
     w.server.publish(URL_A, bytesOf(SIZE));
-    const first = begin(w, { checkpointIntervalMs: 10_000 });
+    const first = begin(w, { checkpointIntervalMs: 30 });
     await drive(w, first, () => w.checkpoints.keys().length > 0);
     const second = begin(w);
     await drive(w, second);
@@ -173,6 +173,61 @@ describe('createDownload: local state', () => {
       expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
       expect(eventsOf(second, 'start')[0]?.resumedFrom).toBe(resumedFrom);
     }
+  });
+
+  it('R20, R21: a fresh start over no checkpoint saves none before its first flush; a crash before it leaves bytes nothing counts, fetched again from 0', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content, {}, { chunkDelayMs: 10 });
+    const saves: { text: string; flushed: number }[] = [];
+    const save = w.checkpoints.save.bind(w.checkpoints);
+    w.checkpoints.save = (target, text) => {
+      saves.push({ text, flushed: w.storage.durablePartOf(TARGET)?.length ?? 0 });
+      return save(target, text);
+    };
+    const process = processPorts(w);
+    const first = begin(w, { checkpointIntervalMs: 10_000 }, true, process.ports);
+    await drive(w, first, () => (w.storage.partOf(TARGET)?.length ?? 0) >= SIZE / 2);
+    // Bytes written, none saved: the checkpoint store was never asked.
+    expect(saves).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    w.storage.crash();
+    process.kill();
+    const second = begin(w, { checkpointIntervalMs: 20 });
+    expect((await finish(w, second)).code).toBeNull();
+    expect(eventsOf(second, 'start')[0]?.resumedFrom).toBe(0);
+    expect(gets(w).at(-1)?.headers.range ?? 'bytes=0-').toBe('bytes=0-');
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    // Every checkpoint the second run saved counts only bytes flushed before it (R20).
+    expect(saves.length).toBeGreaterThan(0);
+    for (const { text, flushed } of saves) {
+      const decoded = decodeCheckpoint(text);
+      expect(E.isRight(decoded) && committedPrefix(decoded.right) <= flushed).toBe(true);
+    }
+  });
+
+  it('R11, R20: a fresh start over a checkpoint that counts bytes of another version saves the fresh one before its first byte', async () => {
+    const old = bytesOf(SIZE, 2);
+    const content = bytesOf(SIZE);
+    const w = worldServing(old);
+    leftByEarlierRun(w, old, 20_000);
+    w.server.publish(URL_A, content);
+    const firstSave: { partBytes: number | null; ranges: string }[] = [];
+    const save = w.checkpoints.save.bind(w.checkpoints);
+    w.checkpoints.save = (target, text) => {
+      if (firstSave.length === 0) {
+        const decoded = decodeCheckpoint(text);
+        firstSave.push({
+          partBytes: w.storage.partOf(TARGET)?.length ?? null,
+          ranges: E.isRight(decoded) ? JSON.stringify(decoded.right.ranges) : 'torn',
+        });
+      }
+      return save(target, text);
+    };
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    // The old version's checkpoint was replaced by one counting nothing while the part file was still empty.
+    expect(firstSave).toEqual([{ partBytes: 0, ranges: '[]' }]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
   it('R21: a part file longer than the checkpoint is cut back to the checkpoint and resumed from there', async () => {

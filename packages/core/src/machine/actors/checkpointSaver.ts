@@ -66,16 +66,19 @@ export class CheckpointSaver {
   /**
    * Makes the checkpoint count only `ranges` before a byte is written outside them (R20, R21): a fresh start (none)
    * durably forgets the old version, a single stream the ranges past its prefix that a segmented run left (the part
-   * file is cut there). Saved only when that changes what it counts, and always for a fresh start.
+   * file is cut there). Saved only when that changes what it counts, and for a fresh start over a checkpoint on
+   * storage that counts bytes (`storedBytes`): one that counts none (or none at all) trusts no byte of the part file
+   * already (R21, R22), so the new version's bytes may be written before its first checkpoint, which the first save
+   * writes. A small file then saves one checkpoint, not two.
    */
-  async keepOnly(ranges: readonly ByteRange[]): Promise<StorageFailure | null> {
+  async keepOnly(ranges: readonly ByteRange[], storedBytes: number): Promise<StorageFailure | null> {
     const kept = ranges.map(([start, end]): ByteRange => [start, end]);
     const same =
       this.#checkpoint.ranges.length === kept.length &&
       this.#checkpoint.ranges.every((range, i) => range[0] === kept[i]?.[0] && range[1] === kept[i]?.[1]);
     this.#checkpoint = { ...this.#checkpoint, ranges: kept };
     this.#saved = coveredBytes(kept);
-    if (same && kept.length > 0) return null;
+    if (kept.length > 0 ? same : storedBytes === 0) return null;
     const saved = await this.#store.save(this.#target, encodeCheckpoint(this.#checkpoint))();
     return E.isLeft(saved) ? saved.left : null;
   }

@@ -157,7 +157,7 @@ export class SegmentGroup {
     // old version before a byte of the new one is written; bytes between counted ranges are written over.
     const trimmed = await part.truncate(this.#partSize())();
     if (E.isLeft(trimmed)) return end({ _tag: 'Fail', failure: trimmed.left });
-    const kept = await saver.keepOnly(this.#held);
+    const kept = await saver.keepOnly(this.#held, this.#input.storedBytes);
     if (kept !== null) return end({ _tag: 'Fail', failure: kept });
     // R40: the bytes still to come must fit.
     if (part.ensureRoom !== undefined) {

@@ -112,7 +112,7 @@ class SingleTransfer implements DataRun {
     // before a byte of the new one is written, so no checkpoint ever counts bytes of two versions (R11, R20).
     const trimmed = await part.truncate(offset)();
     if (E.isLeft(trimmed)) return end(fail(trimmed.left));
-    const kept = await saver.keepOnly(offset > 0 ? [[0, offset]] : []);
+    const kept = await saver.keepOnly(offset > 0 ? [[0, offset]] : [], this.#input.storedBytes);
     if (kept !== null) return end(fail(kept));
     // The running hash reads back the bytes before `offset` while the request goes out, then follows the stream
     // (R27): a resume does not wait for its prefix to be read before it asks for the rest.

@@ -13,13 +13,14 @@ export const transferringStates = {
       src: 'transfer',
       input: ({ context }) => {
         const checkpoint = context.checkpoint;
-        if (checkpoint === null || context.dataUrl === null) {
-          throw new Error('downloading without a checkpoint or a data URL: the plan must set both');
+        if (checkpoint === null || context.dataUrl === null || context.durableBytes === null) {
+          throw new Error('downloading without a checkpoint, a data URL or what storage holds');
         }
         return {
           url: context.dataUrl,
           offset: committedPrefix(checkpoint),
           checkpoint,
+          storedBytes: context.durableBytes,
           options: { ...context.options, headers: context.dataHeaders },
           refreshable: context.refreshable,
           segments: segmentsOf(context),
