@@ -82,7 +82,7 @@ export const createDownload = (
   result.catch(() => undefined);
 
   const limit = new RateLimit(ports.clock, resolved.right.maxBytesPerSecond, shared.rateLimit ?? null);
-  const { machine, progress, session } = machineFor(
+  const { machine, bind, progress, session } = machineFor(
     ports,
     (p) => listeners.publish({ type: 'progress', progress: p }),
     refreshUrl,
@@ -92,6 +92,7 @@ export const createDownload = (
     input: { options: resolved.right, refreshable: refreshUrl !== undefined },
     clock: ports.clock,
   });
+  bind(actor);
 
   let state: DownloadState = 'idle';
   const fail = (failure: DownloadFailure, cause?: unknown): void => {

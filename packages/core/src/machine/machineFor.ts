@@ -1,3 +1,4 @@
+import { type ActorSystem, type AnyEventObject, type CallbackLogicFunction, fromCallback } from 'xstate';
 import type { DownloadPorts, Progress } from '../model/download.js';
 import type { RefreshUrl } from '../model/options.js';
 import { createAdoptActor } from './actors/adoptActor.js';
@@ -11,6 +12,16 @@ import { DownloadSession } from './actors/session.js';
 import { createTransferActor } from './actors/transferActor.js';
 import { createVerifyActor } from './actors/verifyActor.js';
 import { downloadMachine } from './downloadMachine.js';
+import type {
+  AdoptInput,
+  PrepareInput,
+  ProbeInput,
+  RefreshInput,
+  ReleaseInput,
+  TransferInput,
+  VerifyInput,
+} from './effects.js';
+import type { TransferCommand } from './events.js';
 
 /** What ties a download to others beside it (a queue's), all optional. */
 export interface MachineBindings {
@@ -26,10 +37,55 @@ export interface MachineBindings {
   readonly finished?: (bytes: number) => Promise<void>;
 }
 
+/** What each actor the machine invokes runs, for one download: callbacks over its ports and its session. */
+export interface DownloadEffects {
+  readonly prepare: CallbackLogicFunction<AnyEventObject, AnyEventObject, PrepareInput>;
+  readonly probe: CallbackLogicFunction<AnyEventObject, AnyEventObject, ProbeInput>;
+  readonly transfer: CallbackLogicFunction<TransferCommand, AnyEventObject, TransferInput>;
+  readonly verify: CallbackLogicFunction<AnyEventObject, AnyEventObject, VerifyInput>;
+  readonly adopt: CallbackLogicFunction<AnyEventObject, AnyEventObject, AdoptInput>;
+  readonly refresh: CallbackLogicFunction<AnyEventObject, AnyEventObject, RefreshInput>;
+  readonly release: CallbackLogicFunction<AnyEventObject, AnyEventObject, ReleaseInput>;
+  readonly discard: CallbackLogicFunction<AnyEventObject, AnyEventObject, ReleaseInput>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: xstate's own AnyActorSystem, which it does not export.
+type AnyActorSystem = ActorSystem<any>;
+
+/** The effects of each running download, by the actor system of its machine (which its invoked actors share). */
+const effectsBySystem = new WeakMap<AnyActorSystem, DownloadEffects>();
+
+const effectsOf = (system: AnyActorSystem): DownloadEffects => {
+  const effects = effectsBySystem.get(system);
+  if (effects === undefined)
+    throw new Error('a download actor started without its effects: use machineFor().bind');
+  return effects;
+};
+
 /**
- * The machine of one download, its effects filled with actors that close over the ports and the download's
- * session (open file, running hash), and the caller's `refreshUrl` hook (R18). Progress goes to `publish`, throttled,
- * never through the machine.
+ * The machine every download runs, built once: `provide()` builds the whole state tree again, a third of a
+ * millisecond a download (a tenth of a list's set-up time per file). Each invoked actor runs the callback of its
+ * download's effects, found through the actor system it runs in.
+ */
+const boundMachine = downloadMachine.provide({
+  actors: {
+    prepare: fromCallback<AnyEventObject, PrepareInput>((scope) => effectsOf(scope.system).prepare(scope)),
+    probe: fromCallback<AnyEventObject, ProbeInput>((scope) => effectsOf(scope.system).probe(scope)),
+    transfer: fromCallback<TransferCommand, TransferInput>((scope) =>
+      effectsOf(scope.system).transfer(scope),
+    ),
+    verify: fromCallback<AnyEventObject, VerifyInput>((scope) => effectsOf(scope.system).verify(scope)),
+    adopt: fromCallback<AnyEventObject, AdoptInput>((scope) => effectsOf(scope.system).adopt(scope)),
+    refresh: fromCallback<AnyEventObject, RefreshInput>((scope) => effectsOf(scope.system).refresh(scope)),
+    release: fromCallback<AnyEventObject, ReleaseInput>((scope) => effectsOf(scope.system).release(scope)),
+    discard: fromCallback<AnyEventObject, ReleaseInput>((scope) => effectsOf(scope.system).discard(scope)),
+  },
+});
+
+/**
+ * The machine of one download and its effects: actors that close over the ports and the download's session (open
+ * file, running hash), and the caller's `refreshUrl` hook (R18). `bind(actor)` gives an actor of `machine` those
+ * effects, before it starts. Progress goes to `publish`, throttled, never through the machine.
  */
 export const machineFor = (
   ports: DownloadPorts,
@@ -41,31 +97,32 @@ export const machineFor = (
   const session = new DownloadSession(ports.hasher);
   const progress = new ProgressReporter(ports.clock, publish);
   const { http, storage, checkpoints, clock } = ports;
-  const machine = downloadMachine.provide({
-    actors: {
-      prepare: createPrepareActor({ storage, checkpoints, session }),
-      probe: createProbeActor({ http, clock, session }),
-      transfer: createTransferActor({
-        http,
-        checkpoints,
-        clock,
-        session,
-        progress,
-        limit,
-        ...(connectionShare === undefined ? {} : { connectionShare }),
-      }),
-      verify: createVerifyActor({ checkpoints, session, ...(finished === undefined ? {} : { finished }) }),
-      adopt: createAdoptActor({
-        storage,
-        checkpoints,
-        hasher: ports.hasher,
-        session,
-        ...(finished === undefined ? {} : { finished }),
-      }),
-      refresh: createRefreshActor(refreshUrl),
-      release: createReleaseActor({ storage, checkpoints, session }),
-      discard: createDiscardActor({ storage, checkpoints, session }),
-    },
-  });
-  return { machine, progress, session };
+  const effects: DownloadEffects = {
+    prepare: createPrepareActor({ storage, checkpoints, session }),
+    probe: createProbeActor({ http, clock, session }),
+    transfer: createTransferActor({
+      http,
+      checkpoints,
+      clock,
+      session,
+      progress,
+      limit,
+      ...(connectionShare === undefined ? {} : { connectionShare }),
+    }),
+    verify: createVerifyActor({ checkpoints, session, ...(finished === undefined ? {} : { finished }) }),
+    adopt: createAdoptActor({
+      storage,
+      checkpoints,
+      hasher: ports.hasher,
+      session,
+      ...(finished === undefined ? {} : { finished }),
+    }),
+    refresh: createRefreshActor(refreshUrl),
+    release: createReleaseActor({ storage, checkpoints, session }),
+    discard: createDiscardActor({ storage, checkpoints, session }),
+  };
+  const bind = (actor: { readonly system: AnyActorSystem }): void => {
+    effectsBySystem.set(actor.system, effects);
+  };
+  return { machine: boundMachine, bind, progress, session };
 };

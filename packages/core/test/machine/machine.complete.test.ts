@@ -45,11 +45,12 @@ const completeAfterResume = async (expectedSha256: string) => {
       partSize: SIZE,
     });
   });
-  const { machine } = machineFor(w.ports, () => undefined);
+  const { machine, bind } = machineFor(w.ports, () => undefined);
   const actor = createActor(machine.provide({ actors: { transfer: answered416 } }), {
     input: { options: resolved.right, refreshable: false },
     clock: w.clock,
   });
+  bind(actor);
   actor.start();
   actor.send({ type: 'START' });
   for (let turn = 0; turn < 50 && actor.getSnapshot().status === 'active'; turn += 1) await idle();

@@ -49,10 +49,12 @@ describe('the machine context is JSON and a persisted snapshot restores a downlo
     const options = optionsFor();
     const input = { options, refreshable: false };
 
-    const first = createActor(machineFor(w.ports, () => undefined).machine, {
+    const firstRun = machineFor(w.ports, () => undefined);
+    const first = createActor(firstRun.machine, {
       input,
       clock: w.clock,
     });
+    firstRun.bind(first);
     first.start();
     first.send({ type: 'START' });
     await runUntil(w, () => (w.storage.durablePartOf(TARGET)?.length ?? 0) >= 60_000);
@@ -66,11 +68,13 @@ describe('the machine context is JSON and a persisted snapshot restores a downlo
     first.stop();
 
     const restored = JSON.parse(text);
-    const second = createActor(machineFor(w.ports, () => undefined).machine, {
+    const secondRun = machineFor(w.ports, () => undefined);
+    const second = createActor(secondRun.machine, {
       input,
       clock: w.clock,
       snapshot: restored,
     });
+    secondRun.bind(second);
     second.start();
     expect(stateOf(second)).toBe('paused');
     second.send({ type: 'RESUME' });

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { fromCallback } from 'xstate';
+import type { AnyEventObject, CallbackLogicFunction } from 'xstate';
 import type { Checkpoint } from '../../model/checkpoint.js';
 import type { TransferOutcome } from '../../model/decision.js';
 import type { DownloadFailure } from '../../model/failure.js';
@@ -49,8 +49,9 @@ interface DataRun {
  * several connections (`SegmentGroup`, R41–R43); otherwise as one stream (`SingleTransfer`). Either reports its
  * checkpoints as `CHECKPOINTED` and ends with `transfer.<outcome>`; a `STOP` aborts it, and it saves what arrived.
  */
-export const createTransferActor = (deps: TransferDeps) =>
-  fromCallback<TransferCommand, TransferInput>(({ input, sendBack, receive }) => {
+export const createTransferActor =
+  (deps: TransferDeps): CallbackLogicFunction<TransferCommand, AnyEventObject, TransferInput> =>
+  ({ input, sendBack, receive }) => {
     const send = (event: TransferEvent) => sendBack(event);
     const run: DataRun =
       input.segments !== null && deps.session.part.sequential !== true
@@ -67,7 +68,7 @@ export const createTransferActor = (deps: TransferDeps) =>
       ),
     );
     return () => run.abort('stop');
-  });
+  };
 
 /**
  * One data GET from the checkpoint's prefix, its body streamed into the part file: batched writes behind the
