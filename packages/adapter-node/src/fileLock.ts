@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { link, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { errnoOf } from './fsFailure.js';
-import { createOwnFile, readOwnFile } from './ownFile.js';
+import { createOwnFile, lstatOrNull, readOwnFile } from './ownFile.js';
 import { tempLockPathOf } from './sidecarPaths.js';
 
 /** What a lock file holds: enough to tell whether its owner still runs. */
@@ -126,10 +126,31 @@ type LockFile =
  * never read nor followed, and never taken over: it is `Unsafe` and stays as it is (R31). A file of this user too
  * big to be a lock is not read: a torn lock, taken over once old (R33).
  */
-const readLock = async (path: string): Promise<LockFile> => {
+const readOnce = async (path: string): Promise<LockFile> => {
   const read = await readOwnFile(path, maxLockBytes);
   if (read._tag !== 'Found') return read;
   return { _tag: 'Found', text: read.value.text, mtimeMs: read.value.info.mtimeMs };
+};
+
+/** How long a lock with two links is read again before it counts as a planted hard link: 20 × 2 ms. */
+const LINKING_READS = 20;
+const LINKING_PAUSE_MS = 2;
+
+/**
+ * `readOnce`, except that a lock of this user with two links is read again for a while: another taker links the
+ * lock from its temp file and removes that name just after, so in between the lock has two links and is not unsafe,
+ * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links is a hard link
+ * planted there: `Unsafe` (R31).
+ */
+const readLock = async (path: string): Promise<LockFile> => {
+  for (let read = 1; ; read += 1) {
+    const lock = await readOnce(path);
+    if (lock._tag !== 'Unsafe' || read >= LINKING_READS) return lock;
+    const info = await lstatOrNull(path);
+    const beingLinked = info !== null && info.isFile() && info.nlink === 2 && info.uid === process.geteuid?.();
+    if (!beingLinked) return lock;
+    await new Promise((resolve) => setTimeout(resolve, LINKING_PAUSE_MS));
+  }
 };
 
 /** How taking a lock went. */

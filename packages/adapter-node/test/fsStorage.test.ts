@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { open, readFile, symlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
@@ -175,6 +175,18 @@ describe('FsStorage on disk', () => {
     expect(attempts.filter((a) => a._tag === 'Taken')).toHaveLength(1);
     expect(attempts.filter((a) => a._tag === 'Busy')).toHaveLength(19);
     expect(JSON.parse(await readFile(lockPathOf(target), 'utf8')).pid).toBe(process.pid);
+    expect(await listDir(dir)).toEqual(['f.lock']);
+  });
+
+  it('R23, R31: a lock read while its taker has linked it and not yet removed its temp name (two links) is busy, not unsafe', async () => {
+    const target = join(dir, 'f');
+    const temp = `${lockPathOf(target)}.0123456789abcdef.tmp`;
+    await writeFile(temp, JSON.stringify({ pid: process.pid, startedAt: Date.now(), hostname: hostname() }));
+    await link(temp, lockPathOf(target));
+    const attempt = acquireLock(lockPathOf(target));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await unlink(temp);
+    expect(await attempt).toEqual({ _tag: 'Busy' });
     expect(await listDir(dir)).toEqual(['f.lock']);
   });
 
