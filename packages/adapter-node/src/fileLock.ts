@@ -147,7 +147,7 @@ const readLock = async (path: string): Promise<LockFile> => {
     const lock = await readOnce(path);
     if (lock._tag !== 'Unsafe' || read >= LINKING_READS) return lock;
     const info = await lstatOrNull(path);
-    const beingLinked = info !== null && info.isFile() && info.nlink === 2 && info.uid === process.geteuid?.();
+    const beingLinked = info?.isFile() && info.nlink === 2 && info.uid === process.geteuid?.();
     if (!beingLinked) return lock;
     await new Promise((resolve) => setTimeout(resolve, LINKING_PAUSE_MS));
   }
