@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { WriteBatcher } from '../../src/machine/actors/WriteBatcher.js';
+import { CopyBuffers, WriteBatcher } from '../../src/machine/actors/WriteBatcher.js';
 import { WriteBehind } from '../../src/machine/actors/WriteBehind.js';
 import { concatBytes } from '../../src/memory/asciiBytes.js';
 import type { PartFile, StorageFailure } from '../../src/ports/StoragePort.js';
@@ -108,6 +108,18 @@ describe('WriteBatcher', () => {
     const third = fill(new WriteBatcher(7), 3);
     expect(third?.buffer).not.toBe(second?.buffer);
     expect(second).toEqual(new Uint8Array(9).fill(2));
+  });
+
+  it('copies a batch smaller than its capacity into a buffer of the next power of two from 64 KiB, reused at that size', () => {
+    const copies = new CopyBuffers(2 * 1024 * 1024);
+    const small = copies.take(100 * 1024);
+    expect(small.length).toBe(100 * 1024);
+    expect(small.buffer.byteLength).toBe(128 * 1024);
+    expect(copies.take(1000).buffer.byteLength).toBe(64 * 1024);
+    expect(copies.take(2 * 1024 * 1024).buffer.byteLength).toBe(2 * 1024 * 1024);
+    expect(copies.giveBack(small)).toBe(true);
+    expect(copies.take(65 * 1024).buffer).toBe(small.buffer);
+    expect(copies.take(3 * 1024 * 1024).buffer.byteLength).toBe(3 * 1024 * 1024);
   });
 
   it('copies small chunks of separate buffers into one batch', () => {

@@ -77,17 +77,22 @@ export class WriteBatcher {
   }
 }
 
-/** Copy buffers kept for reuse: as many as can be in flight behind the network, and one being filled. */
+/** Copy buffers kept for reuse, of each size: as many as can be in flight behind the network, and one being filled. */
 const SPARE_BUFFERS = 6;
+
+/** The smallest copy buffer: sizes go up by doubling from here to the capacity. */
+const SMALLEST_BUFFER = 64 * 1024;
 
 /**
  * The buffers batches are copied into, back from storage and free again. Reused rather than allocated a MiB at a
  * time: a fresh buffer per batch made V8 collect garbage for a third of a 1 GiB download's time. The lanes of a
  * segmented run share one set (`capacity` each: a batch's worth plus one chunk), so that sixteen of them keep no
- * more spare copies than one does.
+ * more spare copies than one does. A batch smaller than the capacity (the end of a body, a small file's whole body)
+ * takes a buffer of the next power of two from 64 KiB: sixteen small files at once held 16 × 2 MiB for 256 KiB each.
  */
 export class CopyBuffers {
-  readonly #spare: Uint8Array[] = [];
+  /** Spare buffers by size. */
+  readonly #spare = new Map<number, Uint8Array[]>();
   /** The buffers handed out, so that only those come back to `#spare`. */
   readonly #own = new WeakSet<ArrayBufferLike>();
 
@@ -96,9 +101,10 @@ export class CopyBuffers {
   /** A buffer of `bytes` to copy into. */
   take(bytes: number): Uint8Array {
     if (bytes > this.capacity) return new Uint8Array(bytes);
-    let buffer = this.#spare.pop();
+    const size = sizeFor(bytes, this.capacity);
+    let buffer = this.#spare.get(size)?.pop();
     if (buffer === undefined) {
-      buffer = new Uint8Array(this.capacity);
+      buffer = new Uint8Array(size);
       this.#own.add(buffer.buffer);
     }
     return buffer.subarray(0, bytes);
@@ -107,10 +113,23 @@ export class CopyBuffers {
   /** Takes back a batch written from one of these buffers; `false` when it is not one of them. */
   giveBack(batch: Uint8Array): boolean {
     if (!this.#own.has(batch.buffer)) return false;
-    if (this.#spare.length < SPARE_BUFFERS) this.#spare.push(new Uint8Array(batch.buffer, 0, this.capacity));
+    const size = batch.buffer.byteLength;
+    let spare = this.#spare.get(size);
+    if (spare === undefined) {
+      spare = [];
+      this.#spare.set(size, spare);
+    }
+    if (spare.length < SPARE_BUFFERS) spare.push(new Uint8Array(batch.buffer, 0, size));
     return true;
   }
 }
+
+/** The size of the buffer a copy of `bytes` takes: the next power of two from `SMALLEST_BUFFER`, at most `capacity`. */
+const sizeFor = (bytes: number, capacity: number): number => {
+  let size = SMALLEST_BUFFER;
+  while (size < bytes) size *= 2;
+  return Math.min(size, capacity);
+};
 
 /** The copy buffers of each capacity, shared by every download of the process (see `sharedCopyBuffers`). */
 const shared = new Map<number, CopyBuffers>();
