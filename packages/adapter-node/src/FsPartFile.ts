@@ -40,21 +40,32 @@ export class FsPartFile implements PartFile {
    */
   private behindError: unknown = null;
 
+  /**
+   * The file's size while nothing has changed it since it was created empty (`0`), else `null`: a fresh download
+   * asks neither fstat for its size nor ftruncate to cut it to 0.
+   */
+  private knownSize: number | null;
+
   constructor(
     private readonly target: string,
     private readonly partPath: string,
     private readonly lockPath: string,
     handle: FileHandle,
     private readonly flushBehindBytes: number,
+    knownSize: number | null = null,
   ) {
     this.handle = handle;
+    this.knownSize = knownSize;
   }
 
   size(): TE.TaskEither<StorageFailure, number> {
+    const known = this.knownSize;
+    if (known !== null) return this.withHandle('stat', async () => known);
     return this.withHandle('stat', async (handle) => (await handle.stat()).size);
   }
 
   write(offset: number, bytes: Uint8Array): TE.TaskEither<StorageFailure, void> {
+    this.knownSize = null;
     return this.withHandle('write', async (handle) => {
       // A positional write may be partial (a signal, a nearly full disk): go on until every byte is written.
       let done = 0;
@@ -91,6 +102,8 @@ export class FsPartFile implements PartFile {
   }
 
   truncate(length: number): TE.TaskEither<StorageFailure, void> {
+    if (this.knownSize === length) return this.withHandle('truncate', async () => undefined);
+    this.knownSize = null;
     return this.withHandle('truncate', (handle) => handle.truncate(length));
   }
 

@@ -110,6 +110,18 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
     await expectRight(file.close());
   });
 
+  it('R21, R31: a part file open created is empty, and its size after a write or a truncate is what the file holds', async () => {
+    const file = await expectRight(new FsStorage().open(target()));
+    expect(await expectRight(file.size())).toBe(0);
+    await expectRight(file.truncate(0));
+    await expectRight(file.write(0, Uint8Array.of(1, 2, 3, 4)));
+    expect(await expectRight(file.size())).toBe(4);
+    await expectRight(file.truncate(2));
+    expect(await expectRight(file.size())).toBe(2);
+    await expectRight(file.close());
+    expect([...(await readFile(partPathOf(target())))]).toEqual([1, 2]);
+  });
+
   it('R31, R32: commit never renames over a link or a FIFO that took the target name meanwhile', async () => {
     const file = await expectRight(new FsStorage().open(target()));
     await expectRight(file.write(0, Uint8Array.of(1, 2, 3)));
