@@ -309,6 +309,24 @@ describe('createDownload: local state', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R24: a fresh start paused before its first byte still saves a checkpoint (of the version, counting nothing)', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.stall(0), { method: 'GET' });
+    const run = begin(w, { checkpointIntervalMs: 10_000 });
+    await drive(w, run, () => gets(w).length > 0);
+    expect(w.checkpoints.keys()).toEqual([]);
+    run.download.pause();
+    await drive(w, run, () => run.download.getSnapshot().state === 'paused');
+    const saved = checkpointOf(w);
+    expect(saved?.ranges).toEqual([]);
+    expect(saved?.validators.etag).toBe(w.server.resource(URL_A)?.current.etag);
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    run.download.resume();
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
   it('R24: pause stops the network, saves a checkpoint and closes the file; resume goes on from it', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content, {}, { chunkDelayMs: 10 });

@@ -23,6 +23,8 @@ export class CheckpointSaver {
   #checkpoint: Checkpoint;
   /** The bytes the last saved checkpoint counts. */
   #saved: number;
+  /** Whether storage holds `#checkpoint`'s version: not after a fresh start that has not saved yet (`keepOnly`). */
+  #stored = true;
   #lastSaveAt: number;
   /** The save running in the background, if one is. */
   #running: Promise<void> | null = null;
@@ -78,7 +80,10 @@ export class CheckpointSaver {
       this.#checkpoint.ranges.every((range, i) => range[0] === kept[i]?.[0] && range[1] === kept[i]?.[1]);
     this.#checkpoint = { ...this.#checkpoint, ranges: kept };
     this.#saved = coveredBytes(kept);
-    if (kept.length > 0 ? same : storedBytes === 0) return null;
+    if (kept.length > 0 ? same : storedBytes === 0) {
+      this.#stored = kept.length > 0;
+      return null;
+    }
     const saved = await this.#store.save(this.#target, encodeCheckpoint(this.#checkpoint))();
     return E.isLeft(saved) ? saved.left : null;
   }
@@ -110,13 +115,16 @@ export class CheckpointSaver {
     this.#lastSaveAt = this.#clock.now();
     const checkpoint = written().reduce<Checkpoint>((c, range) => withBytes(c, range), this.#checkpoint);
     const counted = coveredBytes(checkpoint.ranges);
-    if (counted === this.#saved) return null;
+    // Nothing new to count: saved only when storage has no checkpoint of this version yet (a pause before the first
+    // byte still leaves one, R24).
+    if (counted === this.#saved && this.#stored) return null;
     const flushed = await this.#part.flush()();
     if (E.isLeft(flushed)) return flushed.left;
     const saved = await this.#store.save(this.#target, encodeCheckpoint(checkpoint))();
     if (E.isLeft(saved)) return saved.left;
     this.#checkpoint = checkpoint;
     this.#saved = counted;
+    this.#stored = true;
     this.#onSaved(checkpoint);
     return null;
   }
