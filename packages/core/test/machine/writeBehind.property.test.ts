@@ -122,6 +122,21 @@ describe('WriteBatcher', () => {
     expect(copies.take(3 * 1024 * 1024).buffer.byteLength).toBe(3 * 1024 * 1024);
   });
 
+  it('keeps spare copy buffers of at most six full capacities in bytes, whatever their sizes', () => {
+    const MiB = 1024 * 1024;
+    const copies = new CopyBuffers(MiB);
+    const full = Array.from({ length: 7 }, () => copies.take(MiB));
+    const small = Array.from({ length: 3 }, () => copies.take(64 * 1024));
+    for (const buffer of [...full, ...small]) expect(copies.giveBack(buffer)).toBe(true);
+    const kept = new Set(full.slice(0, 6).map((b) => b.buffer));
+    const again = Array.from({ length: 6 }, () => copies.take(MiB).buffer);
+    expect(again.every((b) => kept.has(b))).toBe(true);
+    // The seventh full one and the small ones found no room: the next take allocates.
+    expect(copies.take(MiB).buffer).not.toBe(full[6]?.buffer);
+    const fresh = copies.take(64 * 1024).buffer;
+    expect(small.some((b) => b.buffer === fresh)).toBe(false);
+  });
+
   it('copies small chunks of separate buffers into one batch', () => {
     const batcher = new WriteBatcher(8);
     const a = Uint8Array.of(1, 2, 3);

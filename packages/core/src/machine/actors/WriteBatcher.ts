@@ -77,7 +77,11 @@ export class WriteBatcher {
   }
 }
 
-/** Copy buffers kept for reuse, of each size: as many as can be in flight behind the network, and one being filled. */
+/**
+ * Copy buffers kept for reuse, counted in buffers of the full capacity: as many as can be in flight behind the
+ * network, and one being filled. Smaller buffers share that room, so the spares never hold more bytes than six full
+ * ones.
+ */
 const SPARE_BUFFERS = 6;
 
 /** The smallest copy buffer: sizes go up by doubling from here to the capacity. */
@@ -93,6 +97,8 @@ const SMALLEST_BUFFER = 64 * 1024;
 export class CopyBuffers {
   /** Spare buffers by size. */
   readonly #spare = new Map<number, Uint8Array[]>();
+  /** The bytes of every spare buffer. */
+  #spareBytes = 0;
   /** The buffers handed out, so that only those come back to `#spare`. */
   readonly #own = new WeakSet<ArrayBufferLike>();
 
@@ -106,7 +112,7 @@ export class CopyBuffers {
     if (buffer === undefined) {
       buffer = new Uint8Array(size);
       this.#own.add(buffer.buffer);
-    }
+    } else this.#spareBytes -= size;
     return buffer.subarray(0, bytes);
   }
 
@@ -119,7 +125,10 @@ export class CopyBuffers {
       spare = [];
       this.#spare.set(size, spare);
     }
-    if (spare.length < SPARE_BUFFERS) spare.push(new Uint8Array(batch.buffer, 0, size));
+    if (this.#spareBytes + size <= SPARE_BUFFERS * this.capacity) {
+      spare.push(new Uint8Array(batch.buffer, 0, size));
+      this.#spareBytes += size;
+    }
     return true;
   }
 }
