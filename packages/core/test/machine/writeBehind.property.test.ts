@@ -120,6 +120,10 @@ describe('WriteBatcher', () => {
     expect(copies.giveBack(small)).toBe(true);
     expect(copies.take(65 * 1024).buffer).toBe(small.buffer);
     expect(copies.take(3 * 1024 * 1024).buffer.byteLength).toBe(3 * 1024 * 1024);
+    // With no spare of its size, a batch takes the smallest bigger spare rather than a new buffer.
+    const big = copies.take(2 * 1024 * 1024);
+    expect(copies.giveBack(big)).toBe(true);
+    expect(copies.take(300 * 1024).buffer).toBe(big.buffer);
   });
 
   it('keeps spare copy buffers of at most six full capacities in bytes, whatever their sizes', () => {

@@ -92,7 +92,8 @@ const SMALLEST_BUFFER = 64 * 1024;
  * time: a fresh buffer per batch made V8 collect garbage for a third of a 1 GiB download's time. The lanes of a
  * segmented run share one set (`capacity` each: a batch's worth plus one chunk), so that sixteen of them keep no
  * more spare copies than one does. A batch smaller than the capacity (the end of a body, a small file's whole body)
- * takes a buffer of the next power of two from 64 KiB: sixteen small files at once held 16 × 2 MiB for 256 KiB each.
+ * takes the smallest spare that holds it, else a new buffer of the next power of two from 64 KiB: sixteen small files
+ * at once held 16 × 2 MiB for 256 KiB each.
  */
 export class CopyBuffers {
   /** Spare buffers by size. */
@@ -108,11 +109,17 @@ export class CopyBuffers {
   take(bytes: number): Uint8Array {
     if (bytes > this.capacity) return new Uint8Array(bytes);
     const size = sizeFor(bytes, this.capacity);
-    let buffer = this.#spare.get(size)?.pop();
-    if (buffer === undefined) {
-      buffer = new Uint8Array(size);
-      this.#own.add(buffer.buffer);
-    } else this.#spareBytes -= size;
+    // The smallest spare that holds the batch: a fresh buffer only when none does.
+    for (let spareSize = size; spareSize <= this.capacity; spareSize = nextSize(spareSize, this.capacity)) {
+      const buffer = this.#spare.get(spareSize)?.pop();
+      if (buffer !== undefined) {
+        this.#spareBytes -= spareSize;
+        return buffer.subarray(0, bytes);
+      }
+      if (spareSize === this.capacity) break;
+    }
+    const buffer = new Uint8Array(size);
+    this.#own.add(buffer.buffer);
     return buffer.subarray(0, bytes);
   }
 
@@ -132,6 +139,9 @@ export class CopyBuffers {
     return true;
   }
 }
+
+/** The size after `size` in the doubling from `SMALLEST_BUFFER`, at most `capacity`. */
+const nextSize = (size: number, capacity: number): number => Math.min(size * 2, capacity);
 
 /** The size of the buffer a copy of `bytes` takes: the next power of two from `SMALLEST_BUFFER`, at most `capacity`. */
 const sizeFor = (bytes: number, capacity: number): number => {
