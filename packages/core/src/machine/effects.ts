@@ -1,3 +1,4 @@
+import type { AnyEventObject, CallbackActorLogic, CallbackLogicFunction } from 'xstate';
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { ChecksumCheck } from '../model/checksum.js';
 import type { ProbeResult } from '../model/decision.js';
@@ -5,10 +6,11 @@ import type { DownloadFailure } from '../model/failure.js';
 import type { RefreshedUrls, ResolvedOptions, SegmentOptions } from '../model/options.js';
 import type { BackoffDraw } from '../rules/attempts.js';
 import type { Notice } from '../rules/notices.js';
+import type { TransferCommand } from './events.js';
 
 /**
  * The effects the machine invokes, as contracts: what each actor gets and what it answers. The implementations
- * (`actors/prepareActor.ts`, …) close over the ports and are given per download by `machine.provide()`. Every
+ * (`actors/prepareActor.ts`, …) close over the ports and are given per download through `machineFor`. Every
  * output is a value tagged by `_tag`, reported to the machine as the event `<actor>.<tag>` (see `effectActor`); no
  * actor rejects for an expected failure.
  */
@@ -121,3 +123,30 @@ export interface ReleaseInput {
 export type ReleaseOutput =
   | { readonly _tag: 'Released' }
   | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
+
+/** Each effect the machine invokes: what it is given, and what the machine sends it while it runs. */
+export interface EffectSignatures {
+  readonly prepare: { readonly input: PrepareInput; readonly receives: AnyEventObject };
+  readonly probe: { readonly input: ProbeInput; readonly receives: AnyEventObject };
+  readonly transfer: { readonly input: TransferInput; readonly receives: TransferCommand };
+  readonly verify: { readonly input: VerifyInput; readonly receives: AnyEventObject };
+  readonly adopt: { readonly input: AdoptInput; readonly receives: AnyEventObject };
+  readonly refresh: { readonly input: RefreshInput; readonly receives: AnyEventObject };
+  readonly release: { readonly input: ReleaseInput; readonly receives: AnyEventObject };
+  readonly discard: { readonly input: ReleaseInput; readonly receives: AnyEventObject };
+}
+
+export type EffectName = keyof EffectSignatures;
+
+/** The actor logic the machine invokes for effect `K`. */
+export type EffectLogic<K extends EffectName> = CallbackActorLogic<
+  EffectSignatures[K]['receives'],
+  EffectSignatures[K]['input']
+>;
+
+/** What one download runs for effect `K`: the callback of a callback actor. */
+export type EffectCallback<K extends EffectName> = CallbackLogicFunction<
+  EffectSignatures[K]['receives'],
+  AnyEventObject,
+  EffectSignatures[K]['input']
+>;

@@ -1,4 +1,4 @@
-import { type ActorSystem, type AnyEventObject, type CallbackLogicFunction, fromCallback } from 'xstate';
+import { type ActorSystem, fromCallback } from 'xstate';
 import type { DownloadPorts, Progress } from '../model/download.js';
 import type { RefreshUrl } from '../model/options.js';
 import { createAdoptActor } from './actors/adoptActor.js';
@@ -12,16 +12,7 @@ import { DownloadSession } from './actors/session.js';
 import { createTransferActor } from './actors/transferActor.js';
 import { createVerifyActor } from './actors/verifyActor.js';
 import { downloadMachine } from './downloadMachine.js';
-import type {
-  AdoptInput,
-  PrepareInput,
-  ProbeInput,
-  RefreshInput,
-  ReleaseInput,
-  TransferInput,
-  VerifyInput,
-} from './effects.js';
-import type { TransferCommand } from './events.js';
+import type { EffectCallback, EffectLogic, EffectName } from './effects.js';
 
 /** What ties a download to others beside it (a queue's), all optional. */
 export interface MachineBindings {
@@ -38,16 +29,7 @@ export interface MachineBindings {
 }
 
 /** What each actor the machine invokes runs, for one download: callbacks over its ports and its session. */
-export interface DownloadEffects {
-  readonly prepare: CallbackLogicFunction<AnyEventObject, AnyEventObject, PrepareInput>;
-  readonly probe: CallbackLogicFunction<AnyEventObject, AnyEventObject, ProbeInput>;
-  readonly transfer: CallbackLogicFunction<TransferCommand, AnyEventObject, TransferInput>;
-  readonly verify: CallbackLogicFunction<AnyEventObject, AnyEventObject, VerifyInput>;
-  readonly adopt: CallbackLogicFunction<AnyEventObject, AnyEventObject, AdoptInput>;
-  readonly refresh: CallbackLogicFunction<AnyEventObject, AnyEventObject, RefreshInput>;
-  readonly release: CallbackLogicFunction<AnyEventObject, AnyEventObject, ReleaseInput>;
-  readonly discard: CallbackLogicFunction<AnyEventObject, AnyEventObject, ReleaseInput>;
-}
+export type DownloadEffects = { readonly [K in EffectName]: EffectCallback<K> };
 
 // biome-ignore lint/suspicious/noExplicitAny: xstate's own AnyActorSystem, which it does not export.
 type AnyActorSystem = ActorSystem<any>;
@@ -67,20 +49,25 @@ const effectsOf = (system: AnyActorSystem): DownloadEffects => {
  * millisecond a download (a tenth of a list's set-up time per file). Each invoked actor runs the callback of its
  * download's effects, found through the actor system it runs in.
  */
-const boundMachine = downloadMachine.provide({
-  actors: {
-    prepare: fromCallback<AnyEventObject, PrepareInput>((scope) => effectsOf(scope.system).prepare(scope)),
-    probe: fromCallback<AnyEventObject, ProbeInput>((scope) => effectsOf(scope.system).probe(scope)),
-    transfer: fromCallback<TransferCommand, TransferInput>((scope) =>
-      effectsOf(scope.system).transfer(scope),
-    ),
-    verify: fromCallback<AnyEventObject, VerifyInput>((scope) => effectsOf(scope.system).verify(scope)),
-    adopt: fromCallback<AnyEventObject, AdoptInput>((scope) => effectsOf(scope.system).adopt(scope)),
-    refresh: fromCallback<AnyEventObject, RefreshInput>((scope) => effectsOf(scope.system).refresh(scope)),
-    release: fromCallback<AnyEventObject, ReleaseInput>((scope) => effectsOf(scope.system).release(scope)),
-    discard: fromCallback<AnyEventObject, ReleaseInput>((scope) => effectsOf(scope.system).discard(scope)),
-  },
-});
+const boundMachine = (() => {
+  // The scope is the one the machine gives effect `name`; TypeScript cannot tie the two through the generic.
+  const delegate = <K extends EffectName>(name: K): EffectLogic<K> =>
+    fromCallback((scope) =>
+      (effectsOf(scope.system)[name] as EffectCallback<EffectName>)(scope as never),
+    ) as EffectLogic<K>;
+  return downloadMachine.provide({
+    actors: {
+      prepare: delegate('prepare'),
+      probe: delegate('probe'),
+      transfer: delegate('transfer'),
+      verify: delegate('verify'),
+      adopt: delegate('adopt'),
+      refresh: delegate('refresh'),
+      release: delegate('release'),
+      discard: delegate('discard'),
+    },
+  });
+})();
 
 /**
  * The machine of one download and its effects: actors that close over the ports and the download's session (open

@@ -8,24 +8,16 @@ import { isFinishedTarget } from '../rules/finishedTarget.js';
 import { planRetry, planStart } from '../rules/planStart.js';
 import { segmentPolicy } from '../rules/segmentPolicy.js';
 import type { DownloadContext, DownloadMachineInput } from './context.js';
-import type {
-  AdoptInput,
-  PrepareInput,
-  ProbeInput,
-  RefreshInput,
-  ReleaseInput,
-  TransferInput,
-  VerifyInput,
-} from './effects.js';
-import type { DownloadMachineEvent, TransferCommand, TransferEndEvent } from './events.js';
+import type { EffectLogic, EffectName } from './effects.js';
+import type { DownloadMachineEvent, TransferEndEvent } from './events.js';
 
 /** The events the machine itself reports; createDownload adds `state`, `progress`, `done` and `error`. */
 export type MachineEmitted = Extract<DownloadEvent, { type: 'start' | 'restart' | 'retry' | 'notice' }>;
 
-const notProvided = (name: string) =>
+const notProvided = <K extends EffectName>(name: K): EffectLogic<K> =>
   fromCallback<AnyEventObject, unknown>(() => {
     throw new Error(`the ${name} actor was not provided: use createDownload, or machine.provide()`);
-  });
+  }) as EffectLogic<K>;
 
 /** The bytes a checkpoint counts: what a stop leaves durable, and what progress is measured by (R20, R25). */
 export const heldBytes = (checkpoint: Checkpoint | null): number =>
@@ -61,14 +53,14 @@ export const machineSetup = setup({
     emitted: {} as MachineEmitted,
   },
   actors: {
-    prepare: notProvided('prepare') as ReturnType<typeof fromCallback<AnyEventObject, PrepareInput>>,
-    probe: notProvided('probe') as ReturnType<typeof fromCallback<AnyEventObject, ProbeInput>>,
-    transfer: notProvided('transfer') as ReturnType<typeof fromCallback<TransferCommand, TransferInput>>,
-    verify: notProvided('verify') as ReturnType<typeof fromCallback<AnyEventObject, VerifyInput>>,
-    adopt: notProvided('adopt') as ReturnType<typeof fromCallback<AnyEventObject, AdoptInput>>,
-    refresh: notProvided('refresh') as ReturnType<typeof fromCallback<AnyEventObject, RefreshInput>>,
-    release: notProvided('release') as ReturnType<typeof fromCallback<AnyEventObject, ReleaseInput>>,
-    discard: notProvided('discard') as ReturnType<typeof fromCallback<AnyEventObject, ReleaseInput>>,
+    prepare: notProvided('prepare'),
+    probe: notProvided('probe'),
+    transfer: notProvided('transfer'),
+    verify: notProvided('verify'),
+    adopt: notProvided('adopt'),
+    refresh: notProvided('refresh'),
+    release: notProvided('release'),
+    discard: notProvided('discard'),
   },
   guards: {
     isOnline: ({ context }) => context.online,
