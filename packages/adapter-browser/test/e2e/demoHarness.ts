@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { demoPlugin } from '../../demo/demoPlugin.js';
 import { type FaultServer, startFaultServer } from '../../demo/faultServer.js';
 import { sourceAliases } from '../../demo/sourceAliases.js';
@@ -41,6 +42,47 @@ export const startDemo = async (): Promise<Demo> => {
       await browser.close();
       await vite.close();
       await files.close();
+    },
+  };
+};
+
+/** The demo of a test file and the browser profile of its current test. */
+export interface DemoRun {
+  readonly demo: Demo;
+  readonly context: BrowserContext;
+}
+
+/**
+ * The demo for the tests of the calling file: started once before them and closed after; a fresh browser profile a
+ * test (its own OPFS, IndexedDB and Web Locks), with the served files reset before it and released after.
+ * Registers the vitest hooks where it is called.
+ */
+export const useDemo = (): DemoRun => {
+  let demo: Demo | null = null;
+  let context: BrowserContext | null = null;
+  beforeAll(async () => {
+    demo = await startDemo();
+  });
+  afterAll(async () => {
+    await demo?.close();
+  });
+  beforeEach(async () => {
+    demo?.files.reset();
+    context = (await demo?.browser.newContext()) ?? null;
+  });
+  afterEach(async () => {
+    demo?.files.release();
+    await context?.close();
+    context = null;
+  });
+  return {
+    get demo() {
+      if (demo === null) throw new Error('the demo runs only inside the tests of the file');
+      return demo;
+    },
+    get context() {
+      if (context === null) throw new Error('a browser profile exists only inside a test');
+      return context;
     },
   };
 };

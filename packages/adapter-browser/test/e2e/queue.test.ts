@@ -1,26 +1,8 @@
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { patternBytes } from '../../demo/patternBytes.js';
-import { type Demo, DemoTab, MiB, startDemo } from './demoHarness.js';
+import { DemoTab, MiB, useDemo } from './demoHarness.js';
 
-let demo: Demo;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  demo = await startDemo();
-});
-afterAll(async () => {
-  await demo?.close();
-});
-beforeEach(async () => {
-  demo.files.reset();
-  // A fresh profile: its own OPFS and IndexedDB (the queue's database among them).
-  context = await demo.browser.newContext();
-});
-afterEach(async () => {
-  demo.files.release();
-  await context.close();
-});
+const run = useDemo();
 
 /** A row of the demo's list as the page shows it. */
 interface Row {
@@ -71,7 +53,7 @@ const opfsSha256 = (tab: DemoTab, name: string): Promise<string | null> =>
   }, name);
 
 const gets = (name: string) =>
-  demo.files.requests.filter((r) => r.method === 'GET' && r.path === `/files/${name}`);
+  run.demo.files.requests.filter((r) => r.method === 'GET' && r.path === `/files/${name}`);
 
 const offsetOf = (range: string | null | undefined): number =>
   Number(/^bytes=(\d+)-\d*$/.exec(range ?? '')?.[1] ?? Number.NaN);
@@ -87,16 +69,16 @@ describe('the demo page’s queue in headless Chromium', () => {
     const running = { name: 'queue-running.bin', size: 16 * MiB };
     const sha = new Map<string, string>();
     [small, paused, running].forEach((file, index) => {
-      sha.set(file.name, demo.files.setFile(file.name, patternBytes(file.size, 300 + index)));
+      sha.set(file.name, run.demo.files.setFile(file.name, patternBytes(file.size, 300 + index)));
     });
     // Every body is held at 6 MiB: the small file finishes, the two big ones stop part-way, checkpointed.
-    Object.assign(demo.files.faults, { bytesPerTick: 64 * 1024, tickMs: 5, holdAt: 6 * MiB });
-    const tab = await DemoTab.open(demo, context, {
+    Object.assign(run.demo.files.faults, { bytesPerTick: 64 * 1024, tickMs: 5, holdAt: 6 * MiB });
+    const tab = await DemoTab.open(run.demo, run.context, {
       checkpointIntervalMs: '50',
       writeBufferBytes: String(64 * 1024),
     });
     await tab.queueReady();
-    const urls = [small, paused, running].map((file) => `${demo.files.origin}/files/${file.name}`);
+    const urls = [small, paused, running].map((file) => `${run.demo.files.origin}/files/${file.name}`);
     await tab.page.getByTestId('queue-urls').fill(urls.join('\n'));
     await tab.page.getByRole('button', { name: 'Add to queue', exact: true }).click();
 
@@ -125,8 +107,8 @@ describe('the demo page’s queue in headless Chromium', () => {
     // What OPFS holds of the paused one is on its bar before it runs again.
     expect(after[1]?.bytes).toBeGreaterThanOrEqual(4 * MiB);
 
-    demo.files.release();
-    demo.files.faults.holdAt = null;
+    run.demo.files.release();
+    run.demo.files.faults.holdAt = null;
     await waitForRow(tab, running.name, `state === 'done'`);
     const pausedGets = gets(paused.name).length;
     await tab.page.getByRole('button', { name: `Resume ${paused.name}`, exact: true }).click();

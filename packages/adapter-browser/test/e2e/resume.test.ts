@@ -1,28 +1,10 @@
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { patternBytes } from '../../demo/patternBytes.js';
-import { type Demo, DemoTab, MiB, startDemo } from './demoHarness.js';
+import { DemoTab, MiB, useDemo } from './demoHarness.js';
 
-let demo: Demo;
-let context: BrowserContext;
 let seed = 100;
-
-beforeAll(async () => {
-  demo = await startDemo();
-});
-afterAll(async () => {
-  await demo?.close();
-});
-beforeEach(async () => {
-  demo.files.reset();
-  // A fresh profile a test: its own OPFS, IndexedDB and Web Locks.
-  context = await demo.browser.newContext();
-});
-afterEach(async () => {
-  demo.files.release();
-  await context.close();
-});
+const run = useDemo();
 
 /** New bytes for a file, another pattern each call. */
 const nextContent = (size = 16 * MiB): Uint8Array => {
@@ -34,12 +16,12 @@ const nextContent = (size = 16 * MiB): Uint8Array => {
 const serve = (size = 16 * MiB): { name: string; sha256: string } => {
   const content = nextContent(size);
   const name = `file-${seed}.bin`;
-  return { name, sha256: demo.files.setFile(name, content) };
+  return { name, sha256: run.demo.files.setFile(name, content) };
 };
 
 /** Opens the demo on `name`: cross-origin by default, frequent checkpoints, small write buffer. */
-const openTab = (name: string, origin = demo.files.origin) =>
-  DemoTab.open(demo, context, {
+const openTab = (name: string, origin = run.demo.files.origin) =>
+  DemoTab.open(run.demo, run.context, {
     url: `${origin}/files/${name}`,
     target: name,
     checkpointIntervalMs: '50',
@@ -48,11 +30,11 @@ const openTab = (name: string, origin = demo.files.origin) =>
 
 /** Slows the server down so a download is still running when a test acts, and holds it at `holdAt`. */
 const throttle = (holdAt: number | null) => {
-  Object.assign(demo.files.faults, { bytesPerTick: 64 * 1024, tickMs: 5, holdAt });
+  Object.assign(run.demo.files.faults, { bytesPerTick: 64 * 1024, tickMs: 5, holdAt });
 };
 
 const dataRequests = (name: string) =>
-  demo.files.requests.filter((r) => r.method === 'GET' && r.path === `/files/${name}`);
+  run.demo.files.requests.filter((r) => r.method === 'GET' && r.path === `/files/${name}`);
 
 /** Whether a data request resumes: a Range that does not start at byte 0. */
 const resumes = (request: { readonly range: string | null }): boolean =>
@@ -84,7 +66,7 @@ describe('the demo page in headless Chromium', () => {
   it('R6: a cross-origin download sends only the CORS-safelisted Range and compares validators itself', async () => {
     const file = serve();
     // One cut at 4 MiB forces a resume on the cross-origin URL.
-    Object.assign(demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
+    Object.assign(run.demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
     const tab = await openTab(file.name);
     await tab.click('Start');
     expect(await finalSha256(tab)).toBe(file.sha256);
@@ -93,14 +75,14 @@ describe('the demo page in headless Chromium', () => {
     expect(resumed.length).toBeGreaterThanOrEqual(1);
     expect(resumed[0]?.range).toMatch(/^bytes=[1-9]\d*-$/);
     expect(gets.every((r) => r.ifRange === null && r.ifMatch === null)).toBe(true);
-    expect(demo.files.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
+    expect(run.demo.files.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
     expect(await tab.field('restarts')).toBe('none');
   });
 
   it('R6: a same-origin download resumes with Range and If-Range', async () => {
     const file = serve();
-    Object.assign(demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
-    const tab = await openTab(file.name, demo.pageOrigin);
+    Object.assign(run.demo.files.faults, { cutTimes: 1, cutAfterBytes: 4 * MiB });
+    const tab = await openTab(file.name, run.demo.pageOrigin);
     await tab.click('Start');
     expect(await finalSha256(tab)).toBe(file.sha256);
     const resumed = dataRequests(file.name).filter(resumes);
@@ -110,13 +92,13 @@ describe('the demo page in headless Chromium', () => {
 
   it('R25, R26: the network taken away mid-download and given back: it goes on from its bytes', async () => {
     const { file, tab } = await startUntilCheckpointed(6 * MiB, 4 * MiB);
-    await context.setOffline(true);
+    await run.context.setOffline(true);
     // Going offline does not end a response already streaming; a network that goes away does: cut it.
-    demo.files.dropConnections();
+    run.demo.files.dropConnections();
     await tab.waitFor('state', `v === 'waiting' || v === 'paused'`);
     const before = dataRequests(file.name).length;
-    demo.files.release();
-    await context.setOffline(false);
+    run.demo.files.release();
+    await run.context.setOffline(false);
     expect(await finalSha256(tab)).toBe(file.sha256);
     const after = dataRequests(file.name).slice(before);
     expect(after.length).toBeGreaterThanOrEqual(1);
@@ -146,7 +128,7 @@ describe('the demo page in headless Chromium', () => {
     expect(await tab.percent()).toBe(`${percent} %`);
     await tab.waitForEnabled(['Resume', 'Cancel']);
     const before = dataRequests(file.name).length;
-    demo.files.release();
+    run.demo.files.release();
     await tab.click('Resume');
     expect(await finalSha256(tab)).toBe(file.sha256);
     // Resumed, not restarted: the first data request after the reload asks for the bytes from the saved offset.
@@ -170,8 +152,8 @@ describe('the demo page in headless Chromium', () => {
   it('R11, R13: the file changed on the server between two runs: restart from 0 against the new version', async () => {
     const { file, tab } = await startUntilCheckpointed(8 * MiB, 2 * MiB);
     await tab.reload();
-    const changed = demo.files.setFile(file.name, nextContent());
-    demo.files.release();
+    const changed = run.demo.files.setFile(file.name, nextContent());
+    run.demo.files.release();
     await tab.click('Resume');
     expect(await finalSha256(tab)).toBe(changed);
     expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
@@ -182,23 +164,23 @@ describe('the demo page in headless Chromium', () => {
     // The file changes after the probe; then the connection drops, and the retry's `Range: bytes=N-` (no If-Range:
     // CORS, and no new probe: one a run) gets a 206 of the new version, which only core's comparison of the ETag
     // can catch.
-    const changed = demo.files.setFile(file.name, nextContent());
+    const changed = run.demo.files.setFile(file.name, nextContent());
     const before = dataRequests(file.name).length;
-    demo.files.dropConnections();
-    demo.files.release();
+    run.demo.files.dropConnections();
+    run.demo.files.release();
     expect(await finalSha256(tab)).toBe(changed);
     expect(await tab.field('restarts')).toContain('RESOURCE_CHANGED');
     const resumed = dataRequests(file.name).slice(before).find(resumes);
     expect(resumed?.status).toBe(206);
     expect(resumed?.ifRange).toBeNull();
-    expect(demo.files.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
+    expect(run.demo.files.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
   });
 
   it('R7: a 200 answer to a resume truncates the part file and restarts from 0', async () => {
     const { file, tab } = await startUntilCheckpointed(8 * MiB, 2 * MiB);
     await pause(tab);
-    demo.files.faults.ignoreRangeTimes = 1;
-    demo.files.release();
+    run.demo.files.faults.ignoreRangeTimes = 1;
+    run.demo.files.release();
     await tab.click('Resume');
     expect(await finalSha256(tab)).toBe(file.sha256);
     expect(await tab.field('restarts')).toContain('RANGE_IGNORED');
@@ -214,7 +196,7 @@ describe('the demo page in headless Chromium', () => {
     expect(left.checkpoint).not.toBeNull();
     expect(left.part).toBeGreaterThan(0);
     const count = dataRequests(file.name).length;
-    demo.files.release();
+    run.demo.files.release();
     await tab.click('Resume');
     expect(await finalSha256(tab)).toBe(file.sha256);
     const resumed = dataRequests(file.name).slice(count);
@@ -235,7 +217,7 @@ describe('the demo page in headless Chromium', () => {
     const second = await openTab(file.name);
     await second.click('Resume');
     expect(await second.waitFor('error', `v !== ''`)).toContain('ERR_TARGET_BUSY');
-    demo.files.release();
+    run.demo.files.release();
     expect(await finalSha256(first)).toBe(file.sha256);
   });
 });
