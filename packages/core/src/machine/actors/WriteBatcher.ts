@@ -110,7 +110,7 @@ export class CopyBuffers {
     if (bytes > this.capacity) return new Uint8Array(bytes);
     const size = sizeFor(bytes, this.capacity);
     // The smallest spare that holds the batch: a fresh buffer only when none does.
-    for (let spareSize = size; spareSize <= this.capacity; spareSize = nextSize(spareSize, this.capacity)) {
+    for (let spareSize = size; ; spareSize = Math.min(2 * spareSize, this.capacity)) {
       const buffer = this.#spare.get(spareSize)?.pop();
       if (buffer !== undefined) {
         this.#spareBytes -= spareSize;
@@ -127,21 +127,15 @@ export class CopyBuffers {
   giveBack(batch: Uint8Array): boolean {
     if (!this.#own.has(batch.buffer)) return false;
     const size = batch.buffer.byteLength;
-    let spare = this.#spare.get(size);
-    if (spare === undefined) {
-      spare = [];
-      this.#spare.set(size, spare);
-    }
-    if (this.#spareBytes + size <= SPARE_BUFFERS * this.capacity) {
-      spare.push(new Uint8Array(batch.buffer, 0, size));
-      this.#spareBytes += size;
-    }
+    if (this.#spareBytes + size > SPARE_BUFFERS * this.capacity) return true;
+    const buffer = new Uint8Array(batch.buffer, 0, size);
+    const spare = this.#spare.get(size);
+    if (spare === undefined) this.#spare.set(size, [buffer]);
+    else spare.push(buffer);
+    this.#spareBytes += size;
     return true;
   }
 }
-
-/** The size after `size` in the doubling from `SMALLEST_BUFFER`, at most `capacity`. */
-const nextSize = (size: number, capacity: number): number => Math.min(size * 2, capacity);
 
 /** The size of the buffer a copy of `bytes` takes: the next power of two from `SMALLEST_BUFFER`, at most `capacity`. */
 const sizeFor = (bytes: number, capacity: number): number => {
