@@ -37,11 +37,12 @@ export class IdbQueueStore implements QueueStore {
     });
   }
 
-  put(items: readonly StoredItem[]): TE.TaskEither<StorageFailure, void> {
+  put(items: Iterable<StoredItem>): TE.TaskEither<StorageFailure, void> {
     return this.#db.attempt(`save queue (${this.#db.name})`, async (db) => {
-      if (items.length === 0) return;
+      const list = [...items];
+      if (list.length === 0) return;
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
-      await Promise.all([...items.map(({ id, text }) => tx.store.put(text, id)), tx.done]);
+      await Promise.all([...list.map(({ id, text }) => tx.store.put(text, id)), tx.done]);
     });
   }
 

@@ -17,10 +17,10 @@ export const maxQueueFileBytes = 512 * 1024 * 1024;
 const COMPACT_SLACK = 4096;
 
 /**
- * The most text one write carries, in UTF-16 units (a line longer than this goes alone): a put of 100 000 items
- * written as one string and one buffer would hold both whole at once, some 60 MiB more RSS for nothing.
+ * The most bytes one write carries (a line longer than this goes alone): a put of 100 000 items written as one
+ * buffer would hold all its text at once, some 60 MiB more RSS for nothing.
  */
-export const maxWriteChars = 1024 * 1024;
+export const maxWriteBytes = 1024 * 1024;
 
 /** One line of the journal: an item's new text, or its removal. */
 type Entry = { readonly i: string; readonly t: string } | { readonly i: string; readonly d: 1 };
@@ -29,8 +29,9 @@ const lineOf = (entry: Entry): string => `${JSON.stringify(entry)}\n`;
 
 /**
  * Writes `lines` at the handle's position (or its end, O_APPEND), in writes of whole lines of at most
- * `maxWriteChars` each, so that a kill between writes cuts between lines, never inside one but the last (which the
- * next load drops). Resolves the bytes and lines written; syncs nothing.
+ * `maxWriteBytes` each, so that a kill between writes cuts between lines, never inside one but the last (which the
+ * next load drops). Each line is encoded into one buffer as it comes, so that only that buffer and one line are held
+ * while the writes go on. Resolves the bytes and lines written; syncs nothing.
  */
 const writeLines = async (
   handle: FileHandle,
@@ -38,33 +39,37 @@ const writeLines = async (
 ): Promise<{ bytes: number; lines: number }> => {
   let bytes = 0;
   let count = 0;
-  let pending: string[] = [];
-  let pendingChars = 0;
+  let chunk = Buffer.allocUnsafe(0);
+  let used = 0;
   const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const chunk = Buffer.from(pending.join(''), 'utf8');
-    pending = [];
-    pendingChars = 0;
     let written = 0;
-    while (written < chunk.length) {
-      const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
+    while (written < used) {
+      const { bytesWritten } = await handle.write(chunk, written, used - written);
       written += bytesWritten;
     }
-    bytes += chunk.length;
+    bytes += used;
+    used = 0;
   };
   for (const line of lines) {
-    if (pendingChars + line.length > maxWriteChars) await flush();
-    pending.push(line);
-    pendingChars += line.length;
+    const size = Buffer.byteLength(line);
+    if (used > 0 && used + size > maxWriteBytes) await flush();
+    if (used + size > chunk.length) chunk = Buffer.allocUnsafe(Math.max(size, maxWriteBytes));
+    used += chunk.write(line, used);
     count += 1;
   }
-  await flush();
+  if (used > 0) await flush();
   return { bytes, lines: count };
 };
 
 /** `xs` through `f`, lazily: the lines of a big put are made as they are written, not all at once. */
 function* mapped<A, B>(xs: Iterable<A>, f: (x: A) => B): Generator<B> {
   for (const x of xs) yield f(x);
+}
+
+/** `first`, then the rest of `rest`. */
+function* prepended<A>(first: A, rest: Iterator<A>): Generator<A> {
+  yield first;
+  for (let next = rest.next(); next.done !== true; next = rest.next()) yield next.value;
 }
 
 /** Reads journal text: the latest text of each id, lines that do not parse skipped (a torn last one). */
@@ -91,7 +96,7 @@ const replay = (text: string): { items: Map<string, string>; lines: number } => 
 
 /**
  * A queue kept in one file (R45), as a journal: each change is a JSON line, a call's lines appended in writes of
- * whole lines (at most `maxWriteChars` each, so that a put of 100 000 items never sits in memory as one text) and
+ * whole lines (at most `maxWriteBytes` each, so that a put of 100 000 items never sits in memory as one text) and
  * fsynced once before the call resolves, so a change costs one small write however long the queue is. A kill
  * between writes cuts between items; one mid-write leaves a torn last line, which the next load drops (that item
  * keeps its text from before, R20) and cuts off, so that lines appended later are whole. Once the journal holds many more lines than items, it is rewritten: a temp file with one
@@ -125,11 +130,17 @@ export class FileQueueStore implements QueueStore {
     });
   }
 
-  put(items: readonly StoredItem[]): TE.TaskEither<StorageFailure, void> {
+  put(items: Iterable<StoredItem>): TE.TaskEither<StorageFailure, void> {
     return this.#attempt('save queue', async () => {
-      if (items.length === 0) return;
-      for (const { id } of items) this.#ids.add(id);
-      await this.#append(mapped(items, ({ id, text }) => lineOf({ i: id, t: text })));
+      const ids = this.#ids;
+      const lines = mapped(items, ({ id, text }) => {
+        ids.add(id);
+        return lineOf({ i: id, t: text });
+      });
+      // An empty put touches nothing (not even the journal's opening).
+      const first = lines.next();
+      if (first.done === true) return;
+      await this.#append(prepended(first.value, lines));
     });
   }
 

@@ -2,7 +2,7 @@ import { appendFile, lstat, readFile, stat, truncate, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { expectLeft, expectRight, queueStoreContract } from '@rdl/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FileQueueStore, maxWriteChars } from '../src/FileQueueStore.js';
+import { FileQueueStore, maxWriteBytes } from '../src/FileQueueStore.js';
 import { expectUnchanged, makeVictim, plantedFiles, useHostileFolder, type Victim } from './support/plant.js';
 import { listDir, makeTempDir } from './support/tempDir.js';
 
@@ -123,7 +123,7 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
 
   it('R45: a put of many items, more text than one write carries, is loaded back whole', async () => {
     const items = bigPut(10_000);
-    expect(items.length * lineLength(items[0]!)).toBeGreaterThan(2 * maxWriteChars);
+    expect(items.length * lineLength(items[0]!)).toBeGreaterThan(2 * maxWriteBytes);
     const store = new FileQueueStore(journal());
     await expectRight(store.put(items));
     await store.close();
@@ -143,8 +143,8 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     const second = new FileQueueStore(journal());
     await expectRight(second.put(after));
     await second.close();
-    // Each write carries as many whole lines as fit in maxWriteChars, and these lines are all of one length.
-    const perWrite = Math.floor(maxWriteChars / lineLength(after[0]!));
+    // Each write carries as many whole lines as fit in maxWriteBytes, and these lines are all of one length.
+    const perWrite = Math.floor(maxWriteBytes / lineLength(after[0]!));
     for (const [cut, whole] of [
       [sizeBefore + perWrite * lineLength(after[0]!), perWrite],
       [sizeBefore + perWrite * lineLength(after[0]!) + 57, perWrite],

@@ -29,10 +29,8 @@ const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 /** No origin gets more connections from one queue than this (a typo's million would open sockets without end). */
 const MAX_CONNECTIONS_PER_ORIGIN = 1024;
 
-/** One item: what the queue knows of it, kept small (a queue may hold 100 000 of them). */
-class Item {
-  order: number;
-  state: QueueItemState;
+/** What an item holds once it has run, failed or been watched: most of a long queue never needs it. */
+class ItemRun {
   failure: { readonly code: string; readonly message: string } | null = null;
   progress: Progress | null = null;
   /** The running download, or the paused one a resume goes on with. */
@@ -46,12 +44,22 @@ class Item {
   error: DownloadError | null = null;
   /** What the caller asked while it runs; the download's answer (a state, its end) carries it out. */
   intent: 'pause' | 'cancel' | 'remove' | null = null;
-  /** Its file is whole under its name: stored as done even before its download ends (R45). */
-  finished = false;
   /** The size of its file, once finished. */
   bytes: number | null = null;
   /** Its own rate limit, when set through its `Download` (R44); `undefined`: its options'. */
   rate: number | null | undefined = undefined;
+}
+
+/**
+ * One item: what the queue knows of it, kept small (a queue may hold 100 000 of them): six fields, the rest in an
+ * `ItemRun` made the first time one of its fields is set to something other than its empty value.
+ */
+class Item {
+  order: number;
+  state: QueueItemState;
+  /** Its file is whole under its name: stored as done even before its download ends (R45). */
+  finished = false;
+  #run: ItemRun | null = null;
 
   constructor(
     readonly id: string,
@@ -63,7 +71,86 @@ class Item {
     this.order = order;
     this.state = state;
   }
+
+  /** The run's fields, made when a field gets a value (never for a field set back to its empty value). */
+  #set<K extends keyof ItemRun>(key: K, value: ItemRun[K]): void {
+    if (this.#run === null) {
+      if (value === EMPTY_RUN[key]) return;
+      this.#run = new ItemRun();
+    }
+    this.#run[key] = value;
+  }
+
+  get failure(): ItemRun['failure'] {
+    return this.#run?.failure ?? null;
+  }
+  set failure(value: ItemRun['failure']) {
+    this.#set('failure', value);
+  }
+  get progress(): ItemRun['progress'] {
+    return this.#run?.progress ?? null;
+  }
+  set progress(value: ItemRun['progress']) {
+    this.#set('progress', value);
+  }
+  get live(): ItemRun['live'] {
+    return this.#run?.live ?? null;
+  }
+  set live(value: ItemRun['live']) {
+    this.#set('live', value);
+  }
+  get unsubscribe(): ItemRun['unsubscribe'] {
+    return this.#run?.unsubscribe ?? null;
+  }
+  set unsubscribe(value: ItemRun['unsubscribe']) {
+    this.#set('unsubscribe', value);
+  }
+  get listeners(): ItemRun['listeners'] {
+    return this.#run?.listeners ?? null;
+  }
+  set listeners(value: ItemRun['listeners']) {
+    this.#set('listeners', value);
+  }
+  get outcome(): ItemRun['outcome'] {
+    return this.#run?.outcome ?? null;
+  }
+  set outcome(value: ItemRun['outcome']) {
+    this.#set('outcome', value);
+  }
+  get result(): ItemRun['result'] {
+    return this.#run?.result ?? null;
+  }
+  set result(value: ItemRun['result']) {
+    this.#set('result', value);
+  }
+  get error(): ItemRun['error'] {
+    return this.#run?.error ?? null;
+  }
+  set error(value: ItemRun['error']) {
+    this.#set('error', value);
+  }
+  get intent(): ItemRun['intent'] {
+    return this.#run?.intent ?? null;
+  }
+  set intent(value: ItemRun['intent']) {
+    this.#set('intent', value);
+  }
+  get bytes(): ItemRun['bytes'] {
+    return this.#run?.bytes ?? null;
+  }
+  set bytes(value: ItemRun['bytes']) {
+    this.#set('bytes', value);
+  }
+  get rate(): ItemRun['rate'] {
+    return this.#run === null ? undefined : this.#run.rate;
+  }
+  set rate(value: ItemRun['rate']) {
+    this.#set('rate', value);
+  }
 }
+
+/** The values an item's run starts with. */
+const EMPTY_RUN: Readonly<ItemRun> = new ItemRun();
 
 interface Outcome {
   readonly promise: Promise<DownloadResult>;
@@ -83,6 +170,15 @@ const outcome = (): Outcome => {
 };
 
 /** The origin a download's connections go to (scheme, host, port), shared by the interned strings of its items. */
+/**
+ * V8 keeps a string made by concatenation (a template, `path.join`) as a tree of its pieces until something reads it
+ * whole. A queued item keeps its target as long as the queue lives: reading it once now makes it one run of
+ * characters, some 200 bytes less an item for a `path.join` result (the queue's URLs are read whole by `originOf`).
+ */
+const compact = (text: string): void => {
+  text.charCodeAt(0);
+};
+
 /** Items a store call carries at most: 100 000 records never sit in memory as one call's text. */
 const FLUSH_BATCH = 4096;
 
@@ -170,6 +266,7 @@ class QueueImpl implements Queue {
   }
 
   add(options: DownloadOptions): QueuedDownload {
+    compact(options.target);
     const last = this.#items[this.#items.length - 1];
     const item = new Item(
       this.#freshId(),
@@ -621,14 +718,11 @@ class QueueImpl implements Queue {
         if (batch.length >= FLUSH_BATCH) break;
       }
       for (const [id] of batch) this.#dirty.delete(id);
-      const puts: StoredItem[] = [];
-      const removes: string[] = [];
-      for (const [id, item] of batch) {
-        if (item === null) removes.push(id);
-        else puts.push({ id, text: encodeRecord(this.#recordOf(item)) });
-      }
+      const removes = batch.filter(([, item]) => item === null).map(([id]) => id);
+      const puts = batch.filter((entry): entry is [string, Item] => entry[1] !== null);
       if (removes.length > 0) this.#storeFailed(await this.#store.remove(removes)());
-      if (puts.length > 0) this.#storeFailed(await this.#store.put(puts)());
+      // Each record is encoded as the store takes it: a batch's texts are never all held at once.
+      if (puts.length > 0) this.#storeFailed(await this.#store.put(this.#encoded(puts))());
     }
     this.#flushing = null;
   }
@@ -641,6 +735,10 @@ class QueueImpl implements Queue {
       code: 'QUEUE_NOT_SAVED',
       message: `the queue could not be saved (${left.message ?? left.reason ?? left._tag}); it goes on in memory`,
     });
+  }
+
+  *#encoded(puts: readonly [string, Item][]): Generator<StoredItem> {
+    for (const [id, item] of puts) yield { id, text: encodeRecord(this.#recordOf(item)) };
   }
 
   #recordOf(item: Item): QueueRecord {

@@ -17,7 +17,7 @@ export class MemoryQueueStore implements QueueStore {
     return this.#run(() => [...this.#texts].map(([id, text]) => ({ id, text })));
   }
 
-  put(items: readonly StoredItem[]): TaskEither<StorageFailure, void> {
+  put(items: Iterable<StoredItem>): TaskEither<StorageFailure, void> {
     return this.#run(() => {
       for (const { id, text } of items) this.#texts.set(id, text);
     });

@@ -16,12 +16,14 @@ export interface StoredItem {
  *   when they resolve (a file fsynced, an IndexedDB transaction complete).
  * - After a crash at any instant, `load` gives for each id either the text it had before the call or the one the
  *   call gave, whole, never a mix or a prefix (R20). A call with many items may be cut between items.
+ * - `put` reads `items` once, in order, while the call runs (the queue encodes each record as it is taken, so that a
+ *   call of thousands never holds all their texts at once).
  * - `load` gives the items in no particular order; ids never stored, or removed, are not there.
  * - Calls are made one after another (the queue waits for one before the next); `remove` of a missing id and an
  *   empty call succeed. No call throws or rejects.
  */
 export interface QueueStore {
   load(): TaskEither<StorageFailure, readonly StoredItem[]>;
-  put(items: readonly StoredItem[]): TaskEither<StorageFailure, void>;
+  put(items: Iterable<StoredItem>): TaskEither<StorageFailure, void>;
   remove(ids: readonly string[]): TaskEither<StorageFailure, void>;
 }

@@ -83,6 +83,26 @@ export const queueStoreContract = (name: string, makeStore: () => Promise<QueueS
     );
 
     it(
+      'R45: a put reads its items once, as a generator gives them, and an empty generator stores nothing',
+      withStore(async ({ store, reopen }) => {
+        let taken = 0;
+        function* items(count: number): Generator<{ id: string; text: string }> {
+          for (let i = 0; i < count; i++) {
+            taken += 1;
+            yield { id: `g${i}`, text: `t${i}` };
+          }
+        }
+        await expectRight(store.put(items(0)));
+        await expectRight(store.put(items(300)));
+        expect(taken).toBe(300);
+        const loaded = sorted(await expectRight((await reopen()).load()));
+        expect(loaded).toEqual(
+          sorted(Array.from({ length: 300 }, (_, i) => ({ id: `g${i}`, text: `t${i}` }))),
+        );
+      }),
+    );
+
+    it(
       'R45: many items and many changes: each id keeps only its latest text',
       withStore(async ({ store, reopen }) => {
         const ids = Array.from({ length: 2000 }, (_, i) => String(i));

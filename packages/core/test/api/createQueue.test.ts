@@ -366,8 +366,9 @@ describe('createQueue', () => {
     const counting: QueueStore = {
       load: () => store.load(),
       put: (items) => {
-        sizes.push(items.length);
-        return store.put(items);
+        const list = [...items];
+        sizes.push(list.length);
+        return store.put(list);
       },
       remove: (ids) => store.remove(ids),
     };
