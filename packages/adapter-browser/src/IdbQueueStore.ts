@@ -20,6 +20,12 @@ const STORE = 'items';
  */
 export class IdbQueueStore implements QueueStore {
   readonly #db: OneStoreDatabase;
+  /**
+   * Keys of the last load that are not text (a number, a date, an array: planted, or a bug's), under the ids they
+   * were given: ids no text key has, so that two records never share one, and a `remove` of such an id deletes the
+   * record it named (core drops it: its text cannot carry that id).
+   */
+  #foreign = new Map<string, IDBValidKey>();
 
   constructor(options: IdbQueueStoreOptions = {}) {
     this.#db = new OneStoreDatabase(options.databaseName ?? 'rdl-queue', STORE);
@@ -30,9 +36,11 @@ export class IdbQueueStore implements QueueStore {
       const tx = db.transaction(STORE, 'readonly');
       // Keys and values in one transaction come in the same (key) order.
       const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
+      const taken = new Set(keys.filter((key): key is string => typeof key === 'string'));
+      this.#foreign = new Map();
       return keys.map((key, index) => {
         const value: unknown = values[index];
-        return { id: String(key), text: typeof value === 'string' ? value : String(value) };
+        return { id: this.#idOf(key, taken), text: typeof value === 'string' ? value : String(value) };
       });
     });
   }
@@ -50,8 +58,19 @@ export class IdbQueueStore implements QueueStore {
     return this.#db.attempt(`save queue (${this.#db.name})`, async (db) => {
       if (ids.length === 0) return;
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
-      await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
+      await Promise.all([...ids.map((id) => tx.store.delete(this.#foreign.get(id) ?? id)), tx.done]);
+      for (const id of ids) this.#foreign.delete(id);
     });
+  }
+
+  /** A text key is its own id; any other gets one that no text key of the store has (`taken`). */
+  #idOf(key: IDBValidKey, taken: Set<string>): string {
+    if (typeof key === 'string') return key;
+    let id = `${String(key)} (key of type ${Array.isArray(key) ? 'array' : typeof key})`;
+    while (taken.has(id)) id = `${id}'`;
+    taken.add(id);
+    this.#foreign.set(id, key);
+    return id;
   }
 
   /** Closes the database (a later call opens it again). */

@@ -76,10 +76,38 @@ describe('IdbQueueStore under hostile records', () => {
     expect(notices).toEqual([
       expect.objectContaining({ code: 'QUEUE_ITEM_INVALID', message: expect.stringContaining('5 stored') }),
     ]);
-    // The dropped records are removed from the database (all but the number key, which no queue id can name).
-    const left = await keysIn(databaseName);
-    expect(left).toHaveLength(2);
-    expect(left).toEqual(expect.arrayContaining([904, kept.id]));
+    // The dropped records are removed from the database, the one under a number key too.
+    expect(await keysIn(databaseName)).toEqual([kept.id]);
+  });
+
+  it('R45: R22: keys that are not text never share an id with a text key, and their records are removed when dropped', async () => {
+    const databaseName = uniqueFolder('rdl-queue-hostile');
+    const first = pausedQueue(freshStore(databaseName));
+    await first.ready;
+    const kept = first.add({ url: 'https://example.test/a.bin', target: 'a.bin' });
+    await first.flushed();
+    // A number key that reads as the kept item's id, and a record under it that claims that id too.
+    const claim = JSON.stringify({
+      version: 1,
+      id: kept.id,
+      order: 0,
+      state: 'queued',
+      options: { url: 'https://example.test/evil.bin', target: 'evil.bin' },
+      failure: null,
+    });
+    await plant(databaseName, Number(kept.id), claim);
+    await plant(databaseName, [1, 2], claim);
+    await plant(databaseName, new Date(0), claim);
+
+    const loaded = await expectRight(freshStore(databaseName).load());
+    expect(new Set(loaded.map((item) => item.id)).size).toBe(4);
+    expect(loaded.filter((item) => item.id === kept.id)).toHaveLength(1);
+
+    const next = pausedQueue(freshStore(databaseName));
+    await next.ready;
+    await next.flushed();
+    expect(next.items().map((item) => [item.id, item.target])).toEqual([[kept.id, 'a.bin']]);
+    expect(await keysIn(databaseName)).toEqual([kept.id]);
   });
 
   it('R45: a database that cannot be opened is a StorageFailure, not a rejection', async () => {
