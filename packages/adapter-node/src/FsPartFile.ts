@@ -97,8 +97,8 @@ export class FsPartFile implements PartFile {
     if (error !== null) throw error;
   }
 
-  read(offset: number, length: number): TE.TaskEither<StorageFailure, Uint8Array> {
-    return this.withHandle('read', (handle) => readAt(handle, offset, length));
+  read(offset: number, length: number, into?: Uint8Array): TE.TaskEither<StorageFailure, Uint8Array> {
+    return this.withHandle('read', (handle) => readAt(handle, offset, length, into));
   }
 
   truncate(length: number): TE.TaskEither<StorageFailure, void> {

@@ -4,8 +4,14 @@ import type { FileHandle } from 'node:fs/promises';
  * Up to `length` bytes of an open file at `offset`, fewer only at its end. A positional read may return fewer bytes
  * than asked before the end, so it goes on until the file has no more.
  */
-export const readAt = async (handle: FileHandle, offset: number, length: number): Promise<Uint8Array> => {
-  const buffer = new Uint8Array(length);
+export const readAt = async (
+  handle: FileHandle,
+  offset: number,
+  length: number,
+  into?: Uint8Array,
+): Promise<Uint8Array> => {
+  const buffer =
+    into !== undefined && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);

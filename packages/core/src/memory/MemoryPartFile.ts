@@ -40,8 +40,13 @@ export class MemoryPartFile implements PartFile {
     });
   }
 
-  read(offset: number, length: number): TaskEither<StorageFailure, Uint8Array> {
-    return this.#run('read', () => E.right(this.#volume.part(this.#target).current.read(offset, length)));
+  read(offset: number, length: number, into?: Uint8Array): TaskEither<StorageFailure, Uint8Array> {
+    return this.#run('read', () => {
+      const bytes = this.#volume.part(this.#target).current.read(offset, length);
+      if (into === undefined || into.length < bytes.length) return E.right(bytes);
+      into.set(bytes);
+      return E.right(into.subarray(0, bytes.length));
+    });
   }
 
   truncate(length: number): TaskEither<StorageFailure, void> {

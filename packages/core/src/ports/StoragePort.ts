@@ -40,8 +40,12 @@ export interface PartFile {
   /** The current size in bytes of the part file. */
   size(): TaskEither<StorageFailure, number>;
   write(offset: number, bytes: Uint8Array): TaskEither<StorageFailure, void>;
-  /** Reads up to `length` bytes at `offset`; fewer only at the end of the file. */
-  read(offset: number, length: number): TaskEither<StorageFailure, Uint8Array>;
+  /**
+   * Reads up to `length` bytes at `offset`; fewer only at the end of the file. With `into` (at least `length` bytes
+   * long), a storage may read into it and answer a view of it, so that a caller reading a whole file back reuses one
+   * buffer; the answer is what counts, wherever its bytes are.
+   */
+  read(offset: number, length: number, into?: Uint8Array): TaskEither<StorageFailure, Uint8Array>;
   truncate(length: number): TaskEither<StorageFailure, void>;
   flush(): TaskEither<StorageFailure, void>;
   /**

@@ -62,6 +62,19 @@ export const storageContract = (name: string, makeStorage: () => Promise<Storage
     );
 
     it(
+      'R27: reads given one buffer to read into, one after another, answer the bytes asked, fewer only at the end',
+      withStorage(async ({ storage }, target) => {
+        const file = await expectRight(storage.open(target('a')));
+        await expectRight(file.write(0, bytes(1, 2, 3, 4, 5)));
+        const into = new Uint8Array(8).fill(0xee);
+        expect(await expectRight(file.read(1, 3, into))).toEqual(bytes(2, 3, 4));
+        expect(await expectRight(file.read(3, 4, into))).toEqual(bytes(4, 5));
+        expect(await expectRight(file.read(0, 5, into))).toEqual(bytes(1, 2, 3, 4, 5));
+        await expectRight(file.close());
+      }),
+    );
+
+    it(
       'a write past the end extends the file and the gap reads as zeros',
       withStorage(async ({ storage }, target) => {
         const file = await expectRight(storage.open(target('a')));

@@ -1,9 +1,11 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import { fault } from '../../src/memory/faults.js';
 import type { DownloadOptions } from '../../src/model/options.js';
+import type { PartFile } from '../../src/ports/StoragePort.js';
 import { coveredBytes } from '../../src/rules/byteRanges.js';
 import { decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
 import {
@@ -332,6 +334,36 @@ describe('createDownload: segmented runs', () => {
     const end = await finish(w, run);
     expect(end.code).toBeNull();
     expect(end.result?.sha256).toBe(bytesToHex(sha256(content)));
+  });
+
+  it('R27: the read-back of a segmented download reads into one buffer it reuses, never a fresh one a read', async () => {
+    const { w, content } = served(bytesOf(3 * 1024 * 1024 + 77));
+    const buffers: (Uint8Array | undefined)[] = [];
+    /** A member of `object`, its methods bound to it (MemoryStorage's are class methods with private fields). */
+    const member = (object: object, key: string | symbol): unknown => {
+      const value: unknown = Reflect.get(object, key, object);
+      return typeof value === 'function' ? value.bind(object) : value;
+    };
+    const recording = (part: PartFile): PartFile =>
+      new Proxy(part, {
+        get: (object, key) =>
+          key === 'read'
+            ? (offset: number, length: number, into?: Uint8Array) => {
+                buffers.push(into);
+                return object.read(offset, length, into);
+              }
+            : member(object, key),
+      });
+    const storage = new Proxy(w.storage, {
+      get: (object, key) =>
+        key === 'open' ? (target: string) => TE.map(recording)(object.open(target)) : member(object, key),
+    });
+    const run = begin(w, { ...SEGMENTED, computeSha256: true }, true, { ...w.ports, storage });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(end.result?.sha256).toBe(bytesToHex(sha256(content)));
+    expect(buffers.length).toBeGreaterThan(1);
+    expect(buffers.every((buffer) => buffer !== undefined && buffer === buffers[0])).toBe(true);
   });
 
   it('pause stops every connection; resume fetches only what is missing', async () => {
