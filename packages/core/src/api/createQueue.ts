@@ -169,19 +169,20 @@ const outcome = (): Outcome => {
   return { promise, resolve, reject };
 };
 
-/** The origin a download's connections go to (scheme, host, port), shared by the interned strings of its items. */
 /**
  * V8 keeps a string made by concatenation (a template, `path.join`) as a tree of its pieces until something reads it
  * whole. A queued item keeps its target as long as the queue lives: reading it once now makes it one run of
  * characters, some 200 bytes less an item for a `path.join` result (the queue's URLs are read whole by `originOf`).
  */
-const compact = (text: string): void => {
-  text.charCodeAt(0);
+const compact = (text: unknown): void => {
+  // Bad options fail their item when it starts (R30), not here.
+  if (typeof text === 'string') text.charCodeAt(0);
 };
 
 /** Items a store call carries at most: 100 000 records never sit in memory as one call's text. */
 const FLUSH_BATCH = 4096;
 
+/** The origin a download's connections go to (scheme, host, port), shared by the interned strings of its items. */
 const originOf = (url: string, interned: Map<string, string>): string => {
   const origin = parseUrl(url)?.origin ?? '';
   const known = interned.get(origin);

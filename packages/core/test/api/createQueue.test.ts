@@ -169,16 +169,21 @@ describe('createQueue', () => {
     expect(store.textOf(a!.id)).toBeUndefined();
   });
 
-  it('a bad item fails alone with ERR_INVALID_INPUT; the others finish', async () => {
+  it('R30: a bad item fails alone with ERR_INVALID_INPUT (a URL not http, a target not text); the others finish', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 2, 5_000);
     const r = rig(w);
     addAll(r.queue, [0]);
     const bad = r.queue.add({ url: 'ftp://files.example/x', target: 'x' });
+    const noTarget = r.queue.add({
+      url: 'https://files.example/y',
+      target: 42,
+    } as unknown as DownloadOptions);
     addAll(r.queue, [1]);
     const summary = await idleOf(r);
-    expect(summary).toMatchObject({ done: 2, failed: 1 });
+    expect(summary).toMatchObject({ done: 2, failed: 2 });
     await expect(bad.result).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    await expect(noTarget.result).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
     expect(r.queue.items()[1]!.failure?.code).toBe('ERR_INVALID_INPUT');
   });
 
