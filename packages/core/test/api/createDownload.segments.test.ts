@@ -336,7 +336,7 @@ describe('createDownload: segmented runs', () => {
     expect(end.result?.sha256).toBe(bytesToHex(sha256(content)));
   });
 
-  it('R27: the read-back of a segmented download reads into one buffer it reuses, never a fresh one a read', async () => {
+  it('R27: the read-back of a segmented download reads into one buffer, reused from read to read, never a fresh one a read', async () => {
     const { w, content } = served(bytesOf(3 * 1024 * 1024 + 77));
     const buffers: (Uint8Array | undefined)[] = [];
     /** A member of `object`, its methods bound to it (MemoryStorage's are class methods with private fields). */

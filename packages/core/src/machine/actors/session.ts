@@ -45,8 +45,6 @@ export const digestsOf = (hash: RunningHash): Partial<Record<HashAlgorithm, stri
 export class DownloadSession {
   #part: PartFile | null = null;
   #hash: RunningHash | null = null;
-  /** What the read-backs read into (one runs at a time: the chase ends before verification catches up). */
-  #readBuffer = new Uint8Array(0);
   #serverChecksums: ServerChecksums = {};
   readonly #pending = new Set<Promise<unknown>>();
   readonly #hasher: Hasher;
@@ -174,12 +172,14 @@ export class DownloadSession {
     end: () => number,
     halted: () => boolean,
   ): Promise<StorageFailure | 'short' | null> {
+    // Every read of this read-back goes into one buffer (the hash is done with it when `update` returns), grown to
+    // the largest read so far: reading 1 GiB back costs 1 MiB, not a fresh MiB a read left to the collector. It is
+    // dropped when the read-back ends, so that a paused download holds none.
+    let buffer = new Uint8Array(0);
     while (!halted() && hash.upTo < end()) {
       const length = Math.min(READ_CHUNK_BYTES, end() - hash.upTo);
-      // Every read goes into the session's one buffer (the hash is done with it when `update` returns), grown to the
-      // largest read so far: reading 1 GiB back costs 1 MiB, not a fresh MiB a read left to the collector.
-      if (this.#readBuffer.length < length) this.#readBuffer = new Uint8Array(length);
-      const read = await part.read(hash.upTo, length, this.#readBuffer)();
+      if (buffer.length < length) buffer = new Uint8Array(length);
+      const read = await part.read(hash.upTo, length, buffer)();
       if (E.isLeft(read)) return read.left;
       if (read.right.length === 0) return 'short';
       feed(hash, read.right);
