@@ -40,7 +40,7 @@ const unsafe = (target: string, reason: string): E.Either<DownloadFailure, never
 
 const lstatOrNull = (path: string): Stats | null => {
   try {
-    return lstatSync(path);
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
   } catch (error) {
     const code = errnoOf(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;

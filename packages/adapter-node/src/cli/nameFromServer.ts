@@ -74,8 +74,7 @@ const probe = async (
 
 const exists = (path: string): boolean => {
   try {
-    lstatSync(path);
-    return true;
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }
