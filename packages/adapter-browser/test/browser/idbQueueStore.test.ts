@@ -48,13 +48,19 @@ const pausedQueue = (store: IdbQueueStore) => {
   return createQueue({ paused: true }, { clock: new ManualClock(), store, createDownload });
 };
 
+/** A queue's one item `a.bin`, stored in `databaseName`; its handle. */
+const storedItem = async (databaseName: string) => {
+  const first = pausedQueue(freshStore(databaseName));
+  await first.ready;
+  const kept = first.add({ url: 'https://example.test/a.bin', target: 'a.bin' });
+  await first.flushed();
+  return kept;
+};
+
 describe('IdbQueueStore under hostile records', () => {
   it('R45: R22: values that are not text and garbage texts are reported and dropped by the queue, not a crash', async () => {
     const databaseName = uniqueFolder('rdl-queue-hostile');
-    const first = pausedQueue(freshStore(databaseName));
-    await first.ready;
-    const kept = first.add({ url: 'https://example.test/a.bin', target: 'a.bin' });
-    await first.flushed();
+    const kept = await storedItem(databaseName);
     await plant(databaseName, '900', { version: 1, id: '900', not: 'text' });
     await plant(databaseName, '901', 42);
     await plant(databaseName, '902', '{"version":1,"id":"902","order":"x"}');
@@ -82,10 +88,7 @@ describe('IdbQueueStore under hostile records', () => {
 
   it('R45: R22: keys that are not text never share an id with a text key, and their records are removed when dropped', async () => {
     const databaseName = uniqueFolder('rdl-queue-hostile');
-    const first = pausedQueue(freshStore(databaseName));
-    await first.ready;
-    const kept = first.add({ url: 'https://example.test/a.bin', target: 'a.bin' });
-    await first.flushed();
+    const kept = await storedItem(databaseName);
     // A number key that reads as the kept item's id, and a record under it that claims that id too.
     const claim = JSON.stringify({
       version: 1,
