@@ -1,3 +1,5 @@
+import { sha256 as sha256Of } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
@@ -245,10 +247,14 @@ const modelRun = async (
   const current = model.versions.at(-1)!;
   if (real.run.settled) startDownload(real);
   else real.run.download.resume();
+  let sha256: string | null = null;
   for (let round = 0; round < 2; round += 1) {
     await drive(w, real.run, () => real.run.settled, 20_000);
     const outcome = await real.run.download.result.then(
-      (result) => result.validators.etag,
+      (result) => {
+        sha256 = result.sha256;
+        return result.validators.etag;
+      },
       (e: { code: string }) => e.code,
     );
     if (outcome === current.etag) break;
@@ -257,6 +263,8 @@ const modelRun = async (
   }
   check(model, real);
   expect(bytesDiff(w.storage.fileOf(TARGET), current.content).firstDiff).toBe(-1);
+  // R27: a run that hashes (its connections then fetch in order) gives the current version's digest.
+  if (options.computeSha256 === true) expect(sha256).toBe(bytesToHex(sha256Of(current.content)));
   expect(w.storage.list()).toEqual([TARGET]);
   expect(w.checkpoints.keys()).toEqual([]);
   real.kill();
@@ -275,16 +283,22 @@ describe('download model', () => {
     );
   }, 60_000);
 
-  it('R41, R42, R43: with N connections every range committed holds flushed bytes of one version; the end is the current version', async () => {
+  it('R41, R42, R43, R27: with N connections, hashing or not, every range committed holds flushed bytes of one version; the end is the current version', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 40_000 }),
         fc.option(fc.integer({ min: 2, max: 6 }), { nil: undefined }),
         fc.commands([...faultCommands, ...segmentCommands], { maxCommands: 40 }),
         fc.boolean(),
-        (size, connections, cmds, slotBodies) =>
+        fc.boolean(),
+        (size, connections, cmds, slotBodies, computeSha256) =>
           modelRun(
-            { ...SEGMENTED, maxConnections: 8, ...(connections === undefined ? {} : { connections }) },
+            {
+              ...SEGMENTED,
+              maxConnections: 8,
+              computeSha256,
+              ...(connections === undefined ? {} : { connections }),
+            },
             size,
             cmds,
             slotBodies,
