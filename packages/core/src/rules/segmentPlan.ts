@@ -37,14 +37,21 @@ export interface PlanInput {
   /**
    * Optional: a hash follows the bytes in order as they are written (R27), so connections should fetch near the
    * front of what is missing: with another connection running, an idle one takes the lowest free bytes, one piece
-   * (`orderedPieceBytes`) at most, and a lane with three pieces or more left keeps one piece from where it is, the
-   * idle connection takes the next, and the rest goes back to the free bytes. Absent or false: the widest free range
-   * whole, and splits at the middle of what is left.
+   * (`orderedPieceBytes`) at most, and a lane with three pieces or more left, whose rest is worth a split, keeps one
+   * piece from where it is, the idle connection takes the next, and the rest goes back to the free bytes. Absent or
+   * false: the widest free range whole, and splits at the middle of what is left.
    */
   readonly inOrder?: boolean;
 }
 
 const remaining = (lane: Lane): number => lane.end - lane.next;
+
+/** The lane with the most left to fetch (the first of those), `null` when there is none. */
+const mostLeft = (lanes: readonly Lane[]): Lane | null => {
+  let largest: Lane | null = null;
+  for (const lane of lanes) if (largest === null || remaining(lane) > remaining(largest)) largest = lane;
+  return largest;
+};
 
 const median = (values: readonly number[]): number | null => {
   if (values.length === 0) return null;
@@ -106,8 +113,7 @@ export const nextAssignment = (input: PlanInput): Assignment => {
     if (widest === null || range[1] - range[0] > widest[1] - widest[0]) widest = range;
   if (widest !== null) return { _tag: 'Gap', start: widest[0], end: widest[1] };
 
-  let largest: Lane | null = null;
-  for (const lane of lanes) if (largest === null || remaining(lane) > remaining(largest)) largest = lane;
+  const largest = mostLeft(lanes);
   if (largest !== null && worthSplitting(largest, minSplitBytes, input.rttMs)) {
     return {
       _tag: 'Split',
@@ -157,8 +163,7 @@ const orderedAssignment = (
   const lowest = free[0];
   if (lowest !== undefined)
     return { _tag: 'Gap', start: lowest[0], end: Math.min(lowest[1], lowest[0] + piece) };
-  let largest: Lane | null = null;
-  for (const lane of lanes) if (largest === null || remaining(lane) > remaining(largest)) largest = lane;
+  const largest = mostLeft(lanes);
   if (largest === null || remaining(largest) < 3 * piece || !worth(largest)) return null;
   const at = largest.next + piece;
   return { _tag: 'Split', lane: largest.id, at, end: at + piece };
@@ -170,7 +175,8 @@ export const ORDERED_PIECE_SECONDS = 1;
 /**
  * The bytes a piece of an in-order run holds (`PlanInput.inOrder`): a first piece at least, and about
  * `ORDERED_PIECE_SECONDS` at the typical lane's speed, or `SPLIT_RTTS` round trips, so that the round trip each
- * piece's request waits costs little of it. Sixteen lanes then hold some 16 seconds of bytes ahead of the hash.
+ * piece's request waits costs little of it. Sixteen lanes then hold about a second of the whole transfer ahead of
+ * the hash.
  */
 export const orderedPieceBytes = (
   minSplitBytes: number,
