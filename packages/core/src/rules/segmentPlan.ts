@@ -17,10 +17,7 @@ export interface Lane {
 export type Assignment =
   /** Fetch `[start, end)`, which nobody holds or fetches. */
   | { readonly _tag: 'Gap'; readonly start: number; readonly end: number }
-  /**
-   * `lane` gives up `[at, end)`: its end moves to `at`, and the idle connection fetches that; what the lane held past
-   * `end` (an in-order split, `PlanInput.inOrder`) goes back to the free bytes.
-   */
+  /** `lane` gives up `[at, end)`: its end moves to `at`, and the idle connection fetches the rest. */
   | { readonly _tag: 'Split'; readonly lane: number; readonly at: number; readonly end: number }
   /** Nothing is left that is worth a connection. */
   | { readonly _tag: 'None' };
@@ -34,24 +31,9 @@ export interface PlanInput {
   readonly minSplitBytes: number;
   /** The round trip of a request (its least time to first byte so far), `null` or absent until one is known. */
   readonly rttMs?: number | null;
-  /**
-   * Optional: a hash follows the bytes in order as they are written (R27), so connections should fetch near the
-   * front of what is missing: with another connection running, an idle one takes the lowest free bytes, one piece
-   * (`orderedPieceBytes`) at most, and a lane with three pieces or more left, whose rest is worth a split, keeps one
-   * piece from where it is, the idle connection takes the next, and the rest goes back to the free bytes. Absent or
-   * false: the widest free range whole, and splits at the middle of what is left.
-   */
-  readonly inOrder?: boolean;
 }
 
 const remaining = (lane: Lane): number => lane.end - lane.next;
-
-/** The lane with the most left to fetch (the first of those), `null` when there is none. */
-const mostLeft = (lanes: readonly Lane[]): Lane | null => {
-  let largest: Lane | null = null;
-  for (const lane of lanes) if (largest === null || remaining(lane) > remaining(largest)) largest = lane;
-  return largest;
-};
 
 const median = (values: readonly number[]): number | null => {
   if (values.length === 0) return null;
@@ -98,23 +80,20 @@ export const nextAssignment = (input: PlanInput): Assignment => {
   let claimed: ByteRange[] = [...held];
   for (const lane of lanes) claimed = addRange(claimed, [lane.start, lane.end]);
   const free = missingRanges(claimed, total);
-  if (input.inOrder === true && lanes.length > 0) {
-    const speed = median(
-      lanes.flatMap((lane) => (lane.bytesPerSecond === null ? [] : [lane.bytesPerSecond])),
-    );
-    const piece = orderedPieceBytes(minSplitBytes, speed, input.rttMs);
-    const ordered = orderedAssignment(free, lanes, piece, (lane) =>
-      worthSplitting(lane, minSplitBytes, input.rttMs),
-    );
-    if (ordered !== null) return ordered;
-  }
   let widest: ByteRange | null = null;
   for (const range of free)
     if (widest === null || range[1] - range[0] > widest[1] - widest[0]) widest = range;
   if (widest !== null) return { _tag: 'Gap', start: widest[0], end: widest[1] };
 
-  const largest = mostLeft(lanes);
-  if (largest !== null && worthSplitting(largest, minSplitBytes, input.rttMs)) {
+  let largest: Lane | null = null;
+  for (const lane of lanes) if (largest === null || remaining(lane) > remaining(largest)) largest = lane;
+  if (
+    largest !== null &&
+    remaining(largest) >= 2 * Math.max(1, minSplitBytes) &&
+    (largest.bytesPerSecond === null
+      ? remaining(largest) >= 2 * PIECE_FLOOR * Math.max(1, minSplitBytes)
+      : remaining(largest) >= splitWorthSeconds(input.rttMs) * largest.bytesPerSecond)
+  ) {
     return {
       _tag: 'Split',
       lane: largest.id,
@@ -135,58 +114,6 @@ export const nextAssignment = (input: PlanInput): Assignment => {
   if (slowest === null) return { _tag: 'None' };
   return { _tag: 'Split', lane: slowest.id, at: slowest.next, end: slowest.end };
 };
-
-/**
- * Whether the rest of `lane` is worth a split: each half at least `minSplitBytes`, and its owner would need
- * `splitWorthSeconds` or more for it at its speed; one with no speed yet only past two whole first pieces.
- */
-const worthSplitting = (lane: Lane, minSplitBytes: number, rttMs: number | null | undefined): boolean =>
-  remaining(lane) >= 2 * Math.max(1, minSplitBytes) &&
-  (lane.bytesPerSecond === null
-    ? remaining(lane) >= 2 * PIECE_FLOOR * Math.max(1, minSplitBytes)
-    : remaining(lane) >= splitWorthSeconds(rttMs) * lane.bytesPerSecond);
-
-/**
- * `nextAssignment` in order (`PlanInput.inOrder`, with another lane running): the lowest free bytes, a piece at
- * most; else a piece from the lane with the most left, when it has three pieces or more and its rest is worth a
- * split at all (a fast lane ends a short rest sooner than a new request would, and a cut wastes what the network
- * already carried past it), which keeps one piece from where it is and frees the rest; else `null`, and the usual
- * rules take the end (steals, the slow tail).
- */
-const orderedAssignment = (
-  free: readonly ByteRange[],
-  lanes: readonly Lane[],
-  pieceBytes: number,
-  worth: (lane: Lane) => boolean,
-): Assignment | null => {
-  const piece = Math.max(1, pieceBytes);
-  const lowest = free[0];
-  if (lowest !== undefined)
-    return { _tag: 'Gap', start: lowest[0], end: Math.min(lowest[1], lowest[0] + piece) };
-  const largest = mostLeft(lanes);
-  if (largest === null || remaining(largest) < 3 * piece || !worth(largest)) return null;
-  const at = largest.next + piece;
-  return { _tag: 'Split', lane: largest.id, at, end: at + piece };
-};
-
-/** An in-order piece lasts about this long at the typical lane's speed, and at least `SPLIT_RTTS` round trips. */
-export const ORDERED_PIECE_SECONDS = 1;
-
-/**
- * The bytes a piece of an in-order run holds (`PlanInput.inOrder`): a first piece at least, and about
- * `ORDERED_PIECE_SECONDS` at the typical lane's speed, or `SPLIT_RTTS` round trips, so that the round trip each
- * piece's request waits costs little of it. Sixteen lanes then hold about a second of the whole transfer ahead of
- * the hash.
- */
-export const orderedPieceBytes = (
-  minSplitBytes: number,
-  bytesPerSecond: number | null,
-  rttMs: number | null | undefined,
-): number =>
-  Math.max(
-    PIECE_FLOOR * Math.max(1, minSplitBytes),
-    Math.ceil((bytesPerSecond ?? 0) * Math.max(ORDERED_PIECE_SECONDS, (SPLIT_RTTS * (rttMs ?? 0)) / 1000)),
-  );
 
 /**
  * The lanes after `assignment`, the idle connection's own lane given `id`: a split moves the owner's end to `at`,
@@ -211,11 +138,9 @@ export const applyAssignment = (
   }
   const owner = lanes.find((lane) => lane.id === assignment.lane);
   if (owner === undefined) return null;
-  // An in-order split gives the idle connection one piece: the owner's bytes past it go back to the free ones.
-  const end = Math.min(owner.end, assignment.end);
-  const at = Math.min(Math.max(assignment.at, owner.next), end);
-  if (at >= end) return null;
-  const lane: Lane = { id, start: at, next: at, end, bytesPerSecond: null };
+  const at = Math.min(Math.max(assignment.at, owner.next), owner.end);
+  if (at >= owner.end) return null;
+  const lane: Lane = { id, start: at, next: at, end: owner.end, bytesPerSecond: null };
   return {
     lanes: [...lanes.map((other) => (other.id === owner.id ? { ...other, end: at } : other)), lane],
     lane,

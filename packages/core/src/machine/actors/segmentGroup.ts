@@ -241,8 +241,6 @@ export class SegmentGroup {
       lanes: others,
       minSplitBytes: this.#policy.minSplitBytes,
       rttMs: this.#rttMs,
-      // R27: a running hash reads the prefix as it grows: the connections fetch near its front.
-      inOrder: this.#hash !== null,
     });
     const applied = applyAssignment(others, assignment, id);
     if (applied === null) return null;
