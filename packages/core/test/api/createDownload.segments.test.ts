@@ -24,6 +24,7 @@ import {
   world,
   worldServing,
 } from '../support/machineHarness.js';
+import { overriding, recordingReads } from '../support/recordingReads.js';
 
 /**
  * Segmented runs over the memory ports (R41–R43): each connection's request and answer, what a checkpoint counts,
@@ -339,25 +340,9 @@ describe('createDownload: segmented runs', () => {
   it('R27: the read-back of a segmented download reads into one buffer, reused from read to read, never a fresh one a read', async () => {
     const { w, content } = served(bytesOf(3 * 1024 * 1024 + 77));
     const buffers: (Uint8Array | undefined)[] = [];
-    /** A member of `object`, its methods bound to it (MemoryStorage's are class methods with private fields). */
-    const member = (object: object, key: string | symbol): unknown => {
-      const value: unknown = Reflect.get(object, key, object);
-      return typeof value === 'function' ? value.bind(object) : value;
-    };
-    const recording = (part: PartFile): PartFile =>
-      new Proxy(part, {
-        get: (object, key) =>
-          key === 'read'
-            ? (offset: number, length: number, into?: Uint8Array) => {
-                buffers.push(into);
-                return object.read(offset, length, into);
-              }
-            : member(object, key),
-      });
-    const storage = new Proxy(w.storage, {
-      get: (object, key) =>
-        key === 'open' ? (target: string) => TE.map(recording)(object.open(target)) : member(object, key),
-    });
+    const storage = overriding(w.storage, 'open', (target: string) =>
+      TE.map((part: PartFile) => recordingReads(part, buffers))(w.storage.open(target)),
+    );
     const run = begin(w, { ...SEGMENTED, computeSha256: true }, true, { ...w.ports, storage });
     const end = await finish(w, run);
     expect(end.code).toBeNull();

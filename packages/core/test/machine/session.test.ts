@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { DownloadSession, digestsOf } from '../../src/machine/actors/session.js';
 import { MemoryHasher } from '../../src/memory/MemoryHasher.js';
 import { MemoryStorage } from '../../src/memory/MemoryStorage.js';
-import type { PartFile } from '../../src/ports/StoragePort.js';
 import { expectRight } from '../../src/testing/taskEitherAssertions.js';
+import { recordingReads } from '../support/recordingReads.js';
 
 describe('DownloadSession read-back', () => {
   it('R27: a read-back of 3 MiB reads into one buffer, reused from read to read, and hashes every byte once', async () => {
@@ -13,17 +13,7 @@ describe('DownloadSession read-back', () => {
     const part = await expectRight(new MemoryStorage().open('file.bin'));
     await expectRight(part.write(0, content));
     const buffers: (Uint8Array | undefined)[] = [];
-    const recording: PartFile = new Proxy(part, {
-      get: (object, key) => {
-        if (key === 'read')
-          return (offset: number, length: number, into?: Uint8Array) => {
-            buffers.push(into);
-            return object.read(offset, length, into);
-          };
-        const value: unknown = Reflect.get(object, key, object);
-        return typeof value === 'function' ? value.bind(object) : value;
-      },
-    });
+    const recording = recordingReads(part, buffers);
     const session = new DownloadSession(new MemoryHasher());
     const hash = session.hashFrom(0, ['sha256']);
     if (hash === null) throw new Error('a hash was asked for');
