@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { DownloadEvent, Progress, QueueSummary } from '@rdl/core';
 import type cliProgress from 'cli-progress';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
+import { barLine, type LinePart } from './barLine.js';
 import { escapeControls, printable, writeLines } from './escapeControls.js';
 import { messages } from './messages.js';
 import type { Output } from './reporter.js';
@@ -136,7 +137,27 @@ export const textListReporter = async (out: Output, total: number, quiet: boolea
   };
 };
 
-/** The bars of a list on a terminal: a line a running download, under them the total. */
+/** A running download's line: its file's name, escaped (R38), then its numbers, padded to their widest. */
+interface RunningPayload {
+  readonly name: string;
+  readonly parts: readonly LinePart[];
+}
+
+/** Fitted to the terminal at each redraw: the name column narrows first, then the sizes go (`barLine`). */
+const runningLine = (
+  _options: unknown,
+  params: { progress: number; maxWidth: number },
+  payload: RunningPayload,
+): string =>
+  barLine({
+    width: params.maxWidth,
+    fraction: params.progress,
+    name: { text: payload.name, min: 12, max: 24 },
+    parts: payload.parts,
+    bar: { min: 10, max: 20 },
+  });
+
+/** The bars of a list on a terminal: the total line, under it a line a running download. */
 class MultiBars {
   readonly #multi: cliProgress.MultiBar;
   readonly #total: cliProgress.SingleBar;
@@ -151,8 +172,7 @@ class MultiBars {
     this.#multi = new library.MultiBar(
       {
         stream,
-        format: '{name} {bar} {percent} | {done} / {size} | {speed}',
-        barsize: 20,
+        format: runningLine,
         hideCursor: true,
         clearOnComplete: true,
         linewrap: false,
@@ -177,13 +197,17 @@ class MultiBars {
 
   update(item: ListItem, progress: Progress): void {
     if (this.#stopped) return;
-    const payload = {
+    const payload: RunningPayload = {
       // R38: a file name is shown escaped, and cut to keep one line a download.
-      name: escapeControls(basename(item.target)).slice(0, 24).padEnd(24),
-      percent: formatPercent(progress.bytes, progress.total).padStart(7),
-      done: formatBytes(progress.bytes),
-      size: progress.total === null ? '?' : formatBytes(progress.total),
-      speed: formatRate(progress.bytesPerSecond),
+      name: escapeControls(basename(item.target)),
+      parts: [
+        { text: formatPercent(progress.bytes, progress.total).padStart(7) },
+        {
+          text: `${formatBytes(progress.bytes).padStart(10)} / ${progress.total === null ? '?' : formatBytes(progress.total)}`,
+          drop: 1,
+        },
+        { text: formatRate(progress.bytesPerSecond).padStart(12), drop: 2 },
+      ],
     };
     const bar = this.#bars.get(item.id);
     if (bar === undefined) {
@@ -218,6 +242,8 @@ class MultiBars {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    // cli-progress writes logged lines at its next redraw, and `stop` does not: the last file's line would be lost.
+    this.#multi.update();
     this.#multi.stop();
   }
 }

@@ -1,0 +1,84 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { barLine, type LinePart } from '../src/cli/render/barLine.js';
+
+const part = fc.record(
+  {
+    text: fc.stringMatching(/^[a-z0-9 .%/|]{1,20}$/),
+    drop: fc.integer({ min: 1, max: 4 }),
+  },
+  { requiredKeys: ['text'] },
+);
+
+const line = fc.record({
+  width: fc.integer({ min: 1, max: 200 }),
+  fraction: fc.double({ min: -0.5, max: 1.5, noNaN: true }),
+  // Each text marked with its place, so that none is found inside another.
+  parts: fc
+    .array(part, { minLength: 1, maxLength: 6 })
+    .map((parts) => parts.map((p, i) => ({ ...p, text: `<${i}>${p.text}` }))),
+  named: fc.option(fc.stringMatching(/^[ -~]{0,40}$/), { nil: null }),
+  bar: fc
+    .tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 }))
+    .map(([a, b]) => ({ min: Math.min(a, b), max: Math.max(a, b) })),
+});
+
+const cells = (text: string): number => [...text].filter((c) => c === '█' || c === '░').length;
+
+describe('barLine (property)', () => {
+  it('R43: a bar line fits the terminal, last column free, whenever what is always shown does; the parts that stay keep their order', () => {
+    fc.assert(
+      fc.property(line, ({ width, fraction, parts, named, bar }) => {
+        const name = named === null ? undefined : { text: named, min: 4, max: 24 };
+        const shown = barLine({ width, fraction, parts, bar, ...(name === undefined ? {} : { name }) });
+        const kept = parts.filter((p) => p.drop === undefined);
+        // The shortest line there is: the name at its least, the shortest bar, the parts that always stay.
+        const least =
+          (name === undefined ? 0 : name.min + 1) +
+          (bar.max === 0 ? 0 : bar.min + 1) +
+          kept.map((p) => p.text).join(' | ').length;
+        expect([...shown].length).toBeLessThanOrEqual(Math.max(width - 1, least));
+        // Every part that may not go is there, and those shown come in their order.
+        const tail = parts.filter((p) => shown.includes(p.text));
+        for (const p of kept) expect(tail).toContain(p);
+        let at = 0;
+        for (const p of tail) {
+          const found = shown.indexOf(p.text, at);
+          expect(found).toBeGreaterThanOrEqual(at);
+          at = found + p.text.length;
+        }
+      }),
+    );
+  });
+
+  it('R28: the bar has between min and max cells, filled in proportion to what is done and never past full', () => {
+    fc.assert(
+      fc.property(line, ({ width, fraction, parts, bar }) => {
+        const shown = barLine({ width, fraction, parts, bar });
+        const n = cells(shown);
+        expect(n).toBeGreaterThanOrEqual(bar.min);
+        expect(n).toBeLessThanOrEqual(bar.max);
+        const full = [...shown].filter((c) => c === '█').length;
+        expect(full).toBe(Math.round(Math.min(1, Math.max(0, fraction)) * n));
+      }),
+    );
+  });
+
+  it('R43: on 80 columns a download over several connections keeps its count, and drops the ETA before the sizes', () => {
+    const parts: LinePart[] = [
+      { text: ' 47.9 %' },
+      { text: '  736.0 KiB / 1.5 MiB', drop: 2 },
+      { text: '   1.2 MiB/s', drop: 3 },
+      { text: '16 connections' },
+      { text: 'ETA 1s    ', drop: 1 },
+    ];
+    const shown = barLine({ width: 80, fraction: 0.479, parts, bar: { min: 10, max: 30 } });
+    expect(shown).toMatch(
+      /^█+░+ {2}47\.9 % \| {3}736\.0 KiB \/ 1\.5 MiB \| {4}1\.2 MiB\/s \| 16 connections$/,
+    );
+    expect([...shown].length).toBeLessThanOrEqual(79);
+    const wide = barLine({ width: 120, fraction: 0.479, parts, bar: { min: 10, max: 30 } });
+    expect(cells(wide)).toBe(30);
+    expect(wide).toContain('| ETA 1s');
+  });
+});
