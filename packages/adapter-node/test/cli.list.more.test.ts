@@ -102,7 +102,7 @@ describe('rdl with a list, measured at the server', () => {
     const limit = 1 * MiB;
     const run = spawnRdl([...names.map((n) => server.url(`/${n}`)), '--limit-rate', '1M', '--json'], dir());
     // The total written so far, each time a line of progress comes.
-    const samples: { readonly at: number; readonly bytes: number }[] = [];
+    const samples: { readonly at: number; readonly bytes: number; readonly each: readonly number[] }[] = [];
     const latest = new Map<string, number>();
     let pending = '';
     run.child.stdout?.on('data', (chunk: Buffer) => {
@@ -112,7 +112,8 @@ describe('rdl with a list, measured at the server', () => {
         const event = JSON.parse(line) as JsonEvent;
         if (event.event !== 'progress' && event.event !== 'done') continue;
         latest.set(String(event.id), Number(event.bytes));
-        samples.push({ at: performance.now(), bytes: [...latest.values()].reduce((a, b) => a + b, 0) });
+        const each = [...latest.values()];
+        samples.push({ at: performance.now(), bytes: each.reduce((a, b) => a + b, 0), each });
       }
     });
     const exit = await run.exit;
@@ -138,6 +139,11 @@ describe('rdl with a list, measured at the server', () => {
     }
     const from = settled[0]!;
     expect(((last.bytes - from.bytes) * 1_000) / (last.at - from.at)).toBeGreaterThan(limit * 0.5);
+    // The three share the limit, in turn: half way, each has had a good part of its third, none waited its turn
+    // while another took the whole limit.
+    const half = samples.find((s) => s.bytes >= 1.5 * MiB)!;
+    expect(half.each, JSON.stringify(half.each)).toHaveLength(3);
+    for (const bytes of half.each) expect(bytes, JSON.stringify(half.each)).toBeGreaterThanOrEqual(128 * KiB);
   });
 
   it('keep-alive: 24 small files of one origin (-i, -j 3) take at most 5 TCP connections', async () => {

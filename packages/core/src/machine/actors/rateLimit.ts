@@ -1,18 +1,31 @@
 import type { AbortSignalLike } from '../../ports/abort.js';
-import type { Clock } from '../../ports/Clock.js';
+import type { Clock, TimerId } from '../../ports/Clock.js';
 import { bucketAt, spend, type TokenBucket, waitMs, withRate } from '../../rules/tokenBucket.js';
+
+/**
+ * How long a reader let go while others wait may take to bring its bytes before the next in line goes too: a
+ * reader waiting for the limit has its bytes there as a rule, but its request may also have just ended.
+ */
+const TURN_MS = 20;
 
 /**
  * One rate limit (R44) over every request that reads through it: the connections of one download, and the
  * downloads of whatever shares it. It is applied by backpressure: a request asks `ready()` before it reads its
  * body's next bytes, so while the bucket is in debt nobody reads, the transport's buffer fills, it stops reading its
  * socket and the TCP window closes; the server slows down instead of the bytes piling up here.
+ *
+ * While it is in debt the readers wait in line, first come first served: once the bucket holds tokens again the
+ * first goes, and the next when that one has read (`spend`). Each waiting with its own timer, the one whose read
+ * came at once was back in debt and first to wait again before the others looked, and took turn after turn: a list
+ * under one `--limit-rate` had a download get nothing for seconds while another got the whole limit.
  */
 export class RateLimit {
   readonly #clock: Clock;
   #bucket: TokenBucket;
-  /** Requests waiting for tokens: a new rate wakes them to look again. */
-  readonly #waiting = new Set<() => void>();
+  /** The readers waiting for tokens, in the order they came. */
+  readonly #line: (() => void)[] = [];
+  /** When the line is looked at next, `null` when no look is due. */
+  #timer: TimerId | null = null;
   /** The limit over this one and others (a queue's, over its downloads'): a read goes once both allow it. */
   readonly #parent: RateLimit | null;
 
@@ -35,14 +48,15 @@ export class RateLimit {
   /** A new limit, from now on; `null` lifts it. Requests waiting look again at once. */
   set(bytesPerSecond: number | null): void {
     this.#bucket = withRate(this.#bucket, this.#clock.now(), bytesPerSecond);
-    for (const wake of [...this.#waiting]) wake();
+    this.#look();
   }
 
   /** A read brought `bytes`. */
   spend(bytes: number): void {
     this.#parent?.spend(bytes);
-    if (this.#bucket.rate === null) return;
-    this.#bucket = spend(this.#bucket, this.#clock.now(), bytes);
+    if (this.#bucket.rate !== null) this.#bucket = spend(this.#bucket, this.#clock.now(), bytes);
+    // The reader let go has read: the next in line may go once the bucket allows.
+    if (this.#line.length > 0) this.#look();
   }
 
   /** Resolves once a read may go (at once while the bucket holds tokens), or once `signal` aborts. */
@@ -53,20 +67,50 @@ export class RateLimit {
   }
 
   async #own(signal: AbortSignalLike): Promise<void> {
-    for (;;) {
-      const wait = waitMs(this.#bucket, this.#clock.now());
-      if (wait === 0 || signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.#clock.clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          this.#waiting.delete(done);
-          resolve();
-        };
-        const timer = this.#clock.setTimeout(done, wait);
-        signal.addEventListener('abort', done, { once: true });
-        this.#waiting.add(done);
-      });
+    if (signal.aborted) return;
+    if (this.#line.length === 0 && waitMs(this.#bucket, this.#clock.now()) === 0) return;
+    await new Promise<void>((resolve) => {
+      const go = (): void => {
+        signal.removeEventListener('abort', quit);
+        resolve();
+      };
+      const quit = (): void => {
+        const at = this.#line.indexOf(go);
+        if (at >= 0) this.#line.splice(at, 1);
+        resolve();
+        this.#look();
+      };
+      signal.addEventListener('abort', quit, { once: true });
+      this.#line.push(go);
+      this.#look();
+    });
+  }
+
+  /**
+   * Lets the first reader in line go when the bucket holds tokens (every one when the limit is lifted), else looks
+   * again when it will. After a reader goes, the next looks again once it read (`spend`), or after `TURN_MS`.
+   */
+  #look(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#bucket.rate === null) {
+      for (const go of this.#line.splice(0)) go();
+      return;
     }
+    const first = this.#line[0];
+    if (first === undefined) return;
+    const wait = waitMs(this.#bucket, this.#clock.now());
+    if (wait === 0) {
+      this.#line.shift();
+      first();
+    }
+    if (this.#line.length === 0) return;
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#timer = null;
+        this.#look();
+      },
+      wait === 0 ? TURN_MS : wait,
+    );
   }
 }

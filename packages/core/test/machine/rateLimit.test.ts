@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimit } from '../../src/machine/actors/rateLimit.js';
+import { ManualClock } from '../../src/memory/ManualClock.js';
+import type { AbortSignalLike } from '../../src/ports/abort.js';
+import type { Clock } from '../../src/ports/Clock.js';
+
+// Node's timers, which the real-timer test uses: core's own code is typed without a platform, so they are declared.
+declare const setTimeout: (callback: () => void, ms: number) => unknown;
+declare const clearTimeout: (id: unknown) => void;
+declare const performance: { now(): number };
+
+const KiB = 1024;
+const never: AbortSignalLike = {
+  aborted: false,
+  addEventListener: () => undefined,
+  removeEventListener: () => undefined,
+};
+
+/** Lets the microtasks of the readers run: each awaits `ready()`, then reads and spends at once. */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 20; i += 1) await Promise.resolve();
+};
+
+/**
+ * `readers` loops over one limit, each reading `readBytes` a time as soon as the limit lets it (a socket with its
+ * bytes already there), for `ms` of the manual clock: how much each read.
+ */
+const race = async (limit: RateLimit, clock: ManualClock, readers: number, readBytes: number, ms: number) => {
+  const read = Array.from({ length: readers }, () => 0);
+  let running = true;
+  const loops = read.map(async (_, i) => {
+    while (running) {
+      await limit.ready(never);
+      if (!running) return;
+      limit.spend(readBytes);
+      read[i] = (read[i] ?? 0) + readBytes;
+      await settle();
+    }
+  });
+  for (let t = 0; t < ms; t += 5) {
+    clock.advance(5);
+    await settle();
+  }
+  running = false;
+  limit.set(null);
+  await Promise.all(loops);
+  return read;
+};
+
+/** Node's own timers: between two of them the microtasks run, as they do for downloads (a manual clock fires every
+ * timer due before any microtask, which lets every waiter go at once and hides who wins a turn). */
+const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (id) => clearTimeout(id),
+  random: () => Math.random(),
+};
+
+describe('RateLimit', () => {
+  it('R44: on real timers, readers that share one limit read in turn: none gets under three quarters of its share', async () => {
+    const rate = 1024 * KiB;
+    const limit = new RateLimit(realClock, rate);
+    const read = [0, 0, 0];
+    let running = true;
+    const loops = read.map(async (_, i) => {
+      while (running) {
+        await limit.ready(never);
+        if (!running) return;
+        // A socket whose bytes are there: the read and its spend come at once, before any timer.
+        limit.spend(16 * KiB);
+        read[i] = (read[i] ?? 0) + 16 * KiB;
+      }
+    });
+    await new Promise<void>((resolve) => setTimeout(() => resolve(), 1_500));
+    running = false;
+    limit.set(null);
+    await Promise.all(loops);
+    const total = read.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(rate * 0.5);
+    for (const bytes of read) expect(bytes, JSON.stringify(read)).toBeGreaterThanOrEqual((0.5 * total) / 3);
+  });
+
+  it('R44: readers that share one limit read in turn: over 10 s none gets under three quarters of its share, and together they keep the limit', async () => {
+    const clock = new ManualClock();
+    const rate = 256 * KiB;
+    const limit = new RateLimit(clock, rate);
+    const read = await race(limit, clock, 3, 16 * KiB, 10_000);
+    const total = read.reduce((a, b) => a + b, 0);
+    // The burst, then the rate: within 1.05 × the limit plus one read (R44).
+    expect(total).toBeLessThanOrEqual(rate * 10 * 1.05 + rate * 0.25 + 16 * KiB);
+    expect(total).toBeGreaterThanOrEqual(rate * 10 * 0.95);
+    for (const bytes of read) expect(bytes, JSON.stringify(read)).toBeGreaterThanOrEqual((0.75 * total) / 3);
+  });
+
+  it('R44: a limit over another (a queue over its downloads) lets the downloads read in turn too', async () => {
+    const clock = new ManualClock();
+    const queue = new RateLimit(clock, 128 * KiB);
+    const downloads = [new RateLimit(clock, null, queue), new RateLimit(clock, null, queue)];
+    const read = [0, 0];
+    let running = true;
+    const loops = downloads.map(async (limit, i) => {
+      while (running) {
+        await limit.ready(never);
+        if (!running) return;
+        limit.spend(8 * KiB);
+        read[i] = (read[i] ?? 0) + 8 * KiB;
+        await settle();
+      }
+    });
+    for (let t = 0; t < 5_000; t += 5) {
+      clock.advance(5);
+      await settle();
+    }
+    running = false;
+    queue.set(null);
+    await Promise.all(loops);
+    const total = (read[0] ?? 0) + (read[1] ?? 0);
+    for (const bytes of read) expect(bytes, JSON.stringify(read)).toBeGreaterThanOrEqual(0.375 * total);
+  });
+});
