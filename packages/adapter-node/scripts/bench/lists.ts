@@ -10,8 +10,10 @@ import { mkdir, mkdtemp, readFile, rm, stat, statfs, writeFile } from 'node:fs/p
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { sha256File } from '../../test/support/randomFile.js';
+import { median } from '../stats.js';
 import { rdlCommand } from './entrants.js';
 import { MiB, runsOr, say, tmpfsMagic, withNginx } from './environment.js';
+import { fsFloorMs } from './fsFloor.js';
 import { type Measure, measure, medianWall, pad, peakMiB, printTable } from './measure.js';
 
 const fileCount = Number(process.env.RDL_BENCH_LIST_FILES ?? 1000);
@@ -210,6 +212,12 @@ export const lists = async (): Promise<void> => {
         printTable(
           tools.map((t) => ({ name: t, measures: results.get(t)!, bytes: totalBytes })),
           'aria2c',
+        );
+        const floors: number[] = [];
+        for (let r = 0; r < runs; r++)
+          floors.push(await fsFloorMs(join(parent.dir, `floor-${r}`), fileCount, jobs, fileBytes));
+        say(
+          `the file-system calls rdl makes a file, alone in this Node process (fsFloor.ts), ${jobs} at a time: median ${(median(floors) / 1000).toFixed(2)} s (aria2c's whole run: ${(medianWall(results.get('aria2c')!) / 1000).toFixed(2)} s)`,
         );
         summary.push({
           kind,
