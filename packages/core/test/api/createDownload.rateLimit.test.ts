@@ -1,7 +1,5 @@
-import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { DownloadError } from '../../src/model/DownloadError.js';
-import type { HttpPort } from '../../src/ports/HttpPort.js';
 import { BURST_SECONDS } from '../../src/rules/tokenBucket.js';
 import {
   begin,
@@ -15,35 +13,10 @@ import {
   type World,
   worldServing,
 } from '../support/machineHarness.js';
-import { mostInAWindow, type Read } from '../support/readWindows.js';
+import { loggedHttp, mostInAWindow, type Read } from '../support/readWindows.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
-
-/** The world's server, each body's reads logged with the clock's time. */
-const loggedHttp = (w: World, reads: Read[]): HttpPort => ({
-  request: (request) => async () => {
-    const answer = await w.server.request(request)();
-    if (E.isLeft(answer)) return answer;
-    const { body } = answer.right;
-    return E.right({
-      ...answer.right,
-      body: {
-        [Symbol.asyncIterator]: () => {
-          const iterator = body[Symbol.asyncIterator]();
-          return {
-            next: async () => {
-              const next = await iterator.next();
-              if (next.done !== true) reads.push({ at: w.clock.now(), bytes: next.value.byteLength });
-              return next;
-            },
-            return: async () => (await iterator.return?.()) ?? { done: true as const, value: undefined },
-          };
-        },
-      },
-    });
-  },
-});
 
 const settle = (w: World, run: Run) => drive(w, run, () => run.settled, 200_000);
 

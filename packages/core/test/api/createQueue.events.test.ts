@@ -1,14 +1,12 @@
-import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { createDownload } from '../../src/api/createDownload.js';
 import { createQueue } from '../../src/api/createQueue.js';
 import { fault } from '../../src/memory/faults.js';
 import type { DownloadEvent, DownloadPorts } from '../../src/model/download.js';
-import type { DownloadOptions } from '../../src/model/options.js';
 import type { Queue, QueueEvent, QueueOptions } from '../../src/model/queue.js';
-import type { HttpPort } from '../../src/ports/HttpPort.js';
-import { bytesOf, idle, type World, world } from '../support/machineHarness.js';
-import { mostInAWindow, type Read } from '../support/readWindows.js';
+import { bytesOf, runUntil, type World, world } from '../support/machineHarness.js';
+import { FAST, target, url } from '../support/queueItems.js';
+import { loggedHttp, mostInAWindow, type Read } from '../support/readWindows.js';
 
 /**
  * The queue's typed events (`added`, `progress`, `retrying`), and its one rate limit changed while its items run
@@ -16,13 +14,6 @@ import { mostInAWindow, type Read } from '../support/readWindows.js';
  */
 
 const CHUNK = 1_000;
-const url = (n: number) => `https://files.example/${n}.bin`;
-const target = (n: number) => `f${n}.bin`;
-const FAST: Partial<DownloadOptions> = {
-  writeBufferBytes: 2_000,
-  checkpointIntervalMs: 20,
-  stallTimeoutMs: 5_000,
-};
 
 const publishFiles = (w: World, count: number, size: number): Map<number, Uint8Array> => {
   const contents = new Map<number, Uint8Array>();
@@ -34,31 +25,6 @@ const publishFiles = (w: World, count: number, size: number): Map<number, Uint8A
   return contents;
 };
 
-/** The world's server, each body's reads logged with the clock's time. */
-const loggedHttp = (w: World, reads: Read[]): HttpPort => ({
-  request: (request) => async () => {
-    const answer = await w.server.request(request)();
-    if (E.isLeft(answer)) return answer;
-    const { body } = answer.right;
-    return E.right({
-      ...answer.right,
-      body: {
-        [Symbol.asyncIterator]: () => {
-          const iterator = body[Symbol.asyncIterator]();
-          return {
-            next: async () => {
-              const next = await iterator.next();
-              if (next.done !== true) reads.push({ at: w.clock.now(), bytes: next.value.byteLength });
-              return next;
-            },
-            return: async () => (await iterator.return?.()) ?? { done: true as const, value: undefined },
-          };
-        },
-      },
-    });
-  },
-});
-
 const queueOf = (w: World, options: QueueOptions, ports: DownloadPorts = w.ports) => {
   const queue = createQueue(options, {
     clock: w.clock,
@@ -67,18 +33,6 @@ const queueOf = (w: World, options: QueueOptions, ports: DownloadPorts = w.ports
   const events: QueueEvent[] = [];
   queue.subscribe((event) => events.push(event));
   return { queue, events };
-};
-
-/** Runs the world until `until` holds: promise callbacks first, then the clock to its next timer. */
-const runUntil = async (w: World, until: () => boolean, maxSteps = 200_000): Promise<void> => {
-  for (let step = 0; step < maxSteps; step++) {
-    await idle();
-    if (until()) return;
-    const due = w.clock.nextDue();
-    if (due === null) throw new Error('stuck with no timer pending');
-    w.clock.advance(due - w.clock.now());
-  }
-  throw new Error('runUntil: too many steps');
 };
 
 const runToIdle = async (w: World, queue: Queue) => {

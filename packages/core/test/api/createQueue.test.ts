@@ -8,7 +8,8 @@ import type { DownloadOptions } from '../../src/model/options.js';
 import type { Queue, QueueEvent, QueueOptions } from '../../src/model/queue.js';
 import type { QueueStore } from '../../src/ports/QueueStore.js';
 import { decodeRecord } from '../../src/rules/queueRecord.js';
-import { bytesOf, idle, type World, world } from '../support/machineHarness.js';
+import { bytesOf, runUntil, type World, world } from '../support/machineHarness.js';
+import { FAST, target, url } from '../support/queueItems.js';
 
 /**
  * The queue over the memory ports (R43–R45): how many run, in which order, pause, cancel, remove and move, the
@@ -17,13 +18,6 @@ import { bytesOf, idle, type World, world } from '../support/machineHarness.js';
  */
 
 const SERVING = { chunkSize: 1_000, chunkDelayMs: 5 };
-const url = (n: number) => `https://files.example/${n}.bin`;
-const target = (n: number) => `f${n}.bin`;
-const FAST: Partial<DownloadOptions> = {
-  writeBufferBytes: 2_000,
-  checkpointIntervalMs: 20,
-  stallTimeoutMs: 5_000,
-};
 
 interface Rig {
   readonly w: World;
@@ -65,18 +59,6 @@ const rig = (
     peak = Math.max(peak, running);
   });
   return { w, queue, events, peak: () => peak };
-};
-
-/** Runs the world until `until` holds: promise callbacks first, then the clock to its next timer. */
-const runUntil = async (w: World, until: () => boolean, maxSteps = 50_000): Promise<void> => {
-  for (let step = 0; step < maxSteps; step++) {
-    await idle();
-    if (until()) return;
-    const due = w.clock.nextDue();
-    if (due === null) throw new Error('stuck with no timer pending');
-    w.clock.advance(due - w.clock.now());
-  }
-  throw new Error('runUntil: too many steps');
 };
 
 const idleOf = async (r: Omit<Rig, 'contents'>) => {

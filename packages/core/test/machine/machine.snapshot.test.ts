@@ -7,11 +7,10 @@ import {
   bytesDiff,
   bytesOf,
   gets,
-  idle,
+  runUntil,
   same,
   TARGET,
   URL_A,
-  type World,
   worldServing,
 } from '../support/machineHarness.js';
 
@@ -26,18 +25,6 @@ const optionsFor = () => {
   });
   if (E.isLeft(resolved)) throw new Error('options');
   return resolved.right;
-};
-
-/** Drains promise callbacks and moves the clock to the next timer until `until` holds. */
-const runUntil = async (w: World, until: () => boolean) => {
-  for (let step = 0; step < 5_000; step += 1) {
-    await idle();
-    if (until()) return;
-    const due = w.clock.nextDue();
-    if (due === null) throw new Error('stuck with no timer pending');
-    w.clock.advance(due - w.clock.now());
-  }
-  throw new Error('too many steps');
 };
 
 const stateOf = (actor: AnyActorRef): unknown => actor.getSnapshot().value;

@@ -230,3 +230,15 @@ export const processPorts = (w: World): { readonly ports: DownloadPorts; kill():
     },
   };
 };
+
+/** Runs the world until `until` holds: promise callbacks first, then the clock to its next timer. */
+export const runUntil = async (w: World, until: () => boolean, maxSteps = 200_000): Promise<void> => {
+  for (let step = 0; step < maxSteps; step++) {
+    await idle();
+    if (until()) return;
+    const due = w.clock.nextDue();
+    if (due === null) throw new Error('stuck with no timer pending');
+    w.clock.advance(due - w.clock.now());
+  }
+  throw new Error('runUntil: too many steps');
+};
