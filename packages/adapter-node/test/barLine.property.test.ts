@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { barLine, type LinePart } from '../src/cli/render/barLine.js';
+import { barLine, columnsOf, type LinePart } from '../src/cli/render/barLine.js';
 
 const part = fc.record(
   {
@@ -17,7 +17,15 @@ const line = fc.record({
   parts: fc
     .array(part, { minLength: 1, maxLength: 6 })
     .map((parts) => parts.map((p, i) => ({ ...p, text: `<${i}>${p.text}` }))),
-  named: fc.option(fc.stringMatching(/^[ -~]{0,40}$/), { nil: null }),
+  // Names of narrow, wide (CJK, emoji) and combining characters: a file's name is anyone's.
+  named: fc.option(
+    fc
+      .array(fc.constantFrom('a', 'Z', ' ', '.', '漢', '字', 'ア', '한', '🎉', '\u0301', 'é'), {
+        maxLength: 40,
+      })
+      .map((chars) => chars.join('')),
+    { nil: null },
+  ),
   bar: fc
     .tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 }))
     .map(([a, b]) => ({ min: Math.min(a, b), max: Math.max(a, b) })),
@@ -37,7 +45,8 @@ describe('barLine (property)', () => {
           (name === undefined ? 0 : name.min + 1) +
           (bar.max === 0 ? 0 : bar.min + 1) +
           kept.map((p) => p.text).join(' | ').length;
-        expect([...shown].length).toBeLessThanOrEqual(Math.max(width - 1, least));
+        const columns = [...shown].reduce((sum, char) => sum + columnsOf(char), 0);
+        expect(columns).toBeLessThanOrEqual(Math.max(width - 1, least));
         // Every part that may not go is there, and those shown come in their order.
         const tail = parts.filter((p) => shown.includes(p.text));
         for (const p of kept) expect(tail).toContain(p);
@@ -80,5 +89,18 @@ describe('barLine (property)', () => {
     const wide = barLine({ width: 120, fraction: 0.479, parts, bar: { min: 10, max: 30 } });
     expect(cells(wide)).toBe(30);
     expect(wide).toContain('| ETA 1s');
+  });
+
+  it('R38: a name of wide characters takes two columns each; a combining mark none', () => {
+    expect(['a', 'é', '漢', 'ア', '한', '🎉', '\u0301'].map(columnsOf)).toEqual([1, 1, 2, 2, 2, 2, 0]);
+    const shown = barLine({
+      width: 60,
+      fraction: 0.5,
+      name: { text: '漢字漢字漢字漢字漢字漢字漢字漢字', min: 12, max: 24 },
+      parts: [{ text: ' 50.0 %' }],
+      bar: { min: 10, max: 20 },
+    });
+    // 24 columns of name: twelve of its characters, then the bar.
+    expect(shown.startsWith(`${'漢字'.repeat(6)} █`)).toBe(true);
   });
 });

@@ -52,8 +52,58 @@ export const barLine = (line: BarLine): string => {
   }
 };
 
-/** `text` in exactly `width` columns: cut, or padded with spaces. */
+/** Combining marks, joiners and variation selectors: drawn over the character before them. */
+const ZERO_WIDTH: readonly (readonly [number, number])[] = [
+  [0x0300, 0x036f],
+  [0x1ab0, 0x1aff],
+  [0x1dc0, 0x1dff],
+  [0x200b, 0x200d],
+  [0x20d0, 0x20ff],
+  [0xfe00, 0xfe0f],
+  [0xfe20, 0xfe2f],
+];
+
+/** East Asian wide and fullwidth characters, and the emoji blocks: two columns each. */
+const WIDE: readonly (readonly [number, number])[] = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+
+const within = (ranges: readonly (readonly [number, number])[], code: number): boolean =>
+  ranges.some(([first, last]) => code >= first && code <= last);
+
+/** The columns a terminal gives one character (a code point): 0, 1 or 2. */
+export const columnsOf = (char: string): number => {
+  const code = char.codePointAt(0) ?? 0;
+  if (within(ZERO_WIDTH, code)) return 0;
+  return within(WIDE, code) ? 2 : 1;
+};
+
+/**
+ * `text` in exactly `width` columns: cut before the first character that would pass them, or padded with spaces. A
+ * file name of wide characters (CJK, emoji) takes two columns each, and counting them as one would push the line
+ * past the terminal's edge.
+ */
 const fitName = (text: string, width: number): string => {
-  const chars = [...text];
-  return chars.length > width ? chars.slice(0, width).join('') : text + ' '.repeat(width - chars.length);
+  let used = 0;
+  let kept = '';
+  for (const char of text) {
+    const columns = columnsOf(char);
+    if (used + columns > width) break;
+    used += columns;
+    kept += char;
+  }
+  return kept + ' '.repeat(width - used);
 };
