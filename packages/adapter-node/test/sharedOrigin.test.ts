@@ -19,7 +19,7 @@ const dir = useTempDir('rdl-shared-origin-');
 describe('the per-origin connection cap of the process', () => {
   it('R43: two downloads of one origin, each asking for 16 connections, share its 16: the server never serves more at once, and both files are whole', async () => {
     const bodies = [generateBytes(1536 * KiB, 61), generateBytes(1536 * KiB, 62)];
-    bodies.forEach((body, i) => server.serve(`/shared/${i}.bin`, body));
+    for (const [i, body] of bodies.entries()) server.serve(`/shared/${i}.bin`, body);
     server.takeMostBodiesAtOnce();
     // Two downloads of the Node adapter with its default ports: the one transport of the process, its cap 16.
     const downloads = bodies.map((_, i) =>
