@@ -22,13 +22,20 @@ const settle = async (): Promise<void> => {
 };
 
 /**
- * `readers` loops over one limit, each reading `readBytes` a time as soon as the limit lets it (a socket with its
- * bytes already there), for `ms` of the manual clock: how much each read.
+ * One reader a limit of `limits` (the same one several times, or several under one parent), each reading
+ * `readBytes` a time as soon as its limit lets it (a socket with its bytes already there), for `ms` of the manual
+ * clock; then `lift` is lifted. How much each read.
  */
-const race = async (limit: RateLimit, clock: ManualClock, readers: number, readBytes: number, ms: number) => {
-  const read = Array.from({ length: readers }, () => 0);
+const race = async (
+  limits: readonly RateLimit[],
+  lift: RateLimit,
+  clock: ManualClock,
+  readBytes: number,
+  ms: number,
+): Promise<number[]> => {
+  const read = limits.map(() => 0);
   let running = true;
-  const loops = read.map(async (_, i) => {
+  const loops = limits.map(async (limit, i) => {
     while (running) {
       await limit.ready(never);
       if (!running) return;
@@ -42,7 +49,7 @@ const race = async (limit: RateLimit, clock: ManualClock, readers: number, readB
     await settle();
   }
   running = false;
-  limit.set(null);
+  lift.set(null);
   await Promise.all(loops);
   return read;
 };
@@ -84,7 +91,7 @@ describe('RateLimit', () => {
     const clock = new ManualClock();
     const rate = 256 * KiB;
     const limit = new RateLimit(clock, rate);
-    const read = await race(limit, clock, 3, 16 * KiB, 10_000);
+    const read = await race([limit, limit, limit], limit, clock, 16 * KiB, 10_000);
     const total = read.reduce((a, b) => a + b, 0);
     // The burst, then the rate: within 1.05 × the limit plus one read (R44).
     expect(total).toBeLessThanOrEqual(rate * 10 * 1.05 + rate * 0.25 + 16 * KiB);
@@ -96,24 +103,7 @@ describe('RateLimit', () => {
     const clock = new ManualClock();
     const queue = new RateLimit(clock, 128 * KiB);
     const downloads = [new RateLimit(clock, null, queue), new RateLimit(clock, null, queue)];
-    const read = [0, 0];
-    let running = true;
-    const loops = downloads.map(async (limit, i) => {
-      while (running) {
-        await limit.ready(never);
-        if (!running) return;
-        limit.spend(8 * KiB);
-        read[i] = (read[i] ?? 0) + 8 * KiB;
-        await settle();
-      }
-    });
-    for (let t = 0; t < 5_000; t += 5) {
-      clock.advance(5);
-      await settle();
-    }
-    running = false;
-    queue.set(null);
-    await Promise.all(loops);
+    const read = await race(downloads, queue, clock, 8 * KiB, 5_000);
     const total = (read[0] ?? 0) + (read[1] ?? 0);
     for (const bytes of read) expect(bytes, JSON.stringify(read)).toBeGreaterThanOrEqual(0.375 * total);
   });
