@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimit } from '../../src/machine/actors/rateLimit.js';
 import { ManualClock } from '../../src/memory/ManualClock.js';
-import type { AbortSignalLike } from '../../src/ports/abort.js';
+import { type AbortSignalLike, createAbortHandle } from '../../src/ports/abort.js';
 import type { Clock } from '../../src/ports/Clock.js';
 
 // Node's timers, which the real-timer test uses: core's own code is typed without a platform, so they are declared.
@@ -106,5 +106,48 @@ describe('RateLimit', () => {
     const read = await race(downloads, queue, clock, 8 * KiB, 5_000);
     const total = (read[0] ?? 0) + (read[1] ?? 0);
     for (const bytes of read) expect(bytes, JSON.stringify(read)).toBeGreaterThanOrEqual(0.375 * total);
+  });
+
+  it('R44: a reader let go that never reads (its request ended) holds the line for TURN_MS at most', async () => {
+    const clock = new ManualClock();
+    const limit = new RateLimit(clock, 64 * KiB);
+    // Into debt: a quarter of a second of reads past the burst.
+    limit.spend(32 * KiB);
+    const start = clock.now();
+    const order: string[] = [];
+    const wait = (name: string) =>
+      limit.ready(never).then(() => order.push(`${name}@${clock.now() - start}`));
+    const both = [wait('first'), wait('second')];
+    clock.advance(250);
+    await settle();
+    expect(order).toEqual(['first@250']);
+    clock.advance(19);
+    await settle();
+    expect(order).toEqual(['first@250']);
+    clock.advance(1);
+    await settle();
+    expect(order).toEqual(['first@250', 'second@270']);
+    await Promise.all(both);
+  });
+
+  it('R44, R24: a reader stopped while in line leaves it at once and takes no turn', async () => {
+    const clock = new ManualClock();
+    const limit = new RateLimit(clock, 64 * KiB);
+    limit.spend(32 * KiB);
+    const start = clock.now();
+    const order: string[] = [];
+    const stopped = createAbortHandle();
+    const wait = (name: string, signal: AbortSignalLike = never) =>
+      limit.ready(signal).then(() => order.push(`${name}@${clock.now() - start}`));
+    const all = [wait('first', stopped.signal), wait('second')];
+    clock.advance(100);
+    stopped.abort();
+    await settle();
+    expect(order).toEqual(['first@100']);
+    // The debt is paid at 250 ms: the second is first in line now.
+    clock.advance(150);
+    await settle();
+    expect(order).toEqual(['first@100', 'second@250']);
+    await Promise.all(all);
   });
 });
