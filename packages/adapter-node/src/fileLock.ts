@@ -132,24 +132,31 @@ const readOnce = async (path: string): Promise<LockFile> => {
   return { _tag: 'Found', text: read.value.text, mtimeMs: read.value.info.mtimeMs };
 };
 
-/** How long a lock with two links is read again before it counts as a planted hard link: 20 × 2 ms. */
-const LINKING_READS = 20;
-const LINKING_PAUSE_MS = 2;
+/**
+ * How long a lock with two links is read again before it counts as a planted hard link, and the pauses between the
+ * reads (doubling from the first to the last). 40 ms were too few: in a CI run, with the disk busy with other tests'
+ * fsyncs, a taker's removal of its temp name came later than that, and eleven of twenty takers at once called the
+ * lock unsafe.
+ */
+const LINKING_MS = 1_000;
+const FIRST_PAUSE_MS = 2;
+const LAST_PAUSE_MS = 50;
 
 /**
  * `readOnce`, except that a lock of this user with two links is read again for a while: another taker links the
  * lock from its temp file and removes that name just after, so in between the lock has two links and is not unsafe,
- * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links is a hard link
- * planted there: `Unsafe` (R31).
+ * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links for `LINKING_MS` is
+ * a hard link planted there: `Unsafe` (R31).
  */
 const readLock = async (path: string): Promise<LockFile> => {
-  for (let read = 1; ; read += 1) {
+  const until = Date.now() + LINKING_MS;
+  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LAST_PAUSE_MS)) {
     const lock = await readOnce(path);
-    if (lock._tag !== 'Unsafe' || read >= LINKING_READS) return lock;
+    if (lock._tag !== 'Unsafe' || Date.now() >= until) return lock;
     const info = await lstatOrNull(path);
     const beingLinked = info?.isFile() && info.nlink === 2 && info.uid === process.geteuid?.();
     if (!beingLinked) return lock;
-    await new Promise((resolve) => setTimeout(resolve, LINKING_PAUSE_MS));
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 };
 
