@@ -63,6 +63,21 @@ const realClock: Clock = {
   random: () => Math.random(),
 };
 
+/**
+ * A limit of 64 KiB/s put in debt by a quarter of a second of reads past its burst, on a manual clock: `wait`
+ * queues a reader that notes, in `order`, its name and when (ms from now) it was let go.
+ */
+const inDebt = () => {
+  const clock = new ManualClock();
+  const limit = new RateLimit(clock, 64 * KiB);
+  limit.spend(32 * KiB);
+  const start = clock.now();
+  const order: string[] = [];
+  const wait = (name: string, signal: AbortSignalLike = never) =>
+    limit.ready(signal).then(() => order.push(`${name}@${clock.now() - start}`));
+  return { clock, order, wait };
+};
+
 describe('RateLimit', () => {
   it('R44: on real timers, readers that share one limit read in turn: none gets under three quarters of its share', async () => {
     const rate = 1024 * KiB;
@@ -109,14 +124,7 @@ describe('RateLimit', () => {
   });
 
   it('R44: a reader let go that never reads (its request ended) holds the line for TURN_MS at most', async () => {
-    const clock = new ManualClock();
-    const limit = new RateLimit(clock, 64 * KiB);
-    // Into debt: a quarter of a second of reads past the burst.
-    limit.spend(32 * KiB);
-    const start = clock.now();
-    const order: string[] = [];
-    const wait = (name: string) =>
-      limit.ready(never).then(() => order.push(`${name}@${clock.now() - start}`));
+    const { clock, order, wait } = inDebt();
     const both = [wait('first'), wait('second')];
     clock.advance(250);
     await settle();
@@ -131,14 +139,8 @@ describe('RateLimit', () => {
   });
 
   it('R44, R24: a reader stopped while in line leaves it at once and takes no turn', async () => {
-    const clock = new ManualClock();
-    const limit = new RateLimit(clock, 64 * KiB);
-    limit.spend(32 * KiB);
-    const start = clock.now();
-    const order: string[] = [];
+    const { clock, order, wait } = inDebt();
     const stopped = createAbortHandle();
-    const wait = (name: string, signal: AbortSignalLike = never) =>
-      limit.ready(signal).then(() => order.push(`${name}@${clock.now() - start}`));
     const all = [wait('first', stopped.signal), wait('second')];
     clock.advance(100);
     stopped.abort();
