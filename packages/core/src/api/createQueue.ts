@@ -17,10 +17,19 @@ import type {
 } from '../model/queue.js';
 import { parseUrl } from '../model/url.js';
 import type { QueueStore, StoredItem } from '../ports/QueueStore.js';
-import { decodeRecord, encodeRecord, type QueueRecord, savedOptions } from '../rules/queueRecord.js';
+import { storedUrl } from '../rules/checkpointUrl.js';
+import {
+  decodeRecord,
+  encodeRecord,
+  encodeRecordText,
+  numericId,
+  type QueueRecord,
+  savedOptions,
+} from '../rules/queueRecord.js';
 import { type Candidate, connectionShare, toStart } from '../rules/queueSchedule.js';
 import { rateLimit } from '../rules/resolveOptions.js';
 import { noValidators } from '../rules/validators.js';
+import { ColdItems, type ColdState } from './coldItems.js';
 import { Listeners } from './listeners.js';
 import { noProgress } from './refusedDownload.js';
 
@@ -152,6 +161,18 @@ class Item {
 /** The values an item's run starts with. */
 const EMPTY_RUN: Readonly<ItemRun> = new ItemRun();
 
+/** An item of the order: itself, or the number of its row in the queue's `ColdItems`. */
+type Ref = Item | number;
+
+/** The result of an item done before this process, as it is stored: its file and size. */
+const doneResult = (target: string, bytes: number): DownloadResult => ({
+  target,
+  bytes,
+  sha256: null,
+  checks: [],
+  validators: noValidators,
+});
+
 interface Outcome {
   readonly promise: Promise<DownloadResult>;
   readonly resolve: (result: DownloadResult) => void;
@@ -171,8 +192,8 @@ const outcome = (): Outcome => {
 
 /**
  * V8 keeps a string made by concatenation (a template, `path.join`) as a tree of its pieces until something reads it
- * whole. A queued item keeps its target as long as the queue lives: reading it once now makes it one run of
- * characters, some 200 bytes less an item for a `path.join` result (the queue's URLs are read whole by `originOf`).
+ * whole. An item kept as an object keeps its target as long as the queue lives: reading it once now makes it one run
+ * of characters, some 200 bytes less an item for a `path.join` result (an item in a row keeps a copy of its text).
  */
 const compact = (text: unknown): void => {
   // Bad options fail their item when it starts (R30), not here.
@@ -182,14 +203,59 @@ const compact = (text: unknown): void => {
 /** Items a store call carries at most: 100 000 records never sit in memory as one call's text. */
 const FLUSH_BATCH = 4096;
 
-/** The origin a download's connections go to (scheme, host, port), shared by the interned strings of its items. */
-const originOf = (url: string, interned: Map<string, string>): string => {
-  const origin = parseUrl(url)?.origin ?? '';
-  const known = interned.get(origin);
-  if (known !== undefined) return known;
-  interned.set(origin, origin);
-  return origin;
+/**
+ * Where an http(s) URL's authority ends: WHATWG's parser ends it at the first `/`, `\\`, `?` or `#` after `//`. The
+ * text before holds all the origin depends on, so URLs with the same such prefix have the same origin.
+ */
+const AUTHORITY_PREFIX = /^https?:\/\/[^/\\?#]*/;
+
+/** No more prefixes than this are remembered (each names one origin; a list of a few hosts needs a few). */
+const MAX_PREFIXES = 1024;
+
+/** Whether `url`'s authority ends at `index`: its end, or one of `/`, `\\`, `?`, `#`. */
+const endsAuthority = (url: string, index: number): boolean => {
+  if (index === url.length) return true;
+  const code = url.charCodeAt(index);
+  return code === 0x2f || code === 0x5c || code === 0x3f || code === 0x23;
 };
+
+/**
+ * The origins downloads' connections go to (scheme, host, port), interned: items of one origin share its string.
+ * The origin of each authority prefix met is remembered, so that a list of 100 000 URLs on a few hosts parses a
+ * few URLs, not 100 000; one of the same prefix as the last is known without even a match.
+ */
+class Origins {
+  readonly #interned = new Map<string, string>();
+  readonly #byPrefix = new Map<string, string>();
+  #last: { readonly prefix: string; readonly origin: string } | null = null;
+
+  of(url: string): string {
+    const last = this.#last;
+    if (last !== null && url.startsWith(last.prefix) && endsAuthority(url, last.prefix.length))
+      return last.origin;
+    const prefix = AUTHORITY_PREFIX.exec(url)?.[0];
+    const seen = prefix === undefined ? undefined : this.#byPrefix.get(prefix);
+    const origin = seen ?? this.#intern(parseUrl(url)?.origin ?? '');
+    if (prefix !== undefined) {
+      if (seen === undefined && this.#byPrefix.size < MAX_PREFIXES) this.#byPrefix.set(prefix, origin);
+      this.#last = { prefix, origin };
+    }
+    return origin;
+  }
+
+  #intern(origin: string): string {
+    const known = this.#interned.get(origin);
+    if (known !== undefined) return known;
+    this.#interned.set(origin, origin);
+    return origin;
+  }
+}
+
+/** Whether storing `options` leaves them as they are (`savedOptions`): no secret in a URL, no header to sift. */
+const storedAsGiven = (options: DownloadOptions): boolean =>
+  options.headers === undefined &&
+  storedUrl(options.url) === options.url &&
+  (options.headUrl === undefined || storedUrl(options.headUrl) === options.headUrl);
 
 const positiveCount = (field: string, value: unknown, fallback: number): number => {
   if (value === undefined) return fallback;
@@ -218,9 +284,13 @@ class QueueImpl implements Queue {
   readonly #restore: NonNullable<QueueOptions['restore']>;
   readonly #limit: RateLimit;
   readonly #listeners = new Listeners<QueueEvent>();
-  /** Every item in order, and by id. */
-  #items: Item[] = [];
+  /**
+   * Every item in order: an `Item`, or the number of its row in `#cold` (one only queued, `ColdItems`). The items
+   * by id (those in rows are found by `#cold`).
+   */
+  #items: Ref[] = [];
   readonly #byId = new Map<string, Item>();
+  readonly #cold = new ColdItems();
   /** No item before this index is queued: the scan for the next to start begins here. */
   #scanFrom = 0;
   readonly #running = new Set<Item>();
@@ -233,11 +303,11 @@ class QueueImpl implements Queue {
     failed: 0,
     cancelled: 0,
   };
-  readonly #origins = new Map<string, string>();
+  readonly #origins = new Origins();
   #nextId = 1;
   #loaded = false;
   #pausedAll: boolean;
-  /** Items changed since the last write (`null`: removed), and the write running now. */
+  /** Items changed since the last write (`null`: removed; rows keep their own marks), and the write running now. */
   #dirty = new Map<string, Item | null>();
   #flushing: Promise<void> | null = null;
   #idleWaiters: ((summary: QueueSummary) => void)[] = [];
@@ -267,39 +337,53 @@ class QueueImpl implements Queue {
   }
 
   add(options: DownloadOptions): QueuedDownload {
-    compact(options.target);
     const last = this.#items[this.#items.length - 1];
-    const item = new Item(
-      this.#freshId(),
-      last === undefined ? 0 : last.order + 1,
-      'queued',
-      options,
-      originOf(options.url, this.#origins),
-    );
-    this.#insert(item);
+    const order = last === undefined ? 0 : this.#orderOf(last) + 1;
+    const number = this.#freshNumber();
+    const origin = this.#origins.of(options.url);
+    // Once loaded (a load renumbers what was added before it), plain options go to a row: nothing stays on the heap.
+    const row =
+      this.#loaded && ColdItems.admits(options)
+        ? this.#cold.add(number, order, 'queued', options, origin, storedAsGiven(options))
+        : null;
+    let item: Item | null = null;
+    if (row === null) {
+      compact(options.target);
+      item = new Item(String(number), order, 'queued', options, origin);
+      this.#insert(item);
+    } else {
+      this.#items.push(row);
+    }
+    const id = item?.id ?? String(number);
     this.#counts.queued += 1;
     if (this.#listeners.size > 0) {
-      this.#publish({ type: 'added', id: item.id, url: savedOptions(options).url, target: options.target });
+      this.#publish({ type: 'added', id, url: savedOptions(options).url, target: options.target });
     }
-    this.#changed(item);
+    if (item === null) this.#changedRow(row!);
+    else this.#changed(item);
     this.#schedule();
-    return new ItemHandle(this, item);
+    return new ItemHandle(this, id, item);
   }
 
   get(id: string): QueuedDownload | undefined {
     const item = this.#byId.get(id);
-    return item === undefined ? undefined : new ItemHandle(this, item);
+    if (item !== undefined) return new ItemHandle(this, id, item);
+    return this.#rowOf(id) === undefined ? undefined : new ItemHandle(this, id, null);
   }
 
   move(id: string, position: number): void {
-    const item = this.#byId.get(id);
+    const item = this.#find(id);
     if (item === undefined || !Number.isFinite(position)) return;
     const from = this.#items.indexOf(item);
     this.#items.splice(from, 1);
     const to = Math.max(0, Math.min(this.#items.length, Math.trunc(position)));
     this.#items.splice(to, 0, item);
-    const before = this.#items[to - 1]?.order;
-    const after = this.#items[to + 1]?.order;
+    const neighbour = (index: number): number | undefined => {
+      const ref = this.#items[index];
+      return ref === undefined ? undefined : this.#orderOf(ref);
+    };
+    const before = neighbour(to - 1);
+    const after = neighbour(to + 1);
     const order =
       before === undefined
         ? after === undefined
@@ -311,8 +395,13 @@ class QueueImpl implements Queue {
     if (order === before || order === after) {
       // No room left between two neighbours: every item gets its index as its order.
       this.#items.forEach((each, index) => {
-        each.order = index;
-        this.#changed(each);
+        if (typeof each === 'number') {
+          this.#cold.setOrder(each, index);
+          this.#changedRow(each);
+        } else {
+          each.order = index;
+          this.#changed(each);
+        }
       });
     } else {
       item.order = order;
@@ -323,11 +412,30 @@ class QueueImpl implements Queue {
   }
 
   pause(id: string): void {
+    const row = this.#rowOf(id);
+    if (row !== undefined) {
+      // A row stays one: what `#pause` does to a queued item.
+      if (this.#cold.state(row) !== 'queued') return;
+      this.#setRowState(row, 'paused');
+      this.#settleIdle();
+      return;
+    }
     const item = this.#byId.get(id);
     if (item !== undefined) this.#pause(item);
   }
 
   resume(id: string): void {
+    const row = this.#rowOf(id);
+    if (row !== undefined) {
+      // A row stays one: what `#requeue` does to a paused or cancelled item.
+      const state = this.#cold.state(row);
+      if (state !== 'paused' && state !== 'cancelled') return;
+      this.#setRowState(row, 'queued');
+      const index = this.#items.indexOf(row);
+      if (index < this.#scanFrom) this.#scanFrom = index;
+      this.#schedule();
+      return;
+    }
     const item = this.#byId.get(id);
     if (item === undefined) return;
     if (item.state === 'running' && item.intent === 'pause') {
@@ -343,19 +451,19 @@ class QueueImpl implements Queue {
   }
 
   cancel(id: string): void {
-    const item = this.#byId.get(id);
+    const item = this.#find(id);
     if (item !== undefined) this.#cancel(item, 'cancel');
   }
 
   remove(id: string): void {
-    const item = this.#byId.get(id);
+    const item = this.#find(id);
     if (item === undefined) return;
     if (item.state === 'done' || item.state === 'cancelled') this.#forget(item);
     else this.#cancel(item, 'remove');
   }
 
   forget(id: string): void {
-    const item = this.#byId.get(id);
+    const item = this.#find(id);
     if (item === undefined || item.state === 'running') return;
     item.live?.pause();
     item.unsubscribe?.();
@@ -365,15 +473,30 @@ class QueueImpl implements Queue {
 
   pauseAll(): void {
     this.#pausedAll = true;
-    for (const item of this.#items) this.#pause(item);
+    for (const item of this.#items) {
+      if (typeof item !== 'number') {
+        this.#pause(item);
+      } else if (this.#cold.state(item) === 'queued') {
+        // As `#pause` does for an item: the same events in the same order, whichever way an item is kept.
+        this.#setRowState(item, 'paused');
+        this.#settleIdle();
+      }
+    }
   }
 
   resumeAll(): void {
     this.#pausedAll = false;
-    for (const item of this.#items) {
-      if (item.state === 'paused') this.#requeue(item);
-      else if (item.state === 'running' && item.intent === 'pause') this.resume(item.id);
-    }
+    this.#items.forEach((item, index) => {
+      if (typeof item === 'number') {
+        if (this.#cold.state(item) !== 'paused') return;
+        this.#setRowState(item, 'queued');
+        if (index < this.#scanFrom) this.#scanFrom = index;
+      } else if (item.state === 'paused') {
+        this.#requeue(item);
+      } else if (item.state === 'running' && item.intent === 'pause') {
+        this.resume(item.id);
+      }
+    });
     this.#schedule();
   }
 
@@ -384,7 +507,7 @@ class QueueImpl implements Queue {
   }
 
   items(): readonly QueueItem[] {
-    return this.#items.map((item) => this.itemView(item));
+    return this.#items.map((item) => (typeof item === 'number' ? this.#rowView(item) : this.itemView(item)));
   }
 
   summary(): QueueSummary {
@@ -411,6 +534,11 @@ class QueueImpl implements Queue {
   }
 
   // The surface of one item's `Download` (`ItemHandle`).
+
+  /** The item of a handle: made from its row if it has one; one cancelled and detached once it is gone. */
+  itemFor(id: string): Item {
+    return this.#find(id) ?? new Item(id, 0, 'cancelled', { url: '', target: '' }, '');
+  }
 
   itemView(item: Item): QueueItem {
     return {
@@ -461,30 +589,43 @@ class QueueImpl implements Queue {
       return;
     }
     const running = [...this.#running].map((item) => item.origin);
+    const indexOfRow = new Map<string, number>();
     const starts = toStart({
       concurrency: this.#concurrency,
       maxConnectionsPerOrigin: this.#perOrigin,
       running,
-      waiting: this.#waiting(),
+      waiting: this.#waiting(indexOfRow),
     });
     for (const id of starts) {
-      const item = this.#byId.get(id);
-      if (item !== undefined) this.#start(item);
+      // A listener of an earlier start may have moved or removed items: a row is taken at its index only if there.
+      const index = indexOfRow.get(id);
+      const at = index === undefined ? undefined : this.#items[index];
+      const item = typeof at === 'number' && this.#cold.id(at) === id ? this.#thaw(index!) : this.#find(id);
+      if (item?.state === 'queued') this.#start(item);
     }
     this.#settleIdle();
   }
 
-  /** Queued items in order, from the first that may be queued; the scan start moves past those that are not. */
-  *#waiting(): Generator<Candidate> {
+  /**
+   * Queued items in order, from the first that may be queued; the scan start moves past those that are not. Notes
+   * in `indexOfRow` where each yielded row is, so that the one started is made an item without a search.
+   */
+  *#waiting(indexOfRow: Map<string, number>): Generator<Candidate> {
     let leading = true;
     for (let index = this.#scanFrom; index < this.#items.length; index++) {
       const item = this.#items[index]!;
-      if (item.state !== 'queued') {
+      if (this.#stateOf(item) !== 'queued') {
         if (leading) this.#scanFrom = index + 1;
         continue;
       }
       leading = false;
-      yield item;
+      if (typeof item !== 'number') {
+        yield item;
+        continue;
+      }
+      const id = this.#cold.id(item);
+      indexOfRow.set(id, index);
+      yield { id, origin: this.#cold.origin(item) };
     }
   }
 
@@ -690,8 +831,13 @@ class QueueImpl implements Queue {
   }
 
   #freshId(): string {
-    while (this.#byId.has(String(this.#nextId))) this.#nextId += 1;
-    const id = String(this.#nextId);
+    return String(this.#freshNumber());
+  }
+
+  #freshNumber(): number {
+    while (this.#byId.has(String(this.#nextId)) || this.#cold.rowOf(this.#nextId) !== undefined)
+      this.#nextId += 1;
+    const id = this.#nextId;
     this.#nextId += 1;
     return id;
   }
@@ -699,6 +845,123 @@ class QueueImpl implements Queue {
   #changed(item: Item): void {
     this.#dirty.set(item.id, item);
     this.#kickFlush();
+  }
+
+  #changedRow(row: number): void {
+    this.#cold.markDirty(row);
+    this.#kickFlush();
+  }
+
+  // Items in rows (`ColdItems`).
+
+  #orderOf(ref: Ref): number {
+    return typeof ref === 'number' ? this.#cold.order(ref) : ref.order;
+  }
+
+  #stateOf(ref: Ref): QueueItemState {
+    return typeof ref === 'number' ? this.#cold.state(ref) : ref.state;
+  }
+
+  #rowOf(id: string): number | undefined {
+    const number = numericId(id);
+    return number === null ? undefined : this.#cold.rowOf(number);
+  }
+
+  #setRowState(row: number, state: ColdState): void {
+    this.#counts[this.#cold.state(row)] -= 1;
+    this.#counts[state] += 1;
+    this.#cold.setState(row, state);
+    this.#changedRow(row);
+    if (state === 'paused') this.#publish({ type: 'paused', id: this.#cold.id(row) });
+  }
+
+  /** The item of `id`, made from its row if it has one. */
+  #find(id: string): Item | undefined {
+    const item = this.#byId.get(id);
+    if (item !== undefined) return item;
+    const row = this.#rowOf(id);
+    return row === undefined ? undefined : this.#thaw(this.#items.indexOf(row));
+  }
+
+  /** Makes the row at `index` of the order an item, in its place; what was to be written of it goes with it. */
+  #thaw(index: number): Item {
+    const row = this.#items[index]!;
+    if (typeof row !== 'number') return row;
+    const options = this.#cold.options(row);
+    const state = this.#cold.state(row);
+    const item = new Item(this.#cold.id(row), this.#cold.order(row), state, options, this.#cold.origin(row));
+    if (state === 'done') {
+      item.finished = true;
+      item.result = doneResult(options.target, this.#cold.bytes(row));
+    }
+    const dirty = this.#cold.clearDirty(row);
+    this.#cold.release(row);
+    this.#items[index] = item;
+    this.#byId.set(item.id, item);
+    if (dirty) this.#dirty.set(item.id, item);
+    return item;
+  }
+
+  /** What `items()` says of a row. */
+  #rowView(row: number): QueueItem {
+    const options = this.#cold.options(row);
+    const state = this.#cold.state(row);
+    return {
+      id: this.#cold.id(row),
+      url: savedOptions(options).url,
+      target: options.target,
+      state,
+      progress: null,
+      failure: null,
+      bytes: state === 'done' ? this.#cold.bytes(row) : null,
+    };
+  }
+
+  /** The stored text of a row (`encodeRecord`): its options' text as it is, when that is what is stored. */
+  #rowText(row: number): string {
+    const state = this.#cold.state(row);
+    const record = {
+      id: this.#cold.id(row),
+      order: this.#cold.order(row),
+      state,
+      failure: null,
+      ...(state === 'done' ? { bytes: this.#cold.bytes(row) } : {}),
+    };
+    if (this.#cold.asStored(row)) return encodeRecordText(record, this.#cold.text(row));
+    return encodeRecord({ ...record, options: savedOptions(this.#cold.options(row)) });
+  }
+
+  /**
+   * The texts of `rows` as the store takes them, one at a time: a batch's texts are never all held. A row that is
+   * no longer to be written (made an item meanwhile: its change went with it to `#dirty`) is passed over; one
+   * reused since by a new item is written with what it holds now.
+   */
+  *#rowTexts(rows: readonly number[]): Generator<StoredItem> {
+    for (const row of rows) {
+      if (!this.#cold.clearDirty(row)) continue;
+      yield { id: this.#cold.id(row), text: this.#rowText(row) };
+    }
+  }
+
+  /**
+   * Keeps a restored item in a row when it can be (a numeric id, plain options, nothing run or watched): its place
+   * in the order, or the item itself.
+   */
+  #frozen(item: Item): Ref {
+    const number = numericId(item.id);
+    if (number === null || item.state === 'running' || item.state === 'failed') return item;
+    if (!ColdItems.admits(item.options)) return item;
+    const bytes = item.state === 'done' ? (item.result?.bytes ?? 0) : 0;
+    const row = this.#cold.add(
+      number,
+      item.order,
+      item.state,
+      item.options,
+      item.origin,
+      storedAsGiven(item.options),
+      bytes,
+    );
+    return row ?? item;
   }
 
   #kickFlush(): void {
@@ -712,7 +975,13 @@ class QueueImpl implements Queue {
   async #flush(): Promise<void> {
     // Changes made in the same turn are written together (100 000 adds make 25 puts), never all encoded at once.
     await Promise.resolve();
-    while (this.#dirty.size > 0) {
+    while (this.#dirty.size > 0 || this.#cold.dirtyCount > 0) {
+      if (this.#dirty.size === 0) {
+        const rows = this.#cold.dirtyRows(FLUSH_BATCH);
+        if (rows.length === 0) break;
+        this.#storeFailed(await this.#store.put(this.#rowTexts(rows))());
+        continue;
+      }
       const batch: [string, Item | null][] = [];
       for (const entry of this.#dirty) {
         batch.push(entry);
@@ -759,13 +1028,7 @@ class QueueImpl implements Queue {
   }
 
   #storedResult(item: Item): DownloadResult {
-    return {
-      target: item.options.target,
-      bytes: item.progress?.total ?? 0,
-      sha256: null,
-      checks: [],
-      validators: noValidators,
-    };
+    return doneResult(item.options.target, item.progress?.total ?? 0);
   }
 
   /** Reads the stored items back (R45): each decoded, untrusted; those that do not decode are reported, dropped. */
@@ -794,8 +1057,13 @@ class QueueImpl implements Queue {
       }
     }
     restored.sort((a, b) => a.order - b.order);
-    // Items added while loading come after the restored ones, with ids of their own.
-    const added = new Set(this.#items);
+    // Fresh ids from here on are past every stored one.
+    for (const item of restored) {
+      const n = numericId(item.id);
+      if (n !== null && n >= this.#nextId) this.#nextId = n + 1;
+    }
+    // Items added while loading come after the restored ones, with ids of their own (and never in rows: `add`).
+    const added = new Set(this.#items.filter((ref): ref is Item => typeof ref !== 'number'));
     this.#items = [];
     const lastOrder = restored[restored.length - 1]?.order ?? -1;
     for (const item of restored) {
@@ -812,14 +1080,11 @@ class QueueImpl implements Queue {
         this.#dirty.set(renamed.id, renamed);
         continue;
       }
-      this.#items.push(item);
-      this.#byId.set(item.id, item);
+      const ref = this.#frozen(item);
+      this.#items.push(ref);
+      if (ref === item) this.#byId.set(item.id, item);
     }
-    for (const id of this.#byId.keys()) {
-      const n = Number(id);
-      if (Number.isSafeInteger(n) && n >= this.#nextId) this.#nextId = n + 1;
-    }
-    for (const item of this.#items) this.#counts[item.state] += 1;
+    for (const item of this.#items) this.#counts[this.#stateOf(item)] += 1;
     let order = lastOrder + 1;
     for (const item of added) {
       item.order = order++;
@@ -840,16 +1105,10 @@ class QueueImpl implements Queue {
     } catch {
       // The caller's hook threw: the item runs with what was stored, and says what is missing when it starts.
     }
-    const item = new Item(record.id, record.order, state, options, originOf(options.url, this.#origins));
+    const item = new Item(record.id, record.order, state, options, this.#origins.of(options.url));
     if (state === 'done') {
       item.finished = true;
-      item.result = {
-        target: options.target,
-        bytes: record.bytes ?? 0,
-        sha256: null,
-        checks: [],
-        validators: noValidators,
-      };
+      item.result = doneResult(options.target, record.bytes ?? 0);
     }
     return item;
   }
@@ -875,36 +1134,42 @@ const refused = (error: DownloadError): Download => {
   };
 };
 
-/** The `Download` of one item, through its queue: cheap to make, so the queue keeps none. */
+/**
+ * The `Download` of one item, through its queue: cheap to make, so the queue keeps none. One made for an item kept
+ * in a row finds its item when first used (`QueueImpl.itemFor`).
+ */
 class ItemHandle implements QueuedDownload {
   readonly #queue: QueueImpl;
-  readonly #item: Item;
+  readonly id: string;
+  #found: Item | null;
 
-  constructor(queue: QueueImpl, item: Item) {
+  constructor(queue: QueueImpl, id: string, item: Item | null) {
     this.#queue = queue;
-    this.#item = item;
+    this.id = id;
+    this.#found = item;
   }
 
-  get id(): string {
-    return this.#item.id;
+  get #item(): Item {
+    this.#found ??= this.#queue.itemFor(this.id);
+    return this.#found;
   }
 
   /** Starts nothing out of turn: a paused item is queued again; the result is the item's. */
   start(): Promise<DownloadResult> {
-    if (this.#item.state === 'paused') this.#queue.resume(this.#item.id);
+    if (this.#item.state === 'paused') this.#queue.resume(this.id);
     return this.#queue.resultOf(this.#item);
   }
 
   pause(): void {
-    this.#queue.pause(this.#item.id);
+    this.#queue.pause(this.id);
   }
 
   resume(): void {
-    this.#queue.resume(this.#item.id);
+    this.#queue.resume(this.id);
   }
 
   cancel(): void {
-    this.#queue.cancel(this.#item.id);
+    this.#queue.cancel(this.id);
   }
 
   setRateLimit(bytesPerSecond: number | null): void {

@@ -23,6 +23,15 @@ export interface QueueRecord {
 
 export const QUEUE_RECORD_VERSION = 1;
 
+/**
+ * The number of an id the queue made (`"17"`; never `"017"`, `"1e3"` or `"-1"`), else `null`: kept as a number, such
+ * an id costs no string (a queue's rows, a store's set of ids).
+ */
+export const numericId = (id: string): number | null => {
+  const n = Number(id);
+  return Number.isSafeInteger(n) && n >= 0 && String(n) === id ? n : null;
+};
+
 /** No stored record is read past this many characters (a tampered one could be any size). */
 export const MAX_RECORD_CHARS = 64 * 1024;
 
@@ -63,6 +72,17 @@ export const hasSecrets = (options: DownloadOptions): boolean => {
 
 export const encodeRecord = (record: QueueRecord): string =>
   JSON.stringify({ version: QUEUE_RECORD_VERSION, ...record });
+
+/**
+ * `encodeRecord` of a record whose stored options are JSON text already (`optionsText`, a JSON object): the same
+ * record once decoded, without parsing the text and writing it again.
+ */
+export const encodeRecordText = (record: Omit<QueueRecord, 'options'>, optionsText: string): string => {
+  const { failure, bytes, ...head } = record;
+  const first = JSON.stringify({ version: QUEUE_RECORD_VERSION, ...head });
+  const last = JSON.stringify(bytes === undefined ? { failure } : { failure, bytes });
+  return `${first.slice(0, -1)},"options":${optionsText},${last.slice(1)}`;
+};
 
 /**
  * A stored record read back, untrusted (R45, as a checkpoint, R22): `null` unless it is one of this version for

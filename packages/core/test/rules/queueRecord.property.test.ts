@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeRecord,
   encodeRecord,
+  encodeRecordText,
   hasSecrets,
   MAX_RECORD_CHARS,
+  numericId,
   type QueueRecord,
   savedOptions,
 } from '../../src/rules/queueRecord.js';
@@ -35,6 +37,35 @@ describe('queueRecord', () => {
         expect(decodeRecord(r.id, encodeRecord(r))).toEqual(clean(r));
       }),
     );
+  });
+
+  it('R45: a record written from its options as text (a cold row) decodes as the same record', () => {
+    fc.assert(
+      fc.property(record, fc.option(fc.nat(), { nil: undefined }), (r, bytes) => {
+        const { options, ...rest } = r;
+        const whole = bytes === undefined ? r : { ...r, bytes };
+        const text = encodeRecordText(
+          bytes === undefined ? rest : { ...rest, bytes },
+          JSON.stringify(options),
+        );
+        expect(JSON.parse(text)).toEqual(JSON.parse(encodeRecord(whole)));
+        expect(decodeRecord(r.id, text)).toEqual(clean(whole));
+      }),
+    );
+  });
+
+  it('numericId: the number of a canonical numeric id only, so that no two ids share a number', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.nat().map(String), fc.string({ maxLength: 8 })), (id) => {
+        const n = numericId(id);
+        if (n !== null) expect(String(n)).toBe(id);
+        else expect(/^(0|[1-9]\d*)$/.test(id) && Number.isSafeInteger(Number(id))).toBe(false);
+      }),
+    );
+    for (const id of ['007', '1e3', '-1', '1.0', ' 1', '', '9007199254740993'])
+      expect(numericId(id)).toBeNull();
+    expect(numericId('0')).toBe(0);
+    expect(numericId('123')).toBe(123);
   });
 
   it('R22: any text that is not a whole record of this id is null, never a throw', () => {
