@@ -42,7 +42,7 @@ const deadPid = async (): Promise<number> => {
  * counting every byte, and the lock of the dead process.
  */
 const killedAfterRename = async (target: string): Promise<void> => {
-  await completes({ url: url(), target }, { checkpoints: killedBeforeRemoval() });
+  await completes({ url: url(), target, checkpointIntervalMs: 0 }, { checkpoints: killedBeforeRemoval() });
   await writeFile(
     lockPathOf(target),
     JSON.stringify({ pid: await deadPid(), startedAt: Date.now(), hostname: hostname() }),
@@ -107,7 +107,7 @@ describe('a finished target left with its checkpoint, on the real file system (R
 
   it('R19: a checkpoint kept by a failed removal alone (no kill) is cleaned up by the next run', async () => {
     const target = join(dir(), 'out.bin');
-    await completes({ url: url(), target }, { checkpoints: killedBeforeRemoval() });
+    await completes({ url: url(), target, checkpointIntervalMs: 0 }, { checkpoints: killedBeforeRemoval() });
     expect(await readFile(checkpointPathOf(target), 'utf8')).toContain('"ranges":[[0,');
     server.requests.length = 0;
     await completes({ url: url(), target });

@@ -11,6 +11,7 @@ import {
   bytesOf,
   eventsOf,
   finish,
+  gets,
   leftByEarlierRun,
   type Run,
   same,
@@ -39,11 +40,15 @@ const killedAfterCommit = (w: World): DownloadPorts => ({
   },
 });
 
-/** A world where a first run of `content` committed `<target>` and was killed before removing its checkpoint. */
+/**
+ * A world where a first run of `content` committed `<target>` and was killed before removing its checkpoint. The
+ * body is paced past the checkpoint interval, so that the run saved one (a file done within its first interval
+ * saves none: see the last tests).
+ */
 const afterKilledCommit = async (content: Uint8Array = bytesOf(SIZE)): Promise<World> => {
-  const w = world();
+  const w = world({}, { chunkDelayMs: 5 });
   w.server.publish(URL_A, content);
-  await finish(w, begin(w, {}, true, killedAfterCommit(w)));
+  await finish(w, begin(w, { checkpointIntervalMs: 20 }, true, killedAfterCommit(w)));
   expect(w.storage.list()).toEqual([TARGET]);
   expect(w.checkpoints.keys()).toEqual([TARGET]);
   return w;
@@ -109,10 +114,10 @@ describe('createDownload: a finished target left with its checkpoint (R19, R21)'
     'R21: a target %s is not the finished download: the start goes on as a missing part file',
     async (_name, arrange) => {
       const content = bytesOf(SIZE);
-      const w = worldServing(content);
-      await finish(w, begin(w, {}, true, killedAfterCommit(w)));
+      const w = await afterKilledCommit(content);
       // Only the checkpoint is kept from that run; the target is replaced by what the case needs.
       const kept = w.checkpoints.raw(TARGET);
+      expect(kept).not.toBeNull();
       const fresh = world();
       fresh.server.publish(URL_A, content);
       if (kept !== null) fresh.checkpoints.setRaw(TARGET, kept);
@@ -208,5 +213,43 @@ describe('createDownload: start before done', () => {
     expect((await finish(w, run)).code).toBeNull();
     expect(types(run)).toEqual(['start', 'progress', 'done']);
     expect(eventsOf(run, 'start')).toEqual([{ type: 'start', resumedFrom: 0, total: 0 }]);
+  });
+  it('R19, R20: a file done within its first checkpoint interval saves no checkpoint: the file is whole under its name and nothing else is left', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    const saves: string[] = [];
+    const ports: DownloadPorts = {
+      ...w.ports,
+      checkpoints: {
+        save: (target, text) => {
+          saves.push(text);
+          return w.checkpoints.save(target, text);
+        },
+        load: (t) => w.checkpoints.load(t),
+        remove: (t) => w.checkpoints.remove(t),
+      },
+    };
+    const end = await finish(w, begin(w, {}, true, ports));
+    expect(end.code).toBeNull();
+    expect(saves).toEqual([]);
+    expect(w.storage.list()).toEqual([TARGET]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R19, R21: killed between the rename and the end, such a file has no checkpoint to adopt it: fetched again, exact', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    await finish(w, begin(w, {}, true, killedAfterCommit(w)));
+    expect(w.storage.list()).toEqual([TARGET]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    const before = gets(w).length;
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    // Not adopted (no checkpoint names it, R34): the whole file once more, never a byte of another version.
+    expect(gets(w).length).toBe(before + 1);
+    expect(eventsOf(run, 'start').map((e) => e.resumedFrom)).toEqual([0]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(w.checkpoints.keys()).toEqual([]);
   });
 });

@@ -107,7 +107,7 @@ export class BodySink {
     const saving = this.#saving;
     if (saving === null) return this.failure;
     await saving.saver.settle();
-    const saved = await saving.saver.save(() => [this.writtenRange]);
+    const saved = await saving.saver.saveLast(() => [this.writtenRange]);
     return this.failure ?? saved;
   }
 

@@ -4,7 +4,7 @@ import type { CheckpointStore } from '../../ports/CheckpointStore.js';
 import type { Clock } from '../../ports/Clock.js';
 import type { PartFile, StorageFailure } from '../../ports/StoragePort.js';
 import { coveredBytes } from '../../rules/byteRanges.js';
-import { encodeCheckpoint, withBytes } from '../../rules/checkpointCodec.js';
+import { committedPrefix, encodeCheckpoint, withBytes } from '../../rules/checkpointCodec.js';
 
 /**
  * The checkpoint of one data request (or of the segments of one run), saved in the order R20 asks: the part file
@@ -105,6 +105,27 @@ export class CheckpointSaver {
   /** Waits for the background save, if one runs. */
   async settle(): Promise<void> {
     await this.#running;
+  }
+
+  /**
+   * The last save of a request, once its body is over. When it would count every byte of a known total and storage
+   * holds no checkpoint of this version yet (a fresh start done within its first `intervalMs`: a small file),
+   * nothing is written: the commit that follows flushes the part file before its rename (R19, R20), and a kill
+   * before the rename leaves a part file that no checkpoint counts, which the next start does not trust (R21) and
+   * fetches again. Such a file costs no checkpoint at all: no write, no flush before it, no removal. Otherwise as
+   * `save`.
+   */
+  async saveLast(written: () => readonly ByteRange[]): Promise<StorageFailure | null> {
+    if (!this.#stored) {
+      const checkpoint = written().reduce<Checkpoint>((c, range) => withBytes(c, range), this.#checkpoint);
+      const total = checkpoint.totalLength;
+      if (total !== null && total > 0 && committedPrefix(checkpoint) === total) {
+        this.#checkpoint = checkpoint;
+        this.#saved = coveredBytes(checkpoint.ranges);
+        return null;
+      }
+    }
+    return this.save(written);
   }
 
   /**

@@ -183,7 +183,7 @@ export class SegmentGroup {
 
     // Every lane wrote what it received; the last checkpoint counts it all (R20).
     await saver.settle();
-    const saved = await saver.save(() => this.#written());
+    const saved = await saver.saveLast(() => this.#written());
     this.#over = true;
     await this.#chasing;
     this.#report(true);
