@@ -230,6 +230,8 @@ class Origins {
   #last: { readonly prefix: string; readonly origin: string } | null = null;
 
   of(url: string): string {
+    // Bad options fail their item when it starts (R30): a URL that is no text has no origin.
+    if (typeof url !== 'string') return this.#intern('');
     const last = this.#last;
     if (last !== null && url.startsWith(last.prefix) && endsAuthority(url, last.prefix.length))
       return last.origin;
@@ -254,8 +256,10 @@ class Origins {
 /** Whether storing `options` leaves them as they are (`savedOptions`): no secret in a URL, no header to sift. */
 const storedAsGiven = (options: DownloadOptions): boolean =>
   options.headers === undefined &&
+  typeof options.url === 'string' &&
   storedUrl(options.url) === options.url &&
-  (options.headUrl === undefined || storedUrl(options.headUrl) === options.headUrl);
+  (options.headUrl === undefined ||
+    (typeof options.headUrl === 'string' && storedUrl(options.headUrl) === options.headUrl));
 
 const positiveCount = (field: string, value: unknown, fallback: number): number => {
   if (value === undefined) return fallback;

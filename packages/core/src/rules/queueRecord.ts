@@ -53,11 +53,14 @@ export const savedOptions = (options: DownloadOptions): SavedOptions => {
         );
   return {
     ...data,
-    url: storedUrl(options.url),
-    ...(options.headUrl === undefined ? {} : { headUrl: storedUrl(options.headUrl) }),
+    url: storedText(options.url),
+    ...(options.headUrl === undefined ? {} : { headUrl: storedText(options.headUrl) }),
     ...(kept === undefined || Object.keys(kept).length === 0 ? {} : { headers: kept }),
   };
 };
+
+/** A URL as stored (`storedUrl`); a value that is no text is kept as it is, to fail its item when it starts (R30). */
+const storedText = <T>(url: T): T => (typeof url === 'string' ? (storedUrl(url) as T) : url);
 
 /** Whether storing `options` leaves something out that the caller must give back after a restart (`restore`). */
 export const hasSecrets = (options: DownloadOptions): boolean => {

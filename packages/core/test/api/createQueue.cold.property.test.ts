@@ -131,10 +131,13 @@ const open = (
   return queue;
 };
 
-const optionsOf = (name: string, hooked: boolean): DownloadOptions =>
-  (hooked
-    ? { url: `https://files.example/${name}`, target: name, hook: () => 0 }
-    : { url: `https://files.example/${name}`, target: name }) as DownloadOptions;
+/** `bad`: a URL that is no text (R30: the item fails when it starts; here the hand-made download runs it). */
+const optionsOf = (name: string, hooked: boolean, bad = false): DownloadOptions => {
+  const url = bad ? 42 : `https://files.example/${name}`;
+  return (hooked
+    ? { url, target: name, hook: () => 0 }
+    : { url, target: name }) as unknown as DownloadOptions;
+};
 
 /** Lets every microtask and store call run out. */
 const settle = async (sides: readonly Side[]): Promise<void> => {
@@ -159,7 +162,7 @@ const view = (side: Side) => ({
 });
 
 type Command =
-  | { readonly kind: 'add' }
+  | { readonly kind: 'add'; readonly bad: boolean }
   | {
       readonly kind: 'pause' | 'resume' | 'cancel' | 'remove' | 'forget' | 'start' | 'get';
       readonly pick: number;
@@ -171,7 +174,10 @@ type Command =
 
 const pickOne = fc.nat({ max: 50 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 6, arbitrary: fc.constant({ kind: 'add' as const }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant('add' as const), bad: fc.nat({ max: 9 }).map((n) => n === 0) }),
+  },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -231,7 +237,7 @@ describe('createQueue: items kept in rows and as objects', () => {
             if ('pick' in c && id === undefined) continue;
             if (c.kind === 'add') {
               const name = `f${next++}.bin`;
-              for (const side of sides) side.queue.add(optionsOf(name, side === hooked));
+              for (const side of sides) side.queue.add(optionsOf(name, side === hooked, c.bad));
             } else if (c.kind === 'restart') {
               const early = c.addEarly ? `f${next++}.bin` : null;
               for (const side of sides) {

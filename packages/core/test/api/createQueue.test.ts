@@ -169,6 +169,24 @@ describe('createQueue', () => {
     expect(r.queue.items()[1]!.failure?.code).toBe('ERR_INVALID_INPUT');
   });
 
+  it('R30: an item whose URL is no text (a number, null, an object, none) fails alone, added once the queue is ready and stored', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 1, 5_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, { concurrency: 1 }, store);
+    await r.queue.ready;
+    // Added behind a running item: they wait in the queue's rows, and are stored, before they start.
+    addAll(r.queue, [0]);
+    const bad = [42, null, { href: url(9) }, undefined].map((value, i) =>
+      r.queue.add({ url: value, target: `bad${i}` } as unknown as DownloadOptions),
+    );
+    await r.queue.flushed();
+    for (const item of bad) expect(store.textOf(item.id)).toBeDefined();
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ done: 1, failed: 4 });
+    for (const item of bad) await expect(item.result).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+  });
+
   it('R43: a big segmented download gives connections back while small ones run beside it, and takes them again', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 1, 2_000_000);
