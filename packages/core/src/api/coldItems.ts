@@ -16,6 +16,8 @@ const SLOT_MASK = PAGE_ROWS - 1;
 const AS_STORED = 1;
 const WIDE = 2;
 const DIRTY = 4;
+/** The row holds an item (not released). */
+const LIVE = 8;
 
 /** Bytes of one text chunk (1 MiB): texts are laid end to end in chunks, a chunk freed once none of it lives. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -126,7 +128,7 @@ export class ColdItems {
     page.orders[slot] = order;
     page.bytes[slot] = bytes;
     page.states[slot] = STATE_CODE[state];
-    page.flags[slot] = asStored ? AS_STORED : 0;
+    page.flags[slot] = LIVE | (asStored ? AS_STORED : 0);
     page.origins[slot] = this.#originNumber(origin);
     this.#write(page, slot, text);
     this.#rowOfId[id - this.#base] = row + 1;
@@ -192,11 +194,11 @@ export class ColdItems {
     return (this.#page(row).flags[row & SLOT_MASK]! & AS_STORED) !== 0;
   }
 
-  /** Marks the row to be written (once, however often it changes before it is). */
+  /** Marks the row to be written (once, however often it changes before it is); a released row is not. */
   markDirty(row: number): void {
     const page = this.#page(row);
     const slot = row & SLOT_MASK;
-    if ((page.flags[slot]! & DIRTY) !== 0) return;
+    if ((page.flags[slot]! & (DIRTY | LIVE)) !== LIVE) return;
     page.flags[slot] = page.flags[slot]! | DIRTY;
     this.#dirtyCount += 1;
     if (this.#dirtyTail === this.#dirtyList.length) {
@@ -262,6 +264,7 @@ export class ColdItems {
     const left = this.#liveBytes[chunk]! - page.lengths[slot]! * ((page.flags[slot]! & WIDE) !== 0 ? 2 : 1);
     this.#liveBytes[chunk] = left;
     if (left === 0 && chunk !== this.#chunks.length - 1) this.#chunks[chunk] = null;
+    page.flags[slot] = 0;
     this.#free.push(row);
     this.#size -= 1;
   }

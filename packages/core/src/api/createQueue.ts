@@ -360,11 +360,12 @@ class QueueImpl implements Queue {
     }
     const id = item?.id ?? String(number);
     this.#counts.queued += 1;
+    // Recorded before it is told: a listener that forgets the item at once leaves its removal, not the item, stored.
+    if (item === null) this.#changedRow(row!);
+    else this.#changed(item);
     if (this.#listeners.size > 0) {
       this.#publish({ type: 'added', id, url: savedOptions(options).url, target: options.target });
     }
-    if (item === null) this.#changedRow(row!);
-    else this.#changed(item);
     this.#schedule();
     return new ItemHandle(this, id, item);
   }
@@ -936,14 +937,19 @@ class QueueImpl implements Queue {
   }
 
   /**
-   * The texts of `rows` as the store takes them, one at a time: a batch's texts are never all held. A row that is
-   * no longer to be written (made an item meanwhile: its change went with it to `#dirty`) is passed over; one
-   * reused since by a new item is written with what it holds now.
+   * The texts of `rows` (unmarked already, as `#dirty` entries are taken before their write: a store that fails
+   * loses them as it loses those, never asked again without end), made as the store takes them, one at a time: a
+   * batch's texts are never all held. A row made an item meanwhile is written as that item; one of an item gone
+   * is passed over (its removal is in `#dirty`); one reused since by a new item is written with what it holds now.
    */
-  *#rowTexts(rows: readonly number[]): Generator<StoredItem> {
-    for (const row of rows) {
-      if (!this.#cold.clearDirty(row)) continue;
-      yield { id: this.#cold.id(row), text: this.#rowText(row) };
+  *#rowTexts(rows: readonly (readonly [number, string])[]): Generator<StoredItem> {
+    for (const [row, id] of rows) {
+      if (this.#cold.rowOf(Number(id)) === row) {
+        yield { id, text: this.#rowText(row) };
+        continue;
+      }
+      const item = this.#byId.get(id);
+      if (item !== undefined) yield { id, text: encodeRecord(this.#recordOf(item)) };
     }
   }
 
@@ -981,8 +987,9 @@ class QueueImpl implements Queue {
     await Promise.resolve();
     while (this.#dirty.size > 0 || this.#cold.dirtyCount > 0) {
       if (this.#dirty.size === 0) {
-        const rows = this.#cold.dirtyRows(FLUSH_BATCH);
+        const rows = this.#cold.dirtyRows(FLUSH_BATCH).map((row) => [row, this.#cold.id(row)] as const);
         if (rows.length === 0) break;
+        for (const [row] of rows) this.#cold.clearDirty(row);
         this.#storeFailed(await this.#store.put(this.#rowTexts(rows))());
         continue;
       }

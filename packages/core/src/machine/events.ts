@@ -26,13 +26,16 @@ export type OutcomeEvent<
 
 /**
  * The end of a data request, `transfer.<outcome>`, with the checkpoint it saved last and the size of the part
- * file now. The machine never sees body chunks, only durable steps.
+ * file now. The machine never sees body chunks, only durable steps. `stored`: that checkpoint is on storage; not
+ * when a download whole before its first checkpoint was due saved none (`CheckpointSaver.saveLast`): then nothing
+ * on storage counts a byte of it.
  */
 type TransferEnded<O extends TransferOutcome> = O extends unknown
   ? {
       readonly type: `transfer.${O['_tag']}`;
       readonly outcome: O;
       readonly checkpoint: Checkpoint;
+      readonly stored: boolean;
       readonly partSize: number;
     }
   : never;

@@ -27,7 +27,8 @@ export const heldBytes = (checkpoint: Checkpoint | null): number =>
 export const transferEnded = (event: TransferEndEvent) => ({
   checkpoint: event.checkpoint,
   partSize: event.partSize,
-  durableBytes: heldBytes(event.checkpoint),
+  // What a later start could resume: none of a checkpoint never stored (R19: a failure then leaves nothing).
+  durableBytes: event.stored ? heldBytes(event.checkpoint) : 0,
 });
 
 /** The connection policy of the next request (R41–R43), `null` for one stream (`segmentPolicy`). */
@@ -67,6 +68,15 @@ export const machineSetup = setup({
     /** R19: the checkpoint on storage counts no byte, so there is nothing a later start could resume. */
     leavesNothing: ({ context }) => context.durableBytes === 0,
     cancelIntended: ({ context }) => context.stopIntent === 'cancel',
+    /**
+     * Every byte is written and no checkpoint was saved (`CheckpointSaver.saveLast`): a pause now would keep a part
+     * file nothing counts, fetched again on resume. The download is finished instead, as a pause that comes while
+     * it verifies waits for it.
+     */
+    wholeUnsaved: ({ event }) => {
+      const end = event as Partial<TransferEndEvent>;
+      return end.outcome?._tag === 'Done' && end.stored === false;
+    },
     /** R19, R21, R34: a run killed between its commit and the checkpoint's removal left the finished target. */
     finishedTarget: ({ context }) => isFinishedTarget({ ...context, url: context.options.url }),
     /** This run has probed the resource: a further request needs no probe (R9–R13 check its answer). */

@@ -4,7 +4,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import type { DownloadPorts } from '../../src/model/download.js';
-import type { StoragePort } from '../../src/ports/StoragePort.js';
+import type { PartFile, StoragePort } from '../../src/ports/StoragePort.js';
 import {
   begin,
   bytesDiff,
@@ -53,6 +53,30 @@ const afterKilledCommit = async (content: Uint8Array = bytesOf(SIZE)): Promise<W
   expect(w.checkpoints.keys()).toEqual([TARGET]);
   return w;
 };
+
+/** `w`'s storage, each part file opened through it with `overrides` of its methods. */
+const partsWrapped = (w: World, overrides: (part: PartFile) => Partial<PartFile>): StoragePort => ({
+  open: (target) => async () => {
+    const opened = await w.storage.open(target)();
+    if (E.isLeft(opened)) return opened;
+    const part = opened.right;
+    const wrapped: PartFile = {
+      size: () => part.size(),
+      write: (offset, bytes) => part.write(offset, bytes),
+      read: (offset, length, into) => part.read(offset, length, into),
+      truncate: (length) => part.truncate(length),
+      flush: () => part.flush(),
+      commit: () => part.commit(),
+      discard: () => part.discard(),
+      close: () => part.close(),
+      ...overrides(part),
+    };
+    return E.right(wrapped);
+  },
+  remove: (target) => w.storage.remove(target),
+  targetSize: (target) => w.storage.targetSize(target),
+  readTarget: (target, offset, length) => w.storage.readTarget(target, offset, length),
+});
 
 const types = (run: Run) => run.events.filter((e) => e.type !== 'state').map((e) => e.type);
 
@@ -250,6 +274,42 @@ describe('createDownload: start before done', () => {
     expect(gets(w).length).toBe(before + 1);
     expect(eventsOf(run, 'start').map((e) => e.resumedFrom)).toEqual([0]);
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(w.checkpoints.keys()).toEqual([]);
+  });
+  it('R24, R19: a pause that comes as the last byte of such a file is written lets it finish, never a part file nothing counts', async () => {
+    const content = bytesOf(SIZE);
+    const w = world({}, { chunkDelayMs: 1 });
+    w.server.publish(URL_A, content);
+    let run: Run | null = null;
+    const storage = partsWrapped(w, (part) => ({
+      write: (offset, bytes) => async () => {
+        const written = await part.write(offset, bytes)();
+        if (offset + bytes.length >= SIZE) run?.download.pause();
+        return written;
+      },
+    }));
+    run = begin(w, { checkpointIntervalMs: 1e6 }, true, { ...w.ports, storage });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(run.states).not.toContain('paused');
+    expect(w.storage.list()).toEqual([TARGET]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(gets(w).length).toBe(1);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R19: when such a file cannot be renamed, the failure leaves nothing behind: no part file a checkpoint would not count', async () => {
+    const w = worldServing(bytesOf(SIZE));
+    // A commit ends the handle and the lock whatever fails (StoragePort): the rename fails after the close.
+    const storage = partsWrapped(w, (part) => ({
+      commit: () => async () => {
+        await part.close()();
+        return E.left({ _tag: 'IoError', message: 'rename failed' });
+      },
+    }));
+    const end = await finish(w, begin(w, {}, true, { ...w.ports, storage }));
+    expect(end.code).toBe('ERR_IO');
+    expect(w.storage.list()).toEqual([]);
     expect(w.checkpoints.keys()).toEqual([]);
   });
 });

@@ -386,6 +386,56 @@ describe('createQueue', () => {
     expect(new Set(stored.map((item) => item.id)).size).toBe(10_000);
   });
 
+  it.each([
+    ['plain options (kept in rows)', {}],
+    ['options with a hook (kept as objects)', { hook: () => 0 }],
+  ])(
+    'R45: a store that fails once the queue is ready is asked once a change, never again without end: %s',
+    async (_name, extra) => {
+      const w = world({}, SERVING);
+      publishFiles(w, 3, 3_000);
+      const store = new MemoryQueueStore();
+      const r = rig(w, { concurrency: 1 }, store);
+      await r.queue.ready;
+      store.failAll({ _tag: 'NoSpace', message: 'disk full' });
+      const before = store.calls;
+      addAll(r.queue, [0, 1, 2], extra as Partial<DownloadOptions>);
+      await r.queue.flushed();
+      // The three adds went in one write, which failed: the queue said so, and asked nothing more.
+      expect(store.calls - before).toBeLessThanOrEqual(2);
+      expect(r.events).toContainEqual(expect.objectContaining({ type: 'notice', code: 'QUEUE_NOT_SAVED' }));
+      // The downloads go on, in memory: each waits for the store at its end, and is not kept waiting.
+      const summary = await idleOf(r);
+      expect(summary.done).toBe(3);
+    },
+  );
+
+  it.each([
+    ['plain options (kept in rows)', {}],
+    ['options with a hook (kept as objects)', { hook: () => 0 }],
+  ])(
+    'R45: an item a listener of `added` forgets at once is not stored, so no restart brings it back: %s',
+    async (_name, extra) => {
+      const w = world({}, SERVING);
+      const store = new MemoryQueueStore();
+      const r = rig(w, { paused: true }, store);
+      await r.queue.ready;
+      const stop = r.queue.on('added', (event) => {
+        if (event.target === target(0)) r.queue.forget(event.id);
+      });
+      const [a, b, c] = addAll(r.queue, [0, 1, 2], extra as Partial<DownloadOptions>);
+      stop();
+      await r.queue.flushed();
+      expect(store.textOf(a!.id)).toBeUndefined();
+      const again = createQueue(
+        { paused: true },
+        { clock: w.clock, store, createDownload: () => null as never },
+      );
+      await again.ready;
+      expect(again.items().map((item) => item.id)).toEqual([b!.id, c!.id]);
+    },
+  );
+
   it('a store that fails is a notice; the queue goes on in memory', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 2, 3_000);

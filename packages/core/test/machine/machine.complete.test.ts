@@ -42,6 +42,7 @@ const completeAfterResume = async (expectedSha256: string) => {
       type: 'transfer.Complete',
       outcome: { _tag: 'Complete' },
       checkpoint: { ...input.checkpoint, ranges: [[0, SIZE]] },
+      stored: true,
       partSize: SIZE,
     });
   });

@@ -63,6 +63,7 @@ const end = (snapshot: Snapshot, outcome: TransferOutcome, bytes = 300) =>
     type: `transfer.${outcome._tag}`,
     outcome,
     checkpoint: checkpointAt(bytes),
+    stored: true,
     partSize: bytes,
   } as unknown as AnyEvent);
 

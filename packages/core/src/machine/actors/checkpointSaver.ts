@@ -56,6 +56,11 @@ export class CheckpointSaver {
     return this.#checkpoint;
   }
 
+  /** Whether `checkpoint` is the one on storage: not before a fresh start's first save, nor after a skipped last. */
+  get stored(): boolean {
+    return this.#stored;
+  }
+
   get failure(): StorageFailure | null {
     return this.#failure;
   }

@@ -152,7 +152,7 @@ export class SegmentGroup {
       onSaved: (checkpoint) => this.#send({ type: 'CHECKPOINTED', checkpoint }),
     });
     this.#saver = saver;
-    const end = (outcome: TransferOutcome) => transferEnd(outcome, saver.checkpoint, this.#partSize());
+    const end = (outcome: TransferOutcome) => transferEnd(outcome, saver, this.#partSize());
     // R11, R21: what the part file holds past the last range counted is cut, and a fresh start durably forgets the
     // old version before a byte of the new one is written; bytes between counted ranges are written over.
     const trimmed = await part.truncate(this.#partSize())();

@@ -1,6 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { AnyEventObject, CallbackLogicFunction } from 'xstate';
-import type { Checkpoint } from '../../model/checkpoint.js';
 import type { TransferOutcome } from '../../model/decision.js';
 import type { DownloadFailure } from '../../model/failure.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
@@ -33,10 +32,16 @@ export interface TransferDeps {
 /** The event that ends a request: `transfer.<outcome>`, named after the outcome it carries. */
 export const transferEnd = (
   outcome: TransferOutcome,
-  checkpoint: Checkpoint,
+  saver: CheckpointSaver,
   partSize: number,
 ): TransferEndEvent =>
-  ({ type: `transfer.${outcome._tag}`, outcome, checkpoint, partSize }) as TransferEndEvent;
+  ({
+    type: `transfer.${outcome._tag}`,
+    outcome,
+    checkpoint: saver.checkpoint,
+    stored: saver.stored,
+    partSize,
+  }) as TransferEndEvent;
 
 /** What runs the data of a run: one stream, or the segments of a segmented run. */
 interface DataRun {
@@ -108,7 +113,7 @@ class SingleTransfer implements DataRun {
       checkpoint: this.#input.checkpoint,
       onSaved: (checkpoint) => this.#send({ type: 'CHECKPOINTED', checkpoint }),
     });
-    const end = (outcome: TransferOutcome) => transferEnd(outcome, saver.checkpoint, this.#written);
+    const end = (outcome: TransferOutcome) => transferEnd(outcome, saver, this.#written);
     // R21: a single stream keeps the checkpoint's prefix only; a fresh start also durably forgets the old version
     // before a byte of the new one is written, so no checkpoint ever counts bytes of two versions (R11, R20).
     const trimmed = await part.truncate(offset)();

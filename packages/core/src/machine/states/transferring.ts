@@ -114,6 +114,14 @@ export const transferringStates = {
               actions: assign(({ event }) => transferEnded(event as TransferEndEvent)),
             },
             {
+              guard: 'wholeUnsaved',
+              target: '#download.verifying',
+              actions: assign(({ event }) => ({
+                ...transferEnded(event as TransferEndEvent),
+                stopIntent: null,
+              })),
+            },
+            {
               target: '#download.pausing',
               actions: assign(({ event }) => transferEnded(event as TransferEndEvent)),
             },
