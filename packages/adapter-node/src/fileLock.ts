@@ -141,18 +141,24 @@ const readOnce = async (path: string): Promise<LockFile> => {
 const LINKING_MS = 1_000;
 const FIRST_PAUSE_MS = 2;
 const LAST_PAUSE_MS = 50;
+/**
+ * And at least this many reads, so that a stalled event loop (a CI machine running two test files and a property
+ * test at once) does not spend the whole `LINKING_MS` before the second read: pauses of 2, 4, … 50 ms make 24 reads
+ * about 1 s, the same second when nothing stalls.
+ */
+const LINKING_READS = 24;
 
 /**
  * `readOnce`, except that a lock of this user with two links is read again for a while: another taker links the
  * lock from its temp file and removes that name just after, so in between the lock has two links and is not unsafe,
- * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links for `LINKING_MS` is
- * a hard link planted there: `Unsafe` (R31).
+ * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links for `LINKING_MS`
+ * and `LINKING_READS` reads is a hard link planted there: `Unsafe` (R31).
  */
 const readLock = async (path: string): Promise<LockFile> => {
   const until = Date.now() + LINKING_MS;
-  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LAST_PAUSE_MS)) {
+  for (let pause = FIRST_PAUSE_MS, reads = 1; ; pause = Math.min(2 * pause, LAST_PAUSE_MS), reads += 1) {
     const lock = await readOnce(path);
-    if (lock._tag !== 'Unsafe' || Date.now() >= until) return lock;
+    if (lock._tag !== 'Unsafe' || (Date.now() >= until && reads >= LINKING_READS)) return lock;
     const info = await lstatOrNull(path);
     const beingLinked = info?.isFile() && info.nlink === 2 && info.uid === process.geteuid?.();
     if (!beingLinked) return lock;

@@ -200,6 +200,9 @@ const compact = (text: unknown): void => {
   if (typeof text === 'string') text.charCodeAt(0);
 };
 
+/** Items that left the queue kept for handles first used after: a handle made of a row holds only its id. */
+const GONE_KEPT = 1024;
+
 /** Items a store call carries at most: 100 000 records never sit in memory as one call's text. */
 const FLUSH_BATCH = 4096;
 
@@ -308,6 +311,7 @@ class QueueImpl implements Queue {
     cancelled: 0,
   };
   readonly #origins = new Origins();
+  readonly #gone = new Map<string, Item>();
   #nextId = 1;
   #loaded = false;
   #pausedAll: boolean;
@@ -540,9 +544,12 @@ class QueueImpl implements Queue {
 
   // The surface of one item's `Download` (`ItemHandle`).
 
-  /** The item of a handle: made from its row if it has one; one cancelled and detached once it is gone. */
+  /**
+   * The item of a handle: made from its row if it has one; once it has left the queue, as it left (done or
+   * cancelled), or, `GONE_KEPT` removals later, one cancelled and detached.
+   */
   itemFor(id: string): Item {
-    return this.#find(id) ?? new Item(id, 0, 'cancelled', { url: '', target: '' }, '');
+    return this.#find(id) ?? this.#gone.get(id) ?? new Item(id, 0, 'cancelled', { url: '', target: '' }, '');
   }
 
   itemView(item: Item): QueueItem {
@@ -799,10 +806,23 @@ class QueueImpl implements Queue {
     if (index < this.#scanFrom) this.#scanFrom = Math.max(0, this.#scanFrom - 1);
     this.#byId.delete(item.id);
     this.#counts[item.state] -= 1;
+    // Out of the queue, an item that had not finished is cancelled (a handle's result settles so, never hangs).
+    if (item.state !== 'done') {
+      item.state = 'cancelled';
+      item.outcome?.reject(new DownloadError({ _tag: 'Cancelled' }));
+    }
+    this.#remember(item);
     this.#dirty.set(item.id, null);
     this.#kickFlush();
     this.#publish({ type: 'removed', id: item.id });
     this.#settleIdle();
+  }
+
+  /** Keeps the last items to leave the queue, for handles first used after (`itemFor`). */
+  #remember(item: Item): void {
+    this.#gone.delete(item.id);
+    this.#gone.set(item.id, item);
+    if (this.#gone.size > GONE_KEPT) this.#gone.delete(this.#gone.keys().next().value!);
   }
 
   #setState(item: Item, state: QueueItemState): void {

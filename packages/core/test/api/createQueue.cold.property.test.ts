@@ -100,6 +100,8 @@ interface Side {
   readonly downloads: Map<string, HandDownload>;
   readonly log: string[];
   readonly handles: Map<string, QueuedDownload>;
+  /** Handles taken by `grab` and not used until the end of the run (a row's handle finds its item when first used). */
+  readonly grabbed: [string, QueuedDownload][];
 }
 
 /** `hooked`: every item's options carry a function, so that none can be kept in a row. */
@@ -149,6 +151,8 @@ const settle = async (sides: readonly Side[]): Promise<void> => {
 
 /** Everything one can see of a side. */
 const view = (side: Side) => ({
+  // A handle kept from an earlier `get` says what became of its item, in the queue or gone from it.
+  handles: [...side.handles].map(([id, handle]) => [id, handle.getSnapshot().state]),
   items: side.queue.items(),
   summary: side.queue.summary(),
   log: side.log,
@@ -164,7 +168,7 @@ const view = (side: Side) => ({
 type Command =
   | { readonly kind: 'add'; readonly bad: boolean }
   | {
-      readonly kind: 'pause' | 'resume' | 'cancel' | 'remove' | 'forget' | 'start' | 'get';
+      readonly kind: 'pause' | 'resume' | 'cancel' | 'remove' | 'forget' | 'start' | 'get' | 'grab';
       readonly pick: number;
     }
   | { readonly kind: 'move'; readonly pick: number; readonly position: number }
@@ -181,9 +185,16 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.record({
-      kind: fc.constantFrom('pause', 'resume', 'cancel', 'remove', 'forget', 'start', 'get') as fc.Arbitrary<
-        'pause' | 'resume' | 'cancel' | 'remove' | 'forget' | 'start' | 'get'
-      >,
+      kind: fc.constantFrom(
+        'pause',
+        'resume',
+        'cancel',
+        'remove',
+        'forget',
+        'start',
+        'get',
+        'grab',
+      ) as fc.Arbitrary<'pause' | 'resume' | 'cancel' | 'remove' | 'forget' | 'start' | 'get' | 'grab'>,
       pick: pickOne,
     }),
   },
@@ -223,6 +234,7 @@ describe('createQueue: items kept in rows and as objects', () => {
             downloads: new Map(),
             log: [],
             handles: new Map(),
+            grabbed: [],
           });
           const plain = { ...make(), queue: null as unknown as Queue };
           const hooked = { ...make(), queue: null as unknown as Queue };
@@ -257,10 +269,21 @@ describe('createQueue: items kept in rows and as objects', () => {
                 if (c.kind === 'finish') void download.finish(target.length);
                 else download.fail();
               }
+            } else if (c.kind === 'grab') {
+              for (const side of sides) {
+                const handle = side.queue.get(id!);
+                if (handle !== undefined) side.grabbed.push([id!, handle]);
+              }
             } else if (c.kind === 'start' || c.kind === 'get') {
               for (const side of sides) {
                 const handle = side.queue.get(id!);
                 if (handle === undefined) continue;
+                if (!side.handles.has(id!)) {
+                  handle.result.then(
+                    (result) => side.log.push(`settled:${id}:${result.bytes}`),
+                    (error: DownloadError) => side.log.push(`settled:${id}:${error.code}`),
+                  );
+                }
                 side.handles.set(id!, handle);
                 side.log.push(`snapshot:${id}:${handle.getSnapshot().state}`);
                 if (c.kind === 'start') {
@@ -276,6 +299,18 @@ describe('createQueue: items kept in rows and as objects', () => {
             await settle(sides);
             expect(view(plain)).toEqual(view(hooked));
           }
+          // The handles grabbed and never used: first used now, after whatever became of their items.
+          const late = (side: Side) =>
+            side.grabbed.map(([id, handle]) => {
+              handle.result.then(
+                (result) => side.log.push(`late:${id}:${result.bytes}`),
+                (error: DownloadError) => side.log.push(`late:${id}:${error.code}`),
+              );
+              return [id, handle.getSnapshot().state];
+            });
+          expect(late(plain)).toEqual(late(hooked));
+          await settle(sides);
+          expect(view(plain)).toEqual(view(hooked));
         },
       ),
       { numRuns: 300 },
