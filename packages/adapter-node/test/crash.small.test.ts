@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRdl, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
+import { prng, sleep } from './support/prng.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
 
@@ -15,20 +16,6 @@ import { listDir } from './support/tempDir.js';
 const size = 2 * 1024 * 1024;
 const cycles = Number(process.env.RDL_CRASH_CYCLES ?? 24);
 const seed = Number(process.env.RDL_CRASH_SEED ?? 20_261_203);
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-const prng = (s: number): (() => number) => {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let sha: string;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bytesOf, type JsonEvent, runRdl, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
+import { prng, sleep } from './support/prng.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
 
@@ -18,20 +19,6 @@ const margin = 48 * MiB;
 const cycles = Number(process.env.RDL_CRASH_CYCLES ?? 24);
 /** Printed with a failure: `RDL_CRASH_SEED=<seed>` replays the same kill points. */
 const seed = Number(process.env.RDL_CRASH_SEED ?? 20_260_125);
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-const prng = (s: number): (() => number) => {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let sha: string;
 
