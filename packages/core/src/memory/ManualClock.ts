@@ -13,8 +13,8 @@ export interface ManualClockOptions {
   readonly seed?: number;
 }
 
-/** mulberry32: a small seeded PRNG with a full 2^32 period, good enough for jitter. */
-const mulberry32 = (seed: number): (() => number) => {
+/** mulberry32: a small seeded PRNG with a full 2^32 period, good enough for jitter and for tests that replay a seed. */
+export const mulberry32 = (seed: number): (() => number) => {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
