@@ -229,6 +229,52 @@ describe('FsStorage on disk', () => {
   });
 });
 
+describe('FsStorage writes', () => {
+  it('R42: writes to one part file go to the file system one at a time, in the order given; one that fails fails alone', async () => {
+    const probe = await open(join(dir, 'probe'), 'w');
+    type Write = (buffer: Uint8Array, offset: number, length: number, position: number) => Promise<unknown>;
+    const proto = Object.getPrototypeOf(probe) as { write: Write };
+    await probe.close();
+    const original = proto.write;
+    let inFlight = 0;
+    let most = 0;
+    const order: number[] = [];
+    proto.write = async function (this: unknown, buffer, offset, length, position) {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      order.push(position);
+      try {
+        // The third write fails as a full disk's would; a pause lets any other write start meanwhile, if one could.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (position === 2 * 4096)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return await original.call(this, buffer, offset, length, position);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    try {
+      const file = await expectRight(new FsStorage().open(join(dir, 'f')));
+      // Sixteen writes of 4 KiB, as sixteen segments would issue them: all at once, each at its own offset.
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => file.write(i * 4096, new Uint8Array(4096).fill(i + 1))()),
+      );
+      await expectRight(file.close());
+      expect(most).toBe(1);
+      expect(order).toEqual(Array.from({ length: 16 }, (_, i) => i * 4096));
+      expect(results.map((result) => (E.isLeft(result) ? result.left._tag : 'ok'))).toEqual(
+        Array.from({ length: 16 }, (_, i) => (i === 2 ? 'NoSpace' : 'ok')),
+      );
+      const bytes = await readFile(join(dir, 'f.part'));
+      for (let i = 0; i < 16; i += 1) {
+        if (i !== 2) expect(bytes.subarray(i * 4096, (i + 1) * 4096).every((b) => b === i + 1)).toBe(true);
+      }
+    } finally {
+      proto.write = original;
+    }
+  });
+});
+
 describe('FsStorage flush-behind', () => {
   /** Counts (and may fail) the fdatasync calls of every FileHandle while `run` goes on. */
   const watchDatasync = async <T>(
