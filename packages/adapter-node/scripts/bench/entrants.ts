@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { mulberry32 } from '@rdl/core/memory';
 import { sha256File } from '../../test/support/randomFile.js';
 import { cpuProfDir, rdlBin, rdlShim, say } from './environment.js';
 import { type Measure, measure, pad, type Row } from './measure.js';
@@ -126,8 +127,24 @@ export const warmUp = async (entrants: readonly Entrant[], out: string, rssFile:
 };
 
 /**
- * `runs` rounds of every entrant, the order rotated each round (A B C, B C A, …) so that no tool always runs after
- * the same one; each file is checked after its timed run, then deleted. Resolves the measures by entrant name.
+ * The order of round `round` of `count` tools: a shuffle, seeded by the round so that every bench run takes the same
+ * orders. A rotation (A B C, B C A, …) kept every tool after the same one in every round but the first: on these
+ * machines a run that follows a long quiet one (curl's paced minute, aria2c's four connections) is 0.1–0.35 s slower
+ * (alternating runs of `sleep 12; rdl` and `rdl`, either connection count), and a rotation gave that to one tool only.
+ */
+export const roundOrder = (count: number, round: number): number[] => {
+  const order = Array.from({ length: count }, (_, i) => i);
+  const random = mulberry32(0x5eed + round);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+};
+
+/**
+ * `runs` rounds of every entrant, in the order `roundOrder` gives each round; each file is checked after its timed
+ * run, then deleted. Resolves the measures by entrant name.
  */
 export const alternate = async (
   entrants: readonly Entrant[],
@@ -138,8 +155,8 @@ export const alternate = async (
   const results = new Map<string, Measure[]>(entrants.map((e) => [e.name, []]));
   const width = Math.max(...entrants.map((e) => e.name.length));
   for (let r = 0; r < runs; r++) {
-    for (let i = 0; i < entrants.length; i++) {
-      const e = entrants[(i + r) % entrants.length]!;
+    for (const index of roundOrder(entrants.length, r)) {
+      const e = entrants[index]!;
       const [cmd, args] = commandOf(e.tool, e.url, out, e.sha256);
       const m = await measure(cmd, args, dirname(out), rssFile);
       await verify(e, out);

@@ -11,7 +11,7 @@ import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { sha256File } from '../../test/support/randomFile.js';
 import { median } from '../stats.js';
-import { rdlCommand } from './entrants.js';
+import { rdlCommand, roundOrder } from './entrants.js';
 import { MiB, runsOr, say, tmpfsMagic, withNginx } from './environment.js';
 import { fsFloorMs } from './fsFloor.js';
 import { type Measure, measure, medianWall, pad, peakMiB, printTable } from './measure.js';
@@ -201,8 +201,8 @@ export const lists = async (): Promise<void> => {
         for (const tool of tools) await runOnce(tool);
         const results = new Map<ListTool, Measure[]>(tools.map((t) => [t, []]));
         for (let r = 0; r < runs; r++) {
-          for (let i = 0; i < tools.length; i++) {
-            const tool = tools[(i + r) % tools.length]!;
+          for (const index of roundOrder(tools.length, r)) {
+            const tool = tools[index]!;
             const m = await runOnce(tool);
             results.get(tool)!.push(m);
             say(`  run ${r + 1}/${runs} ${pad(tool, 6)} ${(m.wallMs / 1000).toFixed(2)} s`);
