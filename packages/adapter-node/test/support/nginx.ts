@@ -24,6 +24,12 @@ export interface SlowLocation {
    * flight at a given instant stays about this small. Default nginx's.
    */
   readonly chunk?: string;
+  /**
+   * The pace while the server is not paced (`setPaced(false)`): default none, full speed. A run after a kill that
+   * must end fast but whose cut requests must not waste what loopback's socket buffers hold (megabytes a connection
+   * at full speed) keeps a quick pace with a small `chunk`.
+   */
+  readonly fastRate?: string;
 }
 
 export interface NginxOptions {
@@ -44,7 +50,7 @@ export interface NginxServer {
   /**
    * Whether the slow locations keep their pace for the requests from now on (a request keeps the pace it began
    * with). Paced when it starts. A test turns it off once no download needs to last: a run after a kill then ends
-   * at full speed instead of at the pace that gave the kill its time.
+   * at full speed (or a location's `fastRate`) instead of at the pace that gave the kill its time.
    */
   setPaced(paced: boolean): Promise<void>;
   /** Fast shutdown (open slow transfers are cut), waits for the exit, removes the config folder. */
@@ -85,7 +91,7 @@ const config = (options: NginxOptions, dir: string, port: number, binary: string
     .map(
       (s) =>
         `location ${s.prefix} { alias ${options.root}/; set $pace ${s.rate}; ` +
-        `if (-f ${unpacedFlag(dir)}) { set $pace 0; } limit_rate $pace; ` +
+        `if (-f ${unpacedFlag(dir)}) { set $pace ${s.fastRate ?? 0}; } limit_rate $pace; ` +
         `${s.connections === undefined ? '' : `limit_conn perip ${s.connections}; `}` +
         `${s.chunk === undefined ? '' : `sendfile_max_chunk ${s.chunk}; `}}`,
     )
