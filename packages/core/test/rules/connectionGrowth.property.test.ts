@@ -170,6 +170,35 @@ describe('connectionGrowth (property)', () => {
     );
   });
 
+  it('R43: the first paced step from one connection is followed at once by the next once its connections all brought bytes; not before, not after a refusal, and only once', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 64 }), fc.integer({ min: 0, max: 30 }), (max, rttMs) => {
+        const shortest = Math.max(MIN_STEP_MS, STEP_RTTS * rttMs);
+        const first = growAt(
+          startGrowth(0, 0, { fixed: null, max }),
+          { now: shortest, bytes: 1, paced: true, rttMs },
+          max,
+        );
+        expect(first).toMatchObject({ target: Math.min(max, 4), paced: true });
+        const soon = { now: shortest + 1, bytes: 2, paced: true, rttMs };
+        // One of them still connecting, or waiting for its first bytes: nothing yet.
+        expect(growAt(first, { ...soon, answered: false }, max)).toBe(first);
+        expect(growAt(first, soon, max)).toBe(first);
+        const next = growAt(first, { ...soon, answered: true }, max);
+        expect(next.target).toBe(Math.min(max, 16));
+        expect(next.settled).toBe(max <= 4);
+        // The count the quick step reached waits out a step of its own before it grows again.
+        expect(growAt(next, { now: shortest + 2, bytes: 3, paced: true, rttMs, answered: true }, max)).toBe(
+          next,
+        );
+        // A server that refused one of them: the count settles where it was refused, and stays there.
+        const refused = refusedAt(first, 2);
+        expect(growAt(refused, { ...soon, answered: true }, max)).toBe(refused);
+        expect(refused.target).toBe(2);
+      }),
+    );
+  });
+
   it('R43: a judged step lasts GROWTH_STEP_MS, however fast the link', () => {
     const { steps } = run(16, (n) => n * 100_000_000, 2_000, { rttMs: 1 });
     expect(steps.length).toBeGreaterThan(0);

@@ -49,6 +49,8 @@ interface LaneState {
   sinceBytes: number;
   /** No request has gone out for it yet. */
   fresh: boolean;
+  /** Its connection has brought bytes of an answer taken (a lane refused, or failing, brings none). */
+  answered: boolean;
   /** Time it spent in gaps of `GAP_MS` or more waiting for bytes, since it began or since the growth's step did. */
   gapsMs: number;
   /** Time it spent waiting for bytes at all, gaps or not, over the same span: little means this host is its limit. */
@@ -258,6 +260,7 @@ export class SegmentGroup {
       id,
       ...range,
       fresh: true,
+      answered: false,
       gapsMs: 0,
       waitedMs: 0,
       gapsSince: now,
@@ -280,22 +283,34 @@ export class SegmentGroup {
     this.#tick = this.#deps.clock.setTimeout(() => {
       this.#tick = null;
       if (this.#lanes.size === 0) return;
-      const now = this.#deps.clock.now();
-      const before = this.#growth;
-      this.#growth = growAt(
-        before,
-        { now, bytes: this.#received(), paced: this.#paced(now), busy: this.#busy(now), rttMs: this.#rttMs },
-        this.#policy.max,
-      );
-      if (this.#growth.since !== before.since) {
-        for (const lane of this.#lanes.values())
-          Object.assign(lane, { gapsMs: 0, waitedMs: 0, gapsSince: now });
-      }
-      this.#retireSurplus();
-      this.#fill();
+      this.#step();
       if (this.#saver?.due === true) this.#saver.saveBehind(() => this.#written());
       this.#armTick();
     }, MIN_STEP_MS);
+  }
+
+  /** The growth's step when due (R43), then the lanes it allows: more started, or those past it retired. */
+  #step(): void {
+    const now = this.#deps.clock.now();
+    const before = this.#growth;
+    this.#growth = growAt(
+      before,
+      {
+        now,
+        bytes: this.#received(),
+        paced: this.#paced(now),
+        busy: this.#busy(now),
+        rttMs: this.#rttMs,
+        answered: [...this.#lanes.values()].every((lane) => lane.answered),
+      },
+      this.#policy.max,
+    );
+    if (this.#growth.since !== before.since) {
+      for (const lane of this.#lanes.values())
+        Object.assign(lane, { gapsMs: 0, waitedMs: 0, gapsSince: now });
+    }
+    this.#retireSurplus();
+    this.#fill();
   }
 
   /** The first lane's copy buffers, made the first time it asks. */
@@ -468,6 +483,13 @@ export class SegmentGroup {
       },
       onProgress: (received) => {
         lane.received = received;
+        if (!lane.answered) {
+          // Its first bytes: the answer was taken (a refusal brings none). Once the first paced step's
+          // connections all have theirs, its next step need not wait for the tick.
+          lane.answered = true;
+          if (this.#growth.paced && !this.#growth.settled && this.#cut === null && this.#ending === null)
+            this.#step();
+        }
         this.#report();
       },
     });
