@@ -1,6 +1,7 @@
-import { constants } from 'node:fs';
-import { link, readFile, unlink } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { link, readdir, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { errnoOf } from './fsFailure.js';
 import { createOwnFile, lstatOrNull, readOwnFile } from './ownFile.js';
 import { tempLockPathOf } from './sidecarPaths.js';
@@ -147,21 +148,51 @@ const LAST_PAUSE_MS = 50;
  * about 1 s, the same second when nothing stalls.
  */
 const LINKING_READS = 24;
+/**
+ * How long a lock with two links whose other name is a taker's temp name of it (the same file) is read again: a
+ * taker whose removal of that name is slow (a CI run with the disk busy with other tests' fsyncs held one past
+ * `LINKING_MS`, and the lock was called unsafe). A planted hard link has its other name elsewhere.
+ */
+const TAKER_TEMP_MS = 10_000;
+
+/** Whether a taker's temp name of the lock `path` (`<lock>.<16 hex>.tmp`, beside it) is the same file as `info`. */
+const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
+  const folder = dirname(path);
+  const lock = basename(path);
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    const hex = name.slice(lock.length + 1, -'.tmp'.length);
+    if (!name.startsWith(`${lock}.`) || !name.endsWith('.tmp') || !/^[0-9a-f]{16}$/.test(hex)) continue;
+    const other = await lstatOrNull(join(folder, name));
+    if (other !== null && other.dev === info.dev && other.ino === info.ino) return true;
+  }
+  return false;
+};
 
 /**
  * `readOnce`, except that a lock of this user with two links is read again for a while: another taker links the
  * lock from its temp file and removes that name just after, so in between the lock has two links and is not unsafe,
  * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links for `LINKING_MS`
- * and `LINKING_READS` reads is a hard link planted there: `Unsafe` (R31).
+ * and `LINKING_READS` reads is a hard link planted there: `Unsafe` (R31), unless its other name is a taker's temp
+ * name of it, still there: then it is read again up to `TAKER_TEMP_MS`.
  */
 const readLock = async (path: string): Promise<LockFile> => {
-  const until = Date.now() + LINKING_MS;
+  const started = Date.now();
   for (let pause = FIRST_PAUSE_MS, reads = 1; ; pause = Math.min(2 * pause, LAST_PAUSE_MS), reads += 1) {
     const lock = await readOnce(path);
-    if (lock._tag !== 'Unsafe' || (Date.now() >= until && reads >= LINKING_READS)) return lock;
+    if (lock._tag !== 'Unsafe') return lock;
     const info = await lstatOrNull(path);
-    const beingLinked = info?.isFile() && info.nlink === 2 && info.uid === process.geteuid?.();
-    if (!beingLinked) return lock;
+    // A taker between its link and the removal of its temp name: two links, of this user.
+    if (info === null || !info.isFile() || info.nlink !== 2 || info.uid !== process.geteuid?.()) return lock;
+    const waited = Date.now() - started;
+    if (waited >= LINKING_MS && reads >= LINKING_READS) {
+      if (waited >= TAKER_TEMP_MS || !(await takersTempOf(path, info))) return lock;
+    }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
 };

@@ -191,6 +191,25 @@ describe('FsStorage on disk', () => {
     expect(await listDir(dir)).toEqual(['f.lock']);
   });
 
+  it('R23, R31: a taker slow to remove its temp name (past the second a taker takes, a busy disk) still leaves the lock busy; a second name elsewhere is unsafe', async () => {
+    const target = join(dir, 'f');
+    const temp = `${lockPathOf(target)}.fedcba9876543210.tmp`;
+    await writeFile(temp, JSON.stringify({ pid: process.pid, startedAt: Date.now(), hostname: hostname() }));
+    await link(temp, lockPathOf(target));
+    const attempt = acquireLock(lockPathOf(target));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await unlink(temp);
+    expect(await attempt).toEqual({ _tag: 'Busy' });
+    // The same two links, the other name not a temp name of the lock: a hard link planted there.
+    const elsewhere = join(dir, 'elsewhere');
+    await link(lockPathOf(target), elsewhere);
+    expect(await acquireLock(lockPathOf(target))).toMatchObject({
+      _tag: 'Unsafe',
+      reason: expect.stringMatching(/2 links/),
+    });
+    expect((await listDir(dir)).sort()).toEqual(['elsewhere', 'f.lock']);
+  });
+
   it('R19, R31: the temp file of a lock a killed run left is swept by the next open; a link at such a name stays as it is', async () => {
     const target = join(dir, 'f');
     const left = `${lockPathOf(target)}.0123456789abcdef.tmp`;
