@@ -133,6 +133,24 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     expect([...loaded].sort((a, b) => a.id.localeCompare(b.id))).toEqual(items);
   });
 
+  it('R45: a journal read back in pieces loads texts of any characters whole, lines cut by the pieces included, and drops only a torn last line', async () => {
+    // Texts of one-, two-, three- and four-byte UTF-8 characters, of lengths that put line ends all over each MiB.
+    const items = Array.from({ length: 9_000 }, (_, i) => ({
+      id: String(i),
+      text: `${'aé€😀'.repeat(20 + (i % 37))}${i}`,
+    }));
+    const store = new FileQueueStore(journal());
+    await expectRight(store.put(items));
+    await store.close();
+    expect((await readFile(journal())).length).toBeGreaterThan(3 * 1024 * 1024);
+    await appendFile(journal(), '{"i":"0","t":"torn 😀');
+    const again = new FileQueueStore(journal());
+    const loaded = await expectRight(again.load());
+    await again.close();
+    expect([...loaded].sort((a, b) => Number(a.id) - Number(b.id))).toEqual(items);
+    expect(await readFile(journal(), 'utf8')).not.toContain('torn');
+  });
+
   it('R20: a kill between the writes of a big put (or inside its next write) keeps the items before the cut whole, each other item its text from before', async () => {
     const before = bigPut(10_000, 'v1');
     const after = bigPut(10_000, 'v2');

@@ -1065,18 +1065,38 @@ class QueueImpl implements Queue {
   /** Reads the stored items back (R45): each decoded, untrusted; those that do not decode are reported, dropped. */
   async #load(): Promise<void> {
     const loaded = await this.#store.load()();
-    const restored: Item[] = [];
+    // Items added while loading come after the restored ones, with ids of their own (and never in rows: `add`).
+    const added = new Set(this.#items.filter((ref): ref is Item => typeof ref !== 'number'));
+    // Each restored item becomes a row as it is read, unless it must stay an object: a queue of 100 000 never
+    // holds them all as objects at once (it did, sorted, before the rows were made: some 100 MiB more at the peak).
+    const refs: Ref[] = [];
+    const clashes: Item[] = [];
+    let lastOrder = -1;
     if (E.isLeft(loaded)) {
       this.#storeFailed(loaded);
     } else {
       const dropped: string[] = [];
-      for (const { id, text } of loaded.right) {
+      // In the order of their ids (a store may give them in another: IndexedDB sorts its keys as strings), so that
+      // the rows' table of ids grows as they come (`ColdItems`), as it does for items added one after the other.
+      const stored = loaded.right
+        .map((item) => ({ n: numericId(item.id) ?? Number.MAX_SAFE_INTEGER, item }))
+        .sort((a, b) => a.n - b.n);
+      for (const {
+        item: { id, text },
+      } of stored) {
         const record = decodeRecord(id, text);
         if (record === null) {
           dropped.push(id);
           continue;
         }
-        restored.push(this.#restored(record));
+        const item = this.#restored(record);
+        // Fresh ids from here on are past every stored one.
+        const n = numericId(item.id);
+        if (n !== null && n >= this.#nextId) this.#nextId = n + 1;
+        lastOrder = Math.max(lastOrder, item.order);
+        const clash = this.#byId.get(item.id);
+        if (clash !== undefined && added.has(clash)) clashes.push(item);
+        else refs.push(this.#frozen(item));
       }
       if (dropped.length > 0) {
         this.#publish({
@@ -1087,34 +1107,19 @@ class QueueImpl implements Queue {
         for (const id of dropped) this.#dirty.set(id, null);
       }
     }
-    restored.sort((a, b) => a.order - b.order);
-    // Fresh ids from here on are past every stored one.
-    for (const item of restored) {
-      const n = numericId(item.id);
-      if (n !== null && n >= this.#nextId) this.#nextId = n + 1;
+    for (const item of clashes) {
+      // An id handed out before the load that a stored item already has: the stored one gets a new one.
+      this.#dirty.set(item.id, null);
+      const renamed = new Item(this.#freshId(), item.order, item.state, item.options, item.origin);
+      Object.assign(renamed, { finished: item.finished, failure: item.failure });
+      refs.push(renamed);
+      this.#dirty.set(renamed.id, renamed);
     }
-    // Items added while loading come after the restored ones, with ids of their own (and never in rows: `add`).
-    const added = new Set(this.#items.filter((ref): ref is Item => typeof ref !== 'number'));
-    this.#items = [];
-    const lastOrder = restored[restored.length - 1]?.order ?? -1;
-    for (const item of restored) {
-      const clash = this.#byId.get(item.id);
-      if (clash !== undefined && added.has(clash)) {
-        // An id handed out before the load that a stored item already has: the stored one gets a new one.
-        this.#dirty.set(item.id, null);
-        this.#byId.delete(item.id);
-        this.#byId.set(clash.id, clash);
-        const renamed = new Item(this.#freshId(), item.order, item.state, item.options, item.origin);
-        Object.assign(renamed, { finished: item.finished, failure: item.failure });
-        this.#items.push(renamed);
-        this.#byId.set(renamed.id, renamed);
-        this.#dirty.set(renamed.id, renamed);
-        continue;
-      }
-      const ref = this.#frozen(item);
-      this.#items.push(ref);
-      if (ref === item) this.#byId.set(item.id, item);
-    }
+    const orderOf = (ref: Ref): number => (typeof ref === 'number' ? this.#cold.order(ref) : ref.order);
+    refs.sort((a, b) => orderOf(a) - orderOf(b));
+    this.#items = refs;
+    for (const ref of refs) if (typeof ref !== 'number') this.#byId.set(ref.id, ref);
+    for (const item of added) this.#byId.set(item.id, item);
     for (const item of this.#items) this.#counts[this.#stateOf(item)] += 1;
     let order = lastOrder + 1;
     for (const item of added) {
