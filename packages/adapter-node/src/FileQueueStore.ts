@@ -108,29 +108,32 @@ const replay = async (
   const items = new Map<string, string>();
   let lines = 0;
   let whole = 0;
-  // The bytes of the line a piece ended inside of, and where in the file they begin.
-  let carry = Buffer.alloc(0);
-  let at = 0;
-  // One buffer for every piece: nothing keeps a view of it past its turn (the carry and the lines are copies).
+  // Copies of the pieces of the line being read, joined once its end comes (a line longer than a piece, or a file
+  // with no line end at all, costs one copy of it, not one a piece).
+  let pending: Buffer[] = [];
+  // One buffer for every piece: nothing keeps a view of it past its turn (the pending pieces and the lines are copies).
   const into = new Uint8Array(Math.min(REPLAY_CHUNK_BYTES, size));
-  while (at + carry.length < size) {
-    const from = at + carry.length;
-    const piece = await readAt(handle, from, Math.min(REPLAY_CHUNK_BYTES, size - from), into);
+  for (let at = 0; at < size; ) {
+    const piece = await readAt(handle, at, Math.min(REPLAY_CHUNK_BYTES, size - at), into);
     if (piece.length === 0) break;
-    const read = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
-    const bytes = carry.length === 0 ? read : Buffer.concat([carry, read]);
+    const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
     let start = 0;
     // A newline byte is never part of a longer UTF-8 sequence: each line decodes on its own.
     for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
-      if (end > start) {
+      const line =
+        pending.length === 0
+          ? bytes.toString('utf8', start, end)
+          : Buffer.concat([...pending, bytes.subarray(start, end)]).toString('utf8');
+      pending = [];
+      if (line !== '') {
         lines += 1;
-        replayLine(bytes.toString('utf8', start, end), items);
+        replayLine(line, items);
       }
       start = end + 1;
       whole = at + start;
     }
-    carry = Buffer.from(bytes.subarray(start));
-    at += start;
+    if (start < bytes.length) pending.push(Buffer.from(bytes.subarray(start)));
+    at += bytes.length;
   }
   return { items, lines, whole };
 };

@@ -1,7 +1,7 @@
 import { appendFile, lstat, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectLeft, expectRight, queueStoreContract } from '@rdl/core/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileQueueStore, maxWriteBytes } from '../src/FileQueueStore.js';
 import { expectUnchanged, makeVictim, plantedFiles, useHostileFolder, type Victim } from './support/plant.js';
 import { listDir, makeTempDir } from './support/tempDir.js';
@@ -149,6 +149,29 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     await again.close();
     expect([...loaded].sort((a, b) => Number(a.id) - Number(b.id))).toEqual(items);
     expect(await readFile(journal(), 'utf8')).not.toContain('torn');
+  });
+
+  it('R22, R45: a line longer than a piece, and a torn tail with no line end at all, are each joined once, not once a piece', async () => {
+    const MiB = 1024 * 1024;
+    const text = 'x'.repeat(3 * MiB);
+    await writeFile(journal(), `${JSON.stringify({ i: 'a', t: text })}\n${'y'.repeat(5 * MiB)}`, {
+      mode: 0o600,
+    });
+    const size = (await readFile(journal())).length;
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const store = new FileQueueStore(journal());
+      expect(await expectRight(store.load())).toEqual([{ id: 'a', text }]);
+      await store.close();
+      const joined = concat.mock.results.reduce(
+        (sum, result) => sum + (result.type === 'return' ? (result.value as Buffer).length : 0),
+        0,
+      );
+      expect(joined).toBeLessThanOrEqual(size);
+    } finally {
+      concat.mockRestore();
+    }
+    expect((await readFile(journal(), 'utf8')).endsWith('y')).toBe(false);
   });
 
   it('R20: a kill between the writes of a big put (or inside its next write) keeps the items before the cut whole, each other item its text from before', async () => {
