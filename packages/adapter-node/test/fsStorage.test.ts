@@ -179,27 +179,28 @@ describe('FsStorage on disk', () => {
     expect(await listDir(dir)).toEqual(['f.lock']);
   });
 
-  it('R23, R31: a lock read while its taker has linked it and not yet removed its temp name (two links) is busy, not unsafe', async () => {
-    const target = join(dir, 'f');
+  /**
+   * What taking the lock of `target` gives while another taker of this process holds it mid-way: linked from its
+   * temp name, which it removes `afterMs` later.
+   */
+  const takenWhileLinking = async (target: string, afterMs: number) => {
     const temp = `${lockPathOf(target)}.0123456789abcdef.tmp`;
     await writeFile(temp, JSON.stringify({ pid: process.pid, startedAt: Date.now(), hostname: hostname() }));
     await link(temp, lockPathOf(target));
     const attempt = acquireLock(lockPathOf(target));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, afterMs));
     await unlink(temp);
-    expect(await attempt).toEqual({ _tag: 'Busy' });
+    return attempt;
+  };
+
+  it('R23, R31: a lock read while its taker has linked it and not yet removed its temp name (two links) is busy, not unsafe', async () => {
+    expect(await takenWhileLinking(join(dir, 'f'), 10)).toEqual({ _tag: 'Busy' });
     expect(await listDir(dir)).toEqual(['f.lock']);
   });
 
   it('R23, R31: a taker slow to remove its temp name (past the second a taker takes, a busy disk) still leaves the lock busy; a second name elsewhere is unsafe', async () => {
     const target = join(dir, 'f');
-    const temp = `${lockPathOf(target)}.fedcba9876543210.tmp`;
-    await writeFile(temp, JSON.stringify({ pid: process.pid, startedAt: Date.now(), hostname: hostname() }));
-    await link(temp, lockPathOf(target));
-    const attempt = acquireLock(lockPathOf(target));
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    await unlink(temp);
-    expect(await attempt).toEqual({ _tag: 'Busy' });
+    expect(await takenWhileLinking(target, 1_500)).toEqual({ _tag: 'Busy' });
     // The same two links, the other name not a temp name of the lock: a hard link planted there.
     const elsewhere = join(dir, 'elsewhere');
     await link(lockPathOf(target), elsewhere);
