@@ -179,19 +179,26 @@ const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
  * lock from its temp file and removes that name just after, so in between the lock has two links and is not unsafe,
  * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links for `LINKING_MS`
  * and `LINKING_READS` reads is a hard link planted there: `Unsafe` (R31), unless its other name is a taker's temp
- * name of it, still there: then it is read again up to `TAKER_TEMP_MS`.
+ * name of it, still there: then it is read again up to `TAKER_TEMP_MS`. One that has one link again, or is gone, when
+ * looked at after a read that found two is read again: the read is out of date (returning it made a taker that
+ * removed its temp name in between look like a planted link, twice in CI runs).
  */
 const readLock = async (path: string): Promise<LockFile> => {
   const started = Date.now();
+  const euid = process.geteuid?.();
   for (let pause = FIRST_PAUSE_MS, reads = 1; ; pause = Math.min(2 * pause, LAST_PAUSE_MS), reads += 1) {
     const lock = await readOnce(path);
     if (lock._tag !== 'Unsafe') return lock;
     const info = await lstatOrNull(path);
-    // A taker between its link and the removal of its temp name: two links, of this user.
-    if (info === null || !info.isFile() || info.nlink !== 2 || info.uid !== process.geteuid?.()) return lock;
     const waited = Date.now() - started;
-    if (waited >= LINKING_MS && reads >= LINKING_READS) {
-      if (waited >= TAKER_TEMP_MS || !(await takersTempOf(path, info))) return lock;
+    if (waited >= TAKER_TEMP_MS) return lock;
+    // Gone, or one link now: its taker removed its temp name (or released the lock) between the read and this
+    // look, and what was read is out of date: read it again.
+    const links = info === null ? 1 : info.isFile() && info.uid === euid ? info.nlink : 0;
+    if (info !== null && links !== 1) {
+      // A taker between its link and the removal of its temp name leaves two links, of this user; nothing else does.
+      if (links !== 2) return lock;
+      if (waited >= LINKING_MS && reads >= LINKING_READS && !(await takersTempOf(path, info))) return lock;
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
