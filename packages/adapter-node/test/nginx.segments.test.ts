@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import { describe, expect, it } from 'vitest';
+import { checkpointWhen } from './support/checkpointFile.js';
 import { runRdl, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
@@ -49,19 +50,11 @@ describe('rdl on segments, against nginx', () => {
     // arrived since the save is all a kill can lose, so the bytes nginx sends over both runs measure what rdl asked
     // for twice. A save is the checkpoint file changing: it is read every 5 ms.
     const checkpointFile = join(work, 'big.bin.rdl.json');
-    let seen = '';
-    for (;;) {
-      const text = await readFile(checkpointFile, 'utf8').catch(() => '');
-      const decoded = text === seen ? null : decodeCheckpoint(text);
-      seen = text;
-      if (
-        decoded?._tag === 'Right' &&
-        decoded.right.ranges.length > 1 &&
-        coveredBytes(decoded.right.ranges) >= size / 3
-      )
-        break;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    const saved = await checkpointWhen(
+      checkpointFile,
+      (checkpoint) => checkpoint.ranges.length > 1 && coveredBytes(checkpoint.ranges) >= size / 3,
+    );
+    expect(saved, 'a checkpoint of several ranges and a third of the file').not.toBeNull();
     first.child.kill('SIGKILL');
     const killed = await first.exit;
     expect(killed.signal, killed.stderr).toBe('SIGKILL');

@@ -2,10 +2,17 @@ import { stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Checkpoint } from '@rdl/core';
 import { createAbortHandle } from '@rdl/core/adapter';
-import { buildDataRequest, CHECKPOINT_VERSION, classifyResponse, extractValidators } from '@rdl/core/rules';
+import {
+  buildDataRequest,
+  CHECKPOINT_VERSION,
+  classifyResponse,
+  coveredBytes,
+  extractValidators,
+} from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { NodeHttp } from '../src/NodeHttp.js';
+import { checkpointWhen } from './support/checkpointFile.js';
 import { bytesOf, runRdl, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
@@ -42,6 +49,13 @@ const killMidway = async (url: string, dir: string, fraction: number, extra: str
   const run = spawnRdl([url, '-o', 'out.bin', '--json', ...SINGLE, ...extra], dir);
   const reached = await run.waitFor((e) => bytesOf(e) >= size * fraction);
   expect(reached, 'the download reached the kill point').not.toBeNull();
+  // And a checkpoint counts some of it: the first is saved a second in, and on a loaded machine the kill point came
+  // before it once (the next run then started afresh, with nothing to resume or to find changed).
+  const saved = await checkpointWhen(
+    join(dir, 'out.bin.rdl.json'),
+    (checkpoint) => coveredBytes(checkpoint.ranges) > 0,
+  );
+  expect(saved, 'a checkpoint counting some bytes').not.toBeNull();
   run.child.kill('SIGKILL');
   const exit = await run.exit;
   expect(exit.signal).toBe('SIGKILL');
