@@ -150,8 +150,8 @@ const LAST_PAUSE_MS = 50;
 const LINKING_READS = 24;
 /**
  * How long a lock with two links whose other name is a taker's temp name of it (the same file) is read again: a
- * taker whose removal of that name is slow (a CI run with the disk busy with other tests' fsyncs held one past
- * `LINKING_MS`, and the lock was called unsafe). A planted hard link has its other name elsewhere.
+ * taker slowed between its link and the removal of that name (a disk busy with other fsyncs can hold an unlink past
+ * `LINKING_MS`) is not a planted hard link, which has its other name elsewhere.
  */
 const TAKER_TEMP_MS = 10_000;
 
