@@ -1,10 +1,10 @@
 import { constants, type Stats } from 'node:fs';
 import { link, readdir, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errnoOf } from './fsFailure.js';
 import { createOwnFile, lstatOrNull, readOwnFile } from './ownFile.js';
-import { tempLockPathOf } from './sidecarPaths.js';
+import { tempLockNamePattern, tempLockPathOf } from './sidecarPaths.js';
 
 /** What a lock file holds: enough to tell whether its owner still runs. */
 interface LockOwner {
@@ -158,7 +158,7 @@ const TAKER_TEMP_MS = 10_000;
 /** Whether a taker's temp name of the lock `path` (`<lock>.<16 hex>.tmp`, beside it) is the same file as `info`. */
 const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
   const folder = dirname(path);
-  const lock = basename(path);
+  const tempName = tempLockNamePattern(path);
   let names: string[];
   try {
     names = await readdir(folder);
@@ -166,8 +166,7 @@ const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
     return false;
   }
   for (const name of names) {
-    const hex = name.slice(lock.length + 1, -'.tmp'.length);
-    if (!name.startsWith(`${lock}.`) || !name.endsWith('.tmp') || !/^[0-9a-f]{16}$/.test(hex)) continue;
+    if (!tempName.test(name)) continue;
     const other = await lstatOrNull(join(folder, name));
     if (other !== null && other.dev === info.dev && other.ino === info.ino) return true;
   }

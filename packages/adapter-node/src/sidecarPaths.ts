@@ -42,6 +42,9 @@ export const tempCheckpointNamePattern = (target: string): RegExp =>
 export const tempLockPathOf = (lockPath: string): string =>
   `${lockPath}.${randomBytes(tempRandomBytes).toString('hex')}.tmp`;
 
-/** What the names of the temp files of the lock of `target` look like (R19: a kill before the link leaves one). */
-export const tempLockNamePattern = (target: string): RegExp =>
-  new RegExp(`^${escapeRegExp(basename(lockPathOf(target)))}\\.[0-9a-f]{16}\\.tmp$`);
+/**
+ * What the names of the temp files of the lock at `lockPath` look like, as entries of its folder (`tempLockPathOf`;
+ * R19: a kill before the link leaves one).
+ */
+export const tempLockNamePattern = (lockPath: string): RegExp =>
+  new RegExp(`^${escapeRegExp(basename(lockPath))}\\.[0-9a-f]{16}\\.tmp$`);

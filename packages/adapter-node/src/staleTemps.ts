@@ -2,7 +2,7 @@ import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoOf } from './fsFailure.js';
 import { unsafeReason } from './ownFile.js';
-import { tempCheckpointNamePattern, tempLockNamePattern } from './sidecarPaths.js';
+import { lockPathOf, tempCheckpointNamePattern, tempLockNamePattern } from './sidecarPaths.js';
 
 /**
  * How long one listing of a folder serves the sweeps of the targets in it, each once. A list of a thousand files in
@@ -80,7 +80,7 @@ export const sweepStaleTemps = async (target: string): Promise<void> => {
   const name = basename(target);
   const names = (await listingFor(folder, name).temps)?.get(name);
   if (names === undefined) return;
-  const patterns = [tempCheckpointNamePattern(target), tempLockNamePattern(target)];
+  const patterns = [tempCheckpointNamePattern(target), tempLockNamePattern(lockPathOf(target))];
   for (const name of names) {
     if (!patterns.some((pattern) => pattern.test(name))) continue;
     const path = join(folder, name);
