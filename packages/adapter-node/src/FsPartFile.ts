@@ -48,10 +48,16 @@ export class FsPartFile implements PartFile {
   private lastWrite: Promise<unknown> = Promise.resolve();
 
   /**
-   * The file's size while nothing has changed it since it was created empty (`0`), else `null`: a fresh download
-   * asks neither fstat for its size nor ftruncate to cut it to 0.
+   * The file's size as this object made it, `null` once it is not known: `0` for a file it created empty, then the
+   * end of the furthest completed write, or the length of the last truncate. A fresh download so asks neither
+   * fstat for its size nor ftruncate to cut it to the length it already has (R20: a truncate drops the bytes past
+   * those counted, and there are none), a list's thousand files one thread-pool call each fewer.
    */
-  private knownSize: number | null;
+  private sizeWritten: number | null;
+  /** Writes queued or running: while one is, the size is not known (it may yet grow the file). */
+  private writesInFlight = 0;
+  /** Writes ever asked for: a truncate that none overlapped leaves the file exactly its length. */
+  private writesAsked = 0;
 
   constructor(
     private readonly target: string,
@@ -62,7 +68,12 @@ export class FsPartFile implements PartFile {
     knownSize: number | null = null,
   ) {
     this.handle = handle;
-    this.knownSize = knownSize;
+    this.sizeWritten = knownSize;
+  }
+
+  /** The file's size when it is known without asking the file system (`sizeWritten`, no write in flight). */
+  private get knownSize(): number | null {
+    return this.writesInFlight === 0 ? this.sizeWritten : null;
   }
 
   size(): TE.TaskEither<StorageFailure, number> {
@@ -72,11 +83,22 @@ export class FsPartFile implements PartFile {
   }
 
   write(offset: number, bytes: Uint8Array): TE.TaskEither<StorageFailure, void> {
-    this.knownSize = null;
     return this.withHandle('write', (handle) => {
+      this.writesInFlight += 1;
+      this.writesAsked += 1;
       const turn = this.lastWrite.then(() => this.writeAll(handle, offset, bytes));
       this.lastWrite = turn.catch(() => undefined);
-      return turn;
+      return turn.then(
+        () => {
+          this.writesInFlight -= 1;
+        },
+        (error: unknown) => {
+          this.writesInFlight -= 1;
+          // Some of its bytes may be on the file, past any end known.
+          this.sizeWritten = null;
+          throw error;
+        },
+      );
     });
   }
 
@@ -88,6 +110,8 @@ export class FsPartFile implements PartFile {
       const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, offset + done);
       done += bytesWritten;
     }
+    // A positional write of no bytes does not grow the file; one of some makes it at least as long as its end.
+    if (this.sizeWritten !== null && done > 0) this.sizeWritten = Math.max(this.sizeWritten, offset + done);
     this.unflushed += done;
     if (this.flushBehindBytes > 0 && this.unflushed >= this.flushBehindBytes && this.behind === null) {
       this.unflushed = 0;
@@ -117,8 +141,13 @@ export class FsPartFile implements PartFile {
 
   truncate(length: number): TE.TaskEither<StorageFailure, void> {
     if (this.knownSize === length) return this.withHandle('truncate', async () => undefined);
-    this.knownSize = null;
-    return this.withHandle('truncate', (handle) => handle.truncate(length));
+    return this.withHandle('truncate', async (handle) => {
+      const quiet = this.writesInFlight === 0 ? this.writesAsked : null;
+      this.sizeWritten = null;
+      await handle.truncate(length);
+      if (quiet !== null && this.writesInFlight === 0 && this.writesAsked === quiet)
+        this.sizeWritten = length;
+    });
   }
 
   flush(): TE.TaskEither<StorageFailure, void> {

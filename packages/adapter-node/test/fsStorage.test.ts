@@ -303,6 +303,89 @@ describe('FsStorage writes', () => {
   });
 });
 
+describe('FsStorage sizes it knows', () => {
+  /** Counts the ftruncate and fstat calls of every FileHandle while `run` goes on. */
+  const watchSizeCalls = async (
+    run: () => Promise<void>,
+  ): Promise<{ truncates: number[]; stats: number }> => {
+    const probe = await open(join(dir, 'probe'), 'w');
+    type Proto = { truncate: (length?: number) => Promise<void>; stat: () => Promise<unknown> };
+    const proto = Object.getPrototypeOf(probe) as Proto;
+    await probe.close();
+    const { truncate, stat } = proto;
+    const truncates: number[] = [];
+    let stats = 0;
+    proto.truncate = function (this: unknown, length?: number) {
+      truncates.push(length ?? 0);
+      return truncate.call(this, length);
+    };
+    proto.stat = function (this: unknown) {
+      stats += 1;
+      return stat.call(this);
+    };
+    try {
+      await run();
+      return { truncates, stats };
+    } finally {
+      proto.truncate = truncate;
+      proto.stat = stat;
+    }
+  };
+
+  it('R20: a part file created here and written is cut only when bytes lie past the length asked, and its size is the true one', async () => {
+    const chunk = new Uint8Array(4096).fill(9);
+    const seen = await watchSizeCalls(async () => {
+      const file = await expectRight(new FsStorage().open(join(dir, 'f')));
+      // Out of order, as segments write, and one write of no bytes far out, which grows nothing.
+      await expectRight(file.write(4096, chunk));
+      await expectRight(file.write(0, chunk));
+      await expectRight(file.write(1 << 20, new Uint8Array(0)));
+      expect(await expectRight(file.size())).toBe(8192);
+      await expectRight(file.truncate(8192)); // the size it has: nothing to cut
+      await expectRight(file.truncate(6000)); // bytes past 6000: cut
+      expect(await expectRight(file.size())).toBe(6000);
+      await expectRight(file.truncate(6000));
+      await expectRight(file.close());
+    });
+    expect(seen).toEqual({ truncates: [6000], stats: 0 });
+    expect((await readFile(join(dir, 'f.part'))).length).toBe(6000);
+  });
+
+  it('R20: after a failed write, or on a part file found from an earlier run, the size is asked and every truncate made', async () => {
+    const probe = await open(join(dir, 'probe'), 'w');
+    type Write = (buffer: Uint8Array, offset: number, length: number, position: number) => Promise<unknown>;
+    const proto = Object.getPrototypeOf(probe) as { write: Write };
+    await probe.close();
+    const original = proto.write;
+    // Half the bytes reach the file, then the disk is full: the file is longer than any end counted.
+    proto.write = async function (this: unknown, buffer, offset, length, position) {
+      if (length <= 2048)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return await original.call(this, buffer, offset, 2048, position);
+    };
+    try {
+      const seen = await watchSizeCalls(async () => {
+        const file = await expectRight(new FsStorage().open(join(dir, 'f')));
+        await expectLeft(file.write(0, new Uint8Array(4096).fill(3)), 'NoSpace');
+        expect(await expectRight(file.size())).toBe(2048);
+        await expectRight(file.truncate(0));
+        await expectRight(file.close());
+      });
+      expect(seen).toEqual({ truncates: [0], stats: 1 });
+    } finally {
+      proto.write = original;
+    }
+    await writeFile(join(dir, 'g.part'), new Uint8Array(100));
+    const seen = await watchSizeCalls(async () => {
+      const file = await expectRight(new FsStorage().open(join(dir, 'g')));
+      expect(await expectRight(file.size())).toBe(100);
+      await expectRight(file.truncate(100));
+      await expectRight(file.close());
+    });
+    expect(seen.truncates).toEqual([100]);
+  });
+});
+
 describe('FsStorage flush-behind', () => {
   /** Counts (and may fail) the fdatasync calls of every FileHandle while `run` goes on. */
   const watchDatasync = async <T>(
