@@ -5,8 +5,8 @@ const absent = (path: string, how: typeof stat) => how(path).catch(() => null);
 
 /**
  * The file-system calls rdl makes for one fresh file of a list, in the order strace shows them (the lock written and
- * linked, the part file created, the checkpoint looked for, the free space, the bytes written, the commit: truncate,
- * chmod, fsync, stat, rename, the folder fsynced, then the lock removed and the checkpoint, which a file done
+ * linked, the part file created, the checkpoint looked for, the free space, the bytes written, the commit: chmod,
+ * fsync, stat, rename, the folder fsynced, then the lock removed and the checkpoint, which a file done
  * within its first checkpoint interval never wrote), with nothing else: no HTTP, no state machine. What
  * `count` files of `bytes` cost so, `jobs` at a time through Node's thread pool, is the floor of rdl's way of
  * keeping each file durable in Node, whatever the rest costs.
@@ -31,7 +31,6 @@ export const fsFloorMs = async (dir: string, count: number, jobs: number, bytes:
     await absent(target, lstat);
     await statfs(dir);
     await part.write(data, 0, data.length, 0);
-    await part.truncate(bytes);
     await part.chmod(0o644);
     await part.sync();
     await part.stat();
