@@ -36,6 +36,20 @@ const until = async (check: () => Promise<boolean>): Promise<void> => {
   throw new Error('timed out');
 };
 
+/** A positional write of a FileHandle, as tests replace it on the prototype. */
+type HandleWrite = (buffer: Uint8Array, offset: number, length: number, position: number) => Promise<unknown>;
+
+/**
+ * The prototype every FileHandle shares, whose methods a test replaces (and puts back) to count or fail the calls
+ * FsStorage makes.
+ */
+const fileHandlePrototype = async <P>(): Promise<P> => {
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as P;
+  await probe.close();
+  return proto;
+};
+
 describe('FsStorage on disk', () => {
   it('R23: the lock file holds the pid and start time of its owner, and goes with close', async () => {
     const target = join(dir, 'f');
@@ -259,10 +273,7 @@ describe('FsStorage on disk', () => {
 
 describe('FsStorage writes', () => {
   it('R42: writes to one part file go to the file system one at a time, in the order given; one that fails fails alone', async () => {
-    const probe = await open(join(dir, 'probe'), 'w');
-    type Write = (buffer: Uint8Array, offset: number, length: number, position: number) => Promise<unknown>;
-    const proto = Object.getPrototypeOf(probe) as { write: Write };
-    await probe.close();
+    const proto = await fileHandlePrototype<{ write: HandleWrite }>();
     const original = proto.write;
     let inFlight = 0;
     let most = 0;
@@ -308,10 +319,10 @@ describe('FsStorage sizes it knows', () => {
   const watchSizeCalls = async (
     run: () => Promise<void>,
   ): Promise<{ truncates: number[]; stats: number }> => {
-    const probe = await open(join(dir, 'probe'), 'w');
-    type Proto = { truncate: (length?: number) => Promise<void>; stat: () => Promise<unknown> };
-    const proto = Object.getPrototypeOf(probe) as Proto;
-    await probe.close();
+    const proto = await fileHandlePrototype<{
+      truncate: (length?: number) => Promise<void>;
+      stat: () => Promise<unknown>;
+    }>();
     const { truncate, stat } = proto;
     const truncates: number[] = [];
     let stats = 0;
@@ -352,10 +363,7 @@ describe('FsStorage sizes it knows', () => {
   });
 
   it('R20: after a failed write, or on a part file found from an earlier run, the size is asked and every truncate made', async () => {
-    const probe = await open(join(dir, 'probe'), 'w');
-    type Write = (buffer: Uint8Array, offset: number, length: number, position: number) => Promise<unknown>;
-    const proto = Object.getPrototypeOf(probe) as { write: Write };
-    await probe.close();
+    const proto = await fileHandlePrototype<{ write: HandleWrite }>();
     const original = proto.write;
     // Half the bytes reach the file, then the disk is full: the file is longer than any end counted.
     proto.write = async function (this: unknown, buffer, offset, length, position) {
@@ -392,9 +400,7 @@ describe('FsStorage flush-behind', () => {
     failFirst: boolean,
     run: () => Promise<T>,
   ): Promise<{ calls: number; value: T }> => {
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
-    await probe.close();
+    const proto = await fileHandlePrototype<{ datasync: () => Promise<void> }>();
     const original = proto.datasync;
     let calls = 0;
     proto.datasync = function (this: unknown) {
