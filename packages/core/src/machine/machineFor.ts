@@ -2,6 +2,7 @@ import { type ActorSystem, fromCallback } from 'xstate';
 import type { DownloadPorts, Progress } from '../model/download.js';
 import type { RefreshUrl } from '../model/options.js';
 import { createAdoptActor } from './actors/adoptActor.js';
+import { KnownCheckpoints } from './actors/knownCheckpoints.js';
 import { createPrepareActor } from './actors/prepareActor.js';
 import { createProbeActor } from './actors/probeActor.js';
 import { ProgressReporter } from './actors/progressReporter.js';
@@ -84,19 +85,25 @@ export const machineFor = (
   const session = new DownloadSession(ports.hasher);
   const progress = new ProgressReporter(ports.clock, publish);
   const { http, storage, checkpoints, clock } = ports;
+  // What the steps under the lock save and load, so that removing a checkpoint never saved asks nothing.
+  const locked = new KnownCheckpoints(checkpoints);
   const effects: DownloadEffects = {
-    prepare: createPrepareActor({ storage, checkpoints, session }),
+    prepare: createPrepareActor({ storage, checkpoints: locked, session }),
     probe: createProbeActor({ http, clock, session }),
     transfer: createTransferActor({
       http,
-      checkpoints,
+      checkpoints: locked,
       clock,
       session,
       progress,
       limit,
       ...(connectionShare === undefined ? {} : { connectionShare }),
     }),
-    verify: createVerifyActor({ checkpoints, session, ...(finished === undefined ? {} : { finished }) }),
+    verify: createVerifyActor({
+      checkpoints: locked,
+      session,
+      ...(finished === undefined ? {} : { finished }),
+    }),
     adopt: createAdoptActor({
       storage,
       checkpoints,

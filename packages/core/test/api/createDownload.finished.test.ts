@@ -238,10 +238,11 @@ describe('createDownload: start before done', () => {
     expect(types(run)).toEqual(['start', 'progress', 'done']);
     expect(eventsOf(run, 'start')).toEqual([{ type: 'start', resumedFrom: 0, total: 0 }]);
   });
-  it('R19, R20: a file done within its first checkpoint interval saves no checkpoint: the file is whole under its name and nothing else is left', async () => {
+  it('R19, R20: a file done within its first checkpoint interval saves no checkpoint and removes none: the file is whole under its name and nothing else is left', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content);
     const saves: string[] = [];
+    const removes: string[] = [];
     const ports: DownloadPorts = {
       ...w.ports,
       checkpoints: {
@@ -250,12 +251,17 @@ describe('createDownload: start before done', () => {
           return w.checkpoints.save(target, text);
         },
         load: (t) => w.checkpoints.load(t),
-        remove: (t) => w.checkpoints.remove(t),
+        remove: (t) => {
+          removes.push(t);
+          return w.checkpoints.remove(t);
+        },
       },
     };
     const end = await finish(w, begin(w, {}, true, ports));
     expect(end.code).toBeNull();
     expect(saves).toEqual([]);
+    // Nor a removal asked of the store: the load under the lock found none, and none was saved since.
+    expect(removes).toEqual([]);
     expect(w.storage.list()).toEqual([TARGET]);
     expect(w.checkpoints.keys()).toEqual([]);
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
