@@ -5,6 +5,7 @@ import type { PartFile, StorageFailure } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { releaseLock } from './fileLock.js';
+import { FreeSpace } from './freeSpace.js';
 import { attempt, errnoOf, UnsafeFileError } from './fsFailure.js';
 import { fsyncDirectory } from './fsync.js';
 import { lstatOrNull, unsafeReason } from './ownFile.js';
@@ -20,6 +21,12 @@ const replaceableTarget = async (target: string): Promise<string | null> => {
   const info = await lstatOrNull(target);
   return info === null || info.isFile() ? null : unsafeReason(info);
 };
+
+/** The free space of the folders part files are in, read by statfs; the blocks kept for root count for root only. */
+const freeSpace = new FreeSpace(async (folder) => {
+  const volume = await statfs(folder);
+  return (process.geteuid?.() === 0 ? volume.bfree : volume.bavail) * volume.bsize;
+});
 
 /** The mode a new file gets from `open(…, 0o666)` under this process's umask: what the finished file is given. */
 const finishedFileMode = async (): Promise<number> => 0o666 & ~(await currentUmask());
@@ -161,15 +168,15 @@ export class FsPartFile implements PartFile {
 
   /**
    * R40: the free space of the part file's file system, as statfs tells it, against `bytes`. The blocks that
-   * file system keeps for root count for root only, as the kernel counts them.
+   * file system keeps for root count for root only, as the kernel counts them. A reading of the same folder taken
+   * within the last second answers for small requests (`FreeSpace`).
    */
   ensureRoom(bytes: number): TE.TaskEither<StorageFailure, void> {
     return async () => {
-      const volume = await this.withHandle('statfs', () => statfs(dirname(this.partPath)))();
-      if (E.isLeft(volume)) return volume;
-      const blocks = process.geteuid?.() === 0 ? volume.right.bfree : volume.right.bavail;
-      const free = blocks * volume.right.bsize;
-      if (bytes <= free) return E.right(undefined);
+      const room = await this.withHandle('statfs', () => freeSpace.room(dirname(this.partPath), bytes))();
+      if (E.isLeft(room)) return room;
+      const { free, fits } = room.right;
+      if (fits) return E.right(undefined);
       return E.left({
         _tag: 'NoSpace',
         message: `${this.target} needs ${bytes} more bytes, its file system has ${free} free`,
