@@ -99,6 +99,28 @@ describe('createDownload: a finished target left with its checkpoint (R19, R21)'
     expect(bytesDiff(w.storage.fileOf(TARGET), bytesOf(SIZE))).toEqual(same(bytesOf(SIZE)));
   });
 
+  it('R19, R21: only a start with a checkpoint looks at the finished target; a fresh one, with none, never does', async () => {
+    const looks: string[] = [];
+    const counting = (w: World): DownloadPorts => ({
+      ...w.ports,
+      storage: {
+        ...partsWrapped(w, () => ({})),
+        targetSize: (target) => {
+          looks.push(target);
+          return w.storage.targetSize(target);
+        },
+      },
+    });
+    const fresh = worldServing(bytesOf(SIZE));
+    expect((await finish(fresh, begin(fresh, {}, true, counting(fresh)))).code).toBeNull();
+    expect(looks).toEqual([]);
+    const killed = await afterKilledCommit();
+    const before = killed.server.requests.length;
+    expect((await finish(killed, begin(killed, {}, true, counting(killed)))).code).toBeNull();
+    expect(looks).toEqual([TARGET]);
+    expect(killed.server.requests.length).toBe(before);
+  });
+
   it('R19, R27: the checksums asked for are read from the target; computeSha256 returns its digest', async () => {
     const content = bytesOf(SIZE);
     const w = await afterKilledCommit(content);

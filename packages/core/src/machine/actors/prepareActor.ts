@@ -15,8 +15,9 @@ export interface PrepareDeps {
 
 /**
  * Opens and locks the part file first (R23: a second download of the target fails here, before it reads or
- * writes anything), then reads its size, the checkpoint and the size of the finished target (the machine asks
- * `isFinishedTarget` whether a killed run already committed it, R19, R21). A checkpoint that does not decode, or
+ * writes anything), then reads its size, the checkpoint and, when there is one, the size of the finished target
+ * (the machine asks `isFinishedTarget` whether a killed run already committed it, R19, R21; a fresh download, with no
+ * checkpoint, has nothing to adopt and costs no look at its target). A checkpoint that does not decode, or
  * that the store refused to read (`UnsafePath`: a link, a FIFO, a huge file, R33), is reported and dropped (R22);
  * the fresh start that follows replaces it.
  */
@@ -32,12 +33,13 @@ const prepare = async (deps: PrepareDeps, target: string): Promise<PrepareOutput
   if (E.isLeft(size)) return { _tag: 'Fail', failure: size.left };
   const loaded = await deps.checkpoints.load(target)();
   if (E.isLeft(loaded) && loaded.left._tag !== 'UnsafePath') return { _tag: 'Fail', failure: loaded.left };
-  // A target that cannot be looked at is taken as missing: it is then never adopted, only replaced (R19).
-  const targetSize = E.getOrElseW(() => null)(await deps.storage.targetSize(target)());
-  const ready = { _tag: 'Ready', partSize: size.right, targetSize } as const;
+  // Without a checkpoint nothing is adopted (R19, R34: `isFinishedTarget`), so the target is not looked at.
+  const ready = { _tag: 'Ready', partSize: size.right, targetSize: null } as const;
   if (E.isLeft(loaded)) return { ...ready, checkpoint: null, torn: describeFailure(loaded.left) };
   if (loaded.right === null) return { ...ready, checkpoint: null, torn: null };
   const decoded = decodeCheckpoint(loaded.right);
   if (E.isLeft(decoded)) return { ...ready, checkpoint: null, torn: decoded.left };
-  return { ...ready, checkpoint: decoded.right, torn: null };
+  // A target that cannot be looked at is taken as missing: it is then never adopted, only replaced (R19).
+  const targetSize = E.getOrElseW(() => null)(await deps.storage.targetSize(target)());
+  return { ...ready, targetSize, checkpoint: decoded.right, torn: null };
 };
