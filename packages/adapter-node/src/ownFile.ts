@@ -1,5 +1,5 @@
-import { constants, type Stats } from 'node:fs';
-import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { constants, lstat, type Stats } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { errnoOf } from './fsFailure.js';
 import { readAt } from './readAt.js';
 
@@ -47,16 +47,19 @@ export const unsafeReason = (info: Stats): string | null => {
   return null;
 };
 
-/** `lstat` of `path`, `null` when there is nothing there (nor a folder on the way). */
-export const lstatOrNull = async (path: string): Promise<Stats | null> => {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    const code = errnoOf(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
-  }
-};
+/**
+ * `lstat` of `path`, `null` when there is nothing there (nor a folder on the way). Through the callback API: a
+ * missing file is the usual answer here (a fresh download's checkpoint, lock and target), and the promise API makes
+ * each into an error with a stack captured across the awaits, twice the cost of the call itself.
+ */
+export const lstatOrNull = (path: string): Promise<Stats | null> =>
+  new Promise((resolve, reject) => {
+    lstat(path, (error, info) => {
+      if (error === null) resolve(info);
+      else if (error.code === 'ENOENT' || error.code === 'ENOTDIR') resolve(null);
+      else reject(error);
+    });
+  });
 
 /**
  * Opens the existing file `path` with `flags` (`O_RDONLY`, `O_RDWR`…) only when it is a file this process may use
