@@ -24,12 +24,19 @@ export interface QueueRecord {
 export const QUEUE_RECORD_VERSION = 1;
 
 /**
- * The number of an id the queue made (`"17"`; never `"017"`, `"1e3"` or `"-1"`), else `null`: kept as a number, such
- * an id costs no string (a queue's rows, a store's set of ids).
+ * The largest number of an id the queue makes: 2^52, so that the ids after it still count up one by one (at 2^53 a
+ * double's `+ 1` gives itself, and a queue read back from a journal naming such an id looked for a fresh one for
+ * ever, R22, R33).
+ */
+export const MAX_QUEUE_ID = 2 ** 52;
+
+/**
+ * The number of an id the queue made (`"17"`; never `"017"`, `"1e3"`, `"-1"` or one past `MAX_QUEUE_ID`), else
+ * `null`: kept as a number, such an id costs no string (a queue's rows, a store's set of ids).
  */
 export const numericId = (id: string): number | null => {
   const n = Number(id);
-  return Number.isSafeInteger(n) && n >= 0 && String(n) === id ? n : null;
+  return Number.isSafeInteger(n) && n >= 0 && n <= MAX_QUEUE_ID && String(n) === id ? n : null;
 };
 
 /** No stored record is read past this many characters (a tampered one could be any size). */

@@ -5,6 +5,7 @@ import {
   encodeRecord,
   encodeRecordText,
   hasSecrets,
+  MAX_QUEUE_ID,
   MAX_RECORD_CHARS,
   numericId,
   type QueueRecord,
@@ -54,18 +55,30 @@ describe('queueRecord', () => {
     );
   });
 
-  it('numericId: the number of a canonical numeric id only, so that no two ids share a number', () => {
+  it('R22, R33: numericId: the number of a canonical numeric id up to MAX_QUEUE_ID only, so that no two ids share a number', () => {
     fc.assert(
       fc.property(fc.oneof(fc.nat().map(String), fc.string({ maxLength: 8 })), (id) => {
         const n = numericId(id);
         if (n !== null) expect(String(n)).toBe(id);
-        else expect(/^(0|[1-9]\d*)$/.test(id) && Number.isSafeInteger(Number(id))).toBe(false);
+        else expect(/^(0|[1-9]\d*)$/.test(id) && Number(id) <= MAX_QUEUE_ID).toBe(false);
       }),
     );
-    for (const id of ['007', '1e3', '-1', '1.0', ' 1', '', '9007199254740993'])
+    // R22, R33: an id past MAX_QUEUE_ID (2^53 - 1 read from a tampered journal) is not a number the queue counts on.
+    for (const id of [
+      '007',
+      '1e3',
+      '-1',
+      '1.0',
+      ' 1',
+      '',
+      '9007199254740993',
+      '9007199254740991',
+      '4503599627370497',
+    ])
       expect(numericId(id)).toBeNull();
     expect(numericId('0')).toBe(0);
     expect(numericId('123')).toBe(123);
+    expect(numericId(String(MAX_QUEUE_ID))).toBe(MAX_QUEUE_ID);
   });
 
   it('R22: any text that is not a whole record of this id is null, never a throw', () => {
