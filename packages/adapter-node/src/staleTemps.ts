@@ -14,6 +14,9 @@ export const LISTING_MAX_AGE_MS = 5000;
 /** What a temp name of a checkpoint save or a lock taking looks like, and the target name it belongs to. */
 const tempName = /^(.+)\.(?:rdl\.json\.(?:[0-9a-f]{16}|\d+\.\d+)|lock\.[0-9a-f]{16})\.tmp$/;
 
+/** The target name whose temp file (a checkpoint save's, a lock taking's) `name` looks like, or `null`. */
+export const tempOwnerName = (name: string): string | null => tempName.exec(name)?.[1] ?? null;
+
 const listTemps = async (folder: string): Promise<Map<string, string[]> | null> => {
   let names: string[];
   try {
@@ -26,8 +29,8 @@ const listTemps = async (folder: string): Promise<Map<string, string[]> | null> 
   // The temp names of the folder, by the name of the target they belong to.
   const temps = new Map<string, string[]>();
   for (const name of names) {
-    const owner = tempName.exec(name)?.[1];
-    if (owner === undefined) continue;
+    const owner = tempOwnerName(name);
+    if (owner === null) continue;
     const known = temps.get(owner);
     if (known === undefined) temps.set(owner, [name]);
     else known.push(name);

@@ -1,5 +1,8 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { targetProblem } from '../targetPath.js';
+import { lstatSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
+import { tempOwnerName } from '../staleTemps.js';
+import { sidecarNameProblem, targetProblem } from '../targetPath.js';
 import type { ListEntry } from './inputFile.js';
 import { defaultFileName } from './outputPath.js';
 
@@ -17,9 +20,45 @@ export const entryPlace = (entry: ListEntry, index: number): string =>
  * `..`, relative to the folder; a subfolder must exist), and two downloads may not share a file. Every problem is
  * found, with its place, before any request.
  */
+/**
+ * The entry of the list whose file `path` would be a sidecar of (its part file, lock, checkpoint, or a temp name of
+ * those): two downloads of one list would then write one file, or rdl's sweep of stale temp files remove a finished
+ * one (R19, R31).
+ */
+const sidecarOwner = (path: string, byPath: ReadonlyMap<string, number>): number | undefined => {
+  for (const sidecarOf of [partPathOf, lockPathOf, checkpointPathOf]) {
+    const suffix = sidecarOf('');
+    if (path.endsWith(suffix)) {
+      const owner = byPath.get(path.slice(0, -suffix.length));
+      if (owner !== undefined) return owner;
+    }
+  }
+  const owner = tempOwnerName(basename(path));
+  return owner === null ? undefined : byPath.get(join(dirname(path), owner));
+};
+
+/**
+ * Why the folders between `dir` and `path` cannot be trusted, or `null`: each must be a real folder, never a
+ * symbolic link, which would take the file out of `dir` (R31: a link planted by another user included).
+ */
+const linkOnTheWay = (dir: string, path: string): string | null => {
+  const parts = relative(dir, dirname(path))
+    .split(sep)
+    .filter((part) => part !== '');
+  let at = resolve(dir);
+  for (const part of parts) {
+    at = join(at, part);
+    const info = lstatSync(at, { throwIfNoEntry: false });
+    if (info?.isSymbolicLink() === true) return `${at} is a symbolic link: a list's files stay in ${dir}`;
+  }
+  return null;
+};
+
 export const listTargets = (
   entries: readonly ListEntry[],
   dir: string,
+  /** Names in `dir` that are the command's own (its journal), with the temp names made beside them. */
+  reserved: readonly string[] = [],
 ): { targets: ListTarget[]; problems: string[] } => {
   const targets: ListTarget[] = [];
   const problems: string[] = [];
@@ -44,9 +83,26 @@ export const listTargets = (
         return;
       }
     }
-    const problem = targetProblem(path);
+    if (path.includes('\0')) {
+      problems.push(`${place}: a file name cannot hold a NUL byte`);
+      return;
+    }
+    const own = reserved.find((name) => {
+      const mine = resolve(dir, name);
+      return path === mine || path.startsWith(`${mine}.`);
+    });
+    if (own !== undefined) {
+      problems.push(`${place}: ${path} is the name of rdl's own ${own} in ${dir}`);
+      return;
+    }
+    const problem = targetProblem(path) ?? sidecarNameProblem(path);
     if (problem !== null) {
       problems.push(`${place}: ${problem._tag === 'InvalidInput' ? problem.message : problem._tag}`);
+      return;
+    }
+    const link = linkOnTheWay(dir, path);
+    if (link !== null) {
+      problems.push(`${place}: ${link}`);
       return;
     }
     const earlier = byPath.get(path);
@@ -57,5 +113,15 @@ export const listTargets = (
     byPath.set(path, index);
     targets.push({ ...entry, target: path });
   });
-  return { targets, problems };
+  // A file beside another's, named as one of its sidecars: checked once every file is known, in either order.
+  const clear = targets.filter((target) => {
+    const index = byPath.get(target.target)!;
+    const owner = sidecarOwner(target.target, byPath);
+    if (owner === undefined) return true;
+    problems.push(
+      `${entryPlace(target, index)}: ${target.target} is where rdl keeps a part, lock or checkpoint of ${entryPlace(entries[owner]!, owner)}'s file`,
+    );
+    return false;
+  });
+  return { targets: clear, problems };
 };

@@ -105,7 +105,7 @@ export const runList = async (
   finish: (result: DownloadResult) => Promise<void>,
 ): Promise<number> => {
   const dir = args.dir ?? env.cwd;
-  const listed = listTargets(args.inputs, dir);
+  const listed = listTargets(args.inputs, dir, [queueFileName]);
   const { targets } = listed;
   const problems = [...listed.problems, ...secretsProblem(args, targets)];
   if (problems.length > 0) {

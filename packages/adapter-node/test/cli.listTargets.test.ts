@@ -1,0 +1,72 @@
+import { mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ListEntry } from '../src/cli/inputFile.js';
+import { listTargets } from '../src/cli/listTargets.js';
+import { useTempDir } from './support/tempDir.js';
+
+const dir = useTempDir();
+
+const entries = (...lines: [string, string | null][]) =>
+  lines.map(([url, out], i): ListEntry => ({ url, out, line: i + 1 }));
+
+describe('listTargets: the files of a list stay its own, in the folder (R30, R31)', () => {
+  it("R19, R31: a file named as another's part file, lock or checkpoint is refused, in either order, before any request", () => {
+    for (const suffix of [
+      '.part',
+      '.lock',
+      '.rdl.json',
+      '.rdl.json.0123456789abcdef.tmp',
+      '.lock.0123456789abcdef.tmp',
+    ]) {
+      const before = listTargets(entries(['http://h/x', `a.bin${suffix}`], ['http://h/a.bin', null]), dir());
+      expect(before.targets.map((t) => t.url)).toEqual(['http://h/a.bin']);
+      expect(before.problems).toEqual([
+        expect.stringMatching(
+          /^input line 1: .* is where rdl keeps a part, lock or checkpoint of input line 2's file$/,
+        ),
+      ]);
+      const after = listTargets(entries(['http://h/a.bin', null], ['http://h/y', `a.bin${suffix}`]), dir());
+      expect(after.problems).toHaveLength(1);
+    }
+    // Default names from the URLs collide the same way.
+    expect(
+      listTargets(entries(['http://h/a.bin', null], ['http://h/a.bin.part', null]), dir()).problems,
+    ).toHaveLength(1);
+    // Alone, such a name is a file like any other.
+    expect(listTargets(entries(['http://h/a.bin.part', null]), dir()).problems).toEqual([]);
+  });
+
+  it("R45: the command's own journal, and its temp names, are no list file's name", () => {
+    const listed = listTargets(
+      entries(
+        ['http://h/a', '.rdl-queue'],
+        ['http://h/b', '.rdl-queue.0123456789abcdef.tmp'],
+        ['http://h/c', '.rdl-queued'],
+      ),
+      dir(),
+      ['.rdl-queue'],
+    );
+    expect(listed.problems).toEqual([
+      expect.stringMatching(/^input line 1: .*\.rdl-queue is the name of rdl's own \.rdl-queue/),
+      expect.stringMatching(/^input line 2: /),
+    ]);
+    expect(listed.targets.map((t) => t.url)).toEqual(['http://h/c']);
+  });
+
+  it('R31: a subfolder that is a symbolic link (to anywhere) is refused: the file would leave the folder', async () => {
+    await mkdir(join(dir(), 'real'));
+    await symlink(join(dir(), 'real'), join(dir(), 'sub'));
+    const listed = listTargets(entries(['http://h/a', 'sub/f.bin'], ['http://h/b', 'real/f.bin']), dir());
+    expect(listed.problems).toEqual([expect.stringMatching(/^input line 1: .*sub is a symbolic link/)]);
+    expect(listed.targets.map((t) => t.url)).toEqual(['http://h/b']);
+  });
+
+  it('R30: a name too long for its sidecars, or with a NUL byte, is refused with its line', () => {
+    const listed = listTargets(entries(['http://h/a', 'x'.repeat(240)], ['http://h/b', 'a\0b']), dir());
+    expect(listed.problems).toEqual([
+      expect.stringMatching(/^input line 1: the file name is 240 bytes/),
+      'input line 2: a file name cannot hold a NUL byte',
+    ]);
+  });
+});
