@@ -16,11 +16,6 @@ export const entryPlace = (entry: ListEntry, index: number): string =>
   entry.line === null ? `URL ${index + 1} of the command line` : `input line ${entry.line}`;
 
 /**
- * The file of each download of a list, in `dir` (R30): an `out=` name must stay in the folder (no absolute path, no
- * `..`, relative to the folder; a subfolder must exist), and two downloads may not share a file. Every problem is
- * found, with its place, before any request.
- */
-/**
  * The entry of the list whose file `path` would be a sidecar of (its part file, lock, checkpoint, or a temp name of
  * those): two downloads of one list would then write one file, or rdl's sweep of stale temp files remove a finished
  * one (R19, R31).
@@ -54,6 +49,12 @@ const linkOnTheWay = (dir: string, path: string): string | null => {
   return null;
 };
 
+/**
+ * The file of each download of a list, in `dir` (R30): an `out=` name must stay in the folder (no absolute path, no
+ * `..`, relative to the folder; a subfolder must exist), and two downloads may not share a file. Every problem is
+ * found, with its place, before any request. Nor may a file be another's sidecar, the command's own journal, or
+ * reached through a subfolder that is a link (R31).
+ */
 export const listTargets = (
   entries: readonly ListEntry[],
   dir: string,
