@@ -304,4 +304,20 @@ describe('rdl with a list of URLs', () => {
     await expectUnchanged(victim);
     expect(await sha256File(join(work, 'a.bin'))).toBe(shas.get('a.bin'));
   });
+
+  it("R31: a link another user planted at a listed file's name: exit 2 with its line, before any request", async () => {
+    const work = await folder();
+    const victim = await makeVictim(join(await folder(), 'victim'));
+    await plantSymlink(join(work, 'b.bin'), victim.path);
+    const before = (await site.server.accessLog()).length;
+    const run = await runRdl([`${site.server.origin}/a.bin`, `${site.server.origin}/b.bin`], work);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
+    expect(run.stderr).toMatch(
+      /URL 2 of the command line: refused to use .*b\.bin: it is a symbolic link of uid 65534/,
+    );
+    expect((await site.server.accessLog()).length).toBe(before);
+    expect(await listDir(work)).toEqual(['b.bin']);
+    await expectUnchanged(victim);
+  });
 });

@@ -1,8 +1,9 @@
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ListEntry } from '../src/cli/inputFile.js';
 import { listTargets } from '../src/cli/listTargets.js';
+import { plantSymlink } from './support/plant.js';
 import { useTempDir } from './support/tempDir.js';
 
 const dir = useTempDir();
@@ -68,5 +69,21 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
       expect.stringMatching(/^input line 1: the file name is 240 bytes/),
       'input line 2: a file name cannot hold a NUL byte',
     ]);
+  });
+
+  it("R31, R32: a link at a file's name that another user planted is refused with its line; this user's own is written through", async () => {
+    await writeFile(join(dir(), 'victim'), 'precious\n');
+    await plantSymlink(join(dir(), 'planted.bin'), join(dir(), 'victim'));
+    await symlink(join(dir(), 'victim'), join(dir(), 'mine.bin'));
+    const listed = listTargets(
+      entries(['http://h/a', 'planted.bin'], ['http://h/b', 'mine.bin'], ['http://h/c', 'new.bin']),
+      dir(),
+    );
+    expect(listed.problems).toEqual([
+      expect.stringMatching(
+        /^input line 1: refused to use .*planted\.bin: it is a symbolic link of uid 65534, neither this user's nor root's$/,
+      ),
+    ]);
+    expect(listed.targets.map((t) => t.url)).toEqual(['http://h/b', 'http://h/c']);
   });
 });

@@ -1,7 +1,9 @@
 import { lstatSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { describeFailure } from '@rdl/core';
 import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
 import { tempOwnerName } from '../staleTemps.js';
+import { targetKindOf } from '../targetKind.js';
 import { sidecarNameProblem, targetProblem } from '../targetPath.js';
 import type { ListEntry } from './inputFile.js';
 import { defaultFileName } from './outputPath.js';
@@ -52,8 +54,8 @@ const linkOnTheWay = (dir: string, path: string): string | null => {
 /**
  * The file of each download of a list, in `dir` (R30): an `out=` name must stay in the folder (no absolute path, no
  * `..`, relative to the folder; a subfolder must exist), and two downloads may not share a file. Every problem is
- * found, with its place, before any request. Nor may a file be another's sidecar, the command's own journal, or
- * reached through a subfolder that is a link (R31).
+ * found, with its place, before any request. Nor may a file be another's sidecar, the command's own journal,
+ * reached through a subfolder that is a link, or a link or special file of another user (R31).
  */
 export const listTargets = (
   entries: readonly ListEntry[],
@@ -104,6 +106,13 @@ export const listTargets = (
     const link = linkOnTheWay(dir, path);
     if (link !== null) {
       problems.push(`${place}: ${link}`);
+      return;
+    }
+    // A link or special file another user planted at the name is refused now, with its line, and not only once the
+    // download of this entry starts (R31, R32).
+    const kind = targetKindOf(path);
+    if (kind._tag === 'Left') {
+      problems.push(`${place}: ${describeFailure(kind.left)}`);
       return;
     }
     const earlier = byPath.get(path);
