@@ -17,6 +17,9 @@ export const maxQueueFileBytes = 512 * 1024 * 1024;
 /** The journal is rewritten once it holds this many lines more than twice its live items. */
 const COMPACT_SLACK = 4096;
 
+/** Or, as it is loaded, once it is this many bytes more than twice the lines of its live items. */
+const COMPACT_SLACK_BYTES = 1024 * 1024;
+
 /**
  * The most bytes one write carries (a line longer than this goes alone): a put of 100 000 items written as one
  * buffer would hold all its text at once, some 60 MiB more RSS for nothing.
@@ -97,6 +100,22 @@ const replayLine = (line: string, items: Map<string, string>): void => {
 };
 
 /**
+ * Whether a journal of `bytes` holding `items` is more than twice their lines, and `COMPACT_SLACK_BYTES`: what else
+ * it holds (blank lines, lines that are no entry, old texts) would be read again at every load, never rewritten by
+ * the count of its lines (R22, R33). A line's characters are no more than its bytes, so the first sum settles most
+ * journals without encoding a line.
+ */
+const outgrown = (items: ReadonlyMap<string, string>, bytes: number): boolean => {
+  if (bytes <= COMPACT_SLACK_BYTES) return false;
+  let least = 0;
+  for (const [i, t] of items) least += i.length + t.length + lineOf({ i: '', t: '' }).length;
+  if (bytes <= 2 * least + COMPACT_SLACK_BYTES) return false;
+  let exact = 0;
+  for (const [i, t] of items) exact += Buffer.byteLength(lineOf({ i, t }));
+  return bytes > 2 * exact + COMPACT_SLACK_BYTES;
+};
+
+/**
  * Reads the first `size` bytes of the journal `handle`, a piece at a time, never as one text (a journal of 100 000
  * items is 20 MB, and its bytes, its text and its lines held at once made loading it peak over 100 MiB): the
  * latest text of each id, the lines read, and where the last whole line ends (what follows is a torn line).
@@ -143,8 +162,9 @@ const replay = async (
  * whole lines (at most `maxWriteBytes` each, so that a put of 100 000 items never sits in memory as one text) and
  * fsynced once before the call resolves, so a change costs one small write however long the queue is. A kill
  * between writes cuts between items; one mid-write leaves a torn last line, which the next load drops (that item
- * keeps its text from before, R20) and cuts off, so that lines appended later are whole. Once the journal holds many more lines than items, it is rewritten: a temp file with one
- * line an item, fsynced, renamed over the journal, the folder fsynced.
+ * keeps its text from before, R20) and cuts off, so that lines appended later are whole. Once the journal holds many
+ * more lines than items (or, loaded, many more bytes than their lines), it is rewritten: a temp file with one line an
+ * item, fsynced, renamed over the journal, the folder fsynced.
  *
  * The journal and its temp files are rdl's own files (R31): opened with O_NOFOLLOW, created exclusively with mode
  * 0600 under unguessable names, and used only when regular, with one link, of this user. Anything else at the name
@@ -250,7 +270,8 @@ export class FileQueueStore implements QueueStore {
       this.#lines = lines;
       this.#ids.clear();
       for (const id of items.keys()) this.#ids.add(idKey(id));
-      if (this.#lines > 2 * this.#ids.size + COMPACT_SLACK) await this.#compact(items);
+      if (this.#lines > 2 * this.#ids.size + COMPACT_SLACK || outgrown(items, whole))
+        await this.#compact(items);
       return items;
     } catch (error) {
       if (this.#handle !== handle) await handle.close();

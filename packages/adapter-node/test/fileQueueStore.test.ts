@@ -112,6 +112,39 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     await again.close();
   });
 
+  it('R22, R33: a journal mostly of blank lines or of lines that are no entry is rewritten as it loads, so the next load reads only its items', async () => {
+    await writeFile(
+      journal(),
+      `{"i":"a","t":"one"}\n${'\n'.repeat(3 * 1024 * 1024)}${'x'.repeat(2 * 1024 * 1024)}\n{"i":"b","t":"two"}\n`,
+      { mode: 0o600 },
+    );
+    const store = new FileQueueStore(journal());
+    expect(await expectRight(store.load())).toEqual([
+      { id: 'a', text: 'one' },
+      { id: 'b', text: 'two' },
+    ]);
+    await store.close();
+    expect(await readFile(journal(), 'utf8')).toBe('{"i":"a","t":"one"}\n{"i":"b","t":"two"}\n');
+    expect(await listDir(folder.dir())).toEqual(['.rdl-queue']);
+    expect((await stat(journal())).mode & 0o777).toBe(0o600);
+  });
+
+  it('R45: a journal of live items only, however big, is not rewritten as it loads', async () => {
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      id: `item-${i}`,
+      text: `"quoted" ${'é'.repeat(400)}`,
+    }));
+    const store = new FileQueueStore(journal());
+    await expectRight(store.put(items));
+    await store.close();
+    const before = await stat(journal());
+    expect(before.size).toBeGreaterThan(2 * 1024 * 1024);
+    const again = new FileQueueStore(journal());
+    expect(await expectRight(again.load())).toHaveLength(3000);
+    await again.close();
+    expect((await stat(journal())).ino).toBe(before.ino);
+  });
+
   /** `count` items of one line length each (ASCII, so a line's bytes are its characters), over several writes. */
   const bigPut = (count: number, round = 'v1'): { id: string; text: string }[] =>
     Array.from({ length: count }, (_, i) => ({
