@@ -178,7 +178,8 @@ const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
  * lock from its temp file and removes that name just after, so in between the lock has two links and is not unsafe,
  * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links for `LINKING_MS`
  * and `LINKING_READS` reads is a hard link planted there: `Unsafe` (R31), unless its other name is a taker's temp
- * name of it, still there: then it is read again up to `TAKER_TEMP_MS`. One that has one link again, or is gone, when
+ * name of it, still there, or that name went while the folder was looked through (the lock has one link again):
+ * then it is read again up to `TAKER_TEMP_MS`. One that has one link again, or is gone, when
  * looked at after a read that found two is read again: the read is out of date (returning it made a taker that
  * removed its temp name in between look like a planted link, twice in CI runs).
  */
@@ -197,7 +198,13 @@ const readLock = async (path: string): Promise<LockFile> => {
     if (info !== null && links !== 1) {
       // A taker between its link and the removal of its temp name leaves two links, of this user; nothing else does.
       if (links !== 2) return lock;
-      if (waited >= LINKING_MS && reads >= LINKING_READS && !(await takersTempOf(path, info))) return lock;
+      if (waited >= LINKING_MS && reads >= LINKING_READS && !(await takersTempOf(path, info))) {
+        // No taker's temp name of it now: planted, unless the taker removed that name while the folder was looked
+        // through (the lock then has one link again: read it again). A name there all along would have been seen.
+        const after = await lstatOrNull(path);
+        if (after !== null && after.ino === info.ino && after.dev === info.dev && after.nlink === 2)
+          return lock;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
