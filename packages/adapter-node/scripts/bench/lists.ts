@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { sha256File } from '../../test/support/randomFile.js';
 import { median } from '../stats.js';
 import { rdlCommand, roundOrder } from './entrants.js';
-import { MiB, runsOr, say, tmpfsMagic, withNginx } from './environment.js';
+import { benchDistDir, MiB, runsOr, say, tmpfsMagic, withNginx } from './environment.js';
 import { fsFloorMs } from './fsFloor.js';
 import { type Measure, measure, medianWall, pad, peakMiB, printTable } from './measure.js';
 
@@ -25,7 +25,9 @@ const ratioGoal = 1;
 const diskParent = process.env.RDL_BENCH_DISK_DIR ?? '/var/tmp';
 
 const tools = ['rdl', 'aria2c', 'curl'] as const;
-type ListTool = (typeof tools)[number];
+/** The tools, and rdl's transport alone (transportFloor.ts): the floor under rdl's row. */
+const entrants = [...tools, 'transport'] as const;
+type ListTool = (typeof entrants)[number];
 
 /** A served file: its name, and the SHA-256 its copy must have. */
 interface ListFile {
@@ -45,6 +47,8 @@ const listCommand = (
   switch (tool) {
     case 'rdl':
       return rdlCommand(['-j', String(jobs), '-i', lists.urls, '-d', dir, '--quiet']);
+    case 'transport':
+      return [process.execPath, [join(benchDistDir, 'transportFloor.js'), lists.urls, dir, String(jobs)]];
     case 'aria2c':
       return ['aria2c', ['-j', String(jobs), '-i', lists.urls, '-d', dir, '-q', '--allow-overwrite=true']];
     case 'curl':
@@ -198,20 +202,23 @@ export const lists = async (): Promise<void> => {
         say();
         say(`Lists on ${kind} (${parent.dir}):`);
         // One unmeasured run of each: the tools' binaries into the page cache.
-        for (const tool of tools) await runOnce(tool);
-        const results = new Map<ListTool, Measure[]>(tools.map((t) => [t, []]));
+        for (const tool of entrants) await runOnce(tool);
+        const results = new Map<ListTool, Measure[]>(entrants.map((t) => [t, []]));
         for (let r = 0; r < runs; r++) {
-          for (const index of roundOrder(tools.length, r)) {
-            const tool = tools[index]!;
+          for (const index of roundOrder(entrants.length, r)) {
+            const tool = entrants[index]!;
             const m = await runOnce(tool);
             results.get(tool)!.push(m);
-            say(`  run ${r + 1}/${runs} ${pad(tool, 6)} ${(m.wallMs / 1000).toFixed(2)} s`);
+            say(`  run ${r + 1}/${runs} ${pad(tool, 9)} ${(m.wallMs / 1000).toFixed(2)} s`);
           }
         }
         say();
         printTable(
-          tools.map((t) => ({ name: t, measures: results.get(t)!, bytes: totalBytes })),
+          entrants.map((t) => ({ name: t, measures: results.get(t)!, bytes: totalBytes })),
           'aria2c',
+        );
+        say(
+          "transport: rdl's HTTP alone (transportFloor.ts), in a fresh node as rdl: each file's HEAD and GET through NodeHttp, the body written to its file with one write; no lock, part file, checkpoint, fsync, rename, state machine or queue",
         );
         const floors: number[] = [];
         for (let r = 0; r < runs; r++)
