@@ -353,6 +353,18 @@ describe('the resume hint', () => {
     );
   });
 
+  it('a list read from stdin (-i -, -i-, -qi -, --input-file=-) is to be given again on stdin; a file named - is not', () => {
+    const again = '  # with the same list on its standard input';
+    for (const argv of [['-i', '-'], ['-i-'], ['-qi', '-'], ['--input-file=-'], ['--input-file', '-']])
+      expect(resumeCommand([...argv, '-d', 'out'])).toBe(`rdl ${argv.join(' ')} -d out${again}`);
+    expect(resumeCommand(['-i', 'list.txt', '-d', 'out'])).toBe('rdl -i list.txt -d out');
+    expect(resumeCommand(['-d', '-', 'https://h/a'])).toBe('rdl -d - https://h/a');
+    expect(resumeCommand(['--', '-i', '-'])).toBe('rdl -- -i -');
+    expect(resumeCommand(['-i', '-', '-H', 'X-Key: k3y'])).toBe(
+      "rdl -i - -H 'X-Key: …'  # the secrets were left out (…): put them back; and with the same list on its standard input",
+    );
+  });
+
   it('R37: a URL that does not parse is refused without quoting its password', () => {
     expect(JSON.stringify(refusal(['https://al:s3cret@[::1/a']))).not.toContain('s3cret');
   });

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
@@ -75,7 +75,8 @@ Downloads <url> to <file>; running the same command again after any interruption
 Options:
   -o, --output <file>        where the file goes; - for stdout (default: the URL's last path segment, here)
   -i, --input-file <file>    URLs to download, one a line; blank lines and # comments skipped; an indented
-                             out=NAME line under a URL names its file in --dir, as aria2's input files
+                             out=NAME line under a URL names its file in --dir, as aria2's input files;
+                             - reads the list from stdin
   -d, --dir <dir>            the folder the files go to (default: the current folder)
   -j, --jobs <n>             downloads of a list running at once, 1 to 64 (default: 4)
       --head-url <url>       URL of the HEAD probe, for presigned URLs (default: <url>)
@@ -449,20 +450,69 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   });
 };
 
+/** `-i -`: the list comes on the standard input (aria2's and wget's `-i -`). */
+export const STDIN_LIST = '-';
+
+/** A pause while a non-blocking standard input has nothing yet (a parent may hand one down). */
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+/**
+ * Everything `fd` holds up to its end, or `null` once it holds more than `max` bytes (read no further). Synchronous,
+ * as the command line is read before anything else: a pipe, a file or a terminal (to Ctrl-D) alike.
+ */
+export const readToEnd = (fd: number, max: number): Buffer | null => {
+  const pieces: Buffer[] = [];
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  let total = 0;
+  for (;;) {
+    let got: number;
+    try {
+      got = readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'EAGAIN') {
+        sleepSync(5);
+        continue;
+      }
+      // Windows ends a pipe so.
+      if (code === 'EOF') break;
+      throw error;
+    }
+    if (got === 0) break;
+    total += got;
+    if (total > max) return null;
+    pieces.push(Buffer.from(buffer.subarray(0, got)));
+  }
+  return Buffer.concat(pieces, total);
+};
+
 /**
  * `-i`: read now (R30), every line judged; the lines that cannot be used are refused together, with their numbers,
- * before any request.
+ * before any request. `-i -` reads the standard input to its end; any other name must be a regular file (a FIFO
+ * with no writer would hold the command forever).
  */
 const readInputFile = (value: string, cwd: string): E.Either<DownloadFailure, readonly ListEntry[]> => {
-  const file = resolve(cwd, value);
+  const file = value === STDIN_LIST ? 'the standard input' : resolve(cwd, value);
   let text: string;
   try {
-    const info = statSync(file);
-    if (!info.isFile()) return E.left(invalid('--input-file', `${file} is not a regular file`));
-    if (info.size > maxInputFileBytes) {
-      return E.left(invalid('--input-file', `${file} is ${info.size} bytes, more than a list can be`));
+    if (value === STDIN_LIST) {
+      const bytes = readToEnd(0, maxInputFileBytes);
+      if (bytes === null)
+        return E.left(
+          invalid('--input-file', `${file} holds more than a list can be (${maxInputFileBytes} bytes)`),
+        );
+      text = bytes.toString('utf8');
+    } else {
+      const info = statSync(file);
+      if (!info.isFile())
+        return E.left(invalid('--input-file', `${file} is not a regular file (a pipe goes in as -i -)`));
+      if (info.size > maxInputFileBytes) {
+        return E.left(invalid('--input-file', `${file} is ${info.size} bytes, more than a list can be`));
+      }
+      text = readFileSync(file, 'utf8');
     }
-    text = readFileSync(file, 'utf8');
   } catch (error) {
     const reason = (error as { code?: string }).code ?? String(error);
     return E.left(invalid('--input-file', `cannot read ${file} (${reason})`));

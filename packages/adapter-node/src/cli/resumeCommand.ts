@@ -63,6 +63,29 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; flagged: bo
  * redacted, and a shell comment says to put them back (a URL signed again resumes as well: only its query differs).
  */
 export const resumeCommand = (argv: readonly string[]): string => {
+  const command = withoutSecretsShown(argv);
+  if (!readsListFromStdin(argv)) return command;
+  const again = 'with the same list on its standard input';
+  return command.includes('  # ') ? `${command}; and ${again}` : `${command}  # ${again}`;
+};
+
+/** `-i -` (or `--input-file -`, `--input-file=-`, `-i-`, `-qi -`): the list came on the standard input. */
+const readsListFromStdin = (argv: readonly string[]): boolean => {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') return false;
+    if (arg === '--input-file=-' || (arg === '--input-file' && argv[i + 1] === '-')) return true;
+    if (!/^-[^-]/.test(arg)) continue;
+    let at = 1;
+    while (at < arg.length && BOOLEAN_SHORTS.has(arg[at]!)) at += 1;
+    if (arg[at] !== 'i') continue;
+    const rest = arg.slice(at + 1);
+    if (rest === '-' || (rest === '' && argv[i + 1] === '-')) return true;
+  }
+  return false;
+};
+
+const withoutSecretsShown = (argv: readonly string[]): string => {
   const { shown: bare, flagged } = withoutSecrets(argv);
   const shown = bare.map(redactSignatures);
   const command = ['rdl', ...shown].map(shellWord).join(' ');

@@ -47,7 +47,7 @@ export type RuntimeCommand = readonly [string, ...string[]];
 
 /**
  * Starts `script args…` in `cwd` under `runtime`, stdout and stderr piped (not a TTY: no bar), its JSON lines
- * parsed as they come.
+ * parsed as they come; `input`, when given, is written to its stdin, which is then closed (else stdin is empty).
  */
 export const spawnScript = (
   runtime: RuntimeCommand,
@@ -55,9 +55,15 @@ export const spawnScript = (
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv = process.env,
+  input?: string,
 ): RdlProcess => {
   const [binary, ...before] = runtime;
-  const child = spawn(binary, [...before, script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, [...before, script, ...args], {
+    cwd,
+    env,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   let pending = '';
@@ -112,6 +118,12 @@ export const spawnRdl = (
 ): RdlProcess => {
   assertBuilt();
   return spawnScript(runtime, rdlBin, args, cwd, env);
+};
+
+/** Runs `rdl args…` in `cwd` to its end, `input` written to its stdin. */
+export const runRdlWithInput = (args: readonly string[], cwd: string, input: string): Promise<RdlExit> => {
+  assertBuilt();
+  return spawnScript([process.execPath], rdlBin, args, cwd, process.env, input).exit;
 };
 
 /** Runs `rdl args…` in `cwd` (under `runtime`) to its end. */
