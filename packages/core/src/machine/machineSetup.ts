@@ -131,11 +131,12 @@ export const machineSetup = setup({
     forgetVersion: enqueueActions(({ context, enqueue }) => {
       const reason = context.next?.reason;
       if (reason === undefined) throw new Error('a restart without its reason');
-      // A server that answered a range with 200 is not asked for segments again in this run (R7).
+      // A server that answered a range with 200 (R7), or encoded an answer its probe did not say it would (R5), is
+      // not asked for segments again in this run.
       enqueue.assign({
         checkpoint: null,
         probe: null,
-        singleOnly: context.singleOnly || reason === 'RANGE_IGNORED',
+        singleOnly: context.singleOnly || reason === 'RANGE_IGNORED' || reason === 'CONTENT_ENCODED',
       });
       enqueue.emit({ type: 'restart', reason });
     }),

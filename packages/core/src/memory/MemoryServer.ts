@@ -258,7 +258,7 @@ export class MemoryServer implements HttpPort {
         }),
       });
     }
-    const faults = this.#takeFaults(method, url);
+    const faults = this.#takeFaults(method, url, headers.range !== undefined);
     const has = (tag: Fault['_tag']) => faults.some((f) => f._tag === tag);
     const networkError = faults.find((f) => f._tag === 'NetworkError');
     if (networkError !== undefined) return E.left({ _tag: 'NetworkError', message: networkError.message });
@@ -327,11 +327,12 @@ export class MemoryServer implements HttpPort {
     return E.right({ status: answer.status, url, headers: answer.headers, body, recycle });
   }
 
-  #takeFaults(method: 'HEAD' | 'GET', url: string): readonly Fault[] {
+  #takeFaults(method: 'HEAD' | 'GET', url: string, ranged: boolean): readonly Fault[] {
     const entry = this.#queue.find(
       (queued) =>
         (queued.match.method === undefined || queued.match.method === method) &&
-        (queued.match.url === undefined || normalize(queued.match.url) === normalize(url)),
+        (queued.match.url === undefined || normalize(queued.match.url) === normalize(url)) &&
+        (queued.match.ranged === undefined || queued.match.ranged === ranged),
     );
     if (entry === undefined) return [];
     entry.remaining -= 1;

@@ -96,6 +96,8 @@ export interface FaultMatch {
   readonly method?: 'HEAD' | 'GET';
   /** The exact URL of the request (after redirects, the URL of that hop). */
   readonly url?: string;
+  /** Only requests with a `Range` header (`true`), or only those without (`false`). Default: both. */
+  readonly ranged?: boolean;
   /** How many matching requests it hits. Default 1; `Infinity` for all. */
   readonly times?: number;
 }

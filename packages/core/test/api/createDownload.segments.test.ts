@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import { fault } from '../../src/memory/faults.js';
+import { gzipStored } from '../../src/memory/gzipStored.js';
 import type { DownloadOptions } from '../../src/model/options.js';
 import type { PartFile } from '../../src/ports/StoragePort.js';
 import { coveredBytes } from '../../src/rules/byteRanges.js';
@@ -311,6 +312,61 @@ describe('createDownload: segmented runs', () => {
     const afterRestart = gets(w).slice(-1)[0];
     expect(afterRestart?.headers.range).toBeUndefined();
   });
+
+  it.each([
+    ['adaptive, from one connection', ADAPTIVE],
+    ['four connections from the start', SEGMENTED],
+  ])(
+    "R5, R41: a first answer content-coded where the probe was not (%s): a restart on one connection, the encoded body whole, never cut at the probe's length",
+    async (_name, options) => {
+      const { w, content } = served();
+      // Every plain GET is gzipped (its ETag too, as Apache marks it), as a server may do for a GET but not a HEAD.
+      w.server.inject(fault.gzip(), { method: 'GET', times: Infinity });
+      const run = begin(w, options);
+      const end = await finish(w, run);
+      expect(end.code).toBeNull();
+      expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['CONTENT_ENCODED']);
+      // The single stream keeps the encoded body as sent (R5: not resumable), every byte of it.
+      const encoded = gzipStored(content);
+      expect(encoded.length).not.toBe(SIZE);
+      expect(bytesDiff(w.storage.fileOf(TARGET), encoded)).toEqual(same(encoded));
+      expect(gets(w).at(-1)?.headers.range).toBeUndefined();
+    },
+  );
+
+  it('R5, R41: segments answered content-coded (the plain GET not): one restart, then one connection, and the file exact', async () => {
+    const { w, content } = served();
+    w.server.inject(fault.setHeaders({ 'content-encoding': 'gzip' }), {
+      method: 'GET',
+      ranged: true,
+      times: Infinity,
+    });
+    const run = begin(w, SEGMENTED);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['CONTENT_ENCODED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(gets(w).at(-1)?.headers.range).toBeUndefined();
+  });
+
+  it.each([
+    ['longer, adaptive', 2, ADAPTIVE],
+    ['longer, four connections', 2, SEGMENTED],
+    ['shorter, adaptive', 0.5, ADAPTIVE],
+    ['shorter, four connections', 0.5, SEGMENTED],
+  ])(
+    'R11, R41: a file replaced between the probe and the first GET (%s): a restart, and the new version whole',
+    async (_name, factor, options) => {
+      const { w } = served();
+      const replaced = bytesOf(SIZE * factor, 9);
+      w.server.inject(fault.changeResource(replaced), { method: 'GET' });
+      const run = begin(w, options);
+      const end = await finish(w, run);
+      expect(end.code).toBeNull();
+      expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RESOURCE_CHANGED']);
+      expect(bytesDiff(w.storage.fileOf(TARGET), replaced)).toEqual(same(replaced));
+    },
+  );
 
   it('R4: a resource without a strong validator stays on one connection', async () => {
     const content = bytesOf(SIZE);

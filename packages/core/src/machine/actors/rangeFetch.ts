@@ -10,6 +10,7 @@ import type { HttpPort } from '../../ports/HttpPort.js';
 import { classifyResponse } from '../../rules/classifyResponse.js';
 import { buildDataRequest } from '../../rules/dataRequest.js';
 import { checkSpeed, type SpeedWindow, speedWindowAt } from '../../rules/lowSpeed.js';
+import { contentEncodingOf } from '../../rules/probe.js';
 import { serverChecksums } from '../../rules/serverChecksums.js';
 import {
   type CutCause,
@@ -45,10 +46,15 @@ export interface RangeFetchInput {
   readonly sink: (from: number, recycle: ((chunk: Uint8Array) => void) | undefined) => BodySink;
   /** The end (exclusive) the caller wants now: a lane whose range was split stops there. Default: the answer's. */
   readonly until?: () => number;
-  /** Told of a first answer (from byte 0, nothing held), which names the version and length of the bytes. */
+  /**
+   * Told of a first answer (from byte 0, nothing held), which names the version and length of the bytes, and
+   * whether its body is content-coded (then its length is no length of the resource, R5). Told before a byte of it
+   * is written: a caller that stops the request then (`abort('stop')`) has none of its bytes written.
+   */
   readonly onNamed?: (named: {
     readonly validators: Validators;
     readonly totalLength: number | null;
+    readonly encoded: boolean;
   }) => void;
   /** Told how long each wait for the body's next bytes took, in ms of the Clock. */
   readonly onWaited?: (ms: number) => void;
@@ -163,8 +169,15 @@ export class RangeFetch {
     const first = decision.start === 0 && checkpoint.ranges.length === 0;
     // R27: its checksums of the file; an answer of another version than the probe's replaces the probe's.
     const another = first && compareVersions(checkpoint.validators, decision.validators) !== 'same';
+    if (first) {
+      const encoded = contentEncodingOf(response.headers) !== null;
+      this.#input.onNamed?.({ validators: decision.validators, totalLength: decision.totalLength, encoded });
+      if (this.stopped) {
+        releaseBody(response.body);
+        return unstreamed({ _tag: 'Stopped' });
+      }
+    }
     this.#input.session.learnChecksums(serverChecksums(response.headers, response.status === 200), another);
-    if (first) this.#input.onNamed?.({ validators: decision.validators, totalLength: decision.totalLength });
 
     const { start, totalLength } = decision;
     const promised = decision.end;

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { ByteRange } from '../../model/checkpoint.js';
+import type { ByteRange, Checkpoint, Validators } from '../../model/checkpoint.js';
 import type { TransferOutcome } from '../../model/decision.js';
 import type { DownloadFailure } from '../../model/failure.js';
 import type { SegmentOptions } from '../../model/options.js';
@@ -18,6 +18,7 @@ import {
 } from '../../rules/connectionGrowth.js';
 import { applyAssignment, type Lane, nextAssignment, pieceEnd } from '../../rules/segmentPlan.js';
 import type { CutCause } from '../../rules/transferOutcome.js';
+import { compareVersions } from '../../rules/validators.js';
 import type { TransferInput } from '../effects.js';
 import type { TransferEndEvent, TransferEvent } from '../events.js';
 import { BodySink } from './BodySink.js';
@@ -33,6 +34,20 @@ import { type CopyBuffers, sharedCopyBuffers } from './WriteBatcher.js';
  */
 const laneBatchBytes = (writeBufferBytes: number): number =>
   Math.max(64 * 1024, Math.floor(writeBufferBytes / 4));
+
+/**
+ * Why the first answer of a segmented run (from byte 0, nothing held) is not of the version and length its segments
+ * were planned on, `null` when it is: its body is content-coded (R5: offsets then address no byte of the resource),
+ * or it names another version or total (R11, R13).
+ */
+export const unplannedVersion = (
+  planned: Checkpoint,
+  named: { readonly validators: Validators; readonly totalLength: number | null; readonly encoded: boolean },
+): 'CONTENT_ENCODED' | 'RESOURCE_CHANGED' | null => {
+  if (named.encoded) return 'CONTENT_ENCODED';
+  if (named.totalLength !== planned.totalLength) return 'RESOURCE_CHANGED';
+  return compareVersions(planned.validators, named.validators) === 'same' ? null : 'RESOURCE_CHANGED';
+};
 
 /** One connection of the run, and the range it fetches now. */
 interface LaneState {
@@ -470,7 +485,18 @@ export class SegmentGroup {
           },
         }),
       until: () => lane.end,
-      onNamed: (named) => saver.name({ ...saver.checkpoint, ...named }),
+      onNamed: (named) => {
+        const unlike = unplannedVersion(this.#input.checkpoint, named);
+        if (unlike === null) {
+          saver.name({ ...saver.checkpoint, validators: named.validators, totalLength: named.totalLength });
+          return;
+        }
+        // R5, R11, R41: the segments were planned on the probe's version and length; an answer of another (a
+        // file replaced between the probe and this GET, or a body the server encodes though its probe did not
+        // say so) ends the run before a byte of it is written, and it begins again from a new probe.
+        this.#ending ??= { _tag: 'Restart', reason: unlike, random: this.#deps.clock.random() };
+        this.abort('stop');
+      },
       onAnswer: () => {
         const rtt = clock.now() - askedAt;
         this.#rttMs = this.#rttMs === null ? rtt : Math.min(this.#rttMs, rtt);

@@ -180,7 +180,7 @@ class SingleTransfer implements DataRun {
             this.#written = at + bytes.length;
           },
         }),
-      onNamed: (named) => saver.name({ ...saver.checkpoint, ...named }),
+      onNamed: ({ validators, totalLength }) => saver.name({ ...saver.checkpoint, validators, totalLength }),
       onProgress: (received, totalLength) => progress.report(received, totalLength),
     });
     this.#fetch = request;
