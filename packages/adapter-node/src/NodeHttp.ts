@@ -62,8 +62,9 @@ export interface NodeHttpOptions {
    */
   readonly allowHttpsDowngrade?: boolean;
   /**
-   * The proxy of every request, `http://[user:password@]host[:port]` (the port 1080 when left out, as curl's), `''`
-   * for none whatever the environment says. Default: from the environment, `http_proxy` for http URLs and
+   * The proxy of every request but those to the hosts of `noProxy` (whose default, `no_proxy`, holds with a proxy
+   * given too, as with curl's `-x`), `http://[user:password@]host[:port]` (the port 1080 when left out, as curl's),
+   * `''` for none whatever the environment says. Default: from the environment, `http_proxy` for http URLs and
    * `https_proxy` for https ones, then `all_proxy`, lower case before upper case, as curl and undici read them
    * (`proxy-from-env`). http goes to the proxy in absolute form, https through a `CONNECT` tunnel with TLS to the
    * origin inside it, its certificate checked against the origin's name. The URL's `user:password` (percent-decoded)

@@ -93,6 +93,28 @@ describe('rdl through tinyproxy', () => {
     expect(plain.requests.every((request) => request.headers.via === undefined)).toBe(true);
   });
 
+  it('--proxy keeps the hosts of NO_PROXY direct, as curl -x does; --noproxy replaces NO_PROXY', async () => {
+    plain.serve('/kept.bin', body);
+    const env = envWith({ NO_PROXY: '127.0.0.1' });
+    const direct = await runRdl(
+      [plain.url('/kept.bin'), '-o', 'direct.bin', '-q', '--retries', '0', '--proxy', deadProxy],
+      dir(),
+      undefined,
+      env,
+    );
+    expect(direct.stderr).toBe('');
+    expect(direct.code).toBe(0);
+    expect(sha256(await readFile(join(dir(), 'direct.bin')))).toBe(sha256(body));
+    const proxied = await runRdl(
+      [plain.url('/kept.bin'), '-o', 'proxied.bin', '-q', '--proxy', proxy.url, '--noproxy', 'example.test'],
+      dir(),
+      undefined,
+      env,
+    );
+    expect(proxied.code, proxied.stderr).toBe(0);
+    expect(proxy.requests()).toContain(`GET ${plain.url('/kept.bin')} HTTP/1.1`);
+  });
+
   it("--proxy '' and --noproxy '*' go direct whatever the environment says, as curl", async () => {
     plain.serve('/flags.bin', body);
     const env = envWith({ http_proxy: deadProxy, NO_PROXY: '' });

@@ -47,7 +47,7 @@ describe('the NO_PROXY rules', () => {
     );
   });
 
-  it("with no setting the environment decides, lower case first; a setting replaces it; --proxy '' is none", () => {
+  it("with no setting the environment decides, lower case first; a setting replaces it, a proxy given keeps no_proxy; --proxy '' is none", () => {
     process.env.https_proxy = 'http://lower.test:1';
     process.env.HTTPS_PROXY = 'http://upper.test:2';
     process.env.NO_PROXY = 'direct.test';
@@ -58,6 +58,13 @@ describe('the NO_PROXY rules', () => {
     expect(route({}, 'https://far.test/f')).toBe('http://lower.test:1');
     expect(route({}, 'https://direct.test/f')).toBeNull();
     expect(route({ noProxy: '' }, 'https://direct.test/f')).toBe('http://lower.test:1');
+    // A proxy given keeps NO_PROXY's hosts direct (curl's -x does); a noProxy given, '' too, replaces NO_PROXY.
+    expect(route({ proxy: 'mine.test' }, 'https://far.test/f')).toBe('http://mine.test:1080');
+    expect(route({ proxy: 'mine.test' }, 'https://direct.test/f')).toBeNull();
+    expect(route({ proxy: 'mine.test', noProxy: '' }, 'https://direct.test/f')).toBe('http://mine.test:1080');
+    expect(route({ proxy: 'mine.test', noProxy: 'far.test' }, 'https://far.test/f')).toBeNull();
+    process.env.no_proxy = 'other.test';
+    expect(route({ proxy: 'mine.test' }, 'https://other.test/f')).toBeNull();
     expect(route({ proxy: 'mine.test' }, 'https://direct.test/f')).toBe('http://mine.test:1080');
     expect(route({ proxy: '' }, 'https://far.test/f')).toBeNull();
     expect(route({ proxy: 'https://tls.test' }, 'https://far.test/f')).toBe('refused');

@@ -17,9 +17,9 @@ export interface ProxyEndpoint {
 /** What the caller said about proxies; each field left out is read from the environment. */
 export interface ProxySettings {
   /**
-   * The proxy for every request, `http://[user:password@]host[:port]` (port 1080 when left out, as curl's); `''`
-   * for none, whatever the environment says (curl's `--proxy ''`). Given, the proxy variables of the environment
-   * are not read. Default: `http_proxy` / `https_proxy` / `all_proxy` (lower case first, then upper case).
+   * The proxy for every request but those to the hosts of `noProxy`, `http://[user:password@]host[:port]` (port
+   * 1080 when left out, as curl's); `''` for none, whatever the environment says (curl's `--proxy ''`). Given, the
+   * proxy variables of the environment are not read, but `no_proxy` is (as curl's `-x`). Default: `http_proxy` / `https_proxy` / `all_proxy` (lower case first, then upper case).
    */
   readonly proxy?: string | undefined;
   /**
@@ -39,7 +39,8 @@ const DEFAULT_PROXY_PORT = 1080;
  * of curl, wget and undici: `<scheme>_proxy` lower case before upper case, `all_proxy` after, `no_proxy`). A
  * `noProxy` given replaces `no_proxy`, matched by `bypassesProxy`, which keeps `proxy-from-env`'s rules (a test
  * compares the two on random hosts and lists): that package reads only `process.env`, which a library must not
- * change. Proxy URLs are parsed once each.
+ * change. A `proxy` given replaces the proxy variables but not `no_proxy`, as curl's `-x` does. Proxy URLs are
+ * parsed once each.
  */
 export class ProxyRoutes {
   readonly #settings: ProxySettings;
@@ -56,7 +57,8 @@ export class ProxyRoutes {
     if (proxy === '') return E.right(null);
     if (proxy === undefined && noProxy === undefined) return this.#endpoint(getProxyForUrl(url.href));
     const chosen = proxy ?? environmentProxy(this.#env, url.protocol.slice(0, -1));
-    if (chosen === '' || bypassesProxy(url, noProxy ?? '')) return E.right(null);
+    // A proxy given still leaves the hosts of `no_proxy` direct, as curl's `-x` does; a `noProxy` given replaces it.
+    if (chosen === '' || bypassesProxy(url, noProxy ?? environmentNoProxy(this.#env))) return E.right(null);
     return this.#endpoint(chosen);
   }
 
@@ -70,6 +72,9 @@ export class ProxyRoutes {
     return route;
   }
 }
+
+/** `no_proxy` in `env`, lower case first (as `proxy-from-env` reads it); `''` when neither is set. */
+const environmentNoProxy = (env: NodeJS.ProcessEnv): string => env.no_proxy || env.NO_PROXY || '';
 
 /** The proxy variable of `scheme` in `env`, lower case first, then `all_proxy`; a value with no scheme gets it. */
 const environmentProxy = (env: NodeJS.ProcessEnv, scheme: string): string => {
