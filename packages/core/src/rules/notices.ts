@@ -1,4 +1,6 @@
+import type { ByteRange } from '../model/checkpoint.js';
 import type { RestartReason, StartPlan } from '../model/decision.js';
+import { coveredBytes } from './byteRanges.js';
 
 /** Something that was wrong but was handled, as the `notice` event tells it (R21, R22, R27). */
 export interface Notice {
@@ -34,6 +36,19 @@ export const announcedRestart = (plan: StartPlan, checkpointWasTorn: boolean): R
   return plan.reason ?? (checkpointWasTorn ? 'CHECKPOINT_INVALID' : null);
 };
 
-/** The notice of a resume that keeps fewer bytes than the part file holds (R21), `null` when it keeps them all. */
-export const trimNotice = (plan: StartPlan, partSize: number): Notice | null =>
-  plan._tag === 'Resume' && plan.offset < partSize ? notices.partTrimmed(partSize, plan.offset) : null;
+/**
+ * The notice of a resume that cuts the part file back (R21), `null` when it keeps every byte up to its end: a single
+ * stream keeps the prefix (`offset`), a segmented run every range the checkpoint counts (`segmented`), and each cuts
+ * what lies past the last byte it keeps. The gaps between a segmented run's ranges are no cut: they are the ranges
+ * still to fetch.
+ */
+export const trimNotice = (plan: StartPlan, partSize: number, segmented: boolean): Notice | null => {
+  if (plan._tag !== 'Resume') return null;
+  const kept: readonly ByteRange[] = segmented
+    ? plan.checkpoint.ranges
+    : plan.offset > 0
+      ? [[0, plan.offset]]
+      : [];
+  const end = kept.reduce((last, [, stop]) => Math.max(last, stop), 0);
+  return end < partSize ? notices.partTrimmed(partSize, coveredBytes(kept)) : null;
+};

@@ -8,7 +8,7 @@ import { gzipStored } from '../../src/memory/gzipStored.js';
 import type { DownloadOptions } from '../../src/model/options.js';
 import type { PartFile } from '../../src/ports/StoragePort.js';
 import { coveredBytes } from '../../src/rules/byteRanges.js';
-import { decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/rules/checkpointCodec.js';
 import {
   begin,
   bytesDiff,
@@ -155,6 +155,43 @@ describe('createDownload: segmented runs', () => {
       SIZE - coveredBytes(held) + 8 * SERVING.chunkSize,
     );
     expect(eventsOf(second, 'start')[0]?.resumedFrom).toBe(coveredBytes(held));
+  });
+
+  it.each([
+    ['ends at its last range: no notice (the gaps are what is still to fetch)', 60_000, []],
+    [
+      'runs past its last range: PART_TRIMMED, counting the ranges kept',
+      70_000,
+      ['the part file held 70000 bytes, the checkpoint counts 40000: the rest is fetched again'],
+    ],
+  ])('R21: a segmented resume whose part file %s', async (_name, partLength, messages) => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content, {}, SERVING);
+    const version = w.server.resource(URL_A)?.current;
+    // What a killed segmented run leaves: two ranges counted, junk in the gap between them and past the last.
+    const part = new Uint8Array(partLength).fill(7);
+    part.set(content.subarray(0, 20_000), 0);
+    part.set(content.subarray(40_000, 60_000), 40_000);
+    w.storage.putPart(TARGET, part);
+    w.checkpoints.setRaw(
+      TARGET,
+      encodeCheckpoint({
+        version: 1,
+        url: URL_A,
+        validators: { etag: version?.etag ?? null, lastModified: version?.lastModified ?? null, date: null },
+        totalLength: SIZE,
+        ranges: [
+          [0, 20_000],
+          [40_000, 60_000],
+        ],
+      }),
+    );
+    const run = begin(w, SEGMENTED);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'notice').map((e) => e.message)).toEqual(messages);
+    expect(eventsOf(run, 'start')[0]?.resumedFrom).toBe(40_000);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
   it('R43: a server that allows two connections gets two, and the download finishes', async () => {

@@ -2,7 +2,7 @@ import { assign, emit, enqueueActions } from 'xstate';
 import { afterExpiry, afterFailure, atRunStart } from '../../rules/attempts.js';
 import { announcedRestart, notices, trimNotice } from '../../rules/notices.js';
 import { dataRequestTarget } from '../../rules/redirect.js';
-import { heldBytes, machineSetup } from '../machineSetup.js';
+import { heldBytes, machineSetup, segmentsOf } from '../machineSetup.js';
 
 /** From the first step to the plan: lock and load, recognise a finished target, probe, decide where to begin. */
 export const startingStates = {
@@ -167,7 +167,8 @@ export const startingStates = {
             }
             const restart = announcedRestart(plan, context.tornCheckpoint);
             if (restart !== null) enqueue.emit({ type: 'restart', reason: restart });
-            const trimmed = trimNotice(plan, context.partSize);
+            const segmented = segmentsOf({ ...context, checkpoint: plan.checkpoint }) !== null;
+            const trimmed = trimNotice(plan, context.partSize, segmented);
             if (trimmed !== null) enqueue.emit({ type: 'notice', ...trimmed });
             enqueue.assign({
               checkpoint: plan.checkpoint,
