@@ -194,6 +194,34 @@ describe('createDownload: segmented runs', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R20, R42: on a slow link each connection writes what it gathered at every checkpoint interval, so a checkpoint counts it before a batch fills', async () => {
+    const content = bytesOf(SIZE);
+    // 20 KB/s a connection: a segment of half the file (48 KB) never fills its 64 KiB batch, and takes 2.4 s.
+    const w = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 50 });
+    const process = processPorts(w);
+    // No segment smaller than a quarter of the file: two connections, each asking for its half in one request.
+    const options = { ...SEGMENTED, minSegmentBytes: SIZE / 4 };
+    const first = begin(w, options, true, process.ports);
+    await drive(w, first, () => w.server.bytesSent >= SIZE / 2);
+    const sent = w.server.bytesSent;
+    // A step of the run (250 ms) later, the checkpoint counts what had come, but for the last interval's chunks.
+    const at = w.clock.now();
+    await drive(w, first, () => w.clock.now() >= at + 300);
+    expect(coveredBytes(savedRanges(w) ?? [])).toBeGreaterThanOrEqual(sent - 4 * 2_000);
+    w.storage.crash();
+    process.kill();
+    first.download.pause();
+    await drive(w, first, () => first.download.getSnapshot().state === 'paused' || first.settled);
+    const held = savedRanges(w) ?? [];
+    const durable = w.storage.durablePartOf(TARGET) ?? new Uint8Array(0);
+    for (const [start, end] of held) {
+      expect(bytesDiff(durable.subarray(start, end), content.subarray(start, end)).firstDiff).toBe(-1);
+    }
+    const second = begin(w, options);
+    expect((await finish(w, second)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
   it('R43: a server that allows two connections gets two, and the download finishes', async () => {
     // Long enough (about 2 s at the pace served) that a growth step finds the first connection's rest worth a split.
     const { w, content } = served(bytesOf(4 * SIZE));

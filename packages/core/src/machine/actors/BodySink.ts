@@ -5,9 +5,13 @@ import type { CheckpointSaver } from './checkpointSaver.js';
 import { type CopyBuffers, WriteBatcher } from './WriteBatcher.js';
 import { WriteBehind } from './WriteBehind.js';
 
-/** How a sink makes its bytes durable: its saver and how often, or nobody (a lane, whose run saves for all). */
+/**
+ * How a sink makes its bytes durable: its saver and how often. A lane has no saver of its own (`saver: null`: its
+ * run saves for all its lanes): it writes what it gathered at each interval, so that the run's next save counts it
+ * whatever the link's speed, where a batch could take a slow connection a long time to fill.
+ */
 export interface SinkSaving {
-  readonly saver: CheckpointSaver;
+  readonly saver: CheckpointSaver | null;
   readonly clock: Clock;
   readonly intervalMs: number;
 }
@@ -15,7 +19,7 @@ export interface SinkSaving {
 /**
  * Where the body of one answer goes: chunks gathered into writes (`WriteBatcher`), written in order behind the
  * network (`WriteBehind`) from `from` on, and, with `saving`, made durable at every checkpoint interval
- * (`CheckpointSaver`, R20).
+ * (`CheckpointSaver`, R20), or, for a lane (`saving.saver` null), written at every interval for its run to count.
  *
  * A checkpoint tick is a timer as well as a chunk: bytes that came in a burst before the body went quiet become
  * durable one interval later, not when the stall timer ends the request (R20, R25). The timer writes only while the
@@ -74,7 +78,7 @@ export class BodySink {
 
   /** What failed a write or a save, if anything did: the reader stops at its next chunk. */
   get failure(): StorageFailure | null {
-    return this.#writer.failure ?? this.#saving?.saver.failure ?? null;
+    return this.#writer.failure ?? this.#saving?.saver?.failure ?? null;
   }
 
   /** Whether the reader waits for the network now (while it does, a tick may write what was gathered). */
@@ -87,10 +91,11 @@ export class BodySink {
     for (const batch of this.#batcher.add(chunk)) await this.#writer.push(batch);
     const saving = this.#saving;
     if (saving === null) return;
-    if (saving.saver.due) {
+    const { saver } = saving;
+    if (saver?.due === true) {
       // What a slow link brought since the last tick is written too, so that it becomes durable.
       await this.#writer.push(this.#batcher.take());
-      saving.saver.saveBehind(() => [this.writtenRange]);
+      saver.saveBehind(() => [this.writtenRange]);
     } else this.#armTick(saving);
   }
 
@@ -104,10 +109,10 @@ export class BodySink {
     this.#tick = null;
     await this.#writer.push(this.#batcher.take());
     await this.#writer.drain();
-    const saving = this.#saving;
-    if (saving === null) return this.failure;
-    await saving.saver.settle();
-    const saved = await saving.saver.saveLast(() => [this.writtenRange]);
+    const saver = this.#saving?.saver ?? null;
+    if (saver === null) return this.failure;
+    await saver.settle();
+    const saved = await saver.saveLast(() => [this.writtenRange]);
     return this.failure ?? saved;
   }
 
@@ -121,14 +126,20 @@ export class BodySink {
     this.#tick = saving.clock.setTimeout(() => {
       this.#tick = null;
       if (!this.#waiting || !this.#open) return;
-      if (!saving.saver.due) {
+      const { saver } = saving;
+      if (saver === null) {
+        // A lane's: written now, while no batch of the reader's is pending; its run's next save counts it.
+        void this.flushGathered();
+        return;
+      }
+      if (!saver.due) {
         this.#armTick(saving);
         return;
       }
       // Queued now, while no batch of the reader's is pending; saved once written, so that the save counts it.
       void this.flushGathered().then(() => {
         // The request's own last save follows its end (`close`): none may start after it.
-        if (this.#open) saving.saver.saveBehind(() => [this.writtenRange]);
+        if (this.#open) saver.saveBehind(() => [this.writtenRange]);
       });
     }, saving.intervalMs);
   }

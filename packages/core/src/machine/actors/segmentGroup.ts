@@ -473,7 +473,8 @@ export class SegmentGroup {
             ? 4 * options.writeBufferBytes
             : 2 * laneBatchBytes(options.writeBufferBytes),
           copies: openEnded ? this.#streamCopiesFor(options.writeBufferBytes) : this.#copies,
-          saving: null,
+          // Written at each checkpoint interval even before a batch fills: the run's saves count it (R20, R42).
+          saving: { saver: null, clock, intervalMs: options.checkpointIntervalMs },
           recycle,
           onWritten: (at, bytes) => {
             // Bytes written where the hash stands extend it as they are, as a single stream's do; the chase reads
