@@ -232,6 +232,29 @@ describe('rdl arguments', () => {
     );
   });
 
+  it("curl's -L, -O, -C -, -f, -S are taken as what rdl always does; -s is -q; grouped as curl users type them", () => {
+    expect(parsed(['-L', '-O', '-C', '-', '-f', '-S', url])).toEqual(parsed([url]));
+    expect(
+      parsed(['--location', '--remote-name', '--continue-at', '-', '--fail', '--show-error', url]),
+    ).toEqual(parsed([url]));
+    expect(parsed(['-sSLfO', '-C', '-', url])).toEqual(parsed([url, '-q']));
+    expect(parsed(['-LOC', '-', url])).toEqual(parsed([url]));
+    expect(parsed(['--silent', url])).toEqual(parsed([url, '-q']));
+    expect(parsed(['-LO', url, url.replace('data', 'more')]).list).toBe(true);
+  });
+
+  it('R30: -C with an offset, and -O with -o, are refused before any request, saying why', () => {
+    expect(refusal(['-C', '1000', url])).toEqual({
+      _tag: 'InvalidInput',
+      field: '--continue-at',
+      message: '1000: rdl resumes from its own checkpoint, checked against the server; only - is taken',
+    });
+    expect(refusal(['-O', '-o', 'x.bin', url])).toMatchObject({
+      field: '--remote-name',
+      message: 'and -o both name the file: give one',
+    });
+  });
+
   it('--help and --version win over everything else', () => {
     expect(parseCommand(['--help', 'not a url'])).toEqual(E.right({ _tag: 'Help' }));
     expect(parseCommand(['-V'])).toEqual(E.right({ _tag: 'Version' }));
@@ -363,6 +386,13 @@ describe('the resume hint', () => {
     expect(resumeCommand(['-i', '-', '-H', 'X-Key: k3y'])).toBe(
       "rdl -i - -H 'X-Key: …'  # the secrets were left out (…): put them back; and with the same list on its standard input",
     );
+  });
+
+  it("R37: a password after curl's grouped booleans (-sSLu) is left out of the hint too", () => {
+    expect(resumeCommand(['-sSLu', 'al:s3cret', 'https://h/a'])).toBe(
+      "rdl -sSLu 'al:…' https://h/a  # the secrets were left out (…): put them back",
+    );
+    expect(resumeCommand(['-sSLual:s3cret', 'https://h/a'])).not.toContain('s3cret');
   });
 
   it('R37: a URL that does not parse is refused without quoting its password', () => {

@@ -107,6 +107,10 @@ ${clientUsage.trimEnd()}
                              the download stops with ERR_URL_EXPIRED, and the same command with a URL signed
                              again resumes)
   -q, --quiet                print nothing but errors
+  -s, --silent               as -q (the error line is still printed, as with curl's -sS)
+  -L, --location, -O, --remote-name, -C -, --continue-at -, -f, --fail, -S, --show-error
+                             curl's, taken as what rdl always does: follow redirects, name the file from the
+                             URL, resume, fail on an HTTP error status, print the error (-C takes - alone)
       --json                 one JSON event a line on stdout; its done event carries the SHA-256
   -h, --help                 this help
   -V, --version              the version
@@ -138,10 +142,23 @@ const options = {
   proxy: { type: 'string' },
   noproxy: { type: 'string' },
   'refresh-command': { type: 'string' },
+  // curl's habits, taken: what rdl always does (follow redirects, name from the URL, resume, fail on an error
+  // status, print its error), and -s as -q.
+  location: { type: 'boolean', short: 'L' },
+  'remote-name': { type: 'boolean', short: 'O' },
+  'continue-at': { type: 'string', short: 'C' },
+  fail: { type: 'boolean', short: 'f' },
+  silent: { type: 'boolean', short: 's' },
+  'show-error': { type: 'boolean', short: 'S' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   ...clientOptions,
 } as const;
+
+/** The short flags that take no value, which may come first in a group (`-sSu alice:pw`, `-qi -`). */
+export const booleanShorts: ReadonlySet<string> = new Set(
+  Object.values(options).flatMap((o) => (o.type === 'boolean' && 'short' in o ? [o.short] : [])),
+);
 
 const valued = new Set(
   Object.entries(options).flatMap(([name, o]) =>
@@ -345,6 +362,17 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       }
     }
   }
+  if (values['continue-at'] !== undefined && values['continue-at'] !== '-') {
+    return E.left(
+      invalid(
+        '--continue-at',
+        `${values['continue-at']}: rdl resumes from its own checkpoint, checked against the server; only - is taken`,
+      ),
+    );
+  }
+  if (values['remote-name'] === true && values.output !== undefined) {
+    return E.left(invalid('--remote-name', 'and -o both name the file: give one'));
+  }
   if (values.output === '') return E.left(invalid('--output', 'empty file name'));
   if (values['refresh-command']?.trim() === '') return E.left(invalid('--refresh-command', 'empty command'));
   if (values.output === '-' && values.json === true) {
@@ -428,7 +456,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       retries: retries.right,
       stallTimeoutMs: stallTimeoutMs.right,
       sha256: sha256.right,
-      quiet: values.quiet === true,
+      quiet: values.quiet === true || values.silent === true,
       json: values.json === true,
       allowHttpsDowngrade: values['allow-https-downgrade'] === true,
       lowSpeedLimit: lowSpeedLimit.right,

@@ -1,4 +1,5 @@
 import { redactSignatures, withoutUserinfo } from '@rdl/core/rules';
+import { booleanShorts } from './args.js';
 
 /** `arg` as a POSIX shell word: as is when it holds only safe characters, else single-quoted. */
 export const shellWord = (arg: string): string =>
@@ -10,9 +11,6 @@ const HIDDEN = '…';
 /** Headers whose value is no secret: the ones that go on to any origin (R17). */
 const PLAIN_HEADERS = new Set(['user-agent', 'accept', 'accept-language']);
 
-/** Boolean short flags, which may come before `-u` or `-H` in one group (`-ku alice:pw`). */
-const BOOLEAN_SHORTS = new Set(['q', 'k', 'J', 'R', 'h', 'V']);
-
 const hiddenHeader = (text: string): string => {
   const colon = text.indexOf(':');
   if (colon < 0 || PLAIN_HEADERS.has(text.slice(0, colon).trim().toLowerCase())) return text;
@@ -23,6 +21,19 @@ const hiddenUser = (text: string): string => `${text.split(':')[0] ?? ''}:${HIDD
 
 const hide = (flag: 'u' | 'H', value: string): string =>
   flag === 'u' ? hiddenUser(value) : hiddenHeader(value);
+
+/**
+ * The flag that takes a value in a group of short flags (`-ku alice:pw`: `u`, after the boolean `k`), what comes
+ * before its value (`-ku`) and the value joined to it (`alice:pw`, or `''` when it is the next word); `null` for a
+ * word that is no such group.
+ */
+const valuedShort = (arg: string): { flag: string; head: string; rest: string } | null => {
+  if (!/^-[^-]/.test(arg)) return null;
+  let at = 1;
+  while (at < arg.length && booleanShorts.has(arg[at]!)) at += 1;
+  if (at >= arg.length) return null;
+  return { flag: arg[at]!, head: arg.slice(0, at + 1), rest: arg.slice(at + 1) };
+};
 
 /**
  * `argv` word for word, with the secrets of `-u`/`--user` (the password) and `-H`/`--header` (the value) replaced
@@ -44,13 +55,10 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; flagged: bo
       else if (i + 1 < argv.length) replace(i + 1, hide(flag, argv[++i]!));
       continue;
     }
-    if (!/^-[^-]/.test(arg)) continue;
-    let at = 1;
-    while (at < arg.length && BOOLEAN_SHORTS.has(arg[at]!)) at += 1;
-    const flag = arg[at];
-    if (flag !== 'u' && flag !== 'H') continue;
-    const rest = arg.slice(at + 1);
-    if (rest !== '') replace(i, `${arg.slice(0, at + 1)}${hide(flag, rest)}`);
+    const short = valuedShort(arg);
+    if (short === null || (short.flag !== 'u' && short.flag !== 'H')) continue;
+    const { flag, head, rest } = short;
+    if (rest !== '') replace(i, `${head}${hide(flag, rest)}`);
     else if (i + 1 < argv.length) replace(i + 1, hide(flag, argv[++i]!));
   }
   return { shown, flagged };
@@ -75,12 +83,9 @@ const readsListFromStdin = (argv: readonly string[]): boolean => {
     const arg = argv[i]!;
     if (arg === '--') return false;
     if (arg === '--input-file=-' || (arg === '--input-file' && argv[i + 1] === '-')) return true;
-    if (!/^-[^-]/.test(arg)) continue;
-    let at = 1;
-    while (at < arg.length && BOOLEAN_SHORTS.has(arg[at]!)) at += 1;
-    if (arg[at] !== 'i') continue;
-    const rest = arg.slice(at + 1);
-    if (rest === '-' || (rest === '' && argv[i + 1] === '-')) return true;
+    const short = valuedShort(arg);
+    if (short?.flag !== 'i') continue;
+    if (short.rest === '-' || (short.rest === '' && argv[i + 1] === '-')) return true;
   }
   return false;
 };
