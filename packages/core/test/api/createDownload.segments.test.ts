@@ -61,6 +61,28 @@ const savedRanges = (w: World) => {
   return decoded.right.ranges;
 };
 
+/**
+ * The run's process dies: its files lose what was not flushed, its network and checkpoint store go dead. Returns
+ * the ranges the last checkpoint saved, each checked to be the server's bytes on what storage kept (R20, R42).
+ */
+const crashed = async (
+  w: World,
+  run: ReturnType<typeof begin>,
+  process: ReturnType<typeof processPorts>,
+  content: Uint8Array,
+) => {
+  w.storage.crash();
+  process.kill();
+  run.download.pause();
+  await drive(w, run, () => run.download.getSnapshot().state === 'paused' || run.settled);
+  const held = savedRanges(w) ?? [];
+  const durable = w.storage.durablePartOf(TARGET) ?? new Uint8Array(0);
+  for (const [start, end] of held) {
+    expect(bytesDiff(durable.subarray(start, end), content.subarray(start, end)).firstDiff).toBe(-1);
+  }
+  return held;
+};
+
 describe('createDownload: segmented runs', () => {
   it('R41: each later connection asks for bytes=a-b with If-Match; the file is exact and no byte comes twice', async () => {
     const { w, content } = served();
@@ -130,15 +152,7 @@ describe('createDownload: segmented runs', () => {
       first,
       () => (savedRanges(w)?.length ?? 0) >= 2 && coveredBytes(savedRanges(w) ?? []) > SIZE / 3,
     );
-    w.storage.crash();
-    process.kill();
-    first.download.pause();
-    await drive(w, first, () => first.download.getSnapshot().state === 'paused' || first.settled);
-    const held = savedRanges(w) ?? [];
-    const durable = w.storage.durablePartOf(TARGET) ?? new Uint8Array(0);
-    for (const [start, end] of held) {
-      expect(bytesDiff(durable.subarray(start, end), content.subarray(start, end)).firstDiff).toBe(-1);
-    }
+    const held = await crashed(w, first, process, content);
     const before = gets(w).length;
     const sentBefore = w.server.bytesSent;
     const second = begin(w, SEGMENTED);
@@ -208,15 +222,7 @@ describe('createDownload: segmented runs', () => {
     const at = w.clock.now();
     await drive(w, first, () => w.clock.now() >= at + 300);
     expect(coveredBytes(savedRanges(w) ?? [])).toBeGreaterThanOrEqual(sent - 4 * 2_000);
-    w.storage.crash();
-    process.kill();
-    first.download.pause();
-    await drive(w, first, () => first.download.getSnapshot().state === 'paused' || first.settled);
-    const held = savedRanges(w) ?? [];
-    const durable = w.storage.durablePartOf(TARGET) ?? new Uint8Array(0);
-    for (const [start, end] of held) {
-      expect(bytesDiff(durable.subarray(start, end), content.subarray(start, end)).firstDiff).toBe(-1);
-    }
+    await crashed(w, first, process, content);
     const second = begin(w, options);
     expect((await finish(w, second)).code).toBeNull();
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
