@@ -219,6 +219,10 @@ describe('rdl arguments', () => {
         _tag: 'InvalidInput',
         field: '--limit-rate',
       });
+    expect(refusal([url, '--limit-rate', '0.5'])).toMatchObject({
+      field: '--limit-rate',
+      message: 'expected at least 1 byte a second (K, M, G suffixes), got "0.5"',
+    });
     expect(refusal([url, '--limit-rate', '1k', '-Y', '2k'])).toMatchObject({ field: '--limit-rate' });
     expect(parsed([url, '--limit-rate', '2k', '-Y', '2k']).maxBytesPerSecond).toBe(2048);
   });

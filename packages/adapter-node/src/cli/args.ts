@@ -227,7 +227,7 @@ const suffixedBytes = (value: string): number => {
   return match === null ? Number.NaN : Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1);
 };
 
-/** A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), above 0. */
+/** A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), at least 1. */
 export const byteRate = (
   field: string,
   value: string | undefined,
@@ -236,7 +236,7 @@ export const byteRate = (
   const bytes = suffixedBytes(value);
   if (!Number.isFinite(bytes) || bytes < 1) {
     return E.left(
-      invalid(field, `expected bytes a second above 0 (K, M, G suffixes), got ${JSON.stringify(value)}`),
+      invalid(field, `expected at least 1 byte a second (K, M, G suffixes), got ${JSON.stringify(value)}`),
     );
   }
   return E.right(Math.floor(bytes));
