@@ -51,8 +51,11 @@ class ItemRun {
   /** Its result, once done in this process (or as stored, for one done before). */
   result: DownloadResult | null = null;
   error: DownloadError | null = null;
-  /** What the caller asked while it runs; the download's answer (a state, its end) carries it out. */
-  intent: 'pause' | 'cancel' | 'remove' | null = null;
+  /**
+   * What the caller asked while it runs; the download's answer (a state, its end) carries it out. `resume`: a pause
+   * asked, then a resume before the download had paused: once it has, it goes on at once, in its slot.
+   */
+  intent: 'pause' | 'resume' | 'cancel' | 'remove' | null = null;
   /** The size of its file, once finished. */
   bytes: number | null = null;
   /** Its own rate limit, when set through its `Download` (R44); `undefined`: its options'. */
@@ -448,7 +451,8 @@ class QueueImpl implements Queue {
     const item = this.#byId.get(id);
     if (item === undefined) return;
     if (item.state === 'running' && item.intent === 'pause') {
-      item.intent = null;
+      // The download may be pausing already, which drops a resume: it is resumed once it has paused (`#heard`).
+      item.intent = 'resume';
       item.live?.resume();
       return;
     }
@@ -685,6 +689,12 @@ class QueueImpl implements Queue {
     } else if (event.type === 'retry') {
       this.#publish({ type: 'retrying', id: item.id, attempt: event.attempt, delayMs: event.delayMs });
     } else if (event.type === 'state' && event.state === 'paused' && item.state === 'running') {
+      if (item.intent === 'resume') {
+        // Paused by the queue and resumed by the caller before it had paused: it goes on, in its slot.
+        item.intent = null;
+        download.resume();
+        return;
+      }
       // Paused by the queue, or by the caller through the download itself: its slot goes to the next.
       if (item.intent === 'pause') item.intent = null;
       this.#stopped(item);
@@ -762,7 +772,7 @@ class QueueImpl implements Queue {
       this.#changed(item);
       this.#publish({ type: 'paused', id: item.id });
       this.#settleIdle();
-    } else if (item.state === 'running' && item.intent === null) {
+    } else if (item.state === 'running' && (item.intent === null || item.intent === 'resume')) {
       item.intent = 'pause';
       item.live?.pause();
     }

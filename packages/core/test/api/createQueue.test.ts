@@ -120,6 +120,39 @@ describe('createQueue', () => {
     expect(w.server.bytesSent - before).toBeLessThan(60_000 - 15_000);
   });
 
+  it.each([
+    ['pause(id) then resume(id)', (q: Queue, id: string) => (q.pause(id), q.resume(id))],
+    ['pauseAll() then resumeAll()', (q: Queue) => (q.pauseAll(), q.resumeAll())],
+    [
+      'pause, resume, pause, resume',
+      (q: Queue, id: string) => (q.pause(id), q.resume(id), q.pause(id), q.resume(id)),
+    ],
+  ])('%s on a running item in one turn: it goes on and finishes, idle() only then', async (_name, toggle) => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 1, 60_000);
+    const r = rig(w, { concurrency: 1 });
+    const [only] = addAll(r.queue, [0]);
+    await runUntil(w, () => (only!.getSnapshot().progress.bytes ?? 0) > 20_000);
+    toggle(r.queue, only!.id);
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ done: 1, paused: 0, running: 0 });
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    expect(r.events.filter((e) => e.type === 'paused')).toEqual([]);
+  });
+
+  it('pause, resume, then pause again in one turn: it ends paused, its slot given back', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 1, 60_000);
+    const r = rig(w, { concurrency: 1 });
+    const [only] = addAll(r.queue, [0]);
+    await runUntil(w, () => (only!.getSnapshot().progress.bytes ?? 0) > 20_000);
+    r.queue.pause(only!.id);
+    r.queue.resume(only!.id);
+    r.queue.pause(only!.id);
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ done: 0, paused: 1, running: 0 });
+  });
+
   it('R24: cancel() deletes the part file and the checkpoint; the item stays listed as cancelled', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 1, 200_000);
