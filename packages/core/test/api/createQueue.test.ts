@@ -121,11 +121,28 @@ describe('createQueue', () => {
   });
 
   it.each([
-    ['pause(id) then resume(id)', (q: Queue, id: string) => (q.pause(id), q.resume(id))],
-    ['pauseAll() then resumeAll()', (q: Queue) => (q.pauseAll(), q.resumeAll())],
+    [
+      'pause(id) then resume(id)',
+      (q: Queue, id: string) => {
+        q.pause(id);
+        q.resume(id);
+      },
+    ],
+    [
+      'pauseAll() then resumeAll()',
+      (q: Queue) => {
+        q.pauseAll();
+        q.resumeAll();
+      },
+    ],
     [
       'pause, resume, pause, resume',
-      (q: Queue, id: string) => (q.pause(id), q.resume(id), q.pause(id), q.resume(id)),
+      (q: Queue, id: string) => {
+        for (const _ of [1, 2]) {
+          q.pause(id);
+          q.resume(id);
+        }
+      },
     ],
   ])('%s on a running item in one turn: it goes on and finishes, idle() only then', async (_name, toggle) => {
     const w = world({}, SERVING);
