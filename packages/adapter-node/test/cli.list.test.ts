@@ -274,6 +274,25 @@ describe('rdl with a list of URLs', () => {
     expect((await site.server.accessLog()).length).toBe(before);
   }, 60_000);
 
+  it('R23, R45: a second rdl on a folder whose list runs is refused at once, exit 1, no request; the first finishes', async () => {
+    const work = await folder();
+    const urls = ['x.bin', 'y.bin'].map((n) => `${site.server.origin}/slow/${n}`);
+    const first = spawnRdl([...urls, '--json'], work);
+    await first.waitFor((e) => e.event === 'progress' && Number(e.bytes) > 0);
+    const before = (await site.server.accessLog()).length;
+    const second = await runRdl([...urls, `${site.server.origin}/a.bin`], work);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      /^rdl: the list in \S+ is being run by another rdl \(\S+\.rdl-queue\.lock\)[^\n]* \(ERR_TARGET_BUSY\)\n$/,
+    );
+    expect((await site.server.accessLog()).length).toBe(before);
+    await site.server.setPaced(false);
+    const done = await first.exit;
+    expect(done.code, done.stderr).toBe(0);
+    for (const n of ['x.bin', 'y.bin']) expect(await sha256File(join(work, n))).toBe(shas.get(n));
+    expect(await listDir(work)).toEqual([queueFileName, 'x.bin', 'y.bin']);
+  }, 60_000);
+
   it('R24: SIGTERM pauses every download with its checkpoint saved, exit 143; the same command finishes', async () => {
     const work = await folder();
     const urls = ['x.bin', 'y.bin'].map((n) => `${site.server.origin}/slow/${n}`);
@@ -303,6 +322,19 @@ describe('rdl with a list of URLs', () => {
     expect(run.stderr).toMatch(/the queue could not be saved .*symbolic link/);
     await expectUnchanged(victim);
     expect(await sha256File(join(work, 'a.bin'))).toBe(shas.get('a.bin'));
+  });
+
+  it("R31: a link planted at the list's lock: refused, exit 1, ERR_UNSAFE_PATH, no request, the link's target untouched", async () => {
+    const work = await folder();
+    const victim = await makeVictim(join(await folder(), 'victim'));
+    await plantSymlink(join(work, `${queueFileName}.lock`), victim.path);
+    const before = (await site.server.accessLog()).length;
+    const run = await runRdl([`${site.server.origin}/a.bin`, `${site.server.origin}/b.bin`], work);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^rdl: \S+\.rdl-queue\.lock: [^\n]+ \(ERR_UNSAFE_PATH\)\n$/);
+    await expectUnchanged(victim);
+    expect((await site.server.accessLog()).length).toBe(before);
+    expect(await listDir(work)).toEqual([`${queueFileName}.lock`]);
   });
 
   it("R31: a link another user planted at a listed file's name: exit 2 with its line, before any request", async () => {

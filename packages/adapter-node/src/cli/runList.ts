@@ -1,9 +1,11 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem } from '@rdl/core';
-import { isDownloadError } from '@rdl/core';
+import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import { CROSS_ORIGIN_HEADERS, storedUrl } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
+import { acquireLock, releaseLock } from '../fileLock.js';
+import { toStorageFailure } from '../fsFailure.js';
 import type { CliArgs } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { formatJsonLine } from './json.js';
@@ -108,15 +110,59 @@ export const runList = async (
   const listed = listTargets(args.inputs, dir, [queueFileName]);
   const { targets } = listed;
   const problems = [...listed.problems, ...secretsProblem(args, targets)];
+  /** One line (R29), on stderr and as a `--json` error event, and the exit code; before any request. */
+  const refuse = (code: string, message: string, exit: number): number => {
+    if (args.json) env.stdout.write(formatJsonLine({ event: 'error', code, message }));
+    writeLines(env.stderr, messages.failure(code, message));
+    return exit;
+  };
   if (problems.length > 0) {
-    // One line (R29), every problem in it up to twenty, each with its place (R30).
+    // Every problem up to twenty, each with its place (R30).
     const more = problems.length > 20 ? `; and ${problems.length - 20} more` : '';
-    const message = `invalid list: ${problems.slice(0, 20).join('; ')}${more}`;
-    if (args.json) env.stdout.write(formatJsonLine({ event: 'error', code: 'ERR_INVALID_INPUT', message }));
-    writeLines(env.stderr, messages.failure('ERR_INVALID_INPUT', message));
-    return exitCodes.invalidInput;
+    return refuse(
+      'ERR_INVALID_INPUT',
+      `invalid list: ${problems.slice(0, 20).join('; ')}${more}`,
+      exitCodes.invalidInput,
+    );
   }
+  // One process at a time runs a list's folder (R23, R45): a second would fetch again what the first finished and
+  // write over its journal. Its lock is a lock file as a target's (R31); one left by a dead process is taken over.
+  const lockPath = join(dir, `${queueFileName}.lock`);
+  const locked = await acquireLock(lockPath).catch((error: unknown) => ({
+    _tag: 'Failed' as const,
+    failure: toStorageFailure('lock', lockPath)(error),
+  }));
+  if (locked._tag === 'Busy') {
+    return refuse(
+      'ERR_TARGET_BUSY',
+      `the list in ${dir} is being run by another rdl (${lockPath}): let it finish, or stop it and run this again`,
+      exitCodes.failed,
+    );
+  }
+  if (locked._tag === 'Unsafe') {
+    return refuse('ERR_UNSAFE_PATH', `${lockPath}: ${locked.reason}`, exitCodes.failed);
+  }
+  if (locked._tag === 'Failed') {
+    return refuse(failureCode(locked.failure), describeFailure(locked.failure), exitCodes.failed);
+  }
+  try {
+    return await runLocked(env, args, argv, optionsFor, ports, finish, dir, targets);
+  } finally {
+    await releaseLock(lockPath).catch(() => undefined);
+  }
+};
 
+/** The list once its folder is locked: its queue run to the end, or to a signal. */
+const runLocked = async (
+  env: CliEnvironment,
+  args: CliArgs,
+  argv: readonly string[],
+  optionsFor: (url: string, target: string) => DownloadOptions,
+  ports: Partial<DownloadPorts>,
+  finish: (result: DownloadResult) => Promise<void>,
+  dir: string,
+  targets: readonly ListTarget[],
+): Promise<number> => {
   // One rate limit over the whole list (R44), not one a download.
   const optionsOf = (t: ListTarget): DownloadOptions => {
     const { maxBytesPerSecond: _perDownload, ...options } = optionsFor(t.url, t.target);
