@@ -33,3 +33,11 @@ export const checkSpeed = (
     ? { _tag: 'TooSlow', bytesPerSecond }
     : { _tag: 'Fast', window: speedWindowAt(now, bytes) };
 };
+
+/**
+ * The window with `ms` of the reader's own holding back taken out (a rate limit it waits for, R44): that time is no
+ * slowness of the server's, so a limit shared by several bodies (a list's, a run's connections) never trips the
+ * minimum speed of one of them.
+ */
+export const heldBack = (window: SpeedWindow, ms: number): SpeedWindow =>
+  ms > 0 ? { since: window.since + ms, bytesThen: window.bytesThen } : window;

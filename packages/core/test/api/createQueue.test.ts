@@ -278,6 +278,18 @@ describe('createQueue', () => {
     expect(seconds).toBeLessThan(5);
   });
 
+  it('R25, R44: a limit shared by four downloads never trips the minimum speed of one: the time each waits for the limit is no slowness', async () => {
+    const w = world({}, { chunkSize: 1_000, chunkDelayMs: 1 });
+    const contents = publishFiles(w, 4, 100_000);
+    // 100 000 B/s over four: some 25 000 each, under the 50 000 each must keep up on its own.
+    const r = rig(w, { concurrency: 4, maxBytesPerSecond: 100_000 });
+    addAll(r.queue, range(4), { lowSpeedLimit: 50_000, lowSpeedTimeMs: 1_000 });
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ done: 4, failed: 0 });
+    expect(r.events.filter((e) => e.type === 'retrying')).toEqual([]);
+    for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
+  });
+
   it('R45: after a kill, the same store gives the same queue, which resumes the unfinished and fetches no finished one again', async () => {
     const w = world({}, SERVING);
     const contents = publishFiles(w, 4, 50_000);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkSpeed, speedWindowAt } from '../../src/rules/lowSpeed.js';
+import { checkSpeed, heldBack, speedWindowAt } from '../../src/rules/lowSpeed.js';
 
 describe('checkSpeed (property)', () => {
   it('R25: below the limit on average over the whole window is TooSlow; at or above it a new window begins', () => {
@@ -33,6 +33,26 @@ describe('checkSpeed (property)', () => {
         });
         expect(checkSpeed(window, timeMs * 10, 0, { limit: 0, timeMs })).toEqual({ _tag: 'Fast', window });
       }),
+    );
+  });
+
+  it('R25, R44: time held back by the reader is taken out of the window: the server is judged on its own time alone', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.integer({ min: 1, max: 1e5 }),
+        fc.integer({ min: 0, max: 1e5 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        (start, served, held, bytes) => {
+          const limit = 1_000;
+          const window = heldBack(speedWindowAt(start, 0), held);
+          const verdict = checkSpeed(window, start + held + served, bytes, { limit, timeMs: 1 });
+          // Exactly as a window that never held back, judged over the server's own time.
+          expect(verdict._tag).toBe(
+            checkSpeed(speedWindowAt(start, 0), start + served, bytes, { limit, timeMs: 1 })._tag,
+          );
+        },
+      ),
     );
   });
 });

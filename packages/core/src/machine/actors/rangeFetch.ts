@@ -9,7 +9,7 @@ import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { HttpPort } from '../../ports/HttpPort.js';
 import { classifyResponse } from '../../rules/classifyResponse.js';
 import { buildDataRequest } from '../../rules/dataRequest.js';
-import { checkSpeed, type SpeedWindow, speedWindowAt } from '../../rules/lowSpeed.js';
+import { checkSpeed, heldBack, type SpeedWindow, speedWindowAt } from '../../rules/lowSpeed.js';
 import { contentEncodingOf } from '../../rules/probe.js';
 import { serverChecksums } from '../../rules/serverChecksums.js';
 import {
@@ -195,9 +195,11 @@ export class RangeFetch {
       for (;;) {
         const rate = this.#input.limit;
         if (rate?.limited === true) {
-          // Waiting for the limit is no stall: the server is not the one keeping the bytes back.
+          // Waiting for the limit is no stall, nor slowness (R25): the server is not the one keeping the bytes back.
           this.#clearStall();
+          const heldSince = this.#input.clock.now();
           await rate.ready(this.#abort.signal);
+          this.#speed = heldBack(this.#speed, this.#input.clock.now() - heldSince);
           this.#armStall();
         }
         sink.waiting = true;
