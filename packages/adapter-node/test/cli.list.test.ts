@@ -112,6 +112,11 @@ describe('rdl with a list of URLs', () => {
       /line 1: several URLs on one line/,
     ],
     [
+      'a URL over 32 KiB, which a queue record would not hold (R45)',
+      (o: string) => `${o}/a.bin\n${o}/b.bin?${'q'.repeat(40_000)}\n`,
+      /line 2: a URL of 40\d{3} characters, more than the 32768 rdl takes/,
+    ],
+    [
       'a password in a bad URL is not shown (R37)',
       () => 'https://me:hunter2@[bad/x\n',
       /line 1: not a URL: "https:\/\/\[bad\/x"/,

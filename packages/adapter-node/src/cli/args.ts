@@ -2,7 +2,7 @@ import { readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
-import { isHttpUrl, MAX_CONNECTIONS, parseUrl, withoutUserinfo } from '@rdl/core/rules';
+import { isHttpUrl, MAX_CONNECTIONS, parseUrl, urlTooLong, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage } from './clientFlags.js';
@@ -192,6 +192,8 @@ const joinNegativeValues = (argv: readonly string[]): string[] => {
 };
 
 const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string> => {
+  const tooLong = urlTooLong(value);
+  if (tooLong !== null) return E.left(invalid(field, tooLong));
   const url = parseUrl(value);
   // R37: a password in a URL is never printed, even in a URL that does not parse.
   if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(withoutUserinfo(value))}`));

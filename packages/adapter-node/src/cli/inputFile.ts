@@ -1,4 +1,4 @@
-import { isHttpUrl, parseUrl, withoutUserinfo } from '@rdl/core/rules';
+import { isHttpUrl, parseUrl, urlTooLong, withoutUserinfo } from '@rdl/core/rules';
 
 /** One download of a list: its URL, the name its `out=` line gave, and where it was written (R30 messages). */
 export interface ListEntry {
@@ -23,6 +23,8 @@ export const maxInputFileBytes = 256 * 1024 * 1024;
  * cut at 200 characters.
  */
 export const urlProblem = (value: string): string | null => {
+  const tooLong = urlTooLong(value);
+  if (tooLong !== null) return tooLong;
   const url = parseUrl(value);
   const shown = JSON.stringify(withoutUserinfo(value).slice(0, 200));
   if (url === null) return `not a URL: ${shown}`;

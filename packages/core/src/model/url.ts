@@ -33,3 +33,15 @@ export const parseUrl = (value: string, base?: string): ParsedUrl | null => {
 
 /** Whether `url` is http(s), the only schemes rdl fetches (R17, R30). */
 export const isHttpUrl = (url: ParsedUrl): boolean => url.protocol === 'http:' || url.protocol === 'https:';
+
+/**
+ * The longest URL rdl takes (R30): servers refuse far shorter request lines (nginx 8 KiB, Apache 8190 bytes), and
+ * a longer one would not fit the records a queue keeps of it (R45).
+ */
+export const MAX_URL_CHARS = 32 * 1024;
+
+/** Why `value` is too long to be a URL rdl takes, or `null`. */
+export const urlTooLong = (value: string): string | null =>
+  value.length > MAX_URL_CHARS
+    ? `a URL of ${value.length} characters, more than the ${MAX_URL_CHARS} rdl takes (no server takes one so long)`
+    : null;

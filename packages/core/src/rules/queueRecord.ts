@@ -39,8 +39,11 @@ export const numericId = (id: string): number | null => {
   return Number.isSafeInteger(n) && n >= 0 && n <= MAX_QUEUE_ID && String(n) === id ? n : null;
 };
 
-/** No stored record is read past this many characters (a tampered one could be any size). */
-export const MAX_RECORD_CHARS = 64 * 1024;
+/**
+ * No stored record is read past this many characters (a tampered one could be any size). Any download's options
+ * fit well within it: its URLs and headers are bounded (`MAX_URL_CHARS`, `MAX_HEADERS_CHARS`, R30).
+ */
+export const MAX_RECORD_CHARS = 1024 * 1024;
 
 const STORED_STATES: ReadonlySet<string> = new Set(['queued', 'paused', 'done', 'failed', 'cancelled']);
 

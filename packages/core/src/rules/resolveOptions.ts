@@ -15,7 +15,7 @@ import {
   type RetryOptions,
   type SegmentOptions,
 } from '../model/options.js';
-import { isHttpUrl, parseUrl } from '../model/url.js';
+import { isHttpUrl, parseUrl, urlTooLong } from '../model/url.js';
 import { storedUrl } from './checkpointUrl.js';
 import { basicAuthorization, type SplitUrl, splitUserinfo } from './urlCredentials.js';
 
@@ -28,6 +28,8 @@ const invalid = (field: string, message: string): Check<never> =>
 const httpUrl = (field: string, value: unknown): Check<SplitUrl> => {
   if (typeof value !== 'string' || value.trim() === '')
     return invalid(field, 'must be a non-empty URL string');
+  const tooLong = urlTooLong(value);
+  if (tooLong !== null) return invalid(field, tooLong);
   const parsed = parseUrl(value);
   if (parsed === null) return invalid(field, `not a URL: ${storedUrl(value)}`);
   if (!isHttpUrl(parsed))
@@ -96,19 +98,27 @@ const hex = (field: string, value: unknown, digits: number): Check<string | null
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** The most characters of header names and values a download sends (R30). */
+export const MAX_HEADERS_CHARS = 32 * 1024;
+
 const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
   if (value === undefined) return E.right({});
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return invalid('headers', 'must be an object of header names to strings');
   }
   const out: Record<string, string> = {};
+  let size = 0;
   for (const [name, v] of Object.entries(value)) {
     if (!TOKEN.test(name)) return invalid('headers', `invalid header name ${JSON.stringify(name)}`);
     if (typeof v !== 'string' || /[\r\n\0]/.test(v)) {
       return invalid('headers', `header ${name} must be a string without line breaks`);
     }
     out[name] = v;
+    size += name.length + v.length;
   }
+  // As servers bound a request's head (nginx: 4 × 8 KiB), and so that a queue's record of it stays readable (R45).
+  if (size > MAX_HEADERS_CHARS)
+    return invalid('headers', `${size} characters of headers, more than the ${MAX_HEADERS_CHARS} rdl sends`);
   return E.right(out);
 };
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_URL_CHARS } from '../../src/model/url.js';
 import {
   decodeRecord,
   encodeRecord,
@@ -11,6 +12,7 @@ import {
   type QueueRecord,
   savedOptions,
 } from '../../src/rules/queueRecord.js';
+import { MAX_HEADERS_CHARS } from '../../src/rules/resolveOptions.js';
 
 const record: fc.Arbitrary<QueueRecord> = fc.record({
   id: fc.string({ minLength: 1, maxLength: 12 }),
@@ -117,6 +119,20 @@ describe('queueRecord', () => {
     for (const value of bad) expect(decodeRecord('a', JSON.stringify(value))).toBeNull();
     expect(decodeRecord('a', JSON.stringify(base))).not.toBeNull();
     expect(decodeRecord('a', JSON.stringify({ ...base, pad: 'x'.repeat(MAX_RECORD_CHARS) }))).toBeNull();
+  });
+
+  it('R45: the record of any options a download takes reads back: the longest URLs and headers fit under MAX_RECORD_CHARS', () => {
+    // Escaped as JSON at their worst: every character of the URLs and headers six times as long (`\\u0001`).
+    const worst = (n: number) => '\u0001'.repeat(n);
+    const options = {
+      url: worst(MAX_URL_CHARS),
+      headUrl: worst(MAX_URL_CHARS),
+      target: worst(4096),
+      headers: { 'user-agent': worst(MAX_HEADERS_CHARS) },
+    };
+    const text = encodeRecord({ id: 'a', order: 0, state: 'queued', options, failure: null } as QueueRecord);
+    expect(text.length).toBeLessThanOrEqual(MAX_RECORD_CHARS);
+    expect(decodeRecord('a', text)).not.toBeNull();
   });
 
   it('R37: what is stored has no password, no header that may be secret, no hook', () => {

@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { type DownloadOptions, defaultRetry } from '../../src/model/options.js';
-import { resolveOptions } from '../../src/rules/resolveOptions.js';
+import { MAX_URL_CHARS } from '../../src/model/url.js';
+import { MAX_HEADERS_CHARS, resolveOptions } from '../../src/rules/resolveOptions.js';
 
 const base: DownloadOptions = { url: 'https://example.com/f.bin', target: 'out/f.bin' };
 const field = (input: unknown): string | null => {
@@ -100,6 +101,16 @@ describe('resolveOptions', () => {
     expect(field({ ...base, target: '' })).toBe('target');
     expect(field({ ...base, target: undefined })).toBe('target');
     expect(field({ ...base, onChange: 'ignore' })).toBe('onChange');
+  });
+
+  it('R30: a URL longer than MAX_URL_CHARS, or headers over MAX_HEADERS_CHARS, are refused; at the bound they are taken', () => {
+    const long = (n: number) => `https://example.com/${'a'.repeat(n - 'https://example.com/'.length)}`;
+    expect(field({ ...base, url: long(MAX_URL_CHARS) })).toBeNull();
+    expect(field({ ...base, url: long(MAX_URL_CHARS + 1) })).toBe('url');
+    expect(field({ ...base, headUrl: long(MAX_URL_CHARS + 1) })).toBe('headUrl');
+    const header = (n: number) => ({ 'x-big': 'v'.repeat(n - 'x-big'.length) });
+    expect(field({ ...base, headers: header(MAX_HEADERS_CHARS) })).toBeNull();
+    expect(field({ ...base, headers: header(MAX_HEADERS_CHARS + 1) })).toBe('headers');
   });
 
   it.each([
