@@ -1,12 +1,12 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { queueFileName } from '../src/cli/runList.js';
-import { runRdl, spawnRdl } from './support/cliProcess.js';
+import { runRdl, runRdlWithInput, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
-import { expectUnchanged, makeVictim, plantSymlink } from './support/plant.js';
+import { expectUnchanged, makeVictim, nobody, plantSymlink } from './support/plant.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
 
@@ -327,6 +327,55 @@ describe('rdl with a list of URLs', () => {
     expect(run.stderr).toMatch(/the queue could not be saved .*symbolic link/);
     await expectUnchanged(victim);
     expect(await sha256File(join(work, 'a.bin'))).toBe(shas.get('a.bin'));
+  });
+
+  it.each([
+    [
+      'a subfolder another user owns',
+      0o700,
+      true,
+      /sub belongs to another user, who could swap it for a link/,
+    ],
+    [
+      'a subfolder in a folder all may write to, not sticky',
+      0o777,
+      false,
+      /is writable by other users and not sticky: they could swap \S+sub for a link/,
+    ],
+  ])(
+    'R31: out= through %s is refused before any request, exit 2: it could be swapped for a link while the list runs',
+    async (_name, mode, byNobody, why) => {
+      const work = await folder();
+      const dir = join(work, 'shared');
+      await mkdir(join(dir, 'sub'), { recursive: true });
+      await chmod(dir, mode);
+      if (byNobody) await chown(join(dir, 'sub'), nobody.uid, nobody.gid);
+      const before = (await site.server.accessLog()).length;
+      const listed = await runRdlWithInput(
+        ['-i', '-', '-d', dir],
+        work,
+        `${site.server.origin}/a.bin\n  out=sub/x.bin\n`,
+      );
+      expect(listed.code).toBe(2);
+      expect(listed.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
+      expect(listed.stderr).toMatch(why);
+      expect((await site.server.accessLog()).length).toBe(before);
+      expect(await listDir(join(dir, 'sub'))).toEqual([]);
+    },
+  );
+
+  it('R31: out= through a subfolder of yours in a sticky folder all may write to (/tmp as it is) is taken', async () => {
+    const work = await folder();
+    const dir = join(work, 'shared');
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    await chmod(dir, 0o1777);
+    const run = await runRdlWithInput(
+      ['-i', '-', '-d', dir],
+      work,
+      `${site.server.origin}/a.bin\n  out=sub/x.bin\n`,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await sha256File(join(dir, 'sub', 'x.bin'))).toBe(shas.get('a.bin'));
   });
 
   it("R31: a link planted at the list's lock: refused, exit 1, ERR_UNSAFE_PATH, no request, the link's target untouched", async () => {

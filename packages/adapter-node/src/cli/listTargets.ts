@@ -35,18 +35,36 @@ const sidecarOwner = (path: string, byPath: ReadonlyMap<string, number>): number
 };
 
 /**
- * Why the folders between `dir` and `path` cannot be trusted, or `null`: each must be a real folder, never a
- * symbolic link, which would take the file out of `dir` (R31: a link planted by another user included).
+ * Why the folders between `dir` and `path` cannot be trusted, or `null` (R31). Each must be a real folder, never a
+ * symbolic link, which would take the file out of `dir`; and none may be one that another user could swap for such
+ * a link after this check, before its download writes through it: one that another user (not you, not root) owns,
+ * or one in a folder other users may write to without the sticky bit (which keeps them from renaming what is not
+ * theirs).
  */
-const linkOnTheWay = (dir: string, path: string): string | null => {
+const untrustedOnTheWay = (dir: string, path: string): string | null => {
   const parts = relative(dir, dirname(path))
     .split(sep)
     .filter((part) => part !== '');
-  let at = resolve(dir);
+  const me = typeof process.getuid === 'function' ? process.getuid() : null;
+  const myGroups = new Set(typeof process.getgroups === 'function' ? process.getgroups() : []);
+  let parent = resolve(dir);
+  let parentInfo = lstatSync(parent, { throwIfNoEntry: false });
   for (const part of parts) {
-    at = join(at, part);
+    const at = join(parent, part);
     const info = lstatSync(at, { throwIfNoEntry: false });
     if (info?.isSymbolicLink() === true) return `${at} is a symbolic link: a list's files stay in ${dir}`;
+    if (me !== null && info !== undefined && parentInfo !== undefined) {
+      if (info.uid !== me && info.uid !== 0) {
+        return `${at} belongs to another user, who could swap it for a link: a list's files go only through folders of yours or root's`;
+      }
+      const othersWrite =
+        (parentInfo.mode & 0o002) !== 0 || ((parentInfo.mode & 0o020) !== 0 && !myGroups.has(parentInfo.gid));
+      if (othersWrite && (parentInfo.mode & 0o1000) === 0) {
+        return `${parent} is writable by other users and not sticky: they could swap ${at} for a link`;
+      }
+    }
+    parent = at;
+    parentInfo = info;
   }
   return null;
 };
@@ -103,7 +121,7 @@ export const listTargets = (
       problems.push(`${place}: ${problem._tag === 'InvalidInput' ? problem.message : problem._tag}`);
       return;
     }
-    const link = linkOnTheWay(dir, path);
+    const link = untrustedOnTheWay(dir, path);
     if (link !== null) {
       problems.push(`${place}: ${link}`);
       return;
