@@ -192,6 +192,8 @@ const runLocked = async (
 
   const { ids, skipped } = reconcile(queue, targets, optionsOf);
   const failures: ListFailure[] = [];
+  /** What is done to each finished file (`-R`), awaited before the command ends. */
+  const finishing: Promise<void>[] = [];
   for (const t of targets) {
     const id = ids.get(t.target)!;
     const item: ListItem = { id, url: storedUrl(t.url), target: t.target };
@@ -201,7 +203,7 @@ const runLocked = async (
     }
     const download = queue.get(id)!;
     download.subscribe((event) => {
-      if (event.type === 'done') void finish(event.result);
+      if (event.type === 'done') finishing.push(finish(event.result));
       reporter.event(item, event);
       if (event.type === 'error' && isDownloadError(event.error) && event.error.code !== 'ERR_CANCELLED') {
         failures.push({ ...item, code: event.error.code, message: event.error.message });
@@ -219,6 +221,7 @@ const runLocked = async (
   queue.resumeAll();
   const summary = await queue.idle();
   await queue.flushed();
+  await Promise.allSettled(finishing);
   stopListening();
 
   if (signal !== null) {
