@@ -439,6 +439,31 @@ describe('createDownload: segmented runs', () => {
     },
   );
 
+  it("R41: a HEAD whose ETag is not the GETs' (the same bytes, the same length): the first answer names the version, no restart, the file exact", async () => {
+    const { w, content } = served();
+    w.server.inject(fault.setHeaders({ etag: '"from-head"' }), { method: 'HEAD', times: Infinity });
+    const run = begin(w, ADAPTIVE);
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart')).toEqual([]);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(end.result?.validators.etag).toBe(w.server.resource(URL_A)?.current.etag);
+  });
+
+  it.each([
+    ['adaptive', ADAPTIVE],
+    ['four connections', SEGMENTED],
+  ])(
+    'R11: under onChange fail, a file replaced by a longer one between the probe and the first GET (%s) fails ERR_RESOURCE_CHANGED',
+    async (_name, options) => {
+      const { w } = served();
+      w.server.inject(fault.changeResource(bytesOf(2 * SIZE, 9)), { method: 'GET' });
+      const run = begin(w, { ...options, onChange: 'fail' });
+      expect((await finish(w, run)).code).toBe('ERR_RESOURCE_CHANGED');
+      expect(w.storage.fileOf(TARGET)).toBeNull();
+    },
+  );
+
   it('R4: a resource without a strong validator stays on one connection', async () => {
     const content = bytesOf(SIZE);
     const w = world({}, SERVING);

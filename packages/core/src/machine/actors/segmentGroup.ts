@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { ByteRange, Checkpoint, Validators } from '../../model/checkpoint.js';
+import type { ByteRange, Checkpoint } from '../../model/checkpoint.js';
 import type { TransferOutcome } from '../../model/decision.js';
 import type { DownloadFailure } from '../../model/failure.js';
 import type { SegmentOptions } from '../../model/options.js';
@@ -18,7 +18,6 @@ import {
 } from '../../rules/connectionGrowth.js';
 import { applyAssignment, type Lane, nextAssignment, pieceEnd } from '../../rules/segmentPlan.js';
 import type { CutCause } from '../../rules/transferOutcome.js';
-import { compareVersions } from '../../rules/validators.js';
 import type { TransferInput } from '../effects.js';
 import type { TransferEndEvent, TransferEvent } from '../events.js';
 import { BodySink } from './BodySink.js';
@@ -36,17 +35,18 @@ const laneBatchBytes = (writeBufferBytes: number): number =>
   Math.max(64 * 1024, Math.floor(writeBufferBytes / 4));
 
 /**
- * Why the first answer of a segmented run (from byte 0, nothing held) is not of the version and length its segments
- * were planned on, `null` when it is: its body is content-coded (R5: offsets then address no byte of the resource),
- * or it names another version or total (R11, R13).
+ * Why the first answer of a segmented run (from byte 0, nothing held) cannot go on as planned, `null` when it can:
+ * its body is content-coded (R5: offsets then address no byte of the resource), or it gives another total than the
+ * one the segments were planned on (R11, R13: a file replaced between the probe and this GET). Another version of
+ * the same length is taken as the single stream takes it (nothing of the probe's version is held): the checkpoint
+ * is named after it, and the later segments ask for it by its validator (R41).
  */
 export const unplannedVersion = (
   planned: Checkpoint,
-  named: { readonly validators: Validators; readonly totalLength: number | null; readonly encoded: boolean },
+  named: { readonly totalLength: number | null; readonly encoded: boolean },
 ): 'CONTENT_ENCODED' | 'RESOURCE_CHANGED' | null => {
   if (named.encoded) return 'CONTENT_ENCODED';
-  if (named.totalLength !== planned.totalLength) return 'RESOURCE_CHANGED';
-  return compareVersions(planned.validators, named.validators) === 'same' ? null : 'RESOURCE_CHANGED';
+  return named.totalLength === planned.totalLength ? null : 'RESOURCE_CHANGED';
 };
 
 /** One connection of the run, and the range it fetches now. */
@@ -492,10 +492,23 @@ export class SegmentGroup {
           saver.name({ ...saver.checkpoint, validators: named.validators, totalLength: named.totalLength });
           return;
         }
-        // R5, R11, R41: the segments were planned on the probe's version and length; an answer of another (a
-        // file replaced between the probe and this GET, or a body the server encodes though its probe did not
-        // say so) ends the run before a byte of it is written, and it begins again from a new probe.
-        this.#ending ??= { _tag: 'Restart', reason: unlike, random: this.#deps.clock.random() };
+        // R5, R11, R41: the segments were planned on the probe's length; an answer of another (a file replaced
+        // between the probe and this GET, or a body the server encodes though its probe did not say so) ends the
+        // run before a byte of it is written, and it begins again from a new probe; a change fails it under
+        // onChange 'fail', as a 412 would.
+        const planned = this.#input.checkpoint.totalLength;
+        this.#ending ??=
+          unlike === 'RESOURCE_CHANGED' && options.onChange === 'fail'
+            ? {
+                _tag: 'Fail',
+                failure: {
+                  _tag: 'ResourceChanged',
+                  reason: 'the total length changed',
+                  expected: planned === null ? null : String(planned),
+                  actual: named.totalLength === null ? null : String(named.totalLength),
+                },
+              }
+            : { _tag: 'Restart', reason: unlike, random: this.#deps.clock.random() };
         this.abort('stop');
       },
       onAnswer: () => {
