@@ -247,6 +247,19 @@ describe('rdl arguments', () => {
     expect(parsed(['-LO', url, url.replace('data', 'more')]).list).toBe(true);
   });
 
+  it('R30: headers over 32 KiB in all are refused before any request, with a list too', () => {
+    const big = `X-A: ${'a'.repeat(40_000)}`;
+    for (const argv of [
+      [url, '-H', big],
+      [url, url.replace('data', 'more'), '-H', big],
+    ])
+      expect(refusal(argv)).toMatchObject({
+        field: '--header',
+        message: expect.stringMatching(/^40003 characters of headers, more than the 32768/),
+      });
+    expect(refusal([url, '-H', `X-A: ${'a'.repeat(30_000)}`])).toBeNull();
+  });
+
   it('R30: -C with an offset, and -O with -o, are refused before any request, saying why', () => {
     expect(refusal(['-C', '1000', url])).toEqual({
       _tag: 'InvalidInput',

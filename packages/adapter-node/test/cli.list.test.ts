@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
@@ -282,7 +282,8 @@ describe('rdl with a list of URLs', () => {
   it('R23, R45: a second rdl on a folder whose list runs is refused at once, exit 1, no request; the first finishes', async () => {
     const work = await folder();
     const urls = ['x.bin', 'y.bin'].map((n) => `${site.server.origin}/slow/${n}`);
-    const first = spawnRdl([...urls, '--json'], work);
+    // One connection each (2 MB/s): some 4 s of work, far longer than the second run needs to be refused.
+    const first = spawnRdl([...urls, '--json', '-x', '1'], work);
     await first.waitFor((e) => e.event === 'progress' && Number(e.bytes) > 0);
     const askedForA = async () =>
       (await site.server.accessLog()).filter((line) => line.includes(' /a.bin ')).length;
@@ -366,6 +367,37 @@ describe('rdl with a list of URLs', () => {
       expect(await listDir(join(dir, 'sub'))).toEqual([]);
     },
   );
+
+  it("R31: -d through a symbolic link to a folder of yours, and a subfolder of your own group's writable folder, are taken", async () => {
+    const work = await folder();
+    const real = join(work, 'real');
+    await mkdir(join(real, 'sub'), { recursive: true });
+    await chmod(real, 0o770);
+    await chown(real, process.getuid!(), process.getgid!());
+    await symlink(real, join(work, 'link'));
+    const run = await runRdlWithInput(
+      ['-i', '-', '-d', join(work, 'link')],
+      work,
+      `${site.server.origin}/a.bin\n  out=sub/x.bin\n`,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await sha256File(join(real, 'sub', 'x.bin'))).toBe(shas.get('a.bin'));
+  });
+
+  it('R31: out= through a subfolder of a folder another group may write to, not sticky, is refused', async () => {
+    const work = await folder();
+    const dir = join(work, 'shared');
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    await chmod(dir, 0o770);
+    await chown(dir, process.getuid!(), nobody.gid);
+    const run = await runRdlWithInput(
+      ['-i', '-', '-d', dir],
+      work,
+      `${site.server.origin}/a.bin\n  out=sub/x.bin\n`,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/is writable by other users and not sticky/);
+  });
 
   it('R31: out= through a subfolder of yours in a sticky folder all may write to (/tmp as it is) is taken', async () => {
     const work = await folder();

@@ -2,7 +2,14 @@ import { readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
-import { isHttpUrl, MAX_CONNECTIONS, parseUrl, urlTooLong, withoutUserinfo } from '@rdl/core/rules';
+import {
+  isHttpUrl,
+  MAX_CONNECTIONS,
+  MAX_HEADERS_CHARS,
+  parseUrl,
+  urlTooLong,
+  withoutUserinfo,
+} from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage } from './clientFlags.js';
@@ -437,6 +444,19 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(maxConnections)) return maxConnections;
   if (E.isLeft(minSplitBytes)) return minSplitBytes;
   if (E.isLeft(client)) return client;
+  // R30: what every download would refuse (`MAX_HEADERS_CHARS`) is refused here, before any request or file.
+  const headerChars = Object.entries(client.right.headers).reduce(
+    (n, [name, v]) => n + name.length + v.length,
+    0,
+  );
+  if (headerChars > MAX_HEADERS_CHARS) {
+    return E.left(
+      invalid(
+        '--header',
+        `${headerChars} characters of headers, more than the ${MAX_HEADERS_CHARS} rdl sends`,
+      ),
+    );
+  }
   if (E.isLeft(proxy)) return proxy;
   if (
     connections.right !== null &&

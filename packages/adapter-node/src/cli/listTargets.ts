@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { describeFailure } from '@rdl/core';
 import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
@@ -38,17 +38,18 @@ const sidecarOwner = (path: string, byPath: ReadonlyMap<string, number>): number
  * Why the folders between `dir` and `path` cannot be trusted, or `null` (R31). Each must be a real folder, never a
  * symbolic link, which would take the file out of `dir`; and none may be one that another user could swap for such
  * a link after this check, before its download writes through it: one that another user (not you, not root) owns,
- * or one in a folder other users may write to without the sticky bit (which keeps them from renaming what is not
- * theirs).
+ * or one in a folder other users may write to (all, or a group not your own) without the sticky bit (which keeps
+ * them from renaming what is not theirs).
  */
 const untrustedOnTheWay = (dir: string, path: string): string | null => {
   const parts = relative(dir, dirname(path))
     .split(sep)
     .filter((part) => part !== '');
   const me = typeof process.getuid === 'function' ? process.getuid() : null;
-  const myGroups = new Set(typeof process.getgroups === 'function' ? process.getgroups() : []);
+  const myGroup = typeof process.getgid === 'function' ? process.getgid() : null;
   let parent = resolve(dir);
-  let parentInfo = lstatSync(parent, { throwIfNoEntry: false });
+  // The folder itself, through a link `-d` may be (its own mode is 0777 on Linux); the parts below it, as they are.
+  let parentInfo = statSync(parent, { throwIfNoEntry: false });
   for (const part of parts) {
     const at = join(parent, part);
     const info = lstatSync(at, { throwIfNoEntry: false });
@@ -57,8 +58,10 @@ const untrustedOnTheWay = (dir: string, path: string): string | null => {
       if (info.uid !== me && info.uid !== 0) {
         return `${at} belongs to another user, who could swap it for a link: a list's files go only through folders of yours or root's`;
       }
+      // A group's members may write it unless the group is your own (a user's private group): another group may
+      // hold other users, yours among them or not.
       const othersWrite =
-        (parentInfo.mode & 0o002) !== 0 || ((parentInfo.mode & 0o020) !== 0 && !myGroups.has(parentInfo.gid));
+        (parentInfo.mode & 0o002) !== 0 || ((parentInfo.mode & 0o020) !== 0 && parentInfo.gid !== myGroup);
       if (othersWrite && (parentInfo.mode & 0o1000) === 0) {
         return `${parent} is writable by other users and not sticky: they could swap ${at} for a link`;
       }
