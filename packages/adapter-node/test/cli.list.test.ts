@@ -302,6 +302,24 @@ describe('rdl with a list of URLs', () => {
     expect(await listDir(work)).toEqual([queueFileName, 'x.bin', 'y.bin']);
   }, 60_000);
 
+  it('SIGINT twice: exit 130, no lock left behind, and the same command runs the list again and finishes', async () => {
+    const work = await folder();
+    const urls = ['x.bin', 'y.bin'].map((n) => `${site.server.origin}/slow/${n}`);
+    const first = spawnRdl([...urls, '--json', '-x', '1'], work);
+    await first.waitFor((e) => e.event === 'progress' && Number(e.bytes) > 0);
+    first.child.kill('SIGINT');
+    // Two signals at one instant are one to the process: the second comes while the first pauses (or once it has).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    first.child.kill('SIGINT');
+    const stopped = await first.exit;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(await listDir(work)).not.toContain(`${queueFileName}.lock`);
+    await site.server.setPaced(false);
+    const again = await runRdl([...urls], work);
+    expect(again.code, again.stderr).toBe(0);
+    for (const n of ['x.bin', 'y.bin']) expect(await sha256File(join(work, n))).toBe(shas.get(n));
+  }, 60_000);
+
   it('R24: SIGTERM pauses every download with its checkpoint saved, exit 143; the same command finishes', async () => {
     const work = await folder();
     const urls = ['x.bin', 'y.bin'].map((n) => `${site.server.origin}/slow/${n}`);

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
@@ -146,7 +146,16 @@ export const runList = async (
     return refuse(failureCode(locked.failure), describeFailure(locked.failure), exitCodes.failed);
   }
   try {
-    return await runLocked(env, args, argv, optionsFor, ports, finish, dir, targets);
+    // An exit forced by a second signal, or by the pause taking too long, skips the `finally`: the lock goes first.
+    const exit = (code: number): void => {
+      try {
+        unlinkSync(lockPath);
+      } catch {
+        // Gone already: nothing to release.
+      }
+      env.exit(code);
+    };
+    return await runLocked(env, args, argv, optionsFor, ports, finish, dir, targets, exit);
   } finally {
     await releaseLock(lockPath).catch(() => undefined);
   }
@@ -162,6 +171,8 @@ const runLocked = async (
   finish: (result: DownloadResult) => Promise<void>,
   dir: string,
   targets: readonly ListTarget[],
+  /** Ends the process at once with this code, the list's lock released. */
+  exit: (code: number) => void,
 ): Promise<number> => {
   // One rate limit over the whole list (R44), not one a download.
   const optionsOf = (t: ListTarget): DownloadOptions => {
@@ -212,17 +223,18 @@ const runLocked = async (
   }
 
   let signal: Parameters<Parameters<CliEnvironment['onSignal']>[0]>[0] | null = null;
-  const stopListening = env.onSignal((received) => {
-    if (signal !== null) env.exit(exitCodes[signal]);
+  // Heard to the end of the process: a signal once the list has paused (or ended) still ends it at once, its lock
+  // released, where the default action would leave the lock behind.
+  env.onSignal((received) => {
+    if (signal !== null) exit(exitCodes[signal]);
     signal = received;
     queue.pauseAll();
-    setTimeout(() => env.exit(exitCodes[received]), pauseGraceMs).unref();
+    setTimeout(() => exit(exitCodes[received]), pauseGraceMs).unref();
   });
   queue.resumeAll();
   const summary = await queue.idle();
   await queue.flushed();
   await Promise.allSettled(finishing);
-  stopListening();
 
   if (signal !== null) {
     reporter.paused(resumeCommand(argv));
