@@ -155,7 +155,7 @@ export const runList = async (
       }
       env.exit(code);
     };
-    return await runLocked(env, args, argv, optionsFor, ports, finish, dir, targets, exit);
+    return await runLocked([env, args, argv, optionsFor, ports, finish], dir, targets, exit);
   } finally {
     await releaseLock(lockPath).catch(() => undefined);
   }
@@ -163,17 +163,14 @@ export const runList = async (
 
 /** The list once its folder is locked: its queue run to the end, or to a signal. */
 const runLocked = async (
-  env: CliEnvironment,
-  args: CliArgs,
-  argv: readonly string[],
-  optionsFor: (url: string, target: string) => DownloadOptions,
-  ports: Partial<DownloadPorts>,
-  finish: (result: DownloadResult) => Promise<void>,
+  /** What `runList` was given. */
+  given: Parameters<typeof runList>,
   dir: string,
   targets: readonly ListTarget[],
   /** Ends the process at once with this code, the list's lock released. */
   exit: (code: number) => void,
 ): Promise<number> => {
+  const [env, args, argv, optionsFor, ports, finish] = given;
   // One rate limit over the whole list (R44), not one a download.
   const optionsOf = (t: ListTarget): DownloadOptions => {
     const { maxBytesPerSecond: _perDownload, ...options } = optionsFor(t.url, t.target);
