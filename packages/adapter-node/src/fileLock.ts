@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, type Stats, unlinkSync } from 'node:fs';
 import { link, readdir, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -302,6 +302,15 @@ export const lockState = async (path: string): Promise<Exclude<LockAttempt, { _t
 export const releaseLock = async (path: string): Promise<void> => {
   try {
     await unlink(path);
+  } catch (error) {
+    if (errnoOf(error) !== 'ENOENT') throw error;
+  }
+};
+
+/** `releaseLock` at once, for a process about to exit (no turn of the event loop left to await it). */
+export const releaseLockSync = (path: string): void => {
+  try {
+    unlinkSync(path);
   } catch (error) {
     if (errnoOf(error) !== 'ENOENT') throw error;
   }

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
 import {
+  headersTooLong,
   isHttpUrl,
   MAX_CONNECTIONS,
-  MAX_HEADERS_CHARS,
   parseUrl,
   urlTooLong,
   withoutUserinfo,
@@ -444,19 +444,9 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(maxConnections)) return maxConnections;
   if (E.isLeft(minSplitBytes)) return minSplitBytes;
   if (E.isLeft(client)) return client;
-  // R30: what every download would refuse (`MAX_HEADERS_CHARS`) is refused here, before any request or file.
-  const headerChars = Object.entries(client.right.headers).reduce(
-    (n, [name, v]) => n + name.length + v.length,
-    0,
-  );
-  if (headerChars > MAX_HEADERS_CHARS) {
-    return E.left(
-      invalid(
-        '--header',
-        `${headerChars} characters of headers, more than the ${MAX_HEADERS_CHARS} rdl sends`,
-      ),
-    );
-  }
+  // R30: what every download would refuse is refused here, before any request or file.
+  const headersProblem = headersTooLong(client.right.headers);
+  if (headersProblem !== null) return E.left(invalid('--header', headersProblem));
   if (E.isLeft(proxy)) return proxy;
   if (
     connections.right !== null &&

@@ -1,10 +1,10 @@
-import { statSync, unlinkSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import { CROSS_ORIGIN_HEADERS, storedUrl } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
-import { acquireLock, releaseLock } from '../fileLock.js';
+import { acquireLock, releaseLock, releaseLockSync } from '../fileLock.js';
 import { toStorageFailure } from '../fsFailure.js';
 import type { CliArgs } from './args.js';
 import { exitCodes } from './exitCodes.js';
@@ -149,11 +149,10 @@ export const runList = async (
     // An exit forced by a second signal, or by the pause taking too long, skips the `finally`: the lock goes first.
     const exit = (code: number): void => {
       try {
-        unlinkSync(lockPath);
-      } catch {
-        // Gone already: nothing to release.
+        releaseLockSync(lockPath);
+      } finally {
+        env.exit(code);
       }
-      env.exit(code);
     };
     return await runLocked([env, args, argv, optionsFor, ports, finish], dir, targets, exit);
   } finally {

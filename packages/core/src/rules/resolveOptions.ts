@@ -101,24 +101,31 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** The most characters of header names and values a download sends (R30). */
 export const MAX_HEADERS_CHARS = 32 * 1024;
 
+/** Why `headers` are too long to send, or `null`: their names and values over `MAX_HEADERS_CHARS` in all. */
+export const headersTooLong = (headers: Readonly<Record<string, string>>): string | null => {
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) size += name.length + value.length;
+  return size > MAX_HEADERS_CHARS
+    ? `${size} characters of headers, more than the ${MAX_HEADERS_CHARS} rdl sends`
+    : null;
+};
+
 const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
   if (value === undefined) return E.right({});
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return invalid('headers', 'must be an object of header names to strings');
   }
   const out: Record<string, string> = {};
-  let size = 0;
   for (const [name, v] of Object.entries(value)) {
     if (!TOKEN.test(name)) return invalid('headers', `invalid header name ${JSON.stringify(name)}`);
     if (typeof v !== 'string' || /[\r\n\0]/.test(v)) {
       return invalid('headers', `header ${name} must be a string without line breaks`);
     }
     out[name] = v;
-    size += name.length + v.length;
   }
   // As servers bound a request's head (nginx: 4 × 8 KiB), and so that a queue's record of it stays readable (R45).
-  if (size > MAX_HEADERS_CHARS)
-    return invalid('headers', `${size} characters of headers, more than the ${MAX_HEADERS_CHARS} rdl sends`);
+  const tooLong = headersTooLong(out);
+  if (tooLong !== null) return invalid('headers', tooLong);
   return E.right(out);
 };
 
