@@ -42,6 +42,7 @@ describe('rdl arguments', () => {
       connections: null,
       maxConnections: null,
       minSplitBytes: null,
+      maxFileBytes: null,
       inputs: [{ url, out: null, line: null }],
       list: false,
       dir: null,
@@ -91,6 +92,8 @@ describe('rdl arguments', () => {
         '32',
         '--min-split-size',
         '4M',
+        '--max-filesize',
+        '1G',
         '-j',
         '8',
         '-d',
@@ -131,6 +134,7 @@ describe('rdl arguments', () => {
       connections: 8,
       maxConnections: 32,
       minSplitBytes: 4 * 1024 ** 2,
+      maxFileBytes: 1024 ** 3,
       inputs: [{ url, out: null, line: null }],
       list: false,
       dir: process.cwd(),
@@ -197,6 +201,10 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--min-split-size', '0'])).toMatchObject({ field: '--min-split-size' });
     expect(refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
     expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
+    expect(parsed([url, '--max-filesize', '2M']).maxFileBytes).toBe(2 * 1024 ** 2);
+    for (const bad of ['0', '-1', 'big', '1 MB']) {
+      expect(refusal([url, '--max-filesize', bad])).toMatchObject({ field: '--max-filesize' });
+    }
     expect(parsed([url, '--proxy', '']).proxy).toBe('');
     expect(parseCommand([url, '--refresh-command', ' '])).toMatchObject({
       left: { _tag: 'InvalidInput', field: '--refresh-command', message: 'empty command' },

@@ -46,6 +46,8 @@ export interface CliArgs {
   readonly maxConnections: number | null;
   /** `--min-split-size`: no segment is split below this many bytes. Default: core's (1 MiB). */
   readonly minSplitBytes: number | null;
+  /** `--max-filesize`: the largest file accepted, as curl's (`ERR_TOO_LARGE` past it). Default: any. */
+  readonly maxFileBytes: number | null;
   /** `--cacert`: the CA certificates (PEM) that alone are trusted for https, read before any request. Default none. */
   readonly cacert: { readonly file: string; readonly pem: string } | null;
   /**
@@ -99,6 +101,8 @@ Options:
                              while more connections add speed)
       --max-connections <n>  the most connections the adaptive count reaches, 1 to 64 (default: 16)
       --min-split-size <size>  no segment is split into pieces smaller than this (K, M, G suffixes; default: 1M)
+      --max-filesize <size>  refuse a file larger than this (K, M, G suffixes), as curl's: ERR_TOO_LARGE before
+                             a byte is written when the server announces more, else once the body runs past it
       --sha256 <hex>         expected SHA-256 of the file, checked before it appears
       --allow-https-downgrade  follow a redirect from https to http (default: refused, ERR_REDIRECT_REFUSED)
       --cacert <file>        trust only the CA certificates of this PEM file for https, as curl's (default: the
@@ -142,6 +146,7 @@ const options = {
   connections: { type: 'string', short: 'x' },
   'max-connections': { type: 'string' },
   'min-split-size': { type: 'string' },
+  'max-filesize': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   'allow-https-downgrade': { type: 'boolean' },
@@ -411,6 +416,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const connections = connectionCount('--connections', values.connections);
   const maxConnections = connectionCount('--max-connections', values['max-connections']);
   const minSplitBytes = byteSize('--min-split-size', values['min-split-size']);
+  const maxFileBytes = byteSize('--max-filesize', values['max-filesize']);
   const client = E.isLeft(url)
     ? url
     : clientFlags(values, url.right, E.isRight(headUrl) ? headUrl.right : null);
@@ -443,6 +449,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(connections)) return connections;
   if (E.isLeft(maxConnections)) return maxConnections;
   if (E.isLeft(minSplitBytes)) return minSplitBytes;
+  if (E.isLeft(maxFileBytes)) return maxFileBytes;
   if (E.isLeft(client)) return client;
   // R30: what every download would refuse is refused here, before any request or file.
   const headersProblem = headersTooLong(client.right.headers);
@@ -478,6 +485,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       connections: connections.right,
       maxConnections: maxConnections.right,
       minSplitBytes: minSplitBytes.right,
+      maxFileBytes: maxFileBytes.right,
       inputs,
       list,
       dir: dir.right,

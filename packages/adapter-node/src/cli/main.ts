@@ -100,6 +100,7 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.connections === null ? {} : { connections: args.connections }),
   ...(args.maxConnections === null ? {} : { maxConnections: args.maxConnections }),
   ...(args.minSplitBytes === null ? {} : { minSegmentBytes: args.minSplitBytes }),
+  ...(args.maxFileBytes === null ? {} : { maxFileBytes: args.maxFileBytes }),
   ...(Object.keys(args.client.headers).length === 0 ? {} : { headers: args.client.headers }),
   ...(args.refreshCommand === null ? {} : { refreshUrl: refreshFromCommand(args.refreshCommand) }),
 });

@@ -150,6 +150,7 @@ export const machineSetup = setup({
           partSize: context.partSize,
           probe: context.probe,
           onChange: context.options.onChange,
+          maxFileBytes: context.options.maxFileBytes,
         });
       },
     }),

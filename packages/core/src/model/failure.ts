@@ -52,6 +52,11 @@ export type DownloadFailure =
       readonly expected: string;
       readonly actual: string;
     }
+  /**
+   * The file is larger than `maxFileBytes`: announced so (`size`), or its body of no announced length ran past the
+   * limit (`size` `null`). Not retried.
+   */
+  | { readonly _tag: 'TooLarge'; readonly limit: number; readonly size: number | null }
   /** Another download owns the target (R23). */
   | { readonly _tag: 'TargetBusy'; readonly target: string }
   | { readonly _tag: 'NoSpace'; readonly message: string }
@@ -86,6 +91,7 @@ export const failureCodes = {
   UrlExpired: 'ERR_URL_EXPIRED',
   RefreshFailed: 'ERR_REFRESH_FAILED',
   IntegrityError: 'ERR_INTEGRITY',
+  TooLarge: 'ERR_TOO_LARGE',
   TargetBusy: 'ERR_TARGET_BUSY',
   NoSpace: 'ERR_NO_SPACE',
   QuotaExceeded: 'ERR_QUOTA_EXCEEDED',
@@ -129,6 +135,10 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   RefreshFailed: (f) => `the refreshUrl hook failed: ${f.message}`,
   IntegrityError: (f) =>
     `${f.check}${f.source === null || f.source === 'caller' ? '' : ` (${f.source})`} mismatch: expected ${f.expected}, got ${f.actual}; the data was discarded`,
+  TooLarge: (f) =>
+    f.size === null
+      ? `the body ran past the limit of ${f.limit} bytes with no length announced`
+      : `the file is ${f.size} bytes, over the limit of ${f.limit} bytes`,
   TargetBusy: (f) => `${f.target} is busy: another download of it is running`,
   NoSpace: (f) => `no space left on the device: ${f.message}`,
   QuotaExceeded: (f) => `storage quota exceeded: ${f.message}`,

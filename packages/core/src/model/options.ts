@@ -46,6 +46,12 @@ export interface DownloadOptions {
    * Default none.
    */
   readonly maxBytesPerSecond?: number;
+  /**
+   * The largest file the download accepts, in bytes, as curl's `--max-filesize`: a probe or an answer that
+   * announces more fails with `ERR_TOO_LARGE` before a byte of it is written; a body of no announced length is cut
+   * when it runs past it (the bytes up to the limit stay, as after any failure). Default none.
+   */
+  readonly maxFileBytes?: number;
   /** The expected SHA-256 of the whole file, hex; checked before the file appears (R27). */
   readonly expectedSha256?: string;
   /** The expected MD5 of the whole file, hex (R27). */
@@ -112,6 +118,8 @@ export interface ResolvedOptions {
   readonly lowSpeedTimeMs: number;
   /** `null`: no limit. */
   readonly maxBytesPerSecond: number | null;
+  /** `null`: no limit. */
+  readonly maxFileBytes: number | null;
   readonly expectedSha256: string | null;
   readonly expectedMd5: string | null;
   readonly computeSha256: boolean;

@@ -34,6 +34,8 @@ const versionName = (v: Validators): string | null =>
  * decoded), the size of the part file on storage, and the probe.
  *
  * In order:
+ * - A probe that announces more than `maxFileBytes`: `Fail(TooLarge)`, before any data request; the part file and
+ *   checkpoint stay as they are.
  * - A checkpoint of another URL (scheme, host, port or path, `compareCheckpointUrl`): `Fresh('URL_CHANGED')` (R22).
  *   One whose URL differs only in the query (a presigned URL signed again) goes on below only when the checkpoint
  *   and the probe have the same strong ETag (R2, R13): servers that choose the object by the query (`?file=a`,
@@ -58,8 +60,13 @@ export const planStart = (input: {
   readonly partSize: number;
   readonly probe: ProbeResult;
   readonly onChange: 'restart' | 'fail';
+  /** The largest file accepted; `null`: any. */
+  readonly maxFileBytes: number | null;
 }): StartPlan => {
-  const { url, stored, partSize, probe } = input;
+  const { url, stored, partSize, probe, maxFileBytes } = input;
+  if (maxFileBytes !== null && probe.totalLength !== null && probe.totalLength > maxFileBytes) {
+    return { _tag: 'Fail', failure: { _tag: 'TooLarge', limit: maxFileBytes, size: probe.totalLength } };
+  }
   const fresh = freshCheckpoint(url, probe);
   const hadBytes = stored !== null && coveredBytes(stored.ranges) > 0;
   const restart = (reason: RestartReason): StartPlan => ({

@@ -238,6 +238,11 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
   if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
   const maxBytesPerSecond = rateLimit(raw.maxBytesPerSecond, lowSpeedLimit.right);
   if (E.isLeft(maxBytesPerSecond)) return maxBytesPerSecond;
+  const maxFileBytes =
+    raw.maxFileBytes === undefined
+      ? E.right(null)
+      : number('maxFileBytes', raw.maxFileBytes, 0, { min: 0, integer: true });
+  if (E.isLeft(maxFileBytes)) return maxFileBytes;
   const expectedSha256 = hex('expectedSha256', raw.expectedSha256, 64);
   if (E.isLeft(expectedSha256)) return expectedSha256;
   const expectedMd5 = hex('expectedMd5', raw.expectedMd5, 32);
@@ -276,6 +281,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     lowSpeedLimit: lowSpeedLimit.right,
     lowSpeedTimeMs: lowSpeedTimeMs.right,
     maxBytesPerSecond: maxBytesPerSecond.right,
+    maxFileBytes: maxFileBytes.right,
     expectedSha256: expectedSha256.right,
     expectedMd5: expectedMd5.right,
     computeSha256: computeSha256.right,

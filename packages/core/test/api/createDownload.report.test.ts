@@ -183,6 +183,80 @@ describe('createDownload: integrity and reporting', () => {
     expect(w.storage.fileOf(TARGET)).toEqual(content);
   });
 
+  it('R40: a probe that announces more than maxFileBytes fails ERR_TOO_LARGE before any GET, and leaves nothing', async () => {
+    const w = worldServing(bytesOf(SIZE));
+    const run = begin(w, { maxFileBytes: SIZE - 1 });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_TOO_LARGE');
+    expect((end.error as Error).message).toBe(
+      `the file is ${SIZE} bytes, over the limit of ${SIZE - 1} bytes`,
+    );
+    expect(gets(w)).toEqual([]);
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+  });
+
+  it('R40: a file of exactly maxFileBytes is downloaded', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    const end = await finish(w, begin(w, { maxFileBytes: SIZE }));
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R40: a refused HEAD leaves the limit to the GET probe: ERR_TOO_LARGE with no byte written', async () => {
+    const w = worldServing(bytesOf(SIZE));
+    w.server.refuseHead(405);
+    const end = await finish(w, begin(w, { maxFileBytes: 1000 }));
+    expect(end.code).toBe('ERR_TOO_LARGE');
+    expect(gets(w).map((r) => r.headers.range)).toEqual(['bytes=0-0']);
+    expect(w.storage.fileOf(TARGET)).toBeNull();
+  });
+
+  it('R40: a data answer that announces more than maxFileBytes (its probe told no length) writes no byte of it', async () => {
+    const w = worldServing(bytesOf(SIZE));
+    // Every HEAD leaves its length out; every GET tells it.
+    w.server.inject(fault.setHeaders({ 'content-length': null }), {
+      method: 'HEAD',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const end = await finish(w, begin(w, { maxFileBytes: 1000 }));
+    expect(end.code).toBe('ERR_TOO_LARGE');
+    expect((end.error as Error).message).toContain(`the file is ${SIZE} bytes`);
+    expect(w.storage.fileOf(TARGET)).toBeNull();
+    expect(w.storage.partOf(TARGET) ?? new Uint8Array(0)).toHaveLength(0);
+  });
+
+  it('R40, R15: a body of no announced length is cut at maxFileBytes with ERR_TOO_LARGE; no byte past it is written', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE), { lengthKnown: false });
+    const run = begin(w, { maxFileBytes: 25_000, writeBufferBytes: 4096 });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_TOO_LARGE');
+    expect((end.error as Error).message).toBe(
+      'the body ran past the limit of 25000 bytes with no length announced',
+    );
+    expect(w.storage.list().some((name) => !name.endsWith('.part'))).toBe(false);
+    expect((w.storage.partOf(TARGET) ?? new Uint8Array(0)).length).toBeLessThanOrEqual(25_000);
+    expect(gets(w)).toHaveLength(1);
+  });
+
+  it('R40, R15: a body of no announced length and exactly maxFileBytes completes', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content, { lengthKnown: false });
+    const end = await finish(w, begin(w, { maxFileBytes: SIZE }));
+    expect(end.code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it.each([-1, 1.5, Number.NaN, '10'])('R30: maxFileBytes %s is refused before any request', async (bad) => {
+    const w = worldServing(bytesOf(SIZE));
+    const end = await finish(w, begin(w, { maxFileBytes: bad as number }));
+    expect(end.code).toBe('ERR_INVALID_INPUT');
+    expect(w.server.requests).toEqual([]);
+  });
+
   it('R18, R29: a refreshUrl hook that fails ends with ERR_REFRESH_FAILED, its first line in the message', async () => {
     const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));

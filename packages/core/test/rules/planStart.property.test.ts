@@ -57,7 +57,7 @@ const input = fc
       acceptsRanges: g.acceptsRanges,
       contentEncoding: g.encoding,
     };
-    return { url: g.given, stored, partSize: g.partSize, probe, onChange: g.onChange };
+    return { url: g.given, stored, partSize: g.partSize, probe, onChange: g.onChange, maxFileBytes: null };
   });
 
 describe('planStart (properties)', () => {
@@ -161,6 +161,21 @@ describe('planStart (properties)', () => {
         }
         // Two strong ETags that differ: a change (R11), never a resume.
         if (saved !== null && seen !== null && saved !== seen) expect(['Fresh', 'Fail']).toContain(p._tag);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('R40: under maxFileBytes the plan is Fail(TooLarge) exactly when the probe announces more; else the plan without it', () => {
+    fc.assert(
+      fc.property(input, fc.nat({ max: 2500 }), (i, limit) => {
+        const p = planStart({ ...i, maxFileBytes: limit });
+        const { totalLength } = i.probe;
+        if (totalLength !== null && totalLength > limit) {
+          expect(p).toEqual({ _tag: 'Fail', failure: { _tag: 'TooLarge', limit, size: totalLength } });
+        } else {
+          expect(p).toEqual(planStart(i));
+        }
       }),
       { numRuns: 3000 },
     );

@@ -15,7 +15,15 @@ const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   ...over,
 });
 const plan = (over: Partial<Parameters<typeof planStart>[0]> = {}) =>
-  planStart({ url: FILE_URL, stored, partSize: 400, probe: probe(), onChange: 'restart', ...over });
+  planStart({
+    url: FILE_URL,
+    stored,
+    partSize: 400,
+    probe: probe(),
+    onChange: 'restart',
+    maxFileBytes: null,
+    ...over,
+  });
 const fresh = (reason: string | null, p: ProbeResult = probe()) => ({
   _tag: 'Fresh',
   reason,

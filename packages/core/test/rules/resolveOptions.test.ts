@@ -23,6 +23,7 @@ describe('resolveOptions', () => {
         lowSpeedLimit: 0,
         lowSpeedTimeMs: 30_000,
         maxBytesPerSecond: null,
+        maxFileBytes: null,
         expectedSha256: null,
         expectedMd5: null,
         computeSha256: false,

@@ -166,6 +166,12 @@ export class RangeFetch {
       releaseBody(response.body);
       return unstreamed(decisionOutcome(decision, this.#random()));
     }
+    const { maxFileBytes } = options;
+    if (maxFileBytes !== null && decision.totalLength !== null && decision.totalLength > maxFileBytes) {
+      // R40: a file over the caller's limit gets no byte written, whatever its probe said.
+      releaseBody(response.body);
+      return unstreamed(fail({ _tag: 'TooLarge', limit: maxFileBytes, size: decision.totalLength }));
+    }
     const first = decision.start === 0 && checkpoint.ranges.length === 0;
     // R27: its checksums of the file; an answer of another version than the probe's replaces the probe's.
     const another = first && compareVersions(checkpoint.validators, decision.validators) !== 'same';
@@ -189,6 +195,7 @@ export class RangeFetch {
     };
     const sink = this.#input.sink(start, response.recycle);
     let bodyFailure: DownloadFailure | null = null;
+    let tooLarge: DownloadFailure | null = null;
     let ended = false;
     const iterator = response.body[Symbol.asyncIterator]();
     try {
@@ -221,12 +228,16 @@ export class RangeFetch {
           // R10: never a byte past the end the answer promised, nor past what the caller still wants.
           const room = Math.max(0, limit - sink.received);
           if (chunk.length > room) chunk = chunk.subarray(0, room);
+        } else if (maxFileBytes !== null && sink.received + chunk.length > maxFileBytes) {
+          // A body of no announced length ran past the caller's limit: the bytes up to it are kept, no more.
+          chunk = chunk.subarray(0, Math.max(0, maxFileBytes - sink.received));
+          tooLarge = { _tag: 'TooLarge', limit: maxFileBytes, size: null };
         }
         const added = sink.add(chunk);
         // Told before the write is awaited: a split decided meanwhile sees every byte this request took (R42).
         this.#input.onProgress?.(sink.received, totalLength);
         await added;
-        if (sink.failure !== null) break;
+        if (sink.failure !== null || tooLarge !== null) break;
         const stop = end();
         if (stop !== null && sink.received >= stop) break;
         if (this.#tooSlow(sink.received)) break;
@@ -244,6 +255,7 @@ export class RangeFetch {
     this.#written = sink.written;
     const streamed = { totalLength };
     if (failure !== null) return { outcome: fail(failure), written: this.#written, streamed };
+    if (tooLarge !== null) return { outcome: fail(tooLarge), written: this.#written, streamed };
     const outcome = streamOutcome({
       cut: this.#cut,
       bodyFailure,
