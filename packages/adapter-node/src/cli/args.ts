@@ -28,6 +28,8 @@ export interface CliArgs {
   readonly retries: number | null;
   /** `--stall-timeout` in seconds, as milliseconds. Default: core's (30 s). */
   readonly stallTimeoutMs: number | null;
+  /** `-m, --max-time` in seconds, as milliseconds: the run stops (paused, resumable) once it has taken so long. */
+  readonly maxTimeMs: number | null;
   /** `--sha256`, lower-cased. */
   readonly sha256: string | null;
   readonly quiet: boolean;
@@ -92,6 +94,8 @@ Options:
       --on-change <policy>   restart | fail, when the file changed on the server (default: restart)
       --retries <n>          attempts in a row without a byte before giving up (default: 8)
       --stall-timeout <s>    seconds without a byte before the connection is retried (default: 30)
+  -m, --max-time <s>         stop after this many seconds, as curl's: paused with every checkpoint saved, exit 28
+                             (ERR_MAX_TIME); the same command goes on from the bytes (default: no limit)
   -Y, --speed-limit <rate>   a body slower than this (bytes a second; K, M, G suffixes) for --speed-time is cut
                              and retried, as curl's (default: off)
   -y, --speed-time <s>       the window of --speed-limit (default: 30)
@@ -139,6 +143,7 @@ const options = {
   'on-change': { type: 'string' },
   retries: { type: 'string' },
   'stall-timeout': { type: 'string' },
+  'max-time': { type: 'string', short: 'm' },
   sha256: { type: 'string' },
   'speed-limit': { type: 'string', short: 'Y' },
   'limit-rate': { type: 'string' },
@@ -185,7 +190,7 @@ const invalid = (field: string, message: string): DownloadFailure => ({
 });
 
 /**
- * `parseArgs` refuses `--retries -1` as ambiguous; joining a negative number to its option lets the value check
+ * `parseArgs` refuses `--retries -1` (and `-m -1`) as ambiguous; joining a negative number to its option lets the value check
  * say what is wrong with it (a negative count) instead.
  */
 const joinNegativeValues = (argv: readonly string[]): string[] => {
@@ -193,8 +198,8 @@ const joinNegativeValues = (argv: readonly string[]): string[] => {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = argv[i + 1];
-    if (arg.startsWith('--') && valued.has(arg) && next !== undefined && /^-\d/.test(next)) {
-      joined.push(`${arg}=${next}`);
+    if (valued.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
       i++;
     } else {
       joined.push(arg);
@@ -408,6 +413,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const onChange = onChangePolicy(values['on-change']);
   const retries = count('--retries', values.retries);
   const stallTimeoutMs = seconds('--stall-timeout', values['stall-timeout']);
+  const maxTimeMs = seconds('--max-time', values['max-time']);
   const sha256 = sha256Hex(values.sha256);
   const lowSpeedLimit = byteRate('--speed-limit', values['speed-limit']);
   const lowSpeedTimeMs = seconds('--speed-time', values['speed-time']);
@@ -429,6 +435,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(onChange)) return onChange;
   if (E.isLeft(retries)) return retries;
   if (E.isLeft(stallTimeoutMs)) return stallTimeoutMs;
+  if (E.isLeft(maxTimeMs)) return maxTimeMs;
   if (E.isLeft(sha256)) return sha256;
   if (E.isLeft(lowSpeedLimit)) return lowSpeedLimit;
   if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
@@ -474,6 +481,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       onChange: onChange.right,
       retries: retries.right,
       stallTimeoutMs: stallTimeoutMs.right,
+      maxTimeMs: maxTimeMs.right,
       sha256: sha256.right,
       quiet: values.quiet === true || values.silent === true,
       json: values.json === true,

@@ -11,6 +11,8 @@ export const exitCodes = {
   SIGINT: 130,
   /** SIGTERM: paused, checkpoint saved. */
   SIGTERM: 143,
+  /** `--max-time` passed: paused, every checkpoint saved (curl's 28, "operation timed out"). */
+  TIMEOUT: 28,
   /** stdout's reader went away (`rdl --json | head`): paused, checkpoint saved. */
   SIGPIPE: 141,
 } as const;

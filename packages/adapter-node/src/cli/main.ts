@@ -10,6 +10,7 @@ import { NodeHttp } from '../NodeHttp.js';
 import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
+import { reportMaxTime, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
 import { refreshFromCommand } from './refreshCommand.js';
@@ -20,8 +21,11 @@ import { jsonReporter, type Output, quietReporter, type Reporter, textReporter }
 import { resumeCommand } from './resumeCommand.js';
 import { runList } from './runList.js';
 
-/** What stops a download before its end: Ctrl-C, a termination request, or the reader of stdout gone (EPIPE). */
-type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGPIPE';
+/**
+ * What stops a download before its end: Ctrl-C, a termination request, the reader of stdout gone (EPIPE), or
+ * `--max-time` passed (`TIMEOUT`).
+ */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGPIPE' | 'TIMEOUT';
 
 /** How long a signal waits for the pause (network stopped, checkpoint saved) before the process ends anyway. */
 const pauseGraceMs = 10_000;
@@ -29,7 +33,7 @@ const pauseGraceMs = 10_000;
 /** Where the command runs: its streams, folder and signals. Tests and `main` fill it with the process's own. */
 export interface CliEnvironment extends Output {
   readonly cwd: string;
-  /** Calls `handler` on SIGINT and SIGTERM; returns the function that stops listening. */
+  /** Calls `handler` on SIGINT and SIGTERM (and EPIPE, `--max-time`); returns the function that stops listening. */
   readonly onSignal: (handler: (signal: StopSignal) => void) => () => void;
   /** Ends the process at once: a second signal while pausing. */
   readonly exit: (code: number) => never;
@@ -123,6 +127,8 @@ const runDownload = async (
   finish: (result: DownloadResult) => Promise<void>,
   /** `--refresh-command` was given: an expired URL then says its URLs were refused too. */
   refreshes: boolean,
+  /** What says that `--max-time` stopped the run. */
+  timedOut: () => void,
 ): Promise<number> => {
   let signal: StopSignal | null = null;
   let stopped: (signal: StopSignal) => void = () => undefined;
@@ -163,6 +169,7 @@ const runDownload = async (
       reporter.close();
       return exitCodes.ok;
     case 'Stopped':
+      if (outcome.signal === 'TIMEOUT') timedOut();
       reporter.paused(download.getSnapshot().progress, resumeCommand(argv));
       reporter.close();
       return exitCodes[outcome.signal];
@@ -206,6 +213,8 @@ export const runCli = async (
       break;
   }
   const args = command.right.args;
+  const limited = withMaxTime(env, args.maxTimeMs);
+  const timedOut = (): void => reportMaxTime(env, args.maxTimeMs ?? 0, args.json);
   // Every run, even quiet: nobody should forget that a download was not authenticated.
   if (args.client.insecure) writeLines(env.stderr, insecureWarning);
   const chosen = { http: commandHttp(args), ...ports };
@@ -214,7 +223,7 @@ export const runCli = async (
     const finish = async (result: DownloadResult): Promise<void> => {
       if (args.client.remoteTime) await applyRemoteTime(result.target, result.validators.lastModified);
     };
-    return runList(env, args, argv, optionsFor, chosen, finish);
+    return runList(limited, args, argv, optionsFor, chosen, finish, timedOut);
   }
   const toStdout = args.output === '-';
   const named =
@@ -249,7 +258,7 @@ export const runCli = async (
   const download = toStdout
     ? createStreamDownload(options, env.stdout, chosen)
     : createDownload(options, chosen);
-  return runDownload(env, download, reporter, argv, finish, args.refreshCommand !== null);
+  return runDownload(limited, download, reporter, argv, finish, args.refreshCommand !== null, timedOut);
 };
 
 /** What `-o -` names the download in messages. */

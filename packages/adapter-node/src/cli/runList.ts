@@ -105,6 +105,8 @@ export const runList = async (
   ports: Partial<DownloadPorts>,
   /** What the command does to each finished file (`-R`). */
   finish: (result: DownloadResult) => Promise<void>,
+  /** What says that `--max-time` stopped the run. */
+  timedOut: () => void,
 ): Promise<number> => {
   const dir = args.dir ?? env.cwd;
   const listed = listTargets(args.inputs, dir, [queueFileName]);
@@ -154,7 +156,7 @@ export const runList = async (
         env.exit(code);
       }
     };
-    return await runLocked([env, args, argv, optionsFor, ports, finish], dir, targets, exit);
+    return await runLocked([env, args, argv, optionsFor, ports, finish, timedOut], dir, targets, exit);
   } finally {
     await releaseLock(lockPath).catch(() => undefined);
   }
@@ -169,7 +171,7 @@ const runLocked = async (
   /** Ends the process at once with this code, the list's lock released. */
   exit: (code: number) => void,
 ): Promise<number> => {
-  const [env, args, argv, optionsFor, ports, finish] = given;
+  const [env, args, argv, optionsFor, ports, finish, timedOut] = given;
   // One rate limit over the whole list (R44), not one a download.
   const optionsOf = (t: ListTarget): DownloadOptions => {
     const { maxBytesPerSecond: _perDownload, ...options } = optionsFor(t.url, t.target);
@@ -233,6 +235,7 @@ const runLocked = async (
   await Promise.allSettled(finishing);
 
   if (signal !== null) {
+    if (signal === 'TIMEOUT') timedOut();
     reporter.paused(resumeCommand(argv));
     reporter.close();
     return exitCodes[signal];

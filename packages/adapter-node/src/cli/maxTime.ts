@@ -1,0 +1,36 @@
+import { formatJsonLine } from './json.js';
+import type { CliEnvironment } from './main.js';
+import { writeLines } from './render/escapeControls.js';
+import { messages } from './render/messages.js';
+
+/** The code of a run that `--max-time` stopped. */
+export const MAX_TIME_CODE = 'ERR_MAX_TIME';
+
+/**
+ * `env` whose stop signals also come, as `'TIMEOUT'`, once `maxTimeMs` have passed since the command began (curl's
+ * `-m`): the run then stops as on Ctrl-C, every checkpoint saved, and the same command goes on from its bytes.
+ * `env` itself when there is no limit.
+ */
+export const withMaxTime = (env: CliEnvironment, maxTimeMs: number | null): CliEnvironment => {
+  if (maxTimeMs === null) return env;
+  const deadline = Date.now() + maxTimeMs;
+  return {
+    ...env,
+    onSignal: (handler) => {
+      const stopListening = env.onSignal(handler);
+      const timer = setTimeout(() => handler('TIMEOUT'), Math.max(0, deadline - Date.now()));
+      timer.unref();
+      return () => {
+        clearTimeout(timer);
+        stopListening();
+      };
+    },
+  };
+};
+
+/** The one line (R29), and the `--json` error event, of a run `--max-time` stopped. */
+export const reportMaxTime = (env: CliEnvironment, maxTimeMs: number, json: boolean): void => {
+  const message = `stopped by --max-time ${maxTimeMs / 1000} s; every byte is kept for the same command to go on from`;
+  if (json) env.stdout.write(formatJsonLine({ event: 'error', code: MAX_TIME_CODE, message }));
+  writeLines(env.stderr, messages.failure(MAX_TIME_CODE, message));
+};

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { runCliInProcess } from './support/cliInProcess.js';
+import { generateBytes, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
+import { fileSha256 } from './support/harness.js';
+import { listDir, useTempDir } from './support/tempDir.js';
+
+/**
+ * `-m, --max-time`, as curl's: the run stops once it has taken so long. rdl's own `--limit-rate` keeps each file from
+ * ending within it (1 MB at 100 KiB/s takes 10 s), whatever the machine's speed.
+ */
+
+const body = generateBytes(1_000_000, 51);
+const server = useFaultServer();
+const dir = useTempDir('rdl-cli-max-time-');
+
+const startOf = (events: readonly { event: string }[]) =>
+  events.find((e) => e.event === 'start') as { resumedFrom: number } | undefined;
+
+describe('rdl --max-time', () => {
+  it('R24: -m stops the download as Ctrl-C does, exit 28 and ERR_MAX_TIME; the same command without it goes on from the bytes', async () => {
+    server.serve('/slow.bin', body);
+    const url = server.url('/slow.bin');
+    const cut = await runCliInProcess([url, '-m', '0.5', '--limit-rate', '100K', '--json'], dir());
+    expect(cut.code).toBe(28);
+    expect(cut.stderr).toContain(
+      'rdl: stopped by --max-time 0.5 s; every byte is kept for the same command to go on from (ERR_MAX_TIME)\n',
+    );
+    expect(cut.stderr).toMatch(/rdl: paused at .*To resume, run the same command again:\n {2}rdl .*-m 0\.5/s);
+    expect(cut.events.at(-1)).toMatchObject({ event: 'error', code: 'ERR_MAX_TIME' });
+    expect(await listDir(dir())).toEqual(['slow.bin.part', 'slow.bin.rdl.json']);
+
+    const rest = await runCliInProcess([url, '--json'], dir());
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(startOf(rest.events)?.resumedFrom).toBeGreaterThan(0);
+    expect(await listDir(dir())).toEqual(['slow.bin']);
+    expect(await fileSha256(`${dir()}/slow.bin`)).toBe(sha256(body));
+  });
+
+  it('a download that ends within --max-time exits 0 as usual', async () => {
+    server.serve('/quick.bin', body);
+    const run = await runCliInProcess([server.url('/quick.bin'), '-m', '60', '-q'], dir());
+    expect(run.code, run.stderr).toBe(0);
+    expect(await fileSha256(`${dir()}/quick.bin`)).toBe(sha256(body));
+  });
+
+  it('R45: -m stops a list with every checkpoint saved, exit 28; the same list without it finishes every file', async () => {
+    const files = ['a.bin', 'b.bin', 'c.bin'];
+    for (const name of files) server.serve(`/list/${name}`, body);
+    const urls = files.map((name) => server.url(`/list/${name}`));
+    const cut = await runCliInProcess([...urls, '-m', '0.5', '--limit-rate', '100K', '-q'], dir());
+    expect(cut.code).toBe(28);
+    expect(cut.stderr).toMatch(/^rdl: stopped by --max-time 0\.5 s; .* \(ERR_MAX_TIME\)\n/);
+    expect(cut.stderr).toContain(
+      'rdl: paused; every checkpoint is saved. To resume, run the same command again:',
+    );
+    const rest = await runCliInProcess([...urls, '-q'], dir());
+    expect(rest.code, rest.stderr).toBe(0);
+    expect((await listDir(dir())).filter((name) => !name.startsWith('.'))).toEqual(files);
+    for (const name of files) expect(await fileSha256(`${dir()}/${name}`)).toBe(sha256(body));
+  });
+
+  it.each(['0', '-1', 'soon', '1e3'])('R30: -m %s is refused before any request, exit 2', async (bad) => {
+    server.serve('/never.bin', body);
+    const run = await runCliInProcess([server.url('/never.bin'), '-m', bad], dir());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--max-time.*\(ERR_INVALID_INPUT\)\n$/);
+    expect(server.requests).toEqual([]);
+  });
+});
