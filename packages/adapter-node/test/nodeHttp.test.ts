@@ -65,6 +65,34 @@ describe('NodeHttp on the wire', () => {
     ]);
   });
 
+  it('R36: bytes a HEAD answer should not have had, arriving on its kept-alive socket once the next request went out, make that request go again on a new socket', async () => {
+    // A naive server writes a HEAD's head, then its body a moment later: the GET that took the socket meanwhile
+    // reads those bytes first. They are no answer of the GET's, so they are not the GET's BadResponse either.
+    const { server, http } = await raw((request, socket) => {
+      if (request.head.startsWith('HEAD')) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 31\r\n\r\n');
+      else if (request.connection === 1) socket.write('the body of the HEAD answer\r\n\r\n');
+      else socket.write(answer(`answer ${request.connection}`));
+    });
+    expect((await text(http, server.url(), 'HEAD')).status).toBe(200);
+    expect((await text(http, server.url())).body).toBe('answer 2');
+    expect(server.requests.map((request) => [request.connection, request.onConnection])).toEqual([
+      [1, 0],
+      [1, 1],
+      [2, 0],
+    ]);
+  });
+
+  it('R36: a malformed answer on a new socket is final: the request is not sent a third time', async () => {
+    const { server, http } = await raw((request, socket) => {
+      if (request.head.startsWith('HEAD')) socket.write(answer(''));
+      else socket.write('not an answer\r\n\r\n');
+    });
+    expect((await text(http, server.url(), 'HEAD')).status).toBe(200);
+    const { result } = await requestWith(http, server.url());
+    expect(E.isLeft(result) && result.left._tag).toBe('BadResponse');
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('a kept-alive socket closed by the server while idle is dropped from the pool', async () => {
     const { server, http } = await raw((request, socket) => {
       socket.end(answer(`answer ${request.connection}`));

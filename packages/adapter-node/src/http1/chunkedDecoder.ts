@@ -36,7 +36,7 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const SEMICOLON = 0x3b;
-/** Digits a size may have: 13 hex digits stay under 2^53. */
+/** Digits a size may have past its leading zeros: 13 hex digits stay under 2^53. */
 const MAX_SIZE_DIGITS = 13;
 /** Bytes of chunk extensions and trailer fields tolerated per message: they are skipped, never kept. */
 const MAX_SKIPPED_BYTES = 64 * 1024;
@@ -46,7 +46,7 @@ const MAX_SKIPPED_BYTES = 64 * 1024;
  * call is moved down over the framing bytes of that call, so it lies contiguous from the first byte given and the
  * caller can hand out views of its own buffer, never a copy. Bytes before `from` are never touched. State (a size
  * line cut in two, the rest of a chunk) is kept between calls, so no byte needs to be kept for the next one.
- * Chunk extensions and trailer fields are skipped. Lines end with CRLF; a bare LF is accepted as for the head.
+ * Chunk extensions, trailer fields and leading zeros of a size are skipped (64 KiB of them at most). Lines end with CRLF; a bare LF is accepted as for the head.
  */
 export class ChunkedDecoder {
   #state = State.SizeStart;
@@ -88,10 +88,12 @@ export class ChunkedDecoder {
       case State.Size: {
         const digit = hexValue(byte);
         if (digit >= 0) {
+          this.#state = State.Size;
+          // Leading zeros are legal (`1*HEXDIG`) and add nothing; they count as skipped bytes, so they end too.
+          if (this.#digits === 0 && digit === 0) return this.#skip();
           if (this.#digits === MAX_SIZE_DIGITS) return 'a chunk size too large';
           this.#size = this.#size * 16 + digit;
           this.#digits += 1;
-          this.#state = State.Size;
           return null;
         }
         if (this.#state === State.SizeStart) return 'a chunk size without a hex digit';
@@ -158,7 +160,9 @@ export class ChunkedDecoder {
 
   #skip(): string | null {
     this.#skipped += 1;
-    return this.#skipped > MAX_SKIPPED_BYTES ? 'chunk extensions or trailers over 64 KiB' : null;
+    return this.#skipped > MAX_SKIPPED_BYTES
+      ? 'chunk extensions, trailers or leading zeros over 64 KiB'
+      : null;
   }
 }
 
