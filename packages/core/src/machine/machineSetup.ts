@@ -150,6 +150,7 @@ export const machineSetup = setup({
           partSize: context.partSize,
           probe: context.probe,
           onChange: context.options.onChange,
+          source: context.dataUrl ?? context.urls.url,
           maxFileBytes: context.options.maxFileBytes,
         });
       },

@@ -22,6 +22,13 @@ export interface Checkpoint {
   readonly version: typeof CHECKPOINT_VERSION;
   /** The URL the caller gave (R17), not the one redirects led to. */
   readonly url: string;
+  /**
+   * Where its bytes came from, as `storedUrl` writes it: the URL the data requests went to, after the probe's
+   * redirects, or the URL a `refreshUrl` hook gave. Bytes are resumed from another only under one strong ETag
+   * (planStart): a redirect that now leads elsewhere, or a refreshed URL that names another object, may give one of
+   * the same size and date. Absent from a checkpoint written before it was kept.
+   */
+  readonly source?: string;
   readonly validators: Validators;
   /** The full length of the resource, `null` when the server did not tell (R15). */
   readonly totalLength: number | null;

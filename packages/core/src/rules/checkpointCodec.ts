@@ -7,6 +7,7 @@ export const encodeCheckpoint = (c: Checkpoint): string =>
   JSON.stringify({
     version: c.version,
     url: c.url,
+    ...(c.source === undefined ? {} : { source: c.source }),
     validators: { etag: c.validators.etag, lastModified: c.validators.lastModified, date: c.validators.date },
     totalLength: c.totalLength,
     ranges: c.ranges.map(([start, end]) => [start, end]),
@@ -33,6 +34,10 @@ export const decodeCheckpoint = (text: string): E.Either<string, Checkpoint> => 
   if (raw.version !== CHECKPOINT_VERSION)
     return E.left(`unsupported checkpoint version ${String(raw.version)}`);
   if (typeof raw.url !== 'string' || raw.url === '') return E.left('checkpoint url is missing');
+  // Absent from the checkpoints written before it was kept: not known then.
+  const source = raw.source;
+  if (source !== undefined && (typeof source !== 'string' || source === ''))
+    return E.left('checkpoint source is malformed');
   const v = raw.validators;
   if (!isRecord(v) || !stringOrNull(v.etag) || !stringOrNull(v.lastModified) || !stringOrNull(v.date)) {
     return E.left('checkpoint validators are malformed');
@@ -49,6 +54,7 @@ export const decodeCheckpoint = (text: string): E.Either<string, Checkpoint> => 
   return E.right({
     version: CHECKPOINT_VERSION,
     url: raw.url,
+    ...(source === undefined ? {} : { source }),
     validators: { etag: v.etag, lastModified: v.lastModified, date: v.date },
     totalLength: total as number | null,
     ranges: ranges.reduce<ByteRange[]>((merged, r) => addRange(merged, [r[0], r[1]]), []),

@@ -15,11 +15,12 @@ import {
  * total, so it is a single stream that no later start resumes. Its URL is `storedUrl(url)`: no password, no
  * signature on disk (R37).
  */
-export const freshCheckpoint = (url: string, probe: ProbeResult): Checkpoint => {
+export const freshCheckpoint = (url: string, probe: ProbeResult, source: string = url): Checkpoint => {
   const encoded = probe.contentEncoding !== null;
   return {
     version: CHECKPOINT_VERSION,
     url: storedUrl(url),
+    source: storedUrl(source),
     validators: encoded ? noValidators : probe.validators,
     totalLength: encoded ? null : probe.totalLength,
     ranges: [],
@@ -41,6 +42,9 @@ const versionName = (v: Validators): string | null =>
  *   and the probe have the same strong ETag (R2, R13): servers that choose the object by the query (`?file=a`,
  *   `?file=b`) may give two objects one size and one date, never one strong ETag. Else `Fresh('URL_CHANGED')`, or
  *   a change (R11) when both have strong ETags that differ. A resume then keeps the new URL.
+ * - The same rule for where the bytes come from: data requests that now go elsewhere than the checkpoint's `source`
+ *   (a redirect that leads to another URL than in the run that saved them, a URL a `refreshUrl` hook gave) go on
+ *   from its bytes only under one strong ETag on both sides, whatever part of the URL differs (R11, R13).
  * - An encoded resource: `Fresh('CONTENT_ENCODED')` (R5).
  * - A zero-length resource: `Complete` with no request (R14).
  * - Validators of the probe differ strongly from the checkpoint's: `Fresh('RESOURCE_CHANGED')`, or
@@ -60,6 +64,8 @@ export const planStart = (input: {
   readonly partSize: number;
   readonly probe: ProbeResult;
   readonly onChange: 'restart' | 'fail';
+  /** Where this run's data requests go (`dataRequestTarget`): what the bytes will come from. */
+  readonly source: string;
   /** The largest file accepted; `null`: any. */
   readonly maxFileBytes: number | null;
 }): StartPlan => {
@@ -67,7 +73,7 @@ export const planStart = (input: {
   if (maxFileBytes !== null && probe.totalLength !== null && probe.totalLength > maxFileBytes) {
     return { _tag: 'Fail', failure: { _tag: 'TooLarge', limit: maxFileBytes, size: probe.totalLength } };
   }
-  const fresh = freshCheckpoint(url, probe);
+  const fresh = freshCheckpoint(url, probe, input.source);
   const hadBytes = stored !== null && coveredBytes(stored.ranges) > 0;
   const restart = (reason: RestartReason): StartPlan => ({
     _tag: 'Fresh',
@@ -79,19 +85,27 @@ export const planStart = (input: {
       ? { _tag: 'Fail', failure: { _tag: 'ResourceChanged', reason, expected, actual } }
       : restart('RESOURCE_CHANGED');
 
+  /** Bytes of one URL go on from another only under one strong ETag on both sides (R2, R13); else `null`. */
+  const elsewhere = (held: Checkpoint, why: string): StartPlan | null => {
+    const saved = strongEtag(held.validators);
+    const seen = strongEtag(probe.validators);
+    if (saved !== null && seen !== null && saved !== seen)
+      return changed(`the ETag changed (${why})`, saved, seen);
+    return saved === null || saved !== seen ? restart('URL_CHANGED') : null;
+  };
   const relation = stored === null ? 'same' : compareCheckpointUrl(stored.url, url);
   if (relation === 'other') return restart('URL_CHANGED');
   if (stored !== null && relation === 'query') {
-    const saved = strongEtag(stored.validators);
-    const seen = strongEtag(probe.validators);
-    if (saved !== null && seen !== null && saved !== seen) {
-      return changed('the ETag changed (the URL differs in its query)', saved, seen);
-    }
-    if (saved === null || saved !== seen) return restart('URL_CHANGED');
+    const plan = elsewhere(stored, 'the URL differs in its query');
+    if (plan !== null) return plan;
   }
   if (probe.contentEncoding !== null) return restart('CONTENT_ENCODED');
   if (probe.totalLength === 0) return { _tag: 'Complete', checkpoint: fresh };
   if (stored === null) return { _tag: 'Fresh', reason: null, checkpoint: fresh };
+  if (stored.source !== undefined && compareCheckpointUrl(stored.source, input.source) !== 'same') {
+    const plan = elsewhere(stored, 'the bytes come from another URL');
+    if (plan !== null) return plan;
+  }
 
   const comparison = compareVersions(stored.validators, probe.validators);
   if (comparison === 'different') {
@@ -113,7 +127,7 @@ export const planStart = (input: {
   // gaps (R42). A single stream goes on from the prefix (`offset`) and drops the rest.
   const ranges = clipRanges(stored.ranges, partSize);
   const offset = prefixLength(ranges);
-  const checkpoint: Checkpoint = { ...stored, url: fresh.url, ranges };
+  const checkpoint: Checkpoint = { ...stored, url: fresh.url, source: storedUrl(input.source), ranges };
   if (coveredBytes(ranges) === 0) return restart('PART_FILE_MISSING');
   if (offset >= stored.totalLength) return { _tag: 'Complete', checkpoint };
   return { _tag: 'Resume', offset, checkpoint };

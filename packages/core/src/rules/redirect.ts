@@ -98,17 +98,37 @@ const headersForOrigin = (
 };
 
 /**
+ * The caller's `headers` as they may go to `url` (R17, R37): whole at the origin of one of `givenFor`, the URLs the
+ * caller gave them for, else only `CROSS_ORIGIN_HEADERS`. A URL a `refreshUrl` hook gave at another origin (a
+ * presigned URL at an object store, where the caller's URL was its API's) is another origin as a redirect is. An
+ * unparsable URL counts as another origin.
+ */
+export const headersForUrl = (
+  url: string,
+  givenFor: readonly string[],
+  headers: HeaderMap,
+): Record<string, string> => {
+  const to = parseUrl(url);
+  const home = givenFor
+    .map((given) => parseUrl(given))
+    .find((given) => given !== null && to !== null && given.origin === to.origin);
+  return headersForOrigin(home ?? null, to, headers);
+};
+
+/**
  * Where the data requests of a run go, and which of the caller's headers they carry (R16, R17, R37).
  *
  * - `headUrl` is `url` (the usual case): the data goes to `probedUrl`, the URL that answered the probe after its
  *   redirects, so a run follows them once.
  * - `headUrl` differs (presigned URLs sign HEAD and GET apart): the data goes to `url`; the probe's final URL is
  *   signed for HEAD only. The GET's own redirects are followed by the HttpPort.
- * - The caller's headers go whole only when the data URL has the origin of `url`, the URL the caller gave for the
- *   data; at another origin only `CROSS_ORIGIN_HEADERS`: a probe redirected elsewhere does not carry the others
- *   there, and neither do the GETs that then go straight to it. An unparsable URL counts as another origin.
+ * - The caller's headers go whole only when the data URL has the origin of `callerUrl`, the URL the caller gave for
+ *   the data (`url` is it, or the URL a `refreshUrl` hook gave in its place); at another origin only
+ *   `CROSS_ORIGIN_HEADERS`: a probe redirected elsewhere does not carry the others there, and neither do the GETs
+ *   that then go straight to it.
  */
 export const dataRequestTarget = (input: {
+  readonly callerUrl: string;
   readonly url: string;
   readonly headUrl: string;
   readonly probedUrl: string;
@@ -118,5 +138,5 @@ export const dataRequestTarget = (input: {
   const head = parseUrl(input.headUrl);
   const probed = given !== null && head !== null && given.href === head.href;
   const url = probed ? input.probedUrl : input.url;
-  return { url, headers: headersForOrigin(given, parseUrl(url), input.headers) };
+  return { url, headers: headersForUrl(url, [input.callerUrl], input.headers) };
 };

@@ -298,6 +298,90 @@ describe('createDownload: answers to a resume', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R18, R37: a refreshed URL at another origin than the caller’s gets none of the caller’s secret headers', async () => {
+    const api = 'https://api.example/download';
+    const signed = 'https://bucket.example/a.bin?X-Amz-Signature=s1';
+    const fresh = 'https://bucket.example/a.bin?X-Amz-Signature=s2';
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(signed, content);
+    w.server.mount(fresh, w.server.resource(signed)!);
+    w.server.redirect(api, signed);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { method: 'GET', url: signed, times: Number.POSITIVE_INFINITY });
+    const run = begin(w, {
+      url: api,
+      headers: { authorization: 'Bearer api-token', cookie: 'session=1', 'user-agent': 'app/1' },
+      refreshUrl: async () => ({ url: fresh }),
+    });
+    expect((await finish(w, run)).code).toBeNull();
+    const atBucket = w.server.requests.filter((r) => r.url.startsWith('https://bucket.example/'));
+    expect(atBucket.map((r) => r.url)).toContain(fresh);
+    for (const request of atBucket) {
+      expect(request.headers).not.toHaveProperty('authorization');
+      expect(request.headers).not.toHaveProperty('cookie');
+      expect(request.headers['user-agent']).toBe('app/1');
+    }
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it.each([
+    ['another path', 'https://files.example/b.bin'],
+    ['another query', 'https://files.example/a.bin?file=b'],
+    ['another host', 'https://mirror.example/a.bin'],
+  ])(
+    'R11, R18: a refreshed URL naming %s, with no strong ETag to prove it the same object, starts again from byte 0: one object only',
+    async (_name, other) => {
+      const w = world();
+      const first = bytesOf(SIZE, 1);
+      const second = bytesOf(SIZE, 2);
+      // Two objects of one size and one old date, no ETag: only the URL tells them apart.
+      const lastModified = 'Sun, 06 Nov 1994 08:49:37 GMT';
+      w.server.publish(URL_A, first, { etag: null, lastModified });
+      w.server.publish(other, second, { etag: null, lastModified });
+      w.server.inject(fault.cutBody(20_000), { method: 'GET', url: URL_A });
+      w.server.inject(fault.status(403), { method: 'GET', url: URL_A, times: Number.POSITIVE_INFINITY });
+      const run = begin(w, { refreshUrl: async () => ({ url: other }) });
+      expect((await finish(w, run)).code).toBeNull();
+      expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['URL_CHANGED']);
+      expect(bytesDiff(w.storage.fileOf(TARGET), second)).toEqual(same(second));
+    },
+  );
+
+  it('R11, R17: a redirect that leads elsewhere on the next run, to an object of one size and date and no ETag, starts again from byte 0', async () => {
+    const w = world();
+    const lastModified = 'Sun, 06 Nov 1994 08:49:37 GMT';
+    const first = bytesOf(SIZE, 3);
+    const second = bytesOf(SIZE, 4);
+    w.server.publish('https://files.example/a-1.bin', first, { etag: null, lastModified });
+    w.server.publish('https://files.example/a-2.bin', second, { etag: null, lastModified });
+    w.server.redirect(URL_A, '/a-1.bin');
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    expect((await finish(w, begin(w, { retry: { retries: 0 } }))).code).toBe('ERR_RETRIES_EXHAUSTED');
+    w.server.redirect(URL_A, '/a-2.bin');
+    const again = begin(w);
+    expect((await finish(w, again)).code).toBeNull();
+    expect(eventsOf(again, 'restart').map((e) => e.reason)).toEqual(['URL_CHANGED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), second)).toEqual(same(second));
+  });
+
+  it('R17: the same redirect on the next run resumes, as before', async () => {
+    const w = world();
+    const content = bytesOf(SIZE, 5);
+    w.server.publish('https://files.example/a-1.bin', content, {
+      etag: null,
+      lastModified: 'Sun, 06 Nov 1994 08:49:37 GMT',
+    });
+    w.server.redirect(URL_A, '/a-1.bin');
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    expect((await finish(w, begin(w, { retry: { retries: 0 } }))).code).toBe('ERR_RETRIES_EXHAUSTED');
+    const again = begin(w);
+    expect((await finish(w, again)).code).toBeNull();
+    expect(eventsOf(again, 'restart')).toEqual([]);
+    expect(gets(w).at(-1)?.headers.range).toBe('bytes=20000-');
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
   it('R18: without a refreshUrl hook a 403 after bytes fails with a typed error', async () => {
     const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));

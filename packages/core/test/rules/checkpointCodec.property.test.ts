@@ -9,17 +9,25 @@ const str = fc.oneof(fc.constant(null), fc.string());
 const checkpoint: fc.Arbitrary<Checkpoint> = fc
   .record({
     url: fc.webUrl(),
+    source: fc.option(fc.webUrl(), { nil: undefined }),
     validators: fc.record({ etag: str, lastModified: str, date: str }),
     totalLength: fc.oneof(fc.constant(null), fc.nat({ max: 1_000_000 })),
     adds: fc.array(fc.tuple(fc.nat({ max: 1_000_000 }), fc.nat({ max: 1_000_000 })), { maxLength: 8 }),
   })
-  .map(({ url, validators, totalLength, adds }) => {
+  .map(({ url, source, validators, totalLength, adds }) => {
     const cap = totalLength ?? 1_000_000;
     const ranges = adds.reduce<ByteRange[]>(
       (set, [a, b]) => addRange(set, [Math.min(a, b, cap), Math.min(Math.max(a, b), cap)]),
       [],
     );
-    return { version: 1 as const, url, validators, totalLength, ranges };
+    return {
+      version: 1 as const,
+      url,
+      ...(source === undefined ? {} : { source }),
+      validators,
+      totalLength,
+      ranges,
+    };
   });
 
 describe('checkpoint codec (properties)', () => {

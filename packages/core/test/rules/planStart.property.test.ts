@@ -10,6 +10,8 @@ import { compareVersions, strongEtag } from '../../src/rules/validators.js';
 const URL_ = 'https://example.com/f';
 /** The caller's URL: plain, signed again (a new date and signature), or choosing another object by its query. */
 const GIVEN = [URL_, `${URL_}?X-Amz-Date=2&X-Amz-Signature=new`, `${URL_}?file=a`];
+/** Where the data of a run came from: the URL itself, a mirror it redirected to, another object. */
+const SOURCES = [URL_, 'https://mirror.example/f', `${URL_}?file=b`] as const;
 const OLD = 'Sun, 06 Nov 1994 08:49:37 GMT';
 const LATER = 'Mon, 07 Nov 1994 08:49:37 GMT';
 const validators = fc.record({
@@ -39,6 +41,8 @@ const input = fc
     acceptsRanges: fc.boolean(),
     encoding: fc.constantFrom(null, null, 'gzip'),
     onChange: fc.constantFrom('restart' as const, 'fail' as const),
+    storedSource: fc.constantFrom(undefined, undefined, URL_, SOURCES[1], SOURCES[2]),
+    source: fc.constantFrom(...SOURCES),
   })
   .map((g) => {
     const cap = g.storedTotal ?? 2000;
@@ -46,7 +50,14 @@ const input = fc
     const ranges: ByteRange[] = [];
     for (let i = 0; i + 1 < points.length; i += 2) ranges.push([points[i]!, points[i + 1]!]);
     const stored: Checkpoint | null = g.hasStored
-      ? { version: 1, url: g.url, validators: g.storedValidators, totalLength: g.storedTotal, ranges }
+      ? {
+          version: 1,
+          url: g.url,
+          ...(g.storedSource === undefined ? {} : { source: g.storedSource }),
+          validators: g.storedValidators,
+          totalLength: g.storedTotal,
+          ranges,
+        }
       : null;
     const probe: ProbeResult = {
       method: 'HEAD',
@@ -57,7 +68,15 @@ const input = fc
       acceptsRanges: g.acceptsRanges,
       contentEncoding: g.encoding,
     };
-    return { url: g.given, stored, partSize: g.partSize, probe, onChange: g.onChange, maxFileBytes: null };
+    return {
+      url: g.given,
+      stored,
+      partSize: g.partSize,
+      probe,
+      onChange: g.onChange,
+      source: g.source,
+      maxFileBytes: null,
+    };
   });
 
 describe('planStart (properties)', () => {
@@ -176,6 +195,23 @@ describe('planStart (properties)', () => {
         } else {
           expect(p).toEqual(planStart(i));
         }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('R11, R17: bytes are resumed from another source than theirs only under one strong ETag on both sides', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const p = planStart(i);
+        const from = i.stored?.source;
+        if (from === undefined || compareCheckpointUrl(from, i.source) === 'same') return;
+        if (p._tag === 'Resume') {
+          const saved = strongEtag(i.stored!.validators);
+          expect(saved).not.toBeNull();
+          expect(strongEtag(i.probe.validators)).toBe(saved);
+        }
+        if (p._tag !== 'Fail') expect(p.checkpoint.source).toBe(storedUrl(i.source));
       }),
       { numRuns: 3000 },
     );

@@ -21,6 +21,7 @@ const plan = (over: Partial<Parameters<typeof planStart>[0]> = {}) =>
     partSize: 400,
     probe: probe(),
     onChange: 'restart',
+    source: over.url ?? FILE_URL,
     maxFileBytes: null,
     ...over,
   });
@@ -50,7 +51,11 @@ describe('planStart', () => {
     expect(plan({ stored: old, url })).toEqual({
       _tag: 'Resume',
       offset: 400,
-      checkpoint: { ...stored, url: `${FILE_URL}?X-Amz-Date=20260102T000000Z&X-Amz-Signature=REDACTED` },
+      checkpoint: {
+        ...stored,
+        url: `${FILE_URL}?X-Amz-Date=20260102T000000Z&X-Amz-Signature=REDACTED`,
+        source: `${FILE_URL}?X-Amz-Date=20260102T000000Z&X-Amz-Signature=REDACTED`,
+      },
     });
   });
 
@@ -65,13 +70,55 @@ describe('planStart', () => {
     for (const validators of cases) {
       const p = probe({ validators });
       const freshOfB = { _tag: 'Fresh', reason: 'URL_CHANGED', checkpoint: freshCheckpoint(b, p) };
-      expect(plan({ stored: { ...stored, url: a, validators }, url: b, probe: p })).toEqual(freshOfB);
+      expect(plan({ stored: { ...stored, url: a, source: a, validators }, url: b, probe: p })).toEqual(
+        freshOfB,
+      );
     }
     // The same date on both sides is enough for the same URL (R3), not for another query.
     const dated = { etag: null, lastModified: OLD, date: LATER };
     expect(
-      plan({ stored: { ...stored, url: a, validators: dated }, url: a, probe: probe({ validators: dated }) }),
+      plan({
+        stored: { ...stored, url: a, source: a, validators: dated },
+        url: a,
+        probe: probe({ validators: dated }),
+      }),
     ).toMatchObject({ _tag: 'Resume' });
+  });
+
+  it('R11, R17: bytes of one redirect target are resumed from another only under one strong ETag', () => {
+    const mirror = 'https://mirror.example/f.bin';
+    const dated = { etag: null, lastModified: OLD, date: LATER };
+    // The same caller URL, now redirected elsewhere; one size and one date: not proof of one object.
+    expect(
+      plan({ stored: { ...stored, validators: dated }, source: mirror, probe: probe({ validators: dated }) }),
+    ).toEqual({
+      _tag: 'Fresh',
+      reason: 'URL_CHANGED',
+      checkpoint: freshCheckpoint(FILE_URL, probe({ validators: dated }), mirror),
+    });
+    // One strong ETag on both sides proves it: resumed, the checkpoint now naming where its bytes come from.
+    expect(plan({ source: mirror })).toEqual({
+      _tag: 'Resume',
+      offset: 400,
+      checkpoint: { ...stored, source: mirror },
+    });
+    // Two strong ETags that differ: a change.
+    expect(
+      plan({
+        source: mirror,
+        probe: probe({ validators: { etag: '"v2"', lastModified: null, date: null } }),
+      }),
+    ).toMatchObject({
+      _tag: 'Fresh',
+      reason: 'RESOURCE_CHANGED',
+    });
+    // A checkpoint written before sources were kept is judged as before.
+    const { source: _unknown, ...legacy } = stored;
+    expect(
+      plan({ stored: { ...legacy, validators: dated }, source: mirror, probe: probe({ validators: dated }) }),
+    ).toMatchObject({
+      _tag: 'Resume',
+    });
   });
 
   it('R11, R22: a query-changed URL whose strong ETag differs is a change: restart, or fail with onChange fail', () => {
@@ -158,6 +205,7 @@ describe('planStart', () => {
     expect(freshCheckpoint(FILE_URL, p)).toEqual({
       version: 1,
       url: FILE_URL,
+      source: FILE_URL,
       validators: { etag: null, lastModified: null, date: null },
       totalLength: null,
       ranges: [],

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseUrl } from '../../src/model/url.js';
-import { dataRequestTarget } from '../../src/rules/redirect.js';
+import { dataRequestTarget, headersForUrl } from '../../src/rules/redirect.js';
 
 const origin = fc
   .record({
@@ -37,12 +37,28 @@ const headers = fc
 const crossesOrigins = (name: string) =>
   ['user-agent', 'accept', 'accept-language'].includes(name.toLowerCase());
 
+describe('headersForUrl (property)', () => {
+  it('R18, R37: the caller’s headers go whole only to the origin of a URL they were given for; elsewhere the three only', () => {
+    fc.assert(
+      fc.property(url, fc.array(url, { maxLength: 3 }), headers, (to, givenFor, sent) => {
+        const kept = headersForUrl(to, givenFor, sent);
+        const home = givenFor.some((given) => parseUrl(given)?.origin === parseUrl(to)?.origin);
+        for (const [name, value] of Object.entries(sent)) {
+          if (!crossesOrigins(name) && !home) expect(kept).not.toHaveProperty(name);
+          else expect(kept[name]).toBe(value);
+        }
+        expect(Object.keys(kept).every((name) => name in sent)).toBe(true);
+      }),
+    );
+  });
+});
+
 describe('dataRequestTarget (property)', () => {
   it('R16, R17, R37: data goes to url, or to the probe’s final URL when the probe went to url; the caller’s headers but three only at the origin of url', () => {
     fc.assert(
       fc.property(url, fc.option(url, { nil: null }), url, headers, (given, ownHead, probedUrl, sent) => {
         const headUrl = ownHead ?? given;
-        const target = dataRequestTarget({ url: given, headUrl, probedUrl, headers: sent });
+        const target = dataRequestTarget({ callerUrl: given, url: given, headUrl, probedUrl, headers: sent });
         const probedWasGiven = parseUrl(headUrl)?.href === parseUrl(given)?.href;
         expect(target.url).toBe(probedWasGiven ? probedUrl : given);
         const sameOrigin = parseUrl(target.url)?.origin === parseUrl(given)?.origin;

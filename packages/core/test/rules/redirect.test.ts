@@ -145,6 +145,7 @@ describe('dataRequestTarget', () => {
   it('R16: with a headUrl of its own, the data goes to url, never to the probe’s final URL', () => {
     expect(
       dataRequestTarget({
+        callerUrl: 'https://bucket.example/f?sig=get',
         url: 'https://bucket.example/f?sig=get',
         headUrl: 'https://bucket.example/f?sig=head',
         probedUrl: 'https://bucket.example/f?sig=head',
@@ -156,6 +157,7 @@ describe('dataRequestTarget', () => {
   it('R17: without one, the data goes to the final URL of the probe, credentials kept at the same origin', () => {
     expect(
       dataRequestTarget({
+        callerUrl: 'https://files.example/a',
         url: 'https://files.example/a',
         headUrl: 'https://files.example/a',
         probedUrl: 'https://files.example/b',
@@ -172,6 +174,7 @@ describe('dataRequestTarget', () => {
     ]) {
       expect(
         dataRequestTarget({
+          callerUrl: 'https://files.example/a',
           url: 'https://files.example/a',
           headUrl: 'https://files.example/a',
           probedUrl,
@@ -184,6 +187,7 @@ describe('dataRequestTarget', () => {
   it('R17: a headUrl of another origin keeps the credentials for url, which the caller gave them for', () => {
     expect(
       dataRequestTarget({
+        callerUrl: 'https://files.example/a',
         url: 'https://files.example/a',
         headUrl: 'https://head.example/a',
         probedUrl: 'https://elsewhere.example/a',
@@ -192,9 +196,32 @@ describe('dataRequestTarget', () => {
     ).toEqual({ url: 'https://files.example/a', headers });
   });
 
+  it('R18, R37: a URL a refreshUrl hook gave at another origin than the caller’s gets none of the caller’s secrets', () => {
+    expect(
+      dataRequestTarget({
+        callerUrl: 'https://api.example/download',
+        url: 'https://bucket.example/f?sig=2',
+        headUrl: 'https://bucket.example/f?sig=2',
+        probedUrl: 'https://bucket.example/f?sig=2',
+        headers,
+      }),
+    ).toEqual({ url: 'https://bucket.example/f?sig=2', headers: { 'user-agent': 'app/1' } });
+    // At the caller's own origin, they go on as before.
+    expect(
+      dataRequestTarget({
+        callerUrl: 'https://bucket.example/f?sig=1',
+        url: 'https://bucket.example/f?sig=2',
+        headUrl: 'https://bucket.example/f?sig=2',
+        probedUrl: 'https://bucket.example/f?sig=2',
+        headers,
+      }).headers,
+    ).toEqual(headers);
+  });
+
   it('R17: an unparsable final URL counts as another origin', () => {
     expect(
       dataRequestTarget({
+        callerUrl: 'https://files.example/a',
         url: 'https://files.example/a',
         headUrl: 'https://files.example/a',
         probedUrl: 'nope',

@@ -12,6 +12,7 @@ export const LATER = 'Mon, 07 Nov 1994 08:49:37 GMT';
 export const stored: Checkpoint = {
   version: 1,
   url: FILE_URL,
+  source: FILE_URL,
   validators: { etag: '"v1"', lastModified: null, date: null },
   totalLength: 1000,
   ranges: [[0, 400]],

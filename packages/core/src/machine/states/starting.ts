@@ -1,7 +1,7 @@
 import { assign, emit, enqueueActions } from 'xstate';
 import { afterExpiry, afterFailure, atRunStart } from '../../rules/attempts.js';
 import { announcedRestart, notices, trimNotice } from '../../rules/notices.js';
-import { dataRequestTarget } from '../../rules/redirect.js';
+import { dataRequestTarget, headersForUrl } from '../../rules/redirect.js';
 import { heldBytes, machineSetup, segmentsOf } from '../machineSetup.js';
 
 /** From the first step to the plan: lock and load, recognise a finished target, probe, decide where to begin. */
@@ -78,7 +78,12 @@ export const startingStates = {
       src: 'probe',
       input: ({ context }) => ({
         headUrl: context.urls.headUrl,
-        headers: context.options.headers,
+        // Whole to the origins the caller gave them for, not to those of URLs a refreshUrl hook gave (R37).
+        headers: headersForUrl(
+          context.urls.headUrl,
+          [context.options.url, context.options.headUrl],
+          context.options.headers,
+        ),
         stallTimeoutMs: context.options.stallTimeoutMs,
         hasBytes: heldBytes(context.checkpoint) > 0,
         refreshable: context.refreshable,
@@ -91,6 +96,7 @@ export const startingStates = {
           assign(({ context, event }) => {
             const probe = event.output.probe;
             const data = dataRequestTarget({
+              callerUrl: context.options.url,
               url: context.urls.url,
               headUrl: context.urls.headUrl,
               probedUrl: probe.finalUrl,
