@@ -13,7 +13,7 @@ import { exitCodes } from './exitCodes.js';
 import { reportMaxTime, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
-import { refreshFromCommand } from './refreshCommand.js';
+import { type CommandRefresh, commandRefresh } from './refreshCommand.js';
 import { applyRemoteTime } from './remoteTime.js';
 import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
@@ -88,7 +88,7 @@ const failWith = (env: CliEnvironment, reporter: Reporter, failure: DownloadFail
  */
 export const computesSha256 = (args: CliArgs): boolean => args.sha256 !== null || args.json;
 
-const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
+const downloadOptions = (args: CliArgs, target: string, refresh: CommandRefresh | null): DownloadOptions => ({
   url: args.url,
   target,
   onChange: args.onChange,
@@ -106,7 +106,7 @@ const downloadOptions = (args: CliArgs, target: string): DownloadOptions => ({
   ...(args.minSplitBytes === null ? {} : { minSegmentBytes: args.minSplitBytes }),
   ...(args.maxFileBytes === null ? {} : { maxFileBytes: args.maxFileBytes }),
   ...(Object.keys(args.client.headers).length === 0 ? {} : { headers: args.client.headers }),
-  ...(args.refreshCommand === null ? {} : { refreshUrl: refreshFromCommand(args.refreshCommand) }),
+  ...(refresh === null ? {} : { refreshUrl: refresh.hook }),
 });
 
 type Outcome =
@@ -125,8 +125,8 @@ const runDownload = async (
   reporter: Reporter,
   argv: readonly string[],
   finish: (result: DownloadResult) => Promise<void>,
-  /** `--refresh-command` was given: an expired URL then says its URLs were refused too. */
-  refreshes: boolean,
+  /** `--refresh-command`, when given: an expired URL then says whether its URLs were refused too. */
+  refresh: CommandRefresh | null,
   /** What says that `--max-time` stopped the run. */
   timedOut: () => void,
 ): Promise<number> => {
@@ -180,7 +180,10 @@ const runDownload = async (
           env,
           reporter,
           outcome.error.code,
-          messages.downloadFailure(outcome.error.failure, refreshes),
+          messages.downloadFailure(
+            outcome.error.failure,
+            refresh === null ? 'none' : refresh.ran() ? 'ran' : 'unused',
+          ),
         );
       throw outcome.error;
     }
@@ -215,11 +218,12 @@ export const runCli = async (
   const args = command.right.args;
   const limited = withMaxTime(env, args.maxTimeMs);
   const timedOut = (): void => reportMaxTime(env, args.maxTimeMs ?? 0, args.json);
+  const refresh = args.refreshCommand === null ? null : commandRefresh(args.refreshCommand);
   // Every run, even quiet: nobody should forget that a download was not authenticated.
   if (args.client.insecure) writeLines(env.stderr, insecureWarning);
   const chosen = { http: commandHttp(args), ...ports };
   if (args.list) {
-    const optionsFor = (url: string, target: string) => downloadOptions({ ...args, url }, target);
+    const optionsFor = (url: string, target: string) => downloadOptions({ ...args, url }, target, refresh);
     const finish = async (result: DownloadResult): Promise<void> => {
       if (args.client.remoteTime) await applyRemoteTime(result.target, result.validators.lastModified);
     };
@@ -228,7 +232,7 @@ export const runCli = async (
   const toStdout = args.output === '-';
   const named =
     args.client.contentDisposition && args.output === null
-      ? await nameFromServer(chosen.http, downloadOptions(args, stdoutName), args.dir ?? env.cwd)
+      ? await nameFromServer(chosen.http, downloadOptions(args, stdoutName, refresh), args.dir ?? env.cwd)
       : null;
   if (named !== null && E.isLeft(named)) return failWith(env, early, named.left);
   if (named !== null && !args.quiet) writeLines(env.stderr, ...named.right.notices);
@@ -254,11 +258,11 @@ export const runCli = async (
           target: target.right,
           verifies: args.sha256 !== null,
         });
-  const options = downloadOptions(args, target.right);
+  const options = downloadOptions(args, target.right, refresh);
   const download = toStdout
     ? createStreamDownload(options, env.stdout, chosen)
     : createDownload(options, chosen);
-  return runDownload(limited, download, reporter, argv, finish, args.refreshCommand !== null, timedOut);
+  return runDownload(limited, download, reporter, argv, finish, refresh, timedOut);
 };
 
 /** What `-o -` names the download in messages. */

@@ -96,6 +96,25 @@ const runCommand = (command: string, limits: RefreshLimits): Promise<string> =>
  * it runs `CMD` and gives the URLs it printed; the download goes on from its checkpoint with them. A failure
  * rejects with one line, which core reports as `ERR_REFRESH_FAILED`.
  */
+/** The hook of `--refresh-command`, and whether a download ever asked it (so that no message says it was). */
+export interface CommandRefresh {
+  readonly hook: RefreshUrl;
+  readonly ran: () => boolean;
+}
+
+/** `refreshFromCommand(command)`, counting the times it is asked. */
+export const commandRefresh = (command: string): CommandRefresh => {
+  const run = refreshFromCommand(command);
+  let asked = 0;
+  return {
+    hook: (expired) => {
+      asked += 1;
+      return run(expired);
+    },
+    ran: () => asked > 0,
+  };
+};
+
 export const refreshFromCommand =
   (
     command: string,

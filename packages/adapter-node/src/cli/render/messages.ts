@@ -58,11 +58,16 @@ export const messages = {
    * The message of a download's failure, in the command's words where the library's would name its hooks: an
    * expired signature says what to run (R18), a failing `--refresh-command` says so.
    */
-  downloadFailure: (failure: DownloadFailure, refreshes: boolean): string => {
+  downloadFailure: (failure: DownloadFailure, refresh: 'none' | 'unused' | 'ran'): string => {
     if (failure._tag === 'UrlExpired') {
-      return refreshes
-        ? `the signed URL expired and the URLs --refresh-command printed were refused too (HTTP 403): ${failure.url}`
-        : `the signed URL expired (HTTP 403 after bytes were saved): run the same command with the URL signed again, and it resumes from those bytes (or give --refresh-command): ${failure.url}`;
+      switch (refresh) {
+        case 'ran':
+          return `the signed URL expired and the URLs --refresh-command printed were refused too (HTTP 403): ${failure.url}`;
+        case 'unused':
+          return `the signed URL expired (HTTP 403 after bytes were saved) once the retries had run out, before --refresh-command was run: run the same command again, and it resumes from those bytes: ${failure.url}`;
+        case 'none':
+          return `the signed URL expired (HTTP 403 after bytes were saved): run the same command with the URL signed again, and it resumes from those bytes (or give --refresh-command): ${failure.url}`;
+      }
     }
     if (failure._tag === 'RefreshFailed') return `--refresh-command failed: ${failure.message}`;
     return describeFailure(failure);

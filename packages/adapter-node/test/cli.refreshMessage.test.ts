@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCliInProcess } from './support/cliInProcess.js';
+import { RawServer } from './support/rawServer.js';
+import { useTempDir } from './support/tempDir.js';
+
+/** What rdl says when a presigned URL expired, and whether `--refresh-command` had its say (R18, R29). */
+
+const SIZE = 200_000;
+const dir = useTempDir('rdl-cli-refresh-message-');
+let raw: RawServer | null = null;
+afterEach(async () => {
+  await raw?.close();
+  raw = null;
+});
+
+/** A store whose first GET is cut after half the body; every later GET of any URL is a 403 (an expired signature). */
+const expiringStore = async (): Promise<RawServer> => {
+  let gets = 0;
+  return RawServer.start((request, socket) => {
+    const head = `HTTP/1.1 200 OK\r\ncontent-length: ${SIZE}\r\netag: "v1"\r\naccept-ranges: bytes\r\n\r\n`;
+    if (request.head.startsWith('HEAD')) {
+      socket.write(head);
+      return;
+    }
+    gets += 1;
+    if (gets === 1) {
+      socket.write(head);
+      socket.end(Buffer.alloc(SIZE / 2, 0x61));
+      return;
+    }
+    socket.write('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+  });
+};
+
+describe('rdl: an expired presigned URL', () => {
+  it('R18, R29: when the retries ran out before --refresh-command was asked, the message says so, not that its URLs were refused', async () => {
+    raw = await expiringStore();
+    const marker = join(dir(), 'ran');
+    const run = await runCliInProcess(
+      [
+        raw.url('/k?X-Amz-Signature=s1'),
+        '-o',
+        'k.bin',
+        '--retries',
+        '1',
+        '--refresh-command',
+        `touch ${marker}; echo ${raw.url('/k?X-Amz-Signature=s2')}`,
+      ],
+      dir(),
+    );
+    expect(run.code).toBe(1);
+    expect(existsSync(marker)).toBe(false);
+    expect(run.stderr).toContain('before --refresh-command was run: run the same command again');
+    expect(run.stderr).not.toContain('were refused too');
+    expect(run.stderr).toMatch(/\(ERR_URL_EXPIRED\)\n$/);
+  });
+
+  it('R18, R29: when the URLs --refresh-command printed were refused too, the message says that', async () => {
+    raw = await expiringStore();
+    const marker = join(dir(), 'ran');
+    const run = await runCliInProcess(
+      [
+        raw.url('/k?X-Amz-Signature=s1'),
+        '-o',
+        'k.bin',
+        '--retries',
+        '3',
+        '--refresh-command',
+        `touch ${marker}; echo ${raw.url('/k?X-Amz-Signature=s2')}`,
+      ],
+      dir(),
+    );
+    expect(run.code).toBe(1);
+    expect(existsSync(marker)).toBe(true);
+    expect(run.stderr).toContain('the URLs --refresh-command printed were refused too');
+    expect(run.stderr).toMatch(/\(ERR_URL_EXPIRED\)\n$/);
+  });
+});
