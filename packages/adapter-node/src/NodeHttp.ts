@@ -197,19 +197,20 @@ export class NodeHttp implements HttpPort {
     method: 'GET' | 'HEAD',
     signal: AbortSignalLike,
   ): Promise<Answer> {
-    // A kept-alive connection the server had closed meanwhile fails before any byte of answer; one that gives bytes
-    // that are no answer (a naive server writing a HEAD's body after its head, which the next request then reads
-    // first) fails before any head. Either way the request goes once more, on a new connection (GET and HEAD are
-    // idempotent), where a malformed answer is the server's own, final (R36).
+    // A kept-alive connection the server had closed meanwhile fails before any byte of answer; one whose last answer
+    // had no body may give bytes that are no answer (a naive server writing a HEAD's body after its head, which the
+    // next request then reads first) and fail before any head. Either way the request goes once more, on a new
+    // connection (GET and HEAD are idempotent), where a malformed answer is the server's own, final (R36).
     let reuse = true;
     for (;;) {
       const idle = reuse ? this.#pool.take(origin.key) : null;
       if (idle !== null) {
+        const afterBodyless = idle.afterBodyless;
         const answer = await idle.send(head, method, signal);
         const stale =
           answer._tag === 'Failed' &&
           ((answer.failure._tag === 'NetworkError' && !answer.replied) ||
-            answer.failure._tag === 'BadResponse');
+            (answer.failure._tag === 'BadResponse' && afterBodyless));
         if (!stale) return answer;
         reuse = false;
         continue;

@@ -22,6 +22,15 @@ const download = (lie: Lie) => {
   return { url: server.url(), target: target() };
 };
 const dataGets = (from: number): string[] => server.gets().slice(from);
+/**
+ * `lie` for the data GET, and again for the one it is sent once more as: the GET goes on the probe's kept-alive
+ * connection, where bytes that are no answer may be a HEAD's stray body (a naive server), so NodeHttp sends it again
+ * on a new connection; what the server answers there is its own (R36).
+ */
+const lieTwice = (lie: Lie): void => {
+  server.lie(lie);
+  server.lie(lie);
+};
 
 describe('a server lying about lengths and framing (R35, R36)', () => {
   it('R35: an HTTP/1.0 body without a length closed after 50 000 of 100 000 bytes is resumed, never saved short', async () => {
@@ -49,36 +58,37 @@ describe('a server lying about lengths and framing (R35, R36)', () => {
     const before = server.gets().length;
     const good = body.subarray(0, 1000).toString('latin1');
     const text = `HTTP/1.1 200 OK\r\nETag: "strong-1"\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n${good}\r\nzz\r\n`;
-    server.lie({ kind: 'raw', text });
+    lieTwice({ kind: 'raw', text });
     const { error, events } = await fails({ url: server.url(), target: target() });
     expect(error.code).toBe('ERR_BAD_RESPONSE');
     expect(events.filter((e) => e.type === 'retry')).toEqual([]);
-    expect(dataGets(before)).toHaveLength(1);
+    expect(dataGets(before)).toHaveLength(2);
     expect(existsSync(target())).toBe(false);
   });
 
   it.each(['gzip, chunked', 'chunked, chunked', 'identity', 'x-unknown'])(
-    'R36: Transfer-Encoding: %s fails at once as ERR_BAD_RESPONSE, one GET, nothing saved',
+    'R36: Transfer-Encoding: %s fails at once as ERR_BAD_RESPONSE, the GET sent once more on a new connection only, nothing saved',
     async (value) => {
       const before = server.gets().length;
+      server.lie({ kind: 'transferEncoding', value });
       const { error, events } = await fails(download({ kind: 'transferEncoding', value }));
       expect(error.code).toBe('ERR_BAD_RESPONSE');
       expect(error.message).toContain(value);
       expect(events.filter((e) => e.type === 'retry')).toEqual([]);
-      expect(dataGets(before)).toHaveLength(1);
+      expect(dataGets(before)).toHaveLength(2);
       expect(existsSync(target())).toBe(false);
     },
   );
 
   it('R36: a malformed head fails at once as ERR_BAD_RESPONSE, not retried eight times as a network error', async () => {
     const before = server.gets().length;
-    const { error, events } = await fails(
-      download({ kind: 'raw', text: 'HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\n\r\n' }),
-    );
+    const folded: Lie = { kind: 'raw', text: 'HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\n\r\n' };
+    server.lie(folded);
+    const { error, events } = await fails(download(folded));
     expect(error.code).toBe('ERR_BAD_RESPONSE');
     expect(error.message).toBe('server sent an invalid response: obsolete line folding in the response head');
     expect(events.filter((e) => e.type === 'retry')).toEqual([]);
-    expect(dataGets(before)).toHaveLength(1);
+    expect(dataGets(before)).toHaveLength(2);
   });
 
   it('R36: a malformed answer to the probe fails at once too, with no GET probe after it', async () => {

@@ -82,6 +82,17 @@ describe('NodeHttp on the wire', () => {
     ]);
   });
 
+  it('R36: a malformed answer on a socket whose last answer had a body is final: sent once only', async () => {
+    const { server, http } = await raw((request, socket) => {
+      if (request.onConnection === 0) socket.write(answer('a body'));
+      else socket.write('not an answer\r\n\r\n');
+    });
+    expect((await text(http, server.url())).body).toBe('a body');
+    const { result } = await requestWith(http, server.url());
+    expect(E.isLeft(result) && result.left._tag).toBe('BadResponse');
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('R36: a malformed answer on a new socket is final: the request is not sent a third time', async () => {
     const { server, http } = await raw((request, socket) => {
       if (request.head.startsWith('HEAD')) socket.write(answer(''));

@@ -62,6 +62,9 @@ export interface ConnectionHooks {
 /** One request and its response on a connection. */
 interface Exchange {
   readonly parser: ResponseParser;
+  readonly method: 'GET' | 'HEAD';
+  /** The status of the head once it came. */
+  status: number | null;
   readonly signal: AbortSignalLike;
   readonly onAbort: () => void;
   /** Resolves `send` until the head arrives. */
@@ -97,6 +100,7 @@ export class Connection {
   #slot: Buffer;
   #fill = 0;
   #exchange: Exchange | null = null;
+  #afterBodyless = false;
   #paused = false;
   #closed = false;
   #error: Error | null = null;
@@ -173,6 +177,14 @@ export class Connection {
   }
 
   /** The socket closed, or is closing: no request can go on it any more. */
+  /**
+   * Whether the last response read here had no body by its framing (a HEAD's, a 204, a 304): a naive server may
+   * still write one after it, which the next request on this connection would read first.
+   */
+  get afterBodyless(): boolean {
+    return this.#afterBodyless;
+  }
+
   get closed(): boolean {
     return this.#closed || this.#socket.destroyed;
   }
@@ -188,6 +200,8 @@ export class Connection {
     return new Promise((resolve) => {
       const exchange: Exchange = {
         parser: new ResponseParser(method),
+        method,
+        status: null,
         signal,
         onAbort: () => this.#aborted(exchange),
         settle: resolve,
@@ -279,12 +293,14 @@ export class Connection {
       this.#settings.budget,
     );
     exchange.body = body;
+    exchange.status = head.status;
     const settle = exchange.settle;
     exchange.settle = null;
     settle?.({ _tag: 'Answered', head, body });
   }
 
   #completed(exchange: Exchange, trailing: boolean): void {
+    this.#afterBodyless = exchange.method === 'HEAD' || exchange.status === 204 || exchange.status === 304;
     exchange.body?.complete();
     this.#finish(exchange);
     if (trailing || !exchange.parser.reusable) this.destroy();
