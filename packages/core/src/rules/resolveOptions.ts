@@ -218,6 +218,14 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
   if (typeof raw.target !== 'string' || raw.target === '')
     return invalid('target', 'must be a non-empty string');
   const target = raw.target;
+  // R19, R23: `<target>.part` is where another download of `<target>` keeps its bytes; a target of that name would
+  // be finished over them, and that download would go on from this one's file.
+  if (/\.part$/.test(target.split(/[/\\]/).at(-1) ?? '')) {
+    return invalid(
+      'target',
+      `${JSON.stringify(target)} ends in .part, the name of the part file of another download: choose another name`,
+    );
+  }
   if (raw.onChange !== undefined && raw.onChange !== 'restart' && raw.onChange !== 'fail') {
     return invalid('onChange', "must be 'restart' or 'fail'");
   }

@@ -283,6 +283,8 @@ describe('createDownload: integrity and reporting', () => {
     ['an unsupported scheme', { url: 'ftp://files.example/a' }],
     ['a negative option', { stallTimeoutMs: -1 }],
     ['a non-numeric option', { writeBufferBytes: 'big' as unknown as number }],
+    ['R23: a target named as the part file of another (x.part)', { target: 'x.part' }],
+    ['R23: a target in a folder named as a part file', { target: 'dir/x.bin.part' }],
   ])('R30: %s fails before any request, creating no file', async (_name, bad) => {
     const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));
