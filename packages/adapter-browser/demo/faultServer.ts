@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 // Core's own range parser, from its source: this file runs in plain Node (vite's config loader), where core's
 // dist cannot load yet (its `fp-ts/Either` subpath imports are directory imports Node ESM refuses).
 import { parseRangeHeader } from '../../core/src/memory/rangeHeader.js';
@@ -163,8 +164,28 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     res.end();
   };
 
-  const serveFile = async (req: IncomingMessage, res: ServerResponse, name: string) => {
-    const version = files.get(name);
+  /**
+   * `/files/<name>`, or with `gzipped` its gzip, stored so (an object store's `Content-Encoding: gzip` object, nginx
+   * `gzip_static always`): every answer is that representation whatever `Accept-Encoding` says, ranges count its
+   * bytes. `hideEncoding` leaves `Content-Encoding` out of the headers a page is shown (a CORS setup that forgot it).
+   */
+  const serveFile = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    gzipped = false,
+    hideEncoding = false,
+  ) => {
+    const stored = files.get(name);
+    const version =
+      stored === undefined || !gzipped
+        ? stored
+        : { ...stored, bytes: new Uint8Array(gzipSync(stored.bytes)), etag: `${stored.etag.slice(0, -1)}-gz"` };
+    if (gzipped) {
+      res.setHeader('Content-Encoding', 'gzip');
+      if (hideEncoding)
+        res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS.replace(' Content-Encoding,', ''));
+    }
     const head = req.method === 'HEAD';
     const header = (n: string) => {
       const value = req.headers[n];
@@ -305,6 +326,12 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     const file = /^\/files\/([^/]+)$/.exec(path);
     if (file !== null && (req.method === 'GET' || req.method === 'HEAD')) {
       void serveFile(req, res, decodeURIComponent(file[1] ?? '')).catch(() => res.destroy());
+      return;
+    }
+    const gzipped = /^\/gzipped\/([^/]+)$/.exec(path);
+    if (gzipped !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+      const hide = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('hide') === '1';
+      void serveFile(req, res, decodeURIComponent(gzipped[1] ?? ''), true, hide).catch(() => res.destroy());
       return;
     }
     res.writeHead(404).end();

@@ -1,5 +1,12 @@
 import type { HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
-import { httpsDowngradeRefused, isHttpsDowngrade, parseUrl } from '@rdl/core/rules';
+import { badBodyError } from '@rdl/core/adapter';
+import {
+  declaredLength,
+  httpsDowngradeRefused,
+  isHttpsDowngrade,
+  parseContentRange,
+  parseUrl,
+} from '@rdl/core/rules';
 import type * as TE from 'fp-ts/TaskEither';
 
 /** How `FetchHttp` calls `fetch`. */
@@ -25,7 +32,8 @@ const BROWSER_CONNECTIONS_PER_HOST = 6;
  * Request headers a page may not set (Fetch's "forbidden request-header names"). The browser would drop them in
  * silence; they are dropped here so the request says what is really sent. `accept-encoding` is the one core sets
  * (R5): browsers send `Accept-Encoding: identity` by themselves on a request with a `Range` header, and a plain GET
- * from offset 0 that comes back encoded is caught by core from its `Content-Encoding` (R5).
+ * from offset 0 that comes back encoded is caught by core from its `Content-Encoding` (R5), or, when a cross-origin
+ * server does not show that header, by its length (`chunksOf`).
  */
 const forbidden = new Set([
   'accept-charset',
@@ -50,14 +58,30 @@ const forbidden = new Set([
   'via',
 ]);
 
-async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+/**
+ * The body's bytes. `length`, the bytes its head promised (Content-Length, or the range of a 206), bounds them: the
+ * browser frames a body itself, so more bytes than promised can only be `fetch` decoding a Content-Encoding that
+ * the page is not shown (a cross-origin server that does not expose it). Such a body rejects as broken (R36) before
+ * the first byte past the promise is handed out.
+ */
+async function* chunksOf(
+  body: ReadableStream<Uint8Array> | null,
+  length: number | null = null,
+): AsyncGenerator<Uint8Array> {
   if (body === null) return;
   const reader = body.getReader();
+  let received = 0;
   try {
     for (;;) {
       // A cut connection rejects here with a TypeError, an abort with an AbortError: both reach core as a throw.
       const { done, value } = await reader.read();
       if (done) return;
+      received += value.byteLength;
+      if (length !== null && received > length) {
+        throw badBodyError(
+          `the body is longer than the ${length} bytes its head announced: the browser decoded a Content-Encoding this page is not shown (a cross-origin server must expose Content-Encoding, or serve the file unencoded)`,
+        );
+      }
       yield value;
     }
   } finally {
@@ -129,13 +153,17 @@ export class FetchHttp implements HttpPort {
           head[name.toLowerCase()] = value;
         });
         if (request.method === 'HEAD') await response.body?.cancel().catch(() => {});
+        const status = response.status;
         return {
           _tag: 'Right',
           right: {
-            status: response.status,
+            status,
             url,
             headers: head,
-            body: request.method === 'HEAD' ? chunksOf(null) : chunksOf(response.body),
+            body:
+              request.method === 'HEAD'
+                ? chunksOf(null)
+                : chunksOf(response.body, promisedLength(status, head)),
           },
         };
       } catch (error) {
@@ -156,6 +184,22 @@ export class FetchHttp implements HttpPort {
     return a !== null && b !== null && isHttpsDowngrade(a, b);
   }
 }
+
+/**
+ * The bytes an answer's head promised: a 206's range, else its Content-Length; `null` when it says none, or when it
+ * shows a Content-Encoding, whose body `fetch` decodes to another length (core knows such a body has none, R5).
+ */
+const promisedLength = (status: number, head: Readonly<Record<string, string>>): number | null => {
+  const coding = head['content-encoding']?.trim().toLowerCase();
+  if (coding !== undefined && coding !== '' && coding !== 'identity') return null;
+  if (status === 206) {
+    const range = parseContentRange(head['content-range']);
+    return range._tag === 'Right' && range.right._tag === 'Satisfied'
+      ? range.right.last - range.right.first + 1
+      : null;
+  }
+  return declaredLength(head);
+};
 
 /** Whether `url` is on another origin than this page or worker, i.e. whether its requests are CORS requests. */
 export const isCrossOrigin = (url: string): boolean => {
