@@ -180,7 +180,11 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
     const version =
       stored === undefined || !gzipped
         ? stored
-        : { ...stored, bytes: new Uint8Array(gzipSync(stored.bytes)), etag: `${stored.etag.slice(0, -1)}-gz"` };
+        : {
+            ...stored,
+            bytes: new Uint8Array(gzipSync(stored.bytes)),
+            etag: `${stored.etag.slice(0, -1)}-gz"`,
+          };
     if (gzipped) {
       res.setHeader('Content-Encoding', 'gzip');
       if (hideEncoding)
