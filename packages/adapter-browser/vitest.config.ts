@@ -9,6 +9,24 @@ import { chromiumArgs, chromiumPath } from './test/chromium.js';
 // compiles consumer projects against the built declarations.
 export default defineConfig({
   resolve: { alias: sourceAliases },
+  plugins: [
+    {
+      // `/__redirect/<url-encoded URL>` on the page's own origin: a 302 there, as a site's download link to a CDN.
+      name: 'rdl-same-origin-redirect',
+      configureServer(server) {
+        server.middlewares.use((req, res, next) => {
+          const match = /^\/__redirect\/([^?]+)$/.exec(req.url ?? '');
+          if (match === null) {
+            next();
+            return;
+          }
+          res.statusCode = 302;
+          res.setHeader('Location', decodeURIComponent(match[1] ?? ''));
+          res.end();
+        });
+      },
+    },
+  ],
   // No dependency discovery: a dependency found mid-run makes vite reload the page under a running test. Every
   // dependency here is ESM and is served as it is.
   optimizeDeps: { noDiscovery: true },

@@ -23,6 +23,11 @@ export interface FetchHttpOptions {
    * own queue, holding a segment that makes no progress.
    */
   readonly maxConnectionsPerOrigin?: number;
+  /**
+   * Send conditional headers (`If-Range`, `If-Match`) to other origins too: for servers whose CORS allows them in a
+   * preflight. Default false: to another origin a request goes with `Range` alone, CORS-safelisted (R6).
+   */
+  readonly crossOriginConditionals?: boolean;
 }
 
 /** Browsers open 6 connections per host over HTTP/1.1. */
@@ -111,16 +116,26 @@ export class FetchHttp implements HttpPort {
   readonly #fetch: typeof fetch;
   readonly #credentials: RequestCredentials;
   readonly #allowHttpsDowngrade: boolean;
+  readonly #crossOriginConditionals: boolean;
   readonly maxConnectionsPerOrigin: number;
 
   constructor(options: FetchHttpOptions = {}) {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#credentials = options.credentials ?? 'same-origin';
     this.#allowHttpsDowngrade = options.allowHttpsDowngrade ?? false;
+    this.#crossOriginConditionals = options.crossOriginConditionals ?? false;
     const cap = options.maxConnectionsPerOrigin ?? BROWSER_CONNECTIONS_PER_HOST;
     if (!Number.isInteger(cap) || cap < 1)
       throw new RangeError('FetchHttp: maxConnectionsPerOrigin must be a whole number, 1 or more');
     this.maxConnectionsPerOrigin = cap;
+  }
+
+  /**
+   * Conditional headers go to this page's origin only, unless `crossOriginConditionals`: a data request goes where
+   * the probe's redirects led, which may be another origin than the URL the caller gave (a CDN).
+   */
+  conditionalsAllowed(url: string): boolean {
+    return this.#crossOriginConditionals || !isCrossOrigin(url);
   }
 
   request(request: HttpRequest): TE.TaskEither<HttpFailure, HttpResponse> {

@@ -20,8 +20,14 @@ import { WritableStorage } from './WritableStorage.js';
  * `allowHttpsDowngrade`, R37), OPFS through sync access handles where they exist (a dedicated worker), else through
  * writable streams, IndexedDB checkpoints, the realm's clock and a JavaScript hasher.
  */
-export const browserPorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade'> = {}): DownloadPorts => ({
-  http: new FetchHttp({ allowHttpsDowngrade: options.allowHttpsDowngrade === true }),
+export const browserPorts = (
+  options: Pick<DownloadOptions, 'allowHttpsDowngrade' | 'conditionalRequests'> = {},
+): DownloadPorts => ({
+  http: new FetchHttp({
+    allowHttpsDowngrade: options.allowHttpsDowngrade === true,
+    // An explicit `conditionalRequests: true` is the caller saying its servers allow them in a preflight.
+    crossOriginConditionals: options.conditionalRequests === true,
+  }),
   storage: hasSyncAccessHandles() ? new OpfsStorage() : new WritableStorage(),
   checkpoints: new IdbCheckpointStore(),
   clock: browserClock,
@@ -31,7 +37,9 @@ export const browserPorts = (options: Pick<DownloadOptions, 'allowHttpsDowngrade
 /**
  * A cross-origin URL gets no conditional headers by default: `If-Range` is not CORS-safelisted and would cost a
  * preflight the server may refuse, while `Range: bytes=N-` alone is safelisted. Core then compares the validators
- * of each 206 itself before writing a byte (R6). An explicit `conditionalRequests` is kept.
+ * of each 206 itself before writing a byte (R6). An explicit `conditionalRequests` is kept. `FetchHttp` judges each
+ * data request's own URL too (`conditionalsAllowed`: a same-origin link may redirect elsewhere); this is for an
+ * `HttpPort` that does not.
  */
 export const browserOptions = (options: DownloadOptions): DownloadOptions =>
   options.conditionalRequests === undefined && isCrossOrigin(options.url)

@@ -94,4 +94,10 @@ export interface HttpPort {
    * has such a cap: a segmented download uses no more connections than this. Default: no cap known.
    */
   readonly maxConnectionsPerOrigin?: number;
+  /**
+   * Whether a conditional header (`If-Range`, `If-Match`, R6) may go to `url`: `false` where it would cost a CORS
+   * preflight the server may refuse (a browser's request to another origin, which a redirect may lead to). Core then
+   * sends `Range` alone and compares each answer's validators itself before writing a byte. Default: always.
+   */
+  conditionalsAllowed?(url: string): boolean;
 }

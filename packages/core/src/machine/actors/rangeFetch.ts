@@ -132,7 +132,8 @@ export class RangeFetch {
       offset,
       lastByte: this.#input.lastByte,
       checkpoint: this.#input.checkpoint(),
-      conditional: options.conditionalRequests,
+      conditional:
+        options.conditionalRequests && (this.#input.http.conditionalsAllowed?.(this.#input.url) ?? true),
       segment: this.#input.segment,
       extraHeaders: options.headers,
     });
