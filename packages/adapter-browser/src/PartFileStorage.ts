@@ -3,7 +3,7 @@ import type * as TE from 'fp-ts/TaskEither';
 import { finishedFileSize, readFinishedFile } from './finishedFile.js';
 import { moveFile } from './moveFile.js';
 import type { OpfsStorageOptions } from './OpfsStorage.js';
-import { type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
+import { assertNotFolder, type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
 import { toStorageFailure } from './storageFailure.js';
 import { type HeldLock, tryLockTarget } from './targetLock.js';
 
@@ -43,6 +43,7 @@ export abstract class PartFileStorage implements StoragePort {
         lock = await tryLockTarget(this.#locks, target);
         if (lock === null) return { _tag: 'Left', left: busy(target) };
         const location = await resolveTarget(await this.#root(), target, true);
+        await assertNotFolder(location);
         const file = await location.directory.getFileHandle(partName(location), { create: true });
         return { _tag: 'Right', right: await this.openPart({ target, location, file, lock }) };
       } catch (error) {

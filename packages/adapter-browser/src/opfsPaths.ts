@@ -18,12 +18,36 @@ export const resolveTarget = async (
 ): Promise<OpfsLocation> => {
   const segments = target.split('/');
   const name = segments.pop() ?? '';
-  const bad = (segment: string) => segment === '' || segment === '.' || segment === '..';
+  const bad = (segment: string) =>
+    segment === '' || segment === '.' || segment === '..' || segment.includes('\\');
   if (bad(name) || segments.some(bad))
     throw new TypeError(`not a valid OPFS target name: ${JSON.stringify(target)}`);
   let directory = root;
-  for (const segment of segments) directory = await directory.getDirectoryHandle(segment, { create });
+  for (const segment of segments) {
+    try {
+      directory = await directory.getDirectoryHandle(segment, { create });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'TypeMismatchError')
+        throw new UnsafeTarget(`${segment} is a file, not a folder`);
+      throw error;
+    }
+  }
   return { directory, name };
+};
+
+/** A target that names something other than a file in a folder (R30): refused before any request, left as it is. */
+export class UnsafeTarget extends Error {
+  override readonly name = 'UnsafeTarget';
+}
+
+/** Throws `UnsafeTarget` when `location` names a folder: a download's finished file could never go there. */
+export const assertNotFolder = async (location: OpfsLocation): Promise<void> => {
+  try {
+    await location.directory.getDirectoryHandle(location.name);
+  } catch {
+    return;
+  }
+  throw new UnsafeTarget(`${location.name} is a folder, not a file`);
 };
 
 /** The OPFS root of this origin. */

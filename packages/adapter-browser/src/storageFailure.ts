@@ -9,6 +9,8 @@ export const toStorageFailure = (error: unknown, target: string): StorageFailure
   const name = error instanceof Error || error instanceof DOMException ? error.name : '';
   const message = error instanceof Error || error instanceof DOMException ? error.message : String(error);
   switch (name) {
+    case 'UnsafeTarget':
+      return { _tag: 'UnsafePath', path: target, reason: message };
     case 'QuotaExceededError':
       return { _tag: 'QuotaExceeded', message: `${target}: ${message}` };
     case 'NotAllowedError':
