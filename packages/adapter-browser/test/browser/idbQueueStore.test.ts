@@ -116,13 +116,14 @@ describe('IdbQueueStore under hostile records', () => {
   it('R45: a database that cannot be opened is a StorageFailure, not a rejection', async () => {
     const databaseName = uniqueFolder('rdl-queue-hostile');
     names.push(databaseName);
-    // A newer schema version than the store's: opening it at version 1 fails with a VersionError.
-    const newer = await openDB(databaseName, 5, { upgrade: (db) => void db.createObjectStore('other') });
-    newer.close();
+    // A database of that name without the store, held open by a connection that never gives way to an upgrade
+    // (no versionchange handler that closes it): the store cannot be added; typed, not a hang.
+    const holder = await openDB(databaseName, 5, { upgrade: (db) => void db.createObjectStore('other') });
     const store = freshStore(databaseName);
     const loaded = await store.load()();
     expect(loaded._tag).toBe('Left');
     const put = await store.put([{ id: '1', text: 'x' }])();
     expect(put).toEqual({ _tag: 'Left', left: expect.objectContaining({ _tag: 'IoError' }) });
+    holder.close();
   });
 });
