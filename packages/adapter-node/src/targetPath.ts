@@ -1,6 +1,7 @@
 import { type Stats, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
+import { partNameProblem } from '@rdl/core/rules';
 import { longestSidecarSuffixBytes } from './sidecarPaths.js';
 
 /** The longest file name most file systems take, in bytes (NAME_MAX of Linux, macOS, Windows' NTFS in UTF-16). */
@@ -22,12 +23,14 @@ const statOrNull = (path: string): Stats | null => {
 
 /**
  * Why `target` cannot be written, or `null` when it can be (R30), checked before any request and without creating
- * anything: an empty path, a path ending in a separator or naming a folder, a folder that does not exist or is a
- * file. Permissions are not judged here: the storage reports them when it opens the part file.
+ * anything: an empty path, a path ending in a separator or naming a folder, a name ending in `.part` (another
+ * download's part file, `partNameProblem`), a folder that does not exist or is a file. Permissions are not judged here: the storage reports them when it opens the part file.
  */
 export const targetProblem = (target: string): DownloadFailure | null => {
   if (target === '') return invalid('the target path is empty');
   if (/[/\\]$/.test(target)) return invalid(`${target} names a folder, not a file`);
+  const partName = partNameProblem(target);
+  if (partName !== null) return invalid(partName);
   const path = resolve(target);
   const folder = statOrNull(dirname(path));
   if (folder === null) return invalid(`the folder ${dirname(path)} does not exist`);

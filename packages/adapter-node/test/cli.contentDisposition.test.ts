@@ -121,6 +121,7 @@ describe('rdl -J never takes a hostile name from the server (R38)', () => {
     ['..', 'attachment; filename=".."', 'it is a dot file'],
     ['.', 'attachment; filename="."', 'it is a dot file'],
     ['a dot file', 'attachment; filename=".bashrc"', 'it is a dot file'],
+    ['a part file name', 'attachment; filename="safe.bin.part"', 'it ends in .part, the name of a part file'],
     ['CON', 'attachment; filename="CON"', 'it is a device name Windows reserves'],
     ['nul.txt', 'attachment; filename="nul.txt"', 'it is a device name Windows reserves'],
     ['COM1', 'attachment; filename=com1', 'it is a device name Windows reserves'],

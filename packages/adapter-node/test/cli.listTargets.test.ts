@@ -23,9 +23,13 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
       const before = listTargets(entries(['http://h/x', `a.bin${suffix}`], ['http://h/a.bin', null]), dir());
       expect(before.targets.map((t) => t.url)).toEqual(['http://h/a.bin']);
       expect(before.problems).toEqual([
-        expect.stringMatching(
-          /^input line 1: .* is where rdl keeps a part, lock or checkpoint of input line 2's file$/,
-        ),
+        suffix === '.part'
+          ? expect.stringMatching(
+              /^input line 1: .* ends in \.part, the name of the part file of another download/,
+            )
+          : expect.stringMatching(
+              /^input line 1: .* is where rdl keeps a part, lock or checkpoint of input line 2's file$/,
+            ),
       ]);
       const after = listTargets(entries(['http://h/a.bin', null], ['http://h/y', `a.bin${suffix}`]), dir());
       expect(after.problems).toHaveLength(1);
@@ -34,8 +38,9 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
     expect(
       listTargets(entries(['http://h/a.bin', null], ['http://h/a.bin.part', null]), dir()).problems,
     ).toHaveLength(1);
-    // Alone, such a name is a file like any other.
-    expect(listTargets(entries(['http://h/a.bin.part', null]), dir()).problems).toEqual([]);
+    // Alone, such a name is a file like any other, but for a part file's (R23: another run of a.bin would own it).
+    expect(listTargets(entries(['http://h/a.bin.lock', null]), dir()).problems).toEqual([]);
+    expect(listTargets(entries(['http://h/a.bin.part', null]), dir()).problems).toHaveLength(1);
   });
 
   it("R45: the command's own journal, and its temp names, are no list file's name", () => {
@@ -69,6 +74,20 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
       expect.stringMatching(/^input line 1: the file name is 240 bytes/),
       'input line 2: a file name cannot hold a NUL byte',
     ]);
+  });
+
+  it('R23, R30: an out= name ending in .part, or a URL named so, is refused with its line before any request', () => {
+    const listed = listTargets(
+      entries(['http://h/a', 'x.bin.part'], ['http://h/y.part', null], ['http://h/c', 'c.bin']),
+      dir(),
+    );
+    expect(listed.problems).toEqual([
+      expect.stringMatching(
+        /^input line 1: .*x\.bin\.part" ends in \.part, the name of the part file of another download/,
+      ),
+      expect.stringMatching(/^input line 2: .*y\.part" ends in \.part/),
+    ]);
+    expect(listed.targets.map((t) => t.url)).toEqual(['http://h/c']);
   });
 
   it("R31, R32: a link at a file's name that another user planted is refused with its line; this user's own is written through", async () => {

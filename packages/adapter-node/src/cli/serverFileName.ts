@@ -1,3 +1,4 @@
+import { partNameProblem } from '@rdl/core/rules';
 import { parse as parseContentDisposition } from 'content-disposition';
 import * as E from 'fp-ts/lib/Either.js';
 import { maxTargetNameBytes } from '../targetPath.js';
@@ -20,7 +21,7 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.[^.
 
 /**
  * A file name a server gave (R38 and the rules of `-J`), or why it is not used: one plain name in the current
- * folder, never a path (`/`, `\`), never `.`, `..` or another dot file, no control character, not a device name
+ * folder, never a path (`/`, `\`), never `.`, `..` or another dot file, nor a `.part` name, no control character, not a device name
  * Windows reserves, not empty, and short enough (`maxTargetNameBytes`, less room for ` (99)`) that a numbered name and
  * the sidecars' names fit. Characters Windows refuses in names (`:*?"<>|`) become `_`, as in the URL's default name.
  */
@@ -30,6 +31,7 @@ export const serverFileName = (raw: string): E.Either<string, string> => {
   if (/[/\\]/.test(name)) return E.left('it is a path');
   if (CONTROL.test(name)) return E.left('it holds a control character');
   if (name.startsWith('.')) return E.left('it is a dot file');
+  if (partNameProblem(name) !== null) return E.left('it ends in .part, the name of a part file');
   // Windows drops trailing dots and spaces, so `CON .` is `CON` there.
   if (WINDOWS_RESERVED.test(name.replace(/[. ]+$/, '')))
     return E.left('it is a device name Windows reserves');

@@ -197,6 +197,16 @@ const resolveSegments = (raw: Record<string, unknown>): Check<SegmentOptions> =>
   );
 
 /**
+ * Why `target` may not be a download's target (R19, R23, R30), or `null`: a last name ending in `.part` is where
+ * another download (of the name without it) keeps its bytes; finished over them, that download would go on from
+ * this one's file. Adapters ask it before they make anything; `resolveOptions` asks it of every download.
+ */
+export const partNameProblem = (target: string): string | null =>
+  /\.part$/.test(target.split(/[/\\]/).at(-1) ?? '')
+    ? `${JSON.stringify(target)} ends in .part, the name of the part file of another download: choose another name`
+    : null;
+
+/**
  * Fills the defaults and checks what core can check before any request (R30): URLs are absolute http(s), the target
  * is a non-empty string, numbers are finite and in range (`retries`, `maxRestarts` and `writeBufferBytes` integers,
  * `maxDelayMs >= minDelayMs`, `factor >= 1`, `stallTimeoutMs > 0`), checksums are hex, headers are valid. The
@@ -218,14 +228,8 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
   if (typeof raw.target !== 'string' || raw.target === '')
     return invalid('target', 'must be a non-empty string');
   const target = raw.target;
-  // R19, R23: `<target>.part` is where another download of `<target>` keeps its bytes; a target of that name would
-  // be finished over them, and that download would go on from this one's file.
-  if (/\.part$/.test(target.split(/[/\\]/).at(-1) ?? '')) {
-    return invalid(
-      'target',
-      `${JSON.stringify(target)} ends in .part, the name of the part file of another download: choose another name`,
-    );
-  }
+  const partName = partNameProblem(target);
+  if (partName !== null) return invalid('target', partName);
   if (raw.onChange !== undefined && raw.onChange !== 'restart' && raw.onChange !== 'fail') {
     return invalid('onChange', "must be 'restart' or 'fail'");
   }
