@@ -311,6 +311,21 @@ describe('ResponseParser (RFC 9112 framing, cut at any read boundary)', () => {
     );
   });
 
+  it('a size zero-padded on every line (`00000100`) decodes however many chunks come; padding is bounded a line', () => {
+    const chunk = new Uint8Array(256).fill(0x61);
+    const parts = [ascii('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n')];
+    for (let i = 0; i < 20_000; i += 1) parts.push(ascii('00000100\r\n'), chunk, ascii('\r\n'));
+    parts.push(ascii('0000\r\n\r\n'));
+    const reading = read('GET', [concat(parts)]);
+    expect(reading.failure).toBeNull();
+    expect(reading.complete).toBe(true);
+    expect(bodyOf(reading).length).toBe(20_000 * 256);
+    const endless = read('GET', [
+      ascii(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${'0'.repeat(70_000)}1\r\na\r\n0\r\n\r\n`),
+    ]);
+    expect(endless.failure).toBe('a chunk size with more than 64 KiB of leading zeros');
+  });
+
   it('garbage before a head never gives a head or a byte of body', () => {
     fc.assert(
       fc.property(

@@ -40,18 +40,23 @@ const SEMICOLON = 0x3b;
 const MAX_SIZE_DIGITS = 13;
 /** Bytes of chunk extensions and trailer fields tolerated per message: they are skipped, never kept. */
 const MAX_SKIPPED_BYTES = 64 * 1024;
+/** Leading zeros a chunk size may have, each line. */
+const MAX_LEADING_ZEROS = 64 * 1024;
 
 /**
  * An incremental decoder of the chunked transfer coding (RFC 9112 §7.1) that decodes in place: the data of each
  * call is moved down over the framing bytes of that call, so it lies contiguous from the first byte given and the
  * caller can hand out views of its own buffer, never a copy. Bytes before `from` are never touched. State (a size
  * line cut in two, the rest of a chunk) is kept between calls, so no byte needs to be kept for the next one.
- * Chunk extensions, trailer fields and leading zeros of a size are skipped (64 KiB of them at most). Lines end with CRLF; a bare LF is accepted as for the head.
+ * Chunk extensions and trailer fields are skipped (64 KiB of them a message at most), and so are a size's leading
+ * zeros (64 KiB a line). Lines end with CRLF; a bare LF is accepted as for the head.
  */
 export class ChunkedDecoder {
   #state = State.SizeStart;
   #size = 0;
   #digits = 0;
+  /** Leading zeros of the size line being read. */
+  #zeros = 0;
   #remaining = 0;
   #skipped = 0;
 
@@ -89,8 +94,11 @@ export class ChunkedDecoder {
         const digit = hexValue(byte);
         if (digit >= 0) {
           this.#state = State.Size;
-          // Leading zeros are legal (`1*HEXDIG`) and add nothing; they count as skipped bytes, so they end too.
-          if (this.#digits === 0 && digit === 0) return this.#skip();
+          // Leading zeros are legal (`1*HEXDIG`) and add nothing: bounded a line, as a padded size is on every line.
+          if (this.#digits === 0 && digit === 0) {
+            this.#zeros += 1;
+            return this.#zeros > MAX_LEADING_ZEROS ? 'a chunk size with more than 64 KiB of leading zeros' : null;
+          }
           if (this.#digits === MAX_SIZE_DIGITS) return 'a chunk size too large';
           this.#size = this.#size * 16 + digit;
           this.#digits += 1;
@@ -156,12 +164,13 @@ export class ChunkedDecoder {
     this.#state = this.#size === 0 ? State.TrailerStart : State.Data;
     this.#size = 0;
     this.#digits = 0;
+    this.#zeros = 0;
   }
 
   #skip(): string | null {
     this.#skipped += 1;
     return this.#skipped > MAX_SKIPPED_BYTES
-      ? 'chunk extensions, trailers or leading zeros over 64 KiB'
+      ? 'chunk extensions or trailers over 64 KiB'
       : null;
   }
 }
