@@ -1,7 +1,10 @@
 import type { StorageFailure } from '@rdl/core';
 import type * as TE from 'fp-ts/TaskEither';
-import { type IDBPDatabase, openDB } from 'idb';
+import { type IDBPDatabase, type OpenDBCallbacks, openDB } from 'idb';
 import { toStorageFailure } from './storageFailure.js';
+
+/** Upgrades tried before a store that others keep overtaking gives up. */
+const MAX_UPGRADE_TRIES = 8;
 
 /** An upgrade that adds the store waits for a connection elsewhere that does not give way (not rdl's). */
 class BlockedUpgrade extends Error {
@@ -57,18 +60,40 @@ export class OneStoreDatabase {
         this.#db = null;
       },
     };
-    const db = await openDB(this.name, undefined, handlers);
-    if (db.objectStoreNames.contains(store)) return db;
-    const next = db.version + 1;
-    db.close();
-    // A connection elsewhere that does not give way (not rdl's) would hold the upgrade for ever: refused instead.
+    // Two stores (or tabs) adding theirs at once may both ask for the same next version: the one that lost finds the
+    // database upgraded without its store, or past that version, and tries the next one.
+    for (let tries = 1; ; tries += 1) {
+      const db = await openDB(this.name, undefined, handlers);
+      if (db.objectStoreNames.contains(store)) return db;
+      const next = db.version + 1;
+      db.close();
+      let upgraded: IDBPDatabase;
+      try {
+        upgraded = await this.#upgrade(next, handlers);
+      } catch (error) {
+        const overtaken = error instanceof DOMException && error.name === 'VersionError';
+        if (overtaken && tries < MAX_UPGRADE_TRIES) continue;
+        throw error;
+      }
+      if (upgraded.objectStoreNames.contains(store)) return upgraded;
+      upgraded.close();
+      if (tries === MAX_UPGRADE_TRIES)
+        throw new DOMException(`${this.name}: the store ${store} could not be added`, 'InvalidStateError');
+    }
+  }
+
+  /**
+   * Opens the database at `version`, which adds the store. A connection elsewhere that does not give way (not
+   * rdl's) would hold the upgrade for ever: refused instead, at once (`BlockedUpgrade`).
+   */
+  #upgrade(version: number, handlers: OpenDBCallbacks<unknown>): Promise<IDBPDatabase> {
     let refuse: (error: Error) => void = () => {};
     const blocked = new Promise<never>((_, reject) => {
       refuse = reject;
     });
-    const upgraded = openDB(this.name, next, {
+    const upgraded = openDB(this.name, version, {
       ...handlers,
-      blocked: () => refuse(new BlockedUpgrade(this.name, store)),
+      blocked: () => refuse(new BlockedUpgrade(this.name, this.store)),
     });
     // Opened once the holder lets go after all: the connection of the next calls.
     upgraded

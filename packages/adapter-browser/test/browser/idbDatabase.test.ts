@@ -40,6 +40,25 @@ describe('IndexedDB databases shared and upgraded (R22, R29)', () => {
     await deleteDatabase(name);
   });
 
+  it('R29: two stores first used at once in one database of the app (each upgrade racing the other) both get their store', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const name = uniqueFolder('rdl-race');
+      await makeDatabase(name, 1, ['appstore']);
+      const checkpoints = new IdbCheckpointStore({ databaseName: name });
+      const queue = new IdbQueueStore({ databaseName: name });
+      const first = await Promise.all([
+        checkpoints.save('a.bin', 'text')(),
+        queue.put([{ id: '1', text: 'item' }])(),
+      ]);
+      expect(first.map((result) => result._tag)).toEqual(['Right', 'Right']);
+      const later = await Promise.all([checkpoints.load('a.bin')(), queue.load()()]);
+      expect(later[0]).toEqual({ _tag: 'Right', right: 'text' });
+      expect(later[1]._tag).toBe('Right');
+      await queue.close();
+      await deleteDatabase(name);
+    }
+  });
+
   it('R29: another tab upgrading the database while a store has it open does not fail the next save', async () => {
     const name = uniqueFolder('rdl-upgraded');
     const checkpoints = new IdbCheckpointStore({ databaseName: name });
