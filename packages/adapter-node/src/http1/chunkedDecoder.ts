@@ -97,7 +97,9 @@ export class ChunkedDecoder {
           // Leading zeros are legal (`1*HEXDIG`) and add nothing: bounded a line, as a padded size is on every line.
           if (this.#digits === 0 && digit === 0) {
             this.#zeros += 1;
-            return this.#zeros > MAX_LEADING_ZEROS ? 'a chunk size with more than 64 KiB of leading zeros' : null;
+            return this.#zeros > MAX_LEADING_ZEROS
+              ? 'a chunk size with more than 64 KiB of leading zeros'
+              : null;
           }
           if (this.#digits === MAX_SIZE_DIGITS) return 'a chunk size too large';
           this.#size = this.#size * 16 + digit;
@@ -169,9 +171,7 @@ export class ChunkedDecoder {
 
   #skip(): string | null {
     this.#skipped += 1;
-    return this.#skipped > MAX_SKIPPED_BYTES
-      ? 'chunk extensions or trailers over 64 KiB'
-      : null;
+    return this.#skipped > MAX_SKIPPED_BYTES ? 'chunk extensions or trailers over 64 KiB' : null;
   }
 }
 
