@@ -8,20 +8,26 @@ export interface OpfsLocation {
 export const PART_SUFFIX = '.part';
 
 /**
- * Resolves a target name such as `videos/big.iso` under `root`, creating the folders when `create` is set. Empty
- * segments, `.` and `..` are refused: OPFS names are plain names, and a target must not escape its root.
+ * Whether `target` is no file name in OPFS: an empty segment, `.` or `..` (a target must not escape its root), or a
+ * backslash, which Chromium refuses in a name ("Name is not allowed") after the folders before it were made.
+ */
+export const isBadTargetName = (target: string): boolean =>
+  target
+    .split('/')
+    .some((segment) => segment === '' || segment === '.' || segment === '..' || segment.includes('\\'));
+
+/**
+ * Resolves a target name such as `videos/big.iso` under `root`, creating the folders when `create` is set. A name
+ * `isBadTargetName` refuses is a `TypeError`.
  */
 export const resolveTarget = async (
   root: FileSystemDirectoryHandle,
   target: string,
   create: boolean,
 ): Promise<OpfsLocation> => {
+  if (isBadTargetName(target)) throw new TypeError(`not a valid OPFS target name: ${JSON.stringify(target)}`);
   const segments = target.split('/');
   const name = segments.pop() ?? '';
-  const bad = (segment: string) =>
-    segment === '' || segment === '.' || segment === '..' || segment.includes('\\');
-  if (bad(name) || segments.some(bad))
-    throw new TypeError(`not a valid OPFS target name: ${JSON.stringify(target)}`);
   let directory = root;
   for (const segment of segments) {
     try {

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from './support/cliInProcess.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
+import { RawServer } from './support/rawServer.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 
 /**
@@ -13,6 +14,12 @@ import { listDir, useTempDir } from './support/tempDir.js';
 const body = generateBytes(1_000_000, 51);
 const server = useFaultServer();
 const dir = useTempDir('rdl-cli-max-time-');
+
+let silent: RawServer | null = null;
+afterEach(async () => {
+  await silent?.close();
+  silent = null;
+});
 
 const startOf = (events: readonly { event: string }[]) =>
   events.find((e) => e.event === 'start') as { resumedFrom: number } | undefined;
@@ -58,6 +65,16 @@ describe('rdl --max-time', () => {
     expect(rest.code, rest.stderr).toBe(0);
     expect((await listDir(dir())).filter((name) => !name.startsWith('.'))).toEqual(files);
     for (const name of files) expect(await fileSha256(`${dir()}/${name}`)).toBe(sha256(body));
+  });
+
+  it('-m bounds the name probe of -J too: a server that never answers it ends the run at the limit, exit 28', async () => {
+    silent = await RawServer.start(() => undefined);
+    const run = await runCliInProcess([silent.url('/f.bin'), '-J', '-m', '0.5'], dir());
+    expect(run.code).toBe(28);
+    expect(run.stderr).toContain('(ERR_MAX_TIME)');
+    // Not the stall timeout (30 s, exit 1) that would end the probe otherwise.
+    expect(run.stderr).not.toContain('ERR_STALLED');
+    expect(await listDir(dir())).toEqual([]);
   });
 
   it.each(['0', '-1', 'soon', '1e3'])('R30: -m %s is refused before any request, exit 2', async (bad) => {

@@ -10,7 +10,7 @@ import { NodeHttp } from '../NodeHttp.js';
 import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
-import { reportMaxTime, withMaxTime } from './maxTime.js';
+import { reportMaxTime, untilStopped, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
 import { type CommandRefresh, commandRefresh } from './refreshCommand.js';
@@ -230,10 +230,19 @@ export const runCli = async (
     return runList(limited, args, argv, optionsFor, chosen, finish, timedOut);
   }
   const toStdout = args.output === '-';
-  const named =
+  // The name probe of -J is part of the run: a signal or --max-time ends it too (nothing is saved yet).
+  const probed =
     args.client.contentDisposition && args.output === null
-      ? await nameFromServer(chosen.http, downloadOptions(args, stdoutName, refresh), args.dir ?? env.cwd)
+      ? await untilStopped(
+          limited,
+          nameFromServer(chosen.http, downloadOptions(args, stdoutName, refresh), args.dir ?? env.cwd),
+        )
       : null;
+  if (typeof probed === 'string') {
+    if (probed === 'TIMEOUT') timedOut();
+    return exitCodes[probed];
+  }
+  const named = probed;
   if (named !== null && E.isLeft(named)) return failWith(env, early, named.left);
   if (named !== null && !args.quiet) writeLines(env.stderr, ...named.right.notices);
   const output = named === null ? args.output : named.right.target;

@@ -1,5 +1,5 @@
 import { formatJsonLine } from './json.js';
-import type { CliEnvironment } from './main.js';
+import type { CliEnvironment, StopSignal } from './main.js';
 import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
 
@@ -26,6 +26,15 @@ export const withMaxTime = (env: CliEnvironment, maxTimeMs: number | null): CliE
       };
     },
   };
+};
+
+/** `work`'s outcome, or the stop signal (Ctrl-C, `--max-time`…) that came first. */
+export const untilStopped = <T>(env: CliEnvironment, work: Promise<T>): Promise<T | StopSignal> => {
+  let stopListening: () => void = () => {};
+  const stopped = new Promise<StopSignal>((resolve) => {
+    stopListening = env.onSignal(resolve);
+  });
+  return Promise.race([work, stopped]).finally(() => stopListening());
 };
 
 /** The one line (R29), and the `--json` error event, of a run `--max-time` stopped. */

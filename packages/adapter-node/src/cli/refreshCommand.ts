@@ -91,11 +91,6 @@ const runCommand = (command: string, limits: RefreshLimits): Promise<string> =>
     });
   });
 
-/**
- * `--refresh-command CMD` as core's `refreshUrl` hook (R18): asked when a presigned URL expired after bytes came,
- * it runs `CMD` and gives the URLs it printed; the download goes on from its checkpoint with them. A failure
- * rejects with one line, which core reports as `ERR_REFRESH_FAILED`.
- */
 /** The hook of `--refresh-command`, and whether a download ever asked it (so that no message says it was). */
 export interface CommandRefresh {
   readonly hook: RefreshUrl;
@@ -115,6 +110,11 @@ export const commandRefresh = (command: string): CommandRefresh => {
   };
 };
 
+/**
+ * `--refresh-command CMD` as core's `refreshUrl` hook (R18): asked when a presigned URL expired after bytes came,
+ * it runs `CMD` and gives the URLs it printed; the download goes on from its checkpoint with them. A failure
+ * rejects with one line, which core reports as `ERR_REFRESH_FAILED`.
+ */
 export const refreshFromCommand =
   (
     command: string,

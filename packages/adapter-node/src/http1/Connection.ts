@@ -176,7 +176,6 @@ export class Connection {
     this.#socket.once('close', done);
   }
 
-  /** The socket closed, or is closing: no request can go on it any more. */
   /**
    * Whether the last response read here had no body by its framing (a HEAD's, a 204, a 304): a naive server may
    * still write one after it, which the next request on this connection would read first.
@@ -185,6 +184,7 @@ export class Connection {
     return this.#afterBodyless;
   }
 
+  /** The socket closed, or is closing: no request can go on it any more. */
   get closed(): boolean {
     return this.#closed || this.#socket.destroyed;
   }

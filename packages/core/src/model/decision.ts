@@ -23,6 +23,11 @@ export type RestartReason =
    * strong ETag to prove the same object (R2, R22).
    */
   | 'URL_CHANGED'
+  /**
+   * The bytes on disk came from another URL than this run's data requests go to (a redirect that now leads
+   * elsewhere, a URL a refresh gave), with no strong ETag on both sides to prove the same object (R11).
+   */
+  | 'SOURCE_CHANGED'
   /** The part file is missing or shorter than nothing usable (R21). */
   | 'PART_FILE_MISSING'
   /** The finished bytes failed the integrity check and were discarded (R27). */

@@ -44,7 +44,8 @@ const versionName = (v: Validators): string | null =>
  *   a change (R11) when both have strong ETags that differ. A resume then keeps the new URL.
  * - The same rule for where the bytes come from: data requests that now go elsewhere than the checkpoint's `source`
  *   (a redirect that leads to another URL than in the run that saved them, a URL a `refreshUrl` hook gave) go on
- *   from its bytes only under one strong ETag on both sides, whatever part of the URL differs (R11, R13).
+ *   from its bytes only under one strong ETag on both sides, whatever part of the URL differs (R11, R13); else
+ *   `Fresh('SOURCE_CHANGED')`.
  * - An encoded resource: `Fresh('CONTENT_ENCODED')` (R5).
  * - A zero-length resource: `Complete` with no request (R14).
  * - Validators of the probe differ strongly from the checkpoint's: `Fresh('RESOURCE_CHANGED')`, or
@@ -86,24 +87,24 @@ export const planStart = (input: {
       : restart('RESOURCE_CHANGED');
 
   /** Bytes of one URL go on from another only under one strong ETag on both sides (R2, R13); else `null`. */
-  const elsewhere = (held: Checkpoint, why: string): StartPlan | null => {
+  const elsewhere = (held: Checkpoint, why: string, reason: RestartReason): StartPlan | null => {
     const saved = strongEtag(held.validators);
     const seen = strongEtag(probe.validators);
     if (saved !== null && seen !== null && saved !== seen)
       return changed(`the ETag changed (${why})`, saved, seen);
-    return saved === null || saved !== seen ? restart('URL_CHANGED') : null;
+    return saved === null || saved !== seen ? restart(reason) : null;
   };
   const relation = stored === null ? 'same' : compareCheckpointUrl(stored.url, url);
   if (relation === 'other') return restart('URL_CHANGED');
   if (stored !== null && relation === 'query') {
-    const plan = elsewhere(stored, 'the URL differs in its query');
+    const plan = elsewhere(stored, 'the URL differs in its query', 'URL_CHANGED');
     if (plan !== null) return plan;
   }
   if (probe.contentEncoding !== null) return restart('CONTENT_ENCODED');
   if (probe.totalLength === 0) return { _tag: 'Complete', checkpoint: fresh };
   if (stored === null) return { _tag: 'Fresh', reason: null, checkpoint: fresh };
   if (stored.source !== undefined && compareCheckpointUrl(stored.source, input.source) !== 'same') {
-    const plan = elsewhere(stored, 'the bytes come from another URL');
+    const plan = elsewhere(stored, 'the bytes come from another URL', 'SOURCE_CHANGED');
     if (plan !== null) return plan;
   }
 

@@ -343,7 +343,7 @@ describe('createDownload: answers to a resume', () => {
       w.server.inject(fault.status(403), { method: 'GET', url: URL_A, times: Number.POSITIVE_INFINITY });
       const run = begin(w, { refreshUrl: async () => ({ url: other }) });
       expect((await finish(w, run)).code).toBeNull();
-      expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['URL_CHANGED']);
+      expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['SOURCE_CHANGED']);
       expect(bytesDiff(w.storage.fileOf(TARGET), second)).toEqual(same(second));
     },
   );
@@ -361,7 +361,7 @@ describe('createDownload: answers to a resume', () => {
     w.server.redirect(URL_A, '/a-2.bin');
     const again = begin(w);
     expect((await finish(w, again)).code).toBeNull();
-    expect(eventsOf(again, 'restart').map((e) => e.reason)).toEqual(['URL_CHANGED']);
+    expect(eventsOf(again, 'restart').map((e) => e.reason)).toEqual(['SOURCE_CHANGED']);
     expect(bytesDiff(w.storage.fileOf(TARGET), second)).toEqual(same(second));
   });
 

@@ -93,7 +93,7 @@ describe('planStart', () => {
       plan({ stored: { ...stored, validators: dated }, source: mirror, probe: probe({ validators: dated }) }),
     ).toEqual({
       _tag: 'Fresh',
-      reason: 'URL_CHANGED',
+      reason: 'SOURCE_CHANGED',
       checkpoint: freshCheckpoint(FILE_URL, probe({ validators: dated }), mirror),
     });
     // One strong ETag on both sides proves it: resumed, the checkpoint now naming where its bytes come from.

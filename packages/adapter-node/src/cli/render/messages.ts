@@ -12,6 +12,8 @@ const restartReasons: { readonly [K in RestartReason]: string } = {
   CHECKPOINT_INVALID: 'the checkpoint could not be read',
   URL_CHANGED:
     'the checkpoint is of another URL (another scheme, host, port or path, or another query with no strong ETag proving the same file)',
+  SOURCE_CHANGED:
+    'the bytes on disk came from another URL than the one the download now goes to (a redirect that leads elsewhere, or a refreshed URL), with no strong ETag proving the same file',
   PART_FILE_MISSING: 'the partial file is missing',
   INTEGRITY_MISMATCH: 'the finished file failed its check and was discarded',
 };
