@@ -2,16 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REFRESH_MAX_STDOUT, refreshFromCommand, urlsFromOutput } from '../src/cli/refreshCommand.js';
+import { isAlive } from './support/processes.js';
 import { useTempDir } from './support/tempDir.js';
 
 const expired = { url: 'https://b.example/k?X-Amz-Signature=old', status: 403 };
 const dir = useTempDir('rdl-refresh-');
-
-/** Whether `pid` still runs: a zombie (state Z, waiting for whoever adopted it to reap it) has ended. */
-const isAlive = async (pid: number): Promise<boolean> => {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-};
 
 describe('--refresh-command', () => {
   it('R18: the first line the command prints is the URL, a second one the HEAD URL; blank lines and CRs are ignored', async () => {

@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from './support/cliInProcess.js';
+import { runRdl } from './support/cliProcess.js';
+import { isAlive } from './support/processes.js';
 import { RawServer } from './support/rawServer.js';
 import { useTempDir } from './support/tempDir.js';
 
 /** What rdl says when a presigned URL expired, and whether `--refresh-command` had its say (R18, R29). */
 
 const SIZE = 200_000;
+
 const dir = useTempDir('rdl-cli-refresh-message-');
 let raw: RawServer | null = null;
 afterEach(async () => {
@@ -76,5 +80,27 @@ describe('rdl: an expired presigned URL', () => {
     expect(existsSync(marker)).toBe(true);
     expect(run.stderr).toContain('the URLs --refresh-command printed were refused too');
     expect(run.stderr).toMatch(/\(ERR_URL_EXPIRED\)\n$/);
+  });
+
+  it('R18: a --refresh-command still running when --max-time ends the run is killed with it, not left behind', async () => {
+    raw = await expiringStore();
+    const pidFile = join(dir(), 'pid');
+    const run = await runRdl(
+      [
+        raw.url('/k?X-Amz-Signature=s1'),
+        '-o',
+        'k.bin',
+        '-m',
+        '1',
+        '--refresh-command',
+        `echo $$ > ${pidFile}; exec sleep 60`,
+      ],
+      dir(),
+    );
+    expect(run.code).toBe(28);
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    // The group was sent SIGKILL at the exit: the sleep ends as soon as the kernel has delivered it.
+    while (await isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await isAlive(pid)).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ import { exitCodes } from './exitCodes.js';
 import { reportMaxTime, untilStopped, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
-import { type CommandRefresh, commandRefresh } from './refreshCommand.js';
+import { type CommandRefresh, commandRefresh, stopRefreshCommands } from './refreshCommand.js';
 import { applyRemoteTime } from './remoteTime.js';
 import { writeLines } from './render/escapeControls.js';
 import { messages } from './render/messages.js';
@@ -309,6 +309,8 @@ const commandHttp = (args: CliArgs): NodeHttp =>
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */
 export const main = async (argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
   const env = processEnvironment();
+  // However the process ends, no refresh command it started outlives it.
+  process.once('exit', stopRefreshCommands);
   let code: number;
   try {
     code = await runCli(argv, env);

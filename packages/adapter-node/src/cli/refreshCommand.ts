@@ -38,6 +38,17 @@ export const urlsFromOutput = (stdout: string): RefreshedUrls | string => {
   return { url, headUrl };
 };
 
+/** How to kill each command still running, with its process group. */
+const running = new Set<() => void>();
+
+/**
+ * Kills every `--refresh-command` still running, with the processes it started: the command ends (`--max-time`, a
+ * signal, a failure) and leaves none behind. Synchronous, for `process.on('exit')`.
+ */
+export const stopRefreshCommands = (): void => {
+  for (const stop of running) stop();
+};
+
 const firstLine = (text: string): string => text.split('\n', 1)[0]?.trim() ?? '';
 
 /**
@@ -67,6 +78,8 @@ const runCommand = (command: string, limits: RefreshLimits): Promise<string> =>
       }
     };
     const timer = setTimeout(() => kill(`it ran longer than ${limits.timeoutMs / 1000} s`), limits.timeoutMs);
+    const stop = (): void => kill('the download stopped');
+    running.add(stop);
     child.stdout.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > limits.maxStdout) kill(`it printed more than ${limits.maxStdout} bytes`);
@@ -77,10 +90,12 @@ const runCommand = (command: string, limits: RefreshLimits): Promise<string> =>
     });
     child.once('error', (error) => {
       clearTimeout(timer);
+      running.delete(stop);
       reject(new Error(`it could not start: ${error.message}`));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      running.delete(stop);
       if (refused !== null) return reject(new Error(refused));
       if (signal !== null) return reject(new Error(`it was killed by ${signal}`));
       if (code !== 0) {

@@ -1,0 +1,7 @@
+import { readFile } from 'node:fs/promises';
+
+/** Whether `pid` still runs: a zombie (state Z, waiting for whoever adopted it to reap it) has ended. */
+export const isAlive = async (pid: number): Promise<boolean> => {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+};
