@@ -38,46 +38,39 @@ const expiringStore = async (): Promise<RawServer> => {
   });
 };
 
+/** `rdl` on the store with `--retries retries` and a refresh command that leaves a marker file when it runs. */
+const expireWith = async (retries: number) => {
+  raw = await expiringStore();
+  const marker = join(dir(), 'ran');
+  const run = await runCliInProcess(
+    [
+      raw.url('/k?X-Amz-Signature=s1'),
+      '-o',
+      'k.bin',
+      '--retries',
+      String(retries),
+      '--refresh-command',
+      `touch ${marker}; echo ${raw.url('/k?X-Amz-Signature=s2')}`,
+    ],
+    dir(),
+  );
+  return { run, ran: existsSync(marker) };
+};
+
 describe('rdl: an expired presigned URL', () => {
   it('R18, R29: when the retries ran out before --refresh-command was asked, the message says so, not that its URLs were refused', async () => {
-    raw = await expiringStore();
-    const marker = join(dir(), 'ran');
-    const run = await runCliInProcess(
-      [
-        raw.url('/k?X-Amz-Signature=s1'),
-        '-o',
-        'k.bin',
-        '--retries',
-        '1',
-        '--refresh-command',
-        `touch ${marker}; echo ${raw.url('/k?X-Amz-Signature=s2')}`,
-      ],
-      dir(),
-    );
+    const { run, ran } = await expireWith(1);
     expect(run.code).toBe(1);
-    expect(existsSync(marker)).toBe(false);
+    expect(ran).toBe(false);
     expect(run.stderr).toContain('before --refresh-command was run: run the same command again');
     expect(run.stderr).not.toContain('were refused too');
     expect(run.stderr).toMatch(/\(ERR_URL_EXPIRED\)\n$/);
   });
 
   it('R18, R29: when the URLs --refresh-command printed were refused too, the message says that', async () => {
-    raw = await expiringStore();
-    const marker = join(dir(), 'ran');
-    const run = await runCliInProcess(
-      [
-        raw.url('/k?X-Amz-Signature=s1'),
-        '-o',
-        'k.bin',
-        '--retries',
-        '3',
-        '--refresh-command',
-        `touch ${marker}; echo ${raw.url('/k?X-Amz-Signature=s2')}`,
-      ],
-      dir(),
-    );
+    const { run, ran } = await expireWith(3);
     expect(run.code).toBe(1);
-    expect(existsSync(marker)).toBe(true);
+    expect(ran).toBe(true);
     expect(run.stderr).toContain('the URLs --refresh-command printed were refused too');
     expect(run.stderr).toMatch(/\(ERR_URL_EXPIRED\)\n$/);
   });
