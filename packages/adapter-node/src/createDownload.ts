@@ -6,7 +6,7 @@ import {
   type DownloadResult,
   type QueueBindings,
 } from '@rdl/core';
-import { refusedDownload } from '@rdl/core/adapter';
+import { guardedDownload, refusedDownload } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
 import { openFileSink, writableSink } from './byteSink.js';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
@@ -87,7 +87,17 @@ export const createBoundDownload = (
   options: DownloadOptions,
   overrides: Partial<DownloadPorts>,
   bindings: QueueBindings,
+): Download => guardedDownload(() => nodeDownload(options, overrides, bindings));
+
+const nodeDownload = (
+  options: DownloadOptions,
+  overrides: Partial<DownloadPorts>,
+  bindings: QueueBindings,
 ): Download => {
+  if (typeof options !== 'object' || options === null)
+    return refusedDownload({ _tag: 'InvalidInput', field: 'options', message: 'must be an object' });
+  if (typeof options.target !== 'string' || options.target === '')
+    return refusedDownload({ _tag: 'InvalidInput', field: 'target', message: 'must be a non-empty string' });
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
   const kind = targetKindOf(options.target);

@@ -2,7 +2,7 @@ import { type Stats, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
 import { partNameProblem } from '@rdl/core/rules';
-import { longestSidecarSuffixBytes } from './sidecarPaths.js';
+import { checkpointPathOf, longestSidecarSuffixBytes, partPathOf } from './sidecarPaths.js';
 
 /** The longest file name most file systems take, in bytes (NAME_MAX of Linux, macOS, Windows' NTFS in UTF-16). */
 export const maxNameBytes = 255;
@@ -31,12 +31,34 @@ export const targetProblem = (target: string): DownloadFailure | null => {
   if (/[/\\]$/.test(target)) return invalid(`${target} names a folder, not a file`);
   const partName = partNameProblem(target);
   if (partName !== null) return invalid(partName);
+  const sidecar = sidecarOfAnother(target);
+  if (sidecar !== null) return invalid(sidecar);
   const path = resolve(target);
   const folder = statOrNull(dirname(path));
   if (folder === null) return invalid(`the folder ${dirname(path)} does not exist`);
   if (!folder.isDirectory()) return invalid(`${dirname(path)} is not a folder`);
   if (statOrNull(path)?.isDirectory() === true) return invalid(`${path} is a folder, not a file`);
   return null;
+};
+
+/** A checkpoint's name (`x.rdl.json`), or a temp name of a checkpoint or lock save. */
+const CHECKPOINT_OR_TEMP = /\.rdl\.json$|\.(?:rdl\.json|lock)\.(?:[0-9a-f]{16}|\d+\.\d+)\.tmp$/;
+
+/**
+ * Why `target` would be a sidecar of another download in its folder (R19, R23), or `null`: a checkpoint's name, or a
+ * temp name of one (finished, it would be taken for, or removed as, the checkpoint of the download of `x`); or
+ * `x.lock` while a download of `x` is there (its part file or checkpoint exists), whose lock it would replace or
+ * lose. A `.lock` name with no such download (`yarn.lock`) is a file like any other.
+ */
+const sidecarOfAnother = (target: string): string | null => {
+  const name = basename(target);
+  if (CHECKPOINT_OR_TEMP.test(name))
+    return `${JSON.stringify(target)} is the name of a checkpoint (or a temp file) of another download: choose another name`;
+  if (!name.endsWith('.lock')) return null;
+  const stem = target.slice(0, -'.lock'.length);
+  return statOrNull(partPathOf(stem)) !== null || statOrNull(checkpointPathOf(stem)) !== null
+    ? `${JSON.stringify(target)} is the lock of the download of ${JSON.stringify(basename(stem))} in its folder: choose another name`
+    : null;
 };
 
 /**

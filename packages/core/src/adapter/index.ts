@@ -6,7 +6,7 @@
 
 export { type DownloadParts, downloadSurface } from '../api/downloadSurface.js';
 export { Listeners } from '../api/listeners.js';
-export { noProgress, refusedDownload } from '../api/refusedDownload.js';
+export { guardedDownload, noProgress, refusedDownload } from '../api/refusedDownload.js';
 export { Crc64 } from '../hashing/crc64.js';
 export { type AbortHandle, createAbortHandle } from '../ports/abort.js';
 export { badBodyError, isBadBodyError } from '../ports/bodyError.js';

@@ -12,7 +12,7 @@ import { rateLimit, resolveOptions } from '../rules/resolveOptions.js';
 import { noValidators } from '../rules/validators.js';
 import { downloadSurface } from './downloadSurface.js';
 import { Listeners } from './listeners.js';
-import { refusedDownload } from './refusedDownload.js';
+import { guardedDownload, refusedDownload } from './refusedDownload.js';
 
 const invalidHook = (field: string): DownloadFailure => ({
   _tag: 'InvalidInput',
@@ -28,7 +28,8 @@ const hooksProblem = (options: DownloadOptions): DownloadFailure | null => {
     signal !== undefined &&
     (typeof signal !== 'object' ||
       signal === null ||
-      typeof (signal as { addEventListener?: unknown }).addEventListener !== 'function')
+      typeof (signal as { addEventListener?: unknown }).addEventListener !== 'function' ||
+      typeof (signal as { removeEventListener?: unknown }).removeEventListener !== 'function')
   ) {
     return invalidHook('signal');
   }
@@ -56,7 +57,9 @@ export const createDownload = (
   options: DownloadOptions,
   ports: DownloadPorts,
   shared: QueueBindings = {},
-): Download => {
+): Download => guardedDownload(() => boundDownload(options, ports, shared));
+
+const boundDownload = (options: DownloadOptions, ports: DownloadPorts, shared: QueueBindings): Download => {
   const resolved = resolveOptions(options);
   if (E.isLeft(resolved)) return refusedDownload(resolved.left);
   const problem = hooksProblem(options);

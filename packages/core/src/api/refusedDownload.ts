@@ -40,3 +40,16 @@ export const refusedDownload = (failure: DownloadFailure): Download => {
     result,
   });
 };
+
+/**
+ * `make()`, or, when reading the caller's options throws (`null` for options, a getter or a `Proxy` that throws),
+ * a download refused with `ERR_INVALID_INPUT` (R30): bad options never throw out of `createDownload`.
+ */
+export const guardedDownload = (make: () => Download): Download => {
+  try {
+    return make();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return refusedDownload({ _tag: 'InvalidInput', field: 'options', message: `cannot be read: ${message}` });
+  }
+};

@@ -157,13 +157,14 @@ const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
 };
 
 /**
- * A rate limit (R44): a positive number of bytes a second, or none. Under `lowSpeedLimit` it would make every body
+ * A rate limit (R44): a number of bytes a second, at least 1, or none. Under `lowSpeedLimit` it would make every body
  * "too slow" and cut it again and again: refused, naming both.
  */
 export const rateLimit = (value: unknown, lowSpeedLimit: number): Check<number | null> => {
   if (value === undefined || value === null) return E.right(null);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    return invalid('maxBytesPerSecond', 'must be a positive number of bytes a second');
+  // Under 1 byte a second the wait for the next byte passes what a timer can hold (2^31 ms), which fires at once.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1)
+    return invalid('maxBytesPerSecond', 'must be at least 1 byte a second');
   if (value < lowSpeedLimit)
     return invalid(
       'maxBytesPerSecond',

@@ -250,6 +250,44 @@ describe('createDownload: integrity and reporting', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R30: options that cannot be read (null, a getter or a Proxy that throws) give ERR_INVALID_INPUT, never a throw', async () => {
+    const w = worldServing(bytesOf(SIZE));
+    const throwing = Object.defineProperty({ target: TARGET }, 'url', {
+      get: () => {
+        throw new Error('no url for you');
+      },
+      enumerable: true,
+    });
+    const proxy = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    for (const options of [null, undefined, throwing, proxy]) {
+      const download = createDownload(options as never, w.ports);
+      const error = await download.result.catch((e: unknown) => e);
+      expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
+    }
+    expect(w.server.requests).toEqual([]);
+  });
+
+  it('R30: a signal without removeEventListener, or a rate under 1 byte a second, is refused before any request', async () => {
+    const w = worldServing(bytesOf(SIZE));
+    const half = { aborted: false, addEventListener: () => undefined };
+    for (const bad of [
+      { signal: half as never },
+      { maxBytesPerSecond: 0.001 },
+      { maxBytesPerSecond: 1e-300 },
+    ]) {
+      const end = await finish(w, begin(w, bad));
+      expect(end.code).toBe('ERR_INVALID_INPUT');
+    }
+    expect(w.server.requests).toEqual([]);
+  });
+
   it.each([-1, 1.5, Number.NaN, '10'])('R30: maxFileBytes %s is refused before any request', async (bad) => {
     const w = worldServing(bytesOf(SIZE));
     const end = await finish(w, begin(w, { maxFileBytes: bad as number }));
