@@ -1,5 +1,5 @@
 import type { DownloadFailure } from '@rdl/core';
-import { basicAuthorization, parseUrl } from '@rdl/core/rules';
+import { basicAuthorization, parseUrl, RESERVED_HEADERS } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 /**
@@ -62,32 +62,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Visible ASCII, space and tab: no CR, LF, NUL or other control character, nothing a terminal or a server reads otherwise. */
 const VISIBLE = /^[\t\x20-\x7e]*$/;
 
-/**
- * Headers rdl must own: the range and its conditions are how it resumes (R6), `accept-encoding: identity` keeps
- * byte offsets true (R5), the framing and connection fields are the transport's, and `proxy-authorization` would
- * go to the origin.
- */
-const OWNED: Readonly<Record<string, string>> = {
-  range: 'it asks for the bytes it needs itself (R6)',
-  'if-range': 'it sends the resume conditions itself (R6)',
-  'if-match': 'it sends the resume conditions itself (R6)',
-  'if-none-match': 'a condition of its own would break a resume (R6)',
-  'if-modified-since': 'a condition of its own would break a resume (R6)',
-  'if-unmodified-since': 'it sends the resume conditions itself (R6)',
-  'accept-encoding': 'it asks for identity, so that byte offsets are the file’s (R5)',
-  host: 'it comes from the URL',
-  'content-length': 'rdl sends no body',
-  'transfer-encoding': 'rdl sends no body',
-  te: 'the transport owns the framing',
-  trailer: 'the transport owns the framing',
-  connection: 'the transport owns its connections',
-  'keep-alive': 'the transport owns its connections',
-  'proxy-connection': 'the transport owns its connections',
-  upgrade: 'the transport owns its connections',
-  expect: 'rdl sends no body',
-  'proxy-authorization': 'it would go to the origin server',
-};
-
 const invalid = (field: string, message: string): DownloadFailure => ({
   _tag: 'InvalidInput',
   field,
@@ -105,7 +79,7 @@ const header = (text: string): E.Either<DownloadFailure, readonly [string, strin
   const value = empty ? '' : text.slice(colon + 1).trim();
   if (!TOKEN.test(name)) return E.left(invalid('--header', `invalid header name ${JSON.stringify(name)}`));
   const lower = name.toLowerCase();
-  const owned = OWNED[lower];
+  const owned = RESERVED_HEADERS[lower];
   if (owned !== undefined) return E.left(invalid('--header', `rdl sets ${name} itself: ${owned}`));
   if (!VISIBLE.test(value)) {
     return E.left(invalid('--header', `the value of ${name} holds a control or non-ASCII character`));

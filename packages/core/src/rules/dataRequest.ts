@@ -15,6 +15,33 @@ export const OWNED_HEADERS: ReadonlySet<string> = new Set([
   'if-unmodified-since',
 ]);
 
+/**
+ * Headers rdl must own: the range and its conditions are how it resumes (R6), `accept-encoding: identity` keeps
+ * byte offsets true (R5), the framing and connection fields are the transport's, and `proxy-authorization` would
+ * go to the origin. A caller's `headers` (or `-H`) naming one, in any letter case, are refused (R30), not sent: a
+ * `Content-Length` or `Transfer-Encoding` of its own would desync the connection.
+ */
+export const RESERVED_HEADERS: Readonly<Record<string, string>> = {
+  range: 'it asks for the bytes it needs itself (R6)',
+  'if-range': 'it sends the resume conditions itself (R6)',
+  'if-match': 'it sends the resume conditions itself (R6)',
+  'if-none-match': 'a condition of its own would break a resume (R6)',
+  'if-modified-since': 'a condition of its own would break a resume (R6)',
+  'if-unmodified-since': 'it sends the resume conditions itself (R6)',
+  'accept-encoding': 'it asks for identity, so that byte offsets are the file’s (R5)',
+  host: 'it comes from the URL',
+  'content-length': 'rdl sends no body',
+  'transfer-encoding': 'rdl sends no body',
+  te: 'the transport owns the framing',
+  trailer: 'the transport owns the framing',
+  connection: 'the transport owns its connections',
+  'keep-alive': 'the transport owns its connections',
+  'proxy-connection': 'the transport owns its connections',
+  upgrade: 'the transport owns its connections',
+  expect: 'rdl sends no body',
+  'proxy-authorization': 'it would go to the origin server',
+};
+
 /** The caller's headers without those core owns, plus `accept-encoding: identity` (R5). */
 export const baseRequestHeaders = (extraHeaders: HeaderMap): Record<string, string> => {
   const headers: Record<string, string> = {};

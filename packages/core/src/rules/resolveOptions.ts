@@ -17,6 +17,7 @@ import {
 } from '../model/options.js';
 import { isHttpUrl, parseUrl, urlTooLong } from '../model/url.js';
 import { storedUrl } from './checkpointUrl.js';
+import { RESERVED_HEADERS } from './dataRequest.js';
 import { basicAuthorization, type SplitUrl, splitUserinfo } from './urlCredentials.js';
 
 type Check<T> = E.Either<DownloadFailure, T>;
@@ -118,6 +119,8 @@ const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
     if (!TOKEN.test(name)) return invalid('headers', `invalid header name ${JSON.stringify(name)}`);
+    const reserved = RESERVED_HEADERS[name.toLowerCase()];
+    if (reserved !== undefined) return invalid('headers', `rdl sets ${name} itself: ${reserved}`);
     if (typeof v !== 'string' || /[\r\n\0]/.test(v)) {
       return invalid('headers', `header ${name} must be a string without line breaks`);
     }

@@ -274,6 +274,25 @@ describe('createDownload: integrity and reporting', () => {
     expect(w.server.requests).toEqual([]);
   });
 
+  it.each([
+    'Content-Length',
+    'transfer-encoding',
+    'Range',
+    'If-Range',
+    'connection',
+    'Proxy-Authorization',
+    'HOST',
+  ])(
+    'R30, R36: a header of rdl own (%s) in headers is refused before any request, not sent to desync the connection',
+    async (name) => {
+      const w = worldServing(bytesOf(SIZE));
+      const end = await finish(w, begin(w, { headers: { [name]: '5' } }));
+      expect(end.code).toBe('ERR_INVALID_INPUT');
+      expect((end.error as Error).message).toContain(`rdl sets ${name} itself`);
+      expect(w.server.requests).toEqual([]);
+    },
+  );
+
   it('R30: a signal without removeEventListener, or a rate under 1 byte a second, is refused before any request', async () => {
     const w = worldServing(bytesOf(SIZE));
     const half = { aborted: false, addEventListener: () => undefined };

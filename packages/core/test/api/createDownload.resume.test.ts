@@ -239,7 +239,6 @@ describe('createDownload: answers to a resume', () => {
     const headers = {
       Authorization: 'Bearer secret',
       cookie: 'session=1',
-      'proxy-authorization': 'Basic cA==',
       'x-api-key': 'key',
       'user-agent': 'app/1',
     };
