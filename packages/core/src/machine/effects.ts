@@ -109,6 +109,8 @@ export type AdoptOutput =
 export interface RefreshInput {
   readonly url: string;
   readonly status: number;
+  /** How long the hook may take to answer (`stallTimeoutMs`). */
+  readonly timeoutMs: number;
 }
 
 export type RefreshOutput =

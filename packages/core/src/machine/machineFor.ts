@@ -111,7 +111,7 @@ export const machineFor = (
       session,
       ...(finished === undefined ? {} : { finished }),
     }),
-    refresh: createRefreshActor(refreshUrl),
+    refresh: createRefreshActor(refreshUrl, clock),
     release: createReleaseActor({ storage, checkpoints, session }),
     discard: createDiscardActor({ storage, checkpoints, session }),
   };

@@ -193,7 +193,11 @@ export const transferringStates = {
   refreshing: machineSetup.createStateConfig({
     invoke: {
       src: 'refresh',
-      input: ({ context }) => ({ url: context.urls.url, status: context.expiredStatus }),
+      input: ({ context }) => ({
+        url: context.urls.url,
+        status: context.expiredStatus,
+        timeoutMs: context.options.stallTimeoutMs,
+      }),
     },
     on: {
       'refresh.Refreshed': {
