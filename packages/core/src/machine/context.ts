@@ -62,8 +62,11 @@ export interface DownloadContext {
   readonly singleOnly: boolean;
   /** The caller's network hint: while offline, a retry wait holds until `online()`. */
   readonly online: boolean;
-  /** What a stop in progress is for. */
-  readonly stopIntent: 'pause' | 'cancel' | null;
+  /**
+   * What a stop in progress is for; `'resume'`: a resume asked while the pause was under way, so the download goes
+   * on once the pause has saved everything (the last of pause and resume wins; a cancel wins over both).
+   */
+  readonly stopIntent: 'pause' | 'cancel' | 'resume' | null;
   readonly result: {
     readonly bytes: number;
     readonly sha256: string | null;

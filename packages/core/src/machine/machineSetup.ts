@@ -68,6 +68,7 @@ export const machineSetup = setup({
     /** R19: the checkpoint on storage counts no byte, so there is nothing a later start could resume. */
     leavesNothing: ({ context }) => context.durableBytes === 0,
     cancelIntended: ({ context }) => context.stopIntent === 'cancel',
+    resumeIntended: ({ context }) => context.stopIntent === 'resume',
     /**
      * Every byte is written and no checkpoint was saved (`CheckpointSaver.saveLast`): a pause now would keep a part
      * file nothing counts, fetched again on resume. The download is finished instead, as a pause that comes while
@@ -91,6 +92,13 @@ export const machineSetup = setup({
     setOffline: assign({ online: false }),
     intendPause: assign({ stopIntent: 'pause' as const }),
     intendCancel: assign({ stopIntent: 'cancel' as const }),
+    /** A resume or a pause while a stop is under way: the last one wins, a cancel over both. */
+    intendResume: assign(
+      ({ context }) => ({ stopIntent: context.stopIntent === 'cancel' ? 'cancel' : 'resume' }) as const,
+    ),
+    intendPauseAgain: assign(
+      ({ context }) => ({ stopIntent: context.stopIntent === 'cancel' ? 'cancel' : 'pause' }) as const,
+    ),
     /** Every run that goes on says where it begins, before any byte or verification (so `start` … `done`). */
     /** Every run that goes on says where it begins: the bytes it keeps, all its ranges when it runs segments. */
     emitStart: emit(({ context }) => ({

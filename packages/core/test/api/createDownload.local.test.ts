@@ -327,6 +327,40 @@ describe('createDownload: local state', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R24: a resume that comes while the pause is under way is not dropped: the download goes on, from its checkpoint', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content, {}, { chunkDelayMs: 10 });
+    const run = begin(w, { checkpointIntervalMs: 10_000 });
+    await drive(w, run, () => bytesSoFar(run) >= 20_000);
+    run.download.pause();
+    run.download.resume();
+    expect((await finish(w, run)).code).toBeNull();
+    expect(run.states).toContain('pausing');
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const resumed = gets(w).at(-1)?.headers.range;
+    expect(Number(/^bytes=(\d+)-$/.exec(resumed ?? '')?.[1])).toBeGreaterThanOrEqual(20_000);
+  });
+
+  it('R24: start, pause and resume in one turn ends done; pause, resume, pause ends paused (the last wins)', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    const run = begin(w, {}, false);
+    run.download.start();
+    run.download.pause();
+    run.download.resume();
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+
+    const again = worldServing(content, {}, { chunkDelayMs: 10 });
+    const other = begin(again, { checkpointIntervalMs: 10_000 });
+    await drive(again, other, () => bytesSoFar(other) >= 20_000);
+    other.download.pause();
+    other.download.resume();
+    other.download.pause();
+    await drive(again, other, () => other.download.getSnapshot().state === 'paused');
+    expect(again.storage.isLocked(TARGET)).toBe(false);
+  });
+
   it('R24: pause stops the network, saves a checkpoint and closes the file; resume goes on from it', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content, {}, { chunkDelayMs: 10 });

@@ -38,9 +38,17 @@ export const endingStates = {
     on: {
       'release.*': [
         { guard: 'cancelIntended', target: 'cancelling' },
+        // Resumed while it paused: a new run, as from `paused` (R24: everything was saved and closed first).
+        {
+          guard: 'resumeIntended',
+          target: 'preparing',
+          actions: assign({ stopIntent: null, count: noAttempts }),
+        },
         { target: 'paused', actions: assign({ stopIntent: null }) },
       ],
       CANCEL: { actions: 'intendCancel' },
+      RESUME: { actions: 'intendResume' },
+      PAUSE: { actions: 'intendPauseAgain' },
     },
   }),
 

@@ -107,6 +107,8 @@ export const transferringStates = {
         entry: sendTo('transfer', { type: 'STOP' }),
         on: {
           CANCEL: { actions: 'intendCancel' },
+          RESUME: { actions: 'intendResume' },
+          PAUSE: { actions: 'intendPauseAgain' },
           'transfer.*': [
             {
               guard: 'cancelIntended',
