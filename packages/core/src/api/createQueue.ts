@@ -321,6 +321,8 @@ class QueueImpl implements Queue {
   /** Items changed since the last write (`null`: removed; rows keep their own marks), and the write running now. */
   #dirty = new Map<string, Item | null>();
   #flushing: Promise<void> | null = null;
+  /** Cancels and removals under way (their downloads deleting the sidecars): `flushed` waits for their records. */
+  readonly #cancelling = new Set<Promise<unknown>>();
   #idleWaiters: ((summary: QueueSummary) => void)[] = [];
 
   constructor(options: QueueOptions, ports: QueuePorts) {
@@ -532,8 +534,10 @@ class QueueImpl implements Queue {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  flushed(): Promise<void> {
-    return this.#flushing ?? Promise.resolve();
+  async flushed(): Promise<void> {
+    // A cancel or removal is stored once its download has ended (its sidecars deleted): waited for first.
+    while (this.#cancelling.size > 0) await Promise.all(this.#cancelling);
+    await this.#flushing;
   }
 
   subscribe(listener: (event: QueueEvent) => void): () => void {
@@ -786,6 +790,7 @@ class QueueImpl implements Queue {
     }
     item.intent = intent;
     if (item.live !== null) {
+      this.#awaitCancel(item.live);
       item.live.cancel();
       return;
     }
@@ -800,7 +805,18 @@ class QueueImpl implements Queue {
       (result) => this.#ended(item, download, result, null),
       (error: unknown) => this.#ended(item, download, null, error),
     );
+    this.#awaitCancel(download);
     download.cancel();
+  }
+
+  /** Counts `download`'s end among the cancels `flushed` waits for (after the queue's own handler of its end). */
+  #awaitCancel(download: Download): void {
+    const ended = download.result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#cancelling.add(ended);
+    void ended.then(() => this.#cancelling.delete(ended));
   }
 
   #requeue(item: Item): void {

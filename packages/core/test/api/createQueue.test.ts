@@ -386,6 +386,27 @@ describe('createQueue', () => {
     });
   });
 
+  it('R45: a remove or cancel of a queued item is in the store once flushed() resolves; a restart does not bring it back', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 3, 1_000);
+    const store = new MemoryQueueStore();
+    const first = rig(w, { paused: true }, store);
+    const [a, b, c] = addAll(first.queue, [0, 1, 2]);
+    await first.queue.ready;
+    await first.queue.flushed();
+    first.queue.remove(a!.id);
+    first.queue.cancel(b!.id);
+    await first.queue.flushed();
+    expect(store.textOf(a!.id)).toBeUndefined();
+    // A kill now: the next queue over the same store has c, and b cancelled, never to be fetched.
+    const second = rig(w, { paused: true }, store);
+    await second.queue.ready;
+    const states = new Map(second.queue.items().map((item) => [item.id, item.state]));
+    expect(states.has(a!.id)).toBe(false);
+    expect(states.get(b!.id)).toBe('cancelled');
+    expect(states.get(c!.id)).toBe('queued');
+  });
+
   it('R45: restore() gives back what was not stored, for items read back after a restart', async () => {
     const w = world({}, SERVING);
     const contents = publishFiles(w, 1, 3_000);
