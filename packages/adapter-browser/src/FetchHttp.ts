@@ -168,17 +168,16 @@ export class FetchHttp implements HttpPort {
           head[name.toLowerCase()] = value;
         });
         if (request.method === 'HEAD') await response.body?.cancel().catch(() => {});
-        const status = response.status;
         return {
           _tag: 'Right',
           right: {
-            status,
+            status: response.status,
             url,
             headers: head,
             body:
               request.method === 'HEAD'
                 ? chunksOf(null)
-                : chunksOf(response.body, promisedLength(status, head)),
+                : chunksOf(response.body, promisedLength(response.status, head)),
           },
         };
       } catch (error) {

@@ -453,7 +453,7 @@ class QueueImpl implements Queue {
     const item = this.#byId.get(id);
     if (item === undefined) return;
     if (item.state === 'running' && item.intent === 'pause') {
-      // The download may be pausing already, which drops a resume: it is resumed once it has paused (`#heard`).
+      // The download keeps a resume that comes while it pauses, and goes on once it has saved everything.
       item.intent = 'resume';
       item.live?.resume();
       return;
