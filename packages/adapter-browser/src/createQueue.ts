@@ -42,7 +42,10 @@ export interface BrowserQueueOptions extends Omit<QueueOptions, 'restore'> {
  * queue, current as of the last event.
  */
 export interface BrowserQueue extends Omit<Queue, 'add' | 'get'> {
-  /** Adds a download at the end; resolves its id. `refreshUrl` and `signal` cannot cross to the worker: refused. */
+  /**
+   * Adds a download at the end; resolves its id. What cannot cross to the worker is refused, `ERR_INVALID_INPUT`:
+   * `refreshUrl`, `signal`, and any value structured clone cannot copy (a function, a `Proxy`, a throwing getter).
+   */
   add(options: DownloadOptions): Promise<string>;
   /** Ends the worker: every running download stops where it is, to go on from its checkpoint on the next queue. */
   close(): void;
@@ -183,7 +186,12 @@ class WorkerQueue implements BrowserQueue {
     const answered = new Promise<A>((ok, fail) => {
       this.#pending.set(id, { ok: ok as (value: unknown) => void, fail });
     });
-    this.#post({ type: 'call', id, call });
+    try {
+      this.#post({ type: 'call', id, call });
+    } catch (error) {
+      this.#pending.delete(id);
+      throw error;
+    }
     return answered;
   }
 
@@ -229,13 +237,24 @@ class WorkerQueue implements BrowserQueue {
   }
 
   add(options: DownloadOptions): Promise<string> {
-    if (options.refreshUrl !== undefined || options.signal !== undefined) {
-      const field = options.refreshUrl !== undefined ? 'refreshUrl' : 'signal';
-      return Promise.reject(
-        new DownloadError({ _tag: 'InvalidInput', field, message: 'cannot reach the queue worker' }),
+    const refused = (field: string, why: string) =>
+      Promise.reject<string>(
+        new DownloadError({ _tag: 'InvalidInput', field, message: `cannot reach the queue worker${why}` }),
+      );
+    try {
+      // Options that are no object cross as they are: the worker's queue fails that item, as core's does.
+      if (typeof options === 'object' && options !== null) {
+        if (options.refreshUrl !== undefined) return refused('refreshUrl', '');
+        if (options.signal !== undefined) return refused('signal', '');
+      }
+      return this.#call<string>({ op: 'add', options });
+    } catch (error) {
+      // A getter that throws, or a value structured clone cannot copy (a function, a Proxy): nothing was sent.
+      return refused(
+        'options',
+        `: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
       );
     }
-    return this.#call<string>({ op: 'add', options });
   }
 
   move(id: string, position: number): void {

@@ -1,4 +1,4 @@
-import { isDownloadError, type QueueEvent } from '@rdl/core';
+import { type DownloadOptions, isDownloadError, type QueueEvent } from '@rdl/core';
 import { describe, expect, inject, it } from 'vitest';
 import './provided.js';
 import { patternBytes } from '../../demo/patternBytes.js';
@@ -71,7 +71,7 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
     await deleteDatabase(databaseName);
   });
 
-  it('R30: bad queue options throw at once; refreshUrl and signal cannot reach the worker and are refused', async () => {
+  it('R30: bad queue options throw at once; refreshUrl, signal and what structured clone cannot copy are refused; options no object fail their item', async () => {
     expect(() => createQueue({ concurrency: 0 })).toThrow(/concurrency/);
     const queue = createQueue({ databaseName: uniqueFolder('rdl-queue-refused'), paused: true });
     await queue.ready;
@@ -79,7 +79,27 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
       .add({ url: `${files}/files/small.bin`, target: 'x.bin', signal: new AbortController().signal })
       .catch((error: unknown) => error);
     expect(isDownloadError(refused) && refused.code).toBe('ERR_INVALID_INPUT');
+    // What structured clone cannot copy, or cannot read, is refused too; options that are no object fail their item.
+    const unclonable = [
+      { url: `${files}/files/small.bin`, target: 'f.bin', onProgress: () => undefined },
+      new Proxy({ url: `${files}/files/small.bin`, target: 'p.bin' }, {}),
+      Object.defineProperty({ url: `${files}/files/small.bin` }, 'target', {
+        enumerable: true,
+        get: () => {
+          throw new Error('no target');
+        },
+      }),
+    ];
+    for (const options of unclonable) {
+      const error = await queue.add(options as unknown as DownloadOptions).catch((e: unknown) => e);
+      expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
+    }
     expect(queue.items()).toEqual([]);
+    const id = await queue.add(null as unknown as DownloadOptions);
+    queue.resumeAll();
+    const summary = await queue.idle();
+    expect(summary).toMatchObject({ failed: 1 });
+    expect(queue.items().find((item) => item.id === id)?.failure?.code).toBe('ERR_INVALID_INPUT');
     queue.close();
   });
 

@@ -203,6 +203,30 @@ const compact = (text: unknown): void => {
   if (typeof text === 'string') text.charCodeAt(0);
 };
 
+/** Options `add` could not read, each kept as an empty object with why: its item fails when it starts (R30). */
+const unreadable = new WeakMap<DownloadOptions, string>();
+
+/**
+ * The caller's options as the queue keeps them: their own fields read once, so that a getter or a `Proxy` answers
+ * once and a throwing one fails its item, not `add`. Options that are no object, or cannot be read, fail the item
+ * with `ERR_INVALID_INPUT` (`options`), as `createDownload` refuses them.
+ */
+const readOptions = (options: unknown): DownloadOptions => {
+  let why: string;
+  if (typeof options === 'object' && options !== null) {
+    try {
+      return { ...options } as DownloadOptions;
+    } catch (error) {
+      why = `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    }
+  } else {
+    why = `must be an object, not ${options === null ? 'null' : typeof options}`;
+  }
+  const empty = {} as DownloadOptions;
+  unreadable.set(empty, why);
+  return empty;
+};
+
 /** Items that left the queue kept for handles first used after: a handle made of a row holds only its id. */
 const GONE_KEPT = 1024;
 
@@ -349,14 +373,15 @@ class QueueImpl implements Queue {
     this.ready = this.#load();
   }
 
-  add(options: DownloadOptions): QueuedDownload {
+  add(given: DownloadOptions): QueuedDownload {
+    const options = readOptions(given);
     const last = this.#items[this.#items.length - 1];
     const order = last === undefined ? 0 : this.#orderOf(last) + 1;
     const number = this.#freshNumber();
     const origin = this.#origins.of(options.url);
     // Once loaded (a load renumbers what was added before it), plain options go to a row: nothing stays on the heap.
     const row =
-      this.#loaded && ColdItems.admits(options)
+      this.#loaded && !unreadable.has(options) && ColdItems.admits(options)
         ? this.#cold.add(number, order, 'queued', options, origin, storedAsGiven(options))
         : null;
     let item: Item | null = null;
@@ -675,6 +700,9 @@ class QueueImpl implements Queue {
       connectionShare: () => connectionShare(this.#perOrigin, this.#runningPerOrigin.get(item.origin) ?? 1),
       finished: (bytes: number) => this.#finished(item, bytes),
     };
+    const why = unreadable.get(item.options);
+    if (why !== undefined)
+      return refused(new DownloadError({ _tag: 'InvalidInput', field: 'options', message: why }));
     try {
       return this.#ports.createDownload(item.options, bindings);
     } catch (error) {

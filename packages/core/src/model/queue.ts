@@ -91,7 +91,8 @@ export interface Queue {
   readonly ready: Promise<void>;
   /**
    * Adds a download at the end; it starts when its turn comes. Its options are checked when it starts (R30): a bad
-   * one fails that item (`failed`, `ERR_INVALID_INPUT`), never the queue.
+   * one fails that item (`failed`, `ERR_INVALID_INPUT`), never the queue; so do options that are no object or cannot
+   * be read (`add` reads their own fields once, and never throws).
    */
   add(options: DownloadOptions): QueuedDownload;
   /** The `Download` of an item (also of one restored from the store), `undefined` for an unknown id. */

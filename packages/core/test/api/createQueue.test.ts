@@ -237,6 +237,47 @@ describe('createQueue', () => {
     for (const item of bad) await expect(item.result).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
   });
 
+  it('R30: options that are no object or cannot be read (a throwing getter, a Proxy) fail their item alone, before and after ready', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 2, 5_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, { concurrency: 1 }, store);
+    const throwing = {
+      url: url(9),
+      get target(): string {
+        throw new Error('no target\nsecond line');
+      },
+    };
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    const before = [null, 5, throwing].map((each) => r.queue.add(each as unknown as DownloadOptions));
+    addAll(r.queue, [0]);
+    await r.queue.ready;
+    addAll(r.queue, [1]);
+    const after = [undefined, 'x', proxy].map((each) => r.queue.add(each as unknown as DownloadOptions));
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ done: 2, failed: 6 });
+    const errors = await Promise.all(
+      [...before, ...after].map((item) => item.result.catch((e: unknown) => e)),
+    );
+    expect(errors.map((e) => (e as { message: string }).message)).toEqual([
+      'invalid options: must be an object, not null',
+      'invalid options: must be an object, not number',
+      'invalid options: cannot be read: no target',
+      'invalid options: must be an object, not undefined',
+      'invalid options: must be an object, not string',
+      'invalid options: cannot be read: trap',
+    ]);
+    for (const e of errors) expect(e).toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    expect(w.server.requests.some((q) => q.url === url(9))).toBe(false);
+  });
+
   it('R43: a big segmented download gives connections back while small ones run beside it, and takes them again', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 1, 2_000_000);
