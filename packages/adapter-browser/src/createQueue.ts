@@ -41,7 +41,7 @@ export interface BrowserQueueOptions extends Omit<QueueOptions, 'restore'> {
  * has it, and there is no per-item `Download` (`get`); `items()` and `summary()` are the page's mirror of the worker's
  * queue, current as of the last event.
  */
-export interface BrowserQueue extends Omit<Queue, 'add' | 'get'> {
+export interface BrowserQueue extends Omit<Queue, 'add' | 'get' | 'close'> {
   /**
    * Adds a download at the end; resolves its id. What cannot cross to the worker is refused, `ERR_INVALID_INPUT`:
    * `refreshUrl`, `signal`, and any value structured clone cannot copy (a function, a `Proxy`, a throwing getter).

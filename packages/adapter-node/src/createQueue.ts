@@ -25,7 +25,8 @@ export interface NodeQueueOptions extends QueueOptions {
  * A queue of downloads to files (core's `createQueue`), with the Node.js ports: every item a `createDownload` of
  * the Node adapter over the process's shared transport, so that keep-alive connections and TLS sessions are shared
  * across items and the per-origin cap holds for all of them. A `maxConnectionsPerOrigin` of its own gets the queue
- * transports of its own with that cap. `overrides` replaces any of the download ports.
+ * transports of its own with that cap. `overrides` replaces any of the download ports. `close()` stops it (core's
+ * `Queue.close`), closes its journal and the transports it made.
  */
 export const createQueue = (
   options: NodeQueueOptions = {},
@@ -45,7 +46,7 @@ export const createQueue = (
     }
     return http;
   };
-  return createCoreQueue(
+  const queue = createCoreQueue(
     {
       ...queueOptions,
       maxConnectionsPerOrigin: cap ?? httpFor(false).maxConnectionsPerOrigin ?? 16,
@@ -61,4 +62,12 @@ export const createQueue = (
         ),
     },
   );
+  // The transports made for this queue's cap go with it (their idle sockets); the process's shared ones stay.
+  const close = queue.close.bind(queue);
+  return Object.assign(queue, {
+    close: async (): Promise<void> => {
+      await close();
+      for (const http of own.values()) http.close();
+    },
+  });
 };

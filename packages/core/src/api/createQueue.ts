@@ -55,7 +55,7 @@ class ItemRun {
    * What the caller asked while it runs; the download's answer (a state, its end) carries it out. `resume`: a pause
    * asked, then a resume before the download had paused: once it has, it goes on at once, in its slot.
    */
-  intent: 'pause' | 'resume' | 'cancel' | 'remove' | null = null;
+  intent: 'pause' | 'resume' | 'cancel' | 'remove' | 'close' | null = null;
   /** The size of its file, once finished. */
   bytes: number | null = null;
   /** Its own rate limit, when set through its `Download` (R44); `undefined`: its options'. */
@@ -345,6 +345,10 @@ class QueueImpl implements Queue {
   /** Items changed since the last write (`null`: removed; rows keep their own marks), and the write running now. */
   #dirty = new Map<string, Item | null>();
   #flushing: Promise<void> | null = null;
+  /** `close()` under way or done: nothing starts or resumes. */
+  #closing: Promise<void> | null = null;
+  /** Told when the last running item has stopped, while `close()` waits for it. */
+  #allStopped: (() => void) | null = null;
   /** Cancels and removals under way (their downloads deleting the sidecars): `flushed` waits for their records. */
   readonly #cancelling = new Set<Promise<unknown>>();
   #idleWaiters: ((summary: QueueSummary) => void)[] = [];
@@ -464,6 +468,7 @@ class QueueImpl implements Queue {
   }
 
   resume(id: string): void {
+    if (this.#closing !== null) return;
     const row = this.#rowOf(id);
     if (row !== undefined) {
       // A row stays one: what `#requeue` does to a paused or cancelled item.
@@ -525,6 +530,7 @@ class QueueImpl implements Queue {
   }
 
   resumeAll(): void {
+    if (this.#closing !== null) return;
     this.#pausedAll = false;
     this.#items.forEach((item, index) => {
       if (typeof item === 'number') {
@@ -557,6 +563,38 @@ class QueueImpl implements Queue {
   idle(): Promise<QueueSummary> {
     if (this.#isIdle()) return Promise.resolve(this.summary());
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    const stopped = new Promise<void>((resolve) => {
+      this.#allStopped = resolve;
+    });
+    for (const item of this.#running) {
+      // A pause, cancel or removal already asked goes on to its end (and is stored as such).
+      if (item.intent === null || item.intent === 'resume') {
+        item.intent = 'close';
+        item.live?.pause();
+      }
+    }
+    this.#checkStopped();
+    await stopped;
+    await this.flushed();
+    // A store that fails to let go has nothing left to lose: every change is in it.
+    await this.#store.close?.().catch(() => undefined);
+    this.#settleIdle();
+  }
+
+  #checkStopped(): void {
+    if (this.#allStopped === null || this.#running.size > 0) return;
+    const wake = this.#allStopped;
+    this.#allStopped = null;
+    wake();
   }
 
   async flushed(): Promise<void> {
@@ -629,7 +667,7 @@ class QueueImpl implements Queue {
   // Scheduling.
 
   #schedule(): void {
-    if (!this.#loaded || this.#pausedAll) {
+    if (!this.#loaded || this.#pausedAll || this.#closing !== null) {
       this.#settleIdle();
       return;
     }
@@ -721,6 +759,14 @@ class QueueImpl implements Queue {
     } else if (event.type === 'retry') {
       this.#publish({ type: 'retrying', id: item.id, attempt: event.attempt, delayMs: event.delayMs });
     } else if (event.type === 'state' && event.state === 'paused' && item.state === 'running') {
+      if (item.intent === 'close' || (item.intent === 'resume' && this.#closing !== null)) {
+        // Stopped by `close()`: where it stands, as after a kill (a running item is stored as queued).
+        item.intent = null;
+        this.#stopped(item);
+        this.#setState(item, 'queued');
+        this.#changed(item);
+        return;
+      }
       if (item.intent === 'resume') {
         // Paused by the queue and resumed by the caller before it had paused: it goes on, in its slot.
         item.intent = null;
@@ -796,6 +842,7 @@ class QueueImpl implements Queue {
     const left = (this.#runningPerOrigin.get(item.origin) ?? 1) - 1;
     if (left === 0) this.#runningPerOrigin.delete(item.origin);
     else this.#runningPerOrigin.set(item.origin, left);
+    this.#checkStopped();
   }
 
   #pause(item: Item): void {
@@ -804,7 +851,10 @@ class QueueImpl implements Queue {
       this.#changed(item);
       this.#publish({ type: 'paused', id: item.id });
       this.#settleIdle();
-    } else if (item.state === 'running' && (item.intent === null || item.intent === 'resume')) {
+    } else if (
+      item.state === 'running' &&
+      (item.intent === null || item.intent === 'resume' || item.intent === 'close')
+    ) {
       item.intent = 'pause';
       item.live?.pause();
     }
@@ -886,7 +936,11 @@ class QueueImpl implements Queue {
   }
 
   #isIdle(): boolean {
-    return this.#loaded && this.#running.size === 0 && (this.#counts.queued === 0 || this.#pausedAll);
+    return (
+      this.#loaded &&
+      this.#running.size === 0 &&
+      (this.#counts.queued === 0 || this.#pausedAll || this.#closing !== null)
+    );
   }
 
   #settleIdle(): void {

@@ -125,6 +125,13 @@ export interface Queue {
   idle(): Promise<QueueSummary>;
   /** Resolves once every change so far is in the store. */
   flushed(): Promise<void>;
+  /**
+   * Stops the queue, as a kill would but tidily: every running download pauses where it is (its checkpoint saved),
+   * nothing starts or resumes after, every change is stored and the store is closed (`QueueStore.close`). Items keep
+   * the states they are stored with (a running one as queued), so a queue made again over the store goes on with
+   * them. A pause, cancel or removal under way ends first. `idle()` then resolves.
+   */
+  close(): Promise<void>;
   subscribe(listener: (event: QueueEvent) => void): () => void;
   on<T extends QueueEvent['type']>(
     type: T,

@@ -26,4 +26,6 @@ export interface QueueStore {
   load(): TaskEither<StorageFailure, readonly StoredItem[]>;
   put(items: Iterable<StoredItem>): TaskEither<StorageFailure, void>;
   remove(ids: readonly string[]): TaskEither<StorageFailure, void>;
+  /** Lets go of what the store holds open (a file, a database connection); a later call opens it again. */
+  close?(): Promise<void>;
 }

@@ -586,6 +586,62 @@ describe('createQueue', () => {
     for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
   });
 
+  it('R45: close() pauses the running items where they are and closes the store; a queue made again goes on with them, a paused one stays paused', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 5, 50_000);
+    const memory = new MemoryQueueStore();
+    let closes = 0;
+    const store: QueueStore = {
+      load: () => memory.load(),
+      put: (items) => memory.put(items),
+      remove: (ids) => memory.remove(ids),
+      close: async () => {
+        closes += 1;
+      },
+    };
+    const first = rig(w, { concurrency: 3 }, store);
+    const ids = addAll(first.queue, range(5)).map((d) => d.id);
+    await runUntil(
+      w,
+      () => first.queue.summary().running === 3 && /"ranges":\[\[/.test(w.checkpoints.raw(target(1)) ?? ''),
+    );
+    first.queue.pause(ids[2]!);
+    let closed = false;
+    void first.queue.close().then(() => {
+      closed = true;
+    });
+    // Nothing starts or resumes once close() is asked.
+    first.queue.resume(ids[2]!);
+    first.queue.resumeAll();
+    await runUntil(w, () => closed);
+    expect(closes).toBe(1);
+    expect(first.queue.summary()).toMatchObject({ running: 0, done: 0, paused: 1, queued: 4 });
+    expect(first.events.filter((e) => e.type === 'started')).toHaveLength(3);
+    await expect(first.queue.idle()).resolves.toMatchObject({ running: 0 });
+    const requestsBefore = w.server.requests.length;
+    await runUntil(w, () => false, 200).catch(() => undefined);
+    expect(w.server.requests.length).toBe(requestsBefore);
+
+    // Stored as after a kill: the running ones queued, the one paused by the caller paused.
+    expect(ids.map((id) => decodeRecord(id, memory.textOf(id)!)?.state)).toEqual([
+      'queued',
+      'queued',
+      'paused',
+      'queued',
+      'queued',
+    ]);
+    const second = rig(w, { concurrency: 3 }, memory);
+    await second.queue.ready;
+    second.queue.resume(ids[2]!);
+    const summary = await idleOf(second);
+    expect(summary).toMatchObject({ total: 5, done: 5 });
+    for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
+    const resumed = w.server.requests
+      .slice(requestsBefore)
+      .find((q) => q.url === url(1) && q.method === 'GET');
+    expect(resumed?.headers.range).toMatch(/^bytes=[1-9]\d*-/);
+  });
+
   it('bad queue options throw ERR_INVALID_INPUT', () => {
     const w = world();
     const make = (options: QueueOptions) => () => rig(w, options);

@@ -1,0 +1,70 @@
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createQueue } from '../src/createQueue.js';
+import { generateBytes, rangeStart, sha256 } from './support/faultServer.js';
+import { useFaultServer } from './support/faultServerFixture.js';
+import { listDir, useTempDir } from './support/tempDir.js';
+
+const size = 1024 * 1024;
+const bodies = [1, 2, 3].map((seed) => generateBytes(size, 60 + seed));
+const server = useFaultServer();
+for (const [n, body] of bodies.entries()) server.serve(`/q${n}.bin`, body);
+const dir = useTempDir();
+
+/** The files this process holds open in the test's folder (the folder itself stays open a moment for its fsyncs). */
+const openFiles = async (): Promise<string[]> => {
+  const fds = await readdir('/proc/self/fd');
+  const paths = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return paths.filter((path) => path.startsWith(`${dir()}/`));
+};
+
+describe('the Node queue (createQueue over a journal file)', () => {
+  it('R45: close() pauses the running downloads with their checkpoints, closes the journal, and a queue over the same file finishes every file byte-exact', async () => {
+    const file = join(dir(), '.rdl-queue');
+    const first = createQueue({ file, concurrency: 2, maxBytesPerSecond: 256 * 1024 });
+    const items = bodies.map((_, n) =>
+      first.add({ url: server.url(`/q${n}.bin`), target: join(dir(), `q${n}.bin`) }),
+    );
+    await first.ready;
+    await new Promise<void>((resolve) => {
+      const off = first.on('progress', () => {
+        const running = first
+          .items()
+          .filter((item) => item.state === 'running' && (item.progress?.bytes ?? 0) > 0);
+        if (running.length === 2) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await first.close();
+    expect(first.summary()).toMatchObject({ running: 0, queued: 3, done: 0 });
+    expect(await openFiles()).toEqual([]);
+    const asked = server.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.requests.length).toBe(asked);
+    expect(await listDir(dir())).toEqual(
+      expect.arrayContaining([
+        '.rdl-queue',
+        'q0.bin.part',
+        'q0.bin.rdl.json',
+        'q1.bin.part',
+        'q1.bin.rdl.json',
+      ]),
+    );
+
+    const second = createQueue({ file, concurrency: 2 });
+    await second.ready;
+    expect(second.items().map((item) => item.id)).toEqual(items.map((item) => item.id));
+    expect(await second.idle()).toMatchObject({ total: 3, done: 3 });
+    for (const [n, body] of bodies.entries())
+      expect(sha256(await readFile(join(dir(), `q${n}.bin`)))).toBe(sha256(body));
+    const resumed = server.requests
+      .slice(asked)
+      .filter((q) => q.method === 'GET' && !q.url.endsWith('/q2.bin'));
+    expect(resumed.map((q) => rangeStart(q) > 0)).toEqual([true, true]);
+    await second.close();
+    expect(await openFiles()).toEqual([]);
+  });
+});
