@@ -390,6 +390,19 @@ describe('the resume hint', () => {
     );
   });
 
+  it('R37: leaves a password out of a URL joined to its option by = (--proxy=, --head-url=) as out of one after it', () => {
+    const hint = '  # the user and password were left out of the URL: put them back';
+    expect(resumeCommand(['https://h/a', '--proxy=http://bob:hunter2@proxy:3128'])).toBe(
+      `rdl https://h/a --proxy=http://proxy:3128${hint}`,
+    );
+    expect(resumeCommand(['https://h/a', '--head-url=https://bob:hunter2@h/a'])).toBe(
+      `rdl https://h/a --head-url=https://h/a${hint}`,
+    );
+    expect(resumeCommand(['https://h/a', '--proxy', 'http://bob:hunter2@proxy:3128'])).toBe(
+      `rdl https://h/a --proxy http://proxy:3128${hint}`,
+    );
+  });
+
   it('R37: leaves the signature and credential of a presigned URL out, and says to put them back or sign again', () => {
     expect(
       resumeCommand(['https://b.s3.example/k?X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=abc', '-o', 'out']),

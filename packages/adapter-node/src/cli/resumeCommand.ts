@@ -35,12 +35,18 @@ const valuedShort = (arg: string): { flag: string; head: string; rest: string } 
   return { flag: arg[at]!, head: arg.slice(0, at + 1), rest: arg.slice(at + 1) };
 };
 
+/** A word without the userinfo of the URL it is, or that a long option's `=` joins to it (`--proxy=http://u:p@…`). */
+const urlWithoutUserinfo = (word: string): string => {
+  const joined = /^(--[\w-]+=)(.*)$/s.exec(word);
+  return joined === null ? withoutUserinfo(word) : `${joined[1]}${withoutUserinfo(joined[2]!)}`;
+};
+
 /**
  * `argv` word for word, with the secrets of `-u`/`--user` (the password) and `-H`/`--header` (the value) replaced
  * (R37) and every URL without its userinfo; `flagged`: a value of `-u` or `-H` was hidden.
  */
 const withoutSecrets = (argv: readonly string[]): { shown: string[]; flagged: boolean } => {
-  const shown = argv.map(withoutUserinfo);
+  const shown = argv.map(urlWithoutUserinfo);
   let flagged = false;
   const replace = (i: number, word: string): void => {
     flagged ||= word !== argv[i];
