@@ -33,6 +33,21 @@ describe('rdl -i: the input file (aria2 style)', () => {
     ]);
   });
 
+  it('R30: a line holding a CR (a file of CR line ends) or another control character is a problem, never a URL nobody wrote', () => {
+    const text =
+      'https://a.example/1.bin\rhttps://a.example/2.bin\r\nhttps://a.example/\u00013\nhttps://a.example/4\n';
+    expect(parseInputFile(text)).toEqual({
+      entries: [{ url: 'https://a.example/4', out: null, line: 3 }],
+      problems: [
+        {
+          line: 1,
+          message: 'a carriage return inside the line (lines end with LF or CR LF): one URL a line',
+        },
+        { line: 2, message: 'a control character (U+0001) in the URL' },
+      ],
+    });
+  });
+
   it('R30: any text gives entries and problems, never a throw; every entry is an http(s) URL', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 400 }), (text) => {

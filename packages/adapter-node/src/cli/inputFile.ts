@@ -76,6 +76,22 @@ export const parseInputFile = (text: string): { entries: ListEntry[]; problems: 
       return;
     }
     close();
+    // WHATWG's parser drops CR, LF and tabs inside a URL: `a\rb` (a file of CR line ends) would be one URL nobody
+    // wrote. Any other control character is no URL's either.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: those are exactly what is refused
+    const control = /[\u0000-\u0008\u000a-\u001f\u007f]/.exec(trimmed);
+    if (control !== null) {
+      afterRefused = true;
+      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+      problems.push({
+        line,
+        message:
+          code === '000D'
+            ? 'a carriage return inside the line (lines end with LF or CR LF): one URL a line'
+            : `a control character (U+${code}) in the URL`,
+      });
+      return;
+    }
     if (trimmed.includes('\t')) {
       afterRefused = true;
       problems.push({
