@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { URL } from 'node:url';
 import type { AbortSignalLike, HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
-import type { RedirectPolicy } from '@rdl/core/rules';
+import { MAX_TIMER_MS, type RedirectPolicy } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import { followRedirects, type HopAnswer } from './followRedirects.js';
@@ -328,5 +328,6 @@ const networkError = (message: string): E.Either<HttpFailure, never> =>
 const positive = (value: number | undefined, fallback: number, name: string): number => {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`NodeHttp: ${name} must be positive`);
+  if (value > MAX_TIMER_MS) throw new RangeError(`NodeHttp: ${name} must be at most ${MAX_TIMER_MS} ms`);
   return value;
 };

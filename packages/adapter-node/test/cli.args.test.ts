@@ -190,6 +190,18 @@ describe('rdl arguments', () => {
     expect(refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
   });
 
+  it('R30: a time past what a timer holds (24 days) is refused, not a timer that fires at once; under 1 ms is 1 ms', () => {
+    for (const flag of ['-m', '--stall-timeout', '--speed-time', '--connect-timeout']) {
+      expect(refusal([url, flag, '2592000'])).toMatchObject({
+        field: flag === '-m' ? '--max-time' : flag,
+        message: expect.stringContaining('2592000 s is more than 2147483 s'),
+      });
+    }
+    expect(parsed([url, '-m', '2147483']).maxTimeMs).toBe(2_147_483_000);
+    expect(parsed([url, '-m', '0.0001']).maxTimeMs).toBe(1);
+    expect(parsed([url, '--stall-timeout', '0.0004']).stallTimeoutMs).toBe(1);
+  });
+
   it('R30, R43: connection counts are whole numbers from 1 to 64; the cap is not below a fixed count', () => {
     expect(parsed([url, '-x', '1']).connections).toBe(1);
     expect(parsed([url, '--connections=64']).connections).toBe(64);

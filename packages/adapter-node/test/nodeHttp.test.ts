@@ -42,6 +42,14 @@ describe('NodeHttp on the wire', () => {
     );
   });
 
+  it('R30: a timeout that is not positive, or past what a timer holds (2^31 - 1 ms), is refused when made', () => {
+    for (const bad of [0, -1, Number.NaN, 2 ** 31]) {
+      expect(() => new NodeHttp({ connectTimeoutMs: bad })).toThrow(/connectTimeoutMs must be/);
+      expect(() => new NodeHttp({ idleTimeoutMs: bad })).toThrow(/idleTimeoutMs must be/);
+    }
+    new NodeHttp({ connectTimeoutMs: 2 ** 31 - 1, idleTimeoutMs: 2 ** 31 - 1 }).close();
+  });
+
   it('keeps one connection for a run of requests read to their end', async () => {
     const { server, http } = await raw((request, socket) =>
       socket.write(answer(request.head.startsWith('HEAD') ? '' : 'hello', 200, 'x-a: 1\r\n')),

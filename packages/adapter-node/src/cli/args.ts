@@ -12,7 +12,7 @@ import {
 } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
-import { type ClientFlags, clientFlags, clientOptions, clientUsage } from './clientFlags.js';
+import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
 import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
@@ -229,15 +229,6 @@ const count = (field: string, value: string | undefined): E.Either<DownloadFailu
   return Number.isSafeInteger(n) ? E.right(n) : E.left(invalid(field, `${value} is too large`));
 };
 
-const seconds = (field: string, value: string | undefined): E.Either<DownloadFailure, number | null> => {
-  if (value === undefined) return E.right(null);
-  const n = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n) || n <= 0) {
-    return E.left(invalid(field, `expected a number of seconds above 0, got ${JSON.stringify(value)}`));
-  }
-  return E.right(Math.round(n * 1000));
-};
-
 const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** A count of bytes as curl and aria2 write it: a number and an optional K, M or G (1024-based); NaN if it is not. */
@@ -412,11 +403,11 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
     values['head-url'] === undefined ? E.right(null) : httpUrl('--head-url', values['head-url']);
   const onChange = onChangePolicy(values['on-change']);
   const retries = count('--retries', values.retries);
-  const stallTimeoutMs = seconds('--stall-timeout', values['stall-timeout']);
-  const maxTimeMs = seconds('--max-time', values['max-time']);
+  const stallTimeoutMs = secondsFlag('--stall-timeout', values['stall-timeout']);
+  const maxTimeMs = secondsFlag('--max-time', values['max-time']);
   const sha256 = sha256Hex(values.sha256);
   const lowSpeedLimit = byteRate('--speed-limit', values['speed-limit']);
-  const lowSpeedTimeMs = seconds('--speed-time', values['speed-time']);
+  const lowSpeedTimeMs = secondsFlag('--speed-time', values['speed-time']);
   const maxBytesPerSecond = byteRate('--limit-rate', values['limit-rate']);
   const cacert = caFile(values.cacert, cwd);
   const connections = connectionCount('--connections', values.connections);

@@ -1,5 +1,5 @@
 import type { DownloadFailure } from '@rdl/core';
-import { basicAuthorization, parseUrl, RESERVED_HEADERS } from '@rdl/core/rules';
+import { basicAuthorization, MAX_TIMER_MS, parseUrl, RESERVED_HEADERS } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 
 /**
@@ -130,14 +130,24 @@ const basic = (user: string, url: string, headUrl: string | null): E.Either<Down
   return E.right(basicAuthorization(user));
 };
 
-const seconds = (value: string | undefined): E.Either<DownloadFailure, number | null> => {
+/** The most seconds a time flag takes: what a timer holds (`MAX_TIMER_MS`), some 24.8 days. */
+const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
+/**
+ * A time flag's value (`--stall-timeout 2.5`): seconds above 0, as milliseconds (at least 1), `null` when not given.
+ * More than a timer holds is refused: such a timer would fire at once, the opposite of what was asked.
+ */
+export const secondsFlag = (
+  field: string,
+  value: string | undefined,
+): E.Either<DownloadFailure, number | null> => {
   if (value === undefined) return E.right(null);
   const n = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(n) || n <= 0) {
-    return E.left(
-      invalid('--connect-timeout', `expected a number of seconds above 0, got ${JSON.stringify(value)}`),
-    );
+    return E.left(invalid(field, `expected a number of seconds above 0, got ${JSON.stringify(value)}`));
   }
+  if (n > MAX_SECONDS)
+    return E.left(invalid(field, `${value.trim()} s is more than ${MAX_SECONDS} s (24 days)`));
   return E.right(Math.max(1, Math.round(n * 1000)));
 };
 
@@ -163,7 +173,7 @@ export const clientFlags = (
     if (E.isLeft(authorization)) return authorization;
     headers.authorization = authorization.right;
   }
-  const connectTimeoutMs = seconds(values['connect-timeout']);
+  const connectTimeoutMs = secondsFlag('--connect-timeout', values['connect-timeout']);
   if (E.isLeft(connectTimeoutMs)) return connectTimeoutMs;
   return E.right({
     headers,

@@ -68,6 +68,12 @@ const withUrlCredentials = (
   return E.right({ ...headers, authorization: basicAuthorization(credentials) });
 };
 
+/**
+ * The longest time a timer holds (2^31 - 1 ms, some 24.8 days): a longer one fires at once in every JavaScript
+ * runtime, so a stall timeout of 30 days would cut every connection in a millisecond. Times past it are refused.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const number = (
   field: string,
   value: unknown,
@@ -142,12 +148,17 @@ const resolveRetry = (value: unknown): Check<Required<RetryOptions>> => {
       number('retry.retries', raw.retries, defaultRetry.retries, { min: 0, integer: true }),
     ),
     E.bind('minDelayMs', () =>
-      number('retry.minDelayMs', raw.minDelayMs, defaultRetry.minDelayMs, { min: 0, integer: false }),
+      number('retry.minDelayMs', raw.minDelayMs, defaultRetry.minDelayMs, {
+        min: 0,
+        integer: false,
+        max: MAX_TIMER_MS,
+      }),
     ),
     E.bind('maxDelayMs', ({ minDelayMs }) =>
       number('retry.maxDelayMs', raw.maxDelayMs, Math.max(defaultRetry.maxDelayMs, minDelayMs), {
         min: minDelayMs,
         integer: false,
+        max: MAX_TIMER_MS,
       }),
     ),
     E.bind('factor', () =>
@@ -243,6 +254,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
   const stallTimeoutMs = number('stallTimeoutMs', raw.stallTimeoutMs, DEFAULT_STALL_TIMEOUT_MS, {
     min: 1,
     integer: false,
+    max: MAX_TIMER_MS,
   });
   if (E.isLeft(stallTimeoutMs)) return stallTimeoutMs;
   const lowSpeedLimit = number('lowSpeedLimit', raw.lowSpeedLimit, 0, { min: 0, integer: false });
@@ -250,6 +262,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
   const lowSpeedTimeMs = number('lowSpeedTimeMs', raw.lowSpeedTimeMs, DEFAULT_LOW_SPEED_TIME_MS, {
     min: 1,
     integer: false,
+    max: MAX_TIMER_MS,
   });
   if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
   const maxBytesPerSecond = rateLimit(raw.maxBytesPerSecond, lowSpeedLimit.right);
@@ -277,7 +290,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     'checkpointIntervalMs',
     raw.checkpointIntervalMs,
     DEFAULT_CHECKPOINT_INTERVAL_MS,
-    { min: 0, integer: false },
+    { min: 0, integer: false, max: MAX_TIMER_MS },
   );
   if (E.isLeft(checkpointIntervalMs)) return checkpointIntervalMs;
   const writeBufferBytes = number('writeBufferBytes', raw.writeBufferBytes, DEFAULT_WRITE_BUFFER_BYTES, {

@@ -154,7 +154,13 @@ describe('resolveOptions', () => {
     [{ connections: 8, maxConnections: 4 }, 'maxConnections'],
     [{ minSegmentBytes: 0 }, 'minSegmentBytes'],
     [{ minSegmentBytes: Number.POSITIVE_INFINITY }, 'minSegmentBytes'],
-  ])('R30: negative or non-numeric options are refused: %j', (patch, expected) => {
+    // R30: past what a timer holds (2^31 - 1 ms) a timer fires at once: the opposite of what was asked.
+    [{ stallTimeoutMs: 2 ** 31 }, 'stallTimeoutMs'],
+    [{ lowSpeedTimeMs: 2 ** 31 }, 'lowSpeedTimeMs'],
+    [{ checkpointIntervalMs: 2 ** 31 }, 'checkpointIntervalMs'],
+    [{ retry: { minDelayMs: 2 ** 31 } }, 'retry.minDelayMs'],
+    [{ retry: { maxDelayMs: 2 ** 31 } }, 'retry.maxDelayMs'],
+  ])('R30: negative, non-numeric or too long options are refused: %j', (patch, expected) => {
     expect(field({ ...base, ...patch })).toBe(expected);
   });
 
