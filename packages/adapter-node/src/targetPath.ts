@@ -50,7 +50,7 @@ const CHECKPOINT_OR_TEMP = /\.rdl\.json$|\.(?:rdl\.json|lock)\.(?:[0-9a-f]{16}|\
  * `x.lock` while a download of `x` is there (its part file or checkpoint exists), whose lock it would replace or
  * lose. A `.lock` name with no such download (`yarn.lock`) is a file like any other.
  */
-const sidecarOfAnother = (target: string): string | null => {
+export const sidecarOfAnother = (target: string): string | null => {
   const name = basename(target);
   if (CHECKPOINT_OR_TEMP.test(name))
     return `${JSON.stringify(target)} is the name of a checkpoint (or a temp file) of another download: choose another name`;

@@ -127,6 +127,16 @@ describe('rdl -J never takes a hostile name from the server (R38)', () => {
     ['COM1', 'attachment; filename=com1', 'it is a device name Windows reserves'],
     ['LPT9 with dots after', 'attachment; filename="LPT9.tar.gz"', 'it is a device name Windows reserves'],
     ['an empty name', 'attachment; filename=""', 'it is empty'],
+    [
+      'a checkpoint name',
+      'attachment; filename="safe.bin.rdl.json"',
+      "it is the name of another download's checkpoint or lock",
+    ],
+    [
+      'a checkpoint temp name',
+      'attachment; filename="safe.bin.rdl.json.0123456789abcdef.tmp"',
+      "it is the name of another download's checkpoint or lock",
+    ],
   ];
 
   it.each(hostile)(
@@ -184,7 +194,7 @@ describe('rdl -J never replaces a file of another download', () => {
     const first = await runCliInProcess([server.url('/dl/get'), '-J'], work);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(
-      /^rdl: "report.pdf" exists and is not this download's: kept, and the file saved as "report \(1\).pdf"\n/,
+      /^rdl: "report.pdf" exists and holds no download of this URL under way: kept, and the file saved as "report \(1\).pdf"\n/,
     );
     const second = await runCliInProcess([server.url('/dl/get'), '-J', '-q'], work);
     expect(second.code).toBe(0);
@@ -201,6 +211,35 @@ describe('rdl -J never replaces a file of another download', () => {
     const run = await runCliInProcess([server.url('/dl/get'), '-J', '-q'], work);
     expect(run.code).toBe(0);
     expect(await listDir(work)).toEqual(['data.tar (1).gz.rdl.json', 'data.tar (2).gz', 'data.tar.gz.part']);
+  });
+
+  it('R18, R22, R37: a presigned URL, as given or signed again, goes on in its own file, though its checkpoint keeps the URL redacted', async () => {
+    serveNamed('/dl/signed', 'attachment; filename="report.pdf"');
+    const work = await cwd();
+    const signed = (signature: string, date: string) =>
+      server.url(`/dl/signed?X-Amz-Date=${date}&X-Amz-Signature=${signature}`);
+    const cut = async (url: string): Promise<void> => {
+      let release: () => void = () => undefined;
+      const stalled = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      server.fail({ kind: 'stall', at: 200_000, until: stalled }, { method: 'GET' });
+      const run = runCliInProcess([url, '-J', '-q', '-x', '1', '-m', '1'], work);
+      expect((await run).code).toBe(28);
+      release();
+    };
+    await cut(signed('abc', '20261207T000000Z'));
+    expect(await listDir(work)).toEqual(['report.pdf.part', 'report.pdf.rdl.json']);
+    // The same URL again: it goes on from the first 200 000 bytes (each cut stalls 200 000 bytes into its answer).
+    await cut(signed('abc', '20261207T000000Z'));
+    expect(await listDir(work)).toEqual(['report.pdf.part', 'report.pdf.rdl.json']);
+    server.requests.length = 0;
+    const again = await runCliInProcess([signed('def', '20261207T010000Z'), '-J'], work);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('report (1).pdf');
+    expect(await listDir(work)).toEqual(['report.pdf']);
+    expect(await fileSha256(join(work, 'report.pdf'))).toBe(sha256(body));
+    expect(server.gets().map((request) => request.headers.range)).toEqual(['bytes=400000-']);
   });
 
   it('R19, R20: killed with SIGKILL mid-way, the same command finds its own numbered file and checkpoint and resumes there', async () => {

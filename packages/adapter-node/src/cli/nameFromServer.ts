@@ -5,14 +5,17 @@ import {
   decodeCheckpoint,
   fromHttpFailure,
   isFinal,
+  compareCheckpointUrl,
   probeFromResponse,
   probeRequestHeaders,
   resolveOptions,
   shouldProbeWithGet,
+  strongEtag,
 } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { FileCheckpointStore } from '../FileCheckpointStore.js';
 import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
+import { sidecarOfAnother } from '../targetPath.js';
 import { defaultFileName } from './outputPath.js';
 import {
   dispositionFileName,
@@ -39,7 +42,7 @@ const probe = async (
   http: HttpPort,
   request: { readonly url: string; readonly headers: Readonly<Record<string, string>> },
   stallTimeoutMs: number,
-): Promise<E.Either<DownloadFailure, HttpResponse>> => {
+): Promise<E.Either<DownloadFailure, { readonly response: HttpResponse; readonly etag: string | null }>> => {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), stallTimeoutMs);
   try {
@@ -66,7 +69,7 @@ const probe = async (
     const response = answer.right;
     void response.body[Symbol.asyncIterator]().return?.();
     const judged = probeFromResponse(method, response.url, response);
-    return E.isLeft(judged) ? judged : E.right(response);
+    return E.isLeft(judged) ? judged : E.right({ response, etag: strongEtag(judged.right.validators) });
   } finally {
     clearTimeout(timer);
   }
@@ -80,12 +83,21 @@ const exists = (path: string): boolean => {
   }
 };
 
-/** Whether `target` holds a checkpoint of a download of `url`: a download of this command, to go on with. */
-const isDownloadOf = async (target: string, url: string): Promise<boolean> => {
+/**
+ * Whether `target` holds a checkpoint of a download of `url`, to go on with: of the same URL as core judges it (a
+ * password or a signature is never in the checkpoint, R37), or of the URL signed again (only the query differs)
+ * under the strong ETag the probe gave (R22: another query may name another object).
+ */
+const isDownloadOf = async (target: string, url: string, etag: string | null): Promise<boolean> => {
   const text = await new FileCheckpointStore().load(target)();
   if (E.isLeft(text) || text.right === null) return false;
   const checkpoint = decodeCheckpoint(text.right);
-  return E.isRight(checkpoint) && checkpoint.right.url === url;
+  if (E.isLeft(checkpoint)) return false;
+  const relation = compareCheckpointUrl(checkpoint.right.url, url);
+  return (
+    relation === 'same' ||
+    (relation === 'query' && etag !== null && strongEtag(checkpoint.right.validators) === etag)
+  );
 };
 
 /** Nothing of any download is at `target`: no file, no part file, no checkpoint, no lock (links count too). */
@@ -100,11 +112,12 @@ const isFree = (target: string): boolean =>
 const placeFor = async (
   name: string,
   url: string,
+  etag: string | null,
   cwd: string,
 ): Promise<E.Either<DownloadFailure, { readonly name: string; readonly ours: boolean }>> => {
   const candidates = Array.from({ length: MAX_NUMBERED + 1 }, (_, n) => numberedName(name, n));
   for (const candidate of candidates) {
-    if (await isDownloadOf(resolve(cwd, candidate), url)) return E.right({ name: candidate, ours: true });
+    if (await isDownloadOf(resolve(cwd, candidate), url, etag)) return E.right({ name: candidate, ours: true });
   }
   const free = candidates.find((candidate) => isFree(resolve(cwd, candidate)));
   if (free !== undefined) return E.right({ name: free, ours: false });
@@ -133,26 +146,33 @@ export const nameFromServer = async (
   const answer = await probe(http, { url: headUrl, headers }, stallTimeoutMs);
   if (E.isLeft(answer)) return answer;
   const notices: string[] = [];
+  const { response, etag } = answer.right;
   const fromServer = [
-    { from: 'Content-Disposition', raw: dispositionFileName(answer.right.headers['content-disposition']) },
-    { from: 'redirected URL', raw: answer.right.url === headUrl ? null : urlFileName(answer.right.url) },
+    { from: 'Content-Disposition', raw: dispositionFileName(response.headers['content-disposition']) },
+    { from: 'redirected URL', raw: response.url === headUrl ? null : urlFileName(response.url) },
   ];
   let name: string | null = null;
   for (const { from, raw } of fromServer) {
     if (raw === null || name !== null) continue;
     const judged = serverFileName(raw);
-    if (E.isRight(judged)) name = judged.right;
-    else notices.push(`rdl: the ${from} file name ${shown(raw)} is not used: ${judged.left}`);
+    // A checkpoint's name, or the lock of a download there, would be another download's sidecar (R19, R23).
+    const why = E.isLeft(judged)
+      ? judged.left
+      : sidecarOfAnother(resolve(cwd, judged.right)) === null
+        ? null
+        : "it is the name of another download's checkpoint or lock";
+    if (why === null) name = E.getOrElse(() => raw)(judged);
+    else notices.push(`rdl: the ${from} file name ${shown(raw)} is not used: ${why}`);
   }
   const chosen = name ?? defaultFileName(new URL(url));
-  const place = await placeFor(chosen, url, cwd);
+  const place = await placeFor(chosen, url, etag, cwd);
   if (E.isLeft(place)) return place;
   const placed = place.right.name;
   if (placed !== chosen) {
     notices.push(
       place.right.ours
         ? `rdl: going on with this URL's download in ${shown(placed)}`
-        : `rdl: ${shown(chosen)} exists and is not this download's: kept, and the file saved as ${shown(placed)}`,
+        : `rdl: ${shown(chosen)} exists and holds no download of this URL under way: kept, and the file saved as ${shown(placed)}`,
     );
   }
   return E.right({ target: resolve(cwd, placed), notices });
