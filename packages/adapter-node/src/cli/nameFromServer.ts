@@ -2,10 +2,10 @@ import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DownloadFailure, DownloadOptions, HttpPort, HttpResponse } from '@rdl/core';
 import {
+  compareCheckpointUrl,
   decodeCheckpoint,
   fromHttpFailure,
   isFinal,
-  compareCheckpointUrl,
   probeFromResponse,
   probeRequestHeaders,
   resolveOptions,
@@ -117,7 +117,8 @@ const placeFor = async (
 ): Promise<E.Either<DownloadFailure, { readonly name: string; readonly ours: boolean }>> => {
   const candidates = Array.from({ length: MAX_NUMBERED + 1 }, (_, n) => numberedName(name, n));
   for (const candidate of candidates) {
-    if (await isDownloadOf(resolve(cwd, candidate), url, etag)) return E.right({ name: candidate, ours: true });
+    if (await isDownloadOf(resolve(cwd, candidate), url, etag))
+      return E.right({ name: candidate, ours: true });
   }
   const free = candidates.find((candidate) => isFree(resolve(cwd, candidate)));
   if (free !== undefined) return E.right({ name: free, ours: false });
