@@ -67,6 +67,21 @@ describe('rdl --max-time', () => {
     for (const name of files) expect(await fileSha256(`${dir()}/${name}`)).toBe(sha256(body));
   });
 
+  it('R29: a list stopped by -m (or a signal) still prints, before its paused lines, each download that had failed', async () => {
+    server.serve('/list/a.bin', body);
+    const urls = [server.url('/list/missing.bin'), server.url('/list/a.bin')];
+    for (const json of [false, true]) {
+      const cut = await runCliInProcess(
+        [...urls, '-m', '0.5', '--limit-rate', '100K', '-q', ...(json ? ['--json'] : [])],
+        dir(),
+      );
+      expect(cut.code).toBe(28);
+      expect(cut.stderr).toMatch(
+        /\nrdl: [^\n]*missing\.bin: [^\n]*\(ERR_HTTP_STATUS\)\nrdl: paused; every checkpoint is saved/,
+      );
+    }
+  });
+
   it('-m bounds the name probe of -J too: a server that never answers it ends the run at the limit, exit 28', async () => {
     silent = await RawServer.start(() => undefined);
     const run = await runCliInProcess([silent.url('/f.bin'), '-J', '-m', '0.5'], dir());

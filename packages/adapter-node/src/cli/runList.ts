@@ -236,7 +236,7 @@ const runLocked = async (
 
   if (signal !== null) {
     if (signal === 'TIMEOUT') timedOut();
-    reporter.paused(resumeCommand(argv));
+    reporter.paused(resumeCommand(argv), failures);
     reporter.close();
     return exitCodes[signal];
   }

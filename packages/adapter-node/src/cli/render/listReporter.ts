@@ -31,8 +31,8 @@ export interface ListReporter {
   notice(message: string): void;
   /** The end: what is done, failed, and, after a signal, paused. */
   summary(summary: QueueSummary, skipped: number, failures: readonly ListFailure[]): void;
-  /** Stopped on a signal, every checkpoint saved. */
-  paused(resumeCommand: string): void;
+  /** Stopped on a signal, every checkpoint saved; `failures`: the downloads that had failed before it. */
+  paused(resumeCommand: string, failures: readonly ListFailure[]): void;
   close(): void;
 }
 
@@ -82,7 +82,8 @@ export const jsonListReporter = (out: Output, now: () => number = () => performa
         failures: failures.map(({ id, url, code }) => ({ id, url, code })),
       });
     },
-    paused: (resumeCommand) => writeLines(out.stderr, ...pausedLines(resumeCommand)),
+    paused: (resumeCommand, failures) =>
+      writeLines(out.stderr, ...failures.map(failureLine), ...pausedLines(resumeCommand)),
     close: () => {},
   };
 };
@@ -129,9 +130,9 @@ export const textListReporter = async (out: Output, total: number, quiet: boolea
       bars?.stop();
       writeLines(out.stderr, ...failures.map(failureLine), summaryLine(summary, skipped));
     },
-    paused: (resumeCommand) => {
+    paused: (resumeCommand, failures) => {
       bars?.stop();
-      writeLines(out.stderr, ...pausedLines(resumeCommand));
+      writeLines(out.stderr, ...failures.map(failureLine), ...pausedLines(resumeCommand));
     },
     close: () => bars?.stop(),
   };
