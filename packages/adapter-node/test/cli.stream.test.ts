@@ -86,6 +86,26 @@ describe('rdl to a target that is not a regular file (R32)', () => {
     expect(server.requests).toEqual([]);
   });
 
+  it('R30, R32: --json with -qo - or -qo- (grouped flags) is refused on stderr too, stdout empty', async () => {
+    for (const flags of ['-qo -', '-qo-']) {
+      const run = await sh(`eval "$RDL" '${url()}' ${flags} --json`, dir());
+      expect(run.code).toBe(2);
+      expect(run.stdout.length).toBe(0);
+      expect(run.stderr).toMatch(/--json.*ERR_INVALID_INPUT/);
+    }
+    expect(server.requests).toEqual([]);
+  });
+
+  it('R24, R32: a stream stopped by -m (as by Ctrl-C) says it is not resumable, not that a checkpoint is saved', async () => {
+    const run = await runRdl([url(), '-o', '/dev/null', '-m', '0.5', '--limit-rate', '100K'], dir());
+    expect(run.code).toBe(28);
+    expect(run.stderr).toMatch(
+      /rdl: stopped at [^\n]* of 2\.0 MiB[^\n]*; a plain stream is not resumable: the same command fetches it again from the start\n/,
+    );
+    expect(run.stderr).not.toMatch(/checkpoint|To resume/);
+    expect(await listDir(dir())).toEqual([]);
+  });
+
   it('R32: a FIFO target is written into, stays a FIFO, and gets no file beside it', async () => {
     const fifo = join(dir(), 'pipe');
     makeFifo(fifo);

@@ -323,10 +323,16 @@ const sha256Hex = (value: string | undefined): E.Either<DownloadFailure, string 
 
 /** Whether `argv` sends the file to stdout (`-o -`), read without parsing. */
 const writesToStdout = (argv: readonly string[]): boolean =>
-  argv.some(
-    (arg, i) =>
-      arg === '--output=-' || arg === '-o-' || ((arg === '-o' || arg === '--output') && argv[i + 1] === '-'),
-  );
+  argv.some((arg, i) => {
+    if (arg === '--output=-' || (arg === '--output' && argv[i + 1] === '-')) return true;
+    if (!/^-[^-]/.test(arg)) return false;
+    // `-o -`, `-o-`, and after grouped booleans: `-qo -`, `-qo-`.
+    let at = 1;
+    while (at < arg.length && booleanShorts.has(arg[at]!)) at += 1;
+    if (arg[at] !== 'o') return false;
+    const rest = arg.slice(at + 1);
+    return rest === '-' || (rest === '' && argv[i + 1] === '-');
+  });
 
 /**
  * Whether `--json` was asked for, read without parsing, so that a parse error can still be reported as JSON. Not

@@ -129,6 +129,8 @@ const runDownload = async (
   refresh: CommandRefresh | null,
   /** What says that `--max-time` stopped the run. */
   timedOut: () => void,
+  /** A plain stream (`-o -`, a device): no checkpoint, nothing to resume (R32). */
+  streamed: boolean,
 ): Promise<number> => {
   let signal: StopSignal | null = null;
   let stopped: (signal: StopSignal) => void = () => undefined;
@@ -170,7 +172,7 @@ const runDownload = async (
       return exitCodes.ok;
     case 'Stopped':
       if (outcome.signal === 'TIMEOUT') timedOut();
-      reporter.paused(download.getSnapshot().progress, resumeCommand(argv));
+      reporter.paused(download.getSnapshot().progress, streamed ? null : resumeCommand(argv));
       reporter.close();
       return exitCodes[outcome.signal];
     case 'Failed': {
@@ -271,7 +273,16 @@ export const runCli = async (
   const download = toStdout
     ? createStreamDownload(options, env.stdout, chosen)
     : createDownload(options, chosen);
-  return runDownload(limited, download, reporter, argv, finish, refresh, timedOut);
+  return runDownload(
+    limited,
+    download,
+    reporter,
+    argv,
+    finish,
+    refresh,
+    timedOut,
+    toStdout || notice !== null,
+  );
 };
 
 /** What `-o -` names the download in messages. */

@@ -47,9 +47,14 @@ export const messages = {
     return `rdl: saved ${result.target} (${formatBytes(result.bytes)}${sha}${checked})`;
   },
   /** Two lines: where it paused, and the command that resumes. */
-  paused: (progress: Progress, resumeCommand: string): readonly [string, string] => {
+  /** `resumeCommand`: `null` for a plain stream (`-o -`, a device), which no run goes on with (R32). */
+  paused: (progress: Progress, resumeCommand: string | null): readonly string[] => {
     const percent = formatPercent(progress.bytes, progress.total);
     const at = `${formatBytes(progress.bytes)} of ${sizeOf(progress.total)}${percent === '' ? '' : ` (${percent})`}`;
+    if (resumeCommand === null)
+      return [
+        `rdl: stopped at ${at}; a plain stream is not resumable: the same command fetches it again from the start`,
+      ];
     return [
       `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:`,
       `  ${resumeCommand}`,

@@ -8,8 +8,8 @@ import { ProgressBar } from './progress.js';
 export interface Reporter {
   /** Every event of the download, in order. */
   event(event: DownloadEvent): void;
-  /** The download stopped on a signal with its checkpoint saved. */
-  paused(progress: Progress, resumeCommand: string): void;
+  /** The download stopped on a signal with its checkpoint saved; `resumeCommand` `null`: a stream, not resumable. */
+  paused(progress: Progress, resumeCommand: string | null): void;
   /** The download (or the command line) failed; `--json` prints it as an event. */
   failed(code: string, message: string): void;
   /** Takes any bar off the screen before the process ends. */
