@@ -141,6 +141,9 @@ export const classifyResponse = (
 
   if (status === 200) {
     if (request.ranged) {
+      // R5: an encoded answer names its own representation (Apache's mod_deflate gives `"abc-gzip"` for `"abc"`):
+      // its ETag says nothing of the bytes held, and no range of it is one of the resource.
+      if (encoding !== null) return { _tag: 'Restart', reason: 'CONTENT_ENCODED' };
       if (comparison === 'different') return versionChanged('the ETag or Last-Modified changed');
       if (
         encoding === null &&
@@ -192,6 +195,8 @@ export const classifyResponse = (
   const range = parsed.right;
   if (range._tag === 'Unsatisfied')
     return bad(`206 with an unsatisfied Content-Range ${headers['content-range']}`);
+  // R5: as for a 200 above; restarted on one stream, it does not come back (a restart for a changed ETag did).
+  if (encoding !== null) return { _tag: 'Restart', reason: 'CONTENT_ENCODED' };
   if (comparison === 'different') return versionChanged('the ETag or Last-Modified changed');
   if (range.total !== null && checkpoint.totalLength !== null && range.total !== checkpoint.totalLength) {
     return totalChanged(range.total);
@@ -202,7 +207,6 @@ export const classifyResponse = (
   if (range.first !== request.offset) {
     return bad(`asked for byte ${request.offset}, the answer starts at ${range.first}`);
   }
-  if (encoding !== null) return { _tag: 'Restart', reason: 'CONTENT_ENCODED' };
   if (request.condition === 'none' && comparison !== 'same') {
     return { _tag: 'Restart', reason: 'NO_STRONG_VALIDATOR' };
   }

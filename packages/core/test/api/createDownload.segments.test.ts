@@ -405,20 +405,26 @@ describe('createDownload: segmented runs', () => {
     },
   );
 
-  it('R5, R41: segments answered content-coded (the plain GET not): one restart, then one connection, and the file exact', async () => {
-    const { w, content } = served();
-    w.server.inject(fault.setHeaders({ 'content-encoding': 'gzip' }), {
-      method: 'GET',
-      ranged: true,
-      times: Infinity,
-    });
-    const run = begin(w, SEGMENTED);
-    const end = await finish(w, run);
-    expect(end.code).toBeNull();
-    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['CONTENT_ENCODED']);
-    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
-    expect(gets(w).at(-1)?.headers.range).toBeUndefined();
-  });
+  it.each([
+    ['the ETag as it is', {}],
+    ["the representation's own ETag (Apache's -gzip)", { etag: '"segmented-gzip"' }],
+  ])(
+    'R5, R41: segments answered content-coded (the plain GET not), %s: one restart, then one connection, and the file exact',
+    async (_name, etag) => {
+      const { w, content } = served();
+      w.server.inject(fault.setHeaders({ 'content-encoding': 'gzip', ...etag }), {
+        method: 'GET',
+        ranged: true,
+        times: Infinity,
+      });
+      const run = begin(w, SEGMENTED);
+      const end = await finish(w, run);
+      expect(end.code).toBeNull();
+      expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['CONTENT_ENCODED']);
+      expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+      expect(gets(w).at(-1)?.headers.range).toBeUndefined();
+    },
+  );
 
   it.each([
     ['longer, adaptive', 2, ADAPTIVE],

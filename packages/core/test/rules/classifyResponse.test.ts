@@ -315,6 +315,13 @@ describe('classifyResponse: Content-Encoding', () => {
     });
   });
 
+  it('R5: an encoded answer to a range with its representation\'s own ETag (Apache\'s "v1-gzip") is encoded, not another version', () => {
+    const encoded = { 'content-encoding': 'gzip', etag: '"v1-gzip"' };
+    expect(classify(partial(encoded), resume)).toEqual({ _tag: 'Restart', reason: 'CONTENT_ENCODED' });
+    expect(classify(partial(encoded), segment)).toEqual({ _tag: 'Restart', reason: 'CONTENT_ENCODED' });
+    expect(classify(full(encoded), resume)).toEqual({ _tag: 'Restart', reason: 'CONTENT_ENCODED' });
+  });
+
   it('R5: an encoded 200 to a plain GET is one stream saved as sent, with no total and no validators to resume by', () => {
     const fresh: Checkpoint = { ...stored, ranges: [] };
     expect(
