@@ -1,6 +1,6 @@
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { UnsafeFileError } from './fsFailure.js';
+import { errnoOf, UnsafeFileError } from './fsFailure.js';
 
 /** Where a stream's bytes go, in the order written. */
 export interface ByteSink {
@@ -12,24 +12,59 @@ export interface ByteSink {
 
 /** A tty opened as the target must not become the process's controlling terminal. */
 const O_NOCTTY = constants.O_NOCTTY ?? 0;
+const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 
 /**
- * Opens `path` for writing as a stream (R32): no O_CREAT (it exists, or the write fails), O_TRUNC only when
- * `truncate` (a regular file behind a link), and the file opened must be the one `expected` names, so a file
- * swapped in since it was looked at is refused, not written. A FIFO waits here for its reader.
+ * Opens `path` for writing as a stream (R32): no O_CREAT (it exists, or the write fails), and the file opened must be
+ * the one `expected` names, so a file swapped in since it was looked at is refused, never written nor emptied: a
+ * regular file behind a link is truncated (`truncate`, as `curl -o`) only once the handle is known to be it. Only an
+ * expected FIFO may make the opening wait (for its reader): any other is opened with O_NONBLOCK, so that a FIFO
+ * swapped in is refused at once (ENXIO, or not the file looked at), and a device is then opened again, blocking,
+ * through the handle itself (`/proc/self/fd`), never through the path.
  */
 export const openFileSink = async (
   path: string,
-  truncate: boolean,
-  expected: { readonly dev: number; readonly ino: number },
+  expected: {
+    readonly truncate: boolean;
+    readonly fifo: boolean;
+    readonly dev: number;
+    readonly ino: number;
+  },
 ): Promise<ByteSink> => {
-  const handle = await open(path, constants.O_WRONLY | O_NOCTTY | (truncate ? constants.O_TRUNC : 0));
+  const replaced = (): UnsafeFileError => new UnsafeFileError(path, 'it was replaced after it was looked at');
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_WRONLY | O_NOCTTY | (expected.fifo ? 0 : O_NONBLOCK));
+  } catch (error) {
+    // ENXIO: a socket (the one looked at, refused as before), or a FIFO with no reader swapped in for it.
+    if (errnoOf(error) === 'ENXIO' && !isStill(path, expected)) throw replaced();
+    throw error;
+  }
   const info = await handle.stat();
   if (info.dev !== expected.dev || info.ino !== expected.ino) {
     await handle.close();
-    throw new UnsafeFileError(path, 'it was replaced after it was looked at');
+    throw replaced();
   }
+  if (expected.truncate) await handle.truncate(0);
+  else if (!expected.fifo) handle = await blocking(handle);
   return fileSink(handle);
+};
+
+const isStill = (path: string, expected: { readonly dev: number; readonly ino: number }): boolean => {
+  const now = statSync(path, { throwIfNoEntry: false });
+  return now !== undefined && now.dev === expected.dev && now.ino === expected.ino;
+};
+
+/** `handle` opened again without O_NONBLOCK (a terminal would answer EAGAIN when full), where the platform can. */
+const blocking = async (handle: FileHandle): Promise<FileHandle> => {
+  let again: FileHandle;
+  try {
+    again = await open(`/proc/self/fd/${handle.fd}`, constants.O_WRONLY | O_NOCTTY);
+  } catch {
+    return handle;
+  }
+  await handle.close();
+  return again;
 };
 
 const fileSink = (handle: FileHandle): ByteSink => ({

@@ -107,10 +107,7 @@ const nodeDownload = (
     if (tooLong !== null) return refusedDownload(tooLong);
     return createCoreDownload(options, { ...nodePorts(options), ...overrides }, bindings);
   }
-  const { truncate, dev, ino } = kind.right;
-  const storage = new StreamStorage(options.target, () =>
-    openFileSink(options.target, truncate, { dev, ino }),
-  );
+  const storage = new StreamStorage(options.target, () => openFileSink(options.target, kind.right));
   return createCoreDownload(
     options,
     { ...nodePorts(options), storage, checkpoints: noCheckpoints, ...overrides },

@@ -20,6 +20,8 @@ export type TargetKind =
        * does), so that a shorter download leaves no old bytes after its end.
        */
       readonly truncate: boolean;
+      /** A FIFO: its opening waits for a reader (no other kind may make it wait). */
+      readonly fifo: boolean;
       /** The file it opens must be this one (`dev`, `ino` of `stat`), or someone swapped it since (R31). */
       readonly dev: number;
       readonly ino: number;
@@ -78,6 +80,7 @@ export const targetKindOf = (target: string): E.Either<DownloadFailure, TargetKi
     _tag: 'Stream',
     what: link.isSymbolicLink() ? `a symbolic link to ${kindOf(info)}` : what,
     truncate: info.isFile(),
+    fifo: info.isFIFO(),
     dev: info.dev,
     ino: info.ino,
   });

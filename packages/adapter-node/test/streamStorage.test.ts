@@ -1,14 +1,16 @@
 import { createReadStream } from 'node:fs';
+import { readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { ByteSink } from '../src/byteSink.js';
+import { createDownload } from '../src/createDownload.js';
 import { StreamStorage } from '../src/StreamStorage.js';
 import { isStreamTarget } from '../src/targetKind.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { fails, runDownload } from './support/harness.js';
-import { makeFifo } from './support/plant.js';
+import { expectUnchanged, makeFifo, makeVictim } from './support/plant.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 
 /** A sink that keeps what it is given, each write taking a turn of the event loop. */
@@ -105,6 +107,31 @@ describe('a download written as a stream (R32)', () => {
     expect(starts[1]).toBeGreaterThan(0);
     expect(await listDir(dir())).toEqual(['pipe']);
   });
+
+  it.each([
+    ['a link to a victim file', 'victim'],
+    ['a link to a FIFO nobody reads', 'fifo'],
+  ])(
+    'R31, R32: a link to a regular file swapped for %s after it was looked at: refused at once, the victim never emptied',
+    async (_name, kind) => {
+      const real = join(dir(), 'real');
+      await writeFile(real, 'old bytes');
+      const link = join(dir(), 'latest');
+      await symlink(real, link);
+      const download = createDownload({ url: server.url('/file'), target: link });
+      const victim = await makeVictim(join(dir(), 'victim'));
+      if (kind === 'fifo') makeFifo(join(dir(), 'fifo'));
+      await unlink(link);
+      await symlink(join(dir(), kind), link);
+      download.start();
+      await expect(download.result).rejects.toMatchObject({
+        code: 'ERR_UNSAFE_PATH',
+        message: expect.stringContaining('it was replaced after it was looked at'),
+      });
+      await expectUnchanged(victim);
+      expect(await readFile(real, 'utf8')).toBe('old bytes');
+    },
+  );
 
   it('R11, R32: a file that changed after bytes went out fails typed; the stream holds a prefix of one version', async () => {
     const fifo = join(dir(), 'pipe');
