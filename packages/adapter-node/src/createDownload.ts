@@ -107,7 +107,8 @@ const nodeDownload = (
     if (tooLong !== null) return refusedDownload(tooLong);
     return createCoreDownload(options, { ...nodePorts(options), ...overrides }, bindings);
   }
-  const storage = new StreamStorage(options.target, () => openFileSink(options.target, kind.right));
+  const stream = kind.right;
+  const storage = new StreamStorage(options.target, () => openFileSink(options.target, stream));
   return createCoreDownload(
     options,
     { ...nodePorts(options), storage, checkpoints: noCheckpoints, ...overrides },
