@@ -184,6 +184,8 @@ export class FileQueueStore implements QueueStore {
    * `null` while a write holds it.
    */
   #buffer: Buffer | null = null;
+  /** No compaction is tried again before the journal has this many lines (one failed: a full disk, say). */
+  #compactFrom = 0;
 
   constructor(path: string) {
     this.#path = path;
@@ -287,7 +289,8 @@ export class FileQueueStore implements QueueStore {
     await handle.datasync();
     this.#size += written.bytes;
     this.#lines += written.lines;
-    if (this.#lines > 2 * this.#ids.size + COMPACT_SLACK) await this.#compact(null);
+    if (this.#lines > 2 * this.#ids.size + COMPACT_SLACK && this.#lines >= this.#compactFrom)
+      await this.#compact(null);
   }
 
   /** `writeLines` through the kept buffer (a fresh one when another write holds it). */
@@ -301,8 +304,33 @@ export class FileQueueStore implements QueueStore {
     }
   }
 
-  /** Rewrites the journal with one line an item (`items`, or what it holds now), atomically (R20). */
+  /**
+   * Rewrites the journal with one line an item (`items`, or what it holds now), atomically (R20). Only a saving of
+   * room: when the new file cannot be made (a full disk), the journal stays as it is, whole and current, and the
+   * call that asked for it succeeds; the next try waits for as many lines again.
+   */
   async #compact(items: Map<string, string> | null): Promise<void> {
+    let lineCount: number;
+    try {
+      lineCount = await this.#rewrite(items);
+    } catch {
+      this.#compactFrom = this.#lines + COMPACT_SLACK;
+      return;
+    }
+    await fsyncDirectory(dirname(this.#path));
+    // The journal's name is the new file now: appends go to it.
+    await this.close();
+    const reopened = await openOwnFile(this.#path, constants.O_RDWR | constants.O_APPEND);
+    if (reopened._tag !== 'Found') {
+      throw new UnsafeFileError(this.#path, reopened._tag === 'Unsafe' ? reopened.reason : 'it vanished');
+    }
+    this.#handle = reopened.value;
+    this.#size = (await reopened.value.stat()).size;
+    this.#lines = lineCount;
+  }
+
+  /** The compacted journal written to a temp file and renamed over the journal; its count of lines. */
+  async #rewrite(items: Map<string, string> | null): Promise<number> {
     let live = items;
     if (live === null) {
       live = (await replay(this.#handle!, this.#size)).items;
@@ -328,15 +356,6 @@ export class FileQueueStore implements QueueStore {
       await unlink(temp).catch(() => undefined);
       throw error;
     }
-    await fsyncDirectory(dirname(this.#path));
-    // The journal's name is the new file now: appends go to it.
-    await this.close();
-    const reopened = await openOwnFile(this.#path, constants.O_RDWR | constants.O_APPEND);
-    if (reopened._tag !== 'Found') {
-      throw new UnsafeFileError(this.#path, reopened._tag === 'Unsafe' ? reopened.reason : 'it vanished');
-    }
-    this.#handle = reopened.value;
-    this.#size = (await reopened.value.stat()).size;
-    this.#lines = lineCount;
+    return lineCount;
   }
 }

@@ -345,6 +345,11 @@ class QueueImpl implements Queue {
   /** Items changed since the last write (`null`: removed; rows keep their own marks), and the write running now. */
   #dirty = new Map<string, Item | null>();
   #flushing: Promise<void> | null = null;
+  /**
+   * The store could not be read when the queue loaded: what it holds is unknown, so nothing is written to it (a
+   * fresh id would replace a stored item of the same id); the queue goes on in memory.
+   */
+  #detached = false;
   /** `close()` under way or done: nothing starts or resumes. */
   #closing: Promise<void> | null = null;
   /** Told when the last running item has stopped, while `close()` waits for it. */
@@ -1113,6 +1118,15 @@ class QueueImpl implements Queue {
   async #flush(): Promise<void> {
     // Changes made in the same turn are written together (100 000 adds make 25 puts), never all encoded at once.
     await Promise.resolve();
+    if (this.#detached) {
+      this.#dirty.clear();
+      for (
+        let rows = this.#cold.dirtyRows(FLUSH_BATCH);
+        rows.length > 0;
+        rows = this.#cold.dirtyRows(FLUSH_BATCH)
+      )
+        for (const row of rows) this.#cold.clearDirty(row);
+    }
     while (this.#dirty.size > 0 || this.#cold.dirtyCount > 0) {
       if (this.#dirty.size === 0) {
         const rows = this.#cold.dirtyRows(FLUSH_BATCH).map((row) => [row, this.#cold.id(row)] as const);
@@ -1181,7 +1195,13 @@ class QueueImpl implements Queue {
     const clashes: Item[] = [];
     let lastOrder = -1;
     if (E.isLeft(loaded)) {
-      this.#storeFailed(loaded);
+      this.#detached = true;
+      const left = loaded.left as { _tag: string; message?: string; reason?: string };
+      this.#publish({
+        type: 'notice',
+        code: 'QUEUE_NOT_LOADED',
+        message: `the stored queue could not be read (${left.message ?? left.reason ?? left._tag}); this queue goes on in memory and leaves it as it is`,
+      });
     } else {
       const dropped: string[] = [];
       // In the order of their ids (a store may give them in another: IndexedDB sorts its keys as strings), so that

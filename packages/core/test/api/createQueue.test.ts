@@ -564,12 +564,44 @@ describe('createQueue', () => {
     const w = world({}, SERVING);
     publishFiles(w, 2, 3_000);
     const store = new MemoryQueueStore();
-    store.failAll({ _tag: 'NoSpace', message: 'disk full' });
     const r = rig(w, {}, store);
+    await r.queue.ready;
+    store.failAll({ _tag: 'NoSpace', message: 'disk full' });
     addAll(r.queue, [0, 1]);
     const summary = await idleOf(r);
     expect(summary.done).toBe(2);
     expect(r.events).toContainEqual(expect.objectContaining({ type: 'notice', code: 'QUEUE_NOT_SAVED' }));
+  });
+
+  it('R45: a store that cannot be read when the queue loads is left as it is: the queue goes on in memory, and a fresh id never replaces a stored item', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 3, 3_000);
+    const memory = new MemoryQueueStore();
+    const first = rig(w, { paused: true }, memory);
+    await first.queue.ready;
+    const [kept] = addAll(first.queue, [0]);
+    await first.queue.flushed();
+    const stored = memory.textOf(kept!.id);
+    expect(stored).toBeDefined();
+    // The load fails (a full disk, say); writes would succeed.
+    const unreadable: QueueStore = {
+      load: () => async () => E.left({ _tag: 'NoSpace', message: 'disk full' }),
+      put: (items) => memory.put(items),
+      remove: (ids) => memory.remove(ids),
+    };
+    const second = rig(w, {}, unreadable);
+    await second.queue.ready;
+    const added = addAll(second.queue, [1, 2]);
+    expect(added.map((item) => item.id)).toContain(kept!.id);
+    const summary = await idleOf(second);
+    expect(summary).toMatchObject({ done: 2 });
+    await second.queue.flushed();
+    expect(second.events).toContainEqual(
+      expect.objectContaining({ type: 'notice', code: 'QUEUE_NOT_LOADED' }),
+    );
+    expect(memory.textOf(kept!.id)).toBe(stored);
+    const all = await memory.load()();
+    expect(E.isRight(all) && all.right.map((item) => item.id)).toEqual([kept!.id]);
   });
 
   it('pauseAll() stops every running item with its checkpoint; resumeAll() finishes them', async () => {
