@@ -265,6 +265,29 @@ describe('createDownload: segmented runs', () => {
     expect(Math.max(...eventsOf(run, 'progress').map((e) => e.progress.connections))).toBe(2);
   });
 
+  it("R25, R41: the minimum speed is the file's, over all its connections: eight sharing a 200 000 B/s link each bring 25 000, and a 50 000 limit cuts none", async () => {
+    const content = bytesOf(2_000_000);
+    const w = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 5, sharedLink: true });
+    const slow = {
+      lowSpeedLimit: 50_000,
+      lowSpeedTimeMs: 1_000,
+      minSegmentBytes: 16_000,
+      writeBufferBytes: 4_000,
+    };
+    const run = begin(w, { ...slow, connections: 8 });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(eventsOf(run, 'retry')).toEqual([]);
+    expect(w.server.mostConnections).toBe(8);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    // Under the limit as a whole (200 000 B/s against 250 000), the file is too slow: cut.
+    const under = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 5, sharedLink: true });
+    const cut = begin(under, { ...slow, lowSpeedLimit: 250_000, connections: 8, retry: { retries: 1 } });
+    expect((await finish(under, cut)).code).toBe('ERR_RETRIES_EXHAUSTED');
+    expect(eventsOf(cut, 'retry').map((e) => e.failure)).toEqual([
+      expect.objectContaining({ _tag: 'TooSlow', limit: 250_000 }),
+    ]);
+  });
+
   it('R43: on a link one connection fills, a second connection is tried, taken back, and stops: one connection fetches the rest', async () => {
     // 200 000 bytes a second over one link shared by every connection: a second adds nothing.
     const content = bytesOf(600_000);

@@ -64,6 +64,11 @@ export interface RangeFetchInput {
   readonly onProgress?: (received: number, totalLength: number | null) => void;
   /** The rate limit the body is read under (R44): its next bytes are read only once it allows. Default none. */
   readonly limit?: RateLimit;
+  /**
+   * How many bodies share the download's minimum speed (R25) now: this one is too slow below `lowSpeedLimit` over
+   * that many, so that the connections of a segmented run, sharing one link, are judged as the file is. Default 1.
+   */
+  readonly lowSpeedShare?: () => number;
 }
 
 /** How one request ended: what it means, where the bytes it wrote end, and whether a body was streamed. */
@@ -279,15 +284,17 @@ export class RangeFetch {
   /** The minimum-speed rule: a body below it is cut (and then retried). */
   #tooSlow(received: number): boolean {
     const { lowSpeedLimit, lowSpeedTimeMs } = this.#input.options;
+    const share = Math.max(1, this.#input.lowSpeedShare?.() ?? 1);
     const verdict = checkSpeed(this.#speed, this.#input.clock.now(), received, {
-      limit: lowSpeedLimit,
+      limit: lowSpeedLimit / share,
       timeMs: lowSpeedTimeMs,
     });
     if (verdict._tag === 'Fast') {
       this.#speed = verdict.window;
       return false;
     }
-    this.#slowBytesPerSecond = verdict.bytesPerSecond;
+    // As the file's speed: this body's share of it, times the bodies sharing it.
+    this.#slowBytesPerSecond = verdict.bytesPerSecond * share;
     this.abort('slow');
     return true;
   }

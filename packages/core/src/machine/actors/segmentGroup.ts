@@ -486,6 +486,8 @@ export class SegmentGroup {
           },
         }),
       until: () => lane.end,
+      // R25: the minimum speed is the file's, over every connection of the run, not each connection's.
+      lowSpeedShare: () => this.#lanes.size,
       onNamed: (named) => {
         const unlike = unplannedVersion(this.#input.checkpoint, named);
         if (unlike === null) {
