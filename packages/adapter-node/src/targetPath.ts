@@ -1,5 +1,5 @@
-import { type Stats, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
 import { partNameProblem } from '@rdl/core/rules';
 import { checkpointPathOf, longestSidecarSuffixBytes, partPathOf } from './sidecarPaths.js';
@@ -38,7 +38,84 @@ export const targetProblem = (target: string): DownloadFailure | null => {
   if (folder === null) return invalid(`the folder ${dirname(path)} does not exist`);
   if (!folder.isDirectory()) return invalid(`${dirname(path)} is not a folder`);
   if (statOrNull(path)?.isDirectory() === true) return invalid(`${path} is a folder, not a file`);
+  const swappable = swappableFolder(dirname(path));
+  if (swappable !== null) return { _tag: 'UnsafePath', path: target, reason: swappable };
   return null;
+};
+
+/** Verdicts of `swappableFolder` for a moment: a list's thousand files in one folder walk its path once. */
+const folderVerdicts = new Map<string, { readonly verdict: string | null; readonly at: number }>();
+const FOLDER_VERDICT_MS = 1000;
+
+/**
+ * Why another user could swap a folder on the way to `folder` for a link after it is checked, before a download
+ * writes through it (R31), or `null`: a folder (or link) is swappable by whoever may write the folder it is in,
+ * unless that folder is sticky (then only its owner, you or root, may rename it). Judged on the path as written and
+ * on where its links lead. Another user's folder at the end is no such hole: its files are rdl's own, each opened
+ * with O_NOFOLLOW and checked (a link planted there is refused), but a folder of root's in it could be moved away and
+ * a link to `/etc` put in its place.
+ */
+const swappableFolder = (folder: string): string | null => {
+  const now = Date.now();
+  const known = folderVerdicts.get(folder);
+  if (known !== undefined && now - known.at < FOLDER_VERDICT_MS) return known.verdict;
+  let verdict = swappableOnTheWay(folder);
+  if (verdict === null) {
+    let real: string | null = null;
+    try {
+      real = realpathSync(folder);
+    } catch {
+      // A folder that cannot be resolved fails where it is used, with its own cause.
+    }
+    if (real !== null && real !== folder) verdict = swappableOnTheWay(real);
+  }
+  if (folderVerdicts.size > 1024) folderVerdicts.clear();
+  folderVerdicts.set(folder, { verdict, at: now });
+  return verdict;
+};
+
+const swappableOnTheWay = (folder: string): string | null => {
+  const me = process.geteuid?.() ?? null;
+  if (me === null) return null;
+  const myGroup = process.getegid?.() ?? null;
+  const { root } = parse(folder);
+  let parent = root;
+  let parentInfo = lstatOrNull(root);
+  for (const part of folder
+    .slice(root.length)
+    .split(sep)
+    .filter((each) => each !== '')) {
+    const at = join(parent, part);
+    const info = lstatOrNull(at);
+    if (info === null || parentInfo === null) return null;
+    if (info.isSymbolicLink() && info.uid !== me && info.uid !== 0) {
+      return `${at} is a symbolic link of uid ${info.uid}, neither this user's nor root's, on the way to the file`;
+    }
+    // A group's members may write it unless the group is your own (a user's private group).
+    const othersWrite =
+      (parentInfo.uid !== me && parentInfo.uid !== 0) ||
+      (parentInfo.mode & 0o002) !== 0 ||
+      ((parentInfo.mode & 0o020) !== 0 && parentInfo.gid !== myGroup);
+    const sticky = (parentInfo.mode & 0o1000) !== 0;
+    if (
+      othersWrite &&
+      !(sticky && (info.uid === me || info.uid === 0) && (parentInfo.uid === me || parentInfo.uid === 0))
+    ) {
+      return `${at} is in ${parent}, which another user may write: they could swap it for a link after it is checked`;
+    }
+    // Followed as the system follows it: the folder a link names is judged by `swappableFolder`'s second walk.
+    parent = at;
+    parentInfo = info.isSymbolicLink() ? statOrNull(at) : info;
+  }
+  return null;
+};
+
+const lstatOrNull = (path: string): Stats | null => {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
 };
 
 /** A checkpoint's name (`x.rdl.json`), or a temp name of a checkpoint or lock save. */

@@ -1,21 +1,23 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createDownload } from '../src/createDownload.js';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';
 import { lockPathOf, partPathOf } from '../src/FsStorage.js';
-import { spawnRdl } from './support/cliProcess.js';
+import { runRdl, spawnRdl } from './support/cliProcess.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import {
   expectUnchanged,
   makeVictim,
+  nobody,
   plantHardLink,
   plantSymlink,
   useHostileFolder,
   type Victim,
 } from './support/plant.js';
-import { listDir } from './support/tempDir.js';
+import { listDir, useTempDir } from './support/tempDir.js';
 
 const size = 3 * 1024 * 1024;
 const body = generateBytes(size, 53);
@@ -129,5 +131,57 @@ describe('rdl as root in a folder owned by nobody, with links planted (R31)', ()
     expect(exit.stderr).toMatch(/refused to use .*x\.bin\.part: it is a symbolic link.*\(ERR_UNSAFE_PATH\)/);
     for (const victim of planted) await expectUnchanged(victim);
     expect(server.requests).toEqual([]);
+  });
+});
+
+describe('rdl as root through folders another user could swap for a link (R31)', () => {
+  const tempRoot = useTempDir('rdl-swap-');
+
+  /** `shared`, nobody's, holding root's `sub`; a victim folder of root's elsewhere with a file of each name. */
+  const layout = async () => {
+    const shared = join(tempRoot(), 'shared');
+    await mkdir(join(shared, 'sub'), { recursive: true });
+    await chown(shared, nobody.uid, nobody.gid);
+    const victims = join(tempRoot(), 'victims');
+    await mkdir(victims);
+    const passwd = await makeVictim(join(victims, 'passwd'));
+    return { shared, victims, passwd };
+  };
+
+  it("R31: a folder of root's inside nobody's (nobody could move it and put a link to /etc there): refused before any request, as it is and once swapped", async () => {
+    const { shared, victims, passwd } = await layout();
+    const first = await runRdl([server.url('/x.bin'), '-o', join(shared, 'sub', 'passwd')], tempRoot());
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(
+      /shared\/sub is in .*shared, which another user may write: they could swap it for a link .*\(ERR_UNSAFE_PATH\)/,
+    );
+    // What nobody does: the folder moved away, a link to root's victim folder in its place.
+    await rename(join(shared, 'sub'), join(shared, 'sub.old'));
+    await plantSymlink(join(shared, 'sub'), victims);
+    const second = await runRdl([server.url('/x.bin'), '-o', join(shared, 'sub', 'passwd')], tempRoot());
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/\(ERR_UNSAFE_PATH\)/);
+    expect(server.requests).toEqual([]);
+    await expectUnchanged(passwd);
+    expect(await listDir(victims)).toEqual(['passwd']);
+    expect(await listDir(join(shared, 'sub.old'))).toEqual([]);
+  });
+
+  it("R31: nobody's own folder in a sticky folder all may write to (as /tmp): nobody may rename it, so it is refused too; root's own there is taken", async () => {
+    const sticky = join(tempRoot(), 'tmp');
+    await mkdir(sticky);
+    await chmod(sticky, 0o1777);
+    const theirs = join(sticky, 'theirs');
+    await mkdir(theirs);
+    await chown(theirs, nobody.uid, nobody.gid);
+    const refused = createDownload({ url: server.url('/x.bin'), target: join(theirs, 'x.bin') });
+    refused.start();
+    await expect(refused.result).rejects.toMatchObject({ code: 'ERR_UNSAFE_PATH' });
+    expect(await listDir(theirs)).toEqual([]);
+    const mine = join(sticky, 'mine');
+    await mkdir(mine);
+    const run = await runRdl([server.url('/x.bin'), '-o', join(mine, 'x.bin'), '-q'], tempRoot());
+    expect(run.code, run.stderr).toBe(0);
+    expect(sha256(await readFile(join(mine, 'x.bin')))).toBe(sha256(body));
   });
 });

@@ -144,16 +144,19 @@ describe('rdl to a target that is not a regular file (R32)', () => {
   });
 
   it('R31, R32: a link another user planted at the target name is refused before any request', async () => {
-    await chown(dir(), nobody.uid, nobody.gid);
+    // Nobody's folder in root's: nobody plants at the name, but cannot swap the folder.
+    const nobodys = join(dir(), 'nobodys');
+    await mkdir(nobodys);
+    await chown(nobodys, nobody.uid, nobody.gid);
     const device = await watchFile('/dev/zero');
-    await plantSymlink(join(dir(), 'x.bin'), '/dev/zero');
-    const run = await runRdl([url(), '-o', 'x.bin'], dir());
+    await plantSymlink(join(nobodys, 'x.bin'), '/dev/zero');
+    const run = await runRdl([url(), '-o', 'x.bin'], nobodys);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/x\.bin: it is a symbolic link of uid 65534.*\(ERR_UNSAFE_PATH\)/);
     expect(server.requests).toEqual([]);
-    await expectLinkTo(join(dir(), 'x.bin'), '/dev/zero');
+    await expectLinkTo(join(nobodys, 'x.bin'), '/dev/zero');
     await expectUnchanged(device);
-    expect(await listDir(dir())).toEqual(['x.bin']);
+    expect(await listDir(nobodys)).toEqual(['x.bin']);
   });
 
   it('R32: a socket target is never replaced: a typed failure, the socket as it was, nothing beside it', async () => {

@@ -119,14 +119,16 @@ export const listTargets = (
       problems.push(`${place}: ${path} is the name of rdl's own ${own} in ${dir}`);
       return;
     }
-    const problem = targetProblem(path) ?? sidecarNameProblem(path);
-    if (problem !== null) {
-      problems.push(`${place}: ${problem._tag === 'InvalidInput' ? problem.message : problem._tag}`);
-      return;
-    }
     const link = untrustedOnTheWay(dir, path);
     if (link !== null) {
       problems.push(`${place}: ${link}`);
+      return;
+    }
+    const problem = targetProblem(path) ?? sidecarNameProblem(path);
+    if (problem !== null) {
+      problems.push(
+        `${place}: ${problem._tag === 'InvalidInput' ? problem.message : describeFailure(problem)}`,
+      );
       return;
     }
     // A link or special file another user planted at the name is refused now, with its line, and not only once the

@@ -1,6 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { chown, lchown, link, lstat, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import {
+  chown,
+  lchown,
+  link,
+  lstat,
+  mkdir,
+  readFile,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { sha256 } from './faultServer.js';
 import { makeTempDir } from './tempDir.js';
@@ -95,7 +107,10 @@ export const useHostileFolder = (): HostileFolder => {
     const work = await makeTempDir('rdl-hostile-');
     const elsewhere = await makeTempDir('rdl-victims-');
     cleanups.push(work.cleanup, elsewhere.cleanup);
-    dir = work.dir;
+    // Nobody's folder in one of root's: nobody plants what it likes in it, but cannot swap the folder itself for a
+    // link (it could, in /tmp's sticky folder, its own folder: rdl refuses such a folder outright, R31).
+    dir = join(work.dir, 'nobodys');
+    await mkdir(dir);
     outside = elsewhere.dir;
     await lchown(dir, nobody.uid, nobody.gid);
   });
