@@ -173,7 +173,7 @@ export class NodeHttp implements HttpPort {
     const head = requestHeadOf(request.method, parsed, headers, origin.secure ? null : origin.proxy);
     if (head._tag === 'Invalid') return networkError(head.message);
     if (request.signal.aborted) return E.left({ _tag: 'Aborted' });
-    const answer = await this.#send(origin, head.bytes, request.method, request.signal);
+    const answer = await this.#send(origin, head.bytes, request.method, request.signal, request.onQueued);
     if (answer._tag === 'Failed') return E.left(answer.failure);
     const { head: response, body } = answer;
     if (response.status === 407 && origin.proxy !== null) {
@@ -196,12 +196,14 @@ export class NodeHttp implements HttpPort {
     head: Buffer,
     method: 'GET' | 'HEAD',
     signal: AbortSignalLike,
+    onQueued: HttpRequest['onQueued'],
   ): Promise<Answer> {
     // A kept-alive connection the server had closed meanwhile fails before any byte of answer; one whose last answer
     // had no body may give bytes that are no answer (a naive server writing a HEAD's body after its head, which the
     // next request then reads first) and fail before any head. Either way the request goes once more, on a new
     // connection (GET and HEAD are idempotent), where a malformed answer is the server's own, final (R36).
     let reuse = true;
+    let woken = false;
     for (;;) {
       const idle = reuse ? this.#pool.take(origin.key) : null;
       if (idle !== null) {
@@ -222,9 +224,13 @@ export class NodeHttp implements HttpPort {
           E.isLeft(connection) ? failedAnswer(connection.left) : connection.right.send(head, method, signal),
         );
       }
-      if (!(await this.#turn(origin.key, signal))) {
-        return { _tag: 'Failed', failure: { _tag: 'Aborted' }, replied: false };
-      }
+      // Told that it waits (its caller's stall timer is no measure of the server meanwhile, R25), and, woken once
+      // and beaten to the connection by a request that came without waiting, first in line the next time.
+      onQueued?.(true);
+      const turn = await this.#turn(origin.key, signal, woken);
+      onQueued?.(false);
+      if (!turn) return { _tag: 'Failed', failure: { _tag: 'Aborted' }, replied: false };
+      woken = true;
     }
   }
 
@@ -244,10 +250,10 @@ export class NodeHttp implements HttpPort {
   }
 
   /**
-   * Waits, in order, for a connection to `key` to become free or close (`true`), or for `signal` to abort
-   * (`false`).
+   * Waits, in order (`first`: before every other waiting request), for a connection to `key` to become free or close
+   * (`true`), or for `signal` to abort (`false`).
    */
-  #turn(key: string, signal: AbortSignalLike): Promise<boolean> {
+  #turn(key: string, signal: AbortSignalLike, first: boolean): Promise<boolean> {
     if (signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const queue = this.#waiting.get(key) ?? [];
@@ -262,7 +268,8 @@ export class NodeHttp implements HttpPort {
         if (list.length === 0) this.#waiting.delete(key);
         resolve(false);
       };
-      queue.push(wake);
+      if (first) queue.unshift(wake);
+      else queue.push(wake);
       this.#waiting.set(key, queue);
       signal.addEventListener('abort', onAbort, { once: true });
     });

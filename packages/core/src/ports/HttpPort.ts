@@ -11,6 +11,12 @@ export interface HttpRequest {
   readonly headers: HeaderMap;
   /** Aborting ends the request and the body: the body iterator then rejects or ends, and never yields again. */
   readonly signal: AbortSignalLike;
+  /**
+   * Optional, told by a port that makes requests wait for a connection of their own (a per-origin cap): `true` when
+   * this one begins to wait, `false` when it goes out. The wait is the port's, not a silent server's: core holds its
+   * stall timer meanwhile (R25), so that a download queued behind another's connections is not retried as stalled.
+   */
+  readonly onQueued?: (waiting: boolean) => void;
 }
 
 export interface HttpResponse {

@@ -3,7 +3,7 @@ import type { DownloadFailure } from '../../model/failure.js';
 import { fromHttpFailure, isFinal } from '../../model/failure.js';
 import type { AbortSignalLike } from '../../ports/abort.js';
 import { createAbortHandle } from '../../ports/abort.js';
-import type { Clock } from '../../ports/Clock.js';
+import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { HttpPort, HttpResponse } from '../../ports/HttpPort.js';
 import { parseRetryAfter } from '../../rules/backoff.js';
 import {
@@ -37,12 +37,23 @@ export const createProbeActor = (deps: ProbeDeps) =>
       if (signal.aborted) abort.abort();
       else signal.addEventListener('abort', () => abort.abort(), { once: true });
       let stalled = false;
-      const timer = deps.clock.setTimeout(() => {
-        stalled = true;
-        abort.abort();
-      }, input.stallTimeoutMs);
-      return probe(deps, input, abort.signal).then((output) => {
-        deps.clock.clearTimeout(timer);
+      let timer: TimerId | null = null;
+      const disarm = (): void => {
+        if (timer !== null) deps.clock.clearTimeout(timer);
+        timer = null;
+      };
+      const arm = (): void => {
+        disarm();
+        timer = deps.clock.setTimeout(() => {
+          stalled = true;
+          abort.abort();
+        }, input.stallTimeoutMs);
+      };
+      arm();
+      // R25: waiting for a connection of the port's is no silence of the server's.
+      const onQueued = (waiting: boolean): void => (waiting ? disarm() : arm());
+      return probe(deps, input, abort.signal, onQueued).then((output) => {
+        disarm();
         return stalled && output._tag !== 'Probed'
           ? failed(deps, input, { _tag: 'Stalled', afterMs: input.stallTimeoutMs }, null)
           : output;
@@ -51,12 +62,18 @@ export const createProbeActor = (deps: ProbeDeps) =>
     deps.session,
   );
 
-const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike): Promise<ProbeOutput> => {
+const probe = async (
+  deps: ProbeDeps,
+  input: ProbeInput,
+  signal: AbortSignalLike,
+  onQueued: (waiting: boolean) => void,
+): Promise<ProbeOutput> => {
   const head = await deps.http.request({
     method: 'HEAD',
     url: input.headUrl,
     headers: probeRequestHeaders('HEAD', input.headers),
     signal,
+    onQueued,
   })();
   let method: 'HEAD' | 'GET' = 'HEAD';
   let response: HttpResponse;
@@ -72,6 +89,7 @@ const probe = async (deps: ProbeDeps, input: ProbeInput, signal: AbortSignalLike
       url: input.headUrl,
       headers: probeRequestHeaders('GET', input.headers),
       signal,
+      onQueued,
     })();
     if (E.isLeft(get)) return failed(deps, input, fromHttpFailure(get.left), null);
     method = 'GET';

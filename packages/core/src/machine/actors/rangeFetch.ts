@@ -148,6 +148,8 @@ export class RangeFetch {
       url: this.#input.url,
       headers,
       signal: this.#abort.signal,
+      // R25: waiting for a connection of the port's is no silence of the server's.
+      onQueued: (waiting) => (waiting ? this.#clearStall() : this.#armStall()),
     })();
     if (E.isLeft(answer)) {
       if (isFinal(answer.left)) return unstreamed(fail(fromHttpFailure(answer.left)));
