@@ -100,6 +100,28 @@ describe('rate limits (R44)', () => {
     );
   });
 
+  it('R44: sixteen connections under a limit far below their reads: no two read on the same tokens, so the first seconds hold it too (one read over)', async () => {
+    const limit = 100_000;
+    const read = 256 * 1024;
+    const content = bytesOf(2 * MiB);
+    const w = worldServing(content, {}, { chunkSize: read });
+    const reads: Read[] = [];
+    const run = begin(
+      w,
+      { maxBytesPerSecond: limit, connections: 16, minSegmentBytes: 64 * 1024, writeBufferBytes: read },
+      true,
+      { ...w.ports, http: loggedHttp(w, reads) },
+    );
+    await drive(w, run, () => run.settled, 400_000);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const first = reads[0]?.at ?? 0;
+    // The burst (a quarter of a second of the limit) and a second of it, and one read: from the first read on.
+    expect(mostInAWindow(reads, 1_000, first)).toBeLessThanOrEqual(limit * (1 + BURST_SECONDS) + read);
+    expect(mostInAWindow(reads, 10_000, first)).toBeLessThanOrEqual(
+      limit * (10 * 1.05 + BURST_SECONDS) + read,
+    );
+  });
+
   it('R44, R25: waiting for the limit is no stall: a read that must wait longer than stallTimeoutMs is not cut', async () => {
     const content = bytesOf(1 * MiB);
     const w = worldServing(content, {}, { chunkSize: 256 * 1024 });
