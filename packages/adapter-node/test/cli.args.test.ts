@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/cli/args.js';
+import { parseInputFile } from '../src/cli/inputFile.js';
 import { defaultFileName, fallbackFileName, resolveOutputPath } from '../src/cli/outputPath.js';
 import { resumeCommand, shellWord } from '../src/cli/resumeCommand.js';
 
@@ -188,6 +189,18 @@ describe('rdl arguments', () => {
     expect(refusal([url, '--speed-limit', '0'])).toMatchObject({ field: '--speed-limit' });
     expect(refusal([url, '-Y', '10 MB'])).toMatchObject({ field: '--speed-limit' });
     expect(refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
+  });
+
+  it('R37: a URL whose password ends its authority early (an unencoded #, / or ?) does not parse, and is refused without it', () => {
+    for (const bad of ['http://bob:hun#ter2@h/a', 'http://bob:hun/ter2@[::1/a']) {
+      const refused = refusal([bad]);
+      expect(refused).toMatchObject({
+        field: 'url',
+        message: expect.stringContaining('not a URL: "http://…@'),
+      });
+      expect(JSON.stringify(refused)).not.toContain('ter2');
+    }
+    expect(JSON.stringify(parseInputFile('http://bob:hun#ter2@h/a\n').problems)).not.toContain('ter2');
   });
 
   it('R30: a time past what a timer holds (24 days) is refused, not a timer that fires at once; under 1 ms is 1 ms', () => {

@@ -7,6 +7,7 @@ import {
   isHttpUrl,
   MAX_CONNECTIONS,
   parseUrl,
+  unparsedUrlShown,
   urlTooLong,
   withoutUserinfo,
 } from '@rdl/core/rules';
@@ -213,7 +214,7 @@ const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string
   if (tooLong !== null) return E.left(invalid(field, tooLong));
   const url = parseUrl(value);
   // R37: a password in a URL is never printed, even in a URL that does not parse.
-  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(withoutUserinfo(value))}`));
+  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(unparsedUrlShown(value))}`));
   if (!isHttpUrl(url)) {
     return E.left(invalid(field, `unsupported scheme ${url.protocol} (rdl fetches http and https)`));
   }

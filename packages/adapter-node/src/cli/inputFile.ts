@@ -1,4 +1,4 @@
-import { isHttpUrl, parseUrl, urlTooLong, withoutUserinfo } from '@rdl/core/rules';
+import { isHttpUrl, parseUrl, unparsedUrlShown, urlTooLong, withoutUserinfo } from '@rdl/core/rules';
 
 /** One download of a list: its URL, the name its `out=` line gave, and where it was written (R30 messages). */
 export interface ListEntry {
@@ -27,7 +27,7 @@ export const urlProblem = (value: string): string | null => {
   if (tooLong !== null) return tooLong;
   const url = parseUrl(value);
   const shown = JSON.stringify(withoutUserinfo(value).slice(0, 200));
-  if (url === null) return `not a URL: ${shown}`;
+  if (url === null) return `not a URL: ${JSON.stringify(unparsedUrlShown(value).slice(0, 200))}`;
   if (!isHttpUrl(url)) return `unsupported scheme ${url.protocol} in ${shown} (rdl fetches http and https)`;
   return null;
 };

@@ -16,9 +16,9 @@ import {
   type SegmentOptions,
 } from '../model/options.js';
 import { isHttpUrl, parseUrl, urlTooLong } from '../model/url.js';
-import { storedUrl } from './checkpointUrl.js';
 import { RESERVED_HEADERS } from './dataRequest.js';
-import { basicAuthorization, type SplitUrl, splitUserinfo } from './urlCredentials.js';
+import { redactSignatures } from './signedUrl.js';
+import { basicAuthorization, type SplitUrl, splitUserinfo, unparsedUrlShown } from './urlCredentials.js';
 
 type Check<T> = E.Either<DownloadFailure, T>;
 
@@ -32,7 +32,7 @@ const httpUrl = (field: string, value: unknown): Check<SplitUrl> => {
   const tooLong = urlTooLong(value);
   if (tooLong !== null) return invalid(field, tooLong);
   const parsed = parseUrl(value);
-  if (parsed === null) return invalid(field, `not a URL: ${storedUrl(value)}`);
+  if (parsed === null) return invalid(field, `not a URL: ${redactSignatures(unparsedUrlShown(value))}`);
   if (!isHttpUrl(parsed))
     return invalid(field, `unsupported scheme ${parsed.protocol} (only http and https)`);
   return pipe(

@@ -13,6 +13,19 @@ const USERINFO = /^(\s*[a-zA-Z][a-zA-Z\d+.-]*:[/\\]*)[^/\\?#]*@/;
  */
 export const withoutUserinfo = (text: string): string => text.replace(USERINFO, '$1');
 
+/**
+ * `text` as a message may quote it once it did not parse as a URL (R37): `withoutUserinfo`, and when an `@` still
+ * follows `scheme://`, all before the last `@` hidden: a password holding an unencoded `#`, `/` or `?` ends the
+ * authority early for the parser and for `withoutUserinfo` alike (`http://u:p#ss@host/` would show `p#ss`).
+ */
+export const unparsedUrlShown = (text: string): string => {
+  const bare = withoutUserinfo(text);
+  const scheme = /^\s*[a-zA-Z][a-zA-Z\d+.-]*:[/\\]*/.exec(bare);
+  if (scheme === null) return bare;
+  const at = bare.lastIndexOf('@');
+  return at < scheme[0].length ? bare : `${scheme[0]}…${bare.slice(at)}`;
+};
+
 /** A URL with its credentials taken out (R37). */
 export interface SplitUrl {
   /** The URL as given, without its userinfo. */

@@ -1,6 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { basicAuthorization, splitUserinfo, withoutUserinfo } from '../../src/rules/urlCredentials.js';
+import {
+  basicAuthorization,
+  splitUserinfo,
+  unparsedUrlShown,
+  withoutUserinfo,
+} from '../../src/rules/urlCredentials.js';
 
 describe('URL credentials', () => {
   it('R37: Basic is the base64 of user:password in UTF-8 (RFC 7617 examples)', () => {
@@ -17,6 +22,14 @@ describe('URL credentials', () => {
     expect(withoutUserinfo('https:\\\\u:p@host/')).toBe('https:\\\\host/');
     expect(withoutUserinfo('https://host/path')).toBe('https://host/path');
     expect(withoutUserinfo('not a url u:p@host')).toBe('not a url u:p@host');
+  });
+
+  it('R37: a URL that did not parse is quoted with nothing before its last @, since a password may end the authority early', () => {
+    expect(unparsedUrlShown('http://u:p#ss@host/x')).toBe('http://…@host/x');
+    expect(unparsedUrlShown('http://u:pa/ss@[::1/x')).toBe('http://…@[::1/x');
+    expect(unparsedUrlShown('http://u:p@[::1/x')).toBe('http://[::1/x');
+    expect(unparsedUrlShown('http://ho st/x')).toBe('http://ho st/x');
+    expect(unparsedUrlShown('nope u:p#s@host')).toBe('nope u:p#s@host');
   });
 
   it('R37: splitting gives the bare URL and the decoded credentials, or none', () => {
