@@ -203,6 +203,13 @@ describe('rdl arguments', () => {
     expect(JSON.stringify(parseInputFile('http://bob:hun#ter2@h/a\n').problems)).not.toContain('ter2');
   });
 
+  it('R30: -i given twice is refused, not the first list dropped unsaid', () => {
+    expect(refusal(['-i', 'a.txt', '-i', 'b.txt'])).toMatchObject({
+      field: '--input-file',
+      message: expect.stringContaining('given more than once'),
+    });
+  });
+
   it('R30: a time past what a timer holds (24 days) is refused, not a timer that fires at once; under 1 ms is 1 ms', () => {
     for (const flag of ['-m', '--stall-timeout', '--speed-time', '--connect-timeout']) {
       expect(refusal([url, flag, '2592000'])).toMatchObject({

@@ -138,7 +138,8 @@ The file's SHA-256 is computed only when it is used: with --sha256 (checked, the
 const options = {
   output: { type: 'string', short: 'o' },
   'head-url': { type: 'string' },
-  'input-file': { type: 'string', short: 'i' },
+  // Read as several to refuse more than one (parseArgs keeps the last): `-i a -i b` ran b alone, a dropped unsaid.
+  'input-file': { type: 'string', short: 'i', multiple: true },
   dir: { type: 'string', short: 'd' },
   jobs: { type: 'string', short: 'j' },
   'on-change': { type: 'string' },
@@ -357,8 +358,10 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const { values, positionals } = parsed;
   if (values.help === true) return E.right({ _tag: 'Help' });
   if (values.version === true) return E.right({ _tag: 'Version' });
-  const inputFile =
-    values['input-file'] === undefined ? E.right(null) : readInputFile(values['input-file'], cwd);
+  const inputFiles = values['input-file'] ?? [];
+  if (inputFiles.length > 1)
+    return E.left(invalid('--input-file', 'given more than once: one list a run (join the files into one)'));
+  const inputFile = inputFiles[0] === undefined ? E.right(null) : readInputFile(inputFiles[0], cwd);
   if (E.isLeft(inputFile)) return inputFile;
   if (positionals.length === 0 && inputFile.right === null) {
     return E.left(invalid('arguments', 'missing <url> (see rdl --help)'));
