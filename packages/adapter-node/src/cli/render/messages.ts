@@ -21,6 +21,23 @@ const restartReasons: { readonly [K in RestartReason]: string } = {
 const sizeOf = (total: number | null): string => (total === null ? 'size unknown' : formatBytes(total));
 
 /** The human lines the command prints on stderr, each one line, prefixed like every rdl message. */
+/** The flag each download option the command sets comes from, for the messages of its refusals. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  target: '--output',
+  headUrl: '--head-url',
+  stallTimeoutMs: '--stall-timeout',
+  lowSpeedLimit: '--speed-limit',
+  lowSpeedTimeMs: '--speed-time',
+  maxBytesPerSecond: '--limit-rate',
+  connections: '--connections',
+  maxConnections: '--max-connections',
+  minSegmentBytes: '--min-split-size',
+  maxFileBytes: '--max-filesize',
+  expectedSha256: '--sha256',
+  headers: '--header',
+  'retry.retries': '--retries',
+};
+
 export const messages = {
   /** `verifies`: a checksum is checked, so every byte already there is read back; otherwise only its length is. */
   start: (
@@ -77,6 +94,11 @@ export const messages = {
       }
     }
     if (failure._tag === 'RefreshFailed') return `--refresh-command failed: ${failure.message}`;
+    if (failure._tag === 'InvalidInput') {
+      // A library option's name is no help to who typed a flag: the flag it came from is named instead.
+      const flag = FLAG_OF_OPTION[failure.field];
+      if (flag !== undefined) return describeFailure({ ...failure, field: flag });
+    }
     return describeFailure(failure);
   },
 };
