@@ -207,15 +207,21 @@ const compact = (text: unknown): void => {
 const unreadable = new WeakMap<DownloadOptions, string>();
 
 /**
- * The caller's options as the queue keeps them: their own fields read once, so that a getter or a `Proxy` answers
- * once and a throwing one fails its item, not `add`. Options that are no object, or cannot be read, fail the item
- * with `ERR_INVALID_INPUT` (`options`), as `createDownload` refuses them.
+ * The caller's options as the queue keeps them, once it is known that what the queue reads of them can be read: their
+ * own fields (as the store copies them), `url` and `target` (a class's getters too), and the fields of `headers` and
+ * `retry`. A getter or a `Proxy` that throws fails its item, not `add`; so do options that are no object, with
+ * `ERR_INVALID_INPUT` (`options`), as `createDownload` refuses them.
  */
 const readOptions = (options: unknown): DownloadOptions => {
   let why: string;
   if (typeof options === 'object' && options !== null) {
     try {
-      return { ...options } as DownloadOptions;
+      const own: Record<string, unknown> = { ...options };
+      void (options as DownloadOptions).url;
+      void (options as DownloadOptions).target;
+      for (const nested of [own.headers, own.retry])
+        if (typeof nested === 'object' && nested !== null) void { ...nested };
+      return options as DownloadOptions;
     } catch (error) {
       why = `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
     }

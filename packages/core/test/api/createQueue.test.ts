@@ -260,9 +260,23 @@ describe('createQueue', () => {
     addAll(r.queue, [0]);
     await r.queue.ready;
     addAll(r.queue, [1]);
-    const after = [undefined, 'x', proxy].map((each) => r.queue.add(each as unknown as DownloadOptions));
+    const nested = { url: url(9), target: 'nested', headers: proxy };
+    const after = [undefined, 'x', proxy, nested].map((each) =>
+      r.queue.add(each as unknown as DownloadOptions),
+    );
+    // Options of a class, their URL and target getters on its prototype: read as `createDownload` reads them.
+    class Given {
+      get url(): string {
+        return url(0);
+      }
+      get target(): string {
+        return target(7);
+      }
+    }
+    const ofClass = r.queue.add(new Given() as unknown as DownloadOptions);
     const summary = await idleOf(r);
-    expect(summary).toMatchObject({ done: 2, failed: 6 });
+    expect(summary).toMatchObject({ done: 3, failed: 7 });
+    await expect(ofClass.result).resolves.toMatchObject({ bytes: 5_000 });
     const errors = await Promise.all(
       [...before, ...after].map((item) => item.result.catch((e: unknown) => e)),
     );
@@ -272,6 +286,7 @@ describe('createQueue', () => {
       'invalid options: cannot be read: no target',
       'invalid options: must be an object, not undefined',
       'invalid options: must be an object, not string',
+      'invalid options: cannot be read: trap',
       'invalid options: cannot be read: trap',
     ]);
     for (const e of errors) expect(e).toMatchObject({ code: 'ERR_INVALID_INPUT' });
