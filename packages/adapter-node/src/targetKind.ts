@@ -2,6 +2,7 @@ import { lstatSync, type Stats, statSync } from 'node:fs';
 import type { DownloadFailure } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { errnoOf } from './fsFailure.js';
+import { isTrustedOwner } from './owners.js';
 
 /** What the target names, and so how a download writes it. */
 export type TargetKind =
@@ -67,7 +68,7 @@ export const targetKindOf = (target: string): E.Either<DownloadFailure, TargetKi
   if (link === null || link.isFile() || link.isDirectory()) return E.right({ _tag: 'File' });
   const euid = process.geteuid?.();
   const what = link.isSymbolicLink() ? 'a symbolic link' : kindOf(link);
-  if (euid !== undefined && link.uid !== euid && link.uid !== 0) {
+  if (euid !== undefined && !isTrustedOwner(link.uid, euid)) {
     return unsafe(target, `it is ${what} of uid ${link.uid}, neither this user's nor root's`);
   }
   let info: Stats;

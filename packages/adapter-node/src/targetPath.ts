@@ -2,6 +2,7 @@ import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
 import { partNameProblem } from '@rdl/core/rules';
+import { isTrustedOwner } from './owners.js';
 import { checkpointPathOf, longestSidecarSuffixBytes, partPathOf } from './sidecarPaths.js';
 
 /** The longest file name most file systems take, in bytes (NAME_MAX of Linux, macOS, Windows' NTFS in UTF-16). */
@@ -88,19 +89,16 @@ const swappableOnTheWay = (folder: string): string | null => {
     const at = join(parent, part);
     const info = lstatOrNull(at);
     if (info === null || parentInfo === null) return null;
-    if (info.isSymbolicLink() && info.uid !== me && info.uid !== 0) {
+    if (info.isSymbolicLink() && !isTrustedOwner(info.uid, me)) {
       return `${at} is a symbolic link of uid ${info.uid}, neither this user's nor root's, on the way to the file`;
     }
     // A group's members may write it unless the group is your own (a user's private group).
     const othersWrite =
-      (parentInfo.uid !== me && parentInfo.uid !== 0) ||
+      !isTrustedOwner(parentInfo.uid, me) ||
       (parentInfo.mode & 0o002) !== 0 ||
       ((parentInfo.mode & 0o020) !== 0 && parentInfo.gid !== myGroup);
     const sticky = (parentInfo.mode & 0o1000) !== 0;
-    if (
-      othersWrite &&
-      !(sticky && (info.uid === me || info.uid === 0) && (parentInfo.uid === me || parentInfo.uid === 0))
-    ) {
+    if (othersWrite && !(sticky && isTrustedOwner(info.uid, me) && isTrustedOwner(parentInfo.uid, me))) {
       return `${at} is in ${parent}, which another user may write: they could swap it for a link after it is checked`;
     }
     // Followed as the system follows it: the folder a link names is judged by `swappableFolder`'s second walk.

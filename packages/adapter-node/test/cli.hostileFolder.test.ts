@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
 import { checkpointPathOf } from '../src/FileCheckpointStore.js';
 import { lockPathOf, partPathOf } from '../src/FsStorage.js';
-import { runRdl, spawnRdl } from './support/cliProcess.js';
+import { assertBuilt, rdlBin, runRdl, spawnRdl } from './support/cliProcess.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import {
@@ -183,5 +184,44 @@ describe('rdl as root through folders another user could swap for a link (R31)',
     const run = await runRdl([server.url('/x.bin'), '-o', join(mine, 'x.bin'), '-q'], tempRoot());
     expect(run.code, run.stderr).toBe(0);
     expect(sha256(await readFile(join(mine, 'x.bin')))).toBe(sha256(body));
+  });
+});
+
+describe('rdl in a user namespace of its own (a rootless container, R31)', () => {
+  const tempRoot = useTempDir('rdl-userns-');
+
+  it("R31: the host's files, shown as owned by the overflow uid, count as root's: a download into the user's own folder works", async () => {
+    assertBuilt();
+    await chmod(tempRoot(), 0o755);
+    const home = join(tempRoot(), 'home');
+    await mkdir(home);
+    await chown(home, 1000, 1000);
+    const target = join(home, 'x.bin');
+    const script = `cd "$1" && "$2" "$3" "$4" -o "$5" -q; echo "exit $?"`;
+    const run = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(
+        'setpriv',
+        [
+          '--reuid=1000',
+          '--regid=1000',
+          '--clear-groups',
+          'unshare',
+          '-U',
+          '-r',
+          'sh',
+          '-c',
+          script,
+          'sh',
+          home,
+          process.execPath,
+          rdlBin,
+          server.url('/x.bin'),
+          target,
+        ],
+        (error, stdout, stderr) => (error === null ? resolve({ stdout, stderr }) : reject(error)),
+      );
+    });
+    expect(run.stdout, run.stderr).toBe('exit 0\n');
+    expect(sha256(await readFile(target))).toBe(sha256(body));
   });
 });
