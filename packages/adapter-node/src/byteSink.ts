@@ -46,7 +46,7 @@ export const openFileSink = async (
     throw replaced();
   }
   if (expected.truncate) await handle.truncate(0);
-  else if (!expected.fifo) handle = await blocking(handle);
+  else if (!expected.fifo) handle = await blocking(handle, path, expected);
   return fileSink(handle);
 };
 
@@ -55,13 +55,27 @@ const isStill = (path: string, expected: { readonly dev: number; readonly ino: n
   return now !== undefined && now.dev === expected.dev && now.ino === expected.ino;
 };
 
-/** `handle` opened again without O_NONBLOCK (a terminal would answer EAGAIN when full), where the platform can. */
-const blocking = async (handle: FileHandle): Promise<FileHandle> => {
+/**
+ * `handle` opened again without O_NONBLOCK (a terminal would answer EAGAIN when full): through the handle itself
+ * (`/proc/self/fd`), or, where there is no such path, through `path` once more, and checked to be the same file.
+ */
+const blocking = async (
+  handle: FileHandle,
+  path: string,
+  expected: { readonly dev: number; readonly ino: number },
+): Promise<FileHandle> => {
   let again: FileHandle;
   try {
     again = await open(`/proc/self/fd/${handle.fd}`, constants.O_WRONLY | O_NOCTTY);
   } catch {
-    return handle;
+    await handle.close();
+    again = await open(path, constants.O_WRONLY | O_NOCTTY);
+    const info = await again.stat();
+    if (info.dev !== expected.dev || info.ino !== expected.ino) {
+      await again.close();
+      throw new UnsafeFileError(path, 'it was replaced after it was looked at');
+    }
+    return again;
   }
   await handle.close();
   return again;

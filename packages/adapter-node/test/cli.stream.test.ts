@@ -106,6 +106,42 @@ describe('rdl to a target that is not a regular file (R32)', () => {
     expect(await listDir(dir())).toEqual([]);
   });
 
+  it('R32: a terminal whose reader is slow gets every byte, where /proc is missing too (the device is opened again by its path, blocking, and checked)', async () => {
+    // A pseudo-terminal read only from 2 s on; /proc hidden under a tmpfs in a mount namespace of its own.
+    const reader = [
+      'import os, pty, subprocess, sys, time, tty',
+      'm, s = pty.openpty(); tty.setraw(s)',
+      'p = subprocess.Popen([sys.argv[1], sys.argv[2], sys.argv[3], "-o", os.ttyname(s), "-q"], stdin=subprocess.DEVNULL)',
+      'time.sleep(2); os.set_blocking(m, False); got = 0; t0 = time.time()',
+      'while time.time() - t0 < 30:',
+      '    try: got += len(os.read(m, 65536))',
+      '    except BlockingIOError:',
+      '        if p.poll() is not None: break',
+      '        time.sleep(0.01)',
+      'p.wait(); print(p.returncode, got)',
+    ].join('\n');
+    assertBuilt();
+    const run = await new Promise<string>((resolve, reject) => {
+      execFile(
+        'unshare',
+        [
+          '-m',
+          'sh',
+          '-c',
+          'mount -t tmpfs none /proc && exec python3 -c "$1" "$2" "$3" "$4"',
+          'sh',
+          reader,
+          process.execPath,
+          rdlBin,
+          url(),
+        ],
+        (error, stdout, stderr) =>
+          error === null ? resolve(stdout) : reject(new Error(`${error.message}: ${stderr}`)),
+      );
+    });
+    expect(run.trim()).toBe(`0 ${size}`);
+  });
+
   it('R32: a FIFO target is written into, stays a FIFO, and gets no file beside it', async () => {
     const fifo = join(dir(), 'pipe');
     makeFifo(fifo);
