@@ -327,6 +327,7 @@ export class FileQueueStore implements QueueStore {
     this.#handle = reopened.value;
     this.#size = (await reopened.value.stat()).size;
     this.#lines = lineCount;
+    this.#compactFrom = 0;
   }
 
   /** The compacted journal written to a temp file and renamed over the journal; its count of lines. */

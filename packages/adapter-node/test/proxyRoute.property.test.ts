@@ -84,4 +84,12 @@ describe('the NO_PROXY rules', () => {
       E.right({ host: '::1', port: 1080, shown: 'http://[::1]:1080' }),
     );
   });
+
+  it('R37: a proxy URL that does not parse because its password holds an unencoded # or / is refused without it', () => {
+    for (const bad of ['http://u:se#cret@127.0.0.1:1/', 'http://u:se/cret@127.0.0.1:1/']) {
+      const refused = parseProxyUrl(bad);
+      expect(refused).toMatchObject(E.left({ _tag: 'ProxyRefused', proxy: 'http://…@127.0.0.1:1/' }));
+      expect(JSON.stringify(refused)).not.toContain('cret');
+    }
+  });
 });

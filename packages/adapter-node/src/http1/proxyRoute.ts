@@ -1,6 +1,6 @@
 import { URL } from 'node:url';
 import type { ProxyFailure } from '@rdl/core';
-import { basicAuthorization, splitUserinfo, withoutUserinfo } from '@rdl/core/rules';
+import { basicAuthorization, splitUserinfo, unparsedUrlShown, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { getProxyForUrl } from 'proxy-from-env';
 
@@ -106,7 +106,8 @@ export const bypassesProxy = (url: URL, list: string): boolean => {
 
 /** `http://[user:password@]host[:port]` as an endpoint, or why it cannot be one (shown without its password). */
 export const parseProxyUrl = (proxyUrl: string): ProxyRoute => {
-  const shown = withoutUserinfo(proxyUrl);
+  // A password holding an unencoded `#` or `/` ends the authority early, so the URL does not parse (R37).
+  const shown = unparsedUrlShown(proxyUrl);
   const refused = (message: string): ProxyRoute =>
     E.left({ _tag: 'ProxyRefused', proxy: shown, reason: 'invalid', status: null, message });
   const withScheme = proxyUrl.includes('://') ? proxyUrl : `http://${proxyUrl}`;
