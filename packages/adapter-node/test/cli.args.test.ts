@@ -203,11 +203,23 @@ describe('rdl arguments', () => {
     expect(JSON.stringify(parseInputFile('http://bob:hun#ter2@h/a\n').problems)).not.toContain('ter2');
   });
 
-  it('R30: -i given twice is refused, not the first list dropped unsaid', () => {
-    expect(refusal(['-i', 'a.txt', '-i', 'b.txt'])).toMatchObject({
-      field: '--input-file',
-      message: expect.stringContaining('given more than once'),
-    });
+  it('R30: an option that names one thing (-i, -o, --sha256, --head-url, -d) given twice is refused, never the first dropped unsaid', () => {
+    const hash = (c: string) => c.repeat(64);
+    const twice: [string[], string][] = [
+      [['-i', 'a.txt', '-i', 'b.txt'], '--input-file'],
+      [['-ia.txt', '--input-file=b.txt'], '--input-file'],
+      [[url, '-o', 'a.bin', '-o', 'b.bin'], '--output'],
+      [[url, '--sha256', hash('0'), '--sha256', hash('a')], '--sha256'],
+      [[url, '--head-url', url, '--head-url', url], '--head-url'],
+      [[url, '-d', '.', '-d', '.'], '--dir'],
+    ];
+    for (const [argv, field] of twice)
+      expect(refusal(argv)).toMatchObject({
+        field,
+        message: expect.stringContaining('given more than once'),
+      });
+    // What curl lets repeat, the last winning, still does.
+    expect(parsed([url, '--retries', '2', '--retries', '3']).retries).toBe(3);
   });
 
   it('R30: a time past what a timer holds (24 days) is refused, not a timer that fires at once; under 1 ms is 1 ms', () => {

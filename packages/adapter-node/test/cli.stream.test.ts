@@ -102,7 +102,10 @@ describe('rdl to a target that is not a regular file (R32)', () => {
     expect(run.stderr).toMatch(
       /rdl: stopped at [^\n]* of 2\.0 MiB[^\n]*; a plain stream is not resumable: the same command fetches it again from the start\n/,
     );
-    expect(run.stderr).not.toMatch(/checkpoint|To resume/);
+    expect(run.stderr).toMatch(
+      /\nrdl: stopped by --max-time 0\.5 s; a plain stream is not resumable \(ERR_MAX_TIME\)\n/,
+    );
+    expect(run.stderr).not.toMatch(/checkpoint|To resume|go on from/);
     expect(await listDir(dir())).toEqual([]);
   });
 

@@ -128,7 +128,7 @@ const runDownload = async (
   /** `--refresh-command`, when given: an expired URL then says whether its URLs were refused too. */
   refresh: CommandRefresh | null,
   /** What says that `--max-time` stopped the run. */
-  timedOut: () => void,
+  timedOut: (streamed: boolean) => void,
   /** A plain stream (`-o -`, a device): no checkpoint, nothing to resume (R32). */
   streamed: boolean,
 ): Promise<number> => {
@@ -171,7 +171,7 @@ const runDownload = async (
       reporter.close();
       return exitCodes.ok;
     case 'Stopped':
-      if (outcome.signal === 'TIMEOUT') timedOut();
+      if (outcome.signal === 'TIMEOUT') timedOut(streamed);
       reporter.paused(download.getSnapshot().progress, streamed ? null : resumeCommand(argv));
       reporter.close();
       return exitCodes[outcome.signal];
@@ -219,7 +219,7 @@ export const runCli = async (
   }
   const args = command.right.args;
   const limited = withMaxTime(env, args.maxTimeMs);
-  const timedOut = (): void => reportMaxTime(env, args.maxTimeMs ?? 0, args.json);
+  const timedOut = (streamed = false): void => reportMaxTime(env, args.maxTimeMs ?? 0, args.json, streamed);
   const refresh = args.refreshCommand === null ? null : commandRefresh(args.refreshCommand);
   // Every run, even quiet: nobody should forget that a download was not authenticated.
   if (args.client.insecure) writeLines(env.stderr, insecureWarning);

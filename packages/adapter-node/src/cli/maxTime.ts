@@ -37,9 +37,17 @@ export const untilStopped = <T>(env: CliEnvironment, work: Promise<T>): Promise<
   return Promise.race([work, stopped]).finally(() => stopListening());
 };
 
-/** The one line (R29), and the `--json` error event, of a run `--max-time` stopped. */
-export const reportMaxTime = (env: CliEnvironment, maxTimeMs: number, json: boolean): void => {
-  const message = `stopped by --max-time ${maxTimeMs / 1000} s; every byte is kept for the same command to go on from`;
+/**
+ * The one line (R29), and the `--json` error event, of a run `--max-time` stopped; `streamed`: a plain stream's,
+ * whose bytes no run goes on from (R32).
+ */
+export const reportMaxTime = (
+  env: CliEnvironment,
+  maxTimeMs: number,
+  json: boolean,
+  streamed = false,
+): void => {
+  const message = `stopped by --max-time ${maxTimeMs / 1000} s; ${streamed ? 'a plain stream is not resumable' : 'every byte is kept for the same command to go on from'}`;
   if (json) env.stdout.write(formatJsonLine({ event: 'error', code: MAX_TIME_CODE, message }));
   writeLines(env.stderr, messages.failure(MAX_TIME_CODE, message));
 };
