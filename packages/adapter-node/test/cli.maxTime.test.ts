@@ -92,6 +92,17 @@ describe('rdl --max-time', () => {
     expect(await listDir(dir())).toEqual([]);
   });
 
+  it('R19, R24: -m before the probe answered leaves no empty part file, and says there is nothing to resume from', async () => {
+    silent = await RawServer.start(() => undefined);
+    const run = await runCliInProcess([silent.url('/f.bin'), '-m', '0.5'], dir());
+    expect(run.code).toBe(28);
+    expect(run.stderr).toContain(
+      'rdl: paused before any byte arrived. To start it, run the same command again:',
+    );
+    expect(run.stderr).not.toContain('checkpoint is saved');
+    expect(await listDir(dir())).toEqual([]);
+  });
+
   it.each(['0', '-1', 'soon', '1e3'])('R30: -m %s is refused before any request, exit 2', async (bad) => {
     server.serve('/never.bin', body);
     const run = await runCliInProcess([server.url('/never.bin'), '-m', bad], dir());

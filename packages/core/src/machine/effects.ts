@@ -119,6 +119,11 @@ export type RefreshOutput =
 
 export interface ReleaseInput {
   readonly target: string;
+  /**
+   * For a pause: no checkpoint was found or saved and the part file was empty when it was opened (paused before the
+   * probe answered). The part file is deleted rather than kept: nothing counts it, nothing goes on from it (R19).
+   */
+  readonly emptyUnsaved?: boolean;
 }
 
 /** Closing (pause, failure) or discarding (cancel) is best effort: a failure is reported, never thrown. */

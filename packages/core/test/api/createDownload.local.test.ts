@@ -309,6 +309,22 @@ describe('createDownload: local state', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R19, R24: a fresh start paused before its probe answered leaves nothing behind: no empty part file, no checkpoint', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.noResponse(), { method: 'HEAD' });
+    const run = begin(w);
+    await drive(w, run, () => w.server.requests.some((q) => q.method === 'HEAD'));
+    run.download.pause();
+    await drive(w, run, () => run.download.getSnapshot().state === 'paused');
+    expect(w.storage.partOf(TARGET)).toBeNull();
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    run.download.resume();
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
   it('R24: a fresh start paused before its first byte still saves a checkpoint (of the version, counting nothing)', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content);

@@ -72,6 +72,12 @@ export const messages = {
       return [
         `rdl: stopped at ${at}; a plain stream is not resumable: the same command fetches it again from the start`,
       ];
+    // Stopped before a byte came (the probe unanswered, say): nothing to go on from, the next run starts it.
+    if (progress.bytes === 0)
+      return [
+        `rdl: paused before any byte arrived. To start it, run the same command again:`,
+        `  ${resumeCommand}`,
+      ];
     return [
       `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:`,
       `  ${resumeCommand}`,

@@ -13,14 +13,15 @@ export interface ReleaseDeps {
 
 /**
  * Pause and failure (R24): once the work in flight has saved what it had, close the part file, which releases
- * the lock; the part file and the checkpoint stay for a later start.
+ * the lock; the part file and the checkpoint stay for a later start. A pause before anything was kept
+ * (`emptyUnsaved`) deletes the empty part file instead, through its handle.
  */
 export const createReleaseActor = (deps: ReleaseDeps) =>
-  effectActor('release', async (_input: ReleaseInput): Promise<ReleaseOutput> => {
+  effectActor('release', async (input: ReleaseInput): Promise<ReleaseOutput> => {
     await deps.session.quiet();
     const part = deps.session.take();
     if (part === null) return { _tag: 'Released' };
-    const closed = await part.close()();
+    const closed = input.emptyUnsaved === true ? await part.discard()() : await part.close()();
     return E.isLeft(closed) ? { _tag: 'Fail', failure: closed.left } : { _tag: 'Released' };
   });
 

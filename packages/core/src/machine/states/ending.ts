@@ -34,7 +34,13 @@ export const endingStates = {
 
   /** Close the part file, keeping it and the checkpoint (R24). */
   pausing: machineSetup.createStateConfig({
-    invoke: { src: 'release', input: ({ context }) => ({ target: context.options.target }) },
+    invoke: {
+      src: 'release',
+      input: ({ context }) => ({
+        target: context.options.target,
+        emptyUnsaved: context.checkpoint === null && context.partSize === 0 && context.durableBytes === 0,
+      }),
+    },
     on: {
       'release.*': [
         { guard: 'cancelIntended', target: 'cancelling' },
