@@ -20,7 +20,7 @@ import {
 } from '../../rules/transferOutcome.js';
 import { compareVersions } from '../../rules/validators.js';
 import type { BodySink } from './BodySink.js';
-import type { RateLimit, Settle } from './rateLimit.js';
+import type { RateLimit } from './rateLimit.js';
 import { releaseBody } from './releaseBody.js';
 import type { DownloadSession } from './session.js';
 
@@ -206,8 +206,6 @@ export class RangeFetch {
     let tooLarge: DownloadFailure | null = null;
     let ended = false;
     const iterator = response.body[Symbol.asyncIterator]();
-    // The read the limit let go, charged, until it says what it brought (R44); `null`: none let go.
-    let charged: Settle | null = null;
     try {
       for (;;) {
         const rate = this.#input.limit;
@@ -215,7 +213,7 @@ export class RangeFetch {
           // Waiting for the limit is no stall, nor slowness (R25): the server is not the one keeping the bytes back.
           this.#clearStall();
           const heldSince = this.#input.clock.now();
-          charged = await rate.ready(this.#abort.signal);
+          await rate.ready(this.#abort.signal);
           this.#speed = heldBack(this.#speed, this.#input.clock.now() - heldSince);
           this.#armStall();
         }
@@ -231,9 +229,7 @@ export class RangeFetch {
           break;
         }
         this.#armStall();
-        if (charged === null) this.#input.limit?.spend(next.value.byteLength);
-        else charged(next.value.byteLength);
-        charged = null;
+        this.#input.limit?.spend(next.value.byteLength);
         let chunk = next.value;
         const limit = end();
         if (limit !== null) {
@@ -259,8 +255,6 @@ export class RangeFetch {
         ? { _tag: 'BadResponse', reason: messageOf(error) }
         : { _tag: 'NetworkError', message: messageOf(error) };
     }
-    // A read let go that brought nothing (the body ended, failed or was cut): what it was charged is given back.
-    charged?.(0);
     this.#clearStall();
     if (!ended) releaseBody(iterator);
 

@@ -3,15 +3,10 @@ import type { Clock, TimerId } from '../../ports/Clock.js';
 import { bucketAt, spend, type TokenBucket, waitMs, withRate } from '../../rules/tokenBucket.js';
 
 /**
- * What a reader let go by `ready()` says once its read came back: the bytes it brought (0 when none came, the body
- * ended or failed). Told once; a second call does nothing.
+ * How long a reader let go while others wait may take to bring its bytes before the next in line goes too: a
+ * reader waiting for the limit has its bytes there as a rule, but its request may also have just ended.
  */
-export type Settle = (bytes: number) => void;
-
-const settled: Settle = () => undefined;
-
-/** What a read is taken to bring before it has: at first, then the recent reads' sizes (an average). */
-const FIRST_ESTIMATE_BYTES = 64 * 1024;
+const TURN_MS = 20;
 
 /**
  * One rate limit (R44) over every request that reads through it: the connections of one download, and the
@@ -19,27 +14,26 @@ const FIRST_ESTIMATE_BYTES = 64 * 1024;
  * body's next bytes, so while the bucket is in debt nobody reads, the transport's buffer fills, it stops reading its
  * socket and the TCP window closes; the server slows down instead of the bytes piling up here.
  *
- * A reader let go is charged at once what a read is expected to bring (`#estimate`, the recent reads' average), and
- * the difference once it says what came (`Settle`): readers let go together never read on the same tokens. Charged
- * only after their reads, sixteen connections of 256 KiB reads each went at once on a 100 KB/s limit's tokens and
- * read 4 MiB in its first second, the more the slower their server's first bytes.
- *
  * While it is in debt the readers wait in line, first come first served: once the bucket holds tokens again the
- * first goes, charged, and the next when the bucket holds tokens again. Each waiting with its own timer, the one
- * whose read came at once was back in debt and first to wait again before the others looked, and took turn after
- * turn: a list under one `--limit-rate` had a download get nothing for seconds while another got the whole limit.
+ * first goes, and the next when that one has read (`spend`). Each waiting with its own timer, the one whose read
+ * came at once was back in debt and first to wait again before the others looked, and took turn after turn: a list
+ * under one `--limit-rate` had a download get nothing for seconds while another got the whole limit.
  */
 export class RateLimit {
   readonly #clock: Clock;
   #bucket: TokenBucket;
   /** The readers waiting for tokens, in the order they came. */
-  readonly #line: ((settle: Settle) => void)[] = [];
+  readonly #line: (() => void)[] = [];
   /** When the line is looked at next, `null` when no look is due. */
   #timer: TimerId | null = null;
   /** The limit over this one and others (a queue's, over its downloads'): a read goes once both allow it. */
   readonly #parent: RateLimit | null;
-  /** What the next read is charged before it comes back. */
-  #estimate = FIRST_ESTIMATE_BYTES;
+  /**
+   * When the last reader let go went, while it has not read yet (`spend`): tokens are spent only once a read brought
+   * its bytes, so readers let go together would all read on the same tokens (sixteen connections, a read of 256 KiB
+   * each, read 4 MiB in the first second of a 100 KB/s limit). The next waits for that read, or `TURN_MS`.
+   */
+  #letGoAt: number | null = null;
 
   constructor(clock: Clock, bytesPerSecond: number | null, parent: RateLimit | null = null) {
     this.#clock = clock;
@@ -63,39 +57,37 @@ export class RateLimit {
     this.#look();
   }
 
-  /** A read that was not let go by `ready()` (begun before a limit was set) brought `bytes`. */
+  /** A read brought `bytes`. */
   spend(bytes: number): void {
+    this.#letGoAt = null;
     this.#parent?.spend(bytes);
     if (this.#bucket.rate !== null) this.#bucket = spend(this.#bucket, this.#clock.now(), bytes);
+    // The reader let go has read: the next in line may go once the bucket allows.
     if (this.#line.length > 0) this.#look();
   }
 
-  /**
-   * Resolves once a read may go (at once while the bucket holds tokens), charged, with what the reader tells once
-   * its read came back; or once `signal` aborts, charged nothing.
-   */
-  async ready(signal: AbortSignalLike): Promise<Settle> {
-    const own = await this.#own(signal);
-    // Only this limit charges between the two waits: waiting on the parent leaves this one's tokens as they were.
-    const parent = this.#parent === null ? settled : await this.#parent.ready(signal);
-    return (bytes) => {
-      own(bytes);
-      parent(bytes);
-    };
+  /** Resolves once a read may go (at once while the bucket holds tokens), or once `signal` aborts. */
+  async ready(signal: AbortSignalLike): Promise<void> {
+    await this.#own(signal);
+    // Only this limit spends between the two waits: waiting on the parent leaves this one's tokens as they were.
+    await this.#parent?.ready(signal);
   }
 
-  async #own(signal: AbortSignalLike): Promise<Settle> {
-    if (signal.aborted) return settled;
-    if (this.#line.length === 0 && waitMs(this.#bucket, this.#clock.now()) === 0) return this.#charge();
-    return new Promise<Settle>((resolve) => {
-      const go = (settle: Settle): void => {
+  async #own(signal: AbortSignalLike): Promise<void> {
+    if (signal.aborted) return;
+    if (this.#line.length === 0 && this.#waitMs() === 0) {
+      this.#letGo();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const go = (): void => {
         signal.removeEventListener('abort', quit);
-        resolve(settle);
+        resolve();
       };
       const quit = (): void => {
         const at = this.#line.indexOf(go);
         if (at >= 0) this.#line.splice(at, 1);
-        resolve(settled);
+        resolve();
         this.#look();
       };
       signal.addEventListener('abort', quit, { once: true });
@@ -104,38 +96,24 @@ export class RateLimit {
     });
   }
 
-  /** A read charged what it is expected to bring; its `Settle` charges the difference (or gives back the rest). */
-  #charge(): Settle {
-    if (this.#bucket.rate === null) return settled;
-    const charged = this.#estimate;
-    this.#bucket = spend(this.#bucket, this.#clock.now(), charged);
-    let open = true;
-    return (bytes) => {
-      if (!open) return;
-      open = false;
-      if (bytes > 0) this.#estimate = Math.max(1, Math.round(this.#estimate * 0.75 + bytes * 0.25));
-      // Against the bucket as it is now: a limit changed or lifted meanwhile is the one the difference counts in.
-      if (this.#bucket.rate !== null) this.#bucket = spend(this.#bucket, this.#clock.now(), bytes - charged);
-      if (this.#line.length > 0) this.#look();
-    };
-  }
-
   /**
-   * Lets the first reader in line go, charged, when the bucket holds tokens (every one, uncharged, when the limit is
-   * lifted), else looks again when it will.
+   * Lets the first reader in line go when the bucket holds tokens (every one when the limit is lifted), else looks
+   * again when it will. After a reader goes, the next looks again once it read (`spend`), or after `TURN_MS`.
    */
   #look(): void {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#bucket.rate === null) {
-      for (const go of this.#line.splice(0)) go(settled);
+      for (const go of this.#line.splice(0)) go();
       return;
     }
     const first = this.#line[0];
     if (first === undefined) return;
-    if (waitMs(this.#bucket, this.#clock.now()) === 0) {
+    const wait = this.#waitMs();
+    if (wait === 0) {
       this.#line.shift();
-      first(this.#charge());
+      this.#letGo();
+      first();
     }
     if (this.#line.length === 0) return;
     this.#timer = this.#clock.setTimeout(
@@ -143,7 +121,19 @@ export class RateLimit {
         this.#timer = null;
         this.#look();
       },
-      Math.max(1, waitMs(this.#bucket, this.#clock.now())),
+      wait === 0 ? TURN_MS : wait,
     );
+  }
+
+  /** How long until the next reader may go: the bucket's wait, or what is left of the last one's turn to read. */
+  #waitMs(): number {
+    const now = this.#clock.now();
+    const turn = this.#letGoAt === null ? 0 : Math.max(0, this.#letGoAt + TURN_MS - now);
+    return Math.max(waitMs(this.#bucket, now), turn);
+  }
+
+  #letGo(): void {
+    // Only under a rate: without one nothing is spent against, and nobody waits for a turn.
+    if (this.#bucket.rate !== null) this.#letGoAt = this.#clock.now();
   }
 }
