@@ -207,21 +207,27 @@ const compact = (text: unknown): void => {
 const unreadable = new WeakMap<DownloadOptions, string>();
 
 /**
- * The caller's options as the queue keeps them, once it is known that what the queue reads of them can be read: their
- * own fields (as the store copies them), `url` and `target` (a class's getters too), and the fields of `headers` and
- * `retry`. A getter or a `Proxy` that throws fails its item, not `add`; so do options that are no object, with
- * `ERR_INVALID_INPUT` (`options`), as `createDownload` refuses them.
+ * The caller's options as the queue keeps them: a copy of their own fields (as the store copies them), with `url`,
+ * `target` and `headUrl` read through a class's getters too, once the fields of `headers` and `retry` read. A getter
+ * or a `Proxy` that throws fails its item, not `add`; so do options that are no object, with `ERR_INVALID_INPUT`
+ * (`options`), as `createDownload` refuses them.
  */
 const readOptions = (options: unknown): DownloadOptions => {
   let why: string;
   if (typeof options === 'object' && options !== null) {
     try {
       const own: Record<string, unknown> = { ...options };
-      void (options as DownloadOptions).url;
-      void (options as DownloadOptions).target;
       for (const nested of [own.headers, own.retry])
         if (typeof nested === 'object' && nested !== null) void { ...nested };
-      return options as DownloadOptions;
+      // A snapshot, not the caller's object: one reused for the next add (its url and target changed) must not
+      // change this item. What it names is read through a class's getters too.
+      const given = options as DownloadOptions;
+      return {
+        ...own,
+        url: given.url,
+        target: given.target,
+        ...(given.headUrl === undefined ? {} : { headUrl: given.headUrl }),
+      } as DownloadOptions;
     } catch (error) {
       why = `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
     }

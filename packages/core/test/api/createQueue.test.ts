@@ -293,6 +293,19 @@ describe('createQueue', () => {
     expect(w.server.requests.some((q) => q.url === url(9))).toBe(false);
   });
 
+  it('R30, R45: one options object reused for the next add (its url and target changed) leaves the first item as it was added', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 2, 5_000);
+    const r = rig(w, { concurrency: 1 });
+    const reused: { url: string; target: string } = { url: url(0), target: target(0) };
+    r.queue.add(reused);
+    reused.url = url(1);
+    reused.target = target(1);
+    r.queue.add(reused);
+    expect(await idleOf(r)).toMatchObject({ done: 2 });
+    for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
+  });
+
   it('R43: a big segmented download gives connections back while small ones run beside it, and takes them again', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 1, 2_000_000);
