@@ -86,7 +86,13 @@ describe('the NO_PROXY rules', () => {
   });
 
   it('R37: a proxy URL that does not parse because its password holds an unencoded # or / is refused without it', () => {
-    for (const bad of ['http://u:se#cret@127.0.0.1:1/', 'http://u:se/cret@127.0.0.1:1/']) {
+    for (const bad of [
+      'http://u:se#cret@127.0.0.1:1/',
+      'http://u:se/cret@127.0.0.1:1/',
+      // Digits before the # parse as a port: host u, port 2024.
+      'http://u:2024#cret@127.0.0.1:1/',
+      'http://u:2024/cret@127.0.0.1:1/',
+    ]) {
       const refused = parseProxyUrl(bad);
       expect(refused).toMatchObject(E.left({ _tag: 'ProxyRefused', proxy: 'http://…@127.0.0.1:1/' }));
       expect(JSON.stringify(refused)).not.toContain('cret');

@@ -113,6 +113,12 @@ export const parseProxyUrl = (proxyUrl: string): ProxyRoute => {
   const withScheme = proxyUrl.includes('://') ? proxyUrl : `http://${proxyUrl}`;
   const url = URL.canParse(withScheme) ? new URL(withScheme) : null;
   if (url === null || url.hostname === '') return refused('not a proxy URL');
+  // An `@` past where the authority ended: a password holding an unencoded `#`, `/` or `?` (`alice:2024#Pw@host`
+  // parses as host alice, port 2024), never a proxy's path. Refused, its password not shown (R37).
+  const afterScheme = withScheme.slice(withScheme.indexOf('://') + 3);
+  const authorityEnd = afterScheme.search(/[/\\?#]/);
+  if (authorityEnd >= 0 && afterScheme.indexOf('@', authorityEnd) >= 0)
+    return refused('not a proxy URL (a # / or ? in its password must be percent-encoded)');
   if (url.protocol !== 'http:') {
     return refused(`${url.protocol}// proxies are not supported (rdl speaks to a proxy in plain http://)`);
   }
