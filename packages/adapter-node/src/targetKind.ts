@@ -2,7 +2,7 @@ import { lstatSync, type Stats, statSync } from 'node:fs';
 import type { DownloadFailure } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import { errnoOf } from './fsFailure.js';
-import { isTrustedOwner } from './owners.js';
+import { isTrustedOwner, isUnmappedOwner } from './owners.js';
 
 /** What the target names, and so how a download writes it. */
 export type TargetKind =
@@ -68,7 +68,11 @@ export const targetKindOf = (target: string): E.Either<DownloadFailure, TargetKi
   if (link === null || link.isFile() || link.isDirectory()) return E.right({ _tag: 'File' });
   const euid = process.geteuid?.();
   const what = link.isSymbolicLink() ? 'a symbolic link' : kindOf(link);
-  if (euid !== undefined && !isTrustedOwner(link.uid, euid)) {
+  // A device or FIFO of an owner this user namespace cannot see (a rootless container's /dev/null) is the host's;
+  // a link of one may be any other user's, as in the first namespace.
+  const trusted =
+    isTrustedOwner(link.uid, euid ?? -1) || (!link.isSymbolicLink() && isUnmappedOwner(link.uid));
+  if (euid !== undefined && !trusted) {
     return unsafe(target, `it is ${what} of uid ${link.uid}, neither this user's nor root's`);
   }
   let info: Stats;

@@ -2,7 +2,7 @@ import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
 import { partNameProblem } from '@rdl/core/rules';
-import { isTrustedOwner } from './owners.js';
+import { isTrustedOwner, isUnmappedOwner } from './owners.js';
 import { checkpointPathOf, longestSidecarSuffixBytes, partPathOf } from './sidecarPaths.js';
 
 /** The longest file name most file systems take, in bytes (NAME_MAX of Linux, macOS, Windows' NTFS in UTF-16). */
@@ -93,12 +93,18 @@ const swappableOnTheWay = (folder: string): string | null => {
       return `${at} is a symbolic link of uid ${info.uid}, neither this user's nor root's, on the way to the file`;
     }
     // A group's members may write it unless the group is your own (a user's private group).
+    // A folder of an owner this namespace cannot see that no group or other may write: its owner's alone, the
+    // host's root as a rule (a rootless container's /, /tmp's parent…).
+    const ownerOthers =
+      !isTrustedOwner(parentInfo.uid, me) &&
+      !(isUnmappedOwner(parentInfo.uid) && (parentInfo.mode & 0o022) === 0);
     const othersWrite =
-      !isTrustedOwner(parentInfo.uid, me) ||
+      ownerOthers ||
       (parentInfo.mode & 0o002) !== 0 ||
       ((parentInfo.mode & 0o020) !== 0 && parentInfo.gid !== myGroup);
     const sticky = (parentInfo.mode & 0o1000) !== 0;
-    if (othersWrite && !(sticky && isTrustedOwner(info.uid, me) && isTrustedOwner(parentInfo.uid, me))) {
+    const parentOwner = isTrustedOwner(parentInfo.uid, me) || isUnmappedOwner(parentInfo.uid);
+    if (othersWrite && !(sticky && isTrustedOwner(info.uid, me) && parentOwner)) {
       return `${at} is in ${parent}, which another user may write: they could swap it for a link after it is checked`;
     }
     // Followed as the system follows it: the folder a link names is judged by `swappableFolder`'s second walk.

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rename } from 'node:fs/promises';
+import { chmod, chown, lchown, mkdir, readFile, rename, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
@@ -188,16 +188,51 @@ describe('rdl as root through folders another user could swap for a link (R31)',
 });
 
 describe('rdl in a user namespace of its own (a rootless container, R31)', () => {
+  it("R31: the host's folders no one else may write (/, shown as the overflow uid's) are trusted; a download into the namespace's own /tmp works", async () => {
+    assertBuilt();
+    // As uid 1000, in a user namespace of its own (its root is 1000 outside) with a tmpfs of its own at /tmp.
+    const script =
+      'mount -t tmpfs none /tmp && mkdir /tmp/home && cd /tmp/home && "$1" "$2" "$3" -o /tmp/home/x.bin -q; echo "exit $?"; sha256sum /tmp/home/x.bin';
+    const run = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(
+        'setpriv',
+        [
+          '--reuid=1000',
+          '--regid=1000',
+          '--clear-groups',
+          'unshare',
+          '-U',
+          '-r',
+          '-m',
+          'sh',
+          '-c',
+          script,
+          'sh',
+          process.execPath,
+          rdlBin,
+          server.url('/x.bin'),
+        ],
+        (error, stdout, stderr) => (error === null ? resolve({ stdout, stderr }) : reject(error)),
+      );
+    });
+    expect(run.stdout.split('\n')[0], run.stderr).toBe('exit 0');
+    expect(run.stdout).toContain(sha256(body));
+  });
+
   const tempRoot = useTempDir('rdl-userns-');
 
-  it("R31: the host's files, shown as owned by the overflow uid, count as root's: a download into the user's own folder works", async () => {
+  it("R31: a link of another host user's (shown there as the overflow uid's too) is never trusted: refused, its target untouched", async () => {
     assertBuilt();
     await chmod(tempRoot(), 0o755);
-    const home = join(tempRoot(), 'home');
-    await mkdir(home);
-    await chown(home, 1000, 1000);
-    const target = join(home, 'x.bin');
-    const script = `cd "$1" && "$2" "$3" "$4" -o "$5" -q; echo "exit $?"`;
+    const sticky = join(tempRoot(), 'tmp');
+    await mkdir(sticky);
+    await chmod(sticky, 0o1777);
+    const victims = join(tempRoot(), 'victims');
+    await mkdir(victims);
+    await chmod(victims, 0o777);
+    await symlink(victims, join(sticky, 'link'));
+    await lchown(join(sticky, 'link'), 1001, 1001);
+    const script = 'cd /tmp && "$1" "$2" "$3" -o "$4" -q; echo "exit $?"';
     const run = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
       execFile(
         'setpriv',
@@ -212,16 +247,17 @@ describe('rdl in a user namespace of its own (a rootless container, R31)', () =>
           '-c',
           script,
           'sh',
-          home,
           process.execPath,
           rdlBin,
           server.url('/x.bin'),
-          target,
+          join(sticky, 'link', 'x.bin'),
         ],
         (error, stdout, stderr) => (error === null ? resolve({ stdout, stderr }) : reject(error)),
       );
     });
-    expect(run.stdout, run.stderr).toBe('exit 0\n');
-    expect(sha256(await readFile(target))).toBe(sha256(body));
+    expect(run.stdout).toBe('exit 1\n');
+    // Refused on the way (folders of unmapped owners in a sticky /tmp, then the link): never followed.
+    expect(run.stderr).toMatch(/\(ERR_UNSAFE_PATH\)/);
+    expect(await listDir(victims)).toEqual([]);
   });
 });

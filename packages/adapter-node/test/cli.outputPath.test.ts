@@ -47,7 +47,9 @@ describe('default file names that fit beside their sidecars (R30)', () => {
   it('R30: an -o name too long for its sidecars is refused before any request, exit 2', async () => {
     const run = await runRdl([server.url('/files/x.bin'), '-o', 'b'.repeat(maxTargetNameBytes + 1)], dir());
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^rdl: invalid --output: the file name is 226 bytes;.* must be at most 225 \(ERR_INVALID_INPUT\)/);
+    expect(run.stderr).toMatch(
+      /^rdl: invalid --output: the file name is 226 bytes;.* must be at most 225 \(ERR_INVALID_INPUT\)/,
+    );
     expect(server.requests).toEqual([]);
     expect(await listDir(dir())).toEqual([]);
   });
