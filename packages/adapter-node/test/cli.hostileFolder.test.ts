@@ -187,34 +187,28 @@ describe('rdl as root through folders another user could swap for a link (R31)',
   });
 });
 
+/**
+ * Runs `script` with sh as uid 1000 in a user namespace of its own (its root is uid 1000 outside; `mount`: a mount
+ * namespace too), `$1`… being `args`.
+ */
+const inUserNamespace = (script: string, args: readonly string[], mount: boolean) => {
+  assertBuilt();
+  const unshare = ['unshare', '-U', '-r', ...(mount ? ['-m'] : [])];
+  return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(
+      'setpriv',
+      ['--reuid=1000', '--regid=1000', '--clear-groups', ...unshare, 'sh', '-c', script, 'sh', ...args],
+      (error, stdout, stderr) => (error === null ? resolve({ stdout, stderr }) : reject(error)),
+    );
+  });
+};
+
 describe('rdl in a user namespace of its own (a rootless container, R31)', () => {
   it("R31: the host's folders no one else may write (/, shown as the overflow uid's) are trusted; a download into the namespace's own /tmp works", async () => {
-    assertBuilt();
-    // As uid 1000, in a user namespace of its own (its root is 1000 outside) with a tmpfs of its own at /tmp.
+    // With a tmpfs of its own at /tmp.
     const script =
       'mount -t tmpfs none /tmp && mkdir /tmp/home && cd /tmp/home && "$1" "$2" "$3" -o /tmp/home/x.bin -q; echo "exit $?"; sha256sum /tmp/home/x.bin';
-    const run = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(
-        'setpriv',
-        [
-          '--reuid=1000',
-          '--regid=1000',
-          '--clear-groups',
-          'unshare',
-          '-U',
-          '-r',
-          '-m',
-          'sh',
-          '-c',
-          script,
-          'sh',
-          process.execPath,
-          rdlBin,
-          server.url('/x.bin'),
-        ],
-        (error, stdout, stderr) => (error === null ? resolve({ stdout, stderr }) : reject(error)),
-      );
-    });
+    const run = await inUserNamespace(script, [process.execPath, rdlBin, server.url('/x.bin')], true);
     expect(run.stdout.split('\n')[0], run.stderr).toBe('exit 0');
     expect(run.stdout).toContain(sha256(body));
   });
@@ -222,7 +216,6 @@ describe('rdl in a user namespace of its own (a rootless container, R31)', () =>
   const tempRoot = useTempDir('rdl-userns-');
 
   it("R31: a link of another host user's (shown there as the overflow uid's too) is never trusted: refused, its target untouched", async () => {
-    assertBuilt();
     await chmod(tempRoot(), 0o755);
     const sticky = join(tempRoot(), 'tmp');
     await mkdir(sticky);
@@ -233,28 +226,12 @@ describe('rdl in a user namespace of its own (a rootless container, R31)', () =>
     await symlink(victims, join(sticky, 'link'));
     await lchown(join(sticky, 'link'), 1001, 1001);
     const script = 'cd /tmp && "$1" "$2" "$3" -o "$4" -q; echo "exit $?"';
-    const run = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(
-        'setpriv',
-        [
-          '--reuid=1000',
-          '--regid=1000',
-          '--clear-groups',
-          'unshare',
-          '-U',
-          '-r',
-          'sh',
-          '-c',
-          script,
-          'sh',
-          process.execPath,
-          rdlBin,
-          server.url('/x.bin'),
-          join(sticky, 'link', 'x.bin'),
-        ],
-        (error, stdout, stderr) => (error === null ? resolve({ stdout, stderr }) : reject(error)),
-      );
-    });
+    const target = join(sticky, 'link', 'x.bin');
+    const run = await inUserNamespace(
+      script,
+      [process.execPath, rdlBin, server.url('/x.bin'), target],
+      false,
+    );
     expect(run.stdout).toBe('exit 1\n');
     // Refused on the way (folders of unmapped owners in a sticky /tmp, then the link): never followed.
     expect(run.stderr).toMatch(/\(ERR_UNSAFE_PATH\)/);
