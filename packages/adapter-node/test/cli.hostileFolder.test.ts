@@ -204,10 +204,10 @@ const inUserNamespace = (script: string, args: readonly string[], mount: boolean
 };
 
 describe('rdl in a user namespace of its own (a rootless container, R31)', () => {
-  it("R31: the host's folders no one else may write (/, shown as the overflow uid's) are trusted; a download into the namespace's own /tmp works", async () => {
-    // With a tmpfs of its own at /tmp.
+  it("R31: the host's folders no one else may write (/, shown as the overflow uid's) are trusted; a download into a folder of the namespace's own works", async () => {
+    // With a tmpfs of its own at /mnt (not /tmp, which may hold this repository: a clean clone in /tmp/ci).
     const script =
-      'mount -t tmpfs none /tmp && mkdir /tmp/home && cd /tmp/home && "$1" "$2" "$3" -o /tmp/home/x.bin -q; echo "exit $?"; sha256sum /tmp/home/x.bin';
+      'mount -t tmpfs none /mnt && mkdir /mnt/home && cd /mnt/home && "$1" "$2" "$3" -o /mnt/home/x.bin -q; echo "exit $?"; sha256sum /mnt/home/x.bin';
     const run = await inUserNamespace(script, [process.execPath, rdlBin, server.url('/x.bin')], true);
     expect(run.stdout.split('\n')[0], run.stderr).toBe('exit 0');
     expect(run.stdout).toContain(sha256(body));
