@@ -25,7 +25,9 @@ const statOrNull = (path: string): Stats | null => {
 /**
  * Why `target` cannot be written, or `null` when it can be (R30), checked before any request and without creating
  * anything: an empty path, a path ending in a separator or naming a folder, a name ending in `.part` (another
- * download's part file, `partNameProblem`), a folder that does not exist or is a file. Permissions are not judged here: the storage reports them when it opens the part file.
+ * download's part file, `partNameProblem`), a folder that does not exist or is a file, or one another user could
+ * swap for a link (`swappableFolder`, `ERR_UNSAFE_PATH`). Permissions are not judged here: the storage reports
+ * them when it opens the part file.
  */
 export const targetProblem = (target: string): DownloadFailure | null => {
   if (target === '') return invalid('the target path is empty');
@@ -92,19 +94,17 @@ const swappableOnTheWay = (folder: string): string | null => {
     if (info.isSymbolicLink() && !isTrustedOwner(info.uid, me)) {
       return `${at} is a symbolic link of uid ${info.uid}, neither this user's nor root's, on the way to the file`;
     }
-    // A group's members may write it unless the group is your own (a user's private group).
-    // A folder of an owner this namespace cannot see that no group or other may write: its owner's alone, the
-    // host's root as a rule (a rootless container's /, /tmp's parent…).
+    // Its owner may rename what is in it, unless that is you or root, or an owner this namespace cannot see of a
+    // folder no group or other may write (the host's root as a rule: a rootless container's /).
     const ownerOthers =
       !isTrustedOwner(parentInfo.uid, me) &&
       !(isUnmappedOwner(parentInfo.uid) && (parentInfo.mode & 0o022) === 0);
-    const othersWrite =
-      ownerOthers ||
-      (parentInfo.mode & 0o002) !== 0 ||
-      ((parentInfo.mode & 0o020) !== 0 && parentInfo.gid !== myGroup);
     const sticky = (parentInfo.mode & 0o1000) !== 0;
     const parentOwner = isTrustedOwner(parentInfo.uid, me) || isUnmappedOwner(parentInfo.uid);
-    if (othersWrite && !(sticky && isTrustedOwner(info.uid, me) && parentOwner)) {
+    if (
+      (ownerOthers || othersMayWrite(parentInfo, myGroup)) &&
+      !(sticky && isTrustedOwner(info.uid, me) && parentOwner)
+    ) {
       return `${at} is in ${parent}, which another user may write: they could swap it for a link after it is checked`;
     }
     // Followed as the system follows it: the folder a link names is judged by `swappableFolder`'s second walk.
@@ -113,6 +113,13 @@ const swappableOnTheWay = (folder: string): string | null => {
   }
   return null;
 };
+
+/**
+ * Whether users other than a folder's owner may write it: all, or a group not your own (a user's private group:
+ * another group may hold other users, yours among them or not).
+ */
+export const othersMayWrite = (folder: Stats, myGroup: number | null): boolean =>
+  (folder.mode & 0o002) !== 0 || ((folder.mode & 0o020) !== 0 && folder.gid !== myGroup);
 
 const lstatOrNull = (path: string): Stats | null => {
   try {

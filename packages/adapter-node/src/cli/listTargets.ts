@@ -4,7 +4,7 @@ import { describeFailure } from '@rdl/core';
 import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
 import { tempOwnerName } from '../staleTemps.js';
 import { targetKindOf } from '../targetKind.js';
-import { sidecarNameProblem, targetProblem } from '../targetPath.js';
+import { othersMayWrite, sidecarNameProblem, targetProblem } from '../targetPath.js';
 import type { ListEntry } from './inputFile.js';
 import { defaultFileName } from './outputPath.js';
 
@@ -58,11 +58,7 @@ const untrustedOnTheWay = (dir: string, path: string): string | null => {
       if (info.uid !== me && info.uid !== 0) {
         return `${at} belongs to another user, who could swap it for a link: a list's files go only through folders of yours or root's`;
       }
-      // A group's members may write it unless the group is your own (a user's private group): another group may
-      // hold other users, yours among them or not.
-      const othersWrite =
-        (parentInfo.mode & 0o002) !== 0 || ((parentInfo.mode & 0o020) !== 0 && parentInfo.gid !== myGroup);
-      if (othersWrite && (parentInfo.mode & 0o1000) === 0) {
+      if (othersMayWrite(parentInfo, myGroup) && (parentInfo.mode & 0o1000) === 0) {
         return `${parent} is writable by other users and not sticky: they could swap ${at} for a link`;
       }
     }
