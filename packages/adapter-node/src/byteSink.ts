@@ -31,23 +31,33 @@ export const openFileSink = async (
     readonly ino: number;
   },
 ): Promise<ByteSink> => {
-  const replaced = (): UnsafeFileError => new UnsafeFileError(path, 'it was replaced after it was looked at');
   let handle: FileHandle;
   try {
     handle = await open(path, constants.O_WRONLY | O_NOCTTY | (expected.fifo ? 0 : O_NONBLOCK));
   } catch (error) {
     // ENXIO: a socket (the one looked at, refused as before), or a FIFO with no reader swapped in for it.
-    if (errnoOf(error) === 'ENXIO' && !isStill(path, expected)) throw replaced();
+    if (errnoOf(error) === 'ENXIO' && !isStill(path, expected)) throw replaced(path);
     throw error;
   }
-  const info = await handle.stat();
-  if (info.dev !== expected.dev || info.ino !== expected.ino) {
-    await handle.close();
-    throw replaced();
-  }
+  await checked(handle, path, expected);
   if (expected.truncate) await handle.truncate(0);
   else if (!expected.fifo) handle = await blocking(handle, path, expected);
   return fileSink(handle);
+};
+
+const replaced = (path: string): UnsafeFileError =>
+  new UnsafeFileError(path, 'it was replaced after it was looked at');
+
+/** `handle` is the file `expected` names, or it is closed and the opening refused (R31). */
+const checked = async (
+  handle: FileHandle,
+  path: string,
+  expected: { readonly dev: number; readonly ino: number },
+): Promise<void> => {
+  const info = await handle.stat();
+  if (info.dev === expected.dev && info.ino === expected.ino) return;
+  await handle.close();
+  throw replaced(path);
 };
 
 const isStill = (path: string, expected: { readonly dev: number; readonly ino: number }): boolean => {
@@ -70,11 +80,7 @@ const blocking = async (
   } catch {
     await handle.close();
     again = await open(path, constants.O_WRONLY | O_NOCTTY);
-    const info = await again.stat();
-    if (info.dev !== expected.dev || info.ino !== expected.ino) {
-      await again.close();
-      throw new UnsafeFileError(path, 'it was replaced after it was looked at');
-    }
+    await checked(again, path, expected);
     return again;
   }
   await handle.close();
