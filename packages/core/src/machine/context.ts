@@ -58,8 +58,17 @@ export interface DownloadContext {
   readonly failure: DownloadFailure | null;
   /** The checkpoint on storage could not be decoded: a fresh start then says its bytes were thrown away (R22). */
   readonly tornCheckpoint: boolean;
-  /** This run found the server answering a range with 200 (R7): it stays on one connection. */
+  /**
+   * This run stays on one connection: it found the server answering a range with 200 (R7), encoding an answer (R5),
+   * or its segments naming another version twice (`segmentedChanges`).
+   */
   readonly singleOnly: boolean;
+  /**
+   * Segmented runs of this run that a change ended (R41: a 412 or other validators on a segment). Several backends
+   * behind one name, each with its own ETag for the same bytes, end every segmented run so; the second one goes on
+   * one connection, which asks one backend for the whole file.
+   */
+  readonly segmentedChanges: number;
   /** The caller's network hint: while offline, a retry wait holds until `online()`. */
   readonly online: boolean;
   /**
@@ -93,6 +102,7 @@ export const initialContext = (input: DownloadMachineInput): DownloadContext => 
   failure: null,
   tornCheckpoint: false,
   singleOnly: false,
+  segmentedChanges: 0,
   online: true,
   stopIntent: null,
   result: null,

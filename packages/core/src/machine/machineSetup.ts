@@ -140,11 +140,18 @@ export const machineSetup = setup({
       const reason = context.next?.reason;
       if (reason === undefined) throw new Error('a restart without its reason');
       // A server that answered a range with 200 (R7), or encoded an answer its probe did not say it would (R5), is
-      // not asked for segments again in this run.
+      // not asked for segments again in this run; nor one whose segments named another version a second time (R41).
+      const segmentedChanges =
+        context.segmentedChanges + (reason === 'RESOURCE_CHANGED' && segmentsOf(context) !== null ? 1 : 0);
       enqueue.assign({
         checkpoint: null,
         probe: null,
-        singleOnly: context.singleOnly || reason === 'RANGE_IGNORED' || reason === 'CONTENT_ENCODED',
+        segmentedChanges,
+        singleOnly:
+          context.singleOnly ||
+          reason === 'RANGE_IGNORED' ||
+          reason === 'CONTENT_ENCODED' ||
+          segmentedChanges >= 2,
       });
       enqueue.emit({ type: 'restart', reason });
     }),

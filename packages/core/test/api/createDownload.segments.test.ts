@@ -141,6 +141,47 @@ describe('createDownload: segmented runs', () => {
     expect(w.storage.fileOf(TARGET)).toBeNull();
   });
 
+  it('R41, R11: backends that each name the same bytes by their own ETag end two segmented runs, then one connection fetches the file', async () => {
+    const content = bytesOf(SIZE);
+    const { w } = served(content);
+    // Two backends behind one name, taking requests in turn: each answers with its own ETag, so a segment's If-Match
+    // names the other backend's version (412). Before, every segmented run was restarted until ERR_TOO_MANY_RESTARTS.
+    let requests = 0;
+    const http = {
+      request: (request: Parameters<typeof w.server.request>[0]) => {
+        requests++;
+        w.server.publish(URL_A, content, { etag: requests % 2 === 0 ? '"backend-a"' : '"backend-b"' });
+        return w.server.request(request);
+      },
+    };
+    const run = begin(w, SEGMENTED, true, { ...w.ports, http });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['RESOURCE_CHANGED', 'RESOURCE_CHANGED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    // The third run is one stream: after its probe, one GET brings every byte.
+    const lastRun = gets(w).slice(-1);
+    expect(lastRun[0]?.headers.range).toBeUndefined();
+    expect(eventsOf(run, 'progress').at(-1)?.progress.connections).toBe(1);
+  });
+
+  it('R41, R11: a resource that really changed once under a segmented run is fetched in segments again', async () => {
+    const { w } = served();
+    const next = bytesOf(SIZE, 9);
+    w.server.inject([], { method: 'GET', times: 2 });
+    w.server.inject(fault.changeResource(next), { method: 'GET' });
+    const run = begin(w, SEGMENTED);
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), next)).toEqual(same(next));
+    expect(
+      Math.max(
+        ...eventsOf(run, 'progress')
+          .slice(-5)
+          .map((e) => e.progress.connections),
+      ),
+    ).toBe(4);
+  });
+
   it('R42: after a crash the next run asks only for the gaps; the ranges saved count only flushed bytes', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content, {}, SERVING);
