@@ -9,11 +9,15 @@ import fetch, { type Response } from 'node-fetch';
 import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
 import { transferEncodingProblem, withoutOverriddenLength } from './http1/bodyFraming.js';
+import { WaitLine } from './http1/waitLine.js';
 import { StreamBody } from './StreamBody.js';
 
 /** Options of `NodeFetchHttp`. */
 export interface NodeFetchHttpOptions {
-  /** Sockets kept per origin, busy and idle. Default 16. */
+  /**
+   * Requests in flight per origin, and sockets kept per origin, busy and idle. Default 16. A request past them waits
+   * for one to end, and says so (`HttpRequest.onQueued`), as `NodeHttp`'s do.
+   */
   readonly maxSockets?: number;
   /**
    * Bytes of a body received ahead of the reader before the socket is paused. Default 1 MiB: enough that a disk
@@ -37,15 +41,20 @@ export interface NodeFetchHttpOptions {
  * resumes, where `NodeHttp` fails it as final (R36). Call `close()` to drop the idle sockets of a long-lived instance (they never keep the process alive).
  */
 export class NodeFetchHttp implements HttpPort {
+  readonly maxConnectionsPerOrigin: number;
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
   private readonly maxQueued: number;
   private readonly allowHttpsDowngrade: boolean;
+  /** Requests in flight per origin (from their send to the end of their body), and those waiting past the cap. */
+  private readonly busy = new Map<string, number>();
+  private readonly line = new WaitLine();
 
   constructor(options: NodeFetchHttpOptions = {}) {
+    this.maxConnectionsPerOrigin = options.maxSockets ?? 16;
     const agentOptions = {
       keepAlive: true,
-      maxSockets: options.maxSockets ?? 16,
+      maxSockets: this.maxConnectionsPerOrigin,
       scheduling: 'lifo' as const,
     };
     this.httpAgent = new HttpAgent(agentOptions);
@@ -74,6 +83,9 @@ export class NodeFetchHttp implements HttpPort {
     const result = await followRedirects(
       request,
       async (url, headers) => {
+        const key = new URL(url).origin;
+        if (!(await this.turn(key, controller.signal, request.onQueued))) return E.left({ _tag: 'Aborted' });
+        const done = once(() => this.free(key));
         let response: Response;
         try {
           response = await fetch(url, {
@@ -85,14 +97,18 @@ export class NodeFetchHttp implements HttpPort {
             agent: (parsed: URL) => (parsed.protocol === 'http:' ? this.httpAgent : this.httpsAgent),
           });
         } catch (error) {
+          done();
           return E.left(failureOf(error, request.signal));
         }
         const stream = response.body as Readable | null;
+        // Its place is free once the body closed, read or not (node frees its socket then too).
+        stream?.once('close', done);
         const head = headerMapOf(response);
         const transferEncoding = head['transfer-encoding'];
         const refused = transferEncoding === undefined ? null : transferEncodingProblem(transferEncoding, 1);
         if (refused !== null) {
           discard(stream);
+          done();
           return E.left({ _tag: 'BadResponse', reason: refused });
         }
         return E.right({
@@ -103,8 +119,12 @@ export class NodeFetchHttp implements HttpPort {
               // A body let go before its end aborts the request: node-fetch then destroys the socket.
               if (!complete) controller.abort();
               release();
+              done();
             }),
-          discard: () => discard(stream),
+          discard: () => {
+            discard(stream);
+            done();
+          },
         });
       },
       { allowHttpsDowngrade: this.allowHttpsDowngrade },
@@ -112,6 +132,33 @@ export class NodeFetchHttp implements HttpPort {
     // A response's body releases the listener when it is done; nothing else will.
     if (E.isLeft(result)) release();
     return result;
+  }
+
+  /**
+   * Waits until `key` has a request in flight fewer than the cap, and counts this one (`true`); `false` when `signal`
+   * aborts first. Told that it waits (R25: core holds its stall timer), and, woken and beaten to the place by a
+   * request that came without waiting, first in line the next time.
+   */
+  private async turn(key: string, signal: AbortSignal, onQueued: HttpRequest['onQueued']): Promise<boolean> {
+    for (let woken = false; ; woken = true) {
+      const busy = this.busy.get(key) ?? 0;
+      if (busy < this.maxConnectionsPerOrigin) {
+        this.busy.set(key, busy + 1);
+        return true;
+      }
+      onQueued?.(true);
+      const turn = await this.line.wait(key, signal, woken);
+      onQueued?.(false);
+      if (!turn) return false;
+    }
+  }
+
+  /** A request to `key` ended (its body read, let go or refused, or no answer): its place goes to the next. */
+  private free(key: string): void {
+    const busy = (this.busy.get(key) ?? 1) - 1;
+    if (busy > 0) this.busy.set(key, busy);
+    else this.busy.delete(key);
+    this.line.wakeOne(key);
   }
 }
 
@@ -142,6 +189,15 @@ const bodyOf = (
   if (stream !== null) return new StreamBody(stream, signal, maxQueued, onDone);
   onDone(true);
   return { [Symbol.asyncIterator]: async function* () {} };
+};
+
+const once = (action: () => void): (() => void) => {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
+  };
 };
 
 /** A redirect's body is not read: dropping it frees the socket for the next hop. */

@@ -14,6 +14,7 @@ import { openTunnel, refusalHint } from './http1/proxyTunnel.js';
 import { ReadBudget } from './http1/readBudget.js';
 import { requestHeadOf } from './http1/requestHead.js';
 import { SlotPool } from './http1/slotPool.js';
+import { WaitLine } from './http1/waitLine.js';
 import { lazyBuiltin } from './lazyBuiltin.js';
 
 const MiB = 1024 * 1024;
@@ -101,11 +102,11 @@ export class NodeHttp implements HttpPort {
   readonly #proxies: ProxyRoutes;
   /** Connections open per origin (busy or idle), and the requests waiting for one past the cap, in order. */
   readonly #open = new Map<string, number>();
-  readonly #waiting = new Map<string, (() => void)[]>();
+  readonly #line = new WaitLine();
   readonly #hooks = {
     idle: (connection: Connection) => {
       this.#pool.put(connection);
-      this.#wakeOne(connection.origin.key);
+      this.#line.wakeOne(connection.origin.key);
     },
     closed: (connection: Connection) => {
       this.#pool.remove(connection);
@@ -227,7 +228,7 @@ export class NodeHttp implements HttpPort {
       // Told that it waits (its caller's stall timer is no measure of the server meanwhile, R25), and, woken once
       // and beaten to the connection by a request that came without waiting, first in line the next time.
       onQueued?.(true);
-      const turn = await this.#turn(origin.key, signal, woken);
+      const turn = await this.#line.wait(origin.key, signal, woken);
       onQueued?.(false);
       if (!turn) return { _tag: 'Failed', failure: { _tag: 'Aborted' }, replied: false };
       woken = true;
@@ -249,46 +250,12 @@ export class NodeHttp implements HttpPort {
     return E.right(new Connection(origin, this.#settings, this.#hooks, tunnel.right));
   }
 
-  /**
-   * Waits, in order (`first`: before every other waiting request), for a connection to `key` to become free or close
-   * (`true`), or for `signal` to abort (`false`).
-   */
-  #turn(key: string, signal: AbortSignalLike, first: boolean): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const queue = this.#waiting.get(key) ?? [];
-      const wake = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      };
-      const onAbort = (): void => {
-        const list = this.#waiting.get(key) ?? [];
-        const index = list.indexOf(wake);
-        if (index >= 0) list.splice(index, 1);
-        if (list.length === 0) this.#waiting.delete(key);
-        resolve(false);
-      };
-      if (first) queue.unshift(wake);
-      else queue.push(wake);
-      this.#waiting.set(key, queue);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
   /** A connection to `key` closed (or never opened): its place goes to the first request waiting for one. */
   #release(key: string): void {
     const open = (this.#open.get(key) ?? 1) - 1;
     if (open > 0) this.#open.set(key, open);
     else this.#open.delete(key);
-    this.#wakeOne(key);
-  }
-
-  /** A connection to `key` became free or closed: the first request waiting for one goes on. */
-  #wakeOne(key: string): void {
-    const queue = this.#waiting.get(key);
-    const wake = queue?.shift();
-    if (queue?.length === 0) this.#waiting.delete(key);
-    wake?.();
+    this.#line.wakeOne(key);
   }
 }
 

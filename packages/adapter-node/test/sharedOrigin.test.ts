@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
+import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
 import { CountingServer } from './support/countingServer.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { fileSha256 } from './support/harness.js';
@@ -40,35 +41,49 @@ describe('the per-origin connection cap of the process', () => {
     expect(most).toBeGreaterThan(8);
   });
 
-  it('R25, R43: a download waiting for a connection another download holds is not stalled: its stall timer runs only once its request goes out', async () => {
-    const big = generateBytes(12 * 1024 * KiB, 63);
-    const small = generateBytes(64 * KiB, 64);
-    server.serve('/held/big.bin', big);
-    server.serve('/held/small.bin', small);
-    const holder = createDownload({
-      url: server.url('/held/big.bin'),
-      target: join(dir(), 'big.bin'),
-      connections: 16,
-      minSegmentBytes: 256 * KiB,
-    });
-    holder.start();
-    while (holder.getSnapshot().progress.connections < 16) await new Promise((r) => setTimeout(r, 20));
-    // A stall timeout shorter than any piece of the big one takes (256 KiB at 320 KiB/s): every wait outlasts it.
-    const waiting = createDownload({
-      url: server.url('/held/small.bin'),
-      target: join(dir(), 'small.bin'),
-      stallTimeoutMs: 400,
-    });
-    const retries: unknown[] = [];
-    waiting.subscribe((event) => {
-      if (event.type === 'retry') retries.push(event.failure);
-    });
-    waiting.start();
-    await waiting.result;
-    holder.pause();
-    expect(retries).toEqual([]);
-    expect(await fileSha256(join(dir(), 'small.bin'))).toBe(sha256(small));
-    holder.cancel();
-    await holder.result.catch(() => undefined);
-  });
+  it.each([
+    ['NodeHttp', (): { http?: NodeFetchHttp } => ({})],
+    ['NodeFetchHttp', (): { http?: NodeFetchHttp } => ({ http: new NodeFetchHttp() })],
+  ] as const)(
+    'R25, R43: a download waiting for a connection another download holds is not stalled: its stall timer runs only once its request goes out (%s)',
+    async (_, portsOf) => {
+      const ports = portsOf();
+      const big = generateBytes(12 * 1024 * KiB, 63);
+      const small = generateBytes(64 * KiB, 64);
+      server.serve('/held/big.bin', big);
+      server.serve('/held/small.bin', small);
+      const holder = createDownload(
+        {
+          url: server.url('/held/big.bin'),
+          target: join(dir(), 'big.bin'),
+          connections: 16,
+          minSegmentBytes: 256 * KiB,
+        },
+        ports,
+      );
+      holder.start();
+      while (holder.getSnapshot().progress.connections < 16) await new Promise((r) => setTimeout(r, 20));
+      // A stall timeout shorter than any piece of the big one takes (256 KiB at 320 KiB/s): every wait outlasts it.
+      const waiting = createDownload(
+        {
+          url: server.url('/held/small.bin'),
+          target: join(dir(), 'small.bin'),
+          stallTimeoutMs: 400,
+        },
+        ports,
+      );
+      const retries: unknown[] = [];
+      waiting.subscribe((event) => {
+        if (event.type === 'retry') retries.push(event.failure);
+      });
+      waiting.start();
+      await waiting.result;
+      holder.pause();
+      expect(retries).toEqual([]);
+      expect(await fileSha256(join(dir(), 'small.bin'))).toBe(sha256(small));
+      holder.cancel();
+      await holder.result.catch(() => undefined);
+      ports.http?.close();
+    },
+  );
 });

@@ -314,5 +314,50 @@ export const httpContract = (name: string, make: () => NodeHttpPort): void => {
         await fresh.close();
       }
     });
+
+    it('R25, R43: past its per-origin cap a request waits and says so (onQueued); one aborted while it waits is Left(Aborted), and a place freed goes to the next', async () => {
+      const cap = http.maxConnectionsPerOrigin ?? 0;
+      expect(cap).toBeGreaterThan(0);
+      const fresh = await FaultServer.start();
+      fresh.serve('/file', body);
+      // The bodies that hold the places stop after their first bytes, until the test lets them go on.
+      let goOn = (): void => undefined;
+      const stalled = new Promise<void>((resolve) => {
+        goOn = resolve;
+      });
+      for (let i = 0; i < cap; i++) fresh.fail({ kind: 'stall', at: 1_000, until: stalled });
+      const told: string[] = [];
+      const send = (name: string) => {
+        const handle = createAbortHandle();
+        const result = http.request({
+          method: 'GET',
+          url: fresh.url('/file'),
+          headers: {},
+          signal: handle.signal,
+          onQueued: (waiting) => told.push(`${name} ${waiting}`),
+        })();
+        return { handle, result };
+      };
+      try {
+        const held = await Promise.all(Array.from({ length: cap }, (_, i) => send(`held${i}`).result));
+        expect(told).toEqual([]);
+        const aborted = send('aborted');
+        const next = send('next');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(told).toEqual(['aborted true', 'next true']);
+        aborted.handle.abort();
+        expect(await aborted.result).toEqual(E.left({ _tag: 'Aborted' }));
+        expect(told).toEqual(['aborted true', 'next true', 'aborted false']);
+        // The bodies end: their places free, the next request goes out.
+        goOn();
+        for (const result of held) expect((await readAll(right(result))).equals(body)).toBe(true);
+        expect((await readAll(right(await next.result))).equals(body)).toBe(true);
+        expect(told).toEqual(['aborted true', 'next true', 'aborted false', 'next false']);
+        expect(fresh.requests.length).toBe(cap + 1);
+      } finally {
+        goOn();
+        await fresh.close();
+      }
+    });
   });
 };
