@@ -31,7 +31,8 @@ export interface NodeFetchHttpOptions {
 }
 
 /**
- * `HttpPort` over node-fetch with keep-alive agents. Redirects are followed here, hop by hop, by `followRedirects`
+ * `HttpPort` over node-fetch with keep-alive agents, straight to every origin: it reads no proxy variable and takes
+ * no proxy (`NodeHttp` does). Redirects are followed here, hop by hop, by `followRedirects`
  * (R17, R37); bodies are passed on undecoded (R5), as the Buffers the socket gave (no copy). A head Node's parser
  * refuses (`HPE_…`: a malformed status line or field, obs-fold, a control character, an invalid or duplicate
  * Content-Length, and one beside a Transfer-Encoding, which `NodeHttp` ignores instead) and a Transfer-Encoding other than one `chunked` (which Node would

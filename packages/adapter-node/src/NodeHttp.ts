@@ -66,15 +66,16 @@ export interface NodeHttpOptions {
    * The proxy of every request but those to the hosts of `noProxy` (whose default, `no_proxy`, holds with a proxy
    * given too, as with curl's `-x`), `http://[user:password@]host[:port]` (the port 1080 when left out, as curl's),
    * `''` for none whatever the environment says. Default: from the environment, `http_proxy` for http URLs and
-   * `https_proxy` for https ones, then `all_proxy`, lower case before upper case, as curl and undici read them
-   * (`proxy-from-env`). http goes to the proxy in absolute form, https through a `CONNECT` tunnel with TLS to the
+   * `https_proxy` for https ones, then `all_proxy`, lower case before upper case (`HTTP_PROXY` not when
+   * `REQUEST_METHOD` is set: httpoxy), a value without a scheme read as http's (curl's rules). http goes to the proxy in absolute form, https through a `CONNECT` tunnel with TLS to the
    * origin inside it, its certificate checked against the origin's name. The URL's `user:password` (percent-decoded)
    * goes as `Proxy-Authorization: Basic` to the proxy alone, never to an origin, and is never shown (R37).
    */
   readonly proxy?: string;
   /**
-   * Hosts reached without the proxy, as `NO_PROXY` lists them: `*` for all, or `host`, `.domain`, `*.domain`,
-   * `host:port`, separated by commas or spaces. Default: `no_proxy` / `NO_PROXY`.
+   * Hosts reached without the proxy, as `NO_PROXY` lists them (curl's rules): `*` for all, or names (each with the
+   * hosts under it), IP addresses, CIDR ranges (`10.0.0.0/8`), `host:port`, separated by commas or spaces.
+   * Default: `no_proxy` / `NO_PROXY`.
    */
   readonly noProxy?: string;
 }

@@ -93,6 +93,20 @@ describe('rdl through tinyproxy', () => {
     expect(plain.requests.every((request) => request.headers.via === undefined)).toBe(true);
   });
 
+  it('R37: under CGI (REQUEST_METHOD set) HTTP_PROXY is not read (httpoxy): the download and its Cookie go straight to the origin', async () => {
+    plain.serve('/cgi.bin', body);
+    const run = await runRdl(
+      [plain.url('/cgi.bin'), '-o', 'cgi.bin', '-q', '-H', 'Cookie: session=secret'],
+      dir(),
+      undefined,
+      envWith({ REQUEST_METHOD: 'GET', HTTP_PROXY: proxy.url }),
+    );
+    expect(run.code).toBe(0);
+    expect(sha256(await readFile(join(dir(), 'cgi.bin')))).toBe(sha256(body));
+    expect(proxy.requests()).toEqual([]);
+    expect(plain.requests.every((request) => request.headers.via === undefined)).toBe(true);
+  });
+
   it('--proxy keeps the hosts of NO_PROXY direct, as curl -x does; --noproxy replaces NO_PROXY', async () => {
     plain.serve('/kept.bin', body);
     const env = envWith({ NO_PROXY: '127.0.0.1' });

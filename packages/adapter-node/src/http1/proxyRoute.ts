@@ -1,8 +1,8 @@
+import { BlockList, isIP } from 'node:net';
 import { URL } from 'node:url';
 import type { ProxyFailure } from '@rdl/core';
 import { basicAuthorization, splitUserinfo, unparsedUrlShown, withoutUserinfo } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
-import { getProxyForUrl } from 'proxy-from-env';
 
 /** A proxy that a request goes through. `host` is a name or a bare IP (no brackets). */
 export interface ProxyEndpoint {
@@ -19,12 +19,13 @@ export interface ProxySettings {
   /**
    * The proxy for every request but those to the hosts of `noProxy`, `http://[user:password@]host[:port]` (port
    * 1080 when left out, as curl's); `''` for none, whatever the environment says (curl's `--proxy ''`). Given, the
-   * proxy variables of the environment are not read, but `no_proxy` is (as curl's `-x`). Default: `http_proxy` / `https_proxy` / `all_proxy` (lower case first, then upper case).
+   * proxy variables of the environment are not read, but `no_proxy` is (as curl's `-x`). Default: `http_proxy` /
+   * `https_proxy` / `all_proxy` (lower case first, then upper case; `HTTP_PROXY` not when `REQUEST_METHOD` is set).
    */
   readonly proxy?: string | undefined;
   /**
-   * Hosts reached directly, as `NO_PROXY` writes them (`*` for all; `host`, `.domain`, `*.domain`, `host:port`,
-   * separated by commas or spaces), in place of `no_proxy` / `NO_PROXY`. Default: those variables.
+   * Hosts reached directly, as `NO_PROXY` writes them (`bypassesProxy`: `*` for all; names, IP addresses, CIDR
+   * ranges, `host:port`, separated by commas or spaces), in place of `no_proxy` / `NO_PROXY`. Default: those variables.
    */
   readonly noProxy?: string | undefined;
 }
@@ -35,12 +36,10 @@ export type ProxyRoute = E.Either<ProxyFailure, ProxyEndpoint | null>;
 const DEFAULT_PROXY_PORT = 1080;
 
 /**
- * Chooses the proxy of each URL. With neither setting, the environment decides through `proxy-from-env` (the rules
- * of curl, wget and undici: `<scheme>_proxy` lower case before upper case, `all_proxy` after, `no_proxy`). A
- * `noProxy` given replaces `no_proxy`, matched by `bypassesProxy`, which keeps `proxy-from-env`'s rules (a test
- * compares the two on random hosts and lists): that package reads only `process.env`, which a library must not
- * change. A `proxy` given replaces the proxy variables but not `no_proxy`, as curl's `-x` does. Proxy URLs are
- * parsed once each.
+ * Chooses the proxy of each URL, as curl does: the proxy variable of the URL's scheme (`environmentProxy`), or the
+ * `proxy` given, unless the URL's host is on the `NO_PROXY` list (`bypassesProxy`: `no_proxy`, or the `noProxy`
+ * given). A `proxy` given replaces the proxy variables but not `no_proxy`, as curl's `-x` does. The environment is
+ * the one given (a library must not change `process.env`). Proxy URLs are parsed once each.
  */
 export class ProxyRoutes {
   readonly #settings: ProxySettings;
@@ -55,7 +54,6 @@ export class ProxyRoutes {
   routeFor(url: URL): ProxyRoute {
     const { proxy, noProxy } = this.#settings;
     if (proxy === '') return E.right(null);
-    if (proxy === undefined && noProxy === undefined) return this.#endpoint(getProxyForUrl(url.href));
     const chosen = proxy ?? environmentProxy(this.#env, url.protocol.slice(0, -1));
     // A proxy given still leaves the hosts of `no_proxy` direct, as curl's `-x` does; a `noProxy` given replaces it.
     if (chosen === '' || bypassesProxy(url, noProxy ?? environmentNoProxy(this.#env))) return E.right(null);
@@ -73,44 +71,79 @@ export class ProxyRoutes {
   }
 }
 
-/** `no_proxy` in `env`, lower case first (as `proxy-from-env` reads it); `''` when neither is set. */
+/** `no_proxy` in `env`, lower case first; `''` when neither is set. */
 const environmentNoProxy = (env: NodeJS.ProcessEnv): string => env.no_proxy || env.NO_PROXY || '';
 
-/** The proxy variable of `scheme` in `env`, lower case first, then `all_proxy`; a value with no scheme gets it. */
-const environmentProxy = (env: NodeJS.ProcessEnv, scheme: string): string => {
-  const read = (name: string): string => env[name.toLowerCase()] || env[name.toUpperCase()] || '';
-  const value = read(`${scheme}_proxy`) || read('all_proxy');
-  return value === '' || value.includes('://') ? value : `${scheme}://${value}`;
+/**
+ * The proxy variable of `scheme` in `env`, lower case first, then `all_proxy`; `''` for none. `HTTP_PROXY` in upper
+ * case is not read when `REQUEST_METHOD` is set: a CGI program gets a request's `Proxy:` header as `HTTP_PROXY`, so a
+ * client could send its downloads, cookies and credentials through a proxy of its choosing (httpoxy; Go and Python
+ * skip it so, curl never reads it).
+ */
+export const environmentProxy = (env: NodeJS.ProcessEnv, scheme: string): string => {
+  const read = (name: string): string => {
+    const upper = name.toUpperCase();
+    const cgi = upper === 'HTTP_PROXY' && env.REQUEST_METHOD !== undefined;
+    return env[name.toLowerCase()] || (cgi ? '' : env[upper]) || '';
+  };
+  return read(`${scheme}_proxy`) || read('all_proxy');
 };
 
 /**
- * Whether `url` is reached directly under the `NO_PROXY` list `list`: `*` alone matches every host; otherwise an
- * entry (commas or white space between them) matches when its port, if it has one, is the URL's (the scheme's
- * default when the URL has none) and its host is the URL's, or, for an entry that starts with `.` or `*`, ends it.
+ * Whether `url` is reached directly under the `NO_PROXY` list `list` (curl's rules), entries between commas or white
+ * space, case aside:
+ * - `*` alone matches every host;
+ * - a name matches that host and every host under it (`example.com`: `example.com`, `www.example.com`, not
+ *   `notexample.com`); a leading `.` or `*.` says the same; a final `.` is no part of a name, in the list or the URL;
+ * - an IP address (IPv6 with or without brackets) matches that address, however it is written, and `address/bits`
+ *   (CIDR) the addresses of that range; an IP host is never matched by a name's tail;
+ * - `entry:port` (`[v6]:port` for IPv6) matches only URLs of that port (the scheme's default when the URL has none).
  */
 export const bypassesProxy = (url: URL, list: string): boolean => {
-  const entries = list.toLowerCase();
+  const entries = list.toLowerCase().trim();
   if (entries === '*') return true;
-  // The host as `URL.host` writes it, brackets of IPv6 kept, less the port.
-  const host = url.host.replace(/:\d*$/, '');
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const family = isIP(host);
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
   return entries.split(/[,\s]/).some((entry) => {
-    if (entry === '') return false;
-    const withPort = /^(.+):(\d+)$/.exec(entry);
-    const name = withPort?.[1] ?? entry;
-    const entryPort = withPort === null ? 0 : Number(withPort[2]);
-    if (entryPort !== 0 && entryPort !== port) return false;
-    return /^[.*]/.test(name) ? host.endsWith(name.replace(/^\*/, '')) : host === name;
+    const { name, entryPort } = entryParts(entry);
+    if (name === '' || (entryPort !== null && entryPort !== port)) return false;
+    if (family !== 0) return addressMatches(host, family, name);
+    const domain = name.replace(/^\*?\./, '');
+    return domain !== '' && (host === domain || host.endsWith(`.${domain}`));
   });
+};
+
+/** A `NO_PROXY` entry's name (without brackets or a final dot) and port: one only after `]`, or a single `:`. */
+const entryParts = (entry: string): { name: string; entryPort: number | null } => {
+  const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(entry);
+  const named = bracketed === null ? /^([^:]+):(\d+)$/.exec(entry) : null;
+  const name = bracketed?.[1] ?? named?.[1] ?? entry;
+  const written = bracketed?.[2] ?? named?.[2];
+  return { name: name.replace(/\.$/, ''), entryPort: written === undefined ? null : Number(written) };
+};
+
+/** Whether the address `host` (of IP `family` 4 or 6) is the entry's address, or in its `address/bits` range. */
+const addressMatches = (host: string, family: number, entry: string): boolean => {
+  const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+  const address = cidr?.[1] ?? entry;
+  const type = family === 6 ? 'ipv6' : 'ipv4';
+  if (isIP(address) !== family) return false;
+  const bits = cidr === null ? (family === 6 ? 128 : 32) : Number(cidr[2]);
+  if (bits > (family === 6 ? 128 : 32)) return false;
+  const range = new BlockList();
+  range.addSubnet(address, bits, type);
+  return range.check(host, type);
 };
 
 /** `http://[user:password@]host[:port]` as an endpoint, or why it cannot be one (shown without its password). */
 export const parseProxyUrl = (proxyUrl: string): ProxyRoute => {
+  // A value without a scheme is http's (curl's rule), and its userinfo is found only once the scheme is there.
+  const withScheme = proxyUrl.includes('://') ? proxyUrl : `http://${proxyUrl}`;
   // A password holding an unencoded `#` or `/` ends the authority early, so the URL does not parse (R37).
-  const shown = unparsedUrlShown(proxyUrl);
+  const shown = unparsedUrlShown(withScheme);
   const refused = (message: string): ProxyRoute =>
     E.left({ _tag: 'ProxyRefused', proxy: shown, reason: 'invalid', status: null, message });
-  const withScheme = proxyUrl.includes('://') ? proxyUrl : `http://${proxyUrl}`;
   const url = URL.canParse(withScheme) ? new URL(withScheme) : null;
   if (url === null || url.hostname === '') return refused('not a proxy URL');
   // An `@` past where the authority ended: a password holding an unencoded `#`, `/` or `?` (`alice:2024#Pw@host`
