@@ -116,8 +116,8 @@ ${clientUsage.trimEnd()}
       --proxy <url>          the proxy, http://[user:password@]host[:port] (port 1080 if left out), '' for none
                              (default: http_proxy, https_proxy, all_proxy, lower case first; -x is --connections,
                              not curl's proxy)
-      --noproxy <list>       hosts reached without the proxy, as NO_PROXY: *, host, .domain, host:port
-                             (default: no_proxy, NO_PROXY)
+      --noproxy <list>       hosts reached without the proxy, as NO_PROXY with curl's rules: *, names (and the
+                             hosts under them), IP addresses, CIDR ranges, host:port (default: no_proxy, NO_PROXY)
       --refresh-command <cmd>  when a presigned URL expires mid-download, run <cmd> by the shell (30 s at most)
                              and go on with the URL on its first line (a HEAD URL on a second) (default: none;
                              the download stops with ERR_URL_EXPIRED, and the same command with a URL signed
