@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { URL } from 'node:url';
-import type { AbortSignalLike, HeaderMap, HttpFailure, HttpPort, HttpRequest, HttpResponse } from '@rdl/core';
+import {
+  type AbortSignalLike,
+  DownloadError,
+  type HeaderMap,
+  type HttpFailure,
+  type HttpPort,
+  type HttpRequest,
+  type HttpResponse,
+} from '@rdl/core';
 import { MAX_TIMER_MS, type RedirectPolicy } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
@@ -36,7 +45,12 @@ export interface NodeHttpOptions {
    * connections of a segmented download, or of a queue, share one budget.
    */
   readonly maxBufferedBytes?: number;
-  /** Extra `tls.connect` options for https (`ca` for a private CA, a client certificate…). Default none. */
+  /**
+   * Extra `tls.connect` options for https (`ca` for a private CA, a client certificate…). Default none. Options
+   * Node refuses (a cipher list it does not know, a certificate or key that is no PEM, a wrong `minVersion`…) are
+   * refused when the transport is made, a `DownloadError` `ERR_INVALID_INPUT`; one Node refuses only when it
+   * connects fails each request as a `TlsError`, not retried.
+   */
   readonly tls?: TlsOptions;
   /**
    * A PEM file of CA certificates trusted on top of Node's bundled roots (unless `tls.ca` is given), read at the
@@ -119,6 +133,7 @@ export class NodeHttp implements HttpPort {
   constructor(options: NodeHttpOptions = {}) {
     const slotBytes = positive(options.slotBytes, 256 * 1024, 'slotBytes');
     const slots = new SlotPool(slotBytes);
+    if (options.tls !== undefined) checkTls(options.tls);
     let tlsOptions: TlsOptions | null = null;
     this.#recycle = (chunk) => slots.giveBack(chunk);
     this.#settings = {
@@ -241,14 +256,29 @@ export class NodeHttp implements HttpPort {
    * (a tunnel that fails gives its place back, as a closed connection does).
    */
   async #connect(origin: Origin, signal: AbortSignalLike): Promise<E.Either<HttpFailure, Connection>> {
-    if (!origin.secure || origin.proxy === null)
-      return E.right(new Connection(origin, this.#settings, this.#hooks));
-    const tunnel = await openTunnel(origin.proxy, origin.host, origin.port, signal);
-    if (E.isLeft(tunnel)) {
-      this.#release(origin.key);
-      return tunnel;
+    let tunnel: Socket | null = null;
+    if (origin.secure && origin.proxy !== null) {
+      const opened = await openTunnel(origin.proxy, origin.host, origin.port, signal);
+      if (E.isLeft(opened)) {
+        this.#release(origin.key);
+        return opened;
+      }
+      tunnel = opened.right;
     }
-    return E.right(new Connection(origin, this.#settings, this.#hooks, tunnel.right));
+    try {
+      return E.right(new Connection(origin, this.#settings, this.#hooks, tunnel));
+    } catch (error) {
+      // `tls.connect` throws at once for options it refuses (those `checkTls` could not see): no socket was made, so
+      // none will close to give the place back, and asking again throws the same.
+      tunnel?.destroy();
+      this.#release(origin.key);
+      const message = error instanceof Error ? error.message : String(error);
+      return E.left(
+        origin.secure
+          ? { _tag: 'TlsError', message: `the tls options were refused: ${message}` }
+          : { _tag: 'NetworkError', message },
+      );
+    }
   }
 
   /** A connection to `key` closed (or never opened): its place goes to the first request waiting for one. */
@@ -272,6 +302,20 @@ const tlsOptionsOf = (tls: TlsOptions, extraCaFile: string | undefined): TlsOpti
       `Ignoring extra certs from \`${extraCaFile}\`, load failed: ${error instanceof Error ? error.message : String(error)}`,
     );
     return tls;
+  }
+};
+
+/**
+ * Refuses, before any request, `tls` options Node cannot make a TLS context of (R30): they would fail every
+ * connection. Loads `node:tls` only when there are some.
+ */
+const checkTls = (tls: TlsOptions): void => {
+  if (Object.keys(tls).length === 0) return;
+  try {
+    tlsModule().createSecureContext(tls);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new DownloadError({ _tag: 'InvalidInput', field: 'tls', message }, { cause: error });
   }
 };
 

@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { createAbortHandle } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDownload } from '../src/createDownload.js';
 import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
 import { NodeHttp } from '../src/NodeHttp.js';
 import { generateBytes } from './support/faultServer.js';
@@ -127,6 +129,52 @@ describe('NodeHttp over https', () => {
       _tag: 'TlsError',
       message: expect.stringMatching(/self[- ]signed/),
     });
+    http.close();
+  });
+
+  it('R30: tls options Node cannot make a TLS context of are refused when the transport is made, ERR_INVALID_INPUT', () => {
+    for (const tls of [
+      { ciphers: 'NOPE-NOT-A-CIPHER' },
+      { cert: 'garbage', key: 'garbage' },
+      { minVersion: 'TLSv9' as never },
+    ]) {
+      expect(() => new NodeHttp({ tls })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_INPUT',
+          message: expect.stringMatching(/^invalid tls: /),
+        }),
+      );
+    }
+    new NodeHttp({ tls: {} }).close();
+  });
+
+  it('R25: tls options Node refuses only as it connects are a TlsError at each request, not retried, and give the connection’s place back: no request past maxConnectionsPerOrigin waits', async () => {
+    // `ALPNProtocols` is checked by `tls.connect`, not by `createSecureContext`: the connection throws when made.
+    const http = new NodeHttp({ maxConnectionsPerOrigin: 2, tls: { ca, ALPNProtocols: 5 as never } });
+    const accepted = resumed.length;
+    const failures = [];
+    for (let i = 0; i < 4; i += 1) {
+      const handle = createAbortHandle();
+      const result = await http.request({
+        method: 'GET',
+        url: `${origin('localhost')}/f`,
+        headers: {},
+        signal: handle.signal,
+        // A request that waits for a place never gets one: aborted at once, it shows as Aborted.
+        onQueued: (queued) => queued && handle.abort(),
+      })();
+      failures.push(E.isLeft(result) ? result.left : result.right.status);
+    }
+    expect(failures).toEqual(
+      Array(4).fill({ _tag: 'TlsError', message: expect.stringMatching(/^the tls options were refused: /) }),
+    );
+    expect(resumed.length).toBe(accepted);
+    const target = join(tempDir, 'alpn.bin');
+    const download = createDownload(
+      { url: `${origin('localhost')}/f`, target, retry: { retries: 8, minDelayMs: 1, maxDelayMs: 2 } },
+      { http },
+    );
+    await expect(download.start()).rejects.toMatchObject({ code: 'ERR_TLS' });
     http.close();
   });
 

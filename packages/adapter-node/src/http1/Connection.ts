@@ -139,9 +139,15 @@ export class Connection {
     };
     // Plain http through a proxy: the connection is the proxy's, the requests in absolute form (`requestHeadOf`).
     const plain = origin.proxy ?? origin;
-    this.#socket = origin.secure
-      ? tls().connect(secure)
-      : netConnect({ host: plain.host, port: plain.port, onread });
+    try {
+      this.#socket = origin.secure
+        ? tls().connect(secure)
+        : netConnect({ host: plain.host, port: plain.port, onread });
+    } catch (error) {
+      // `tls.connect` throws at once for options it refuses: no socket will close to give the slot back.
+      settings.slots.retire(this.#slot);
+      throw error;
+    }
     this.#connected = tunnel !== null;
     if (tunnel === null) this.#socket.once('connect', () => (this.#connected = true));
     else this.#socket.on('data', (chunk: Buffer) => this.#copied(chunk));

@@ -35,7 +35,7 @@ export type DownloadFailure =
     }
   /** A redirect to a forbidden place (R17). */
   | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string }
-  /** The server's certificate was refused (untrusted, expired, for another name). Not retried. */
+  /** The server's certificate was refused (untrusted, expired, for another name), or the client's TLS options. Not retried. */
   | { readonly _tag: 'TlsError'; readonly message: string }
   /** The proxy could not be reached, refused the request (407, 403, 502…) or answered CONNECT with garbage. */
   | ProxyFailure

@@ -52,8 +52,8 @@ export type HttpFailure =
   /** A redirect that R17 forbids (a non-http(s) scheme, too many hops). */
   | { readonly _tag: 'RedirectRefused'; readonly location: string; readonly message: string }
   /**
-   * The server's certificate was refused (untrusted, expired, for another name): asking again cannot help, so it
-   * is not retried. Adapters that cannot tell it from other network failures (a browser's `fetch`) never give it.
+   * The server's certificate was refused (untrusted, expired, for another name), or the client's own TLS options
+   * were (a cipher list or certificate Node cannot use): asking again cannot help, so it is not retried. Adapters that cannot tell it from other network failures (a browser's `fetch`) never give it.
    */
   | { readonly _tag: 'TlsError'; readonly message: string }
   /**
