@@ -326,6 +326,26 @@ describe('ResponseParser (RFC 9112 framing, cut at any read boundary)', () => {
     expect(endless.failure).toBe('a chunk size with more than 64 KiB of leading zeros');
   });
 
+  it('R36: an extension on every chunk (S3’s `;chunk-signature=`) decodes however many chunks come; extensions are bounded a line, trailers in all', () => {
+    const chunk = new Uint8Array(256).fill(0x61);
+    const signature = `;chunk-signature=${'a'.repeat(64)}`;
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const parts = [ascii(head)];
+    // 81 bytes of extension a chunk, 160 KiB in all: over any bound of a whole message.
+    for (let i = 0; i < 2_000; i += 1) parts.push(ascii(`100${signature}\r\n`), chunk, ascii('\r\n'));
+    parts.push(ascii(`0${signature}\r\nx-checksum: 1\r\n\r\n`));
+    const reading = read('GET', [concat(parts)]);
+    expect(reading.failure).toBeNull();
+    expect(reading.complete).toBe(true);
+    expect(bodyOf(reading).length).toBe(2_000 * 256);
+    const endlessExtension = read('GET', [ascii(`${head}1;${'x'.repeat(70_000)}\r\na\r\n0\r\n\r\n`)]);
+    expect(endlessExtension.failure).toBe('a chunk extension over 64 KiB');
+    // Trailer lines each short, many of them: the section is bounded, not each line.
+    const endlessTrailers = read('GET', [ascii(`${head}1\r\na\r\n0\r\n${'x-t: y\r\n'.repeat(10_000)}\r\n`)]);
+    expect(endlessTrailers.failure).toBe('trailer fields over 64 KiB');
+    expect(bodyOf(endlessTrailers).length).toBe(1);
+  });
+
   it('garbage before a head never gives a head or a byte of body', () => {
     fc.assert(
       fc.property(

@@ -38,7 +38,10 @@ const HTAB = 0x09;
 const SEMICOLON = 0x3b;
 /** Digits a size may have past its leading zeros: 13 hex digits stay under 2^53. */
 const MAX_SIZE_DIGITS = 13;
-/** Bytes of chunk extensions and trailer fields tolerated per message: they are skipped, never kept. */
+/**
+ * Bytes of chunk extensions tolerated a size line, and of trailer fields in all: they are skipped, never kept. A
+ * line's, not the message's: a signature on every chunk (S3's `aws-chunked`) adds up past any bound of a message.
+ */
 const MAX_SKIPPED_BYTES = 64 * 1024;
 /** Leading zeros a chunk size may have, each line. */
 const MAX_LEADING_ZEROS = 64 * 1024;
@@ -48,8 +51,8 @@ const MAX_LEADING_ZEROS = 64 * 1024;
  * call is moved down over the framing bytes of that call, so it lies contiguous from the first byte given and the
  * caller can hand out views of its own buffer, never a copy. Bytes before `from` are never touched. State (a size
  * line cut in two, the rest of a chunk) is kept between calls, so no byte needs to be kept for the next one.
- * Chunk extensions and trailer fields are skipped (64 KiB of them a message at most), and so are a size's leading
- * zeros (64 KiB a line). Lines end with CRLF; a bare LF is accepted as for the head.
+ * Chunk extensions and trailer fields are skipped (64 KiB of extensions a size line at most, 64 KiB of trailer
+ * fields), and so are a size's leading zeros (64 KiB a line). Lines end with CRLF; a bare LF is accepted as for the head.
  */
 export class ChunkedDecoder {
   #state = State.SizeStart;
@@ -58,6 +61,7 @@ export class ChunkedDecoder {
   /** Leading zeros of the size line being read. */
   #zeros = 0;
   #remaining = 0;
+  /** Bytes of extensions of the size line being read, or of the trailer section once the last chunk came. */
   #skipped = 0;
 
   get done(): boolean {
@@ -167,11 +171,13 @@ export class ChunkedDecoder {
     this.#size = 0;
     this.#digits = 0;
     this.#zeros = 0;
+    this.#skipped = 0;
   }
 
   #skip(): string | null {
     this.#skipped += 1;
-    return this.#skipped > MAX_SKIPPED_BYTES ? 'chunk extensions or trailers over 64 KiB' : null;
+    if (this.#skipped <= MAX_SKIPPED_BYTES) return null;
+    return this.#state === State.Extension ? 'a chunk extension over 64 KiB' : 'trailer fields over 64 KiB';
   }
 }
 
