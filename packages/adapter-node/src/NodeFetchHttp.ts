@@ -9,6 +9,7 @@ import fetch, { type Response } from 'node-fetch';
 import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
 import { transferEncodingProblem, withoutOverriddenLength } from './http1/bodyFraming.js';
+import { statusProblem } from './http1/responseHead.js';
 import { WaitLine } from './http1/waitLine.js';
 import { StreamBody } from './StreamBody.js';
 
@@ -35,7 +36,7 @@ export interface NodeFetchHttpOptions {
  * no proxy (`NodeHttp` does). Redirects are followed here, hop by hop, by `followRedirects`
  * (R17, R37); bodies are passed on undecoded (R5), as the Buffers the socket gave (no copy). A head Node's parser
  * refuses (`HPE_…`: a malformed status line or field, obs-fold, a control character, an invalid or duplicate
- * Content-Length, and one beside a Transfer-Encoding, which `NodeHttp` ignores instead) and a Transfer-Encoding other than one `chunked` (which Node would
+ * Content-Length, and one beside a Transfer-Encoding, which `NodeHttp` ignores instead), a status outside 100 to 599, and a Transfer-Encoding other than one `chunked` (which Node would
  * read, and pass on gzip bytes as the body) are `Left(BadResponse)`, not retried (R36). Node's parser does not show
  * the HTTP version, so a Transfer-Encoding in an HTTP/1.0 answer is read as chunked here, where `NodeHttp` refuses it.
  * A broken chunk after the head reaches node-fetch's body as a premature close only, so it is a cut that core
@@ -106,7 +107,9 @@ export class NodeFetchHttp implements HttpPort {
         stream?.once('close', done);
         const head = headerMapOf(response);
         const transferEncoding = head['transfer-encoding'];
-        const refused = transferEncoding === undefined ? null : transferEncodingProblem(transferEncoding, 1);
+        const refused =
+          statusProblem(response.status) ??
+          (transferEncoding === undefined ? null : transferEncodingProblem(transferEncoding, 1));
         if (refused !== null) {
           discard(stream);
           done();

@@ -27,6 +27,10 @@ const transports: ReadonlyArray<
  */
 const malformedHeads: ReadonlyArray<readonly [string, string]> = [
   ['a status line that is not HTTP/1.x NNN', 'HTTP/1.1 2OO OK\r\ncontent-length: 3\r\n\r\nabc'],
+  // Below 100 none is an interim answer to skip: `000` was, and the request waited for a head that never came.
+  ['a status code 000', 'HTTP/1.1 000 Bogus\r\nconnection: close\r\ncontent-length: 3\r\n\r\nabc'],
+  ['a status code 099', 'HTTP/1.1 099 X\r\nconnection: close\r\ncontent-length: 3\r\n\r\nabc'],
+  ['a status code 600', 'HTTP/1.1 600 X\r\nconnection: close\r\ncontent-length: 3\r\n\r\nabc'],
   ['an invalid Content-Length', 'HTTP/1.1 200 OK\r\ncontent-length: 1x\r\n\r\nabc'],
   ['two different Content-Lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd'],
   ['obs-fold', 'HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\ncontent-length: 3\r\n\r\nabc'],

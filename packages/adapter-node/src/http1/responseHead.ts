@@ -28,7 +28,7 @@ const more: HeadStep = { _tag: 'More' };
  * An incremental parser of one response head (RFC 9112 §4, §5): bytes may come cut anywhere, across any number of
  * `feed` calls. Interim 1xx heads are skipped (100 Continue, 103 Early Hints); 101 is refused, since rdl never asks
  * to switch protocols. Lines end with CRLF or a bare LF (§2.2 lets a recipient accept it). Refused as garbage: a
- * status line that is not `HTTP/1.x NNN`, obs-fold (§5.2), a field without a colon or with a space before it,
+ * status line that is not `HTTP/1.x NNN`, a status outside 100 to 599 (`statusProblem`), obs-fold (§5.2), a field without a colon or with a space before it,
  * control characters, a head over `MAX_HEAD_BYTES`. The head's bytes are decoded into strings as they come, so
  * the caller may reuse their memory once fed.
  */
@@ -63,7 +63,10 @@ export class ResponseHeadParser {
     if (this.#status === null) {
       const match = STATUS_LINE.exec(line);
       if (match === null) return `not an HTTP/1.x status line: ${JSON.stringify(line.slice(0, 80))}`;
-      this.#status = { minorVersion: Math.min(1, Number(match[1])), status: Number(match[2]) };
+      const status = Number(match[2]);
+      const refused = statusProblem(status);
+      if (refused !== null) return refused;
+      this.#status = { minorVersion: Math.min(1, Number(match[1])), status };
       return null;
     }
     if (line === '') {
@@ -93,6 +96,17 @@ export class ResponseHeadParser {
     return { ...status, headers: Object.fromEntries(this.#fields) };
   }
 }
+
+/**
+ * Why a status code is refused (R36), or `null`: one outside 100 to 599 is invalid (RFC 9110 §15). Below 100 it
+ * is no interim answer either: skipped as one, `000` left the request waiting for a head that never came. RFC 9110
+ * lets a client read such a status as a 5xx; rdl refuses it as it refuses a malformed status line, since asking
+ * again gets the same answer.
+ */
+export const statusProblem = (status: number): string | null =>
+  Number.isInteger(status) && status >= 100 && status <= 599
+    ? null
+    : `the status code ${status} is not one of 100 to 599`;
 
 const invalid = (message: string): HeadStep => ({ _tag: 'Invalid', message });
 
