@@ -9,6 +9,7 @@ import fetch, { type Response } from 'node-fetch';
 import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
 import { transferEncodingProblem, withoutOverriddenLength } from './http1/bodyFraming.js';
+import { headerMapOf } from './http1/headerMap.js';
 import { statusProblem } from './http1/responseHead.js';
 import { WaitLine } from './http1/waitLine.js';
 import { StreamBody } from './StreamBody.js';
@@ -36,8 +37,10 @@ export interface NodeFetchHttpOptions {
  * no proxy (`NodeHttp` does). Redirects are followed here, hop by hop, by `followRedirects`
  * (R17, R37); bodies are passed on undecoded (R5), as the Buffers the socket gave (no copy). A head Node's parser
  * refuses (`HPE_…`: a malformed status line or field, obs-fold, a control character, an invalid or duplicate
- * Content-Length, and one beside a Transfer-Encoding, which `NodeHttp` ignores instead), a status outside 100 to 599, and a Transfer-Encoding other than one `chunked` (which Node would
- * read, and pass on gzip bytes as the body) are `Left(BadResponse)`, not retried (R36). Node's parser does not show
+ * Content-Length, and one beside a Transfer-Encoding, which `NodeHttp` ignores instead), a status outside 100 to 599,
+ * a field of one value sent twice with two values, and a Transfer-Encoding other than one `chunked` (which Node would
+ * read, and pass on gzip bytes as the body) are `Left(BadResponse)`, not retried (R36); the fields are those `NodeHttp`
+ * passes on (`headerMapOf`). Node's parser does not show
  * the HTTP version, so a Transfer-Encoding in an HTTP/1.0 answer is read as chunked here, where `NodeHttp` refuses it.
  * A broken chunk after the head reaches node-fetch's body as a premature close only, so it is a cut that core
  * resumes, where `NodeHttp` fails it as final (R36). Call `close()` to drop the idle sockets of a long-lived instance (they never keep the process alive).
@@ -105,19 +108,15 @@ export class NodeFetchHttp implements HttpPort {
         const stream = response.body as Readable | null;
         // Its place is free once the body closed, read or not (node frees its socket then too).
         stream?.once('close', done);
-        const head = headerMapOf(response);
-        const transferEncoding = head['transfer-encoding'];
-        const refused =
-          statusProblem(response.status) ??
-          (transferEncoding === undefined ? null : transferEncodingProblem(transferEncoding, 1));
-        if (refused !== null) {
+        const head = headOf(response);
+        if (E.isLeft(head)) {
           discard(stream);
           done();
-          return E.left({ _tag: 'BadResponse', reason: refused });
+          return E.left({ _tag: 'BadResponse', reason: head.left });
         }
         return E.right({
           status: response.status,
-          headers: withoutOverriddenLength(head),
+          headers: withoutOverriddenLength(head.right),
           body: () =>
             bodyOf(stream, request.signal, this.maxQueued, (complete) => {
               // A body let go before its end aborts the request: node-fetch then destroys the socket.
@@ -177,11 +176,18 @@ const failureOf = (error: unknown, signal: AbortSignalLike): HttpFailure => {
   return { _tag: 'NetworkError', message };
 };
 
-/** Header names lower-cased (node-fetch's `raw()` already is); a repeated header joined with `, ` (RFC 9110 §5.3). */
-const headerMapOf = (response: Response): Record<string, string> => {
-  const map: Record<string, string> = {};
-  for (const [name, values] of Object.entries(response.headers.raw())) map[name] = values.join(', ');
-  return map;
+/**
+ * The head's fields (`headerMapOf`), or why the answer is refused (R36): a status outside 100 to 599, a field of one
+ * value sent twice with two values, a Transfer-Encoding rdl does not read.
+ */
+const headOf = (response: Response): E.Either<string, Record<string, string>> => {
+  const status = statusProblem(response.status);
+  if (status !== null) return E.left(status);
+  const fields = headerMapOf(Object.entries(response.headers.raw()));
+  if (E.isLeft(fields)) return fields;
+  const transferEncoding = fields.right['transfer-encoding'];
+  const refused = transferEncoding === undefined ? null : transferEncodingProblem(transferEncoding, 1);
+  return refused === null ? fields : E.left(refused);
 };
 
 const bodyOf = (

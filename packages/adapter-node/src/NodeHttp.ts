@@ -100,7 +100,8 @@ export interface NodeHttpOptions {
  * their slot serve again (`SlotPool`), so a download that writes and gives back keeps a few MiB of slots in all.
  * Redirects are followed by `followRedirects` (R17, R37); bodies are passed on undecoded, and no `Accept-Encoding`
  * is added (R5). An answer whose head breaks HTTP/1.1 (a malformed status line or field, obs-fold, a control
- * character, a status outside 100 to 599, an invalid Content-Length, a Transfer-Encoding other than one `chunked`, a head over 64 KiB) is
+ * character, a status outside 100 to 599, a field of one value sent twice with two values (`headerMapOf`), an invalid
+ * Content-Length, a Transfer-Encoding other than one `chunked`, a head over 64 KiB) is
  * `Left(BadResponse)` with the reason, which core does not retry (R36); a Content-Length beside a Transfer-Encoding
  * is not passed on.
  *

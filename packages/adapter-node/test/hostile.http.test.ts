@@ -36,6 +36,15 @@ const malformedHeads: ReadonlyArray<readonly [string, string]> = [
   ['obs-fold', 'HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\ncontent-length: 3\r\n\r\nabc'],
   ['a NUL in a value', 'HTTP/1.1 200 OK\r\nx-a: a\x00b\r\ncontent-length: 3\r\n\r\nabc'],
   ['a CR in a value', 'HTTP/1.1 200 OK\r\nx-a: a\rb\r\ncontent-length: 3\r\n\r\nabc'],
+  // Which of two the server meant cannot be told (Chrome refuses two Locations too).
+  [
+    'two different Locations',
+    'HTTP/1.1 302 Found\r\nconnection: close\r\nlocation: /a\r\nlocation: /b\r\ncontent-length: 0\r\n\r\n',
+  ],
+  [
+    'two different ETags',
+    'HTTP/1.1 200 OK\r\nconnection: close\r\netag: "a"\r\netag: "b"\r\ncontent-length: 3\r\n\r\nabc',
+  ],
   ['a field without a colon', 'HTTP/1.1 200 OK\r\nno colon\r\ncontent-length: 3\r\n\r\nabc'],
   ['a head of 1 MiB', `HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(1024 * 1024)}\r\ncontent-length: 3\r\n\r\nabc`],
   [

@@ -1,9 +1,12 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { headerMapOf } from './headerMap.js';
+
 /** A parsed HTTP/1.x response head. */
 export interface ResponseHead {
   /** The minor version of `HTTP/1.x`: 0 or 1 (a higher one is read as 1, RFC 9110 §2.5). */
   readonly minorVersion: number;
   readonly status: number;
-  /** Names lower-cased; a repeated field joined with `, ` (RFC 9110 §5.3). */
+  /** Names lower-cased; a repeated field joined with `, ` (RFC 9110 §5.3), one of a single value kept once (`headerMapOf`). */
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -36,7 +39,7 @@ export class ResponseHeadParser {
   #line = '';
   #size = 0;
   #status: { minorVersion: number; status: number } | null = null;
-  #fields = new Map<string, string>();
+  #fields = new Map<string, string[]>();
 
   /** Parses `bytes[from, to)`, which follow the bytes of the previous call. */
   feed(bytes: Uint8Array, from: number, to: number): HeadStep {
@@ -52,7 +55,11 @@ export class ResponseHeadParser {
       const line = this.#line.endsWith('\r') ? this.#line.slice(0, -1) : this.#line;
       this.#line = '';
       const step = this.#takeLine(line);
-      if (step === 'final') return { _tag: 'Head', head: this.#head(), end: at };
+      if (step === 'final') {
+        const headers = headerMapOf(this.#fields);
+        if (E.isLeft(headers)) return invalid(headers.left);
+        return { _tag: 'Head', head: { ...this.#statusLine(), headers: headers.right }, end: at };
+      }
       if (step !== null) return invalid(step);
     }
     return more;
@@ -86,14 +93,13 @@ export class ResponseHeadParser {
     if (!FIELD_VALUE.test(value)) return `a control character in the value of ${name}`;
     const key = name.toLowerCase();
     const earlier = this.#fields.get(key);
-    this.#fields.set(key, earlier === undefined ? value : `${earlier}, ${value}`);
+    if (earlier === undefined) this.#fields.set(key, [value]);
+    else earlier.push(value);
     return null;
   }
 
-  #head(): ResponseHead {
-    const status = this.#status ?? { minorVersion: 1, status: 0 };
-    // fromEntries makes own properties, so a field named `__proto__` cannot reach the prototype.
-    return { ...status, headers: Object.fromEntries(this.#fields) };
+  #statusLine(): { minorVersion: number; status: number } {
+    return this.#status ?? { minorVersion: 1, status: 0 };
   }
 }
 

@@ -99,6 +99,30 @@ export const httpContract = (name: string, make: () => NodeHttpPort): void => {
       await new Promise((resolve) => raw.close(resolve));
     });
 
+    it('R1, R17: a field of one value sent twice with that value counts once: a doubled Location is followed, a doubled ETag kept as the server gave it', async () => {
+      const raw = createServer((request, response) => {
+        if (request.url === '/twice') {
+          response.statusCode = 302;
+          response.setHeader('location', ['/real', '/real']);
+          response.end();
+          return;
+        }
+        const modified = 'Wed, 01 Jan 2020 00:00:00 GMT';
+        response.setHeader('etag', ['"e1"', '"e1"']);
+        response.setHeader('last-modified', [modified, modified]);
+        response.end(request.url === '/real' ? 'ok' : 'not this one');
+      });
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      const { port } = raw.address() as AddressInfo;
+      const response = right((await get(`http://127.0.0.1:${port}/twice`)).result);
+      expect(response.url).toBe(`http://127.0.0.1:${port}/real`);
+      expect(response.headers.etag).toBe('"e1"');
+      expect(response.headers['last-modified']).toBe('Wed, 01 Jan 2020 00:00:00 GMT');
+      expect((await readAll(response)).toString()).toBe('ok');
+      raw.closeAllConnections();
+      await new Promise((resolve) => raw.close(resolve));
+    });
+
     it('R5: does not decode a gzip body', async () => {
       server.fail({ kind: 'gzip' });
       const response = right((await get(server.url('/file'), { 'accept-encoding': 'identity' })).result);
