@@ -63,6 +63,27 @@ describe('the one escaping of everything printed (R38)', () => {
     );
   });
 
+  it('R37, R38: a JSON line with a signature beside a quote or a backslash stays valid JSON, the signature redacted', () => {
+    const quoted = fc.string({ unit: fc.constantFrom('a', '"', '\\', '\u009b', ' ', '?'), maxLength: 8 });
+    fc.assert(
+      fc.property(quoted, quoted, (before, after) => {
+        const message = `not a header field: "${before}bad line?sig=SECRET${after}"`;
+        const line = formatJsonLine({ event: 'error', code: 'ERR_BAD_RESPONSE', message });
+        expect(line.slice(0, -1)).not.toMatch(anyRaw);
+        const parsed = JSON.parse(line) as { message: string };
+        expect(parsed.message).not.toContain('SECRET');
+        expect(parsed.message).toContain('?sig=REDACTED');
+      }),
+    );
+    expect(
+      JSON.parse(formatJsonLine({ event: 'error', code: 'E', message: 'to ftp://evil/?sig=abc"x: no' })),
+    ).toEqual({
+      event: 'error',
+      code: 'E',
+      message: 'to ftp://evil/?sig=REDACTED"x: no',
+    });
+  });
+
   it('R38: writeLines ends each line and escapes a newline inside one: one message, one line', () => {
     let written = '';
     const stream = new Writable({

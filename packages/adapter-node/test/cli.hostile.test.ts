@@ -95,6 +95,30 @@ describe('rdl prints what a hostile server sends as visible text (R38)', () => {
     }
   });
 
+  it('R37, R38: a header line quoting a signature and a Location ending in a quote: every --json line parses, redacted', async () => {
+    const hostile = await HostileServer.start({ body, etag: '"h"' });
+    try {
+      const heads = [
+        'HTTP/1.1 200 OK\r\nbad line?sig=abc\r\nContent-Length: 3\r\n\r\nabc',
+        'HTTP/1.1 302 Found\r\nLocation: ftp://evil/?sig=abc"x\r\nContent-Length: 0\r\n\r\n',
+      ];
+      for (const text of heads) {
+        hostile.lie({ kind: 'raw', text }, 'HEAD');
+        hostile.lie({ kind: 'raw', text }, 'HEAD');
+        const run = await runCliInProcess([hostile.url(), '-o', 'out.bin', '--json'], dir());
+        expect(run.code).toBe(1);
+        const lines = run.stdout.split('\n').filter((line) => line !== '');
+        // Each line is one JSON object (runCliInProcess parses them too): none cut short by a redaction.
+        expect(lines.map((line) => JSON.parse(line) as unknown)).toHaveLength(run.events.length);
+        const error = run.events.find((e) => e.event === 'error');
+        expect(String(error?.message)).toContain('?sig=REDACTED');
+        expect(run.stdout).not.toContain('abc"');
+      }
+    } finally {
+      await hostile.close();
+    }
+  });
+
   it('R38: a file name holding U+202E, ESC and U+009B is printed escaped on every line', async () => {
     server.serve('/name.bin', body);
     const name = `invoice\u202egnp${CSI}\u001b[8m.exe`;
