@@ -462,6 +462,20 @@ describe('the resume hint', () => {
     );
   });
 
+  it('R37: only URL words are redacted: a file or folder whose name holds ;sig= or ?sig= is named as it is', () => {
+    expect(resumeCommand(['-m', '1', '-o', 'clip;sig=1.mp4', 'https://h/f'])).toBe(
+      "rdl -m 1 -o 'clip;sig=1.mp4' https://h/f",
+    );
+    expect(resumeCommand(['-d', 'x?Signature=2', '--output=a;sig=3', 'https://h/f?sig=s'])).toBe(
+      "rdl -d 'x?Signature=2' '--output=a;sig=3' 'https://h/f?sig=REDACTED'  # the signature was left out of the URL: put them back, or give the URL signed again",
+    );
+    expect(
+      resumeCommand(['-qo', 'b;sig=4', '--head-url', 'https://h/f?sig=s', '--', 'https://h/g?sig=t']),
+    ).toBe(
+      "rdl -qo 'b;sig=4' --head-url 'https://h/f?sig=REDACTED' -- 'https://h/g?sig=REDACTED'  # the signature was left out of the URL: put them back, or give the URL signed again",
+    );
+  });
+
   it('a list read from stdin (-i -, -i-, -qi -, --input-file=-) is to be given again on stdin; a file named - is not', () => {
     const again = '  # with the same list on its standard input';
     for (const argv of [['-i', '-'], ['-i-'], ['-qi', '-'], ['--input-file=-'], ['--input-file', '-']])

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatJsonLine } from '../src/cli/json.js';
-import { escapeControls, writeLines } from '../src/cli/render/escapeControls.js';
+import { escapeControls, redactUrls, writeLines } from '../src/cli/render/escapeControls.js';
 
 const controls = [
   ...Array.from({ length: 0x20 }, (_, i) => i),
@@ -67,7 +67,7 @@ describe('the one escaping of everything printed (R38)', () => {
     const quoted = fc.string({ unit: fc.constantFrom('a', '"', '\\', '\u009b', ' ', '?'), maxLength: 8 });
     fc.assert(
       fc.property(quoted, quoted, (before, after) => {
-        const message = `not a header field: "${before}bad line?sig=SECRET${after}"`;
+        const message = `bad Location: "${before}http://h/f?sig=SECRET${after}"`;
         const line = formatJsonLine({ event: 'error', code: 'ERR_BAD_RESPONSE', message });
         expect(line.slice(0, -1)).not.toMatch(anyRaw);
         const parsed = JSON.parse(line) as { message: string };
@@ -82,6 +82,22 @@ describe('the one escaping of everything printed (R38)', () => {
       code: 'E',
       message: 'to ftp://evil/?sig=REDACTED"x: no',
     });
+  });
+
+  it('R37: only URLs are redacted: a file name that looks like a query is printed as it is', () => {
+    expect(redactUrls('rdl: downloading https://h/f?sig=s&a=1 to /tmp/clip;sig=1.mp4 (1 MiB)')).toBe(
+      'rdl: downloading https://h/f?sig=REDACTED&a=1 to /tmp/clip;sig=1.mp4 (1 MiB)',
+    );
+    expect(redactUrls('rdl: saved /tmp/x?Signature=2.bin (1 MiB)')).toBe(
+      'rdl: saved /tmp/x?Signature=2.bin (1 MiB)',
+    );
+    const line = formatJsonLine({
+      event: 'skipped',
+      id: '1',
+      url: 'https://h/f?sig=s',
+      target: '/d/a;sig=1',
+    } as never);
+    expect(JSON.parse(line)).toMatchObject({ url: 'https://h/f?sig=REDACTED', target: '/d/a;sig=1' });
   });
 
   it('R38: writeLines ends each line and escapes a newline inside one: one message, one line', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseInputFile } from '../src/cli/inputFile.js';
+import { parseInputFile, urlProblem } from '../src/cli/inputFile.js';
 
 describe('rdl -i: the input file (aria2 style)', () => {
   it('reads URLs in order, skips blank lines and # comments, takes CRLF, names files with indented out=', () => {
@@ -55,6 +55,15 @@ describe('rdl -i: the input file (aria2 style)', () => {
         for (const entry of entries) expect(entry.url).toMatch(/^https?:\/\//);
         for (const problem of problems) expect(problem.line).toBeGreaterThan(0);
       }),
+    );
+  });
+
+  it('R37: a line that is no URL rdl fetches is quoted without its signature (no scheme://: nothing else redacts it)', () => {
+    expect(urlProblem('htp:/bad?sig=S3CRET&a=1')).toBe(
+      'unsupported scheme htp: in "htp:/bad?sig=REDACTED&a=1" (rdl fetches http and https)',
+    );
+    expect(urlProblem('example.com/f?X-Amz-Signature=S3CRET')).toBe(
+      'not a URL: "example.com/f?X-Amz-Signature=REDACTED"',
     );
   });
 

@@ -44,6 +44,22 @@ describe('rdl --max-time', () => {
     expect(await fileSha256(`${dir()}/slow.bin`)).toBe(sha256(body));
   });
 
+  it("R37: a file named clip;sig=1.mp4 is named so on every line and in the hint; the URL's signature is redacted", async () => {
+    server.serve('/clip.mp4', body);
+    const url = `${server.url('/clip.mp4')}?sig=SECRET`;
+    const cut = await runCliInProcess(
+      [url, '-m', '0.5', '--limit-rate', '100K', '-o', 'clip;sig=1.mp4'],
+      dir(),
+    );
+    expect(cut.code).toBe(28);
+    expect(cut.stderr).not.toContain('SECRET');
+    expect(cut.stderr).toContain(`to ${dir()}/clip;sig=1.mp4 (`);
+    expect(cut.stderr).toContain(
+      `  rdl '${server.url('/clip.mp4')}?sig=REDACTED' -m 0.5 --limit-rate 100K -o 'clip;sig=1.mp4'  # the signature was left out of the URL`,
+    );
+    expect(await listDir(dir())).toEqual(['clip;sig=1.mp4.part', 'clip;sig=1.mp4.rdl.json']);
+  });
+
   it('a download that ends within --max-time exits 0 as usual', async () => {
     server.serve('/quick.bin', body);
     const run = await runCliInProcess([server.url('/quick.bin'), '-m', '60', '-q'], dir());

@@ -7,6 +7,7 @@ import {
   isHttpUrl,
   MAX_CONNECTIONS,
   parseUrl,
+  redactSignatures,
   unparsedUrlShown,
   urlTooLong,
   withoutUserinfo,
@@ -188,7 +189,8 @@ export const booleanShorts: ReadonlySet<string> = new Set(
   Object.values(options).flatMap((o) => (o.type === 'boolean' && 'short' in o ? [o.short] : [])),
 );
 
-const valued = new Set(
+/** The flags that take a value, long and short (`--output`, `-o`). */
+export const valuedFlags: ReadonlySet<string> = new Set(
   Object.entries(options).flatMap(([name, o]) =>
     o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : [],
   ),
@@ -209,7 +211,7 @@ const joinNegativeValues = (argv: readonly string[]): string[] => {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = argv[i + 1];
-    if (valued.has(arg) && next !== undefined && /^-\d/.test(next)) {
+    if (valuedFlags.has(arg) && next !== undefined && /^-\d/.test(next)) {
       joined.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
       i++;
     } else {
@@ -223,8 +225,9 @@ const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string
   const tooLong = urlTooLong(value);
   if (tooLong !== null) return E.left(invalid(field, tooLong));
   const url = parseUrl(value);
-  // R37: a password in a URL is never printed, even in a URL that does not parse.
-  if (url === null) return E.left(invalid(field, `not a URL: ${JSON.stringify(unparsedUrlShown(value))}`));
+  // R37: a password or a signature in a URL is never printed, even in a URL that does not parse.
+  if (url === null)
+    return E.left(invalid(field, `not a URL: ${JSON.stringify(redactSignatures(unparsedUrlShown(value)))}`));
   if (!isHttpUrl(url)) {
     return E.left(invalid(field, `unsupported scheme ${url.protocol} (rdl fetches http and https)`));
   }

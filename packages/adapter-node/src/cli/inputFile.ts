@@ -1,4 +1,11 @@
-import { isHttpUrl, parseUrl, unparsedUrlShown, urlTooLong, withoutUserinfo } from '@rdl/core/rules';
+import {
+  isHttpUrl,
+  parseUrl,
+  redactSignatures,
+  unparsedUrlShown,
+  urlTooLong,
+  withoutUserinfo,
+} from '@rdl/core/rules';
 
 /** One download of a list: its URL, the name its `out=` line gave, and where it was written (R30 messages). */
 export interface ListEntry {
@@ -19,15 +26,16 @@ export interface InputProblem {
 export const maxInputFileBytes = 256 * 1024 * 1024;
 
 /**
- * Why `value` is not a URL rdl fetches, or `null` (R30). A password in it is never quoted (R37), and the quote is
- * cut at 200 characters.
+ * Why `value` is not a URL rdl fetches, or `null` (R30). A password or a signature in it is never quoted (R37: a
+ * line without `scheme://` is no URL the printed text redacts), and the quote is cut at 200 characters.
  */
 export const urlProblem = (value: string): string | null => {
   const tooLong = urlTooLong(value);
   if (tooLong !== null) return tooLong;
   const url = parseUrl(value);
-  const shown = JSON.stringify(withoutUserinfo(value).slice(0, 200));
-  if (url === null) return `not a URL: ${JSON.stringify(unparsedUrlShown(value).slice(0, 200))}`;
+  const shown = JSON.stringify(redactSignatures(withoutUserinfo(value)).slice(0, 200));
+  if (url === null)
+    return `not a URL: ${JSON.stringify(redactSignatures(unparsedUrlShown(value)).slice(0, 200))}`;
   if (!isHttpUrl(url)) return `unsupported scheme ${url.protocol} in ${shown} (rdl fetches http and https)`;
   return null;
 };

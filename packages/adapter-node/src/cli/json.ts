@@ -1,8 +1,7 @@
 import type { DownloadError, DownloadEvent, DownloadFailure } from '@rdl/core';
 import { describeFailure, failureCode } from '@rdl/core';
-import { redactSignatures } from '@rdl/core/rules';
 import { checkName } from './render/checkName.js';
-import { escapeControls } from './render/escapeControls.js';
+import { escapeControls, redactUrls } from './render/escapeControls.js';
 
 /** The lines `--json` prints, one object each, in the shape the command documents. */
 export type JsonLine =
@@ -71,10 +70,10 @@ export const failureLine = (failure: DownloadFailure): JsonLine => ({
 });
 
 /**
- * One JSON line, presigned URLs' secrets redacted (R37) and control characters escaped (R38): `JSON.stringify`
+ * One JSON line, the secrets of the URLs in it redacted (R37, `redactUrls`) and control characters escaped (R38): `JSON.stringify`
  * would leave C1 and bidi controls raw. Each string is redacted before it is quoted: over the JSON text, a value
  * running to the end of a query would take the `\` of an escaped `"` with it, and the `"` left would end the string
  * (a server's `bad line?sig=x"` made the line invalid JSON).
  */
 export const formatJsonLine = (line: JsonLine): string =>
-  `${escapeControls(JSON.stringify(line, (_key, value: unknown) => (typeof value === 'string' ? redactSignatures(value) : value)))}\n`;
+  `${escapeControls(JSON.stringify(line, (_key, value: unknown) => (typeof value === 'string' ? redactUrls(value) : value)))}\n`;

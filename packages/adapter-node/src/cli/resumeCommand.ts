@@ -1,5 +1,5 @@
 import { redactSignatures, withoutUserinfo } from '@rdl/core/rules';
-import { booleanShorts } from './args.js';
+import { booleanShorts, valuedFlags } from './args.js';
 
 /** `arg` as a POSIX shell word: as is when it holds only safe characters, else single-quoted. */
 export const shellWord = (arg: string): string =>
@@ -35,21 +35,68 @@ const valuedShort = (arg: string): { flag: string; head: string; rest: string } 
   return { flag: arg[at]!, head: arg.slice(0, at + 1), rest: arg.slice(at + 1) };
 };
 
-/** A word without the userinfo of the URL it is, or that a long option's `=` joins to it (`--proxy=http://u:p@…`). */
-const urlWithoutUserinfo = (word: string): string => {
-  const joined = /^(--[\w-]+=)(.*)$/s.exec(word);
-  return joined === null ? withoutUserinfo(word) : `${joined[1]}${withoutUserinfo(joined[2]!)}`;
+/** The options whose value is a URL, whose secrets the hint leaves out (R37). */
+const URL_OPTIONS: ReadonlySet<string> = new Set(['--head-url', '--proxy']);
+
+/**
+ * The words of `argv` that are URLs, each with what comes before the URL in it (`--proxy=`, or `''`): the
+ * positional words and the values of `--head-url` and `--proxy`. Only they are redacted: an `-o clip;sig=1.mp4`
+ * is a file name, and the hint must name that file.
+ */
+const urlWords = (argv: readonly string[]): Map<number, string> => {
+  const urls = new Map<number, string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      for (let rest = i + 1; rest < argv.length; rest += 1) urls.set(rest, '');
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const equals = arg.indexOf('=');
+      const name = equals < 0 ? arg : arg.slice(0, equals);
+      if (equals >= 0) {
+        if (URL_OPTIONS.has(name)) urls.set(i, `${name}=`);
+      } else if (valuedFlags.has(name)) {
+        if (URL_OPTIONS.has(name)) urls.set(i + 1, '');
+        i += 1;
+      }
+      continue;
+    }
+    const short = valuedShort(arg);
+    if (short !== null) {
+      if (short.rest === '' && valuedFlags.has(`-${short.flag}`)) i += 1;
+      continue;
+    }
+    // A group of booleans (`-sSL`) is no URL; `-` alone is a positional word.
+    if (!/^-[^-]/.test(arg)) urls.set(i, '');
+  }
+  return urls;
 };
+
+/** What the hint left out (R37): a value of `-u` or `-H`, a URL's user and password, a URL's signature. */
+interface LeftOut {
+  flagged: boolean;
+  password: boolean;
+  signature: boolean;
+}
 
 /**
  * `argv` word for word, with the secrets of `-u`/`--user` (the password) and `-H`/`--header` (the value) replaced
- * (R37) and every URL without its userinfo; `flagged`: a value of `-u` or `-H` was hidden.
+ * (R37), and every URL word (`urlWords`) without its userinfo and with its signature redacted.
  */
-const withoutSecrets = (argv: readonly string[]): { shown: string[]; flagged: boolean } => {
-  const shown = argv.map(urlWithoutUserinfo);
-  let flagged = false;
+const withoutSecrets = (argv: readonly string[]): { shown: string[]; left: LeftOut } => {
+  const shown = [...argv];
+  const left: LeftOut = { flagged: false, password: false, signature: false };
+  for (const [i, prefix] of urlWords(argv)) {
+    const url = argv[i]!.slice(prefix.length);
+    const bare = withoutUserinfo(url);
+    const redacted = redactSignatures(bare);
+    left.password ||= bare !== url;
+    left.signature ||= redacted !== bare;
+    shown[i] = `${prefix}${redacted}`;
+  }
   const replace = (i: number, word: string): void => {
-    flagged ||= word !== argv[i];
+    left.flagged ||= word !== argv[i];
     shown[i] = word;
   };
   for (let i = 0; i < argv.length; i += 1) {
@@ -67,7 +114,7 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; flagged: bo
     if (rest !== '') replace(i, `${head}${hide(flag, rest)}`);
     else if (i + 1 < argv.length) replace(i + 1, hide(flag, argv[++i]!));
   }
-  return { shown, flagged };
+  return { shown, left };
 };
 
 /**
@@ -97,11 +144,9 @@ const readsListFromStdin = (argv: readonly string[]): boolean => {
 };
 
 const withoutSecretsShown = (argv: readonly string[]): string => {
-  const { shown: bare, flagged } = withoutSecrets(argv);
-  const shown = bare.map(redactSignatures);
+  const { shown, left } = withoutSecrets(argv);
+  const { flagged, password, signature } = left;
   const command = ['rdl', ...shown].map(shellWord).join(' ');
-  const signature = shown.some((arg, i) => arg !== bare[i]);
-  const password = bare.some((arg, i) => arg !== argv[i]);
   const signedAgain = 'put them back, or give the URL signed again';
   if (flagged && signature)
     return `${command}  # the secrets were left out (${HIDDEN}), and the signature of the URL: ${signedAgain}`;

@@ -19,11 +19,19 @@ const escaped = (char: string): string => `\\u${char.charCodeAt(0).toString(16).
  */
 export const escapeControls = (text: string): string => text.replace(CONTROLS, escaped);
 
+/** A URL in a line of text: a scheme and `://`, up to what ends a URL there (a space, a quote, `<`, `>`). */
+const URL_IN_TEXT = /[a-z][a-z\d+.-]*:\/\/[^\s"'<>]*/gi;
+
 /**
- * `text` as the command prints it: the secrets of presigned URLs in it redacted (R37, `redactSignatures`: a
- * signature is a bearer secret, whether a message, a notice or an error quotes the URL), then escaped (R38).
+ * `text` with the secrets of every URL in it redacted (R37, `redactSignatures`: a signature is a bearer secret,
+ * whether a message, a notice or an error quotes the URL). Only URLs: a file name such as `clip;sig=1.mp4` is
+ * printed as it is, since the user must find that file. A URL quoted without its scheme (one that did not parse)
+ * is redacted where its message is written.
  */
-export const printable = (text: string): string => escapeControls(redactSignatures(text));
+export const redactUrls = (text: string): string => text.replace(URL_IN_TEXT, (url) => redactSignatures(url));
+
+/** `text` as the command prints it: the secrets of the URLs in it redacted (`redactUrls`), then escaped (R38). */
+export const printable = (text: string): string => escapeControls(redactUrls(text));
 
 /**
  * Writes `lines` to `stream`, each `printable` and ended by a newline: the edge where the command's text leaves it,
