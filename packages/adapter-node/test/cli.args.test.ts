@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/cli/args.js';
 import { parseInputFile } from '../src/cli/inputFile.js';
 import { defaultFileName, fallbackFileName, resolveOutputPath } from '../src/cli/outputPath.js';
+import { printable } from '../src/cli/render/escapeControls.js';
 import { resumeCommand, shellWord } from '../src/cli/resumeCommand.js';
 
 const url = 'https://example.test/files/data.bin';
@@ -426,6 +428,29 @@ describe('the resume hint', () => {
     expect(shellWord('https://h/a.bin?x=1&y=2')).toBe("'https://h/a.bin?x=1&y=2'");
     expect(shellWord("it's")).toBe(`'it'\\''s'`);
     expect(resumeCommand(['https://h/a b', '-o', 'out'])).toBe("rdl 'https://h/a b' -o out");
+  });
+
+  it('R38: a word with a control or bidi character is ANSI-C quoted in ASCII, and the printed hint gives the shell that word back', () => {
+    expect(shellWord('we\u001bird\u202e.bin')).toBe("$'we\\033ird\\342\\200\\256.bin'");
+    expect(shellWord("a'b\\\u009b")).toBe("$'a\\'b\\\\\\302\\233'");
+    // What a user pastes is the line as printed (escaped, R38); bash reads each word back to the bytes of argv.
+    const word = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('\u001b', '\u0007', '\n', '\u007f', '\u009b', '\u202e', '\u2066', '\u061c'),
+        fc.constantFrom('a', ' ', "'", '"', '\\', '$', '`', '0', '7', 'é', '漢', '?', ';'),
+      ),
+      minLength: 1,
+      maxLength: 12,
+    });
+    fc.assert(
+      fc.property(word, (arg) => {
+        const shown = printable(shellWord(arg));
+        expect(shown).toBe(shellWord(arg));
+        const read = execFileSync('bash', ['-c', `printf %s ${shown}`]);
+        expect(read.equals(Buffer.from(arg, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('R37: leaves a password in a URL out, and says so in a shell comment', () => {

@@ -1,9 +1,25 @@
 import { redactSignatures, withoutUserinfo } from '@rdl/core/rules';
 import { booleanShorts, valuedFlags } from './args.js';
+import { hasControl } from './render/escapeControls.js';
 
-/** `arg` as a POSIX shell word: as is when it holds only safe characters, else single-quoted. */
-export const shellWord = (arg: string): string =>
-  /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+/** One character inside `$'…'`: a control as the octal escapes of its UTF-8 bytes, `'` and `\` escaped. */
+const ansiC = (char: string): string => {
+  if (hasControl(char))
+    return [...Buffer.from(char, 'utf8')].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('');
+  return char === "'" || char === '\\' ? `\\${char}` : char;
+};
+
+/**
+ * `arg` as a shell word: as is when it holds only safe characters, else single-quoted. A word with a control or
+ * bidi character is ANSI-C quoted (`$'we\033ird.bin'`, bash, zsh, ksh, POSIX.1-2024's sh), its controls as octal
+ * bytes: the line is printed escaped (R38), and inside single quotes the `\u001b` it would show stays those six
+ * characters, so a pasted hint named another file and fetched it from byte 0.
+ */
+export const shellWord = (arg: string): string => {
+  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
+  if (hasControl(arg)) return `$'${[...arg].map(ansiC).join('')}'`;
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+};
 
 /** What stands for a secret left out of the printed command. */
 const HIDDEN = '…';

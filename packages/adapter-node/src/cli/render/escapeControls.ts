@@ -8,6 +8,9 @@ import { redactSignatures } from '@rdl/core/rules';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: those are exactly what is being escaped
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
+/** Whether `text` holds a character `escapeControls` escapes. */
+export const hasControl = (text: string): boolean => new RegExp(CONTROLS.source).test(text);
+
 const escaped = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
