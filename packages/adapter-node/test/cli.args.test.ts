@@ -472,6 +472,20 @@ describe('the resume hint', () => {
     );
   });
 
+  it('R37: leaves the user and password out of a --proxy without a scheme (http://), shown as typed', () => {
+    const hint = '  # the user and password were left out of the URL: put them back';
+    expect(resumeCommand(['https://h/a', '--proxy', 'my_user:S3CRET@127.0.0.1:13003'])).toBe(
+      `rdl https://h/a --proxy 127.0.0.1:13003${hint}`,
+    );
+    expect(resumeCommand(['https://h/a', '--proxy=alice:S3CRET@127.0.0.1:13003'])).toBe(
+      `rdl https://h/a --proxy=127.0.0.1:13003${hint}`,
+    );
+    expect(resumeCommand(['https://h/a', '--proxy', '127.0.0.1:13003'])).toBe(
+      'rdl https://h/a --proxy 127.0.0.1:13003',
+    );
+    expect(resumeCommand(['https://h/a', '--proxy', ''])).toBe("rdl https://h/a --proxy ''");
+  });
+
   it('R37: leaves the signature and credential of a presigned URL out, and says to put them back or sign again', () => {
     expect(
       resumeCommand(['https://b.s3.example/k?X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=abc', '-o', 'out']),

@@ -55,25 +55,26 @@ const valuedShort = (arg: string): { flag: string; head: string; rest: string } 
 const URL_OPTIONS: ReadonlySet<string> = new Set(['--head-url', '--proxy']);
 
 /**
- * The words of `argv` that are URLs, each with what comes before the URL in it (`--proxy=`, or `''`): the
- * positional words and the values of `--head-url` and `--proxy`. Only they are redacted: an `-o clip;sig=1.mp4`
- * is a file name, and the hint must name that file.
+ * The words of `argv` that are URLs, each with what comes before the URL in it (`--proxy=`, or `''`) and whether it
+ * is a proxy's: the positional words and the values of `--head-url` and `--proxy`. Only they are redacted: an
+ * `-o clip;sig=1.mp4` is a file name, and the hint must name that file.
  */
-const urlWords = (argv: readonly string[]): Map<number, string> => {
-  const urls = new Map<number, string>();
+const urlWords = (argv: readonly string[]): Map<number, { prefix: string; proxy: boolean }> => {
+  const urls = new Map<number, { prefix: string; proxy: boolean }>();
+  const positional = { prefix: '', proxy: false };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--') {
-      for (let rest = i + 1; rest < argv.length; rest += 1) urls.set(rest, '');
+      for (let rest = i + 1; rest < argv.length; rest += 1) urls.set(rest, positional);
       break;
     }
     if (arg.startsWith('--')) {
       const equals = arg.indexOf('=');
       const name = equals < 0 ? arg : arg.slice(0, equals);
       if (equals >= 0) {
-        if (URL_OPTIONS.has(name)) urls.set(i, `${name}=`);
+        if (URL_OPTIONS.has(name)) urls.set(i, { prefix: `${name}=`, proxy: name === '--proxy' });
       } else if (valuedFlags.has(name)) {
-        if (URL_OPTIONS.has(name)) urls.set(i + 1, '');
+        if (URL_OPTIONS.has(name)) urls.set(i + 1, { prefix: '', proxy: name === '--proxy' });
         i += 1;
       }
       continue;
@@ -84,9 +85,20 @@ const urlWords = (argv: readonly string[]): Map<number, string> => {
       continue;
     }
     // A group of booleans (`-sSL`) is no URL; `-` alone is a positional word.
-    if (!/^-[^-]/.test(arg)) urls.set(i, '');
+    if (!/^-[^-]/.test(arg)) urls.set(i, positional);
   }
   return urls;
+};
+
+/**
+ * A `--proxy` value without its userinfo, one without a scheme too (`alice:pw@host:3128`, which means http://):
+ * read as http:// for the userinfo to be found, shown as it was typed. Without the scheme, `alice:` read as one and
+ * left the password in (`my_user:pw@…`), or took the host for it (`alice:host:3128`).
+ */
+const proxyWithoutUserinfo = (value: string): string => {
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(value)) return withoutUserinfo(value);
+  const assumed = 'http://';
+  return withoutUserinfo(`${assumed}${value}`).slice(assumed.length);
 };
 
 /** What the hint left out (R37): a value of `-u` or `-H`, a URL's user and password, a URL's signature. */
@@ -103,9 +115,9 @@ interface LeftOut {
 const withoutSecrets = (argv: readonly string[]): { shown: string[]; left: LeftOut } => {
   const shown = [...argv];
   const left: LeftOut = { flagged: false, password: false, signature: false };
-  for (const [i, prefix] of urlWords(argv)) {
+  for (const [i, { prefix, proxy }] of urlWords(argv)) {
     const url = argv[i]!.slice(prefix.length);
-    const bare = withoutUserinfo(url);
+    const bare = proxy ? proxyWithoutUserinfo(url) : withoutUserinfo(url);
     const redacted = redactSignatures(bare);
     left.password ||= bare !== url;
     left.signature ||= redacted !== bare;
