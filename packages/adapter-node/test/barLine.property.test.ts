@@ -91,6 +91,24 @@ describe('barLine (property)', () => {
     expect(wide).toContain('| ETA 1s');
   });
 
+  it('R38: emoji shown in emoji presentation take two columns, from every block East Asian Width makes wide', () => {
+    // 🚀 U+1F680, 🛒 U+1F6D2, 🫠 U+1FAE0, ✅ U+2705, ⚡ U+26A1, ⌚ U+231A, 🈚 U+1F21A; then some narrow ones beside them.
+    expect(['🚀', '🛒', '🫠', '✅', '⚡', '⌚', '🈚', '\u3000', '＄'].map(columnsOf)).toEqual([
+      2, 2, 2, 2, 2, 2, 2, 2, 2,
+    ]);
+    expect(['✓', '☺', '→', '½', '\u3099'].map(columnsOf)).toEqual([1, 1, 1, 1, 0]);
+    const shown = barLine({
+      width: 60,
+      fraction: 0.5,
+      name: { text: '🚀🛒🫠✅⚡⌚🈚🚀🛒🫠✅⚡⌚🈚', min: 12, max: 24 },
+      parts: [{ text: ' 50.0 %' }],
+      bar: { min: 10, max: 20 },
+    });
+    // Twelve emoji fill the 24 columns of the name; the line stays within the 59 columns left free.
+    expect(shown.startsWith('🚀🛒🫠✅⚡⌚🈚🚀🛒🫠✅⚡ █')).toBe(true);
+    expect([...shown].reduce((sum, char) => sum + columnsOf(char), 0)).toBeLessThanOrEqual(59);
+  });
+
   it('R38: a name of wide characters takes two columns each; a combining mark none', () => {
     expect(['a', 'é', '漢', 'ア', '한', '🎉', '\u0301'].map(columnsOf)).toEqual([1, 1, 2, 2, 2, 2, 0]);
     const shown = barLine({
