@@ -37,6 +37,17 @@ export class OpfsStorage extends PartFileStorage {
   }
 }
 
+/**
+ * What a sync handle's write or truncate that did not do what was asked threw, had it thrown. Chromium's do not
+ * throw when the origin's quota runs out: `write` answers an error code read as unsigned (4294967288, `-8`, no
+ * space) after writing a prefix or nothing, and `truncate` leaves the size as it was. A file short of the end asked
+ * for is taken as the quota's doing (R40), so the download fails `QuotaExceeded`; anything else is an I/O error.
+ */
+const failedChange = (handle: SyncAccessHandle, end: number, what: string): DOMException =>
+  handle.getSize() < end
+    ? new DOMException(`${what}: the origin's storage quota is used up`, 'QuotaExceededError')
+    : new DOMException(what, 'InvalidStateError');
+
 /** One open `<target>.part` with its sync handle and its lock. Every call is synchronous underneath. */
 class OpfsPartFile implements PartFile {
   #handle: SyncAccessHandle | null;
@@ -95,8 +106,13 @@ class OpfsPartFile implements PartFile {
       let done = 0;
       while (done < bytes.length) {
         const written = handle.write(bytes.subarray(done), { at: offset + done });
-        if (written <= 0)
-          throw new DOMException(`wrote ${done} of ${bytes.length} bytes`, 'InvalidStateError');
+        if (written <= 0 || written > bytes.length - done) {
+          throw failedChange(
+            handle,
+            offset + bytes.length,
+            `wrote ${done} of ${bytes.length} bytes at ${offset}`,
+          );
+        }
         done += written;
       }
     });
@@ -108,6 +124,9 @@ class OpfsPartFile implements PartFile {
       let done = 0;
       while (done < buffer.length) {
         const read = handle.read(buffer.subarray(done), { at: offset + done });
+        if (read > buffer.length - done) {
+          throw new DOMException(`read ${done} of ${buffer.length} bytes at ${offset}`, 'InvalidStateError');
+        }
         if (read <= 0) break;
         done += read;
       }
@@ -116,7 +135,16 @@ class OpfsPartFile implements PartFile {
   }
 
   truncate(length: number): TE.TaskEither<StorageFailure, void> {
-    return this.#sync((handle) => handle.truncate(length));
+    return this.#sync((handle) => {
+      handle.truncate(length);
+      if (handle.getSize() !== length) {
+        throw failedChange(
+          handle,
+          length,
+          `truncated to ${length} bytes, the part file has ${handle.getSize()}`,
+        );
+      }
+    });
   }
 
   flush(): TE.TaskEither<StorageFailure, void> {

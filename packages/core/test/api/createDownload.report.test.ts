@@ -1,10 +1,12 @@
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import { createDownload } from '../../src/api/createDownload.js';
 import { fault } from '../../src/memory/faults.js';
 import { isDownloadError } from '../../src/model/DownloadError.js';
+import type { PartFile, StoragePort } from '../../src/ports/StoragePort.js';
 import {
   begin,
   bytesDiff,
@@ -155,6 +157,46 @@ describe('createDownload: integrity and reporting', () => {
     expect(end.code).toBe('ERR_NO_SPACE');
     expect(w.storage.isLocked(TARGET)).toBe(false);
     expect(w.checkpoints.keys()).toEqual([TARGET]);
+  });
+
+  it('R19, R21: a storage whose writes past a point are lost but answer Right never commits; the next start resumes from what it holds', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    // A browser's sync handle under a full quota: the writes seem to go through, the file stays short.
+    const losing: StoragePort = {
+      open: (target) =>
+        TE.map(
+          (part: PartFile): PartFile => ({
+            size: () => part.size(),
+            write: (offset, bytes) => (offset >= 30_000 ? TE.right(undefined) : part.write(offset, bytes)),
+            read: (offset, length) => part.read(offset, length),
+            truncate: (length) => part.truncate(length),
+            flush: () => part.flush(),
+            commit: () => part.commit(),
+            discard: () => part.discard(),
+            close: () => part.close(),
+          }),
+        )(w.storage.open(target)),
+      remove: (target) => w.storage.remove(target),
+      targetSize: (target) => w.storage.targetSize(target),
+      readTarget: (target, offset, length) => w.storage.readTarget(target, offset, length),
+    };
+    const first = begin(w, { expectedSha256: bytesToHex(sha256(content)), checkpointIntervalMs: 0 }, true, {
+      ...w.ports,
+      storage: losing,
+    });
+    const end = await finish(w, first);
+    expect(end.code).toBe('ERR_IO');
+    expect((end.error as Error).message).toMatch(/the part file holds \d+ bytes where 60000 were written/);
+    expect(w.storage.fileOf(TARGET)).toBeNull();
+    const kept = w.storage.partOf(TARGET)?.length ?? 0;
+    expect(kept).toBeGreaterThanOrEqual(30_000);
+    expect(kept).toBeLessThan(SIZE);
+
+    const second = begin(w);
+    expect((await finish(w, second)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    expect(gets(w).at(-1)?.headers.range).toBe(`bytes=${kept}-`);
   });
 
   it('R40: a download that cannot fit fails with ERR_NO_SPACE before its data request, and leaves nothing', async () => {

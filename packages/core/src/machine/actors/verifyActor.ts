@@ -38,6 +38,17 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
       actual: String(bytes),
     });
   }
+  // A storage that lost writes and said they went through (a browser's full quota) left a file short of the bytes
+  // counted: it is never committed, and the next start resumes from what the file really holds (R19, R21). Looked
+  // at before the truncate, which would make a short file long with zeros.
+  const size = await part.size()();
+  if (E.isLeft(size)) return failed(size.left);
+  if (size.right < bytes) {
+    return failed({
+      _tag: 'IoError',
+      message: `${options.target}: the part file holds ${size.right} bytes where ${bytes} were written`,
+    });
+  }
   // Bytes past those counted were never trusted (R20, R21).
   const trimmed = await part.truncate(bytes)();
   if (E.isLeft(trimmed)) return failed(trimmed.left);
