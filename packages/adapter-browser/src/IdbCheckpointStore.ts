@@ -1,6 +1,6 @@
 import type { CheckpointStore, StorageFailure } from '@rdl/core';
 import type * as TE from 'fp-ts/TaskEither';
-import { OneStoreDatabase } from './idbDatabase.js';
+import { OneStoreDatabase, storedText } from './idbDatabase.js';
 
 /** Where an `IdbCheckpointStore` keeps its records. */
 export interface IdbCheckpointStoreOptions {
@@ -27,8 +27,8 @@ export class IdbCheckpointStore implements CheckpointStore {
     return this.#db.attempt(`checkpoint of ${target}`, async (db) => {
       const value: unknown = await db.get(STORE, target);
       if (value === undefined) return null;
-      // Untrusted: anything but text is handed to core's decoder as text, which rejects it (R22).
-      return typeof value === 'string' ? value : String(value);
+      // Untrusted: anything but text is handed to core's decoder as text that it rejects (R22).
+      return storedText(value);
     });
   }
 

@@ -1,6 +1,6 @@
 import type { QueueStore, StorageFailure, StoredItem } from '@rdl/core';
 import type * as TE from 'fp-ts/TaskEither';
-import { OneStoreDatabase } from './idbDatabase.js';
+import { OneStoreDatabase, storedText } from './idbDatabase.js';
 
 /** Where an `IdbQueueStore` keeps its items. */
 export interface IdbQueueStoreOptions {
@@ -38,10 +38,7 @@ export class IdbQueueStore implements QueueStore {
       const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
       const taken = new Set(keys.filter((key): key is string => typeof key === 'string'));
       this.#foreign = new Map();
-      return keys.map((key, index) => {
-        const value: unknown = values[index];
-        return { id: this.#idOf(key, taken), text: typeof value === 'string' ? value : String(value) };
-      });
+      return keys.map((key, index) => ({ id: this.#idOf(key, taken), text: storedText(values[index]) }));
     });
   }
 

@@ -3,6 +3,13 @@ import type * as TE from 'fp-ts/TaskEither';
 import { type IDBPDatabase, type OpenDBCallbacks, openDB } from 'idb';
 import { toStorageFailure } from './storageFailure.js';
 
+/**
+ * A stored value as the text a store hands to core's decoder, which rejects all but its own text (R22). A value that
+ * is not text (planted, or a bug's) is read as empty text, never converted: `String()` runs what the value holds,
+ * and `{ toString: 0 }` makes it throw.
+ */
+export const storedText = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 /** Upgrades tried before a store that others keep overtaking gives up. */
 const MAX_UPGRADE_TRIES = 8;
 

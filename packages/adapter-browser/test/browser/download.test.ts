@@ -1,7 +1,9 @@
 import { isDownloadError } from '@rdl/core';
+import { openDB } from 'idb';
 import { describe, expect, inject, it, vi } from 'vitest';
 import './provided.js';
 import { patternBytes } from '../../demo/patternBytes.js';
+import { IdbCheckpointStore } from '../../src/IdbCheckpointStore.js';
 import {
   createDownload,
   createDownloadHere,
@@ -118,6 +120,28 @@ describe('createDownload in Chromium', () => {
     expect(again._tag).toBe('Right');
     if (again._tag === 'Right') await again.right.discard()();
     await removeOpfsEntry(folder);
+  });
+});
+
+describe('createDownload over a hostile checkpoint record', () => {
+  it('R22: a checkpoint record that is no text and whose String() throws ({ toString: 0 }) is reported torn, and the download starts afresh', async () => {
+    const target = `${uniqueFolder('hostile-checkpoint')}.bin`;
+    // The checkpoint database and its store exist; then the record is planted as a tamperer (or a bug) would.
+    await new IdbCheckpointStore().save(target, 'warm-up')();
+    const db = await openDB('rdl');
+    await db.put('checkpoints', { toString: 0 }, target);
+    db.close();
+    expect(await savedDownload(target)).toBeNull();
+    const download = createDownload({ url: `${files}/files/small.bin`, target, computeSha256: true });
+    const notices: string[] = [];
+    download.subscribe((event) => {
+      if (event.type === 'notice') notices.push(event.code);
+    });
+    download.start();
+    expect((await download.result).sha256).toBe(await sha256(SMALL));
+    expect(notices).toContain('CHECKPOINT_INVALID');
+    expect(new Uint8Array(await (await getDownloadedFile(target)).arrayBuffer())).toEqual(SMALL);
+    await removeDownloadedFile(target);
   });
 });
 

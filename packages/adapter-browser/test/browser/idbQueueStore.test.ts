@@ -86,6 +86,23 @@ describe('IdbQueueStore under hostile records', () => {
     expect(await keysIn(databaseName)).toEqual([kept.id]);
   });
 
+  it('R45: R22: a record whose String() throws ({ toString: 0 }) is dropped alone; the valid items come back', async () => {
+    const databaseName = uniqueFolder('rdl-queue-hostile');
+    const kept = await storedItem(databaseName);
+    await plant(databaseName, '900', { toString: 0 });
+
+    const next = pausedQueue(freshStore(databaseName));
+    const notices: QueueEvent[] = [];
+    next.on('notice', (event) => notices.push(event));
+    await next.ready;
+    await next.flushed();
+    expect(next.items().map((item) => [item.id, item.target])).toEqual([[kept.id, 'a.bin']]);
+    expect(notices).toEqual([
+      expect.objectContaining({ code: 'QUEUE_ITEM_INVALID', message: expect.stringContaining('1 stored') }),
+    ]);
+    expect(await keysIn(databaseName)).toEqual([kept.id]);
+  });
+
   it('R45: R22: keys that are not text never share an id with a text key, and their records are removed when dropped', async () => {
     const databaseName = uniqueFolder('rdl-queue-hostile');
     const kept = await storedItem(databaseName);
