@@ -80,6 +80,8 @@ export interface ResponseHead {
   readonly headers: Readonly<Record<string, string>>;
   /** The URL that answered, after redirects (a link that redirects to a presigned URL); absent: the checkpoint's. */
   readonly url?: string;
+  /** The request was redirected: another URL than the one asked answered. */
+  readonly redirected?: boolean;
 }
 
 /** What to do with an answer to a data request. */

@@ -210,6 +210,11 @@ export const classifyResponse = (
   if (request.condition === 'none' && comparison !== 'same') {
     return { _tag: 'Restart', reason: 'NO_STRONG_VALIDATOR' };
   }
+  // R13, R17: a range redirected elsewhere was answered by a server that never named the version asked for (it may
+  // ignore If-Match): only the same strong validators prove its bytes are of the version held.
+  if (response.redirected === true && comparison !== 'same') {
+    return { _tag: 'Restart', reason: 'SOURCE_CHANGED' };
+  }
   if (contentLength !== null && contentLength !== range.last - range.first + 1) {
     return bad(`Content-Length ${contentLength} does not match Content-Range ${headers['content-range']}`);
   }

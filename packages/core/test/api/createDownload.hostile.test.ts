@@ -2,9 +2,11 @@ import { md5 } from '@noble/hashes/legacy.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from '../../src/hashing/crc64.js';
 import { fault } from '../../src/memory/faults.js';
+import type { HttpPort } from '../../src/ports/HttpPort.js';
 import type { PartFile, StoragePort } from '../../src/ports/StoragePort.js';
 import { decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
 import {
@@ -19,6 +21,7 @@ import {
   same,
   TARGET,
   URL_A,
+  type World,
   world,
   worldServing,
 } from '../support/machineHarness.js';
@@ -42,6 +45,63 @@ describe('createDownload against hostile servers and hosts', () => {
     // Each wait after the first grows (the backoff holds): the retries are not a loop.
     const waits = eventsOf(run, 'retry').map((e) => e.attempt);
     expect(waits).toEqual([...waits].sort((a, b) => a - b));
+  });
+
+  /**
+   * `w`'s server, except that ranged GETs (the first `times`) are answered as if redirected to another host: a 206
+   * of the asked range, of other bytes, with no ETag nor Last-Modified (it ignored the If-Match it was sent).
+   */
+  const mirroredRanges = (w: World, other: Uint8Array, times: number): HttpPort => {
+    let left = times;
+    return {
+      request: (request) => {
+        const m = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
+        if (m === null || left <= 0) return w.server.request(request);
+        left--;
+        const first = Number(m[1]);
+        const last = m[2] === '' ? other.length - 1 : Math.min(Number(m[2]), other.length - 1);
+        const bytes = other.slice(first, last + 1);
+        return TE.right({
+          status: 206,
+          url: 'https://mirror.example/a.bin',
+          headers: {
+            'content-range': `bytes ${first}-${last}/${other.length}`,
+            'content-length': String(bytes.length),
+          },
+          body: (async function* () {
+            yield bytes;
+          })(),
+        });
+      },
+    };
+  };
+
+  it('R13, R17: a range answered from another host after a redirect, naming no version, is not trusted: the run restarts (SOURCE_CHANGED), never a file of two servers', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    const run = begin(w, { connections: 1 }, true, {
+      ...w.ports,
+      http: mirroredRanges(w, bytesOf(SIZE, 5), 1),
+    });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toEqual(['SOURCE_CHANGED']);
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R13, R17, R41: segments answered from another host after a redirect, naming no version, are not written: one version only', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 5 });
+    const http = mirroredRanges(w, bytesOf(SIZE, 6), 3);
+    const run = begin(w, { connections: 4, minSegmentBytes: 4_000, writeBufferBytes: 2_000 }, true, {
+      ...w.ports,
+      http,
+    });
+    const end = await finish(w, run);
+    expect(end.code).toBeNull();
+    expect(eventsOf(run, 'restart').map((e) => e.reason)).toContain('SOURCE_CHANGED');
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
   it('R25: a server whose resource changes at every request gives TooManyRestarts, with backoff between them', async () => {

@@ -7,6 +7,7 @@ import { type AbortHandle, createAbortHandle } from '../../ports/abort.js';
 import { isBadBodyError } from '../../ports/bodyError.js';
 import type { Clock, TimerId } from '../../ports/Clock.js';
 import type { HttpPort } from '../../ports/HttpPort.js';
+import { compareCheckpointUrl } from '../../rules/checkpointUrl.js';
 import { classifyResponse } from '../../rules/classifyResponse.js';
 import { buildDataRequest } from '../../rules/dataRequest.js';
 import { checkSpeed, heldBack, type SpeedWindow, speedWindowAt } from '../../rules/lowSpeed.js';
@@ -162,7 +163,12 @@ export class RangeFetch {
     const checkpoint = this.#input.checkpoint();
     const decision = classifyResponse(
       range,
-      { status: response.status, headers: response.headers, url: response.url },
+      {
+        status: response.status,
+        headers: response.headers,
+        url: response.url,
+        redirected: compareCheckpointUrl(this.#input.url, response.url) !== 'same',
+      },
       checkpoint,
       {
         onChange: options.onChange,
