@@ -104,6 +104,20 @@ const processMayRun = async (owner: LockOwner): Promise<boolean> => {
 const maxLockBytes = 64 * 1024;
 
 /**
+ * Whether `text` may be rdl's lock, whole or torn: one that parses as an owner, or what a crash while one was
+ * written in place leaves (nothing, or the start of its JSON). Anything else at the lock's name is a file of the
+ * user's own (`Gemfile.lock` beside a download of `Gemfile`), never taken over nor removed (R31).
+ */
+const mayBeLock = (text: string | null): boolean =>
+  text !== null && (parseOwner(text) !== null || '{"pid":'.startsWith(text) || text.startsWith('{"pid":'));
+
+const notALock: { readonly _tag: 'Unsafe'; readonly reason: string } = {
+  _tag: 'Unsafe',
+  reason:
+    "a file of yours that is not rdl's lock is there, and is left as it is (move it, or name the download otherwise)",
+};
+
+/**
  * Whether the lock whose text is `text` belongs to a process that may still run. A lock from another host cannot
  * be checked, so it counts as held; one that cannot be read as an owner counts as held while it is fresh (a crash
  * mid-write), given its modification time.
@@ -125,7 +139,7 @@ type LockFile =
 /**
  * Reads the lock at `path` as `readOwnFile` does: a link, a FIFO, a device, a hard link or another user's file is
  * never read nor followed, and never taken over: it is `Unsafe` and stays as it is (R31). A file of this user too
- * big to be a lock is not read: a torn lock, taken over once old (R33).
+ * big to be a lock is not read (R33), and is no lock (`mayBeLock`).
  */
 const readOnce = async (path: string): Promise<LockFile> => {
   const read = await readOwnFile(path, maxLockBytes);
@@ -237,6 +251,7 @@ export const acquireLock = async (path: string): Promise<LockAttempt> => {
     const lock = await readLock(path);
     if (lock._tag === 'Unsafe') return lock;
     if (lock._tag === 'Missing') continue;
+    if (!mayBeLock(lock.text)) return notALock;
     if (await ownerMayRun(lock.text, lock.mtimeMs)) return { _tag: 'Busy' };
     const again = await readLock(path);
     if (again._tag === 'Found' && again.text === lock.text) await releaseLock(path);
@@ -295,6 +310,7 @@ export const lockState = async (path: string): Promise<Exclude<LockAttempt, { _t
   const lock = await readLock(path);
   if (lock._tag === 'Missing') return null;
   if (lock._tag === 'Unsafe') return lock;
+  if (!mayBeLock(lock.text)) return notALock;
   return (await ownerMayRun(lock.text, lock.mtimeMs)) ? { _tag: 'Busy' } : null;
 };
 

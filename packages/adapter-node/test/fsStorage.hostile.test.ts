@@ -148,16 +148,40 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
 describe('FsStorage and lock files it must not trust (R33)', () => {
   const owner = (pid: number) => JSON.stringify({ pid, startedAt: 1, hostname: hostname() });
 
-  it('R33: a lock of this user too big to be one is not read: a torn lock, busy while fresh, taken over once old', async () => {
+  it('R33: a file of this user at the lock name too big to be a lock is not read, nor taken over: ERR_UNSAFE_PATH, left as it is', async () => {
     // 600 MiB, sparse: reading it would take seconds and that much memory.
     await writeFile(lockPathOf(target()), owner(process.pid));
     await truncate(lockPathOf(target()), 600 * 1024 * 1024);
-    await expectLeft(new FsStorage().open(target()), 'TargetBusy');
     const old = new Date(Date.now() - 60_000);
     await utimes(lockPathOf(target()), old, old);
-    const file = await expectRight(new FsStorage().open(target()));
-    expect((await stat(lockPathOf(target()))).size).toBeLessThan(1024);
-    await expectRight(file.close());
+    await expectLeft(new FsStorage().open(target()), 'UnsafePath');
+    expect((await stat(lockPathOf(target()))).size).toBe(600 * 1024 * 1024);
+  });
+
+  it.each([
+    ['a Gemfile.lock', '# Gemfile.lock\nGEM\n  remote: https://rubygems.org/\n'],
+    ['JSON of another tool', '{"name":"app","lockfileVersion":3}'],
+    ['a line of text', 'x'],
+  ])(
+    "R31, R33: %s at the lock's name is a file of the user's own: never taken over nor removed, however old (ERR_UNSAFE_PATH); a cancel leaves it too",
+    async (_, text) => {
+      await writeFile(lockPathOf(target()), text);
+      const old = new Date(Date.now() - 3_600_000);
+      await utimes(lockPathOf(target()), old, old);
+      await expectLeft(new FsStorage().open(target()), 'UnsafePath');
+      await expectLeft(new FsStorage().remove(target()), 'UnsafePath');
+      expect(await readFile(lockPathOf(target()), 'utf8')).toBe(text);
+    },
+  );
+
+  it('R23, R33: what a crash leaves of a lock written in place (nothing, or the start of its JSON) is still taken over once old', async () => {
+    for (const torn of ['', '{"p', '{"pid":12']) {
+      await writeFile(lockPathOf(target()), torn);
+      const old = new Date(Date.now() - 60_000);
+      await utimes(lockPathOf(target()), old, old);
+      const file = await expectRight(new FsStorage().open(target()));
+      await expectRight(file.close());
+    }
   });
 });
 
