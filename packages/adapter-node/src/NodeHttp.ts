@@ -65,7 +65,9 @@ export interface NodeHttpOptions {
   readonly maxConnectionsPerOrigin?: number;
   /**
    * The most milliseconds a new connection may take to connect, TLS handshake included (`rdl --connect-timeout`);
-   * past it the request fails as a `NetworkError`, retried by core as any other. Default none: core's stall timeout
+   * past it the request fails as a `NetworkError`, retried by core as any other. Through a proxy it bounds the
+   * connect to the proxy and, for https, its answer to CONNECT (past either, a `ProxyRefused` `unreachable` naming
+   * the proxy, retried as well), then the TLS handshake inside the tunnel. Default none: core's stall timeout
    * bounds a request that gets no answer, connect included.
    */
   readonly connectTimeoutMs?: number;
@@ -259,7 +261,8 @@ export class NodeHttp implements HttpPort {
   async #connect(origin: Origin, signal: AbortSignalLike): Promise<E.Either<HttpFailure, Connection>> {
     let tunnel: Socket | null = null;
     if (origin.secure && origin.proxy !== null) {
-      const opened = await openTunnel(origin.proxy, origin.host, origin.port, signal);
+      const { connectTimeoutMs } = this.#settings;
+      const opened = await openTunnel(origin.proxy, origin.host, origin.port, signal, connectTimeoutMs);
       if (E.isLeft(opened)) {
         this.#release(origin.key);
         return opened;

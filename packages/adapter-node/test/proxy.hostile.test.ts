@@ -124,6 +124,24 @@ describe('a hostile proxy: a one-line typed error, nothing written, no hang', ()
     expect(outcome.error.message).not.toContain('pw');
   });
 
+  it('R25: a proxy that accepts and never answers CONNECT is unreachable past connectTimeoutMs, named with the time, and retried', async () => {
+    const proxy = await fakeProxy(() => undefined);
+    http = new NodeHttp({ proxy: proxy.url(), connectTimeoutMs: 100 });
+    // A stall timeout no run reaches: only the connect timeout can end a request.
+    const outcome = await fails(
+      { url: httpsUrl, target: join(dir(), 'f.bin'), retry: { retries: 1 }, stallTimeoutMs: 600_000 },
+      { http },
+    );
+    expect(outcome.error.failure).toMatchObject({ last: { _tag: 'ProxyRefused', reason: 'unreachable' } });
+    expect(outcome.error.message).toBe(
+      `gave up after 2 attempts: proxy ${proxy.url().replace(/\/$/, '')}: did not answer CONNECT origin.test:8443 within 0.1 s (connect timeout)`,
+    );
+    // The probe's HEAD and its GET fallback (R16), each tried twice: every one a CONNECT left unanswered.
+    const lines = proxy.requests.map((request) => request.head.split('\r\n')[0]);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(lines)).toEqual(new Set(['CONNECT origin.test:8443 HTTP/1.1']));
+  });
+
   it('R37: the proxy’s credentials go on CONNECT and on each absolute-form request, to the proxy alone', async () => {
     const proxy = await fakeProxy((socket) =>
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n'),

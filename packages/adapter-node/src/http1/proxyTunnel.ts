@@ -15,12 +15,16 @@ export const authorityOf = (host: string, port: number): string =>
  * speaks first in TLS, so a byte there is garbage); otherwise why not, as `ProxyRefused`: `unreachable` when the
  * proxy could not be reached or closed before answering, `refused` with the status of any other answer,
  * `malformed` for a head that breaks HTTP (over 64 KiB included). Never rejects; an abort destroys the socket.
+ * `connectTimeoutMs` (`null`: none) bounds the TCP connect to the proxy, and then its answer to CONNECT: a proxy
+ * that never accepts, or accepts and stays silent, is `unreachable` past it, retried as one that refuses (R25);
+ * without it only core's stall timeout would end the wait, and no message would name the proxy.
  */
 export const openTunnel = (
   proxy: ProxyEndpoint,
   host: string,
   port: number,
   signal: AbortSignalLike,
+  connectTimeoutMs: number | null,
 ): Promise<E.Either<HttpFailure, Socket>> =>
   new Promise((resolve) => {
     const target = authorityOf(host, port);
@@ -28,7 +32,18 @@ export const openTunnel = (
     const socket = connect({ host: proxy.host, port: proxy.port });
     socket.setNoDelay(true);
     let connected = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = (what: () => string): void => {
+      if (connectTimeoutMs === null) return;
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => refused('unreachable', `${what()} within ${connectTimeoutMs / 1000} s (connect timeout)`),
+        connectTimeoutMs,
+      );
+      timer.unref();
+    };
     const settle = (result: E.Either<HttpFailure, Socket>): void => {
+      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       socket.off('data', onData);
       socket.off('error', onError);
@@ -64,6 +79,7 @@ export const openTunnel = (
     };
     socket.on('connect', () => {
       connected = true;
+      bound(() => `did not answer CONNECT ${target}`);
       const credentials =
         proxy.authorization === null ? '' : `proxy-authorization: ${proxy.authorization}\r\n`;
       socket.write(
@@ -74,6 +90,7 @@ export const openTunnel = (
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
+    bound(() => `cannot be reached: TCP connect to ${authorityOf(proxy.host, proxy.port)} not done`);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
   });
