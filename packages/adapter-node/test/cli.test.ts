@@ -293,6 +293,20 @@ describe('rdl: signals pause with the checkpoint saved (R24)', () => {
   });
 });
 
+describe('rdl: the reader of stdout gone (R24)', () => {
+  it('R24: rdl --json | head -1: once the reader is gone, exit 141 (SIGPIPE), the checkpoint saved', async () => {
+    const dir = await folder();
+    const run = spawnRdl([`${site.server.origin}/slow/slow.bin`, '-o', 'out.bin', '--json'], dir);
+    expect(await run.waitFor((e) => bytesOf(e) > 0)).not.toBeNull();
+    // As `head` does once it has its line: its end of the pipe closed, the next line written is EPIPE.
+    run.child.stdout?.destroy();
+    const exit = await run.exit;
+    expect(exit.code).toBe(141);
+    expect(exit.stderr).toContain('rdl: paused at ');
+    expect(await listDir(dir)).toEqual(['out.bin.part', 'out.bin.rdl.json']);
+  });
+});
+
 describe('rdl: one target, one download (R23)', () => {
   const faults = useFaultServer();
   const held = generateBytes(3 * MiB, 23);
