@@ -128,6 +128,34 @@ describe('rdl on a terminal', () => {
     );
   });
 
+  it("R45: on a narrow terminal a list's saved line wider than it wraps, whole, instead of losing its end", async () => {
+    const names = ['a-file-whose-name-is-long-enough-to-pass-the-edge.bin', 'b.bin'];
+    names.forEach((name, i) => {
+      server.serve(`/wide/${name}`, generateBytes(160 * KiB, 60 + i));
+    });
+    const columns = 60;
+    const run = await runInTerminal(
+      [...names.map((n) => server.url(`/wide/${n}`)), '-j', '2'],
+      dir(),
+      columns,
+    );
+    expect(run.code, run.screen.lines().join('\n')).toBe(0);
+    expect(run.screen.strays).toEqual([]);
+    const saved = `rdl: saved ${join(dir(), names[0]!)} (160.0 KiB)`;
+    expect(saved.length).toBeGreaterThan(columns);
+    // Its rows, each as wide as the terminal but the last, read back as the whole line.
+    const rows = run.screen.lines();
+    const first = rows.findIndex((row) => row.startsWith(`rdl: saved ${join(dir(), 'a-')}`));
+    expect(first, rows.join('\n')).toBeGreaterThanOrEqual(0);
+    const wrapped = Math.ceil(saved.length / columns);
+    const joined = rows
+      .slice(first, first + wrapped)
+      .map((row, i) => (i < wrapped - 1 ? row.padEnd(columns) : row))
+      .join('');
+    expect(joined).toBe(saved);
+    expect(rows.at(-1)).toBe('rdl: 2 done, of 2');
+  });
+
   it('R38: -J and a Content-Disposition name holding OSC, BEL, CSI (U+009B) and U+202E: a visible notice, then the bar', async () => {
     const name = '%1B%5D0%3Bowned%07%C2%9B31m%E2%80%AEgnp.exe';
     server.serve('/get', generateBytes(320 * KiB, 40), {

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { DownloadEvent, Progress, QueueSummary } from '@rdl/core';
 import type cliProgress from 'cli-progress';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
-import { barLine, type LinePart } from './barLine.js';
+import { barLine, columnsOf, type LinePart } from './barLine.js';
 import { escapeControls, printable, writeLines } from './escapeControls.js';
 import { messages } from './messages.js';
 import type { Output } from './reporter.js';
@@ -158,8 +158,15 @@ const runningLine = (
     bar: { min: 10, max: 20 },
   });
 
+/** DECAWM: the terminal wraps a line at its last column, or (off) writes what passes it over that column. */
+const WRAP_ON = '\u001b[?7h';
+const WRAP_OFF = '\u001b[?7l';
+/** Erases the line from the cursor to its end. */
+const ERASE_RIGHT = '\u001b[K';
+
 /** The bars of a list on a terminal: the total line, under it a line a running download. */
 class MultiBars {
+  readonly #stream: NodeJS.WriteStream;
   readonly #multi: cliProgress.MultiBar;
   readonly #total: cliProgress.SingleBar;
   readonly #bars = new Map<string, cliProgress.SingleBar>();
@@ -170,6 +177,7 @@ class MultiBars {
 
   private constructor(library: typeof cliProgress, stream: NodeJS.WriteStream, count: number) {
     this.#count = count;
+    this.#stream = stream;
     this.#multi = new library.MultiBar(
       {
         stream,
@@ -235,9 +243,24 @@ class MultiBars {
     this.#total.update(Math.min(this.#files, this.#count), this.#totalPayload());
   }
 
+  /**
+   * Lines printed above the bars, with wrapping on: it is off while the bars are drawn, and a saved line wider than
+   * the terminal lost its end (the path's, then the size). Its rows only push the bars down: cli-progress goes back
+   * up over the bars' rows alone, below the lines it wrote. They are written over the bars, and each is erased to
+   * its right, so that its last row keeps no end of a longer bar; not a row it filled, where the cursor waits on the
+   * last column and some terminals would erase that column's character.
+   */
   log(lines: readonly string[]): void {
     if (this.#stopped) return;
-    this.#multi.log(lines.map((line) => `${printable(line)}\n`).join(''));
+    const columns = this.#stream.columns || 80;
+    const text = lines
+      .map((line) => {
+        const shown = printable(line);
+        const width = [...shown].reduce((sum, char) => sum + columnsOf(char), 0);
+        return `${shown}${width > 0 && width % columns === 0 ? '' : ERASE_RIGHT}\n`;
+      })
+      .join('');
+    this.#multi.log(`${WRAP_ON}${text}${WRAP_OFF}`);
   }
 
   stop(): void {
