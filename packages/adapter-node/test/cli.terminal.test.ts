@@ -156,6 +156,35 @@ describe('rdl on a terminal', () => {
     expect(rows.at(-1)).toBe('rdl: 2 done, of 2');
   });
 
+  it('R24, R29: -m on a terminal: the bar is taken off, then the stop line and the hint, for one file and for a list', async () => {
+    server.serve('/timed/one.bin', generateBytes(4096 * KiB, 70));
+    server.serve('/timed/two.bin', generateBytes(4096 * KiB, 71));
+    const one = server.url('/timed/one.bin');
+    const two = server.url('/timed/two.bin');
+    const stop =
+      'rdl: stopped by --max-time 0.8 s; every byte is kept for the same command to go on from (ERR_MAX_TIME)';
+    // Wide enough for the paused line to be one row.
+    const single = await runInTerminal([one, '-o', 'one.bin', '-m', '0.8'], dir(), 200);
+    expect(single.code).toBe(28);
+    expect(single.screen.strays).toEqual([]);
+    const lines = single.screen.lines();
+    // No bar left over, nothing written over the stop line.
+    expect(lines.slice(1), lines.join('\n')).toEqual([
+      stop,
+      expect.stringMatching(/^rdl: paused at .+ To resume, run the same command again:$/),
+      `  rdl ${one} -o one.bin -m 0.8`,
+    ]);
+
+    const list = await runInTerminal([one, two, '-d', '.', '-m', '0.8'], dir(), 200);
+    expect(list.code).toBe(28);
+    expect(list.screen.strays).toEqual([]);
+    expect(list.screen.lines(), list.screen.lines().join('\n')).toEqual([
+      stop,
+      'rdl: paused; every checkpoint is saved. To resume, run the same command again:',
+      `  rdl ${one} ${two} -d . -m 0.8`,
+    ]);
+  });
+
   it('R38: -J and a Content-Disposition name holding OSC, BEL, CSI (U+009B) and U+202E: a visible notice, then the bar', async () => {
     const name = '%1B%5D0%3Bowned%07%C2%9B31m%E2%80%AEgnp.exe';
     server.serve('/get', generateBytes(320 * KiB, 40), {

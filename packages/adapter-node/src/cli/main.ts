@@ -10,7 +10,7 @@ import { NodeHttp } from '../NodeHttp.js';
 import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
-import { reportMaxTime, untilStopped, withMaxTime } from './maxTime.js';
+import { MAX_TIME_CODE, maxTimeMessage, untilStopped, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
 import { type CommandRefresh, commandRefresh, stopRefreshCommands } from './refreshCommand.js';
@@ -127,8 +127,8 @@ const runDownload = async (
   finish: (result: DownloadResult) => Promise<void>,
   /** `--refresh-command`, when given: an expired URL then says whether its URLs were refused too. */
   refresh: CommandRefresh | null,
-  /** What says that `--max-time` stopped the run. */
-  timedOut: (streamed: boolean) => void,
+  /** What says, through `reporter`, that `--max-time` stopped the run. */
+  timedOut: (reporter: Reporter, streamed: boolean) => void,
   /** A plain stream (`-o -`, a device): no checkpoint, nothing to resume (R32). */
   streamed: boolean,
 ): Promise<number> => {
@@ -171,7 +171,7 @@ const runDownload = async (
       reporter.close();
       return exitCodes.ok;
     case 'Stopped':
-      if (outcome.signal === 'TIMEOUT') timedOut(streamed);
+      if (outcome.signal === 'TIMEOUT') timedOut(reporter, streamed);
       reporter.paused(download.getSnapshot().progress, streamed ? null : resumeCommand(argv));
       reporter.close();
       return exitCodes[outcome.signal];
@@ -219,7 +219,10 @@ export const runCli = async (
   }
   const args = command.right.args;
   const limited = withMaxTime(env, args.maxTimeMs);
-  const timedOut = (streamed = false): void => reportMaxTime(env, args.maxTimeMs ?? 0, args.json, streamed);
+  // Through the reporter, as a failure's line: a bar drawn is taken off first, and it does not draw over the line.
+  const timedOut = (reporter: Reporter, streamed = false): void => {
+    fail(env, reporter, MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0, streamed));
+  };
   const refresh = args.refreshCommand === null ? null : commandRefresh(args.refreshCommand);
   // Every run, even quiet: nobody should forget that a download was not authenticated.
   if (args.client.insecure) writeLines(env.stderr, insecureWarning);
@@ -229,7 +232,7 @@ export const runCli = async (
     const finish = async (result: DownloadResult): Promise<void> => {
       if (args.client.remoteTime) await applyRemoteTime(result.target, result.validators.lastModified);
     };
-    return runList(limited, args, argv, optionsFor, chosen, finish, timedOut);
+    return runList(limited, args, argv, optionsFor, chosen, finish);
   }
   const toStdout = args.output === '-';
   // The name probe of -J is part of the run: a signal or --max-time ends it too (nothing is saved yet).
@@ -241,7 +244,7 @@ export const runCli = async (
         )
       : null;
   if (typeof probed === 'string') {
-    if (probed === 'TIMEOUT') timedOut();
+    if (probed === 'TIMEOUT') timedOut(early);
     return exitCodes[probed];
   }
   const named = probed;

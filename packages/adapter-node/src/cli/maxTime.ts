@@ -1,7 +1,4 @@
-import { formatJsonLine } from './json.js';
 import type { CliEnvironment, StopSignal } from './main.js';
-import { writeLines } from './render/escapeControls.js';
-import { messages } from './render/messages.js';
 
 /** The code of a run that `--max-time` stopped. */
 export const MAX_TIME_CODE = 'ERR_MAX_TIME';
@@ -38,16 +35,9 @@ export const untilStopped = <T>(env: CliEnvironment, work: Promise<T>): Promise<
 };
 
 /**
- * The one line (R29), and the `--json` error event, of a run `--max-time` stopped; `streamed`: a plain stream's,
- * whose bytes no run goes on from (R32).
+ * What a run `--max-time` stopped says, in its one line (R29) and its `--json` error event (`MAX_TIME_CODE`);
+ * `streamed`: a plain stream's, whose bytes no run goes on from (R32). The reporter prints it, so that a bar is
+ * taken off the terminal first.
  */
-export const reportMaxTime = (
-  env: CliEnvironment,
-  maxTimeMs: number,
-  json: boolean,
-  streamed = false,
-): void => {
-  const message = `stopped by --max-time ${maxTimeMs / 1000} s; ${streamed ? 'a plain stream is not resumable' : 'every byte is kept for the same command to go on from'}`;
-  if (json) env.stdout.write(formatJsonLine({ event: 'error', code: MAX_TIME_CODE, message }));
-  writeLines(env.stderr, messages.failure(MAX_TIME_CODE, message));
-};
+export const maxTimeMessage = (maxTimeMs: number, streamed = false): string =>
+  `stopped by --max-time ${maxTimeMs / 1000} s; ${streamed ? 'a plain stream is not resumable' : 'every byte is kept for the same command to go on from'}`;

@@ -11,6 +11,7 @@ import { exitCodes } from './exitCodes.js';
 import { formatJsonLine } from './json.js';
 import { type ListTarget, listTargets } from './listTargets.js';
 import type { CliEnvironment } from './main.js';
+import { MAX_TIME_CODE, maxTimeMessage } from './maxTime.js';
 import { writeLines } from './render/escapeControls.js';
 import {
   jsonListReporter,
@@ -105,8 +106,6 @@ export const runList = async (
   ports: Partial<DownloadPorts>,
   /** What the command does to each finished file (`-R`). */
   finish: (result: DownloadResult) => Promise<void>,
-  /** What says that `--max-time` stopped the run. */
-  timedOut: () => void,
 ): Promise<number> => {
   const dir = args.dir ?? env.cwd;
   const listed = listTargets(args.inputs, dir, [queueFileName]);
@@ -156,7 +155,7 @@ export const runList = async (
         env.exit(code);
       }
     };
-    return await runLocked([env, args, argv, optionsFor, ports, finish, timedOut], dir, targets, exit);
+    return await runLocked([env, args, argv, optionsFor, ports, finish], dir, targets, exit);
   } finally {
     await releaseLock(lockPath).catch(() => undefined);
   }
@@ -171,7 +170,7 @@ const runLocked = async (
   /** Ends the process at once with this code, the list's lock released. */
   exit: (code: number) => void,
 ): Promise<number> => {
-  const [env, args, argv, optionsFor, ports, finish, timedOut] = given;
+  const [env, args, argv, optionsFor, ports, finish] = given;
   // One rate limit over the whole list (R44), not one a download.
   const optionsOf = (t: ListTarget): DownloadOptions => {
     const { maxBytesPerSecond: _perDownload, ...options } = optionsFor(t.url, t.target);
@@ -235,7 +234,7 @@ const runLocked = async (
   await Promise.allSettled(finishing);
 
   if (signal !== null) {
-    if (signal === 'TIMEOUT') timedOut();
+    if (signal === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
     reporter.paused(resumeCommand(argv), failures);
     reporter.close();
     return exitCodes[signal];

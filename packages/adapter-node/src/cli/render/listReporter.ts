@@ -31,6 +31,8 @@ export interface ListReporter {
   notice(message: string): void;
   /** The end: what is done, failed, and, after a signal, paused. */
   summary(summary: QueueSummary, skipped: number, failures: readonly ListFailure[]): void;
+  /** The whole run failed (`--max-time` stopped it): its one line (R29), and with `--json` its error event. */
+  failed(code: string, message: string): void;
   /** Stopped on a signal, every checkpoint saved; `failures`: the downloads that had failed before it. */
   paused(resumeCommand: string, failures: readonly ListFailure[]): void;
   close(): void;
@@ -82,6 +84,10 @@ export const jsonListReporter = (out: Output, now: () => number = () => performa
         failures: failures.map(({ id, url, code }) => ({ id, url, code })),
       });
     },
+    failed: (code, message) => {
+      print({ event: 'error', code, message });
+      writeLines(out.stderr, messages.failure(code, message));
+    },
     paused: (resumeCommand, failures) =>
       writeLines(out.stderr, ...failures.map(failureLine), ...pausedLines(resumeCommand)),
     close: () => {},
@@ -129,6 +135,10 @@ export const textListReporter = async (out: Output, total: number, quiet: boolea
     summary: (summary, skipped, failures) => {
       bars?.stop();
       writeLines(out.stderr, ...failures.map(failureLine), summaryLine(summary, skipped));
+    },
+    failed: (code, message) => {
+      bars?.stop();
+      writeLines(out.stderr, messages.failure(code, message));
     },
     paused: (resumeCommand, failures) => {
       bars?.stop();
