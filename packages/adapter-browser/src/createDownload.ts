@@ -9,11 +9,12 @@ import {
   type DownloadState,
   type QueueBindings,
 } from '@rdl/core';
-import { downloadSurface, Listeners, noProgress, refusedDownload } from '@rdl/core/adapter';
+import { downloadSurface, guardedDownload, Listeners, noProgress, refusedDownload } from '@rdl/core/adapter';
 import { rateLimit } from '@rdl/core/rules';
 import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { targetProblem } from './targetProblem.js';
+import { errorLine, postRefusal } from './worker/postRefusal.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { watchWorkerLife } from './worker/workerLife.js';
 
@@ -39,14 +40,27 @@ const terminal: readonly DownloadState[] = ['done', 'failed', 'cancelled'];
  * options' `refreshUrl` runs in the page (the worker asks it by message); their `signal` is heard here, and pauses
  * the worker's download before `result` rejects with `ERR_ABORTED`, as core's does. The worker ends once the
  * download is done, failed, cancelled or aborted. A worker that fails or ends first (terminated, crashed: see
- * `worker/workerLife.ts`) fails the download with `ERR_IO`.
+ * `worker/workerLife.ts`) fails the download with `ERR_IO`. Options the worker cannot receive (a function such as
+ * `onProgress`, a `Headers`: what structured clone cannot copy) or that cannot be read (a getter that throws) are
+ * refused with `ERR_INVALID_INPUT` naming the field, as `createQueue().add` refuses them, and the worker ends.
  */
 export const createWorkerDownload = (
   options: DownloadOptions,
   settings: WorkerDownloadSettings = {},
-): Download => {
+): Download => guardedDownload(() => workerDownload(options, settings));
+
+const workerDownload = (options: DownloadOptions, settings: WorkerDownloadSettings): Download => {
   const { refreshUrl, signal, ...data } = options;
-  const worker = (settings.worker ?? defaultWorker)();
+  let worker: Worker;
+  try {
+    worker = (settings.worker ?? defaultWorker)();
+  } catch (error) {
+    // A page whose policy forbids workers, a factory that throws: not options that cannot be read.
+    return refusedDownload({
+      _tag: 'IoError',
+      message: `the download worker could not start: ${errorLine(error)}`,
+    });
+  }
   const listeners = new Listeners();
   let state: DownloadState = 'idle';
   let progress = noProgress;
@@ -137,7 +151,13 @@ export const createWorkerDownload = (
     failHere({ _tag: 'IoError', message: `the download worker failed: ${event.message}` });
   });
   if (signal !== undefined && !signal.aborted) signal.addEventListener('abort', onAbort, { once: true });
-  post({ type: 'open', options: data, refreshable: refreshUrl !== undefined });
+  try {
+    post({ type: 'open', options: data, refreshable: refreshUrl !== undefined });
+  } catch (error) {
+    // Options structured clone cannot copy (a function, a Headers): nothing was sent, and nothing is left running.
+    end();
+    return refusedDownload(postRefusal(data, error, 'download'));
+  }
   return downloadSurface({
     send: (command) => {
       if (command === 'start' && aborted()) failHere({ _tag: 'Aborted' }, signal?.reason);
@@ -168,10 +188,10 @@ export const createWorkerDownload = (
  * `createDownloadHere(options, ports)`. In a dedicated worker, or where there are no workers, the download runs in
  * this realm and every override applies.
  */
-export const createDownload = (
-  options: DownloadOptions,
-  overrides: Partial<DownloadPorts> = {},
-): Download => {
+export const createDownload = (options: DownloadOptions, overrides: Partial<DownloadPorts> = {}): Download =>
+  guardedDownload(() => pageDownload(options, overrides));
+
+const pageDownload = (options: DownloadOptions, overrides: Partial<DownloadPorts>): Download => {
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
   if (hasSyncAccessHandles() || typeof Worker === 'undefined') return createDownloadHere(options, overrides);

@@ -12,6 +12,7 @@ import { Listeners } from '@rdl/core/adapter';
 import { MemoryQueueStore } from '@rdl/core/memory';
 import { rateLimit } from '@rdl/core/rules';
 import { browserClock } from './browserClock.js';
+import { postRefusal } from './worker/postRefusal.js';
 import {
   type FromQueueWorker,
   fromWireQueueEvent,
@@ -44,7 +45,8 @@ export interface BrowserQueueOptions extends Omit<QueueOptions, 'restore'> {
 export interface BrowserQueue extends Omit<Queue, 'add' | 'get' | 'close'> {
   /**
    * Adds a download at the end; resolves its id. What cannot cross to the worker is refused, `ERR_INVALID_INPUT`:
-   * `refreshUrl`, `signal`, and any value structured clone cannot copy (a function, a `Proxy`, a throwing getter).
+   * `refreshUrl`, `signal`, and any value structured clone cannot copy (a function, a `Headers`, a `Proxy`, a throwing
+   * getter), naming the field.
    */
   add(options: DownloadOptions): Promise<string>;
   /** Ends the worker: every running download stops where it is, to go on from its checkpoint on the next queue. */
@@ -250,10 +252,7 @@ class WorkerQueue implements BrowserQueue {
       return this.#call<string>({ op: 'add', options });
     } catch (error) {
       // A getter that throws, or a value structured clone cannot copy (a function, a Proxy): nothing was sent.
-      return refused(
-        'options',
-        `: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
-      );
+      return Promise.reject<string>(new DownloadError(postRefusal(options, error, 'queue')));
     }
   }
 

@@ -1,4 +1,4 @@
-import { isDownloadError } from '@rdl/core';
+import { type DownloadOptions, isDownloadError } from '@rdl/core';
 import { openDB } from 'idb';
 import { describe, expect, inject, it, vi } from 'vitest';
 import './provided.js';
@@ -71,6 +71,98 @@ describe('createDownload in Chromium', () => {
     const log = (await (await fetch(`${files}/_requests`)).json()) as unknown[];
     expect(log).toEqual([]);
     expect(await opfsFileExists(`${target}.part`)).toBe(false);
+  });
+
+  it('R30: options the worker cannot receive (a function, a Headers) are refused naming the field; the worker ends and the page listens no more', async () => {
+    await fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify({ reset: true }) });
+    const listening = new Set<EventListenerOrEventListenerObject | null>();
+    let added = 0;
+    const add = vi.spyOn(globalThis, 'addEventListener').mockImplementation(function (
+      this: unknown,
+      ...args
+    ) {
+      if (args[0] === 'online' || args[0] === 'offline') {
+        listening.add(args[1]);
+        added += 1;
+      }
+      return EventTarget.prototype.addEventListener.apply(globalThis, args);
+    });
+    const remove = vi.spyOn(globalThis, 'removeEventListener').mockImplementation(function (
+      this: unknown,
+      ...args
+    ) {
+      if (args[0] === 'online' || args[0] === 'offline') listening.delete(args[1]);
+      return EventTarget.prototype.removeEventListener.apply(globalThis, args);
+    });
+    try {
+      for (const [field, extra] of [
+        ['onProgress', { onProgress: () => undefined }],
+        ['headers', { headers: new Headers({ 'x-app': 'rdl' }) }],
+      ] as const) {
+        const target = `${uniqueFolder('unclonable')}.bin`;
+        const terminated: boolean[] = [];
+        const worker = () => {
+          const made = new Worker(new URL('../../src/worker/downloadWorker.ts', import.meta.url), {
+            type: 'module',
+          });
+          const terminate = made.terminate.bind(made);
+          made.terminate = () => {
+            terminated.push(true);
+            terminate();
+          };
+          return made;
+        };
+        const options = { url: `${files}/files/small.bin`, target, ...extra } as unknown as DownloadOptions;
+        const download = createWorkerDownload(options, { worker });
+        download.start();
+        const error = await download.result.catch((e: unknown) => e);
+        expect(isDownloadError(error) && [error.code, error.failure]).toEqual([
+          'ERR_INVALID_INPUT',
+          {
+            _tag: 'InvalidInput',
+            field,
+            message: expect.stringMatching(/^cannot reach the download worker: /),
+          },
+        ]);
+        expect(terminated).toEqual([true]);
+        expect(added).toBeGreaterThan(0);
+        expect(listening.size).toBe(0);
+        // createDownload, which makes that worker download in a page, answers the same, never a throw.
+        const again = createDownload(options);
+        expect(isDownloadError(await again.result.catch((e: unknown) => e))).toBe(true);
+        expect(await opfsFileExists(`${target}.part`)).toBe(false);
+      }
+      // Options that cannot be read (a getter that throws) are refused too, before any worker is made.
+      const unreadable = Object.defineProperty({ url: `${files}/files/small.bin` }, 'target', {
+        enumerable: true,
+        get: () => {
+          throw new Error('no target');
+        },
+      }) as unknown as DownloadOptions;
+      const refused = await createDownload(unreadable).result.catch((e: unknown) => e);
+      expect(isDownloadError(refused) && refused.failure).toMatchObject({
+        _tag: 'InvalidInput',
+        field: 'options',
+      });
+      expect(await (await fetch(`${files}/_requests`)).json()).toEqual([]);
+    } finally {
+      add.mockRestore();
+      remove.mockRestore();
+    }
+  });
+
+  it('R30: a Headers for headers is refused in the page too (its entries are no fields: they would go unsent)', async () => {
+    const download = createDownloadHere(
+      {
+        url: `${files}/files/small.bin`,
+        target: `${uniqueFolder('headers')}.bin`,
+        headers: new Headers({ 'x-app': 'rdl' }) as unknown as Record<string, string>,
+      },
+      { storage: new WritableStorage() },
+    );
+    download.start();
+    const error = await download.result.catch((e: unknown) => e);
+    expect(isDownloadError(error) && error.failure).toMatchObject({ _tag: 'InvalidInput', field: 'headers' });
   });
 
   it('R29: a download bigger than the storage estimate fails with a typed QuotaExceeded before writing', async () => {

@@ -80,19 +80,27 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
       .catch((error: unknown) => error);
     expect(isDownloadError(refused) && refused.code).toBe('ERR_INVALID_INPUT');
     // What structured clone cannot copy, or cannot read, is refused too; options that are no object fail their item.
+    // Each refusal names the field when one is to blame, as the worker's createDownload does (R30).
     const unclonable = [
-      { url: `${files}/files/small.bin`, target: 'f.bin', onProgress: () => undefined },
-      new Proxy({ url: `${files}/files/small.bin`, target: 'p.bin' }, {}),
-      Object.defineProperty({ url: `${files}/files/small.bin` }, 'target', {
-        enumerable: true,
-        get: () => {
-          throw new Error('no target');
-        },
-      }),
-    ];
-    for (const options of unclonable) {
+      [{ url: `${files}/files/small.bin`, target: 'f.bin', onProgress: () => undefined }, 'onProgress'],
+      [{ url: `${files}/files/small.bin`, target: 'h.bin', headers: new Headers() }, 'headers'],
+      [new Proxy({ url: `${files}/files/small.bin`, target: 'p.bin' }, {}), 'options'],
+      [
+        Object.defineProperty({ url: `${files}/files/small.bin` }, 'target', {
+          enumerable: true,
+          get: () => {
+            throw new Error('no target');
+          },
+        }),
+        'target',
+      ],
+    ] as const;
+    for (const [options, field] of unclonable) {
       const error = await queue.add(options as unknown as DownloadOptions).catch((e: unknown) => e);
-      expect(isDownloadError(error) && error.code).toBe('ERR_INVALID_INPUT');
+      expect(isDownloadError(error) && [error.code, error.failure]).toEqual([
+        'ERR_INVALID_INPUT',
+        { _tag: 'InvalidInput', field, message: expect.stringMatching(/^cannot reach the queue worker: /) },
+      ]);
     }
     expect(queue.items()).toEqual([]);
     const id = await queue.add(null as unknown as DownloadOptions);

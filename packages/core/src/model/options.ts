@@ -60,7 +60,8 @@ export interface DownloadOptions {
   readonly computeSha256?: boolean;
   /**
    * Extra request headers (authorization…), sent on every request to the origin of `url`. At another origin (a
-   * redirect, R17, R37) only `user-agent`, `accept` and `accept-language` go on: any other may be a secret.
+   * redirect, R17, R37) only `user-agent`, `accept` and `accept-language` go on: any other may be a secret. A plain
+   * object: a `Headers` or a `Map` is refused (`ERR_INVALID_INPUT`), its entries being no fields of it.
    */
   readonly headers?: Readonly<Record<string, string>>;
   /**

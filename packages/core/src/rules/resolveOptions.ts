@@ -122,6 +122,14 @@ const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return invalid('headers', 'must be an object of header names to strings');
   }
+  // A `Headers` or a `Map` has no fields of its own: read as a record, every header would go unsent without a word.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+    return invalid(
+      'headers',
+      'must be a plain object of header names to strings, not a class instance (a Headers or a Map: Object.fromEntries(it))',
+    );
+  }
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
     if (!TOKEN.test(name)) return invalid('headers', `invalid header name ${JSON.stringify(name)}`);

@@ -145,6 +145,9 @@ describe('resolveOptions', () => {
     [{ headers: { 'bad name': 'x' } }, 'headers'],
     [{ headers: { ok: 'a\r\nInjected: 1' } }, 'headers'],
     [{ headers: { ok: 5 } }, 'headers'],
+    // A class instance holds its entries where a record's reading does not see them (R30: not sent without a word).
+    [{ headers: new Map([['x-app', 'rdl']]) }, 'headers'],
+    [{ headers: new (class Headers {})() }, 'headers'],
     [{ connections: 0 }, 'connections'],
     [{ connections: 2.5 }, 'connections'],
     [{ connections: '4' }, 'connections'],
