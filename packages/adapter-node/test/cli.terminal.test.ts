@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliEnvironment, runCli, type StopSignal } from '../src/cli/main.js';
 import { CountingServer } from './support/countingServer.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { fileSha256 } from './support/harness.js';
@@ -224,5 +226,76 @@ describe('rdl on a terminal', () => {
     expect(new Set(shown)).toEqual(
       new Set(['\\u001b]0;owned\\u0007a.bi', '\\u009b2J\\u202eb.bin'.padEnd(24)]),
     );
+  });
+});
+
+/**
+ * A terminal's stream as far as the reporter and cli-progress use one; `bar` resolves once a download's bar is drawn
+ * (its percent), by when the command listens to signals.
+ */
+const fakeTerminal = () => {
+  let text = '';
+  let drawn: () => void = () => undefined;
+  const bar = new Promise<void>((resolve) => {
+    drawn = resolve;
+  });
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      text += chunk.toString();
+      if (text.includes(' % | ')) drawn();
+      done();
+    },
+  });
+  return {
+    stream: Object.assign(stream, { isTTY: true, columns: 100 }) as unknown as NodeJS.WriteStream,
+    text: () => text,
+    bar,
+  };
+};
+
+const HIDE_CURSOR = '\u001b[?25l';
+const SHOW_CURSOR = '\u001b[?25h';
+const WRAP_OFF = '\u001b[?7l';
+const WRAP_ON = '\u001b[?7h';
+
+describe('rdl ended by a second signal', () => {
+  it('R24: a second SIGTERM ends the run at once, the cursor shown and wrapping on again first, for one file and a list', async () => {
+    for (const name of ['one.bin', 'two.bin']) server.serve(`/twice/${name}`, generateBytes(4096 * KiB, 90));
+    const [one, two] = ['one.bin', 'two.bin'].map((name) => server.url(`/twice/${name}`));
+    for (const argv of [
+      [one!, '-o', 'one.bin'],
+      [one!, two!],
+    ]) {
+      const terminal = fakeTerminal();
+      let handler: (signal: StopSignal) => void = () => undefined;
+      const exits: { code: number; written: string }[] = [];
+      const env: CliEnvironment = {
+        stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
+        stderr: terminal.stream,
+        cwd: dir(),
+        onSignal: (listener) => {
+          handler = listener;
+          return () => undefined;
+        },
+        // What was on the terminal when the process would have ended; the run then goes on to its own end here.
+        exit: ((code: number) => {
+          exits.push({ code, written: terminal.text() });
+        }) as CliEnvironment['exit'],
+      };
+      const run = runCli(argv, env);
+      await terminal.bar;
+      handler('SIGTERM');
+      handler('SIGTERM');
+      expect(
+        exits.map((e) => e.code),
+        argv.join(' '),
+      ).toEqual([143]);
+      const written = exits[0]!.written;
+      expect(written.lastIndexOf(SHOW_CURSOR), argv.join(' ')).toBeGreaterThan(
+        written.lastIndexOf(HIDE_CURSOR),
+      );
+      expect(written.lastIndexOf(WRAP_ON), argv.join(' ')).toBeGreaterThan(written.lastIndexOf(WRAP_OFF));
+      expect(await run).toBe(143);
+    }
   });
 });

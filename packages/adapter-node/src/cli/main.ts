@@ -117,7 +117,7 @@ type Outcome =
 /**
  * Runs one download to its end: done, failed, or paused by a signal. A signal pauses (R24: network stopped,
  * checkpoint saved, file closed) and the command ends with 128 + the signal number; a second signal ends it at
- * once, which is safe too: the last saved checkpoint only counts flushed bytes (R20).
+ * once, the bar taken off first, which is safe too: the last saved checkpoint only counts flushed bytes (R20).
  */
 const runDownload = async (
   env: CliEnvironment,
@@ -145,7 +145,11 @@ const runDownload = async (
     if (event.type === 'state' && event.state === 'paused' && signal !== null) stopped(signal);
   });
   const stopListening = env.onSignal((received) => {
-    if (signal !== null) env.exit(exitCodes[signal]);
+    // The bar had hidden the cursor and turned wrapping off: the terminal gets them back before the process ends.
+    if (signal !== null) {
+      reporter.close();
+      env.exit(exitCodes[signal]);
+    }
     signal = received;
     download.pause();
     setTimeout(() => stopped(received), pauseGraceMs).unref();

@@ -220,18 +220,26 @@ const runLocked = async (
   }
 
   let signal: Parameters<Parameters<CliEnvironment['onSignal']>[0]>[0] | null = null;
+  // Ended at once: the bars had hidden the cursor and turned wrapping off, and the terminal gets them back.
+  const exitNow = (code: number): void => {
+    reporter.close();
+    exit(code);
+  };
   // Heard to the end of the process: a signal once the list has paused (or ended) still ends it at once, its lock
   // released, where the default action would leave the lock behind.
+  let grace: NodeJS.Timeout | undefined;
   env.onSignal((received) => {
-    if (signal !== null) exit(exitCodes[signal]);
+    if (signal !== null) exitNow(exitCodes[signal]);
     signal = received;
     queue.pauseAll();
-    setTimeout(() => exit(exitCodes[received]), pauseGraceMs).unref();
+    grace = setTimeout(() => exitNow(exitCodes[received]), pauseGraceMs).unref();
   });
   queue.resumeAll();
   const summary = await queue.idle();
   await queue.flushed();
   await Promise.allSettled(finishing);
+  // Paused in time: what is left is to print it.
+  clearTimeout(grace);
 
   if (signal !== null) {
     if (signal === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
