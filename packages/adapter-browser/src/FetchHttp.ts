@@ -107,7 +107,9 @@ async function* chunksOf(
  * https to http: its answer is then refused as `RedirectRefused` before a byte is read, unless
  * `allowHttpsDowngrade` (R37). Unlike the Node ports, `fetch` carries the caller's other headers to the origin it is
  * redirected to (after a CORS preflight that names them): a page should not put a secret in a custom header of a
- * URL that redirects elsewhere.
+ * URL that redirects elsewhere. `fetch` shows only the final URL, so `leftOrigin` is told only when it is known (no
+ * redirect, or a final URL at another origin): a redirected probe back at its origin sends the data requests to the
+ * caller's URL again, where `fetch`'s own redirects drop `Authorization` (R17).
  *
  * A request the CORS policy blocks fails like a network error: the browser hides why. That is why a cross-origin
  * server must allow `Range` and expose `ETag, Content-Range, Content-Length` (see the README).
@@ -163,6 +165,7 @@ export class FetchHttp implements HttpPort {
           await response.body?.cancel().catch(() => {});
           return { _tag: 'Left', left: httpsDowngradeRefused(url) };
         }
+        const leftOrigin = this.#leftOrigin(request.url, url, response.redirected);
         const head: Record<string, string> = {};
         response.headers.forEach((value, name) => {
           head[name.toLowerCase()] = value;
@@ -173,6 +176,7 @@ export class FetchHttp implements HttpPort {
           right: {
             status: response.status,
             url,
+            ...(leftOrigin !== undefined && { leftOrigin }),
             headers: head,
             body:
               request.method === 'HEAD'
@@ -189,6 +193,14 @@ export class FetchHttp implements HttpPort {
         };
       }
     };
+  }
+
+  /** Whether `fetch`'s redirects from `from` to `to` left its origin, `undefined` when they may have (R17). */
+  #leftOrigin(from: string, to: string, redirected: boolean): boolean | undefined {
+    const a = parseUrl(from);
+    const b = parseUrl(to);
+    if (a === null || b === null || a.origin !== b.origin) return true;
+    return redirected ? undefined : false;
   }
 
   /** Whether `fetch` followed a redirect from https to http to reach `to` (R37). */

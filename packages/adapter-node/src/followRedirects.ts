@@ -23,7 +23,8 @@ export type SendHop = (url: string, headers: HeaderMap) => Promise<E.Either<Http
  * The redirect loop every Node transport shares (R17, R37): `send` one hop, and while the answer is a redirect ask
  * core's `redirectStep` where to go next and with which headers (at another origin only those without secrets, only
  * http(s), never from https to http unless `policy` allows it, at most 10 hops). A refused hop is refused before
- * anything is sent to its target. The response's `url` is the one that answered.
+ * anything is sent to its target. The response's `url` is the one that answered, and `leftOrigin` says whether a hop
+ * on the way went to another origin.
  */
 export const followRedirects = async (
   request: HttpRequest,
@@ -32,12 +33,14 @@ export const followRedirects = async (
 ): Promise<E.Either<HttpFailure, HttpResponse>> => {
   let url = request.url;
   let headers: HeaderMap = request.headers;
+  let leftOrigin = false;
   for (let hop = 0; ; hop += 1) {
     const answer = await send(url, headers);
     if (E.isLeft(answer)) return answer;
     const { status, headers: head, recycle } = answer.right;
     if (!REDIRECT_STATUSES.has(status)) {
-      return E.right({ status, url, headers: head, body: answer.right.body(), ...(recycle && { recycle }) });
+      const body = answer.right.body();
+      return E.right({ status, url, leftOrigin, headers: head, body, ...(recycle && { recycle }) });
     }
     answer.right.discard();
     const next = redirectStep({
@@ -52,5 +55,6 @@ export const followRedirects = async (
     if (E.isLeft(next)) return next;
     url = next.right.url;
     headers = next.right.headers;
+    leftOrigin ||= next.right.crossOrigin;
   }
 };

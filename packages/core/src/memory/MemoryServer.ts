@@ -209,13 +209,14 @@ export class MemoryServer implements HttpPort {
   async #follow(request: HttpRequest): Promise<E.Either<HttpFailure, HttpResponse>> {
     let url = request.url;
     let headers = lowerCased(request.headers);
+    let leftOrigin = false;
     for (let hop = 0; ; hop += 1) {
       const answered = await this.#answer(request.method, url, headers, request.signal);
       if (E.isLeft(answered)) return answered;
       const response = answered.right;
       const location = response.headers.location;
       if (!this.#followRedirects || !REDIRECT_STATUSES.has(response.status) || location === undefined) {
-        return answered;
+        return E.right({ ...response, leftOrigin });
       }
       const next = redirectStep({
         from: url,
@@ -229,6 +230,7 @@ export class MemoryServer implements HttpPort {
       if (E.isLeft(next)) return next;
       url = next.right.url;
       headers = next.right.headers;
+      leftOrigin ||= next.right.crossOrigin;
     }
   }
 

@@ -39,6 +39,8 @@ export interface ProbeResult {
   readonly status: number;
   /** The URL that answered after redirects: the data requests of this run go there when the probe went to `url` (R16, R17). */
   readonly finalUrl: string;
+  /** Whether the probe's redirects went to another origin on the way (`HttpResponse.leftOrigin`); `null`: unknown. */
+  readonly leftOrigin: boolean | null;
   readonly validators: Validators;
   /** The full length, from Content-Length (HEAD) or Content-Range (ranged GET); `null` when unknown. */
   readonly totalLength: number | null;

@@ -23,6 +23,12 @@ export interface HttpResponse {
   readonly status: number;
   /** The URL that answered, after redirects (R17). Equal to the request URL when there was none. */
   readonly url: string;
+  /**
+   * Whether a redirect on the way to `url` went to another origin (R17, R37): the hops after it went without the
+   * caller's secrets, and core sends them no more to where the chain ended, even at the first origin again.
+   * Absent when the port cannot tell (a browser's `fetch` shows only the final URL).
+   */
+  readonly leftOrigin?: boolean;
   readonly headers: HeaderMap;
   /**
    * The body as it arrives, each chunk exactly the bytes the server sent (no decoding: the adapter must not

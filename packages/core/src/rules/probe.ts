@@ -50,12 +50,14 @@ export const probeFromResponse = (
   method: 'HEAD' | 'GET',
   finalUrl: string,
   response: ResponseHead,
+  leftOrigin: boolean | null = null,
 ): E.Either<DownloadFailure, ProbeResult> => {
   const { status, headers } = response;
   const base = {
     method,
     status,
     finalUrl,
+    leftOrigin,
     validators: extractValidators(headers),
     contentEncoding: contentEncodingOf(headers),
   };

@@ -52,7 +52,8 @@ export const httpsDowngradeRefused = (location: string): HttpFailure => ({
  *   and a `Location` without a fragment keeps the fragment of `from` (RFC 9110 §10.2.2).
  * - Only to http(s), and from https never to http unless `allowHttpsDowngrade` (R37): the bytes and headers of an
  *   https download must not go in clear because a server said so.
- * - A change of origin (scheme, host or port) keeps only `CROSS_ORIGIN_HEADERS`, in any letter case.
+ * - A change of origin (scheme, host or port) keeps only `CROSS_ORIGIN_HEADERS`, in any letter case, and says so
+ *   (`crossOrigin`): the port reports it in `HttpResponse.leftOrigin`.
  * - The method stays: `HEAD` and `GET` are both safe, and a 303 asks for a GET, which keeps a HEAD a HEAD.
  */
 export const redirectStep = (
@@ -64,7 +65,10 @@ export const redirectStep = (
     readonly headers: HeaderMap;
     readonly hop: number;
   } & RedirectPolicy,
-): E.Either<HttpFailure, { readonly url: string; readonly headers: Record<string, string> }> => {
+): E.Either<
+  HttpFailure,
+  { readonly url: string; readonly headers: Record<string, string>; readonly crossOrigin: boolean }
+> => {
   const location = input.location?.trim() ?? '';
   if (!REDIRECT_STATUSES.has(input.status))
     return refuse(location, `status ${input.status} is not a redirect`);
@@ -79,7 +83,11 @@ export const redirectStep = (
     return E.left(httpsDowngradeRefused(location));
   }
   if (target.hash === '' && from.hash !== '') target.hash = from.hash;
-  return E.right({ url: target.href, headers: headersForOrigin(from, target, input.headers) });
+  return E.right({
+    url: target.href,
+    headers: headersForOrigin(from, target, input.headers),
+    crossOrigin: from.origin !== target.origin,
+  });
 };
 
 /** `headers` as they may go from `from` to `to`: all of them at the same origin, else `CROSS_ORIGIN_HEADERS`. */
@@ -126,17 +134,27 @@ export const headersForUrl = (
  *   the data (`url` is it, or the URL a `refreshUrl` hook gave in its place); at another origin only
  *   `CROSS_ORIGIN_HEADERS`: a probe redirected elsewhere does not carry the others there, and neither do the GETs
  *   that then go straight to it.
+ * - A probe whose redirects left the origin (`probeLeftOrigin`) went on without the secrets, so the GETs to where it
+ *   ended carry none either, even back at the caller's origin: a server at another origin must not choose which
+ *   URL of the caller's gets the password (A → B → A/chosen-by-B). When the port cannot tell (`null`, a browser's
+ *   `fetch`) and the probe was redirected, the data goes to `url` again, and the port's redirects drop them.
  */
 export const dataRequestTarget = (input: {
   readonly callerUrl: string;
   readonly url: string;
   readonly headUrl: string;
   readonly probedUrl: string;
+  readonly probeLeftOrigin: boolean | null;
   readonly headers: HeaderMap;
 }): { readonly url: string; readonly headers: Record<string, string> } => {
   const given = parseUrl(input.url);
   const head = parseUrl(input.headUrl);
-  const probed = given !== null && head !== null && given.href === head.href;
-  const url = probed ? input.probedUrl : input.url;
+  if (given === null || head === null || given.href !== head.href)
+    return { url: input.url, headers: headersForUrl(input.url, [input.callerUrl], input.headers) };
+  if (input.probeLeftOrigin === true) {
+    return { url: input.probedUrl, headers: headersForUrl(input.probedUrl, [], input.headers) };
+  }
+  const redirected = parseUrl(input.probedUrl)?.href !== given.href;
+  const url = input.probeLeftOrigin === null && redirected ? input.url : input.probedUrl;
   return { url, headers: headersForUrl(url, [input.callerUrl], input.headers) };
 };

@@ -100,6 +100,26 @@ describe('createDownload: credentials in the URL (R37)', () => {
     expect(w.server.requests.filter((r) => r.url === URL_A).every((r) => r.headers.authorization)).toBe(true);
   });
 
+  it('R17, R37: after a redirect to another origin and back, no request carries the secrets to the URL it chose', async () => {
+    const w = world();
+    const content = bytesOf(SIZE);
+    const chosen = 'https://files.example/chosen-by-other';
+    w.server.publish(chosen, content);
+    w.server.redirect(URL_A, 'https://other.example/bounce');
+    w.server.redirect('https://other.example/bounce', chosen);
+    const run = begin(w, { headers: { Authorization: 'Bearer t0k', Cookie: 'sid=1', 'x-api-key': 'k' } });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    const atChosen = w.server.requests.filter((r) => r.url === chosen);
+    expect(atChosen.some((r) => r.method === 'GET')).toBe(true);
+    for (const r of atChosen) {
+      expect(r.headers).not.toHaveProperty('authorization');
+      expect(r.headers).not.toHaveProperty('cookie');
+      expect(r.headers).not.toHaveProperty('x-api-key');
+    }
+    expect(w.server.requests.find((r) => r.url === URL_A)?.headers.authorization).toBe('Bearer t0k');
+  });
+
   it('R37: a failure at a URL with a password names the URL without it', async () => {
     const w = world();
     const run = begin(w, { url: withPassword });

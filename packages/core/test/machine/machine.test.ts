@@ -23,6 +23,7 @@ const probe: ProbeResult = {
   method: 'HEAD',
   status: 200,
   finalUrl: 'https://cdn.example/a.bin',
+  leftOrigin: false,
   validators: { etag: '"v1"', lastModified: null, date: null },
   totalLength: 1_000,
   acceptsRanges: true,

@@ -63,6 +63,7 @@ const input = fc
       method: 'HEAD',
       status: 200,
       finalUrl: URL_,
+      leftOrigin: false,
       validators: g.probeValidators,
       totalLength: g.probeTotal,
       acceptsRanges: g.acceptsRanges,

@@ -8,6 +8,7 @@ const probe = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   method: 'HEAD',
   status: 200,
   finalUrl: 'https://cdn.example.com/f.bin',
+  leftOrigin: false,
   validators: { etag: '"v1"', lastModified: null, date: null },
   totalLength: 1000,
   acceptsRanges: true,

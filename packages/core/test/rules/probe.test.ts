@@ -35,6 +35,7 @@ describe('probe', () => {
         method: 'HEAD',
         status: 200,
         finalUrl: URL_,
+        leftOrigin: null,
         validators: {
           etag: '"abc"',
           lastModified: 'Sun, 06 Nov 1994 08:49:37 GMT',

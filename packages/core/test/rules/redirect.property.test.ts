@@ -54,20 +54,38 @@ describe('headersForUrl (property)', () => {
 });
 
 describe('dataRequestTarget (property)', () => {
-  it('R16, R17, R37: data goes to url, or to the probe’s final URL when the probe went to url; the caller’s headers but three only at the origin of url', () => {
+  it('R16, R17, R37: data goes to url, or to the probe’s final URL when the probe went to url (url again when the port cannot tell whether a redirected probe left the origin); the caller’s headers but three only at the origin of url, and never after the probe left it', () => {
+    const leftOrigin = fc.constantFrom(true, false, null);
     fc.assert(
-      fc.property(url, fc.option(url, { nil: null }), url, headers, (given, ownHead, probedUrl, sent) => {
-        const headUrl = ownHead ?? given;
-        const target = dataRequestTarget({ callerUrl: given, url: given, headUrl, probedUrl, headers: sent });
-        const probedWasGiven = parseUrl(headUrl)?.href === parseUrl(given)?.href;
-        expect(target.url).toBe(probedWasGiven ? probedUrl : given);
-        const sameOrigin = parseUrl(target.url)?.origin === parseUrl(given)?.origin;
-        for (const [name, value] of Object.entries(sent)) {
-          if (!crossesOrigins(name) && !sameOrigin) expect(target.headers).not.toHaveProperty(name);
-          else expect(target.headers[name]).toBe(value);
-        }
-        expect(Object.keys(target.headers).every((name) => name in sent)).toBe(true);
-      }),
+      fc.property(
+        url,
+        fc.option(url, { nil: null }),
+        url,
+        leftOrigin,
+        headers,
+        (given, ownHead, probedUrl, probeLeftOrigin, sent) => {
+          const headUrl = ownHead ?? given;
+          const target = dataRequestTarget({
+            callerUrl: given,
+            url: given,
+            headUrl,
+            probedUrl,
+            probeLeftOrigin,
+            headers: sent,
+          });
+          const probedWasGiven = parseUrl(headUrl)?.href === parseUrl(given)?.href;
+          const redirected = parseUrl(probedUrl)?.href !== parseUrl(given)?.href;
+          const refollow = probeLeftOrigin === null && redirected;
+          expect(target.url).toBe(probedWasGiven && !refollow ? probedUrl : given);
+          const sameOrigin = parseUrl(target.url)?.origin === parseUrl(given)?.origin;
+          const secretsGo = sameOrigin && !(probedWasGiven && probeLeftOrigin === true);
+          for (const [name, value] of Object.entries(sent)) {
+            if (!crossesOrigins(name) && !secretsGo) expect(target.headers).not.toHaveProperty(name);
+            else expect(target.headers[name]).toBe(value);
+          }
+          expect(Object.keys(target.headers).every((name) => name in sent)).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -24,16 +24,19 @@ describe('redirectStep', () => {
       E.right({
         url: 'https://example.com/b/file',
         headers: { Authorization: 'Bearer t', cookie: 'c=1', range: 'bytes=10-', 'x-other': 'y' },
+        crossOrigin: false,
       }),
     );
   });
 
   it('R17: a cross-origin redirect drops Authorization and Cookie, in any letter case', () => {
     for (const location of ['https://cdn.example.net/f', 'https://example.com:8443/f']) {
-      expect(step({ location })).toEqual(E.right({ url: location, headers: { range: 'bytes=10-' } }));
+      expect(step({ location })).toEqual(
+        E.right({ url: location, headers: { range: 'bytes=10-' }, crossOrigin: true }),
+      );
     }
     expect(step({ location: 'https://x.test/', headers: { COOKIE: 'a', AUTHORIZATION: 'b' } })).toEqual(
-      E.right({ url: 'https://x.test/', headers: {} }),
+      E.right({ url: 'https://x.test/', headers: {}, crossOrigin: true }),
     );
   });
 
@@ -62,10 +65,10 @@ describe('redirectStep', () => {
       'if-unmodified-since': 'Sun, 06 Nov 1994 08:49:37 GMT',
     };
     expect(step({ location: 'https://cdn.example.net/f', headers })).toEqual(
-      E.right({ url: 'https://cdn.example.net/f', headers: kept }),
+      E.right({ url: 'https://cdn.example.net/f', headers: kept, crossOrigin: true }),
     );
     expect(step({ location: '/same-origin', headers })).toEqual(
-      E.right({ url: 'https://example.com/same-origin', headers }),
+      E.right({ url: 'https://example.com/same-origin', headers, crossOrigin: false }),
     );
   });
 
@@ -81,7 +84,7 @@ describe('redirectStep', () => {
       });
     }
     expect(step({ location: 'http://example.com/f', allowHttpsDowngrade: true })).toEqual(
-      E.right({ url: 'http://example.com/f', headers: { range: 'bytes=10-' } }),
+      E.right({ url: 'http://example.com/f', headers: { range: 'bytes=10-' }, crossOrigin: true }),
     );
     expect(E.isRight(step({ from: 'http://example.com/a', location: 'http://cdn.example.net/f' }))).toBe(
       true,
@@ -149,6 +152,7 @@ describe('dataRequestTarget', () => {
         url: 'https://bucket.example/f?sig=get',
         headUrl: 'https://bucket.example/f?sig=head',
         probedUrl: 'https://bucket.example/f?sig=head',
+        probeLeftOrigin: false,
         headers,
       }),
     ).toEqual({ url: 'https://bucket.example/f?sig=get', headers });
@@ -161,6 +165,7 @@ describe('dataRequestTarget', () => {
         url: 'https://files.example/a',
         headUrl: 'https://files.example/a',
         probedUrl: 'https://files.example/b',
+        probeLeftOrigin: false,
         headers,
       }),
     ).toEqual({ url: 'https://files.example/b', headers });
@@ -178,6 +183,7 @@ describe('dataRequestTarget', () => {
           url: 'https://files.example/a',
           headUrl: 'https://files.example/a',
           probedUrl,
+          probeLeftOrigin: true,
           headers,
         }),
       ).toEqual({ url: probedUrl, headers: { 'user-agent': 'app/1' } });
@@ -191,6 +197,7 @@ describe('dataRequestTarget', () => {
         url: 'https://files.example/a',
         headUrl: 'https://head.example/a',
         probedUrl: 'https://elsewhere.example/a',
+        probeLeftOrigin: true,
         headers,
       }),
     ).toEqual({ url: 'https://files.example/a', headers });
@@ -203,6 +210,7 @@ describe('dataRequestTarget', () => {
         url: 'https://bucket.example/f?sig=2',
         headUrl: 'https://bucket.example/f?sig=2',
         probedUrl: 'https://bucket.example/f?sig=2',
+        probeLeftOrigin: false,
         headers,
       }),
     ).toEqual({ url: 'https://bucket.example/f?sig=2', headers: { 'user-agent': 'app/1' } });
@@ -213,9 +221,38 @@ describe('dataRequestTarget', () => {
         url: 'https://bucket.example/f?sig=2',
         headUrl: 'https://bucket.example/f?sig=2',
         probedUrl: 'https://bucket.example/f?sig=2',
+        probeLeftOrigin: false,
         headers,
       }).headers,
     ).toEqual(headers);
+  });
+
+  it('R17, R37: a probe that left the origin and came back sends no secrets to the URL the other origin chose', () => {
+    expect(
+      dataRequestTarget({
+        callerUrl: 'https://files.example/start',
+        url: 'https://files.example/start',
+        headUrl: 'https://files.example/start',
+        probedUrl: 'https://files.example/chosen-by-other',
+        probeLeftOrigin: true,
+        headers,
+      }),
+    ).toEqual({ url: 'https://files.example/chosen-by-other', headers: { 'user-agent': 'app/1' } });
+  });
+
+  it('R17, R37: when the port cannot tell where the redirects went, the data goes to the caller’s URL again', () => {
+    const target = (probedUrl: string) =>
+      dataRequestTarget({
+        callerUrl: 'https://files.example/start',
+        url: 'https://files.example/start',
+        headUrl: 'https://files.example/start',
+        probedUrl,
+        probeLeftOrigin: null,
+        headers,
+      });
+    expect(target('https://files.example/chosen')).toEqual({ url: 'https://files.example/start', headers });
+    expect(target('https://files.example/start')).toEqual({ url: 'https://files.example/start', headers });
+    expect(target('https://cdn.example/f')).toEqual({ url: 'https://files.example/start', headers });
   });
 
   it('R17: an unparsable final URL counts as another origin', () => {
@@ -225,6 +262,7 @@ describe('dataRequestTarget', () => {
         url: 'https://files.example/a',
         headUrl: 'https://files.example/a',
         probedUrl: 'nope',
+        probeLeftOrigin: true,
         headers,
       }),
     ).toEqual({ url: 'nope', headers: { 'user-agent': 'app/1' } });

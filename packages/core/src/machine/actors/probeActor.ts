@@ -96,10 +96,12 @@ const probe = async (
     response = get.right;
     releaseBody(response.body);
   }
-  const result = probeFromResponse(method, response.url, {
-    status: response.status,
-    headers: response.headers,
-  });
+  const result = probeFromResponse(
+    method,
+    response.url,
+    { status: response.status, headers: response.headers },
+    response.leftOrigin ?? null,
+  );
   if (E.isRight(result)) {
     // The server's checksums of the file (R27): a HEAD's, or a 200's, describe the whole body; a 206's only some.
     deps.session.learnChecksums(

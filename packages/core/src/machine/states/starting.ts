@@ -100,6 +100,7 @@ export const startingStates = {
               url: context.urls.url,
               headUrl: context.urls.headUrl,
               probedUrl: probe.finalUrl,
+              probeLeftOrigin: probe.leftOrigin,
               headers: context.options.headers,
             });
             return { probe, dataUrl: data.url, dataHeaders: data.headers };
