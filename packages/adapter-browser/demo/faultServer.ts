@@ -98,7 +98,8 @@ export interface FaultServer {
  * connections, a 200 to a ranged request, a file that changes between runs, a body held at an offset. It speaks
  * CORS to any origin (`Access-Control-Allow-Origin: *`, `Range` allowed, validators exposed) and answers `HEAD`,
  * `GET` with `Range`/`If-Range`, `If-Match` (412) and 416 by RFC 9110. `POST /_control` with JSON `Faults` fields
- * changes faults (the demo page's fault menu uses it).
+ * changes faults (the demo page's fault menu uses it). A URL's `?expose=ETag, Content-Length` exposes those headers
+ * only, in place of `EXPOSED_HEADERS`.
  */
 export const startFaultServer = async (port = 0): Promise<FaultServer> => {
   const files = new Map<string, Version>();
@@ -296,7 +297,11 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
 
   const http: Server = createServer((req, res) => {
     cors(req, res);
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const asked = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = asked.pathname;
+    // `?expose=<headers>`: the answer shows a cross-origin page these headers only (a CORS setup that forgot one).
+    const expose = asked.searchParams.get('expose');
+    if (expose !== null) res.setHeader('Access-Control-Expose-Headers', expose);
     if (req.method === 'OPTIONS') {
       requests.push(logEntry(req, path, 204));
       res.writeHead(204).end();

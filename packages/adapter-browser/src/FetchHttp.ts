@@ -178,6 +178,8 @@ export class FetchHttp implements HttpPort {
             url,
             ...(leftOrigin !== undefined && { leftOrigin }),
             headers: head,
+            // A cross-origin answer shows only the headers its server exposes (R8: a hidden Content-Range).
+            headersFiltered: response.type === 'cors',
             body:
               request.method === 'HEAD'
                 ? chunksOf(null)

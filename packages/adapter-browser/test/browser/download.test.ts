@@ -472,6 +472,83 @@ describe('segments in Chromium', () => {
   });
 });
 
+describe('a cross-origin server that does not expose Content-Range', () => {
+  const control = (body: object) =>
+    fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify(body) });
+  const dataRequests = async (): Promise<string[]> =>
+    (
+      (await (await fetch(`${files}/_requests`)).json()) as {
+        method: string;
+        path: string;
+        range: string | null;
+      }[]
+    )
+      .filter((r) => r.path.startsWith('/files/small.bin?'))
+      .map((r) => `${r.method} ${r.range ?? ''}`.trim());
+  // ETag and Content-Length shown, Content-Range not: the browser hides it from the page.
+  const url = `${files}/files/small.bin?expose=${encodeURIComponent('ETag, Accept-Ranges, Content-Length')}`;
+
+  it('R4, R8: the bytes saved are thrown away for one plain GET (restart RANGE_HIDDEN), not refused as ERR_BAD_RESPONSE on every start', async () => {
+    // A first run keeps bytes: held at 512 KiB, paused once a checkpoint counts some.
+    await control({ reset: true, holdAt: 512 * 1024 });
+    const target = `${uniqueFolder('hidden-range')}.bin`;
+    let checkpointed: () => void = () => {};
+    const counted = new Promise<void>((resolve) => {
+      checkpointed = resolve;
+    });
+    const controller = new AbortController();
+    const first = createWorkerDownload(
+      { url, target, checkpointIntervalMs: 20, writeBufferBytes: 64 * 1024, signal: controller.signal },
+      { onCheckpoint: (bytes) => bytes > 0 && checkpointed() },
+    );
+    first.start();
+    await counted;
+    // An abort pauses it, keeps its bytes and ends its worker (R24).
+    controller.abort();
+    const stopped = await first.result.catch((e: unknown) => e);
+    expect(isDownloadError(stopped) && stopped.code).toBe('ERR_ABORTED');
+    const saved = (await savedDownload(target))?.bytes ?? 0;
+    expect(saved).toBeGreaterThan(0);
+    await control({ reset: true });
+
+    const second = createDownload({ url, target, computeSha256: true });
+    const restarts: string[] = [];
+    second.subscribe((event) => {
+      if (event.type === 'restart') restarts.push(event.reason);
+    });
+    second.start();
+    expect((await second.result).sha256).toBe(await sha256(SMALL));
+    expect(restarts).toEqual(['RANGE_HIDDEN']);
+    // The resume's 206 is not written; the probe again, then the whole file on one plain GET.
+    expect(await dataRequests()).toEqual(['HEAD', `GET bytes=${saved}-`, 'HEAD', 'GET']);
+    expect(new Uint8Array(await (await getDownloadedFile(target)).arrayBuffer())).toEqual(SMALL);
+    await removeDownloadedFile(target);
+  });
+
+  it('R8, R41: segments from 0 fall back to one stream the same way', async () => {
+    await control({ reset: true, bytesPerTick: 16 * 1024, tickMs: 10 });
+    const target = `${uniqueFolder('hidden-range-segments')}.bin`;
+    const download = createDownload({
+      url,
+      target,
+      computeSha256: true,
+      connections: 4,
+      minSegmentBytes: 64 * 1024,
+    });
+    const restarts: string[] = [];
+    download.subscribe((event) => {
+      if (event.type === 'restart') restarts.push(event.reason);
+    });
+    download.start();
+    expect((await download.result).sha256).toBe(await sha256(SMALL));
+    expect(restarts).toEqual(['RANGE_HIDDEN']);
+    const log = await dataRequests();
+    expect(log.some((request) => /^GET bytes=\d+-\d+$/.test(request))).toBe(true);
+    expect(log.at(-1)).toBe('GET');
+    await removeDownloadedFile(target);
+  });
+});
+
 describe('a rate limit in Chromium', () => {
   it('R44: the worker download reads under maxBytesPerSecond; setRateLimit reaches the worker, and a bad value throws in the page', async () => {
     await fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify({ reset: true }) });

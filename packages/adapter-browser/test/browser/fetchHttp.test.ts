@@ -52,6 +52,29 @@ describe('FetchHttp in Chromium', () => {
     expect(log[0]?.acceptEncoding).toBe('identity');
   });
 
+  it('R8: a cross-origin answer says its headers are filtered: a Content-Range its server does not expose is not shown', async () => {
+    await control(files, { reset: true });
+    const hidden = await get(`${files}/files/small.bin?expose=ETag, Content-Length`, {
+      range: 'bytes=1000-',
+    });
+    expect([hidden.status, hidden.headers['content-range'], hidden.headersFiltered]).toEqual([
+      206,
+      undefined,
+      true,
+    ]);
+    await readAll(hidden.body);
+    const shown = await get(`${files}/files/small.bin`, { range: 'bytes=1000-' });
+    expect([shown.headers['content-range'], shown.headersFiltered]).toEqual([
+      `bytes 1000-${SMALL.length - 1}/${SMALL.length}`,
+      true,
+    ]);
+    await readAll(shown.body);
+    // The page's own origin filters nothing.
+    const own = await get(`${location.origin}/package.json`);
+    expect(own.headersFiltered).toBe(false);
+    await readAll(own.body);
+  });
+
   it('R6: If-Range on a cross-origin request costs a preflight (why the adapter leaves it out there)', async () => {
     await control(files, { reset: true });
     const head = await http.request({

@@ -139,8 +139,8 @@ export const machineSetup = setup({
     forgetVersion: enqueueActions(({ context, enqueue }) => {
       const reason = context.next?.reason;
       if (reason === undefined) throw new Error('a restart without its reason');
-      // A server that answered a range with 200 (R7), or encoded an answer its probe did not say it would (R5), is
-      // not asked for segments again in this run; nor one whose segments named another version a second time (R41).
+      // A server that answered a range with 200 (R7) or with a Content-Range the platform hides (R8), or encoded an
+      // answer its probe did not say it would (R5), is not asked for segments again in this run; nor one whose segments named another version a second time (R41).
       const segmentedChanges =
         context.segmentedChanges + (reason === 'RESOURCE_CHANGED' && segmentsOf(context) !== null ? 1 : 0);
       enqueue.assign({
@@ -150,6 +150,7 @@ export const machineSetup = setup({
         singleOnly:
           context.singleOnly ||
           reason === 'RANGE_IGNORED' ||
+          reason === 'RANGE_HIDDEN' ||
           reason === 'CONTENT_ENCODED' ||
           segmentedChanges >= 2,
       });

@@ -8,6 +8,12 @@ import type { DownloadFailure } from './failure.js';
 export type RestartReason =
   /** A 200 answered a ranged request (R7). */
   | 'RANGE_IGNORED'
+  /**
+   * A 206 whose `Content-Range` the platform hides (a browser's CORS answer from a server whose
+   * `Access-Control-Expose-Headers` does not name it): no ranged answer can be placed, so the bytes held are of no use
+   * and the download begins again on one plain GET (R4, R8).
+   */
+  | 'RANGE_HIDDEN'
   /** The validators, total or a 412/416 said the resource is another version (R9, R11, R12, R13). */
   | 'RESOURCE_CHANGED'
   /** The checkpoint has no strong validator, so the bytes on disk cannot be trusted (R3, R4). */
@@ -84,6 +90,8 @@ export interface ResponseHead {
   readonly url?: string;
   /** The request was redirected: another URL than the one asked answered. */
   readonly redirected?: boolean;
+  /** The platform may hide headers the server sent (`HttpResponse.headersFiltered`); absent: it hides none. */
+  readonly headersFiltered?: boolean;
 }
 
 /** What to do with an answer to a data request. */

@@ -31,6 +31,12 @@ export interface HttpResponse {
   readonly leftOrigin?: boolean;
   readonly headers: HeaderMap;
   /**
+   * Optional. `true` when the platform shows only some of the headers the server sent: a browser shows of a
+   * cross-origin (CORS) answer only the safelisted ones and those its `Access-Control-Expose-Headers` names. A header
+   * missing from `headers` may then have been sent (R8: a hidden `Content-Range`). Absent: every header is shown.
+   */
+  readonly headersFiltered?: boolean;
+  /**
    * The body as it arrives, each chunk exactly the bytes the server sent (no decoding: the adapter must not
    * decompress). Empty for HEAD. Iterating it at most once is allowed. A cut connection makes the iterator reject
    * (the rejection is a network failure); bytes that break the framing make it reject with `badBodyError` (final,

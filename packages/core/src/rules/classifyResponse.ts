@@ -47,7 +47,8 @@ const validatorsOfAnswer = (saved: Validators, seen: Validators): Validators =>
  *   checkpoint URL (`isExpiredSignature`): `UrlExpired`, the machine asks the hook or fails with it (R18).
  * - Any other status but 200/206: `HttpStatus`, not retried.
  *
- * A 206 (R8–R10, R13): only to a ranged request; one `Content-Range: bytes a-b/total|*`, never `multipart/byteranges`;
+ * A 206 (R8–R10, R13): only to a ranged request; one `Content-Range: bytes a-b/total|*`, never `multipart/byteranges`
+ * (with none to be seen where the platform hides headers, `headersFiltered`: `Restart('RANGE_HIDDEN')`);
  * a strong ETag or date different from the checkpoint's, or a total different from it, is a change; `a` must equal the
  * offset asked for; a `Content-Length` must equal `b - a + 1`. Without a condition sent (CORS, or no strong validator),
  * the answer's validators must be proven `'same'`, else nothing is appended (R4, R6). `Append.end` is `b + 1`, capped
@@ -191,7 +192,14 @@ export const classifyResponse = (
   if (contentType.startsWith('multipart/byteranges'))
     return bad('multipart/byteranges answer to a single range');
   const parsed = parseContentRange(headers['content-range']);
-  if (E.isLeft(parsed)) return bad(parsed.left);
+  if (E.isLeft(parsed)) {
+    // R8, R4: a Content-Range the platform hides places no byte of this answer, nor of any later ranged one: the
+    // bytes held can never be gone on from, so they are thrown away for one plain GET, rather than kept for ever.
+    if (headers['content-range'] === undefined && response.headersFiltered === true) {
+      return { _tag: 'Restart', reason: 'RANGE_HIDDEN' };
+    }
+    return bad(parsed.left);
+  }
   const range = parsed.right;
   if (range._tag === 'Unsatisfied')
     return bad(`206 with an unsatisfied Content-Range ${headers['content-range']}`);

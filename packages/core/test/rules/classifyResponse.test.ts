@@ -69,6 +69,19 @@ describe('classifyResponse: a wrong 206 is rejected, nothing written', () => {
     expect(classify(answer(206, { etag: '"v1"' }))).toEqual(badResponse);
   });
 
+  it('R8, R4: a 206 whose Content-Range the platform hides (CORS) places nothing: the bytes held are thrown away for a plain GET, with onChange fail too', () => {
+    const hidden: ResponseHead = {
+      ...answer(206, { etag: '"v1"', 'content-length': '600' }),
+      headersFiltered: true,
+    };
+    expect(classify(hidden, cors)).toEqual({ _tag: 'Restart', reason: 'RANGE_HIDDEN' });
+    expect(classify(hidden, segment, failPolicy)).toEqual({ _tag: 'Restart', reason: 'RANGE_HIDDEN' });
+    // One that is shown, but wrong, is the server's fault: rejected as ever.
+    expect(
+      classify({ ...partial({ 'content-range': 'bytes 400-999' }), headersFiltered: true }, cors),
+    ).toEqual(badResponse);
+  });
+
   it.each([
     ['bytes 400-999'],
     ['bytes 400-1000/1000'],

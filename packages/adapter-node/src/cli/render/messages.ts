@@ -5,6 +5,8 @@ import { formatBytes, formatPercent } from './units.js';
 
 const restartReasons: { readonly [K in RestartReason]: string } = {
   RANGE_IGNORED: 'the server ignored the range and sent the whole file',
+  RANGE_HIDDEN:
+    "the answer's Content-Range is hidden (a browser's CORS: the server's Access-Control-Expose-Headers does not name it)",
   RESOURCE_CHANGED: 'the file changed on the server',
   NO_STRONG_VALIDATOR: 'the server gives no strong validator, so the partial bytes cannot be trusted',
   CONTENT_ENCODED: 'the server compresses the body, so byte offsets do not match the file',

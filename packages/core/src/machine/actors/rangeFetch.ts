@@ -168,6 +168,7 @@ export class RangeFetch {
         headers: response.headers,
         url: response.url,
         redirected: compareCheckpointUrl(this.#input.url, response.url) !== 'same',
+        headersFiltered: response.headersFiltered === true,
       },
       checkpoint,
       {
