@@ -199,7 +199,8 @@ export class NodeHttp implements HttpPort {
     if (response.status === 407 && origin.proxy !== null) {
       // 407 is a proxy's answer alone (RFC 9110 §15.5.8): to an absolute-form request, the proxy refused it.
       void body.return();
-      return E.left(proxyRefusal(origin.proxy, `answered HTTP 407 to GET ${withoutQuery(parsed)}`, 407));
+      const refused = `answered HTTP 407 to ${request.method} ${withoutQuery(parsed)}`;
+      return E.left(proxyRefusal(origin.proxy, refused, 407));
     }
     return E.right({
       status: response.status,

@@ -142,6 +142,21 @@ describe('a hostile proxy: a one-line typed error, nothing written, no hang', ()
     expect(new Set(lines)).toEqual(new Set(['CONNECT origin.test:8443 HTTP/1.1']));
   });
 
+  it('R29: a 407 to an absolute-form request names the method it refused: the probe’s HEAD, final', async () => {
+    const proxy = await fakeProxy((socket) =>
+      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n'),
+    );
+    http = new NodeHttp({ proxy: proxy.url() });
+    const outcome = await fails(
+      { url: 'http://origin.test:8080/f.bin', target: join(dir(), 'h.bin') },
+      { http },
+    );
+    expect(outcome.error.code).toBe('ERR_PROXY');
+    // The probe's HEAD got it, final: no GET was sent, and the message does not name one.
+    expect(outcome.error.message).toContain('answered HTTP 407 to HEAD http://origin.test:8080/f.bin');
+    expect(proxy.requests.map((request) => request.head.split(' ')[0])).toEqual(['HEAD']);
+  });
+
   it('R37: the proxy’s credentials go on CONNECT and on each absolute-form request, to the proxy alone', async () => {
     const proxy = await fakeProxy((socket) =>
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n'),

@@ -5,6 +5,7 @@ import { badBodyError } from '@rdl/core/adapter';
 import { isCertificateError } from '../certificateError.js';
 import { lazyBuiltin } from '../lazyBuiltin.js';
 import type { ProxyEndpoint } from './proxyRoute.js';
+import { authorityOf } from './proxyTunnel.js';
 import { ResponseBody } from './ResponseBody.js';
 import type { ReadBudget } from './readBudget.js';
 import type { ResponseHead } from './responseHead.js';
@@ -157,7 +158,11 @@ export class Connection {
       );
     }
     this.#socket.setNoDelay(true);
-    if (settings.connectTimeoutMs !== null) this.#boundConnect(settings.connectTimeoutMs);
+    if (settings.connectTimeoutMs !== null) {
+      // Named by what it connects to: the proxy for plain http through one; over a tunnel only TLS is left to do.
+      const peer = authorityOf(origin.secure ? host : plain.host, origin.secure ? port : plain.port);
+      this.#boundConnect(settings.connectTimeoutMs, peer, tunnel !== null);
+    }
     this.#socket.on('error', (error) => {
       this.#error ??= error;
     });
@@ -166,14 +171,17 @@ export class Connection {
 
   /**
    * A connection not established within `ms` (a listener that never accepts, a server that never finishes TLS) is
-   * closed as a network failure, which core retries as any other (R25); the stall timeout bounds what follows.
+   * closed as a network failure (a proxy's `unreachable` when it was the proxy not reached), which core retries as
+   * any other (R25); the stall timeout bounds what follows. `peer` is the address connected to, shown.
    */
-  #boundConnect(ms: number): void {
-    const what = this.origin.secure ? 'TCP connect and TLS handshake' : 'TCP connect';
+  #boundConnect(ms: number, peer: string, tunneled: boolean): void {
+    const what = tunneled
+      ? 'TLS handshake'
+      : this.origin.secure
+        ? 'TCP connect and TLS handshake'
+        : 'TCP connect';
     const timer = setTimeout(() => {
-      this.#error ??= new Error(
-        `${what} to ${this.origin.host}:${this.origin.port} not done within ${ms / 1000} s (connect timeout)`,
-      );
+      this.#error ??= new Error(`${what} to ${peer} not done within ${ms / 1000} s (connect timeout)`);
       this.destroy();
     }, ms);
     timer.unref();
