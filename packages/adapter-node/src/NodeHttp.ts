@@ -41,7 +41,7 @@ export interface NodeHttpOptions {
   readonly maxQueuedBytes?: number;
   /**
    * Bytes of all bodies received ahead of their readers, over every connection of this transport: past it, a
-   * connection reads on only once its reader has taken what it queued (one read ahead each). Default 8 MiB: the
+   * connection reads on only once its reader has taken what it queued (one read ahead each). Default 4 MiB: the
    * connections of a segmented download, or of a queue, share one budget.
    */
   readonly maxBufferedBytes?: number;
