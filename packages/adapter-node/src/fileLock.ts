@@ -163,14 +163,19 @@ const LAST_PAUSE_MS = 50;
  */
 const LINKING_READS = 24;
 /**
- * How long a lock with two links whose other name is a taker's temp name of it (the same file) is read again: a
- * taker slowed between its link and the removal of that name (a disk busy with other fsyncs can hold an unlink past
- * `LINKING_MS`) is not a planted hard link, which has its other name elsewhere.
+ * A bound on the whole wait for a lock with two links, whatever its reads find: a lock whose second name cannot be
+ * removed is not read for ever.
  */
-const TAKER_TEMP_MS = 10_000;
+const MAX_LINKED_MS = 10_000;
 
-/** Whether a taker's temp name of the lock `path` (`<lock>.<16 hex>.tmp`, beside it) is the same file as `info`. */
-const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
+/**
+ * Removes a taker's temp name of the lock `path` (`<lock>.<16 hex>.tmp`, beside it) that is the same file as
+ * `info`, and says whether there was one. Such a name is left by a taker between its link and the removal of that
+ * name: slowed there (a disk busy with other fsyncs), or killed there (kill -9), when it stays for ever. Removing it
+ * is safe either way: the file has no third name (two links: the lock and this one, both in this folder), a live
+ * taker's own removal then finds nothing (and ignores that), and the lock itself stays as it is, to be read.
+ */
+const dropTakersTemp = async (path: string, info: Stats): Promise<boolean> => {
   const folder = dirname(path);
   const tempName = tempLockNamePattern(path);
   let names: string[];
@@ -181,8 +186,15 @@ const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
   }
   for (const name of names) {
     if (!tempName.test(name)) continue;
-    const other = await lstatOrNull(join(folder, name));
-    if (other !== null && other.dev === info.dev && other.ino === info.ino) return true;
+    const temp = join(folder, name);
+    const other = await lstatOrNull(temp);
+    if (other === null || other.dev !== info.dev || other.ino !== info.ino) continue;
+    try {
+      await unlink(temp);
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') return false;
+    }
+    return true;
   }
   return false;
 };
@@ -190,10 +202,10 @@ const takersTempOf = async (path: string, info: Stats): Promise<boolean> => {
 /**
  * `readOnce`, except that a lock of this user with two links is read again for a while: another taker links the
  * lock from its temp file and removes that name just after, so in between the lock has two links and is not unsafe,
- * only being made (twenty takers at once on a loaded machine saw it). One that keeps two links for `LINKING_MS`
- * and `LINKING_READS` reads is a hard link planted there: `Unsafe` (R31), unless its other name is a taker's temp
- * name of it, still there, or that name went while the folder was looked through (the lock has one link again):
- * then it is read again up to `TAKER_TEMP_MS`. One that has one link again, or is gone, when
+ * only being made (twenty takers at once on a loaded machine saw it). When the other name is a taker's temp name of
+ * it, that name is removed (`dropTakersTemp`: a taker killed between its link and that removal left the lock so for
+ * good, and every later run called it unsafe). One that keeps two links for `LINKING_MS` and `LINKING_READS` reads,
+ * with no such name, is a hard link planted there: `Unsafe` (R31). One that has one link again, or is gone, when
  * looked at after a read that found two is read again: the read is out of date (returning it made a taker that
  * removed its temp name in between look like a planted link, twice in CI runs).
  */
@@ -205,14 +217,16 @@ const readLock = async (path: string): Promise<LockFile> => {
     if (lock._tag !== 'Unsafe') return lock;
     const info = await lstatOrNull(path);
     const waited = Date.now() - started;
-    if (waited >= TAKER_TEMP_MS) return lock;
+    if (waited >= MAX_LINKED_MS) return lock;
     // Gone, or one link now: its taker removed its temp name (or released the lock) between the read and this
     // look, and what was read is out of date: read it again.
     const links = info === null ? 1 : info.isFile() && info.uid === euid ? info.nlink : 0;
     if (info !== null && links !== 1) {
       // A taker between its link and the removal of its temp name leaves two links, of this user; nothing else does.
       if (links !== 2) return lock;
-      if (waited >= LINKING_MS && reads >= LINKING_READS && !(await takersTempOf(path, info))) {
+      // From the second read on: a live taker removes its temp name within a few milliseconds, itself.
+      if (reads >= 2 && (await dropTakersTemp(path, info))) continue;
+      if (waited >= LINKING_MS && reads >= LINKING_READS) {
         // No taker's temp name of it now: planted, unless the taker removed that name while the folder was looked
         // through (the lock then has one link again: read it again). A name there all along would have been seen.
         const after = await lstatOrNull(path);
@@ -271,20 +285,23 @@ const createLock = async (path: string, body: string): Promise<'Taken' | 'Exists
   const temp = tempLockPathOf(path);
   const handle = await createOwnFile(temp, constants.O_WRONLY);
   if (handle === null) return 'Again';
+  // The temp name goes whatever happens from here: a write that fails (ENOSPC) left it behind before.
   try {
-    await handle.writeFile(body, 'utf8');
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temp, path);
-    return 'Taken';
-  } catch (error) {
-    const code = errnoOf(error);
-    if (code === 'EEXIST') return 'Exists';
-    if (code === 'ENOENT') return 'Again';
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw error;
-    return createInPlace(path, body);
+    try {
+      await handle.writeFile(body, 'utf8');
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(temp, path);
+      return 'Taken';
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'EEXIST') return 'Exists';
+      if (code === 'ENOENT') return 'Again';
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw error;
+      return createInPlace(path, body);
+    }
   } finally {
     await unlink(temp).catch(() => undefined);
   }

@@ -7,7 +7,11 @@ import { acquireLock } from '../src/fileLock.js';
 import { listDir, makeTempDir } from './support/tempDir.js';
 
 /** Runs before each `readdir` of the lock's code: where a test puts what another taker does at that moment. */
-const hooks = vi.hoisted(() => ({ beforeReaddir: null as (() => Promise<void>) | null }));
+const hooks = vi.hoisted(() => ({
+  beforeReaddir: null as (() => Promise<void>) | null,
+  /** The next file opened gets writes that fail so (a full disk). */
+  failNextWrite: null as Error | null,
+}));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
@@ -17,7 +21,14 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (hook !== null) await hook();
     return real.readdir(...args);
   }) as typeof real.readdir;
-  return { ...real, default: { ...real, readdir }, readdir };
+  const open = (async (...args: Parameters<typeof real.open>) => {
+    const handle = await real.open(...args);
+    const failure = hooks.failNextWrite;
+    hooks.failNextWrite = null;
+    if (failure !== null) handle.writeFile = () => Promise.reject(failure);
+    return handle;
+  }) as typeof real.open;
+  return { ...real, default: { ...real, readdir, open }, readdir, open };
 });
 
 let dir: string;
@@ -27,6 +38,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   hooks.beforeReaddir = null;
+  hooks.failNextWrite = null;
   await cleanup();
 });
 
@@ -45,6 +57,17 @@ describe('acquireLock and a taker removing its temp name at the worst moment', (
     };
     expect(await acquireLock(lock)).toEqual({ _tag: 'Busy' });
     expect(looked).toBe(1);
+    expect(await listDir(dir)).toEqual(['f.lock']);
+  });
+
+  it('R19, R29: a lock whose write fails (a full disk) rejects with that error and leaves no temp name behind', async () => {
+    const lock = lockPathOf(join(dir, 'f'));
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    hooks.failNextWrite = full;
+    await expect(acquireLock(lock)).rejects.toBe(full);
+    expect(await listDir(dir)).toEqual([]);
+    // The disk has room again: the lock is taken as usual.
+    expect(await acquireLock(lock)).toEqual({ _tag: 'Taken' });
     expect(await listDir(dir)).toEqual(['f.lock']);
   });
 });

@@ -203,7 +203,8 @@ describe('FsStorage on disk', () => {
     await link(temp, lockPathOf(target));
     const attempt = acquireLock(lockPathOf(target));
     await new Promise((resolve) => setTimeout(resolve, afterMs));
-    await unlink(temp);
+    // As the taker does: the name may be gone already (removed by the reader, which found it the lock's).
+    await unlink(temp).catch(() => undefined);
     return attempt;
   };
 
@@ -231,6 +232,48 @@ describe('FsStorage on disk', () => {
       reason: expect.stringMatching(/2 links/),
     });
     expect((await listDir(dir)).sort()).toEqual(['elsewhere', 'f.lock']);
+  });
+
+  it('R19, R23, R31: a lock whose taker was killed between its link and the removal of its temp name (two links, a dead owner) is taken over at once, the temp name removed', async () => {
+    const target = join(dir, 'f');
+    const temp = `${lockPathOf(target)}.0123456789abcdef.tmp`;
+    await writeFile(temp, JSON.stringify({ pid: await deadPid(), startedAt: 1, hostname: hostname() }));
+    await link(temp, lockPathOf(target));
+    const started = Date.now();
+    expect(await acquireLock(lockPathOf(target))).toEqual({ _tag: 'Taken' });
+    // Not the second a planted link is waited for: the temp name is seen as the lock's at the second read.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(JSON.parse(await readFile(lockPathOf(target), 'utf8')).pid).toBe(process.pid);
+    expect(await listDir(dir)).toEqual(['f.lock']);
+    // And a file's storage opens over such a lock as well (the next run after the kill).
+    const other = join(dir, 'g');
+    const otherTemp = `${lockPathOf(other)}.fedcba9876543210.tmp`;
+    await writeFile(otherTemp, JSON.stringify({ pid: await deadPid(), startedAt: 1, hostname: hostname() }));
+    await link(otherTemp, lockPathOf(other));
+    const file = await expectRight(new FsStorage().open(other));
+    expect(await listDir(dir)).toEqual(['f.lock', 'g.lock', 'g.part']);
+    await expectRight(file.close());
+  });
+
+  it('R23, R31: a lock with two links whose other name is a temp name of another lock, or another file at a temp name, stays unsafe and untouched', async () => {
+    const target = join(dir, 'f');
+    await writeFile(
+      lockPathOf(target),
+      JSON.stringify({ pid: await deadPid(), startedAt: 1, hostname: hostname() }),
+    );
+    // A name of the lock's pattern for another lock ('h.lock.<hex>.tmp'), and one of f.lock's pattern that is
+    // another file: neither is f.lock's temp name of it.
+    await link(lockPathOf(target), `${lockPathOf(join(dir, 'h'))}.0123456789abcdef.tmp`);
+    await writeFile(`${lockPathOf(target)}.fedcba9876543210.tmp`, 'another file');
+    expect(await acquireLock(lockPathOf(target))).toMatchObject({
+      _tag: 'Unsafe',
+      reason: expect.stringMatching(/2 links/),
+    });
+    expect(await listDir(dir)).toEqual([
+      'f.lock',
+      'f.lock.fedcba9876543210.tmp',
+      'h.lock.0123456789abcdef.tmp',
+    ]);
   });
 
   it('R19, R31: the temp file of a lock a killed run left is swept by the next open; a link at such a name stays as it is', async () => {
