@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,6 +9,8 @@ import { toStorageFailure, UnsafeFileError } from './fsFailure.js';
 import { fsyncDirectory } from './fsync.js';
 import { createOwnFile, openOwnFile } from './ownFile.js';
 import { readAt } from './readAt.js';
+import { tempJournalPathOf } from './sidecarPaths.js';
+import { sweepJournalTemps } from './staleTemps.js';
 
 /** A journal past this size is not a queue's (100 000 items take some 30 MiB): it is not read (R33). */
 export const maxQueueFileBytes = 512 * 1024 * 1024;
@@ -255,6 +256,8 @@ export class FileQueueStore implements QueueStore {
       await fsyncDirectory(dirname(this.#path));
     }
     try {
+      // A rewrite killed before its rename left its temp file: nothing else would ever remove it.
+      await sweepJournalTemps(this.#path);
       const { size } = await handle.stat();
       if (size > maxQueueFileBytes) {
         throw new UnsafeFileError(
@@ -336,7 +339,7 @@ export class FileQueueStore implements QueueStore {
     if (live === null) {
       live = (await replay(this.#handle!, this.#size)).items;
     }
-    const temp = `${this.#path}.${randomBytes(8).toString('hex')}.tmp`;
+    const temp = tempJournalPathOf(this.#path);
     const created = await createOwnFile(temp, constants.O_WRONLY);
     if (created === null) throw new UnsafeFileError(temp, 'a file was already at a fresh temp name');
     let lineCount = 0;

@@ -48,3 +48,14 @@ export const tempLockPathOf = (lockPath: string): string =>
  */
 export const tempLockNamePattern = (lockPath: string): RegExp =>
   new RegExp(`^${escapeRegExp(basename(lockPath))}\\.[0-9a-f]{16}\\.tmp$`);
+
+/**
+ * A fresh name for the temp file a queue's journal is rewritten in before it is renamed over the journal
+ * (`<journal>.<16 hex digits>.tmp`).
+ */
+export const tempJournalPathOf = (journal: string): string =>
+  `${journal}.${randomBytes(tempRandomBytes).toString('hex')}.tmp`;
+
+/** What the names of the temp files of the journal `journal` look like (R19: a kill mid-rewrite leaves one). */
+export const tempJournalNamePattern = (journal: string): RegExp =>
+  new RegExp(`^${escapeRegExp(basename(journal))}\\.[0-9a-f]{16}\\.tmp$`);

@@ -2,7 +2,12 @@ import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoOf } from './fsFailure.js';
 import { unsafeReason } from './ownFile.js';
-import { lockPathOf, tempCheckpointNamePattern, tempLockNamePattern } from './sidecarPaths.js';
+import {
+  lockPathOf,
+  tempCheckpointNamePattern,
+  tempJournalNamePattern,
+  tempLockNamePattern,
+} from './sidecarPaths.js';
 
 /**
  * How long one listing of a folder serves the sweeps of the targets in it, each once. A list of a thousand files in
@@ -83,7 +88,14 @@ export const sweepStaleTemps = async (target: string): Promise<void> => {
   const name = basename(target);
   const names = (await listingFor(folder, name).temps)?.get(name);
   if (names === undefined) return;
-  const patterns = [tempCheckpointNamePattern(target), tempLockNamePattern(lockPathOf(target))];
+  await removeOwnTemps(folder, names, [
+    tempCheckpointNamePattern(target),
+    tempLockNamePattern(lockPathOf(target)),
+  ]);
+};
+
+/** Removes the names among `names` (entries of `folder`) that match one of `patterns` and are rdl's own files. */
+const removeOwnTemps = async (folder: string, names: readonly string[], patterns: readonly RegExp[]) => {
   for (const name of names) {
     if (!patterns.some((pattern) => pattern.test(name))) continue;
     const path = join(folder, name);
@@ -91,4 +103,20 @@ export const sweepStaleTemps = async (target: string): Promise<void> => {
     // unlink never follows a link; the check is so that nothing but rdl's own leftovers is deleted.
     if (info !== null && unsafeReason(info) === null) await unlink(path).catch(() => undefined);
   }
+};
+
+/**
+ * Removes the temp files a rewrite of the queue journal `journal` left behind (R19: a kill between creating one and
+ * renaming it over the journal), with the same care as `sweepStaleTemps`. Called as the journal is loaded, by the
+ * one process that uses it. A folder that cannot be listed is not swept.
+ */
+export const sweepJournalTemps = async (journal: string): Promise<void> => {
+  const folder = dirname(journal);
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return;
+  }
+  await removeOwnTemps(folder, names, [tempJournalNamePattern(journal)]);
 };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { lockPathOf } from '../src/FsStorage.js';
 import { runCliInProcess } from './support/cliInProcess.js';
 import { runRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
+import { deadPid } from './support/processes.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
 import { watchedHasher } from './support/wrappedPorts.js';
@@ -20,13 +20,6 @@ let sha: string;
 const site = useNginxSite('finished', '10m', async (root) => {
   sha = await writeRandomFile(join(root, 'f.bin'), size);
 });
-
-/** A pid that is certainly not running: a child that has exited and been reaped. */
-const deadPid = async (): Promise<number> => {
-  const child = spawn(process.execPath, ['-e', '0']);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return child.pid ?? 0;
-};
 
 /**
  * What `rdl` SIGKILLed between the rename and the checkpoint's removal leaves in `dir`: `out.bin` whole, its

@@ -1,4 +1,5 @@
-import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, link, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
@@ -7,6 +8,7 @@ import { queueFileName } from '../src/cli/runList.js';
 import { runRdl, runRdlWithInput, spawnRdl } from './support/cliProcess.js';
 import { useNginxSite } from './support/nginxSite.js';
 import { expectUnchanged, makeVictim, nobody, plantSymlink } from './support/plant.js';
+import { deadPid } from './support/processes.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
 import { listDir } from './support/tempDir.js';
 
@@ -442,6 +444,35 @@ describe('rdl with a list of URLs', () => {
     await expectUnchanged(victim);
     expect((await site.server.accessLog()).length).toBe(before);
     expect(await listDir(work)).toEqual([`${queueFileName}.lock`]);
+  });
+
+  it('R19, R23, R31: a list run killed mid-way through taking its lock (two links) and mid-way through a journal rewrite runs again: the lock taken over, every temp file swept, a link at a temp name untouched', async () => {
+    const work = await folder();
+    const victim = await makeVictim(join(await folder(), 'victim'));
+    const lock = join(work, `${queueFileName}.lock`);
+    // Killed between linking the lock and removing its temp name; before linking another; mid-rewrite of the journal.
+    await writeFile(
+      `${lock}.0123456789abcdef.tmp`,
+      JSON.stringify({ pid: await deadPid(), hostname: hostname() }),
+    );
+    await link(`${lock}.0123456789abcdef.tmp`, lock);
+    await writeFile(
+      `${lock}.1123456789abcdef.tmp`,
+      JSON.stringify({ pid: await deadPid(), hostname: hostname() }),
+    );
+    await writeFile(join(work, `${queueFileName}.2123456789abcdef.tmp`), '{"i":"a","t":"x"}\n');
+    const planted = join(work, `${queueFileName}.3123456789abcdef.tmp`);
+    await plantSymlink(planted, victim.path);
+    const run = await runRdl([`${site.server.origin}/a.bin`, `${site.server.origin}/b.bin`], work);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await sha256File(join(work, 'a.bin'))).toBe(shas.get('a.bin'));
+    expect(await listDir(work)).toEqual([
+      queueFileName,
+      `${queueFileName}.3123456789abcdef.tmp`,
+      'a.bin',
+      'b.bin',
+    ]);
+    await expectUnchanged(victim);
   });
 
   it("R31: a link another user planted at a listed file's name: exit 2 with its line, before any request", async () => {

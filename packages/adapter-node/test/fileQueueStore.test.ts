@@ -1,4 +1,4 @@
-import { appendFile, lstat, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectLeft, expectRight, queueStoreContract } from '@rdl/core/testing';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -110,6 +110,24 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     expect(new Set(items.map((i) => i.text))).toEqual(new Set(['v60']));
     expect((await stat(journal())).mode & 0o777).toBe(0o600);
     await again.close();
+  });
+
+  it("R19, R31: the temp file a rewrite killed before its rename left is removed as the journal loads; a link at such a name, and another journal's temp file, stay", async () => {
+    const left = `${journal()}.0123456789abcdef.tmp`;
+    const planted = `${journal()}.fedcba9876543210.tmp`;
+    const others = join(folder.dir(), 'other-queue.0123456789abcdef.tmp');
+    await writeFile(left, '{"i":"a","t":"half"}\n');
+    await symlink(victim.path, planted);
+    await writeFile(others, 'x');
+    const store = new FileQueueStore(journal());
+    expect(await expectRight(store.load())).toEqual([]);
+    await store.close();
+    expect(await listDir(folder.dir())).toEqual([
+      '.rdl-queue',
+      '.rdl-queue.fedcba9876543210.tmp',
+      'other-queue.0123456789abcdef.tmp',
+    ]);
+    await expectUnchanged(victim);
   });
 
   it('R22, R33: a journal mostly of blank lines or of lines that are no entry is rewritten as it loads, so the next load reads only its items', async () => {

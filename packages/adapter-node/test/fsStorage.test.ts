@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsStorage, lockPathOf } from '../src/FsStorage.js';
 import { acquireLock, readProcStat } from '../src/fileLock.js';
 import { toStorageFailure } from '../src/fsFailure.js';
+import { deadPid } from './support/processes.js';
 import { listDir, makeTempDir } from './support/tempDir.js';
 
 let dir: string;
@@ -16,13 +17,6 @@ beforeEach(async () => {
   ({ dir, cleanup } = await makeTempDir());
 });
 afterEach(() => cleanup());
-
-/** A pid that is certainly not running: a child that has exited and been reaped. */
-const deadPid = async (): Promise<number> => {
-  const child = spawn(process.execPath, ['-e', '0']);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return child.pid ?? 0;
-};
 
 /** `/proc/<pid>/stat` exists only there. */
 const onLinux = process.platform === 'linux';

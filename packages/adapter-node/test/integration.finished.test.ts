@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { lockPathOf } from '../src/FsStorage.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { completes, fileSha256, restartReasons } from './support/harness.js';
+import { deadPid } from './support/processes.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 
 const size = 2 * 1024 * 1024;
@@ -28,13 +28,6 @@ const killedBeforeRemoval = (): CheckpointStore => {
     save: (target, text) => store.save(target, text),
     remove: () => async () => E.right(undefined),
   };
-};
-
-/** A pid that is certainly not running: a child that has exited and been reaped. */
-const deadPid = async (): Promise<number> => {
-  const child = spawn(process.execPath, ['-e', '0']);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return child.pid ?? 0;
 };
 
 /**

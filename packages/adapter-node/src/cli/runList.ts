@@ -6,6 +6,7 @@ import { CROSS_ORIGIN_HEADERS, storedUrl } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
 import { acquireLock, releaseLock, releaseLockSync } from '../fileLock.js';
 import { toStorageFailure } from '../fsFailure.js';
+import { sweepStaleTemps } from '../staleTemps.js';
 import type { CliArgs } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { formatJsonLine } from './json.js';
@@ -146,6 +147,8 @@ export const runList = async (
   if (locked._tag === 'Failed') {
     return refuse(failureCode(locked.failure), describeFailure(locked.failure), exitCodes.failed);
   }
+  // A run killed while it took the list's lock left that lock's temp file: swept now that this run holds it (R19).
+  await sweepStaleTemps(join(dir, queueFileName)).catch(() => undefined);
   try {
     // An exit forced by a second signal, or by the pause taking too long, skips the `finally`: the lock goes first.
     const exit = (code: number): void => {
