@@ -42,7 +42,8 @@ const REPR_ALGORITHMS: Readonly<Record<string, { algorithm: HashAlgorithm; hexLe
  * The checksums of the whole file an answer carries (R27): OSS's `x-oss-hash-crc64ecma`, RFC 9530's `Repr-Digest`
  * (`sha-256`, `sha-512`: a digest of the whole representation, whatever range the answer holds), and `Content-MD5`
  * only when the answer's body is the whole file (`wholeBody`: a HEAD, or a 200), since on a 206 it is the part's.
- * A value that does not parse, or has the wrong length, is not a checksum: it is ignored, never trusted.
+ * A value that does not parse, or has the wrong length, is not a checksum: it is ignored, never trusted; nor is an
+ * algorithm `Repr-Digest` gives two values of.
  */
 export const serverChecksums = (headers: HeaderMap, wholeBody: boolean): ServerChecksums => {
   const found: Partial<Record<HashAlgorithm, ExpectedChecksum>> = {};
@@ -54,13 +55,18 @@ export const serverChecksums = (headers: HeaderMap, wholeBody: boolean): ServerC
   const md5Hex = md5 === undefined || !wholeBody ? null : base64ToHex(md5);
   if (md5Hex !== null && md5Hex.length === 32)
     found.md5 = { algorithm: 'md5', value: md5Hex, source: 'content-md5' };
+  // One algorithm given twice with two values (two header lines joined, a proxy's added to the origin's) says
+  // nothing the bytes can be checked against: that algorithm is dropped, whatever the order (never the last wins).
+  const contradicted = new Set<HashAlgorithm>();
   for (const member of (headers['repr-digest'] ?? '').split(',')) {
     const match = /^\s*([a-z0-9-]+)\s*=\s*:([A-Za-z0-9+/=]*):\s*$/i.exec(member);
     const known = match === null ? undefined : REPR_ALGORITHMS[(match[1] ?? '').toLowerCase()];
     const hex = match === null ? null : base64ToHex(match[2] ?? '');
-    if (known !== undefined && hex !== null && hex.length === known.hexLength) {
-      found[known.algorithm] = { algorithm: known.algorithm, value: hex, source: 'repr-digest' };
-    }
+    if (known === undefined || hex === null || hex.length !== known.hexLength) continue;
+    const before = found[known.algorithm];
+    if (before !== undefined && before.value !== hex) contradicted.add(known.algorithm);
+    found[known.algorithm] = { algorithm: known.algorithm, value: hex, source: 'repr-digest' };
   }
+  for (const algorithm of contradicted) delete found[algorithm];
   return found;
 };

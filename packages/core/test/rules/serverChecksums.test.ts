@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { base64ToHex, serverChecksums } from '../../src/rules/serverChecksums.js';
 
@@ -43,6 +44,31 @@ describe('serverChecksums', () => {
     ['repr-digest', `sha-256=${SHA256_HELLO}`],
   ])('R27: a %s of %j is not a checksum: ignored, never trusted', (name, value) => {
     expect(serverChecksums({ [name]: value }, true)).toEqual({});
+  });
+
+  it('R27: an algorithm Repr-Digest gives two values of is dropped, in any order of its members; one given twice alike is kept', () => {
+    // A proxy's Repr-Digest joined to the origin's: a sha-256 of "hello" and one of other bytes.
+    // 32 bytes of 7.
+    const other = 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=';
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(
+          [`sha-256=:${SHA256_HELLO}:`, `sha-256=:${other}:`, `sha-512=:${SHA512_HELLO}:`, 'sha-256=:AAAA:'],
+          { minLength: 4, maxLength: 4 },
+        ),
+        fc.boolean(),
+        (members, spaced) => {
+          const found = serverChecksums({ 'repr-digest': members.join(spaced ? ', ' : ',') }, false);
+          expect(found.sha256).toBeUndefined();
+          expect(found.sha512?.value.startsWith('9b71d224bd62f378')).toBe(true);
+        },
+      ),
+    );
+    const twice = serverChecksums(
+      { 'repr-digest': `sha-256=:${SHA256_HELLO}:, SHA-256=:${SHA256_HELLO}:` },
+      false,
+    );
+    expect(twice.sha256?.value).toBe(SHA256_HELLO_HEX);
   });
 
   it('decodes base64 with or without padding, and refuses what is not base64', () => {
