@@ -68,6 +68,7 @@ export const machineSetup = setup({
     /** R19: the checkpoint on storage counts no byte, so there is nothing a later start could resume. */
     leavesNothing: ({ context }) => context.durableBytes === 0,
     cancelIntended: ({ context }) => context.stopIntent === 'cancel',
+    pauseIntended: ({ context }) => context.stopIntent === 'pause',
     resumeIntended: ({ context }) => context.stopIntent === 'resume',
     /**
      * Every byte is written and no checkpoint was saved (`CheckpointSaver.saveLast`): a pause now would keep a part

@@ -325,6 +325,32 @@ describe('createDownload: local state', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it('R19, R24: a fresh start paused while its part file is opened (before any request) leaves nothing behind; a resumed one keeps its bytes', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    const run = begin(w);
+    expect(run.download.getSnapshot().state).not.toBe('paused');
+    run.download.pause();
+    await drive(w, run, () => run.download.getSnapshot().state === 'paused');
+    expect(run.states).not.toContain('heading');
+    expect(w.server.requests).toEqual([]);
+    expect(w.storage.partOf(TARGET)).toBeNull();
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    // Bytes and a checkpoint from before: a pause at the same moment keeps both, as they were.
+    w.storage.putPart(TARGET, content.slice(0, 20_000));
+    w.checkpoints.setRaw(TARGET, savedCheckpoint(w, content.length, 20_000));
+    const again = begin(w);
+    again.download.pause();
+    await drive(w, again, () => again.download.getSnapshot().state === 'paused');
+    expect(w.server.requests).toEqual([]);
+    expect(w.storage.partOf(TARGET)).toEqual(content.slice(0, 20_000));
+    expect(checkpointOf(w)?.ranges).toEqual([[0, 20_000]]);
+    again.download.resume();
+    expect((await finish(w, again)).code).toBeNull();
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
   it('R24: a fresh start paused before its first byte still saves a checkpoint (of the version, counting nothing)', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content);

@@ -13,7 +13,11 @@ export const startingStates = {
     },
   }),
 
-  /** Lock and open the part file (R23), load and decode the checkpoint (R22). */
+  /**
+   * Lock and open the part file (R23), load and decode the checkpoint (R22). A pause waits for them: until they are
+   * in, what is on storage is unknown, and a pause then kept the empty part file a fresh download had just made
+   * (`rdl -m 0.001`), where one that knows there is nothing to keep removes it (`pausing`).
+   */
   preparing: machineSetup.createStateConfig({
     entry: assign({ durableBytes: null }),
     invoke: { src: 'prepare', input: ({ context }) => ({ target: context.options.target }) },
@@ -34,16 +38,22 @@ export const startingStates = {
       },
       'prepare.Fail': {
         target: 'failing',
-        actions: assign({ failure: ({ event }) => event.output.failure }),
+        actions: assign({ failure: ({ event }) => event.output.failure, stopIntent: null }),
       },
-      PAUSE: 'pausing',
+      PAUSE: { actions: 'intendPause' },
+      RESUME: { actions: assign({ stopIntent: null }) },
       CANCEL: 'cancelling',
     },
   }),
 
   /** What is on storage may already be the finished download (R19, R21): then adopt it, with no request. */
   recognising: machineSetup.createStateConfig({
-    always: [{ guard: 'finishedTarget', target: 'adopting', actions: 'emitStart' }, { target: 'heading' }],
+    always: [
+      // A pause that came while `preparing`: now that what is on storage is known.
+      { guard: 'pauseIntended', target: 'pausing' },
+      { guard: 'finishedTarget', target: 'adopting', actions: 'emitStart' },
+      { target: 'heading' },
+    ],
   }),
 
   /**
