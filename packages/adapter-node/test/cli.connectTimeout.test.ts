@@ -70,51 +70,24 @@ describe('rdl --connect-timeout bounds the TCP connect', () => {
     expect(lines.at(-1)).toBe(`rdl: gave up after 2 attempts: ${why} (ERR_RETRIES_EXHAUSTED)`);
   });
 
-  it('R25: an https proxy that never accepts: ERR_PROXY naming the proxy and the time, retried as an unreachable proxy is, then given up', async () => {
-    const proxy = `http://127.0.0.1:${listener.port}`;
-    const run = await runCliInProcess(
-      [
-        'https://origin.test:8443/f.bin',
-        '-o',
-        'p.bin',
-        '--proxy',
-        proxy,
-        '--connect-timeout',
-        '0.2',
-        '--retries',
-        '1',
-      ],
-      dir(),
-    );
-    expect(run.code).toBe(1);
-    const why = `proxy ${proxy}: cannot be reached: TCP connect to 127.0.0.1:${listener.port} not done within 0.2 s (connect timeout)`;
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
-      `rdl: gave up after 2 attempts: ${why} (ERR_RETRIES_EXHAUSTED)`,
-    );
-  });
-
-  it('R25: http through a proxy that never accepts: the message names the proxy’s address, not the origin’s', async () => {
-    const proxy = `http://127.0.0.1:${listener.port}`;
-    const run = await runCliInProcess(
-      [
-        'http://origin.test:8080/f.bin',
-        '-o',
-        'q.bin',
-        '--proxy',
-        proxy,
-        '--connect-timeout',
-        '0.2',
-        '--retries',
-        '1',
-      ],
-      dir(),
-    );
-    expect(run.code).toBe(1);
-    const why = `proxy ${proxy}: cannot be reached: TCP connect to 127.0.0.1:${listener.port} not done within 0.2 s (connect timeout)`;
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
-      `rdl: gave up after 2 attempts: ${why} (ERR_RETRIES_EXHAUSTED)`,
-    );
-  });
+  it.each([
+    ['an https proxy', 'https://origin.test:8443/f.bin'],
+    ['http through a proxy', 'http://origin.test:8080/f.bin'],
+  ])(
+    'R25: %s that never accepts: ERR_PROXY naming the proxy’s address (not the origin’s) and the time, retried as an unreachable proxy is, then given up',
+    async (_kind, url) => {
+      const proxy = `http://127.0.0.1:${listener.port}`;
+      const run = await runCliInProcess(
+        [url, '-o', 'p.bin', '--proxy', proxy, '--connect-timeout', '0.2', '--retries', '1'],
+        dir(),
+      );
+      expect(run.code).toBe(1);
+      const why = `proxy ${proxy}: cannot be reached: TCP connect to 127.0.0.1:${listener.port} not done within 0.2 s (connect timeout)`;
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `rdl: gave up after 2 attempts: ${why} (ERR_RETRIES_EXHAUSTED)`,
+      );
+    },
+  );
 
   it('R30: a --connect-timeout that is not a number of seconds above 0 is refused, exit 2', async () => {
     for (const value of ['0', '-1', 'soon', '']) {
