@@ -52,8 +52,9 @@ const versionName = (v: Validators): string | null =>
  *   `Fail(ResourceChanged)` with `onChange: 'fail'` (R11, R13). Not proven the same (no strong validator on either
  *   side): `Fresh('NO_STRONG_VALIDATOR')` (R3, R4).
  * - A total that differs: changed; an unknown total or no byte ranges: `Fresh('NOT_RANGEABLE')` (R15).
- * - The checkpoint's ranges are clipped to `partSize` (R21) and kept: a segmented run fetches only the gaps (R42); a
- *   single stream goes on from `offset`, the prefix from byte 0, and fetches the rest again. Nothing left of saved
+ * - The checkpoint's ranges are clipped to `partSize` (R21) and kept: a segmented run fetches only the gaps (R42), on
+ *   one connection too (`segmentPolicy`); a single stream (a part file written in order only, a server that ignored
+ *   a range) goes on from `offset`, the prefix from byte 0, and fetches the rest again. Nothing left of saved
  *   bytes: `Fresh('PART_FILE_MISSING')`. Every byte present: `Complete`. Else `Resume`.
  *
  * `reason` is set only when the checkpoint counted bytes that are thrown away; a first start is
@@ -125,7 +126,7 @@ export const planStart = (input: {
   }
 
   // R21: only what the part file really holds is kept; every range of it, so that a segmented run fetches only the
-  // gaps (R42). A single stream goes on from the prefix (`offset`) and drops the rest.
+  // gaps (R42), one connection's run too. A single stream goes on from the prefix (`offset`) and drops the rest.
   const ranges = clipRanges(stored.ranges, partSize);
   const offset = prefixLength(ranges);
   const checkpoint: Checkpoint = { ...stored, url: fresh.url, source: storedUrl(input.source), ranges };

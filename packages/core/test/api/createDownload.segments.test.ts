@@ -249,6 +249,57 @@ describe('createDownload: segmented runs', () => {
     expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
   });
 
+  it.each([
+    ['one connection (rdl -x 1)', { ...ADAPTIVE, connections: 1 }],
+    ['a minimum segment size over half the file', { ...SEGMENTED, minSegmentBytes: 60_000 }],
+  ])(
+    'R42: a resume of a killed segmented run on %s walks the gaps on that one connection, never fetching saved bytes again',
+    async (_name, options) => {
+      const content = bytesOf(SIZE);
+      const w = worldServing(content, {}, SERVING);
+      const version = w.server.resource(URL_A)?.current;
+      const part = new Uint8Array(60_000).fill(7);
+      part.set(content.subarray(0, 20_000), 0);
+      part.set(content.subarray(40_000, 60_000), 40_000);
+      w.storage.putPart(TARGET, part);
+      const held: [number, number][] = [
+        [0, 20_000],
+        [40_000, 60_000],
+      ];
+      w.checkpoints.setRaw(
+        TARGET,
+        encodeCheckpoint({
+          version: 1,
+          url: URL_A,
+          validators: {
+            etag: version?.etag ?? null,
+            lastModified: version?.lastModified ?? null,
+            date: null,
+          },
+          totalLength: SIZE,
+          ranges: held,
+        }),
+      );
+      const run = begin(w, options);
+      const end = await finish(w, run);
+      expect(end.code).toBeNull();
+      expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+      expect(eventsOf(run, 'start')[0]?.resumedFrom).toBe(40_000);
+      for (const request of gets(w)) {
+        const from = rangeOf(request.headers.range)?.[0] ?? 0;
+        expect(held.some(([start, stop]) => from >= start && from < stop)).toBe(false);
+      }
+      expect(w.server.bytesSent).toBe(SIZE - 40_000);
+      // Each gap asked for, and nothing else: the ranges asked cover exactly the gaps.
+      const covered = gets(w).map((request): [number, number] => {
+        const [from, to] = rangeOf(request.headers.range) ?? [0, null];
+        return [from, (to ?? SIZE - 1) + 1];
+      });
+      expect(coveredBytes(covered)).toBe(SIZE - 40_000);
+      expect(covered.every(([from, to]) => (from >= 20_000 && to <= 40_000) || from >= 60_000)).toBe(true);
+    },
+  );
+
   it('R20, R42: on a slow link each connection writes what it gathered at every checkpoint interval, so a checkpoint counts it before a batch fills', async () => {
     const content = bytesOf(SIZE);
     // 20 KB/s a connection: a segment of half the file (48 KB) never fills its 64 KiB batch, and takes 2.4 s.
