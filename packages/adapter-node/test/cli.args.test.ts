@@ -10,6 +10,7 @@ import { parseInputFile } from '../src/cli/inputFile.js';
 import { defaultFileName, fallbackFileName, resolveOutputPath } from '../src/cli/outputPath.js';
 import { printable } from '../src/cli/render/escapeControls.js';
 import { resumeCommand, shellWord } from '../src/cli/resumeCommand.js';
+import { runCliInProcess } from './support/cliInProcess.js';
 
 const url = 'https://example.test/files/data.bin';
 
@@ -322,7 +323,7 @@ describe('rdl arguments', () => {
     expect(refusal(['-C', '1000', url])).toEqual({
       _tag: 'InvalidInput',
       field: '--continue-at',
-      message: '1000: rdl resumes from its own checkpoint, checked against the server; only - is taken',
+      message: '"1000": rdl resumes from its own checkpoint, checked against the server; only - is taken',
     });
     expect(refusal(['-O', '-o', 'x.bin', url])).toMatchObject({
       field: '--remote-name',
@@ -536,5 +537,71 @@ describe('the resume hint', () => {
 
   it('R37: a URL that does not parse is refused without quoting its password', () => {
     expect(JSON.stringify(refusal(['https://al:s3cret@[::1/a']))).not.toContain('s3cret');
+  });
+});
+
+describe('a refused value is quoted without its secrets (R37)', () => {
+  const proxy = 'http://alice:S3CRET1@127.0.0.1:3128';
+  const values = [
+    proxy,
+    'alice:S3CRET1@127.0.0.1:3128',
+    'http://alice:S3#CRET1@127.0.0.1:3128',
+    'https://127.0.0.1/f?X-Amz-Signature=S3CRET1',
+  ];
+  const flags = [
+    '-x',
+    '--max-connections',
+    '-j',
+    '-C',
+    '--retries',
+    '-Y',
+    '--limit-rate',
+    '--max-filesize',
+    '--min-split-size',
+    '--on-change',
+    '-m',
+    '-y',
+    '--stall-timeout',
+    '--connect-timeout',
+  ];
+
+  it('R37: every value check quotes a URL-like value without its user and password, its signature redacted', () => {
+    for (const flag of flags)
+      for (const value of values) {
+        const refused = refusal([url, flag, value]);
+        expect(refused).toMatchObject({
+          _tag: 'InvalidInput',
+          message: expect.stringContaining('127.0.0.1'),
+        });
+        expect(JSON.stringify(refused)).not.toContain('S3');
+      }
+  });
+
+  it('R37: rdl -x http://alice:pw@proxy URL: neither stderr nor the --json error event holds the password', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'rdl-args-'));
+    try {
+      for (const argv of [
+        ['-x', proxy, url],
+        ['--json', '-x', proxy, url],
+        ['-C', 'http://a:S3CRET1@h.test/', url],
+      ]) {
+        const run = await runCliInProcess(argv, cwd);
+        expect(run.code).toBe(2);
+        expect(`${run.stdout}${run.stderr}`).toMatch(/invalid --(connections|continue-at)/);
+        expect(`${run.stdout}${run.stderr}`).not.toContain('S3CRET1');
+      }
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("R37: a proxy given to -x (curl's) is told that -x is --connections, and a proxy --proxy", () => {
+    for (const value of [proxy, '127.0.0.1:3128', 'proxy.test:8080', 'alice:pw@proxy.test'])
+      expect(refusal([url, '-x', value])).toMatchObject({
+        field: '--connections',
+        message: expect.stringContaining("in rdl -x is --connections, as aria2's; a proxy is --proxy"),
+      });
+    expect(JSON.stringify(refusal([url, '-x', 'four']))).not.toContain('--proxy');
+    expect(JSON.stringify(refusal([url, '--max-connections', proxy]))).not.toContain('--proxy');
   });
 });

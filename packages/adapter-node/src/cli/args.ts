@@ -2,20 +2,12 @@ import { readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
-import {
-  headersTooLong,
-  isHttpUrl,
-  MAX_CONNECTIONS,
-  parseUrl,
-  redactSignatures,
-  unparsedUrlShown,
-  urlTooLong,
-  withoutUserinfo,
-} from '@rdl/core/rules';
+import { headersTooLong, isHttpUrl, MAX_CONNECTIONS, parseUrl, urlTooLong } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
 import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
+import { quotedValue } from './quotedValue.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
 export interface CliArgs {
@@ -226,8 +218,7 @@ const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string
   if (tooLong !== null) return E.left(invalid(field, tooLong));
   const url = parseUrl(value);
   // R37: a password or a signature in a URL is never printed, even in a URL that does not parse.
-  if (url === null)
-    return E.left(invalid(field, `not a URL: ${JSON.stringify(redactSignatures(unparsedUrlShown(value)))}`));
+  if (url === null) return E.left(invalid(field, `not a URL: ${quotedValue(value)}`));
   if (!isHttpUrl(url)) {
     return E.left(invalid(field, `unsupported scheme ${url.protocol} (rdl fetches http and https)`));
   }
@@ -237,7 +228,7 @@ const httpUrl = (field: string, value: string): E.Either<DownloadFailure, string
 const count = (field: string, value: string | undefined): E.Either<DownloadFailure, number | null> => {
   if (value === undefined) return E.right(null);
   if (!/^\d+$/.test(value.trim())) {
-    return E.left(invalid(field, `expected a whole number 0 or more, got ${JSON.stringify(value)}`));
+    return E.left(invalid(field, `expected a whole number 0 or more, got ${quotedValue(value)}`));
   }
   const n = Number(value);
   return Number.isSafeInteger(n) ? E.right(n) : E.left(invalid(field, `${value} is too large`));
@@ -260,7 +251,7 @@ export const byteRate = (
   const bytes = suffixedBytes(value);
   if (!Number.isFinite(bytes) || bytes < 1) {
     return E.left(
-      invalid(field, `expected at least 1 byte a second (K, M, G suffixes), got ${JSON.stringify(value)}`),
+      invalid(field, `expected at least 1 byte a second (K, M, G suffixes), got ${quotedValue(value)}`),
     );
   }
   return E.right(Math.floor(bytes));
@@ -272,13 +263,19 @@ const byteSize = (field: string, value: string | undefined): E.Either<DownloadFa
   const bytes = suffixedBytes(value);
   if (!Number.isSafeInteger(Math.floor(bytes)) || bytes < 1) {
     return E.left(
-      invalid(field, `expected a size of at least 1 byte (K, M, G suffixes), got ${JSON.stringify(value)}`),
+      invalid(field, `expected a size of at least 1 byte (K, M, G suffixes), got ${quotedValue(value)}`),
     );
   }
   return E.right(Math.floor(bytes));
 };
 
-/** A count of connections: a whole number from 1 to `MAX_CONNECTIONS`. */
+/** A value that reads as a proxy (`http://proxy:3128`, `alice:pw@proxy`, `proxy:3128`): what curl's `-x` takes. */
+const looksLikeProxy = (value: string): boolean => /:\/\/|@|^[^\s:/]+:\d+$/.test(value.trim());
+
+/**
+ * A count of connections: a whole number from 1 to `MAX_CONNECTIONS`. A proxy given to `-x`, as curl users do, is
+ * told where a proxy goes.
+ */
 const connectionCount = (
   field: string,
   value: string | undefined,
@@ -286,8 +283,15 @@ const connectionCount = (
   if (value === undefined) return E.right(null);
   const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_CONNECTIONS) {
+    const hint =
+      field === '--connections' && looksLikeProxy(value)
+        ? " (in rdl -x is --connections, as aria2's; a proxy is --proxy)"
+        : '';
     return E.left(
-      invalid(field, `expected a whole number from 1 to ${MAX_CONNECTIONS}, got ${JSON.stringify(value)}`),
+      invalid(
+        field,
+        `expected a whole number from 1 to ${MAX_CONNECTIONS}, got ${quotedValue(value)}${hint}`,
+      ),
     );
   }
   return E.right(n);
@@ -325,7 +329,7 @@ const proxyUrl = (value: string | undefined): E.Either<DownloadFailure, string |
 const onChangePolicy = (value: string | undefined): E.Either<DownloadFailure, 'restart' | 'fail'> => {
   if (value === undefined || value === 'restart') return E.right('restart');
   if (value === 'fail') return E.right('fail');
-  return E.left(invalid('--on-change', `expected restart or fail, got ${JSON.stringify(value)}`));
+  return E.left(invalid('--on-change', `expected restart or fail, got ${quotedValue(value)}`));
 };
 
 const sha256Hex = (value: string | undefined): E.Either<DownloadFailure, string | null> => {
@@ -413,7 +417,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
     return E.left(
       invalid(
         '--continue-at',
-        `${values['continue-at']}: rdl resumes from its own checkpoint, checked against the server; only - is taken`,
+        `${quotedValue(values['continue-at'])}: rdl resumes from its own checkpoint, checked against the server; only - is taken`,
       ),
     );
   }

@@ -1,6 +1,7 @@
 import type { DownloadFailure } from '@rdl/core';
 import { basicAuthorization, MAX_TIMER_MS, parseUrl, RESERVED_HEADERS } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
+import { quotedValue } from './quotedValue.js';
 
 /**
  * The flags a curl user types for the requests themselves (`-H`, `-u`, `-A`, `-k`, `--connect-timeout`) and for
@@ -144,7 +145,7 @@ export const secondsFlag = (
   if (value === undefined) return E.right(null);
   const n = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(n) || n <= 0) {
-    return E.left(invalid(field, `expected a number of seconds above 0, got ${JSON.stringify(value)}`));
+    return E.left(invalid(field, `expected a number of seconds above 0, got ${quotedValue(value)}`));
   }
   if (n > MAX_SECONDS)
     return E.left(invalid(field, `${value.trim()} s is more than ${MAX_SECONDS} s (24 days)`));

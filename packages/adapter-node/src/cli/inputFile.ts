@@ -1,11 +1,5 @@
-import {
-  isHttpUrl,
-  parseUrl,
-  redactSignatures,
-  unparsedUrlShown,
-  urlTooLong,
-  withoutUserinfo,
-} from '@rdl/core/rules';
+import { isHttpUrl, parseUrl, urlTooLong } from '@rdl/core/rules';
+import { quotedValue } from './quotedValue.js';
 
 /** One download of a list: its URL, the name its `out=` line gave, and where it was written (R30 messages). */
 export interface ListEntry {
@@ -33,10 +27,9 @@ export const urlProblem = (value: string): string | null => {
   const tooLong = urlTooLong(value);
   if (tooLong !== null) return tooLong;
   const url = parseUrl(value);
-  const shown = JSON.stringify(redactSignatures(withoutUserinfo(value)).slice(0, 200));
-  if (url === null)
-    return `not a URL: ${JSON.stringify(redactSignatures(unparsedUrlShown(value)).slice(0, 200))}`;
-  if (!isHttpUrl(url)) return `unsupported scheme ${url.protocol} in ${shown} (rdl fetches http and https)`;
+  if (url === null) return `not a URL: ${quotedValue(value)}`;
+  if (!isHttpUrl(url))
+    return `unsupported scheme ${url.protocol} in ${quotedValue(value)} (rdl fetches http and https)`;
   return null;
 };
 
