@@ -29,7 +29,21 @@ describe('rdl -i: the input file (aria2 style)', () => {
       { line: 1, message: 'an option line with no URL above it' },
       { line: 2, message: 'not a URL: "nope"' },
       { line: 6, message: 'a second out= for the same URL' },
-      { line: 7, message: 'unknown option "split=4" (rdl reads out=NAME under a URL)' },
+      { line: 7, message: 'unknown option "split=" (rdl reads out=NAME under a URL)' },
+    ]);
+  });
+
+  it("R37: an unknown option line is named by its option alone, never its value (aria2's header=, http-passwd=)", () => {
+    const text = [
+      'https://ok.example/f',
+      '  header=Authorization: Bearer S3CRET1',
+      '  http-passwd=S3CRET1',
+      '  Cookie: session=S3CRET1',
+    ].join('\n');
+    expect(parseInputFile(text).problems).toEqual([
+      { line: 2, message: 'unknown option "header=" (rdl reads out=NAME under a URL)' },
+      { line: 3, message: 'unknown option "http-passwd=" (rdl reads out=NAME under a URL)' },
+      { line: 4, message: 'an indented line that is no option (rdl reads out=NAME under a URL)' },
     ]);
   });
 

@@ -62,10 +62,18 @@ export const parseInputFile = (text: string): { entries: ListEntry[]; problems: 
         return;
       }
       const match = /^([A-Za-z-]+)=(.*)$/.exec(trimmed);
-      if (match === null || match[1] !== 'out') {
+      // R37: only the option's name is quoted, never its value: aria2's header= and http-passwd= lines hold secrets.
+      if (match === null) {
         problems.push({
           line,
-          message: `unknown option ${JSON.stringify(trimmed.slice(0, 100))} (rdl reads out=NAME under a URL)`,
+          message: 'an indented line that is no option (rdl reads out=NAME under a URL)',
+        });
+        return;
+      }
+      if (match[1] !== 'out') {
+        problems.push({
+          line,
+          message: `unknown option "${match[1]!.slice(0, 100)}=" (rdl reads out=NAME under a URL)`,
         });
         return;
       }
