@@ -77,7 +77,11 @@ describe('rdl -H, -u, -A: on every request to the URL’s origin', () => {
 describe('rdl -H, -u, -A: bad values are refused before any request, one line, exit 2 (R30)', () => {
   const cases: ReadonlyArray<readonly [string, readonly string[], RegExp]> = [
     ['a header without a colon', ['-H', 'X-Nope'], /expected "Name: value"/],
-    ['a header name with a space', ['-H', 'X Bad: 1'], /invalid header name "X Bad"/],
+    [
+      'a header name with a space',
+      ['-H', 'X Bad: 1'],
+      /invalid header name starting "X": a name is one token/,
+    ],
     [
       'a header value with CR LF',
       ['-H', 'X-A: 1\r\nX-Injected: 2'],
@@ -114,6 +118,27 @@ describe('rdl -H, -u, -A: bad values are refused before any request, one line, e
     expect(run.stderr).toMatch(message);
     expect(server.requests).toEqual([]);
     expect(await listDir(dir())).toEqual([]);
+  });
+
+  it('R37: a -H without a colon, or whose name is no token, is refused without its value: its first word at most', async () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      ['Authorization Bearer S3CRET1', 'the -H starting "Authorization" has no colon'],
+      ['S3CRET1', 'the -H has no colon'],
+      ['Authorization Bearer S3CRET1:x', 'invalid header name starting "Authorization"'],
+      ['X-Api-Key=S3CRET1 more: 1', 'invalid header name: a name is one token'],
+    ];
+    for (const [value, message] of cases) {
+      for (const json of [[], ['--json']]) {
+        const run = await runCliInProcess(
+          [server.url('/file.bin'), '-o', 'out.bin', ...json, '-H', value],
+          dir(),
+        );
+        expect(run.code).toBe(2);
+        expect(`${run.stdout}${run.stderr}`).toContain(message);
+        expect(`${run.stdout}${run.stderr}`).not.toContain('S3CRET1');
+      }
+    }
+    expect(server.requests).toEqual([]);
   });
 
   it('R37: -u with a --head-url at another origin is refused: the credentials go to one origin only', async () => {

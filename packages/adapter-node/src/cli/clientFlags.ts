@@ -69,16 +69,38 @@ const invalid = (field: string, message: string): DownloadFailure => ({
   message,
 });
 
+/**
+ * What a refused `-H` may show of itself (R37): its first word when that reads as a header name (letters, digits
+ * and `-`, 40 at most) and more follows, as ` starting "Authorization"`; else nothing. The rest of such a `-H`
+ * (`Authorization Bearer TOKEN`, a colon forgotten) is the secret, and a lone word may be the token itself.
+ */
+const shownStart = (text: string): string => {
+  const word = /^\s*([A-Za-z0-9-]{1,40})\s+\S/.exec(text)?.[1];
+  return word === undefined ? '' : ` starting "${word}"`;
+};
+
 /** One `-H` as curl writes it: `Name: value`, or `Name;` for an empty value. */
 const header = (text: string): E.Either<DownloadFailure, readonly [string, string]> => {
   const colon = text.indexOf(':');
   const empty = colon < 0 && text.endsWith(';');
   if (colon < 0 && !empty) {
-    return E.left(invalid('--header', `expected "Name: value", got ${JSON.stringify(text)}`));
+    return E.left(
+      invalid(
+        '--header',
+        `expected "Name: value": the -H${shownStart(text)} has no colon (the rest is not shown)`,
+      ),
+    );
   }
   const name = (empty ? text.slice(0, -1) : text.slice(0, colon)).trim();
   const value = empty ? '' : text.slice(colon + 1).trim();
-  if (!TOKEN.test(name)) return E.left(invalid('--header', `invalid header name ${JSON.stringify(name)}`));
+  if (!TOKEN.test(name)) {
+    return E.left(
+      invalid(
+        '--header',
+        `invalid header name${shownStart(name)}: a name is one token, no space (the rest is not shown)`,
+      ),
+    );
+  }
   const lower = name.toLowerCase();
   const owned = RESERVED_HEADERS[lower];
   if (owned !== undefined) return E.left(invalid('--header', `rdl sets ${name} itself: ${owned}`));
