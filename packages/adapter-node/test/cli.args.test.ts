@@ -262,6 +262,14 @@ describe('rdl arguments', () => {
     });
   });
 
+  it("R25: -y without -Y is curl's -Y 1 over that window, never dropped unsaid; with -Y, -Y's", () => {
+    expect(parsed([url, '-y', '5'])).toMatchObject({ lowSpeedLimit: 1, lowSpeedTimeMs: 5000 });
+    expect(parsed([url, '--speed-time=2.5'])).toMatchObject({ lowSpeedLimit: 1, lowSpeedTimeMs: 2500 });
+    expect(parsed([url, '-y', '5', '-Y', '2k'])).toMatchObject({ lowSpeedLimit: 2048, lowSpeedTimeMs: 5000 });
+    expect(parsed([url, '-Y', '2k'])).toMatchObject({ lowSpeedLimit: 2048, lowSpeedTimeMs: null });
+    expect(parsed([url])).toMatchObject({ lowSpeedLimit: null, lowSpeedTimeMs: null });
+  });
+
   it("--speed-limit takes curl's suffixes, 1024-based", () => {
     expect(parsed([url, '-Y', '100']).lowSpeedLimit).toBe(100);
     expect(parsed([url, '-Y', '2k']).lowSpeedLimit).toBe(2048);

@@ -30,7 +30,10 @@ export interface CliArgs {
   readonly json: boolean;
   /** `--allow-https-downgrade`: follow a redirect from https to http (R37). Default off. */
   readonly allowHttpsDowngrade: boolean;
-  /** `-Y, --speed-limit`: bytes a second below which a body is cut and retried (R25). Default: off. */
+  /**
+   * `-Y, --speed-limit`: bytes a second below which a body is cut and retried (R25). Default: off, or 1 when
+   * `--speed-time` is given alone (curl's).
+   */
   readonly lowSpeedLimit: number | null;
   /** `-y, --speed-time` in seconds, as milliseconds: the window of `--speed-limit`. Default: core's (30 s). */
   readonly lowSpeedTimeMs: number | null;
@@ -92,7 +95,8 @@ Options:
                              (ERR_MAX_TIME); the same command goes on from the bytes (default: no limit)
   -Y, --speed-limit <rate>   a body slower than this (bytes a second; K, M, G suffixes) for --speed-time is cut
                              and retried, as curl's (default: off)
-  -y, --speed-time <s>       the window of --speed-limit (default: 30)
+  -y, --speed-time <s>       the window of --speed-limit (default: 30); given alone, as curl's, it means
+                             --speed-limit 1: a body that brings under 1 byte a second for <s> is cut
       --limit-rate <rate>    read at most this many bytes a second, over all connections (K, M, G suffixes), as
                              curl's (default: no limit)
   -x, --connections <n>      connections per file, 1 to 64 (default: adaptive, from 1 up to --max-connections
@@ -518,7 +522,8 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       quiet: values.quiet === true || values.silent === true,
       json: values.json === true,
       allowHttpsDowngrade: values['allow-https-downgrade'] === true,
-      lowSpeedLimit: lowSpeedLimit.right,
+      // curl's: -y without -Y is a limit of 1 byte a second over that window, not a -y dropped unsaid.
+      lowSpeedLimit: lowSpeedLimit.right ?? (lowSpeedTimeMs.right === null ? null : 1),
       lowSpeedTimeMs: lowSpeedTimeMs.right,
       maxBytesPerSecond: maxBytesPerSecond.right,
       cacert: cacert.right,
