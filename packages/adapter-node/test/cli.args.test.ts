@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommand } from '../src/cli/args.js';
+import { parseCommand, usage } from '../src/cli/args.js';
 import { parseInputFile } from '../src/cli/inputFile.js';
 import { defaultFileName, fallbackFileName, resolveOutputPath } from '../src/cli/outputPath.js';
 import { printable } from '../src/cli/render/escapeControls.js';
@@ -174,6 +174,10 @@ describe('rdl arguments', () => {
 
   it('--retries 0 is allowed: one attempt, no retry', () => {
     expect(parsed([url, '--retries', '0']).retries).toBe(0);
+  });
+
+  it('R25: --help says --retries counts retries, n + 1 attempts, not attempts', () => {
+    expect(usage).toMatch(/--retries <n> +retries in a row without a byte before giving up: n \+ 1 attempts/);
   });
 
   it('R30: every refusal is InvalidInput naming the field', () => {

@@ -105,7 +105,7 @@ describe('retries, integrity and reporting, against the fault server', () => {
     expect(await fileSha256(target)).toBe(sha256(body));
   });
 
-  it('R25: retries give up after `retries` attempts in a row without a byte, with a typed error', async () => {
+  it('R25: retries give up after `retries` retries in a row without a byte, with a typed error', async () => {
     for (let i = 0; i < 4; i += 1) server.fail({ kind: 'status', status: 503 }, { method: 'GET' });
     const target = join(dir(), 'out.bin');
     const { error } = await fails({

@@ -18,7 +18,7 @@ export interface CliArgs {
   readonly output: string | null;
   /** `--on-change`. Default `'restart'`. */
   readonly onChange: 'restart' | 'fail';
-  /** `--retries`: attempts in a row without a byte. Default: core's (8). */
+  /** `--retries`: retries in a row without a byte (n retries, n + 1 attempts). Default: core's (8). */
   readonly retries: number | null;
   /** `--stall-timeout` in seconds, as milliseconds. Default: core's (30 s). */
   readonly stallTimeoutMs: number | null;
@@ -89,7 +89,8 @@ Options:
   -j, --jobs <n>             downloads of a list running at once, 1 to 64 (default: 4)
       --head-url <url>       URL of the HEAD probe, for presigned URLs (default: <url>)
       --on-change <policy>   restart | fail, when the file changed on the server (default: restart)
-      --retries <n>          attempts in a row without a byte before giving up (default: 8)
+      --retries <n>          retries in a row without a byte before giving up: n + 1 attempts; 0, one attempt
+                             (default: 8)
       --stall-timeout <s>    seconds without a byte before the connection is retried (default: 30)
   -m, --max-time <s>         stop after this many seconds, as curl's: paused with every checkpoint saved, exit 28
                              (ERR_MAX_TIME); the same command goes on from the bytes (default: no limit)

@@ -65,7 +65,7 @@ export type DownloadFailure =
   | { readonly _tag: 'IoError'; readonly message: string }
   /** A local file was a link, another user's, or not a regular file: refused and left untouched (R31, R33). */
   | { readonly _tag: 'UnsafePath'; readonly path: string; readonly reason: string }
-  /** Retryable failures went on past `retry.retries` attempts in a row without a byte. */
+  /** Retryable failures went on past `retry.retries` retries in a row without a byte: `attempts` is one more. */
   | { readonly _tag: 'RetriesExhausted'; readonly attempts: number; readonly last: DownloadFailure }
   /** The download began again from byte 0 more than `retry.maxRestarts` times in one run (R25). */
   | { readonly _tag: 'TooManyRestarts'; readonly restarts: number; readonly reason: RestartReason }
@@ -145,7 +145,8 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   PermissionDenied: (f) => `permission denied: ${f.message}`,
   IoError: (f) => `storage error: ${f.message}`,
   UnsafePath: (f) => `refused to use ${f.path}: ${f.reason}`,
-  RetriesExhausted: (f) => `gave up after ${f.attempts} attempts: ${describeFailure(f.last)}`,
+  RetriesExhausted: (f) =>
+    `gave up after ${f.attempts} ${f.attempts === 1 ? 'attempt' : 'attempts'}: ${describeFailure(f.last)}`,
   TooManyRestarts: (f) => `began again from byte 0 ${f.restarts} times in one run (last: ${f.reason})`,
   Cancelled: () => 'the download was cancelled',
   Aborted: () => 'the download was aborted; its bytes are kept for a later start',

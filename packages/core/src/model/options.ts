@@ -2,7 +2,10 @@ import type { AbortSignalLike } from '../ports/abort.js';
 
 /** Retry policy for passing failures (R25). */
 export interface RetryOptions {
-  /** Attempts in a row without a new byte before giving up. Default 8. */
+  /**
+   * Retries in a row without a new byte before giving up: `n` retries are `n + 1` attempts (0: one attempt, no
+   * retry). Default 8.
+   */
   readonly retries?: number;
   /** First backoff delay in ms. Default 500. */
   readonly minDelayMs?: number;

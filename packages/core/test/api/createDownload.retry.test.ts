@@ -98,14 +98,21 @@ describe('createDownload: retries', () => {
     expect(w.storage.isLocked(TARGET)).toBe(false);
   });
 
-  it('R25: retries stop after retry.retries attempts in a row without a byte', async () => {
-    const w = world();
-    w.server.publish(URL_A, bytesOf(SIZE));
-    w.server.inject(fault.status(503), { times: Number.POSITIVE_INFINITY });
-    const run = begin(w, { retry: { retries: 3 } });
-    const end = await finish(w, run);
-    expect(end.code).toBe('ERR_RETRIES_EXHAUSTED');
-    expect(eventsOf(run, 'retry').length).toBe(3);
+  it('R25, R29: retries stop after retry.retries retries in a row without a byte: n + 1 attempts, said so, 1 attempt in the singular', async () => {
+    for (const [retries, said] of [
+      [3, 'gave up after 4 attempts: '],
+      [1, 'gave up after 2 attempts: '],
+      [0, 'gave up after 1 attempt: '],
+    ] as const) {
+      const w = world();
+      w.server.publish(URL_A, bytesOf(SIZE));
+      w.server.inject(fault.status(503), { times: Number.POSITIVE_INFINITY });
+      const run = begin(w, { retry: { retries } });
+      const end = await finish(w, run);
+      expect(end.code).toBe('ERR_RETRIES_EXHAUSTED');
+      expect(eventsOf(run, 'retry').length).toBe(retries);
+      expect((end.error as Error).message.startsWith(said)).toBe(true);
+    }
   });
 
   it('R25: the attempt counter resets when bytes arrive', async () => {

@@ -113,7 +113,7 @@ describe('downloadMachine (transition, no effects)', () => {
     expect(step(s, { type: 'RESUME' })[0].value).toEqual({ downloading: 'running' });
   });
 
-  it('R25: retries run out after retry.retries attempts in a row without a byte; bytes reset the count', () => {
+  it('R25: retries run out after retry.retries retries in a row without a byte (retries + 1 attempts); bytes reset the count', () => {
     const failure = { _tag: 'NetworkError', message: 'reset' } as const;
     const retry: TransferOutcome = { _tag: 'Retry', failure, retryAfterMs: null, random: 0 };
     let { snapshot: s } = downloadingFrom(null, 0);
