@@ -21,7 +21,7 @@ import { ConnectionPool } from './http1/connectionPool.js';
 import { type ProxyEndpoint, ProxyRoutes, type ProxySettings } from './http1/proxyRoute.js';
 import { openTunnel, refusalHint } from './http1/proxyTunnel.js';
 import { ReadBudget } from './http1/readBudget.js';
-import { requestHeadOf } from './http1/requestHead.js';
+import { DEFAULT_USER_AGENT, requestHeadOf } from './http1/requestHead.js';
 import { SlotPool } from './http1/slotPool.js';
 import { WaitLine } from './http1/waitLine.js';
 import { lazyBuiltin } from './lazyBuiltin.js';
@@ -94,6 +94,11 @@ export interface NodeHttpOptions {
    * Default: `no_proxy` / `NO_PROXY`.
    */
   readonly noProxy?: string;
+  /**
+   * The `user-agent` of a request whose headers give none, and of a proxy's CONNECT; `null` sends none at all
+   * (curl's `-A ''`). A value with a control or non-ASCII character is refused (`ERR_INVALID_INPUT`). Default `'rdl'`.
+   */
+  readonly userAgent?: string | null;
 }
 
 /**
@@ -118,6 +123,7 @@ export class NodeHttp implements HttpPort {
   readonly #recycle: (chunk: Uint8Array) => void;
   readonly #redirects: RedirectPolicy;
   readonly #proxies: ProxyRoutes;
+  readonly #userAgent: string | null;
   /** Connections open per origin (busy or idle), and the requests waiting for one past the cap, in order. */
   readonly #open = new Map<string, number>();
   readonly #line = new WaitLine();
@@ -159,6 +165,7 @@ export class NodeHttp implements HttpPort {
     this.#redirects = { allowHttpsDowngrade: options.allowHttpsDowngrade ?? false };
     const proxies: ProxySettings = { proxy: options.proxy, noProxy: options.noProxy };
     this.#proxies = new ProxyRoutes(proxies);
+    this.#userAgent = userAgentOf(options.userAgent);
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
@@ -190,7 +197,8 @@ export class NodeHttp implements HttpPort {
     const proxy = this.#proxies.routeFor(parsed);
     if (E.isLeft(proxy)) return proxy;
     const origin = originOf(parsed, proxy.right);
-    const head = requestHeadOf(request.method, parsed, headers, origin.secure ? null : origin.proxy);
+    const proxyOfRequest = origin.secure ? null : origin.proxy;
+    const head = requestHeadOf(request.method, parsed, headers, proxyOfRequest, this.#userAgent);
     if (head._tag === 'Invalid') return networkError(head.message);
     if (request.signal.aborted) return E.left({ _tag: 'Aborted' });
     const answer = await this.#send(origin, head.bytes, request.method, request.signal, request.onQueued);
@@ -263,7 +271,8 @@ export class NodeHttp implements HttpPort {
     let tunnel: Socket | null = null;
     if (origin.secure && origin.proxy !== null) {
       const { connectTimeoutMs } = this.#settings;
-      const opened = await openTunnel(origin.proxy, origin.host, origin.port, signal, connectTimeoutMs);
+      const { host, port } = origin;
+      const opened = await openTunnel(origin.proxy, host, port, signal, connectTimeoutMs, this.#userAgent);
       if (E.isLeft(opened)) {
         this.#release(origin.key);
         return opened;
@@ -348,6 +357,17 @@ const failedAnswer = (failure: HttpFailure): Answer => ({ _tag: 'Failed', failur
 
 const networkError = (message: string): E.Either<HttpFailure, never> =>
   E.left({ _tag: 'NetworkError', message });
+
+/** `userAgent`: the default's, or a value a request head can carry (no CR, LF or other control character). */
+const userAgentOf = (value: string | null | undefined): string | null => {
+  if (value === undefined) return DEFAULT_USER_AGENT;
+  if (value === null || /^[\t\x20-\x7e]*$/.test(value)) return value;
+  throw new DownloadError({
+    _tag: 'InvalidInput',
+    field: 'userAgent',
+    message: 'holds a control or non-ASCII character',
+  });
+};
 
 const positive = (value: number | undefined, fallback: number, name: string): number => {
   if (value === undefined) return fallback;

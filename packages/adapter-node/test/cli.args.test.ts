@@ -54,6 +54,7 @@ describe('rdl arguments', () => {
       jobs: null,
       client: {
         headers: {},
+        noUserAgent: false,
         insecure: false,
         connectTimeoutMs: null,
         contentDisposition: false,
@@ -149,6 +150,7 @@ describe('rdl arguments', () => {
       jobs: 8,
       client: {
         headers: { 'X-A': '1', 'user-agent': 'ua', authorization: `Basic ${btoa('al:pw')}` },
+        noUserAgent: false,
         insecure: true,
         connectTimeoutMs: 2500,
         contentDisposition: true,

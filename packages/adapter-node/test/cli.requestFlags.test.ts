@@ -63,6 +63,20 @@ describe('rdl -H, -u, -A: on every request to the URL’s origin', () => {
     expect(server.requests.map((r) => r.headers['user-agent'])).toEqual(['rdl', 'rdl']);
   });
 
+  it("-A '' sends no User-Agent at all, as curl's: not rdl's, not an empty one; -H 'User-Agent;' sends it empty", async () => {
+    const none = await runCliInProcess([server.url('/file.bin'), '-o', 'none.bin', '-q', '-A', ''], dir());
+    expect(none.code).toBe(0);
+    expect(server.requests.map((r) => r.method)).toEqual(['HEAD', 'GET']);
+    for (const request of server.requests) expect(Object.keys(request.headers)).not.toContain('user-agent');
+    server.requests.length = 0;
+    const empty = await runCliInProcess(
+      [server.url('/file.bin'), '-o', 'empty.bin', '-q', '-H', 'User-Agent;'],
+      dir(),
+    );
+    expect(empty.code).toBe(0);
+    expect(server.requests.map((r) => r.headers['user-agent'])).toEqual(['', '']);
+  });
+
   it('-u replaces a user and password in the URL, as curl’s does', async () => {
     const withPassword = server.url('/file.bin').replace('http://', 'http://bob:old@');
     const run = await runCliInProcess([withPassword, '-o', 'out.bin', '-u', 'carol:new', '-q'], dir());

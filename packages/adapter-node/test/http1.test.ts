@@ -118,6 +118,14 @@ describe('requestHeadOf', () => {
     expect(result.toLowerCase()).not.toContain('accept-encoding');
   });
 
+  it("sends the transport's user-agent when the caller gave none, and none at all when it is null (curl's -A '')", () => {
+    const url = new URL('http://a.test/');
+    expect(text(requestHeadOf('GET', url, {}, null, 'other/2'))).toBe(
+      'GET / HTTP/1.1\r\nhost: a.test\r\nuser-agent: other/2\r\n\r\n',
+    );
+    expect(text(requestHeadOf('GET', url, {}, null, null))).toBe('GET / HTTP/1.1\r\nhost: a.test\r\n\r\n');
+  });
+
   it('refuses a field that could split the request: CR, LF or NUL in a value, a name that is not a token', () => {
     const url = new URL('http://a.test/');
     for (const headers of [

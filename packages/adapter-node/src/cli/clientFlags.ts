@@ -13,6 +13,8 @@ export interface ClientFlags {
    * `User-Agent`, `Accept`, `Accept-Language` go on). Default none: rdl sends `user-agent: rdl`.
    */
   readonly headers: Readonly<Record<string, string>>;
+  /** `-A ''`: no `User-Agent` at all, not even rdl's, as curl's (`-H 'User-Agent;'` sends it empty). Default off. */
+  readonly noUserAgent: boolean;
   /** `-k, --insecure`: certificates are not checked (said on stderr at every run). Default off. */
   readonly insecure: boolean;
   /** `--connect-timeout` in seconds, as milliseconds: TCP connect and TLS handshake. Default none. */
@@ -38,7 +40,7 @@ export const clientOptions = {
 export const clientUsage = `  -H, --header <Name: value>  an extra request header, repeatable; 'Name;' sends it empty. Sent to the URL's
                              origin only (default: none; rdl sends User-Agent: rdl)
   -u, --user <user:pass>     HTTP Basic credentials, sent to the URL's origin only, never printed (default: none)
-  -A, --user-agent <text>    the User-Agent header (default: rdl)
+  -A, --user-agent <text>    the User-Agent header; '' sends none, as curl's (default: rdl)
   -k, --insecure             do not check certificates; said on stderr at every run (default: checked)
       --connect-timeout <s>  seconds for a TCP connect and TLS handshake, retried as a network error (default:
                              none of its own; --stall-timeout bounds it)
@@ -188,7 +190,7 @@ export const clientFlags = (
     if (has(headers, 'user-agent')) return E.left(invalid('--user-agent', 'given with -H User-Agent too'));
     if (!VISIBLE.test(agent))
       return E.left(invalid('--user-agent', 'holds a control or non-ASCII character'));
-    headers['user-agent'] = agent;
+    if (agent !== '') headers['user-agent'] = agent;
   }
   if (values.user !== undefined) {
     if (has(headers, 'authorization')) return E.left(invalid('--user', 'given with -H Authorization too'));
@@ -200,6 +202,7 @@ export const clientFlags = (
   if (E.isLeft(connectTimeoutMs)) return connectTimeoutMs;
   return E.right({
     headers,
+    noUserAgent: agent === '',
     insecure: values.insecure === true,
     connectTimeoutMs: connectTimeoutMs.right,
     contentDisposition: values['content-disposition'] === true,

@@ -308,7 +308,7 @@ export const insecureWarning =
 
 /**
  * The transport the command's flags ask for: with `--cacert` it trusts those CAs only (as curl's does), with `-k`
- * none is checked, `--connect-timeout` bounds each connect, `--proxy` / `--noproxy` choose the proxy; it follows
+ * none is checked, with `-A ''` it sends no User-Agent, `--connect-timeout` bounds each connect, `--proxy` / `--noproxy` choose the proxy; it follows
  * `--allow-https-downgrade`. Its connections of one origin share a TLS session, whatever the flags (they are the
  * same for all of them).
  */
@@ -319,6 +319,7 @@ const commandHttp = (args: CliArgs): NodeHttp =>
       ...(args.client.insecure ? { rejectUnauthorized: false } : {}),
     },
     allowHttpsDowngrade: args.allowHttpsDowngrade,
+    ...(args.client.noUserAgent ? { userAgent: null } : {}),
     ...(args.client.connectTimeoutMs === null ? {} : { connectTimeoutMs: args.client.connectTimeoutMs }),
     ...(args.proxy === null ? {} : { proxy: args.proxy }),
     ...(args.noProxy === null ? {} : { noProxy: args.noProxy }),

@@ -15,7 +15,7 @@ export const authorityOf = (host: string, port: number): string =>
  * speaks first in TLS, so a byte there is garbage); otherwise why not, as `ProxyRefused`: `unreachable` when the
  * proxy could not be reached or closed before answering, `refused` with the status of any other answer,
  * `malformed` for a head that breaks HTTP (over 64 KiB included). Never rejects; an abort destroys the socket.
- * `connectTimeoutMs` (`null`: none) bounds the TCP connect to the proxy, and then its answer to CONNECT: a proxy
+ * `userAgent` is the CONNECT's `user-agent` (`null`: none), as the requests'. `connectTimeoutMs` (`null`: none) bounds the TCP connect to the proxy, and then its answer to CONNECT: a proxy
  * that never accepts, or accepts and stays silent, is `unreachable` past it, retried as one that refuses (R25);
  * without it only core's stall timeout would end the wait, and no message would name the proxy.
  */
@@ -25,6 +25,7 @@ export const openTunnel = (
   port: number,
   signal: AbortSignalLike,
   connectTimeoutMs: number | null,
+  userAgent: string | null,
 ): Promise<E.Either<HttpFailure, Socket>> =>
   new Promise((resolve) => {
     const target = authorityOf(host, port);
@@ -82,10 +83,8 @@ export const openTunnel = (
       bound(() => `did not answer CONNECT ${target}`);
       const credentials =
         proxy.authorization === null ? '' : `proxy-authorization: ${proxy.authorization}\r\n`;
-      socket.write(
-        `CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n${credentials}user-agent: rdl\r\n\r\n`,
-        'latin1',
-      );
+      const agent = userAgent === null ? '' : `user-agent: ${userAgent}\r\n`;
+      socket.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n${credentials}${agent}\r\n`, 'latin1');
     });
     socket.on('data', onData);
     socket.on('error', onError);
