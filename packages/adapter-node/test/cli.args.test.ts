@@ -350,6 +350,33 @@ describe('rdl arguments', () => {
     expect(parseCommand(['-V'])).toEqual(E.right({ _tag: 'Version' }));
   });
 
+  it("R29, R30: an unknown option is rdl's own one line, naming the option, and rdl's flag for a common curl or aria2 spelling", () => {
+    const said: ReadonlyArray<readonly [string[], string]> = [
+      [['--fast'], 'unknown option --fast (see rdl --help)'],
+      [['--retry', '3'], "unknown option --retry: rdl's is --retries (see rdl --help)"],
+      [['--output-dir', 'x'], "unknown option --output-dir: rdl's is -d, --dir (see rdl --help)"],
+      [
+        ['-Z'],
+        'unknown option -Z: a list runs in parallel already: -j, --jobs sets how many at once (see rdl --help)',
+      ],
+      [
+        ['--parallel'],
+        'unknown option --parallel: a list runs in parallel already: -j, --jobs sets how many at once (see rdl --help)',
+      ],
+      [['-s16'], "unknown option -1 in -s16: aria2's split is -x, --connections here (see rdl --help)"],
+      [['--split=16'], "unknown option --split: aria2's split is -x, --connections here (see rdl --help)"],
+      [
+        ['-sSLZ'],
+        'unknown option -Z in -sSLZ: a list runs in parallel already: -j, --jobs sets how many at once (see rdl --help)',
+      ],
+      [['--passwd=S3CRET1'], 'unknown option --passwd (see rdl --help)'],
+    ];
+    for (const [flags, message] of said)
+      expect(refusal([url, ...flags])).toEqual({ _tag: 'InvalidInput', field: 'arguments', message });
+    // What parseArgs says of a known option given wrong is still said.
+    expect(JSON.stringify(refusal([url, '-o']))).toContain('argument missing');
+  });
+
   it('-v is left free for a verbose mode (curl, wget): not the version', () => {
     expect(refusal([url, '-v'])).toMatchObject({ _tag: 'InvalidInput', field: 'arguments' });
   });

@@ -8,6 +8,7 @@ import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
 import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
 import { quotedValue } from './quotedValue.js';
+import { unknownOptionMessage } from './unknownOption.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
 export interface CliArgs {
@@ -364,6 +365,19 @@ const writesToStdout = (argv: readonly string[]): boolean =>
 export const wantsJson = (argv: readonly string[]): boolean =>
   argv.includes('--json') && !writesToStdout(argv);
 
+/** rdl's message for the first option of `args` it does not have, `null` when it has them all. */
+const unknownOptionOf = (args: readonly string[]): string | null => {
+  const { tokens } = parseArgs({
+    args: [...args],
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const unknown = tokens.find((token) => token.kind === 'option' && !Object.hasOwn(options, token.name));
+  return unknown?.kind === 'option' ? unknownOptionMessage(unknown.rawName, args[unknown.index] ?? '') : null;
+};
+
 /**
  * Reads the command line. Every failure is `InvalidInput` (R30), found before any request. Files named by it
  * (`--cacert`) are relative to `cwd`.
@@ -372,15 +386,12 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   let parsed: ReturnType<
     typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; tokens: true }>
   >;
+  const args = joinNegativeValues(argv);
   try {
-    parsed = parseArgs({
-      args: joinNegativeValues(argv),
-      options,
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-    });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
+    const unknown = unknownOptionOf(args);
+    if (unknown !== null) return E.left(invalid('arguments', unknown));
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     return E.left(invalid('arguments', message));
   }
