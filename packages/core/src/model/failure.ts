@@ -115,6 +115,18 @@ export const matchFailure =
     (cases[failure._tag] as (f: DownloadFailure) => R)(failure);
 
 /**
+ * `rate` as a message shows it beside `limit`, which it is under: whole, or with the fewest decimals (3 at most,
+ * then cut, not rounded) that keep it under, so that the two never read the same (0.6 B/s, not 1, beside 1 B/s).
+ */
+const rateUnder = (rate: number, limit: number): string => {
+  for (let digits = 0; digits < 3; digits += 1) {
+    const shown = rate.toFixed(digits);
+    if (Number(shown) < limit) return shown;
+  }
+  return (Math.floor(rate * 1000) / 1000).toFixed(3);
+};
+
+/**
  * One line for a human, with no stack trace (R29). The URLs in failures come redacted from the rules that make them
  * (`storedUrl`, R37), so no signature is in it either.
  */
@@ -123,7 +135,7 @@ export const describeFailure: (failure: DownloadFailure) => string = matchFailur
   NetworkError: (f) => `network error: ${f.message}`,
   Stalled: (f) => `no data received for ${Math.round(f.afterMs / 1000)} s`,
   TooSlow: (f) =>
-    `the body came at ${Math.round(f.bytesPerSecond)} B/s for ${Math.round(f.forMs / 1000)} s, below the minimum of ${f.limit} B/s`,
+    `the body came at ${rateUnder(f.bytesPerSecond, f.limit)} B/s for ${Math.round(f.forMs / 1000)} s, below the minimum of ${f.limit} B/s`,
   HttpStatus: (f) => `server answered HTTP ${f.status} for ${f.url}`,
   BadResponse: (f) => `server sent an invalid response: ${f.reason}`,
   ResourceChanged: (f) =>
