@@ -260,7 +260,10 @@ describe('rdl arguments', () => {
     expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
     expect(parsed([url, '--max-filesize', '2M']).maxFileBytes).toBe(2 * 1024 ** 2);
     for (const bad of ['0', '-1', 'big', '1 MB']) {
-      expect(refusal([url, '--max-filesize', bad])).toMatchObject({ field: '--max-filesize' });
+      expect(refusal([url, '--max-filesize', bad])).toMatchObject({
+        field: '--max-filesize',
+        message: expect.stringContaining('expected a size of at least 1 byte'),
+      });
     }
     expect(parsed([url, '--proxy', '']).proxy).toBe('');
     expect(parseCommand([url, '--refresh-command', ' '])).toMatchObject({
@@ -274,6 +277,17 @@ describe('rdl arguments', () => {
     expect(parsed([url, '-y', '5', '-Y', '2k'])).toMatchObject({ lowSpeedLimit: 2048, lowSpeedTimeMs: 5000 });
     expect(parsed([url, '-Y', '2k'])).toMatchObject({ lowSpeedLimit: 2048, lowSpeedTimeMs: null });
     expect(parsed([url])).toMatchObject({ lowSpeedLimit: null, lowSpeedTimeMs: null });
+  });
+
+  it('R30: a size too large to count (--max-filesize 99999999999999999999, 9000000G) is refused as too large, not as under 1 byte', () => {
+    for (const flag of ['--max-filesize', '--min-split-size'])
+      for (const big of ['99999999999999999999', '9000000G', '9007199254740992'])
+        expect(refusal([url, flag, big])).toEqual({
+          _tag: 'InvalidInput',
+          field: flag,
+          message: `"${big}" is more than 9007199254740991 bytes (8 PiB), the most rdl counts`,
+        });
+    expect(parsed([url, '--max-filesize', '9007199254740991']).maxFileBytes).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it("--speed-limit takes curl's suffixes, 1024-based", () => {

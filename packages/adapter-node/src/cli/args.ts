@@ -263,11 +263,22 @@ export const byteRate = (
   return E.right(Math.floor(bytes));
 };
 
-/** A size in bytes: a number and an optional K, M or G (1024-based), at least 1. */
+/**
+ * A size in bytes: a number and an optional K, M or G (1024-based), from 1 to `Number.MAX_SAFE_INTEGER` (8 PiB,
+ * the most a count of bytes holds exactly; more is refused as too large, not as under 1 byte).
+ */
 const byteSize = (field: string, value: string | undefined): E.Either<DownloadFailure, number | null> => {
   if (value === undefined) return E.right(null);
   const bytes = suffixedBytes(value);
-  if (!Number.isSafeInteger(Math.floor(bytes)) || bytes < 1) {
+  if (bytes > Number.MAX_SAFE_INTEGER) {
+    return E.left(
+      invalid(
+        field,
+        `${quotedValue(value)} is more than ${Number.MAX_SAFE_INTEGER} bytes (8 PiB), the most rdl counts`,
+      ),
+    );
+  }
+  if (!Number.isFinite(bytes) || bytes < 1) {
     return E.left(
       invalid(field, `expected a size of at least 1 byte (K, M, G suffixes), got ${quotedValue(value)}`),
     );
