@@ -890,10 +890,13 @@ class QueueImpl implements Queue {
       return;
     }
     // Not running in this process: its part file and checkpoint may still be on storage (R24). A download that is
-    // cancelled before it starts deletes them, then ends cancelled.
-    if (item.state !== 'running') this.#setState(item, 'running');
-    this.#running.add(item);
-    this.#runningPerOrigin.set(item.origin, (this.#runningPerOrigin.get(item.origin) ?? 0) + 1);
+    // cancelled before it starts deletes them, then ends cancelled. One counted running already (its download not
+    // made yet) is counted once: its end takes it off once, and its origin's share must come back whole (R43).
+    if (!this.#running.has(item)) {
+      this.#setState(item, 'running');
+      this.#running.add(item);
+      this.#runningPerOrigin.set(item.origin, (this.#runningPerOrigin.get(item.origin) ?? 0) + 1);
+    }
     const download = this.#downloadOf(item);
     item.live = download;
     download.result.then(

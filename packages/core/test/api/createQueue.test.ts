@@ -334,6 +334,27 @@ describe('createQueue', () => {
     expect(r.queue.summary().done).toBe(7);
   });
 
+  it('R43: a cancel or remove from a `started` listener gives its origin back: a big download after gets every connection', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 4, 5_000);
+    publishFiles(w, 1, 2_000_000, 9);
+    const r = rig(w, { concurrency: 4, maxConnectionsPerOrigin: 8 });
+    const stop = r.queue.on('started', (event) => {
+      if (event.id === first!.id || event.id === second!.id) r.queue.cancel(event.id);
+      else r.queue.remove(event.id);
+    });
+    const [first, second] = addAll(r.queue, range(4));
+    expect(await idleOf(r)).toMatchObject({ total: 2, cancelled: 2, done: 0 });
+    stop();
+    const [big] = addAll(r.queue, [9], { connections: 8, minSegmentBytes: 4_000 });
+    let most = 0;
+    big!.on('progress', (event) => {
+      most = Math.max(most, event.progress.connections);
+    });
+    expect(await idleOf(r)).toMatchObject({ done: 1 });
+    expect(most).toBe(8);
+  });
+
   it('R44: one rate limit over every download of the queue', async () => {
     const w = world({}, { chunkSize: 1_000, chunkDelayMs: 1 });
     publishFiles(w, 4, 100_000);
