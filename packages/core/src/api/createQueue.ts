@@ -733,20 +733,22 @@ class QueueImpl implements Queue {
     this.#setState(item, 'running');
     this.#running.add(item);
     this.#runningPerOrigin.set(item.origin, (this.#runningPerOrigin.get(item.origin) ?? 0) + 1);
-    this.#publish({ type: 'started', id: item.id });
     if (item.live !== null) {
       // A paused download goes on where it stopped, with its listeners.
       item.live.resume();
-      return;
+    } else {
+      const download = this.#downloadOf(item);
+      item.live = download;
+      item.unsubscribe = download.subscribe((event) => this.#heard(item, download, event));
+      if (item.rate !== undefined) download.setRateLimit(item.rate);
+      download.start().then(
+        (result) => this.#ended(item, download, result, null),
+        (error: unknown) => this.#ended(item, download, null, error),
+      );
     }
-    const download = this.#downloadOf(item);
-    item.live = download;
-    item.unsubscribe = download.subscribe((event) => this.#heard(item, download, event));
-    if (item.rate !== undefined) download.setRateLimit(item.rate);
-    download.start().then(
-      (result) => this.#ended(item, download, result, null),
-      (error: unknown) => this.#ended(item, download, null, error),
-    );
+    // Told once its download runs: a pause, cancel or removal from a listener reaches that download (told before,
+    // a pause found none to stop, and a resumed one went on past it, for good).
+    this.#publish({ type: 'started', id: item.id });
   }
 
   #downloadOf(item: Item): Download {

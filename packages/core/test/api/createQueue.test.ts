@@ -170,6 +170,50 @@ describe('createQueue', () => {
     expect(summary).toMatchObject({ done: 0, paused: 1, running: 0 });
   });
 
+  it.each([
+    ['pause(id)', (q: Queue, id: string) => q.pause(id)],
+    ['pauseAll()', (q: Queue) => q.pauseAll()],
+    ['get(id).pause()', (q: Queue, id: string) => q.get(id)!.pause()],
+  ])(
+    'R24: %s from a `started` listener pauses the item, fresh or resumed; close() then ends at once, it finishes once resumed',
+    async (_name, pause) => {
+      const w = world({}, SERVING);
+      const contents = publishFiles(w, 2, 60_000);
+      const r = rig(w, { concurrency: 1 });
+      let pauseNext = true;
+      r.queue.on('started', (event) => {
+        if (!pauseNext) return;
+        pauseNext = false;
+        pause(r.queue, event.id);
+      });
+      const [first] = addAll(r.queue, [0, 1]);
+      await runUntil(w, () => r.queue.items()[0]!.state === 'paused');
+      expect(first!.getSnapshot().state).toBe('paused');
+      // Resumed with bytes of its own (its paused download goes on), it is paused again from `started`.
+      r.queue.resumeAll();
+      await runUntil(w, () => (first!.getSnapshot().progress.bytes ?? 0) > 20_000);
+      first!.pause();
+      await runUntil(w, () => r.queue.items()[0]!.state === 'paused');
+      pauseNext = true;
+      r.queue.resumeAll();
+      await runUntil(w, () => r.queue.items()[0]!.state === 'paused' && !pauseNext);
+      // Later commands still reach it, and close() does not wait for its whole file.
+      r.queue.resume(first!.id);
+      r.queue.pause(first!.id);
+      let closed = false;
+      void r.queue.close().then(() => {
+        closed = true;
+      });
+      await runUntil(w, () => closed);
+      expect(r.queue.items()[0]!.state).toBe('paused');
+      expect(w.storage.fileOf(target(0))).toBeNull();
+      const again = rig(w, {}, new MemoryQueueStore());
+      addAll(again.queue, [0]);
+      await idleOf(again);
+      expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    },
+  );
+
   it('R24: cancel() deletes the part file and the checkpoint; the item stays listed as cancelled', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 1, 200_000);
