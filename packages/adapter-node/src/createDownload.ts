@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   createDownload as createCoreDownload,
   type Download,
@@ -72,6 +73,9 @@ export const nodePorts = (options: NodePortOptions = {}): DownloadPorts => ({
  * it, never renamed over, truncated or removed; `isStreamTarget` tells which. A link or a special file of another
  * user than this one or root is refused (`ERR_UNSAFE_PATH`).
  *
+ * A relative target is resolved against the current folder once, here: a later `process.chdir()` moves nothing of
+ * the download, and `result.target` is that absolute path.
+ *
  * A target in a folder that does not exist, naming a folder, or whose name leaves no room for its sidecars' (more
  * than `maxTargetNameBytes`), is refused before any request and without creating a file (R30): `result` rejects
  * with `ERR_INVALID_INPUT`, and `start()` reports it to subscribers.
@@ -90,14 +94,17 @@ export const createBoundDownload = (
 ): Download => guardedDownload(() => nodeDownload(options, overrides, bindings));
 
 const nodeDownload = (
-  options: DownloadOptions,
+  given: DownloadOptions,
   overrides: Partial<DownloadPorts>,
   bindings: QueueBindings,
 ): Download => {
-  if (typeof options !== 'object' || options === null)
+  if (typeof given !== 'object' || given === null)
     return refusedDownload({ _tag: 'InvalidInput', field: 'options', message: 'must be an object' });
-  if (typeof options.target !== 'string' || options.target === '')
+  if (typeof given.target !== 'string' || given.target === '')
     return refusedDownload({ _tag: 'InvalidInput', field: 'target', message: 'must be a non-empty string' });
+  // Every port names the part file, the checkpoint and the lock by the target's path: a relative one would follow a
+  // process.chdir() made while the download runs, and put its checkpoint, lock or finished file in another folder.
+  const options: DownloadOptions = { ...given, target: resolve(given.target) };
   const problem = targetProblem(options.target);
   if (problem !== null) return refusedDownload(problem);
   const kind = targetKindOf(options.target);

@@ -1,4 +1,4 @@
-import { appendFile, lstat, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock } from '@rdl/core/memory';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
@@ -183,6 +183,26 @@ describe('local state, against the fault server and the real file system', () =>
     expect(result.bytes).toBe(size);
     expect(await fileSha256(target)).toBe(sha256(body));
     expect(await listDir(dir())).toEqual(['out.bin']);
+  });
+
+  it('R19, R23: a relative target is the file of the folder current when the download was made: a chdir while it runs moves nothing', async () => {
+    const elsewhere = join(dir(), 'elsewhere');
+    await mkdir(elsewhere);
+    const before = process.cwd();
+    process.chdir(dir());
+    const made = process.cwd();
+    try {
+      const download = createDownload({ ...fastOptions, url: url(), target: 'rel.bin' });
+      // Right after the part file is opened and locked, before any checkpoint of this run is saved.
+      download.on('start', () => process.chdir(elsewhere));
+      const result = await download.start();
+      expect(result.target).toBe(join(made, 'rel.bin'));
+    } finally {
+      process.chdir(before);
+    }
+    expect(await listDir(dir())).toEqual(['elsewhere', 'rel.bin']);
+    expect(await listDir(elsewhere)).toEqual([]);
+    expect(await fileSha256(join(dir(), 'rel.bin'))).toBe(sha256(body));
   });
 
   it('R24: pause closes the file and keeps part and checkpoint; cancel deletes both', async () => {
