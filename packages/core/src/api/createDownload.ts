@@ -118,6 +118,12 @@ const boundDownload = (options: DownloadOptions, ports: DownloadPorts, shared: Q
   });
   const onSnapshot = (snapshot: SnapshotFrom<DownloadMachine>) => {
     const shown = publicStateOf(snapshot.value, snapshot.context, state);
+    const finished = snapshot.status === 'done' && shown === 'done' ? snapshot.context.result : null;
+    // The last progress (every byte, 100 %) comes before `done`: after that state only the `done` event is told.
+    if (finished !== null) {
+      const { checkpoint } = snapshot.context;
+      progress.report(finished.bytes, checkpoint?.totalLength ?? finished.bytes, true);
+    }
     if (shown !== state) {
       state = shown;
       listeners.publish({ type: 'state', state });
@@ -128,15 +134,14 @@ const boundDownload = (options: DownloadOptions, ports: DownloadPorts, shared: Q
     }
     if (snapshot.status !== 'done') return;
     const context = snapshot.context;
-    if (state === 'done' && context.result !== null) {
+    if (finished !== null) {
       const done: DownloadResult = {
         target: context.options.target,
-        bytes: context.result.bytes,
-        sha256: context.result.sha256,
-        checks: context.result.checks,
+        bytes: finished.bytes,
+        sha256: finished.sha256,
+        checks: finished.checks,
         validators: context.checkpoint?.validators ?? noValidators,
       };
-      progress.report(done.bytes, context.checkpoint?.totalLength ?? done.bytes, true);
       listeners.publish({ type: 'done', result: done });
       settle.resolve(done);
       return;

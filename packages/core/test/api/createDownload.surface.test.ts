@@ -70,6 +70,18 @@ describe('the Download surface', () => {
     expect(starts).toEqual([0]);
   });
 
+  it('R28: the last progress (100 %) comes before state done; only the done event follows that state', async () => {
+    const w = worldServing(bytesOf(SIZE), {}, { chunkDelayMs: 10 });
+    const run = begin(w);
+    expect((await finish(w, run)).code).toBeNull();
+    const types = run.events.map((event) => (event.type === 'state' ? `state:${event.state}` : event.type));
+    const doneAt = types.indexOf('state:done');
+    expect(types.slice(doneAt)).toEqual(['state:done', 'done']);
+    expect(types.indexOf('start')).toBeLessThan(types.indexOf('progress'));
+    expect(types[doneAt - 1]).toBe('progress');
+    expect(eventsOf(run, 'progress').at(-1)?.progress).toMatchObject({ bytes: SIZE, fraction: 1 });
+  });
+
   it('R24: an aborted signal stops the download as pause does, keeps its bytes, and rejects ERR_ABORTED with its reason', async () => {
     const content = bytesOf(SIZE);
     const w = worldServing(content, {}, { chunkDelayMs: 10 });
