@@ -103,10 +103,20 @@ const boundDownload = (options: DownloadOptions, ports: DownloadPorts, shared: Q
     listeners.publish({ type: 'error', error });
     settle.reject(error);
   };
-  /** The caller's signal aborted: the download stops as a pause does, then `result` rejects (ERR_ABORTED). */
+  /**
+   * The caller's signal aborted: the download stops as a pause does (or never starts), then ends `failed` and
+   * `result` rejects (ERR_ABORTED). The machine stays where it stopped, `paused` or `idle`, so that a `cancel()`
+   * still deletes the part file and the checkpoint through the ports, as any cancel does (R23, R24); nothing else
+   * moves it on.
+   */
   const aborted = (): boolean => signal?.aborted === true;
+  let endedByAbort = false;
   const endAborted = (): void => {
-    actor.stop();
+    endedByAbort = true;
+    if (state !== 'failed') {
+      state = 'failed';
+      listeners.publish({ type: 'state', state });
+    }
     fail({ _tag: 'Aborted' }, signal?.reason);
   };
 
@@ -124,15 +134,17 @@ const boundDownload = (options: DownloadOptions, ports: DownloadPorts, shared: Q
       const { checkpoint } = snapshot.context;
       progress.report(finished.bytes, checkpoint?.totalLength ?? finished.bytes, true);
     }
+    // Ended by an abort: only a cancel is followed, to `cancelled` (`result` has rejected already).
+    if (endedByAbort && shown !== 'cancelling' && shown !== 'cancelled') return;
+    if (shown === 'paused' && aborted() && !settled) {
+      endAborted();
+      return;
+    }
     if (shown !== state) {
       state = shown;
       listeners.publish({ type: 'state', state });
     }
-    if (state === 'paused' && aborted() && !settled) {
-      endAborted();
-      return;
-    }
-    if (snapshot.status !== 'done') return;
+    if (snapshot.status !== 'done' || settled) return;
     const context = snapshot.context;
     if (finished !== null) {
       const done: DownloadResult = {
@@ -179,8 +191,8 @@ const boundDownload = (options: DownloadOptions, ports: DownloadPorts, shared: Q
   }
   return downloadSurface({
     send: (command) => {
-      if (command === 'start' && aborted()) {
-        if (!settled) endAborted();
+      if (aborted() && command !== 'cancel') {
+        if (command === 'start' && !settled) endAborted();
         return;
       }
       send(command.toUpperCase() as Uppercase<typeof command>);

@@ -9,6 +9,7 @@ import {
   eventsOf,
   finish,
   gets,
+  leftByEarlierRun,
   same,
   TARGET,
   URL_A,
@@ -93,7 +94,10 @@ describe('the Download surface', () => {
     const end = await finish(w, run);
     expect(end.code).toBe('ERR_ABORTED');
     expect((end.error as Error).cause).toBe(reason);
-    expect(run.states.slice(-2)).toEqual(['pausing', 'paused']);
+    // It paused to save its bytes, and it is over: `failed`, as its result says, never `paused` (nothing resumes it).
+    expect(run.states.slice(-2)).toEqual(['pausing', 'failed']);
+    expect(run.download.getSnapshot().state).toBe('failed');
+    expect(run.events.at(-1)?.type).toBe('error');
     expect(eventsOf(run, 'error')).toHaveLength(1);
     expect(w.storage.isLocked(TARGET)).toBe(false);
     expect(w.checkpoints.keys()).toEqual([TARGET]);
@@ -112,9 +116,56 @@ describe('the Download surface', () => {
     const run = begin(w, { signal: controller.signal }, false);
     const end = await run.download.start().catch((error: { code: string; cause: unknown }) => error);
     expect(end).toMatchObject({ code: 'ERR_ABORTED', cause: 'too late' });
+    // Told as a refused download is: a final state, then the error.
+    expect(run.download.getSnapshot().state).toBe('failed');
+    expect(run.events.map((event) => event.type)).toEqual(['state', 'error']);
+    expect(run.states).toEqual(['failed']);
     expect(w.server.requests).toEqual([]);
     expect(w.storage.list()).toEqual([]);
     expect(gets(w)).toEqual([]);
+  });
+
+  it('R24: cancel() after an abort deletes the .part and the checkpoint kept; start(), resume() and pause() do nothing', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content, {}, { chunkDelayMs: 10 });
+    const controller = abortable();
+    const run = begin(w, { signal: controller.signal, checkpointIntervalMs: 0 });
+    await drive(w, run, () => (eventsOf(run, 'progress').at(-1)?.progress.bytes ?? 0) >= 20_000);
+    controller.abort('stop');
+    expect((await finish(w, run)).code).toBe('ERR_ABORTED');
+    expect(w.checkpoints.keys()).toEqual([TARGET]);
+    const requests = w.server.requests.length;
+    run.download.resume();
+    run.download.start();
+    run.download.pause();
+    // Nothing moves: the world runs until no timer is left, the download still `failed`.
+    await expect(drive(w, run, () => false)).rejects.toThrow('stuck in failed with no timer pending');
+    expect(w.server.requests).toHaveLength(requests);
+    run.download.cancel();
+    await drive(w, run, () => run.download.getSnapshot().state === 'cancelled');
+    expect(run.states.slice(-3)).toEqual(['failed', 'cancelling', 'cancelled']);
+    expect(w.storage.partOf(TARGET)).toBeNull();
+    expect(w.storage.list()).toEqual([]);
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(w.storage.isLocked(TARGET)).toBe(false);
+    // The result stays what it was: one error, ERR_ABORTED.
+    expect(eventsOf(run, 'error').map((event) => event.error.code)).toEqual(['ERR_ABORTED']);
+  });
+
+  it('R24: cancel() after an abort before start() deletes what an earlier run left', async () => {
+    const content = bytesOf(SIZE);
+    const w = worldServing(content);
+    leftByEarlierRun(w, content, 20_000);
+    const controller = abortable();
+    const run = begin(w, { signal: controller.signal }, false);
+    controller.abort('stop');
+    expect((await finish(w, run)).code).toBe('ERR_ABORTED');
+    expect(run.states).toEqual(['failed']);
+    run.download.cancel();
+    await drive(w, run, () => run.download.getSnapshot().state === 'cancelled');
+    expect(w.storage.partOf(TARGET)).toBeNull();
+    expect(w.checkpoints.keys()).toEqual([]);
+    expect(w.server.requests).toEqual([]);
   });
 
   it('R30: a signal or refreshUrl of the wrong kind is refused before any request', async () => {
