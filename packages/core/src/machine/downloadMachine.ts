@@ -12,7 +12,7 @@ export type { MachineEmitted } from './machineSetup.js';
  * that reports its outcome as an event of its own (`probe.Probed`, `transfer.Retry`…).
  *
  * ```
- * idle ─START→ preparing ─→ recognising ─→ heading ─→ deciding ─→ downloading ─Done→ verifying → done
+ * idle ─START→ preparing ─→ recognising ─→ heading ─→ deciding ─→ downloading ─Done→ verifying → committing → done
  *                               └→ adopting → done    ↑                │ Continue ─→ resuming ─→ downloading
  *                                                     │                │ Retry/Restart/Expired → judging
  *              judging ─→ waiting ─delay/online→ resuming (─→ heading while no probe of this run holds)

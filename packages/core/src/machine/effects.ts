@@ -74,7 +74,7 @@ export interface VerifyInput {
   readonly options: ResolvedOptions;
 }
 
-/** The file was checked (R27) and committed under its final name, the checkpoint removed (R19). */
+/** The file was checked (R27): its length and every checksum known; `commit` then gives it its name. */
 export type VerifyOutput =
   | {
       readonly _tag: 'Verified';
@@ -84,6 +84,17 @@ export type VerifyOutput =
     }
   /** `discarded`: a check failed and the data was thrown away with its checkpoint (R27): nothing durable is left. */
   | { readonly _tag: 'Fail'; readonly failure: DownloadFailure; readonly discarded: boolean };
+
+export interface CommitInput {
+  readonly target: string;
+  /** The bytes verified: what the file holds. */
+  readonly bytes: number;
+}
+
+/** The verified file is under its final name (the atomic rename) and its checkpoint removed (R19). */
+export type CommitOutput =
+  | { readonly _tag: 'Committed' }
+  | { readonly _tag: 'Fail'; readonly failure: DownloadFailure };
 
 export interface AdoptInput {
   /** The stored checkpoint, which counts every byte of the finished target. */
@@ -137,6 +148,7 @@ export interface EffectSignatures {
   readonly probe: { readonly input: ProbeInput; readonly receives: AnyEventObject };
   readonly transfer: { readonly input: TransferInput; readonly receives: TransferCommand };
   readonly verify: { readonly input: VerifyInput; readonly receives: AnyEventObject };
+  readonly commit: { readonly input: CommitInput; readonly receives: AnyEventObject };
   readonly adopt: { readonly input: AdoptInput; readonly receives: AnyEventObject };
   readonly refresh: { readonly input: RefreshInput; readonly receives: AnyEventObject };
   readonly release: { readonly input: ReleaseInput; readonly receives: AnyEventObject };

@@ -2,6 +2,7 @@ import type { Checkpoint } from '../model/checkpoint.js';
 import type { TransferOutcome } from '../model/decision.js';
 import type {
   AdoptOutput,
+  CommitOutput,
   PrepareOutput,
   ProbeOutput,
   RefreshOutput,
@@ -64,6 +65,7 @@ export type DownloadMachineEvent =
   | OutcomeEvent<'probe', ProbeOutput>
   | OutcomeEvent<'adopt', AdoptOutput>
   | OutcomeEvent<'verify', VerifyOutput>
+  | OutcomeEvent<'commit', CommitOutput>
   | OutcomeEvent<'refresh', RefreshOutput>
   | OutcomeEvent<'release', ReleaseOutput>
   | OutcomeEvent<'discard', ReleaseOutput>

@@ -2,6 +2,7 @@ import { type ActorSystem, fromCallback } from 'xstate';
 import type { DownloadPorts, Progress } from '../model/download.js';
 import type { RefreshUrl } from '../model/options.js';
 import { createAdoptActor } from './actors/adoptActor.js';
+import { createCommitActor } from './actors/commitActor.js';
 import { KnownCheckpoints } from './actors/knownCheckpoints.js';
 import { createPrepareActor } from './actors/prepareActor.js';
 import { createProbeActor } from './actors/probeActor.js';
@@ -62,6 +63,7 @@ const boundMachine = (() => {
       probe: delegate('probe'),
       transfer: delegate('transfer'),
       verify: delegate('verify'),
+      commit: delegate('commit'),
       adopt: delegate('adopt'),
       refresh: delegate('refresh'),
       release: delegate('release'),
@@ -99,7 +101,8 @@ export const machineFor = (
       limit,
       ...(connectionShare === undefined ? {} : { connectionShare }),
     }),
-    verify: createVerifyActor({
+    verify: createVerifyActor({ checkpoints: locked, session }),
+    commit: createCommitActor({
       checkpoints: locked,
       session,
       ...(finished === undefined ? {} : { finished }),

@@ -58,6 +58,7 @@ export const machineSetup = setup({
     probe: notProvided('probe'),
     transfer: notProvided('transfer'),
     verify: notProvided('verify'),
+    commit: notProvided('commit'),
     adopt: notProvided('adopt'),
     refresh: notProvided('refresh'),
     release: notProvided('release'),

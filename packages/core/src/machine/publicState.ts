@@ -27,8 +27,8 @@ const topOf = (value: StateValue): { readonly top: string; readonly sub: StateVa
  *
  * - The steps of the machine that have no public name show what they are part of: `deciding` (the probe's verdict)
  *   and `refreshing` (asking `refreshUrl` for new URLs before the next probe, R18) are `heading`; `recognising`
- *   (is the target already finished? R19) is `preparing`, and `adopting` (checking that finished target) is
- *   `verifying`.
+ *   (is the target already finished? R19) is `preparing`, and `adopting` (checking that finished target) and
+ *   `committing` (the rename of the verified file) are `verifying`.
  * - A stop on its way shows what it is for: `pausing` while the transfer saves its checkpoint and the file closes
  *   (R24), `cancelling` when a cancel came too.
  * - `failing` closes the file (and releases the lock) before `result` rejects: it keeps `shown`, so that `failed`
@@ -47,6 +47,7 @@ export const publicStateOf = (
     case 'recognising':
       return 'preparing';
     case 'adopting':
+    case 'committing':
       return 'verifying';
     case 'deciding':
     case 'refreshing':

@@ -344,6 +344,26 @@ describe('downloadMachine (transition, no effects)', () => {
     expect(s.value).toEqual({ failing: 'releasing' });
   });
 
+  it('R24: a cancel while verifying is kept: once the checks end the part file is discarded (cancelling), never committed', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const [verifying] = end(snapshot, { _tag: 'Done' }, 1_000);
+    const [asked] = step(verifying, { type: 'CANCEL' });
+    expect(asked.value).toBe('verifying');
+    expect(asked.context.stopIntent).toBe('cancel');
+    const verified = done('verify', { _tag: 'Verified', bytes: 1_000, sha256: null, checks: [] });
+    expect(step(asked, verified)[0].value).toBe('cancelling');
+    const io = { _tag: 'IoError', message: 'EIO' } as const;
+    expect(step(asked, done('verify', { _tag: 'Fail', failure: io, discarded: false }))[0].value).toBe(
+      'cancelling',
+    );
+    // A pause lets it finish; a cancel once the rename is under way comes too late.
+    const [paused] = step(verifying, { type: 'PAUSE' });
+    const [committing] = step(paused, verified);
+    expect(committing.value).toBe('committing');
+    const [late] = step(committing, { type: 'CANCEL' });
+    expect(step(late, done('commit', { _tag: 'Committed' }))[0].value).toBe('done');
+  });
+
   it('R12, R19: a checksum mismatch (data discarded by verify) leaves nothing; another verify failure keeps the bytes', () => {
     const { snapshot } = downloadingFrom(null, 0);
     const [verifying] = end(snapshot, { _tag: 'Done' }, 1_000);
@@ -421,10 +441,12 @@ describe('downloadMachine (transition, no effects)', () => {
     const [verifying] = end(snapshot, { _tag: 'Complete' }, 1_000);
     expect(verifying.value).toBe('verifying');
     expect(verifying.context.checkpoint?.ranges).toEqual([[0, 1_000]]);
-    const [finished] = step(
+    const [committing] = step(
       verifying,
       done('verify', { _tag: 'Verified', bytes: 1_000, sha256: null, checks: [] }),
     );
+    expect(committing.value).toBe('committing');
+    const [finished] = step(committing, done('commit', { _tag: 'Committed' }));
     expect(finished.value).toBe('done');
     expect(finished.status).toBe('done');
     expect(finished.context.result).toEqual({ bytes: 1_000, sha256: null, checks: [] });

@@ -12,15 +12,13 @@ import { type DownloadSession, digestsOf, lostAny } from './session.js';
 export interface VerifyDeps {
   readonly checkpoints: CheckpointStore;
   readonly session: DownloadSession;
-  /** Told, and awaited, once the file is whole under its name, before the checkpoint goes (`MachineBindings`). */
-  readonly finished?: (bytes: number) => Promise<void>;
 }
 
 /**
- * R27 then R19: the bytes counted must be the whole resource; every checksum known must match, the caller's and
- * those the server gave of this version (the running hash of the transfer, completed by reading back only what it
- * missed). A mismatch discards the data and the checkpoint,
- * so the next start begins afresh. Then the atomic rename, then the checkpoint's removal.
+ * R27: the bytes counted must be the whole resource; every checksum known must match, the caller's and those the
+ * server gave of this version (the running hash of the transfer, completed by reading back only what it missed). A
+ * mismatch discards the data and the checkpoint, so the next start begins afresh. The part file stays open (and
+ * locked) for `commit`, or for a cancel that came meanwhile, which deletes it (R24).
  */
 export const createVerifyActor = (deps: VerifyDeps) =>
   effectActor('verify', (input: VerifyInput) => verify(deps, input), deps.session);
@@ -72,14 +70,6 @@ const verify = async (deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutpu
       return discard(deps, part, options.target, { _tag: 'IntegrityError', ...mismatch });
   }
 
-  // Committing ends the handle whatever happens: nobody may use it after this.
-  deps.session.take();
-  const committed = await part.commit()();
-  if (E.isLeft(committed)) return failed(committed.left);
-  // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
-  // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
-  await deps.finished?.(bytes);
-  await deps.checkpoints.remove(options.target)();
   return { _tag: 'Verified', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };
 };
 

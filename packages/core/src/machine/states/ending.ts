@@ -5,8 +5,10 @@ import { machineSetup } from '../machineSetup.js';
 /** Verification and every way out: done, paused, cancelled, failed. */
 export const endingStates = {
   /**
-   * Length and checksums (R27), then the atomic rename and the checkpoint's removal (R19). Pause and cancel wait
-   * for it: stopping between the check and the rename would leave a file the caller did not ask for.
+   * Length and checksums (R27), the part file still open and locked. A cancel meanwhile is kept for when they are
+   * done: then the part file and the checkpoint are deleted (R24), whatever the checks found, and no file takes the
+   * target's name. A pause lets the download finish: stopping between the check and the rename would only make it
+   * hash the file again on resume.
    */
   verifying: machineSetup.createStateConfig({
     invoke: {
@@ -17,17 +19,42 @@ export const endingStates = {
       },
     },
     on: {
-      'verify.Verified': {
-        target: 'done',
-        actions: 'recordResult',
+      'verify.Verified': [
+        { guard: 'cancelIntended', target: 'cancelling' },
+        { target: 'committing', actions: 'recordResult' },
+      ],
+      'verify.Fail': [
+        { guard: 'cancelIntended', target: 'cancelling' },
+        {
+          target: 'failing',
+          actions: assign(({ context, event }) => ({
+            failure: event.output.failure,
+            // R27: a mismatch emptied the part file and removed the checkpoint: nothing durable is left.
+            durableBytes: event.output.discarded ? 0 : context.durableBytes,
+          })),
+        },
+      ],
+      CANCEL: { actions: 'intendCancel' },
+    },
+  }),
+
+  /**
+   * The atomic rename, then the checkpoint's removal (R19). A cancel now comes too late (the file is taking its
+   * name) and is dropped: the download ends done.
+   */
+  committing: machineSetup.createStateConfig({
+    invoke: {
+      src: 'commit',
+      input: ({ context }) => {
+        if (context.result === null) throw new Error('committing without a verified result');
+        return { target: context.options.target, bytes: context.result.bytes };
       },
-      'verify.Fail': {
+    },
+    on: {
+      'commit.Committed': 'done',
+      'commit.Fail': {
         target: 'failing',
-        actions: assign(({ context, event }) => ({
-          failure: event.output.failure,
-          // R27: a mismatch emptied the part file and removed the checkpoint: nothing durable is left.
-          durableBytes: event.output.discarded ? 0 : context.durableBytes,
-        })),
+        actions: assign({ failure: ({ event }) => event.output.failure }),
       },
     },
   }),
