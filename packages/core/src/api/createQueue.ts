@@ -31,7 +31,7 @@ import { rateLimit } from '../rules/resolveOptions.js';
 import { noValidators } from '../rules/validators.js';
 import { ColdItems, type ColdState } from './coldItems.js';
 import { Listeners } from './listeners.js';
-import { noProgress } from './refusedDownload.js';
+import { noProgress, refusedDownload } from './refusedDownload.js';
 
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
@@ -239,6 +239,12 @@ const readOptions = (options: unknown): DownloadOptions => {
   return empty;
 };
 
+/** Why `add` refuses an item once `close()` is asked. */
+const CLOSED = 'closed: add() after close() adds nothing';
+
+/** What the result of an item left queued or paused by `close()` rejects with: its bytes are kept (R24). */
+const closedError = (): DownloadError => new DownloadError({ _tag: 'Aborted' });
+
 /** Items that left the queue kept for handles first used after: a handle made of a row holds only its id. */
 const GONE_KEPT = 1024;
 
@@ -395,6 +401,11 @@ class QueueImpl implements Queue {
   }
 
   add(given: DownloadOptions): QueuedDownload {
+    if (this.#closing !== null) {
+      // Nothing would ever run it, nor store it (the store is closed): refused, as bad options are, never thrown.
+      const download = refusedDownload({ _tag: 'InvalidInput', field: 'queue', message: CLOSED });
+      return Object.assign(download, { id: '' });
+    }
     const options = readOptions(given);
     const last = this.#items[this.#items.length - 1];
     const order = last === undefined ? 0 : this.#orderOf(last) + 1;
@@ -601,6 +612,11 @@ class QueueImpl implements Queue {
     }
     this.#checkStopped();
     await stopped;
+    // What is left not running never starts in this queue: its result settles, its bytes and record kept.
+    for (const ref of this.#items) {
+      if (typeof ref !== 'number' && (ref.state === 'queued' || ref.state === 'paused'))
+        ref.outcome?.reject(closedError());
+    }
     await this.flushed();
     // A store that fails to let go has nothing left to lose: every change is in it.
     await this.#store.close?.().catch(() => undefined);
@@ -665,6 +681,7 @@ class QueueImpl implements Queue {
       if (item.state === 'done') item.outcome.resolve(item.result ?? this.#storedResult(item));
       else if (item.state === 'cancelled') item.outcome.reject(new DownloadError({ _tag: 'Cancelled' }));
       else if (item.state === 'failed' && item.error !== null) item.outcome.reject(item.error);
+      else if (this.#closing !== null && item.state !== 'running') item.outcome.reject(closedError());
     }
     return item.outcome.promise;
   }

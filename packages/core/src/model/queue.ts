@@ -92,7 +92,8 @@ export interface Queue {
   /**
    * Adds a download at the end; it starts when its turn comes. Its options are checked when it starts (R30): a bad
    * one fails that item (`failed`, `ERR_INVALID_INPUT`), never the queue; so do options that are no object or cannot
-   * be read (`add` reads their own fields once, and never throws).
+   * be read (`add` reads their own fields once, and never throws). Once `close()` is asked nothing is added nor
+   * stored: the `Download` returned is refused (`ERR_INVALID_INPUT`, field `queue`), its `id` empty.
    */
   add(options: DownloadOptions): QueuedDownload;
   /** The `Download` of an item (also of one restored from the store), `undefined` for an unknown id. */
@@ -129,7 +130,8 @@ export interface Queue {
    * Stops the queue, as a kill would but tidily: every running download pauses where it is (its checkpoint saved),
    * nothing starts or resumes after, every change is stored and the store is closed (`QueueStore.close`). Items keep
    * the states they are stored with (a running one as queued), so a queue made again over the store goes on with
-   * them. A pause, cancel or removal under way ends first. `idle()` then resolves.
+   * them. A pause, cancel or removal under way ends first. `idle()` then resolves, and the `result` of every item
+   * left queued or paused rejects with `ERR_ABORTED` (its bytes kept, as an aborted download's).
    */
   close(): Promise<void>;
   subscribe(listener: (event: QueueEvent) => void): () => void;

@@ -767,6 +767,59 @@ describe('createQueue', () => {
     expect(resumed?.headers.range).toMatch(/^bytes=[1-9]\d*-/);
   });
 
+  it('R24, R45: close() settles the result of every item it leaves not running (paused by it, paused, queued) with ERR_ABORTED; they stay stored as they were', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 3, 60_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, { concurrency: 1 }, store);
+    const [running, paused, queued] = addAll(r.queue, [0, 1, 2]);
+    r.queue.pause(paused!.id);
+    await runUntil(w, () => (running!.getSnapshot().progress.bytes ?? 0) > 20_000);
+    const asked = [running, paused, queued].map((item) => item!.result.catch((e: unknown) => e));
+    let closed = false;
+    void r.queue.close().then(() => {
+      closed = true;
+    });
+    await runUntil(w, () => closed);
+    for (const error of await Promise.all(asked)) expect(error).toMatchObject({ code: 'ERR_ABORTED' });
+    // Asked after close(), through the handle or one from get(): settled at once too.
+    await expect(queued!.result).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(r.queue.get(running!.id)!.start()).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(r.queue.items().map((item) => item.state)).toEqual(['queued', 'paused', 'queued']);
+    expect(
+      [running, paused, queued].map((item) => decodeRecord(item!.id, store.textOf(item!.id)!)?.state),
+    ).toEqual(['queued', 'paused', 'queued']);
+  });
+
+  it('R30: add() once close() is asked is refused with ERR_INVALID_INPUT: nothing added, told or stored', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 1, 1_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, { paused: true }, store);
+    await r.queue.ready;
+    let closed = false;
+    void r.queue.close().then(() => {
+      closed = true;
+    });
+    const during = r.queue.add({ url: url(0), target: target(0) });
+    await runUntil(w, () => closed);
+    const calls = store.calls;
+    const after = r.queue.add({ url: url(0), target: target(0) });
+    await r.queue.flushed();
+    for (const item of [during, after]) {
+      await expect(item.result).rejects.toMatchObject({
+        code: 'ERR_INVALID_INPUT',
+        message: 'invalid queue: closed: add() after close() adds nothing',
+      });
+      expect(item.getSnapshot().state).toBe('failed');
+      expect(r.queue.get(item.id)).toBeUndefined();
+    }
+    expect(store.calls).toBe(calls);
+    expect(r.queue.summary().total).toBe(0);
+    expect(r.events.filter((e) => e.type === 'added')).toEqual([]);
+    expect(E.getOrElseW(() => null)(await store.load()())).toEqual([]);
+  });
+
   it('bad queue options throw ERR_INVALID_INPUT', () => {
     const w = world();
     const make = (options: QueueOptions) => () => rig(w, options);
