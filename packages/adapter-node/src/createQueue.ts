@@ -1,5 +1,6 @@
 import {
   createQueue as createCoreQueue,
+  DownloadError,
   type DownloadPorts,
   type Queue,
   type QueueOptions,
@@ -21,6 +22,28 @@ export interface NodeQueueOptions extends QueueOptions {
   readonly store?: QueueStore;
 }
 
+const refused = (message: string): DownloadError =>
+  new DownloadError({ _tag: 'InvalidInput', field: 'options', message });
+
+/**
+ * The queue's own fields and core's, read once (R30): options that are no object or cannot be read (a getter that
+ * throws) are bad input, a `DownloadError`, as core refuses them, never a raw `TypeError`; core checks the rest.
+ */
+const takenApart = (
+  options: NodeQueueOptions,
+): { file: string | undefined; store: QueueStore | undefined; queueOptions: QueueOptions } => {
+  if (typeof options !== 'object' || options === null)
+    throw refused(`must be an object, not ${options === null ? 'null' : typeof options}`);
+  try {
+    const { file, store, ...queueOptions } = options;
+    return { file, store, queueOptions };
+  } catch (error) {
+    throw refused(
+      `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+    );
+  }
+};
+
 /**
  * A queue of downloads to files (core's `createQueue`), with the Node.js ports: every item a `createDownload` of
  * the Node adapter over the process's shared transport, so that keep-alive connections and TLS sessions are shared
@@ -32,8 +55,8 @@ export const createQueue = (
   options: NodeQueueOptions = {},
   overrides: Partial<DownloadPorts> = {},
 ): Queue => {
-  const { file, store, ...queueOptions } = options;
-  const cap = options.maxConnectionsPerOrigin;
+  const { file, store, queueOptions } = takenApart(options);
+  const cap = queueOptions.maxConnectionsPerOrigin;
   // One transport per redirect policy (R37), as the process's shared ones are.
   const own = new Map<boolean, NodeHttp>();
   const httpFor = (allowHttpsDowngrade: boolean): DownloadPorts['http'] => {

@@ -67,4 +67,27 @@ describe('the Node queue (createQueue over a journal file)', () => {
     await second.close();
     expect(await openFiles()).toEqual([]);
   });
+
+  it.each([
+    ['null', null, 'invalid options: must be an object, not null'],
+    ['a number', 5, 'invalid options: must be an object, not number'],
+    [
+      'a getter that throws',
+      {
+        get file(): string {
+          throw new Error('g');
+        },
+      },
+      'invalid options: cannot be read: g',
+    ],
+    ["paused: 'yes'", { paused: 'yes' }, 'invalid paused: must be true or false'],
+    ['restore: 5', { restore: 5 }, 'invalid restore: must be a function'],
+  ])(
+    'R30: options of %s throw ERR_INVALID_INPUT naming the option, never a raw TypeError',
+    (_name, options, message) => {
+      expect(() => createQueue(options as never)).toThrow(
+        expect.objectContaining({ name: 'DownloadError', code: 'ERR_INVALID_INPUT', message }),
+      );
+    },
+  );
 });

@@ -317,6 +317,40 @@ const positiveCount = (field: string, value: unknown, fallback: number): number 
   return value;
 };
 
+const invalid = (field: string, message: string): DownloadError =>
+  new DownloadError({ _tag: 'InvalidInput', field, message });
+
+/**
+ * The queue's options, read once (a getter that throws is bad input, as for an item's options) and checked in kind
+ * where a plain read would take a wrong value for another (`paused: 'yes'` for false). The numbers are checked as
+ * they are used.
+ */
+const readQueueOptions = (options: unknown): QueueOptions => {
+  if (typeof options !== 'object' || options === null)
+    throw invalid('options', `must be an object, not ${options === null ? 'null' : typeof options}`);
+  let read: QueueOptions;
+  try {
+    const given = options as QueueOptions;
+    read = {
+      concurrency: given.concurrency,
+      maxConnectionsPerOrigin: given.maxConnectionsPerOrigin,
+      maxBytesPerSecond: given.maxBytesPerSecond,
+      restore: given.restore,
+      paused: given.paused,
+    } as QueueOptions;
+  } catch (error) {
+    throw invalid(
+      'options',
+      `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+    );
+  }
+  if (read.paused !== undefined && typeof read.paused !== 'boolean')
+    throw invalid('paused', 'must be true or false');
+  if (read.restore !== undefined && typeof read.restore !== 'function')
+    throw invalid('restore', 'must be a function');
+  return read;
+};
+
 /**
  * A queue of downloads (R45): they run `concurrency` at a time in the order of their positions, the connections of
  * each origin shared between those running on it (`rules/queueSchedule`), under one rate limit over all (R44). The
@@ -376,7 +410,8 @@ class QueueImpl implements Queue {
   readonly #cancelling = new Set<Promise<unknown>>();
   #idleWaiters: ((summary: QueueSummary) => void)[] = [];
 
-  constructor(options: QueueOptions, ports: QueuePorts) {
+  constructor(given: QueueOptions, ports: QueuePorts) {
+    const options = readQueueOptions(given);
     this.#ports = ports;
     this.#store = ports.store ?? new MemoryQueueStore();
     this.#concurrency = positiveCount('concurrency', options.concurrency, DEFAULT_CONCURRENCY);

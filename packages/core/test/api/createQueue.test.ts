@@ -820,6 +820,31 @@ describe('createQueue', () => {
     expect(E.getOrElseW(() => null)(await store.load()())).toEqual([]);
   });
 
+  it.each([
+    ['null', null, 'options', 'must be an object, not null'],
+    ['a number', 5, 'options', 'must be an object, not number'],
+    [
+      'a getter that throws',
+      {
+        get concurrency(): number {
+          throw new Error('g');
+        },
+      },
+      'options',
+      'cannot be read: g',
+    ],
+    ["paused: 'yes'", { paused: 'yes' }, 'paused', 'must be true or false'],
+    ['restore: 5', { restore: 5 }, 'restore', 'must be a function'],
+  ])(
+    'R30: queue options of %s throw ERR_INVALID_INPUT naming the option',
+    (_name, options, field, message) => {
+      const w = world();
+      expect(() => rig(w, options as unknown as QueueOptions)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_INPUT', message: `invalid ${field}: ${message}` }),
+      );
+    },
+  );
+
   it('bad queue options throw ERR_INVALID_INPUT', () => {
     const w = world();
     const make = (options: QueueOptions) => () => rig(w, options);
