@@ -74,7 +74,8 @@ class Item {
   #run: ItemRun | null = null;
 
   constructor(
-    readonly id: string,
+    /** Its id; one added before the load whose id a stored item has gets another once loaded (`#load`). */
+    public id: string,
     order: number,
     state: QueueItemState,
     readonly options: DownloadOptions,
@@ -1261,7 +1262,11 @@ class QueueImpl implements Queue {
     // Each restored item becomes a row as it is read, unless it must stay an object: a queue of 100 000 never
     // holds them all as objects at once (it did, sorted, before the rows were made: some 100 MiB more at the peak).
     const refs: Ref[] = [];
+    // Items added before the load whose ids stored ones have: they get new ones, the stored keep theirs (R45).
     const clashes: Item[] = [];
+    // Nothing was written before the load: what `#dirty` holds is of the items added, marked again below. A removal of
+    // one of them must not remove a stored item of the same id.
+    this.#dirty.clear();
     let lastOrder = -1;
     if (E.isLeft(loaded)) {
       this.#detached = true;
@@ -1292,8 +1297,8 @@ class QueueImpl implements Queue {
         if (n !== null && n >= this.#nextId) this.#nextId = n + 1;
         lastOrder = Math.max(lastOrder, item.order);
         const clash = this.#byId.get(item.id);
-        if (clash !== undefined && added.has(clash)) clashes.push(item);
-        else refs.push(this.#frozen(item));
+        if (clash !== undefined && added.has(clash)) clashes.push(clash);
+        refs.push(this.#frozen(item));
       }
       if (dropped.length > 0) {
         this.#publish({
@@ -1305,12 +1310,10 @@ class QueueImpl implements Queue {
       }
     }
     for (const item of clashes) {
-      // An id handed out before the load that a stored item already has: the stored one gets a new one.
-      this.#dirty.set(item.id, null);
-      const renamed = new Item(this.#freshId(), item.order, item.state, item.options, item.origin);
-      Object.assign(renamed, { finished: item.finished, failure: item.failure });
-      refs.push(renamed);
-      this.#dirty.set(renamed.id, renamed);
+      // An id handed out before the load that a stored item already has: the added one gets one past every stored
+      // id (its handles read it), so the stored keep theirs.
+      this.#byId.delete(item.id);
+      item.id = this.#freshId();
     }
     const orderOf = (ref: Ref): number => (typeof ref === 'number' ? this.#cold.order(ref) : ref.order);
     refs.sort((a, b) => orderOf(a) - orderOf(b));
@@ -1373,17 +1376,22 @@ const refused = (error: DownloadError): Download => {
  */
 class ItemHandle implements QueuedDownload {
   readonly #queue: QueueImpl;
-  readonly id: string;
+  readonly #id: string;
   #found: Item | null;
 
   constructor(queue: QueueImpl, id: string, item: Item | null) {
     this.#queue = queue;
-    this.id = id;
+    this.#id = id;
     this.#found = item;
   }
 
+  /** The item's id: of one added before the load, the one it has once loaded (`#load`). */
+  get id(): string {
+    return this.#found?.id ?? this.#id;
+  }
+
   get #item(): Item {
-    this.#found ??= this.#queue.itemFor(this.id);
+    this.#found ??= this.#queue.itemFor(this.#id);
     return this.#found;
   }
 

@@ -87,7 +87,10 @@ export interface QueuedDownload extends Download {
 
 /** Many downloads, run a few at a time in order, kept across restarts (R45). */
 export interface Queue {
-  /** Resolves once the items kept in the store are back (they start as they load, unless `paused`). */
+  /**
+   * Resolves once the items kept in the store are back (they start as they load, unless `paused`). They keep their
+   * ids: one added before whose id a stored item has gets one past every stored id then (its `Download`'s `id`).
+   */
   readonly ready: Promise<void>;
   /**
    * Adds a download at the end; it starts when its turn comes. Its options are checked when it starts (R30): a bad

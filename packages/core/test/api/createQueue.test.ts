@@ -541,6 +541,29 @@ describe('createQueue', () => {
     expect(states.get(c!.id)).toBe('queued');
   });
 
+  it("R45: items added before the load never take a stored item's id: the stored keep theirs, an added one of a stored id gets one past them", async () => {
+    const w = world({}, SERVING);
+    const store = new MemoryQueueStore();
+    const first = rig(w, { paused: true }, store);
+    await first.queue.ready;
+    addAll(first.queue, [0, 1, 2]);
+    first.queue.remove('2');
+    await first.queue.close();
+    const second = rig(w, { paused: true }, store);
+    // Given 1, 2 and 3 before the load; the one of 3 forgotten (its removal must not remove the stored 3).
+    const [early, kept, forgotten] = addAll(second.queue, [5, 6, 7]);
+    second.queue.forget(forgotten!.id);
+    await second.queue.ready;
+    const view = () => second.queue.items().map((item) => `${item.id}:${item.target}`);
+    expect(view()).toEqual([`1:${target(0)}`, `3:${target(2)}`, `4:${target(5)}`, `2:${target(6)}`]);
+    expect([early!.id, kept!.id]).toEqual(['4', '2']);
+    expect(second.queue.get(early!.id)?.getSnapshot().state).toBe('idle');
+    await second.queue.close();
+    const third = rig(w, { paused: true }, store);
+    await third.queue.ready;
+    expect(third.queue.items().map((item) => `${item.id}:${item.target}`)).toEqual(view());
+  });
+
   it('R45: restore() gives back what was not stored, for items read back after a restart', async () => {
     const w = world({}, SERVING);
     const contents = publishFiles(w, 1, 3_000);
