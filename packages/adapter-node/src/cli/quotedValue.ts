@@ -6,14 +6,19 @@ const QUOTED_LENGTH = 200;
 const SCHEME = /^\s*[a-z][a-z\d+.-]*:\/\//i;
 
 /**
- * `value` without the userinfo of a URL in it (`unparsedUrlShown`), one without a scheme too: `alice:pw@proxy:3128`
- * is how curl's `-x` takes a proxy, read as http:// for its userinfo to be found, shown as it was typed.
+ * `strip` (a way to take the userinfo out of a URL) applied to `value`, one without a scheme too:
+ * `alice:pw@proxy:3128` is how curl takes a proxy, read as http:// for its userinfo to be found, shown as it was
+ * typed. Without the scheme, `alice:` read as one and left the password in, or took the host for it.
  */
-const withoutCredentials = (value: string): string => {
-  if (SCHEME.test(value) || !value.includes('@')) return unparsedUrlShown(value);
+export const withSchemeAssumed = (value: string, strip: (url: string) => string): string => {
+  if (SCHEME.test(value)) return strip(value);
   const assumed = 'http://';
-  return unparsedUrlShown(`${assumed}${value}`).slice(assumed.length);
+  return strip(`${assumed}${value}`).slice(assumed.length);
 };
+
+/** `value` without the userinfo of a URL in it (`unparsedUrlShown`), one without a scheme too. */
+const withoutCredentials = (value: string): string =>
+  value.includes('@') ? withSchemeAssumed(value, unparsedUrlShown) : unparsedUrlShown(value);
 
 /**
  * A value the command line or an input file refused, as its message quotes it: in double quotes, cut at 200

@@ -1,5 +1,6 @@
 import { redactSignatures, withoutUserinfo } from '@rdl/core/rules';
 import { booleanShorts, valuedFlags } from './args.js';
+import { withSchemeAssumed } from './quotedValue.js';
 import { hasControl } from './render/escapeControls.js';
 
 /** One character inside `$'…'`: a control as the octal escapes of its UTF-8 bytes, `'` and `\` escaped. */
@@ -90,16 +91,8 @@ const urlWords = (argv: readonly string[]): Map<number, { prefix: string; proxy:
   return urls;
 };
 
-/**
- * A `--proxy` value without its userinfo, one without a scheme too (`alice:pw@host:3128`, which means http://):
- * read as http:// for the userinfo to be found, shown as it was typed. Without the scheme, `alice:` read as one and
- * left the password in (`my_user:pw@…`), or took the host for it (`alice:host:3128`).
- */
-const proxyWithoutUserinfo = (value: string): string => {
-  if (/^[a-z][a-z\d+.-]*:\/\//i.test(value)) return withoutUserinfo(value);
-  const assumed = 'http://';
-  return withoutUserinfo(`${assumed}${value}`).slice(assumed.length);
-};
+/** A `--proxy` value without its userinfo, one without a scheme too (`alice:pw@host:3128`, which means http://). */
+const proxyWithoutUserinfo = (value: string): string => withSchemeAssumed(value, withoutUserinfo);
 
 /** What the hint left out (R37): a value of `-u` or `-H`, a URL's user and password, a URL's signature. */
 interface LeftOut {
