@@ -6,6 +6,7 @@ import {
   type QueueOptions,
   type QueueStore,
 } from '@rdl/core';
+import { notAnObject, unreadableReason } from '@rdl/core/rules';
 import { createBoundDownload, nodePorts } from './createDownload.js';
 import { FileQueueStore } from './FileQueueStore.js';
 import { NodeHttp } from './NodeHttp.js';
@@ -32,15 +33,12 @@ const refused = (message: string): DownloadError =>
 const takenApart = (
   options: NodeQueueOptions,
 ): { file: string | undefined; store: QueueStore | undefined; queueOptions: QueueOptions } => {
-  if (typeof options !== 'object' || options === null)
-    throw refused(`must be an object, not ${options === null ? 'null' : typeof options}`);
+  if (typeof options !== 'object' || options === null) throw refused(notAnObject(options));
   try {
     const { file, store, ...queueOptions } = options;
     return { file, store, queueOptions };
   } catch (error) {
-    throw refused(
-      `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
-    );
+    throw refused(unreadableReason(error));
   }
 };
 

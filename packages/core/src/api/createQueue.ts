@@ -28,6 +28,7 @@ import {
 } from '../rules/queueRecord.js';
 import { type Candidate, connectionShare, toStart } from '../rules/queueSchedule.js';
 import { rateLimit } from '../rules/resolveOptions.js';
+import { notAnObject, unreadableReason } from '../rules/unreadOptions.js';
 import { noValidators } from '../rules/validators.js';
 import { ColdItems, type ColdState } from './coldItems.js';
 import { Listeners } from './listeners.js';
@@ -230,10 +231,10 @@ const readOptions = (options: unknown): DownloadOptions => {
         ...(given.headUrl === undefined ? {} : { headUrl: given.headUrl }),
       } as DownloadOptions;
     } catch (error) {
-      why = `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+      why = unreadableReason(error);
     }
   } else {
-    why = `must be an object, not ${options === null ? 'null' : typeof options}`;
+    why = notAnObject(options);
   }
   const empty = {} as DownloadOptions;
   unreadable.set(empty, why);
@@ -327,8 +328,7 @@ const invalid = (field: string, message: string): DownloadError =>
  * they are used.
  */
 const readQueueOptions = (options: unknown): QueueOptions => {
-  if (typeof options !== 'object' || options === null)
-    throw invalid('options', `must be an object, not ${options === null ? 'null' : typeof options}`);
+  if (typeof options !== 'object' || options === null) throw invalid('options', notAnObject(options));
   let read: QueueOptions;
   try {
     const given = options as QueueOptions;
@@ -340,10 +340,7 @@ const readQueueOptions = (options: unknown): QueueOptions => {
       paused: given.paused,
     } as QueueOptions;
   } catch (error) {
-    throw invalid(
-      'options',
-      `cannot be read: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
-    );
+    throw invalid('options', unreadableReason(error));
   }
   if (read.paused !== undefined && typeof read.paused !== 'boolean')
     throw invalid('paused', 'must be true or false');

@@ -26,5 +26,6 @@ export * from './redirect.js';
 export * from './resolveOptions.js';
 export * from './serverChecksums.js';
 export * from './signedUrl.js';
+export * from './unreadOptions.js';
 export * from './urlCredentials.js';
 export * from './validators.js';
