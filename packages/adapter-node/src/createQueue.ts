@@ -1,12 +1,11 @@
 import {
   createQueue as createCoreQueue,
-  DownloadError,
   type DownloadPorts,
   type Queue,
   type QueueOptions,
   type QueueStore,
 } from '@rdl/core';
-import { notAnObject, unreadableReason } from '@rdl/core/rules';
+import { ownOptions } from '@rdl/core/adapter';
 import { createBoundDownload, nodePorts } from './createDownload.js';
 import { FileQueueStore } from './FileQueueStore.js';
 import { NodeHttp } from './NodeHttp.js';
@@ -23,23 +22,15 @@ export interface NodeQueueOptions extends QueueOptions {
   readonly store?: QueueStore;
 }
 
-const refused = (message: string): DownloadError =>
-  new DownloadError({ _tag: 'InvalidInput', field: 'options', message });
-
 /**
- * The queue's own fields and core's, read once (R30): options that are no object or cannot be read (a getter that
- * throws) are bad input, a `DownloadError`, as core refuses them, never a raw `TypeError`; core checks the rest.
+ * The queue's own fields and core's, read once (R30, `ownOptions`): options that are no object or cannot be read
+ * are core's `DownloadError`, never a raw `TypeError`; core checks the rest.
  */
 const takenApart = (
   options: NodeQueueOptions,
 ): { file: string | undefined; store: QueueStore | undefined; queueOptions: QueueOptions } => {
-  if (typeof options !== 'object' || options === null) throw refused(notAnObject(options));
-  try {
-    const { file, store, ...queueOptions } = options;
-    return { file, store, queueOptions };
-  } catch (error) {
-    throw refused(unreadableReason(error));
-  }
+  const { file, store, ...queueOptions } = ownOptions(options);
+  return { file, store, queueOptions };
 };
 
 /**

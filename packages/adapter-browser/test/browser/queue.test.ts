@@ -71,8 +71,37 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
     await deleteDatabase(databaseName);
   });
 
-  it('R30: bad queue options throw at once; refreshUrl, signal and what structured clone cannot copy are refused; options no object fail their item', async () => {
+  it('R30: bad queue options (null or unreadable ones too) throw at once; refreshUrl, signal and what structured clone cannot copy are refused; options no object fail their item', async () => {
     expect(() => createQueue({ concurrency: 0 })).toThrow(/concurrency/);
+    // Options that are no object, or cannot be read, are core's refusal too, never a raw TypeError.
+    const unread = [
+      null,
+      new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw new Error('no keys');
+          },
+        },
+      ),
+    ];
+    for (const options of unread) {
+      const refusal = (() => {
+        try {
+          createQueue(options as never);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(isDownloadError(refusal) && [refusal.code, refusal.failure]).toEqual([
+        'ERR_INVALID_INPUT',
+        {
+          _tag: 'InvalidInput',
+          field: 'options',
+          message: expect.stringMatching(/^(must be|cannot be read)/),
+        },
+      ]);
+    }
     const queue = createQueue({ databaseName: uniqueFolder('rdl-queue-refused'), paused: true });
     await queue.ready;
     const refused = await queue
