@@ -624,6 +624,26 @@ describe('createDownload: segmented runs', () => {
     expect(buffers.every((buffer) => buffer !== undefined && buffer === buffers[0])).toBe(true);
   });
 
+  it.each([
+    ['one connection', { connections: 1 }],
+    ['four connections', SEGMENTED],
+  ])(
+    'R20, R29: a checkpoint save that fails ends the download with its typed error (ERR_IO), at once, on %s',
+    async (_, options) => {
+      const content = bytesOf(SIZE);
+      // 20 KB/s a connection: the file takes seconds, the first save (20 ms in) fails long before its end.
+      const w = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 50 });
+      w.checkpoints.failNext('save', { _tag: 'IoError', message: 'save checkpoint: EIO' });
+      const run = begin(w, { ...ADAPTIVE, ...options });
+      const end = await finish(w, run);
+      expect(end.code).toBe('ERR_IO');
+      expect((end.error as Error).message).toContain('save checkpoint: EIO');
+      expect(run.download.getSnapshot().state).toBe('failed');
+      // It stopped there: not after the whole file was fetched on (and a later save had counted it).
+      expect(w.server.bytesSent).toBeLessThan(SIZE / 2);
+    },
+  );
+
   it('pause stops every connection; resume fetches only what is missing', async () => {
     const { w, content } = served();
     const run = begin(w, SEGMENTED);

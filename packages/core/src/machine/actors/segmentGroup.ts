@@ -204,7 +204,9 @@ export class SegmentGroup {
     this.#over = true;
     await this.#chasing;
     this.#report(true);
-    if (saved !== null && this.#ending === null) return end({ _tag: 'Fail', failure: saved });
+    // A background save that failed after the last write and tick fails the run as a single stream's does (R20).
+    const failed = saver.failure ?? saved;
+    if (failed !== null && this.#ending === null) return end({ _tag: 'Fail', failure: failed });
     return end(this.#outcome());
   }
 
@@ -297,11 +299,25 @@ export class SegmentGroup {
   #armTick(): void {
     this.#tick = this.#deps.clock.setTimeout(() => {
       this.#tick = null;
-      if (this.#lanes.size === 0) return;
+      if (this.#lanes.size === 0 || this.#saveFailed()) return;
       this.#step();
       if (this.#saver?.due === true) this.#saver.saveBehind(() => this.#written());
       this.#armTick();
     }, MIN_STEP_MS);
+  }
+
+  /**
+   * Whether a background save failed (R20): the run then ends with that failure, every connection stopped, as a
+   * single stream's request ends at its next chunk. Asked at each tick and after each write of a lane.
+   */
+  #saveFailed(): boolean {
+    const failure = this.#saver?.failure ?? null;
+    if (failure === null) return false;
+    if (this.#ending === null) {
+      this.#ending = { _tag: 'Fail', failure };
+      this.abort('stop');
+    }
+    return true;
   }
 
   /** The growth's step when due (R43), then the lanes it allows: more started, or those past it retired. */
@@ -482,7 +498,7 @@ export class SegmentGroup {
             if (this.#chasing === null) session.hashWritten(at, bytes);
             lane.written = at + bytes.length;
             this.#kickChase();
-            if (saver.due) saver.saveBehind(() => this.#written());
+            if (!this.#saveFailed() && saver.due) saver.saveBehind(() => this.#written());
           },
         }),
       until: () => lane.end,
