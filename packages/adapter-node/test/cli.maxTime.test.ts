@@ -5,6 +5,7 @@ import { useFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
 import { RawServer } from './support/rawServer.js';
 import { listDir, useTempDir } from './support/tempDir.js';
+import { failingSaves } from './support/wrappedPorts.js';
 
 /**
  * `-m, --max-time`, as curl's: the run stops once it has taken so long. rdl's own `--limit-rate` keeps each file from
@@ -93,9 +94,34 @@ describe('rdl --max-time', () => {
       );
       expect(cut.code).toBe(28);
       expect(cut.stderr).toMatch(
-        /\nrdl: [^\n]*missing\.bin: [^\n]*\(ERR_HTTP_STATUS\)\nrdl: paused; every checkpoint is saved/,
+        /\nrdl: [^\n]*missing\.bin: [^\n]*\(ERR_HTTP_STATUS\)\nrdl: paused; the checkpoint of every file that did not fail is saved\./,
       );
     }
+  });
+
+  it('R24, R29: a pause (-m) whose checkpoint save fails is no pause: the download fails with the save\'s error, exit 1, never "the checkpoint is saved"', async () => {
+    server.serve('/slow.bin', body);
+    // Saves are due every second: the pause's, at 0.5 s, is the first.
+    const cut = await runCliInProcess([server.url('/slow.bin'), '-m', '0.5', '--limit-rate', '100K'], dir(), {
+      checkpoints: failingSaves(),
+    });
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/\nrdl: [^\n]*EIO[^\n]*\(ERR_IO\)\n$/);
+    expect(cut.stderr).not.toContain('checkpoint is saved');
+    expect(cut.stderr).not.toContain('paused');
+  });
+
+  it('R24, R29: a list paused by -m names each file whose checkpoint save failed, and never says every checkpoint is saved', async () => {
+    const files = ['a.bin', 'b.bin'];
+    for (const name of files) server.serve(`/list/${name}`, body);
+    const urls = files.map((name) => server.url(`/list/${name}`));
+    const cut = await runCliInProcess([...urls, '-m', '0.5', '--limit-rate', '100K', '-q'], dir(), {
+      checkpoints: failingSaves(),
+    });
+    expect(cut.code).toBe(28);
+    for (const name of files)
+      expect(cut.stderr).toMatch(new RegExp(`\nrdl: [^\n]*${name}: [^\n]*\\(ERR_IO\\)\n`));
+    expect(cut.stderr).not.toContain('every checkpoint is saved');
   });
 
   it('-m bounds the name probe of -J too: a server that never answers it ends the run at the limit, exit 28', async () => {

@@ -157,6 +157,17 @@ export const durabilityWatch = (): {
   return { storage, checkpoints, violations, saves: () => saves };
 };
 
+/** `FileCheckpointStore` on a disk that refuses every checkpoint save, as `write(2)` would with EIO; loads work. */
+export const failingSaves = (): CheckpointStore => {
+  const store = new FileCheckpointStore();
+  return {
+    load: (target) => store.load(target),
+    remove: (target) => store.remove(target),
+    save: (target) => async () =>
+      E.left(toStorageFailure('save checkpoint', `${target}.rdl.json`)(systemError('EIO', 'i/o error'))),
+  };
+};
+
 /** What a `watchedHasher` was asked to do: the hashes it created, the bytes fed to them, the digests it gave. */
 export interface HashWork {
   readonly created: HashAlgorithm[];

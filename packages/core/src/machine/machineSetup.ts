@@ -80,6 +80,11 @@ export const machineSetup = setup({
       const end = event as Partial<TransferEndEvent>;
       return end.outcome?._tag === 'Done' && end.stored === false;
     },
+    /**
+     * The stopped request failed (its last save, say, R20): the stop cannot end paused, which would say its
+     * checkpoint is saved (R24); the download fails with that failure.
+     */
+    transferFailed: ({ event }) => (event as Partial<TransferEndEvent>).outcome?._tag === 'Fail',
     /** R19, R21, R34: a run killed between its commit and the checkpoint's removal left the finished target. */
     finishedTarget: ({ context }) => isFinishedTarget({ ...context, url: context.options.url }),
     /** This run has probed the resource: a further request needs no probe (R9–R13 check its answer). */

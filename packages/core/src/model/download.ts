@@ -91,7 +91,10 @@ export type EventListener<T extends DownloadEvent['type']> = (
 export interface Download {
   /** Begins, or goes on from the checkpoint on storage. Returns `result`. */
   start(): Promise<DownloadResult>;
-  /** Stops the network, flushes, saves the checkpoint and closes the file (R24). */
+  /**
+   * Stops the network, flushes, saves the checkpoint and closes the file (R24). A save that fails then makes the
+   * download `failed` with that error, never `paused`.
+   */
   pause(): void;
   /** Goes on after `pause()`, or at once out of a retry wait. */
   resume(): void;

@@ -644,6 +644,30 @@ describe('createDownload: segmented runs', () => {
     },
   );
 
+  it.each([
+    ['one connection', { connections: 1 }],
+    ['four connections', SEGMENTED],
+  ])(
+    'R24, R20: a pause whose last save fails ends failed with ERR_IO, never paused; the next start resumes from the checkpoint saved before',
+    async (_, options) => {
+      const content = bytesOf(SIZE);
+      const w = worldServing(content, {}, { chunkSize: 1_000, chunkDelayMs: 50 });
+      const run = begin(w, { ...ADAPTIVE, ...options });
+      await drive(w, run, () => coveredBytes(savedRanges(w) ?? []) > 0 && w.server.bytesSent > SIZE / 4);
+      run.download.pause();
+      w.checkpoints.failAll({ _tag: 'IoError', message: 'save checkpoint: EIO' });
+      const end = await finish(w, run);
+      expect(end.code).toBe('ERR_IO');
+      expect(run.states).not.toContain('paused');
+      expect(run.download.getSnapshot().state).toBe('failed');
+      w.checkpoints.failAll(null);
+      expect(coveredBytes(savedRanges(w) ?? [])).toBeGreaterThan(0);
+      const second = begin(w, { ...ADAPTIVE, ...options });
+      expect((await finish(w, second)).code).toBeNull();
+      expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+    },
+  );
+
   it('pause stops every connection; resume fetches only what is missing', async () => {
     const { w, content } = served();
     const run = begin(w, SEGMENTED);

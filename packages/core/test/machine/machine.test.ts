@@ -210,6 +210,19 @@ describe('downloadMachine (transition, no effects)', () => {
     expect(step(paused, { type: 'RESUME' })[0].value).toBe('preparing');
   });
 
+  it('R24, R20: a pause whose request fails (its last save) ends failed with that failure, never paused', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const [stopping] = step(snapshot, { type: 'PAUSE' });
+    const io = { _tag: 'IoError', message: 'save checkpoint: EIO' } as const;
+    const [failing] = end(stopping, { _tag: 'Fail', failure: io }, 400);
+    expect(failing.value).toEqual({ failing: 'releasing' });
+    expect(failing.context.failure).toEqual(io);
+    expect(step(failing, done('release', { _tag: 'Released' }))[0].value).toBe('failed');
+    // A cancel asked meanwhile still deletes the files.
+    const [cancelled] = step(stopping, { type: 'CANCEL' });
+    expect(end(cancelled, { _tag: 'Fail', failure: io })[0].value).toBe('cancelling');
+  });
+
   it('R24: cancel while stopping for a pause wins, and ends in cancelled', () => {
     const { snapshot } = downloadingFrom(null, 0);
     let [s] = step(snapshot, { type: 'PAUSE' });

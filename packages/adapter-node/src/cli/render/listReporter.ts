@@ -89,13 +89,20 @@ export const jsonListReporter = (out: Output, now: () => number = () => performa
       writeLines(out.stderr, messages.failure(code, message));
     },
     paused: (resumeCommand, failures) =>
-      writeLines(out.stderr, ...failures.map(failureLine), ...pausedLines(resumeCommand)),
+      writeLines(
+        out.stderr,
+        ...failures.map(failureLine),
+        ...pausedLines(resumeCommand, failures.length > 0),
+      ),
     close: () => {},
   };
 };
 
-const pausedLines = (resumeCommand: string): readonly string[] => [
-  'rdl: paused; every checkpoint is saved. To resume, run the same command again:',
+/** A file that failed has no checkpoint to vouch for (its pause's save may be what failed, R24): it is left out. */
+const pausedLines = (resumeCommand: string, failed: boolean): readonly string[] => [
+  failed
+    ? 'rdl: paused; the checkpoint of every file that did not fail is saved. To resume, run the same command again:'
+    : 'rdl: paused; every checkpoint is saved. To resume, run the same command again:',
   `  ${resumeCommand}`,
 ];
 
@@ -142,7 +149,11 @@ export const textListReporter = async (out: Output, total: number, quiet: boolea
     },
     paused: (resumeCommand, failures) => {
       bars?.stop();
-      writeLines(out.stderr, ...failures.map(failureLine), ...pausedLines(resumeCommand));
+      writeLines(
+        out.stderr,
+        ...failures.map(failureLine),
+        ...pausedLines(resumeCommand, failures.length > 0),
+      );
     },
     close: () => bars?.stop(),
   };

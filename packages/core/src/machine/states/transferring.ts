@@ -102,7 +102,10 @@ export const transferringStates = {
           },
         },
       },
-      /** A stop was asked: whatever the outcome, the checkpoint is saved; honour the stop. */
+      /**
+       * A stop was asked: honoured whatever the outcome, but one that failed (its last save did, say) fails the
+       * download, for a pause is told only once its checkpoint is saved (R24). A cancel deletes the files anyway.
+       */
       stopping: {
         entry: sendTo('transfer', { type: 'STOP' }),
         on: {
@@ -122,6 +125,14 @@ export const transferringStates = {
                 ...transferEnded(event as TransferEndEvent),
                 stopIntent: null,
               })),
+            },
+            {
+              guard: 'transferFailed',
+              target: '#download.failing',
+              actions: assign(({ event }) => {
+                const ended = event as Extract<TransferEndEvent, { type: 'transfer.Fail' }>;
+                return { ...transferEnded(ended), failure: ended.outcome.failure, stopIntent: null };
+              }),
             },
             {
               target: '#download.pausing',
