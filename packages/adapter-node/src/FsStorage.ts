@@ -8,7 +8,7 @@ import { acquireLock, lockState, releaseLock } from './fileLock.js';
 import { finishedFileSize, readFinishedFile } from './finishedFile.js';
 import { attempt, errnoOf, UnsafeFileError } from './fsFailure.js';
 import { createOwnFile, lstatOrNull, openOwnFile, unsafeReason } from './ownFile.js';
-import { lockPathOf, partPathOf } from './sidecarPaths.js';
+import { checkpointPathOf, lockPathOf, partPathOf } from './sidecarPaths.js';
 import { sweepStaleTemps } from './staleTemps.js';
 
 export { lockPathOf, partPathOf } from './sidecarPaths.js';
@@ -41,6 +41,18 @@ const openPart = async (path: string): Promise<{ handle: FileHandle; created: bo
   throw new UnsafeFileError(path, 'it keeps appearing and disappearing while opened');
 };
 
+/**
+ * Refuses a folder at the checkpoint's name (R19, R30): no save could rename a checkpoint over it (EISDIR), so the
+ * download could never pause or resume. Anything else there (a link, a FIFO, a torn file) a save replaces, and the
+ * checkpoint store refuses to read it before (R22, R33). Asked before the part file is made, left as it is.
+ */
+const refuseCheckpointFolder = async (target: string): Promise<void> => {
+  const path = checkpointPathOf(target);
+  const info = await lstatOrNull(path);
+  if (info?.isDirectory() === true)
+    throw new UnsafeFileError(path, 'it is a folder, where the checkpoint must be saved as a file');
+};
+
 /** Options of `FsStorage`. */
 export interface FsStorageOptions {
   /**
@@ -62,7 +74,8 @@ export const DEFAULT_FLUSH_BEHIND_BYTES = 32 * 1024 * 1024;
  *
  * Neither file is ever reached through a link (R31): both are created exclusively with mode 0600 and O_NOFOLLOW,
  * and an existing one is used only when it is a regular file of this user with one link; anything else is
- * `UnsafePath` and left untouched. The finished file gets the mode of any new file (0666 less the umask). A
+ * `UnsafePath` and left untouched; so is a folder at the checkpoint's name (`<target>.rdl.json`), which no checkpoint
+ * could be saved over. The finished file gets the mode of any new file (0666 less the umask). A
  * target that is not a regular file is never renamed over (R32): `createDownload` writes those as a stream.
  */
 export class FsStorage implements StoragePort {
@@ -85,6 +98,7 @@ export class FsStorage implements StoragePort {
       const opened = await attempt('open', partPath, async () => {
         // Under the lock, no save of this target runs: what its temp names hold was left by a killed run (R19).
         await sweepStaleTemps(target);
+        await refuseCheckpointFolder(target);
         return openPart(partPath);
       })();
       if (E.isLeft(opened)) {

@@ -125,6 +125,17 @@ describe('rdl as root in a folder owned by nobody, with links planted (R31)', ()
     },
   );
 
+  it('R19, R30: a folder at <target>.rdl.json: refused before any request (ERR_UNSAFE_PATH, one line, no restart notice), left as it is, no file made', async () => {
+    await mkdir(checkpointPathOf(join(folder.dir(), 'x.bin')));
+    const exit = await runRdl([server.url('/x.bin'), '-o', 'x.bin'], folder.dir());
+    expect(exit.code, exit.stderr).toBe(1);
+    expect(exit.stderr).toMatch(
+      /^rdl: refused to use .*x\.bin\.rdl\.json: it is a folder, [^\n]*\(ERR_UNSAFE_PATH\)\n$/,
+    );
+    expect(server.requests).toEqual([]);
+    expect(await listDir(folder.dir())).toEqual(['x.bin.rdl.json']);
+  });
+
   it('R31: a link at <target>.part alone: refused before any byte is written, the file it names unchanged', async () => {
     const { victims: planted, pids } = await prepare(plantSymlink, ['part']);
     const exit = await run(pids);

@@ -1,4 +1,15 @@
-import { chown, lstat, readFile, rename, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import {
+  chown,
+  lstat,
+  mkdir,
+  readFile,
+  rename,
+  stat,
+  symlink,
+  truncate,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
@@ -80,6 +91,18 @@ describe('FsStorage in a folder another user prepared (R31)', () => {
       expect((await lstat(lockPathOf(target()))).ino).toBe(before.ino);
     },
   );
+
+  it('R19, R30: a folder at <target>.rdl.json (no checkpoint could be saved over it) is refused (UnsafePath) before the part file is made, and left as it was', async () => {
+    await mkdir(checkpointPathOf(target()));
+    await writeFile(join(checkpointPathOf(target()), 'inside'), 'kept');
+    const failure = await expectLeft(new FsStorage().open(target()), 'UnsafePath');
+    expect(failure).toMatchObject({
+      path: checkpointPathOf(target()),
+      reason: expect.stringMatching(/a folder/),
+    });
+    expect(await listDir(folder.dir())).toEqual(['x.bin.rdl.json']);
+    expect(await readFile(join(checkpointPathOf(target()), 'inside'), 'utf8')).toBe('kept');
+  });
 
   it('R31: remove never deletes a link planted at <target>.part, nor what it names', async () => {
     await plantSymlink(partPathOf(target()), victim.path);
