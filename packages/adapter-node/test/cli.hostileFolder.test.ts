@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, lchown, mkdir, readFile, rename, symlink } from 'node:fs/promises';
+import { chmod, chown, lchown, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
@@ -134,6 +134,17 @@ describe('rdl as root in a folder owned by nobody, with links planted (R31)', ()
     );
     expect(server.requests).toEqual([]);
     expect(await listDir(folder.dir())).toEqual(['x.bin.rdl.json']);
+  });
+
+  it('R22: a torn checkpoint is told once, with why (its notice), not a second time as a restart; the file is fetched whole', async () => {
+    await writeFile(checkpointPathOf(join(folder.dir(), 'x.bin')), '{"version":1,"url":');
+    const exit = await runRdl([server.url('/x.bin'), '-o', 'x.bin'], folder.dir());
+    expect(exit.code, exit.stderr).toBe(0);
+    const told = exit.stderr.split('\n').filter((line) => /checkpoint/.test(line));
+    expect(told).toEqual([
+      expect.stringMatching(/^rdl: the checkpoint was unreadable \(.*\): starting afresh$/),
+    ]);
+    expect(sha256(await readFile(join(folder.dir(), 'x.bin')))).toBe(sha256(body));
   });
 
   it('R31: a link at <target>.part alone: refused before any byte is written, the file it names unchanged', async () => {

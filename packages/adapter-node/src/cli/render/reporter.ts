@@ -106,7 +106,8 @@ export const textReporter = async (
           bar?.update(event.progress);
           return;
         case 'restart':
-          say(messages.restart(event.reason));
+          // A checkpoint that could not be read was told by its notice, with why: a second line would repeat it.
+          if (event.reason !== 'CHECKPOINT_INVALID') say(messages.restart(event.reason));
           return;
         case 'retry':
           say(messages.retry(event.failure, event.attempt, event.delayMs));
