@@ -6,13 +6,13 @@ import type { AbortSignalLike, HttpFailure, HttpPort, HttpRequest, HttpResponse 
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import fetch, { type Response } from 'node-fetch';
-import { isCertificateError } from './certificateError.js';
 import { followRedirects } from './followRedirects.js';
 import { transferEncodingProblem, withoutOverriddenLength } from './http1/bodyFraming.js';
 import { headerMapOf } from './http1/headerMap.js';
 import { statusProblem } from './http1/responseHead.js';
 import { WaitLine } from './http1/waitLine.js';
 import { StreamBody } from './StreamBody.js';
+import { tlsRefusalOf } from './tlsRefusal.js';
 
 /** Options of `NodeFetchHttp`. */
 export interface NodeFetchHttpOptions {
@@ -169,7 +169,8 @@ const failureOf = (error: unknown, signal: AbortSignalLike): HttpFailure => {
   if (signal.aborted || (error as { name?: unknown } | null)?.name === 'AbortError')
     return { _tag: 'Aborted' };
   const message = error instanceof Error ? error.message : String(error);
-  if (isCertificateError(error)) return { _tag: 'TlsError', message };
+  const refusal = tlsRefusalOf(error);
+  if (refusal !== null) return { _tag: 'TlsError', message: refusal };
   // llhttp's codes: the answer breaks HTTP/1.1, and would be the same if asked again (R36).
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('HPE_')) return { _tag: 'BadResponse', reason: message };

@@ -6,6 +6,7 @@ import { runRdl } from './support/cliProcess.js';
 import { type FaultServer, generateBytes, sha256 } from './support/faultServer.js';
 import { useHttpsFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
+import { type Refusal, useRefusingTlsServers } from './support/refusingTlsServers.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 
 const MiB = 1024 * 1024;
@@ -67,5 +68,26 @@ describe('rdl -k, --insecure', () => {
       expect(server.resumedSessions.slice(1)).toEqual(server.resumedSessions.slice(1).map(() => true));
       expect(server.resumedSessions.length).toBe(connections.size);
     }
+  });
+});
+
+describe('rdl on a TLS refusal that asking again gets again', () => {
+  const servers = useRefusingTlsServers();
+
+  const run = async (refusal: Refusal) => {
+    const before = servers.connections(refusal);
+    const cli = await runCliInProcess(
+      ['--retries', '2', '--cacert', servers.caFile(), '-o', 'out.bin', servers.url(refusal)],
+      dir(),
+    );
+    return { code: cli.code, stderr: cli.stderr, connections: servers.connections(refusal) - before };
+  };
+
+  it('R25: a certificate that verification refuses under a result Node has no name for (SHA-1) fails at once, ERR_TLS, as curl does', async () => {
+    expect(await run('sha1')).toEqual({
+      code: 1,
+      stderr: 'rdl: TLS failure: CA signature digest algorithm too weak (ERR_TLS)\n',
+      connections: 1,
+    });
   });
 });

@@ -13,6 +13,7 @@ import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
 import { NodeHttp } from '../src/NodeHttp.js';
 import { generateBytes } from './support/faultServer.js';
 import { readAll, requestWith, right } from './support/httpContract.js';
+import { type Refusal, useRefusingTlsServers } from './support/refusingTlsServers.js';
 import { selfSigned } from './support/selfSigned.js';
 import { makeTempDir } from './support/tempDir.js';
 
@@ -262,3 +263,31 @@ const runLauncher = (
     });
   });
 };
+
+describe('TLS refusals that asking again gets again', () => {
+  const servers = useRefusingTlsServers();
+  const transports = [
+    ['NodeHttp', () => new NodeHttp({ tls: { ca: servers.ca() } })],
+    ['NodeFetchHttp', () => new NodeFetchHttp({ tls: { ca: servers.ca() } })],
+  ] as const;
+
+  const failureOf = async (make: () => NodeHttp | NodeFetchHttp, refusal: Refusal) => {
+    const http = make();
+    const { result } = await requestWith(http, servers.url(refusal));
+    http.close();
+    return E.isLeft(result) ? result.left : result.right.status;
+  };
+
+  for (const [name, make] of transports) {
+    it(`R25: ${name}: a certificate that verification refuses under a result Node has no name for (SHA-1, a 768-bit key) is a TlsError, not retried`, async () => {
+      expect(await failureOf(make, 'sha1')).toEqual({
+        _tag: 'TlsError',
+        message: expect.stringMatching(/CA signature digest algorithm too weak$/),
+      });
+      expect(await failureOf(make, 'weakKey')).toEqual({
+        _tag: 'TlsError',
+        message: expect.stringMatching(/EE certificate key too weak$/),
+      });
+    });
+  }
+});

@@ -2,8 +2,8 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { AbortSignalLike, HttpFailure } from '@rdl/core';
 import { badBodyError } from '@rdl/core/adapter';
-import { isCertificateError } from '../certificateError.js';
 import { lazyBuiltin } from '../lazyBuiltin.js';
+import { tlsRefusalOf } from '../tlsRefusal.js';
 import type { ProxyEndpoint } from './proxyRoute.js';
 import { authorityOf } from './proxyTunnel.js';
 import { ResponseBody } from './ResponseBody.js';
@@ -105,6 +105,8 @@ export class Connection {
   #paused = false;
   #closed = false;
   #error: Error | null = null;
+  /** Why TLS refused this connection for good (`tlsRefusalOf`), told by the socket's first error; `null`: it did not. */
+  #refusal: string | null = null;
   /** Whether the socket reached its peer: an error before that, through a proxy, is the proxy's (unreachable). */
   #connected: boolean;
 
@@ -163,8 +165,17 @@ export class Connection {
       const peer = authorityOf(origin.secure ? host : plain.host, origin.secure ? port : plain.port);
       this.#boundConnect(settings.connectTimeoutMs, peer, tunnel !== null);
     }
+    // Node sets `authorizationError` when verification refused the certificate, and ends the handshake only if it
+    // did not (or with -k): an error while it is set and no handshake ended is that refusal.
+    let secured = false;
+    if (origin.secure) this.#socket.once('secureConnect', () => (secured = true));
     this.#socket.on('error', (error) => {
-      this.#error ??= error;
+      if (this.#error !== null) return;
+      this.#error = error;
+      if (!origin.secure) return;
+      const unverified =
+        !secured && (this.#socket as { authorizationError?: unknown }).authorizationError != null;
+      this.#refusal = tlsRefusalOf(error, unverified);
     });
     this.#socket.on('close', () => this.#onClose());
   }
@@ -367,8 +378,7 @@ export class Connection {
       // A reset is a cut even for a body that runs until close.
       const cut = exchange.parser.end() ?? this.#error?.message ?? null;
       if (cut === null) exchange.body?.complete();
-      else if (isCertificateError(this.#error))
-        this.#fault(exchange, { _tag: 'TlsError', message: this.#error?.message ?? cut });
+      else if (this.#refusal !== null) this.#fault(exchange, { _tag: 'TlsError', message: this.#refusal });
       else if (!this.#connected && this.origin.proxy !== null)
         this.#fault(exchange, {
           _tag: 'ProxyRefused',

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -38,4 +38,82 @@ export const selfSigned = async (dir: string, name?: string): Promise<SelfSigned
     certFile,
   ]);
   return { key: await readFile(keyFile), cert: await readFile(certFile), certFile };
+};
+
+/** A certificate for `localhost` and 127.0.0.1 signed by a CA of its own, whose PEM is `ca`. */
+export interface CaSigned {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+  readonly ca: Buffer;
+}
+
+/**
+ * Makes, with /usr/bin/openssl in `dir`, a CA and a certificate it signs for `localhost` and 127.0.0.1 with `digest`
+ * and an RSA key of `bits`: with `sha1`, or 768 bits, verification refuses it under a result Node has no name for
+ * (its code is `UNSPECIFIED`), and a server must lower OpenSSL's security level (`DEFAULT@SECLEVEL=0`) to serve it.
+ */
+export const caSigned = async (
+  dir: string,
+  name: string,
+  { digest = 'sha256', bits = 2048 }: { readonly digest?: string; readonly bits?: number } = {},
+): Promise<CaSigned> => {
+  const file = (suffix: string): string => join(dir, `${name}.${suffix}`);
+  await run('/usr/bin/openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name} CA`,
+    '-addext',
+    'basicConstraints=critical,CA:true',
+    '-addext',
+    'keyUsage=keyCertSign,cRLSign',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  ]);
+  await run('/usr/bin/openssl', [
+    'req',
+    '-newkey',
+    `rsa:${bits}`,
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    file('key.pem'),
+    '-out',
+    file('csr.pem'),
+  ]);
+  await writeFile(file('ext.cnf'), '[leaf]\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  await run('/usr/bin/openssl', [
+    'x509',
+    '-req',
+    `-${digest}`,
+    '-in',
+    file('csr.pem'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-set_serial',
+    '1',
+    '-days',
+    '1',
+    '-extfile',
+    file('ext.cnf'),
+    '-extensions',
+    'leaf',
+    '-out',
+    file('cert.pem'),
+  ]);
+  return {
+    key: await readFile(file('key.pem')),
+    cert: await readFile(file('cert.pem')),
+    ca: await readFile(file('ca.pem')),
+  };
 };
