@@ -90,4 +90,24 @@ describe('rdl on a TLS refusal that asking again gets again', () => {
       connections: 1,
     });
   });
+
+  it('R25: an https:// URL to a plain-HTTP port, a TLS 1.0-only server and one asking for a client certificate fail at once, ERR_TLS, one line of OpenSSL’s reason, as curl does', async () => {
+    expect(await run('plain')).toEqual({
+      code: 1,
+      stderr: 'rdl: TLS failure: wrong version number (is this an http:// port?) (ERR_TLS)\n',
+      connections: 1,
+    });
+    expect(await run('tls10')).toEqual({
+      code: 1,
+      stderr:
+        'rdl: TLS failure: tlsv1 alert protocol version (the server speaks no TLS version Node accepts) (ERR_TLS)\n',
+      connections: 1,
+    });
+    expect(await run('clientCert')).toEqual({
+      code: 1,
+      stderr:
+        'rdl: TLS failure: tlsv13 alert certificate required (the server asks for a client certificate) (ERR_TLS)\n',
+      connections: 1,
+    });
+  });
 });

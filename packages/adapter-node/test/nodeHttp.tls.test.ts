@@ -289,5 +289,25 @@ describe('TLS refusals that asking again gets again', () => {
         message: expect.stringMatching(/EE certificate key too weak$/),
       });
     });
+
+    it(`R25: ${name}: a handshake OpenSSL fails (an http port, TLS 1.0 only, a client certificate asked after the handshake) is a TlsError of one line, OpenSSL's reason`, async () => {
+      expect(await failureOf(make, 'plain')).toEqual({
+        _tag: 'TlsError',
+        message: 'wrong version number (is this an http:// port?)',
+      });
+      expect(await failureOf(make, 'tls10')).toEqual({
+        _tag: 'TlsError',
+        message: 'tlsv1 alert protocol version (the server speaks no TLS version Node accepts)',
+      });
+      expect(await failureOf(make, 'clientCert')).toEqual({
+        _tag: 'TlsError',
+        message: 'tlsv13 alert certificate required (the server asks for a client certificate)',
+      });
+    });
+
+    it(`R25: ${name}: a reset or a close in the middle of the handshake is still a NetworkError (retried)`, async () => {
+      for (const refusal of ['reset', 'closed'] as const)
+        expect(await failureOf(make, refusal)).toMatchObject({ _tag: 'NetworkError' });
+    });
   }
 });

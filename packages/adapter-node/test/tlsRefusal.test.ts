@@ -20,6 +20,25 @@ describe('tlsRefusalOf', () => {
     expect(tlsRefusalOf(withCode('SOME_LATER_NAME', 'a later result'), true)).toBe('a later result');
   });
 
+  it('R25: a handshake OpenSSL failed is final, shown by its reason, from the error’s reason or from a write’s EPROTO line', () => {
+    const line =
+      'write EPROTO 80CC233A2A7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n';
+    expect(tlsRefusalOf(withCode('EPROTO', line))).toBe('wrong version number (is this an http:// port?)');
+    const alert = Object.assign(withCode('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'the whole line'), {
+      reason: 'sslv3 alert handshake failure',
+    });
+    expect(tlsRefusalOf(alert)).toBe('sslv3 alert handshake failure');
+  });
+
+  it('R25: a record damaged or cut on the way, or a server’s internal error, is not final', () => {
+    for (const reason of [
+      'unexpected eof while reading',
+      'decryption failed or bad record mac',
+      'tlsv1 alert internal error',
+    ])
+      expect(tlsRefusalOf(Object.assign(withCode('ERR_SSL_X'), { reason }))).toBeNull();
+  });
+
   it('R25: looks through a wrapping error’s cause; a cycle of causes ends', () => {
     const wrapped = Object.assign(new Error('request failed'), {
       cause: withCode('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),

@@ -397,7 +397,9 @@ export class Connection {
     const settle = exchange.settle;
     exchange.settle = null;
     if (settle !== null) settle(failed(failure, exchange.replied));
-    else if (failure._tag === 'NetworkError') exchange.body?.fail(new Error(failure.message));
+    // A TLS alert after the head (TLS 1.3 refuses a client certificate after the client's handshake) cuts the body.
+    else if (failure._tag === 'NetworkError' || failure._tag === 'TlsError')
+      exchange.body?.fail(new Error(failure.message));
   }
 
   #finish(exchange: Exchange): void {
