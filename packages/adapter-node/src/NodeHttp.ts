@@ -14,6 +14,7 @@ import {
 import { MAX_TIMER_MS, type RedirectPolicy } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import { caCertificatesProblem } from './caCertificates.js';
 import { followRedirects, type HopAnswer } from './followRedirects.js';
 import { withoutOverriddenLength } from './http1/bodyFraming.js';
 import { type Answer, Connection, type ConnectionSettings, type Origin } from './http1/Connection.js';
@@ -47,15 +48,17 @@ export interface NodeHttpOptions {
   readonly maxBufferedBytes?: number;
   /**
    * Extra `tls.connect` options for https (`ca` for a private CA, a client certificate…). Default none. Options
-   * Node refuses (a cipher list it does not know, a certificate or key that is no PEM, a wrong `minVersion`…) are
-   * refused when the transport is made, a `DownloadError` `ERR_INVALID_INPUT`; one Node refuses only when it
-   * connects fails each request as a `TlsError`, not retried.
+   * Node refuses (a cipher list it does not know, a certificate or key that is no PEM, a wrong `minVersion`…), and a
+   * `ca` whose certificates do not all parse (which Node would skip unsaid), are refused when the transport is made,
+   * a `DownloadError` `ERR_INVALID_INPUT`; one Node refuses only when it connects fails each request as a
+   * `TlsError`, not retried.
    */
   readonly tls?: TlsOptions;
   /**
    * A PEM file of CA certificates trusted on top of Node's bundled roots (unless `tls.ca` is given), read at the
    * first https connection: what `NODE_EXTRA_CA_CERTS` does, without the 40 ms Node 20 spends on it at every start,
-   * https or not. A file that cannot be read is ignored with a warning, as Node does. Default none.
+   * https or not. A file that cannot be read, or whose certificates do not all parse, is ignored with a warning, as
+   * Node does. Default none.
    */
   readonly extraCaFile?: string;
   /**
@@ -309,14 +312,20 @@ const tlsModule = lazyBuiltin<typeof import('node:tls')>('node:tls');
 /** `tls` with the CAs of `extraCaFile` added to Node's roots, when there is one and `tls` names no CA itself. */
 const tlsOptionsOf = (tls: TlsOptions, extraCaFile: string | undefined): TlsOptions => {
   if (extraCaFile === undefined || extraCaFile === '' || tls.ca !== undefined) return tls;
-  try {
-    return { ...tls, ca: [...tlsModule().rootCertificates, readFileSync(extraCaFile, 'utf8')] };
-  } catch (error) {
-    process.emitWarning(
-      `Ignoring extra certs from \`${extraCaFile}\`, load failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+  const ignored = (why: string): TlsOptions => {
+    process.emitWarning(`Ignoring extra certs from \`${extraCaFile}\`, load failed: ${why}`);
     return tls;
+  };
+  let pem: string;
+  try {
+    pem = readFileSync(extraCaFile, 'utf8');
+  } catch (error) {
+    return ignored(error instanceof Error ? error.message : String(error));
   }
+  const problem = caCertificatesProblem(pem);
+  return problem === null
+    ? { ...tls, ca: [...tlsModule().rootCertificates, pem] }
+    : ignored(`the file ${problem}`);
 };
 
 /**
@@ -330,6 +339,14 @@ const checkTls = (tls: TlsOptions): void => {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new DownloadError({ _tag: 'InvalidInput', field: 'tls', message }, { cause: error });
+  }
+  // A CA Node cannot read it skips without a word: it would trust nothing.
+  const cas = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca];
+  for (const [index, ca] of cas.entries()) {
+    const problem = caCertificatesProblem(String(ca));
+    const name = Array.isArray(tls.ca) ? `ca[${index}]` : 'ca';
+    if (problem !== null)
+      throw new DownloadError({ _tag: 'InvalidInput', field: 'tls', message: `${name} ${problem}` });
   }
 };
 

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createAbortHandle } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
@@ -149,6 +149,24 @@ describe('NodeHttp over https', () => {
     new NodeHttp({ tls: {} }).close();
   });
 
+  it('R30: a tls.ca whose certificate does not parse (garbage in a PEM block, a PEM cut short) is refused when the transport is made, ERR_INVALID_INPUT, where Node would skip it unsaid', () => {
+    const cut = ca.toString().slice(0, 300);
+    for (const [tls, message] of [
+      [{ ca: GARBAGE_PEM }, 'invalid tls: ca holds no valid certificate'],
+      [{ ca: cut }, 'invalid tls: ca holds no valid certificate'],
+      [
+        { ca: [ca, `${ca}${GARBAGE_PEM}`] },
+        'invalid tls: ca[1] holds a certificate that does not parse (2 of 2)',
+      ],
+      [{ ca: 'garbage' }, 'invalid tls: ca holds no PEM certificate'],
+    ] satisfies [ConnectionOptions, string][]) {
+      expect(() => new NodeHttp({ tls })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_INPUT', message }),
+      );
+    }
+    new NodeHttp({ tls: { ca: [ca, ca.toString()] } }).close();
+  });
+
   it('R25: tls options Node refuses only as it connects are a TlsError at each request, not retried, and give the connection’s place back: no request past maxConnectionsPerOrigin waits', async () => {
     // `ALPNProtocols` is checked by `tls.connect`, not by `createSecureContext`: the connection throws when made.
     const http = new NodeHttp({ maxConnectionsPerOrigin: 2, tls: { ca, ALPNProtocols: 5 as never } });
@@ -204,6 +222,28 @@ describe('NodeHttp over https', () => {
     }
   });
 
+  it('R30: ignores an extraCaFile whose certificate does not parse, with a warning, as one it cannot read', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      const garbage = join(tempDir, 'garbage-extra.pem');
+      await writeFile(garbage, GARBAGE_PEM);
+      const http = new NodeHttp({ extraCaFile: garbage });
+      const { result } = await requestWith(http, `${origin('localhost')}/f`);
+      expect(E.isLeft(result) && result.left._tag).toBe('TlsError');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toContain(
+        `Ignoring extra certs from \`${garbage}\`, load failed: the file holds no valid certificate`,
+      );
+      http.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('the rdl command trusts NODE_EXTRA_CA_CERTS as Node does, and --cacert alone as curl does; a refused certificate is ERR_TLS at once', async () => {
     const target = join(tempDir, 'out.bin');
     const ok = await runLauncher(launcher, [`${origin('localhost')}/f`, '-o', target, '--quiet'], {
@@ -244,7 +284,25 @@ describe('NodeHttp over https', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/holds no PEM certificate/);
   });
+  it('R30: a --cacert whose certificate does not parse (garbage in a PEM block, a PEM cut short) is refused before any request (exit 2)', async () => {
+    const before = servernames.length;
+    const garbage = join(tempDir, 'garbage.pem');
+    await writeFile(garbage, GARBAGE_PEM);
+    const cut = join(tempDir, 'cut.pem');
+    await writeFile(cut, ca.subarray(0, 300));
+    for (const file of [garbage, cut]) {
+      const run = await runLauncher(launcher, [`${origin('localhost')}/f`, '--cacert', file], {});
+      expect(run).toEqual({
+        code: 2,
+        stderr: `rdl: invalid --cacert: ${file} holds no valid certificate (ERR_INVALID_INPUT)\n`,
+      });
+    }
+    expect(servernames.length).toBe(before);
+  });
 });
+
+/** A PEM block whose text is no certificate: Node's createSecureContext takes it as a CA without a word. */
+const GARBAGE_PEM = '-----BEGIN CERTIFICATE-----\nAAAAnotbase64der\n-----END CERTIFICATE-----\n';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The command as npm installs it: `bin/rdl.js`, run by its shebang. */

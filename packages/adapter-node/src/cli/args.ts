@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
 import { headersTooLong, isHttpUrl, MAX_CONNECTIONS, parseUrl, urlTooLong } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
+import { caCertificatesProblem } from '../caCertificates.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
 import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
@@ -314,7 +315,10 @@ const connectionCount = (
   return E.right(n);
 };
 
-/** `--cacert`: read now (R30), so that a missing or unreadable file fails before any request. */
+/**
+ * `--cacert`: read and parsed now (R30), so that a missing or unreadable file, or one whose certificates do not
+ * parse (which Node would skip unsaid), fails before any request.
+ */
 const caFile = (
   value: string | undefined,
   cwd: string,
@@ -323,10 +327,8 @@ const caFile = (
   const file = resolve(cwd, value);
   try {
     const pem = readFileSync(file, 'utf8');
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      return E.left(invalid('--cacert', `${file} holds no PEM certificate`));
-    }
-    return E.right({ file, pem });
+    const problem = caCertificatesProblem(pem);
+    return problem === null ? E.right({ file, pem }) : E.left(invalid('--cacert', `${file} ${problem}`));
   } catch (error) {
     const reason = (error as { code?: string }).code ?? String(error);
     return E.left(invalid('--cacert', `cannot read ${file} (${reason})`));
