@@ -5,7 +5,7 @@ import { useFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
 import { RawServer } from './support/rawServer.js';
 import { listDir, useTempDir } from './support/tempDir.js';
-import { failingSaves } from './support/wrappedPorts.js';
+import { failingSaves, heldSaves } from './support/wrappedPorts.js';
 
 /**
  * `-m, --max-time`, as curl's: the run stops once it has taken so long. rdl's own `--limit-rate` keeps each file from
@@ -109,6 +109,69 @@ describe('rdl --max-time', () => {
     expect(cut.stderr).toMatch(/\nrdl: [^\n]*EIO[^\n]*\(ERR_IO\)\n$/);
     expect(cut.stderr).not.toContain('checkpoint is saved');
     expect(cut.stderr).not.toContain('paused');
+  });
+
+  it('R24, R29: a pause (-m) whose checkpoint save outlasts the grace ends the run without saying "the checkpoint is saved"; the same command goes on', async () => {
+    server.serve('/slow.bin', body);
+    const url = server.url('/slow.bin');
+    const held = heldSaves();
+    const cut = await runCliInProcess(
+      [url, '-m', '0.5', '--limit-rate', '100K'],
+      dir(),
+      { checkpoints: held.checkpoints },
+      { pauseGraceMs: 200 },
+    );
+    expect(cut.code).toBe(28);
+    expect(cut.stderr).toMatch(
+      /\nrdl: stopped at [^\n]* before the pause ended; the download goes on from its last saved checkpoint\. To resume, run the same command again:\n {2}rdl /,
+    );
+    expect(cut.stderr).not.toContain('checkpoint is saved');
+    // The held save lets the paused download settle; the same command then ends the file exactly.
+    held.release();
+    // Until the released pause has ended and let go of the target, the next run finds it busy.
+    let rest = await runCliInProcess([url], dir());
+    for (let tries = 0; rest.stderr.includes('ERR_TARGET_BUSY') && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rest = await runCliInProcess([url], dir());
+    }
+    expect(rest.code).toBe(0);
+    expect(await fileSha256(`${dir()}/slow.bin`)).toBe(sha256(body));
+  });
+
+  it('R24, R29: a list whose pause (-m) outlasts the grace says so before it ends, never "every checkpoint is saved"', async () => {
+    const files = ['a.bin', 'b.bin'];
+    for (const name of files) server.serve(`/held/${name}`, body);
+    const urls = files.map((name) => server.url(`/held/${name}`));
+    const held = heldSaves();
+    let exited: (code: number) => void = () => undefined;
+    const exitCode = new Promise<number>((resolve) => {
+      exited = resolve;
+    });
+    const stderr: string[] = [];
+    const run = runCliInProcess(
+      [...urls, '-m', '0.5', '--limit-rate', '100K', '-q'],
+      dir(),
+      {
+        checkpoints: held.checkpoints,
+      },
+      {
+        pauseGraceMs: 200,
+        // The process would end here; the test reads what was said by then and lets the run settle.
+        exit: ((code: number) => {
+          exited(code);
+        }) as (code: number) => never,
+      },
+    );
+    expect(await exitCode).toBe(28);
+    held.release();
+    const settled = await run;
+    stderr.push(settled.stderr);
+    expect(stderr.join('')).toContain(
+      'rdl: stopped before every download had paused; each file goes on from its last saved checkpoint. To resume, run the same command again:\n',
+    );
+    expect(stderr.join('').split('stopped before every download')[0]).not.toContain(
+      'every checkpoint is saved',
+    );
   });
 
   it('R24, R29: a list paused by -m names each file whose checkpoint save failed, and never says every checkpoint is saved', async () => {

@@ -10,7 +10,7 @@ import { NodeHttp } from '../NodeHttp.js';
 import { targetKindOf } from '../targetKind.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
 import { exitCodes } from './exitCodes.js';
-import { MAX_TIME_CODE, maxTimeMessage, untilStopped, withMaxTime } from './maxTime.js';
+import { MAX_TIME_CODE, maxTimeMessage, PAUSE_GRACE_MS, untilStopped, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
 import { type CommandRefresh, commandRefresh, stopRefreshCommands } from './refreshCommand.js';
@@ -27,9 +27,6 @@ import { runList } from './runList.js';
  */
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGPIPE' | 'TIMEOUT';
 
-/** How long a signal waits for the pause (network stopped, checkpoint saved) before the process ends anyway. */
-const pauseGraceMs = 10_000;
-
 /** Where the command runs: its streams, folder and signals. Tests and `main` fill it with the process's own. */
 export interface CliEnvironment extends Output {
   readonly cwd: string;
@@ -37,6 +34,8 @@ export interface CliEnvironment extends Output {
   readonly onSignal: (handler: (signal: StopSignal) => void) => () => void;
   /** Ends the process at once: a second signal while pausing. */
   readonly exit: (code: number) => never;
+  /** How long a signal waits for the pause before the process ends anyway; `PAUSE_GRACE_MS` when left out. */
+  readonly pauseGraceMs?: number;
 }
 
 const processEnvironment = (): CliEnvironment => ({
@@ -112,7 +111,8 @@ const downloadOptions = (args: CliArgs, target: string, refresh: CommandRefresh 
 type Outcome =
   | { readonly _tag: 'Done' }
   | { readonly _tag: 'Failed'; readonly error: unknown }
-  | { readonly _tag: 'Stopped'; readonly signal: StopSignal };
+  /** `saved`: the pause ended, its checkpoint saved; false when the grace ran out first. */
+  | { readonly _tag: 'Stopped'; readonly signal: StopSignal; readonly saved: boolean };
 
 /**
  * Runs one download to its end: done, failed, or paused by a signal. A signal pauses (R24: network stopped,
@@ -133,16 +133,16 @@ const runDownload = async (
   streamed: boolean,
 ): Promise<number> => {
   let signal: StopSignal | null = null;
-  let stopped: (signal: StopSignal) => void = () => undefined;
+  let stopped: (signal: StopSignal, saved: boolean) => void = () => undefined;
   const stoppedBySignal = new Promise<Outcome>((resolve) => {
-    stopped = (s) => resolve({ _tag: 'Stopped', signal: s });
+    stopped = (s, saved) => resolve({ _tag: 'Stopped', signal: s, saved });
   });
 
   const unsubscribe = download.subscribe((event) => {
     // The outcome comes from `result`, so that it is reported once whatever the order of events.
     if (event.type === 'done' || event.type === 'error') return;
     reporter.event(event);
-    if (event.type === 'state' && event.state === 'paused' && signal !== null) stopped(signal);
+    if (event.type === 'state' && event.state === 'paused' && signal !== null) stopped(signal, true);
   });
   const stopListening = env.onSignal((received) => {
     // The bar had hidden the cursor and turned wrapping off: the terminal gets them back before the process ends.
@@ -152,7 +152,7 @@ const runDownload = async (
     }
     signal = received;
     download.pause();
-    setTimeout(() => stopped(received), pauseGraceMs).unref();
+    setTimeout(() => stopped(received, false), env.pauseGraceMs ?? PAUSE_GRACE_MS).unref();
   });
 
   download.start();
@@ -176,7 +176,7 @@ const runDownload = async (
       return exitCodes.ok;
     case 'Stopped':
       if (outcome.signal === 'TIMEOUT') timedOut(reporter, streamed);
-      reporter.paused(download.getSnapshot().progress, streamed ? null : resumeCommand(argv));
+      reporter.paused(download.getSnapshot().progress, streamed ? null : resumeCommand(argv), outcome.saved);
       reporter.close();
       return exitCodes[outcome.signal];
     case 'Failed': {

@@ -1,5 +1,8 @@
 import type { CliEnvironment, StopSignal } from './main.js';
 
+/** How long a signal waits for the pause (network stopped, checkpoint saved) before the process ends anyway. */
+export const PAUSE_GRACE_MS = 10_000;
+
 /** The code of a run that `--max-time` stopped. */
 export const MAX_TIME_CODE = 'ERR_MAX_TIME';
 

@@ -12,7 +12,7 @@ import { exitCodes } from './exitCodes.js';
 import { formatJsonLine } from './json.js';
 import { type ListTarget, listTargets } from './listTargets.js';
 import type { CliEnvironment } from './main.js';
-import { MAX_TIME_CODE, maxTimeMessage } from './maxTime.js';
+import { MAX_TIME_CODE, maxTimeMessage, PAUSE_GRACE_MS } from './maxTime.js';
 import { writeLines } from './render/escapeControls.js';
 import {
   jsonListReporter,
@@ -26,9 +26,6 @@ import { resumeCommand } from './resumeCommand.js';
 
 /** The file in the list's folder that keeps the list across runs (R45): which are done, in which order. */
 export const queueFileName = '.rdl-queue';
-
-/** How long a signal waits for every download to pause before the process ends anyway. */
-const pauseGraceMs = 10_000;
 
 /**
  * R37: `-u` and the headers that may be secrets (`-H Authorization`, `Cookie`, an API key) go to the origin of the
@@ -235,7 +232,11 @@ const runLocked = async (
     if (signal !== null) exitNow(exitCodes[signal]);
     signal = received;
     queue.pauseAll();
-    grace = setTimeout(() => exitNow(exitCodes[received]), pauseGraceMs).unref();
+    // Not every download paused in time: the list ends without vouching for their checkpoints.
+    grace = setTimeout(() => {
+      reporter.paused(resumeCommand(argv), failures, false);
+      exitNow(exitCodes[received]);
+    }, env.pauseGraceMs ?? PAUSE_GRACE_MS).unref();
   });
   queue.resumeAll();
   const summary = await queue.idle();
@@ -246,7 +247,7 @@ const runLocked = async (
 
   if (signal !== null) {
     if (signal === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
-    reporter.paused(resumeCommand(argv), failures);
+    reporter.paused(resumeCommand(argv), failures, true);
     reporter.close();
     return exitCodes[signal];
   }

@@ -31,6 +31,8 @@ export const runCliInProcess = async (
   argv: readonly string[],
   cwd: string,
   ports: Partial<DownloadPorts> = {},
+  /** What the test changes of the command's environment: how long a signal waits for the pause, how it exits. */
+  changed: Partial<Pick<CliEnvironment, 'pauseGraceMs' | 'exit'>> = {},
 ): Promise<CliRun> => {
   const stdout = capture();
   const stderr = capture();
@@ -43,6 +45,7 @@ export const runCliInProcess = async (
     exit: (code) => {
       throw new Error(`the command tried to end the process with ${code}`);
     },
+    ...changed,
   };
   const code = await runCli(argv, env, ports);
   const events = stdout

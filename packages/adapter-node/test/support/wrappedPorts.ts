@@ -168,6 +168,29 @@ export const failingSaves = (): CheckpointStore => {
   };
 };
 
+/**
+ * `FileCheckpointStore` whose saves never end until `release()`: a pause that waits for its checkpoint then outlasts
+ * the command's grace. Released, every save held and every later one goes to the real store.
+ */
+export const heldSaves = (): { readonly checkpoints: CheckpointStore; readonly release: () => void } => {
+  const store = new FileCheckpointStore();
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    checkpoints: {
+      load: (target) => store.load(target),
+      remove: (target) => store.remove(target),
+      save: (target, checkpoint) => async () => {
+        await released;
+        return store.save(target, checkpoint)();
+      },
+    },
+    release,
+  };
+};
+
 /** What a `watchedHasher` was asked to do: the hashes it created, the bytes fed to them, the digests it gave. */
 export interface HashWork {
   readonly created: HashAlgorithm[];

@@ -34,7 +34,8 @@ export interface ListReporter {
   /** The whole run failed (`--max-time` stopped it): its one line (R29), and with `--json` its error event. */
   failed(code: string, message: string): void;
   /** Stopped on a signal, every checkpoint saved; `failures`: the downloads that had failed before it. */
-  paused(resumeCommand: string, failures: readonly ListFailure[]): void;
+  /** `saved`: every download paused, its checkpoint saved; false when the grace ran out first. */
+  paused(resumeCommand: string, failures: readonly ListFailure[], saved: boolean): void;
   close(): void;
 }
 
@@ -88,21 +89,26 @@ export const jsonListReporter = (out: Output, now: () => number = () => performa
       print({ event: 'error', code, message });
       writeLines(out.stderr, messages.failure(code, message));
     },
-    paused: (resumeCommand, failures) =>
+    paused: (resumeCommand, failures, saved) =>
       writeLines(
         out.stderr,
         ...failures.map(failureLine),
-        ...pausedLines(resumeCommand, failures.length > 0),
+        ...pausedLines(resumeCommand, failures.length > 0, saved),
       ),
     close: () => {},
   };
 };
 
-/** A file that failed has no checkpoint to vouch for (its pause's save may be what failed, R24): it is left out. */
-const pausedLines = (resumeCommand: string, failed: boolean): readonly string[] => [
-  failed
-    ? 'rdl: paused; the checkpoint of every file that did not fail is saved. To resume, run the same command again:'
-    : 'rdl: paused; every checkpoint is saved. To resume, run the same command again:',
+/**
+ * A file that failed has no checkpoint to vouch for (its pause's save may be what failed, R24): it is left out. A
+ * list whose pause did not end in time (`saved` false) vouches for none: each file goes on from its last saved one.
+ */
+const pausedLines = (resumeCommand: string, failed: boolean, saved: boolean): readonly string[] => [
+  !saved
+    ? 'rdl: stopped before every download had paused; each file goes on from its last saved checkpoint. To resume, run the same command again:'
+    : failed
+      ? 'rdl: paused; the checkpoint of every file that did not fail is saved. To resume, run the same command again:'
+      : 'rdl: paused; every checkpoint is saved. To resume, run the same command again:',
   `  ${resumeCommand}`,
 ];
 
@@ -147,12 +153,12 @@ export const textListReporter = async (out: Output, total: number, quiet: boolea
       bars?.stop();
       writeLines(out.stderr, messages.failure(code, message));
     },
-    paused: (resumeCommand, failures) => {
+    paused: (resumeCommand, failures, saved) => {
       bars?.stop();
       writeLines(
         out.stderr,
         ...failures.map(failureLine),
-        ...pausedLines(resumeCommand, failures.length > 0),
+        ...pausedLines(resumeCommand, failures.length > 0, saved),
       );
     },
     close: () => bars?.stop(),

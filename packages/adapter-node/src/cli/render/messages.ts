@@ -65,9 +65,12 @@ export const messages = {
     const checked = result.checks.length === 0 ? '' : `, checked ${result.checks.map(checkName).join(', ')}`;
     return `rdl: saved ${result.target} (${formatBytes(result.bytes)}${sha}${checked})`;
   },
-  /** Two lines: where it paused, and the command that resumes. */
-  /** `resumeCommand`: `null` for a plain stream (`-o -`, a device), which no run goes on with (R32). */
-  paused: (progress: Progress, resumeCommand: string | null): readonly string[] => {
+  /**
+   * Two lines: where it paused, and the command that resumes. `resumeCommand`: `null` for a plain stream (`-o -`, a
+   * device), which no run goes on with (R32). `saved` false: the pause did not end in time, and the checkpoint it
+   * would have saved is not vouched for (R24).
+   */
+  paused: (progress: Progress, resumeCommand: string | null, saved: boolean): readonly string[] => {
     const percent = formatPercent(progress.bytes, progress.total);
     const at = `${formatBytes(progress.bytes)} of ${sizeOf(progress.total)}${percent === '' ? '' : ` (${percent})`}`;
     if (resumeCommand === null)
@@ -81,7 +84,9 @@ export const messages = {
         `  ${resumeCommand}`,
       ];
     return [
-      `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:`,
+      saved
+        ? `rdl: paused at ${at}; the checkpoint is saved. To resume, run the same command again:`
+        : `rdl: stopped at ${at} before the pause ended; the download goes on from its last saved checkpoint. To resume, run the same command again:`,
       `  ${resumeCommand}`,
     ];
   },

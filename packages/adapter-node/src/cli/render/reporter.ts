@@ -8,8 +8,11 @@ import { ProgressBar } from './progress.js';
 export interface Reporter {
   /** Every event of the download, in order. */
   event(event: DownloadEvent): void;
-  /** The download stopped on a signal with its checkpoint saved; `resumeCommand` `null`: a stream, not resumable. */
-  paused(progress: Progress, resumeCommand: string | null): void;
+  /**
+   * The download stopped on a signal, its checkpoint saved (`saved` false: the pause did not end in time);
+   * `resumeCommand` `null`: a stream, not resumable.
+   */
+  paused(progress: Progress, resumeCommand: string | null, saved: boolean): void;
   /** The download (or the command line) failed; `--json` prints it as an event. */
   failed(code: string, message: string): void;
   /** Takes any bar off the screen before the process ends. */
@@ -62,8 +65,8 @@ export const jsonReporter = (
       }
       print(line);
     },
-    paused: (progress, resumeCommand) => {
-      writeLines(out.stderr, ...messages.paused(progress, resumeCommand));
+    paused: (progress, resumeCommand, saved) => {
+      writeLines(out.stderr, ...messages.paused(progress, resumeCommand, saved));
     },
     failed: (code, message) => print({ event: 'error', code, message }),
     close: () => {},
@@ -122,7 +125,7 @@ export const textReporter = async (
           return;
       }
     },
-    paused: (progress, resumeCommand) => say(...messages.paused(progress, resumeCommand)),
+    paused: (progress, resumeCommand, saved) => say(...messages.paused(progress, resumeCommand, saved)),
     failed: () => bar?.clear(),
     close: () => bar?.clear(),
   };
