@@ -48,7 +48,8 @@ describe('rdl arguments', () => {
       maxConnections: null,
       minSplitBytes: null,
       maxFileBytes: null,
-      inputs: [{ url, out: null, line: null }],
+      inputs: [{ url, out: null, line: null, outLine: null }],
+      inputFile: null,
       list: false,
       dir: null,
       jobs: null,
@@ -144,7 +145,8 @@ describe('rdl arguments', () => {
       maxConnections: 32,
       minSplitBytes: 4 * 1024 ** 2,
       maxFileBytes: 1024 ** 3,
-      inputs: [{ url, out: null, line: null }],
+      inputs: [{ url, out: null, line: null, outLine: null }],
+      inputFile: null,
       list: false,
       dir: process.cwd(),
       jobs: 8,
@@ -168,8 +170,8 @@ describe('rdl arguments', () => {
       list: true,
       url,
       inputs: [
-        { url, out: null, line: null },
-        { url: other, out: null, line: null },
+        { url, out: null, line: null, outLine: null },
+        { url: other, out: null, line: null, outLine: null },
       ],
     });
   });

@@ -8,8 +8,8 @@ describe('rdl -i: the input file (aria2 style)', () => {
       '# a list\r\nhttps://a.example/1.bin\r\n  out=one.bin\r\n\r\n   # indented comment\nhttp://b.example/2\n\tout=two\n';
     expect(parseInputFile(text)).toEqual({
       entries: [
-        { url: 'https://a.example/1.bin', out: 'one.bin', line: 2 },
-        { url: 'http://b.example/2', out: 'two', line: 6 },
+        { url: 'https://a.example/1.bin', out: 'one.bin', line: 2, outLine: 3 },
+        { url: 'http://b.example/2', out: 'two', line: 6, outLine: 7 },
       ],
       problems: [],
     });
@@ -51,7 +51,7 @@ describe('rdl -i: the input file (aria2 style)', () => {
     const text =
       'https://a.example/1.bin\rhttps://a.example/2.bin\r\nhttps://a.example/\u00013\nhttps://a.example/4\n';
     expect(parseInputFile(text)).toEqual({
-      entries: [{ url: 'https://a.example/4', out: null, line: 3 }],
+      entries: [{ url: 'https://a.example/4', out: null, line: 3, outLine: null }],
       problems: [
         {
           line: 1,

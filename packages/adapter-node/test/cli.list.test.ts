@@ -90,7 +90,7 @@ describe('rdl with a list of URLs', () => {
     [
       'an out= that leaves the folder',
       (o: string) => `${o}/a.bin\n  out=../escape.bin\n`,
-      /input line 1: out="\.\.\/escape\.bin" is not a file name/,
+      /: line 2: out="\.\.\/escape\.bin" is not a file name/,
     ],
     [
       'an absolute out=',
@@ -105,7 +105,7 @@ describe('rdl with a list of URLs', () => {
     [
       'two URLs to one file',
       (o: string) => `${o}/a.bin\n${o}/b.bin\n  out=a.bin\n`,
-      /input line 2: .*a\.bin is also the file of input line 1/,
+      /: line 3: .*a\.bin is also the file of line 1/,
     ],
     ['an unknown option', (o: string) => `${o}/a.bin\n  dir=/tmp\n`, /line 2: unknown option "dir="/],
     [
@@ -134,6 +134,21 @@ describe('rdl with a list of URLs', () => {
     expect(run.stderr).toMatch(why);
     expect(run.stderr).not.toContain('hunter2');
     expect(await listDir(work)).toEqual(['list.txt', 'sub']);
+    expect((await site.server.accessLog()).length).toBe(before);
+  });
+
+  it("R30: a file's bad lines and its bad out= names are refused together, on one line, by line, each at its own line", async () => {
+    const work = await folder();
+    const o = site.server.origin;
+    await writeFile(join(work, 'list.txt'), `nope\n${o}/a.bin\n  out=../x\n${o}/b.bin\n  out=/etc/passwd\n`);
+    const before = (await site.server.accessLog()).length;
+    const run = await runRdl(['-i', 'list.txt'], work);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
+    expect(run.stderr).toMatch(
+      /^rdl: invalid list: \S+list\.txt: line 1: not a URL: "nope"; line 3: out="\.\.\/x" is not a file name in \S+; line 5: out="\/etc\/passwd" is not a file name in \S+ \(ERR_INVALID_INPUT\)$/m,
+    );
+    expect(await listDir(work)).toEqual(['list.txt']);
     expect((await site.server.accessLog()).length).toBe(before);
   });
 

@@ -39,7 +39,7 @@ describe('rdl -i -: the list on the standard input', () => {
     const run = await runRdlWithInput(['--input-file=-'], work, `${site.server.origin}/a.bin\nnot a url\n`);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /^rdl: invalid --input-file: the standard input: line 2: not a URL: "not a url" \(ERR_INVALID_INPUT\)\n$/,
+      /^rdl: invalid list: the standard input: line 2: not a URL: "not a url" \(ERR_INVALID_INPUT\)\n$/,
     );
     expect(await listDir(work)).toEqual([]);
     expect((await site.server.accessLog()).length).toBe(before);

@@ -2,14 +2,20 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ListEntry } from '../src/cli/inputFile.js';
+import { parseInputFile } from '../src/cli/inputFile.js';
+import { listProblemsText } from '../src/cli/listProblems.js';
 import { listTargets } from '../src/cli/listTargets.js';
 import { plantSymlink } from './support/plant.js';
 import { useTempDir } from './support/tempDir.js';
 
 const dir = useTempDir();
 
+/** Entries one a line, their out= names on that line too (where the file's problems are told). */
 const entries = (...lines: [string, string | null][]) =>
-  lines.map(([url, out], i): ListEntry => ({ url, out, line: i + 1 }));
+  lines.map(([url, out], i): ListEntry => ({ url, out, line: i + 1, outLine: null }));
+
+/** A problem at `line` whose message matches. */
+const at = (line: number, message: RegExp) => ({ line, message: expect.stringMatching(message) });
 
 describe('listTargets: the files of a list stay its own, in the folder (R30, R31)', () => {
   it("R19, R31: a file named as another's part file, lock or checkpoint is refused, in either order, before any request", () => {
@@ -24,16 +30,10 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
       expect(before.targets.map((t) => t.url)).toEqual(['http://h/a.bin']);
       expect(before.problems).toEqual([
         suffix === '.part'
-          ? expect.stringMatching(
-              /^input line 1: .* ends in \.part, the name of the part file of another download/,
-            )
+          ? at(1, /^.* ends in \.part, the name of the part file of another download/)
           : suffix !== '.lock'
-            ? expect.stringMatching(
-                /^input line 1: .* is the name of a checkpoint \(or a temp file\) of another download/,
-              )
-            : expect.stringMatching(
-                /^input line 1: .* is where rdl keeps a part, lock or checkpoint of input line 2's file$/,
-              ),
+            ? at(1, /^.* is the name of a checkpoint \(or a temp file\) of another download/)
+            : at(1, /^.* is where rdl keeps a part, lock or checkpoint of line 2's file$/),
       ]);
       const after = listTargets(entries(['http://h/a.bin', null], ['http://h/y', `a.bin${suffix}`]), dir());
       expect(after.problems).toHaveLength(1);
@@ -58,8 +58,8 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
       ['.rdl-queue'],
     );
     expect(listed.problems).toEqual([
-      expect.stringMatching(/^input line 1: .*\.rdl-queue is the name of rdl's own \.rdl-queue/),
-      expect.stringMatching(/^input line 2: /),
+      at(1, /^.*\.rdl-queue is the name of rdl's own \.rdl-queue/),
+      at(2, /^/),
     ]);
     expect(listed.targets.map((t) => t.url)).toEqual(['http://h/c']);
   });
@@ -68,15 +68,15 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
     await mkdir(join(dir(), 'real'));
     await symlink(join(dir(), 'real'), join(dir(), 'sub'));
     const listed = listTargets(entries(['http://h/a', 'sub/f.bin'], ['http://h/b', 'real/f.bin']), dir());
-    expect(listed.problems).toEqual([expect.stringMatching(/^input line 1: .*sub is a symbolic link/)]);
+    expect(listed.problems).toEqual([at(1, /^.*sub is a symbolic link/)]);
     expect(listed.targets.map((t) => t.url)).toEqual(['http://h/b']);
   });
 
   it('R30: a name too long for its sidecars, or with a NUL byte, is refused with its line', () => {
     const listed = listTargets(entries(['http://h/a', 'x'.repeat(240)], ['http://h/b', 'a\0b']), dir());
     expect(listed.problems).toEqual([
-      expect.stringMatching(/^input line 1: the file name is 240 bytes/),
-      'input line 2: a file name cannot hold a NUL byte',
+      at(1, /^the file name is 240 bytes/),
+      { line: 2, message: 'a file name cannot hold a NUL byte' },
     ]);
   });
 
@@ -86,10 +86,8 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
       dir(),
     );
     expect(listed.problems).toEqual([
-      expect.stringMatching(
-        /^input line 1: .*x\.bin\.part" ends in \.part, the name of the part file of another download/,
-      ),
-      expect.stringMatching(/^input line 2: .*y\.part" ends in \.part/),
+      at(1, /^.*x\.bin\.part" ends in \.part, the name of the part file of another download/),
+      at(2, /^.*y\.part" ends in \.part/),
     ]);
     expect(listed.targets.map((t) => t.url)).toEqual(['http://h/c']);
   });
@@ -103,10 +101,52 @@ describe('listTargets: the files of a list stay its own, in the folder (R30, R31
       dir(),
     );
     expect(listed.problems).toEqual([
-      expect.stringMatching(
-        /^input line 1: refused to use .*planted\.bin: it is a symbolic link of uid 65534, neither this user's nor root's$/,
+      at(
+        1,
+        /^refused to use .*planted\.bin: it is a symbolic link of uid 65534, neither this user's nor root's$/,
       ),
     ]);
     expect(listed.targets.map((t) => t.url)).toEqual(['http://h/b', 'http://h/c']);
+  });
+
+  it("R30: a problem of an out= name is told at its out= line, and a name two downloads share names the other's out= line", () => {
+    const { entries: parsed } = parseInputFile(
+      [
+        'http://h/a',
+        '  out=../x',
+        'http://h/b',
+        '  out=/etc/passwd',
+        'http://h/c',
+        '  out=c.bin',
+        'http://h/d',
+        '  out=c.bin',
+        'http://h/c.bin',
+      ].join('\n'),
+    );
+    expect(listTargets(parsed, dir()).problems).toEqual([
+      at(2, /^out="\.\.\/x" is not a file name in /),
+      at(4, /^out="\/etc\/passwd" is not a file name in /),
+      at(8, /c\.bin is also the file of line 6$/),
+      at(9, /c\.bin is also the file of line 6$/),
+    ]);
+  });
+
+  it("R30: a list's problems are one text: the command line's first, then the file's by line, its name once", () => {
+    expect(
+      listProblemsText(
+        [
+          { line: 4, message: 'd' },
+          { argument: 2, message: 'b' },
+          { line: 1, message: 'c' },
+          { argument: 1, message: 'a' },
+        ],
+        'list.txt',
+        ['whole'],
+      ),
+    ).toBe(
+      'URL 1 of the command line: a; URL 2 of the command line: b; list.txt: line 1: c; line 4: d; whole',
+    );
+    const many = Array.from({ length: 25 }, (_, i) => ({ line: 25 - i, message: 'x' }));
+    expect(listProblemsText(many, 'f')).toMatch(/^f: line 1: x; line 2: x; .*; line 20: x; and 5 more$/);
   });
 });

@@ -7,7 +7,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { caCertificatesProblem } from '../caCertificates.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
-import { type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
+import { type InputProblem, type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
+import { listProblemsText } from './listProblems.js';
 import { quotedValue } from './quotedValue.js';
 import { unknownOptionMessage } from './unknownOption.js';
 
@@ -56,6 +57,11 @@ export interface CliArgs {
    * than one, or `-i`, runs them as a list (`list`).
    */
   readonly inputs: readonly ListEntry[];
+  /**
+   * `-i`: the file as messages name it (`the standard input` for `-i -`), and its lines that cannot be used; the
+   * list refuses them together with the problems of the lines that parsed, before any request (R30). `null`: no -i.
+   */
+  readonly inputFile: { readonly name: string; readonly problems: readonly InputProblem[] } | null;
   readonly list: boolean;
   /** `-d, --dir`: the folder the files go to, absolute. Default: the current folder. */
   readonly dir: string | null;
@@ -462,10 +468,21 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const commandLine = positionals.map((value) => httpUrl('url', value));
   for (const each of commandLine) if (E.isLeft(each)) return each;
   const inputs: ListEntry[] = [
-    ...commandLine.map((each) => ({ url: (each as E.Right<string>).right, out: null, line: null })),
-    ...(inputFile.right ?? []),
+    ...commandLine.map((each) => ({
+      url: (each as E.Right<string>).right,
+      out: null,
+      line: null,
+      outLine: null,
+    })),
+    ...(inputFile.right?.entries ?? []),
   ];
-  if (inputs.length === 0) return E.left(invalid('--input-file', 'it lists no URL'));
+  if (inputs.length === 0) {
+    const read = inputFile.right;
+    // Nothing parsed: the file's own problems are all there is to tell.
+    if (read !== null && read.problems.length > 0)
+      return E.left(invalid('list', listProblemsText(read.problems, read.name)));
+    return E.left(invalid('--input-file', 'it lists no URL'));
+  }
   const url = E.right(inputs[0]!.url);
   const dir = values.dir === undefined ? E.right(null) : folder(values.dir, cwd);
   const jobs = connectionCount('--jobs', values.jobs);
@@ -557,6 +574,8 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       minSplitBytes: minSplitBytes.right,
       maxFileBytes: maxFileBytes.right,
       inputs,
+      inputFile:
+        inputFile.right === null ? null : { name: inputFile.right.name, problems: inputFile.right.problems },
       list,
       dir: dir.right,
       jobs: jobs.right,
@@ -607,11 +626,21 @@ export const readToEnd = (fd: number, max: number): Buffer | null => {
 };
 
 /**
- * `-i`: read now (R30), every line judged; the lines that cannot be used are refused together, with their numbers,
- * before any request. `-i -` reads the standard input to its end; any other name must be a regular file (a FIFO
- * with no writer would hold the command forever).
+ * `-i`: read now (R30), every line judged: the entries that parsed, and the lines that cannot be used, which the
+ * list refuses with its other problems before any request. `-i -` reads the standard input to its end; any other
+ * name must be a regular file (a FIFO with no writer would hold the command forever).
  */
-const readInputFile = (value: string, cwd: string): E.Either<DownloadFailure, readonly ListEntry[]> => {
+const readInputFile = (
+  value: string,
+  cwd: string,
+): E.Either<
+  DownloadFailure,
+  {
+    readonly name: string;
+    readonly entries: readonly ListEntry[];
+    readonly problems: readonly InputProblem[];
+  }
+> => {
   const file = value === STDIN_LIST ? 'the standard input' : resolve(cwd, value);
   let text: string;
   try {
@@ -635,11 +664,7 @@ const readInputFile = (value: string, cwd: string): E.Either<DownloadFailure, re
     const reason = (error as { code?: string }).code ?? String(error);
     return E.left(invalid('--input-file', `cannot read ${file} (${reason})`));
   }
-  const { entries, problems } = parseInputFile(text);
-  if (problems.length === 0) return E.right(entries);
-  const shown = problems.slice(0, 20).map((p) => `line ${p.line}: ${p.message}`);
-  const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
-  return E.left(invalid('--input-file', `${file}: ${shown.join('; ')}${more}`));
+  return E.right({ name: file, ...parseInputFile(text) });
 };
 
 /** `-d`: an existing folder, absolute (R30). */

@@ -8,6 +8,8 @@ export interface ListEntry {
   readonly out: string | null;
   /** Its line in the input file; `null` for a URL given on the command line. */
   readonly line: number | null;
+  /** The line of its `out=`, which the problems of that name point to (R30); `null` for none. */
+  readonly outLine: number | null;
 }
 
 /** A line of an input file that cannot be used, with its number (from 1). */
@@ -45,7 +47,7 @@ export const parseInputFile = (text: string): { entries: ListEntry[]; problems: 
   const entries: ListEntry[] = [];
   const problems: InputProblem[] = [];
   // The entry the next option lines belong to, `null` after a refused URL line (its options are not judged).
-  let current: { url: string; out: string | null; line: number } | null = null;
+  let current: { url: string; out: string | null; line: number; outLine: number | null } | null = null;
   let afterRefused = false;
   const close = (): void => {
     if (current !== null) entries.push(current);
@@ -82,6 +84,7 @@ export const parseInputFile = (text: string): { entries: ListEntry[]; problems: 
         return;
       }
       current.out = match[2]!;
+      current.outLine = line;
       return;
     }
     close();
@@ -116,7 +119,7 @@ export const parseInputFile = (text: string): { entries: ListEntry[]; problems: 
       return;
     }
     afterRefused = false;
-    current = { url: parseUrl(trimmed)!.href, out: null, line };
+    current = { url: parseUrl(trimmed)!.href, out: null, line, outLine: null };
   });
   close();
   return { entries, problems };

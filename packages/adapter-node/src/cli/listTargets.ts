@@ -6,16 +6,13 @@ import { tempOwnerName } from '../staleTemps.js';
 import { targetKindOf } from '../targetKind.js';
 import { othersMayWrite, sidecarNameProblem, targetProblem } from '../targetPath.js';
 import type { ListEntry } from './inputFile.js';
+import { type ListProblem, namePlace, placeText } from './listProblems.js';
 import { defaultFileName } from './outputPath.js';
 
 /** A download of a list with the file it goes to. */
 export interface ListTarget extends ListEntry {
   readonly target: string;
 }
-
-/** Where an entry was given, for its messages: its input-file line, or its place on the command line. */
-export const entryPlace = (entry: ListEntry, index: number): string =>
-  entry.line === null ? `URL ${index + 1} of the command line` : `input line ${entry.line}`;
 
 /**
  * The entry of the list whose file `path` would be a sidecar of (its part file, lock, checkpoint, or a temp name of
@@ -79,12 +76,16 @@ export const listTargets = (
   dir: string,
   /** Names in `dir` that are the command's own (its journal), with the temp names made beside them. */
   reserved: readonly string[] = [],
-): { targets: ListTarget[]; problems: string[] } => {
+): { targets: ListTarget[]; problems: ListProblem[] } => {
   const targets: ListTarget[] = [];
-  const problems: string[] = [];
+  const problems: ListProblem[] = [];
   const byPath = new Map<string, number>();
   entries.forEach((entry, index) => {
-    const place = entryPlace(entry, index);
+    // Every problem here is of the file's name: told at the out= line that gave it, or at the URL.
+    const place = namePlace(entry, index);
+    const refuse = (message: string): void => {
+      problems.push({ ...place, message });
+    };
     let path: string;
     if (entry.out === null) {
       path = resolve(dir, defaultFileName(new URL(entry.url)));
@@ -97,14 +98,12 @@ export const listTargets = (
       path = resolve(dir, entry.out);
       const inside = relative(dir, path);
       if (escapes || inside === '' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-        problems.push(
-          `${place}: out=${JSON.stringify(entry.out.slice(0, 200))} is not a file name in ${dir}`,
-        );
+        refuse(`out=${JSON.stringify(entry.out.slice(0, 200))} is not a file name in ${dir}`);
         return;
       }
     }
     if (path.includes('\0')) {
-      problems.push(`${place}: a file name cannot hold a NUL byte`);
+      refuse('a file name cannot hold a NUL byte');
       return;
     }
     const own = reserved.find((name) => {
@@ -112,31 +111,29 @@ export const listTargets = (
       return path === mine || path.startsWith(`${mine}.`);
     });
     if (own !== undefined) {
-      problems.push(`${place}: ${path} is the name of rdl's own ${own} in ${dir}`);
+      refuse(`${path} is the name of rdl's own ${own} in ${dir}`);
       return;
     }
     const link = untrustedOnTheWay(dir, path);
     if (link !== null) {
-      problems.push(`${place}: ${link}`);
+      refuse(link);
       return;
     }
     const problem = targetProblem(path) ?? sidecarNameProblem(path);
     if (problem !== null) {
-      problems.push(
-        `${place}: ${problem._tag === 'InvalidInput' ? problem.message : describeFailure(problem)}`,
-      );
+      refuse(problem._tag === 'InvalidInput' ? problem.message : describeFailure(problem));
       return;
     }
     // A link or special file another user planted at the name is refused now, with its line, and not only once the
     // download of this entry starts (R31, R32).
     const kind = targetKindOf(path);
     if (kind._tag === 'Left') {
-      problems.push(`${place}: ${describeFailure(kind.left)}`);
+      refuse(describeFailure(kind.left));
       return;
     }
     const earlier = byPath.get(path);
     if (earlier !== undefined) {
-      problems.push(`${place}: ${path} is also the file of ${entryPlace(entries[earlier]!, earlier)}`);
+      refuse(`${path} is also the file of ${placeText(namePlace(entries[earlier]!, earlier))}`);
       return;
     }
     byPath.set(path, index);
@@ -147,9 +144,10 @@ export const listTargets = (
     const index = byPath.get(target.target)!;
     const owner = sidecarOwner(target.target, byPath);
     if (owner === undefined) return true;
-    problems.push(
-      `${entryPlace(target, index)}: ${target.target} is where rdl keeps a part, lock or checkpoint of ${entryPlace(entries[owner]!, owner)}'s file`,
-    );
+    problems.push({
+      ...namePlace(target, index),
+      message: `${target.target} is where rdl keeps a part, lock or checkpoint of ${placeText(namePlace(entries[owner]!, owner))}'s file`,
+    });
     return false;
   });
   return { targets: clear, problems };

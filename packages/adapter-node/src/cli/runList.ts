@@ -10,6 +10,7 @@ import { sweepStaleTemps } from '../staleTemps.js';
 import type { CliArgs } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { formatJsonLine } from './json.js';
+import { listProblemsText } from './listProblems.js';
 import { type ListTarget, listTargets } from './listTargets.js';
 import type { CliEnvironment } from './main.js';
 import { MAX_TIME_CODE, maxTimeMessage, PAUSE_GRACE_MS } from './maxTime.js';
@@ -108,21 +109,18 @@ export const runList = async (
   const dir = args.dir ?? env.cwd;
   const listed = listTargets(args.inputs, dir, [queueFileName]);
   const { targets } = listed;
-  const problems = [...listed.problems, ...secretsProblem(args, targets)];
+  const placed = [...(args.inputFile?.problems ?? []), ...listed.problems];
+  const unplaced = secretsProblem(args, targets);
   /** One line (R29), on stderr and as a `--json` error event, and the exit code; before any request. */
   const refuse = (code: string, message: string, exit: number): number => {
     if (args.json) env.stdout.write(formatJsonLine({ event: 'error', code, message }));
     writeLines(env.stderr, messages.failure(code, message));
     return exit;
   };
-  if (problems.length > 0) {
-    // Every problem up to twenty, each with its place (R30).
-    const more = problems.length > 20 ? `; and ${problems.length - 20} more` : '';
-    return refuse(
-      'ERR_INVALID_INPUT',
-      `invalid list: ${problems.slice(0, 20).join('; ')}${more}`,
-      exitCodes.invalidInput,
-    );
+  if (placed.length > 0 || unplaced.length > 0) {
+    // Every problem of the file and of its names at once, by line, each with its place (R30).
+    const text = listProblemsText(placed, args.inputFile?.name ?? null, unplaced);
+    return refuse('ERR_INVALID_INPUT', `invalid list: ${text}`, exitCodes.invalidInput);
   }
   // One process at a time runs a list's folder (R23, R45): a second would fetch again what the first finished and
   // write over its journal. Its lock is a lock file as a target's (R31); one left by a dead process is taken over.
