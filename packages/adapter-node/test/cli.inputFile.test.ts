@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseInputFile, urlProblem } from '../src/cli/inputFile.js';
+import { decodeInputFile, parseInputFile, urlProblem } from '../src/cli/inputFile.js';
 
 describe('rdl -i: the input file (aria2 style)', () => {
   it('reads URLs in order, skips blank lines and # comments, takes CRLF, names files with indented out=', () => {
@@ -104,5 +104,25 @@ describe('rdl -i: the input file (aria2 style)', () => {
         );
       }),
     );
+  });
+
+  it('R30: a file that is not UTF-8 is refused at the line of its first bad byte, never read with U+FFFD in it', () => {
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
+    expect(decodeInputFile(bytes('https://h/caf', [0xe9], '.bin\n'))).toEqual({
+      problem: { line: 1, message: 'not UTF-8 text' },
+    });
+    expect(decodeInputFile(bytes('https://h/a\r\n  out=caf', [0xe9], '\n'))).toEqual({
+      problem: { line: 2, message: 'not UTF-8 text' },
+    });
+    // A sequence cut at the end, an overlong one, a lone surrogate's bytes: none is text.
+    for (const bad of [[0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80]])
+      expect(decodeInputFile(bytes('https://h/\u00e9\n\n# x\n', bad))).toEqual({
+        problem: { line: 4, message: 'not UTF-8 text' },
+      });
+    // UTF-8 itself, and a byte order mark before it, are read as written.
+    expect(decodeInputFile(bytes([0xef, 0xbb, 0xbf], 'https://h/caf\u00e9\n'))).toEqual({
+      text: 'https://h/caf\u00e9\n',
+    });
   });
 });

@@ -152,6 +152,27 @@ describe('rdl with a list of URLs', () => {
     expect((await site.server.accessLog()).length).toBe(before);
   });
 
+  it('R30: an input file that is not UTF-8 (a Latin-1 é) is refused at its line, never fetched or named with U+FFFD', async () => {
+    const o = site.server.origin;
+    for (const [list, line] of [
+      [Buffer.concat([Buffer.from(`${o}/a.bin\n${o}/caf`), Buffer.from([0xe9]), Buffer.from('.bin\n')]), 2],
+      [Buffer.concat([Buffer.from(`${o}/a.bin\n  out=caf`), Buffer.from([0xe9]), Buffer.from('.bin\n')]), 2],
+    ] as const) {
+      const work = await folder();
+      await writeFile(join(work, 'list.txt'), list);
+      const before = (await site.server.accessLog()).length;
+      const run = await runRdl(['-i', 'list.txt'], work);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^rdl: invalid list: \\S+list\\.txt: line ${line}: not UTF-8 text \\(ERR_INVALID_INPUT\\)\\n$`,
+        ),
+      );
+      expect(await listDir(work)).toEqual(['list.txt']);
+      expect((await site.server.accessLog()).length).toBe(before);
+    }
+  });
+
   it('R30: -o, --sha256, --head-url and --refresh-command name one download: refused with a list', async () => {
     const work = await folder();
     const urls = [`${site.server.origin}/a.bin`, `${site.server.origin}/b.bin`];

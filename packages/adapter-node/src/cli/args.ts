@@ -7,7 +7,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import { caCertificatesProblem } from '../caCertificates.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
-import { type InputProblem, type ListEntry, maxInputFileBytes, parseInputFile } from './inputFile.js';
+import {
+  decodeInputFile,
+  type InputProblem,
+  type ListEntry,
+  maxInputFileBytes,
+  parseInputFile,
+} from './inputFile.js';
 import { listProblemsText } from './listProblems.js';
 import { quotedValue } from './quotedValue.js';
 import { unknownOptionMessage } from './unknownOption.js';
@@ -642,15 +648,15 @@ const readInputFile = (
   }
 > => {
   const file = value === STDIN_LIST ? 'the standard input' : resolve(cwd, value);
-  let text: string;
+  let bytes: Uint8Array;
   try {
     if (value === STDIN_LIST) {
-      const bytes = readToEnd(0, maxInputFileBytes);
-      if (bytes === null)
+      const read = readToEnd(0, maxInputFileBytes);
+      if (read === null)
         return E.left(
           invalid('--input-file', `${file} holds more than a list can be (${maxInputFileBytes} bytes)`),
         );
-      text = bytes.toString('utf8');
+      bytes = read;
     } else {
       const info = statSync(file);
       if (!info.isFile())
@@ -658,13 +664,16 @@ const readInputFile = (
       if (info.size > maxInputFileBytes) {
         return E.left(invalid('--input-file', `${file} is ${info.size} bytes, more than a list can be`));
       }
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     }
   } catch (error) {
     const reason = (error as { code?: string }).code ?? String(error);
     return E.left(invalid('--input-file', `cannot read ${file} (${reason})`));
   }
-  return E.right({ name: file, ...parseInputFile(text) });
+  const decoded = decodeInputFile(bytes);
+  // Not text: no line of it is judged, as none can be read as written.
+  if ('problem' in decoded) return E.left(invalid('list', listProblemsText([decoded.problem], file)));
+  return E.right({ name: file, ...parseInputFile(decoded.text) });
 };
 
 /** `-d`: an existing folder, absolute (R30). */

@@ -18,6 +18,32 @@ export interface InputProblem {
   readonly message: string;
 }
 
+/**
+ * The text of an input file, or the line of its first byte that is no UTF-8 (R30). Never replaced by U+FFFD, as a
+ * lenient decoding would: `caf\xE9.bin` (Latin-1) would request `caf%EF%BF%BD.bin` and name a file nobody wrote.
+ * A leading byte order mark is dropped.
+ */
+export const decodeInputFile = (bytes: Uint8Array): { text: string } | { problem: InputProblem } => {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    // An LF byte is never inside a UTF-8 sequence: the first line that does not decode alone holds the bad byte.
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let start = 0;
+    for (let line = 1; ; line += 1) {
+      const end = bytes.indexOf(0x0a, start);
+      const stop = end === -1 ? bytes.length : end;
+      try {
+        decoder.decode(bytes.subarray(start, stop));
+      } catch {
+        return { problem: { line, message: 'not UTF-8 text' } };
+      }
+      if (end === -1) throw new Error('an input file that does not decode has a line that does not');
+      start = end + 1;
+    }
+  }
+};
+
 /** An input file bigger than this is not read: a list of a million URLs is some 100 MiB. */
 export const maxInputFileBytes = 256 * 1024 * 1024;
 
