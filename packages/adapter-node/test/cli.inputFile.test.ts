@@ -125,4 +125,23 @@ describe('rdl -i: the input file (aria2 style)', () => {
       text: 'https://h/caf\u00e9\n',
     });
   });
+
+  it("R30: spaces and tabs around an option's = are dropped, as aria2 strips them: out= x.bin names x.bin", () => {
+    const text = [
+      'https://h/a',
+      '  out= x.bin',
+      'https://h/b',
+      '  out =\t y z.bin \t',
+      'https://h/c',
+      '  dir = /etc',
+    ].join('\n');
+    expect(parseInputFile(text)).toEqual({
+      entries: [
+        { url: 'https://h/a', out: 'x.bin', line: 1, outLine: 2 },
+        { url: 'https://h/b', out: 'y z.bin', line: 3, outLine: 4 },
+        { url: 'https://h/c', out: null, line: 5, outLine: null },
+      ],
+      problems: [{ line: 6, message: 'unknown option "dir=" (rdl reads out=NAME under a URL)' }],
+    });
+  });
 });

@@ -89,7 +89,9 @@ export const parseInputFile = (text: string): { entries: ListEntry[]; problems: 
         if (!afterRefused) problems.push({ line, message: 'an option line with no URL above it' });
         return;
       }
-      const match = /^([A-Za-z-]+)=(.*)$/.exec(trimmed);
+      // As aria2's (util::divide strips both sides): spaces and tabs around the `=` are no part of the name or the
+      // value, so `out= x.bin` names x.bin, not " x.bin".
+      const match = /^([A-Za-z-]+)[ \t]*=[ \t]*(.*)$/.exec(trimmed);
       // R37: only the option's name is quoted, never its value: aria2's header= and http-passwd= lines hold secrets.
       if (match === null) {
         problems.push({
