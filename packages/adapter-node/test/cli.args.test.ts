@@ -197,7 +197,7 @@ describe('rdl arguments', () => {
     expect(refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
     expect(refusal([url, '-o', ''])).toMatchObject({ field: '--output' });
     expect(refusal([url, '-o'])).toMatchObject({ field: 'arguments' });
-    expect(refusal([url, '--speed-limit', '0'])).toMatchObject({ field: '--speed-limit' });
+    expect(refusal([url, '--speed-limit', '0.5'])).toMatchObject({ field: '--speed-limit' });
     expect(refusal([url, '-Y', '10 MB'])).toMatchObject({ field: '--speed-limit' });
     expect(refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
   });
@@ -292,25 +292,33 @@ describe('rdl arguments', () => {
     expect(parsed([url, '--max-filesize', '9007199254740991']).maxFileBytes).toBe(Number.MAX_SAFE_INTEGER);
   });
 
-  it("--speed-limit takes curl's suffixes, 1024-based", () => {
+  it("--speed-limit takes curl's suffixes, 1024-based; 0 is none, even with -y, as curl's", () => {
+    expect(parsed([url, '-Y', '0']).lowSpeedLimit).toBeNull();
+    expect(parsed([url, '-Y', '0', '-y', '10']).lowSpeedLimit).toBeNull();
+    expect(parsed([url, '-y', '10']).lowSpeedLimit).toBe(1);
+    expect(parsed([url, '-Y', '100b']).lowSpeedLimit).toBe(100);
     expect(parsed([url, '-Y', '100']).lowSpeedLimit).toBe(100);
     expect(parsed([url, '-Y', '2k']).lowSpeedLimit).toBe(2048);
     expect(parsed([url, '-Y', '3M']).lowSpeedLimit).toBe(3 * 1024 ** 2);
     expect(parsed([url, '-Y', '1g']).lowSpeedLimit).toBe(1024 ** 3);
   });
 
-  it("R44, R30: --limit-rate takes curl's suffixes; 0, a bad size, or a rate under --speed-limit is refused", () => {
+  it("R44, R30: --limit-rate takes curl's suffixes (B too) and 0 for none, as curl does; a bad size, or a rate under --speed-limit is refused", () => {
     expect(parsed([url, '--limit-rate', '10M']).maxBytesPerSecond).toBe(10 * 1024 ** 2);
     expect(parsed([url, '--limit-rate=512k']).maxBytesPerSecond).toBe(512 * 1024);
+    expect(parsed([url, '--limit-rate', '10B']).maxBytesPerSecond).toBe(10);
+    expect(parsed([url, '--limit-rate', '10b']).maxBytesPerSecond).toBe(10);
     expect(parsed([url]).maxBytesPerSecond).toBeNull();
-    for (const bad of ['0', '-1', '10 MB', 'fast', ''])
+    for (const none of ['0', '0k', ' 0 '])
+      expect(parsed([url, `--limit-rate=${none}`]).maxBytesPerSecond).toBeNull();
+    for (const bad of ['-1', '10 MB', '10KB', 'fast', ''])
       expect(refusal([url, `--limit-rate=${bad}`])).toMatchObject({
         _tag: 'InvalidInput',
         field: '--limit-rate',
       });
     expect(refusal([url, '--limit-rate', '0.5'])).toMatchObject({
       field: '--limit-rate',
-      message: 'expected at least 1 byte a second (K, M, G suffixes), got "0.5"',
+      message: 'expected at least 1 byte a second, or 0 for none (K, M, G suffixes), got "0.5"',
     });
     expect(refusal([url, '--limit-rate', '1k', '-Y', '2k'])).toMatchObject({ field: '--limit-rate' });
     expect(parsed([url, '--limit-rate', '2k', '-Y', '2k']).maxBytesPerSecond).toBe(2048);

@@ -253,28 +253,41 @@ const count = (field: string, value: string | undefined): E.Either<DownloadFailu
   return Number.isSafeInteger(n) ? E.right(n) : E.left(invalid(field, `${value} is too large`));
 };
 
-const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-/** A count of bytes as curl and aria2 write it: a number and an optional K, M or G (1024-based); NaN if it is not. */
+/**
+ * A count of bytes as curl and aria2 write it: a number and an optional K, M or G (1024-based), or B (bytes, as
+ * curl's `--limit-rate 10B`); NaN if it is not.
+ */
 const suffixedBytes = (value: string): number => {
-  const match = /^\s*(\d+(?:\.\d+)?)([kKmMgG]?)\s*$/.exec(value);
+  const match = /^\s*(\d+(?:\.\d+)?)([bBkKmMgG]?)\s*$/.exec(value);
   return match === null ? Number.NaN : Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1);
 };
 
-/** A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), at least 1. */
+/**
+ * A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), at least 1; or 0,
+ * which curl takes for none (`--limit-rate ${RATE:-0}` in a script, `-Y 0` even with `-y`): `'off'`.
+ */
 export const byteRate = (
   field: string,
   value: string | undefined,
-): E.Either<DownloadFailure, number | null> => {
+): E.Either<DownloadFailure, number | 'off' | null> => {
   if (value === undefined) return E.right(null);
   const bytes = suffixedBytes(value);
+  if (bytes === 0) return E.right('off');
   if (!Number.isFinite(bytes) || bytes < 1) {
     return E.left(
-      invalid(field, `expected at least 1 byte a second (K, M, G suffixes), got ${quotedValue(value)}`),
+      invalid(
+        field,
+        `expected at least 1 byte a second, or 0 for none (K, M, G suffixes), got ${quotedValue(value)}`,
+      ),
     );
   }
   return E.right(Math.floor(bytes));
 };
+
+/** `--limit-rate 0`: no limit, as when it is not given. */
+const offAsNone = (rate: number | 'off' | null): number | null => (rate === 'off' ? null : rate);
 
 /**
  * A size in bytes: a number and an optional K, M or G (1024-based), from 1 to `Number.MAX_SAFE_INTEGER` (8 PiB,
@@ -499,9 +512,9 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   const stallTimeoutMs = secondsFlag('--stall-timeout', values['stall-timeout']);
   const maxTimeMs = secondsFlag('--max-time', values['max-time']);
   const sha256 = sha256Hex(values.sha256);
-  const lowSpeedLimit = byteRate('--speed-limit', values['speed-limit']);
+  const lowSpeedRate = byteRate('--speed-limit', values['speed-limit']);
   const lowSpeedTimeMs = secondsFlag('--speed-time', values['speed-time']);
-  const maxBytesPerSecond = byteRate('--limit-rate', values['limit-rate']);
+  const maxBytesPerSecond = E.map(offAsNone)(byteRate('--limit-rate', values['limit-rate']));
   const cacert = caFile(values.cacert, cwd);
   const connections = connectionCount('--connections', values.connections);
   const maxConnections = connectionCount('--max-connections', values['max-connections']);
@@ -521,18 +534,17 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(stallTimeoutMs)) return stallTimeoutMs;
   if (E.isLeft(maxTimeMs)) return maxTimeMs;
   if (E.isLeft(sha256)) return sha256;
-  if (E.isLeft(lowSpeedLimit)) return lowSpeedLimit;
+  if (E.isLeft(lowSpeedRate)) return lowSpeedRate;
   if (E.isLeft(lowSpeedTimeMs)) return lowSpeedTimeMs;
+  // curl's: -y without -Y is a limit of 1 byte a second over that window, not a -y dropped unsaid; -Y 0 is none.
+  const lowSpeedLimit =
+    lowSpeedRate.right === 'off' ? null : (lowSpeedRate.right ?? (lowSpeedTimeMs.right === null ? null : 1));
   if (E.isLeft(maxBytesPerSecond)) return maxBytesPerSecond;
-  if (
-    maxBytesPerSecond.right !== null &&
-    lowSpeedLimit.right !== null &&
-    maxBytesPerSecond.right < lowSpeedLimit.right
-  ) {
+  if (maxBytesPerSecond.right !== null && lowSpeedLimit !== null && maxBytesPerSecond.right < lowSpeedLimit) {
     return E.left(
       invalid(
         '--limit-rate',
-        `${maxBytesPerSecond.right} is below --speed-limit ${lowSpeedLimit.right}, which it would trip`,
+        `${maxBytesPerSecond.right} is below --speed-limit ${lowSpeedLimit}, which it would trip`,
       ),
     );
   }
@@ -570,8 +582,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       quiet: values.quiet === true || values.silent === true,
       json: values.json === true,
       allowHttpsDowngrade: values['allow-https-downgrade'] === true,
-      // curl's: -y without -Y is a limit of 1 byte a second over that window, not a -y dropped unsaid.
-      lowSpeedLimit: lowSpeedLimit.right ?? (lowSpeedTimeMs.right === null ? null : 1),
+      lowSpeedLimit,
       lowSpeedTimeMs: lowSpeedTimeMs.right,
       maxBytesPerSecond: maxBytesPerSecond.right,
       cacert: cacert.right,
