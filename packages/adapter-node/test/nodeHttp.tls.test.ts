@@ -204,44 +204,36 @@ describe('NodeHttp over https', () => {
     http.close();
   });
 
-  it('ignores an extraCaFile it cannot read, with a warning, as Node does: certificates are still checked', async () => {
+  /** The process warnings a request to `/f` through a `NodeHttp` of `extraCaFile` raises; it is refused, TlsError. */
+  const warningsOfExtraCa = async (extraCaFile: string): Promise<string[]> => {
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => {
       warnings.push(warning.message);
     };
     process.on('warning', onWarning);
     try {
-      const http = new NodeHttp({ extraCaFile: join(tempDir, 'missing.pem') });
+      const http = new NodeHttp({ extraCaFile });
       const { result } = await requestWith(http, `${origin('localhost')}/f`);
       expect(E.isLeft(result) && result.left._tag).toBe('TlsError');
       await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings.some((w) => w.includes('missing.pem') && w.includes('load failed'))).toBe(true);
       http.close();
+      return warnings;
     } finally {
       process.off('warning', onWarning);
     }
+  };
+
+  it('ignores an extraCaFile it cannot read, with a warning, as Node does: certificates are still checked', async () => {
+    const warnings = await warningsOfExtraCa(join(tempDir, 'missing.pem'));
+    expect(warnings.some((w) => w.includes('missing.pem') && w.includes('load failed'))).toBe(true);
   });
 
   it('R30: ignores an extraCaFile whose certificate does not parse, with a warning, as one it cannot read', async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error): void => {
-      warnings.push(warning.message);
-    };
-    process.on('warning', onWarning);
-    try {
-      const garbage = join(tempDir, 'garbage-extra.pem');
-      await writeFile(garbage, GARBAGE_PEM);
-      const http = new NodeHttp({ extraCaFile: garbage });
-      const { result } = await requestWith(http, `${origin('localhost')}/f`);
-      expect(E.isLeft(result) && result.left._tag).toBe('TlsError');
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings).toContain(
-        `Ignoring extra certs from \`${garbage}\`, load failed: the file holds no valid certificate`,
-      );
-      http.close();
-    } finally {
-      process.off('warning', onWarning);
-    }
+    const garbage = join(tempDir, 'garbage-extra.pem');
+    await writeFile(garbage, GARBAGE_PEM);
+    expect(await warningsOfExtraCa(garbage)).toContain(
+      `Ignoring extra certs from \`${garbage}\`, load failed: the file holds no valid certificate`,
+    );
   });
 
   it('the rdl command trusts NODE_EXTRA_CA_CERTS as Node does, and --cacert alone as curl does; a refused certificate is ERR_TLS at once', async () => {

@@ -5,6 +5,31 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** A self-signed certificate of a day, its RSA 2048 key in `keyFile`, with `subject` and `extensions`. */
+const newSelfSigned = async (
+  keyFile: string,
+  certFile: string,
+  subject: string,
+  extensions: readonly string[],
+): Promise<void> => {
+  await run('/usr/bin/openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    subject,
+    ...extensions.flatMap((extension) => ['-addext', extension]),
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ]);
+};
+
 /** A self-signed certificate for `localhost` and 127.0.0.1 (CN and subjectAltName). */
 export interface SelfSigned {
   readonly key: Buffer;
@@ -20,22 +45,8 @@ export interface SelfSigned {
 export const selfSigned = async (dir: string, name?: string): Promise<SelfSigned> => {
   const keyFile = join(dir, name === undefined ? 'key.pem' : `${name}.key.pem`);
   const certFile = join(dir, name === undefined ? 'cert.pem' : `${name}.cert.pem`);
-  await run('/usr/bin/openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name ?? 'localhost'}`,
-    '-addext',
+  await newSelfSigned(keyFile, certFile, `/CN=${name ?? 'localhost'}`, [
     name === undefined ? 'subjectAltName=DNS:localhost,IP:127.0.0.1' : `subjectAltName=DNS:${name}`,
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
   ]);
   return { key: await readFile(keyFile), cert: await readFile(certFile), certFile };
 };
@@ -58,24 +69,9 @@ export const caSigned = async (
   { digest = 'sha256', bits = 2048 }: { readonly digest?: string; readonly bits?: number } = {},
 ): Promise<CaSigned> => {
   const file = (suffix: string): string => join(dir, `${name}.${suffix}`);
-  await run('/usr/bin/openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name} CA`,
-    '-addext',
+  await newSelfSigned(file('ca.key'), file('ca.pem'), `/CN=${name} CA`, [
     'basicConstraints=critical,CA:true',
-    '-addext',
     'keyUsage=keyCertSign,cRLSign',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
   ]);
   await run('/usr/bin/openssl', [
     'req',
