@@ -1,7 +1,9 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { QueueStore } from '@rdl/core';
 import { describe, expect, it } from 'vitest';
 import { createQueue } from '../src/createQueue.js';
+import { FileQueueStore } from '../src/FileQueueStore.js';
 import { generateBytes, rangeStart, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { listDir, useTempDir } from './support/tempDir.js';
@@ -66,6 +68,36 @@ describe('the Node queue (createQueue over a journal file)', () => {
     expect(resumed.map((q) => rangeStart(q) > 0)).toEqual([true, true]);
     await second.close();
     expect(await openFiles()).toEqual([]);
+  });
+
+  it('R45, R19, R21: a kill as the journal is to take the `done` record of a file that saved no checkpoint: the next queue over the file adopts it, with no request', async () => {
+    const file = join(dir(), '.rdl-queue');
+    const journal = new FileQueueStore(file);
+    let killed = false;
+    // The kill lands as the `done` record is to be written: nothing reaches the journal from then on.
+    const dying: QueueStore = {
+      load: () => journal.load(),
+      put: (items) => {
+        const all = [...items];
+        if (all.some((item) => JSON.parse(item.text).state === 'done')) killed = true;
+        return killed ? () => new Promise(() => undefined) : journal.put(all);
+      },
+      remove: (ids) => (killed ? () => new Promise(() => undefined) : journal.remove(ids)),
+    };
+    const first = createQueue({ store: dying });
+    const target = join(dir(), 'q0.bin');
+    first.add({ url: server.url('/q0.bin'), target, checkpointIntervalMs: 60_000 });
+    await new Promise<void>((resolve) => first.on('done', () => resolve()));
+    expect(killed).toBe(true);
+    expect(await listDir(dir())).toEqual(['.rdl-queue', 'q0.bin']);
+
+    const asked = server.requests.length;
+    const second = createQueue({ file });
+    expect(await second.idle()).toMatchObject({ total: 1, done: 1, failed: 0 });
+    expect(server.requests.length).toBe(asked);
+    expect(sha256(await readFile(target))).toBe(sha256(bodies[0]!));
+    await second.close();
+    expect(await listDir(dir())).toEqual(['.rdl-queue', 'q0.bin']);
   });
 
   it.each([

@@ -59,6 +59,8 @@ class ItemRun {
   intent: 'pause' | 'resume' | 'cancel' | 'remove' | 'close' | null = null;
   /** The size of its file, once finished. */
   bytes: number | null = null;
+  /** The checkpoint its queue keeps for it in its record (`MachineBindings.committing`, R45). */
+  kept: string | null = null;
   /** Its own rate limit, when set through its `Download` (R44); `undefined`: its options'. */
   rate: number | null | undefined = undefined;
 }
@@ -155,6 +157,13 @@ class Item {
   set bytes(value: ItemRun['bytes']) {
     this.#set('bytes', value);
   }
+  get kept(): ItemRun['kept'] {
+    return this.#run?.kept ?? null;
+  }
+  set kept(value: ItemRun['kept']) {
+    this.#set('kept', value);
+  }
+
   get rate(): ItemRun['rate'] {
     return this.#run === null ? undefined : this.#run.rate;
   }
@@ -806,6 +815,8 @@ class QueueImpl implements Queue {
       rateLimit: this.#limit,
       connectionShare: () => connectionShare(this.#perOrigin, this.#runningPerOrigin.get(item.origin) ?? 1),
       finished: (bytes: number) => this.#finished(item, bytes),
+      committing: (checkpoint: string) => this.#committing(item, checkpoint),
+      ...(item.kept === null ? {} : { kept: item.kept }),
     };
     const why = unreadable.get(item.options);
     if (why !== undefined)
@@ -852,10 +863,23 @@ class QueueImpl implements Queue {
     }
   }
 
-  /** The file is whole under its name: the store says so before the checkpoint goes (R45, `MachineBindings`). */
+  /**
+   * The file is whole under its name: the store says so before the checkpoint goes (R45, `MachineBindings`), unless
+   * its record keeps a checkpoint that counts it already (`#committing`): a kill before the store has it leaves a
+   * file the next start adopts from that, and the record is written with the queue's next change.
+   */
   async #finished(item: Item, bytes: number): Promise<void> {
+    const kept = item.kept !== null;
     item.finished = true;
     item.bytes = bytes;
+    item.kept = null;
+    this.#changed(item);
+    if (!kept) await this.flushed();
+  }
+
+  /** The file takes its name with no checkpoint on storage: its record keeps this one first (R45). */
+  async #committing(item: Item, checkpoint: string): Promise<void> {
+    item.kept = checkpoint;
     this.#changed(item);
     await this.flushed();
   }
@@ -889,6 +913,8 @@ class QueueImpl implements Queue {
         return;
       }
       if (failure.code === 'ERR_CANCELLED') {
+        // Its part file and checkpoint are deleted: nothing of this run is left to adopt.
+        item.kept = null;
         this.#setState(item, 'cancelled');
         item.outcome?.reject(failure);
         this.#publish({ type: 'cancelled', id: item.id });
@@ -1159,7 +1185,8 @@ class QueueImpl implements Queue {
    */
   #frozen(item: Item): Ref {
     const number = numericId(item.id);
-    if (number === null || item.state === 'running' || item.state === 'failed') return item;
+    if (number === null || item.state === 'running' || item.state === 'failed' || item.kept !== null)
+      return item;
     if (!ColdItems.admits(item.options)) return item;
     const bytes = item.state === 'done' ? (item.result?.bytes ?? 0) : 0;
     const row = this.#cold.add(
@@ -1244,6 +1271,7 @@ class QueueImpl implements Queue {
       options: savedOptions(item.options),
       failure: state === 'failed' ? item.failure : null,
       ...(state === 'done' ? { bytes: item.result?.bytes ?? item.bytes ?? 0 } : {}),
+      ...(item.kept === null || state === 'done' || state === 'cancelled' ? {} : { checkpoint: item.kept }),
     };
   }
 
@@ -1342,7 +1370,7 @@ class QueueImpl implements Queue {
     if (state === 'done') {
       item.finished = true;
       item.result = doneResult(options.target, record.bytes ?? 0);
-    }
+    } else if (state !== 'cancelled' && record.checkpoint !== undefined) item.kept = record.checkpoint;
     return item;
   }
 }

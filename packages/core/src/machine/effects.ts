@@ -89,6 +89,10 @@ export interface CommitInput {
   readonly target: string;
   /** The bytes verified: what the file holds. */
   readonly bytes: number;
+  /** The checkpoint that counts them, saved or not (a small file's never is: `CheckpointSaver.saveLast`). */
+  readonly checkpoint: Checkpoint | null;
+  /** The bytes the checkpoint on storage counts. */
+  readonly durableBytes: number;
 }
 
 /** The verified file is under its final name (the atomic rename) and its checkpoint removed (R19). */

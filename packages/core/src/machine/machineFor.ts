@@ -3,6 +3,7 @@ import type { DownloadPorts, Progress } from '../model/download.js';
 import type { RefreshUrl } from '../model/options.js';
 import { createAdoptActor } from './actors/adoptActor.js';
 import { createCommitActor } from './actors/commitActor.js';
+import { withKeptCheckpoint } from './actors/keptCheckpoint.js';
 import { KnownCheckpoints } from './actors/knownCheckpoints.js';
 import { createPrepareActor } from './actors/prepareActor.js';
 import { createProbeActor } from './actors/probeActor.js';
@@ -28,6 +29,15 @@ export interface MachineBindings {
    * checkpoint outlives the call, and with it the adoption of the file by the next start (R34).
    */
   readonly finished?: (bytes: number) => Promise<void>;
+  /**
+   * Called, and awaited, before the rename of a file no checkpoint on storage counts (a small one saves none,
+   * `CheckpointSaver.saveLast`), with the checkpoint that counts it, its bytes flushed (R20): a queue keeps it in its
+   * journal, so that a kill after the rename leaves a file the next start adopts (R19, R45), and `finished` need not
+   * wait for the queue's store.
+   */
+  readonly committing?: (checkpoint: string) => Promise<void>;
+  /** The checkpoint a queue kept (`committing`): what a start loads when storage has none. */
+  readonly kept?: string;
 }
 
 /** What each actor the machine invokes runs, for one download: callbacks over its ports and its session. */
@@ -83,12 +93,14 @@ export const machineFor = (
   refreshUrl?: RefreshUrl,
   bindings: MachineBindings = {},
 ) => {
-  const { limit = new RateLimit(ports.clock, null), connectionShare, finished } = bindings;
+  const { limit = new RateLimit(ports.clock, null), connectionShare, finished, committing, kept } = bindings;
   const session = new DownloadSession(ports.hasher);
   const progress = new ProgressReporter(ports.clock, publish);
   const { http, storage, checkpoints, clock } = ports;
   // What the steps under the lock save and load, so that removing a checkpoint never saved asks nothing.
-  const locked = new KnownCheckpoints(checkpoints);
+  const locked = new KnownCheckpoints(
+    kept === undefined ? checkpoints : withKeptCheckpoint(checkpoints, kept),
+  );
   const effects: DownloadEffects = {
     prepare: createPrepareActor({ storage, checkpoints: locked, session }),
     probe: createProbeActor({ http, clock, session }),
@@ -106,6 +118,7 @@ export const machineFor = (
       checkpoints: locked,
       session,
       ...(finished === undefined ? {} : { finished }),
+      ...(committing === undefined ? {} : { committing }),
     }),
     adopt: createAdoptActor({
       storage,

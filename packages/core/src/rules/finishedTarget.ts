@@ -35,3 +35,18 @@ export const isFinishedTarget = (facts: LocalFacts): boolean => {
     targetSize === checkpoint.totalLength
   );
 };
+
+/**
+ * Whether a file about to take its name has a checkpoint that would make a kill after the rename safe only if it
+ * were somewhere durable: it counts every byte of a known total (what `isFinishedTarget` asks) and storage holds
+ * fewer (a small file saves none, `CheckpointSaver.saveLast`). A queue then keeps it in its journal (R45).
+ */
+export const isUnsavedWhole = (
+  checkpoint: Checkpoint | null,
+  durableBytes: number,
+): checkpoint is Checkpoint =>
+  checkpoint !== null &&
+  checkpoint.totalLength !== null &&
+  checkpoint.totalLength > 0 &&
+  committedPrefix(checkpoint) === checkpoint.totalLength &&
+  durableBytes < checkpoint.totalLength;

@@ -19,6 +19,12 @@ export interface QueueRecord {
   readonly failure: { readonly code: string; readonly message: string } | null;
   /** The file's size (`done` only). */
   readonly bytes?: number;
+  /**
+   * The checkpoint (`encodeCheckpoint`) of a file that was taking its name with none on storage (a small one), kept
+   * until the item is recorded done: a start after a kill adopts the file from it (R19, R45). Not `done` nor
+   * `cancelled`.
+   */
+  readonly checkpoint?: string;
 }
 
 export const QUEUE_RECORD_VERSION = 1;
@@ -111,7 +117,8 @@ export const decodeRecord = (id: string, text: string): QueueRecord | null => {
     return null;
   }
   if (!isObject(value) || value.version !== QUEUE_RECORD_VERSION || value.id !== id) return null;
-  const { order, state, options, failure, bytes } = value;
+  const { order, state, options, failure, bytes, checkpoint } = value;
+  if (checkpoint !== undefined && typeof checkpoint !== 'string') return null;
   if (bytes !== undefined && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0))
     return null;
   if (typeof order !== 'number' || !Number.isFinite(order)) return null;
@@ -132,6 +139,7 @@ export const decodeRecord = (id: string, text: string): QueueRecord | null => {
     options: options as unknown as SavedOptions,
     failure: failure === null ? null : { code: failure.code as string, message: failure.message as string },
     ...(bytes === undefined ? {} : { bytes: bytes as number }),
+    ...(checkpoint === undefined ? {} : { checkpoint }),
   };
 };
 

@@ -499,6 +499,85 @@ describe('createQueue', () => {
     expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
   });
 
+  it('R45, R19, R21: a kill before the `done` record of a file done within its first checkpoint interval (none saved) leaves it adopted, not fetched again', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 1, 1_000);
+    const store = new MemoryQueueStore();
+    let killed = false;
+    // The kill lands as the store is asked to write the `done` record: that put, and every one after, never ends.
+    const dying: QueueStore = {
+      load: () => store.load(),
+      put: (items) => {
+        const all = [...items];
+        if (killed || all.some((i) => decodeRecord(i.id, i.text)?.state === 'done')) killed = true;
+        return killed ? () => new Promise(() => undefined) : store.put(all);
+      },
+      remove: (ids) => (killed ? () => new Promise(() => undefined) : store.remove(ids)),
+    };
+    const first = rig(w, {}, dying);
+    const [item] = addAll(first.queue, [0], { checkpointIntervalMs: 60_000 });
+    await runUntil(w, () => killed);
+    w.storage.crash();
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    expect(w.checkpoints.raw(target(0))).toBeNull();
+    expect(decodeRecord(item!.id, store.textOf(item!.id)!)?.state).toBe('queued');
+
+    const requests = w.server.requests.length;
+    const next = rig(w, {}, store);
+    const summary = await idleOf(next);
+    expect(summary).toMatchObject({ total: 1, done: 1, failed: 0 });
+    expect(w.server.requests.length).toBe(requests);
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    expect(w.storage.partOf(target(0))).toBeNull();
+    expect(next.queue.items()[0]).toMatchObject({ state: 'done', bytes: 1_000 });
+    await next.queue.flushed();
+    const stored = decodeRecord(item!.id, store.textOf(item!.id)!);
+    expect(stored).toMatchObject({ state: 'done', bytes: 1_000 });
+    expect(stored?.checkpoint).toBeUndefined();
+  });
+
+  it('R45, R19, R21: a kill after the kept checkpoint but before the rename never adopts another file of the same size at the target', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 1, 1_000);
+    const store = new MemoryQueueStore();
+    const other = bytesOf(1_000, 99);
+    w.storage.putFile(target(0), other);
+    // The kill lands as the part file is to take its name: the rename never happens.
+    let renaming = false;
+    const storage = {
+      ...w.ports.storage,
+      open: (t: string) => async () => {
+        const opened = await w.ports.storage.open(t)();
+        if (E.isLeft(opened)) return opened;
+        const part = opened.right;
+        const hang = () => () => {
+          renaming = true;
+          return new Promise<never>(() => undefined);
+        };
+        return E.right(
+          new Proxy(part, {
+            get: (t, key: keyof typeof part) =>
+              key === 'commit' ? hang : typeof t[key] === 'function' ? (t[key] as Function).bind(t) : t[key],
+          }),
+        );
+      },
+    };
+    const first = rig(w, {}, store, { ...w.ports, storage });
+    const [item] = addAll(first.queue, [0], { checkpointIntervalMs: 60_000 });
+    await runUntil(w, () => renaming);
+    w.storage.crash();
+    expect(decodeRecord(item!.id, store.textOf(item!.id)!)?.checkpoint).toMatch(/"ranges":\[\[0,1000\]\]/);
+    expect(w.storage.durablePartOf(target(0))).toEqual(contents.get(0));
+
+    const requests = w.server.requests.length;
+    const next = rig(w, {}, store);
+    const summary = await idleOf(next);
+    expect(summary).toMatchObject({ total: 1, done: 1, failed: 0 });
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    // The part file the checkpoint counts was checked against the server (R1), never the file at the target.
+    expect(w.server.requests.length).toBeGreaterThan(requests);
+  });
+
   it('R37: the store keeps no password, no secret header and no hook', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 1, 1_000);

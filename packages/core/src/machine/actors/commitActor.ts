@@ -1,5 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { CheckpointStore } from '../../ports/CheckpointStore.js';
+import { encodeCheckpoint } from '../../rules/checkpointCodec.js';
+import { isUnsavedWhole } from '../../rules/finishedTarget.js';
 import type { CommitInput, CommitOutput } from '../effects.js';
 import { effectActor } from './effectActor.js';
 import type { DownloadSession } from './session.js';
@@ -7,6 +9,8 @@ import type { DownloadSession } from './session.js';
 export interface CommitDeps {
   readonly checkpoints: CheckpointStore;
   readonly session: DownloadSession;
+  /** Told, and awaited, before the rename, with a checkpoint storage does not hold (`MachineBindings`). */
+  readonly committing?: (checkpoint: string) => Promise<void>;
   /** Told, and awaited, once the file is whole under its name, before the checkpoint goes (`MachineBindings`). */
   readonly finished?: (bytes: number) => Promise<void>;
 }
@@ -19,10 +23,21 @@ const commit = async (deps: CommitDeps, input: CommitInput): Promise<CommitOutpu
   // Committing ends the handle whatever happens: nobody may use it after this.
   const part = deps.session.take();
   if (part === null) throw new Error('committing without an open part file');
+  if (deps.committing !== undefined && isUnsavedWhole(input.checkpoint, input.durableBytes)) {
+    // No checkpoint on storage counts this file (a small one, done before its first was due): a kill after the
+    // rename would leave a whole file its queue fetches again (R45). The queue keeps the checkpoint instead, once
+    // the bytes it counts are flushed (R20), before the name is taken: the next start adopts the file from it.
+    const flushed = await part.flush()();
+    if (E.isLeft(flushed)) {
+      await part.close()();
+      return { _tag: 'Fail', failure: flushed.left };
+    }
+    await deps.committing(encodeCheckpoint(input.checkpoint));
+  }
   const committed = await part.commit()();
   if (E.isLeft(committed)) return { _tag: 'Fail', failure: committed.left };
-  // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here) counts every
-  // byte of a part file that is gone: a later start recognises the finished target and adopts it (R19, R21).
+  // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here), or the one its
+  // queue keeps, counts every byte of a part file that is gone: a later start adopts the finished target (R19, R21).
   await deps.finished?.(input.bytes);
   await deps.checkpoints.remove(input.target)();
   return { _tag: 'Committed' };

@@ -47,7 +47,12 @@ export const endingStates = {
       src: 'commit',
       input: ({ context }) => {
         if (context.result === null) throw new Error('committing without a verified result');
-        return { target: context.options.target, bytes: context.result.bytes };
+        return {
+          target: context.options.target,
+          bytes: context.result.bytes,
+          checkpoint: context.checkpoint,
+          durableBytes: context.durableBytes ?? 0,
+        };
       },
     },
     on: {
