@@ -85,20 +85,43 @@ function* prepended<A>(first: A, rest: Iterator<A>): Generator<A> {
 /** The journal is read in pieces of this many bytes. */
 const REPLAY_CHUNK_BYTES = 1024 * 1024;
 
-/** One journal line into `items`: the latest text of each id; a line that does not parse is skipped. */
-const replayLine = (line: string, items: Map<string, string>): void => {
+/**
+ * One journal line into `items`: the latest text of each id. Whether it was an entry: one that is not (it does not
+ * parse, or is no entry: a hand edit, a damaged block) is the caller's to report.
+ */
+const replayLine = (line: string, items: Map<string, string>): boolean => {
   let entry: unknown;
   try {
     entry = JSON.parse(line);
   } catch {
-    return;
+    return false;
   }
-  if (typeof entry !== 'object' || entry === null) return;
+  if (typeof entry !== 'object' || entry === null) return false;
   const { i, t, d } = entry as { i?: unknown; t?: unknown; d?: unknown };
-  if (typeof i !== 'string') return;
+  if (typeof i !== 'string') return false;
   if (typeof t === 'string') items.set(i, t);
   else if (d === 1) items.delete(i);
+  else return false;
+  return true;
 };
+
+/**
+ * The most lines that are no entry a load names one by one; those past it are told with the last (a journal of
+ * millions of garbage lines must not become millions of items, R33).
+ */
+const MAX_DAMAGED_NAMED = 1024;
+
+/**
+ * The items a load gives for the `damaged` lines (their numbers) of a journal holding `items`: each under an id no
+ * stored item has, with an empty text, which core's decoder refuses, so the queue reports the line and drops it
+ * (`QUEUE_ITEM_INVALID`, R22, R45) instead of losing it unsaid.
+ */
+const damagedItems = (damaged: readonly number[], items: ReadonlyMap<string, string>): StoredItem[] =>
+  damaged.map((line) => {
+    let id = `(journal line ${line})`;
+    while (items.has(id)) id = `${id}'`;
+    return { id, text: '' };
+  });
 
 /**
  * Whether a journal of `bytes` holding `items` is more than twice their lines, and `COMPACT_SLACK_BYTES`: what else
@@ -119,14 +142,17 @@ const outgrown = (items: ReadonlyMap<string, string>, bytes: number): boolean =>
 /**
  * Reads the first `size` bytes of the journal `handle`, a piece at a time, never as one text (a journal of 100 000
  * items is 20 MB, and its bytes, its text and its lines held at once made loading it peak over 100 MiB): the
- * latest text of each id, the lines read, and where the last whole line ends (what follows is a torn line).
+ * latest text of each id, the numbers of the whole lines that are no entry (`damaged`), the lines read, and where
+ * the last whole line ends (what follows is a torn line, dropped unsaid: a kill mid-append, R20).
  */
 const replay = async (
   handle: FileHandle,
   size: number,
-): Promise<{ items: Map<string, string>; lines: number; whole: number }> => {
+): Promise<{ items: Map<string, string>; damaged: number[]; lines: number; whole: number }> => {
   const items = new Map<string, string>();
+  const damaged: number[] = [];
   let lines = 0;
+  let number = 0;
   let whole = 0;
   // Copies of the pieces of the line being read, joined once its end comes (a line longer than a piece, or a file
   // with no line end at all, costs one copy of it, not one a piece).
@@ -145,9 +171,10 @@ const replay = async (
           ? bytes.toString('utf8', start, end)
           : Buffer.concat([...pending, bytes.subarray(start, end)]).toString('utf8');
       pending = [];
+      number += 1;
       if (line !== '') {
         lines += 1;
-        replayLine(line, items);
+        if (!replayLine(line, items) && damaged.length < MAX_DAMAGED_NAMED) damaged.push(number);
       }
       start = end + 1;
       whole = at + start;
@@ -155,7 +182,7 @@ const replay = async (
     if (start < bytes.length) pending.push(Buffer.from(bytes.subarray(start)));
     at += bytes.length;
   }
-  return { items, lines, whole };
+  return { items, damaged, lines, whole };
 };
 
 /**
@@ -179,6 +206,8 @@ export class FileQueueStore implements QueueStore {
   #size = 0;
   #lines = 0;
   readonly #ids = new Set<string | number>();
+  /** The ids the last load gave its lines that are no entry (`damagedItems`): removing one rewrites the journal. */
+  readonly #damaged = new Set<string>();
   /**
    * The buffer lines are encoded into, kept from one write to the next: a queue of 100 000 items is put in some 25
    * calls, and a fresh megabyte for each sat outside the heap until a GC, 16 MiB more peak RSS (`pnpm bench`, queue).
@@ -198,8 +227,8 @@ export class FileQueueStore implements QueueStore {
 
   load(): TE.TaskEither<StorageFailure, readonly StoredItem[]> {
     return this.#attempt('read queue', async () => {
-      const items = await this.#open();
-      return [...items].map(([id, text]) => ({ id, text }));
+      const { items, damaged } = await this.#open();
+      return [...[...items].map(([id, text]) => ({ id, text })), ...damaged];
     });
   }
 
@@ -221,6 +250,12 @@ export class FileQueueStore implements QueueStore {
     return this.#attempt('save queue', async () => {
       const known = ids.filter((id) => this.#ids.delete(idKey(id)));
       if (known.length > 0) await this.#append(known.map((id) => lineOf({ i: id, d: 1 })));
+      // A line that is no entry names no id a removal could name: the journal is rewritten without it (once the
+      // queue has reported it), or, where that cannot be done now, it is reported again at the next load.
+      if (ids.filter((id) => this.#damaged.delete(id)).length > 0) {
+        if (this.#handle === null) await this.#open();
+        await this.#compact(null);
+      }
     });
   }
 
@@ -240,8 +275,11 @@ export class FileQueueStore implements QueueStore {
     };
   }
 
-  /** Opens the journal, creating it empty; reads it whole, and cuts a torn last line off. */
-  async #open(): Promise<Map<string, string>> {
+  /**
+   * Opens the journal, creating it empty; reads it whole, and cuts a torn last line off. Its items, and those that
+   * stand for its lines that are no entry (`damagedItems`).
+   */
+  async #open(): Promise<{ items: Map<string, string>; damaged: StoredItem[] }> {
     await this.close();
     const flags = constants.O_RDWR | constants.O_APPEND;
     let handle: FileHandle;
@@ -265,7 +303,7 @@ export class FileQueueStore implements QueueStore {
           `it is ${size} bytes, more than a queue can be (${maxQueueFileBytes})`,
         );
       }
-      const { items, lines, whole } = await replay(handle, size);
+      const { items, damaged, lines, whole } = await replay(handle, size);
       if (whole < size) {
         await handle.truncate(whole);
         await handle.sync();
@@ -275,9 +313,12 @@ export class FileQueueStore implements QueueStore {
       this.#lines = lines;
       this.#ids.clear();
       for (const id of items.keys()) this.#ids.add(idKey(id));
+      const named = damagedItems(damaged, items);
+      this.#damaged.clear();
+      for (const { id } of named) this.#damaged.add(id);
       if (this.#lines > 2 * this.#ids.size + COMPACT_SLACK || outgrown(items, whole))
         await this.#compact(items);
-      return items;
+      return { items, damaged: named };
     } catch (error) {
       if (this.#handle !== handle) await handle.close();
       throw error;
@@ -331,6 +372,8 @@ export class FileQueueStore implements QueueStore {
     this.#size = (await reopened.value.stat()).size;
     this.#lines = lineCount;
     this.#compactFrom = 0;
+    // The rewrite holds only items: the lines that were no entry are gone.
+    this.#damaged.clear();
   }
 
   /** The compacted journal written to a temp file and renamed over the journal; its count of lines. */

@@ -20,6 +20,15 @@ queueStoreContract('FileQueueStore', async () => {
   return {
     store,
     reopen: async () => open(),
+    // A hand edit that breaks the JSON of the id's lines (their last two characters gone).
+    damage: async (id) => {
+      const lines = (await readFile(path, 'utf8')).split('\n');
+      const prefix = JSON.stringify({ i: id }).slice(0, -1);
+      await writeFile(
+        path,
+        lines.map((line) => (line.startsWith(prefix) ? line.slice(0, -2) : line)).join('\n'),
+      );
+    },
     cleanup: async () => {
       for (const each of opened) await each.close();
       await cleanup();
@@ -81,15 +90,18 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     expect(await readFile(journal(), 'utf8')).not.toContain('torn');
   });
 
-  it('R22: lines that are not entries (garbage, wrong types) are skipped, never a crash', async () => {
+  it('R22, R45: each whole line that is no entry (garbage, wrong types) is loaded as an item no record decodes from, for the queue to report; removing it rewrites the journal without it', async () => {
     await writeFile(
       journal(),
       'garbage\n{"i":1,"t":"x"}\nnull\n[]\n{"i":"ok","t":"fine"}\n{"i":"ok2","t":5}\n',
       { mode: 0o600 },
     );
     const store = new FileQueueStore(journal());
-    expect(await expectRight(store.load())).toEqual([{ id: 'ok', text: 'fine' }]);
+    const damaged = ['1', '2', '3', '4', '6'].map((line) => ({ id: `(journal line ${line})`, text: '' }));
+    expect(await expectRight(store.load())).toEqual([{ id: 'ok', text: 'fine' }, ...damaged]);
+    await expectRight(store.remove(damaged.map((item) => item.id)));
     await store.close();
+    expect(await readFile(journal(), 'utf8')).toBe('{"i":"ok","t":"fine"}\n');
   });
 
   it('R45: a journal of many changes is rewritten to one line an item, atomically, with no temp file left', async () => {
@@ -140,6 +152,7 @@ describe('FileQueueStore on a hostile folder (R31, R33) and after kills (R20, R4
     expect(await expectRight(store.load())).toEqual([
       { id: 'a', text: 'one' },
       { id: 'b', text: 'two' },
+      { id: `(journal line ${2 + 3 * 1024 * 1024})`, text: '' },
     ]);
     await store.close();
     expect(await readFile(journal(), 'utf8')).toBe('{"i":"a","t":"one"}\n{"i":"b","t":"two"}\n');

@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { QueueStore } from '@rdl/core';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +98,36 @@ describe('the Node queue (createQueue over a journal file)', () => {
     expect(sha256(await readFile(target))).toBe(sha256(bodies[0]!));
     await second.close();
     expect(await listDir(dir())).toEqual(['.rdl-queue', 'q0.bin']);
+  });
+
+  it('R45, R22: a journal line whose JSON a hand edit broke is reported (QUEUE_ITEM_INVALID) and its item dropped, the others kept, and the next load is quiet', async () => {
+    const file = join(dir(), '.rdl-queue');
+    const first = createQueue({ file, paused: true });
+    for (const n of [0, 1, 2]) first.add({ url: server.url(`/q${n}.bin`), target: join(dir(), `q${n}.bin`) });
+    await first.ready;
+    await first.flushed();
+    await first.close();
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[1] = lines[1]!.slice(0, -2);
+    await writeFile(file, lines.join('\n'));
+
+    const second = createQueue({ file, paused: true });
+    const notices: string[] = [];
+    second.on('notice', (event) => notices.push(`${event.code}: ${event.message}`));
+    await second.ready;
+    await second.flushed();
+    expect(second.items().map((item) => item.id)).toEqual(['1', '3']);
+    expect(notices).toEqual([
+      'QUEUE_ITEM_INVALID: 1 stored queue item(s) could not be read and were dropped',
+    ]);
+    await second.close();
+
+    const third = createQueue({ file, paused: true });
+    third.on('notice', (event) => notices.push(`${event.code}: ${event.message}`));
+    await third.ready;
+    expect(third.items().map((item) => item.id)).toEqual(['1', '3']);
+    expect(notices).toHaveLength(1);
+    await third.close();
   });
 
   it.each([

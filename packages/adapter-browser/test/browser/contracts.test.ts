@@ -1,4 +1,5 @@
 import { checkpointStoreContract, queueStoreContract, storageContract } from '@rdl/core/testing';
+import { openDB } from 'idb';
 import { IdbCheckpointStore } from '../../src/IdbCheckpointStore.js';
 import { IdbQueueStore } from '../../src/IdbQueueStore.js';
 import { WritableStorage } from '../../src/WritableStorage.js';
@@ -51,6 +52,12 @@ queueStoreContract('IdbQueueStore', async () => {
       const next = new IdbQueueStore({ databaseName });
       opened.push(next);
       return next;
+    },
+    // A value that is not text, as a tamperer (or a bug) would write.
+    damage: async (id) => {
+      const db = await openDB(databaseName, 1);
+      await db.put('items', { not: 'text' }, id);
+      db.close();
     },
     cleanup: async () => {
       for (const store of opened) await store.close();

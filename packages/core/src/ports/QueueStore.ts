@@ -18,7 +18,10 @@ export interface StoredItem {
  *   call gave, whole, never a mix or a prefix (R20). A call with many items may be cut between items.
  * - `put` reads `items` once, in order, while the call runs (the queue encodes each record as it is taken, so that a
  *   call of thousands never holds all their texts at once).
- * - `load` gives the items in no particular order; ids never stored, or removed, are not there.
+ * - `load` gives the items in no particular order; ids never stored, or removed, are not there. An entry the store
+ *   cannot read back (a line of a file that no longer parses, a value that is not text) is given as an item whose
+ *   text is no record, under an id no other item has, so that the queue reports it; a `remove` of that id forgets
+ *   it. Only what a crash cut mid-call (a torn last line) is left out unsaid.
  * - Calls are made one after another (the queue waits for one before the next); `remove` of a missing id and an
  *   empty call succeed. No call throws or rejects.
  */

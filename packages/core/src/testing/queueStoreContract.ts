@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueStore, StoredItem } from '../ports/QueueStore.js';
+import { decodeRecord } from '../rules/queueRecord.js';
 import { expectRight } from './taskEitherAssertions.js';
 
 /** One fresh queue store for one test, and how to open the same storage again (the next process). */
@@ -7,6 +8,11 @@ export interface QueueStoreUnderTest {
   readonly store: QueueStore;
   /** A second store over the same storage, as a process started after this one would open it. */
   readonly reopen: () => Promise<QueueStore>;
+  /**
+   * Damages the stored entry of `id` as its storage can be damaged (a line of a file edited so that it no longer
+   * parses, a value in a database that is not text), with no store open.
+   */
+  readonly damage: (id: string) => Promise<void>;
   readonly cleanup?: () => Promise<void>;
 }
 
@@ -99,6 +105,34 @@ export const queueStoreContract = (name: string, makeStore: () => Promise<QueueS
         expect(loaded).toEqual(
           sorted(Array.from({ length: 300 }, (_, i) => ({ id: `g${i}`, text: `t${i}` }))),
         );
+      }),
+    );
+
+    it(
+      'R45: an entry damaged in storage is loaded as an item whose text is no record (for the queue to report), the others whole; removing its id forgets it',
+      withStore(async ({ store, reopen, damage }) => {
+        await expectRight(
+          store.put([
+            { id: '1', text: 'one' },
+            { id: '2', text: 'two' },
+            { id: '3', text: 'three' },
+          ]),
+        );
+        await store.close?.();
+        await damage('2');
+        const next = await reopen();
+        const loaded = await expectRight(next.load());
+        const kept = loaded.filter((item) => item.id === '1' || item.id === '3');
+        expect(sorted(kept)).toEqual([
+          { id: '1', text: 'one' },
+          { id: '3', text: 'three' },
+        ]);
+        const damaged = loaded.filter((item) => !kept.includes(item));
+        expect(damaged).toHaveLength(1);
+        expect(decodeRecord(damaged[0]!.id, damaged[0]!.text)).toBeNull();
+        await expectRight(next.remove([damaged[0]!.id]));
+        await next.close?.();
+        expect(sorted(await expectRight((await reopen()).load()))).toEqual(kept);
       }),
     );
 

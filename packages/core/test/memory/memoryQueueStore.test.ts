@@ -3,5 +3,5 @@ import { queueStoreContract } from '../../src/testing/queueStoreContract.js';
 
 queueStoreContract('MemoryQueueStore', async () => {
   const store = new MemoryQueueStore();
-  return { store, reopen: async () => store };
+  return { store, reopen: async () => store, damage: async (id) => store.plant(id, '{"version":1,') };
 });
