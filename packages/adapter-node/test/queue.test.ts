@@ -107,9 +107,12 @@ describe('the Node queue (createQueue over a journal file)', () => {
     await first.ready;
     await first.flushed();
     await first.close();
+    // The line of item 2 loses its last two characters.
     const lines = (await readFile(file, 'utf8')).split('\n');
-    lines[1] = lines[1]!.slice(0, -2);
-    await writeFile(file, lines.join('\n'));
+    await writeFile(
+      file,
+      lines.map((line) => (line.startsWith('{"i":"2",') ? line.slice(0, -2) : line)).join('\n'),
+    );
 
     const second = createQueue({ file, paused: true });
     const notices: string[] = [];
@@ -128,6 +131,36 @@ describe('the Node queue (createQueue over a journal file)', () => {
     expect(third.items().map((item) => item.id)).toEqual(['1', '3']);
     expect(notices).toHaveLength(1);
     await third.close();
+  });
+
+  it('R45: an id is never handed out twice for one queue file: the largest, removed, is not given again after a restart, and a journal of before the next id was kept goes on past its stored ids', async () => {
+    const file = join(dir(), '.rdl-queue');
+    const first = createQueue({ file, paused: true });
+    const ids = [0, 1, 2].map(
+      (n) => first.add({ url: server.url(`/q${n}.bin`), target: join(dir(), `q${n}.bin`) }).id,
+    );
+    await first.ready;
+    await first.flushed();
+    first.remove(ids[2]!);
+    await first.close();
+    const second = createQueue({ file, paused: true });
+    await second.ready;
+    expect(second.items().map((item) => item.id)).toEqual(['1', '2']);
+    expect(second.add({ url: server.url('/q2.bin'), target: join(dir(), 'again.bin') }).id).toBe('4');
+    await second.close();
+    // A journal written before: no next-id line.
+    const old = (await readFile(file, 'utf8'))
+      .split('\n')
+      .filter((line) => !line.startsWith('{"i":"next-id"'));
+    await writeFile(file, old.join('\n'));
+    const third = createQueue({ file, paused: true });
+    const notices: unknown[] = [];
+    third.on('notice', (event) => notices.push(event));
+    await third.ready;
+    expect(third.items().map((item) => item.id)).toEqual(['1', '2', '4']);
+    expect(third.add({ url: server.url('/q2.bin'), target: join(dir(), 'more.bin') }).id).toBe('5');
+    await third.close();
+    expect(notices).toEqual([]);
   });
 
   it.each([

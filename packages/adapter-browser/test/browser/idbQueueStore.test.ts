@@ -1,5 +1,6 @@
 import { createQueue, type DownloadFactory, type QueueEvent } from '@rdl/core';
 import { ManualClock } from '@rdl/core/memory';
+import { NEXT_ID_KEY } from '@rdl/core/rules';
 import { expectRight } from '@rdl/core/testing';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,11 +34,12 @@ const plant = async (databaseName: string, key: IDBValidKey, value: unknown) => 
   db.close();
 };
 
+/** The keys of the items in the database (not the queue's next id, `NEXT_ID_KEY`). */
 const keysIn = async (databaseName: string): Promise<IDBValidKey[]> => {
   const db = await openDB(databaseName, 1);
   const keys = await db.getAllKeys('items');
   db.close();
-  return keys;
+  return keys.filter((key) => key !== NEXT_ID_KEY);
 };
 
 /** A queue that starts nothing (paused), so only its store is at work. */
@@ -67,7 +69,9 @@ describe('IdbQueueStore under hostile records', () => {
     await plant(databaseName, '903', 'not json at all');
     await plant(databaseName, 904, null);
 
-    const loaded = await expectRight(freshStore(databaseName).load());
+    const loaded = (await expectRight(freshStore(databaseName).load())).filter(
+      (item) => item.id !== NEXT_ID_KEY,
+    );
     expect(loaded).toHaveLength(6);
     expect(loaded.every((item) => typeof item.id === 'string' && typeof item.text === 'string')).toBe(true);
 
@@ -119,7 +123,9 @@ describe('IdbQueueStore under hostile records', () => {
     await plant(databaseName, [1, 2], claim);
     await plant(databaseName, new Date(0), claim);
 
-    const loaded = await expectRight(freshStore(databaseName).load());
+    const loaded = (await expectRight(freshStore(databaseName).load())).filter(
+      (item) => item.id !== NEXT_ID_KEY,
+    );
     expect(new Set(loaded.map((item) => item.id)).size).toBe(4);
     expect(loaded.filter((item) => item.id === kept.id)).toHaveLength(1);
 
@@ -128,6 +134,24 @@ describe('IdbQueueStore under hostile records', () => {
     await next.flushed();
     expect(next.items().map((item) => [item.id, item.target])).toEqual([[kept.id, 'a.bin']]);
     expect(await keysIn(databaseName)).toEqual([kept.id]);
+  });
+
+  it('R45: an id is never handed out twice for one database: the largest, forgotten, is not given again after a reload', async () => {
+    const databaseName = uniqueFolder('rdl-queue-ids');
+    const first = pausedQueue(freshStore(databaseName));
+    await first.ready;
+    const ids = ['a', 'b', 'c'].map(
+      (name) => first.add({ url: `https://example.test/${name}.bin`, target: `${name}.bin` }).id,
+    );
+    await first.flushed();
+    first.forget(ids[2]!);
+    await first.flushed();
+    await first.close();
+    const next = pausedQueue(freshStore(databaseName));
+    await next.ready;
+    expect(next.items().map((item) => item.id)).toEqual(['1', '2']);
+    expect(next.add({ url: 'https://example.test/d.bin', target: 'd.bin' }).id).toBe('4');
+    await next.close();
   });
 
   it('R45: a database that cannot be opened is a StorageFailure, not a rejection', async () => {

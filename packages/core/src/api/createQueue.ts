@@ -19,9 +19,12 @@ import { parseUrl } from '../model/url.js';
 import type { QueueStore, StoredItem } from '../ports/QueueStore.js';
 import { storedUrl } from '../rules/checkpointUrl.js';
 import {
+  decodeNextId,
   decodeRecord,
+  encodeNextId,
   encodeRecord,
   encodeRecordText,
+  NEXT_ID_KEY,
   numericId,
   type QueueRecord,
   savedOptions,
@@ -399,6 +402,8 @@ class QueueImpl implements Queue {
   readonly #origins = new Origins();
   readonly #gone = new Map<string, Item>();
   #nextId = 1;
+  /** The next id as the store holds it (`NEXT_ID_KEY`): while `#nextId` is past it, the next write stores it first. */
+  #storedNextId = 0;
   #loaded = false;
   #pausedAll: boolean;
   /** Items changed since the last write (`null`: removed; rows keep their own marks), and the write running now. */
@@ -1226,7 +1231,7 @@ class QueueImpl implements Queue {
         const rows = this.#cold.dirtyRows(FLUSH_BATCH).map((row) => [row, this.#cold.id(row)] as const);
         if (rows.length === 0) break;
         for (const [row] of rows) this.#cold.clearDirty(row);
-        this.#storeFailed(await this.#store.put(this.#rowTexts(rows))());
+        this.#storeFailed(await this.#store.put(this.#withNextId(this.#rowTexts(rows)))());
         continue;
       }
       const batch: [string, Item | null][] = [];
@@ -1237,21 +1242,38 @@ class QueueImpl implements Queue {
       for (const [id] of batch) this.#dirty.delete(id);
       const removes = batch.filter(([, item]) => item === null).map(([id]) => id);
       const puts = batch.filter((entry): entry is [string, Item] => entry[1] !== null);
+      // Each record is encoded as the store takes it: a batch's texts are never all held at once. The puts go first,
+      // with the next id ahead of them (alone, when there are only removals): no id is removed from the store before
+      // the store holds an id past it.
+      if (puts.length > 0 || this.#nextId > this.#storedNextId)
+        this.#storeFailed(await this.#store.put(this.#withNextId(this.#encoded(puts)))());
       if (removes.length > 0) this.#storeFailed(await this.#store.remove(removes)());
-      // Each record is encoded as the store takes it: a batch's texts are never all held at once.
-      if (puts.length > 0) this.#storeFailed(await this.#store.put(this.#encoded(puts))());
     }
     this.#flushing = null;
   }
 
   #storeFailed(written: E.Either<{ readonly _tag: string }, void>): void {
     if (E.isRight(written)) return;
+    // What the store holds of the next id is unknown now: the next write stores it again.
+    this.#storedNextId = 0;
     const left = written.left as { _tag: string; message?: string; reason?: string };
     this.#publish({
       type: 'notice',
       code: 'QUEUE_NOT_SAVED',
       message: `the queue could not be saved (${left.message ?? left.reason ?? left._tag}); it goes on in memory`,
     });
+  }
+
+  /**
+   * `items`, led by the next id when the store does not hold it yet (R45): ids are never handed out twice for one
+   * store. First, so that a call cut between its items (the store's contract) never keeps an item without it.
+   */
+  *#withNextId(items: Iterable<StoredItem>): Generator<StoredItem> {
+    if (this.#nextId > this.#storedNextId) {
+      this.#storedNextId = this.#nextId;
+      yield { id: NEXT_ID_KEY, text: encodeNextId(this.#nextId) };
+    }
+    yield* items;
   }
 
   *#encoded(puts: readonly [string, Item][]): Generator<StoredItem> {
@@ -1311,6 +1333,16 @@ class QueueImpl implements Queue {
       for (const {
         item: { id, text },
       } of stored) {
+        if (id === NEXT_ID_KEY) {
+          // Fresh ids are past every id this store was given, removed ones too (a store written before it had no
+          // such item: its ids then start past every stored one). One that does not decode is written again.
+          const next = decodeNextId(text);
+          if (next !== null) {
+            this.#storedNextId = next;
+            if (next > this.#nextId) this.#nextId = next;
+          }
+          continue;
+        }
         const record = decodeRecord(id, text);
         if (record === null) {
           dropped.push(id);
@@ -1333,6 +1365,12 @@ class QueueImpl implements Queue {
         });
         for (const id of dropped) this.#dirty.set(id, null);
       }
+    }
+    // An item added before the load under an id the store had given (one since removed) is a clash too.
+    const clashing = new Set(clashes);
+    for (const item of added) {
+      const n = numericId(item.id);
+      if (!clashing.has(item) && n !== null && n < this.#storedNextId) clashes.push(item);
     }
     for (const item of clashes) {
       // An id handed out before the load that a stored item already has: the added one gets one past every stored

@@ -15,7 +15,10 @@ export interface StoredItem {
  * - `put` stores each item's text, replacing the one stored under its id; `remove` forgets ids. Both are durable
  *   when they resolve (a file fsynced, an IndexedDB transaction complete).
  * - After a crash at any instant, `load` gives for each id either the text it had before the call or the one the
- *   call gave, whole, never a mix or a prefix (R20). A call with many items may be cut between items.
+ *   call gave, whole, never a mix or a prefix (R20). A call with many items may be cut between items: it then keeps
+ *   its first items, in the order given, never a later one without those before it (the queue puts the next id it
+ *   hands out, an item of its own, ahead of the items that use it).
+ * - `put` stores its items in the order given: an id twice in one call keeps its later text.
  * - `put` reads `items` once, in order, while the call runs (the queue encodes each record as it is taken, so that a
  *   call of thousands never holds all their texts at once).
  * - `load` gives the items in no particular order; ids never stored, or removed, are not there. An entry the store

@@ -46,6 +46,36 @@ export const numericId = (id: string): number | null => {
 };
 
 /**
+ * The stored item under which a queue keeps the next id it hands out (R45): its ids are never given twice for one
+ * store, one removed (the largest, say) included, whatever a restart finds stored. No id the queue makes
+ * (`numericId`) is this one.
+ */
+export const NEXT_ID_KEY = 'next-id';
+
+/** The text of the `NEXT_ID_KEY` item: the queue's next id is `next`. */
+export const encodeNextId = (next: number): string =>
+  JSON.stringify({ version: QUEUE_RECORD_VERSION, nextId: next });
+
+/** The next id a `NEXT_ID_KEY` text read back names (untrusted, R22), else `null` (it is then ignored). */
+export const decodeNextId = (text: string): number | null => {
+  if (text.length > 100) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value) || value.version !== QUEUE_RECORD_VERSION) return null;
+  const { nextId } = value;
+  return typeof nextId === 'number' &&
+    Number.isSafeInteger(nextId) &&
+    nextId >= 1 &&
+    nextId <= MAX_QUEUE_ID + 1
+    ? nextId
+    : null;
+};
+
+/**
  * No stored record is read past this many characters (a tampered one could be any size). Any download's options
  * fit well within it: its URLs and headers are bounded (`MAX_URL_CHARS`, `MAX_HEADERS_CHARS`, R30).
  */

@@ -109,6 +109,23 @@ export const queueStoreContract = (name: string, makeStore: () => Promise<QueueS
     );
 
     it(
+      'R45: a put stores its items in the order given: an id twice in one call keeps its later text',
+      withStore(async ({ store, reopen }) => {
+        await expectRight(
+          store.put([
+            { id: 'next-id', text: '1' },
+            { id: 'a', text: 'x' },
+            { id: 'next-id', text: '2' },
+          ]),
+        );
+        expect(sorted(await expectRight((await reopen()).load()))).toEqual([
+          { id: 'a', text: 'x' },
+          { id: 'next-id', text: '2' },
+        ]);
+      }),
+    );
+
+    it(
       'R45: an entry damaged in storage is loaded as an item whose text is no record (for the queue to report), the others whole; removing its id forgets it',
       withStore(async ({ store, reopen, damage }) => {
         await expectRight(

@@ -7,7 +7,7 @@ import type { DownloadPorts } from '../../src/model/download.js';
 import type { DownloadOptions } from '../../src/model/options.js';
 import type { Queue, QueueEvent, QueueOptions } from '../../src/model/queue.js';
 import type { QueueStore } from '../../src/ports/QueueStore.js';
-import { decodeRecord } from '../../src/rules/queueRecord.js';
+import { decodeRecord, encodeNextId, NEXT_ID_KEY } from '../../src/rules/queueRecord.js';
 import { bytesOf, runUntil, type World, world } from '../support/machineHarness.js';
 import { FAST, target, url } from '../support/queueItems.js';
 
@@ -620,7 +620,7 @@ describe('createQueue', () => {
     expect(states.get(c!.id)).toBe('queued');
   });
 
-  it("R45: items added before the load never take a stored item's id: the stored keep theirs, an added one of a stored id gets one past them", async () => {
+  it('R45: items added before the load never take an id the store gave: the stored keep theirs, an added one of a stored id, or of a removed one, gets one past them', async () => {
     const w = world({}, SERVING);
     const store = new MemoryQueueStore();
     const first = rig(w, { paused: true }, store);
@@ -629,18 +629,52 @@ describe('createQueue', () => {
     first.queue.remove('2');
     await first.queue.close();
     const second = rig(w, { paused: true }, store);
-    // Given 1, 2 and 3 before the load; the one of 3 forgotten (its removal must not remove the stored 3).
+    // Given 1, 2 and 3 before the load (2 was removed: never given again); the one of 3 forgotten (its removal must
+    // not remove the stored 3).
     const [early, kept, forgotten] = addAll(second.queue, [5, 6, 7]);
     second.queue.forget(forgotten!.id);
     await second.queue.ready;
     const view = () => second.queue.items().map((item) => `${item.id}:${item.target}`);
-    expect(view()).toEqual([`1:${target(0)}`, `3:${target(2)}`, `4:${target(5)}`, `2:${target(6)}`]);
-    expect([early!.id, kept!.id]).toEqual(['4', '2']);
+    expect(view()).toEqual([`1:${target(0)}`, `3:${target(2)}`, `4:${target(5)}`, `5:${target(6)}`]);
+    expect([early!.id, kept!.id]).toEqual(['4', '5']);
     expect(second.queue.get(early!.id)?.getSnapshot().state).toBe('idle');
     await second.queue.close();
     const third = rig(w, { paused: true }, store);
     await third.queue.ready;
     expect(third.queue.items().map((item) => `${item.id}:${item.target}`)).toEqual(view());
+  });
+
+  it('R45: an id is never handed out twice for one store: the largest removed (stored, or added and removed in one turn) is not given again after a restart; a store with no next id yet goes on past its stored ids', async () => {
+    const w = world({}, SERVING);
+    const store = new MemoryQueueStore();
+    const first = rig(w, { paused: true }, store);
+    await first.queue.ready;
+    const ids = addAll(first.queue, [0, 1, 2, 3]).map((item) => item.id);
+    await first.queue.flushed();
+    first.queue.remove(ids[3]!);
+    await first.queue.close();
+    const second = rig(w, { paused: true }, store);
+    await second.queue.ready;
+    expect(second.queue.items().map((item) => item.id)).toEqual(['1', '2', '3']);
+    const [fifth] = addAll(second.queue, [4]);
+    expect(fifth!.id).toBe('5');
+    // Added and removed before anything was written: only the next id is stored.
+    const [sixth] = addAll(second.queue, [5]);
+    second.queue.remove(sixth!.id);
+    await second.queue.close();
+    expect(store.textOf(sixth!.id)).toBeUndefined();
+    const third = rig(w, { paused: true }, store);
+    await third.queue.ready;
+    expect(addAll(third.queue, [6])[0]!.id).toBe('7');
+    await third.queue.close();
+    // A store written before the next id was kept (or whose next id does not decode): ids go on past the stored.
+    store.plant(NEXT_ID_KEY, 'garbage');
+    const fourth = rig(w, { paused: true }, store);
+    await fourth.queue.ready;
+    expect(fourth.events.filter((event) => event.type === 'notice')).toEqual([]);
+    expect(addAll(fourth.queue, [7])[0]!.id).toBe('8');
+    await fourth.queue.close();
+    expect(store.textOf(NEXT_ID_KEY)).toBe(encodeNextId(9));
   });
 
   it('R45: restore() gives back what was not stored, for items read back after a restart', async () => {
@@ -683,7 +717,7 @@ describe('createQueue', () => {
     expect(store.textOf('evil')).toBeUndefined();
   });
 
-  it('R45: 10 000 adds in one turn are stored in calls of at most 4096 items, and all read back', async () => {
+  it('R45: 10 000 adds in one turn are stored in calls of at most 4096 items (the first with the next id ahead), and all read back', async () => {
     const w = world({}, SERVING);
     const store = new MemoryQueueStore();
     const sizes: number[] = [];
@@ -700,9 +734,10 @@ describe('createQueue', () => {
     await r.queue.ready;
     for (let n = 0; n < 10_000; n++) r.queue.add({ url: url(n), target: target(n) });
     await r.queue.flushed();
-    expect(sizes).toEqual([4096, 4096, 1808]);
+    expect(sizes).toEqual([4097, 4096, 1808]);
     const stored = E.getOrElseW(() => [])(await store.load()());
-    expect(new Set(stored.map((item) => item.id)).size).toBe(10_000);
+    expect(new Set(stored.map((item) => item.id)).size).toBe(10_001);
+    expect(store.textOf(NEXT_ID_KEY)).toBe(encodeNextId(10_001));
   });
 
   it.each([
@@ -796,7 +831,8 @@ describe('createQueue', () => {
     );
     expect(memory.textOf(kept!.id)).toBe(stored);
     const all = await memory.load()();
-    expect(E.isRight(all) && all.right.map((item) => item.id)).toEqual([kept!.id]);
+    expect(E.isRight(all) && all.right.map((item) => item.id)).toEqual([NEXT_ID_KEY, kept!.id]);
+    expect(memory.textOf(NEXT_ID_KEY)).toBe(encodeNextId(2));
   });
 
   it('pauseAll() stops every running item with its checkpoint; resumeAll() finishes them', async () => {
