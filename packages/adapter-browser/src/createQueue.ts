@@ -127,24 +127,24 @@ class WorkerQueue implements BrowserQueue {
   >();
   /** Why the worker is gone, once it is. */
   #ended: string | null = null;
+  /** Whether it went because the page closed the queue (`close()`), not by a fault. */
+  #closed = false;
+  /** Rejects `ready` (nothing once it has resolved). */
+  #notReady: (error: DownloadError) => void = () => {};
 
   constructor(worker: Worker, options: Omit<QueueOptions, 'restore'>, databaseName: string) {
     this.#worker = worker;
     let ready: () => void = () => {};
-    let notReady: (error: DownloadError) => void = () => {};
     this.ready = new Promise((ok, fail) => {
       ready = ok;
-      notReady = fail;
+      this.#notReady = fail;
     });
     this.ready.catch(() => undefined);
     worker.addEventListener('message', ({ data: message }: MessageEvent<FromQueueWorker>) => {
       switch (message.type) {
         case 'alive':
           if (message.lock !== null) {
-            watchWorkerLife(message.lock, () => {
-              this.#end('the queue worker ended');
-              notReady(this.#endedError());
-            });
+            watchWorkerLife(message.lock, () => this.#end('the queue worker ended'));
           }
           return;
         case 'busy':
@@ -171,10 +171,7 @@ class WorkerQueue implements BrowserQueue {
         }
       }
     });
-    worker.addEventListener('error', (event) => {
-      this.#end(`the queue worker failed: ${event.message}`);
-      notReady(this.#endedError());
-    });
+    worker.addEventListener('error', (event) => this.#end(`the queue worker failed: ${event.message}`));
     this.#post({ type: 'open', options, databaseName });
   }
 
@@ -202,14 +199,28 @@ class WorkerQueue implements BrowserQueue {
     this.#call(call).catch(() => undefined);
   }
 
+  /** What a call once the worker is gone gets: after `close()`, core's refusal of an `add` after it. */
   #endedError(): DownloadError {
-    return ioError(this.#ended ?? 'the queue worker ended');
+    return this.#closed
+      ? new DownloadError({
+          _tag: 'InvalidInput',
+          field: 'queue',
+          message: 'closed: a call after close() does nothing',
+        })
+      : ioError(this.#ended ?? 'the queue worker ended');
   }
 
-  #end(why: string): void {
+  /**
+   * The worker is gone: every call waiting for it, and `ready` if it has not resolved (a `close()` before the worker
+   * said it was alive), reject, never a hang; after `close()` as `ERR_ABORTED` (nothing failed), else `ERR_IO`.
+   */
+  #end(why: string, closed = false): void {
     if (this.#ended !== null) return;
     this.#ended = why;
-    for (const { fail } of this.#pending.values()) fail(ioError(why));
+    this.#closed = closed;
+    const error = closed ? new DownloadError({ _tag: 'Aborted' }) : ioError(why);
+    for (const { fail } of this.#pending.values()) fail(error);
+    this.#notReady(error);
     this.#pending.clear();
     this.#listeners.publish({ type: 'notice', code: 'QUEUE_WORKER_ENDED', message: why });
   }
@@ -325,7 +336,7 @@ class WorkerQueue implements BrowserQueue {
 
   close(): void {
     this.#worker.terminate();
-    this.#end('the queue was closed');
+    this.#end('the queue was closed', true);
   }
 }
 

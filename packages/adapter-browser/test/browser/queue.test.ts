@@ -140,6 +140,26 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
     queue.close();
   });
 
+  it('R45, R29: a queue closed before its worker is up rejects ready (ERR_ABORTED), never a hang; calls after close are refused, not a storage error', async () => {
+    const codeOf = (error: unknown) => (isDownloadError(error) ? error.code : String(error));
+    for (const delayMs of [-1, 0, 5]) {
+      const databaseName = uniqueFolder('rdl-queue-early-close');
+      const queue = createQueue({ databaseName });
+      if (delayMs >= 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      queue.close();
+      expect(await queue.ready.then(() => 'ready', codeOf)).toBe('ERR_ABORTED');
+      const idle = await queue.idle().catch((error: unknown) => error);
+      expect(isDownloadError(idle) && [idle.code, idle.failure]).toEqual([
+        'ERR_INVALID_INPUT',
+        { _tag: 'InvalidInput', field: 'queue', message: 'closed: a call after close() does nothing' },
+      ]);
+      expect(
+        await queue.add({ url: `${files}/files/small.bin`, target: 'late.bin' }).then(() => 'added', codeOf),
+      ).toBe('ERR_INVALID_INPUT');
+      await deleteDatabase(databaseName);
+    }
+  });
+
   it('R45: a paused item stays paused while the others finish, and resumes to a byte-exact file', async () => {
     const databaseName = uniqueFolder('rdl-queue-unit');
     const folder = uniqueFolder('paused');
