@@ -133,8 +133,13 @@ const headerMap = (value: unknown): Check<Readonly<Record<string, string>>> => {
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
     if (!TOKEN.test(name)) return invalid('headers', `invalid header name ${JSON.stringify(name)}`);
-    const reserved = RESERVED_HEADERS[name.toLowerCase()];
-    if (reserved !== undefined) return invalid('headers', `rdl sets ${name} itself: ${reserved}`);
+    // Its own fields only: `constructor` or `toString` is a header name like any other, not Object's. `__proto__`
+    // is refused by name: every record of headers on the way would take it for their prototype and drop it unsaid.
+    const key = name.toLowerCase();
+    if (Object.hasOwn(RESERVED_HEADERS, key)) {
+      return invalid('headers', `rdl sets ${name} itself: ${RESERVED_HEADERS[key]}`);
+    }
+    if (key === '__proto__') return invalid('headers', 'a header named __proto__ cannot be sent');
     if (typeof v !== 'string' || /[\r\n\0]/.test(v)) {
       return invalid('headers', `header ${name} must be a string without line breaks`);
     }

@@ -97,6 +97,20 @@ describe('resolveOptions', () => {
     expect(field({ ...base, url })).toBe(expected);
   });
 
+  it('R30: headers named as Object.prototype fields (constructor, toString) are taken as any other; __proto__ is refused by name', () => {
+    const r = resolveOptions({ ...base, headers: { constructor: 'c', toString: 't', hasOwnProperty: 'h' } });
+    expect(E.isRight(r) && r.right.headers).toEqual({ constructor: 'c', toString: 't', hasOwnProperty: 'h' });
+    const proto = resolveOptions({
+      ...base,
+      headers: JSON.parse('{"__proto__": "x"}') as Record<string, string>,
+    });
+    expect(E.isLeft(proto) && proto.left).toEqual({
+      _tag: 'InvalidInput',
+      field: 'headers',
+      message: 'a header named __proto__ cannot be sent',
+    });
+  });
+
   it('R30: a bad headUrl, target or onChange is refused', () => {
     expect(field({ ...base, headUrl: 'mailto:x@y' })).toBe('headUrl');
     expect(field({ ...base, target: '' })).toBe('target');
