@@ -221,6 +221,19 @@ describe('downloadMachine (transition, no effects)', () => {
     // A cancel asked meanwhile still deletes the files.
     const [cancelled] = step(stopping, { type: 'CANCEL' });
     expect(end(cancelled, { _tag: 'Fail', failure: io })[0].value).toBe('cancelling');
+    // And so does one asked once it fails, while the file is being released: never a failure that keeps them.
+    const [cancelledLate] = step(failing, { type: 'CANCEL' });
+    expect(step(cancelledLate, done('release', { _tag: 'Released' }))[0].value).toBe('cancelling');
+  });
+
+  it('R24, R19: a cancel while a failure with nothing durable deletes its files ends cancelled, not failed', () => {
+    const { snapshot } = downloadingFrom(null, 0);
+    const io = { _tag: 'IoError', message: 'write: EIO' } as const;
+    const [failing] = end(snapshot, { _tag: 'Fail', failure: io }, 0);
+    expect(failing.value).toEqual({ failing: 'discarding' });
+    const [cancelled] = step(failing, { type: 'CANCEL' });
+    expect(step(cancelled, done('discard', { _tag: 'Discarded' }))[0].value).toBe('cancelled');
+    expect(step(failing, done('discard', { _tag: 'Discarded' }))[0].value).toBe('failed');
   });
 
   it('R24: cancel while stopping for a pause wins, and ends in cancelled', () => {

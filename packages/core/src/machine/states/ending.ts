@@ -107,21 +107,33 @@ export const endingStates = {
 
   /**
    * Close the part file (the lock goes with it). What is durable stays for a later start (R24); a failure with
-   * nothing durable leaves nothing behind: the part file and any checkpoint of this run are deleted (R19).
+   * nothing durable leaves nothing behind: the part file and any checkpoint of this run are deleted (R19). A cancel
+   * asked meanwhile (after a pause whose save failed, say) is still one: the files are deleted, and it ends cancelled.
    */
   failing: machineSetup.createStateConfig({
     initial: 'choosing',
+    on: { CANCEL: { actions: 'intendCancel' } },
     states: {
       choosing: {
         always: [{ guard: 'leavesNothing', target: 'discarding' }, { target: 'releasing' }],
       },
       releasing: {
         invoke: { src: 'release', input: ({ context }) => ({ target: context.options.target }) },
-        on: { 'release.*': '#download.failed' },
+        on: {
+          'release.*': [
+            { guard: 'cancelIntended', target: '#download.cancelling' },
+            { target: '#download.failed' },
+          ],
+        },
       },
       discarding: {
         invoke: { src: 'discard', input: ({ context }) => ({ target: context.options.target }) },
-        on: { 'discard.*': '#download.failed' },
+        on: {
+          'discard.*': [
+            { guard: 'cancelIntended', target: '#download.cancelled' },
+            { target: '#download.failed' },
+          ],
+        },
       },
     },
   }),
