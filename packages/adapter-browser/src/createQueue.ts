@@ -8,7 +8,7 @@ import {
   type QueueOptions,
   type QueueSummary,
 } from '@rdl/core';
-import { Listeners, ownOptions } from '@rdl/core/adapter';
+import { Listeners, readOptions } from '@rdl/core/adapter';
 import { MemoryQueueStore } from '@rdl/core/memory';
 import { rateLimit } from '@rdl/core/rules';
 import { browserClock } from './browserClock.js';
@@ -88,7 +88,14 @@ const applied = (item: QueueItem, event: QueueEvent): QueueItem => {
  * without it after a reload (core's `restore` hook is a function, which cannot reach the worker).
  */
 export const createQueue = (options: BrowserQueueOptions = {}): BrowserQueue => {
-  const { databaseName = 'rdl-queue', worker: makeWorker = defaultWorker, ...given } = ownOptions(options);
+  const { databaseName, makeWorker, given } = readOptions(
+    options,
+    ({ databaseName = 'rdl-queue', worker: makeWorker = defaultWorker, ...given }) => ({
+      databaseName,
+      makeWorker,
+      given,
+    }),
+  );
   const queueOptions = {
     ...given,
     maxConnectionsPerOrigin: given.maxConnectionsPerOrigin ?? BROWSER_CONNECTIONS_PER_ORIGIN,

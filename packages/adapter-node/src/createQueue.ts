@@ -5,7 +5,7 @@ import {
   type QueueOptions,
   type QueueStore,
 } from '@rdl/core';
-import { ownOptions } from '@rdl/core/adapter';
+import { readOptions } from '@rdl/core/adapter';
 import { createBoundDownload, nodePorts } from './createDownload.js';
 import { FileQueueStore } from './FileQueueStore.js';
 import { NodeHttp } from './NodeHttp.js';
@@ -23,14 +23,13 @@ export interface NodeQueueOptions extends QueueOptions {
 }
 
 /**
- * The queue's own fields and core's, read once (R30, `ownOptions`): options that are no object or cannot be read
+ * The queue's own fields and core's, read once (R30, `readOptions`): options that are no object or cannot be read
  * are core's `DownloadError`, never a raw `TypeError`; core checks the rest.
  */
 const takenApart = (
   options: NodeQueueOptions,
 ): { file: string | undefined; store: QueueStore | undefined; queueOptions: QueueOptions } => {
-  const { file, store, ...queueOptions } = ownOptions(options);
-  return { file, store, queueOptions };
+  return readOptions(options, ({ file, store, ...queueOptions }) => ({ file, store, queueOptions }));
 };
 
 /**

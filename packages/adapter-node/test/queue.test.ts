@@ -185,4 +185,25 @@ describe('the Node queue (createQueue over a journal file)', () => {
       );
     },
   );
+
+  it('R45, R30: a file given by a getter of a class, or by a prototype, is the journal all the same, never a queue kept in memory unsaid', async () => {
+    class Settings {
+      readonly paused = true;
+      constructor(private readonly folder: string) {}
+      get file(): string {
+        return join(this.folder, 'by-getter.rdl-queue');
+      }
+    }
+    const inherited: unknown = Object.create({ file: join(dir(), 'by-prototype.rdl-queue'), paused: true });
+    for (const options of [new Settings(dir()), inherited]) {
+      const queue = createQueue(options as never);
+      queue.add({ url: server.url('/never.bin'), target: join(dir(), 'never.bin') });
+      await queue.flushed();
+      await queue.close();
+    }
+    expect((await listDir(dir())).filter((name) => name.endsWith('.rdl-queue')).sort()).toEqual([
+      'by-getter.rdl-queue',
+      'by-prototype.rdl-queue',
+    ]);
+  });
 });
