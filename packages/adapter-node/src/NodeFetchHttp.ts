@@ -103,7 +103,7 @@ export class NodeFetchHttp implements HttpPort {
           });
         } catch (error) {
           done();
-          return E.left(failureOf(error, request.signal));
+          return E.left(failureOf(error, request.signal, url));
         }
         const stream = response.body as Readable | null;
         // Its place is free once the body closed, read or not (node frees its socket then too).
@@ -165,16 +165,37 @@ export class NodeFetchHttp implements HttpPort {
   }
 }
 
-const failureOf = (error: unknown, signal: AbortSignalLike): HttpFailure => {
+/**
+ * What `fetch` of `url` failed with. A TLS refusal is looked for in an https request only, and in the socket's own
+ * error (`socketErrorOf`), never in text that holds the URL: a redirect to `http://host:1/:error:0A:x:y:certificate
+ * required:` is a refused connection, not a TLS refusal of the server's wording (R25, R37).
+ */
+const failureOf = (error: unknown, signal: AbortSignalLike, url: string): HttpFailure => {
   if (signal.aborted || (error as { name?: unknown } | null)?.name === 'AbortError')
     return { _tag: 'Aborted' };
   const message = error instanceof Error ? error.message : String(error);
-  const refusal = tlsRefusalOf(error);
+  const refusal = new URL(url).protocol === 'https:' ? tlsRefusalOf(socketErrorOf(error)) : null;
   if (refusal !== null) return { _tag: 'TlsError', message: refusal };
   // llhttp's codes: the answer breaks HTTP/1.1, and would be the same if asked again (R36).
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('HPE_')) return { _tag: 'BadResponse', reason: message };
   return { _tag: 'NetworkError', message };
+};
+
+/** What node-fetch writes before the socket's message: `request to <URL> failed, reason: ` (a URL holds no space). */
+const FETCH_ERROR_PREFIX = /^request to \S* failed, reason: /;
+
+/**
+ * The socket's error a node-fetch `FetchError` of type `system` stands for, as far as node-fetch keeps it (it keeps
+ * no `cause`): its code, and its message without the URL node-fetch writes before it. Any other error as it is.
+ */
+const socketErrorOf = (error: unknown): unknown => {
+  if (!(error instanceof Error) || (error as { type?: unknown }).type !== 'system') return error;
+  const prefix = FETCH_ERROR_PREFIX.exec(error.message);
+  return {
+    code: (error as { code?: unknown }).code,
+    message: prefix === null ? '' : error.message.slice(prefix[0].length),
+  };
 };
 
 /**

@@ -133,6 +133,13 @@ describe('NodeHttp over https', () => {
     http.close();
   });
 
+  it('R37: node-fetch’s refusal of the certificate is its reason alone, without the URL and its signature', async () => {
+    const http = new NodeFetchHttp();
+    const { result } = await requestWith(http, `${origin('localhost')}/f?X-Amz-Signature=TOPSECRET`);
+    expect(E.isLeft(result) && result.left).toEqual({ _tag: 'TlsError', message: 'self-signed certificate' });
+    http.close();
+  });
+
   it('R30: tls options Node cannot make a TLS context of are refused when the transport is made, ERR_INVALID_INPUT', () => {
     for (const tls of [
       { ciphers: 'NOPE-NOT-A-CIPHER' },
