@@ -1,3 +1,5 @@
+import { escapeControls } from './cli/render/escapeControls.js';
+
 /**
  * The codes Node gives a TLS handshake refused by certificate verification: OpenSSL's X509 verify results it has a
  * name for, its own name check, and `UNSPECIFIED`, which it gives every verify result it has no name for (a
@@ -57,7 +59,8 @@ const OPENSSL_LINE = /:error:[0-9A-F]+:[^:\n]*:[^:\n]*:([^:\n]+):/;
  * a timeout, a refused connection): a certificate that verification refused (its message, as Node gives it), or a
  * handshake OpenSSL failed (an https:// URL to a plain-HTTP port, no TLS version in common, a client certificate
  * the server asks for, even after the handshake, as TLS 1.3 does), shown by OpenSSL's reason rather than its whole
- * error line. Looks through a few levels of `cause`; node-fetch's `FetchError` copies the socket's code and message.
+ * error line. Its control characters are escaped (`escapeControls`, R29, R38): a certificate's name is the server's
+ * text, and Node quotes it in its message (`… is not cert's CN: …`), a newline or an ESC as it is. Looks through a few levels of `cause`; node-fetch's `FetchError` copies the socket's code and message.
  *
  * `unverified`: the socket had refused the peer's certificate (`authorizationError`) when the error came, before
  * its handshake ended: a verify result under a code Node may add later is still one.
@@ -68,7 +71,8 @@ export const tlsRefusalOf = (error: unknown, unverified = false): string | null 
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
     const { code, cause, message, reason } = current as Record<string, unknown>;
     const text = typeof message === 'string' ? message : '';
-    if ((depth === 0 && unverified) || (typeof code === 'string' && CERTIFICATE_CODES.has(code))) return text;
+    if ((depth === 0 && unverified) || (typeof code === 'string' && CERTIFICATE_CODES.has(code)))
+      return escapeControls(text);
     const said =
       typeof code === 'string' && code.startsWith('ERR_SSL_') && typeof reason === 'string'
         ? reason
@@ -82,5 +86,5 @@ export const tlsRefusalOf = (error: unknown, unverified = false): string | null 
 
 const withHint = (reason: string): string => {
   const hint = HINTS.find(([part]) => reason.includes(part))?.[1];
-  return hint === undefined ? reason : `${reason} (${hint})`;
+  return escapeControls(hint === undefined ? reason : `${reason} (${hint})`);
 };

@@ -14,7 +14,7 @@ import { NodeHttp } from '../src/NodeHttp.js';
 import { generateBytes } from './support/faultServer.js';
 import { readAll, requestWith, right } from './support/httpContract.js';
 import { type Refusal, useRefusingTlsServers } from './support/refusingTlsServers.js';
-import { selfSigned } from './support/selfSigned.js';
+import { selfSigned, selfSignedSubject } from './support/selfSigned.js';
 import { makeTempDir } from './support/tempDir.js';
 
 /**
@@ -138,6 +138,31 @@ describe('NodeHttp over https', () => {
     const { result } = await requestWith(http, `${origin('localhost')}/f?X-Amz-Signature=TOPSECRET`);
     expect(E.isLeft(result) && result.left).toEqual({ _tag: 'TlsError', message: 'self-signed certificate' });
     http.close();
+  });
+
+  it('R29, R38: a certificate refused for a name of a newline and an ESC is a TlsError of one line, those escaped, in NodeHttp and NodeFetchHttp', async () => {
+    const hostile = await selfSignedSubject(tempDir, 'hostile', '/CN=evil\nrdl: saved x \u001b[31mX');
+    const other = createServer({ key: hostile.key, cert: hostile.cert }, (_request, response) =>
+      response.end(),
+    );
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const { port } = other.address() as AddressInfo;
+    try {
+      for (const http of [
+        new NodeHttp({ tls: { ca: hostile.cert } }),
+        new NodeFetchHttp({ tls: { ca: hostile.cert } }),
+      ]) {
+        const { result } = await requestWith(http, `https://localhost:${port}/f`);
+        expect(E.isLeft(result) && result.left).toEqual({
+          _tag: 'TlsError',
+          message:
+            "Hostname/IP does not match certificate's altnames: Host: localhost. is not cert's CN: evil\\u000ardl: saved x \\u001b[31mX",
+        });
+        http.close();
+      }
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 
   it('R30: tls options Node cannot make a TLS context of are refused when the transport is made, ERR_INVALID_INPUT', () => {

@@ -39,6 +39,15 @@ describe('tlsRefusalOf', () => {
       expect(tlsRefusalOf(Object.assign(withCode('ERR_SSL_X'), { reason }))).toBeNull();
   });
 
+  it('R29, R38: the refusal is one line, its control characters escaped, a certificate’s message or OpenSSL’s reason', () => {
+    expect(tlsRefusalOf(withCode('ERR_TLS_CERT_ALTNAME_INVALID', "cert's CN: a\nb\u001b[31m"))).toBe(
+      "cert's CN: a\\u000ab\\u001b[31m",
+    );
+    expect(tlsRefusalOf(Object.assign(withCode('ERR_SSL_X'), { reason: 'odd\u009breason' }))).toBe(
+      'odd\\u009breason',
+    );
+  });
+
   it('R25: looks through a wrapping error’s cause; a cycle of causes ends', () => {
     const wrapped = Object.assign(new Error('request failed'), {
       cause: withCode('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),

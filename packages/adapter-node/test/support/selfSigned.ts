@@ -51,6 +51,17 @@ export const selfSigned = async (dir: string, name?: string): Promise<SelfSigned
   return { key: await readFile(keyFile), cert: await readFile(certFile), certFile };
 };
 
+/**
+ * Makes a self-signed certificate of `subject` and no subjectAltName in `dir`, its files named after `name`: Node
+ * checks a host against its CN then, and quotes the CN when it does not match.
+ */
+export const selfSignedSubject = async (dir: string, name: string, subject: string): Promise<SelfSigned> => {
+  const keyFile = join(dir, `${name}.key.pem`);
+  const certFile = join(dir, `${name}.cert.pem`);
+  await newSelfSigned(keyFile, certFile, subject, []);
+  return { key: await readFile(keyFile), cert: await readFile(certFile), certFile };
+};
+
 /** A certificate for `localhost` and 127.0.0.1 signed by a CA of its own, whose PEM is `ca`. */
 export interface CaSigned {
   readonly key: Buffer;
