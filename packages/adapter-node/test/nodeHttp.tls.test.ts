@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createAbortHandle } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +198,44 @@ describe('NodeHttp over https', () => {
       );
     }
     new NodeHttp({ tls: { ca: [ca, ca.toString()] } }).close();
+  });
+
+  it('R30: a ca of OpenSSL’s TRUSTED CERTIFICATE (openssl x509 -trustout) or X509 CERTIFICATE blocks is trusted, as Node reads it, in tls.ca and --cacert; garbage in such a block is still refused', async () => {
+    const trustedFile = join(tempDir, 'trusted.pem');
+    await promisify(execFile)('/usr/bin/openssl', [
+      'x509',
+      '-in',
+      certFile,
+      '-trustout',
+      '-addtrust',
+      'serverAuth',
+      '-out',
+      trustedFile,
+    ]);
+    const trusted = await readFile(trustedFile, 'utf8');
+    expect(trusted).toMatch(/^-----BEGIN TRUSTED CERTIFICATE-----\n/);
+    const x509 = ca.toString().replace(/(BEGIN|END) CERTIFICATE/g, '$1 X509 CERTIFICATE');
+    for (const pem of [trusted, x509, `${ca}${trusted}`]) {
+      const http = new NodeHttp({ tls: { ca: pem } });
+      const { result } = await requestWith(http, `${origin('localhost')}/f`, {}, 'HEAD');
+      expect(right(result).status).toBe(200);
+      http.close();
+    }
+    const garbage = GARBAGE_PEM.replace(/CERTIFICATE/g, 'TRUSTED CERTIFICATE');
+    expect(() => new NodeHttp({ tls: { ca: garbage } })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_INPUT',
+        message: 'invalid tls: ca holds no valid certificate',
+      }),
+    );
+    const target = join(tempDir, 'trusted.bin');
+    const viaFlag = await runLauncher(
+      launcher,
+      [`${origin('localhost')}/f`, '-o', target, '--quiet', '--cacert', trustedFile],
+      {},
+    );
+    expect(viaFlag.code).toBe(0);
+    expect((await readFile(target)).equals(body)).toBe(true);
   });
 
   it('R25: tls options Node refuses only as it connects are a TlsError at each request, not retried, and give the connection’s place back: no request past maxConnectionsPerOrigin waits', async () => {
