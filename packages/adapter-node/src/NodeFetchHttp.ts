@@ -168,12 +168,13 @@ export class NodeFetchHttp implements HttpPort {
 /**
  * What `fetch` of `url` failed with. A TLS refusal is looked for in an https request only, and in the socket's own
  * error (`socketErrorOf`), never in text that holds the URL: a redirect to `http://host:1/:error:0A:x:y:certificate
- * required:` is a refused connection, not a TLS refusal of the server's wording (R25, R37).
+ * required:` is a refused connection, not a TLS refusal of the server's wording (R25, R37). No message holds the URL.
  */
 const failureOf = (error: unknown, signal: AbortSignalLike, url: string): HttpFailure => {
   if (signal.aborted || (error as { name?: unknown } | null)?.name === 'AbortError')
     return { _tag: 'Aborted' };
-  const message = error instanceof Error ? error.message : String(error);
+  // Without the URL node-fetch writes in it: a signature of a presigned URL is a secret (R37).
+  const message = (error instanceof Error ? error.message : String(error)).replace(FETCH_ERROR_PREFIX, '');
   const refusal = new URL(url).protocol === 'https:' ? tlsRefusalOf(socketErrorOf(error)) : null;
   if (refusal !== null) return { _tag: 'TlsError', message: refusal };
   // llhttp's codes: the answer breaks HTTP/1.1, and would be the same if asked again (R36).

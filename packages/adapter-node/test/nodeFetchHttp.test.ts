@@ -30,4 +30,17 @@ describe('NodeFetchHttp failures', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('R37: a network error of a presigned URL says why, without the URL and its signature', async () => {
+    const http = new NodeFetchHttp();
+    try {
+      const { result } = await requestWith(http, 'http://127.0.0.1:1/f.bin?X-Amz-Signature=TOPSECRET');
+      expect(E.isLeft(result) && result.left).toMatchObject({
+        _tag: 'NetworkError',
+        message: expect.stringMatching(/^connect ECONNREFUSED 127\.0\.0\.1:1$/),
+      });
+    } finally {
+      http.close();
+    }
+  });
 });
