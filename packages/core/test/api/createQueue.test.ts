@@ -87,6 +87,27 @@ describe('createQueue', () => {
     for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
   });
 
+  it('R39: a queue listener that throws on every event (and an item listener) changes nothing: every file exact, the throws told', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 4, 20_000);
+    const r = rig(w, { concurrency: 2 });
+    r.queue.subscribe(() => {
+      throw new Error('a broken bar');
+    });
+    for (const type of ['added', 'started', 'progress', 'done', 'idle'] as const)
+      r.queue.on(type, () => {
+        throw new Error(`on ${type}`);
+      });
+    const downloads = addAll(r.queue, range(4));
+    downloads[0]!.subscribe(() => {
+      throw new Error('an item listener');
+    });
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ total: 4, done: 4, failed: 0 });
+    for (const [n, content] of contents) expect(w.storage.fileOf(target(n))).toEqual(content);
+    expect(r.events.some((event) => event.type === 'notice' && event.code === 'LISTENER_FAILED')).toBe(true);
+  });
+
   it('starts items in the order of their positions, and move() changes it (aria2 changePosition)', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 5, 5_000);
