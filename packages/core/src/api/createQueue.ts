@@ -911,6 +911,9 @@ class QueueImpl implements Queue {
         ? error
         : new DownloadError({ _tag: 'InvalidInput', field: 'options', message: String(error) });
       item.finished = false;
+      // The run is over and its file did not take its name (a rename that failed, say): a checkpoint kept for a kill
+      // in between counts nothing now; kept, it would adopt whatever file sits at the target later (R34, R45).
+      item.kept = null;
       if (failure.code === 'ERR_CANCELLED' && intent === 'remove') {
         item.outcome?.reject(failure);
         this.#forget(item);
@@ -918,8 +921,6 @@ class QueueImpl implements Queue {
         return;
       }
       if (failure.code === 'ERR_CANCELLED') {
-        // Its part file and checkpoint are deleted: nothing of this run is left to adopt.
-        item.kept = null;
         this.#setState(item, 'cancelled');
         item.outcome?.reject(failure);
         this.#publish({ type: 'cancelled', id: item.id });

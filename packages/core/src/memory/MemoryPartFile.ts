@@ -67,8 +67,14 @@ export class MemoryPartFile implements PartFile {
     });
   }
 
+  /** As `FsPartFile.commit`: the handle ends, and its lock goes, whether the rename is done or fails (R23). */
   commit(): TaskEither<StorageFailure, void> {
-    return this.#run('commit', () => {
+    return this.#guard(() => {
+      const fault = this.#volume.takeFault('commit');
+      if (fault !== null) {
+        this.#end('closed');
+        return E.left(fault.failure);
+      }
       this.#volume.commit(this.#target);
       this.#end('committed');
       return E.right(undefined);

@@ -557,6 +557,27 @@ describe('createQueue', () => {
     expect(stored?.checkpoint).toBeUndefined();
   });
 
+  it('R34, R45: a rename that failed drops the checkpoint its record kept: a resume after the part file went fetches the file, never adopts the one of that size at the target', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 1, 1_000);
+    const store = new MemoryQueueStore();
+    // An older file of the same size sits at the target; the rename over it is refused (a file in use).
+    w.storage.putFile(target(0), bytesOf(1_000, 99));
+    w.storage.failNext('commit', { _tag: 'PermissionDenied', message: 'rename refused (file in use)' });
+    const r = rig(w, {}, store);
+    const [item] = addAll(r.queue, [0], { checkpointIntervalMs: 60_000 });
+    expect(await idleOf(r)).toMatchObject({ failed: 1 });
+    await r.queue.flushed();
+    expect(store.textOf(item!.id)).not.toContain('"checkpoint"');
+    // The failed rename let go of the target (R23): the user deletes the part file it left, and resumes.
+    expect(E.isRight(await w.ports.storage.remove(target(0))())).toBe(true);
+    const asked = w.server.requests.length;
+    r.queue.resume(item!.id);
+    expect(await idleOf(r)).toMatchObject({ done: 1 });
+    expect(w.server.requests.length).toBeGreaterThan(asked);
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+  });
+
   it('R45, R19, R21: a kill after the kept checkpoint but before the rename never adopts another file of the same size at the target', async () => {
     const w = world({}, SERVING);
     const contents = publishFiles(w, 1, 1_000);
