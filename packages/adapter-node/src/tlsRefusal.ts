@@ -1,4 +1,4 @@
-import { escapeControls } from './cli/render/escapeControls.js';
+import { escapeControls } from './escapeControls.js';
 
 /**
  * The codes Node gives a TLS handshake refused by certificate verification: OpenSSL's X509 verify results it has a

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand, usage } from '../src/cli/args.js';
 import { parseInputFile } from '../src/cli/inputFile.js';
 import { defaultFileName, fallbackFileName, resolveOutputPath } from '../src/cli/outputPath.js';
-import { printable } from '../src/cli/render/escapeControls.js';
 import { resumeCommand, shellWord } from '../src/cli/resumeCommand.js';
+import { printable } from '../src/escapeControls.js';
 import { runCliInProcess } from './support/cliInProcess.js';
 
 const url = 'https://example.test/files/data.bin';

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatJsonLine } from '../src/cli/json.js';
-import { escapeControls, redactUrls, writeLines } from '../src/cli/render/escapeControls.js';
+import { escapeControls, redactUrls, writeLines } from '../src/escapeControls.js';
 
 const controls = [
   ...Array.from({ length: 0x20 }, (_, i) => i),

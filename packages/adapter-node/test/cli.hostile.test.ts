@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CheckpointStore } from '@rdl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escapeControls } from '../src/cli/render/escapeControls.js';
+import { escapeControls } from '../src/escapeControls.js';
 import { checkpointPathOf, FileCheckpointStore } from '../src/FileCheckpointStore.js';
 import { type CliRun, runCliInProcess } from './support/cliInProcess.js';
 import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';

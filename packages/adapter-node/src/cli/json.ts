@@ -1,7 +1,7 @@
 import type { DownloadError, DownloadEvent, DownloadFailure } from '@rdl/core';
 import { describeFailure, failureCode } from '@rdl/core';
+import { escapeControls, redactUrls } from '../escapeControls.js';
 import { checkName } from './render/checkName.js';
-import { escapeControls, redactUrls } from './render/escapeControls.js';
 
 /** The lines `--json` prints, one object each, in the shape the command documents. */
 export type JsonLine =

@@ -1,7 +1,7 @@
 import { redactSignatures, withoutUserinfo } from '@rdl/core/rules';
+import { hasControl } from '../escapeControls.js';
 import { booleanShorts, valuedFlags } from './args.js';
 import { withSchemeAssumed } from './quotedValue.js';
-import { hasControl } from './render/escapeControls.js';
 
 /** One character inside `$'…'`: a control as the octal escapes of its UTF-8 bytes, `'` and `\` escaped. */
 const ansiC = (char: string): string => {

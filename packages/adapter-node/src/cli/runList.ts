@@ -4,6 +4,7 @@ import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem }
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import { CROSS_ORIGIN_HEADERS, storedUrl } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
+import { writeLines } from '../escapeControls.js';
 import { acquireLock, releaseLock, releaseLockSync } from '../fileLock.js';
 import { toStorageFailure } from '../fsFailure.js';
 import { sweepStaleTemps } from '../staleTemps.js';
@@ -14,7 +15,6 @@ import { listProblemsText } from './listProblems.js';
 import { type ListTarget, listTargets } from './listTargets.js';
 import type { CliEnvironment } from './main.js';
 import { MAX_TIME_CODE, maxTimeMessage, PAUSE_GRACE_MS } from './maxTime.js';
-import { writeLines } from './render/escapeControls.js';
 import {
   jsonListReporter,
   type ListFailure,

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
 import type { DownloadEvent, Progress, QueueSummary } from '@rdl/core';
 import type cliProgress from 'cli-progress';
+import { escapeControls, printable, writeLines } from '../../escapeControls.js';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
 import { barLine, columnsOf, type LinePart } from './barLine.js';
-import { escapeControls, printable, writeLines } from './escapeControls.js';
 import { messages } from './messages.js';
 import type { Output } from './reporter.js';
 import { formatBytes, formatPercent, formatRate } from './units.js';

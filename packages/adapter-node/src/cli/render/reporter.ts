@@ -1,6 +1,6 @@
 import type { DownloadEvent, Progress } from '@rdl/core';
+import { writeLines } from '../../escapeControls.js';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
-import { writeLines } from './escapeControls.js';
 import { messages } from './messages.js';
 import { ProgressBar } from './progress.js';
 
