@@ -20,12 +20,18 @@ const sha256 = async (bytes: BufferSource): Promise<string> =>
     .map((b) => b.toString(16).padStart(2, '0'))
     .join('');
 
-/** Sets the quota of this page's origin through the DevTools protocol; without `bytes`, back to the browser's own. */
-const setQuota = (bytes?: number) =>
-  cdp().send('Storage.overrideQuotaForOrigin', {
+/**
+ * Sets the quota of this page's origin through the DevTools protocol so that `room` bytes are left over what the
+ * origin holds now (the test files before this one leave OPFS files and databases behind); without `room`, back to
+ * the browser's own.
+ */
+const setQuota = async (room?: number): Promise<void> => {
+  const usage = room === undefined ? 0 : ((await navigator.storage.estimate()).usage ?? 0);
+  await cdp().send('Storage.overrideQuotaForOrigin', {
     origin: location.origin,
-    ...(bytes === undefined ? {} : { quotaSize: bytes }),
+    ...(room === undefined ? {} : { quotaSize: usage + room }),
   });
+};
 
 /** The data requests the first server saw of `medium.bin`, each as the byte it started at. */
 const mediumStarts = async (): Promise<number[]> =>
@@ -110,7 +116,7 @@ describe('the origin quota, used up while writing (R19, R40)', () => {
   it('R19, R40: an OPFS download the quota cuts short fails ERR_QUOTA_EXCEEDED, never done with a short file; with room again it resumes to the right file', async () => {
     await control({ reset: true });
     const target = `${uniqueFolder('quota-full')}.bin`;
-    // The origin may hold 3 MiB, the file is 8 MiB. Chromium's estimate does not tell it (R40 lets the GET go):
+    // The origin may hold 3 MiB more, the file is 8 MiB. Chromium's estimate does not tell it (R40 lets the GET go):
     // the writes are what meet the quota.
     await setQuota(3 * 1048576);
     try {
