@@ -321,7 +321,7 @@ describe('createWorkerDownload when its worker dies', () => {
     expect(isDownloadError(error) && error.message).toMatch(/the download worker ended$/);
     expect(download.getSnapshot().state).toBe('failed');
     await control({ reset: true });
-    await removeOpfsEntry(target);
+    await removeOpfsEntry(`${target}.part`);
   });
 });
 

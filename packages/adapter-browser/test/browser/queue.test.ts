@@ -178,6 +178,7 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
     const bytes = new Uint8Array(await (await getDownloadedFile(`${folder}-1.bin`)).arrayBuffer());
     expect(bytes).toEqual(SMALL);
     queue.close();
+    for (const name of ['1', '2']) await removeDownloadedFile(`${folder}-${name}.bin`);
     await deleteDatabase(databaseName);
   });
 });
