@@ -139,7 +139,7 @@ export const planStart = (input: {
  * Where the next request of a run begins after a passing failure or an answer that ended where it said it would,
  * with no new probe: the answer's own validators are checked then (R9–R13), so a HEAD per retry would only double
  * the requests. From the checkpoint's prefix when its bytes can be resumed; else at 0, and said why when bytes are
- * thrown away: no strong validator (R4), no total or no ranges (R15). Every byte there: `Complete`.
+ * thrown away: an encoded resource (R5), no strong validator (R4), no total or no ranges (R15). Every byte there: `Complete`.
  */
 export const planRetry = (checkpoint: Checkpoint, probe: ProbeResult): StartPlan => {
   const offset = prefixLength(checkpoint.ranges);
@@ -152,6 +152,8 @@ export const planRetry = (checkpoint: Checkpoint, probe: ProbeResult): StartPlan
   if (checkpoint.totalLength !== null && offset >= checkpoint.totalLength)
     return { _tag: 'Complete', checkpoint };
   if (held === 0) return fresh('PART_FILE_MISSING');
+  // An encoded resource keeps no validators (R5): the reason is its coding, as planStart says it.
+  if (probe.contentEncoding !== null) return fresh('CONTENT_ENCODED');
   if (!hasStrongValidator(checkpoint.validators)) return fresh('NO_STRONG_VALIDATOR');
   if (checkpoint.totalLength === null || !probe.acceptsRanges) return fresh('NOT_RANGEABLE');
   return { _tag: 'Resume', offset, checkpoint };

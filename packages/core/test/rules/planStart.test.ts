@@ -300,6 +300,16 @@ describe('planRetry', () => {
     });
   });
 
+  it('R5: a retry of an encoded resource begins again at 0 and says CONTENT_ENCODED, not NO_STRONG_VALIDATOR', () => {
+    const encoded = freshCheckpoint(stored.url, probe({ contentEncoding: 'gzip' }));
+    const held: Checkpoint = { ...encoded, ranges: [[0, 400]] };
+    expect(planRetry(held, probe({ contentEncoding: 'gzip' }))).toEqual({
+      _tag: 'Fresh',
+      reason: 'CONTENT_ENCODED',
+      checkpoint: { ...held, ranges: [] },
+    });
+  });
+
   it('R15: with no total, or a server without ranges, the retry begins again at 0', () => {
     const unknown = { ...stored, totalLength: null };
     expect(planRetry(unknown, probe())).toMatchObject({ _tag: 'Fresh', reason: 'NOT_RANGEABLE' });
