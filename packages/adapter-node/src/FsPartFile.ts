@@ -5,7 +5,7 @@ import type { PartFile, StorageFailure } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { releaseLock } from './fileLock.js';
-import { FreeSpace } from './freeSpace.js';
+import { FreeSpace, type SpaceClaim } from './freeSpace.js';
 import { attempt, errnoOf, UnsafeFileError } from './fsFailure.js';
 import { fsyncDirectory } from './fsync.js';
 import { lstatOrNull, unsafeReason } from './ownFile.js';
@@ -53,6 +53,8 @@ export class FsPartFile implements PartFile {
    * system time with up to four at once, about 1.1 s one at a time) and held threads other work needed.
    */
   private lastWrite: Promise<unknown> = Promise.resolve();
+  /** The bytes still to come that the last `ensureRoom` claimed of the folder, until the file is ended (R40). */
+  private claim: SpaceClaim | null = null;
 
   /**
    * The file's size as this object made it, `null` once it is not known: `0` for a file it created empty, then the
@@ -119,6 +121,7 @@ export class FsPartFile implements PartFile {
     }
     // A positional write of no bytes does not grow the file; one of some makes it at least as long as its end.
     if (this.sizeWritten !== null && done > 0) this.sizeWritten = Math.max(this.sizeWritten, offset + done);
+    this.claim?.wrote(done);
     this.unflushed += done;
     if (this.flushBehindBytes > 0 && this.unflushed >= this.flushBehindBytes && this.behind === null) {
       this.unflushed = 0;
@@ -173,9 +176,14 @@ export class FsPartFile implements PartFile {
    */
   ensureRoom(bytes: number): TE.TaskEither<StorageFailure, void> {
     return async () => {
-      const room = await this.withHandle('statfs', () => freeSpace.room(dirname(this.partPath), bytes))();
+      const room = await this.withHandle('statfs', () =>
+        freeSpace.room(dirname(this.partPath), bytes, this.claim),
+      )();
       if (E.isLeft(room)) return room;
-      const { free, fits } = room.right;
+      const { free, fits, claim } = room.right;
+      // A file ended while statfs ran asks nothing more of its folder.
+      if (this.handle === null) claim?.release();
+      else this.claim = claim;
       if (fits) return E.right(undefined);
       return E.left({
         _tag: 'NoSpace',
@@ -187,6 +195,7 @@ export class FsPartFile implements PartFile {
   commit(): TE.TaskEither<StorageFailure, void> {
     return this.withHandle('commit', async (handle) => {
       this.handle = null;
+      this.endClaim();
       // The lock goes whatever fails: a failed commit must not leave this live process holding the target (R23).
       try {
         let part: Stats;
@@ -216,6 +225,7 @@ export class FsPartFile implements PartFile {
   discard(): TE.TaskEither<StorageFailure, void> {
     return this.withHandle('discard', async (handle) => {
       this.handle = null;
+      this.endClaim();
       try {
         await this.behind;
         await handle.close();
@@ -232,6 +242,7 @@ export class FsPartFile implements PartFile {
     const handle = this.handle;
     if (handle === null) return TE.right(undefined);
     this.handle = null;
+    this.endClaim();
     return attempt('close', this.partPath, async () => {
       try {
         await this.behind;
@@ -240,6 +251,12 @@ export class FsPartFile implements PartFile {
         await releaseLock(this.lockPath);
       }
     });
+  }
+
+  /** The file is ended: what its download had yet to write is no longer to come. */
+  private endClaim(): void {
+    this.claim?.release();
+    this.claim = null;
   }
 
   private withHandle<A>(

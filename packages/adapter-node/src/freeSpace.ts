@@ -1,27 +1,67 @@
 /** How long a reading of a folder's free space answers for the downloads that come after it. */
 export const FREE_SPACE_FRESH_MS = 1000;
 
-/** One reading of a folder's free space, and the bytes the downloads of this process have asked of it since. */
+/** One reading of a folder's free space, and the claimed bytes written since it (the space they took). */
 interface Reading {
   readonly free: number;
   readonly at: number;
-  claimed: number;
+  written: number;
+}
+
+/** What one folder's downloads hold: the claims of those running, and the last reading, while it answers. */
+interface Folder {
+  readonly claims: Set<SpaceClaim>;
+  reading: Reading | null;
 }
 
 /**
- * R40 for many downloads into one folder: whether `bytes` fit in the free space of the folder's file system, asking
- * the file system (`read`, a statfs) only when no recent reading answers for certain. A reading younger than
- * `FREE_SPACE_FRESH_MS` answers while the bytes claimed since it, these included, are at most half of what it found
- * free; any other request reads again (and a request for more than half of what is free always does, so that a
- * download that cannot fit is refused by a reading of its own). A list of a thousand small files into one folder
- * asked statfs a thousand times, a thread-pool round trip each, about one a millisecond.
+ * The bytes one running download still has to write into its folder, from the check that let it start until it
+ * ends: counted against the free space of every later check, so that downloads that passed but have not written
+ * yet are not promised the same space twice (R40).
+ */
+export class SpaceClaim {
+  #left: number;
+  readonly #folder: Folder;
+
+  constructor(folder: Folder, bytes: number) {
+    this.#folder = folder;
+    this.#left = bytes;
+  }
+
+  /** The bytes still to come. */
+  get left(): number {
+    return this.#left;
+  }
+
+  /** `bytes` were written: they are on the disk now, out of what is free, and no longer to come. */
+  wrote(bytes: number): void {
+    const taken = Math.min(bytes, this.#left);
+    this.#left -= taken;
+    if (this.#folder.reading !== null) this.#folder.reading.written += taken;
+  }
+
+  /** The download ended (finished, failed, paused): it asks nothing more of the folder. */
+  release(): void {
+    this.#left = 0;
+    this.#folder.claims.delete(this);
+  }
+}
+
+/**
+ * R40 for many downloads into one folder: whether `bytes` fit in the free space of the folder's file system, beside
+ * the bytes the other running downloads there still have to write, asking the file system (`read`, a statfs) only
+ * when no recent reading answers for certain. A reading younger than `FREE_SPACE_FRESH_MS`, less the claimed bytes
+ * written since it, answers while this request and the others' outstanding bytes are at most half of it; any other
+ * request reads again (and one for more than half always does, so that a download that cannot fit is refused by a
+ * reading of its own). A list of a thousand small files into one folder asked statfs a thousand times, a
+ * thread-pool round trip each, about one a millisecond.
  *
  * What another process writes meanwhile is not seen until the next reading, as it is not between a statfs and the
  * first write in any case: the check is the early, typed refusal R40 asks for, and a disk that fills anyway fails
  * the write itself with `NoSpace` (R29), the checkpoint counting only what was written.
  */
 export class FreeSpace {
-  readonly #readings = new Map<string, Reading>();
+  readonly #folders = new Map<string, Folder>();
   readonly #read: (folder: string) => Promise<number>;
   readonly #now: () => number;
 
@@ -30,28 +70,62 @@ export class FreeSpace {
     this.#now = now;
   }
 
-  /** The free bytes known of `folder`'s file system, and whether `bytes` fit in them. */
-  async room(folder: string, bytes: number): Promise<{ readonly free: number; readonly fits: boolean }> {
-    const known = this.#readings.get(folder);
-    if (known !== undefined && this.#now() - known.at < FREE_SPACE_FRESH_MS) {
-      if (2 * (known.claimed + bytes) <= known.free) {
-        known.claimed += bytes;
-        return { free: known.free, fits: true };
-      }
+  /**
+   * The free bytes known of `folder`'s file system, whether `bytes` fit in them beside the other downloads' claims,
+   * and when they do, this download's claim (`replacing` its earlier one, which is released either way).
+   */
+  async room(
+    folder: string,
+    bytes: number,
+    replacing: SpaceClaim | null = null,
+  ): Promise<{ readonly free: number; readonly fits: boolean; readonly claim: SpaceClaim | null }> {
+    replacing?.release();
+    const known = this.#folders.get(folder)?.reading;
+    if (known != null && this.#now() - known.at < FREE_SPACE_FRESH_MS) {
+      const free = known.free - known.written;
+      if (2 * (this.#outstanding(folder) + bytes) <= free)
+        return { free, fits: true, claim: this.#claim(folder, bytes) };
     }
     const free = await this.#read(folder);
-    const fits = bytes <= free;
-    if (fits) this.#readings.set(folder, { free, at: this.#now(), claimed: bytes });
-    else this.#readings.delete(folder);
-    // Readings of folders no longer written in go once stale, so that the map stays as small as the set in use.
-    if (this.#readings.size > 64) this.#sweep();
-    return { free, fits };
+    // Read after the statfs: claims made while it ran count too.
+    const fits = this.#outstanding(folder) + bytes <= free;
+    const entry = this.#folder(folder);
+    entry.reading = fits ? { free, at: this.#now(), written: 0 } : null;
+    // Folders no longer written in go once stale, so that the map stays as small as the set in use.
+    if (this.#folders.size > 64) this.#sweep();
+    return { free, fits, claim: fits ? this.#claim(folder, bytes) : null };
+  }
+
+  #outstanding(folder: string): number {
+    let left = 0;
+    for (const claim of this.#folders.get(folder)?.claims ?? []) left += claim.left;
+    return left;
+  }
+
+  #folder(folder: string): Folder {
+    let entry = this.#folders.get(folder);
+    if (entry === undefined) {
+      entry = { claims: new Set(), reading: null };
+      this.#folders.set(folder, entry);
+    }
+    return entry;
+  }
+
+  #claim(folder: string, bytes: number): SpaceClaim {
+    const entry = this.#folder(folder);
+    const claim = new SpaceClaim(entry, bytes);
+    entry.claims.add(claim);
+    return claim;
   }
 
   #sweep(): void {
     const now = this.#now();
-    for (const [folder, reading] of this.#readings) {
-      if (now - reading.at >= FREE_SPACE_FRESH_MS) this.#readings.delete(folder);
+    for (const [folder, entry] of this.#folders) {
+      if (
+        entry.claims.size === 0 &&
+        (entry.reading === null || now - entry.reading.at >= FREE_SPACE_FRESH_MS)
+      )
+        this.#folders.delete(folder);
     }
   }
 }

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertBuilt, rdlBin } from './support/cliProcess.js';
+import { assertBuilt, rdlBin, spawnRdl } from './support/cliProcess.js';
+import { generateBytes } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { useTempDir } from './support/tempDir.js';
 
@@ -8,6 +11,7 @@ const MiB = 1024 * 1024;
 const server = useFaultServer();
 server.serve('/big.bin', Buffer.alloc(64 * MiB, 1));
 server.serve('/small.bin', Buffer.alloc(2 * MiB, 2));
+for (let i = 1; i <= 4; i += 1) server.serve(`/f${i}.bin`, generateBytes(3 * MiB, i));
 const dir = useTempDir('rdl-nospace-');
 
 /**
@@ -46,5 +50,52 @@ describe('rdl on a disk too small for the file (R40)', () => {
     const run = await onSmallDisk(server.url('/small.bin'), 'small.bin');
     expect(run.stdout).toBe('exit 0\nsmall.bin\n');
     expect(server.dataRangeStarts()).toEqual([0]);
+  });
+});
+
+describe('a list on a disk too small for all of it (R40)', () => {
+  it('R40: four 3 MiB files, -j 4, into a 10 MiB disk: three are downloaded and the fourth refused before its GET, the others not yet written counted', async () => {
+    const work = join(dir(), 'work');
+    await mkdir(join(work, 'disk'), { recursive: true });
+    await writeFile(join(work, 'list.txt'), [1, 2, 3, 4].map((i) => server.url(`/f${i}.bin`)).join('\n'));
+    // Every GET is held before its first byte until the run refuses one download or all four have asked: the
+    // checks all come before any write, as when four downloads start at once.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    for (let i = 0; i < 4; i += 1) server.fail({ kind: 'stall', at: 0, until: held }, { method: 'GET' });
+    void server.whenRequests(4, 'GET').then(release);
+    const script = 'mount -t tmpfs -o size=10m tmpfs disk && "$0" "$@"; echo "exit $?"; ls -A disk';
+    const rdl = spawnRdl(['-i', 'list.txt', '-d', 'disk', '-j', '4', '--json'], work, [
+      'unshare',
+      '-m',
+      'sh',
+      '-c',
+      script,
+      process.execPath,
+    ]);
+    void rdl.waitFor((event) => event.event === 'error').then(release);
+    const run = await rdl.exit;
+    const errors = run.events.filter((event) => event.event === 'error');
+    expect(errors.map((event) => event.code)).toEqual(['ERR_NO_SPACE']);
+    expect(errors[0]?.message).toMatch(/needs 3145728 more bytes, its file system has \d+ free/);
+    expect(run.events.filter((event) => event.event === 'done')).toHaveLength(3);
+    expect(run.stdout).toContain('exit 1\n');
+    // The refused one asked for no data; each of the others did (a retry may ask again from where it was).
+    const asked = new Set(server.gets().map((request) => request.url));
+    expect([...asked].sort()).toEqual(
+      run.events
+        .filter((event) => event.event === 'done')
+        .map((event) => String(event.url))
+        .sort(),
+    );
+    expect(asked.has(String(errors[0]?.url))).toBe(false);
+    const left = run.stdout
+      .slice(run.stdout.indexOf('exit 1\n') + 'exit 1\n'.length)
+      .trim()
+      .split('\n');
+    expect(left.filter((name) => /^f\d\.bin$/.test(name))).toHaveLength(3);
+    expect(left.filter((name) => name.includes('.part') || name.includes('.rdl.json'))).toEqual([]);
   });
 });

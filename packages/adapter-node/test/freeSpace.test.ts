@@ -25,9 +25,9 @@ describe('FreeSpace: the readings of a folder that answer for the downloads afte
 
   it('R40: a request that cannot fit is refused by a reading of its own, naming what is free', async () => {
     const { state, space } = volume(1000);
-    expect(await space.room('/d', 10)).toEqual({ free: 1000, fits: true });
+    expect(await space.room('/d', 10)).toMatchObject({ free: 1000, fits: true });
     state.free = 900;
-    expect(await space.room('/d', 901)).toEqual({ free: 900, fits: false });
+    expect(await space.room('/d', 901)).toMatchObject({ free: 900, fits: false });
     expect(state.reads).toBe(2);
   });
 
@@ -38,7 +38,7 @@ describe('FreeSpace: the readings of a folder that answer for the downloads afte
     expect(state.reads).toBe(1);
     // Another process filled the disk meanwhile: the claim past half reads again and sees it.
     state.free = 50;
-    expect(await space.room('/d', 100)).toEqual({ free: 50, fits: false });
+    expect(await space.room('/d', 100)).toMatchObject({ free: 50, fits: false });
     expect(state.reads).toBe(2);
   });
 
@@ -47,7 +47,7 @@ describe('FreeSpace: the readings of a folder that answer for the downloads afte
     await space.room('/d', 1);
     state.now += FREE_SPACE_FRESH_MS;
     state.free = 0;
-    expect(await space.room('/d', 1)).toEqual({ free: 0, fits: false });
+    expect(await space.room('/d', 1)).toMatchObject({ free: 0, fits: false });
     expect(state.reads).toBe(2);
   });
 
@@ -59,6 +59,49 @@ describe('FreeSpace: the readings of a folder that answer for the downloads afte
     expect(state.reads).toBe(2);
   });
 
+  it('R40: the bytes still to come of downloads that passed count against every later request, on a new reading as on a cached one', async () => {
+    const MiB = 1024 * 1024;
+    const { state, space } = volume(10 * MiB);
+    const claims: unknown[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const room = await space.room('/d', 3 * MiB);
+      expect(room.fits).toBe(true);
+      claims.push(room.claim);
+    }
+    // Nothing written yet, so the file system still says 10 MiB: the fourth is refused by that new reading.
+    expect(state.reads).toBeGreaterThan(1);
+    expect((await space.room('/d', 3 * MiB)).fits).toBe(false);
+    // Two of 3 MiB, then requests of 1 MiB, most of them answered by a cached reading: 4 MiB are left for them.
+    const { space: cached } = volume(10 * MiB);
+    await cached.room('/d', 3 * MiB);
+    await cached.room('/d', 3 * MiB);
+    let fitting = 0;
+    for (let i = 0; i < 10; i += 1) if ((await cached.room('/d', MiB)).fits) fitting += 1;
+    expect(fitting).toBe(4);
+    expect(claims.every((claim) => claim !== null)).toBe(true);
+  });
+
+  it('R40: a claim gives back its bytes as they are written and when its download ends', async () => {
+    const { state, space } = volume(1000);
+    const first = await space.room('/d', 600);
+    expect((await space.room('/d', 600)).fits).toBe(false);
+    // 500 of the 600 written: the disk has 500 free, 100 of them still the first download's.
+    first.claim?.wrote(500);
+    state.free = 500;
+    expect((await space.room('/d', 401)).fits).toBe(false);
+    expect((await space.room('/d', 400)).fits).toBe(true);
+    // A claim that ends (its file failed, paused or finished) holds nothing more.
+    const { state: other, space: ending } = volume(1000);
+    const gone = await ending.room('/d', 900);
+    expect((await ending.room('/d', 200)).fits).toBe(false);
+    gone.claim?.release();
+    expect((await ending.room('/d', 200)).fits).toBe(true);
+    // A download that checks again (a retry from a later offset) replaces its claim: it does not count twice.
+    const again = await ending.room('/d', 700, null);
+    expect((await ending.room('/d', 700, again.claim)).fits).toBe(true);
+    expect(other.reads).toBeGreaterThan(0);
+  });
+
   it('R29: a reading that fails rejects, and the next request reads again', async () => {
     let reads = 0;
     const space = new FreeSpace(async () => {
@@ -67,7 +110,7 @@ describe('FreeSpace: the readings of a folder that answer for the downloads afte
       return 1000;
     });
     await expect(space.room('/d', 1)).rejects.toThrow('EIO');
-    expect(await space.room('/d', 1)).toEqual({ free: 1000, fits: true });
+    expect(await space.room('/d', 1)).toMatchObject({ free: 1000, fits: true });
     expect(reads).toBe(2);
   });
 });

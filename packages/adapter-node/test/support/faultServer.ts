@@ -122,6 +122,8 @@ export class FaultServer {
   private readonly resources = new Map<string, Resource>();
   private readonly redirects = new Map<string, Redirect>();
   private readonly script: ScriptedFault[] = [];
+  /** `whenRequests` calls still waiting: each answers true once it has resolved. */
+  private readonly arrivalWaiters = new Set<() => boolean>();
   private readonly server: Server | TlsServer;
   private readonly connectionIds = new WeakMap<Socket, number>();
   private port = 0;
@@ -221,6 +223,19 @@ export class FaultServer {
     this.script.push({ method: options.method, fault, after: options.after });
   }
 
+  /** Resolves once `count` requests with `method` (any when not given) have come, those before the call included. */
+  whenRequests(count: number, method?: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = () => {
+        if (this.requests.filter((r) => method === undefined || r.method === method).length < count)
+          return false;
+        resolve();
+        return true;
+      };
+      if (!waiter()) this.arrivalWaiters.add(waiter);
+    });
+  }
+
   /** The recorded GET requests, the probes' ranged GETs included. */
   gets(): RecordedRequest[] {
     return this.requests.filter((request) => request.method === 'GET');
@@ -254,6 +269,7 @@ export class FaultServer {
       headers: { ...request.headers },
       connection: this.connectionIds.get(request.socket) ?? 0,
     });
+    for (const waiter of [...this.arrivalWaiters]) if (waiter()) this.arrivalWaiters.delete(waiter);
     response.setHeader('date', new Date().toUTCString());
 
     const redirect = this.redirects.get(target.pathname);
