@@ -292,6 +292,20 @@ describe('rdl arguments', () => {
     expect(parsed([url, '--max-filesize', '9007199254740991']).maxFileBytes).toBe(Number.MAX_SAFE_INTEGER);
   });
 
+  it('R30, R44: a rate too large to count (--limit-rate, -Y of 9007199254740992 or 99999999999999999999G) is refused as too large, as a size is, not as under some minimum', () => {
+    for (const [flag, field] of [
+      ['--limit-rate', '--limit-rate'],
+      ['-Y', '--speed-limit'],
+    ] as const)
+      for (const big of ['99999999999999999999G', '9000000G', '9007199254740992'])
+        expect(refusal([url, flag, big])).toEqual({
+          _tag: 'InvalidInput',
+          field,
+          message: `"${big}" is more than 9007199254740991 bytes (8 PiB), the most rdl counts`,
+        });
+    expect(parsed([url, '--limit-rate', '9007199254740991']).maxBytesPerSecond).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
   it("--speed-limit takes curl's suffixes, 1024-based; 0 is none, even with -y, as curl's", () => {
     expect(parsed([url, '-Y', '0']).lowSpeedLimit).toBeNull();
     expect(parsed([url, '-Y', '0', '-y', '10']).lowSpeedLimit).toBeNull();

@@ -265,8 +265,21 @@ const suffixedBytes = (value: string): number => {
 };
 
 /**
- * A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), at least 1; or 0,
- * which curl takes for none (`--limit-rate ${RATE:-0}` in a script, `-Y 0` even with `-y`): `'off'`.
+ * A count of bytes past `Number.MAX_SAFE_INTEGER` (8 PiB, the most a count of bytes holds exactly) is refused as too
+ * large, not as under 1 byte nor as below some minimum it was turned into; `null` for one that is counted.
+ */
+const tooManyBytes = (field: string, value: string, bytes: number): DownloadFailure | null =>
+  bytes > Number.MAX_SAFE_INTEGER
+    ? invalid(
+        field,
+        `${quotedValue(value)} is more than ${Number.MAX_SAFE_INTEGER} bytes (8 PiB), the most rdl counts`,
+      )
+    : null;
+
+/**
+ * A rate in bytes a second as curl writes it: a number and an optional K, M or G (1024-based), from 1 to
+ * `Number.MAX_SAFE_INTEGER`; or 0, which curl takes for none (`--limit-rate ${RATE:-0}` in a script, `-Y 0` even
+ * with `-y`): `'off'`.
  */
 export const byteRate = (
   field: string,
@@ -275,6 +288,8 @@ export const byteRate = (
   if (value === undefined) return E.right(null);
   const bytes = suffixedBytes(value);
   if (bytes === 0) return E.right('off');
+  const uncounted = tooManyBytes(field, value, bytes);
+  if (uncounted !== null) return E.left(uncounted);
   if (!Number.isFinite(bytes) || bytes < 1) {
     return E.left(
       invalid(
@@ -289,21 +304,12 @@ export const byteRate = (
 /** `--limit-rate 0`: no limit, as when it is not given. */
 const offAsNone = (rate: number | 'off' | null): number | null => (rate === 'off' ? null : rate);
 
-/**
- * A size in bytes: a number and an optional K, M or G (1024-based), from 1 to `Number.MAX_SAFE_INTEGER` (8 PiB,
- * the most a count of bytes holds exactly; more is refused as too large, not as under 1 byte).
- */
+/** A size in bytes: a number and an optional K, M or G (1024-based), from 1 to `Number.MAX_SAFE_INTEGER`. */
 const byteSize = (field: string, value: string | undefined): E.Either<DownloadFailure, number | null> => {
   if (value === undefined) return E.right(null);
   const bytes = suffixedBytes(value);
-  if (bytes > Number.MAX_SAFE_INTEGER) {
-    return E.left(
-      invalid(
-        field,
-        `${quotedValue(value)} is more than ${Number.MAX_SAFE_INTEGER} bytes (8 PiB), the most rdl counts`,
-      ),
-    );
-  }
+  const uncounted = tooManyBytes(field, value, bytes);
+  if (uncounted !== null) return E.left(uncounted);
   if (!Number.isFinite(bytes) || bytes < 1) {
     return E.left(
       invalid(field, `expected a size of at least 1 byte (K, M, G suffixes), got ${quotedValue(value)}`),
