@@ -23,6 +23,13 @@ export const formatEta = (seconds: number | null): string => {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 };
 
-/** `47.3 %`, or an empty string when the total is unknown (R15: never NaN). */
-export const formatPercent = (bytes: number, total: number | null): string =>
-  total === null || total === 0 ? '' : `${Math.min(100, (bytes / total) * 100).toFixed(1)} %`;
+/**
+ * `47.3 %`, or an empty string when the total is unknown (R15: never NaN). Rounded down, so that `100.0 %` means
+ * every byte (R28): 99.96 % of a file is `99.9 %`, not a finished-looking `100.0 %` with bytes missing.
+ */
+export const formatPercent = (bytes: number, total: number | null): string => {
+  if (total === null || total === 0) return '';
+  // Tenths of a percent; bytes * 1000 / total rather than a rounded fraction times 1000, which can land just under.
+  const tenths = bytes >= total ? 1000 : Math.min(999, Math.floor((bytes * 1000) / total));
+  return `${(tenths / 10).toFixed(1)} %`;
+};
