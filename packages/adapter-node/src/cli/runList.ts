@@ -193,7 +193,18 @@ const runLocked = async (
   const reporter: ListReporter = args.json
     ? jsonListReporter(env)
     : await textListReporter(env, targets.length, args.quiet);
-  queue.on('notice', (event) => reporter.notice(event.message));
+  // Finished files whose checkpoint stays beside them (the queue could not record them): said once, at the end.
+  let checkpointsKept = 0;
+  queue.on('notice', (event) => {
+    if (event.code === 'QUEUE_CHECKPOINT_KEPT') checkpointsKept += 1;
+    else reporter.notice(event.message);
+  });
+  const sayCheckpointsKept = (): void => {
+    if (checkpointsKept > 0)
+      reporter.notice(
+        `${checkpointsKept} finished file${checkpointsKept === 1 ? '' : 's'} keep their checkpoint (.rdl.json) beside them, since the queue could not record them; the same command adopts them with no request and removes it`,
+      );
+  };
   await queue.ready;
 
   const { ids, skipped } = reconcile(queue, targets, optionsOf);
@@ -243,6 +254,7 @@ const runLocked = async (
   // Paused in time: what is left is to print it.
   clearTimeout(grace);
 
+  sayCheckpointsKept();
   if (signal !== null) {
     if (signal === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
     reporter.paused(resumeCommand(argv), failures, true);

@@ -414,6 +414,8 @@ class QueueImpl implements Queue {
    * fresh id would replace a stored item of the same id); the queue goes on in memory.
    */
   #detached = false;
+  /** The store's writes that failed so far: a record whose flush saw none is durable (`#durably`). */
+  #storeFailures = 0;
   /** `close()` under way or done: nothing starts or resumes. */
   #closing: Promise<void> | null = null;
   /** Told when the last running item has stopped, while `close()` waits for it. */
@@ -873,20 +875,41 @@ class QueueImpl implements Queue {
    * its record keeps a checkpoint that counts it already (`#committing`): a kill before the store has it leaves a
    * file the next start adopts from that, and the record is written with the queue's next change.
    */
-  async #finished(item: Item, bytes: number): Promise<void> {
+  async #finished(item: Item, bytes: number): Promise<boolean> {
     const kept = item.kept !== null;
     item.finished = true;
     item.bytes = bytes;
     item.kept = null;
-    this.#changed(item);
-    if (!kept) await this.flushed();
+    if (kept) {
+      this.#changed(item);
+      return true;
+    }
+    if (await this.#durably(item)) return true;
+    this.#publish({
+      type: 'notice',
+      code: 'QUEUE_CHECKPOINT_KEPT',
+      message: `${item.options.target}: its checkpoint stays beside it, since the queue could not record it finished; the next run adopts the file with no request and removes it`,
+    });
+    return false;
   }
 
-  /** The file takes its name with no checkpoint on storage: its record keeps this one first (R45). */
-  async #committing(item: Item, checkpoint: string): Promise<void> {
+  /**
+   * The file takes its name with no checkpoint on storage: its record keeps this one first (R45). Not kept when the
+   * store fails: then the checkpoint goes beside the file (`CommitDeps.committing`).
+   */
+  async #committing(item: Item, checkpoint: string): Promise<boolean> {
     item.kept = checkpoint;
+    if (await this.#durably(item)) return true;
+    item.kept = null;
+    return false;
+  }
+
+  /** Stores `item`'s change; whether every write of the store since did not fail (this record's among them). */
+  async #durably(item: Item): Promise<boolean> {
+    const failures = this.#storeFailures;
     this.#changed(item);
     await this.flushed();
+    return this.#storeFailures === failures;
   }
 
   #ended(item: Item, download: Download, result: DownloadResult | null, error: unknown): void {
@@ -1255,6 +1278,7 @@ class QueueImpl implements Queue {
 
   #storeFailed(written: E.Either<{ readonly _tag: string }, void>): void {
     if (E.isRight(written)) return;
+    this.#storeFailures += 1;
     // What the store holds of the next id is unknown now: the next write stores it again.
     this.#storedNextId = 0;
     const left = written.left as { _tag: string; message?: string; reason?: string };

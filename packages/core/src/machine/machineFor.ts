@@ -26,16 +26,19 @@ export interface MachineBindings {
   /**
    * Called once the file is whole under its name, before its checkpoint is removed (R19), and awaited: a queue
    * records the item finished there, so that no kill leaves a finished file its queue would fetch again (R45). The
-   * checkpoint outlives the call, and with it the adoption of the file by the next start (R34).
+   * checkpoint outlives the call, and with it the adoption of the file by the next start (R34). It answers whether
+   * the record is durable: when not (the queue's store failed), the checkpoint stays beside the file, so that the
+   * next start adopts the file (R34) rather than fetch it again.
    */
-  readonly finished?: (bytes: number) => Promise<void>;
+  readonly finished?: (bytes: number) => Promise<boolean>;
   /**
    * Called, and awaited, before the rename of a file no checkpoint on storage counts (a small one saves none,
    * `CheckpointSaver.saveLast`), with the checkpoint that counts it, its bytes flushed (R20): a queue keeps it in its
    * journal, so that a kill after the rename leaves a file the next start adopts (R19, R45), and `finished` need not
-   * wait for the queue's store.
+   * wait for the queue's store. It answers whether the journal holds it: when not, the checkpoint is saved beside
+   * the file instead, before the rename.
    */
-  readonly committing?: (checkpoint: string) => Promise<void>;
+  readonly committing?: (checkpoint: string) => Promise<boolean>;
   /** The checkpoint a queue kept (`committing`): what a start loads when storage has none. */
   readonly kept?: string;
 }

@@ -845,6 +845,58 @@ describe('createQueue', () => {
     expect(r.events).toContainEqual(expect.objectContaining({ type: 'notice', code: 'QUEUE_NOT_SAVED' }));
   });
 
+  it("R45, R34, R19: a store that fails keeps each finished file's checkpoint beside it, so that a rerun adopts the files with no request and removes them", async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 2, 3_000);
+    const store = new MemoryQueueStore();
+    const r = rig(w, {}, store);
+    await r.queue.ready;
+    store.failAll({ _tag: 'NoSpace', message: 'disk full' });
+    // Item 0 saves checkpoints as it goes; item 1 is done before its first, so its queue would have kept one.
+    const [a] = addAll(r.queue, [0]);
+    const [b] = addAll(r.queue, [1], { checkpointIntervalMs: 60_000 });
+    expect((await idleOf(r)).done).toBe(2);
+    await r.queue.flushed();
+    for (const n of [0, 1]) {
+      expect(w.storage.fileOf(target(n))).toEqual(contents.get(n));
+      expect(w.checkpoints.raw(target(n))).toMatch(/"ranges":\[\[0,3000\]\]/);
+    }
+    const kept = r.events.filter(
+      (event) => event.type === 'notice' && event.code === 'QUEUE_CHECKPOINT_KEPT',
+    );
+    expect(kept.map((event) => (event.type === 'notice' ? event.message.split(':')[0] : ''))).toEqual([
+      target(0),
+      target(1),
+    ]);
+    expect(store.textOf(a!.id)).toBeUndefined();
+    expect(store.textOf(b!.id)).toBeUndefined();
+
+    // The rerun, with room: the same items again, as a command run again adds them.
+    const requests = w.server.requests.length;
+    const next = rig(w, {}, new MemoryQueueStore());
+    await next.queue.ready;
+    addAll(next.queue, [0]);
+    addAll(next.queue, [1], { checkpointIntervalMs: 60_000 });
+    expect(await idleOf(next)).toMatchObject({ done: 2, failed: 0 });
+    expect(w.server.requests.length).toBe(requests);
+    for (const n of [0, 1]) {
+      expect(w.storage.fileOf(target(n))).toEqual(contents.get(n));
+      expect(w.checkpoints.raw(target(n))).toBeNull();
+    }
+  });
+
+  it('R19: a store that works leaves no checkpoint beside a finished file', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 2, 3_000);
+    const r = rig(w);
+    addAll(r.queue, [0]);
+    addAll(r.queue, [1], { checkpointIntervalMs: 60_000 });
+    expect((await idleOf(r)).done).toBe(2);
+    await r.queue.flushed();
+    expect([w.checkpoints.raw(target(0)), w.checkpoints.raw(target(1))]).toEqual([null, null]);
+    expect(r.events.filter((event) => event.type === 'notice')).toEqual([]);
+  });
+
   it('R45: a store that cannot be read when the queue loads is left as it is: the queue goes on in memory, and a fresh id never replaces a stored item', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 3, 3_000);

@@ -17,8 +17,11 @@ export interface AdoptDeps {
   readonly checkpoints: CheckpointStore;
   readonly hasher: Hasher;
   readonly session: DownloadSession;
-  /** Told, and awaited, once the target is adopted, before the checkpoint goes (`MachineBindings`). */
-  readonly finished?: (bytes: number) => Promise<void>;
+  /**
+   * Told, and awaited, once the target is adopted, before the checkpoint goes (`MachineBindings`); false when it
+   * could not be recorded finished, and the checkpoint stays.
+   */
+  readonly finished?: (bytes: number) => Promise<boolean>;
 }
 
 /**
@@ -51,8 +54,8 @@ const adopt = async (deps: AdoptDeps, input: AdoptInput): Promise<AdoptOutput> =
   // checkpoint, so that the next start adopts the target again and retries the cleanup, rather than finding an
   // orphan part file.
   if (E.isRight(discarded)) {
-    await deps.finished?.(bytes);
-    await deps.checkpoints.remove(options.target)();
+    // Not recorded finished (R45): the checkpoint stays, for the next start to adopt the target from again.
+    if ((await deps.finished?.(bytes)) ?? true) await deps.checkpoints.remove(options.target)();
   } else await part?.close()();
   return { _tag: 'Adopted', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };
 };

@@ -9,10 +9,16 @@ import type { DownloadSession } from './session.js';
 export interface CommitDeps {
   readonly checkpoints: CheckpointStore;
   readonly session: DownloadSession;
-  /** Told, and awaited, before the rename, with a checkpoint storage does not hold (`MachineBindings`). */
-  readonly committing?: (checkpoint: string) => Promise<void>;
-  /** Told, and awaited, once the file is whole under its name, before the checkpoint goes (`MachineBindings`). */
-  readonly finished?: (bytes: number) => Promise<void>;
+  /**
+   * Told, and awaited, before the rename, with a checkpoint storage does not hold (`MachineBindings`); false when
+   * it could not be kept.
+   */
+  readonly committing?: (checkpoint: string) => Promise<boolean>;
+  /**
+   * Told, and awaited, once the file is whole under its name, before the checkpoint goes (`MachineBindings`); false
+   * when the file could not be recorded finished, and the checkpoint stays.
+   */
+  readonly finished?: (bytes: number) => Promise<boolean>;
 }
 
 /** R19: the verified part file takes its final name by an atomic rename, then the checkpoint is removed. */
@@ -32,13 +38,17 @@ const commit = async (deps: CommitDeps, input: CommitInput): Promise<CommitOutpu
       await part.close()();
       return { _tag: 'Fail', failure: flushed.left };
     }
-    await deps.committing(encodeCheckpoint(input.checkpoint));
+    const text = encodeCheckpoint(input.checkpoint);
+    // Not kept (the queue's store failed): it goes beside the file, as a saved one would, for R34 to adopt from.
+    if (!(await deps.committing(text))) await deps.checkpoints.save(input.target, text)();
   }
   const committed = await part.commit()();
   if (E.isLeft(committed)) return { _tag: 'Fail', failure: committed.left };
   // The file is whole under its name. A checkpoint left by a failed removal (or a kill right here), or the one its
   // queue keeps, counts every byte of a part file that is gone: a later start adopts the finished target (R19, R21).
-  await deps.finished?.(input.bytes);
-  await deps.checkpoints.remove(input.target)();
+  const recorded = (await deps.finished?.(input.bytes)) ?? true;
+  // Not recorded finished (R45): the checkpoint stays, so the next start adopts the file, with no request, and
+  // removes it (R34), rather than fetch it again over a good file.
+  if (recorded) await deps.checkpoints.remove(input.target)();
   return { _tag: 'Committed' };
 };
