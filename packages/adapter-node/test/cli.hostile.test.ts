@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CheckpointStore } from '@rdl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueFileName } from '../src/cli/runList.js';
 import { escapeControls } from '../src/escapeControls.js';
 import { checkpointPathOf, FileCheckpointStore } from '../src/FileCheckpointStore.js';
 import { type CliRun, runCliInProcess } from './support/cliInProcess.js';
@@ -182,6 +183,35 @@ describe('rdl and a password in the URL (R37)', () => {
       expect(request.url).toBe(server.url('/secret.bin'));
     }
     expect(await fileSha256(join(dir(), 'out.bin'))).toBe(sha256(body));
+  });
+
+  it('R37: a redirect to a Location that does not parse is refused without its password, in text, --json and a list’s queue', async () => {
+    const locations = [
+      '//bob:s3cret@[::1%25eth0]:1/x.bin',
+      'http://bob:s3#ss@[::1%25eth0]/x',
+      'https://bob:s3/ss@127.0.0.1:1/x',
+    ];
+    for (const [i, location] of locations.entries()) server.redirect(`/moved${i}`, 302, location);
+    const printed: string[] = [];
+    for (const i of locations.keys()) {
+      const runs = await bothModes([server.url(`/moved${i}`), '-o', 'out.bin', '--retries', '0']);
+      expect(runs.text.stderr).toMatch(/^rdl: refused redirect to [^\n]+ \(ERR_REDIRECT_REFUSED\)\n$/);
+      printed.push(runs.text.stderr, runs.json.stdout, runs.json.stderr);
+    }
+    await writeFile(
+      join(dir(), 'list.txt'),
+      locations.map((_, i) => `${server.url(`/moved${i}`)}\n`).join(''),
+    );
+    const list = await runCliInProcess(['-i', 'list.txt', '-q', '--retries', '0'], dir());
+    expect(list.code).toBe(1);
+    printed.push(list.stdout, list.stderr, await readFile(join(dir(), queueFileName), 'utf8'));
+    for (const text of printed) {
+      expect(text).not.toContain('s3');
+      expect(text).not.toContain('bob');
+    }
+    expect(printed[0]).toBe(
+      'rdl: refused redirect to //[::1%25eth0]:1/x.bin: Location is not a valid URL (ERR_REDIRECT_REFUSED)\n',
+    );
   });
 
   it('R37: a failure names the URL without it', async () => {

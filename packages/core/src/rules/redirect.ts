@@ -4,6 +4,7 @@ import type { HeaderMap, HttpFailure } from '../ports/HttpPort.js';
 import { storedUrl } from './checkpointUrl.js';
 import { OWNED_HEADERS } from './dataRequest.js';
 import { redactSignatures } from './signedUrl.js';
+import { unparsedUrlShown } from './urlCredentials.js';
 
 /** Redirects followed in one request before giving up (R17). */
 export const MAX_REDIRECTS = 10;
@@ -29,9 +30,18 @@ export interface RedirectPolicy {
   readonly allowHttpsDowngrade: boolean;
 }
 
-/** A refusal names where the redirect went, its signature redacted (R37): a `Location` is often a presigned URL. */
-const refuse = (location: string, message: string): E.Either<HttpFailure, never> =>
-  E.left({ _tag: 'RedirectRefused', location: storedUrl(location), message: redactSignatures(message) });
+/**
+ * A refusal names where the redirect went without its userinfo and its signature redacted (R37): a `Location` is
+ * often a presigned URL. One that does not parse against `base` is quoted with all before its last `@` hidden
+ * (`unparsedUrlShown`): a password holding a `#` or `/` ends its authority early for the userinfo pattern too.
+ */
+const refuse = (location: string, message: string, base?: string): E.Either<HttpFailure, never> =>
+  E.left({
+    _tag: 'RedirectRefused',
+    location:
+      parseUrl(location, base) === null ? redactSignatures(unparsedUrlShown(location)) : storedUrl(location),
+    message: redactSignatures(message),
+  });
 
 /** Whether going from `from` to `to` leaves https for http (R37). */
 export const isHttpsDowngrade = (from: ParsedUrl, to: ParsedUrl): boolean =>
@@ -71,13 +81,13 @@ export const redirectStep = (
 > => {
   const location = input.location?.trim() ?? '';
   if (!REDIRECT_STATUSES.has(input.status))
-    return refuse(location, `status ${input.status} is not a redirect`);
+    return refuse(location, `status ${input.status} is not a redirect`, input.from);
   if (location === '') return refuse(location, 'redirect without a Location header');
-  if (input.hop >= MAX_REDIRECTS) return refuse(location, `more than ${MAX_REDIRECTS} redirects`);
+  if (input.hop >= MAX_REDIRECTS) return refuse(location, `more than ${MAX_REDIRECTS} redirects`, input.from);
   const from = parseUrl(input.from);
   if (from === null) return refuse(location, `invalid URL ${input.from}`);
   const target = parseUrl(location, from.href);
-  if (target === null) return refuse(location, 'Location is not a valid URL');
+  if (target === null) return refuse(location, 'Location is not a valid URL', from.href);
   if (!isHttpUrl(target)) return refuse(location, `scheme ${target.protocol} is not http(s)`);
   if (isHttpsDowngrade(from, target) && !input.allowHttpsDowngrade) {
     return E.left(httpsDowngradeRefused(location));

@@ -2,10 +2,16 @@ import * as E from 'fp-ts/lib/Either.js';
 import { parseUrl } from '../model/url.js';
 
 /**
- * The userinfo of a URL's authority: after `scheme://`, everything up to the last `@` before the first `/`, `\`,
- * `?` or `#` (where WHATWG's parser ends the authority too).
+ * Where a URL's authority starts: after `scheme:` and its slashes, or after the `//` of a scheme-relative reference
+ * (`//user:pass@host/x`, a `Location` a server may send).
  */
-const USERINFO = /^(\s*[a-zA-Z][a-zA-Z\d+.-]*:[/\\]*)[^/\\?#]*@/;
+const AUTHORITY_START = /^\s*(?:[a-zA-Z][a-zA-Z\d+.-]*:[/\\]*|[/\\]{2,})/;
+
+/**
+ * The userinfo of a URL's authority: after `AUTHORITY_START`, everything up to the last `@` before the first `/`,
+ * `\`, `?` or `#` (where WHATWG's parser ends the authority too).
+ */
+const USERINFO = new RegExp(`(${AUTHORITY_START.source})[^/\\\\?#]*@`);
 
 /**
  * `text` without the `user:password@` of its authority, whether it parses as a URL or not (R37): what rdl requests,
@@ -15,12 +21,13 @@ export const withoutUserinfo = (text: string): string => text.replace(USERINFO, 
 
 /**
  * `text` as a message may quote it once it did not parse as a URL (R37): `withoutUserinfo`, and when an `@` still
- * follows `scheme://`, all before the last `@` hidden: a password holding an unencoded `#`, `/` or `?` ends the
- * authority early for the parser and for `withoutUserinfo` alike (`http://u:p#ss@host/` would show `p#ss`).
+ * follows `scheme://` (or the `//` of a scheme-relative reference), all before the last `@` hidden: a password
+ * holding an unencoded `#`, `/` or `?` ends the authority early for the parser and for `withoutUserinfo` alike
+ * (`http://u:p#ss@host/` would show `p#ss`).
  */
 export const unparsedUrlShown = (text: string): string => {
   const bare = withoutUserinfo(text);
-  const scheme = /^\s*[a-zA-Z][a-zA-Z\d+.-]*:[/\\]*/.exec(bare);
+  const scheme = AUTHORITY_START.exec(bare);
   if (scheme === null) return bare;
   const at = bare.lastIndexOf('@');
   return at < scheme[0].length ? bare : `${scheme[0]}…${bare.slice(at)}`;

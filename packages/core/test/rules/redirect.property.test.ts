@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { parseUrl } from '../../src/model/url.js';
-import { dataRequestTarget, headersForUrl } from '../../src/rules/redirect.js';
+import { dataRequestTarget, headersForUrl, redirectStep } from '../../src/rules/redirect.js';
 
 const origin = fc
   .record({
@@ -86,6 +87,31 @@ describe('dataRequestTarget (property)', () => {
           expect(Object.keys(target.headers).every((name) => name in sent)).toBe(true);
         },
       ),
+    );
+  });
+});
+
+describe('redirectStep (property)', () => {
+  it('R37: a refused Location is named without its password, whatever the password holds and whether it parses or not', () => {
+    const secret = fc
+      .array(fc.constantFrom('s', '3', '#', '/', '?', '\\', ':', '@', '%', '[', ']'), { maxLength: 6 })
+      .map((rest) => `S3cr${rest.join('')}`);
+    const start = fc.constantFrom('http://', 'https://', 'HTTP:\\\\', '//', 'ftp://', 'file://');
+    const host = fc.constantFrom('example.com', '127.0.0.1:1', '[::1%25eth0]', '[::1', 'ho st', '');
+    fc.assert(
+      fc.property(start, secret, host, path, (scheme, password, at, rest) => {
+        const result = redirectStep({
+          from: 'https://example.com/a',
+          location: `${scheme}bob:${password}@${at}${rest}`,
+          status: 302,
+          method: 'GET',
+          headers: {},
+          hop: 0,
+          allowHttpsDowngrade: false,
+        });
+        if (E.isRight(result)) return;
+        expect(JSON.stringify(result.left)).not.toContain('S3cr');
+      }),
     );
   });
 });

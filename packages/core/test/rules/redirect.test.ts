@@ -134,6 +134,18 @@ describe('redirectStep', () => {
     expect(step({ from: 'not a url' })).toEqual(refused);
     expect(step({ location: 'http://[::1' })).toEqual(refused);
   });
+
+  it('R37: a Location that does not parse is named without its password, a scheme-relative one too', () => {
+    const shown = (location: string) => {
+      const result = step({ location });
+      return E.isLeft(result) && result.left._tag === 'RedirectRefused' ? result.left.location : 'followed';
+    };
+    expect(shown('//bob:s3cret@[::1%25eth0]:1/x.bin')).toBe('//[::1%25eth0]:1/x.bin');
+    expect(shown('http://bob:p#ss@[::1%25eth0]/x')).toBe('http://…@[::1%25eth0]/x');
+    expect(shown('https://bob:p/ss@127.0.0.1:1/x')).toBe('https://…@127.0.0.1:1/x');
+    expect(shown('ftp://bob:s3cret@example.com/f')).toBe('ftp://example.com/f');
+    expect(shown('/a@b/file')).toBe('followed');
+  });
 });
 
 describe('dataRequestTarget', () => {

@@ -24,6 +24,14 @@ describe('URL credentials', () => {
     expect(withoutUserinfo('not a url u:p@host')).toBe('not a url u:p@host');
   });
 
+  it('R37: a scheme-relative reference (//u:p@host, a Location may be one) loses its userinfo too; a path does not', () => {
+    expect(withoutUserinfo('//bob:s3cret@[::1%25eth0]:1/x.bin')).toBe('//[::1%25eth0]:1/x.bin');
+    expect(withoutUserinfo('\\\\u:p@host/')).toBe('\\\\host/');
+    expect(withoutUserinfo('/a@b/c')).toBe('/a@b/c');
+    expect(withoutUserinfo('a@b/c')).toBe('a@b/c');
+    expect(unparsedUrlShown('//bob:p#ss@[::1%25eth0]/x')).toBe('//…@[::1%25eth0]/x');
+  });
+
   it('R37: a URL that did not parse is quoted with nothing before its last @, since a password may end the authority early', () => {
     expect(unparsedUrlShown('http://u:p#ss@host/x')).toBe('http://…@host/x');
     expect(unparsedUrlShown('http://u:pa/ss@[::1/x')).toBe('http://…@[::1/x');
