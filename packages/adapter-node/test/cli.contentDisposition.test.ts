@@ -1,12 +1,15 @@
 import { watch } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { acquireLock, releaseLock } from '../src/fileLock.js';
 import { runCliInProcess } from './support/cliInProcess.js';
 import { spawnRdl } from './support/cliProcess.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
+import { deadPid } from './support/processes.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 
 const body = generateBytes(600_000, 71);
@@ -194,7 +197,7 @@ describe('rdl -J never replaces a file of another download', () => {
     const first = await runCliInProcess([server.url('/dl/get'), '-J'], work);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(
-      /^rdl: "report.pdf" exists and holds no download of this URL under way: kept, and the file saved as "report \(1\).pdf"\n/,
+      /^rdl: "report.pdf" is not used: it exists; kept, and the file saved as "report \(1\).pdf"\n/,
     );
     const second = await runCliInProcess([server.url('/dl/get'), '-J', '-q'], work);
     expect(second.code).toBe(0);
@@ -203,14 +206,48 @@ describe('rdl -J never replaces a file of another download', () => {
     expect(await fileSha256(join(work, 'report (2).pdf'))).toBe(sha256(body));
   });
 
-  it('a part file or a checkpoint of another URL counts as taken too', async () => {
+  it('R22: a checkpoint of another URL counts as taken too', async () => {
     serveNamed('/dl/get', 'attachment; filename="data.tar.gz"');
     const work = await cwd();
-    await writeFile(join(work, 'data.tar.gz.part'), 'x');
-    await writeFile(join(work, 'data.tar (1).gz.rdl.json'), '{"not":"ours"}');
-    const run = await runCliInProcess([server.url('/dl/get'), '-J', '-q'], work);
+    await writeFile(join(work, 'data.tar.gz.rdl.json'), '{"not":"ours"}');
+    const run = await runCliInProcess([server.url('/dl/get'), '-J'], work);
     expect(run.code).toBe(0);
-    expect(await listDir(work)).toEqual(['data.tar (1).gz.rdl.json', 'data.tar (2).gz', 'data.tar.gz.part']);
+    expect(run.stderr).toMatch(
+      /^rdl: "data.tar.gz" is not used: it holds another download's checkpoint; kept, and the file saved as "data.tar \(1\).gz"\n/,
+    );
+    expect(await listDir(work)).toEqual(['data.tar (1).gz', 'data.tar.gz.rdl.json']);
+  });
+
+  it('R19, R21: a part file and a dead lock with no checkpoint (a run killed before its first checkpoint) hold nothing to resume: -J takes the name again and starts over in it', async () => {
+    serveNamed('/dl/get', 'attachment; filename="report.pdf"');
+    const work = await cwd();
+    await writeFile(join(work, 'report.pdf.part'), 'left by a killed run, longer than nothing');
+    const owner = { pid: await deadPid(), startedAt: 1, hostname: hostname() };
+    await writeFile(join(work, 'report.pdf.lock'), JSON.stringify(owner), { mode: 0o600 });
+    server.requests.length = 0;
+    const run = await runCliInProcess([server.url('/dl/get'), '-J'], work);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain('report (1).pdf');
+    expect(await listDir(work)).toEqual(['report.pdf']);
+    expect(await fileSha256(join(work, 'report.pdf'))).toBe(sha256(body));
+    expect(server.gets().map((request) => request.headers.range ?? null)).toEqual([null]);
+  });
+
+  it('R23: a name whose lock a live download holds is taken, said so', async () => {
+    serveNamed('/dl/get', 'attachment; filename="report.pdf"');
+    const work = await cwd();
+    const lock = join(work, 'report.pdf.lock');
+    expect(await acquireLock(lock)).toEqual({ _tag: 'Taken' });
+    try {
+      const run = await runCliInProcess([server.url('/dl/get'), '-J'], work);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(
+        /^rdl: "report.pdf" is not used: another download is running there; kept, and the file saved as "report \(1\).pdf"\n/,
+      );
+      expect(await listDir(work)).toEqual(['report (1).pdf', 'report.pdf.lock']);
+    } finally {
+      await releaseLock(lock);
+    }
   });
 
   it('R18, R22, R37: a presigned URL, as given or signed again, goes on in its own file, though its checkpoint keeps the URL redacted', async () => {

@@ -14,6 +14,9 @@ import {
 } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { FileCheckpointStore } from '../FileCheckpointStore.js';
+import { lockState } from '../fileLock.js';
+import { errnoOf } from '../fsFailure.js';
+import { lstatOrNull, unsafeReason } from '../ownFile.js';
 import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
 import { sidecarOfAnother } from '../targetPath.js';
 import { defaultFileName } from './outputPath.js';
@@ -100,32 +103,55 @@ const isDownloadOf = async (target: string, url: string, etag: string | null): P
   );
 };
 
-/** Nothing of any download is at `target`: no file, no part file, no checkpoint, no lock (links count too). */
-const isFree = (target: string): boolean =>
-  ![target, partPathOf(target), checkpointPathOf(target), lockPathOf(target)].some(exists);
+/**
+ * Why `target` is another download's, or `null` when this one may take it (R19, R21, R23): no file there, no
+ * checkpoint (this URL's was looked for first: `isDownloadOf`), no live lock; a part file with neither holds nothing
+ * to resume (a run killed before its first checkpoint, or a plain `rdl` run would start it over too), so the
+ * download starts over in it, unless it is not rdl's to write (a link, another user's: R31).
+ */
+const takenBy = async (target: string): Promise<string | null> => {
+  if (exists(target)) return 'it exists';
+  if (exists(checkpointPathOf(target))) return "it holds another download's checkpoint";
+  try {
+    const lock = await lockState(lockPathOf(target));
+    if (lock?._tag === 'Busy') return 'another download is running there';
+    if (lock?._tag === 'Unsafe') return `its lock is not rdl's: ${lock.reason}`;
+    const part = await lstatOrNull(partPathOf(target));
+    const unsafe = part === null ? null : unsafeReason(part);
+    return unsafe === null ? null : `its part file is not rdl's: ${unsafe}`;
+  } catch (error) {
+    return `its lock or part file cannot be read (${errnoOf(error) ?? String(error)})`;
+  }
+};
 
 /**
  * Where `name` goes in `cwd` without replacing another download's file: the first of `name`, `name (1)`…
  * `name (99)` that holds this URL's checkpoint (a killed run of this command: it resumes there, R34 included), else
- * the first one free.
+ * the first one no other download has (`takenBy`), with why `name` was not.
  */
 const placeFor = async (
   name: string,
   url: string,
   etag: string | null,
   cwd: string,
-): Promise<E.Either<DownloadFailure, { readonly name: string; readonly ours: boolean }>> => {
+): Promise<
+  E.Either<DownloadFailure, { readonly name: string; readonly ours: boolean; readonly taken: string | null }>
+> => {
   const candidates = Array.from({ length: MAX_NUMBERED + 1 }, (_, n) => numberedName(name, n));
   for (const candidate of candidates) {
     if (await isDownloadOf(resolve(cwd, candidate), url, etag))
-      return E.right({ name: candidate, ours: true });
+      return E.right({ name: candidate, ours: true, taken: null });
   }
-  const free = candidates.find((candidate) => isFree(resolve(cwd, candidate)));
-  if (free !== undefined) return E.right({ name: free, ours: false });
+  let first: string | null = null;
+  for (const [n, candidate] of candidates.entries()) {
+    const taken = await takenBy(resolve(cwd, candidate));
+    if (taken === null) return E.right({ name: candidate, ours: false, taken: first });
+    if (n === 0) first = taken;
+  }
   return E.left({
     _tag: 'InvalidInput',
-    field: 'output',
-    message: `${numberedName(name, 0)} and its numbered names up to (${MAX_NUMBERED}) are all taken`,
+    field: '-J',
+    message: `${shown(name)} and its numbered names up to (${MAX_NUMBERED}) are all taken`,
   });
 };
 
@@ -173,7 +199,7 @@ export const nameFromServer = async (
     notices.push(
       place.right.ours
         ? `rdl: going on with this URL's download in ${shown(placed)}`
-        : `rdl: ${shown(chosen)} exists and holds no download of this URL under way: kept, and the file saved as ${shown(placed)}`,
+        : `rdl: ${shown(chosen)} is not used: ${place.right.taken}; kept, and the file saved as ${shown(placed)}`,
     );
   }
   return E.right({ target: resolve(cwd, placed), notices });
