@@ -88,6 +88,18 @@ describe('rdl -J names the file from Content-Disposition (RFC 6266, 8187)', () =
     expect(await listDir(work)).toEqual(['plain.bin']);
   });
 
+  it('R30: a URL’s name of 300 bytes is cut to 220, as a server’s name, so that its numbered names fit: run twice, both are saved', async () => {
+    const long = `${'a'.repeat(300)}.bin`;
+    serveNamed(`/dl/${long}`, null);
+    const work = await cwd();
+    for (const _ of [1, 2]) {
+      const run = await runCliInProcess([server.url(`/dl/${long}`), '-J', '-q'], work);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+    expect(await listDir(work)).toEqual(['a'.repeat(220), `${'a'.repeat(220)} (1)`]);
+  });
+
   it('-o wins over -J: no name probe, the file goes where -o says', async () => {
     serveNamed('/dl/get', 'attachment; filename="named.bin"');
     const work = await cwd();

@@ -254,8 +254,12 @@ export const runCli = async (
   const named = probed;
   if (named !== null && E.isLeft(named)) return failWith(env, early, named.left);
   if (named !== null && !args.quiet) writeLines(env.stderr, ...named.right.notices);
-  const output = named === null ? args.output : named.right.target;
-  const target = toStdout ? E.right(stdoutName) : resolveOutputPath(output, args.url, args.dir ?? env.cwd);
+  const cwd = args.dir ?? env.cwd;
+  const target = toStdout
+    ? E.right(stdoutName)
+    : named === null
+      ? resolveOutputPath(args.output, args.url, cwd)
+      : resolveOutputPath(named.right.target, args.url, cwd, '-J');
   if (E.isLeft(target)) return failWith(env, early, target.left);
   const notice = toStdout
     ? 'rdl: writing to stdout as a plain stream, not resumable'

@@ -23,6 +23,7 @@ import { defaultFileName } from './outputPath.js';
 import {
   dispositionFileName,
   MAX_NUMBERED,
+  maxServerNameBytes,
   numberedName,
   serverFileName,
   urlFileName,
@@ -191,7 +192,7 @@ export const nameFromServer = async (
     if (why === null) name = E.getOrElse(() => raw)(judged);
     else notices.push(`rdl: the ${from} file name ${shown(raw)} is not used: ${why}`);
   }
-  const chosen = name ?? defaultFileName(new URL(url));
+  const chosen = name ?? defaultFileName(new URL(url), maxServerNameBytes);
   const place = await placeFor(chosen, url, etag, cwd);
   if (E.isLeft(place)) return place;
   const placed = place.right.name;

@@ -30,9 +30,9 @@ const truncateUtf8 = (name: string, maxBytes: number): string => {
  * The file name for a URL when `-o` is not given: its last path segment, percent-decoded, made safe. The result is
  * one plain name with no separator, never `.` or `..`, never hidden, never empty: written in the current folder,
  * it cannot land anywhere else, whatever the server or the URL says (`%2F`, `..%2F..`, `\\`, control characters), and
- * short enough (`maxTargetNameBytes`) that its sidecar files' names fit too.
+ * short enough (`maxBytes`, default `maxTargetNameBytes`) that its sidecar files' names fit too.
  */
-export const defaultFileName = (url: URL): string => {
+export const defaultFileName = (url: URL, maxBytes = maxTargetNameBytes): string => {
   const segments = url.pathname.split('/');
   const last = decodeSegment(segments[segments.length - 1] ?? '');
   const safe = last
@@ -46,19 +46,20 @@ export const defaultFileName = (url: URL): string => {
     // A leading dot would hide the file, or make `.` and `..`.
     .replace(/^\.+/, '');
   // Room is left for the longest suffix of the files beside it (`.rdl.json.<random>.tmp`), or those fail (R30).
-  const name = truncateUtf8(safe, maxTargetNameBytes);
+  const name = truncateUtf8(safe, maxBytes);
   return name === '' ? fallbackFileName : name;
 };
 
 /**
- * The absolute path of the file to write: `-o` as given (relative to `cwd`), or the URL's default name in `cwd`.
+ * The absolute path of the file to write: `output` as given (relative to `cwd`), or the URL's default name in `cwd`.
  * Refused before any request (R30), as the adapter judges targets: a folder that does not exist, a path naming a
- * folder.
+ * folder. A refusal names `flag`, the flag that gave `output` (`-J` for the name it chose).
  */
 export const resolveOutputPath = (
   output: string | null,
   url: string,
   cwd: string,
+  flag: '--output' | '-J' = '--output',
 ): E.Either<DownloadFailure, string> => {
   const path = resolve(cwd, output ?? defaultFileName(new URL(url)));
   // `resolve` drops a trailing separator, which says the user meant a folder: keep it for the check.
@@ -66,8 +67,6 @@ export const resolveOutputPath = (
   const problem = targetProblem(typed);
   if (problem === null) return E.right(path);
   return E.left(
-    problem._tag === 'InvalidInput'
-      ? { ...problem, field: output === null ? 'output' : '--output' }
-      : problem,
+    problem._tag === 'InvalidInput' ? { ...problem, field: output === null ? 'output' : flag } : problem,
   );
 };

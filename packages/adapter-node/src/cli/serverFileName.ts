@@ -3,8 +3,11 @@ import { parse as parseContentDisposition } from 'content-disposition';
 import * as E from 'fp-ts/lib/Either.js';
 import { maxTargetNameBytes } from '../targetPath.js';
 
-/** Bytes a numbered name may add: ` (99)`. */
-const NUMBER_BYTES = ' (99)'.length;
+/**
+ * The longest name `-J` uses, the URL's default name included: `maxTargetNameBytes` less the ` (99)` a numbered
+ * name may add, so that `name (99).ext` and its sidecars' names fit too.
+ */
+export const maxServerNameBytes = maxTargetNameBytes - ' (99)'.length;
 
 /** The most numbered names tried for one download (`name (1).ext` … `name (99).ext`). */
 export const MAX_NUMBERED = 99;
@@ -22,7 +25,7 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.[^.
 /**
  * A file name a server gave (R38 and the rules of `-J`), or why it is not used: one plain name in the current
  * folder, never a path (`/`, `\`), never `.`, `..` or another dot file, nor a `.part` name, no control character, not a device name
- * Windows reserves, not empty, and short enough (`maxTargetNameBytes`, less room for ` (99)`) that a numbered name and
+ * Windows reserves, not empty, and short enough (`maxServerNameBytes`) that a numbered name and
  * the sidecars' names fit. Characters Windows refuses in names (`:*?"<>|`) become `_`, as in the URL's default name.
  */
 export const serverFileName = (raw: string): E.Either<string, string> => {
@@ -35,9 +38,8 @@ export const serverFileName = (raw: string): E.Either<string, string> => {
   // Windows drops trailing dots and spaces, so `CON .` is `CON` there.
   if (WINDOWS_RESERVED.test(name.replace(/[. ]+$/, '')))
     return E.left('it is a device name Windows reserves');
-  if (Buffer.byteLength(name) > maxTargetNameBytes - NUMBER_BYTES) {
-    return E.left(`it is longer than ${maxTargetNameBytes - NUMBER_BYTES} bytes`);
-  }
+  if (Buffer.byteLength(name) > maxServerNameBytes)
+    return E.left(`it is longer than ${maxServerNameBytes} bytes`);
   return E.right(name.replace(/[:*?"<>|]/g, '_'));
 };
 
