@@ -109,6 +109,30 @@ describe('rdl -J names the file from Content-Disposition (RFC 6266, 8187)', () =
     expect(server.requests.map((request) => request.method)).toEqual(['HEAD', 'GET']);
   });
 
+  it('R25: the name probe is retried as the download’s requests are: a 503 (Retry-After: 0), then the name', async () => {
+    serveNamed('/dl/busy', 'attachment; filename="named.bin"');
+    server.fail({ kind: 'status', status: 503, retryAfter: '0' }, { method: 'HEAD' });
+    server.fail({ kind: 'status', status: 503, retryAfter: '0' }, { method: 'HEAD' });
+    const work = await cwd();
+    const run = await runCliInProcess([server.url('/dl/busy'), '-J', '-q'], work);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(await listDir(work)).toEqual(['named.bin']);
+    expect(server.requests.map((request) => request.method)).toEqual(['HEAD', 'HEAD', 'HEAD', 'HEAD', 'GET']);
+  });
+
+  it('R25: the name probe gives up where the download would: --retries 0, one attempt', async () => {
+    serveNamed('/dl/busy', 'attachment; filename="named.bin"');
+    server.fail({ kind: 'status', status: 503, retryAfter: '0' }, { method: 'HEAD' });
+    const work = await cwd();
+    const run = await runCliInProcess([server.url('/dl/busy'), '-J', '--retries', '0'], work);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `rdl: gave up after 1 attempt: server answered HTTP 503 for ${server.url('/dl/busy')} (ERR_RETRIES_EXHAUSTED)\n`,
+    );
+    expect(await listDir(work)).toEqual([]);
+  });
+
   it('R29: a name probe the server refuses fails as the download would: one line, exit 1, no file', async () => {
     const work = await cwd();
     const run = await runCliInProcess([server.url('/nothing-here'), '-J'], work);

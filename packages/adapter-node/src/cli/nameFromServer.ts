@@ -1,11 +1,15 @@
 import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DownloadFailure, DownloadOptions, HttpPort, HttpResponse } from '@rdl/core';
+import type { DownloadFailure, DownloadOptions, HttpPort, HttpResponse, RetryOptions } from '@rdl/core';
 import {
+  afterFailure,
   compareCheckpointUrl,
   decodeCheckpoint,
   fromHttpFailure,
   isFinal,
+  noAttempts,
+  parseRetryAfter,
+  probeFailureVerdict,
   probeFromResponse,
   probeRequestHeaders,
   resolveOptions,
@@ -18,6 +22,7 @@ import { lockState } from '../fileLock.js';
 import { errnoOf } from '../fsFailure.js';
 import { lstatOrNull, unsafeReason } from '../ownFile.js';
 import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
+import { systemClock } from '../systemClock.js';
 import { sidecarOfAnother } from '../targetPath.js';
 import { defaultFileName } from './outputPath.js';
 import {
@@ -38,15 +43,27 @@ export interface ServerNamed {
 /** A name as it goes in a notice: cut, so that a 10 KB name is not a 10 KB line (the line is escaped, R38). */
 const shown = (name: string): string => JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 
+/** A probe that learnt nothing, with the wait its answer asked for (`Retry-After`). */
+interface ProbeFailed {
+  readonly failure: DownloadFailure;
+  readonly retryAfterMs: number | null;
+}
+
+/** What a probe of `-J` learnt: the answer, and its strong ETag. */
+interface Probed {
+  readonly response: HttpResponse;
+  readonly etag: string | null;
+}
+
 /**
- * The probe of `-J` (R16, as core's): a HEAD to the probe URL, or `GET bytes=0-0` when it is refused, with the
+ * One probe of `-J` (R16, as core's): a HEAD to the probe URL, or `GET bytes=0-0` when it is refused, with the
  * download's own headers, redirects and transport, bounded by the stall timeout. Its body is never read.
  */
-const probe = async (
+const probeOnce = async (
   http: HttpPort,
   request: { readonly url: string; readonly headers: Readonly<Record<string, string>> },
   stallTimeoutMs: number,
-): Promise<E.Either<DownloadFailure, { readonly response: HttpResponse; readonly etag: string | null }>> => {
+): Promise<E.Either<ProbeFailed, Probed>> => {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), stallTimeoutMs);
   try {
@@ -66,16 +83,48 @@ const probe = async (
       answer = await ask('GET');
     }
     if (E.isLeft(answer)) {
-      return E.left(
-        abort.signal.aborted ? { _tag: 'Stalled', afterMs: stallTimeoutMs } : fromHttpFailure(answer.left),
-      );
+      const failure: DownloadFailure = abort.signal.aborted
+        ? { _tag: 'Stalled', afterMs: stallTimeoutMs }
+        : fromHttpFailure(answer.left);
+      return E.left({ failure, retryAfterMs: null });
     }
     const response = answer.right;
     void response.body[Symbol.asyncIterator]().return?.();
     const judged = probeFromResponse(method, response.url, response);
-    return E.isLeft(judged) ? judged : E.right({ response, etag: strongEtag(judged.right.validators) });
+    if (E.isRight(judged)) return E.right({ response, etag: strongEtag(judged.right.validators) });
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], systemClock.now());
+    return E.left({ failure: judged.left, retryAfterMs });
   } finally {
     clearTimeout(timer);
+  }
+};
+
+/**
+ * The probe of `-J` under the download's retry policy (R25), by core's rules: which failures pass is
+ * `probeFailureVerdict`'s to say, the wait (`Retry-After` honoured) and when to give up `afterFailure`'s, so that
+ * `-J` fails only where the download itself would.
+ */
+const probe = async (
+  http: HttpPort,
+  request: { readonly url: string; readonly headers: Readonly<Record<string, string>> },
+  policy: { readonly stallTimeoutMs: number; readonly retry: Required<RetryOptions> },
+): Promise<E.Either<DownloadFailure, Probed>> => {
+  let count = noAttempts;
+  for (;;) {
+    const answer = await probeOnce(http, request, policy.stallTimeoutMs);
+    if (E.isRight(answer)) return answer;
+    const { failure, retryAfterMs } = answer.left;
+    if (probeFailureVerdict(failure, { hasBytes: false, refreshable: false }) !== 'retry')
+      return E.left(failure);
+    const verdict = afterFailure(count, {
+      failure,
+      heldBytes: 0,
+      draw: { retryAfterMs, random: systemClock.random() },
+      retry: policy.retry,
+    });
+    if (verdict._tag === 'GiveUp') return E.left(verdict.failure);
+    count = verdict.count;
+    await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
   }
 };
 
@@ -170,8 +219,8 @@ export const nameFromServer = async (
 ): Promise<E.Either<DownloadFailure, ServerNamed>> => {
   const resolved = resolveOptions(options);
   if (E.isLeft(resolved)) return resolved;
-  const { url, headUrl, headers, stallTimeoutMs } = resolved.right;
-  const answer = await probe(http, { url: headUrl, headers }, stallTimeoutMs);
+  const { url, headUrl, headers } = resolved.right;
+  const answer = await probe(http, { url: headUrl, headers }, resolved.right);
   if (E.isLeft(answer)) return answer;
   const notices: string[] = [];
   const { response, etag } = answer.right;

@@ -8,6 +8,7 @@ export * from '../model/decision.js';
 export * from '../model/failure.js';
 export * from '../model/options.js';
 export * from '../model/url.js';
+export * from './attempts.js';
 export * from './backoff.js';
 export * from './byteRanges.js';
 export * from './checkpointCodec.js';
