@@ -58,6 +58,26 @@ describe('rdl -J names the file from Content-Disposition (RFC 6266, 8187)', () =
     }
   });
 
+  it('R38: a plain filename of raw UTF-8 bytes is read as UTF-8, as browsers do, not as C1 controls; bytes that are no UTF-8 stay Latin-1', async () => {
+    /** The header as a server writes it: these bytes, which the head carries one a character. */
+    const raw = (text: string, encoding: BufferEncoding) => Buffer.from(text, encoding).toString('latin1');
+    for (const [disposition, name] of [
+      [raw('attachment; filename="résumé.pdf"', 'utf8'), 'résumé.pdf'],
+      [raw('attachment; filename="отчёт.pdf"', 'utf8'), 'отчёт.pdf'],
+      [raw('attachment; filename="café.txt"', 'latin1'), 'café.txt'],
+      // A filename* is what it says: its UTF-8 is no Latin-1 reading of a head, nothing to read again.
+      [`attachment; filename="x.txt"; filename*=UTF-8''%C3%83%C2%A9.txt`, 'Ã©.txt'],
+    ] as const) {
+      serveNamed('/dl/get', disposition);
+      const work = await cwd();
+      const run = await runCliInProcess([server.url('/dl/get'), '-J', '-q'], work);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(await listDir(work)).toEqual([name]);
+      await import('node:fs/promises').then(({ rm }) => rm(work, { recursive: true }));
+    }
+  });
+
   it('R16: a server that refuses HEAD gives the name in its answer to GET bytes=0-0, whose body is never written', async () => {
     server.serve('/dl/nohead', body, {
       headStatus: 405,

@@ -44,14 +44,33 @@ export const serverFileName = (raw: string): E.Either<string, string> => {
 };
 
 /**
+ * A plain `filename`'s value as browsers read it: a head is read as Latin-1, one byte a character, so raw UTF-8
+ * bytes (`filename="résumé.pdf"`, which many servers send) come as `rÃ©sumÃ©.pdf`; when those bytes are valid
+ * UTF-8 they are read as such, else the Latin-1 reading stays (`caf\xE9.txt` is `café.txt`).
+ */
+const asBrowsersRead = (latin1: string): string => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is the same in both readings
+  if (/^[\u0000-\u007f]*$/.test(latin1) || /[^\u0000-\u00ff]/.test(latin1)) return latin1;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(latin1, (c) => c.charCodeAt(0)));
+  } catch {
+    return latin1;
+  }
+};
+
+/**
  * The file name of a `Content-Disposition` (RFC 6266), `filename*` (RFC 8187, UTF-8 or ISO-8859-1) before
- * `filename`, parsed by the `content-disposition` package; `null` when it names none. Not yet judged: see
- * `serverFileName`.
+ * `filename`, parsed by the `content-disposition` package; a plain `filename` holding raw UTF-8 bytes is read as
+ * UTF-8 (`asBrowsersRead`); `null` when it names none. Not yet judged: see `serverFileName`.
  */
 export const dispositionFileName = (header: string | undefined): string | null => {
   if (header === undefined) return null;
   try {
-    return parseContentDisposition(header).parameters.filename ?? null;
+    const chosen = parseContentDisposition(header).parameters.filename;
+    if (chosen === undefined) return null;
+    // The same without `filename*`: the value is the plain one's when they agree.
+    const plain = parseContentDisposition(header, { extended: false }).parameters.filename;
+    return chosen === plain ? asBrowsersRead(chosen) : chosen;
   } catch {
     return null;
   }
