@@ -24,13 +24,14 @@ const statOrNull = (path: string): Stats | null => {
 
 /**
  * Why `target` cannot be written, or `null` when it can be (R30), checked before any request and without creating
- * anything: an empty path, a path ending in a separator or naming a folder, a name ending in `.part` (another
+ * anything: an empty path, one holding a NUL (no file system takes it, and Node's calls throw on it), a path ending in a separator or naming a folder, a name ending in `.part` (another
  * download's part file, `partNameProblem`), a folder that does not exist or is a file, or one another user could
  * swap for a link (`swappableFolder`, `ERR_UNSAFE_PATH`). Permissions are not judged here: the storage reports
  * them when it opens the part file.
  */
 export const targetProblem = (target: string): DownloadFailure | null => {
   if (target === '') return invalid('the target path is empty');
+  if (target.includes('\0')) return invalid('a file name cannot hold a NUL byte');
   if (/[/\\]$/.test(target)) return invalid(`${target} names a folder, not a file`);
   const partName = partNameProblem(target);
   if (partName !== null) return invalid(partName);

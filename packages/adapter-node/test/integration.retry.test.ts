@@ -204,6 +204,15 @@ describe('retries, integrity and reporting, against the fault server', () => {
     );
   });
 
+  it('R30: a target holding a NUL is invalid input, refused before any request', async () => {
+    const { error } = await fails({ url: url(), target: join(dir(), 'a\0b.bin') });
+    expect(error.code).toBe('ERR_INVALID_INPUT');
+    expect(error.message).toBe('invalid target: a file name cannot hold a NUL byte');
+    expect(await refusedBeforeAnyRequest({ url: url(), target: join(dir(), 'a\0b.bin') })).toBe(
+      'ERR_INVALID_INPUT',
+    );
+  });
+
   it('R30: not a URL, an unsupported scheme, a negative option: refused before any request', async () => {
     const target = join(dir(), 'out.bin');
     expect(await refusedBeforeAnyRequest({ url: 'not a url', target })).toBe('ERR_INVALID_INPUT');
