@@ -120,6 +120,20 @@ describe('rdl -J names the file from Content-Disposition (RFC 6266, 8187)', () =
     expect(await listDir(work)).toEqual(['a'.repeat(220), `${'a'.repeat(220)} (1)`]);
   });
 
+  it('R28: with --json the start event names the file -J chose, a numbered one too', async () => {
+    serveNamed('/dl/get', 'attachment; filename="report.pdf"');
+    const work = await cwd();
+    await writeFile(join(work, 'report.pdf'), 'mine');
+    const run = await runCliInProcess([server.url('/dl/get'), '-J', '--json'], work);
+    expect(run.code).toBe(0);
+    expect(run.events[0]).toEqual({
+      event: 'start',
+      target: join(work, 'report (1).pdf'),
+      resumedFrom: 0,
+      total: body.length,
+    });
+  });
+
   it('-o wins over -J: no name probe, the file goes where -o says', async () => {
     serveNamed('/dl/get', 'attachment; filename="named.bin"');
     const work = await cwd();
@@ -370,7 +384,12 @@ describe('rdl -J never replaces a file of another download', () => {
     const resumed = spawnRdl(args, work);
     const exit = await resumed.exit;
     expect(exit.code).toBe(0);
-    expect(exit.events[0]).toEqual({ event: 'start', resumedFrom: bytes, total: body.length });
+    expect(exit.events[0]).toEqual({
+      event: 'start',
+      target: join(work, 'big (1).bin'),
+      resumedFrom: bytes,
+      total: body.length,
+    });
     expect(exit.stderr).toContain('rdl: going on with this URL\'s download in "big (1).bin"');
     expect(await listDir(work)).toEqual(['big (1).bin', 'big.bin']);
     expect(await readFile(join(work, 'big.bin'), 'utf8')).toBe('someone else’s');

@@ -5,7 +5,13 @@ import { checkName } from './render/checkName.js';
 
 /** The lines `--json` prints, one object each, in the shape the command documents. */
 export type JsonLine =
-  | { readonly event: 'start'; readonly resumedFrom: number; readonly total: number | null }
+  | {
+      readonly event: 'start';
+      /** The file's absolute path, when `-J` chose its name (a list's lines carry `id` and `url` instead). */
+      readonly target?: string;
+      readonly resumedFrom: number;
+      readonly total: number | null;
+    }
   | {
       readonly event: 'progress';
       readonly bytes: number;

@@ -271,7 +271,8 @@ export const runCli = async (
   };
 
   const reporter = args.json
-    ? jsonReporter(env)
+    ? // With -J the reader did not choose the name: `start` says it.
+      jsonReporter(env, named === null ? null : target.right)
     : args.quiet
       ? quietReporter
       : await textReporter(env, {

@@ -30,10 +30,12 @@ const jsonProgressIntervalMs = 200;
 /**
  * `--json`: the documented events on stdout, one object a line (`formatJsonLine`, escaped, R38); the resume hint still goes to stderr. Progress is
  * thinned to one line each `jsonProgressIntervalMs`, except the first byte past the start (a reader measuring the
- * time to first byte) and the last.
+ * time to first byte) and the last. `start` names `target`, the file's path, when given (`-J` chose it: the reader
+ * learns it there). Default: none, for a failure before the target is known.
  */
 export const jsonReporter = (
   out: Output,
+  target: string | null = null,
   now: () => number = performance.now.bind(performance),
 ): Reporter => {
   let lastProgressAt = Number.NEGATIVE_INFINITY;
@@ -51,6 +53,10 @@ export const jsonReporter = (
       if (line.event === 'start') {
         startedAt = line.resumedFrom;
         firstBytePrinted = false;
+        if (target !== null) {
+          print({ event: 'start', target, resumedFrom: line.resumedFrom, total: line.total });
+          return;
+        }
       }
       if (line.event === 'restart') {
         startedAt = 0;
