@@ -1,4 +1,4 @@
-import { redactSignatures } from '@rdl/core/rules';
+import { storedUrl } from '@rdl/core/rules';
 
 /**
  * The characters a terminal acts on or reorders text by: C0 (U+0000–U+001F, ESC and newlines included), DEL, C1
@@ -26,12 +26,13 @@ export const escapeControls = (text: string): string => text.replace(CONTROLS, e
 const URL_IN_TEXT = /[a-z][a-z\d+.-]*:\/\/[^\s"'<>]*/gi;
 
 /**
- * `text` with the secrets of every URL in it redacted (R37, `redactSignatures`: a signature is a bearer secret,
- * whether a message, a notice or an error quotes the URL). Only URLs: a file name such as `clip;sig=1.mp4` is
+ * `text` with the secrets of every URL in it taken out (R37, `storedUrl`): its `user:password@` and the values of
+ * its signatures, which are bearer secrets, whether a message, a notice or an error quotes the URL, or a text rdl
+ * did not write (the stderr of `--refresh-command`) holds it. Only URLs: a file name such as `clip;sig=1.mp4` is
  * printed as it is, since the user must find that file. A URL quoted without its scheme (one that did not parse)
  * is redacted where its message is written.
  */
-export const redactUrls = (text: string): string => text.replace(URL_IN_TEXT, (url) => redactSignatures(url));
+export const redactUrls = (text: string): string => text.replace(URL_IN_TEXT, (url) => storedUrl(url));
 
 /** `text` as the command prints it: the secrets of the URLs in it redacted (`redactUrls`), then escaped (R38). */
 export const printable = (text: string): string => escapeControls(redactUrls(text));

@@ -100,6 +100,16 @@ describe('the one escaping of everything printed (R38)', () => {
     expect(JSON.parse(line)).toMatchObject({ url: 'https://h/f?sig=REDACTED', target: '/d/a;sig=1' });
   });
 
+  it('R37: a URL in a line loses its user:password as well as its signature, in text and in a JSON line', () => {
+    const said =
+      'it exited with 1: signer said: https://bob:hunter2@signer.example/sign?X-Amz-Signature=abc (x)';
+    const shown = 'it exited with 1: signer said: https://signer.example/sign?X-Amz-Signature=REDACTED (x)';
+    expect(redactUrls(said)).toBe(shown);
+    expect(JSON.parse(formatJsonLine({ event: 'error', code: 'E', message: said } as never))).toMatchObject({
+      message: shown,
+    });
+  });
+
   it('R38: writeLines ends each line and escapes a newline inside one: one message, one line', () => {
     let written = '';
     const stream = new Writable({

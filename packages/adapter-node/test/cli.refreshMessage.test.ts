@@ -75,6 +75,30 @@ describe('rdl: an expired presigned URL', () => {
     expect(run.stderr).toMatch(/\(ERR_URL_EXPIRED\)\n$/);
   });
 
+  it('R37: a failing --refresh-command whose stderr quotes a URL with a password is printed without it, in text and --json', async () => {
+    const said = 'https://bob:hunter2@signer.example/sign?X-Amz-Signature=abc';
+    for (const json of [false, true]) {
+      await raw?.close();
+      raw = await expiringStore();
+      const run = await runCliInProcess(
+        [
+          raw.url('/k?X-Amz-Signature=s1'),
+          '-o',
+          `k${json}.bin`,
+          '--refresh-command',
+          `echo "signer said: ${said}" >&2; exit 1`,
+          ...(json ? ['--json'] : []),
+        ],
+        dir(),
+      );
+      expect(run.code).toBe(1);
+      const printed = json ? run.stdout : run.stderr;
+      expect(printed).toContain('signer said: https://signer.example/sign?X-Amz-Signature=REDACTED');
+      expect(run.stdout + run.stderr).not.toContain('hunter2');
+      expect(run.stdout + run.stderr).not.toContain('bob:');
+    }
+  });
+
   it('R18: a --refresh-command still running when --max-time ends the run is killed with it, not left behind', async () => {
     raw = await expiringStore();
     const pidFile = join(dir(), 'pid');
