@@ -607,6 +607,20 @@ describe('the resume hint', () => {
     );
   });
 
+  it('R37: the hint shows a --refresh-command as …, whole, and says to put it back: it may hold a password or a signature', () => {
+    const command = "curl -s 'https://bob:hunter2@signer.example/sign?X-Amz-Signature=abc'";
+    const hint = '  # the secrets were left out (…): put them back';
+    expect(resumeCommand(['https://h/a', '--refresh-command', command])).toBe(
+      `rdl https://h/a --refresh-command '…'${hint}`,
+    );
+    expect(resumeCommand(['https://h/a', `--refresh-command=${command}`])).toBe(
+      `rdl https://h/a '--refresh-command=…'${hint}`,
+    );
+    expect(resumeCommand(['https://h/a?sig=s', '--refresh-command', 'sign-again'])).toBe(
+      "rdl 'https://h/a?sig=REDACTED' --refresh-command '…'  # the secrets were left out (…), and the signature of the URL: put them back, or give the URL signed again",
+    );
+  });
+
   it("R37: a password after curl's grouped booleans (-sSLu) is left out of the hint too", () => {
     expect(resumeCommand(['-sSLu', 'al:s3cret', 'https://h/a'])).toBe(
       "rdl -sSLu 'al:…' https://h/a  # the secrets were left out (…): put them back",

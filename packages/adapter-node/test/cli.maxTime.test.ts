@@ -61,6 +61,20 @@ describe('rdl --max-time', () => {
     expect(await listDir(dir())).toEqual(['clip;sig=1.mp4.part', 'clip;sig=1.mp4.rdl.json']);
   });
 
+  it('R37: the hint after -m shows --refresh-command as … and says to put it back, never the password in it', async () => {
+    server.serve('/signed.bin', body);
+    const command = "curl -s 'https://bob:hunter2@signer.example/sign?X-Amz-Signature=abc'";
+    const cut = await runCliInProcess(
+      [server.url('/signed.bin'), '-m', '0.5', '--limit-rate', '100K', '--refresh-command', command],
+      dir(),
+    );
+    expect(cut.code).toBe(28);
+    expect(cut.stderr).not.toContain('hunter2');
+    expect(cut.stderr).toContain(
+      `  rdl ${server.url('/signed.bin')} -m 0.5 --limit-rate 100K --refresh-command '…'  # the secrets were left out (…): put them back\n`,
+    );
+  });
+
   it('a download that ends within --max-time exits 0 as usual', async () => {
     server.serve('/quick.bin', body);
     const run = await runCliInProcess([server.url('/quick.bin'), '-m', '60', '-q'], dir());

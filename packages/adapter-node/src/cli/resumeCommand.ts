@@ -36,8 +36,18 @@ const hiddenHeader = (text: string): string => {
 
 const hiddenUser = (text: string): string => `${text.split(':')[0] ?? ''}:${HIDDEN}`;
 
-const hide = (flag: 'u' | 'H', value: string): string =>
-  flag === 'u' ? hiddenUser(value) : hiddenHeader(value);
+/**
+ * A secret value as the hint shows it: `-u`'s user without its password, `-H`'s name without its value, and
+ * `--refresh-command` as `…` whole: it is a shell line that may hold a password or a signature anywhere, and the
+ * printed line's redaction of the URLs in it would change the command the pasted hint runs.
+ */
+const hide = (flag: 'u' | 'H' | 'refresh-command', value: string): string => {
+  if (flag === 'u') return hiddenUser(value);
+  return flag === 'H' ? hiddenHeader(value) : HIDDEN;
+};
+
+/** The long options whose value is a secret, each with how `hide` shows it (`--user` as `-u`). */
+const SECRET_LONG = { user: 'u', header: 'H', 'refresh-command': 'refresh-command' } as const;
 
 /**
  * The flag that takes a value in a group of short flags (`-ku alice:pw`: `u`, after the boolean `k`), what comes
@@ -94,7 +104,10 @@ const urlWords = (argv: readonly string[]): Map<number, { prefix: string; proxy:
 /** A `--proxy` value without its userinfo, one without a scheme too (`alice:pw@host:3128`, which means http://). */
 const proxyWithoutUserinfo = (value: string): string => withSchemeAssumed(value, withoutUserinfo);
 
-/** What the hint left out (R37): a value of `-u` or `-H`, a URL's user and password, a URL's signature. */
+/**
+ * What the hint left out (R37): a value of `-u`, `-H` or `--refresh-command`, a URL's user and password, a URL's
+ * signature.
+ */
 interface LeftOut {
   flagged: boolean;
   password: boolean;
@@ -102,8 +115,9 @@ interface LeftOut {
 }
 
 /**
- * `argv` word for word, with the secrets of `-u`/`--user` (the password) and `-H`/`--header` (the value) replaced
- * (R37), and every URL word (`urlWords`) without its userinfo and with its signature redacted.
+ * `argv` word for word, with the secrets of `-u`/`--user` (the password), `-H`/`--header` (the value) and
+ * `--refresh-command` (all of it) replaced (R37), and every URL word (`urlWords`) without its userinfo and with its
+ * signature redacted.
  */
 const withoutSecrets = (argv: readonly string[]): { shown: string[]; left: LeftOut } => {
   const shown = [...argv];
@@ -122,9 +136,9 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; left: LeftO
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
-    const long = /^--(user|header)(?:=(.*))?$/s.exec(arg);
+    const long = /^--(user|header|refresh-command)(?:=(.*))?$/s.exec(arg);
     if (long !== null) {
-      const flag = long[1] === 'user' ? 'u' : 'H';
+      const flag = SECRET_LONG[long[1] as keyof typeof SECRET_LONG];
       if (long[2] !== undefined) replace(i, `--${long[1]}=${hide(flag, long[2])}`);
       else if (i + 1 < argv.length) replace(i + 1, hide(flag, argv[++i]!));
       continue;
@@ -140,9 +154,10 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; left: LeftO
 
 /**
  * The command line that goes on with an interrupted download: the same command, the same arguments, but for the
- * secrets, which are never printed (R37): a password in a URL is left out, the password of `-u` and the value of a
- * `-H` (but `User-Agent`, `Accept`, `Accept-Language`) are shown as `…`, the signature of a presigned URL is
- * redacted, and a shell comment says to put them back (a URL signed again resumes as well: only its query differs).
+ * secrets, which are never printed (R37): a password in a URL is left out, the password of `-u`, the value of a
+ * `-H` (but `User-Agent`, `Accept`, `Accept-Language`) and the command of `--refresh-command` are shown as `…`, the
+ * signature of a presigned URL is redacted, and a shell comment says to put them back (a URL signed again resumes as
+ * well: only its query differs).
  */
 export const resumeCommand = (argv: readonly string[]): string => {
   const command = withoutSecretsShown(argv);
