@@ -14,6 +14,7 @@ import { rateLimit } from '@rdl/core/rules';
 import { createDownloadHere } from './createDownloadHere.js';
 import { hasSyncAccessHandles } from './fileSystemAccess.js';
 import { targetProblem } from './targetProblem.js';
+import { answerRefreshUrl } from './worker/pageRefresh.js';
 import { errorLine, postRefusal } from './worker/postRefusal.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { watchWorkerLife } from './worker/workerLife.js';
@@ -131,13 +132,9 @@ const workerDownload = (options: DownloadOptions, settings: WorkerDownloadSettin
       case 'checkpoint':
         settings.onCheckpoint?.(message.bytes);
         return;
-      case 'refreshUrl': {
-        const answer = (urls: { url: string; headUrl?: string } | null) =>
-          post({ type: 'refreshed', id: message.id, urls });
-        if (refreshUrl === undefined) answer(null);
-        else refreshUrl(message.failed).then(answer, () => answer(null));
+      case 'refreshUrl':
+        answerRefreshUrl(refreshUrl, message, post);
         return;
-      }
       case 'settled':
         if (settled) return;
         settled = true;

@@ -4,10 +4,10 @@
  * mirrors it from `FromWorker` messages (`createDownload` in `../createDownload.ts`).
  */
 
-import type { Download, RefreshUrl } from '@rdl/core';
+import type { Download, RefreshedUrls, RefreshUrl } from '@rdl/core';
 import { committedPrefix, decodeCheckpoint } from '@rdl/core/rules';
 import { createDownloadHere } from '../createDownloadHere.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, RefreshOutcome, ToWorker } from './protocol.js';
 import { holdWorkerLife } from './workerLife.js';
 
 const scope = self as unknown as {
@@ -17,13 +17,16 @@ const scope = self as unknown as {
 
 let download: Download | null = null;
 let nextRefresh = 1;
-const refreshes = new Map<number, (urls: { url: string; headUrl?: string } | null) => void>();
+const refreshes = new Map<number, (outcome: RefreshOutcome) => void>();
 
 const open = (message: Extract<ToWorker, { type: 'open' }>): Download => {
   const refreshUrl: RefreshUrl = (failed) =>
     new Promise((resolve, reject) => {
       const id = nextRefresh++;
-      refreshes.set(id, (urls) => (urls === null ? reject(new Error('refreshUrl failed')) : resolve(urls)));
+      // `urls: null` is a hook that answered no URL: core takes it, as in one realm, for the URL expired.
+      refreshes.set(id, (outcome) =>
+        outcome.ok ? resolve(outcome.urls as RefreshedUrls) : reject(new Error(outcome.message)),
+      );
       scope.postMessage({ type: 'refreshUrl', id, failed: { url: failed.url, status: failed.status } });
     });
   const created = createDownloadHere(
@@ -74,7 +77,7 @@ scope.addEventListener('message', ({ data: message }) => {
       download?.setRateLimit(message.bytesPerSecond);
       return;
     case 'refreshed':
-      refreshes.get(message.id)?.(message.urls);
+      refreshes.get(message.id)?.(message.outcome);
       refreshes.delete(message.id);
       return;
   }

@@ -14,11 +14,15 @@ export type ToWorker =
   | { readonly type: 'command'; readonly command: DownloadCommand }
   /** A new rate limit (R44), already checked by the page. */
   | { readonly type: 'rate'; readonly bytesPerSecond: number | null }
-  | {
-      readonly type: 'refreshed';
-      readonly id: number;
-      readonly urls: { url: string; headUrl?: string } | null;
-    };
+  | { readonly type: 'refreshed'; readonly id: number; readonly outcome: RefreshOutcome };
+
+/**
+ * What the page's `refreshUrl` hook did (R18), as plain data: the URLs it answered (`null` for none: the URL
+ * expired), or the first line of what it threw or rejected with, which the worker's core reports as Node's does.
+ */
+export type RefreshOutcome =
+  | { readonly ok: true; readonly urls: { url: string; headUrl?: string } | null }
+  | { readonly ok: false; readonly message: string };
 
 /** Worker → page. */
 export type FromWorker =

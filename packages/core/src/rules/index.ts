@@ -24,6 +24,7 @@ export * from './progress.js';
 export * from './queueRecord.js';
 export * from './queueSchedule.js';
 export * from './redirect.js';
+export * from './refreshFailure.js';
 export * from './resolveOptions.js';
 export * from './serverChecksums.js';
 export * from './signedUrl.js';

@@ -368,6 +368,18 @@ describe('createDownload: integrity and reporting', () => {
     expect((end.error as Error).message).toBe('the refreshUrl hook failed: signing service down');
   });
 
+  it('R18, R29: a refreshUrl hook that rejects with what cannot be made text is ERR_REFRESH_FAILED, not an internal error', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { times: Number.POSITIVE_INFINITY });
+    const run = begin(w, { refreshUrl: () => Promise.reject(Object.create(null)) });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_REFRESH_FAILED');
+    expect((end.error as Error).message).toBe('the refreshUrl hook failed: no reason given');
+  });
+
   it('R18, R29: a refreshUrl hook that never answers is ERR_REFRESH_FAILED after stallTimeoutMs, not a download held for ever', async () => {
     const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));

@@ -2,14 +2,9 @@ import type { RefreshedUrls, RefreshUrl } from '../../model/options.js';
 import { isHttpUrl, parseUrl } from '../../model/url.js';
 import type { Clock } from '../../ports/Clock.js';
 import { storedUrl } from '../../rules/checkpointUrl.js';
+import { refreshFailureLine } from '../../rules/refreshFailure.js';
 import type { RefreshInput, RefreshOutput } from '../effects.js';
 import { effectActor } from './effectActor.js';
-
-/** The first line of what a failing hook threw, as a failure message is: one line (R29). */
-const firstLine = (error: unknown): string => {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split(/\r?\n/, 1)[0]?.trim() || 'no reason given';
-};
 
 const isHttp = (url: unknown): boolean => {
   const parsed = typeof url === 'string' ? parseUrl(url) : null;
@@ -52,6 +47,6 @@ export const createRefreshActor = (refreshUrl: RefreshUrl | undefined, clock: Cl
       }
       return { _tag: 'Refreshed', urls };
     } catch (error) {
-      return { _tag: 'Fail', failure: { _tag: 'RefreshFailed', message: firstLine(error) } };
+      return { _tag: 'Fail', failure: { _tag: 'RefreshFailed', message: refreshFailureLine(error) } };
     }
   });
