@@ -57,7 +57,57 @@ const expireWith = async (retries: number) => {
   return { run, ran: existsSync(marker) };
 };
 
+/**
+ * A store whose first GET is cut after half the body and whose `s1` signature then expires (403); `s2` is valid
+ * (HEAD, and GET with a range).
+ */
+const resigningStore = async (): Promise<RawServer> => {
+  let gets = 0;
+  const head = (status: string, length: number, extra = '') =>
+    `HTTP/1.1 ${status}\r\ncontent-length: ${length}\r\netag: "v1"\r\naccept-ranges: bytes\r\n${extra}\r\n`;
+  return RawServer.start((request, socket) => {
+    const line = request.head.split('\r\n', 1)[0] ?? '';
+    if (line.startsWith('HEAD')) {
+      socket.write(head('200 OK', SIZE));
+      return;
+    }
+    gets += 1;
+    if (gets === 1) {
+      socket.write(head('200 OK', SIZE));
+      socket.end(Buffer.alloc(SIZE / 2, 0x61));
+      return;
+    }
+    if (!line.includes('X-Amz-Signature=s2')) {
+      socket.write('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const from = Number(/\r\nrange: bytes=(\d+)-/i.exec(request.head)?.[1] ?? 0);
+    socket.write(
+      head('206 Partial Content', SIZE - from, `content-range: bytes ${from}-${SIZE - 1}/${SIZE}\r\n`),
+    );
+    socket.end(Buffer.alloc(SIZE - from, 0x61));
+  });
+};
+
 describe('rdl: an expired presigned URL', () => {
+  it('R18: --stall-timeout does not bound --refresh-command: a command that signs in 2 s with --stall-timeout 1 is waited for', async () => {
+    raw = await resigningStore();
+    const run = await runCliInProcess(
+      [
+        raw.url('/k?X-Amz-Signature=s1'),
+        '-o',
+        'k.bin',
+        '--stall-timeout',
+        '1',
+        '--refresh-command',
+        `sleep 2; echo '${raw.url('/k?X-Amz-Signature=s2')}'`,
+      ],
+      dir(),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(join(dir(), 'k.bin'))).toEqual(Buffer.alloc(SIZE, 0x61));
+  });
+
   it('R18, R29: when the retries ran out before --refresh-command was asked, the message says so, not that its URLs were refused', async () => {
     const { run, ran } = await expireWith(1);
     expect(run.code).toBe(1);

@@ -14,7 +14,12 @@ import { exitCodes } from './exitCodes.js';
 import { MAX_TIME_CODE, maxTimeMessage, PAUSE_GRACE_MS, untilStopped, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
 import { resolveOutputPath } from './outputPath.js';
-import { type CommandRefresh, commandRefresh, stopRefreshCommands } from './refreshCommand.js';
+import {
+  type CommandRefresh,
+  commandRefresh,
+  REFRESH_HOOK_TIMEOUT_MS,
+  stopRefreshCommands,
+} from './refreshCommand.js';
 import { applyRemoteTime } from './remoteTime.js';
 import { messages } from './render/messages.js';
 import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
@@ -105,7 +110,7 @@ const downloadOptions = (args: CliArgs, target: string, refresh: CommandRefresh 
   ...(args.minSplitBytes === null ? {} : { minSegmentBytes: args.minSplitBytes }),
   ...(args.maxFileBytes === null ? {} : { maxFileBytes: args.maxFileBytes }),
   ...(Object.keys(args.client.headers).length === 0 ? {} : { headers: args.client.headers }),
-  ...(refresh === null ? {} : { refreshUrl: refresh.hook }),
+  ...(refresh === null ? {} : { refreshUrl: refresh.hook, refreshTimeoutMs: REFRESH_HOOK_TIMEOUT_MS }),
 });
 
 type Outcome =

@@ -4,6 +4,12 @@ import { isHttpUrl, parseUrl } from '@rdl/core/rules';
 
 /** How long `--refresh-command` may run before it is killed: signing is local work (`aws s3 presign`, `ossutil sign`). */
 export const REFRESH_TIMEOUT_MS = 30_000;
+/**
+ * How long core waits for the hook (`refreshTimeoutMs`, R18): the command's own bound and time for its kill to be
+ * told, so that a command that runs too long fails with its own reason (`it ran longer than 30 s`), and one within
+ * it is waited for whatever `--stall-timeout` says (that bounds a silent body, not signing).
+ */
+export const REFRESH_HOOK_TIMEOUT_MS = REFRESH_TIMEOUT_MS + 5_000;
 /** The most the command may print on stdout: two URLs, with room to spare. More is killed and refused. */
 export const REFRESH_MAX_STDOUT = 64 * 1024;
 /** What of its stderr is kept: its first line names the reason of a failure. */

@@ -124,7 +124,7 @@ export type AdoptOutput =
 export interface RefreshInput {
   readonly url: string;
   readonly status: number;
-  /** How long the hook may take to answer (`stallTimeoutMs`). */
+  /** How long the hook may take to answer (`refreshTimeoutMs`). */
   readonly timeoutMs: number;
 }
 

@@ -37,6 +37,12 @@ export interface DownloadOptions {
   /** A body that sends no byte for this long is cut and retried (R25). Default 30 000 ms. */
   readonly stallTimeoutMs?: number;
   /**
+   * How long `refreshUrl` may take to answer before the download fails with `ERR_REFRESH_FAILED` (R18): a hook
+   * that never settles would hold the download, its lock and files, for ever. Its own bound, since signing again
+   * can take longer than a body may go silent. Default `stallTimeoutMs`.
+   */
+  readonly refreshTimeoutMs?: number;
+  /**
    * A body slower than this many bytes a second, on average over `lowSpeedTimeMs`, is cut and retried (R25), as
    * curl's `--speed-limit` does. Default 0: off.
    */
@@ -118,6 +124,7 @@ export interface ResolvedOptions {
   readonly onChange: 'restart' | 'fail';
   readonly retry: Required<RetryOptions>;
   readonly stallTimeoutMs: number;
+  readonly refreshTimeoutMs: number;
   readonly lowSpeedLimit: number;
   readonly lowSpeedTimeMs: number;
   /** `null`: no limit. */

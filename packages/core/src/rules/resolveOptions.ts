@@ -237,7 +237,7 @@ export const partNameProblem = (target: string): string | null =>
 /**
  * Fills the defaults and checks what core can check before any request (R30): URLs are absolute http(s), the target
  * is a non-empty string, numbers are finite and in range (`retries`, `maxRestarts` and `writeBufferBytes` integers,
- * `maxDelayMs >= minDelayMs`, `factor >= 1`, `stallTimeoutMs > 0`), checksums are hex, headers are valid. The
+ * `maxDelayMs >= minDelayMs`, `factor >= 1`, `stallTimeoutMs > 0`, `refreshTimeoutMs > 0`), checksums are hex, headers are valid. The
  * adapters check paths. Values are checked at run time too, for callers without TypeScript.
  *
  * A password in a URL (`https://user:pass@host/…`, R37) is supported as curl does: the URL without its userinfo is
@@ -270,6 +270,12 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     max: MAX_TIMER_MS,
   });
   if (E.isLeft(stallTimeoutMs)) return stallTimeoutMs;
+  const refreshTimeoutMs = number('refreshTimeoutMs', raw.refreshTimeoutMs, stallTimeoutMs.right, {
+    min: 1,
+    integer: false,
+    max: MAX_TIMER_MS,
+  });
+  if (E.isLeft(refreshTimeoutMs)) return refreshTimeoutMs;
   const lowSpeedLimit = number('lowSpeedLimit', raw.lowSpeedLimit, 0, { min: 0, integer: false });
   if (E.isLeft(lowSpeedLimit)) return lowSpeedLimit;
   const lowSpeedTimeMs = number('lowSpeedTimeMs', raw.lowSpeedTimeMs, DEFAULT_LOW_SPEED_TIME_MS, {
@@ -320,6 +326,7 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
     onChange,
     retry: retry.right,
     stallTimeoutMs: stallTimeoutMs.right,
+    refreshTimeoutMs: refreshTimeoutMs.right,
     lowSpeedLimit: lowSpeedLimit.right,
     lowSpeedTimeMs: lowSpeedTimeMs.right,
     maxBytesPerSecond: maxBytesPerSecond.right,

@@ -392,6 +392,39 @@ describe('createDownload: integrity and reporting', () => {
     expect((end.error as Error).message).toBe('the refreshUrl hook failed: it did not answer within 2 s');
   });
 
+  it('R18: refreshTimeoutMs bounds the hook apart from stallTimeoutMs: a hook that answers after 20 s of a 2 s stallTimeoutMs is waited for', async () => {
+    const fresh = 'https://files.example/a.bin?sig=2';
+    const w = world();
+    const content = bytesOf(SIZE);
+    w.server.publish(URL_A, content);
+    w.server.mount(fresh, w.server.resource(URL_A)!);
+    w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { method: 'GET', url: URL_A, times: Number.POSITIVE_INFINITY });
+    const signing = () =>
+      new Promise<{ url: string }>((resolve) => w.clock.setTimeout(() => resolve({ url: fresh }), 20_000));
+    const run = begin(w, { stallTimeoutMs: 2_000, refreshTimeoutMs: 30_000, refreshUrl: signing });
+    expect((await finish(w, run)).code).toBeNull();
+    expect(gets(w).at(-1)).toMatchObject({ url: fresh, headers: { range: 'bytes=20000-' } });
+    expect(bytesDiff(w.storage.fileOf(TARGET), content)).toEqual(same(content));
+  });
+
+  it('R18, R29: a hook that never answers fails after refreshTimeoutMs when given, not after stallTimeoutMs', async () => {
+    const w = world();
+    w.server.publish(URL_A, bytesOf(SIZE));
+    w.server.inject(fault.setHeaders({}), { method: 'HEAD' });
+    w.server.inject(fault.cutBody(20_000), { method: 'GET' });
+    w.server.inject(fault.status(403), { times: Number.POSITIVE_INFINITY });
+    const run = begin(w, {
+      stallTimeoutMs: 2_000,
+      refreshTimeoutMs: 30_000,
+      refreshUrl: () => new Promise(() => undefined),
+    });
+    const end = await finish(w, run);
+    expect(end.code).toBe('ERR_REFRESH_FAILED');
+    expect((end.error as Error).message).toBe('the refreshUrl hook failed: it did not answer within 30 s');
+  });
+
   it('R25: a HEAD that never answers is cut after stallTimeoutMs and retried', async () => {
     const w = world();
     w.server.publish(URL_A, bytesOf(SIZE));

@@ -20,6 +20,7 @@ describe('resolveOptions', () => {
         onChange: 'restart',
         retry: defaultRetry,
         stallTimeoutMs: 30_000,
+        refreshTimeoutMs: 30_000,
         lowSpeedLimit: 0,
         lowSpeedTimeMs: 30_000,
         maxBytesPerSecond: null,
@@ -45,6 +46,15 @@ describe('resolveOptions', () => {
       E.right({ segments: { fixed: null, max: 4, minSplitBytes: 4096 } }),
     );
     expect(resolveOptions({ ...base, connections: 1 })).toMatchObject(E.right({ segments: { fixed: 1 } }));
+  });
+
+  it('R18: refreshTimeoutMs is stallTimeoutMs when not given, its own bound when given', () => {
+    expect(resolveOptions({ ...base, stallTimeoutMs: 2_000 })).toMatchObject(
+      E.right({ stallTimeoutMs: 2_000, refreshTimeoutMs: 2_000 }),
+    );
+    expect(resolveOptions({ ...base, stallTimeoutMs: 2_000, refreshTimeoutMs: 35_000 })).toMatchObject(
+      E.right({ stallTimeoutMs: 2_000, refreshTimeoutMs: 35_000 }),
+    );
   });
 
   it('R30: keeps what the caller gave', () => {
@@ -139,6 +149,8 @@ describe('resolveOptions', () => {
     [{ retry: 'fast' }, 'retry'],
     [{ retry: { maxRestarts: -1 } }, 'retry.maxRestarts'],
     [{ stallTimeoutMs: 0 }, 'stallTimeoutMs'],
+    [{ refreshTimeoutMs: 0 }, 'refreshTimeoutMs'],
+    [{ refreshTimeoutMs: '30s' }, 'refreshTimeoutMs'],
     [{ lowSpeedLimit: -1 }, 'lowSpeedLimit'],
     [{ lowSpeedLimit: '1k' }, 'lowSpeedLimit'],
     [{ lowSpeedTimeMs: 0 }, 'lowSpeedTimeMs'],
@@ -173,6 +185,7 @@ describe('resolveOptions', () => {
     [{ minSegmentBytes: Number.POSITIVE_INFINITY }, 'minSegmentBytes'],
     // R30: past what a timer holds (2^31 - 1 ms) a timer fires at once: the opposite of what was asked.
     [{ stallTimeoutMs: 2 ** 31 }, 'stallTimeoutMs'],
+    [{ refreshTimeoutMs: 2 ** 31 }, 'refreshTimeoutMs'],
     [{ lowSpeedTimeMs: 2 ** 31 }, 'lowSpeedTimeMs'],
     [{ checkpointIntervalMs: 2 ** 31 }, 'checkpointIntervalMs'],
     [{ retry: { minDelayMs: 2 ** 31 } }, 'retry.minDelayMs'],

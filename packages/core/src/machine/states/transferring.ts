@@ -209,7 +209,7 @@ export const transferringStates = {
       input: ({ context }) => ({
         url: context.urls.url,
         status: context.expiredStatus,
-        timeoutMs: context.options.stallTimeoutMs,
+        timeoutMs: context.options.refreshTimeoutMs,
       }),
     },
     on: {
