@@ -1,7 +1,7 @@
 import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 import type { DownloadFailure } from '@rdl/core';
-import { partNameProblem } from '@rdl/core/rules';
+import { targetNameProblem } from '@rdl/core/rules';
 import { isTrustedOwner, isUnmappedOwner } from './owners.js';
 import { checkpointPathOf, longestSidecarSuffixBytes, partPathOf } from './sidecarPaths.js';
 
@@ -24,8 +24,9 @@ const statOrNull = (path: string): Stats | null => {
 
 /**
  * Why `target` cannot be written, or `null` when it can be (R30), checked before any request and without creating
- * anything: an empty path, one holding a NUL (no file system takes it, and Node's calls throw on it), a path ending in a separator or naming a folder, a name ending in `.part` (another
- * download's part file, `partNameProblem`), a folder that does not exist or is a file, or one another user could
+ * anything: an empty path, one holding a NUL (no file system takes it, and Node's calls throw on it), a path ending
+ * in a separator or naming a folder, an unpaired surrogate or a name ending in `.part` (another download's part
+ * file, `targetNameProblem`), a folder that does not exist or is a file, or one another user could
  * swap for a link (`swappableFolder`, `ERR_UNSAFE_PATH`). Permissions are not judged here: the storage reports
  * them when it opens the part file.
  */
@@ -33,8 +34,8 @@ export const targetProblem = (target: string): DownloadFailure | null => {
   if (target === '') return invalid('the target path is empty');
   if (target.includes('\0')) return invalid('a file name cannot hold a NUL byte');
   if (/[/\\]$/.test(target)) return invalid(`${target} names a folder, not a file`);
-  const partName = partNameProblem(target);
-  if (partName !== null) return invalid(partName);
+  const nameProblem = targetNameProblem(target);
+  if (nameProblem !== null) return invalid(nameProblem);
   const sidecar = sidecarOfAnother(target);
   if (sidecar !== null) return invalid(sidecar);
   const path = resolve(target);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultFileName } from '../src/cli/outputPath.js';
 import { tempCheckpointPathOf } from '../src/sidecarPaths.js';
 import { maxTargetNameBytes } from '../src/targetPath.js';
+import { runCliInProcess } from './support/cliInProcess.js';
 import { runRdl } from './support/cliProcess.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
@@ -50,6 +51,23 @@ describe('default file names that fit beside their sidecars (R30)', () => {
     expect(run.stderr).toMatch(
       /^rdl: invalid --output: the file name is 226 bytes;.* must be at most 225 \(ERR_INVALID_INPUT\)/,
     );
+    expect(server.requests).toEqual([]);
+    expect(await listDir(dir())).toEqual([]);
+  });
+
+  it('R30, R23: an -o or -d holding an unpaired surrogate (stored as U+FFFD, another name) is refused before any request, exit 2', async () => {
+    // A shell cannot pass one (Node reads argv's bytes as UTF-8, a bad byte as U+FFFD): a caller of main(argv) can.
+    for (const [flag, argv] of [
+      ['--output', ['-o', 's\uD800x.bin']],
+      ['--output', ['-o', 'sub\uDC00/x.bin']],
+      ['--dir', ['-d', `${dir()}/\uDBFF`]],
+    ] as const) {
+      const run = await runCliInProcess([server.url('/files/x.bin'), ...argv], dir());
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(
+        new RegExp(`^rdl: invalid ${flag}: .*unpaired surrogate \\(U\\+D[89A-F][0-9A-F]{2}\\)`),
+      );
+    }
     expect(server.requests).toEqual([]);
     expect(await listDir(dir())).toEqual([]);
   });

@@ -65,4 +65,16 @@ describe('OPFS targets that cannot be a file (R30)', () => {
     expect(await requests()).toEqual([]);
     expect(await entries()).not.toContain(folder);
   });
+
+  it('R30, R23: targets that differ in an unpaired surrogate alone (one OPFS file, two locks and checkpoints) are ERR_INVALID_INPUT, nothing made', async () => {
+    await control({ reset: true });
+    const folder = uniqueFolder('surrogate');
+    for (const target of [`${folder}/s\uD800x.bin`, `${folder}/s\uDBFFx.bin`, `${folder}\uDC00/x.bin`]) {
+      const { code, message } = await failure(target);
+      expect(code).toBe('ERR_INVALID_INPUT');
+      expect(message).toContain('unpaired surrogate');
+    }
+    expect(await requests()).toEqual([]);
+    expect((await entries()).filter((name) => name.startsWith(folder))).toEqual([]);
+  });
 });

@@ -2,7 +2,14 @@ import { readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
-import { headersTooLong, isHttpUrl, MAX_CONNECTIONS, parseUrl, urlTooLong } from '@rdl/core/rules';
+import {
+  headersTooLong,
+  isHttpUrl,
+  MAX_CONNECTIONS,
+  parseUrl,
+  unpairedSurrogateProblem,
+  urlTooLong,
+} from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { caCertificatesProblem } from '../caCertificates.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
@@ -693,8 +700,10 @@ const readInputFile = (
   return E.right({ name: file, ...parseInputFile(decoded.text) });
 };
 
-/** `-d`: an existing folder, absolute (R30). */
+/** `-d`: an existing folder, absolute (R30), whose name is well-formed text (R23: `unpairedSurrogateProblem`). */
 const folder = (value: string, cwd: string): E.Either<DownloadFailure, string> => {
+  const malformed = unpairedSurrogateProblem(value);
+  if (malformed !== null) return E.left(invalid('--dir', malformed));
   const dir = resolve(cwd, value);
   try {
     if (!statSync(dir).isDirectory()) return E.left(invalid('--dir', `${dir} is not a folder`));

@@ -227,12 +227,32 @@ const resolveSegments = (raw: Record<string, unknown>): Check<SegmentOptions> =>
 /**
  * Why `target` may not be a download's target (R19, R23, R30), or `null`: a last name ending in `.part` is where
  * another download (of the name without it) keeps its bytes; finished over them, that download would go on from
- * this one's file. Adapters ask it before they make anything; `resolveOptions` asks it of every download.
+ * this one's file. `targetNameProblem` asks it of every target.
  */
 export const partNameProblem = (target: string): string | null =>
   /\.part$/.test(target.split(/[/\\]/).at(-1) ?? '')
     ? `${JSON.stringify(target)} ends in .part, the name of the part file of another download: choose another name`
     : null;
+
+/**
+ * Why `name` (a target, a folder given for targets) cannot name a file or folder (R23, R30, R31), or `null`: text
+ * that is no well-formed UTF-16 (an unpaired surrogate, U+D800 to U+DFFF) is stored by the file system as U+FFFD,
+ * Chromium's OPFS and Node's fs alike, while a lock and a checkpoint keep the string as given: `s\uD800x` and
+ * `s\uDBFFx` would be one file with two owners and two checkpoints.
+ */
+export const unpairedSurrogateProblem = (name: string): string | null => {
+  const lone = /\p{Surrogate}/u.exec(name);
+  if (lone === null) return null;
+  const code = lone[0].charCodeAt(0).toString(16).toUpperCase();
+  return `${JSON.stringify(name)} holds an unpaired surrogate (U+${code}), no character of a file name: it would be stored as U+FFFD, the name of another file`;
+};
+
+/**
+ * Why `target` may not be a download's target, or `null`: `unpairedSurrogateProblem`, then `partNameProblem`. Each
+ * adapter asks it of a target before it makes anything; `resolveOptions` asks it of every download.
+ */
+export const targetNameProblem = (target: string): string | null =>
+  unpairedSurrogateProblem(target) ?? partNameProblem(target);
 
 /**
  * Fills the defaults and checks what core can check before any request (R30): URLs are absolute http(s), the target
@@ -256,8 +276,8 @@ export const resolveOptions = (input: DownloadOptions): E.Either<DownloadFailure
   if (typeof raw.target !== 'string' || raw.target === '')
     return invalid('target', 'must be a non-empty string');
   const target = raw.target;
-  const partName = partNameProblem(target);
-  if (partName !== null) return invalid('target', partName);
+  const nameProblem = targetNameProblem(target);
+  if (nameProblem !== null) return invalid('target', nameProblem);
   if (raw.onChange !== undefined && raw.onChange !== 'restart' && raw.onChange !== 'fail') {
     return invalid('onChange', "must be 'restart' or 'fail'");
   }

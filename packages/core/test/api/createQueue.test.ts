@@ -284,6 +284,24 @@ describe('createQueue', () => {
     expect(r.queue.items()[1]!.failure?.code).toBe('ERR_INVALID_INPUT');
   });
 
+  it('R30, R23: items whose targets differ in an unpaired surrogate alone (one file once stored) fail ERR_INVALID_INPUT, nothing requested or made', async () => {
+    const w = world({}, SERVING);
+    publishFiles(w, 1, 5_000);
+    const r = rig(w);
+    const high = r.queue.add({ url: url(0), target: 's\uD800x.bin' });
+    const low = r.queue.add({ url: url(0), target: 's\uDBFFx.bin' });
+    const summary = await idleOf(r);
+    expect(summary).toMatchObject({ done: 0, failed: 2 });
+    for (const item of [high, low]) {
+      await expect(item.result).rejects.toMatchObject({
+        code: 'ERR_INVALID_INPUT',
+        message: expect.stringContaining('unpaired surrogate'),
+      });
+    }
+    expect(w.server.requests).toEqual([]);
+    expect(w.storage.list()).toEqual([]);
+  });
+
   it('R30: an item whose URL is no text (a number, null, an object, none) fails alone, added once the queue is ready and stored', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 1, 5_000);

@@ -128,6 +128,23 @@ describe('resolveOptions', () => {
     expect(field({ ...base, onChange: 'ignore' })).toBe('onChange');
   });
 
+  it('R30, R23: a target holding an unpaired surrogate is refused, as file systems store it as U+FFFD, the name of another target', () => {
+    for (const target of [
+      'out/s\uD800x.bin',
+      'out/s\uDBFFx.bin',
+      'out/\uDC00',
+      '\uD800/f.bin',
+      'out/f.bin\uD83D',
+    ]) {
+      const r = resolveOptions({ ...base, target });
+      expect(r).toMatchObject(E.left({ _tag: 'InvalidInput', field: 'target' }));
+      // The message is one line of plain text: the surrogate is named, never printed raw.
+      if (E.isLeft(r) && r.left._tag === 'InvalidInput') expect(r.left.message).not.toMatch(/\p{Surrogate}/u);
+    }
+    expect(field({ ...base, target: 'out/s\uD83D\uDE00x.bin' })).toBeNull();
+    expect(field({ ...base, target: 'out/s\uFFFDx.bin' })).toBeNull();
+  });
+
   it('R30: a URL longer than MAX_URL_CHARS, or headers over MAX_HEADERS_CHARS, are refused; at the bound they are taken', () => {
     const long = (n: number) => `https://example.com/${'a'.repeat(n - 'https://example.com/'.length)}`;
     expect(field({ ...base, url: long(MAX_URL_CHARS) })).toBeNull();
