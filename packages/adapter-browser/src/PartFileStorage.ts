@@ -3,7 +3,14 @@ import type * as TE from 'fp-ts/TaskEither';
 import { finishedFileSize, readFinishedFile } from './finishedFile.js';
 import { moveFile } from './moveFile.js';
 import type { OpfsStorageOptions } from './OpfsStorage.js';
-import { assertNotFolder, type OpfsLocation, opfsRoot, PART_SUFFIX, resolveTarget } from './opfsPaths.js';
+import {
+  assertNotFolder,
+  type OpfsLocation,
+  opfsRoot,
+  PART_SUFFIX,
+  resolveTarget,
+  UnsafeTarget,
+} from './opfsPaths.js';
 import { toStorageFailure } from './storageFailure.js';
 import { type HeldLock, tryLockTarget } from './targetLock.js';
 
@@ -44,7 +51,7 @@ export abstract class PartFileStorage implements StoragePort {
         if (lock === null) return { _tag: 'Left', left: busy(target) };
         const location = await resolveTarget(await this.#root(), target, true);
         await assertNotFolder(location);
-        const file = await location.directory.getFileHandle(partName(location), { create: true });
+        const file = await partFileHandle(location);
         return { _tag: 'Right', right: await this.openPart({ target, location, file, lock }) };
       } catch (error) {
         lock?.release();
@@ -79,6 +86,20 @@ export abstract class PartFileStorage implements StoragePort {
     return readFinishedFile(this.#root, target, offset, length);
   }
 }
+
+/**
+ * The part file of `location`, created when missing. A folder at its name (made by a target `<name>.part/x`) is no
+ * part file, nor could one be made there: `UnsafeTarget` (R30), left as it is, not an `ERR_IO`.
+ */
+const partFileHandle = async (location: OpfsLocation): Promise<FileSystemFileHandle> => {
+  try {
+    return await location.directory.getFileHandle(partName(location), { create: true });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'TypeMismatchError')
+      throw new UnsafeTarget(`${partName(location)} is a folder, not a part file`);
+    throw error;
+  }
+};
 
 /** Gives a closed part file its final name, replacing the target (R19). */
 export const commitPartFile = (location: OpfsLocation): Promise<void> =>

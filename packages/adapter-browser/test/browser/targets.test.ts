@@ -57,6 +57,20 @@ describe('OPFS targets that cannot be a file (R30)', () => {
     await removeOpfsEntry(file);
   });
 
+  it("R30: a target whose part file's name is a folder (made by a target <name>.part/x) is ERR_UNSAFE_PATH before any request, the folder kept", async () => {
+    await control({ reset: true });
+    const folder = uniqueFolder('part-folder');
+    const root = await navigator.storage.getDirectory();
+    const parent = await root.getDirectoryHandle(folder, { create: true });
+    await (await parent.getDirectoryHandle('a.part', { create: true })).getFileHandle('x', { create: true });
+    const { code, message } = await failure(`${folder}/a`);
+    expect(code).toBe('ERR_UNSAFE_PATH');
+    expect(message).toContain('a.part is a folder, not a part file');
+    expect(await requests()).toEqual([]);
+    await expect((await parent.getDirectoryHandle('a.part')).getFileHandle('x')).resolves.toBeDefined();
+    await removeOpfsEntry(folder);
+  });
+
   it('R30: a backslash in a name is ERR_INVALID_INPUT before any request, and no folder is made', async () => {
     await control({ reset: true });
     const folder = uniqueFolder('backslash');
