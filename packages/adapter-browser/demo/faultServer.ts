@@ -17,6 +17,15 @@ interface Version {
 }
 
 /** Faults, changed by tests at any time; each applies to the next data responses. */
+/** A file's name in its path, decoded; one that does not decode (`bad%E0%A4%A.bin`) is the name as written. */
+const fileName = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+
 export interface Faults {
   /** Throttle: bytes sent per tick. Default: no throttle. */
   bytesPerTick: number | null;
@@ -329,18 +338,18 @@ export const startFaultServer = async (port = 0): Promise<FaultServer> => {
         res.writeHead(403).end();
         return;
       }
-      void serveFile(req, res, decodeURIComponent(signed[1] ?? '')).catch(() => res.destroy());
+      void serveFile(req, res, fileName(signed[1] ?? '')).catch(() => res.destroy());
       return;
     }
     const file = /^\/files\/([^/]+)$/.exec(path);
     if (file !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-      void serveFile(req, res, decodeURIComponent(file[1] ?? '')).catch(() => res.destroy());
+      void serveFile(req, res, fileName(file[1] ?? '')).catch(() => res.destroy());
       return;
     }
     const gzipped = /^\/gzipped\/([^/]+)$/.exec(path);
     if (gzipped !== null && (req.method === 'GET' || req.method === 'HEAD')) {
       const hide = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('hide') === '1';
-      void serveFile(req, res, decodeURIComponent(gzipped[1] ?? ''), true, hide).catch(() => res.destroy());
+      void serveFile(req, res, fileName(gzipped[1] ?? ''), true, hide).catch(() => res.destroy());
       return;
     }
     res.writeHead(404).end();

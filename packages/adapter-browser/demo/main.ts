@@ -1,4 +1,5 @@
 import type { Download, DownloadEvent, DownloadState } from '@rdl/core';
+import { printable } from '@rdl/core/rules';
 import {
   createWorkerDownload,
   getDownloadedFile,
@@ -100,7 +101,8 @@ const showSaved = async () => {
 
 const log = (line: string) => {
   const item = document.createElement('li');
-  item.textContent = line;
+  // A name, a URL or a server's message in it shows its controls escaped (R38): a bidi override reads as what it is.
+  item.textContent = printable(line);
   $('log').prepend(item);
 };
 
@@ -140,7 +142,7 @@ const show = (event: DownloadEvent) => {
       button('save').disabled = false;
       return;
     case 'error':
-      text('error', `${event.error.code}: ${event.error.message}`);
+      text('error', printable(`${event.error.code}: ${event.error.message}`));
       log(`error ${event.error.code}`);
       return;
   }

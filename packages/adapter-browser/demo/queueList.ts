@@ -1,4 +1,5 @@
 import type { QueueItem } from '@rdl/core';
+import { printable } from '@rdl/core/rules';
 import { createQueue, savedDownload } from '../src/index.js';
 
 /**
@@ -24,9 +25,22 @@ const rows = new Map<string, HTMLLIElement>();
 /** Bytes OPFS holds of a restored item that has not run in this page yet (its bar after a reload). */
 const savedBytes = new Map<string, { bytes: number; total: number | null }>();
 
-/** The target a URL gets: its last path segment, made unique among the items. */
-const targetFor = (url: string): string => {
-  const base = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'download.bin');
+/** A segment percent-decoded; one that does not decode (`%E0%A4%A`) is kept as written, as the command does. */
+const decodeSegment = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+
+/**
+ * The target a URL gets: its last path segment, decoded, made unique among the items. An encoded `/` or `\`
+ * (`sub%2Fx.bin`) is `_`, as the command makes it: a name, never folders; `.` and `..` are no names.
+ */
+const targetFor = (url: URL): string => {
+  const decoded = decodeSegment(url.pathname.split('/').pop() ?? '').replace(/[/\\]/g, '_');
+  const base = decoded === '' || decoded === '.' || decoded === '..' ? 'download.bin' : decoded;
   const taken = new Set(queue.items().map((item) => item.target));
   let name = base;
   for (let n = 2; taken.has(name); n++) name = `${n}-${base}`;
@@ -41,14 +55,15 @@ const rowFor = (item: QueueItem): HTMLLIElement => {
   row.dataset.testid = 'queue-row';
   row.dataset.id = item.id;
   row.dataset.target = item.target;
+  const shown = printable(item.target);
   const name = document.createElement('span');
   name.className = 'name';
-  name.textContent = item.target;
-  name.title = item.url;
+  name.textContent = shown;
+  name.title = printable(item.url);
   const track = document.createElement('div');
   track.className = 'track';
   track.setAttribute('role', 'progressbar');
-  track.setAttribute('aria-label', `Progress of ${item.target}`);
+  track.setAttribute('aria-label', `Progress of ${shown}`);
   track.setAttribute('aria-valuemin', '0');
   track.setAttribute('aria-valuemax', '100');
   const fill = document.createElement('div');
@@ -90,13 +105,13 @@ const show = (item: QueueItem) => {
   if (state !== null) {
     state.textContent =
       item.state === 'failed' ? `failed: ${item.failure?.code ?? ''}` : `${item.state} ${percent} %`;
-    state.title = item.failure?.message ?? '';
+    state.title = printable(item.failure?.message ?? '');
   }
   const toggle = row.querySelector<HTMLButtonElement>('button');
   if (toggle !== null) {
     const pausing = item.state === 'queued' || item.state === 'running';
     toggle.textContent = pausing ? 'Pause' : 'Resume';
-    toggle.setAttribute('aria-label', `${toggle.textContent} ${item.target}`);
+    toggle.setAttribute('aria-label', `${toggle.textContent} ${printable(item.target)}`);
     toggle.disabled = item.state === 'done';
   }
 };
@@ -114,29 +129,46 @@ const render = () => {
 };
 
 queue.subscribe((event) => {
-  if (event.type === 'notice') console.warn(`queue ${event.code}: ${event.message}`);
+  if (event.type === 'notice') console.warn(printable(`queue ${event.code}: ${event.message}`));
   render();
 });
+
+/** Says what became of the lines last added: each refused line with why, escaped (R38). */
+const tell = (refused: readonly string[]) => {
+  const message = $('queue-message');
+  message.textContent = refused.map((line) => printable(line)).join('\n');
+  message.hidden = refused.length === 0;
+};
 
 $<HTMLFormElement>('queue-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const input = $<HTMLTextAreaElement>('queue-urls');
-  const urls = input.value
+  const lines = input.value
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '');
-  input.value = '';
   const checkpointIntervalMs = numberParam('checkpointIntervalMs');
   const writeBufferBytes = numberParam('writeBufferBytes');
-  for (const url of urls) {
-    await queue.add({
-      url,
-      target: targetFor(url),
-      retry: { minDelayMs: 200, maxDelayMs: 2_000, retries: 20 },
-      ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
-      ...(writeBufferBytes === undefined ? {} : { writeBufferBytes }),
-    });
+  // Each line is added or refused on its own: one bad line never drops the others, and stays to be fixed.
+  const kept: string[] = [];
+  const refused: string[] = [];
+  for (const line of lines) {
+    try {
+      const url = new URL(line);
+      await queue.add({
+        url: url.href,
+        target: targetFor(url),
+        retry: { minDelayMs: 200, maxDelayMs: 2_000, retries: 20 },
+        ...(checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs }),
+        ...(writeBufferBytes === undefined ? {} : { writeBufferBytes }),
+      });
+    } catch (error) {
+      kept.push(line);
+      refused.push(`not added: ${line}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
+  input.value = kept.join('\n');
+  tell(refused);
   render();
 });
 

@@ -1,4 +1,4 @@
-import { escapeControls } from './escapeControls.js';
+import { escapeControls } from '@rdl/core/rules';
 
 /**
  * The codes Node gives a TLS handshake refused by certificate verification: OpenSSL's X509 verify results it has a

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { printable } from '@rdl/core/rules';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,6 @@ import { parseCommand, usage } from '../src/cli/args.js';
 import { parseInputFile } from '../src/cli/inputFile.js';
 import { defaultFileName, fallbackFileName, resolveOutputPath } from '../src/cli/outputPath.js';
 import { resumeCommand, shellWord } from '../src/cli/resumeCommand.js';
-import { printable } from '../src/escapeControls.js';
 import { runCliInProcess } from './support/cliInProcess.js';
 
 const url = 'https://example.test/files/data.bin';

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
+import { escapeControls, redactUrls } from '@rdl/core/rules';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatJsonLine } from '../src/cli/json.js';
-import { escapeControls, redactUrls, writeLines } from '../src/escapeControls.js';
+import { writeLines } from '../src/writeLines.js';
 
 const controls = [
   ...Array.from({ length: 0x20 }, (_, i) => i),

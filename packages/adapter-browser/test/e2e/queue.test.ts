@@ -130,4 +130,56 @@ describe('the demo page’s queue in headless Chromium', () => {
     }
     expect((await rows(tab)).map((row) => row.state)).toEqual(['done', 'done', 'done']);
   });
+
+  it('R30, R38: each pasted line is added or refused alone (the refused one kept and said), an encoded / makes no folder, a bidi control is shown escaped', async () => {
+    const names = ['bad%E0%A4%A.bin', 'list-good.bin', 'invoice\u202Efdp.exe', 'sub/list-inner.bin'];
+    const sha = new Map(
+      names.map((name, index) => [name, run.demo.files.setFile(name, patternBytes(4096, 400 + index))]),
+    );
+    const tab = await DemoTab.open(run.demo, run.context, {});
+    await tab.queueReady();
+    const o = run.demo.files.origin;
+    const lines = [
+      'http://[not-a-url',
+      `${o}/files/bad%E0%A4%A.bin`,
+      `${o}/files/list-good.bin`,
+      `${o}/files/invoice%E2%80%AEfdp.exe`,
+      `${o}/files/sub%2Flist-inner.bin`,
+    ];
+    await tab.page.getByTestId('queue-urls').fill(lines.join('\n'));
+    await tab.page.getByRole('button', { name: 'Add to queue', exact: true }).click();
+    const targets = ['bad%E0%A4%A.bin', 'list-good.bin', 'invoice\u202Efdp.exe', 'sub_list-inner.bin'];
+    for (const target of targets) await waitForRow(tab, target, `state === 'done'`);
+    expect((await rows(tab)).map((row) => row.target)).toEqual(targets);
+    // The line no URL is made of stays in the box, and the page says why it was not added.
+    expect(await tab.page.getByTestId('queue-urls').inputValue()).toBe('http://[not-a-url');
+    await expect(tab.page.getByTestId('queue-message').textContent()).resolves.toContain(
+      'not added: http://[not-a-url',
+    );
+    expect(await tab.page.getByTestId('queue-message').isVisible()).toBe(true);
+    // The bidi override is shown as its escape, in the row and in what a screen reader is told.
+    const shown = await tab.page.evaluate(() => {
+      const row = document.querySelectorAll<HTMLElement>('[data-testid="queue-row"]')[2];
+      return [
+        row?.querySelector('.name')?.textContent,
+        row?.querySelector('.track')?.getAttribute('aria-label'),
+        row?.querySelector('button')?.getAttribute('aria-label'),
+      ];
+    });
+    expect(shown).toEqual([
+      'invoice\\u202efdp.exe',
+      'Progress of invoice\\u202efdp.exe',
+      'Resume invoice\\u202efdp.exe',
+    ]);
+    expect(await opfsSha256(tab, 'sub_list-inner.bin')).toBe(sha.get('sub/list-inner.bin'));
+    expect(await opfsSha256(tab, 'invoice\u202Efdp.exe')).toBe(sha.get('invoice\u202Efdp.exe'));
+    const folders = await tab.page.evaluate(async () => {
+      const found: string[] = [];
+      // @ts-expect-error: `entries()` of a directory handle is missing from this TypeScript's DOM types.
+      for await (const [name, handle] of (await navigator.storage.getDirectory()).entries())
+        if ((handle as FileSystemHandle).kind === 'directory') found.push(name as string);
+      return found;
+    });
+    expect(folders).not.toContain('sub');
+  });
 });

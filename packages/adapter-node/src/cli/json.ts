@@ -1,6 +1,6 @@
 import type { DownloadError, DownloadEvent, DownloadFailure } from '@rdl/core';
 import { describeFailure, failureCode } from '@rdl/core';
-import { escapeControls, redactUrls } from '../escapeControls.js';
+import { escapeControls, redactUrls } from '@rdl/core/rules';
 import { checkName } from './render/checkName.js';
 
 /** The lines `--json` prints, one object each, in the shape the command documents. */

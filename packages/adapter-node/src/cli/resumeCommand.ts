@@ -1,5 +1,4 @@
-import { redactSignatures, withoutUserinfo } from '@rdl/core/rules';
-import { hasControl } from '../escapeControls.js';
+import { hasControl, redactSignatures, withoutUserinfo } from '@rdl/core/rules';
 import { booleanShorts, valuedFlags } from './args.js';
 import { withSchemeAssumed } from './quotedValue.js';
 

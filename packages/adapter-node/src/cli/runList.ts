@@ -4,10 +4,10 @@ import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem }
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
 import { CROSS_ORIGIN_HEADERS, storedUrl } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
-import { writeLines } from '../escapeControls.js';
 import { acquireLock, releaseLock, releaseLockSync } from '../fileLock.js';
 import { toStorageFailure } from '../fsFailure.js';
 import { sweepStaleTemps } from '../staleTemps.js';
+import { writeLines } from '../writeLines.js';
 import type { CliArgs } from './args.js';
 import { exitCodes } from './exitCodes.js';
 import { formatJsonLine } from './json.js';

@@ -19,6 +19,7 @@ export * from './contentRange.js';
 export * from './dataRequest.js';
 export * from './finishedTarget.js';
 export * from './planStart.js';
+export * from './printable.js';
 export * from './probe.js';
 export * from './progress.js';
 export * from './queueRecord.js';

@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import type { DownloadEvent, Progress, QueueSummary } from '@rdl/core';
+import { escapeControls, printable } from '@rdl/core/rules';
 import type cliProgress from 'cli-progress';
-import { escapeControls, printable, writeLines } from '../../escapeControls.js';
+import { writeLines } from '../../writeLines.js';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
 import { barLine, columnsOf, type LinePart } from './barLine.js';
 import { messages } from './messages.js';

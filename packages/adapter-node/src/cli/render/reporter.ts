@@ -1,5 +1,5 @@
 import type { DownloadEvent, Progress } from '@rdl/core';
-import { writeLines } from '../../escapeControls.js';
+import { writeLines } from '../../writeLines.js';
 import { formatJsonLine, type JsonLine, jsonLineOf } from '../json.js';
 import { messages } from './messages.js';
 import { ProgressBar } from './progress.js';

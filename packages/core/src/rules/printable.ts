@@ -1,4 +1,4 @@
-import { storedUrl } from '@rdl/core/rules';
+import { storedUrl } from './checkpointUrl.js';
 
 /**
  * The characters a terminal acts on or reorders text by: C0 (U+0000–U+001F, ESC and newlines included), DEL, C1
@@ -34,14 +34,5 @@ const URL_IN_TEXT = /[a-z][a-z\d+.-]*:\/\/[^\s"'<>]*/gi;
  */
 export const redactUrls = (text: string): string => text.replace(URL_IN_TEXT, (url) => storedUrl(url));
 
-/** `text` as the command prints it: the secrets of the URLs in it redacted (`redactUrls`), then escaped (R38). */
+/** `text` as the command (or a page) prints it: the secrets of the URLs in it redacted (`redactUrls`), then escaped (R38). */
 export const printable = (text: string): string => escapeControls(redactUrls(text));
-
-/**
- * Writes `lines` to `stream`, each `printable` and ended by a newline: the edge where the command's text leaves it,
- * so that no line can skip the redaction or the escaping. A newline inside a line is escaped too: one message, one
- * line.
- */
-export const writeLines = (stream: NodeJS.WritableStream, ...lines: readonly string[]): void => {
-  stream.write(lines.map((line) => `${printable(line)}\n`).join(''));
-};
