@@ -55,6 +55,8 @@ export class FsPartFile implements PartFile {
   private lastWrite: Promise<unknown> = Promise.resolve();
   /** The bytes still to come that the last `ensureRoom` claimed of the folder, until the file is ended (R40). */
   private claim: SpaceClaim | null = null;
+  /** The device of the file system the part file is on, once `ensureRoom` has asked: what its claims are kept by. */
+  private device: number | null = null;
 
   /**
    * The file's size as this object made it, `null` once it is not known: `0` for a file it created empty, then the
@@ -170,15 +172,17 @@ export class FsPartFile implements PartFile {
   }
 
   /**
-   * R40: the free space of the part file's file system, as statfs tells it, against `bytes`. The blocks that
-   * file system keeps for root count for root only, as the kernel counts them. A reading of the same folder taken
-   * within the last second answers for small requests (`FreeSpace`).
+   * R40: the free space of the part file's file system, as statfs tells it, against `bytes` and the bytes the
+   * other downloads into that file system (any folder of it) still have to write. The blocks that file system
+   * keeps for root count for root only, as the kernel counts them. A reading of the same file system taken within
+   * the last second answers for small requests (`FreeSpace`).
    */
   ensureRoom(bytes: number): TE.TaskEither<StorageFailure, void> {
     return async () => {
-      const room = await this.withHandle('statfs', () =>
-        freeSpace.room(dirname(this.partPath), bytes, this.claim),
-      )();
+      const room = await this.withHandle('statfs', async (handle) => {
+        this.device ??= (await handle.stat()).dev;
+        return freeSpace.room(this.device, dirname(this.partPath), bytes, this.claim);
+      })();
       if (E.isLeft(room)) return room;
       const { free, fits, claim } = room.right;
       // A file ended while statfs ran asks nothing more of its folder.

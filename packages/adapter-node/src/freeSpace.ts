@@ -1,15 +1,18 @@
-/** How long a reading of a folder's free space answers for the downloads that come after it. */
+/** How long a reading of a file system's free space answers for the downloads that come after it. */
 export const FREE_SPACE_FRESH_MS = 1000;
 
-/** One reading of a folder's free space, and the claimed bytes written since it (the space they took). */
+/** One reading of a file system's free space, and the claimed bytes written since it (the space they took). */
 interface Reading {
   readonly free: number;
   readonly at: number;
   written: number;
 }
 
-/** What one folder's downloads hold: the claims of those running, and the last reading, while it answers. */
-interface Folder {
+/**
+ * What the downloads into one file system hold, whatever folders of it they write in: the claims of those running,
+ * and the last reading, while it answers.
+ */
+interface Volume {
   readonly claims: Set<SpaceClaim>;
   reading: Reading | null;
 }
@@ -21,10 +24,10 @@ interface Folder {
  */
 export class SpaceClaim {
   #left: number;
-  readonly #folder: Folder;
+  readonly #volume: Volume;
 
-  constructor(folder: Folder, bytes: number) {
-    this.#folder = folder;
+  constructor(volume: Volume, bytes: number) {
+    this.#volume = volume;
     this.#left = bytes;
   }
 
@@ -37,20 +40,22 @@ export class SpaceClaim {
   wrote(bytes: number): void {
     const taken = Math.min(bytes, this.#left);
     this.#left -= taken;
-    if (this.#folder.reading !== null) this.#folder.reading.written += taken;
+    if (this.#volume.reading !== null) this.#volume.reading.written += taken;
   }
 
-  /** The download ended (finished, failed, paused): it asks nothing more of the folder. */
+  /** The download ended (finished, failed, paused): it asks nothing more of the file system. */
   release(): void {
     this.#left = 0;
-    this.#folder.claims.delete(this);
+    this.#volume.claims.delete(this);
   }
 }
 
 /**
- * R40 for many downloads into one folder: whether `bytes` fit in the free space of the folder's file system, beside
- * the bytes the other running downloads there still have to write, asking the file system (`read`, a statfs) only
- * when no recent reading answers for certain. A reading younger than `FREE_SPACE_FRESH_MS`, less the claimed bytes
+ * R40 for many downloads into one file system: whether `bytes` fit in its free space, beside the bytes the other
+ * running downloads into it still have to write, asking the file system (`read`, a statfs of the asking download's
+ * folder) only when no recent reading answers for certain. Readings and claims are kept by file system (the
+ * device a download's part file is on), not by folder: the items of a list written to s1/, s2/, … of one disk
+ * all take from the same free space. A reading younger than `FREE_SPACE_FRESH_MS`, less the claimed bytes
  * written since it, answers while this request and the others' outstanding bytes are at most half of it; any other
  * request reads again (and one for more than half always does, so that a download that cannot fit is refused by a
  * reading of its own). A list of a thousand small files into one folder asked statfs a thousand times, a
@@ -61,7 +66,7 @@ export class SpaceClaim {
  * the write itself with `NoSpace` (R29), the checkpoint counting only what was written.
  */
 export class FreeSpace {
-  readonly #folders = new Map<string, Folder>();
+  readonly #volumes = new Map<number, Volume>();
   readonly #read: (folder: string) => Promise<number>;
   readonly #now: () => number;
 
@@ -71,48 +76,50 @@ export class FreeSpace {
   }
 
   /**
-   * The free bytes known of `folder`'s file system, whether `bytes` fit in them beside the other downloads' claims,
-   * and when they do, this download's claim (`replacing` its earlier one, which is released either way).
+   * The free bytes known of file system `device` (read at `folder`, one of its folders), whether `bytes` fit in
+   * them beside the other downloads' claims there, and when they do, this download's claim (`replacing` its earlier
+   * one, which is released either way).
    */
   async room(
+    device: number,
     folder: string,
     bytes: number,
     replacing: SpaceClaim | null = null,
   ): Promise<{ readonly free: number; readonly fits: boolean; readonly claim: SpaceClaim | null }> {
     replacing?.release();
-    const known = this.#folders.get(folder)?.reading;
+    const known = this.#volumes.get(device)?.reading;
     if (known != null && this.#now() - known.at < FREE_SPACE_FRESH_MS) {
       const free = known.free - known.written;
-      if (2 * (this.#outstanding(folder) + bytes) <= free)
-        return { free, fits: true, claim: this.#claim(folder, bytes) };
+      if (2 * (this.#outstanding(device) + bytes) <= free)
+        return { free, fits: true, claim: this.#claim(device, bytes) };
     }
     const free = await this.#read(folder);
     // Read after the statfs: claims made while it ran count too.
-    const fits = this.#outstanding(folder) + bytes <= free;
-    const entry = this.#folder(folder);
+    const fits = this.#outstanding(device) + bytes <= free;
+    const entry = this.#volume(device);
     entry.reading = fits ? { free, at: this.#now(), written: 0 } : null;
-    // Folders no longer written in go once stale, so that the map stays as small as the set in use.
-    if (this.#folders.size > 64) this.#sweep();
-    return { free, fits, claim: fits ? this.#claim(folder, bytes) : null };
+    // File systems no longer written to go once stale, so that the map stays as small as the set in use.
+    if (this.#volumes.size > 64) this.#sweep();
+    return { free, fits, claim: fits ? this.#claim(device, bytes) : null };
   }
 
-  #outstanding(folder: string): number {
+  #outstanding(device: number): number {
     let left = 0;
-    for (const claim of this.#folders.get(folder)?.claims ?? []) left += claim.left;
+    for (const claim of this.#volumes.get(device)?.claims ?? []) left += claim.left;
     return left;
   }
 
-  #folder(folder: string): Folder {
-    let entry = this.#folders.get(folder);
+  #volume(device: number): Volume {
+    let entry = this.#volumes.get(device);
     if (entry === undefined) {
       entry = { claims: new Set(), reading: null };
-      this.#folders.set(folder, entry);
+      this.#volumes.set(device, entry);
     }
     return entry;
   }
 
-  #claim(folder: string, bytes: number): SpaceClaim {
-    const entry = this.#folder(folder);
+  #claim(device: number, bytes: number): SpaceClaim {
+    const entry = this.#volume(device);
     const claim = new SpaceClaim(entry, bytes);
     entry.claims.add(claim);
     return claim;
@@ -120,12 +127,12 @@ export class FreeSpace {
 
   #sweep(): void {
     const now = this.#now();
-    for (const [folder, entry] of this.#folders) {
+    for (const [device, entry] of this.#volumes) {
       if (
         entry.claims.size === 0 &&
         (entry.reading === null || now - entry.reading.at >= FREE_SPACE_FRESH_MS)
       )
-        this.#folders.delete(folder);
+        this.#volumes.delete(device);
     }
   }
 }

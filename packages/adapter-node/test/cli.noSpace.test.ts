@@ -54,10 +54,14 @@ describe('rdl on a disk too small for the file (R40)', () => {
 });
 
 describe('a list on a disk too small for all of it (R40)', () => {
-  it('R40: four 3 MiB files, -j 4, into a 10 MiB disk: three are downloaded and the fourth refused before its GET, the others not yet written counted', async () => {
+  it('R40: four 3 MiB files, -j 4, into four folders of a 10 MiB disk (out=s1/f1.bin …): three are downloaded and the fourth refused before its GET, the others not yet written counted', async () => {
     const work = join(dir(), 'work');
     await mkdir(join(work, 'disk'), { recursive: true });
-    await writeFile(join(work, 'list.txt'), [1, 2, 3, 4].map((i) => server.url(`/f${i}.bin`)).join('\n'));
+    // Each into a folder of its own on the one disk: the claims are the file system's, not the folder's.
+    await writeFile(
+      join(work, 'list.txt'),
+      [1, 2, 3, 4].map((i) => `${server.url(`/f${i}.bin`)}\n  out=s${i}/f${i}.bin`).join('\n'),
+    );
     // Every GET is held before its first byte until the run refuses one download or all four have asked: the
     // checks all come before any write, as when four downloads start at once.
     let release = () => {};
@@ -66,7 +70,8 @@ describe('a list on a disk too small for all of it (R40)', () => {
     });
     for (let i = 0; i < 4; i += 1) server.fail({ kind: 'stall', at: 0, until: held }, { method: 'GET' });
     void server.whenRequests(4, 'GET').then(release);
-    const script = 'mount -t tmpfs -o size=10m tmpfs disk && "$0" "$@"; echo "exit $?"; ls -A disk';
+    const script =
+      'mount -t tmpfs -o size=10m tmpfs disk && mkdir disk/s1 disk/s2 disk/s3 disk/s4 && "$0" "$@"; echo "exit $?"; ls -AR disk';
     const rdl = spawnRdl(['-i', 'list.txt', '-d', 'disk', '-j', '4', '--json'], work, [
       'unshare',
       '-m',
