@@ -821,7 +821,7 @@ class QueueImpl implements Queue {
     const bindings = {
       rateLimit: this.#limit,
       connectionShare: () => connectionShare(this.#perOrigin, this.#runningPerOrigin.get(item.origin) ?? 1),
-      finished: (bytes: number) => this.#finished(item, bytes),
+      finished: (bytes: number, checkpointStored: boolean) => this.#finished(item, bytes, checkpointStored),
       committing: (checkpoint: string) => this.#committing(item, checkpoint),
       ...(item.kept === null ? {} : { kept: item.kept }),
     };
@@ -873,9 +873,11 @@ class QueueImpl implements Queue {
   /**
    * The file is whole under its name: the store says so before the checkpoint goes (R45, `MachineBindings`), unless
    * its record keeps a checkpoint that counts it already (`#committing`): a kill before the store has it leaves a
-   * file the next start adopts from that, and the record is written with the queue's next change.
+   * file the next start adopts from that, and the record is written with the queue's next change. A record that
+   * cannot be stored is told as it is: the checkpoint beside the file stays (`checkpointStored`), or, none having
+   * been saved either (a full folder), the next run fetches the file again.
    */
-  async #finished(item: Item, bytes: number): Promise<boolean> {
+  async #finished(item: Item, bytes: number, checkpointStored: boolean): Promise<boolean> {
     const kept = item.kept !== null;
     item.finished = true;
     item.bytes = bytes;
@@ -885,11 +887,19 @@ class QueueImpl implements Queue {
       return true;
     }
     if (await this.#durably(item)) return true;
-    this.#publish({
-      type: 'notice',
-      code: 'QUEUE_CHECKPOINT_KEPT',
-      message: `${item.options.target}: its checkpoint stays beside it, since the queue could not record it finished; the next run adopts the file with no request and removes it`,
-    });
+    this.#publish(
+      checkpointStored
+        ? {
+            type: 'notice',
+            code: 'QUEUE_CHECKPOINT_KEPT',
+            message: `${item.options.target}: its checkpoint stays beside it, since the queue could not record it finished; the next run adopts the file with no request and removes it`,
+          }
+        : {
+            type: 'notice',
+            code: 'QUEUE_CHECKPOINT_LOST',
+            message: `${item.options.target}: the queue could not record it finished, nor could its checkpoint be saved beside it; the next run fetches it again`,
+          },
+    );
     return false;
   }
 

@@ -26,11 +26,13 @@ export interface MachineBindings {
   /**
    * Called once the file is whole under its name, before its checkpoint is removed (R19), and awaited: a queue
    * records the item finished there, so that no kill leaves a finished file its queue would fetch again (R45). The
-   * checkpoint outlives the call, and with it the adoption of the file by the next start (R34). It answers whether
-   * the record is durable: when not (the queue's store failed), the checkpoint stays beside the file, so that the
-   * next start adopts the file (R34) rather than fetch it again.
+   * checkpoint outlives the call, and with it the adoption of the file by the next start (R34). `checkpointStored`
+   * says whether a checkpoint that counts the file is on storage (false when neither the journal nor storage could
+   * keep the one `committing` was given). It answers whether the record is durable: when not (the queue's store
+   * failed), the checkpoint stays beside the file, so that the next start adopts the file (R34) rather than fetch it
+   * again.
    */
-  readonly finished?: (bytes: number) => Promise<boolean>;
+  readonly finished?: (bytes: number, checkpointStored: boolean) => Promise<boolean>;
   /**
    * Called, and awaited, before the rename of a file no checkpoint on storage counts (a small one saves none,
    * `CheckpointSaver.saveLast`), with the checkpoint that counts it, its bytes flushed (R20): a queue keeps it in its

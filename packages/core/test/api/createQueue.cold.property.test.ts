@@ -55,7 +55,7 @@ class HandDownload implements Download {
     void Promise.resolve().then(() => this.#end(null, new DownloadError({ _tag: 'Cancelled' })));
   }
   async finish(bytes: number): Promise<void> {
-    await this.bindings.finished?.(bytes);
+    await this.bindings.finished?.(bytes, true);
     this.#end(
       { target: this.options.target, bytes, sha256: null, checks: [], validators: noValidators },
       null,

@@ -903,6 +903,45 @@ describe('createQueue', () => {
     }
   });
 
+  it('R45, R29: when the checkpoint beside a finished file cannot be saved either (a full folder), no notice says it stays: QUEUE_CHECKPOINT_LOST says the next run fetches it again', async () => {
+    const w = world({}, SERVING);
+    const contents = publishFiles(w, 1, 3_000);
+    const full = { _tag: 'NoSpace', message: 'disk full' } as const;
+    let saves = 0;
+    const ports: DownloadPorts = {
+      ...w.ports,
+      checkpoints: {
+        load: (t) => w.checkpoints.load(t),
+        remove: (t) => w.checkpoints.remove(t),
+        save: () => async () => {
+          saves += 1;
+          return E.left(full);
+        },
+      },
+    };
+    const store = new MemoryQueueStore();
+    const r = rig(w, {}, store, ports);
+    await r.queue.ready;
+    store.failAll(full);
+    // Done before its first checkpoint was due: only the one the queue would keep counts it.
+    addAll(r.queue, [0], { checkpointIntervalMs: 60_000 });
+    expect((await idleOf(r)).done).toBe(1);
+    await r.queue.flushed();
+    expect(w.storage.fileOf(target(0))).toEqual(contents.get(0));
+    expect(saves).toBeGreaterThan(0);
+    expect(w.checkpoints.raw(target(0))).toBeNull();
+    const notices = r.events.flatMap((event) =>
+      event.type === 'notice' && event.code.startsWith('QUEUE_CHECKPOINT_') ? [event] : [],
+    );
+    expect(notices).toEqual([
+      {
+        type: 'notice',
+        code: 'QUEUE_CHECKPOINT_LOST',
+        message: `${target(0)}: the queue could not record it finished, nor could its checkpoint be saved beside it; the next run fetches it again`,
+      },
+    ]);
+  });
+
   it('R19: a store that works leaves no checkpoint beside a finished file', async () => {
     const w = world({}, SERVING);
     publishFiles(w, 2, 3_000);

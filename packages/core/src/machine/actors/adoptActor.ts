@@ -19,9 +19,9 @@ export interface AdoptDeps {
   readonly session: DownloadSession;
   /**
    * Told, and awaited, once the target is adopted, before the checkpoint goes (`MachineBindings`); false when it
-   * could not be recorded finished, and the checkpoint stays.
+   * could not be recorded finished, and the checkpoint stays. The checkpoint it was adopted from is on storage.
    */
-  readonly finished?: (bytes: number) => Promise<boolean>;
+  readonly finished?: (bytes: number, checkpointStored: boolean) => Promise<boolean>;
 }
 
 /**
@@ -55,7 +55,7 @@ const adopt = async (deps: AdoptDeps, input: AdoptInput): Promise<AdoptOutput> =
   // orphan part file.
   if (E.isRight(discarded)) {
     // Not recorded finished (R45): the checkpoint stays, for the next start to adopt the target from again.
-    if ((await deps.finished?.(bytes)) ?? true) await deps.checkpoints.remove(options.target)();
+    if ((await deps.finished?.(bytes, true)) ?? true) await deps.checkpoints.remove(options.target)();
   } else await part?.close()();
   return { _tag: 'Adopted', bytes, sha256: digests.sha256 ?? null, checks: checksRun(expected) };
 };
