@@ -184,14 +184,19 @@ export class FsPartFile implements PartFile {
         return freeSpace.room(this.device, dirname(this.partPath), bytes, this.claim);
       })();
       if (E.isLeft(room)) return room;
-      const { free, fits, claim } = room.right;
-      // A file ended while statfs ran asks nothing more of its folder.
+      const { free, promised, promisedTo, fits, claim } = room.right;
+      // A file ended while statfs ran asks nothing more of its file system.
       if (this.handle === null) claim?.release();
       else this.claim = claim;
       if (fits) return E.right(undefined);
+      // The free space alone may be more than asked for: the bytes promised to the others say why it is refused.
+      const others =
+        promised === 0
+          ? ''
+          : `, ${promised} of them promised to ${promisedTo} running download${promisedTo === 1 ? '' : 's'}`;
       return E.left({
         _tag: 'NoSpace',
-        message: `${this.target} needs ${bytes} more bytes, its file system has ${free} free`,
+        message: `${this.target} needs ${bytes} more bytes, its file system has ${free} free${others}`,
       });
     };
   }

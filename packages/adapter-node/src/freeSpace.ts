@@ -50,6 +50,20 @@ export class SpaceClaim {
   }
 }
 
+/** What `FreeSpace.room` answers. */
+export interface Room {
+  /** The free bytes known of the file system. */
+  readonly free: number;
+  /** The bytes other running downloads into it still have to write, counted as taken of `free`. */
+  readonly promised: number;
+  /** How many running downloads those bytes are promised to. */
+  readonly promisedTo: number;
+  /** Whether the request fits beside them. */
+  readonly fits: boolean;
+  /** This download's claim, when it fits. */
+  readonly claim: SpaceClaim | null;
+}
+
 /**
  * R40 for many downloads into one file system: whether `bytes` fit in its free space, beside the bytes the other
  * running downloads into it still have to write, asking the file system (`read`, a statfs of the asking download's
@@ -77,36 +91,43 @@ export class FreeSpace {
 
   /**
    * The free bytes known of file system `device` (read at `folder`, one of its folders), whether `bytes` fit in
-   * them beside the other downloads' claims there, and when they do, this download's claim (`replacing` its earlier
-   * one, which is released either way).
+   * them beside the other downloads' claims there (what is promised, and to how many), and when they do, this
+   * download's claim (`replacing` its earlier one, which is released either way).
    */
   async room(
     device: number,
     folder: string,
     bytes: number,
     replacing: SpaceClaim | null = null,
-  ): Promise<{ readonly free: number; readonly fits: boolean; readonly claim: SpaceClaim | null }> {
+  ): Promise<Room> {
     replacing?.release();
     const known = this.#volumes.get(device)?.reading;
     if (known != null && this.#now() - known.at < FREE_SPACE_FRESH_MS) {
       const free = known.free - known.written;
-      if (2 * (this.#outstanding(device) + bytes) <= free)
-        return { free, fits: true, claim: this.#claim(device, bytes) };
+      const outstanding = this.#outstanding(device);
+      if (2 * (outstanding.promised + bytes) <= free)
+        return { free, ...outstanding, fits: true, claim: this.#claim(device, bytes) };
     }
     const free = await this.#read(folder);
     // Read after the statfs: claims made while it ran count too.
-    const fits = this.#outstanding(device) + bytes <= free;
+    const outstanding = this.#outstanding(device);
+    const fits = outstanding.promised + bytes <= free;
     const entry = this.#volume(device);
     entry.reading = fits ? { free, at: this.#now(), written: 0 } : null;
     // File systems no longer written to go once stale, so that the map stays as small as the set in use.
     if (this.#volumes.size > 64) this.#sweep();
-    return { free, fits, claim: fits ? this.#claim(device, bytes) : null };
+    return { free, ...outstanding, fits, claim: fits ? this.#claim(device, bytes) : null };
   }
 
-  #outstanding(device: number): number {
-    let left = 0;
-    for (const claim of this.#volumes.get(device)?.claims ?? []) left += claim.left;
-    return left;
+  #outstanding(device: number): { readonly promised: number; readonly promisedTo: number } {
+    let promised = 0;
+    let promisedTo = 0;
+    for (const claim of this.#volumes.get(device)?.claims ?? []) {
+      if (claim.left === 0) continue;
+      promised += claim.left;
+      promisedTo += 1;
+    }
+    return { promised, promisedTo };
   }
 
   #volume(device: number): Volume {

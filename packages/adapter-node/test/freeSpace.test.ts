@@ -92,6 +92,28 @@ describe('FreeSpace: the readings of a folder that answer for the downloads afte
     expect(claims.every((claim) => claim !== null)).toBe(true);
   });
 
+  it('R29: a refusal says what of the free space is promised to other running downloads, and to how many', async () => {
+    const { space } = volume(1000);
+    expect(await space.room(1, '/d', 900)).toMatchObject({
+      free: 1000,
+      promised: 0,
+      promisedTo: 0,
+      fits: true,
+    });
+    const second = await space.room(1, '/d2', 50);
+    expect(second).toMatchObject({ promised: 900, promisedTo: 1, fits: true });
+    // 1000 free is more than 100 asked: the 950 promised to the two others are why it does not fit.
+    expect(await space.room(1, '/d', 100)).toMatchObject({
+      free: 1000,
+      promised: 950,
+      promisedTo: 2,
+      fits: false,
+    });
+    // A claim whose bytes are all written is promised nothing more.
+    second.claim?.wrote(50);
+    expect(await space.room(1, '/d', 100)).toMatchObject({ promised: 900, promisedTo: 1 });
+  });
+
   it('R40: a claim gives back its bytes as they are written and when its download ends', async () => {
     const { state, space } = volume(1000);
     const first = await space.room(1, '/d', 600);
