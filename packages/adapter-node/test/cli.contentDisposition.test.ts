@@ -155,6 +155,26 @@ describe('rdl -J names the file from Content-Disposition (RFC 6266, 8187)', () =
     expect(server.requests.map((request) => request.method)).toEqual(['HEAD', 'HEAD', 'HEAD', 'HEAD', 'GET']);
   });
 
+  it('R25, R28: a retry of the name probe prints the line a retry of the download prints', async () => {
+    serveNamed('/dl/busy', 'attachment; filename="named.bin"');
+    const retryLine = new RegExp(
+      `^rdl: server answered HTTP 503 for ${server.url('/dl/busy').replace(/[.?]/g, '\\$&')}; retry 1 in \\d+\\.\\d s$`,
+    );
+    // The download itself, one HEAD answered 503: the line it prints.
+    server.fail({ kind: 'status', status: 503, retryAfter: '0' }, { method: 'HEAD' });
+    const work = await cwd();
+    const plain = await runCliInProcess([server.url('/dl/busy'), '-o', 'plain.bin'], work);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr.split('\n').filter((line) => retryLine.test(line))).toHaveLength(1);
+    // -J, the name probe's HEAD answered 503: the same line, before anything else.
+    server.fail({ kind: 'status', status: 503, retryAfter: '0' }, { method: 'HEAD' });
+    const run = await runCliInProcess([server.url('/dl/busy'), '-J'], work);
+    expect(run.code).toBe(0);
+    expect(run.stderr.split('\n')[0]).toMatch(retryLine);
+    expect(run.stderr.split('\n').filter((line) => retryLine.test(line))).toHaveLength(1);
+    expect(await listDir(work)).toEqual(['named.bin', 'plain.bin']);
+  });
+
   it('R25: the name probe gives up where the download would: --retries 0, one attempt', async () => {
     serveNamed('/dl/busy', 'attachment; filename="named.bin"');
     server.fail({ kind: 'status', status: 503, retryAfter: '0' }, { method: 'HEAD' });

@@ -244,12 +244,21 @@ export const runCli = async (
     return runList(limited, args, argv, optionsFor, chosen, finish);
   }
   const toStdout = args.output === '-';
-  // The name probe of -J is part of the run: a signal or --max-time ends it too (nothing is saved yet).
+  // The name probe of -J is part of the run: a signal or --max-time ends it too (nothing is saved yet). Its retries
+  // are said as the download's are (R28): on stderr, not with --json or -q.
+  const probeRetry = (failure: DownloadFailure, attempt: number, delayMs: number): void => {
+    if (!args.json && !args.quiet) writeLines(env.stderr, messages.retry(failure, attempt, delayMs));
+  };
   const probed =
     args.client.contentDisposition && args.output === null
       ? await untilStopped(
           limited,
-          nameFromServer(chosen.http, downloadOptions(args, stdoutName, refresh), args.dir ?? env.cwd),
+          nameFromServer(
+            chosen.http,
+            downloadOptions(args, stdoutName, refresh),
+            args.dir ?? env.cwd,
+            probeRetry,
+          ),
         )
       : null;
   if (typeof probed === 'string') {

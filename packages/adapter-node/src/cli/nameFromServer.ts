@@ -99,15 +99,20 @@ const probeOnce = async (
   }
 };
 
+/** Told before each wait of the name probe for another attempt: what failed, the attempt to come, the wait (R28). */
+export type ProbeRetry = (failure: DownloadFailure, attempt: number, delayMs: number) => void;
+
 /**
  * The probe of `-J` under the download's retry policy (R25), by core's rules: which failures pass is
  * `probeFailureVerdict`'s to say, the wait (`Retry-After` honoured) and when to give up `afterFailure`'s, so that
- * `-J` fails only where the download itself would.
+ * `-J` fails only where the download itself would. Each wait is told `onRetry` first, as the download tells its
+ * own, so that a wait of Retry-After: 30 is not a silent one.
  */
 const probe = async (
   http: HttpPort,
   request: { readonly url: string; readonly headers: Readonly<Record<string, string>> },
   policy: { readonly stallTimeoutMs: number; readonly retry: Required<RetryOptions> },
+  onRetry: ProbeRetry,
 ): Promise<E.Either<DownloadFailure, Probed>> => {
   let count = noAttempts;
   for (;;) {
@@ -124,6 +129,7 @@ const probe = async (
     });
     if (verdict._tag === 'GiveUp') return E.left(verdict.failure);
     count = verdict.count;
+    onRetry(failure, count.attempt, verdict.delayMs);
     await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
   }
 };
@@ -210,17 +216,19 @@ const placeFor = async (
  * killed at any point finds the same name, and its checkpoint, the next time). In order: the `Content-Disposition`
  * file name, the last segment of the URL the probe was redirected to, the URL's default name; a name from the
  * server that `serverFileName` refuses is skipped, and said so. An existing file of another download is never
- * replaced: the name gets a number (`placeFor`).
+ * replaced: the name gets a number (`placeFor`). `onRetry` is told each wait of the probe for another attempt
+ * (default: nothing).
  */
 export const nameFromServer = async (
   http: HttpPort,
   options: DownloadOptions,
   cwd: string,
+  onRetry: ProbeRetry = () => {},
 ): Promise<E.Either<DownloadFailure, ServerNamed>> => {
   const resolved = resolveOptions(options);
   if (E.isLeft(resolved)) return resolved;
   const { url, headUrl, headers } = resolved.right;
-  const answer = await probe(http, { url: headUrl, headers }, resolved.right);
+  const answer = await probe(http, { url: headUrl, headers }, resolved.right, onRetry);
   if (E.isLeft(answer)) return answer;
   const notices: string[] = [];
   const { response, etag } = answer.right;
