@@ -237,59 +237,6 @@ describe('createDownload over a hostile checkpoint record', () => {
   });
 });
 
-describe('createDownload in a worker, with a refreshUrl hook in the page', () => {
-  it('R18: an expired signature after bytes were written asks the page hook for a new URL and goes on', async () => {
-    const control = (body: object) =>
-      fetch(`${files}/_control`, { method: 'POST', body: JSON.stringify(body) });
-    await control({ reset: true, minSignature: 1, bytesPerTick: 64 * 1024, tickMs: 5, holdAt: 512 * 1024 });
-    const target = `${uniqueFolder('signed')}.bin`;
-    const asked: { url: string; status: number }[] = [];
-    let checkpointed = Number.POSITIVE_INFINITY;
-    let sawBytes: () => void = () => {};
-    const bytesSaved = new Promise<void>((resolve) => {
-      sawBytes = resolve;
-    });
-    const download = createWorkerDownload(
-      {
-        url: `${files}/signed/small.bin?sig=1`,
-        target,
-        computeSha256: true,
-        checkpointIntervalMs: 20,
-        writeBufferBytes: 64 * 1024,
-        retry: { minDelayMs: 10, maxDelayMs: 100 },
-        refreshUrl: async (failed) => {
-          asked.push(failed);
-          return { url: `${files}/signed/small.bin?sig=2` };
-        },
-      },
-      {
-        onCheckpoint: (bytes) => {
-          if (bytes > 0 && checkpointed === Number.POSITIVE_INFINITY) {
-            checkpointed = bytes;
-            sawBytes();
-          }
-        },
-      },
-    );
-    download.start();
-    await bytesSaved;
-    // The signature expires and the connection drops: the next GET with sig=1 is refused with a 403.
-    await control({ minSignature: 2, release: true, drop: true });
-    const result = await download.result;
-    expect(result.sha256).toBe(await sha256(SMALL));
-    expect(asked).toEqual([{ url: `${files}/signed/small.bin?sig=1`, status: 403 }]);
-    const log = (await (await fetch(`${files}/_requests`)).json()) as {
-      method: string;
-      path: string;
-      range: string | null;
-    }[];
-    const renewed = log.find((r) => r.method === 'GET' && r.path.includes('sig=2'));
-    // It goes on from the checkpoint, not from 0 (R26).
-    expect(Number(/^bytes=(\d+)-$/.exec(renewed?.range ?? '')?.[1])).toBeGreaterThanOrEqual(checkpointed);
-    await removeDownloadedFile(target);
-  });
-});
-
 describe('createWorkerDownload when its worker dies', () => {
   it('R29: the worker terminated mid-download: result rejects with a typed ERR_IO and the state is failed', async () => {
     const control = (body: object) =>

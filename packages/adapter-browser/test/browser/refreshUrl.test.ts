@@ -17,12 +17,13 @@ const control = (body: object) => fetch(`${files}/_control`, { method: 'POST', b
 
 /**
  * A download in a worker whose signature expires once bytes are saved (a 403 to `sig=1`; `sig=2` is valid), the
- * hook `refreshUrl` in the page. `stallTimeoutMs` is long: a worker left waiting for an answer would say, after
+ * hook `refreshUrl` in the page; with the bytes its first checkpoint counted. `stallTimeoutMs` is long: a worker left waiting for an answer would say, after
  * it, that the hook `did not answer within 20 s`, which is the failure these tests tell apart.
  */
 const expireMidDownload = async (name: string, refreshUrl: RefreshUrl) => {
   await control({ reset: true, minSignature: 1, bytesPerTick: 64 * 1024, tickMs: 5, holdAt: 512 * 1024 });
   const target = `${uniqueFolder(name)}.bin`;
+  let checkpointed = Number.POSITIVE_INFINITY;
   let sawBytes: () => void = () => {};
   const bytesSaved = new Promise<void>((resolve) => {
     sawBytes = resolve;
@@ -38,13 +39,21 @@ const expireMidDownload = async (name: string, refreshUrl: RefreshUrl) => {
       retry: { minDelayMs: 10, maxDelayMs: 100 },
       refreshUrl,
     },
-    { onCheckpoint: (bytes) => bytes > 0 && sawBytes() },
+    {
+      onCheckpoint: (bytes) => {
+        if (bytes > 0 && checkpointed === Number.POSITIVE_INFINITY) {
+          checkpointed = bytes;
+          sawBytes();
+        }
+      },
+    },
   );
   download.start();
   await bytesSaved;
+  // The signature expires and the connection drops: the next GET with sig=1 is refused with a 403.
   await control({ minSignature: 2, release: true, drop: true });
   const outcome = await download.result.catch((error: unknown) => error);
-  return { target, outcome };
+  return { target, outcome, checkpointed };
 };
 
 const failureOf = (outcome: unknown) =>
@@ -56,6 +65,27 @@ const cleanUp = async (target: string) => {
   await removeOpfsEntry(`${target}.part`);
   await removeDownloadedFile(target);
 };
+
+describe('createDownload in a worker, with a refreshUrl hook in the page', () => {
+  it('R18: an expired signature after bytes were written asks the page hook for a new URL and goes on', async () => {
+    const asked: { url: string; status: number }[] = [];
+    const { target, outcome, checkpointed } = await expireMidDownload('signed', async (failed) => {
+      asked.push(failed);
+      return { url: `${files}/signed/small.bin?sig=2` };
+    });
+    expect(outcome).toMatchObject({ sha256: await sha256(SMALL) });
+    expect(asked).toEqual([{ url: `${files}/signed/small.bin?sig=1`, status: 403 }]);
+    const log = (await (await fetch(`${files}/_requests`)).json()) as {
+      method: string;
+      path: string;
+      range: string | null;
+    }[];
+    const renewed = log.find((r) => r.method === 'GET' && r.path.includes('sig=2'));
+    // It goes on from the checkpoint, not from 0 (R26).
+    expect(Number(/^bytes=(\d+)-$/.exec(renewed?.range ?? '')?.[1])).toBeGreaterThanOrEqual(checkpointed);
+    await removeDownloadedFile(target);
+  });
+});
 
 describe('a refreshUrl hook in the page that fails or answers oddly (R18, R29)', () => {
   it('R18, R29: a hook that rejects fails the download with the first line of its message, as in Node', async () => {
