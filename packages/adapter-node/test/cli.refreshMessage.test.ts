@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from './support/cliInProcess.js';
@@ -146,6 +146,42 @@ describe('rdl: an expired presigned URL', () => {
       expect(printed).toContain('signer said: https://signer.example/sign?X-Amz-Signature=REDACTED');
       expect(run.stdout + run.stderr).not.toContain('hunter2');
       expect(run.stdout + run.stderr).not.toContain('bob:');
+    }
+  });
+
+  it('R37: a failing --refresh-command whose stderr quotes a password holding #, /, ?, @ or a quote is printed without it, in text and --json', async () => {
+    const said = [
+      'https://bob:hunter#2@signer.example/sign',
+      'https://bob:hunter/2@signer.example/sign',
+      'https://bob:hunter?2@signer.example/sign',
+      "'https://bob:it's-hunter2@signer.example/sign'",
+      'https://bob:hunter"2@signer.example/sign',
+      'https://bob:hunter@2@signer.example/sign?X-Amz-Signature=abc',
+    ].join(' ');
+    // The line goes through a file: a shell word could not hold all those quotes as they are.
+    const saidFile = join(dir(), 'said.txt');
+    await writeFile(saidFile, `signer said: ${said}\n`);
+    for (const json of [false, true]) {
+      await raw?.close();
+      raw = await expiringStore();
+      const run = await runCliInProcess(
+        [
+          raw.url('/k?X-Amz-Signature=s1'),
+          '-o',
+          `k${json}.bin`,
+          '--refresh-command',
+          `cat ${saidFile} >&2; exit 1`,
+          ...(json ? ['--json'] : []),
+        ],
+        dir(),
+      );
+      expect(run.code).toBe(1);
+      const printed = json ? JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '').message : run.stderr;
+      expect(printed).toContain(
+        "signer said: https://…@signer.example/sign https://…@signer.example/sign https://…@signer.example/sign 'https://signer.example/sign' https://signer.example/sign https://signer.example/sign?X-Amz-Signature=REDACTED",
+      );
+      expect(run.stdout + run.stderr).not.toContain('hunter');
+      expect(run.stdout + run.stderr).not.toContain('bob');
     }
   });
 

@@ -1,4 +1,5 @@
-import { storedUrl } from './checkpointUrl.js';
+import { redactSignatures } from './signedUrl.js';
+import { withoutUserinfoInText } from './urlCredentials.js';
 
 /**
  * The characters a terminal acts on or reorders text by: C0 (U+0000–U+001F, ESC and newlines included), DEL, C1
@@ -26,13 +27,15 @@ export const escapeControls = (text: string): string => text.replace(CONTROLS, e
 const URL_IN_TEXT = /[a-z][a-z\d+.-]*:\/\/[^\s"'<>]*/gi;
 
 /**
- * `text` with the secrets of every URL in it taken out (R37, `storedUrl`): its `user:password@` and the values of
- * its signatures, which are bearer secrets, whether a message, a notice or an error quotes the URL, or a text rdl
- * did not write (the stderr of `--refresh-command`) holds it. Only URLs: a file name such as `clip;sig=1.mp4` is
- * printed as it is, since the user must find that file. A URL quoted without its scheme (one that did not parse)
- * is redacted where its message is written.
+ * `text` with the secrets of every URL in it taken out (R37): its userinfo (`withoutUserinfoInText`: a password
+ * holding an `@` or a quote too, and one holding a raw `#`, `/` or `?` shown as `scheme://…@host`), then the values of
+ * its signatures, which are bearer secrets (`redactSignatures`), whether a message, a notice or an error quotes the
+ * URL, or a text rdl did not write (the stderr of `--refresh-command`) holds it. Only URLs: a file name such as
+ * `clip;sig=1.mp4` is printed as it is, since the user must find that file. A URL quoted without its scheme (one
+ * that did not parse) is redacted where its message is written.
  */
-export const redactUrls = (text: string): string => text.replace(URL_IN_TEXT, (url) => storedUrl(url));
+export const redactUrls = (text: string): string =>
+  withoutUserinfoInText(text).replace(URL_IN_TEXT, (url) => redactSignatures(url));
 
 /** `text` as the command (or a page) prints it: the secrets of the URLs in it redacted (`redactUrls`), then escaped (R38). */
 export const printable = (text: string): string => escapeControls(redactUrls(text));

@@ -33,6 +33,27 @@ export const unparsedUrlShown = (text: string): string => {
   return at < scheme[0].length ? bare : `${scheme[0]}…${bare.slice(at)}`;
 };
 
+/**
+ * Where a line of text quotes a URL's userinfo: `scheme://` (or the `//` of a scheme-relative reference starting a
+ * word, after a quote, a bracket, `=` or `,`), then either a user (no `/`, `\`, `?`, `#`, `:`, `"`, `<`, `>`, `[`,
+ * `]`), its `:` and a password running to the last `@` of the word (whitespace ends it), or a userinfo without a
+ * password, to the last `@` before the path, as `withoutUserinfo` reads it. A password may hold a raw `#`, `/`, `?`,
+ * `@` or a quote, and the host is after the last `@` (curl's and WHATWG's reading of `user:p@ss@host`); so a host
+ * and port followed by an `@` in the same word (`http://localhost:4873/@scope/pkg`) cannot be told from one and is
+ * hidden too: the cost of never printing a password.
+ */
+const USERINFO_IN_TEXT =
+  /(?:[a-z][a-z\d+.-]*:|(?<![^\s"'`(<[{=,]))[/\\]{2,}(?:[^\s/\\?#:"<>[\]]*:\S*@|[^\s/\\?#"'<>]*@)/gi;
+
+/**
+ * `text` (a message, a line another program wrote) with the userinfo of every URL it quotes hidden as
+ * `unparsedUrlShown` hides it (R37): `https://bob:hunter2@host/x` reads `https://host/x`, and one whose password
+ * holds what ends an authority early (`https://bob:hunter#2@host/x`) reads `https://…@host/x`. Text without a
+ * userinfo after a `//` is returned as it is.
+ */
+export const withoutUserinfoInText = (text: string): string =>
+  text.replace(USERINFO_IN_TEXT, (userinfo) => unparsedUrlShown(userinfo));
+
 /** A URL with its credentials taken out (R37). */
 export interface SplitUrl {
   /** The URL as given, without its userinfo. */

@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { printable, redactUrls } from '../../src/rules/printable.js';
+import { redactSignatures } from '../../src/rules/signedUrl.js';
+
+/** What no printed line may hold: it is inside every password generated. */
+const MARK = 'Zq9SECRET';
+
+/** Any text without whitespace, as a password may be (a raw `#`, `/`, `?`, `@`, a quote, a control, a surrogate). */
+const wordPart = fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !/\s/.test(s));
+const password = fc.tuple(wordPart, wordPart).map(([a, b]) => `${a}${MARK}${b}`);
+const user = fc.stringMatching(/^[A-Za-z0-9._~%!$&'()*+,;=-]{0,10}$/);
+const start = fc.constantFrom('https://', 'http://', 'ftp://', 'HTTPS://', '//');
+/** Where a line may quote the URL: a message, quotes, a JSON text, a bracket, an option. */
+const context = fc.constantFrom(
+  (u: string) => `rdl: --refresh-command failed: it exited with 1: signer said: ${u} (ERR_REFRESH_FAILED)`,
+  (u: string) => `'${u}'`,
+  (u: string) => `{"url":"${u}","code":1}`,
+  (u: string) => `<${u}>`,
+  (u: string) => `url=${u}`,
+  (u: string) => u,
+);
+
+describe('redactUrls (properties)', () => {
+  it('R37: for any password without whitespace, the printed line never holds it, in text or as JSON', () => {
+    fc.assert(
+      fc.property(start, user, password, context, (scheme, name, secret, quote) => {
+        const line = quote(`${scheme}${name}:${secret}@signer.example/sign?X-Amz-Signature=abc`);
+        expect(redactUrls(line)).not.toContain(MARK);
+        expect(printable(line)).not.toContain(MARK);
+        expect(printable(JSON.stringify({ message: line }))).not.toContain(MARK);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('R37: a line quoting a URL without userinfo or port is byte-identical, an @ or : in its path and query too', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), context, (url, quote) => {
+        fc.pre(redactSignatures(url) === url);
+        expect(redactUrls(quote(url))).toBe(quote(url));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('R37: a URL with a port and no @ is byte-identical', () => {
+    const withPort = fc.webUrl({
+      authoritySettings: { withPort: true, withIPv4: true, withIPv6: true },
+      withQueryParameters: true,
+      withFragments: true,
+    });
+    fc.assert(
+      fc.property(withPort, (url) => {
+        fc.pre(!url.includes('@') && redactSignatures(url) === url);
+        expect(redactUrls(`at ${url} (x)`)).toBe(`at ${url} (x)`);
+      }),
+    );
+  });
+});
