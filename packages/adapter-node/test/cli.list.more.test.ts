@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
@@ -83,6 +83,51 @@ describe('rdl with a list, measured at the server', () => {
     expect(starts).toHaveLength(3);
     for (const start of starts) expect(Number(start.resumedFrom)).toBeGreaterThan(0);
     expect(server.sentFor() - sentBefore).toBeLessThanOrEqual(3 * size - held + 256 * KiB);
+  });
+
+  it('R45: the same folder by another path (-d through a link, then spelled otherwise): no request for a finished file, a paused one resumed with a Range', async () => {
+    const small = serveFiles('same', 3, 64 * KiB);
+    const [big] = serveFiles('samebig', 1, 6 * MiB);
+    const names = [...small, big!];
+    const bigUrl = server.url(`/${big}`);
+    await writeFile(join(dir(), 'list.txt'), `${names.map((n) => server.url(`/${n}`)).join('\n')}\n`);
+    const real = join(dir(), 'real');
+    await mkdir(real);
+    await symlink('real', join(dir(), 'link'));
+    // Through the link: the small files done, the big one paused on SIGINT with bytes in its checkpoint. One
+    // connection a file, so that the big one's requests after the pause are its resumption alone.
+    const first = spawnRdl(['-i', 'list.txt', '-d', 'link', '-x', '1', '--json'], dir());
+    const paused = () =>
+      first.events.filter((e) => e.event === 'done').length === small.length &&
+      lastBytesOf(first.events, bigUrl) >= 256 * KiB;
+    expect(await first.waitFor(paused)).not.toBeNull();
+    first.child.kill('SIGINT');
+    const stopped = await first.exit;
+    expect(stopped.code, stopped.stderr).toBe(130);
+
+    // The journal names its files through the link; the folder spelled as itself is the same one.
+    server.paced = false;
+    const seen = server.requests.length;
+    const again = await runRdl(['-i', 'list.txt', '-d', './real/', '-x', '1', '--json'], dir());
+    expect(again.code, again.stderr).toBe(0);
+    for (const name of names) expect(await sha256File(join(real, name))).toBe(shas.get(name));
+    expect(await listDir(real)).toEqual([queueFileName, ...names].sort());
+    const later = server.requests.slice(seen);
+    expect(later.filter((r) => r.path !== `/${big}`)).toEqual([]);
+    expect(again.events.filter((e) => e.event === 'skipped').map((e) => e.target)).toEqual(
+      small.map((n) => join(real, n)),
+    );
+    const gets = later.filter((r) => r.method === 'GET');
+    expect(gets.length).toBeGreaterThan(0);
+    for (const get of gets) expect(get.range).toMatch(/^bytes=[1-9]\d*-/);
+    expect(Number(again.events.find((e) => e.event === 'start')?.resumedFrom)).toBeGreaterThan(0);
+
+    // And through the link by its absolute path, the journal now naming them in the folder: nothing to fetch.
+    const done = server.requests.length;
+    const third = await runRdl(['-i', 'list.txt', '-d', join(dir(), 'link'), '-x', '1'], dir());
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).toMatch(/^rdl: 4 done \(4 already there\), of 4$/m);
+    expect(server.requests.length).toBe(done);
   });
 
   it('with no -j, never more than 4 downloads of a list run at once, and 4 do', async () => {

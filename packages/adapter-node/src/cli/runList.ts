@@ -24,6 +24,7 @@ import {
 } from './render/listReporter.js';
 import { messages } from './render/messages.js';
 import { resumeCommand } from './resumeCommand.js';
+import { targetIdentities } from './targetIdentity.js';
 
 /** The file in the list's folder that keeps the list across runs (R45): which are done, in which order. */
 export const queueFileName = '.rdl-queue';
@@ -174,7 +175,10 @@ const runLocked = async (
     const { maxBytesPerSecond: _perDownload, ...options } = optionsFor(t.url, t.target);
     return options;
   };
-  const byTarget = new Map(targets.map((t) => [t.target, t]));
+  // By the file, not by its path: a journal written through a link, or through the folder a link now leads to, is
+  // this folder's. A stored item so found takes this command's target, which `reconcile` then compares.
+  const identityOf = targetIdentities();
+  const byTarget = new Map(targets.map((t) => [identityOf(t.target), t]));
   const queue = createQueue(
     {
       concurrency: args.jobs ?? 4,
@@ -184,7 +188,7 @@ const runLocked = async (
       // The options of this command, not those stored: a password or a header is never in the file (R37).
       // Only for the same URL: an item whose URL changed is forgotten by `reconcile`, never done under the new one.
       restore: (saved) => {
-        const t = byTarget.get(saved.target);
+        const t = byTarget.get(identityOf(saved.target));
         return t === undefined || storedUrl(t.url) !== saved.url ? saved : optionsOf(t);
       },
     },
