@@ -1,5 +1,5 @@
 import { redactSignatures } from './signedUrl.js';
-import { withoutUserinfoInText } from './urlCredentials.js';
+import { SCHEME_RUN, schemeStart, withoutUserinfoInText } from './urlCredentials.js';
 
 /**
  * The characters a terminal acts on or reorders text by: C0 (U+0000–U+001F, ESC and newlines included), DEL, C1
@@ -23,8 +23,31 @@ const escaped = (char: string): string => `\\u${char.charCodeAt(0).toString(16).
  */
 export const escapeControls = (text: string): string => text.replace(CONTROLS, escaped);
 
-/** A URL in a line of text: a scheme and `://`, up to what ends a URL there (a space, a quote, `<`, `>`). */
-const URL_IN_TEXT = /[a-z][a-z\d+.-]*:\/\/[^\s"'<>]*/gi;
+/** Where a URL begins in a line of text: a scheme and `://`. */
+const URL_START = new RegExp(`${SCHEME_RUN}//`, 'gi');
+/** The rest of a URL in a line of text: up to what ends a URL there (a space, a quote, `<`, `>`). */
+const URL_REST = /[^\s"'<>]*/y;
+
+/**
+ * `text` with `redactSignatures` applied to each URL in it, in one pass: a URL's rest is read once it has a scheme,
+ * so that a `://` with none before it (`1://`, `://`) costs nothing however long the text after it is.
+ */
+const withoutSignaturesInText = (text: string): string => {
+  let shown = '';
+  let copied = 0;
+  URL_START.lastIndex = 0;
+  for (let found = URL_START.exec(text); found !== null; found = URL_START.exec(text)) {
+    const scheme = schemeStart(found[0]);
+    if (scheme === -1) continue;
+    URL_REST.lastIndex = URL_START.lastIndex;
+    URL_REST.test(text);
+    const start = found.index + scheme;
+    shown += text.slice(copied, start) + redactSignatures(text.slice(start, URL_REST.lastIndex));
+    copied = URL_REST.lastIndex;
+    URL_START.lastIndex = copied;
+  }
+  return copied === 0 ? text : shown + text.slice(copied);
+};
 
 /**
  * `text` with the secrets of every URL in it taken out (R37): its userinfo (`withoutUserinfoInText`: a password
@@ -34,8 +57,7 @@ const URL_IN_TEXT = /[a-z][a-z\d+.-]*:\/\/[^\s"'<>]*/gi;
  * `clip;sig=1.mp4` is printed as it is, since the user must find that file. A URL quoted without its scheme (one
  * that did not parse) is redacted where its message is written.
  */
-export const redactUrls = (text: string): string =>
-  withoutUserinfoInText(text).replace(URL_IN_TEXT, (url) => redactSignatures(url));
+export const redactUrls = (text: string): string => withoutSignaturesInText(withoutUserinfoInText(text));
 
 /** `text` as the command (or a page) prints it: the secrets of the URLs in it redacted (`redactUrls`), then escaped (R38). */
 export const printable = (text: string): string => escapeControls(redactUrls(text));
