@@ -1,14 +1,14 @@
-import { fchmodSync, fstatSync, lstatSync, renameSync, type Stats } from 'node:fs';
-import { type FileHandle, statfs, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { type FileHandle, rename, statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { PartFile, StorageFailure } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import { releaseLock, releaseLockSync } from './fileLock.js';
+import { releaseLock } from './fileLock.js';
 import { FreeSpace, type SpaceClaim } from './freeSpace.js';
 import { attempt, errnoOf, UnsafeFileError } from './fsFailure.js';
 import { fsyncDirectory } from './fsync.js';
-import { unsafeReason } from './ownFile.js';
+import { lstatOrNull, unsafeReason } from './ownFile.js';
 import { readAt } from './readAt.js';
 import { currentUmask } from './umask.js';
 
@@ -17,9 +17,9 @@ import { currentUmask } from './umask.js';
  * finished download. A link, a device, a FIFO or a socket that appeared there since the download was set up is
  * left as it is.
  */
-const replaceableTarget = (target: string): string | null => {
-  const info = lstatSync(target, { throwIfNoEntry: false });
-  return info === undefined || info.isFile() ? null : unsafeReason(info);
+const replaceableTarget = async (target: string): Promise<string | null> => {
+  const info = await lstatOrNull(target);
+  return info === null || info.isFile() ? null : unsafeReason(info);
 };
 
 /** The free space of the folders part files are in, read by statfs; the blocks kept for root count for root only. */
@@ -180,7 +180,7 @@ export class FsPartFile implements PartFile {
   ensureRoom(bytes: number): TE.TaskEither<StorageFailure, void> {
     return async () => {
       const room = await this.withHandle('statfs', async (handle) => {
-        this.device ??= fstatSync(handle.fd).dev;
+        this.device ??= (await handle.stat()).dev;
         return freeSpace.room(this.device, dirname(this.partPath), bytes, this.claim);
       })();
       if (E.isLeft(room)) return room;
@@ -201,12 +201,6 @@ export class FsPartFile implements PartFile {
     };
   }
 
-  /**
-   * The finished file's mode, fsync, the checks and the rename (R19, R31, R32). The calls on names and the mode go
-   * through the synchronous API: each takes microseconds, no data is flushed by any of them, and through the thread
-   * pool each cost a hand-over to a worker thread and back, a list of small files paying them for every file. The
-   * two fsyncs, which wait for the disk, stay off the event loop.
-   */
   commit(): TE.TaskEither<StorageFailure, void> {
     return this.withHandle('commit', async (handle) => {
       this.handle = null;
@@ -216,23 +210,23 @@ export class FsPartFile implements PartFile {
         let part: Stats;
         try {
           await this.settleBehind();
-          fchmodSync(handle.fd, await finishedFileMode());
+          await handle.chmod(await finishedFileMode());
           await handle.sync();
-          part = fstatSync(handle.fd);
+          part = await handle.stat();
         } finally {
           await handle.close();
         }
         // The name must still be the file written, and what it replaces a regular file (R31, R32).
-        const named = lstatSync(this.partPath, { throwIfNoEntry: false });
-        if (named === undefined || named.dev !== part.dev || named.ino !== part.ino) {
+        const named = await lstatOrNull(this.partPath);
+        if (named === null || named.dev !== part.dev || named.ino !== part.ino) {
           throw new UnsafeFileError(this.partPath, 'it was replaced while the download ran');
         }
-        const refused = replaceableTarget(this.target);
+        const refused = await replaceableTarget(this.target);
         if (refused !== null) throw new UnsafeFileError(this.target, refused);
-        renameSync(this.partPath, this.target);
+        await rename(this.partPath, this.target);
         await fsyncDirectory(dirname(this.target));
       } finally {
-        releaseLockSync(this.lockPath);
+        await releaseLock(this.lockPath);
       }
     });
   }

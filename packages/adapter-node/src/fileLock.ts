@@ -1,9 +1,9 @@
-import { closeSync, constants, linkSync, type Stats, unlinkSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { constants, type Stats, unlinkSync } from 'node:fs';
+import { link, readdir, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoOf } from './fsFailure.js';
-import { createOwnFileSync, lstatOrNull, readOwnFile } from './ownFile.js';
+import { createOwnFile, lstatOrNull, readOwnFile } from './ownFile.js';
 import { tempLockNamePattern, tempLockPathOf } from './sidecarPaths.js';
 
 /** What a lock file holds: enough to tell whether its owner still runs. */
@@ -259,7 +259,7 @@ export type LockAttempt =
 export const acquireLock = async (path: string): Promise<LockAttempt> => {
   const body = JSON.stringify(await thisProcess());
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const created = createLock(path, body);
+    const created = await createLock(path, body);
     if (created === 'Taken') return { _tag: 'Taken' };
     if (created === 'Again') continue;
     const lock = await readLock(path);
@@ -280,24 +280,20 @@ export const acquireLock = async (path: string): Promise<LockAttempt> => {
  * the target for `TORN_LOCK_AGE_MS`. `Exists` when something is at `path`; `Again` when the temp file went away
  * before the link (swept by another run). A file system without hard links gets the lock created and written in
  * place, as before.
- *
- * Through the synchronous calls: these five of a few hundred bytes, no fsync among them, take microseconds each,
- * where each one through the thread pool costs a hand-over to a worker thread and back (a list of small files
- * spent a quarter of a millisecond a file here, measured with `pnpm bench`).
  */
-const createLock = (path: string, body: string): 'Taken' | 'Exists' | 'Again' => {
+const createLock = async (path: string, body: string): Promise<'Taken' | 'Exists' | 'Again'> => {
   const temp = tempLockPathOf(path);
-  const fd = createOwnFileSync(temp, constants.O_WRONLY);
-  if (fd === null) return 'Again';
+  const handle = await createOwnFile(temp, constants.O_WRONLY);
+  if (handle === null) return 'Again';
   // The temp name goes whatever happens from here: a write that fails (ENOSPC) left it behind before.
   try {
     try {
-      writeFileSync(fd, body, 'utf8');
+      await handle.writeFile(body, 'utf8');
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
     try {
-      linkSync(temp, path);
+      await link(temp, path);
       return 'Taken';
     } catch (error) {
       const code = errnoOf(error);
@@ -307,22 +303,18 @@ const createLock = (path: string, body: string): 'Taken' | 'Exists' | 'Again' =>
       return createInPlace(path, body);
     }
   } finally {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // Already gone (swept by another run), or not removable: the sweep of stale temps removes it later.
-    }
+    await unlink(temp).catch(() => undefined);
   }
 };
 
 /** The lock created with O_EXCL and written in place: where `link` is not supported. */
-const createInPlace = (path: string, body: string): 'Taken' | 'Exists' => {
-  const fd = createOwnFileSync(path, constants.O_WRONLY);
-  if (fd === null) return 'Exists';
+const createInPlace = async (path: string, body: string): Promise<'Taken' | 'Exists'> => {
+  const created = await createOwnFile(path, constants.O_WRONLY);
+  if (created === null) return 'Exists';
   try {
-    writeFileSync(fd, body, 'utf8');
+    await created.writeFile(body, 'utf8');
   } finally {
-    closeSync(fd);
+    await created.close();
   }
   return 'Taken';
 };

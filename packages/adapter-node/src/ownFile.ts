@@ -1,4 +1,4 @@
-import { constants, fstatSync, lstatSync, openSync, type Stats } from 'node:fs';
+import { constants, lstat, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { errnoOf } from './fsFailure.js';
 import { readAt } from './readAt.js';
@@ -48,20 +48,18 @@ export const unsafeReason = (info: Stats): string | null => {
 };
 
 /**
- * `lstat` of `path`, `null` when there is nothing there (nor a folder on the way). Through the synchronous call: a
- * missing file is the usual answer here (a fresh download's checkpoint, lock and target), and a look at a name takes
- * microseconds, where through the thread pool it cost a hand-over to a worker thread and back, and through the
- * promise API also an error with a stack captured across the awaits for each missing file.
+ * `lstat` of `path`, `null` when there is nothing there (nor a folder on the way). Through the callback API: a
+ * missing file is the usual answer here (a fresh download's checkpoint, lock and target), and the promise API makes
+ * each into an error with a stack captured across the awaits, twice the cost of the call itself.
  */
-export const lstatOrNull = async (path: string): Promise<Stats | null> => {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
-  } catch (error) {
-    // A file where a folder of the path should be: nothing is there either.
-    if (errnoOf(error) === 'ENOTDIR') return null;
-    throw error;
-  }
-};
+export const lstatOrNull = (path: string): Promise<Stats | null> =>
+  new Promise((resolve, reject) => {
+    lstat(path, (error, info) => {
+      if (error === null) resolve(info);
+      else if (error.code === 'ENOENT' || error.code === 'ENOTDIR') resolve(null);
+      else reject(error);
+    });
+  });
 
 /**
  * Opens the existing file `path` with `flags` (`O_RDONLY`, `O_RDWR`…) only when it is a file this process may use
@@ -83,7 +81,7 @@ export const openOwnFile = async (path: string, flags: number): Promise<Existing
     if (code === 'ELOOP') return unsafe('it is a symbolic link, not a regular file');
     throw error;
   }
-  const info = fstatSync(handle.fd);
+  const info = await handle.stat();
   const after =
     info.dev === seen.dev && info.ino === seen.ino ? unsafeReason(info) : 'it was replaced while opened';
   if (after === null) return { _tag: 'Found', value: handle };
@@ -104,16 +102,6 @@ export const createOwnFile = async (path: string, flags: number): Promise<FileHa
   }
 };
 
-/** `createOwnFile` through the synchronous call, for a file of a few bytes written at once: its descriptor. */
-export const createOwnFileSync = (path: string, flags: number): number | null => {
-  try {
-    return openSync(path, flags | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, privateFileMode);
-  } catch (error) {
-    if (errnoOf(error) === 'EEXIST') return null;
-    throw error;
-  }
-};
-
 /**
  * The text of the existing file `path`, opened as `openOwnFile` does, and read only when it holds at most
  * `maxBytes` (R33): `text` is `null` for a bigger one, which is not read. A lock or a checkpoint is a few hundred
@@ -127,7 +115,7 @@ export const readOwnFile = async (
   if (opened._tag !== 'Found') return opened;
   const handle = opened.value;
   try {
-    const info = fstatSync(handle.fd);
+    const info = await handle.stat();
     if (info.size > maxBytes) return { _tag: 'Found', value: { text: null, info } };
     // One byte more than the stat said tells a file that grew since.
     const bytes = await readAt(handle, 0, info.size + 1);

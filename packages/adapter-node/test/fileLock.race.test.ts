@@ -9,7 +9,7 @@ import { listDir, makeTempDir } from './support/tempDir.js';
 /** Runs before each `readdir` of the lock's code: where a test puts what another taker does at that moment. */
 const hooks = vi.hoisted(() => ({
   beforeReaddir: null as (() => Promise<void>) | null,
-  /** The next file written fails so (a full disk). */
+  /** The next file opened gets writes that fail so (a full disk). */
   failNextWrite: null as Error | null,
 }));
 
@@ -21,19 +21,14 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (hook !== null) await hook();
     return real.readdir(...args);
   }) as typeof real.readdir;
-  return { ...real, default: { ...real, readdir }, readdir };
-});
-
-/** The lock's file is written through the synchronous calls: the next one written fails with `failNextWrite`. */
-vi.mock('node:fs', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs')>();
-  const writeFileSync = ((...args: Parameters<typeof real.writeFileSync>) => {
+  const open = (async (...args: Parameters<typeof real.open>) => {
+    const handle = await real.open(...args);
     const failure = hooks.failNextWrite;
     hooks.failNextWrite = null;
-    if (failure !== null) throw failure;
-    return real.writeFileSync(...args);
-  }) as typeof real.writeFileSync;
-  return { ...real, default: { ...real, writeFileSync }, writeFileSync };
+    if (failure !== null) handle.writeFile = () => Promise.reject(failure);
+    return handle;
+  }) as typeof real.open;
+  return { ...real, default: { ...real, readdir, open }, readdir, open };
 });
 
 let dir: string;
