@@ -278,6 +278,10 @@ class WorkerQueue implements BrowserQueue {
     this.#command({ op: 'move', id, position });
   }
 
+  reorder(ids: readonly string[]): void {
+    this.#command({ op: 'reorder', ids: [...ids] });
+  }
+
   pause(id: string): void {
     this.#command({ op: 'pause', id });
   }

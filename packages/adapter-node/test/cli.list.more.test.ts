@@ -1,9 +1,10 @@
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { queueFileName } from '../src/cli/runList.js';
+import { runCliInProcess } from './support/cliInProcess.js';
 import { type JsonEvent, runRdl, spawnRdl } from './support/cliProcess.js';
 import { CountingServer } from './support/countingServer.js';
 import { generateBytes, sha256 } from './support/faultServer.js';
@@ -14,6 +15,32 @@ import { listDir, useTempDir } from './support/tempDir.js';
  * `rdl` with a list, measured at the server (`CountingServer`): a signal pauses the whole list (R24), `-j` is 4 by
  * default, one `--limit-rate` holds over the list (R44), and the items share kept-alive connections.
  */
+
+/**
+ * What the command asks of its queue, counted: `get` (a `Download` of an item, which makes an item kept as a row of
+ * typed arrays an object) and `move`, until `firstRequest` says the server has seen its first request.
+ */
+const asked = { get: 0, move: 0, reorder: 0 };
+let firstRequest: () => boolean = () => true;
+vi.mock('../src/createQueue.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/createQueue.js')>();
+  return {
+    ...original,
+    createQueue: (...args: Parameters<typeof original.createQueue>) => {
+      const queue = original.createQueue(...args);
+      for (const name of ['get', 'move', 'reorder'] as const) {
+        const method = queue[name].bind(queue) as (...given: unknown[]) => unknown;
+        Object.assign(queue, {
+          [name]: (...given: unknown[]) => {
+            if (!firstRequest()) asked[name] += 1;
+            return method(...given);
+          },
+        });
+      }
+      return queue;
+    },
+  };
+});
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -200,5 +227,37 @@ describe('rdl with a list, measured at the server', () => {
     for (const name of names) expect(await sha256File(join(dir(), name))).toBe(shas.get(name));
     expect(server.requests.filter((r) => r.method === 'GET').length).toBeGreaterThanOrEqual(24);
     expect(server.connections).toBeLessThanOrEqual(3 + 2);
+  });
+
+  it('R45: a list of 300, fresh and read back in another order, asks its queue for no item before it starts (which makes it an object) and moves none into place', async () => {
+    const names = serveFiles('cold', 300, 2 * KiB);
+    server.paced = false;
+    const listOf = (order: readonly string[]) => `${order.map((n) => server.url(`/${n}`)).join('\n')}\n`;
+    await writeFile(join(dir(), 'list.txt'), listOf(names));
+    firstRequest = () => server.requests.length > 0;
+    try {
+      const fresh = await runCliInProcess(['-i', 'list.txt', '-j', '2', '-q'], dir());
+      expect(fresh.code, fresh.stderr).toBe(0);
+      // The two started first, not the 300 (a `Download` subscribed an item made every one an object).
+      expect(asked).toEqual({ get: 2, move: 0, reorder: 0 });
+
+      await rm(join(dir(), names[7]!));
+      await writeFile(join(dir(), 'list.txt'), listOf([...names].reverse()));
+      server.requests.length = 0;
+      Object.assign(asked, { get: 0, move: 0, reorder: 0 });
+      const again = await runCliInProcess(['-i', 'list.txt', '-j', '2', '--json'], dir());
+      expect(again.code, again.stderr).toBe(0);
+      // The file gone is added again, and it is the one started; the list read back was put in its order at once,
+      // where a move an item shifted the whole order for each.
+      expect(asked).toEqual({ get: 1, move: 0, reorder: 1 });
+      expect(again.events.filter((e) => e.event === 'skipped')).toHaveLength(299);
+      expect(again.events.filter((e) => e.event === 'start').map((e) => e.url)).toEqual([
+        server.url(`/${names[7]}`),
+      ]);
+      expect(again.events.at(-1)).toMatchObject({ event: 'summary', total: 300, done: 300, skipped: 299 });
+    } finally {
+      firstRequest = () => true;
+    }
+    for (const name of names) expect(await sha256File(join(dir(), name))).toBe(shas.get(name));
   });
 });

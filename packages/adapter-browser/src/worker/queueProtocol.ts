@@ -20,6 +20,7 @@ export type QueueCall =
       readonly id: string;
     }
   | { readonly op: 'move'; readonly id: string; readonly position: number }
+  | { readonly op: 'reorder'; readonly ids: readonly string[] }
   | { readonly op: 'pauseAll' | 'resumeAll' | 'idle' | 'flushed' }
   /** A new rate limit over the queue (R44), already checked by the page. */
   | { readonly op: 'rate'; readonly bytesPerSecond: number | null };

@@ -63,6 +63,8 @@ const run = async (on: Queue, call: QueueCall): Promise<unknown> => {
       return on.add(call.options).id;
     case 'move':
       return on.move(call.id, call.position);
+    case 'reorder':
+      return on.reorder(call.ids);
     case 'rate':
       return on.setRateLimit(call.bytesPerSecond);
     case 'pauseAll':

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownloadOptions, DownloadPorts, DownloadResult, Queue, QueueItem } from '@rdl/core';
-import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
+import { describeFailure, failureCode } from '@rdl/core';
 import { CROSS_ORIGIN_HEADERS, storedUrl } from '@rdl/core/rules';
 import { createQueue } from '../createQueue.js';
 import { acquireLock, releaseLock, releaseLockSync } from '../fileLock.js';
@@ -13,7 +13,7 @@ import { exitCodes } from './exitCodes.js';
 import { formatJsonLine } from './json.js';
 import { listProblemsText } from './listProblems.js';
 import { type ListTarget, listTargets } from './listTargets.js';
-import type { CliEnvironment } from './main.js';
+import type { CliEnvironment, StopSignal } from './main.js';
 import { MAX_TIME_CODE, maxTimeMessage, PAUSE_GRACE_MS } from './maxTime.js';
 import {
   jsonListReporter,
@@ -59,7 +59,8 @@ const stillThere = (item: QueueItem): boolean => {
 /**
  * Puts the command's list in the queue read back from its file (R45): downloads no longer listed are forgotten (their
  * files left as they are), those done by an earlier run and still there are skipped, unfinished ones go on from their
- * checkpoints (a failed or paused one queued again), and new ones are added, all in the command's order.
+ * checkpoints (a failed or paused one queued again), and new ones are added, all in the command's order. Gives the
+ * list's items by their ids, in its order.
  */
 const reconcile = (
   queue: Queue,
@@ -74,23 +75,22 @@ const reconcile = (
     else stored.set(item.target, item);
   }
   const skipped = new Set<string>();
-  const ids = new Map<string, string>();
-  targets.forEach((t, index) => {
+  const listed = new Map<string, ListTarget>();
+  for (const t of targets) {
     const old = stored.get(t.target);
     if (old === undefined || (old.state === 'done' && !stillThere(old))) {
       if (old !== undefined) queue.forget(old.id);
-      const id = queue.add(optionsOf(t)).id;
-      ids.set(t.target, id);
-      // A fresh run appends in order; only a list read back needs moving into place.
-      if (stored.size > 0) queue.move(id, index);
-      return;
+      listed.set(queue.add(optionsOf(t)).id, t);
+      continue;
     }
-    ids.set(t.target, old.id);
+    listed.set(old.id, t);
     if (old.state === 'done') skipped.add(old.id);
     else if (old.state !== 'queued') queue.resume(old.id);
-    queue.move(old.id, index);
-  });
-  return { ids, skipped };
+  }
+  // A fresh run appends in order; a list read back is put in it in one pass (a move an item shifted the whole
+  // order for each, and took minutes on 100 000).
+  if (stored.size > 0) queue.reorder([...listed.keys()]);
+  return { listed, skipped };
 };
 
 /**
@@ -211,28 +211,52 @@ const runLocked = async (
   };
   await queue.ready;
 
-  const { ids, skipped } = reconcile(queue, targets, optionsOf);
   const failures: ListFailure[] = [];
+  const { listed, skipped } = reconcile(queue, targets, optionsOf);
+  const listItem = (id: string, t: ListTarget): ListItem => ({ id, url: storedUrl(t.url), target: t.target });
+  for (const [id, t] of listed) if (skipped.has(id)) reporter.skipped(listItem(id, t));
   /** What is done to each finished file (`-R`), awaited before the command ends. */
   const finishing: Promise<void>[] = [];
-  for (const t of targets) {
-    const id = ids.get(t.target)!;
-    const item: ListItem = { id, url: storedUrl(t.url), target: t.target };
-    if (skipped.has(id)) {
-      reporter.skipped(item);
-      continue;
+  // The queue's events name their item: one listener for the list, and one for each download once it runs, for
+  // what only the download says (`start`, `restart`). A listener an item made each an object before the list began
+  // (some 10 s for 100 000), where an item the queue only holds is a row off the heap.
+  const running = new Map<string, { readonly item: ListItem; readonly unsubscribe: () => void }>();
+  const itemOf = (id: string): ListItem | undefined => {
+    const t = listed.get(id);
+    return running.get(id)?.item ?? (t === undefined ? undefined : listItem(id, t));
+  };
+  const ended = (id: string): void => {
+    running.get(id)?.unsubscribe();
+    running.delete(id);
+  };
+  queue.subscribe((event) => {
+    if (event.type === 'started') {
+      const item = itemOf(event.id);
+      if (item === undefined || running.has(event.id)) return;
+      const unsubscribe =
+        queue.get(event.id)?.subscribe((said) => {
+          if (said.type === 'start' || said.type === 'restart') reporter.event(item, said);
+        }) ?? (() => undefined);
+      running.set(event.id, { item, unsubscribe });
+      return;
     }
-    const download = queue.get(id)!;
-    download.subscribe((event) => {
-      if (event.type === 'done') finishing.push(finish(event.result));
-      reporter.event(item, event);
-      if (event.type === 'error' && isDownloadError(event.error) && event.error.code !== 'ERR_CANCELLED') {
-        failures.push({ ...item, code: event.error.code, message: event.error.message });
-      }
-    });
-  }
+    if (event.type !== 'progress' && event.type !== 'done' && event.type !== 'failed') return;
+    const item = itemOf(event.id);
+    if (item === undefined) return;
+    if (event.type === 'progress') {
+      reporter.event(item, { type: 'progress', progress: event.progress });
+    } else if (event.type === 'done') {
+      ended(event.id);
+      finishing.push(finish(event.result));
+      reporter.event(item, { type: 'done', result: event.result });
+    } else {
+      ended(event.id);
+      reporter.event(item, { type: 'error', error: event.error });
+      failures.push({ ...item, code: event.error.code, message: event.error.message });
+    }
+  });
 
-  let signal: Parameters<Parameters<CliEnvironment['onSignal']>[0]>[0] | null = null;
+  let signal: StopSignal | null = null;
   // Ended at once: the bars had hidden the cursor and turned wrapping off, and the terminal gets them back.
   const exitNow = (code: number): void => {
     reporter.close();

@@ -103,6 +103,12 @@ export interface Queue {
   get(id: string): QueuedDownload | undefined;
   /** Moves an item to `position` (0 is the first; past the end is the last), as aria2's `changePosition`. */
   move(id: string, position: number): void;
+  /**
+   * Puts the items of `ids` first, in that order, the others after them as they were (an unknown id, or one named
+   * again, is passed over): a whole list put in place in one pass, where a `move` an item would shift the order
+   * once for each. Only the items whose order had to change are written.
+   */
+  reorder(ids: readonly string[]): void;
   /** Pauses one item: a running one stops and keeps its checkpoint (R24); a queued one waits until `resume`. */
   pause(id: string): void;
   /** Queues again a paused, failed or cancelled item (a failed or cancelled one starts afresh or from its bytes). */
