@@ -1197,7 +1197,9 @@ class QueueImpl implements Queue {
       if (at === ref) return index;
       if (this.#orderOf(at) !== order) break;
     }
-    return -1;
+    // Not where its order says: the orders do not rise there after all, and the whole order is looked through
+    // rather than an item lost (forgotten from the ids but left in the order, never run).
+    return this.#items.indexOf(ref);
   }
 
   #setOrder(ref: Ref, order: number): void {
