@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coveredBytes, decodeCheckpoint } from '@rdl/core/rules';
@@ -259,5 +260,56 @@ describe('rdl with a list, measured at the server', () => {
       firstRequest = () => true;
     }
     for (const name of names) expect(await sha256File(join(dir(), name))).toBe(shas.get(name));
+  });
+
+  it('R24, R45: SIGTERM while a list of 30 000 starts up (its journal just made) ends it tidily: exit 143, the resume hint, no lock left', async () => {
+    const names = serveFiles('up', 30_000, 16);
+    server.paced = false;
+    await writeFile(join(dir(), 'list.txt'), `${names.map((n) => server.url(`/${n}`)).join('\n')}\n`);
+    await mkdir(join(dir(), 'out'));
+    const first = spawnRdl(['-i', 'list.txt', '-d', 'out', '-j', '2'], dir());
+    // The journal is made once the list's lock is taken, as its queue starts loading: the list is starting up.
+    const journal = join(dir(), 'out', queueFileName);
+    while (!existsSync(journal) && first.child.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    first.child.kill('SIGTERM');
+    const stopped = await first.exit;
+    // Killed by the signal's default action, the process had no code, said nothing and left its lock.
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(stopped.stderr).toMatch(
+      /paused; every checkpoint is saved\. To resume, run the same command again:\n {2}rdl -i list\.txt -d out -j 2\n$/,
+    );
+    expect(existsSync(`${journal}.lock`)).toBe(false);
+  });
+
+  it('R24, R45: a signal heard before the list has started up starts nothing: exit 130, the resume hint, no lock left, no request', async () => {
+    const names = serveFiles('early', 20, 16);
+    server.paced = false;
+    await writeFile(join(dir(), 'list.txt'), `${names.map((n) => server.url(`/${n}`)).join('\n')}\n`);
+    const journal = join(dir(), queueFileName);
+    let heardFrom: { lock: boolean; journal: boolean } | null = null;
+    const run = await runCliInProcess(
+      ['-i', 'list.txt', '-q'],
+      dir(),
+      {},
+      {
+        // Ctrl-C the moment the command listens for it.
+        onSignal: (handler) => {
+          heardFrom = { lock: existsSync(`${journal}.lock`), journal: existsSync(journal) };
+          queueMicrotask(() => handler('SIGINT'));
+          return () => undefined;
+        },
+      },
+    );
+    // It listens from the moment it holds the list's lock, before its queue is read: Node's default action never
+    // ends it with the lock held.
+    expect(heardFrom).toEqual({ lock: true, journal: false });
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toBe(
+      'rdl: paused; every checkpoint is saved. To resume, run the same command again:\n  rdl -i list.txt -q\n',
+    );
+    expect(existsSync(`${journal}.lock`)).toBe(false);
+    expect(server.requests).toEqual([]);
+    for (const name of names) expect(existsSync(join(dir(), name))).toBe(false);
   });
 });

@@ -94,6 +94,49 @@ const reconcile = (
 };
 
 /**
+ * The stop signals of a list, heard from the moment its lock is taken: Node's default action would end the process
+ * with the lock left behind. One that comes while the list starts up (its journal read, the list put in place) is
+ * kept for `runLocked`, which then starts nothing; a second one then ends the process at once, its lock released.
+ */
+interface ListSignals {
+  /** The signal that came before `handle`, if any. */
+  readonly first: StopSignal | null;
+  /** What a second signal before `handle` does before the process ends: the terminal given back (the bars). */
+  closeOnExit(close: () => void): void;
+  /** From now on each signal goes to `handler`. */
+  handle(handler: (signal: StopSignal) => void): void;
+}
+
+const listenForSignals = (env: CliEnvironment, exit: (code: number) => void): ListSignals => {
+  let first: StopSignal | null = null;
+  let handler: ((signal: StopSignal) => void) | null = null;
+  let close = (): void => undefined;
+  // Heard to the end of the process: a signal once the list has paused (or ended) still ends it at once, its lock
+  // released.
+  env.onSignal((received) => {
+    if (handler !== null) {
+      handler(received);
+    } else if (first === null) {
+      first = received;
+    } else {
+      close();
+      exit(exitCodes[first]);
+    }
+  });
+  return {
+    get first() {
+      return first;
+    },
+    closeOnExit: (given) => {
+      close = given;
+    },
+    handle: (given) => {
+      handler = given;
+    },
+  };
+};
+
+/**
  * `rdl <url>... | -i FILE [-d DIR] [-j N]`: every download of the list, `-j` at a time, in one queue kept in
  * `DIR/.rdl-queue`. Resolves the exit code: 0 when every one is done, 1 when any failed, 2 for a list refused before
  * any request (R30), 130/143 after SIGINT/SIGTERM once every download has paused with its checkpoint saved.
@@ -143,18 +186,19 @@ export const runList = async (
   if (locked._tag === 'Failed') {
     return refuse(failureCode(locked.failure), describeFailure(locked.failure), exitCodes.failed);
   }
-  // A run killed while it took the list's lock left that lock's temp file: swept now that this run holds it (R19).
-  await sweepStaleTemps(join(dir, queueFileName)).catch(() => undefined);
+  // An exit forced by a second signal, or by the pause taking too long, skips the `finally`: the lock goes first.
+  const exit = (code: number): void => {
+    try {
+      releaseLockSync(lockPath);
+    } finally {
+      env.exit(code);
+    }
+  };
+  const signals = listenForSignals(env, exit);
   try {
-    // An exit forced by a second signal, or by the pause taking too long, skips the `finally`: the lock goes first.
-    const exit = (code: number): void => {
-      try {
-        releaseLockSync(lockPath);
-      } finally {
-        env.exit(code);
-      }
-    };
-    return await runLocked([env, args, argv, optionsFor, ports, finish], dir, targets, exit);
+    // A run killed while it took the list's lock left that lock's temp file: swept now that this run holds it (R19).
+    await sweepStaleTemps(join(dir, queueFileName)).catch(() => undefined);
+    return await runLocked([env, args, argv, optionsFor, ports, finish], dir, targets, signals, exit);
   } finally {
     await releaseLock(lockPath).catch(() => undefined);
   }
@@ -166,6 +210,7 @@ const runLocked = async (
   given: Parameters<typeof runList>,
   dir: string,
   targets: readonly ListTarget[],
+  signals: ListSignals,
   /** Ends the process at once with this code, the list's lock released. */
   exit: (code: number) => void,
 ): Promise<number> => {
@@ -197,6 +242,7 @@ const runLocked = async (
   const reporter: ListReporter = args.json
     ? jsonListReporter(env)
     : await textListReporter(env, targets.length, args.quiet);
+  signals.closeOnExit(() => reporter.close());
   // Finished files whose checkpoint stays beside them (the queue could not record them): said once, at the end.
   let checkpointsKept = 0;
   queue.on('notice', (event) => {
@@ -209,9 +255,22 @@ const runLocked = async (
         `${checkpointsKept} finished file${checkpointsKept === 1 ? '' : 's'} keep their checkpoint (.rdl.json) beside them, since the queue could not record them; the same command adopts them with no request and removes it`,
       );
   };
-  await queue.ready;
-
   const failures: ListFailure[] = [];
+  /** The end after a signal, every download paused: what `--max-time` says, the failures, how to resume. */
+  const stoppedBy = (received: StopSignal): number => {
+    if (received === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
+    reporter.paused(resumeCommand(argv), failures, true);
+    reporter.close();
+    return exitCodes[received];
+  };
+  await queue.ready;
+  if (signals.first !== null) {
+    // Stopped while the list started up: no download has started, so there is no checkpoint to save, and the queue
+    // is left as it was read.
+    await queue.close();
+    return stoppedBy(signals.first);
+  }
+
   const { listed, skipped } = reconcile(queue, targets, optionsOf);
   const listItem = (id: string, t: ListTarget): ListItem => ({ id, url: storedUrl(t.url), target: t.target });
   for (const [id, t] of listed) if (skipped.has(id)) reporter.skipped(listItem(id, t));
@@ -262,10 +321,8 @@ const runLocked = async (
     reporter.close();
     exit(code);
   };
-  // Heard to the end of the process: a signal once the list has paused (or ended) still ends it at once, its lock
-  // released, where the default action would leave the lock behind.
   let grace: NodeJS.Timeout | undefined;
-  env.onSignal((received) => {
+  signals.handle((received) => {
     if (signal !== null) exitNow(exitCodes[signal]);
     signal = received;
     queue.pauseAll();
@@ -283,12 +340,7 @@ const runLocked = async (
   clearTimeout(grace);
 
   sayCheckpointsKept();
-  if (signal !== null) {
-    if (signal === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
-    reporter.paused(resumeCommand(argv), failures, true);
-    reporter.close();
-    return exitCodes[signal];
-  }
+  if (signal !== null) return stoppedBy(signal);
   reporter.summary(summary, skipped.size, failures);
   reporter.close();
   return failures.length > 0 || summary.failed > 0 ? exitCodes.failed : exitCodes.ok;

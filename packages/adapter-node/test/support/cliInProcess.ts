@@ -31,8 +31,11 @@ export const runCliInProcess = async (
   argv: readonly string[],
   cwd: string,
   ports: Partial<DownloadPorts> = {},
-  /** What the test changes of the command's environment: how long a signal waits for the pause, how it exits. */
-  changed: Partial<Pick<CliEnvironment, 'pauseGraceMs' | 'exit'>> = {},
+  /**
+   * What the test changes of the command's environment: how long a signal waits for the pause, how it exits, the
+   * signals it hears.
+   */
+  changed: Partial<Pick<CliEnvironment, 'pauseGraceMs' | 'exit' | 'onSignal'>> = {},
 ): Promise<CliRun> => {
   const stdout = capture();
   const stderr = capture();
