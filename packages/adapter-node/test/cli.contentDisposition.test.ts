@@ -211,6 +211,12 @@ describe('rdl -J never takes a hostile name from the server (R38)', () => {
     ['a C1 CSI', "attachment; filename*=UTF-8''%C2%9Bx.txt", 'it holds a control character'],
     ['a bidi override', "attachment; filename*=UTF-8''%E2%80%AEtxt.exe", 'it holds a control character'],
     ['a 10 KB name', `attachment; filename="${'a'.repeat(10_240)}.bin"`, 'it is longer than 220 bytes'],
+    // Its length is looked at before the patterns for device names: 16 KiB of `. ` took 4.9 s to read there.
+    [
+      '16 KiB of dots and spaces',
+      `attachment; filename="x${'. '.repeat(8192)}y"`,
+      'it is longer than 220 bytes',
+    ],
     ['..', 'attachment; filename=".."', 'it is a dot file'],
     ['.', 'attachment; filename="."', 'it is a dot file'],
     ['a dot file', 'attachment; filename=".bashrc"', 'it is a dot file'],

@@ -35,11 +35,13 @@ export const serverFileName = (raw: string): E.Either<string, string> => {
   if (CONTROL.test(name)) return E.left('it holds a control character');
   if (name.startsWith('.')) return E.left('it is a dot file');
   if (partNameProblem(name) !== null) return E.left('it ends in .part, the name of a part file');
+  // Before the patterns below, which then read a name of at most this length: the one for trailing dots and spaces
+  // is tried from each of them, and a header's 64 KiB of '. ' took 4.9 s.
+  if (Buffer.byteLength(name) > maxServerNameBytes)
+    return E.left(`it is longer than ${maxServerNameBytes} bytes`);
   // Windows drops trailing dots and spaces, so `CON .` is `CON` there.
   if (WINDOWS_RESERVED.test(name.replace(/[. ]+$/, '')))
     return E.left('it is a device name Windows reserves');
-  if (Buffer.byteLength(name) > maxServerNameBytes)
-    return E.left(`it is longer than ${maxServerNameBytes} bytes`);
   return E.right(name.replace(/[:*?"<>|]/g, '_'));
 };
 

@@ -22,6 +22,19 @@ export type HeadStep =
   | { readonly _tag: 'Invalid'; readonly message: string };
 
 const LF = 0x0a;
+/**
+ * `line` from `from` on without the spaces and tabs around it (RFC 9110's OWS), in one pass from each end: a pattern
+ * for the trailing ones was tried from each space of a run, and a value of 64 KiB of spaces before a last letter
+ * took 3.5 s to read.
+ */
+const withoutOws = (line: string, from: number): string => {
+  let start = from;
+  let end = line.length;
+  while (start < end && (line[start] === ' ' || line[start] === '\t')) start += 1;
+  while (end > start && (line[end - 1] === ' ' || line[end - 1] === '\t')) end -= 1;
+  return line.slice(start, end);
+};
+
 const STATUS_LINE = /^HTTP\/1\.(\d) (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -89,7 +102,7 @@ export class ResponseHeadParser {
     const colon = line.indexOf(':');
     const name = colon < 0 ? '' : line.slice(0, colon);
     if (!TOKEN.test(name)) return `not a header field: ${JSON.stringify(line.slice(0, 80))}`;
-    const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
+    const value = withoutOws(line, colon + 1);
     if (!FIELD_VALUE.test(value)) return `a control character in the value of ${name}`;
     const key = name.toLowerCase();
     const earlier = this.#fields.get(key);

@@ -77,6 +77,10 @@ describe('serverChecksums', () => {
     expect(base64ToHex('/w')).toBe('ff');
     expect(base64ToHex('A')).toBeNull();
     expect(base64ToHex('')).toBeNull();
+    // Padding is only at the end: a run of `=` before a letter is no base64, however long (one pass from the end).
+    expect(base64ToHex(`${'='.repeat(64 * 1024)}A`)).toBeNull();
+    expect(base64ToHex(`/w${'='.repeat(64 * 1024)}`)).toBe('ff');
+    expect(base64ToHex(' /w== ')).toBe('ff');
     expect(base64ToHex('a*b=')).toBeNull();
   });
 });
