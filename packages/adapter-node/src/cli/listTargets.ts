@@ -8,6 +8,7 @@ import { othersMayWrite, sidecarNameProblem, targetProblem } from '../targetPath
 import type { ListEntry } from './inputFile.js';
 import { type ListProblem, namePlace, placeText } from './listProblems.js';
 import { defaultFileName } from './outputPath.js';
+import { targetIdentities } from './targetIdentity.js';
 
 /** A download of a list with the file it goes to. */
 export interface ListTarget extends ListEntry {
@@ -15,21 +16,29 @@ export interface ListTarget extends ListEntry {
 }
 
 /**
- * The entry of the list whose file `path` would be a sidecar of (its part file, lock, checkpoint, or a temp name of
- * those): two downloads of one list would then write one file, or rdl's sweep of stale temp files remove a finished
- * one (R19, R31).
+ * The entry of the list whose file `key` (a file's identity, its folder and name: `targetIdentities`) would be a
+ * sidecar of (its part file, lock, checkpoint, or a temp name of those): two downloads of one list would then write
+ * one file, or rdl's sweep of stale temp files remove a finished one (R19, R31). A sidecar is in its file's folder,
+ * so its identity is the file's with the sidecar's name.
  */
-const sidecarOwner = (path: string, byPath: ReadonlyMap<string, number>): number | undefined => {
+const sidecarOwner = (key: string, byKey: ReadonlyMap<string, Accepted>): number | undefined => {
   for (const sidecarOf of [partPathOf, lockPathOf, checkpointPathOf]) {
     const suffix = sidecarOf('');
-    if (path.endsWith(suffix)) {
-      const owner = byPath.get(path.slice(0, -suffix.length));
-      if (owner !== undefined) return owner;
+    if (key.endsWith(suffix)) {
+      const owner = byKey.get(key.slice(0, -suffix.length));
+      if (owner !== undefined) return owner.index;
     }
   }
-  const owner = tempOwnerName(basename(path));
-  return owner === null ? undefined : byPath.get(join(dirname(path), owner));
+  const slash = key.lastIndexOf('/');
+  const owner = tempOwnerName(key.slice(slash + 1));
+  return owner === null ? undefined : byKey.get(`${key.slice(0, slash + 1)}${owner}`)?.index;
 };
+
+/** A file of the list taken so far: the entry it is of, and its path as that entry spelled it. */
+interface Accepted {
+  readonly index: number;
+  readonly target: string;
+}
 
 /**
  * Why the folders between `dir` and `path` cannot be trusted, or `null` (R31). Each must be a real folder, never a
@@ -67,7 +76,8 @@ const untrustedOnTheWay = (dir: string, path: string): string | null => {
 
 /**
  * The file of each download of a list, in `dir` (R30): an `out=` name must stay in the folder (no absolute path, no
- * `..`, relative to the folder; a subfolder must exist), and two downloads may not share a file. Every problem is
+ * `..`, relative to the folder; a subfolder must exist), and two downloads may not share a file, however their
+ * names reach it (a subfolder bind-mounted on another is the same folder: `targetIdentities`). Every problem is
  * found, with its place, before any request. Nor may a file be another's sidecar, the command's own journal,
  * reached through a subfolder that is a link, or a link or special file of another user (R31).
  */
@@ -79,7 +89,10 @@ export const listTargets = (
 ): { targets: ListTarget[]; problems: ListProblem[] } => {
   const targets: ListTarget[] = [];
   const problems: ListProblem[] = [];
-  const byPath = new Map<string, number>();
+  const identityOf = targetIdentities();
+  /** Each accepted file's entry, by the file's identity: its folder's device and inode, and its name there. */
+  const byKey = new Map<string, Accepted>();
+  const keys: string[] = [];
   entries.forEach((entry, index) => {
     // Every problem here is of the file's name: told at the out= line that gave it, or at the URL.
     const place = namePlace(entry, index);
@@ -106,9 +119,10 @@ export const listTargets = (
       refuse('a file name cannot hold a NUL byte');
       return;
     }
+    const key = identityOf(path);
     const own = reserved.find((name) => {
-      const mine = resolve(dir, name);
-      return path === mine || path.startsWith(`${mine}.`);
+      const mine = identityOf(resolve(dir, name));
+      return key === mine || key.startsWith(`${mine}.`);
     });
     if (own !== undefined) {
       refuse(`${path} is the name of rdl's own ${own} in ${dir}`);
@@ -131,18 +145,23 @@ export const listTargets = (
       refuse(describeFailure(kind.left));
       return;
     }
-    const earlier = byPath.get(path);
+    const earlier = byKey.get(key);
     if (earlier !== undefined) {
-      refuse(`${path} is also the file of ${placeText(namePlace(entries[earlier]!, earlier))}`);
+      const through = earlier.target === path ? '' : `, ${earlier.target}, by another path`;
+      refuse(
+        `${path} is also the file of ${placeText(namePlace(entries[earlier.index]!, earlier.index))}${through}`,
+      );
       return;
     }
-    byPath.set(path, index);
+    byKey.set(key, { index, target: path });
+    keys.push(key);
     targets.push({ ...entry, target: path });
   });
   // A file beside another's, named as one of its sidecars: checked once every file is known, in either order.
-  const clear = targets.filter((target) => {
-    const index = byPath.get(target.target)!;
-    const owner = sidecarOwner(target.target, byPath);
+  const clear = targets.filter((target, at) => {
+    const key = keys[at]!;
+    const { index } = byKey.get(key)!;
+    const owner = sidecarOwner(key, byKey);
     if (owner === undefined) return true;
     problems.push({
       ...namePlace(target, index),
