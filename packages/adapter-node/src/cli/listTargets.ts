@@ -92,6 +92,9 @@ export const listTargets = (
   const identityOf = targetIdentities();
   /** Each accepted file's entry, by the file's identity: its folder's device and inode, and its name there. */
   const byKey = new Map<string, Accepted>();
+  const reservedKeys = reserved.map((name) => [name, identityOf(resolve(dir, name))] as const);
+  /** The problem of the folders on the way to each folder of the list, looked at once a folder (100 000 files). */
+  const wayProblems = new Map<string, string | null>();
   const keys: string[] = [];
   entries.forEach((entry, index) => {
     // Every problem here is of the file's name: told at the out= line that gave it, or at the URL.
@@ -120,15 +123,17 @@ export const listTargets = (
       return;
     }
     const key = identityOf(path);
-    const own = reserved.find((name) => {
-      const mine = identityOf(resolve(dir, name));
-      return key === mine || key.startsWith(`${mine}.`);
-    });
+    const own = reservedKeys.find(([, mine]) => key === mine || key.startsWith(`${mine}.`))?.[0];
     if (own !== undefined) {
       refuse(`${path} is the name of rdl's own ${own} in ${dir}`);
       return;
     }
-    const link = untrustedOnTheWay(dir, path);
+    const folder = dirname(path);
+    let link = wayProblems.get(folder);
+    if (link === undefined) {
+      link = untrustedOnTheWay(dir, path);
+      wayProblems.set(folder, link);
+    }
     if (link !== null) {
       refuse(link);
       return;
