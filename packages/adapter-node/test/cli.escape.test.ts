@@ -111,6 +111,15 @@ describe('the one escaping of everything printed (R38)', () => {
     });
   });
 
+  it('R37: a token as the user name holding a quote, < or > is taken out of a text line and a --json line', () => {
+    const said = `signer said: https://ghp_ab'c"d@signer.example/sign?X-Amz-Signature=abc <https://ghp<ab@h/x>`;
+    const shown = 'signer said: https://signer.example/sign?X-Amz-Signature=REDACTED <https://h/x>';
+    expect(redactUrls(said)).toBe(shown);
+    const line = formatJsonLine({ event: 'error', code: 'E', message: said } as never);
+    expect(line).not.toContain('ghp');
+    expect(JSON.parse(line)).toMatchObject({ message: shown });
+  });
+
   it('R38: writeLines ends each line and escapes a newline inside one: one message, one line', () => {
     let written = '';
     const stream = new Writable({

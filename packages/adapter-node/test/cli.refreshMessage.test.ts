@@ -185,6 +185,38 @@ describe('rdl: an expired presigned URL', () => {
     }
   });
 
+  it('R37: a failing --refresh-command whose stderr quotes a token as the user name, holding a quote, < or >, is printed without it, in text and --json', async () => {
+    const said = [
+      "https://ghp_ab'cd@signer.example/sign",
+      'https://ghp_ab"cd@signer.example/sign',
+      'https://ghp<ab>cd@signer.example/sign?X-Amz-Signature=abc',
+      '{"url":"https://ghp_ab\\"cd@signer.example/sign","to":"ops@example.com"}',
+    ].join(' ');
+    const saidFile = join(dir(), 'said-token.txt');
+    await writeFile(saidFile, `signer said: ${said}\n`);
+    for (const json of [false, true]) {
+      await raw?.close();
+      raw = await expiringStore();
+      const run = await runCliInProcess(
+        [
+          raw.url('/k?X-Amz-Signature=s1'),
+          '-o',
+          `t${json}.bin`,
+          '--refresh-command',
+          `cat ${saidFile} >&2; exit 1`,
+          ...(json ? ['--json'] : []),
+        ],
+        dir(),
+      );
+      expect(run.code).toBe(1);
+      const printed = json ? JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '').message : run.stderr;
+      expect(printed).toContain(
+        'signer said: https://signer.example/sign https://signer.example/sign https://signer.example/sign?X-Amz-Signature=REDACTED {"url":"https://…@signer.example/sign","to":"ops@example.com"}',
+      );
+      expect(run.stdout + run.stderr).not.toMatch(/ghp|ab'cd|ab"cd|ab\\"cd/);
+    }
+  });
+
   it('R18: a --refresh-command still running when --max-time ends the run is killed with it, not left behind', async () => {
     raw = await expiringStore();
     const pidFile = join(dir(), 'pid');

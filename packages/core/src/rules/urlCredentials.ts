@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { parseUrl } from '../model/url.js';
+import { type Closers, closersAt, stringDepthAt } from './urlQuoting.js';
 
 /**
  * Where a URL's authority starts: after `scheme:` and its slashes, or after the `//` of a scheme-relative reference
@@ -51,7 +52,7 @@ export const schemeStart = (found: string): number => {
  * Where a line of text quotes a URL's userinfo: `scheme://` (or the `//` of a scheme-relative reference starting a
  * word, after a quote, a bracket, `=` or `,`), then either a user (no `/`, `\`, `?`, `#`, `:`, `"`, `<`, `>`, `[`,
  * `]`), its `:` and a password running to the last `@` of the word (whitespace ends it), or a userinfo without a
- * password, to the last `@` before the path, as `withoutUserinfo` reads it. A password may hold a raw `#`, `/`, `?`,
+ * password, to the last `@` before the path (`bareUserinfoEnd`). A password may hold a raw `#`, `/`, `?`,
  * `@` or a quote, and the host is after the last `@` (curl's and WHATWG's reading of `user:p@ss@host`); so a host
  * and port followed by an `@` in the same word (`http://localhost:4873/@scope/pkg`) cannot be told from one and is
  * hidden too: the cost of never printing a password.
@@ -59,9 +60,31 @@ export const schemeStart = (found: string): number => {
 const AUTHORITY_IN_TEXT = new RegExp(`(?:${SCHEME_RUN}|(?<![^\\s"'\`(<[{=,]))[/\\\\]{2,}`, 'gi');
 /** A user and its `:`, from just after the `//`: a password follows, to the last `@` of the word. */
 const USER_AND_COLON = /[^\s/\\?#:"<>[\]]*:/y;
-/** A userinfo without a password, to the last `@` before the path. */
-const BARE_USERINFO = /[^\s/\\?#"'<>]*@/y;
 const WHITESPACE = /\s/g;
+/** What ends a URL's authority for WHATWG's parser (a quote does not), and whitespace, which ends a word of text. */
+const ENDS_AUTHORITY = /[\s/\\?#]/;
+
+/**
+ * The end of a userinfo without a password that starts at `from`: just after the last `@` before the authority ends
+ * as WHATWG's parser ends it (`ENDS_AUTHORITY`) or the URL is closed (`closers`); -1 when there is none. A quote, `<`
+ * and `>` do not end an authority (`https://ghp_ab'cd@host/x`: a token as the user name, as GitHub takes one), but
+ * one closing the string the URL is in ends the URL (`closers`): `"https://h","b":"x@y"` keeps its `@`, which is
+ * another string's.
+ */
+const bareUserinfoEnd = (text: string, from: number, closers: Closers): number => {
+  let end = -1;
+  for (let i = from; i < text.length; i += 1) {
+    const char = text[i] ?? '';
+    if (char === '@') end = i + 1;
+    else if (char === '\\') {
+      let quote = i;
+      while (text[quote] === '\\') quote += 1;
+      if (quote - i !== closers.get(text[quote] ?? '')) return end;
+      i = quote;
+    } else if (closers.has(char) || ENDS_AUTHORITY.test(char)) return end;
+  }
+  return end;
+};
 
 /**
  * `text` (a message, a line another program wrote) with the userinfo of every URL it quotes hidden as
@@ -71,13 +94,15 @@ const WHITESPACE = /\s/g;
  *
  * In one pass, in time linear in the text: each word's end and last `@` are found once, however many `//` it holds
  * (one pattern running to the last `@` of the word from each of them took a second for 64 KiB of `//a:`, and the
- * text may be a hostile server's header).
+ * text may be a hostile server's header); a userinfo without a password is read no further than the next `/` or `\`,
+ * before the next `//`, and the JSON strings each URL is in are read once from the text's start.
  */
 export const withoutUserinfoInText = (text: string): string => {
   let shown = '';
   let copied = 0;
   let wordEnd = -1;
   let lastAt = -1;
+  const depth = stringDepthAt(text);
   AUTHORITY_IN_TEXT.lastIndex = 0;
   for (let found = AUTHORITY_IN_TEXT.exec(text); found !== null; found = AUTHORITY_IN_TEXT.exec(text)) {
     const from = found.index + found[0].length;
@@ -95,14 +120,20 @@ export const withoutUserinfoInText = (text: string): string => {
       if (lastAt < from) lastAt = -1;
     }
     let end = -1;
+    // `//\"` in a JSON string is `//"`: its `\` escapes a quote of the userinfo, no slash, and is hidden with it.
+    let slashes = from;
     USER_AND_COLON.lastIndex = from;
     if (USER_AND_COLON.test(text) && lastAt >= USER_AND_COLON.lastIndex) end = lastAt + 1;
     else {
-      BARE_USERINFO.lastIndex = from;
-      if (BARE_USERINFO.test(text)) end = BARE_USERINFO.lastIndex;
+      const closers = closersAt(text, start, depth(start));
+      const escapes = closers.get(text[from] ?? '') ?? 0;
+      if (escapes > 0 && found[0].endsWith('\\'.repeat(escapes))) slashes = from - escapes;
+      end = bareUserinfoEnd(text, slashes, closers);
     }
     if (end === -1) continue;
-    shown += text.slice(copied, start) + unparsedUrlShown(text.slice(start, end));
+    const url =
+      slashes === from ? unparsedUrlShown(text.slice(start, end)) : `${text.slice(start, slashes)}…@`;
+    shown += text.slice(copied, start) + url;
     copied = end;
     AUTHORITY_IN_TEXT.lastIndex = end;
   }
