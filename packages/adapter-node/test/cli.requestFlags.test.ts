@@ -57,6 +57,18 @@ describe('rdl -H, -u, -A: on every request to the URL’s origin', () => {
     expect(run.stderr).not.toContain('pä:ss');
   });
 
+  it('-e, --referer sends Referer as given, to the probe and the GET, as curl’s', async () => {
+    for (const flag of [['-e', 'https://ref.example/page?q=1'], ['--referer=https://ref.example/page?q=1']]) {
+      server.requests.length = 0;
+      const run = await runCliInProcess([server.url('/file.bin'), '-o', 'out.bin', '-q', ...flag], dir());
+      expect(run.code).toBe(0);
+      expect(server.requests.map((r) => r.headers.referer)).toEqual([
+        'https://ref.example/page?q=1',
+        'https://ref.example/page?q=1',
+      ]);
+    }
+  });
+
   it('without -A the User-Agent stays rdl’s own', async () => {
     const run = await runCliInProcess([server.url('/file.bin'), '-o', 'out.bin', '-q'], dir());
     expect(run.code).toBe(0);
@@ -123,6 +135,18 @@ describe('rdl -H, -u, -A: bad values are refused before any request, one line, e
     ],
     ['-A with a newline', ['-A', 'agent\r\nX: 1'], /--user-agent: holds a control/],
     ['-A with -H User-Agent', ['-A', 'a', '-H', 'User-Agent: b'], /given with -H User-Agent too/],
+    ['-e with CR LF', ['-e', 'http://ref.test/\r\nX-Injected: 1'], /--referer: holds a control/],
+    ['-e with a lone LF', ['--referer=http://ref.test/\nX: 1'], /--referer: holds a control/],
+    ['-e with a non-ASCII character', ['-e', 'http://réf.test/'], /--referer: holds a control or non-ASCII/],
+    ['-e empty', ['-e', ' '], /--referer: empty/],
+    ['-e with -H Referer', ['-e', 'http://a/', '-H', 'Referer: http://b/'], /given with -H Referer too/],
+    ["-e with curl's ;auto", ['-e', 'http://ref.test/;auto'], /curl's ;auto .* is not supported/],
+    ["-e ';auto' alone", ['-e', ';auto'], /curl's ;auto .* is not supported/],
+    [
+      '-e of 40 KiB',
+      ['-e', `http://ref.test/${'a'.repeat(40 * 1024)}`],
+      /--header: \d+ characters of headers, more than/,
+    ],
   ];
 
   it.each(cases)('R30: %s', async (_name, flags, message) => {
@@ -214,6 +238,19 @@ describe('rdl -H Authorization / Cookie and -u never cross origins on a redirect
     expect(run.stderr).not.toContain('s3cret');
   });
 
+  it('R37: -e goes to the URL’s origin only, as -H does: a redirect to another origin carries no Referer', async () => {
+    other.requests.length = 0;
+    server.redirect('/away.bin', 302, other.url('/file.bin'));
+    const run = await runCliInProcess(
+      [server.url('/away.bin'), '-o', 'out.bin', '-e', 'https://intranet.example/private?token=s3cret'],
+      dir(),
+    );
+    expect(run.code).toBe(0);
+    expect(server.requests[0]?.headers.referer).toBe('https://intranet.example/private?token=s3cret');
+    expect(other.requests.length).toBeGreaterThan(0);
+    expect(other.requests.every((request) => request.headers.referer === undefined)).toBe(true);
+  });
+
   it('R37: -u goes to the URL’s origin only, never after a cross-origin redirect', async () => {
     other.requests.length = 0;
     server.redirect('/away.bin', 307, other.url('/file.bin'));
@@ -227,14 +264,18 @@ describe('rdl -H Authorization / Cookie and -u never cross origins on a redirect
   it('R37: a redirect within the origin keeps them', async () => {
     server.redirect('/here.bin', 302, '/file.bin');
     const run = await runCliInProcess(
-      [server.url('/here.bin'), '-o', 'out.bin', '-u', 'al:pw', '-H', 'Cookie: c=1'],
+      [server.url('/here.bin'), '-o', 'out.bin', '-u', 'al:pw', '-H', 'Cookie: c=1', '-e', 'http://r/'],
       dir(),
     );
     expect(run.code).toBe(0);
     const toFile = server.requests.filter((request) => request.url.endsWith('/file.bin'));
     expect(toFile.length).toBeGreaterThan(0);
     for (const request of toFile)
-      expect(request.headers).toMatchObject({ authorization: basic('al:pw'), cookie: 'c=1' });
+      expect(request.headers).toMatchObject({
+        authorization: basic('al:pw'),
+        cookie: 'c=1',
+        referer: 'http://r/',
+      });
   });
 });
 
@@ -262,6 +303,23 @@ describe('rdl: the resume hint never prints a secret of -u or -H (R37)', () => {
     );
   });
 
+  it('R37: -e, --referer is shown without the user and password of its URL, in each of its spellings', () => {
+    expect(
+      resumeCommand([
+        'https://h/f',
+        '-e',
+        'https://al:pw1@ref.example/a',
+        '--referer=https://al:pw2@ref.example/b',
+        '-qehttps://al:pw3@ref.example/c',
+        '--referer',
+        'https://ref.example/d',
+      ]),
+    ).toBe(
+      'rdl https://h/f -e https://ref.example/a --referer=https://ref.example/b -qehttps://ref.example/c ' +
+        '--referer https://ref.example/d  # the user and password were left out of the URL: put them back',
+    );
+  });
+
   it('R37: a command without secrets is printed as it was', () => {
     expect(resumeCommand(['https://h/f', '-H', 'Accept: x', '-A', 'ua'])).toBe(
       "rdl https://h/f -H 'Accept: x' -A ua",
@@ -270,11 +328,12 @@ describe('rdl: the resume hint never prints a secret of -u or -H (R37)', () => {
 });
 
 describe('rdl --help names the flags with their defaults', () => {
-  it('-H, -u, -A, -k, --connect-timeout, -J, -R', async () => {
+  it('-H, -u, -A, -e, -k, --connect-timeout, -J, -R', async () => {
     const run = await runCliInProcess(['--help'], dir());
     expect(run.stdout).toMatch(/-H, --header <Name: value> .*\n.*default: none; rdl sends User-Agent: rdl/);
     expect(run.stdout).toMatch(/-u, --user <user:pass> .*default: none/);
     expect(run.stdout).toMatch(/-A, --user-agent <text> .*default: rdl/);
+    expect(run.stdout).toMatch(/-e, --referer <url> .*;auto is\n.*refused \(default: none\)/);
     expect(run.stdout).toMatch(/-k, --insecure .*default: checked/);
     expect(run.stdout).toMatch(/--connect-timeout <s> .*\n.*none of its own/);
     expect(run.stdout).toMatch(/-J, --content-disposition .*\n(.*\n)*.*\(default: off\)/);

@@ -4,12 +4,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { quotedValue } from './quotedValue.js';
 
 /**
- * The flags a curl user types for the requests themselves (`-H`, `-u`, `-A`, `-k`, `--connect-timeout`) and for
+ * The flags a curl user types for the requests themselves (`-H`, `-u`, `-A`, `-e`, `-k`, `--connect-timeout`) and for
  * the finished file (`-J`, `-R`). Kept apart from args.ts: one field of `CliArgs`, one spread of its options.
  */
 export interface ClientFlags {
   /**
-   * `-H`, `-A` and `-u` as request headers, sent to the origin of the URL only (R17, R37: at another origin only
+   * `-H`, `-A`, `-e` and `-u` as request headers, sent to the origin of the URL only (R17, R37: at another origin only
    * `User-Agent`, `Accept`, `Accept-Language` go on). Default none: rdl sends `user-agent: rdl`.
    */
   readonly headers: Readonly<Record<string, string>>;
@@ -30,6 +30,7 @@ export const clientOptions = {
   header: { type: 'string', short: 'H', multiple: true },
   user: { type: 'string', short: 'u' },
   'user-agent': { type: 'string', short: 'A' },
+  referer: { type: 'string', short: 'e' },
   insecure: { type: 'boolean', short: 'k' },
   'connect-timeout': { type: 'string' },
   'content-disposition': { type: 'boolean', short: 'J' },
@@ -41,6 +42,8 @@ export const clientUsage = `  -H, --header <Name: value>  an extra request heade
                              origin only (default: none; rdl sends User-Agent: rdl)
   -u, --user <user:pass>     HTTP Basic credentials, sent to the URL's origin only, never printed (default: none)
   -A, --user-agent <text>    the User-Agent header; '' sends none, as curl's (default: rdl)
+  -e, --referer <url>        the Referer header, as curl's, sent to the URL's origin only; curl's ;auto is
+                             refused (default: none)
   -k, --insecure             do not check certificates; said on stderr at every run (default: checked)
       --connect-timeout <s>  seconds for a TCP connect and TLS handshake, retried as a network error (default:
                              none of its own; --stall-timeout bounds it)
@@ -55,6 +58,7 @@ export interface ClientValues {
   readonly header?: string[] | undefined;
   readonly user?: string | undefined;
   readonly 'user-agent'?: string | undefined;
+  readonly referer?: string | undefined;
   readonly insecure?: boolean | undefined;
   readonly 'connect-timeout'?: string | undefined;
   readonly 'content-disposition'?: boolean | undefined;
@@ -155,6 +159,32 @@ const basic = (user: string, url: string, headUrl: string | null): E.Either<Down
   return E.right(basicAuthorization(user));
 };
 
+/**
+ * `-e <url>`: the `Referer` sent as given, as curl's (any text a header can carry: curl does not check it is a URL).
+ * curl's `;auto` (a Referer of the previous URL set on each redirect) is refused rather than sent as part of the
+ * value: it would tell the next origin where the download came from, which the redirect rule (R37) keeps to the
+ * URL's origin. Refused values are never quoted: the URL may hold a password.
+ */
+const refererOf = (
+  value: string | undefined,
+  headers: Record<string, string>,
+): E.Either<DownloadFailure, string | null> => {
+  if (value === undefined) return E.right(null);
+  if (has(headers, 'referer')) return E.left(invalid('--referer', 'given with -H Referer too'));
+  if (!VISIBLE.test(value)) return E.left(invalid('--referer', 'holds a control or non-ASCII character'));
+  if (/;auto$/i.test(value)) {
+    return E.left(
+      invalid(
+        '--referer',
+        "curl's ;auto (the previous URL as Referer after each redirect) is not supported: give the Referer alone",
+      ),
+    );
+  }
+  const trimmed = value.trim();
+  if (trimmed === '') return E.left(invalid('--referer', 'empty (leave -e out to send no Referer)'));
+  return E.right(trimmed);
+};
+
 /** The most seconds a time flag takes: what a timer holds (`MAX_TIMER_MS`), some 24.8 days. */
 const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
@@ -192,6 +222,9 @@ export const clientFlags = (
       return E.left(invalid('--user-agent', 'holds a control or non-ASCII character'));
     if (agent !== '') headers['user-agent'] = agent;
   }
+  const referer = refererOf(values.referer, headers);
+  if (E.isLeft(referer)) return referer;
+  if (referer.right !== null) headers.Referer = referer.right;
   if (values.user !== undefined) {
     if (has(headers, 'authorization')) return E.left(invalid('--user', 'given with -H Authorization too'));
     const authorization = basic(values.user, url, headUrl);

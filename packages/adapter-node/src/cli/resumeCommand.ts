@@ -62,11 +62,14 @@ const valuedShort = (arg: string): { flag: string; head: string; rest: string } 
 };
 
 /** The options whose value is a URL, whose secrets the hint leaves out (R37). */
-const URL_OPTIONS: ReadonlySet<string> = new Set(['--head-url', '--proxy']);
+const URL_OPTIONS: ReadonlySet<string> = new Set(['--head-url', '--proxy', '--referer']);
+
+/** The short options whose value is a URL: `-e`, `--referer`'s. */
+const URL_SHORTS: ReadonlySet<string> = new Set(['e']);
 
 /**
- * The words of `argv` that are URLs, each with what comes before the URL in it (`--proxy=`, or `''`) and whether it
- * is a proxy's: the positional words and the values of `--head-url` and `--proxy`. Only they are redacted: an
+ * The words of `argv` that are URLs, each with what comes before the URL in it (`--proxy=`, `-e`, or `''`) and
+ * whether it is a proxy's: the positional words and the values of `--head-url`, `--proxy` and `-e, --referer`. Only they are redacted: an
  * `-o clip;sig=1.mp4` is a file name, and the hint must name that file.
  */
 const urlWords = (argv: readonly string[]): Map<number, { prefix: string; proxy: boolean }> => {
@@ -91,7 +94,13 @@ const urlWords = (argv: readonly string[]): Map<number, { prefix: string; proxy:
     }
     const short = valuedShort(arg);
     if (short !== null) {
-      if (short.rest === '' && valuedFlags.has(`-${short.flag}`)) i += 1;
+      const url = URL_SHORTS.has(short.flag);
+      if (short.rest !== '') {
+        if (url) urls.set(i, { prefix: short.head, proxy: false });
+      } else if (valuedFlags.has(`-${short.flag}`)) {
+        if (url) urls.set(i + 1, { prefix: '', proxy: false });
+        i += 1;
+      }
       continue;
     }
     // A group of booleans (`-sSL`) is no URL; `-` alone is a positional word.
