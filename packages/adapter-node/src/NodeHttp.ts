@@ -15,6 +15,7 @@ import { MAX_TIMER_MS, type RedirectPolicy } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import { caCertificatesProblem } from './caCertificates.js';
+import { CookieJar, type FileCookie } from './cookieFile.js';
 import { followRedirects, type HopAnswer } from './followRedirects.js';
 import { withoutOverriddenLength } from './http1/bodyFraming.js';
 import { type Answer, Connection, type ConnectionSettings, type Origin } from './http1/Connection.js';
@@ -102,6 +103,13 @@ export interface NodeHttpOptions {
    * (curl's `-A ''`). A value with a control or non-ASCII character is refused (`ERR_INVALID_INPUT`). Default `'rdl'`.
    */
   readonly userAgent?: string | null;
+  /**
+   * Cookies of a cookie file (`parseCookieFile`, curl's `-b file`), each added to the `Cookie` field of every
+   * request its domain, path and secure flag match while it has not expired, after the caller's own `Cookie`: at
+   * each hop of a redirect too, as curl and browsers send them, so a redirect to a host the file has cookies for
+   * gets those (its own) cookies, and never another host's (R37). Default none.
+   */
+  readonly cookies?: readonly FileCookie[];
 }
 
 /**
@@ -127,6 +135,7 @@ export class NodeHttp implements HttpPort {
   readonly #redirects: RedirectPolicy;
   readonly #proxies: ProxyRoutes;
   readonly #userAgent: string | null;
+  readonly #cookies: CookieJar | null;
   /** Connections open per origin (busy or idle), and the requests waiting for one past the cap, in order. */
   readonly #open = new Map<string, number>();
   readonly #line = new WaitLine();
@@ -169,6 +178,7 @@ export class NodeHttp implements HttpPort {
     const proxies: ProxySettings = { proxy: options.proxy, noProxy: options.noProxy };
     this.#proxies = new ProxyRoutes(proxies);
     this.#userAgent = userAgentOf(options.userAgent);
+    this.#cookies = options.cookies === undefined ? null : new CookieJar(options.cookies);
   }
 
   request(request: HttpRequest): TaskEither<HttpFailure, HttpResponse> {
@@ -201,7 +211,9 @@ export class NodeHttp implements HttpPort {
     if (E.isLeft(proxy)) return proxy;
     const origin = originOf(parsed, proxy.right);
     const proxyOfRequest = origin.secure ? null : origin.proxy;
-    const head = requestHeadOf(request.method, parsed, headers, proxyOfRequest, this.#userAgent);
+    const fromFile = this.#cookies?.headerFor(parsed, Date.now()) ?? null;
+    const sent = fromFile === null ? headers : withCookies(headers, fromFile);
+    const head = requestHeadOf(request.method, parsed, sent, proxyOfRequest, this.#userAgent);
     if (head._tag === 'Invalid') return networkError(head.message);
     if (request.signal.aborted) return E.left({ _tag: 'Aborted' });
     const answer = await this.#send(origin, head.bytes, request.method, request.signal, request.onQueued);
@@ -369,6 +381,14 @@ const proxyRefusal = (proxy: ProxyEndpoint, message: string, status: number): Ht
 
 /** The URL without its query, which may hold a signature (a bearer secret). */
 const withoutQuery = (url: URL): string => `${url.protocol}//${url.host}${url.pathname}`;
+
+/** `headers` with `cookies` after the `Cookie` they hold, in whatever letter case, or as a `cookie` of their own. */
+const withCookies = (headers: HeaderMap, cookies: string): HeaderMap => {
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'cookie');
+  return name === undefined
+    ? { ...headers, cookie: cookies }
+    : { ...headers, [name]: `${headers[name]}; ${cookies}` };
+};
 
 const failedAnswer = (failure: HttpFailure): Answer => ({ _tag: 'Failed', failure, replied: false });
 

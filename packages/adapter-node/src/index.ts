@@ -21,6 +21,7 @@ export {
   type QueueStore,
   type QueueSummary,
 } from '@rdl/core';
+export { type CookieFileProblem, type FileCookie, parseCookieFile } from './cookieFile.js';
 export {
   createDownload,
   createStreamDownload,

@@ -1,6 +1,7 @@
 import { createAbortHandle } from '@rdl/core/adapter';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseCookieFile } from '../src/cookieFile.js';
 import { ResponseBody } from '../src/http1/ResponseBody.js';
 import { NodeHttp } from '../src/NodeHttp.js';
 import { FaultServer, generateBytes } from './support/faultServer.js';
@@ -221,6 +222,53 @@ describe('NodeHttp on the wire', () => {
     expect(server.closed).toBe(1);
     closing.close();
     await server.until(() => server.closed === 2);
+  });
+});
+
+describe('NodeHttp cookies (a cookie file’s, rdl -b file)', () => {
+  const cookies = (text: string) => {
+    const parsed = parseCookieFile(text);
+    if (E.isLeft(parsed)) throw new Error(parsed.left.message);
+    return parsed.right;
+  };
+
+  it('R37: each hop gets the cookies of its own host, after the caller’s Cookie; a redirect to another origin drops the caller’s and sends the file’s for that host', async () => {
+    const first = await FaultServer.start();
+    const second = await FaultServer.start();
+    const http = new NodeHttp({
+      cookies: cookies(
+        '127.0.0.1\tFALSE\t/\tFALSE\t0\tfirst\t1\n' +
+          'localhost\tFALSE\t/\tFALSE\t0\tsecond\t2\n' +
+          'localhost\tFALSE\t/elsewhere\tFALSE\t0\tpath\t3\n' +
+          'localhost\tFALSE\t/\tTRUE\t0\tsecure\t4\n',
+      ),
+    });
+    try {
+      second.serve('/file.bin', generateBytes(100, 1));
+      const away = second.url('/file.bin').replace('127.0.0.1', 'localhost');
+      first.redirect('/go', 302, away);
+      const response = right((await requestWith(http, first.url('/go'), { Cookie: 'given=0' })).result);
+      await readAll(response);
+      expect(first.requests.map((request) => request.headers.cookie)).toEqual(['given=0; first=1']);
+      expect(second.requests.map((request) => request.headers.cookie)).toEqual(['second=2']);
+    } finally {
+      http.close();
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('sends no Cookie to a host the file has none for', async () => {
+    const server = await FaultServer.start();
+    const http = new NodeHttp({ cookies: cookies('elsewhere.test\tTRUE\t/\tFALSE\t0\tn\t1\n') });
+    try {
+      server.serve('/file.bin', generateBytes(10, 1));
+      await readAll(right((await requestWith(http, server.url('/file.bin'))).result));
+      expect(server.requests.map((request) => request.headers.cookie)).toEqual([undefined]);
+    } finally {
+      http.close();
+      await server.close();
+    }
   });
 });
 

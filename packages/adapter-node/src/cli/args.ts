@@ -12,8 +12,11 @@ import {
 } from '@rdl/core/rules';
 import * as E from 'fp-ts/lib/Either.js';
 import { caCertificatesProblem } from '../caCertificates.js';
+import type { FileCookie } from '../cookieFile.js';
+import { CookieJar } from '../cookieFile.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
+import { cookieFlag } from './cookieFlag.js';
 import {
   decodeInputFile,
   type InputProblem,
@@ -82,6 +85,11 @@ export interface CliArgs {
   readonly jobs: number | null;
   /** `-H`, `-u`, `-A`, `-k`, `--connect-timeout`, `-J`, `-R` (clientFlags.ts). */
   readonly client: ClientFlags;
+  /**
+   * `-b, --cookie <file>`: the cookies of the cookie files, each sent to the requests it matches (a cookie string,
+   * `-b 'a=1'`, is a `Cookie` of `client.headers` instead). Default none.
+   */
+  readonly cookies: readonly FileCookie[];
   /** `--proxy`: the proxy of every request, `''` for none. Default (`null`): the environment's (`https_proxy`…). */
   readonly proxy: string | null;
   /** `--noproxy`: hosts reached directly, as `NO_PROXY` lists them. Default (`null`): `no_proxy` / `NO_PROXY`. */
@@ -132,6 +140,10 @@ Options:
       --cacert <file>        trust only the CA certificates of this PEM file for https, as curl's (default: the
                              system's, and NODE_EXTRA_CA_CERTS, which Node reads itself)
 ${clientUsage.trimEnd()}
+  -b, --cookie <data|file>   as curl's, repeatable: 'name=value; n2=v2' is sent as Cookie to the URL's origin
+                             only; a name without = is a cookie file (Netscape format, as curl's -c and browser
+                             extensions write it), read first, each cookie sent where its domain, path and secure
+                             flag match, after redirects too; never printed (default: none)
       --proxy <url>          the proxy, http://[user:password@]host[:port] (port 1080 if left out), '' for none
                              (default: http_proxy, https_proxy, all_proxy, lower case first; -x is --connections,
                              not curl's proxy)
@@ -186,6 +198,7 @@ const options = {
   json: { type: 'boolean' },
   'allow-https-downgrade': { type: 'boolean' },
   cacert: { type: 'string' },
+  cookie: { type: 'string', short: 'b', multiple: true },
   proxy: { type: 'string' },
   noproxy: { type: 'string' },
   'refresh-command': { type: 'string' },
@@ -537,6 +550,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
     ? url
     : clientFlags(values, url.right, E.isRight(headUrl) ? headUrl.right : null);
   const proxy = proxyUrl(values.proxy);
+  const cookies = cookieFlag(values.cookie, cwd);
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(dir)) return dir;
@@ -567,9 +581,16 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (E.isLeft(minSplitBytes)) return minSplitBytes;
   if (E.isLeft(maxFileBytes)) return maxFileBytes;
   if (E.isLeft(client)) return client;
+  if (E.isLeft(cookies)) return cookies;
+  const headers = withCookieString(client.right.headers, cookies.right.header);
   // R30: what every download would refuse is refused here, before any request or file.
-  const headersProblem = headersTooLong(client.right.headers);
+  const headersProblem = headersTooLong(headers);
   if (headersProblem !== null) return E.left(invalid('--header', headersProblem));
+  const cookiesProblem = fileCookiesTooLong(cookies.right.cookies, headers, [
+    ...inputs.map((input) => input.url),
+    ...(headUrl.right === null ? [] : [headUrl.right]),
+  ]);
+  if (cookiesProblem !== null) return E.left(invalid('--cookie', cookiesProblem));
   if (E.isLeft(proxy)) return proxy;
   if (
     connections.right !== null &&
@@ -609,12 +630,47 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       list,
       dir: dir.right,
       jobs: jobs.right,
-      client: client.right,
+      client: { ...client.right, headers },
+      cookies: cookies.right.cookies,
       proxy: proxy.right,
       noProxy: values.noproxy ?? null,
       refreshCommand: values['refresh-command'] ?? null,
     },
   });
+};
+
+/** `headers` with the cookie strings of `-b` after a `-H Cookie` (joined by `; `, as repeated ones are). */
+const withCookieString = (
+  headers: Readonly<Record<string, string>>,
+  cookie: string | null,
+): Readonly<Record<string, string>> => {
+  if (cookie === null) return headers;
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'cookie');
+  return name === undefined
+    ? { ...headers, Cookie: cookie }
+    : { ...headers, [name]: `${headers[name]}; ${cookie}` };
+};
+
+/**
+ * R30: the cookies of the files that a URL of the command line would be sent, with the headers, past what rdl sends
+ * (`headersTooLong`): said now rather than as a server's 431 on every attempt. Without a value shown.
+ */
+const fileCookiesTooLong = (
+  cookies: readonly FileCookie[],
+  headers: Readonly<Record<string, string>>,
+  urls: readonly string[],
+): string | null => {
+  if (cookies.length === 0) return null;
+  const jar = new CookieJar(cookies);
+  const now = Date.now();
+  for (const url of urls) {
+    const fromFile = jar.headerFor(new URL(url), now);
+    if (fromFile === null) continue;
+    const problem = headersTooLong(withCookieString(headers, fromFile));
+    if (problem !== null)
+      return `the cookies of the file for ${new URL(url).host}, with the headers: ${problem}`;
+  }
+  return null;
 };
 
 /** `-i -`: the list comes on the standard input (aria2's and wget's `-i -`). */

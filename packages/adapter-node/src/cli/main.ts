@@ -327,7 +327,7 @@ export const insecureWarning =
 
 /**
  * The transport the command's flags ask for: with `--cacert` it trusts those CAs only (as curl's does), with `-k`
- * none is checked, with `-A ''` it sends no User-Agent, `--connect-timeout` bounds each connect, `--proxy` / `--noproxy` choose the proxy; it follows
+ * none is checked, with `-A ''` it sends no User-Agent, `--connect-timeout` bounds each connect, `--proxy` / `--noproxy` choose the proxy, `-b file`'s cookies go with the requests they match; it follows
  * `--allow-https-downgrade`. Its connections of one origin share a TLS session, whatever the flags (they are the
  * same for all of them).
  */
@@ -342,6 +342,7 @@ const commandHttp = (args: CliArgs): NodeHttp =>
     ...(args.client.connectTimeoutMs === null ? {} : { connectTimeoutMs: args.client.connectTimeoutMs }),
     ...(args.proxy === null ? {} : { proxy: args.proxy }),
     ...(args.noProxy === null ? {} : { noProxy: args.noProxy }),
+    ...(args.cookies.length === 0 ? {} : { cookies: args.cookies }),
   });
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */

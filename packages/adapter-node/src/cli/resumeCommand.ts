@@ -36,17 +36,20 @@ const hiddenHeader = (text: string): string => {
 const hiddenUser = (text: string): string => `${text.split(':')[0] ?? ''}:${HIDDEN}`;
 
 /**
- * A secret value as the hint shows it: `-u`'s user without its password, `-H`'s name without its value, and
+ * A secret value as the hint shows it: `-u`'s user without its password, `-H`'s name without its value, `-b`'s
+ * cookies as `…` (not a cookie file's name), and
  * `--refresh-command` as `…` whole: it is a shell line that may hold a password or a signature anywhere, and the
  * printed line's redaction of the URLs in it would change the command the pasted hint runs.
  */
-const hide = (flag: 'u' | 'H' | 'refresh-command', value: string): string => {
+const hide = (flag: 'u' | 'H' | 'b' | 'refresh-command', value: string): string => {
   if (flag === 'u') return hiddenUser(value);
+  // `-b`: cookies are secrets; a file's name (no `=`) is not, and the hint must name that file.
+  if (flag === 'b') return value.includes('=') ? HIDDEN : value;
   return flag === 'H' ? hiddenHeader(value) : HIDDEN;
 };
 
 /** The long options whose value is a secret, each with how `hide` shows it (`--user` as `-u`). */
-const SECRET_LONG = { user: 'u', header: 'H', 'refresh-command': 'refresh-command' } as const;
+const SECRET_LONG = { user: 'u', header: 'H', cookie: 'b', 'refresh-command': 'refresh-command' } as const;
 
 /**
  * The flag that takes a value in a group of short flags (`-ku alice:pw`: `u`, after the boolean `k`), what comes
@@ -123,7 +126,7 @@ interface LeftOut {
 }
 
 /**
- * `argv` word for word, with the secrets of `-u`/`--user` (the password), `-H`/`--header` (the value) and
+ * `argv` word for word, with the secrets of `-u`/`--user` (the password), `-H`/`--header` (the value), `-b`/`--cookie` (a cookie string) and
  * `--refresh-command` (all of it) replaced (R37), and every URL word (`urlWords`) without its userinfo and with its
  * signature redacted.
  */
@@ -144,7 +147,7 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; left: LeftO
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
-    const long = /^--(user|header|refresh-command)(?:=(.*))?$/s.exec(arg);
+    const long = /^--(user|header|cookie|refresh-command)(?:=(.*))?$/s.exec(arg);
     if (long !== null) {
       const flag = SECRET_LONG[long[1] as keyof typeof SECRET_LONG];
       if (long[2] !== undefined) replace(i, `--${long[1]}=${hide(flag, long[2])}`);
@@ -152,7 +155,7 @@ const withoutSecrets = (argv: readonly string[]): { shown: string[]; left: LeftO
       continue;
     }
     const short = valuedShort(arg);
-    if (short === null || (short.flag !== 'u' && short.flag !== 'H')) continue;
+    if (short === null || (short.flag !== 'u' && short.flag !== 'H' && short.flag !== 'b')) continue;
     const { flag, head, rest } = short;
     if (rest !== '') replace(i, `${head}${hide(flag, rest)}`);
     else if (i + 1 < argv.length) replace(i + 1, hide(flag, argv[++i]!));
