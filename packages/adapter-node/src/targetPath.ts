@@ -60,7 +60,7 @@ const FOLDER_VERDICT_MS = 1000;
  * with O_NOFOLLOW and checked (a link planted there is refused), but a folder of root's in it could be moved away and
  * a link to `/etc` put in its place.
  */
-const swappableFolder = (folder: string): string | null => {
+export const swappableFolder = (folder: string): string | null => {
   const now = Date.now();
   const known = folderVerdicts.get(folder);
   if (known !== undefined && now - known.at < FOLDER_VERDICT_MS) return known.verdict;
@@ -114,6 +114,22 @@ const swappableOnTheWay = (folder: string): string | null => {
     parentInfo = info.isSymbolicLink() ? statOrNull(at) : info;
   }
   return null;
+};
+
+/**
+ * Whether another user could rename a folder of this user's made in the folder `info` describes, and put a link in
+ * its place (R31): the rule `swappableOnTheWay` applies on the way to a target, for a folder not made yet (a
+ * `--create-dirs` folder). Another user who owns or may write it can, unless it is sticky and yours or root's.
+ */
+export const othersMayRenameIn = (info: Stats): boolean => {
+  const me = process.geteuid?.() ?? null;
+  if (me === null) return false;
+  const myGroup = process.getegid?.() ?? null;
+  const ownerOthers =
+    !isTrustedOwner(info.uid, me) && !(isUnmappedOwner(info.uid) && (info.mode & 0o022) === 0);
+  const sticky = (info.mode & 0o1000) !== 0;
+  const owner = isTrustedOwner(info.uid, me) || isUnmappedOwner(info.uid);
+  return (ownerOthers || othersMayWrite(info, myGroup)) && !(sticky && owner);
 };
 
 /**

@@ -52,6 +52,7 @@ describe('rdl arguments', () => {
       inputFile: null,
       list: false,
       dir: null,
+      createDirs: false,
       jobs: null,
       client: {
         headers: {},
@@ -150,6 +151,7 @@ describe('rdl arguments', () => {
       inputFile: null,
       list: false,
       dir: process.cwd(),
+      createDirs: false,
       jobs: 8,
       client: {
         headers: { 'X-A': '1', 'user-agent': 'ua', authorization: `Basic ${btoa('al:pw')}` },

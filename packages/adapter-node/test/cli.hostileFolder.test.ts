@@ -209,6 +209,92 @@ describe('rdl as root through folders another user could swap for a link (R31)',
   });
 });
 
+describe('rdl --create-dirs as root, with links planted on the path to make (R31)', () => {
+  const tempRoot = useTempDir('rdl-create-dirs-');
+
+  /** `shared`, nobody's, where nobody plants links; a victim folder of root's elsewhere, with a file. */
+  const layout = async () => {
+    const shared = join(tempRoot(), 'shared');
+    await mkdir(shared);
+    await chown(shared, nobody.uid, nobody.gid);
+    const victims = join(tempRoot(), 'victims');
+    await mkdir(victims);
+    const passwd = await makeVictim(join(victims, 'passwd'));
+    return { shared, victims, passwd };
+  };
+
+  it('R31: a link of nobody’s in the middle of the path (to a folder of root’s): refused, ERR_UNSAFE_PATH, no folder made through it', async () => {
+    const { shared, victims, passwd } = await layout();
+    await plantSymlink(join(shared, 'a'), victims);
+    const run = await runRdl(
+      [server.url('/x.bin'), '-o', join(shared, 'a', 'b', 'c', 'x.bin'), '--create-dirs'],
+      tempRoot(),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/shared\/a is a symbolic link of uid 65534, .* \(ERR_UNSAFE_PATH\)/);
+    expect(await listDir(victims)).toEqual(['passwd']);
+    await expectUnchanged(passwd);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('R31: a link that leads nowhere (to victims/new): refused, the folder it names never made', async () => {
+    const { shared, victims } = await layout();
+    await plantSymlink(join(shared, 'a'), join(victims, 'new'));
+    const run = await runRdl(
+      [server.url('/x.bin'), '-o', join(shared, 'a', 'b', 'x.bin'), '--create-dirs'],
+      tempRoot(),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/shared\/a is a symbolic link that leads nowhere.*\(ERR_UNSAFE_PATH\)/);
+    expect(await listDir(victims)).toEqual(['passwd']);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('R31: a folder another user may write (nobody’s, or all may, not sticky): nothing made in it, where they could swap it for a link', async () => {
+    const { shared } = await layout();
+    const open = join(tempRoot(), 'open');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    for (const folder of [shared, open]) {
+      const run = await runRdl(
+        [server.url('/x.bin'), '-o', join(folder, 'new', 'x.bin'), '--create-dirs'],
+        tempRoot(),
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /may be written by another user, who could swap the folders made in it .*\(ERR_UNSAFE_PATH\)/,
+      );
+      expect(await listDir(folder)).toEqual([]);
+    }
+    expect(server.requests).toEqual([]);
+  });
+
+  it('R31: a list’s out= through a link nobody planted under -d: refused, nothing made where it leads', async () => {
+    const { shared, victims } = await layout();
+    const work = join(tempRoot(), 'work');
+    await mkdir(work);
+    await plantSymlink(join(work, 'sub'), victims);
+    await writeFile(join(shared, 'list.txt'), `${server.url('/x.bin')}\n  out=sub/deeper/x.bin\n`);
+    const run = await runRdl(['-i', join(shared, 'list.txt'), '-d', work, '--create-dirs'], tempRoot());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/sub is a symbolic link: a list's files stay in/);
+    expect(await listDir(victims)).toEqual(['passwd']);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('R31: root’s own folder in a sticky folder all may write to (as /tmp): the folders are made, and the file downloaded', async () => {
+    const sticky = join(tempRoot(), 'tmp');
+    await mkdir(sticky);
+    await chmod(sticky, 0o1777);
+    const run = await runRdl(
+      [server.url('/x.bin'), '-o', join(sticky, 'mine', 'deeper', 'x.bin'), '--create-dirs', '-q'],
+      tempRoot(),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(sha256(await readFile(join(sticky, 'mine', 'deeper', 'x.bin')))).toBe(sha256(body));
+  });
+});
+
 /**
  * Runs `script` with sh as uid 1000 in a user namespace of its own (its root is uid 1000 outside; `mount`: a mount
  * namespace too), `$1`… being `args`.

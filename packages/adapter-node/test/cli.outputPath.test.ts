@@ -1,3 +1,4 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -98,5 +99,72 @@ describe('default file names without terminal controls (R38)', () => {
 
   it('R38: characters just outside those ranges are kept (U+00A1, é, Arabic, U+2065)', () => {
     expect(name('/%C2%A1x%C3%A9%D8%B9%E2%81%A5')).toBe('\u00a1xé\u0639\u2065');
+  });
+});
+
+describe('rdl --create-dirs, as curl’s', () => {
+  it('without it a missing folder of -o stays an error before any request, exit 2', async () => {
+    const run = await runCliInProcess([server.url('/files/x.bin'), '-o', 'new/deeper/x.bin'], dir());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/the folder .*new\/deeper does not exist \(ERR_INVALID_INPUT\)/);
+    expect(await listDir(dir())).toEqual([]);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('makes the missing folders of -o’s path, mode 0750 less the umask, relative to -d too, then downloads', async () => {
+    const run = await runCliInProcess(
+      [server.url('/files/x.bin'), '-o', 'new/deeper/x.bin', '--create-dirs', '-q'],
+      dir(),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await fileSha256(join(dir(), 'new', 'deeper', 'x.bin'))).toBe(sha256(body));
+    const umask = process.umask();
+    for (const folder of ['new', 'new/deeper'])
+      expect((await stat(join(dir(), folder))).mode & 0o7777).toBe(0o750 & ~umask);
+    await mkdir(join(dir(), 'base'));
+    const inDir = await runCliInProcess(
+      [server.url('/files/x.bin'), '-d', 'base', '-o', 'sub/x.bin', '--create-dirs', '-q'],
+      dir(),
+    );
+    expect(inDir.code, inDir.stderr).toBe(0);
+    expect(await listDir(join(dir(), 'base', 'sub'))).toEqual(['x.bin']);
+  });
+
+  it('R30: an -o it would refuse anyway (a trailing /) makes nothing; a file on the way is not a folder', async () => {
+    const slash = await runCliInProcess([server.url('/files/x.bin'), '-o', 'a/b/', '--create-dirs'], dir());
+    expect(slash.code).toBe(2);
+    expect(await listDir(dir())).toEqual([]);
+    await writeFile(join(dir(), 'file'), 'x');
+    const through = await runCliInProcess(
+      [server.url('/files/x.bin'), '-o', 'file/sub/x.bin', '--create-dirs'],
+      dir(),
+    );
+    expect(through.code).toBe(2);
+    expect(through.stderr).toMatch(/--create-dirs: .*file is not a folder \(ERR_INVALID_INPUT\)/);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('a list’s out= names with folders: made under -d with it, refused without; an out= leaving -d makes nothing', async () => {
+    const list = `${server.url('/files/x.bin')}\n  out=one/two/x.bin\n`;
+    await writeFile(join(dir(), 'list.txt'), list);
+    await mkdir(join(dir(), 'to'));
+    const without = await runCliInProcess(['-i', 'list.txt', '-d', 'to', '-q'], dir());
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/does not exist/);
+    expect(await listDir(join(dir(), 'to'))).toEqual([]);
+    const made = await runCliInProcess(['-i', 'list.txt', '-d', 'to', '-q', '--create-dirs'], dir());
+    expect(made.code, made.stderr).toBe(0);
+    expect(await fileSha256(join(dir(), 'to', 'one', 'two', 'x.bin'))).toBe(sha256(body));
+    await writeFile(join(dir(), 'escape.txt'), `${server.url('/files/x.bin')}\n  out=../out/x.bin\n`);
+    const leaving = await runCliInProcess(['-i', 'escape.txt', '-d', 'to', '--create-dirs'], dir());
+    expect(leaving.code).toBe(2);
+    expect(await listDir(dir())).not.toContain('out');
+  });
+
+  it('--help names it', async () => {
+    const run = await runCliInProcess(['--help'], dir());
+    expect(run.stdout).toMatch(
+      /--create-dirs {10}make the missing folders of -o's path.*\n.*\n.*\(default: a missing folder is an error\)/,
+    );
   });
 });

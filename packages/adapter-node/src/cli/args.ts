@@ -81,6 +81,8 @@ export interface CliArgs {
   readonly list: boolean;
   /** `-d, --dir`: the folder the files go to, absolute. Default: the current folder. */
   readonly dir: string | null;
+  /** `--create-dirs`: the missing folders of `-o`'s path (and of a list's `out=` names) are made. Default off. */
+  readonly createDirs: boolean;
   /** `-j, --jobs`: downloads of a list running at once. Default 4. */
   readonly jobs: number | null;
   /** `-H`, `-u`, `-A`, `-k`, `--connect-timeout`, `-J`, `-R` (clientFlags.ts). */
@@ -115,6 +117,9 @@ Options:
                              out=NAME line under a URL names its file in --dir, as aria2's input files;
                              - reads the list from stdin
   -d, --dir <dir>            the folder the files go to (default: the current folder)
+      --create-dirs          make the missing folders of -o's path, and of a list's out= names, as curl's (mode
+                             0750), never through a link that leads nowhere or in a folder another user may
+                             write (default: a missing folder is an error)
   -j, --jobs <n>             downloads of a list running at once, 1 to 64 (default: 4)
       --head-url <url>       URL of the HEAD probe, for presigned URLs (default: <url>)
       --on-change <policy>   restart | fail, when the file changed on the server (default: restart)
@@ -198,6 +203,7 @@ const options = {
   json: { type: 'boolean' },
   'allow-https-downgrade': { type: 'boolean' },
   cacert: { type: 'string' },
+  'create-dirs': { type: 'boolean' },
   cookie: { type: 'string', short: 'b', multiple: true },
   proxy: { type: 'string' },
   noproxy: { type: 'string' },
@@ -629,6 +635,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
         inputFile.right === null ? null : { name: inputFile.right.name, problems: inputFile.right.problems },
       list,
       dir: dir.right,
+      createDirs: values['create-dirs'] === true,
       jobs: jobs.right,
       client: { ...client.right, headers },
       cookies: cookies.right.cookies,

@@ -5,6 +5,7 @@ import { checkpointPathOf, lockPathOf, partPathOf } from '../sidecarPaths.js';
 import { tempOwnerName } from '../staleTemps.js';
 import { targetKindOf } from '../targetKind.js';
 import { othersMayWrite, sidecarNameProblem, targetProblem } from '../targetPath.js';
+import { createFolders } from './createDirs.js';
 import type { ListEntry } from './inputFile.js';
 import { type ListProblem, namePlace, placeText } from './listProblems.js';
 import { defaultFileName } from './outputPath.js';
@@ -76,8 +77,9 @@ const untrustedOnTheWay = (dir: string, path: string): string | null => {
 
 /**
  * The file of each download of a list, in `dir` (R30): an `out=` name must stay in the folder (no absolute path, no
- * `..`, relative to the folder; a subfolder must exist), and two downloads may not share a file, however their
- * names reach it (a subfolder bind-mounted on another is the same folder: `targetIdentities`). Every problem is
+ * `..`, relative to the folder; a subfolder must exist, or with `createDirs` is made, `--create-dirs`), and two
+ * downloads may not share a file, however their names reach it (a subfolder bind-mounted on another is the same
+ * folder: `targetIdentities`). Every problem is
  * found, with its place, before any request. Nor may a file be another's sidecar, the command's own journal,
  * reached through a subfolder that is a link, or a link or special file of another user (R31).
  */
@@ -86,6 +88,8 @@ export const listTargets = (
   dir: string,
   /** Names in `dir` that are the command's own (its journal), with the temp names made beside them. */
   reserved: readonly string[] = [],
+  /** `--create-dirs`: the subfolders of an `out=` name that do not exist are made, as its name is judged. */
+  createDirs = false,
 ): { targets: ListTarget[]; problems: ListProblem[] } => {
   const targets: ListTarget[] = [];
   const problems: ListProblem[] = [];
@@ -136,6 +140,11 @@ export const listTargets = (
     }
     if (link !== null) {
       refuse(link);
+      return;
+    }
+    const made = createDirs ? createFolders(dirname(path)) : null;
+    if (made !== null) {
+      refuse(made._tag === 'InvalidInput' ? made.message : describeFailure(made));
       return;
     }
     const problem = targetProblem(path) ?? sidecarNameProblem(path);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Download, DownloadFailure, DownloadOptions, DownloadPorts, DownloadResult } from '@rdl/core';
 import { describeFailure, failureCode, isDownloadError } from '@rdl/core';
@@ -10,6 +10,7 @@ import { NodeHttp } from '../NodeHttp.js';
 import { targetKindOf } from '../targetKind.js';
 import { writeLines } from '../writeLines.js';
 import { type CliArgs, parseCommand, usage, wantsJson } from './args.js';
+import { createFolders } from './createDirs.js';
 import { exitCodes } from './exitCodes.js';
 import { MAX_TIME_CODE, maxTimeMessage, PAUSE_GRACE_MS, untilStopped, withMaxTime } from './maxTime.js';
 import { nameFromServer } from './nameFromServer.js';
@@ -269,6 +270,8 @@ export const runCli = async (
   if (named !== null && E.isLeft(named)) return failWith(env, early, named.left);
   if (named !== null && !args.quiet) writeLines(env.stderr, ...named.right.notices);
   const cwd = args.dir ?? env.cwd;
+  const made = toStdout || named !== null ? null : outputFolders(args, cwd);
+  if (made !== null) return failWith(env, early, made);
   const target = toStdout
     ? E.right(stdoutName)
     : named === null
@@ -309,6 +312,17 @@ export const runCli = async (
     timedOut,
     toStdout || notice !== null,
   );
+};
+
+/**
+ * `--create-dirs`: the folders of `-o`'s path made (`createFolders`), before its target is judged as any is; `null`
+ * when there is nothing to make or they were made. A path `resolveOutputPath` refuses anyway (a trailing separator,
+ * a NUL) makes nothing.
+ */
+const outputFolders = (args: CliArgs, cwd: string): DownloadFailure | null => {
+  const output = args.output;
+  if (!args.createDirs || output === null || /[/\\]$/.test(output) || output.includes('\0')) return null;
+  return createFolders(dirname(resolve(cwd, output)));
 };
 
 /** What `-o -` names the download in messages. */
