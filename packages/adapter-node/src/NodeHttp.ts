@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { URL } from 'node:url';
 import {
@@ -20,6 +20,7 @@ import { followRedirects, type HopAnswer } from './followRedirects.js';
 import { withoutOverriddenLength } from './http1/bodyFraming.js';
 import { type Answer, Connection, type ConnectionSettings, type Origin } from './http1/Connection.js';
 import { ConnectionPool } from './http1/connectionPool.js';
+import { HostLookup, type IpFamily, type ResolvedHost } from './http1/hostLookup.js';
 import { type ProxyEndpoint, ProxyRoutes, type ProxySettings } from './http1/proxyRoute.js';
 import { openTunnel, refusalHint } from './http1/proxyTunnel.js';
 import { ReadBudget } from './http1/readBudget.js';
@@ -110,6 +111,18 @@ export interface NodeHttpOptions {
    * gets those (its own) cookies, and never another host's (R37). Default none.
    */
   readonly cookies?: readonly FileCookie[];
+  /**
+   * Addresses of host names at a port, used instead of the system's lookup to connect there (curl's `--resolve`):
+   * for the origin's host and port, or the proxy's. Only where the connection goes changes: `Host`, SNI and the
+   * certificate's check stay the URL's host name. An address that is not an IP, or a host that is one, is refused
+   * when the transport is made (`ERR_INVALID_INPUT`). Default none.
+   */
+  readonly resolve?: readonly ResolvedHost[];
+  /**
+   * Connect over IPv4 (4) or IPv6 (6) only (curl's `-4`, `-6`): names resolved to addresses of that family, and a
+   * URL or proxy whose host is an address of the other one fails as a `NetworkError`. Default: either.
+   */
+  readonly ipFamily?: IpFamily;
 }
 
 /**
@@ -171,6 +184,7 @@ export class NodeHttp implements HttpPort {
         options.connectTimeoutMs === undefined
           ? null
           : positive(options.connectTimeoutMs, 0, 'connectTimeoutMs'),
+      hosts: hostLookupOf(options.resolve ?? [], options.ipFamily ?? null),
     };
     this.#pool = new ConnectionPool(positive(options.idleTimeoutMs, 5_000, 'idleTimeoutMs'));
     this.maxConnectionsPerOrigin = positive(options.maxConnectionsPerOrigin, 16, 'maxConnectionsPerOrigin');
@@ -284,10 +298,19 @@ export class NodeHttp implements HttpPort {
    */
   async #connect(origin: Origin, signal: AbortSignalLike): Promise<E.Either<HttpFailure, Connection>> {
     let tunnel: Socket | null = null;
+    const { hosts } = this.#settings;
+    // The peer connected to: the proxy's host, whose own address the proxy finds for the origin, or the origin's.
+    const familyProblem = hosts.familyProblem((origin.proxy ?? origin).host);
+    if (familyProblem !== null) {
+      this.#release(origin.key);
+      return networkError(familyProblem);
+    }
     if (origin.secure && origin.proxy !== null) {
       const { connectTimeoutMs } = this.#settings;
       const { host, port } = origin;
-      const opened = await openTunnel(origin.proxy, host, port, signal, connectTimeoutMs, this.#userAgent);
+      const proxy = origin.proxy;
+      const dial = hosts.dialOptions(proxy.host, proxy.port);
+      const opened = await openTunnel(proxy, host, port, signal, connectTimeoutMs, this.#userAgent, dial);
       if (E.isLeft(opened)) {
         this.#release(origin.key);
         return opened;
@@ -404,6 +427,24 @@ const userAgentOf = (value: string | null | undefined): string | null => {
     field: 'userAgent',
     message: 'holds a control or non-ASCII character',
   });
+};
+
+/** `resolve` and `ipFamily` checked (R30): a name and a port each, IP addresses only, a family of 4 or 6. */
+const hostLookupOf = (resolve: readonly ResolvedHost[], family: IpFamily | null): HostLookup => {
+  const refuse = (message: string): never => {
+    throw new DownloadError({ _tag: 'InvalidInput', field: 'resolve', message });
+  };
+  if (family !== null && family !== 4 && family !== 6) refuse('ipFamily must be 4 or 6');
+  for (const entry of resolve) {
+    if (isIP(entry.host) !== 0 || !/^[A-Za-z0-9._-]+$/.test(entry.host))
+      refuse(`${JSON.stringify(entry.host)} is not a host name`);
+    if (!Number.isInteger(entry.port) || entry.port < 1 || entry.port > 65535)
+      refuse(`${entry.port} is not a port (1 to 65535)`);
+    if (entry.addresses.length === 0) refuse(`no address for ${entry.host}:${entry.port}`);
+    for (const address of entry.addresses)
+      if (isIP(address) === 0) refuse(`${JSON.stringify(address)} is not an IP address`);
+  }
+  return new HostLookup(resolve, family);
 };
 
 const positive = (value: number | undefined, fallback: number, name: string): number => {

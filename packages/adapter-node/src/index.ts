@@ -33,6 +33,7 @@ export { createQueue, type NodeQueueOptions } from './createQueue.js';
 export { FileCheckpointStore } from './FileCheckpointStore.js';
 export { FileQueueStore } from './FileQueueStore.js';
 export { DEFAULT_FLUSH_BEHIND_BYTES, FsStorage, type FsStorageOptions } from './FsStorage.js';
+export type { IpFamily, ResolvedHost } from './http1/hostLookup.js';
 export { NodeFetchHttp, type NodeFetchHttpOptions } from './NodeFetchHttp.js';
 export { NodeHasher, type NodeHasherOptions } from './NodeHasher.js';
 export { NodeHttp, type NodeHttpOptions } from './NodeHttp.js';

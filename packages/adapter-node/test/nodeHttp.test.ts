@@ -272,6 +272,104 @@ describe('NodeHttp cookies (a cookie file’s, rdl -b file)', () => {
   });
 });
 
+describe('NodeHttp resolve, ipFamily (curl’s --resolve, -4, -6)', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const started = async (options: Parameters<typeof FaultServer.start>[0] = {}): Promise<FaultServer> => {
+    const server = await FaultServer.start(options);
+    server.serve('/file.bin', generateBytes(1000, 2));
+    cleanups.push(() => server.close());
+    return server;
+  };
+  const made = (options: ConstructorParameters<typeof NodeHttp>[0]): NodeHttp => {
+    const http = new NodeHttp(options);
+    cleanups.push(() => http.close());
+    return http;
+  };
+
+  it('connects to the address given for host:port; Host stays the URL’s; another port of that host is not covered', async () => {
+    const server = await started();
+    const port = Number(new URL(server.origin).port);
+    const http = made({ resolve: [{ host: 'download.example', port, addresses: ['127.0.0.1'] }] });
+    const response = right((await requestWith(http, `http://download.example:${port}/file.bin`)).result);
+    expect((await readAll(response)).length).toBe(1000);
+    expect(server.requests.map((request) => request.headers.host)).toEqual([`download.example:${port}`]);
+    const other = right((await requestWith(http, `${server.origin}/file.bin`)).result);
+    await readAll(other);
+  });
+
+  it('with ipFamily, only the addresses of that family: 6 reaches the server on ::1, 4 the one on 127.0.0.1, at the same port', async () => {
+    const v6 = await started({ host: '::1' });
+    const port = Number(new URL(v6.origin).port);
+    const v4 = await started({ host: '127.0.0.1', port });
+    const resolve = [{ host: 'dual.example', port, addresses: ['127.0.0.1', '::1'] }];
+    const url = `http://dual.example:${port}/file.bin`;
+    await readAll(right((await requestWith(made({ resolve, ipFamily: 6 }), url)).result));
+    expect([v6.requests.length, v4.requests.length]).toEqual([1, 0]);
+    await readAll(right((await requestWith(made({ resolve, ipFamily: 4 }), url)).result));
+    expect([v6.requests.length, v4.requests.length]).toEqual([1, 1]);
+    const none = await requestWith(
+      made({ resolve: [{ host: 'v4.example', port, addresses: ['127.0.0.1'] }], ipFamily: 6 }),
+      `http://v4.example:${port}/file.bin`,
+    );
+    expect(E.isLeft(none.result) && none.result.left).toMatchObject({
+      _tag: 'NetworkError',
+      message: expect.stringMatching(/v4\.example:\d+ has no IPv6 address among those given/),
+    });
+  });
+
+  it('ipFamily 4 and a URL whose host is an IPv6 address: a NetworkError saying why, nothing sent', async () => {
+    const v6 = await started({ host: '::1' });
+    const failed = await requestWith(made({ ipFamily: 4 }), `${v6.origin}/file.bin`);
+    expect(E.isLeft(failed.result) && failed.result.left).toMatchObject({
+      _tag: 'NetworkError',
+      message: '::1 is an IPv6 address, and only IPv4 is used (-4)',
+    });
+    expect(v6.connections).toBe(0);
+  });
+
+  it('resolve covers the proxy’s host too: plain http to it, and the CONNECT of https', async () => {
+    const proxy = await RawServer.start((request, socket) =>
+      socket.write(
+        request.head.startsWith('CONNECT')
+          ? 'HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n'
+          : answer('via'),
+      ),
+    );
+    cleanups.push(() => proxy.close());
+    const port = Number(new URL(proxy.url()).port);
+    const http = made({
+      proxy: `http://proxy.example:${port}`,
+      noProxy: '',
+      resolve: [{ host: 'proxy.example', port, addresses: ['127.0.0.1'] }],
+    });
+    const plain = right((await requestWith(http, 'http://origin.example/x')).result);
+    expect((await readAll(plain)).toString()).toBe('via');
+    const tunnel = await requestWith(http, 'https://origin.example/x');
+    expect(E.isLeft(tunnel.result) && tunnel.result.left).toMatchObject({
+      _tag: 'ProxyRefused',
+      status: 403,
+    });
+    expect(proxy.requests.map((request) => request.head.split('\r\n')[0])).toEqual([
+      'GET http://origin.example/x HTTP/1.1',
+      'CONNECT origin.example:443 HTTP/1.1',
+    ]);
+  });
+
+  it('R30: an address that is no IP, a host that is one, a port out of range: refused when made', () => {
+    const cases: ReadonlyArray<readonly [ConstructorParameters<typeof NodeHttp>[0], RegExp]> = [
+      [{ resolve: [{ host: 'a.example', port: 80, addresses: ['nope'] }] }, /"nope" is not an IP address/],
+      [{ resolve: [{ host: '127.0.0.1', port: 80, addresses: ['127.0.0.1'] }] }, /is not a host name/],
+      [{ resolve: [{ host: 'a.example', port: 0, addresses: ['127.0.0.1'] }] }, /0 is not a port/],
+      [{ resolve: [{ host: 'a.example', port: 80, addresses: [] }] }, /no address for a\.example:80/],
+      [{ ipFamily: 5 as 4 }, /ipFamily must be 4 or 6/],
+    ];
+    for (const [options, message] of cases) expect(() => new NodeHttp(options)).toThrow(message);
+  });
+});
+
 describe('NodeHttp chunks', () => {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDownload } from '../src/createDownload.js';
 import { NodeFetchHttp } from '../src/NodeFetchHttp.js';
 import { NodeHttp } from '../src/NodeHttp.js';
-import { generateBytes } from './support/faultServer.js';
+import { FaultServer, generateBytes } from './support/faultServer.js';
 import { readAll, requestWith, right } from './support/httpContract.js';
 import { type Refusal, useRefusingTlsServers } from './support/refusingTlsServers.js';
 import { selfSigned, selfSignedSubject } from './support/selfSigned.js';
@@ -431,4 +431,32 @@ describe('TLS refusals that asking again gets again', () => {
         expect(await failureOf(make, refusal)).toMatchObject({ _tag: 'NetworkError' });
     });
   }
+});
+
+describe('NodeHttp resolve over https (curl’s --resolve)', () => {
+  it('reaches a name only resolve knows: SNI, Host and the certificate’s check are that name, the connection goes to the address given', async () => {
+    const temp = await makeTempDir('rdl-tls-resolve-');
+    const certificate = await selfSigned(temp.dir, 'download.example');
+    const server = await FaultServer.start({ tls: { key: certificate.key, cert: certificate.cert } });
+    const body = generateBytes(70_000, 3);
+    server.serve('/file.bin', body);
+    const port = Number(new URL(server.origin).port);
+    const http = new NodeHttp({
+      tls: { ca: certificate.cert },
+      resolve: [{ host: 'Download.Example', port, addresses: ['127.0.0.1'] }],
+    });
+    try {
+      const response = right((await requestWith(http, `https://download.example:${port}/file.bin`)).result);
+      expect(await readAll(response)).toEqual(body);
+      expect(server.serverNames).toEqual(['download.example']);
+      expect(server.requests.map((request) => request.headers.host)).toEqual([`download.example:${port}`]);
+      // The address itself is not the certificate's name: the check is against the URL's host, not where it went.
+      const byAddress = await requestWith(http, `https://127.0.0.1:${port}/file.bin`);
+      expect(E.isLeft(byAddress.result) && byAddress.result.left._tag).toBe('TlsError');
+    } finally {
+      http.close();
+      await server.close();
+      await temp.cleanup();
+    }
+  });
 });

@@ -14,6 +14,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { caCertificatesProblem } from '../caCertificates.js';
 import type { FileCookie } from '../cookieFile.js';
 import { CookieJar } from '../cookieFile.js';
+import type { IpFamily, ResolvedHost } from '../http1/hostLookup.js';
 import { parseProxyUrl } from '../http1/proxyRoute.js';
 import { type ClientFlags, clientFlags, clientOptions, clientUsage, secondsFlag } from './clientFlags.js';
 import { cookieFlag } from './cookieFlag.js';
@@ -26,6 +27,7 @@ import {
 } from './inputFile.js';
 import { listProblemsText } from './listProblems.js';
 import { quotedValue } from './quotedValue.js';
+import { resolveFlags } from './resolveFlag.js';
 import { unknownOptionMessage } from './unknownOption.js';
 
 /** What the command line asks for, every value checked (R30) but the output path, which `outputPath` checks. */
@@ -92,6 +94,10 @@ export interface CliArgs {
    * `-b 'a=1'`, is a `Cookie` of `client.headers` instead). Default none.
    */
   readonly cookies: readonly FileCookie[];
+  /** `--resolve host:port:addr,…`: the addresses of those hosts at those ports, instead of DNS's. Default none. */
+  readonly resolve: readonly ResolvedHost[];
+  /** `-4, --ipv4` or `-6, --ipv6`: the one IP version connections use. Default (`null`): either. */
+  readonly ipFamily: IpFamily | null;
   /** `--proxy`: the proxy of every request, `''` for none. Default (`null`): the environment's (`https_proxy`…). */
   readonly proxy: string | null;
   /** `--noproxy`: hosts reached directly, as `NO_PROXY` lists them. Default (`null`): `no_proxy` / `NO_PROXY`. */
@@ -152,6 +158,11 @@ ${clientUsage.trimEnd()}
       --proxy <url>          the proxy, http://[user:password@]host[:port] (port 1080 if left out), '' for none
                              (default: http_proxy, https_proxy, all_proxy, lower case first; -x is --connections,
                              not curl's proxy)
+      --resolve <host:port:addr[,addr...]>
+                             connect to host:port at these addresses, not DNS's, as curl's, repeatable; Host,
+                             SNI and the certificate's check stay the URL's (default: DNS)
+  -4, --ipv4                 connect over IPv4 only, as curl's (default: either)
+  -6, --ipv6                 connect over IPv6 only, as curl's (default: either)
       --noproxy <list>       hosts reached without the proxy, as NO_PROXY with curl's rules: *, names (and the
                              hosts under them), IP addresses, CIDR ranges, host:port (default: no_proxy, NO_PROXY)
       --refresh-command <cmd>  when a presigned URL expires mid-download, run <cmd> by the shell (30 s at most)
@@ -205,6 +216,9 @@ const options = {
   cacert: { type: 'string' },
   'create-dirs': { type: 'boolean' },
   cookie: { type: 'string', short: 'b', multiple: true },
+  resolve: { type: 'string', multiple: true },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
   proxy: { type: 'string' },
   noproxy: { type: 'string' },
   'refresh-command': { type: 'string' },
@@ -240,15 +254,17 @@ const invalid = (field: string, message: string): DownloadFailure => ({
 });
 
 /**
- * `parseArgs` refuses `--retries -1` (and `-m -1`) as ambiguous; joining a negative number to its option lets the value check
- * say what is wrong with it (a negative count) instead.
+ * `parseArgs` refuses `--retries -1` (and `-m -1`, `--resolve -host:80`) as ambiguous; joining a negative number
+ * (or curl's removal of a `--resolve` entry) to its option lets the value check say what is wrong with it instead.
  */
 const joinNegativeValues = (argv: readonly string[]): string[] => {
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = argv[i + 1];
-    if (valuedFlags.has(arg) && next !== undefined && /^-\d/.test(next)) {
+    // curl's `--resolve -host:port` (an entry's removal) too, which the entry's check then names.
+    const joins = /^-\d/.test(next ?? '') || (arg === '--resolve' && next?.startsWith('-') === true);
+    if (valuedFlags.has(arg) && next !== undefined && joins) {
       joined.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
       i++;
     } else {
@@ -557,6 +573,10 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
     : clientFlags(values, url.right, E.isRight(headUrl) ? headUrl.right : null);
   const proxy = proxyUrl(values.proxy);
   const cookies = cookieFlag(values.cookie, cwd);
+  const hosts = resolveFlags(
+    values,
+    inputs.map((input) => input.url),
+  );
 
   if (E.isLeft(url)) return url;
   if (E.isLeft(dir)) return dir;
@@ -598,6 +618,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   ]);
   if (cookiesProblem !== null) return E.left(invalid('--cookie', cookiesProblem));
   if (E.isLeft(proxy)) return proxy;
+  if (E.isLeft(hosts)) return hosts;
   if (
     connections.right !== null &&
     maxConnections.right !== null &&
@@ -639,6 +660,8 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
       jobs: jobs.right,
       client: { ...client.right, headers },
       cookies: cookies.right.cookies,
+      resolve: hosts.right.resolve,
+      ipFamily: hosts.right.ipFamily,
       proxy: proxy.right,
       noProxy: values.noproxy ?? null,
       refreshCommand: values['refresh-command'] ?? null,

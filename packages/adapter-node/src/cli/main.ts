@@ -341,7 +341,7 @@ export const insecureWarning =
 
 /**
  * The transport the command's flags ask for: with `--cacert` it trusts those CAs only (as curl's does), with `-k`
- * none is checked, with `-A ''` it sends no User-Agent, `--connect-timeout` bounds each connect, `--proxy` / `--noproxy` choose the proxy, `-b file`'s cookies go with the requests they match; it follows
+ * none is checked, with `-A ''` it sends no User-Agent, `--connect-timeout` bounds each connect, `--proxy` / `--noproxy` choose the proxy, `-b file`'s cookies go with the requests they match, `--resolve`, `-4` and `-6` say where connections go; it follows
  * `--allow-https-downgrade`. Its connections of one origin share a TLS session, whatever the flags (they are the
  * same for all of them).
  */
@@ -357,6 +357,8 @@ const commandHttp = (args: CliArgs): NodeHttp =>
     ...(args.proxy === null ? {} : { proxy: args.proxy }),
     ...(args.noProxy === null ? {} : { noProxy: args.noProxy }),
     ...(args.cookies.length === 0 ? {} : { cookies: args.cookies }),
+    ...(args.resolve.length === 0 ? {} : { resolve: args.resolve }),
+    ...(args.ipFamily === null ? {} : { ipFamily: args.ipFamily }),
   });
 
 /** The process entry point (`bin/rdl.js`): runs the command, then exits with its code once stdout is written. */

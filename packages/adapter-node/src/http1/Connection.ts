@@ -4,6 +4,7 @@ import type { AbortSignalLike, HttpFailure } from '@rdl/core';
 import { badBodyError } from '@rdl/core/adapter';
 import { lazyBuiltin } from '../lazyBuiltin.js';
 import { tlsRefusalOf } from '../tlsRefusal.js';
+import type { HostLookup } from './hostLookup.js';
 import type { ProxyEndpoint } from './proxyRoute.js';
 import { authorityOf } from './proxyTunnel.js';
 import { ResponseBody } from './ResponseBody.js';
@@ -44,6 +45,8 @@ export interface ConnectionSettings {
   readonly tlsSessions: Map<string, Buffer>;
   /** The most milliseconds from the start of a connection to its TCP connect (and TLS handshake); `null`: none. */
   readonly connectTimeoutMs: number | null;
+  /** How the address of the peer (the origin, or the proxy of plain http) is found: `--resolve`, `-4`, `-6`. */
+  readonly hosts: HostLookup;
 }
 
 /** How a request on a connection went: a response head, or why none came. */
@@ -134,7 +137,9 @@ export class Connection {
     const secure: TlsOptions & { readonly onread?: typeof onread } = {
       // Over a tunnel `host` is not connected to, but it is the name the certificate is checked against (Node takes
       // `localhost` when it is left out).
-      ...(tunnel === null ? { host, port, onread } : { socket: tunnel, host }),
+      ...(tunnel === null
+        ? { host, port, onread, ...settings.hosts.dialOptions(host, port) }
+        : { socket: tunnel, host }),
       // SNI carries names only (RFC 6066 §3).
       ...(isIP(host) === 0 ? { servername: host } : {}),
       ...settings.tls(),
@@ -145,7 +150,12 @@ export class Connection {
     try {
       this.#socket = origin.secure
         ? tls().connect(secure)
-        : netConnect({ host: plain.host, port: plain.port, onread });
+        : netConnect({
+            host: plain.host,
+            port: plain.port,
+            onread,
+            ...settings.hosts.dialOptions(plain.host, plain.port),
+          });
     } catch (error) {
       // `tls.connect` throws at once for options it refuses: no socket will close to give the slot back.
       settings.slots.retire(this.#slot);

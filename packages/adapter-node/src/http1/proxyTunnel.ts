@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AbortSignalLike, HttpFailure, ProxyFailure } from '@rdl/core';
 import * as E from 'fp-ts/lib/Either.js';
+import type { DialOptions } from './hostLookup.js';
 import type { ProxyEndpoint } from './proxyRoute.js';
 import { ResponseHeadParser } from './responseHead.js';
 
@@ -26,11 +27,13 @@ export const openTunnel = (
   signal: AbortSignalLike,
   connectTimeoutMs: number | null,
   userAgent: string | null,
+  /** How the proxy's address is found (`--resolve`, `-4`, `-6`). Default: the system's lookup. */
+  dial: DialOptions = {},
 ): Promise<E.Either<HttpFailure, Socket>> =>
   new Promise((resolve) => {
     const target = authorityOf(host, port);
     const parser = new ResponseHeadParser();
-    const socket = connect({ host: proxy.host, port: proxy.port });
+    const socket = connect({ host: proxy.host, port: proxy.port, ...dial });
     socket.setNoDelay(true);
     let connected = false;
     let timer: ReturnType<typeof setTimeout> | undefined;

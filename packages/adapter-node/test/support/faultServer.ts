@@ -145,26 +145,36 @@ export class FaultServer {
     this.server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
       this.connections += 1;
       this.connectionIds.set(socket, this.connections);
-      if (tls !== undefined) this.resumedSessions.push((socket as TLSSocket).isSessionReused());
+      if (tls !== undefined) {
+        this.resumedSessions.push((socket as TLSSocket).isSessionReused());
+        this.serverNames.push((socket as TLSSocket & { servername?: string | false }).servername ?? false);
+      }
     });
   }
 
   static async start(
-    options: { readonly host?: string; readonly tls?: { readonly key: Buffer; readonly cert: Buffer } } = {},
+    options: {
+      readonly host?: string;
+      /** The port to listen on (another server's on another address, say). Default: a free one. */
+      readonly port?: number;
+      readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
+    } = {},
   ): Promise<FaultServer> {
     const instance = new FaultServer(options.tls);
-    await instance.listen(options.host);
+    await instance.listen(options.host, options.port);
     return instance;
   }
 
   /** Whether each TLS connection accepted resumed a session (no certificate exchange); empty for http. */
   readonly resumedSessions: boolean[] = [];
+  /** The SNI name of each TLS connection accepted (`false`: none sent); empty for http. */
+  readonly serverNames: (string | false)[] = [];
 
-  /** Listens on a free port of `host` (an IP: `::1` for IPv6). Default 127.0.0.1. */
-  async listen(host = '127.0.0.1'): Promise<void> {
+  /** Listens on `port` (default: a free one) of `host` (an IP: `::1` for IPv6). Default 127.0.0.1. */
+  async listen(host = '127.0.0.1', port = 0): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, host, () => {
+      this.server.listen(port, host, () => {
         this.server.off('error', reject);
         resolve();
       });
