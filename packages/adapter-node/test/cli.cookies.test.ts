@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resumeCommand } from '../src/cli/resumeCommand.js';
@@ -189,6 +189,36 @@ describe('rdl -b, --cookie <file>: a Netscape cookie file, as curl’s', () => {
     }
     expect(server.requests).toEqual([]);
     expect((await listDir(dir())).filter((name) => name.startsWith('out.bin'))).toEqual([]);
+  });
+});
+
+describe('rdl -b with a list of several origins (R37)', () => {
+  it('R37: a cookie string is refused, as a secret -H is; a cookie file’s cookies go to each host they are for', async () => {
+    const there = server.url('/file.bin').replace('127.0.0.1', 'localhost');
+    const urls = [server.url('/file.bin'), there];
+    await mkdir(join(dir(), 'to'));
+    await writeFile(join(dir(), 'list.txt'), `${urls[0]}\n  out=a.bin\n${urls[1]}\n  out=b.bin\n`);
+    const refused = await runCliInProcess(['-i', 'list.txt', '-d', 'to', '-b', 'k=S3CRET'], dir());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /Cookie would go to 2 origins: with -u, -e, a -b cookie string or a secret -H/,
+    );
+    expect(refused.stderr).not.toContain('S3CRET');
+    expect(server.requests).toEqual([]);
+    const jar = await cookieFile('jar.txt', [
+      ['127.0.0.1', 'FALSE', '/', 'FALSE', 0, 'here', '1'],
+      ['localhost', 'FALSE', '/', 'FALSE', 0, 'there', '2'],
+    ]);
+    const run = await runCliInProcess(['-i', 'list.txt', '-d', 'to', '-b', jar, '-q'], dir());
+    expect(run.code, run.stderr).toBe(0);
+    const byHost = new Map(server.requests.map((r) => [r.headers.host, r.headers.cookie]));
+    const port = new URL(urls[0] ?? '').port;
+    expect(byHost).toEqual(
+      new Map([
+        [`127.0.0.1:${port}`, 'here=1'],
+        [`localhost:${port}`, 'there=2'],
+      ]),
+    );
   });
 });
 

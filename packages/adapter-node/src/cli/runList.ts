@@ -30,7 +30,8 @@ import { targetIdentities } from './targetIdentity.js';
 export const queueFileName = '.rdl-queue';
 
 /**
- * R37: `-u` and the headers that may be secrets (`-H Authorization`, `Cookie`, an API key) go to the origin of the
+ * R37: `-u` and the headers that may be secrets (`-H Authorization`, `Cookie` and `-b`'s strings, `-e`'s `Referer`, an
+ * API key) go to the origin of the
  * URL they were given with. A list of several origins would send them to all of them, an input file's stranger
  * among them: refused, before any request.
  */
@@ -42,7 +43,7 @@ const secretsProblem = (args: CliArgs, targets: readonly ListTarget[]): string[]
   const origins = new Set(targets.map((t) => new URL(t.url).origin));
   if (origins.size <= 1) return [];
   return [
-    `${secret.join(', ')} would go to ${origins.size} origins: with -u or a secret -H, a list must name one origin`,
+    `${secret.join(', ')} would go to ${origins.size} origins: with -u, -e, a -b cookie string or a secret -H, a list must name one origin (a -b cookie file's cookies go to their own hosts)`,
   ];
 };
 
