@@ -82,7 +82,8 @@ const cookieOfLine = (line: string): FileCookie | string => {
  */
 export const parseCookieFile = (text: string): E.Either<CookieFileProblem, readonly FileCookie[]> => {
   const cookies: FileCookie[] = [];
-  const lines = text.split('\n');
+  // A byte-order mark some Windows tools write before the first line is no part of its domain.
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
   for (const [index, raw] of lines.entries()) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') continue;

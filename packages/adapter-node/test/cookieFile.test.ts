@@ -51,6 +51,11 @@ describe('the Netscape cookie file of -b (curl’s -c writes it, browser extensi
     expect(header('http://other.test/')).toBe('other=5');
   });
 
+  it('a byte-order mark before the first line is skipped', () => {
+    const marked = new CookieJar(cookiesOf('\uFEFFa.test\tFALSE\t/\tFALSE\t0\tn\t1\n'));
+    expect(marked.headerFor(new URL('http://a.test/'), NOW)).toBe('n=1');
+  });
+
   it('a line given twice (domain, path and name) keeps the later one', () => {
     const twice = new CookieJar(
       cookiesOf('a.test\tFALSE\t/\tFALSE\t0\tn\t1\na.test\tFALSE\t/\tFALSE\t0\tn\t2\n'),
