@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { CheckpointStore } from '@rdl/core';
 import { escapeControls } from '@rdl/core/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usage } from '../src/cli/args.js';
 import { queueFileName } from '../src/cli/runList.js';
 import { checkpointPathOf, FileCheckpointStore } from '../src/FileCheckpointStore.js';
 import { type CliRun, runCliInProcess } from './support/cliInProcess.js';
@@ -272,5 +273,13 @@ describe('rdl over https never goes on over http (R37)', () => {
   it('R37: --help names the flag', async () => {
     const run = await runCliInProcess(['--help'], dir());
     expect(run.stdout).toMatch(/--allow-https-downgrade +follow a redirect from https to http/);
+  });
+
+  it("R38: --help is the command's own text, printed as written: the proxy's form keeps its [user:password@]", async () => {
+    const run = await runCliInProcess(['--help'], dir());
+    expect(run.stdout).toContain(
+      "the proxy, http://[user:password@]host[:port] (port 1080 if left out), '' for none",
+    );
+    expect(run.stdout).toBe(`${usage.trimEnd()}\n`);
   });
 });

@@ -219,7 +219,9 @@ export const runCli = async (
   if (E.isLeft(command)) return failWith(env, early, command.left);
   switch (command.right._tag) {
     case 'Help':
-      writeLines(env.stdout, ...usage.trimEnd().split('\n'));
+      // The command's own text, no line of another's: the filter of printed lines would take its
+      // `http://[user:password@]host` for a password in a URL and hide it.
+      env.stdout.write(usage.trimEnd().concat('\n'));
       return exitCodes.ok;
     case 'Version':
       writeLines(env.stdout, `rdl ${version()}`);
