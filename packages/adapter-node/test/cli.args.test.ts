@@ -14,21 +14,21 @@ import { runCliInProcess } from './support/cliInProcess.js';
 
 const url = 'https://example.test/files/data.bin';
 
-const parsed = (argv: string[]) => {
-  const result = parseCommand(argv);
+const parsed = async (argv: string[]) => {
+  const result = await parseCommand(argv);
   if (E.isLeft(result)) throw new Error(result.left._tag);
   if (result.right._tag !== 'Download') throw new Error(result.right._tag);
   return result.right.args;
 };
 
-const refusal = (argv: string[]) => {
-  const result = parseCommand(argv);
+const refusal = async (argv: string[]) => {
+  const result = await parseCommand(argv);
   return E.isLeft(result) ? result.left : null;
 };
 
 describe('rdl arguments', () => {
-  it('defaults: restart on change, core retry and stall defaults, no checksum, not quiet, not JSON', () => {
-    expect(parsed([url])).toEqual({
+  it('defaults: restart on change, core retry and stall defaults, no checksum, not quiet, not JSON', async () => {
+    expect(await parsed([url])).toEqual({
       url,
       headUrl: null,
       output: null,
@@ -71,10 +71,10 @@ describe('rdl arguments', () => {
     });
   });
 
-  it('every option, in any order', () => {
+  it('every option, in any order', async () => {
     const sha = 'AB'.repeat(32);
     expect(
-      parsed([
+      await parsed([
         '--json',
         '-o',
         'out.bin',
@@ -174,7 +174,7 @@ describe('rdl arguments', () => {
 
   it("several URLs, or -i, make a list: every URL in order, the file's lines numbered", async () => {
     const other = 'https://example.test/other.bin';
-    expect(parsed([url, other])).toMatchObject({
+    expect(await parsed([url, other])).toMatchObject({
       list: true,
       url,
       inputs: [
@@ -184,35 +184,38 @@ describe('rdl arguments', () => {
     });
   });
 
-  it('--retries 0 is allowed: one attempt, no retry', () => {
-    expect(parsed([url, '--retries', '0']).retries).toBe(0);
+  it('--retries 0 is allowed: one attempt, no retry', async () => {
+    expect((await parsed([url, '--retries', '0'])).retries).toBe(0);
   });
 
   it('R25: --help says --retries counts retries, n + 1 attempts, not attempts', () => {
     expect(usage).toMatch(/--retries <n> +retries in a row without a byte before giving up: n \+ 1 attempts/);
   });
 
-  it('R30: every refusal is InvalidInput naming the field', () => {
-    expect(refusal([url, '--retries', '-2'])).toMatchObject({ _tag: 'InvalidInput', field: '--retries' });
-    expect(refusal([url, '--stall-timeout', '-0.5'])).toMatchObject({ field: '--stall-timeout' });
-    expect(refusal([url, '--stall-timeout', 'NaN'])).toMatchObject({ field: '--stall-timeout' });
+  it('R30: every refusal is InvalidInput naming the field', async () => {
+    expect(await refusal([url, '--retries', '-2'])).toMatchObject({
+      _tag: 'InvalidInput',
+      field: '--retries',
+    });
+    expect(await refusal([url, '--stall-timeout', '-0.5'])).toMatchObject({ field: '--stall-timeout' });
+    expect(await refusal([url, '--stall-timeout', 'NaN'])).toMatchObject({ field: '--stall-timeout' });
     // R37: a refused proxy URL is named without its password.
-    const proxy = refusal([url, '--proxy', 'socks5://u:secret@proxy.test:1080']);
+    const proxy = await refusal([url, '--proxy', 'socks5://u:secret@proxy.test:1080']);
     expect(proxy).toMatchObject({ field: '--proxy' });
     expect(JSON.stringify(proxy)).not.toContain('secret');
-    expect(refusal([url, '--stall-timeout', 'Infinity'])).toMatchObject({ field: '--stall-timeout' });
-    expect(refusal([url, '--retries', '1e3'])).toMatchObject({ field: '--retries' });
-    expect(refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
-    expect(refusal([url, '-o', ''])).toMatchObject({ field: '--output' });
-    expect(refusal([url, '-o'])).toMatchObject({ field: 'arguments' });
-    expect(refusal([url, '--speed-limit', '0.5'])).toMatchObject({ field: '--speed-limit' });
-    expect(refusal([url, '-Y', '10 MB'])).toMatchObject({ field: '--speed-limit' });
-    expect(refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
+    expect(await refusal([url, '--stall-timeout', 'Infinity'])).toMatchObject({ field: '--stall-timeout' });
+    expect(await refusal([url, '--retries', '1e3'])).toMatchObject({ field: '--retries' });
+    expect(await refusal(['mailto:someone@example.test'])).toMatchObject({ field: 'url' });
+    expect(await refusal([url, '-o', ''])).toMatchObject({ field: '--output' });
+    expect(await refusal([url, '-o'])).toMatchObject({ field: 'arguments' });
+    expect(await refusal([url, '--speed-limit', '0.5'])).toMatchObject({ field: '--speed-limit' });
+    expect(await refusal([url, '-Y', '10 MB'])).toMatchObject({ field: '--speed-limit' });
+    expect(await refusal([url, '-y', '0'])).toMatchObject({ field: '--speed-time' });
   });
 
-  it('R37: a URL whose password ends its authority early (an unencoded #, / or ?) does not parse, and is refused without it', () => {
+  it('R37: a URL whose password ends its authority early (an unencoded #, / or ?) does not parse, and is refused without it', async () => {
     for (const bad of ['http://bob:hun#ter2@h/a', 'http://bob:hun/ter2@[::1/a']) {
-      const refused = refusal([bad]);
+      const refused = await refusal([bad]);
       expect(refused).toMatchObject({
         field: 'url',
         message: expect.stringContaining('not a URL: "http://…@'),
@@ -222,7 +225,7 @@ describe('rdl arguments', () => {
     expect(JSON.stringify(parseInputFile('http://bob:hun#ter2@h/a\n').problems)).not.toContain('ter2');
   });
 
-  it('R30: an option that names one thing (-i, -o, --sha256, --head-url, -d) given twice is refused, never the first dropped unsaid', () => {
+  it('R30: an option that names one thing (-i, -o, --sha256, --head-url, -d) given twice is refused, never the first dropped unsaid', async () => {
     const hash = (c: string) => c.repeat(64);
     const twice: [string[], string][] = [
       [['-i', 'a.txt', '-i', 'b.txt'], '--input-file'],
@@ -233,170 +236,179 @@ describe('rdl arguments', () => {
       [[url, '-d', '.', '-d', '.'], '--dir'],
     ];
     for (const [argv, field] of twice)
-      expect(refusal(argv)).toMatchObject({
+      expect(await refusal(argv)).toMatchObject({
         field,
         message: expect.stringContaining('given more than once'),
       });
     // What curl lets repeat, the last winning, still does.
-    expect(parsed([url, '--retries', '2', '--retries', '3']).retries).toBe(3);
+    expect((await parsed([url, '--retries', '2', '--retries', '3'])).retries).toBe(3);
   });
 
-  it('R30: a time past what a timer holds (24 days) is refused, not a timer that fires at once; under 1 ms is 1 ms', () => {
+  it('R30: a time past what a timer holds (24 days) is refused, not a timer that fires at once; under 1 ms is 1 ms', async () => {
     for (const flag of ['-m', '--stall-timeout', '--speed-time', '--connect-timeout']) {
-      expect(refusal([url, flag, '2592000'])).toMatchObject({
+      expect(await refusal([url, flag, '2592000'])).toMatchObject({
         field: flag === '-m' ? '--max-time' : flag,
         message: expect.stringContaining('2592000 s is more than 2147483 s'),
       });
     }
-    expect(parsed([url, '-m', '2147483']).maxTimeMs).toBe(2_147_483_000);
-    expect(parsed([url, '-m', '0.0001']).maxTimeMs).toBe(1);
-    expect(parsed([url, '--stall-timeout', '0.0004']).stallTimeoutMs).toBe(1);
+    expect((await parsed([url, '-m', '2147483'])).maxTimeMs).toBe(2_147_483_000);
+    expect((await parsed([url, '-m', '0.0001'])).maxTimeMs).toBe(1);
+    expect((await parsed([url, '--stall-timeout', '0.0004'])).stallTimeoutMs).toBe(1);
   });
 
-  it('R30, R43: connection counts are whole numbers from 1 to 64; the cap is not below a fixed count', () => {
-    expect(parsed([url, '-x', '1']).connections).toBe(1);
-    expect(parsed([url, '--connections=64']).connections).toBe(64);
-    expect(parsed([url, '--max-connections', '4']).maxConnections).toBe(4);
+  it('R30, R43: connection counts are whole numbers from 1 to 64; the cap is not below a fixed count', async () => {
+    expect((await parsed([url, '-x', '1'])).connections).toBe(1);
+    expect((await parsed([url, '--connections=64'])).connections).toBe(64);
+    expect((await parsed([url, '--max-connections', '4'])).maxConnections).toBe(4);
     for (const bad of ['0', '65', '2.5', '-1', 'four', '', '1e1']) {
-      expect(refusal([url, `--connections=${bad}`])).toMatchObject({
+      expect(await refusal([url, `--connections=${bad}`])).toMatchObject({
         _tag: 'InvalidInput',
         field: '--connections',
       });
-      expect(refusal([url, `--max-connections=${bad}`])).toMatchObject({ field: '--max-connections' });
+      expect(await refusal([url, `--max-connections=${bad}`])).toMatchObject({ field: '--max-connections' });
     }
-    expect(refusal([url, '-x', '8', '--max-connections', '4'])).toMatchObject({ field: '--max-connections' });
-    expect(refusal([url, '--min-split-size', '0'])).toMatchObject({ field: '--min-split-size' });
-    expect(refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
-    expect(parsed([url, '--min-split-size', '512k']).minSplitBytes).toBe(512 * 1024);
-    expect(parsed([url, '--max-filesize', '2M']).maxFileBytes).toBe(2 * 1024 ** 2);
+    expect(await refusal([url, '-x', '8', '--max-connections', '4'])).toMatchObject({
+      field: '--max-connections',
+    });
+    expect(await refusal([url, '--min-split-size', '0'])).toMatchObject({ field: '--min-split-size' });
+    expect(await refusal([url, '--min-split-size', '1 MB'])).toMatchObject({ field: '--min-split-size' });
+    expect((await parsed([url, '--min-split-size', '512k'])).minSplitBytes).toBe(512 * 1024);
+    expect((await parsed([url, '--max-filesize', '2M'])).maxFileBytes).toBe(2 * 1024 ** 2);
     for (const bad of ['0', '-1', 'big', '1 MB']) {
-      expect(refusal([url, '--max-filesize', bad])).toMatchObject({
+      expect(await refusal([url, '--max-filesize', bad])).toMatchObject({
         field: '--max-filesize',
         message: expect.stringContaining('expected a size of at least 1 byte'),
       });
     }
-    expect(parsed([url, '--proxy', '']).proxy).toBe('');
-    expect(parseCommand([url, '--refresh-command', ' '])).toMatchObject({
+    expect((await parsed([url, '--proxy', ''])).proxy).toBe('');
+    expect(await parseCommand([url, '--refresh-command', ' '])).toMatchObject({
       left: { _tag: 'InvalidInput', field: '--refresh-command', message: 'empty command' },
     });
   });
 
-  it("R25: -y without -Y is curl's -Y 1 over that window, never dropped unsaid; with -Y, -Y's", () => {
-    expect(parsed([url, '-y', '5'])).toMatchObject({ lowSpeedLimit: 1, lowSpeedTimeMs: 5000 });
-    expect(parsed([url, '--speed-time=2.5'])).toMatchObject({ lowSpeedLimit: 1, lowSpeedTimeMs: 2500 });
-    expect(parsed([url, '-y', '5', '-Y', '2k'])).toMatchObject({ lowSpeedLimit: 2048, lowSpeedTimeMs: 5000 });
-    expect(parsed([url, '-Y', '2k'])).toMatchObject({ lowSpeedLimit: 2048, lowSpeedTimeMs: null });
-    expect(parsed([url])).toMatchObject({ lowSpeedLimit: null, lowSpeedTimeMs: null });
+  it("R25: -y without -Y is curl's -Y 1 over that window, never dropped unsaid; with -Y, -Y's", async () => {
+    expect(await parsed([url, '-y', '5'])).toMatchObject({ lowSpeedLimit: 1, lowSpeedTimeMs: 5000 });
+    expect(await parsed([url, '--speed-time=2.5'])).toMatchObject({ lowSpeedLimit: 1, lowSpeedTimeMs: 2500 });
+    expect(await parsed([url, '-y', '5', '-Y', '2k'])).toMatchObject({
+      lowSpeedLimit: 2048,
+      lowSpeedTimeMs: 5000,
+    });
+    expect(await parsed([url, '-Y', '2k'])).toMatchObject({ lowSpeedLimit: 2048, lowSpeedTimeMs: null });
+    expect(await parsed([url])).toMatchObject({ lowSpeedLimit: null, lowSpeedTimeMs: null });
   });
 
-  it('R30: a size too large to count (--max-filesize 99999999999999999999, 9000000G) is refused as too large, not as under 1 byte', () => {
+  it('R30: a size too large to count (--max-filesize 99999999999999999999, 9000000G) is refused as too large, not as under 1 byte', async () => {
     for (const flag of ['--max-filesize', '--min-split-size'])
       for (const big of ['99999999999999999999', '9000000G', '9007199254740992'])
-        expect(refusal([url, flag, big])).toEqual({
+        expect(await refusal([url, flag, big])).toEqual({
           _tag: 'InvalidInput',
           field: flag,
           message: `"${big}" is more than 9007199254740991 bytes (8 PiB), the most rdl counts`,
         });
-    expect(parsed([url, '--max-filesize', '9007199254740991']).maxFileBytes).toBe(Number.MAX_SAFE_INTEGER);
+    expect((await parsed([url, '--max-filesize', '9007199254740991'])).maxFileBytes).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
   });
 
-  it('R30, R44: a rate too large to count (--limit-rate, -Y of 9007199254740992 or 99999999999999999999G) is refused as too large, as a size is, not as under some minimum', () => {
+  it('R30, R44: a rate too large to count (--limit-rate, -Y of 9007199254740992 or 99999999999999999999G) is refused as too large, as a size is, not as under some minimum', async () => {
     for (const [flag, field] of [
       ['--limit-rate', '--limit-rate'],
       ['-Y', '--speed-limit'],
     ] as const)
       for (const big of ['99999999999999999999G', '9000000G', '9007199254740992'])
-        expect(refusal([url, flag, big])).toEqual({
+        expect(await refusal([url, flag, big])).toEqual({
           _tag: 'InvalidInput',
           field,
           message: `"${big}" is more than 9007199254740991 bytes (8 PiB), the most rdl counts`,
         });
-    expect(parsed([url, '--limit-rate', '9007199254740991']).maxBytesPerSecond).toBe(Number.MAX_SAFE_INTEGER);
+    expect((await parsed([url, '--limit-rate', '9007199254740991'])).maxBytesPerSecond).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
   });
 
-  it("--speed-limit takes curl's suffixes, 1024-based; 0 is none, even with -y, as curl's", () => {
-    expect(parsed([url, '-Y', '0']).lowSpeedLimit).toBeNull();
-    expect(parsed([url, '-Y', '0', '-y', '10']).lowSpeedLimit).toBeNull();
-    expect(parsed([url, '-y', '10']).lowSpeedLimit).toBe(1);
-    expect(parsed([url, '-Y', '100b']).lowSpeedLimit).toBe(100);
-    expect(parsed([url, '-Y', '100']).lowSpeedLimit).toBe(100);
-    expect(parsed([url, '-Y', '2k']).lowSpeedLimit).toBe(2048);
-    expect(parsed([url, '-Y', '3M']).lowSpeedLimit).toBe(3 * 1024 ** 2);
-    expect(parsed([url, '-Y', '1g']).lowSpeedLimit).toBe(1024 ** 3);
+  it("--speed-limit takes curl's suffixes, 1024-based; 0 is none, even with -y, as curl's", async () => {
+    expect((await parsed([url, '-Y', '0'])).lowSpeedLimit).toBeNull();
+    expect((await parsed([url, '-Y', '0', '-y', '10'])).lowSpeedLimit).toBeNull();
+    expect((await parsed([url, '-y', '10'])).lowSpeedLimit).toBe(1);
+    expect((await parsed([url, '-Y', '100b'])).lowSpeedLimit).toBe(100);
+    expect((await parsed([url, '-Y', '100'])).lowSpeedLimit).toBe(100);
+    expect((await parsed([url, '-Y', '2k'])).lowSpeedLimit).toBe(2048);
+    expect((await parsed([url, '-Y', '3M'])).lowSpeedLimit).toBe(3 * 1024 ** 2);
+    expect((await parsed([url, '-Y', '1g'])).lowSpeedLimit).toBe(1024 ** 3);
   });
 
-  it("R44, R30: --limit-rate takes curl's suffixes (B too) and 0 for none, as curl does; a bad size, or a rate under --speed-limit is refused", () => {
-    expect(parsed([url, '--limit-rate', '10M']).maxBytesPerSecond).toBe(10 * 1024 ** 2);
-    expect(parsed([url, '--limit-rate=512k']).maxBytesPerSecond).toBe(512 * 1024);
-    expect(parsed([url, '--limit-rate', '10B']).maxBytesPerSecond).toBe(10);
-    expect(parsed([url, '--limit-rate', '10b']).maxBytesPerSecond).toBe(10);
-    expect(parsed([url]).maxBytesPerSecond).toBeNull();
+  it("R44, R30: --limit-rate takes curl's suffixes (B too) and 0 for none, as curl does; a bad size, or a rate under --speed-limit is refused", async () => {
+    expect((await parsed([url, '--limit-rate', '10M'])).maxBytesPerSecond).toBe(10 * 1024 ** 2);
+    expect((await parsed([url, '--limit-rate=512k'])).maxBytesPerSecond).toBe(512 * 1024);
+    expect((await parsed([url, '--limit-rate', '10B'])).maxBytesPerSecond).toBe(10);
+    expect((await parsed([url, '--limit-rate', '10b'])).maxBytesPerSecond).toBe(10);
+    expect((await parsed([url])).maxBytesPerSecond).toBeNull();
     for (const none of ['0', '0k', ' 0 '])
-      expect(parsed([url, `--limit-rate=${none}`]).maxBytesPerSecond).toBeNull();
+      expect((await parsed([url, `--limit-rate=${none}`])).maxBytesPerSecond).toBeNull();
     for (const bad of ['-1', '10 MB', '10KB', 'fast', ''])
-      expect(refusal([url, `--limit-rate=${bad}`])).toMatchObject({
+      expect(await refusal([url, `--limit-rate=${bad}`])).toMatchObject({
         _tag: 'InvalidInput',
         field: '--limit-rate',
       });
-    expect(refusal([url, '--limit-rate', '0.5'])).toMatchObject({
+    expect(await refusal([url, '--limit-rate', '0.5'])).toMatchObject({
       field: '--limit-rate',
       message: 'expected at least 1 byte a second, or 0 for none (K, M, G suffixes), got "0.5"',
     });
-    expect(refusal([url, '--limit-rate', '1k', '-Y', '2k'])).toMatchObject({ field: '--limit-rate' });
-    expect(parsed([url, '--limit-rate', '2k', '-Y', '2k']).maxBytesPerSecond).toBe(2048);
+    expect(await refusal([url, '--limit-rate', '1k', '-Y', '2k'])).toMatchObject({ field: '--limit-rate' });
+    expect((await parsed([url, '--limit-rate', '2k', '-Y', '2k'])).maxBytesPerSecond).toBe(2048);
   });
 
-  it('R30: any non-numeric or negative --retries is refused', () => {
-    fc.assert(
-      fc.property(
+  it('R30: any non-numeric or negative --retries is refused', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.string().filter((s) => !/^\s*\d+\s*$/.test(s)),
-        (value) => refusal([url, `--retries=${value}`])?._tag === 'InvalidInput',
+        async (value) => (await refusal([url, `--retries=${value}`]))?._tag === 'InvalidInput',
       ),
     );
   });
 
-  it("curl's -L, -O, -C -, -f, -S are taken as what rdl always does; -s is -q; grouped as curl users type them", () => {
-    expect(parsed(['-L', '-O', '-C', '-', '-f', '-S', url])).toEqual(parsed([url]));
+  it("curl's -L, -O, -C -, -f, -S are taken as what rdl always does; -s is -q; grouped as curl users type them", async () => {
+    expect(await parsed(['-L', '-O', '-C', '-', '-f', '-S', url])).toEqual(await parsed([url]));
     expect(
-      parsed(['--location', '--remote-name', '--continue-at', '-', '--fail', '--show-error', url]),
-    ).toEqual(parsed([url]));
-    expect(parsed(['-sSLfO', '-C', '-', url])).toEqual(parsed([url, '-q']));
-    expect(parsed(['-LOC', '-', url])).toEqual(parsed([url]));
-    expect(parsed(['--silent', url])).toEqual(parsed([url, '-q']));
-    expect(parsed(['-LO', url, url.replace('data', 'more')]).list).toBe(true);
+      await parsed(['--location', '--remote-name', '--continue-at', '-', '--fail', '--show-error', url]),
+    ).toEqual(await parsed([url]));
+    expect(await parsed(['-sSLfO', '-C', '-', url])).toEqual(await parsed([url, '-q']));
+    expect(await parsed(['-LOC', '-', url])).toEqual(await parsed([url]));
+    expect(await parsed(['--silent', url])).toEqual(await parsed([url, '-q']));
+    expect((await parsed(['-LO', url, url.replace('data', 'more')])).list).toBe(true);
   });
 
-  it('R30: headers over 32 KiB in all are refused before any request, with a list too', () => {
+  it('R30: headers over 32 KiB in all are refused before any request, with a list too', async () => {
     const big = `X-A: ${'a'.repeat(40_000)}`;
     for (const argv of [
       [url, '-H', big],
       [url, url.replace('data', 'more'), '-H', big],
     ])
-      expect(refusal(argv)).toMatchObject({
+      expect(await refusal(argv)).toMatchObject({
         field: '--header',
         message: expect.stringMatching(/^40003 characters of headers, more than the 32768/),
       });
-    expect(refusal([url, '-H', `X-A: ${'a'.repeat(30_000)}`])).toBeNull();
+    expect(await refusal([url, '-H', `X-A: ${'a'.repeat(30_000)}`])).toBeNull();
   });
 
-  it('R30: -C with an offset, and -O with -o, are refused before any request, saying why', () => {
-    expect(refusal(['-C', '1000', url])).toEqual({
+  it('R30: -C with an offset, and -O with -o, are refused before any request, saying why', async () => {
+    expect(await refusal(['-C', '1000', url])).toEqual({
       _tag: 'InvalidInput',
       field: '--continue-at',
       message: '"1000": rdl resumes from its own checkpoint, checked against the server; only - is taken',
     });
-    expect(refusal(['-O', '-o', 'x.bin', url])).toMatchObject({
+    expect(await refusal(['-O', '-o', 'x.bin', url])).toMatchObject({
       field: '--remote-name',
       message: 'and -o both name the file: give one',
     });
   });
 
-  it('--help and --version win over everything else', () => {
-    expect(parseCommand(['--help', 'not a url'])).toEqual(E.right({ _tag: 'Help' }));
-    expect(parseCommand(['-V'])).toEqual(E.right({ _tag: 'Version' }));
+  it('--help and --version win over everything else', async () => {
+    expect(await parseCommand(['--help', 'not a url'])).toEqual(E.right({ _tag: 'Help' }));
+    expect(await parseCommand(['-V'])).toEqual(E.right({ _tag: 'Version' }));
   });
 
-  it("R29, R30: an unknown option is rdl's own one line, naming the option, and rdl's flag for a common curl or aria2 spelling", () => {
+  it("R29, R30: an unknown option is rdl's own one line, naming the option, and rdl's flag for a common curl or aria2 spelling", async () => {
     const said: ReadonlyArray<readonly [string[], string]> = [
       [['--fast'], 'unknown option --fast (see rdl --help)'],
       [['--retry', '3'], "unknown option --retry: rdl's is --retries (see rdl --help)"],
@@ -418,13 +430,13 @@ describe('rdl arguments', () => {
       [['--passwd=S3CRET1'], 'unknown option --passwd (see rdl --help)'],
     ];
     for (const [flags, message] of said)
-      expect(refusal([url, ...flags])).toEqual({ _tag: 'InvalidInput', field: 'arguments', message });
+      expect(await refusal([url, ...flags])).toEqual({ _tag: 'InvalidInput', field: 'arguments', message });
     // What parseArgs says of a known option given wrong is still said.
-    expect(JSON.stringify(refusal([url, '-o']))).toContain('argument missing');
+    expect(JSON.stringify(await refusal([url, '-o']))).toContain('argument missing');
   });
 
-  it('-v is left free for a verbose mode (curl, wget): not the version', () => {
-    expect(refusal([url, '-v'])).toMatchObject({ _tag: 'InvalidInput', field: 'arguments' });
+  it('-v is left free for a verbose mode (curl, wget): not the version', async () => {
+    expect(await refusal([url, '-v'])).toMatchObject({ _tag: 'InvalidInput', field: 'arguments' });
   });
 });
 
@@ -636,8 +648,8 @@ describe('the resume hint', () => {
     expect(resumeCommand(['-sSLual:s3cret', 'https://h/a'])).not.toContain('s3cret');
   });
 
-  it('R37: a URL that does not parse is refused without quoting its password', () => {
-    expect(JSON.stringify(refusal(['https://al:s3cret@[::1/a']))).not.toContain('s3cret');
+  it('R37: a URL that does not parse is refused without quoting its password', async () => {
+    expect(JSON.stringify(await refusal(['https://al:s3cret@[::1/a']))).not.toContain('s3cret');
   });
 });
 
@@ -666,10 +678,10 @@ describe('a refused value is quoted without its secrets (R37)', () => {
     '--connect-timeout',
   ];
 
-  it('R37: every value check quotes a URL-like value without its user and password, its signature redacted', () => {
+  it('R37: every value check quotes a URL-like value without its user and password, its signature redacted', async () => {
     for (const flag of flags)
       for (const value of values) {
-        const refused = refusal([url, flag, value]);
+        const refused = await refusal([url, flag, value]);
         expect(refused).toMatchObject({
           _tag: 'InvalidInput',
           message: expect.stringContaining('127.0.0.1'),
@@ -696,13 +708,13 @@ describe('a refused value is quoted without its secrets (R37)', () => {
     }
   });
 
-  it("R37: a proxy given to -x (curl's) is told that -x is --connections, and a proxy --proxy", () => {
+  it("R37: a proxy given to -x (curl's) is told that -x is --connections, and a proxy --proxy", async () => {
     for (const value of [proxy, '127.0.0.1:3128', 'proxy.test:8080', 'alice:pw@proxy.test'])
-      expect(refusal([url, '-x', value])).toMatchObject({
+      expect(await refusal([url, '-x', value])).toMatchObject({
         field: '--connections',
         message: expect.stringContaining("in rdl -x is --connections, as aria2's; a proxy is --proxy"),
       });
-    expect(JSON.stringify(refusal([url, '-x', 'four']))).not.toContain('--proxy');
-    expect(JSON.stringify(refusal([url, '--max-connections', proxy]))).not.toContain('--proxy');
+    expect(JSON.stringify(await refusal([url, '-x', 'four']))).not.toContain('--proxy');
+    expect(JSON.stringify(await refusal([url, '--max-connections', proxy]))).not.toContain('--proxy');
   });
 });

@@ -43,6 +43,17 @@ vi.mock('../src/createQueue.js', async (importOriginal) => {
   };
 });
 
+/** Called after each `link` of the file system (the lock's link to its name), the test's window into taking a lock. */
+let afterLink: (from: string, to: string) => void = () => undefined;
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const original = await importOriginal<typeof import('node:fs/promises')>();
+  const link = async (from: string, to: string): Promise<void> => {
+    await original.link(from, to);
+    afterLink(from, to);
+  };
+  return { ...original, link, default: { ...original, link } };
+});
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const dir = useTempDir('rdl-list-more-');
@@ -282,34 +293,77 @@ describe('rdl with a list, measured at the server', () => {
     expect(existsSync(`${journal}.lock`)).toBe(false);
   });
 
-  it('R24, R45: a signal heard before the list has started up starts nothing: exit 130, the resume hint, no lock left, no request', async () => {
-    const names = serveFiles('early', 20, 16);
-    server.paced = false;
-    await writeFile(join(dir(), 'list.txt'), `${names.map((n) => server.url(`/${n}`)).join('\n')}\n`);
+  it('R24: a signal while a list of 100 000 is read or checked (before its lock) ends it: exit 143, one line, nothing held, no request', async () => {
+    const names = serveFiles('early', 3, 16);
+    const urls = Array.from({ length: 100_000 }, (_, n) => server.url(`/${names[n % 3]}?n=${n}`));
+    await writeFile(join(dir(), 'list.txt'), urls.map((u, n) => `${u}\n  out=f${n}.bin\n`).join(''));
     const journal = join(dir(), queueFileName);
-    let heardFrom: { lock: boolean; journal: boolean } | null = null;
-    const run = await runCliInProcess(
-      ['-i', 'list.txt', '-q'],
-      dir(),
-      {},
-      {
-        // Ctrl-C the moment the command listens for it.
-        onSignal: (handler) => {
-          heardFrom = { lock: existsSync(`${journal}.lock`), journal: existsSync(journal) };
-          queueMicrotask(() => handler('SIGINT'));
-          return () => undefined;
+    // The command listens as it begins (its list then read), and again as the list is checked (with --max-time's
+    // clock): SIGTERM at each in turn, the moment it listens.
+    for (const at of [1, 2]) {
+      let listens = 0;
+      let lockAtSignal: boolean | null = null;
+      const run = await runCliInProcess(
+        ['-i', 'list.txt', '-q'],
+        dir(),
+        {},
+        {
+          onSignal: (handler) => {
+            listens += 1;
+            if (listens === at) {
+              lockAtSignal = existsSync(`${journal}.lock`);
+              queueMicrotask(() => handler('SIGTERM'));
+            }
+            return () => undefined;
+          },
         },
-      },
-    );
-    // It listens from the moment it holds the list's lock, before its queue is read: Node's default action never
-    // ends it with the lock held.
-    expect(heardFrom).toEqual({ lock: true, journal: false });
-    expect(run.code, run.stderr).toBe(130);
-    expect(run.stderr).toBe(
-      'rdl: paused; every checkpoint is saved. To resume, run the same command again:\n  rdl -i list.txt -q\n',
-    );
-    expect(existsSync(`${journal}.lock`)).toBe(false);
+      );
+      // Before, the command listened only once it held the lock: Node's default action ended it, silently.
+      expect(lockAtSignal).toBe(false);
+      expect(run.code, run.stderr).toBe(143);
+      expect(run.stderr).toBe(
+        'rdl: stopped before any download started; nothing was fetched and nothing is held\n',
+      );
+      expect(await listDir(dir())).toEqual(['list.txt']);
+    }
     expect(server.requests).toEqual([]);
-    for (const name of names) expect(existsSync(join(dir(), name))).toBe(false);
+  });
+
+  it("R24, R45: a signal between the lock's link and the removal of its temp name is kept: the lock and its temp name go, exit 130 and the resume hint, no request", async () => {
+    const names = serveFiles('locking', 20, 16);
+    await writeFile(join(dir(), 'list.txt'), `${names.map((n) => server.url(`/${n}`)).join('\n')}\n`);
+    const lock = join(dir(), `${queueFileName}.lock`);
+    let handler: ((signal: 'SIGINT') => void) | null = null;
+    let listeningAtLink: boolean | null = null;
+    afterLink = (_from, to) => {
+      if (to !== lock) return;
+      // The lock is linked and its temp name still there: SIGINT now. With no handler, Node's default action ends
+      // the process here, both names left behind.
+      listeningAtLink = handler !== null;
+      handler?.('SIGINT');
+    };
+    try {
+      const run = await runCliInProcess(
+        ['-i', 'list.txt', '-q'],
+        dir(),
+        {},
+        {
+          onSignal: (given) => {
+            handler = given;
+            return () => undefined;
+          },
+        },
+      );
+      expect(listeningAtLink).toBe(true);
+      expect(run.code, run.stderr).toBe(130);
+      expect(run.stderr).toBe(
+        'rdl: paused; every checkpoint is saved. To resume, run the same command again:\n  rdl -i list.txt -q\n',
+      );
+    } finally {
+      afterLink = () => undefined;
+    }
+    // Neither the lock nor its temp name (nor a journal: nothing was read) is left.
+    expect(await listDir(dir())).toEqual(['list.txt']);
+    expect(server.requests).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, createReadStream, openSync, readFileSync, writeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +65,45 @@ describe('rdl -i -: the list on the standard input', () => {
     expect(await listDir(work)).toEqual(['list.fifo']);
   });
 
+  it('R24: -i - from a pipe that never ends is interruptible: SIGTERM while it is read exits 143, one line, nothing held', async () => {
+    const work = await folder();
+    // A FIFO opened for reading and writing: the child reads it, and a writer it never sees close keeps it open,
+    // so the list never ends.
+    const fifo = join(await folder(), 'list.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const pipe = openSync(fifo, 'r+');
+    writeSync(pipe, `${site.server.origin}/a.bin\n`);
+    const child = spawn(process.execPath, [rdlBin, '-i', '-'], { cwd: work, stdio: [pipe, 'pipe', 'pipe'] });
+    closeSync(pipe);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    // Signalled once it reads its standard input from the event loop, never before Node has started: the event
+    // loop's read makes the pipe non-blocking (O_NONBLOCK in /proc/<pid>/fdinfo/0). The list was read synchronously,
+    // before the command listened: the signal's default action ended it, with no code and nothing said (and a
+    // signal's handler could not have run while that read waited).
+    const O_NONBLOCK = 0o4000;
+    const readsStdin = (): boolean => {
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${child.pid}/fdinfo/0`, 'utf8'))?.[1];
+      return (Number.parseInt(flags ?? '0', 8) & O_NONBLOCK) !== 0;
+    };
+    for (let tries = 0; !readsStdin(); tries += 1) {
+      if (tries === 500) {
+        child.kill('SIGKILL');
+        throw new Error('rdl never read its standard input from the event loop, where a signal is heard');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill('SIGTERM');
+    expect(await exit, stderr).toBe(143);
+    expect(stderr).toBe(
+      'rdl: stopped before any download started; nothing was fetched and nothing is held\n',
+    );
+    expect(await listDir(work)).toEqual([]);
+  });
+
   it('a writer that sends its list in two parts, 300 ms apart: both are read (stdin is read to its end)', async () => {
     const work = await folder();
     const [a, b] = ['a.bin', 'b.bin'].map((n) => `${site.server.origin}/${n}`);
@@ -119,15 +158,11 @@ describe('rdl -i -: the list on the standard input', () => {
 });
 
 describe('readToEnd: the standard input read whole, bounded', () => {
-  it('reads a file descriptor to its end, and stops with null past the bound', async () => {
+  it('reads a stream to its end, and stops with null past the bound', async () => {
     const work = await folder();
     const path = join(work, 'input.txt');
     await writeFile(path, 'x'.repeat(200_000));
-    const whole = openSync(path, 'r');
-    expect(readToEnd(whole, 200_000)?.length).toBe(200_000);
-    closeSync(whole);
-    const over = openSync(path, 'r');
-    expect(readToEnd(over, 199_999)).toBeNull();
-    closeSync(over);
+    expect((await readToEnd(createReadStream(path), 200_000))?.length).toBe(200_000);
+    expect(await readToEnd(createReadStream(path), 199_999)).toBeNull();
   });
 });

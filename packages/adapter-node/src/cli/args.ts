@@ -1,5 +1,7 @@
-import { readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { DownloadFailure } from '@rdl/core';
 import {
@@ -466,9 +468,13 @@ const unknownOptionOf = (args: readonly string[]): string | null => {
 
 /**
  * Reads the command line. Every failure is `InvalidInput` (R30), found before any request. Files named by it
- * (`--cacert`) are relative to `cwd`.
+ * (`--cacert`, `-i`) are relative to `cwd`. Asynchronous for `-i`'s list, which may be long or come on a pipe that
+ * never ends: a signal is heard while it is read (R24), where a synchronous read would hold it off.
  */
-export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<DownloadFailure, Command> => {
+export const parseCommand = async (
+  argv: readonly string[],
+  cwd = '.',
+): Promise<E.Either<DownloadFailure, Command>> => {
   let parsed: ReturnType<
     typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; tokens: true }>
   >;
@@ -494,7 +500,7 @@ export const parseCommand = (argv: readonly string[], cwd = '.'): E.Either<Downl
   if (values.help === true) return E.right({ _tag: 'Help' });
   if (values.version === true) return E.right({ _tag: 'Version' });
   const inputFile =
-    values['input-file'] === undefined ? E.right(null) : readInputFile(values['input-file'], cwd);
+    values['input-file'] === undefined ? E.right(null) : await readInputFile(values['input-file'], cwd);
   if (E.isLeft(inputFile)) return inputFile;
   if (positionals.length === 0 && inputFile.right === null) {
     return E.left(invalid('arguments', 'missing <url> (see rdl --help)'));
@@ -706,37 +712,23 @@ const fileCookiesTooLong = (
 /** `-i -`: the list comes on the standard input (aria2's and wget's `-i -`). */
 export const STDIN_LIST = '-';
 
-/** A pause while a non-blocking standard input has nothing yet (a parent may hand one down). */
-const sleepSync = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
-
 /**
- * Everything `fd` holds up to its end, or `null` once it holds more than `max` bytes (read no further). Synchronous,
- * as the command line is read before anything else: a pipe, a file or a terminal (to Ctrl-D) alike.
+ * Everything `input` holds up to its end, or `null` once it holds more than `max` bytes (read no further, `input`
+ * destroyed): a pipe, a file or a terminal (to Ctrl-D) alike. A stream of the event loop, so that a signal ends a
+ * read that waits for ever (a writer that never closes its pipe): a synchronous read kept Node from running any
+ * signal's handler, and one in the thread pool would hold the process's exit until the pipe ended.
  */
-export const readToEnd = (fd: number, max: number): Buffer | null => {
+export const readToEnd = async (input: Readable, max: number): Promise<Buffer | null> => {
   const pieces: Buffer[] = [];
-  const buffer = Buffer.allocUnsafe(64 * 1024);
   let total = 0;
-  for (;;) {
-    let got: number;
-    try {
-      got = readSync(fd, buffer, 0, buffer.length, null);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'EAGAIN') {
-        sleepSync(5);
-        continue;
-      }
-      // Windows ends a pipe so.
-      if (code === 'EOF') break;
-      throw error;
+  for await (const chunk of input) {
+    const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    total += piece.length;
+    if (total > max) {
+      input.destroy();
+      return null;
     }
-    if (got === 0) break;
-    total += got;
-    if (total > max) return null;
-    pieces.push(Buffer.from(buffer.subarray(0, got)));
+    pieces.push(piece);
   }
   return Buffer.concat(pieces, total);
 };
@@ -746,22 +738,24 @@ export const readToEnd = (fd: number, max: number): Buffer | null => {
  * list refuses with its other problems before any request. `-i -` reads the standard input to its end; any other
  * name must be a regular file (a FIFO with no writer would hold the command forever).
  */
-const readInputFile = (
+const readInputFile = async (
   value: string,
   cwd: string,
-): E.Either<
-  DownloadFailure,
-  {
-    readonly name: string;
-    readonly entries: readonly ListEntry[];
-    readonly problems: readonly InputProblem[];
-  }
+): Promise<
+  E.Either<
+    DownloadFailure,
+    {
+      readonly name: string;
+      readonly entries: readonly ListEntry[];
+      readonly problems: readonly InputProblem[];
+    }
+  >
 > => {
   const file = value === STDIN_LIST ? 'the standard input' : resolve(cwd, value);
   let bytes: Uint8Array;
   try {
     if (value === STDIN_LIST) {
-      const read = readToEnd(0, maxInputFileBytes);
+      const read = await readToEnd(process.stdin, maxInputFileBytes);
       if (read === null)
         return E.left(
           invalid('--input-file', `${file} holds more than a list can be (${maxInputFileBytes} bytes)`),
@@ -774,7 +768,7 @@ const readInputFile = (
       if (info.size > maxInputFileBytes) {
         return E.left(invalid('--input-file', `${file} is ${info.size} bytes, more than a list can be`));
       }
-      bytes = readFileSync(file);
+      bytes = await readFile(file);
     }
   } catch (error) {
     const reason = (error as { code?: string }).code ?? String(error);

@@ -26,6 +26,7 @@ import { messages } from './render/messages.js';
 import { jsonReporter, type Output, quietReporter, type Reporter, textReporter } from './render/reporter.js';
 import { resumeCommand } from './resumeCommand.js';
 import { runList } from './runList.js';
+import { listenForSignals, stoppedBeforeStart } from './stopSignals.js';
 
 /**
  * What stops a download before its end: Ctrl-C, a termination request, the reader of stdout gone (EPIPE), or
@@ -215,7 +216,17 @@ export const runCli = async (
 ): Promise<number> => {
   const json = wantsJson(argv);
   const early = json ? jsonReporter(env) : quietReporter;
-  const command = parseCommand(argv, env.cwd);
+  // Heard from the start: a long list is read and checked before anything else, and a signal then would otherwise
+  // take Node's default action (R24). A list goes on hearing them through `runList`; a single download through its
+  // own listener.
+  const signals = listenForSignals(env);
+  const command = await Promise.race([parseCommand(argv, env.cwd), signals.heard]);
+  const stopped = signals.first;
+  if (stopped !== null || typeof command === 'string') {
+    signals.stop();
+    return stoppedBeforeStart(env, stopped ?? (command as StopSignal));
+  }
+  if (E.isLeft(command) || command.right._tag !== 'Download' || !command.right.args.list) signals.stop();
   if (E.isLeft(command)) return failWith(env, early, command.left);
   switch (command.right._tag) {
     case 'Help':
@@ -244,7 +255,7 @@ export const runCli = async (
     const finish = async (result: DownloadResult): Promise<void> => {
       if (args.client.remoteTime) await applyRemoteTime(result.target, result.validators.lastModified);
     };
-    return runList(limited, args, argv, optionsFor, chosen, finish);
+    return runList(limited, args, argv, optionsFor, chosen, finish, signals);
   }
   const toStdout = args.output === '-';
   // The name probe of -J is part of the run: a signal or --max-time ends it too (nothing is saved yet). Its retries

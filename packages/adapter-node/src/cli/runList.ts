@@ -24,6 +24,7 @@ import {
 } from './render/listReporter.js';
 import { messages } from './render/messages.js';
 import { resumeCommand } from './resumeCommand.js';
+import { type StopSignals, stoppedBeforeStart } from './stopSignals.js';
 import { targetIdentities } from './targetIdentity.js';
 
 /** The file in the list's folder that keeps the list across runs (R45): which are done, in which order. */
@@ -95,49 +96,6 @@ const reconcile = (
 };
 
 /**
- * The stop signals of a list, heard from the moment its lock is taken: Node's default action would end the process
- * with the lock left behind. One that comes while the list starts up (its journal read, the list put in place) is
- * kept for `runLocked`, which then starts nothing; a second one then ends the process at once, its lock released.
- */
-interface ListSignals {
-  /** The signal that came before `handle`, if any. */
-  readonly first: StopSignal | null;
-  /** What a second signal before `handle` does before the process ends: the terminal given back (the bars). */
-  closeOnExit(close: () => void): void;
-  /** From now on each signal goes to `handler`. */
-  handle(handler: (signal: StopSignal) => void): void;
-}
-
-const listenForSignals = (env: CliEnvironment, exit: (code: number) => void): ListSignals => {
-  let first: StopSignal | null = null;
-  let handler: ((signal: StopSignal) => void) | null = null;
-  let close = (): void => undefined;
-  // Heard to the end of the process: a signal once the list has paused (or ended) still ends it at once, its lock
-  // released.
-  env.onSignal((received) => {
-    if (handler !== null) {
-      handler(received);
-    } else if (first === null) {
-      first = received;
-    } else {
-      close();
-      exit(exitCodes[first]);
-    }
-  });
-  return {
-    get first() {
-      return first;
-    },
-    closeOnExit: (given) => {
-      close = given;
-    },
-    handle: (given) => {
-      handler = given;
-    },
-  };
-};
-
-/**
  * `rdl <url>... | -i FILE [-d DIR] [-j N]`: every download of the list, `-j` at a time, in one queue kept in
  * `DIR/.rdl-queue`. Resolves the exit code: 0 when every one is done, 1 when any failed, 2 for a list refused before
  * any request (R30), 130/143 after SIGINT/SIGTERM once every download has paused with its checkpoint saved.
@@ -150,7 +108,21 @@ export const runList = async (
   ports: Partial<DownloadPorts>,
   /** What the command does to each finished file (`-R`). */
   finish: (result: DownloadResult) => Promise<void>,
+  /** The command's stop signals, heard since it began (its list read): `runList` stops them at its end. */
+  signals: StopSignals,
 ): Promise<number> => {
+  // Through `env` from now on, which adds `--max-time`'s TIMEOUT.
+  signals.listenOn(env);
+  try {
+    return await runListening(env, args, argv, optionsFor, ports, finish, signals);
+  } finally {
+    signals.stop();
+  }
+};
+
+/** `runList` once the command's signals go through its `env`. */
+const runListening = async (...given: Parameters<typeof runList>): Promise<number> => {
+  const [env, args, argv, optionsFor, ports, finish, signals] = given;
   const dir = args.dir ?? env.cwd;
   const listed = listTargets(args.inputs, dir, [queueFileName], args.createDirs);
   const { targets } = listed;
@@ -167,8 +139,16 @@ export const runList = async (
     const text = listProblemsText(placed, args.inputFile?.name ?? null, unplaced);
     return refuse('ERR_INVALID_INPUT', `invalid list: ${text}`, exitCodes.invalidInput);
   }
+  // A signal that came while the list was checked (synchronous work, seconds for 100 000 names) is heard once the
+  // event loop has been through its poll phase, which reads the signals that came: two immediates are sure to wait
+  // for one, wherever in the loop this runs (one queued from a poll callback runs before the next poll). The list
+  // then stops before its lock is taken, nothing held.
+  await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  if (signals.first !== null) return stoppedBeforeStart(env, signals.first);
   // One process at a time runs a list's folder (R23, R45): a second would fetch again what the first finished and
   // write over its journal. Its lock is a lock file as a target's (R31); one left by a dead process is taken over.
+  // A signal while it is taken (between the lock's link and the removal of its temp name) is kept for once it is:
+  // a second one ends the process at once, and a lock it may then leave is a dead process's, taken over next time.
   const lockPath = join(dir, `${queueFileName}.lock`);
   const locked = await acquireLock(lockPath).catch((error: unknown) => ({
     _tag: 'Failed' as const,
@@ -188,18 +168,11 @@ export const runList = async (
     return refuse(failureCode(locked.failure), describeFailure(locked.failure), exitCodes.failed);
   }
   // An exit forced by a second signal, or by the pause taking too long, skips the `finally`: the lock goes first.
-  const exit = (code: number): void => {
-    try {
-      releaseLockSync(lockPath);
-    } finally {
-      env.exit(code);
-    }
-  };
-  const signals = listenForSignals(env, exit);
+  signals.onExit(() => releaseLockSync(lockPath));
   try {
     // A run killed while it took the list's lock left that lock's temp file: swept now that this run holds it (R19).
     await sweepStaleTemps(join(dir, queueFileName)).catch(() => undefined);
-    return await runLocked([env, args, argv, optionsFor, ports, finish], dir, targets, signals, exit);
+    return await runLocked(given, dir, targets, signals);
   } finally {
     await releaseLock(lockPath).catch(() => undefined);
   }
@@ -211,16 +184,34 @@ const runLocked = async (
   given: Parameters<typeof runList>,
   dir: string,
   targets: readonly ListTarget[],
-  signals: ListSignals,
-  /** Ends the process at once with this code, the list's lock released. */
-  exit: (code: number) => void,
+  signals: StopSignals,
 ): Promise<number> => {
   const [env, args, argv, optionsFor, ports, finish] = given;
+  const exit = signals.exit;
   // One rate limit over the whole list (R44), not one a download.
   const optionsOf = (t: ListTarget): DownloadOptions => {
     const { maxBytesPerSecond: _perDownload, ...options } = optionsFor(t.url, t.target);
     return options;
   };
+  const reporter: ListReporter = args.json
+    ? jsonListReporter(env)
+    : await textListReporter(env, targets.length, args.quiet);
+  // Ended at once (a second signal): the bars had hidden the cursor and turned wrapping off, and the terminal gets
+  // them back.
+  signals.onExit(() => reporter.close());
+  const failures: ListFailure[] = [];
+  /** The end after a signal, every download paused: what `--max-time` says, the failures, how to resume. */
+  const stoppedBy = (received: StopSignal): number => {
+    if (received === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
+    reporter.paused(resumeCommand(argv), failures, true);
+    reporter.close();
+    return exitCodes[received];
+  };
+  if (signals.first !== null) {
+    // Stopped while its lock was taken: nothing read nor started; the lock goes as this returns (its temp name went
+    // as it was taken).
+    return stoppedBy(signals.first);
+  }
   // By the file, not by its path: a journal written through a link, or through the folder a link now leads to, is
   // this folder's. A stored item so found takes this command's target, which `reconcile` then compares.
   const identityOf = targetIdentities();
@@ -240,10 +231,6 @@ const runLocked = async (
     },
     ports,
   );
-  const reporter: ListReporter = args.json
-    ? jsonListReporter(env)
-    : await textListReporter(env, targets.length, args.quiet);
-  signals.closeOnExit(() => reporter.close());
   // Finished files whose checkpoint stays beside them (the queue could not record them): said once, at the end.
   let checkpointsKept = 0;
   queue.on('notice', (event) => {
@@ -255,14 +242,6 @@ const runLocked = async (
       reporter.notice(
         `${checkpointsKept} finished file${checkpointsKept === 1 ? '' : 's'} keep their checkpoint (.rdl.json) beside them, since the queue could not record them; the same command adopts them with no request and removes it`,
       );
-  };
-  const failures: ListFailure[] = [];
-  /** The end after a signal, every download paused: what `--max-time` says, the failures, how to resume. */
-  const stoppedBy = (received: StopSignal): number => {
-    if (received === 'TIMEOUT') reporter.failed(MAX_TIME_CODE, maxTimeMessage(args.maxTimeMs ?? 0));
-    reporter.paused(resumeCommand(argv), failures, true);
-    reporter.close();
-    return exitCodes[received];
   };
   await queue.ready;
   if (signals.first !== null) {
@@ -317,20 +296,15 @@ const runLocked = async (
   });
 
   let signal: StopSignal | null = null;
-  // Ended at once: the bars had hidden the cursor and turned wrapping off, and the terminal gets them back.
-  const exitNow = (code: number): void => {
-    reporter.close();
-    exit(code);
-  };
   let grace: NodeJS.Timeout | undefined;
   signals.handle((received) => {
-    if (signal !== null) exitNow(exitCodes[signal]);
+    if (signal !== null) exit(exitCodes[signal]);
     signal = received;
     queue.pauseAll();
     // Not every download paused in time: the list ends without vouching for their checkpoints.
     grace = setTimeout(() => {
       reporter.paused(resumeCommand(argv), failures, false);
-      exitNow(exitCodes[received]);
+      exit(exitCodes[received]);
     }, env.pauseGraceMs ?? PAUSE_GRACE_MS).unref();
   });
   queue.resumeAll();
