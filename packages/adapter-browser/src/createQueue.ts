@@ -298,8 +298,8 @@ class WorkerQueue implements BrowserQueue {
     this.#command({ op: 'remove', id });
   }
 
-  forget(id: string): void {
-    this.#command({ op: 'forget', id });
+  forget(ids: string | readonly string[]): void {
+    this.#command({ op: 'forget', ids: typeof ids === 'string' ? ids : [...ids] });
   }
 
   pauseAll(): void {

@@ -16,9 +16,10 @@ export const fromWireQueueEvent = (event: WireQueueEvent): QueueEvent =>
 export type QueueCall =
   | { readonly op: 'add'; readonly options: DownloadOptions }
   | {
-      readonly op: 'pause' | 'resume' | 'cancel' | 'remove' | 'forget';
+      readonly op: 'pause' | 'resume' | 'cancel' | 'remove';
       readonly id: string;
     }
+  | { readonly op: 'forget'; readonly ids: string | readonly string[] }
   | { readonly op: 'move'; readonly id: string; readonly position: number }
   | { readonly op: 'reorder'; readonly ids: readonly string[] }
   | { readonly op: 'pauseAll' | 'resumeAll' | 'idle' | 'flushed' }

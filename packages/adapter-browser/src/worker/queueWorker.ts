@@ -65,6 +65,8 @@ const run = async (on: Queue, call: QueueCall): Promise<unknown> => {
       return on.move(call.id, call.position);
     case 'reorder':
       return on.reorder(call.ids);
+    case 'forget':
+      return on.forget(call.ids);
     case 'rate':
       return on.setRateLimit(call.bytesPerSecond);
     case 'pauseAll':

@@ -44,7 +44,18 @@ describe('createQueue in Chromium (the queue in a worker, kept in IndexedDB)', (
     expect(next.items().map((item) => [item.id, item.target, item.state])).toEqual(
       ids.map((id, index) => [id, targets[index], 'done']),
     );
+    // Several forgotten in one call, through the worker: their files kept, gone from the queue and its database.
+    next.forget([ids[0]!, ids[2]!]);
+    await next.flushed();
+    expect(next.items().map((item) => item.id)).toEqual([ids[1]]);
     next.close();
+    const last = createQueue({ databaseName, concurrency: 2 });
+    await last.ready;
+    expect(last.items().map((item) => item.id)).toEqual([ids[1]]);
+    last.close();
+    for (const target of targets) {
+      expect(new Uint8Array(await (await getDownloadedFile(target)).arrayBuffer())).toEqual(SMALL);
+    }
     for (const target of targets) await removeDownloadedFile(target);
     await deleteDatabase(databaseName);
   });

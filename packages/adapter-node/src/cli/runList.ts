@@ -71,17 +71,21 @@ const reconcile = (
 ) => {
   const wanted = new Map(targets.map((t) => [t.target, t]));
   const stored = new Map<string, QueueItem>();
+  // Forgotten at once, in one pass over the order (one at a time, each shifted the order: seconds for 80 000).
+  const forgotten: string[] = [];
   for (const item of queue.items()) {
     const t = wanted.get(item.target);
-    if (t === undefined || item.url !== storedUrl(t.url) || stored.has(item.target)) queue.forget(item.id);
+    // A file done by an earlier run and no longer there (or not whole) is fetched again, as a new item.
+    const unwanted = t === undefined || item.url !== storedUrl(t.url) || stored.has(item.target);
+    if (unwanted || (item.state === 'done' && !stillThere(item))) forgotten.push(item.id);
     else stored.set(item.target, item);
   }
+  queue.forget(forgotten);
   const skipped = new Set<string>();
   const listed = new Map<string, ListTarget>();
   for (const t of targets) {
     const old = stored.get(t.target);
-    if (old === undefined || (old.state === 'done' && !stillThere(old))) {
-      if (old !== undefined) queue.forget(old.id);
+    if (old === undefined) {
       listed.set(queue.add(optionsOf(t)).id, t);
       continue;
     }

@@ -603,13 +603,53 @@ class QueueImpl implements Queue {
     else this.#cancel(item, 'remove');
   }
 
-  forget(id: string): void {
-    const item = this.#find(id);
+  forget(ids: string | readonly string[]): void {
+    if (typeof ids !== 'string') {
+      this.#forgetMany(ids);
+      return;
+    }
+    const item = this.#find(ids);
     if (item === undefined || item.state === 'running') return;
+    this.#detach(item);
+    this.#forget(item);
+  }
+
+  /**
+   * Forgets the items of `ids` that are not running, the order rebuilt in one pass: a splice an item moved the rest of
+   * the order for each, and 80 000 items forgotten one by one (a list run again in a folder whose journal holds
+   * another list) took seconds.
+   */
+  #forgetMany(ids: readonly string[]): void {
+    const gone = new Set<Ref>();
+    for (const id of ids) {
+      const ref = this.#refOf(id);
+      if (ref !== undefined && (typeof ref === 'number' || ref.state !== 'running')) gone.add(ref);
+    }
+    if (gone.size === 0) return;
+    const kept: Ref[] = [];
+    const leaving: Item[] = [];
+    let beforeScan = 0;
+    this.#items.forEach((ref, index) => {
+      if (!gone.has(ref)) {
+        kept.push(ref);
+        return;
+      }
+      if (index < this.#scanFrom) beforeScan += 1;
+      leaving.push(this.#thaw(index));
+    });
+    this.#items = kept;
+    this.#scanFrom = Math.max(0, this.#scanFrom - beforeScan);
+    for (const item of leaving) {
+      this.#detach(item);
+      this.#left(item);
+    }
+  }
+
+  /** An item about to be forgotten no longer listens to its download, which is told to stop (it is not running). */
+  #detach(item: Item): void {
     item.live?.pause();
     item.unsubscribe?.();
     item.live = null;
-    this.#forget(item);
   }
 
   pauseAll(): void {
@@ -1064,6 +1104,11 @@ class QueueImpl implements Queue {
     const index = this.#indexOf(item);
     if (index >= 0) this.#items.splice(index, 1);
     if (index < this.#scanFrom) this.#scanFrom = Math.max(0, this.#scanFrom - 1);
+    this.#left(item);
+  }
+
+  /** What an item out of the order leaves behind: its id, its count, its record (written as gone), its events. */
+  #left(item: Item): void {
     this.#byId.delete(item.id);
     this.#counts[item.state] -= 1;
     // Out of the queue, an item that had not finished is cancelled (a handle's result settles so, never hangs).

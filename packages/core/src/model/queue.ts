@@ -119,9 +119,11 @@ export interface Queue {
   remove(id: string): void;
   /**
    * Forgets an item that is not running, leaving whatever it has on storage as it is (its file, or its part file and
-   * checkpoint, which a later download of the same target resumes from). A running item is not forgotten.
+   * checkpoint, which a later download of the same target resumes from). A running item is not forgotten. Given
+   * several ids, forgets them all in one pass over the order, in time linear in the queue's length however many
+   * they are (one id at a time, each forget shifts the order).
    */
-  forget(id: string): void;
+  forget(ids: string | readonly string[]): void;
   /** Pauses every item, and starts nothing until `resumeAll`. */
   pauseAll(): void;
   /** Undoes `pauseAll`, and queues again every paused item. */

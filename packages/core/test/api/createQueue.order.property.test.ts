@@ -33,6 +33,7 @@ type Command =
   | { readonly kind: 'move'; readonly pick: number; readonly position: number }
   | { readonly kind: 'reorder'; readonly picks: readonly number[]; readonly unknown: boolean }
   | { readonly kind: 'forget' | 'get'; readonly pick: number }
+  | { readonly kind: 'forgetMany'; readonly picks: readonly number[]; readonly unknown: boolean }
   | { readonly kind: 'restart' };
 
 const pick = fc.nat({ max: 60 });
@@ -61,6 +62,14 @@ const command: fc.Arbitrary<Command> = fc.oneof(
       pick,
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('forgetMany' as const),
+      picks: fc.array(pick, { maxLength: 30 }),
+      unknown: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const) }) },
 );
 
@@ -71,7 +80,7 @@ const reordered = (order: readonly string[], named: readonly string[]): string[]
 };
 
 describe('createQueue: the order of its items', () => {
-  it('R45: move, reorder, forget and restarts give the order a plain array of ids gives, kept in rows or as objects', async () => {
+  it('R45: move, reorder, forget (of one or many) and restarts give the order a plain array of ids gives, kept in rows or as objects', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 60 }), async (commands) => {
         const store = new MemoryQueueStore();
@@ -101,6 +110,12 @@ describe('createQueue: the order of its items', () => {
             if (id === undefined) continue;
             queue.forget(id);
             order = order.filter((each) => each !== id);
+          } else if (c.kind === 'forgetMany') {
+            // Named twice or unknown, an id is passed over.
+            const named = c.picks.flatMap((p) => at(p) ?? []);
+            if (c.unknown) named.splice(named.length >> 1, 0, '999999');
+            queue.forget(named);
+            order = order.filter((each) => !named.includes(each));
           } else if (c.kind === 'get') {
             // Made an object from its row, in its place.
             const id = at(c.pick);
@@ -191,5 +206,47 @@ describe('createQueue: a long list put in place', () => {
     const again = open(store);
     await again.ready;
     expect(idsOf(again)).toEqual(reversed);
+  });
+
+  it('R45: forgetting most of a queue read back (a list run again with another list) is one pass over its order, and what is left keeps its order after a restart', async () => {
+    const count = 4096;
+    const { store } = countingStore();
+    const first = open(store);
+    await first.ready;
+    const ids = Array.from({ length: count }, (_, n) => first.add(optionsOf(n)).id);
+    // One as an object (its handle used), the rest rows.
+    first.get(ids[4]!)?.getSnapshot();
+    await first.flushed();
+
+    const queue = open(store);
+    await queue.ready;
+    queue.get(ids[8]!)?.getSnapshot();
+    const events: string[] = [];
+    queue.subscribe((event) => {
+      if (event.type === 'removed') events.push(event.id);
+    });
+    let scanned = 0;
+    for (const name of ['indexOf', 'splice'] as const) {
+      const original = Array.prototype[name] as (...args: unknown[]) => unknown;
+      vi.spyOn(Array.prototype, name).mockImplementation(function (this: unknown[], ...args: unknown[]) {
+        if (this.length >= count / 4) scanned += this.length;
+        return original.apply(this, args);
+      } as never);
+    }
+    const forgotten = ids.filter((_, n) => n % 4 !== 0);
+    queue.forget([...forgotten, forgotten[0]!, 'unknown']);
+    // One id at a time, each forget shifted the rest of the order: here some 4096 × 3072 / 2 moves.
+    expect(scanned).toBe(0);
+    vi.restoreAllMocks();
+
+    const kept = ids.filter((_, n) => n % 4 === 0);
+    expect(idsOf(queue)).toEqual(kept);
+    expect(events).toEqual(forgotten);
+    expect(queue.summary()).toMatchObject({ total: kept.length, queued: kept.length });
+    expect(queue.get(ids[1]!)).toBeUndefined();
+    await queue.flushed();
+    const again = open(store);
+    await again.ready;
+    expect(idsOf(again)).toEqual(kept);
   });
 });
