@@ -24,7 +24,10 @@ const site = useNginxSite('crash-small', '24m', async (root) => {
 });
 
 describe(`crash consistency of a small file (seed ${seed}, ${cycles} SIGKILLs)`, () => {
-  it(`R19, R20, R21: SIGKILL at ${cycles} seeded random instants of runs that save no checkpoint: the name only ever holds the whole file, and a clean run leaves only it`, async () => {
+  // A SIGKILL ends the process, never the kernel: the page cache keeps every byte written, flushed or not. This
+  // proves what a killed process leaves at each instant (R20's last sentence); the fsyncs that keep those bytes
+  // through a power loss are checked by durability.test.ts.
+  it(`R19, R20 (process kill only), R21: SIGKILL at ${cycles} seeded random instants of runs that save no checkpoint, then a clean run: the final name only ever holds the whole file, and a clean run then gets the right bytes and leaves only the file`, async () => {
     const random = prng(seed);
     const url = `${site.server.origin}/slow/small.bin`;
     const args = [url, '-o', 'small.bin', '--json'];
