@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type Fault, fault } from '../../src/memory/faults.js';
 import type { DownloadResult } from '../../src/model/download.js';
 import type { DownloadOptions } from '../../src/model/options.js';
+import { coveredBytes } from '../../src/rules/byteRanges.js';
 import { decodeCheckpoint } from '../../src/rules/checkpointCodec.js';
 import {
   begin,
@@ -47,6 +48,17 @@ interface Real {
   kill: () => void;
   /** Results of every download that finished, with the version current when it finished. */
   readonly finished: { result: DownloadResult; file: Uint8Array | null }[];
+  /** The run started after a crash that left committed bytes, until it says where it starts. */
+  afterCrash: Run | null;
+  /** What this model run went through: a crash with committed bytes, and a start from them after one. */
+  readonly reached: { crashWithBytes: boolean; resumedAfterCrash: boolean };
+}
+
+/** What the runs of one property went through, asserted after it: a crash must hit durable bytes, fairly often. */
+interface Coverage {
+  runs: number;
+  crashWithBytes: number;
+  resumedAfterCrash: number;
 }
 
 interface Model {
@@ -91,8 +103,25 @@ const advance = async (w: World, ms: number): Promise<void> => {
   await idle();
 };
 
+/** The bytes the saved checkpoint counts: what a crash now keeps. */
+const committedBytes = (w: World): number => {
+  const raw = w.checkpoints.raw(TARGET);
+  if (raw === null) return 0;
+  const decoded = decodeCheckpoint(raw);
+  return E.isRight(decoded) ? coveredBytes(decoded.right.ranges) : 0;
+};
+
+/** Notes whether the run started after a crash went on from the bytes the crash kept, once it says so. */
+const noteResume = (r: Real): void => {
+  const start = r.afterCrash?.events.find((e) => e.type === 'start');
+  if (start === undefined) return;
+  if (start.type === 'start' && start.resumedFrom > 0) r.reached.resumedAfterCrash = true;
+  r.afterCrash = null;
+};
+
 const check = (m: Model, r: Real): void => {
   const { w } = r;
+  noteResume(r);
   const raw = w.checkpoints.raw(TARGET);
   if (raw !== null) {
     const decoded = decodeCheckpoint(raw);
@@ -155,13 +184,40 @@ const cancel = () =>
     await drive(r.w, r.run, () => r.run.settled);
     m.cancelled = r.run.download.getSnapshot().state === 'cancelled';
   });
-const crash = () =>
-  command('crash', async (m, r) => {
-    if (r.run.settled) return;
-    r.w.storage.crash();
-    m.cancelled = false;
-    startDownload(r);
+/** Runs the clock timer by timer until the checkpoint counts `bytes` (or the run ends, waits, or 2 s pass). */
+const untilCommitted = async (r: Real, bytes: number): Promise<void> => {
+  const until = r.w.clock.now() + 2_000;
+  for (let step = 0; step < 2_000; step += 1) {
     await idle();
+    if (r.run.settled || committedBytes(r.w) >= bytes) return;
+    const due = r.w.clock.nextDue();
+    if (due === null || due > until) return;
+    r.w.clock.advance(due - r.w.clock.now());
+  }
+};
+const crashNow = async (m: Model, r: Real): Promise<void> => {
+  if (r.run.settled) return;
+  const kept = committedBytes(r.w);
+  r.w.storage.crash();
+  m.cancelled = false;
+  startDownload(r);
+  if (kept > 0) {
+    r.reached.crashWithBytes = true;
+    r.afterCrash = r.run;
+  }
+  await idle();
+};
+const crash = () => command('crash', crashNow);
+/** `percent` of the current version's bytes, at least one. */
+const shareOf = (m: Model, percent: number): number =>
+  Math.max(1, Math.floor(((m.versions.at(-1)?.content.length ?? 0) * percent) / 100));
+const runUntilCommitted = (percent: number) =>
+  command(`run until ${percent} % committed`, (m, r) => untilCommitted(r, shareOf(m, percent)));
+/** A crash once the checkpoint counts `percent` of the file: what a crash at an instant of the clock seldom met. */
+const crashAfterCommitted = (percent: number) =>
+  command(`crash after ${percent} % committed`, async (m, r) => {
+    await untilCommitted(r, shareOf(m, percent));
+    await crashNow(m, r);
   });
 const restartIfOver = () =>
   command('start again', async (m, r) => {
@@ -200,7 +256,11 @@ const faultCommands = [
   fc.constant(inject('ignore range', fault.ignoreRange())),
   fc.integer({ min: 1, max: 5_000 }).map((n) => inject(`long body +${n}`, fault.longBody(n))),
   fc.integer({ min: 1, max: 5_000 }).map((n) => inject(`short body -${n}`, fault.shortBody(n))),
-  fc.integer({ min: 1, max: 300 }).map(tick),
+  // Short ticks, and crashes aimed at a share of the file committed: ticks of up to 300 ms over 2 KiB every 5 ms
+  // took a whole file in one step, and a crash met a run holding committed bytes in about 1 of 90.
+  fc.integer({ min: 1, max: 40 }).map(tick),
+  fc.integer({ min: 1, max: 90 }).map(runUntilCommitted),
+  ...Array.from({ length: 4 }, () => fc.integer({ min: 1, max: 60 }).map(crashAfterCommitted)),
 ];
 
 /** What only a segmented run meets: a 412 on one segment, refused extra connections, one slow connection. */
@@ -228,16 +288,33 @@ const modelRun = async (
   size: number,
   cmds: Iterable<Cmd>,
   slotBodies: boolean,
+  coverage: Coverage,
 ): Promise<void> => {
   // Half the runs read bodies as a slot-reading transport gives them: adjacent views, and a `recycle` that
   // poisons what it gets back, so that a byte read after it was given back would show in the file.
-  const w = world({}, { chunkSize: 2_048, chunkDelayMs: 5, slotBodies });
+  // 2 KiB every 20 ms: a file of 40 000 bytes takes 400 ms, some twenty checkpoints for a crash to meet.
+  const w = world({}, { chunkSize: 2_048, chunkDelayMs: 20, slotBodies });
   const content = contentOf(size, 1);
   const first = w.server.publish(URL_A, content);
   const model: Model = { versions: [{ etag: first.etag, content }], cancelled: false };
-  const real: Real = { w, options, run: undefined as unknown as Run, kill: () => undefined, finished: [] };
+  const real: Real = {
+    w,
+    options,
+    run: undefined as unknown as Run,
+    kill: () => undefined,
+    finished: [],
+    afterCrash: null,
+    reached: { crashWithBytes: false, resumedAfterCrash: false },
+  };
   startDownload(real);
   await fc.asyncModelRun(() => ({ model, real }), cmds);
+  coverage.runs += 1;
+  // The first steps of the run after a crash decide where it starts.
+  if (real.afterCrash !== null && !real.run.settled)
+    await drive(w, real.run, () => real.run.events.some((e) => e.type === 'start') || real.run.settled);
+  noteResume(real);
+  if (real.reached.crashWithBytes) coverage.crashWithBytes += 1;
+  if (real.reached.resumedAfterCrash) coverage.resumedAfterCrash += 1;
 
   // The faults stop: whatever state it is in, the download goes on to the current version. One that
   // finished a version that changed after its answer came is started again, as a caller would.
@@ -270,20 +347,32 @@ const modelRun = async (
   real.kill();
 };
 
+/**
+ * The runs reached what the checks are about: a fair share crashed while the checkpoint counted bytes, and the
+ * run after such a crash went on from them (R20, R26), rather than every crash meeting an empty or finished file.
+ */
+const expectCoverage = (coverage: Coverage): void => {
+  expect(coverage.crashWithBytes / coverage.runs, JSON.stringify(coverage)).toBeGreaterThan(0.15);
+  expect(coverage.resumedAfterCrash / coverage.runs, JSON.stringify(coverage)).toBeGreaterThan(0.15);
+};
+
 describe('download model', () => {
   it('R20, R26, R11: committed bytes are always a prefix of one version; the end is the current version', async () => {
+    const coverage: Coverage = { runs: 0, crashWithBytes: 0, resumedAfterCrash: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 40_000 }),
         fc.commands(faultCommands, { maxCommands: 40 }),
         fc.boolean(),
-        (size, cmds, slotBodies) => modelRun(OPTIONS, size, cmds, slotBodies),
+        (size, cmds, slotBodies) => modelRun(OPTIONS, size, cmds, slotBodies, coverage),
       ),
       { numRuns: 150 },
     );
+    expectCoverage(coverage);
   }, 60_000);
 
   it('R41, R42, R43, R27: with N connections, hashing or not, every range committed holds flushed bytes of one version; the end is the current version', async () => {
+    const coverage: Coverage = { runs: 0, crashWithBytes: 0, resumedAfterCrash: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 40_000 }),
@@ -302,9 +391,11 @@ describe('download model', () => {
             size,
             cmds,
             slotBodies,
+            coverage,
           ),
       ),
       { numRuns: 150 },
     );
+    expectCoverage(coverage);
   }, 90_000);
 });
