@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expectLeft, expectRight } from '@rdl/core/testing';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FsStorage, lockPathOf } from '../src/FsStorage.js';
 import { acquireLock, readProcStat } from '../src/fileLock.js';
 import { toStorageFailure } from '../src/fsFailure.js';
@@ -233,10 +233,14 @@ describe('FsStorage on disk', () => {
     const temp = `${lockPathOf(target)}.0123456789abcdef.tmp`;
     await writeFile(temp, JSON.stringify({ pid: await deadPid(), startedAt: 1, hostname: hostname() }));
     await link(temp, lockPathOf(target));
-    const started = Date.now();
-    expect(await acquireLock(lockPathOf(target))).toEqual({ _tag: 'Taken' });
-    // Not the second a planted link is waited for: the temp name is seen as the lock's at the second read.
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Not the second (24 reads, a pause of 2 to 50 ms between each) a planted link is waited for: the temp name is
+    // seen as the lock's at the second read, after one pause. Counted, not timed.
+    const pauses = vi.spyOn(globalThis, 'setTimeout');
+    const taken = await acquireLock(lockPathOf(target));
+    const lockPauses = pauses.mock.calls.filter(([, ms]) => typeof ms === 'number' && ms <= 50).length;
+    pauses.mockRestore();
+    expect(taken).toEqual({ _tag: 'Taken' });
+    expect(lockPauses).toBe(1);
     expect(JSON.parse(await readFile(lockPathOf(target), 'utf8')).pid).toBe(process.pid);
     expect(await listDir(dir)).toEqual(['f.lock']);
     // And a file's storage opens over such a lock as well (the next run after the kill).
