@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRdl, spawnRdl } from './support/cliProcess.js';
@@ -53,9 +53,24 @@ describe(`crash consistency of a small file (seed ${seed}, ${cycles} SIGKILLs)`,
         // The next cycle starts from what a kill leaves before the rename again.
         await rm(target);
       } else {
+        // Killed before the rename: only the sidecars of a run, and a part file no longer than the file.
+        for (const name of names)
+          expect(name, context).toMatch(/^small\.bin\.(part|lock|lock\.[0-9a-f]{16}\.tmp)$/);
+        if (names.includes('small.bin.part'))
+          expect((await stat(join(work, 'small.bin.part'))).size, context).toBeLessThanOrEqual(size);
         outcomes.cut += 1;
       }
     }
+
+    // One kill right after a run said it was done, so that the name's bytes are checked in every run of this test,
+    // however many random kills came after a rename (none on a slow machine).
+    const killedDone = spawnRdl(args, work);
+    await killedDone.waitFor((e) => e.event === 'done');
+    killedDone.child.kill('SIGKILL');
+    await killedDone.exit;
+    expect(await sha256File(target)).toBe(sha);
+    outcomes.finished += 1;
+    await rm(target);
 
     const last = await runRdl(args, work);
     expect(last.code, last.stderr).toBe(0);
@@ -63,7 +78,9 @@ describe(`crash consistency of a small file (seed ${seed}, ${cycles} SIGKILLs)`,
     expect(await sha256File(target)).toBe(sha);
     // R19: no part file, checkpoint, lock or temp file left.
     expect(await listDir(work)).toEqual(['small.bin']);
-    // Some kills landed before the rename (how many after it depends on the machine's speed).
+    // Some kills landed before the rename (how many after it depends on the machine's speed), and the name's bytes
+    // were checked after a kill at least once.
     expect(outcomes.cut, JSON.stringify(outcomes)).toBeGreaterThan(0);
+    expect(outcomes.finished, JSON.stringify(outcomes)).toBeGreaterThan(0);
   }, 120_000);
 });
