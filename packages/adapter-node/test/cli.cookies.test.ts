@@ -7,6 +7,7 @@ import { runCliInProcess } from './support/cliInProcess.js';
 import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
+import { oneLine } from './support/refusal.js';
 import { listDir, useTempDir } from './support/tempDir.js';
 
 const body = generateBytes(300_000, 14);
@@ -16,7 +17,6 @@ server.serve('/file.bin', body);
 server.serve('/docs/file.bin', body);
 
 /** One failure line on stderr, no stack trace (R29). */
-const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
 
 const FUTURE = Math.floor(Date.now() / 1000) + 24 * 3600;
 const PAST = Math.floor(Date.now() / 1000) - 60;

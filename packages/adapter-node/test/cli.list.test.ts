@@ -10,6 +10,7 @@ import { useNginxSite } from './support/nginxSite.js';
 import { expectUnchanged, makeVictim, nobody, plantSymlink } from './support/plant.js';
 import { deadPid } from './support/processes.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
+import { oneLine } from './support/refusal.js';
 import { listDir } from './support/tempDir.js';
 
 /**
@@ -30,7 +31,6 @@ const site = useNginxSite('list', '2m', async (root) => {
 const { folder } = site;
 
 /** One failure line on stderr, no stack trace (R29). */
-const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
 const connectionOf = (line: string): number => Number(/ conn=(\d+)/.exec(line)?.[1] ?? 0);
 const sentOf = (line: string): number => Number(/ sent=(\d+)/.exec(line)?.[1] ?? 0);
 

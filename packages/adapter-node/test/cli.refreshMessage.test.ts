@@ -89,6 +89,36 @@ const resigningStore = async (): Promise<RawServer> => {
   });
 };
 
+/**
+ * What rdl prints when a `--refresh-command` fails after writing `said` on its stderr, in text and with `--json`:
+ * the message (the last JSON line's, or stderr) and all it printed. The line goes through a file: a shell word could
+ * not hold all those quotes as they are.
+ */
+const refreshFailures = async (said: string, name: string): Promise<{ printed: string; all: string }[]> => {
+  const saidFile = join(dir(), `said-${name}.txt`);
+  await writeFile(saidFile, `signer said: ${said}\n`);
+  const runs: { printed: string; all: string }[] = [];
+  for (const json of [false, true]) {
+    await raw?.close();
+    raw = await expiringStore();
+    const run = await runCliInProcess(
+      [
+        raw.url('/k?X-Amz-Signature=s1'),
+        '-o',
+        `${name}${json}.bin`,
+        '--refresh-command',
+        `cat ${saidFile} >&2; exit 1`,
+        ...(json ? ['--json'] : []),
+      ],
+      dir(),
+    );
+    expect(run.code).toBe(1);
+    const printed = json ? JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '').message : run.stderr;
+    runs.push({ printed, all: run.stdout + run.stderr });
+  }
+  return runs;
+};
+
 describe('rdl: an expired presigned URL', () => {
   it('R18: --stall-timeout does not bound --refresh-command: a command that signs in 2 s with --stall-timeout 1 is waited for', async () => {
     raw = await resigningStore();
@@ -158,30 +188,12 @@ describe('rdl: an expired presigned URL', () => {
       'https://bob:hunter"2@signer.example/sign',
       'https://bob:hunter@2@signer.example/sign?X-Amz-Signature=abc',
     ].join(' ');
-    // The line goes through a file: a shell word could not hold all those quotes as they are.
-    const saidFile = join(dir(), 'said.txt');
-    await writeFile(saidFile, `signer said: ${said}\n`);
-    for (const json of [false, true]) {
-      await raw?.close();
-      raw = await expiringStore();
-      const run = await runCliInProcess(
-        [
-          raw.url('/k?X-Amz-Signature=s1'),
-          '-o',
-          `k${json}.bin`,
-          '--refresh-command',
-          `cat ${saidFile} >&2; exit 1`,
-          ...(json ? ['--json'] : []),
-        ],
-        dir(),
-      );
-      expect(run.code).toBe(1);
-      const printed = json ? JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '').message : run.stderr;
+    for (const { printed, all } of await refreshFailures(said, 'k')) {
       expect(printed).toContain(
         "signer said: https://…@signer.example/sign https://…@signer.example/sign https://…@signer.example/sign 'https://signer.example/sign' https://signer.example/sign https://signer.example/sign?X-Amz-Signature=REDACTED",
       );
-      expect(run.stdout + run.stderr).not.toContain('hunter');
-      expect(run.stdout + run.stderr).not.toContain('bob');
+      expect(all).not.toContain('hunter');
+      expect(all).not.toContain('bob');
     }
   });
 
@@ -192,28 +204,11 @@ describe('rdl: an expired presigned URL', () => {
       'https://ghp<ab>cd@signer.example/sign?X-Amz-Signature=abc',
       '{"url":"https://ghp_ab\\"cd@signer.example/sign","to":"ops@example.com"}',
     ].join(' ');
-    const saidFile = join(dir(), 'said-token.txt');
-    await writeFile(saidFile, `signer said: ${said}\n`);
-    for (const json of [false, true]) {
-      await raw?.close();
-      raw = await expiringStore();
-      const run = await runCliInProcess(
-        [
-          raw.url('/k?X-Amz-Signature=s1'),
-          '-o',
-          `t${json}.bin`,
-          '--refresh-command',
-          `cat ${saidFile} >&2; exit 1`,
-          ...(json ? ['--json'] : []),
-        ],
-        dir(),
-      );
-      expect(run.code).toBe(1);
-      const printed = json ? JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '').message : run.stderr;
+    for (const { printed, all } of await refreshFailures(said, 't')) {
       expect(printed).toContain(
         'signer said: https://signer.example/sign https://signer.example/sign https://signer.example/sign?X-Amz-Signature=REDACTED {"url":"https://…@signer.example/sign","to":"ops@example.com"}',
       );
-      expect(run.stdout + run.stderr).not.toMatch(/ghp|ab'cd|ab"cd|ab\\"cd/);
+      expect(all).not.toMatch(/ghp|ab'cd|ab"cd|ab\\"cd/);
     }
   });
 

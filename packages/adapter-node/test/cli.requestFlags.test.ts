@@ -5,7 +5,8 @@ import { runCliInProcess } from './support/cliInProcess.js';
 import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
-import { listDir, useTempDir } from './support/tempDir.js';
+import { expectRefusedBeforeAnyRequest, oneLine } from './support/refusal.js';
+import { useTempDir } from './support/tempDir.js';
 
 const body = generateBytes(300_000, 12);
 const server = useFaultServer();
@@ -13,7 +14,6 @@ const dir = useTempDir('rdl-cli-flags-');
 server.serve('/file.bin', body);
 
 /** One failure line on stderr, no stack trace (R29). */
-const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
 
 const basic = (credentials: string): string => `Basic ${Buffer.from(credentials).toString('base64')}`;
 
@@ -151,11 +151,7 @@ describe('rdl -H, -u, -A: bad values are refused before any request, one line, e
 
   it.each(cases)('R30: %s', async (_name, flags, message) => {
     const run = await runCliInProcess([server.url('/file.bin'), '-o', 'out.bin', ...flags], dir());
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
-    expect(run.stderr).toMatch(message);
-    expect(server.requests).toEqual([]);
-    expect(await listDir(dir())).toEqual([]);
+    await expectRefusedBeforeAnyRequest(run, message, server, dir());
   });
 
   it('R37: a -H without a colon, or whose name is no token, is refused without its value: its first word at most', async () => {

@@ -4,8 +4,9 @@ import { runCliInProcess } from './support/cliInProcess.js';
 import { FaultServer, generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { fileSha256 } from './support/harness.js';
+import { expectRefusedBeforeAnyRequest, oneLine } from './support/refusal.js';
 import { selfSigned } from './support/selfSigned.js';
-import { listDir, makeTempDir, useTempDir } from './support/tempDir.js';
+import { makeTempDir, useTempDir } from './support/tempDir.js';
 
 const body = generateBytes(300_000, 16);
 const server = useFaultServer();
@@ -13,7 +14,6 @@ const dir = useTempDir('rdl-cli-resolve-');
 server.serve('/file.bin', body);
 
 /** One failure line on stderr, no stack trace (R29). */
-const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
 const portOf = (origin: string): number => Number(new URL(origin).port);
 
 beforeEach(() => {
@@ -126,11 +126,7 @@ describe('rdl --resolve, -4, -6: refused before any request, exit 2, one line (R
 
   it.each(cases)('R30: %s', async (_name, flags, message) => {
     const run = await runCliInProcess([server.url('/file.bin'), '-o', 'out.bin', ...flags], dir());
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(oneLine('ERR_INVALID_INPUT'));
-    expect(run.stderr).toMatch(message);
-    expect(server.requests).toEqual([]);
-    expect(await listDir(dir())).toEqual([]);
+    await expectRefusedBeforeAnyRequest(run, message, server, dir());
   });
 
   it('R30: -4 with a URL whose host is an IPv6 address, -6 with an IPv4 one', async () => {

@@ -8,6 +8,7 @@ import { generateBytes, sha256 } from './support/faultServer.js';
 import { useFaultServer } from './support/faultServerFixture.js';
 import { useNginxSite } from './support/nginxSite.js';
 import { sha256File, writeRandomFile } from './support/randomFile.js';
+import { oneLine } from './support/refusal.js';
 import { listDir } from './support/tempDir.js';
 
 const MiB = 1024 * 1024;
@@ -32,7 +33,6 @@ const site = useNginxSite('cli', '10m', async (root) => {
 const { folder } = site;
 
 /** One failure line on stderr, no stack trace (R29). */
-const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
 
 describe('rdl: bad input fails before any request and creates no file (R30)', () => {
   const cases: ReadonlyArray<readonly [string, (url: string) => string[]]> = [

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bytesOf, type JsonEvent, runRdl, spawnRdl, spawnScript } from '../support/cliProcess.js';
 import { useNginxSite } from '../support/nginxSite.js';
 import { sha256File, writeRandomFile } from '../support/randomFile.js';
+import { oneLine } from '../support/refusal.js';
 import { listDir } from '../support/tempDir.js';
 import { bundleContracts } from './contractBundle.js';
 import { type Runtime, runtimes } from './runtimes.js';
@@ -60,7 +61,6 @@ const contractResults = (runtime: Runtime): (() => Promise<Map<string, CaseResul
 };
 
 /** One failure line on stderr, no stack trace (R29). */
-const oneLine = (code: string) => new RegExp(`^rdl: [^\\n]+ \\(${code}\\)\\n$`);
 
 const checkpointed = (atLeast: number) => (event: JsonEvent) =>
   event.event === 'checkpoint' && Number(event.bytes) >= atLeast;
